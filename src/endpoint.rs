@@ -1,0 +1,558 @@
+//! Endpoints: the parsed, validated address a command talks to.
+//!
+//! An endpoint is written as a URL (`tcp://127.0.0.1:9000`, `udp://[::1]:53`,
+//! `unix:///run/app.sock`, `unix-dgram://@name`, …). Parsing is pure (no I/O,
+//! no name resolution) and every error names the bad part and shows a correct
+//! form. [`Endpoint`]'s `FromStr` and `Display` round-trip.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Longest Unix socket path the kernel accepts (`sun_path` is 108 bytes with
+/// its terminating NUL).
+pub const MAX_UNIX_PATH: usize = 107;
+
+/// The socket kinds sockmate speaks, one per URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// TCP stream (`tcp://`).
+    Tcp,
+    /// UDP datagrams (`udp://`).
+    Udp,
+    /// Unix stream socket (`unix://`).
+    Unix,
+    /// Unix datagram socket (`unix-dgram://`).
+    UnixDgram,
+    /// Unix sequenced-packet socket (`unix-seqpacket://`).
+    UnixSeqpacket,
+}
+
+/// The one table of URL schemes: canonical name first, then aliases.
+const SCHEMES: &[(Kind, &[&str])] = &[
+    (Kind::Tcp, &["tcp"]),
+    (Kind::Udp, &["udp"]),
+    (Kind::Unix, &["unix", "unix-stream"]),
+    (Kind::UnixDgram, &["unix-dgram", "unix-datagram"]),
+    (Kind::UnixSeqpacket, &["unix-seqpacket"]),
+];
+
+impl Kind {
+    /// The canonical URL scheme of this kind.
+    pub fn scheme(self) -> &'static str {
+        SCHEMES
+            .iter()
+            .find(|(kind, _)| *kind == self)
+            .map(|(_, names)| names[0])
+            .unwrap_or("tcp")
+    }
+
+    /// True for kinds that carry a byte stream (or, for seqpacket, a
+    /// connection with a clean end), false for datagram kinds.
+    pub fn is_connection_oriented(self) -> bool {
+        matches!(self, Kind::Tcp | Kind::Unix | Kind::UnixSeqpacket)
+    }
+
+    /// True when the kind keeps message boundaries (UDP, Unix datagram and
+    /// seqpacket).
+    pub fn keeps_message_boundaries(self) -> bool {
+        !matches!(self, Kind::Tcp | Kind::Unix)
+    }
+
+    fn from_scheme(scheme: &str) -> Option<Kind> {
+        let lower = scheme.to_ascii_lowercase();
+        SCHEMES
+            .iter()
+            .find(|(_, names)| names.contains(&lower.as_str()))
+            .map(|(kind, _)| *kind)
+    }
+}
+
+/// A host: an IP literal or a name to resolve later.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// An IPv4 or IPv6 literal.
+    Ip(IpAddr),
+    /// A DNS name (or `localhost`), resolved when connecting or binding.
+    Name(String),
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Ip(IpAddr::V6(v6)) => write!(f, "[{v6}]"),
+            Host::Ip(ip) => write!(f, "{ip}"),
+            Host::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A Unix socket address: a filesystem path or a Linux abstract name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UnixAddr {
+    /// An absolute filesystem path.
+    Path(PathBuf),
+    /// A name in the Linux abstract namespace (written `@name`).
+    Abstract(String),
+}
+
+impl fmt::Display for UnixAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnixAddr::Path(path) => write!(f, "{}", path.display()),
+            UnixAddr::Abstract(name) => write!(f, "@{name}"),
+        }
+    }
+}
+
+/// A parsed endpoint. A closed set: every kind sockmate supports is a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `tcp://HOST:PORT`
+    Tcp {
+        /// Host to connect to or bind.
+        host: Host,
+        /// Port; 0 asks the OS for a free one when listening.
+        port: u16,
+    },
+    /// `udp://HOST:PORT`
+    Udp {
+        /// Host to send to or bind.
+        host: Host,
+        /// Port; 0 asks the OS for a free one when listening.
+        port: u16,
+    },
+    /// `unix:///path` or `unix://@name`
+    Unix(UnixAddr),
+    /// `unix-dgram:///path` or `unix-dgram://@name`
+    UnixDgram(UnixAddr),
+    /// `unix-seqpacket:///path` or `unix-seqpacket://@name`
+    UnixSeqpacket(UnixAddr),
+}
+
+/// Why an endpoint string was rejected. The message names the bad part and
+/// shows a correct form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct EndpointError {
+    message: String,
+}
+
+impl EndpointError {
+    fn new(message: String) -> Self {
+        EndpointError { message }
+    }
+}
+
+impl Endpoint {
+    /// The socket kind of this endpoint.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Endpoint::Tcp { .. } => Kind::Tcp,
+            Endpoint::Udp { .. } => Kind::Udp,
+            Endpoint::Unix(_) => Kind::Unix,
+            Endpoint::UnixDgram(_) => Kind::UnixDgram,
+            Endpoint::UnixSeqpacket(_) => Kind::UnixSeqpacket,
+        }
+    }
+
+    /// The Unix address, for the Unix kinds.
+    pub fn unix_addr(&self) -> Option<&UnixAddr> {
+        match self {
+            Endpoint::Unix(a) | Endpoint::UnixDgram(a) | Endpoint::UnixSeqpacket(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Host and port, for the IP kinds.
+    pub fn host_port(&self) -> Option<(&Host, u16)> {
+        match self {
+            Endpoint::Tcp { host, port } | Endpoint::Udp { host, port } => Some((host, *port)),
+            _ => None,
+        }
+    }
+
+    /// Builds an IP endpoint of `kind` from a socket address.
+    pub fn from_socket_addr(kind: Kind, addr: std::net::SocketAddr) -> Endpoint {
+        let host = Host::Ip(addr.ip());
+        match kind {
+            Kind::Udp => Endpoint::Udp {
+                host,
+                port: addr.port(),
+            },
+            _ => Endpoint::Tcp {
+                host,
+                port: addr.port(),
+            },
+        }
+    }
+
+    /// Parses an endpoint as `listen` reads it: like [`FromStr`], and a bare
+    /// `PORT` means `tcp://127.0.0.1:PORT` (loopback by default).
+    pub fn parse_listen(input: &str) -> Result<Endpoint, EndpointError> {
+        let trimmed = input.trim();
+        if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+            let port = parse_port(trimmed, input)?;
+            return Ok(Endpoint::Tcp {
+                host: Host::Ip(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+                port,
+            });
+        }
+        input.parse()
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.kind().scheme();
+        match self {
+            Endpoint::Tcp { host, port } | Endpoint::Udp { host, port } => {
+                write!(f, "{scheme}://{host}:{port}")
+            }
+            Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) | Endpoint::UnixSeqpacket(addr) => {
+                write!(f, "{scheme}://{addr}")
+            }
+        }
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = EndpointError;
+
+    fn from_str(input: &str) -> Result<Endpoint, EndpointError> {
+        let text = input.trim();
+        if text.is_empty() {
+            return Err(EndpointError::new(
+                "empty endpoint (write one like tcp://127.0.0.1:9000, udp://[::1]:5353 or unix:///tmp/app.sock)"
+                    .into(),
+            ));
+        }
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return parse_shorthand(text, input);
+        };
+        let Some(kind) = Kind::from_scheme(scheme) else {
+            return Err(EndpointError::new(format!(
+                "unknown scheme \"{scheme}\" in {input} (use tcp://, udp://, unix://, unix-dgram:// or unix-seqpacket://)"
+            )));
+        };
+        match kind {
+            Kind::Tcp | Kind::Udp => {
+                let (host, port) = parse_host_port(rest, input, kind)?;
+                Ok(match kind {
+                    Kind::Udp => Endpoint::Udp { host, port },
+                    _ => Endpoint::Tcp { host, port },
+                })
+            }
+            Kind::Unix => Ok(Endpoint::Unix(parse_unix(rest, input, kind)?)),
+            Kind::UnixDgram => Ok(Endpoint::UnixDgram(parse_unix(rest, input, kind)?)),
+            Kind::UnixSeqpacket => Ok(Endpoint::UnixSeqpacket(parse_unix(rest, input, kind)?)),
+        }
+    }
+}
+
+/// Shorthands without a scheme: `HOST:PORT` is TCP, an absolute path is a
+/// Unix stream socket.
+fn parse_shorthand(text: &str, input: &str) -> Result<Endpoint, EndpointError> {
+    if text.starts_with('/') {
+        return Ok(Endpoint::Unix(parse_unix(text, input, Kind::Unix)?));
+    }
+    if text.contains('/') {
+        return Err(EndpointError::new(format!(
+            "cannot read \"{input}\" as an endpoint (write tcp://HOST:PORT, or unix:///absolute/path for a Unix socket)"
+        )));
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(EndpointError::new(format!(
+            "missing host in \"{input}\" (write 127.0.0.1:{text} or tcp://127.0.0.1:{text}; a bare port works for listen)"
+        )));
+    }
+    let (host, port) = parse_host_port(text, input, Kind::Tcp)?;
+    Ok(Endpoint::Tcp { host, port })
+}
+
+fn example(kind: Kind, host: &str, port: &str) -> String {
+    format!("{}://{host}:{port}", kind.scheme())
+}
+
+fn parse_host_port(rest: &str, input: &str, kind: Kind) -> Result<(Host, u16), EndpointError> {
+    if let Some(slash) = rest.find('/') {
+        return Err(EndpointError::new(format!(
+            "unexpected path \"{}\" in {input} (write {})",
+            &rest[slash..],
+            example(kind, "HOST", "PORT")
+        )));
+    }
+    let (host_text, port_text) = if let Some(after_bracket) = rest.strip_prefix('[') {
+        let Some(close) = after_bracket.find(']') else {
+            return Err(EndpointError::new(format!(
+                "unclosed \"[\" in {input} (write {})",
+                example(kind, "[::1]", "9000")
+            )));
+        };
+        let host = &after_bracket[..close];
+        let after = &after_bracket[close + 1..];
+        let Some(port) = after.strip_prefix(':') else {
+            return Err(EndpointError::new(format!(
+                "missing port in {input} (write {})",
+                example(kind, &format!("[{host}]"), "PORT")
+            )));
+        };
+        let ip: std::net::Ipv6Addr = host.parse().map_err(|_| {
+            EndpointError::new(format!(
+                "invalid IPv6 address \"{host}\" in {input} (write {})",
+                example(kind, "[::1]", "9000")
+            ))
+        })?;
+        (Host::Ip(IpAddr::V6(ip)), port)
+    } else {
+        let Some((host, port)) = rest.rsplit_once(':') else {
+            return Err(EndpointError::new(format!(
+                "missing port in {input} (write {})",
+                example(kind, if rest.is_empty() { "HOST" } else { rest }, "PORT")
+            )));
+        };
+        if host.contains(':') {
+            return Err(EndpointError::new(format!(
+                "IPv6 address \"{host}\" needs brackets in {input} (write {})",
+                example(kind, &format!("[{host}]"), port)
+            )));
+        }
+        if host.is_empty() {
+            return Err(EndpointError::new(format!(
+                "missing host in {input} (write {})",
+                example(
+                    kind,
+                    "127.0.0.1",
+                    if port.is_empty() { "PORT" } else { port }
+                )
+            )));
+        }
+        (parse_host(host, input, kind, port)?, port)
+    };
+    let port = parse_port(port_text, input)?;
+    Ok((host_text, port))
+}
+
+fn parse_host(host: &str, input: &str, kind: Kind, port: &str) -> Result<Host, EndpointError> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(Host::Ip(ip));
+    }
+    let valid_name = host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if !valid_name {
+        return Err(EndpointError::new(format!(
+            "invalid host \"{host}\" in {input} (write a name or an IP address, e.g. {})",
+            example(
+                kind,
+                "localhost",
+                if port.is_empty() { "PORT" } else { port }
+            )
+        )));
+    }
+    Ok(Host::Name(host.to_ascii_lowercase()))
+}
+
+fn parse_port(port: &str, input: &str) -> Result<u16, EndpointError> {
+    if port.is_empty() {
+        return Err(EndpointError::new(format!(
+            "missing port in {input} (write a number 0-65535 after the colon)"
+        )));
+    }
+    if !port.bytes().all(|b| b.is_ascii_digit()) || port.len() > 5 {
+        return Err(EndpointError::new(format!(
+            "invalid port \"{port}\" in {input} (ports are 0-65535)"
+        )));
+    }
+    port.parse::<u16>().map_err(|_| {
+        EndpointError::new(format!(
+            "invalid port \"{port}\" in {input} (ports are 0-65535)"
+        ))
+    })
+}
+
+fn parse_unix(rest: &str, input: &str, kind: Kind) -> Result<UnixAddr, EndpointError> {
+    let scheme = kind.scheme();
+    if let Some(name) = rest.strip_prefix('@') {
+        if name.is_empty() {
+            return Err(EndpointError::new(format!(
+                "empty abstract name in {input} (write {scheme}://@my-socket)"
+            )));
+        }
+        if name.contains('\0') || name.len() > MAX_UNIX_PATH - 1 {
+            return Err(EndpointError::new(format!(
+                "invalid abstract name \"{}\" in {input} (at most {} bytes, no NUL)",
+                name.escape_debug(),
+                MAX_UNIX_PATH - 1
+            )));
+        }
+        return Ok(UnixAddr::Abstract(name.to_string()));
+    }
+    if rest.is_empty() {
+        return Err(EndpointError::new(format!(
+            "missing path in {input} (write {scheme}:///tmp/app.sock or {scheme}://@name)"
+        )));
+    }
+    if !rest.starts_with('/') {
+        return Err(EndpointError::new(format!(
+            "relative unix path \"{rest}\" in {input} (write an absolute path, {scheme}:///tmp/{rest}, or an abstract name, {scheme}://@{rest})"
+        )));
+    }
+    if rest.contains('\0') {
+        return Err(EndpointError::new(format!(
+            "unix path in {input} contains a NUL byte (remove it)"
+        )));
+    }
+    if rest.len() > MAX_UNIX_PATH {
+        return Err(EndpointError::new(format!(
+            "unix path in {input} is {} bytes long (the limit is {MAX_UNIX_PATH}; use a shorter path or {scheme}://@name)",
+            rest.len()
+        )));
+    }
+    Ok(UnixAddr::Path(Path::new(rest).to_path_buf()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(s: &str) -> Endpoint {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn err(s: &str) -> String {
+        match s.parse::<Endpoint>() {
+            Ok(ep) => panic!("{s} parsed as {ep:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn parses_each_scheme() {
+        assert_eq!(
+            parse("tcp://127.0.0.1:80"),
+            Endpoint::Tcp {
+                host: Host::Ip("127.0.0.1".parse().unwrap()),
+                port: 80
+            }
+        );
+        assert_eq!(parse("udp://[::1]:53").kind(), Kind::Udp);
+        assert_eq!(
+            parse("unix:///tmp/a.sock"),
+            Endpoint::Unix(UnixAddr::Path("/tmp/a.sock".into()))
+        );
+        assert_eq!(
+            parse("unix://@name"),
+            Endpoint::Unix(UnixAddr::Abstract("name".into()))
+        );
+        assert_eq!(parse("unix-dgram:///x").kind(), Kind::UnixDgram);
+        assert_eq!(parse("unix-seqpacket://@x").kind(), Kind::UnixSeqpacket);
+        assert_eq!(
+            parse("TCP://Example.COM:1").to_string(),
+            "tcp://example.com:1"
+        );
+    }
+
+    #[test]
+    fn shorthands() {
+        assert_eq!(parse("localhost:9000").to_string(), "tcp://localhost:9000");
+        assert_eq!(parse("[::1]:9000").to_string(), "tcp://[::1]:9000");
+        assert_eq!(parse("/run/x.sock").to_string(), "unix:///run/x.sock");
+        assert_eq!(
+            Endpoint::parse_listen("9999").unwrap().to_string(),
+            "tcp://127.0.0.1:9999"
+        );
+        assert_eq!(
+            Endpoint::parse_listen("0.0.0.0:9999").unwrap().to_string(),
+            "tcp://0.0.0.0:9999"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_bad_part() {
+        assert_eq!(
+            err("tcp://127.0.0.1:99999"),
+            "invalid port \"99999\" in tcp://127.0.0.1:99999 (ports are 0-65535)"
+        );
+        assert!(err("foo://x:1").contains("unknown scheme \"foo\""));
+        assert!(err("tcp://:80").contains("missing host"));
+        assert!(err("tcp://localhost").contains("missing port"));
+        assert!(err("tcp://a:b").contains("invalid port \"b\""));
+        assert!(err("unix://rel.sock").contains("relative unix path \"rel.sock\""));
+        assert!(err("tcp://::1:80").contains("needs brackets"));
+        assert!(err("tcp://[::1]").contains("missing port"));
+        assert!(err("tcp://[zz]:1").contains("invalid IPv6 address \"zz\""));
+        assert!(err("tcp://bad host:1").contains("invalid host \"bad host\""));
+        assert!(err("unix://@").contains("empty abstract name"));
+        assert!(err("9000").contains("missing host"));
+        assert!(err("").contains("empty endpoint"));
+        assert!(err(&format!("unix:///{}", "a".repeat(200))).contains("the limit is 107"));
+        assert!(err("tcp://h:1/x").contains("unexpected path"));
+    }
+
+    #[test]
+    fn errors_are_one_line() {
+        for bad in ["tcp://x:y", "zz://", "unix://a", "tcp://[::1", "udp://"] {
+            assert!(!err(bad).contains('\n'), "{bad}");
+        }
+    }
+
+    fn arb_host() -> impl Strategy<Value = Host> {
+        prop_oneof![
+            any::<std::net::Ipv4Addr>().prop_map(|ip| Host::Ip(IpAddr::V4(ip))),
+            any::<std::net::Ipv6Addr>().prop_map(|ip| Host::Ip(IpAddr::V6(ip))),
+            "[a-z][a-z0-9-]{0,10}(\\.[a-z][a-z0-9-]{0,10}){0,3}".prop_filter_map(
+                "not an IP",
+                |s| {
+                    if s.parse::<IpAddr>().is_ok() {
+                        None
+                    } else {
+                        Some(Host::Name(s))
+                    }
+                }
+            ),
+        ]
+    }
+
+    fn arb_unix() -> impl Strategy<Value = UnixAddr> {
+        prop_oneof![
+            "(/[a-zA-Z0-9._-]{1,12}){1,4}".prop_map(|p| UnixAddr::Path(p.into())),
+            "[a-zA-Z0-9._ -]{1,30}".prop_map(UnixAddr::Abstract),
+        ]
+    }
+
+    fn arb_endpoint() -> impl Strategy<Value = Endpoint> {
+        prop_oneof![
+            (arb_host(), any::<u16>()).prop_map(|(host, port)| Endpoint::Tcp { host, port }),
+            (arb_host(), any::<u16>()).prop_map(|(host, port)| Endpoint::Udp { host, port }),
+            arb_unix().prop_map(Endpoint::Unix),
+            arb_unix().prop_map(Endpoint::UnixDgram),
+            arb_unix().prop_map(Endpoint::UnixSeqpacket),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn display_round_trips(ep in arb_endpoint()) {
+            let text = ep.to_string();
+            let back: Endpoint = text.parse().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+            prop_assert_eq!(back, ep);
+        }
+
+        #[test]
+        fn never_panics_and_errors_are_one_line(s in "\\PC{0,40}") {
+            match s.parse::<Endpoint>() {
+                Ok(ep) => { let _ = ep.to_string(); }
+                Err(e) => prop_assert!(!e.to_string().contains('\n')),
+            }
+            let _ = Endpoint::parse_listen(&s);
+        }
+    }
+}

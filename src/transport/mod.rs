@@ -1,0 +1,572 @@
+//! Transport: turns an [`Endpoint`] into a connected stream, a listener that
+//! yields streams, or a datagram socket, with socket options applied through
+//! `socket2`. This is the one place that knows about address families.
+
+pub mod datagram;
+pub mod peer;
+pub mod seqpacket;
+pub mod stream;
+pub mod unix_path;
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::str::FromStr;
+use std::time::Duration;
+
+use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
+use tokio::net::{
+    TcpListener, TcpSocket, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
+};
+
+pub use datagram::DatagramSocket;
+pub use peer::PeerAddr;
+pub use seqpacket::{SeqpacketListener, SeqpacketStream};
+pub use stream::Stream;
+pub use unix_path::UnixPathGuard;
+
+use crate::endpoint::{Endpoint, Host, Kind, UnixAddr};
+
+/// Default `listen(2)` backlog: large enough that a burst of clients is not
+/// refused by the kernel while we accept.
+pub const DEFAULT_BACKLOG: u32 = 1024;
+
+/// Socket options for connecting and listening.
+#[derive(Debug, Clone, Default)]
+pub struct SocketOptions {
+    /// Give up connecting after this long.
+    pub connect_timeout: Option<Duration>,
+    /// Source address for outgoing connections (IP, IP:PORT or a Unix path).
+    pub bind: Option<BindAddr>,
+    /// Disable Nagle's algorithm on TCP (`TCP_NODELAY`).
+    pub nodelay: bool,
+    /// Enable TCP keepalive probes after this much idle time.
+    pub keepalive: Option<Duration>,
+    /// Set `SO_REUSEPORT` on listening sockets.
+    pub reuseport: bool,
+    /// `listen(2)` backlog; [`DEFAULT_BACKLOG`] when `None`.
+    pub backlog: Option<u32>,
+}
+
+/// A source address for `--bind`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindAddr {
+    /// An IP address, with port 0 meaning "any port".
+    Ip(SocketAddr),
+    /// A Unix socket address (for Unix datagram clients).
+    Unix(UnixAddr),
+}
+
+impl FromStr for BindAddr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Ok(addr) = s.parse::<SocketAddr>() {
+            return Ok(BindAddr::Ip(addr));
+        }
+        if let Ok(ip) = s
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
+            return Ok(BindAddr::Ip(SocketAddr::new(ip, 0)));
+        }
+        if let Some(name) = s.strip_prefix('@').filter(|n| !n.is_empty()) {
+            return Ok(BindAddr::Unix(UnixAddr::Abstract(name.to_string())));
+        }
+        if s.starts_with('/') {
+            return Ok(BindAddr::Unix(UnixAddr::Path(s.into())));
+        }
+        Err(format!(
+            "invalid source address \"{s}\" (write an IP like 127.0.0.2, IP:PORT like 127.0.0.2:4000, or a Unix path like /tmp/me.sock)"
+        ))
+    }
+}
+
+/// A failure to connect, bind or resolve, with the endpoint it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The peer actively refused (nothing listening).
+    #[error("connection refused by {endpoint} (is anything listening there?)")]
+    Refused {
+        /// The endpoint that refused.
+        endpoint: String,
+    },
+    /// Connecting took longer than the timeout.
+    #[error("timed out connecting to {endpoint} after {}", humantime::format_duration(*after))]
+    Timeout {
+        /// The endpoint we tried.
+        endpoint: String,
+        /// The timeout that ran out.
+        after: Duration,
+    },
+    /// The address to bind is taken.
+    #[error("address in use: {endpoint} ({detail})")]
+    AddrInUse {
+        /// The endpoint we tried to bind.
+        endpoint: String,
+        /// What holds it, if known.
+        detail: String,
+    },
+    /// A host name did not resolve.
+    #[error("cannot resolve host \"{host}\": {detail}")]
+    Resolve {
+        /// The name.
+        host: String,
+        /// Why.
+        detail: String,
+    },
+    /// Any other I/O failure, with what we were doing.
+    #[error("{context}: {source}")]
+    Io {
+        /// What we were doing.
+        context: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// A failure described in words.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl TransportError {
+    /// An I/O error with context.
+    pub fn io(context: impl Into<String>, source: io::Error) -> Self {
+        TransportError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    fn connecting(endpoint: &dyn fmt::Display, error: io::Error) -> Self {
+        match error.kind() {
+            io::ErrorKind::ConnectionRefused => TransportError::Refused {
+                endpoint: endpoint.to_string(),
+            },
+            io::ErrorKind::NotFound => TransportError::Io {
+                context: format!("cannot connect to {endpoint} (no such socket file)"),
+                source: error,
+            },
+            _ => TransportError::io(format!("cannot connect to {endpoint}"), error),
+        }
+    }
+
+    fn binding(endpoint: &dyn fmt::Display, error: io::Error) -> Self {
+        match error.kind() {
+            io::ErrorKind::AddrInUse => TransportError::AddrInUse {
+                endpoint: endpoint.to_string(),
+                detail: "another socket is bound there; pick another port or stop it".into(),
+            },
+            _ => TransportError::io(format!("cannot listen on {endpoint}"), error),
+        }
+    }
+}
+
+/// A connected socket from [`connect`].
+#[derive(Debug)]
+pub enum Connection {
+    /// TCP, Unix stream or seqpacket.
+    Stream(Stream),
+    /// UDP or Unix datagram, connected to the peer.
+    Datagram(DatagramSocket),
+}
+
+/// What [`connect`] returns: the socket and both addresses.
+#[derive(Debug)]
+pub struct Connected {
+    /// The socket.
+    pub connection: Connection,
+    /// Our own address, for display.
+    pub local: String,
+    /// The peer's address.
+    pub peer: PeerAddr,
+}
+
+/// Resolves a host and port to socket addresses, in the resolver's order.
+pub async fn resolve(host: &Host, port: u16) -> Result<Vec<SocketAddr>, TransportError> {
+    match host {
+        Host::Ip(ip) => Ok(vec![SocketAddr::new(*ip, port)]),
+        Host::Name(name) => {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), port))
+                .await
+                .map_err(|e| TransportError::Resolve {
+                    host: name.clone(),
+                    detail: e.to_string(),
+                })?
+                .collect();
+            if addrs.is_empty() {
+                return Err(TransportError::Resolve {
+                    host: name.clone(),
+                    detail: "no addresses".into(),
+                });
+            }
+            Ok(addrs)
+        }
+    }
+}
+
+/// Connects to `endpoint`, trying each resolved address in turn.
+pub async fn connect(
+    endpoint: &Endpoint,
+    opts: &SocketOptions,
+) -> Result<Connected, TransportError> {
+    let attempt = connect_inner(endpoint, opts);
+    match opts.connect_timeout {
+        Some(after) => {
+            tokio::time::timeout(after, attempt)
+                .await
+                .map_err(|_| TransportError::Timeout {
+                    endpoint: endpoint.to_string(),
+                    after,
+                })?
+        }
+        None => attempt.await,
+    }
+}
+
+async fn connect_inner(
+    endpoint: &Endpoint,
+    opts: &SocketOptions,
+) -> Result<Connected, TransportError> {
+    match endpoint {
+        Endpoint::Tcp { host, port } => {
+            let mut last = None;
+            for addr in resolve(host, *port).await? {
+                match connect_tcp(addr, opts).await {
+                    Ok(stream) => {
+                        let local = stream
+                            .local_addr()
+                            .map(|a| a.to_string())
+                            .unwrap_or_default();
+                        return Ok(Connected {
+                            connection: Connection::Stream(Stream::Tcp(stream)),
+                            local,
+                            peer: PeerAddr::Ip(addr),
+                        });
+                    }
+                    Err(e) => {
+                        tracing::debug!(%addr, error = %e, "connect attempt failed");
+                        last = Some(e);
+                    }
+                }
+            }
+            Err(TransportError::connecting(
+                endpoint,
+                last.unwrap_or_else(|| io::Error::other("no address to try")),
+            ))
+        }
+        Endpoint::Udp { host, port } => {
+            let addrs = resolve(host, *port).await?;
+            let addr = addrs[0];
+            let local = match &opts.bind {
+                Some(BindAddr::Ip(a)) => *a,
+                Some(BindAddr::Unix(_)) => {
+                    return Err(TransportError::Other(
+                        "--bind for a udp:// endpoint takes an IP address, not a Unix path".into(),
+                    ))
+                }
+                None if addr.is_ipv6() => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+                None => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+            };
+            let socket = UdpSocket::bind(local)
+                .await
+                .map_err(|e| TransportError::binding(&format!("udp://{local}"), e))?;
+            socket
+                .connect(addr)
+                .await
+                .map_err(|e| TransportError::connecting(endpoint, e))?;
+            let local = socket
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            Ok(Connected {
+                connection: Connection::Datagram(DatagramSocket::udp(socket)),
+                local,
+                peer: PeerAddr::Ip(addr),
+            })
+        }
+        Endpoint::Unix(addr) | Endpoint::UnixSeqpacket(addr) => {
+            let ty = if endpoint.kind() == Kind::Unix {
+                Type::STREAM
+            } else {
+                Type::SEQPACKET
+            };
+            let target = unix_sockaddr(addr, endpoint)?;
+            let socket = tokio::task::spawn_blocking(move || -> io::Result<Socket> {
+                let socket = Socket::new(Domain::UNIX, ty, None)?;
+                socket.connect(&target)?;
+                Ok(socket)
+            })
+            .await
+            .map_err(|e| TransportError::Other(format!("connect task failed: {e}")))?
+            .map_err(|e| TransportError::connecting(endpoint, e))?;
+            let peer = PeerAddr::Unix {
+                addr: Some(addr.clone()),
+                pid: None,
+            };
+            let stream = if ty == Type::STREAM {
+                socket
+                    .set_nonblocking(true)
+                    .and_then(|()| UnixStream::from_std(socket.into()))
+                    .map(Stream::Unix)
+            } else {
+                SeqpacketStream::from_socket(socket).map(Stream::Seqpacket)
+            }
+            .map_err(|e| TransportError::io(format!("cannot set up {endpoint}"), e))?;
+            Ok(Connected {
+                connection: Connection::Stream(stream),
+                local: "unnamed".into(),
+                peer,
+            })
+        }
+        Endpoint::UnixDgram(addr) => {
+            let target = unix_sockaddr(addr, endpoint)?;
+            let (own, guard) = match &opts.bind {
+                Some(BindAddr::Unix(own)) => (own.clone(), None),
+                Some(BindAddr::Ip(_)) => {
+                    return Err(TransportError::Other(
+                        "--bind for a unix-dgram:// endpoint takes a Unix path or @name".into(),
+                    ))
+                }
+                None => (UnixAddr::Path(temp_socket_path()), Some(())),
+            };
+            let own_addr = unix_sockaddr(&own, endpoint)?;
+            let socket = Socket::new(Domain::UNIX, Type::DGRAM, None)
+                .and_then(|s| s.bind(&own_addr).map(|()| s))
+                .map_err(|e| TransportError::binding(&format!("unix-dgram://{own}"), e))?;
+            let guard = match (&own, guard) {
+                (UnixAddr::Path(p), Some(())) => Some(UnixPathGuard::new(p)),
+                _ => None,
+            };
+            socket
+                .connect(&target)
+                .map_err(|e| TransportError::connecting(endpoint, e))?;
+            let socket = socket
+                .set_nonblocking(true)
+                .and_then(|()| UnixDatagram::from_std(socket.into()))
+                .map_err(|e| TransportError::io(format!("cannot set up {endpoint}"), e))?;
+            Ok(Connected {
+                connection: Connection::Datagram(DatagramSocket::unix(socket, guard)),
+                local: own.to_string(),
+                peer: PeerAddr::Unix {
+                    addr: Some(addr.clone()),
+                    pid: None,
+                },
+            })
+        }
+    }
+}
+
+fn temp_socket_path() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!(
+        "sockmate-{}-{n}-{nanos:x}.sock",
+        std::process::id()
+    ))
+}
+
+async fn connect_tcp(addr: SocketAddr, opts: &SocketOptions) -> io::Result<TcpStream> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    match &opts.bind {
+        Some(BindAddr::Ip(source)) => socket.bind(*source)?,
+        Some(BindAddr::Unix(_)) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "--bind for a tcp:// endpoint takes an IP address, not a Unix path",
+            ))
+        }
+        None => {}
+    }
+    let stream = socket.connect(addr).await?;
+    apply_stream_options(&stream, opts)?;
+    Ok(stream)
+}
+
+/// Applies `--nodelay` and `--keepalive` to a TCP connection.
+pub fn apply_stream_options(stream: &TcpStream, opts: &SocketOptions) -> io::Result<()> {
+    if opts.nodelay {
+        stream.set_nodelay(true)?;
+    }
+    if let Some(idle) = opts.keepalive {
+        SockRef::from(stream).set_tcp_keepalive(&TcpKeepalive::new().with_time(idle))?;
+    }
+    Ok(())
+}
+
+fn unix_sockaddr(addr: &UnixAddr, endpoint: &dyn fmt::Display) -> Result<SockAddr, TransportError> {
+    let result = match addr {
+        UnixAddr::Path(path) => SockAddr::unix(path),
+        UnixAddr::Abstract(name) => SockAddr::unix(peer::abstract_path(name)),
+    };
+    result.map_err(|e| TransportError::io(format!("bad unix address in {endpoint}"), e))
+}
+
+/// A bound socket from [`listen`].
+#[derive(Debug)]
+pub enum Listener {
+    /// Accepts connections.
+    Stream(StreamListener),
+    /// Receives datagrams.
+    Datagram(DatagramSocket),
+}
+
+/// A listening connection-oriented socket.
+#[derive(Debug)]
+pub struct StreamListener {
+    inner: ListenerInner,
+    _path_guard: Option<UnixPathGuard>,
+    opts: SocketOptions,
+}
+
+#[derive(Debug)]
+enum ListenerInner {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+    Seqpacket(SeqpacketListener),
+}
+
+impl StreamListener {
+    /// Waits for the next client.
+    pub async fn accept(&self) -> io::Result<(Stream, PeerAddr)> {
+        match &self.inner {
+            ListenerInner::Tcp(l) => {
+                let (stream, addr) = l.accept().await?;
+                apply_stream_options(&stream, &self.opts)?;
+                Ok((Stream::Tcp(stream), PeerAddr::Ip(addr)))
+            }
+            ListenerInner::Unix(l) => {
+                let (stream, _) = l.accept().await?;
+                let pid = stream.peer_cred().ok().and_then(|c| c.pid());
+                Ok((Stream::Unix(stream), PeerAddr::Unix { addr: None, pid }))
+            }
+            ListenerInner::Seqpacket(l) => {
+                let (stream, _) = l.accept().await?;
+                Ok((
+                    Stream::Seqpacket(stream),
+                    PeerAddr::Unix {
+                        addr: None,
+                        pid: None,
+                    },
+                ))
+            }
+        }
+    }
+}
+
+/// Binds `endpoint` and returns it with its real address (port 0 resolved).
+pub async fn listen(
+    endpoint: &Endpoint,
+    opts: &SocketOptions,
+) -> Result<(Listener, Endpoint), TransportError> {
+    match endpoint {
+        Endpoint::Tcp { host, port } | Endpoint::Udp { host, port } => {
+            let addr = resolve(host, *port).await?[0];
+            let kind = endpoint.kind();
+            let ty = if kind == Kind::Tcp {
+                Type::STREAM
+            } else {
+                Type::DGRAM
+            };
+            let socket =
+                ip_socket(addr, ty, opts).map_err(|e| TransportError::binding(endpoint, e))?;
+            let local = socket
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_socket())
+                .unwrap_or(addr);
+            let real = Endpoint::from_socket_addr(kind, local);
+            let setup = |e| TransportError::io(format!("cannot set up {endpoint}"), e);
+            let listener = if kind == Kind::Tcp {
+                Listener::Stream(StreamListener {
+                    inner: ListenerInner::Tcp(TcpListener::from_std(socket.into()).map_err(setup)?),
+                    _path_guard: None,
+                    opts: opts.clone(),
+                })
+            } else {
+                Listener::Datagram(DatagramSocket::udp(
+                    UdpSocket::from_std(socket.into()).map_err(setup)?,
+                ))
+            };
+            Ok((listener, real))
+        }
+        Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) | Endpoint::UnixSeqpacket(addr) => {
+            let ty = match endpoint.kind() {
+                Kind::Unix => Type::STREAM,
+                Kind::UnixSeqpacket => Type::SEQPACKET,
+                _ => Type::DGRAM,
+            };
+            let shown = endpoint.to_string();
+            if let UnixAddr::Path(path) = addr {
+                unix_path::clear_stale(path, ty, &shown)?;
+            }
+            let sockaddr = unix_sockaddr(addr, endpoint)?;
+            let socket = Socket::new(Domain::UNIX, ty, None)
+                .and_then(|s| s.bind(&sockaddr).map(|()| s))
+                .map_err(|e| TransportError::binding(endpoint, e))?;
+            let guard = match addr {
+                UnixAddr::Path(path) => Some(UnixPathGuard::new(path)),
+                UnixAddr::Abstract(_) => None,
+            };
+            if ty != Type::DGRAM {
+                socket
+                    .listen(opts.backlog.unwrap_or(DEFAULT_BACKLOG) as i32)
+                    .map_err(|e| TransportError::binding(endpoint, e))?;
+            }
+            socket
+                .set_nonblocking(true)
+                .map_err(|e| TransportError::io(format!("cannot set up {endpoint}"), e))?;
+            let setup = |e| TransportError::io(format!("cannot set up {endpoint}"), e);
+            let listener = match ty {
+                Type::STREAM => Listener::Stream(StreamListener {
+                    inner: ListenerInner::Unix(
+                        UnixListener::from_std(socket.into()).map_err(setup)?,
+                    ),
+                    _path_guard: guard,
+                    opts: opts.clone(),
+                }),
+                Type::SEQPACKET => Listener::Stream(StreamListener {
+                    inner: ListenerInner::Seqpacket(
+                        SeqpacketListener::from_socket(socket).map_err(setup)?,
+                    ),
+                    _path_guard: guard,
+                    opts: opts.clone(),
+                }),
+                _ => Listener::Datagram(DatagramSocket::unix(
+                    UnixDatagram::from_std(socket.into()).map_err(setup)?,
+                    guard,
+                )),
+            };
+            Ok((listener, endpoint.clone()))
+        }
+    }
+}
+
+/// Creates, configures and binds an IP socket (and, for TCP, listens).
+fn ip_socket(addr: SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<Socket> {
+    let socket = Socket::new(Domain::for_address(addr), ty, None)?;
+    if ty == Type::STREAM {
+        socket.set_reuse_address(true)?;
+    }
+    if opts.reuseport {
+        socket.set_reuse_port(true)?;
+    }
+    if addr.is_ipv6() && addr.ip().is_unspecified() {
+        socket.set_only_v6(false)?;
+    }
+    socket.bind(&SockAddr::from(addr))?;
+    if ty == Type::STREAM {
+        socket.listen(opts.backlog.unwrap_or(DEFAULT_BACKLOG) as i32)?;
+    }
+    socket.set_nonblocking(true)?;
+    Ok(socket)
+}

@@ -1,0 +1,91 @@
+//! [`PeerAddr`]: who is on the other end of a connection or datagram.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use socket2::SockAddr;
+
+use crate::endpoint::UnixAddr;
+
+/// The address of a peer, printable in status lines and events.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PeerAddr {
+    /// A TCP or UDP peer.
+    Ip(SocketAddr),
+    /// A Unix socket peer: its bound address if it has one, else its process
+    /// id when the kernel tells it (`SO_PEERCRED`).
+    Unix {
+        /// The peer's bound address, if any (clients are usually unnamed).
+        addr: Option<UnixAddr>,
+        /// The peer's process id, when known.
+        pid: Option<i32>,
+    },
+}
+
+impl PeerAddr {
+    /// Builds a peer address from a raw socket address.
+    pub fn from_sockaddr(addr: &SockAddr) -> PeerAddr {
+        if let Some(ip) = addr.as_socket() {
+            return PeerAddr::Ip(ip);
+        }
+        PeerAddr::Unix {
+            addr: unix_addr_of(addr),
+            pid: None,
+        }
+    }
+
+    /// The address to send a datagram reply to, if the peer has one.
+    pub fn to_sockaddr(&self) -> Option<SockAddr> {
+        match self {
+            PeerAddr::Ip(ip) => Some(SockAddr::from(*ip)),
+            PeerAddr::Unix {
+                addr: Some(UnixAddr::Path(path)),
+                ..
+            } => SockAddr::unix(path).ok(),
+            PeerAddr::Unix {
+                addr: Some(UnixAddr::Abstract(name)),
+                ..
+            } => SockAddr::unix(abstract_path(name)).ok(),
+            PeerAddr::Unix { addr: None, .. } => None,
+        }
+    }
+}
+
+/// The `sun_path` spelling of an abstract name: a leading NUL byte.
+pub(crate) fn abstract_path(name: &str) -> PathBuf {
+    let mut bytes = vec![0u8];
+    bytes.extend_from_slice(name.as_bytes());
+    PathBuf::from(std::ffi::OsString::from(
+        <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes),
+    ))
+}
+
+/// The named address inside a Unix `SockAddr`, if any.
+pub(crate) fn unix_addr_of(addr: &SockAddr) -> Option<UnixAddr> {
+    if let Some(name) = addr.as_abstract_namespace() {
+        return Some(UnixAddr::Abstract(
+            String::from_utf8_lossy(name).into_owned(),
+        ));
+    }
+    addr.as_pathname().map(|p| UnixAddr::Path(p.to_path_buf()))
+}
+
+impl fmt::Display for PeerAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeerAddr::Ip(addr) => write!(f, "{addr}"),
+            PeerAddr::Unix {
+                addr: Some(addr), ..
+            } => write!(f, "{addr}"),
+            PeerAddr::Unix {
+                addr: None,
+                pid: Some(pid),
+            } => write!(f, "pid:{pid}"),
+            PeerAddr::Unix {
+                addr: None,
+                pid: None,
+            } => f.write_str("unnamed"),
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The raw view: received bytes to stdout exactly as they came, unbuffered,
+//! like nc. Optionally closes stdout when the peer ends its writes.
+
+use std::fs::File;
+use std::io::{self, Write};
+
+use super::Sink;
+use crate::event::{Direction, Event, EventKind};
+use crate::stdio;
+
+/// Writes received data to stdout, binary-clean.
+#[derive(Debug)]
+pub struct RawStdout {
+    out: Option<File>,
+    close_on_peer_eof: bool,
+}
+
+impl RawStdout {
+    /// Opens stdout. With `close_on_peer_eof`, stdout is closed when the
+    /// peer's end-of-stream arrives (single-session modes), so a reader
+    /// downstream sees EOF while sockmate goes on sending stdin.
+    pub fn new(close_on_peer_eof: bool) -> io::Result<Self> {
+        Ok(RawStdout {
+            out: Some(stdio::stdout_file()?),
+            close_on_peer_eof,
+        })
+    }
+}
+
+impl Sink for RawStdout {
+    fn handle(&mut self, event: &Event) -> io::Result<()> {
+        match &event.kind {
+            EventKind::Data {
+                dir: Direction::In,
+                bytes,
+                ..
+            } => {
+                if let Some(out) = self.out.as_mut() {
+                    out.write_all(bytes)?;
+                }
+            }
+            EventKind::Eof {
+                dir: Direction::In, ..
+            } if self.close_on_peer_eof => {
+                if self.out.take().is_some() {
+                    stdio::release_stdout()?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
