@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `sockmate` binary against real sockets on
+//! loopback and real peer tools (socat, ncat, OpenBSD nc, Python).
+
+mod util;
+
+mod foundation;

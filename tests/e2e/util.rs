@@ -1,0 +1,278 @@
+//! Test helpers: run the real `sockmate` binary and peer tools on loopback.
+//!
+//! No fixed ports and no sleeps as synchronisation: servers bind port 0 and
+//! tests wait for the `listening on …` line. Every wait has a deadline, and
+//! every child is killed and reaped on drop.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Generous deadline for anything a test waits on.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sockmate"))
+}
+
+/// A `sockmate` command with a scrubbed environment.
+pub fn sockmate(args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env_remove("SOCKMATE_LOG")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// True when the peer tool is installed. Under CI (`CI=true`) a missing tool
+/// fails the test; elsewhere the test says so and is skipped.
+pub fn require_tool(name: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("peer tool `{name}` is missing (install it: see .ci/run)");
+        }
+        eprintln!("SKIPPED: peer tool `{name}` is not installed (apt-get install it; under CI=true this fails)");
+    }
+    found
+}
+
+/// A running child process whose stderr is collected line by line.
+pub struct Proc {
+    pub child: Child,
+    pub stdin: Option<ChildStdin>,
+    pub stdout: Option<ChildStdout>,
+    lines: mpsc::Receiver<String>,
+    pub stderr_seen: Vec<String>,
+}
+
+impl Proc {
+    /// Spawns `cmd` with piped stdin, stdout and stderr.
+    pub fn spawn(mut cmd: Command) -> Proc {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Proc::spawn_configured(cmd)
+    }
+
+    /// Spawns `cmd` as configured, except stderr, which is always piped.
+    pub fn spawn_configured(mut cmd: Command) -> Proc {
+        cmd.stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        Proc {
+            child,
+            stdin,
+            stdout,
+            lines: rx,
+            stderr_seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a stderr line containing `needle` and returns it.
+    pub fn wait_line(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.stderr_seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no stderr line containing {needle:?}; saw {:?}",
+                    self.stderr_seen
+                ),
+            }
+        }
+    }
+
+    /// Waits for `listening on ENDPOINT` and returns the endpoint.
+    pub fn listening(&mut self) -> String {
+        let line = self.wait_line("listening on ");
+        line.split("listening on ")
+            .nth(1)
+            .expect("endpoint")
+            .split_whitespace()
+            .next()
+            .expect("endpoint")
+            .to_string()
+    }
+
+    /// Waits for `listening on tcp://ADDR` and returns `ADDR` (host:port).
+    pub fn listening_addr(&mut self) -> String {
+        let ep = self.listening();
+        ep.split("://").nth(1).expect("addr").to_string()
+    }
+
+    /// All stderr lines seen so far plus any that are queued.
+    pub fn stderr_lines(&mut self) -> Vec<String> {
+        while let Ok(line) = self.lines.try_recv() {
+            self.stderr_seen.push(line);
+        }
+        self.stderr_seen.clone()
+    }
+
+    /// Closes our end of the child's stdin (it reads EOF).
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
+    }
+
+    /// Writes to the child's stdin.
+    pub fn write_stdin(&mut self, data: &[u8]) {
+        self.stdin
+            .as_mut()
+            .expect("stdin open")
+            .write_all(data)
+            .expect("write stdin");
+    }
+
+    /// Reads the child's stdout to EOF on a thread, with a deadline.
+    pub fn read_stdout_to_end(&mut self) -> Vec<u8> {
+        let mut out = self.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = out.read_to_end(&mut buf);
+            let _ = tx.send(buf);
+        });
+        rx.recv_timeout(DEADLINE)
+            .expect("stdout did not reach EOF in time")
+    }
+
+    /// Waits for the child to exit, with a deadline.
+    pub fn wait(&mut self) -> ExitStatus {
+        wait_timeout(&mut self.child, DEADLINE).expect("process did not exit in time")
+    }
+
+    /// Sends a signal to the child.
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status();
+    }
+
+    /// Drains remaining stderr lines until the process's stderr closes.
+    pub fn drain_stderr(&mut self) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.stderr_seen.push(line);
+        }
+        self.stderr_seen.clone()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for a child with a deadline; `None` if it is still running.
+pub fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs a command to completion with a deadline; returns (status, stdout, stderr).
+pub fn run_with_input(mut cmd: Command, input: &[u8]) -> (ExitStatus, Vec<u8>, String) {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stdout.read_to_end(&mut v);
+        v
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let status = match wait_timeout(&mut child, DEADLINE) {
+        Some(s) => s,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("command did not finish in time");
+        }
+    };
+    let _ = writer.join();
+    (
+        status,
+        out_t.join().unwrap_or_default(),
+        err_t.join().unwrap_or_default(),
+    )
+}
+
+/// Deterministic pseudo-random bytes (xorshift), every byte value included.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    // Make sure runs of 0x00 and 0xff are present.
+    if len > 4096 {
+        out[100..1100].fill(0);
+        out[2000..3000].fill(0xff);
+    }
+    out
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+/// Path of a socket file inside `dir`.
+pub fn sock_path(dir: &Path, name: &str) -> String {
+    dir.join(name).to_string_lossy().into_owned()
+}
