@@ -41,10 +41,9 @@ impl Sink for RawStdout {
             }
             EventKind::Eof {
                 dir: Direction::In, ..
-            } if self.close_on_peer_eof => {
-                if self.out.take().is_some() {
-                    stdio::release_stdout()?;
-                }
+            } if self.close_on_peer_eof && self.out.is_some() => {
+                self.out = None;
+                stdio::release_stdout()?;
             }
             _ => {}
         }
