@@ -38,7 +38,10 @@
 pub mod cli;
 pub mod command;
 pub mod endpoint;
+pub mod escape;
 pub mod event;
+pub mod hexinput;
+pub mod send;
 pub mod session;
 pub mod stdio;
 pub mod transport;

@@ -50,3 +50,9 @@ impl Sink for RawStdout {
         Ok(())
     }
 }
+
+/// Stdout for annotated views: our own handle, block-buffered (each entry
+/// is flushed whole by the view).
+pub fn stdout_writer() -> io::Result<io::BufWriter<File>> {
+    Ok(io::BufWriter::new(stdio::stdout_file()?))
+}
