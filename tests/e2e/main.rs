@@ -6,3 +6,4 @@ mod util;
 mod foundation;
 mod halfclose;
 mod interop;
+mod views;
