@@ -38,8 +38,13 @@
 pub mod cli;
 pub mod command;
 pub mod endpoint;
+pub mod escape;
 pub mod event;
+pub mod frame;
+pub mod limits;
+pub mod service;
 pub mod session;
 pub mod stdio;
+pub mod template;
 pub mod transport;
 pub mod view;

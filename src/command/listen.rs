@@ -46,16 +46,27 @@ pub struct ListenConfig {
     pub keep_open: bool,
     /// Views and status lines.
     pub output: OutputOptions,
+    /// Server behaviours and limits (`--serve`, `--reply`, `--max-conns`…).
+    pub service: Option<crate::service::ServiceConfig>,
 }
 
 /// Binds, announces the real address, and serves.
-pub async fn run(cfg: ListenConfig, ctx: &Context) -> anyhow::Result<()> {
+pub async fn run(mut cfg: ListenConfig, ctx: &Context) -> anyhow::Result<()> {
+    if let Some(service) = cfg.service.as_mut() {
+        service.load_rules_file()?;
+    }
+    if let Err(e) = crate::limits::raise_nofile_limit() {
+        tracing::debug!("cannot raise the open-file limit: {e}");
+    }
     let (listener, real) = transport::listen(&cfg.endpoint, &cfg.socket).await?;
     let single = !cfg.keep_open && matches!(listener, Listener::Stream(_));
     let (events, sinks) = start_output(&cfg.output, single, ctx)?;
     let _ = events
         .emit(EventKind::Listening {
-            endpoint: real.to_string(),
+            endpoint: match cfg.service.as_ref().and_then(|s| s.startup_note()) {
+                Some(note) => format!("{real} {note}"),
+                None => real.to_string(),
+            },
         })
         .await;
     if std::io::stderr().is_terminal() {
@@ -66,6 +77,10 @@ pub async fn run(cfg: ListenConfig, ctx: &Context) -> anyhow::Result<()> {
         }
     }
     let result = match listener {
+        listener if cfg.service.is_some() => {
+            let service = cfg.service.clone().unwrap_or_default();
+            crate::service::serve_listener(listener, service, cfg.keep_open, &events, ctx).await
+        }
         Listener::Stream(listener) if cfg.keep_open => {
             serve_many(listener, &cfg, &events, ctx).await
         }
