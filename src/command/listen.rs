@@ -218,7 +218,7 @@ async fn serve_many(
 
 /// Reads stdin and broadcasts it line by line (a final unterminated piece
 /// at end of input goes too).
-fn spawn_line_broadcaster() -> broadcast::Sender<Bytes> {
+pub(crate) fn spawn_line_broadcaster() -> broadcast::Sender<Bytes> {
     let (tx, _) = broadcast::channel(BROADCAST_QUEUE);
     let sender = tx.clone();
     let mut stdin = spawn_stdin_reader(STDIN_CHUNK);

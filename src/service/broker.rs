@@ -11,11 +11,18 @@ use super::message::ReadSize;
 use super::{Link, ReadOutcome};
 use crate::event::{CloseReason, EventKind};
 
-/// Serves one broker client until it leaves.
-pub async fn run(link: &Link<'_>, hub: &Fanout) -> io::Result<CloseReason> {
+/// Serves one broker client until it leaves. The banner, if any, is sent
+/// once the client is in the hub, so it receives everything sent after it.
+pub async fn run(link: &Link<'_>, hub: &Fanout, banner: Option<&[u8]>) -> io::Result<CloseReason> {
     let id = link.conn.id;
     let mut inbox = hub.join(id, link.conn.peer.to_string());
-    let result = pump(link, hub, &mut inbox).await;
+    let result = match banner {
+        Some(banner) => match link.send(banner).await {
+            Ok(()) => pump(link, hub, &mut inbox).await,
+            Err(e) => Err(e),
+        },
+        None => pump(link, hub, &mut inbox).await,
+    };
     hub.leave(id);
     result
 }

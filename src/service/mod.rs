@@ -78,7 +78,7 @@ pub fn frame_too_long_line(max: usize) -> String {
 
 /// The line sent to a client beyond `--max-conns`.
 pub fn server_full_line(max: usize) -> String {
-    format!("sockmate: server full ({max} connections); try again later\n")
+    format!("sockmate: server full (limit {max} connections); try again later\n")
 }
 
 /// A ready-made service (`--serve`).

@@ -7,16 +7,20 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
+use tokio::sync::broadcast;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::fanout::Fanout;
 use super::{broker, chargen, chat, exec, message, server_full_line, Link, Serve, ServiceConfig};
-use crate::command::Context;
+use crate::command::listen::spawn_line_broadcaster;
+use crate::command::{stdin_is_terminal, Context};
 use crate::event::{CloseReason, ConnInfo, EventKind, EventTx};
 use crate::session::describe_io;
+use crate::session::{self, Input, SessionConfig};
+use crate::stdio::{spawn_stdin_reader, STDIN_CHUNK};
 use crate::transport::{PeerAddr, Stream, StreamListener};
 
 /// How long to wait after an accept error (e.g. out of file descriptors)
@@ -38,9 +42,19 @@ const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// away our last reply), and at most how much.
 const CLOSE_DRAIN: (Duration, usize) = (Duration::from_millis(500), 1024 * 1024);
 
+/// Where a plain session's outgoing data comes from (only limits are set:
+/// clients get what is typed, as without them).
+enum PlainInput {
+    /// `-k`: stdin lines broadcast to every client.
+    Lines(broadcast::Sender<Bytes>),
+    /// One client: stdin itself, with half-close at its end.
+    Stdin,
+}
+
 /// What every connection task shares.
 struct Shared {
     cfg: Arc<ServiceConfig>,
+    plain: Option<PlainInput>,
     room: Fanout,
     hub: Fanout,
     events: EventTx,
@@ -56,8 +70,16 @@ pub async fn serve_streams(
     events: &EventTx,
     ctx: &Context,
 ) -> anyhow::Result<()> {
+    let plain = cfg.is_plain().then(|| {
+        if keep_open {
+            PlainInput::Lines(spawn_line_broadcaster())
+        } else {
+            PlainInput::Stdin
+        }
+    });
     let shared = Arc::new(Shared {
         cfg: Arc::clone(&cfg),
+        plain,
         room: Fanout::default(),
         hub: Fanout::default(),
         events: events.clone(),
@@ -200,6 +222,37 @@ async fn serve_connection(
             local: String::new(),
         })
         .await;
+    if let Some(plain) = &shared.plain {
+        let (mut input, end_on_peer_eof) = match plain {
+            PlainInput::Lines(lines) => (Input::Broadcast(lines.subscribe()), true),
+            PlainInput::Stdin => (
+                Input::Stdin(spawn_stdin_reader(STDIN_CHUNK)),
+                stdin_is_terminal(),
+            ),
+        };
+        let session_cfg = SessionConfig {
+            wait: None,
+            idle_timeout: shared.cfg.idle_timeout,
+            end_on_peer_eof,
+        };
+        let outcome = session::run_stream(
+            &stream,
+            &conn,
+            &mut input,
+            events,
+            &session_cfg,
+            &shared.shutdown,
+        )
+        .await;
+        let _ = events
+            .emit(EventKind::Close {
+                conn,
+                reason: outcome.reason,
+                counters: outcome.counters,
+            })
+            .await;
+        return;
+    }
     let link = Link::new(
         &stream,
         &conn,
@@ -234,12 +287,7 @@ async fn run_service(link: &Link<'_>, shared: &Shared) -> io::Result<CloseReason
     }
     match cfg.serve {
         Some(Serve::Chat) => chat::run(link, &shared.room, &cfg.frame, cfg.max_frame).await,
-        Some(Serve::Broker) => {
-            if let Some(banner) = &cfg.banner {
-                link.send(banner).await?;
-            }
-            broker::run(link, &shared.hub).await
-        }
+        Some(Serve::Broker) => broker::run(link, &shared.hub, cfg.banner.as_deref()).await,
         Some(Serve::Chargen) => {
             if let Some(banner) = &cfg.banner {
                 link.send(banner).await?;

@@ -330,7 +330,7 @@ fn max_conns_refuses_with_one_line_and_frees_slots() {
     let mut c = connect(&addr);
     assert_eq!(
         String::from_utf8_lossy(&read_to_close(&mut c)),
-        "sockmate: server full (2 connections); try again later\n"
+        "sockmate: server full (limit 2 connections); try again later\n"
     );
     server.wait_line("refused:");
     drop(a);
@@ -523,17 +523,17 @@ fn holds_and_serves_2000_concurrent_connections() {
 
 #[test]
 fn broker_chargen_and_udp_echo_with_banner() {
-    let (_b, addr) = serve(&["0", "-k", "--serve", "broker"]);
+    // The banner comes once a client is in the hub: after it, it hears all.
+    let (_b, addr) = serve(&["0", "-k", "--serve", "broker", "--banner", "in\\n"]);
     let mut a = connect(&addr);
     let mut b = connect(&addr);
     let mut c = connect(&addr);
-    // Make sure all three joined before relaying: each one's bytes reach the others.
+    for s in [&mut a, &mut b, &mut c] {
+        assert_eq!(read_exact(s, 3), b"in\n");
+    }
     b.write_all(b"x").unwrap();
     assert_eq!(read_exact(&mut a, 1), b"x");
     assert_eq!(read_exact(&mut c, 1), b"x");
-    c.write_all(b"y").unwrap();
-    assert_eq!(read_exact(&mut a, 1), b"y");
-    assert_eq!(read_exact(&mut b, 1), b"y");
     a.write_all(b"\x00raw\xff").unwrap();
     assert_eq!(read_exact(&mut b, 5), b"\x00raw\xff");
     assert_eq!(read_exact(&mut c, 5), b"\x00raw\xff");
@@ -586,4 +586,26 @@ fn line_framing_replies_per_line_and_bad_templates_exit_2() {
     let mut lines = BufReader::new(err.as_bytes()).lines();
     assert!(lines.next().is_some_and(|l| l.is_ok()));
     assert!(lines.next().is_none(), "one line: {err}");
+}
+
+#[test]
+fn limits_without_a_service_keep_the_plain_stdin_session() {
+    let mut cmd = sockmate(&["listen", "0", "-k", "--max-conns", "1"]);
+    cmd.stdout(Stdio::piped()).stdin(Stdio::piped());
+    let mut server = Proc::spawn_configured(cmd);
+    let addr = server.listening_addr();
+    let mut a = connect(&addr);
+    server.wait_line("connected:");
+    server.write_stdin(b"typed line\n");
+    assert_eq!(read_exact(&mut a, 11), b"typed line\n");
+    let mut b = connect(&addr);
+    assert_eq!(
+        String::from_utf8_lossy(&read_to_close(&mut b)),
+        "sockmate: server full (limit 1 connections); try again later\n"
+    );
+    a.write_all(b"from client").unwrap();
+    drop(a);
+    server.wait_line("closed:");
+    server.signal("INT");
+    assert_eq!(server.read_stdout_to_end(), b"from client");
 }
