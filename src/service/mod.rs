@@ -368,3 +368,29 @@ impl<'a> Link<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn serve_names_round_trip() {
+        for name in [
+            "echo", "discard", "time", "chargen", "chat", "broker", "exec",
+        ] {
+            assert_eq!(name.parse::<Serve>().unwrap().to_string(), name);
+        }
+        assert!("ECHO".parse::<Serve>().is_ok());
+        assert!("nope".parse::<Serve>().unwrap_err().contains("use echo"));
+    }
+
+    proptest! {
+        #[test]
+        fn serve_parser_never_panics(s in "\\PC{0,12}") {
+            if let Ok(serve) = s.parse::<Serve>() {
+                prop_assert_eq!(serve.to_string().parse::<Serve>().unwrap(), serve);
+            }
+        }
+    }
+}
