@@ -223,34 +223,9 @@ async fn serve_connection(
         })
         .await;
     if let Some(plain) = &shared.plain {
-        let (mut input, end_on_peer_eof) = match plain {
-            PlainInput::Lines(lines) => (Input::Broadcast(lines.subscribe()), true),
-            PlainInput::Stdin => (
-                Input::Stdin(spawn_stdin_reader(STDIN_CHUNK)),
-                stdin_is_terminal(),
-            ),
-        };
-        let session_cfg = SessionConfig {
-            wait: None,
-            idle_timeout: shared.cfg.idle_timeout,
-            end_on_peer_eof,
-        };
-        let outcome = session::run_stream(
-            &stream,
-            &conn,
-            &mut input,
-            events,
-            &session_cfg,
-            &shared.shutdown,
-        )
-        .await;
-        let _ = events
-            .emit(EventKind::Close {
-                conn,
-                reason: outcome.reason,
-                counters: outcome.counters,
-            })
-            .await;
+        // Boxed, like the other rarely used services, so an idle message
+        // connection's task stays small.
+        Box::pin(serve_plain(&stream, conn, plain, &shared)).await;
         return;
     }
     let link = Link::new(
@@ -277,22 +252,64 @@ async fn serve_connection(
         .await;
 }
 
+/// Runs the stdin session for a client when only limits are configured.
+async fn serve_plain(stream: &Stream, conn: ConnInfo, plain: &PlainInput, shared: &Shared) {
+    let events = &shared.events;
+    let (mut input, end_on_peer_eof) = match plain {
+        PlainInput::Lines(lines) => (Input::Broadcast(lines.subscribe()), true),
+        PlainInput::Stdin => (
+            Input::Stdin(spawn_stdin_reader(STDIN_CHUNK)),
+            stdin_is_terminal(),
+        ),
+    };
+    let session_cfg = SessionConfig {
+        wait: None,
+        idle_timeout: shared.cfg.idle_timeout,
+        end_on_peer_eof,
+    };
+    let outcome = session::run_stream(
+        stream,
+        &conn,
+        &mut input,
+        events,
+        &session_cfg,
+        &shared.shutdown,
+    )
+    .await;
+    let _ = events
+        .emit(EventKind::Close {
+            conn,
+            reason: outcome.reason,
+            counters: outcome.counters,
+        })
+        .await;
+}
+
+/// Runs the configured service. Services other than the message one are
+/// boxed so that the common case (echo, reply, respond) keeps a small task.
 async fn run_service(link: &Link<'_>, shared: &Shared) -> io::Result<CloseReason> {
     let cfg = &shared.cfg;
     if let Some(spec) = &cfg.exec {
         if let Some(banner) = &cfg.banner {
             link.send(banner).await?;
         }
-        return exec::run(link, spec).await;
+        return Box::pin(exec::run(link, spec)).await;
     }
     match cfg.serve {
-        Some(Serve::Chat) => chat::run(link, &shared.room, &cfg.frame, cfg.max_frame).await,
-        Some(Serve::Broker) => broker::run(link, &shared.hub, cfg.banner.as_deref()).await,
+        Some(Serve::Chat) => {
+            if let Some(banner) = &cfg.banner {
+                link.send(banner).await?;
+            }
+            Box::pin(chat::run(link, &shared.room, &cfg.frame, cfg.max_frame)).await
+        }
+        Some(Serve::Broker) => {
+            Box::pin(broker::run(link, &shared.hub, cfg.banner.as_deref())).await
+        }
         Some(Serve::Chargen) => {
             if let Some(banner) = &cfg.banner {
                 link.send(banner).await?;
             }
-            chargen::run(link).await
+            Box::pin(chargen::run(link)).await
         }
         _ => message::run(link, cfg).await,
     }
@@ -318,4 +335,34 @@ async fn close_gracefully(stream: &Stream) {
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each connection's task holds this future; with 10,000 idle clients
+    /// its size is most of the memory per connection, so keep it small.
+    const MAX_CONNECTION_FUTURE: usize = 2048;
+
+    #[tokio::test]
+    async fn a_connection_task_stays_small() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let c = tokio::net::TcpStream::connect(l.local_addr().unwrap())
+            .await
+            .unwrap();
+        let peer = PeerAddr::Ip(l.local_addr().unwrap());
+        let (events, _rx) = EventTx::channel(false);
+        let shared = Arc::new(Shared {
+            cfg: Arc::new(ServiceConfig::default()),
+            plain: None,
+            room: Fanout::default(),
+            hub: Fanout::default(),
+            events,
+            shutdown: CancellationToken::new(),
+        });
+        let task = serve_connection(Stream::Tcp(c), peer, 1, shared, None);
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= MAX_CONNECTION_FUTURE, "{size} bytes");
+    }
 }
