@@ -609,3 +609,64 @@ fn limits_without_a_service_keep_the_plain_stdin_session() {
     server.signal("INT");
     assert_eq!(server.read_stdout_to_end(), b"from client");
 }
+
+#[test]
+fn a_slow_chat_client_skips_with_a_notice_and_never_slows_the_room() {
+    // More than the kernel can buffer for the slow client (its send buffer
+    // at most tcp_wmem's maximum) plus its queue in sockmate (256 lines).
+    let wmem_max: usize = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(4 << 20);
+    let lines = wmem_max / 4000 + 256 + 200;
+    let (_server, addr) = serve(&["0", "-k", "--serve", "chat"]);
+    // The slow client: a tiny receive buffer, and it does not read for now.
+    let slow = {
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.set_recv_buffer_size(4096).unwrap();
+        let dst: SocketAddr = addr.parse().unwrap();
+        sock.connect(&dst.into()).unwrap();
+        let s: TcpStream = sock.into();
+        s.set_read_timeout(Some(DEADLINE)).unwrap();
+        s
+    };
+    let mut slow_lines = BufReader::new(slow);
+    let mut line = String::new();
+    slow_lines.read_line(&mut line).unwrap();
+    assert!(line.starts_with("* welcome"), "{line}");
+    // A client is in the room once it has its welcome line.
+    let mut talker = connect(&addr);
+    let mut seen = String::new();
+    BufReader::new(talker.try_clone().unwrap())
+        .read_line(&mut seen)
+        .unwrap();
+    let mut listener = BufReader::new(connect(&addr));
+    seen.clear();
+    listener.read_line(&mut seen).unwrap();
+    assert!(seen.starts_with("* welcome"), "{seen}");
+    // Several MB, far more than the slow client's buffers and queue.
+    let text = "x".repeat(4000);
+    for i in 0..lines {
+        talker
+            .write_all(format!("{i} {text}\n").as_bytes())
+            .unwrap();
+        seen.clear();
+        listener.read_line(&mut seen).unwrap();
+        assert!(
+            seen.starts_with("[") && seen.contains(&format!("] {i} x")),
+            "line {i}"
+        );
+    }
+    // The slow client catches up: some lines, then the notice, then more.
+    let mut got = 0;
+    loop {
+        line.clear();
+        assert!(slow_lines.read_line(&mut line).unwrap() > 0, "closed early");
+        if line.starts_with("* you were too slow and missed ") {
+            break;
+        }
+        got += 1;
+        assert!(got < lines, "no lag notice");
+    }
+}
