@@ -670,3 +670,68 @@ fn a_slow_chat_client_skips_with_a_notice_and_never_slows_the_room() {
         assert!(got < lines, "no lag notice");
     }
 }
+
+#[test]
+fn out_of_file_descriptors_backs_off_and_recovers() {
+    if !require_tool("prlimit") {
+        return;
+    }
+    // A hard limit of 32 open files: a few dozen clients exhaust it.
+    let mut cmd = Command::new("prlimit");
+    cmd.args(["--nofile=32:32", "--"])
+        .arg(bin())
+        .args(["listen", "0", "-k", "-q", "--serve", "echo"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    let mut server = Proc::spawn_configured(cmd);
+    let addr = server.listening_addr();
+    let mut clients: Vec<TcpStream> = (0..40).map(|_| connect(&addr)).collect();
+    server.wait_line("accept failed");
+    // The process lives on; once clients go, new ones are served again.
+    let first = clients.remove(0);
+    drop(first);
+    clients.clear();
+    let mut fresh = connect(&addr);
+    fresh.write_all(b"still here").unwrap();
+    assert_eq!(read_exact(&mut fresh, 10), b"still here");
+    assert!(server.child.try_wait().unwrap().is_none(), "server exited");
+    let errors = server
+        .stderr_lines()
+        .iter()
+        .filter(|l| l.contains("accept failed"))
+        .count();
+    assert!(
+        errors < 100,
+        "{errors} accept errors: it should back off, not spin"
+    );
+}
+
+#[test]
+fn udp_time_and_respond_answer_per_datagram() {
+    let (_t, addr) = serve(&["udp://127.0.0.1:0", "-k", "--serve", "time"]);
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut buf = [0u8; 200];
+    sock.send_to(b"tick", &addr).unwrap();
+    let n = sock.recv(&mut buf).unwrap();
+    let reply = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(
+        reply.starts_with('[') && reply.ends_with("] tick"),
+        "{reply}"
+    );
+    assert_eq!(reply.len(), "[Sun Nov 22 14:03:07 2026] tick".len());
+
+    let (_r, addr) = serve(&[
+        "udp://127.0.0.1:0",
+        "-k",
+        "--respond",
+        "hex:aa 01=>hex:bb 01",
+        "--respond",
+        r"re:^T=(\d+)$=>ack $1",
+    ]);
+    for (send, want) in [(&b"\xaa\x01"[..], &b"\xbb\x01"[..]), (b"T=42", b"ack 42")] {
+        sock.send_to(send, &addr).unwrap();
+        let n = sock.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], want);
+    }
+}
