@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::message::{answer, Action};
 use super::{chargen, Serve, ServiceConfig};
@@ -34,11 +34,12 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let mut peers: HashMap<PeerAddr, PeerState> = HashMap::new();
     let mut next_id = 1u64;
-    let mut buf = BytesMut::new();
+    // One receive buffer for every datagram; each message is copied out at
+    // its own size.
+    let mut buf = vec![0u8; MAX_DATAGRAM];
     let (mut out, mut scratch) = (Vec::new(), Vec::new());
     let mut chargen_offset = 0usize;
     loop {
-        buf.resize(MAX_DATAGRAM, 0);
         let received = tokio::select! {
             received = socket.recv_from(&mut buf) => received,
             () = ctx.shutdown.cancelled() => break,
@@ -58,8 +59,7 @@ pub async fn serve(
         if !cfg.access.permits(&peer) {
             continue;
         }
-        buf.truncate(n);
-        let datagram = buf.split().freeze();
+        let datagram = Bytes::copy_from_slice(&buf[..n]);
         if !peers.contains_key(&peer) {
             if peers.len() >= MAX_DATAGRAM_PEERS {
                 forget_oldest(&mut peers, events).await;
