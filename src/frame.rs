@@ -242,7 +242,7 @@ impl Decoder {
             let take = buf.len().min(self.max);
             return Ok(Some(buf.split_to(take).freeze()));
         };
-        let from = self.searched.saturating_sub(term.len() - 1);
+        let from = self.searched.saturating_sub(term.len() - 1).min(buf.len());
         match find(&buf[from..], term) {
             Some(at) => {
                 let end = from + at + term.len();
