@@ -287,7 +287,7 @@ pub struct ServiceArgs {
     /// Sent to each client when it connects (each new peer for UDP), as is (escapes like \n allowed).
     #[arg(long, value_name = "TEXT")]
     pub banner: Option<String>,
-    /// Reply to each message: placeholders {text} {hex} {len} {peer} {n} {time}, {{ }} for braces, escapes \n \r \t \0 \xHH \\.
+    /// Reply to each message: placeholders {text} {hex} {len} {peer} {time}, and "n" in braces for the message number; {{ }} for braces; escapes \n \r \t \0 \xHH \\.
     #[arg(long, value_name = "TEMPLATE")]
     pub reply: Option<String>,
     /// strftime layout of {time} (default like C's ctime: Sun Nov 22 14:03:07 2026).
