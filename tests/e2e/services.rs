@@ -735,3 +735,18 @@ fn udp_time_and_respond_answer_per_datagram() {
         assert_eq!(&buf[..n], want);
     }
 }
+
+#[test]
+fn sh_exec_with_stderr_sends_both_streams() {
+    let (_server, addr) = serve(&[
+        "0",
+        "-k",
+        "--sh-exec",
+        "echo out; echo err >&2",
+        "--exec-stderr",
+        "--max-conns",
+        "2",
+    ]);
+    let mut s = connect(&addr);
+    assert_eq!(read_to_close(&mut s), b"out\nerr\n");
+}
