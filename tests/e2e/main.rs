@@ -6,4 +6,5 @@ mod util;
 mod foundation;
 mod halfclose;
 mod interop;
+mod services;
 mod views;
