@@ -4,3 +4,5 @@
 mod util;
 
 mod foundation;
+mod scan;
+mod transfer;
