@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _};
 
 use super::progress::Reporter;
 use super::receiver::part_path;
-use super::stages::{HashStage, ReadStage, WriteStage};
+use super::stages::{HashStage, Pool, ReadStage, WriteStage, CHUNK};
 use super::wire::WireReader;
 use crate::transport::Stream;
 
@@ -25,7 +25,7 @@ pub async fn send_raw(
     let name = source.display().to_string();
     let mut progress = reporter.start_file("sent", &name, size, 0, peer);
     let hasher = HashStage::start(None);
-    let mut chunks = ReadStage::start(file);
+    let mut chunks = ReadStage::start(file, u64::MAX);
     while let Some(chunk) = chunks.next().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,
@@ -34,15 +34,15 @@ pub async fn send_raw(
                 bail!("cannot read {name}: {e}");
             }
         };
-        hasher.feed(chunk.clone()).await;
-        if let Err(e) = stream.write_all_shared(&chunk).await {
+        if let Err(e) = stream.write_all_shared(chunk.data()).await {
             progress.fail();
             bail!(
                 "sending {name} to {peer} failed: {}",
                 crate::session::describe_io(&e)
             );
         }
-        progress.advance(chunk.len() as u64);
+        progress.advance(chunk.data().len() as u64);
+        hasher.feed(chunk).await;
     }
     let _ = stream.shutdown_write();
     let digest = hasher.finish().await.context("hashing failed")?;
@@ -74,25 +74,27 @@ pub async fn receive_raw(
         .with_context(|| format!("cannot write {}", part.display()))?;
     let name = output.display().to_string();
     let mut progress = reporter.start_file("received", &name, None, 0, peer);
+    let mut pool = Pool::default();
     let hasher = HashStage::start(None);
-    let writer = WriteStage::start(file);
+    let writer = WriteStage::start(file, hasher.input());
     let mut reader = WireReader::new(stream);
     let mut failure = None;
     loop {
-        match reader.raw().await {
-            Ok(Some(chunk)) => {
-                let len = chunk.len() as u64;
-                hasher.feed(chunk.clone()).await;
-                if !writer.feed(chunk).await {
-                    break;
-                }
-                progress.advance(len);
-            }
-            Ok(None) => break,
+        let mut chunk = pool.get().await;
+        let ended = match reader.fill_chunk(&mut chunk, CHUNK).await {
+            Ok(ended) => ended,
             Err(e) => {
                 failure = Some(e);
-                break;
+                true
             }
+        };
+        let len = chunk.data().len() as u64;
+        progress.advance(len);
+        if len > 0 && !writer.feed(chunk).await {
+            break;
+        }
+        if ended {
+            break;
         }
     }
     let written = writer.finish().await;

@@ -15,7 +15,7 @@ use super::header::{
     hex_digest, parse_sender_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
 use super::progress::Reporter;
-use super::stages::{HashStage, WriteStage};
+use super::stages::{HashStage, Pool, WriteStage, CHUNK};
 use super::wire::{WireError, WireReader};
 use crate::transport::Stream;
 
@@ -237,25 +237,28 @@ async fn receive_file(
         .await
         .with_context(|| format!("cannot answer {peer}"))?;
     let mut progress = reporter.start_file("received", &name, Some(header.size), offset, peer);
+    let mut pool = Pool::default();
     let hasher = HashStage::start((offset > 0).then(|| (part.clone(), offset)));
-    let writer = WriteStage::start(file);
+    let writer = WriteStage::start(file, hasher.input());
     let mut remaining = header.size - offset;
     let mut broken = None;
     while remaining > 0 {
-        match reader.data(remaining).await {
-            Ok(chunk) => {
-                let len = chunk.len() as u64;
-                remaining -= len;
-                hasher.feed(chunk.clone()).await;
-                if !writer.feed(chunk).await {
-                    break;
-                }
-                progress.advance(len);
-            }
-            Err(e) => {
-                broken = Some(e);
-                break;
-            }
+        let mut chunk = pool.get().await;
+        let want = remaining.min(CHUNK as u64) as usize;
+        let ended = match reader.fill_chunk(&mut chunk, want).await {
+            Ok(ended) => ended.then(|| WireError::Closed("before all of the file arrived")),
+            Err(e) => Some(e),
+        };
+        let len = chunk.data().len() as u64;
+        remaining -= len;
+        progress.advance(len);
+        // Even a short last chunk is written: it is kept for --resume.
+        if !writer.feed(chunk).await {
+            break;
+        }
+        if let Some(e) = ended {
+            broken = Some(e);
+            break;
         }
     }
     let written = writer.finish().await;

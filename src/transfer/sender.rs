@@ -189,10 +189,10 @@ async fn send_file(
     };
     let mut progress = reporter.start_file("sent", &name, Some(item.size), offset, peer);
     let hasher = HashStage::start(None);
-    let mut chunks = ReadStage::start(file);
+    let mut chunks = ReadStage::start(file, item.size);
     let mut position: u64 = 0;
     while position < item.size {
-        let chunk = match chunks.next().await {
+        let mut chunk = match chunks.next().await {
             Some(Ok(chunk)) => chunk,
             Some(Err(e)) => {
                 progress.fail();
@@ -208,17 +208,17 @@ async fn send_file(
             }
         };
         let left = item.size - position;
-        let chunk = chunk.slice(..(chunk.len() as u64).min(left) as usize);
-        let len = chunk.len() as u64;
-        hasher.feed(chunk.clone()).await;
+        chunk.set_len((chunk.data().len() as u64).min(left) as usize);
+        let len = chunk.data().len() as u64;
         if position + len > offset {
             let from = offset.saturating_sub(position) as usize;
-            if let Err(e) = stream.write_all_shared(&chunk[from..]).await {
+            if let Err(e) = stream.write_all_shared(&chunk.data()[from..]).await {
                 progress.fail();
                 return Err(write_failure(reader, &name, peer, e).await);
             }
             progress.advance(len - from as u64);
         }
+        hasher.feed(chunk).await;
         position += len;
     }
     let digest = hasher.finish().await.context("hashing failed")?;

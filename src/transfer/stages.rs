@@ -1,30 +1,133 @@
 //! Pipeline stages that run beside the socket on their own threads, so that
 //! reading the file, hashing and writing overlap with network I/O instead of
 //! taking turns with it.
+//!
+//! Chunks move from stage to stage (never shared, never copied) and go back
+//! to their [`Pool`] when the last stage drops them: a transfer
+//! allocates at most [`POOL_SIZE`] buffers however large the file is, so
+//! the kernel never has to fault in fresh pages for every megabyte.
+//!
+//! ```text
+//! send:     ReadStage ──> socket ──> HashStage ──> Pool
+//! receive:  socket ──> WriteStage ──> HashStage ──> Pool
+//! ```
 
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::thread;
 
-use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use super::header::DIGEST_LEN;
 
-/// Size of one chunk read from a file or handed to a stage (1 MiB: large
-/// enough that per-chunk costs vanish, small enough to keep memory low).
+/// Size of one chunk (1 MiB: large enough that per-chunk costs vanish,
+/// small enough to keep memory low).
 pub const CHUNK: usize = 1 << 20;
 
-/// Chunks queued ahead of a stage. Bounds memory to `STAGE_QUEUE * CHUNK`
-/// per stage.
-pub const STAGE_QUEUE: usize = 8;
+/// Buffers a transfer may own at once; bounds its memory to
+/// `POOL_SIZE * CHUNK` and is also how far stages can run ahead.
+pub const POOL_SIZE: usize = 16;
 
-/// Computes SHA-256 on its own thread over the chunks it is fed.
+/// A buffer of [`CHUNK`] bytes of which the first `len` are data. When
+/// dropped, wherever that happens, its buffer goes back to its [`Pool`].
+#[derive(Debug)]
+pub struct Chunk {
+    buf: Box<[u8]>,
+    len: usize,
+    home: mpsc::Sender<Box<[u8]>>,
+}
+
+impl Chunk {
+    /// The data.
+    pub fn data(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The whole buffer, to fill; then call [`Chunk::set_len`].
+    pub fn space(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    /// Marks the first `len` bytes (at most [`CHUNK`]) as data.
+    pub fn set_len(&mut self, len: usize) {
+        self.len = len.min(self.buf.len());
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        // Never blocks: the pool has room for every buffer it made. If the
+        // pool is gone, the buffer is simply freed.
+        let _ = self.home.try_send(std::mem::take(&mut self.buf));
+    }
+}
+
+/// Reusable buffers: at most [`POOL_SIZE`] are ever made; a dropped
+/// [`Chunk`] returns its buffer here.
+#[derive(Debug)]
+pub struct Pool {
+    home: mpsc::Sender<Box<[u8]>>,
+    back: mpsc::Receiver<Box<[u8]>>,
+    made: usize,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        let (home, back) = mpsc::channel(POOL_SIZE);
+        Pool {
+            home,
+            back,
+            made: 0,
+        }
+    }
+}
+
+impl Pool {
+    fn wrap(&self, buf: Box<[u8]>) -> Chunk {
+        Chunk {
+            buf,
+            len: 0,
+            home: self.home.clone(),
+        }
+    }
+
+    fn take(&mut self) -> Option<Chunk> {
+        if let Ok(buf) = self.back.try_recv() {
+            return Some(self.wrap(buf));
+        }
+        if self.made < POOL_SIZE {
+            self.made += 1;
+            return Some(self.wrap(vec![0u8; CHUNK].into_boxed_slice()));
+        }
+        None
+    }
+
+    /// An empty chunk, waiting while all of them are in use.
+    pub async fn get(&mut self) -> Chunk {
+        if let Some(chunk) = self.take() {
+            return chunk;
+        }
+        // We hold a sender ourselves, so `recv` cannot end.
+        let buf = self.back.recv().await.unwrap_or_default();
+        self.wrap(buf)
+    }
+
+    /// Like [`Pool::get`], for a stage thread.
+    pub fn blocking_get(&mut self) -> Chunk {
+        if let Some(chunk) = self.take() {
+            return chunk;
+        }
+        let buf = self.back.blocking_recv().unwrap_or_default();
+        self.wrap(buf)
+    }
+}
+
+/// Computes SHA-256 on its own thread; the last stage of every pipeline.
 #[derive(Debug)]
 pub struct HashStage {
-    tx: mpsc::Sender<Bytes>,
+    tx: mpsc::Sender<Chunk>,
     done: oneshot::Receiver<io::Result<[u8; DIGEST_LEN]>>,
 }
 
@@ -32,14 +135,13 @@ impl HashStage {
     /// Starts hashing; when `prefix` is given, the first `len` bytes of that
     /// file are hashed before anything fed (resuming a partial file).
     pub fn start(prefix: Option<(PathBuf, u64)>) -> HashStage {
-        let (tx, mut rx) = mpsc::channel::<Bytes>(STAGE_QUEUE);
+        let (tx, mut rx) = mpsc::channel::<Chunk>(POOL_SIZE);
         let (done_tx, done) = oneshot::channel();
         thread::spawn(move || {
             let mut hasher = Sha256::new();
             let result = (|| {
                 if let Some((path, len)) = prefix {
-                    let file = File::open(&path)?;
-                    let mut limited = file.take(len);
+                    let mut limited = File::open(&path)?.take(len);
                     let mut buf = vec![0u8; CHUNK];
                     loop {
                         let n = limited.read(&mut buf)?;
@@ -50,7 +152,7 @@ impl HashStage {
                     }
                 }
                 while let Some(chunk) = rx.blocking_recv() {
-                    hasher.update(&chunk);
+                    hasher.update(chunk.data());
                 }
                 Ok(hasher.finalize().into())
             })();
@@ -59,14 +161,19 @@ impl HashStage {
         HashStage { tx, done }
     }
 
-    /// Queues a chunk; waits only when the hasher is [`STAGE_QUEUE`] chunks
-    /// behind.
-    pub async fn feed(&self, chunk: Bytes) {
+    /// Where an earlier stage sends its chunks.
+    pub fn input(&self) -> mpsc::Sender<Chunk> {
+        self.tx.clone()
+    }
+
+    /// Queues a chunk; waits only when the hasher is far behind.
+    pub async fn feed(&self, chunk: Chunk) {
         // If the thread has gone, `finish` reports why.
         let _ = self.tx.send(chunk).await;
     }
 
-    /// Ends the input and returns the digest.
+    /// Ends the input (every other sender must be gone too) and returns the
+    /// digest.
     pub async fn finish(self) -> io::Result<[u8; DIGEST_LEN]> {
         drop(self.tx);
         self.done
@@ -75,25 +182,30 @@ impl HashStage {
     }
 }
 
-/// Writes chunks to a file on its own thread.
+/// Writes chunks to a file on its own thread, then passes them on.
 #[derive(Debug)]
 pub struct WriteStage {
-    tx: mpsc::Sender<Bytes>,
+    tx: mpsc::Sender<Chunk>,
     done: oneshot::Receiver<io::Result<()>>,
 }
 
 impl WriteStage {
-    /// Starts writing to `file` (already positioned where data goes).
-    pub fn start(mut file: File) -> WriteStage {
-        let (tx, mut rx) = mpsc::channel::<Bytes>(STAGE_QUEUE);
+    /// Starts writing to `file` (already positioned where data goes);
+    /// written chunks go to `next`.
+    pub fn start(mut file: File, next: mpsc::Sender<Chunk>) -> WriteStage {
+        let (tx, mut rx) = mpsc::channel::<Chunk>(POOL_SIZE);
         let (done_tx, done) = oneshot::channel();
         thread::spawn(move || {
             let result = (|| {
                 while let Some(chunk) = rx.blocking_recv() {
-                    file.write_all(&chunk)?;
+                    file.write_all(chunk.data())?;
+                    if next.blocking_send(chunk).is_err() {
+                        return Err(io::Error::other("the hashing thread stopped"));
+                    }
                 }
                 file.flush()
             })();
+            drop(next);
             let _ = done_tx.send(result);
         });
         WriteStage { tx, done }
@@ -101,7 +213,7 @@ impl WriteStage {
 
     /// Queues a chunk. Returns false when the writer has failed (call
     /// [`WriteStage::finish`] for the error).
-    pub async fn feed(&self, chunk: Bytes) -> bool {
+    pub async fn feed(&self, chunk: Chunk) -> bool {
         self.tx.send(chunk).await.is_ok()
     }
 
@@ -114,26 +226,32 @@ impl WriteStage {
     }
 }
 
-/// Reads a file in [`CHUNK`]s on its own thread, ahead of the socket.
+/// Reads a file in chunks on its own thread, ahead of the socket.
 #[derive(Debug)]
 pub struct ReadStage {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
+    rx: mpsc::Receiver<io::Result<Chunk>>,
 }
 
 impl ReadStage {
-    /// Starts reading `file` from its start.
-    pub fn start(mut file: File) -> ReadStage {
-        let (tx, rx) = mpsc::channel(STAGE_QUEUE);
+    /// Starts reading `file` from its start, at most `limit` bytes.
+    pub fn start(mut file: File, limit: u64) -> ReadStage {
+        let (tx, rx) = mpsc::channel(POOL_SIZE);
+        let mut pool = Pool::default();
+        let mut left = limit;
         thread::spawn(move || loop {
-            let mut buf = vec![0u8; CHUNK];
+            if left == 0 {
+                return;
+            }
+            let mut chunk = pool.blocking_get();
+            let want = left.min(CHUNK as u64) as usize;
             let mut filled = 0;
             // Fill the chunk (short reads happen on pipes and some file systems).
             let result = loop {
-                match file.read(&mut buf[filled..]) {
+                match file.read(&mut chunk.space()[filled..want]) {
                     Ok(0) => break Ok(()),
                     Ok(n) => {
                         filled += n;
-                        if filled == buf.len() {
+                        if filled == want {
                             break Ok(());
                         }
                     }
@@ -148,9 +266,10 @@ impl ReadStage {
                 }
                 Ok(()) if filled == 0 => return,
                 Ok(()) => {
-                    buf.truncate(filled);
-                    let last = filled < CHUNK;
-                    if tx.blocking_send(Ok(Bytes::from(buf))).is_err() || last {
+                    chunk.set_len(filled);
+                    left -= filled as u64;
+                    let last = filled < want;
+                    if tx.blocking_send(Ok(chunk)).is_err() || last {
                         return;
                     }
                 }
@@ -160,7 +279,7 @@ impl ReadStage {
     }
 
     /// The next chunk, or `None` at end of file.
-    pub async fn next(&mut self) -> Option<io::Result<Bytes>> {
+    pub async fn next(&mut self) -> Option<io::Result<Chunk>> {
         self.rx.recv().await
     }
 }

@@ -3,15 +3,19 @@
 
 use std::io;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 use super::header::{HeaderError, Parsed};
-use super::stages::CHUNK;
+use super::stages::{Chunk, CHUNK};
 use crate::transport::Stream;
 
 /// Most bytes buffered while waiting for one frame to complete (frames are
 /// small; a peer sending more without completing one is broken).
 const MAX_FRAME_BUFFER: usize = 64 * 1024;
+
+/// Bytes read at a time while looking for a frame (file data is read
+/// straight into chunks instead, see [`WireReader::fill_chunk`]).
+const FRAME_READ: usize = 16 * 1024;
 
 /// What can go wrong reading from the peer.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +47,7 @@ impl<'a> WireReader<'a> {
     }
 
     async fn fill(&mut self) -> io::Result<usize> {
-        self.stream.read_some(&mut self.buf, CHUNK).await
+        self.stream.read_some(&mut self.buf, FRAME_READ).await
     }
 
     /// The next frame; `Ok(None)` when the peer closed cleanly between
@@ -69,32 +73,52 @@ impl<'a> WireReader<'a> {
         }
     }
 
-    /// Up to `max` bytes of file data (at least one); waits until a large
-    /// chunk is ready so later stages see few, big chunks.
-    pub async fn data(&mut self, max: u64) -> Result<Bytes, WireError> {
-        let want = max.min(CHUNK as u64) as usize;
-        while self.buf.len() < want {
-            if self.fill().await? == 0 {
-                if self.buf.is_empty() {
-                    return Err(WireError::Closed("before all of the file arrived"));
-                }
+    /// Fills `chunk` with up to `want` (at most [`CHUNK`]) bytes of file
+    /// data: what is buffered first, then straight from the socket, never
+    /// past `want` (so the frame after the data stays unread). Returns true
+    /// when the stream ended first; the chunk then holds what did arrive.
+    pub async fn fill_chunk(&mut self, chunk: &mut Chunk, want: usize) -> Result<bool, WireError> {
+        let want = want.min(CHUNK);
+        let from_buffer = self.buf.len().min(want);
+        chunk.space()[..from_buffer].copy_from_slice(&self.buf[..from_buffer]);
+        let _ = self.buf.split_to(from_buffer);
+        let mut filled = from_buffer;
+        let mut ended = false;
+        while filled < want {
+            let n = read_into(self.stream, &mut chunk.space()[filled..want]).await?;
+            if n == 0 {
+                ended = true;
                 break;
             }
+            filled += n;
         }
-        let take = self.buf.len().min(want);
-        Ok(self.buf.split_to(take).freeze())
+        chunk.set_len(filled);
+        Ok(ended)
     }
+}
 
-    /// Any bytes until end of stream (raw mode); `None` at the end.
-    pub async fn raw(&mut self) -> Result<Option<Bytes>, WireError> {
-        while self.buf.len() < CHUNK {
-            if self.fill().await? == 0 {
-                break;
+/// One read from the socket into `buf`, waiting until it is readable.
+async fn read_into(stream: &Stream, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        let result = match stream {
+            Stream::Tcp(s) => {
+                s.readable().await?;
+                s.try_read(buf)
             }
+            Stream::Unix(s) => {
+                s.readable().await?;
+                s.try_read(buf)
+            }
+            Stream::Seqpacket(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "file transfer needs a byte stream, not seqpacket",
+                ))
+            }
+        };
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            other => return other,
         }
-        if self.buf.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(self.buf.split().freeze()))
     }
 }
