@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _};
 
 use super::progress::Reporter;
 use super::receiver::part_path;
-use super::stages::{HashStage, Pool, ReadStage, WriteStage, CHUNK};
+use super::stages::{Pool, ReadStage, WriteStage, CHUNK};
 use super::wire::WireReader;
 use crate::transport::Stream;
 
@@ -24,7 +24,6 @@ pub async fn send_raw(
     let size = file.metadata().ok().map(|m| m.len());
     let name = source.display().to_string();
     let mut progress = reporter.start_file("sent", &name, size, 0, peer);
-    let hasher = HashStage::start(None);
     let mut chunks = ReadStage::start(file, u64::MAX);
     while let Some(chunk) = chunks.next().await {
         let chunk = match chunk {
@@ -42,10 +41,9 @@ pub async fn send_raw(
             );
         }
         progress.advance(chunk.data().len() as u64);
-        hasher.feed(chunk).await;
     }
     let _ = stream.shutdown_write();
-    let digest = hasher.finish().await.context("hashing failed")?;
+    let digest = chunks.digest().await.context("hashing failed")?;
     progress.finish(&digest, false);
     Ok(())
 }
@@ -75,8 +73,7 @@ pub async fn receive_raw(
     let name = output.display().to_string();
     let mut progress = reporter.start_file("received", &name, None, 0, peer);
     let mut pool = Pool::default();
-    let hasher = HashStage::start(None);
-    let writer = WriteStage::start(file, hasher.input());
+    let writer = WriteStage::start(file, None);
     let mut reader = WireReader::new(stream);
     let mut failure = None;
     loop {
@@ -103,13 +100,15 @@ pub async fn receive_raw(
         let _ = std::fs::remove_file(&part);
         bail!("receiving {name} from {peer} failed: {e}; nothing stored");
     }
-    if let Err(e) = written {
-        progress.fail();
-        let _ = std::fs::remove_file(&part);
-        bail!("cannot write {}: {e}", part.display());
-    }
+    let digest = match written {
+        Ok(digest) => digest,
+        Err(e) => {
+            progress.fail();
+            let _ = std::fs::remove_file(&part);
+            bail!("cannot write {}: {e}", part.display());
+        }
+    };
     std::fs::rename(&part, output).with_context(|| format!("cannot store {}", output.display()))?;
-    let digest = hasher.finish().await.context("hashing failed")?;
     progress.finish(&digest, false);
     Ok(())
 }

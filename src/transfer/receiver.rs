@@ -15,7 +15,7 @@ use super::header::{
     hex_digest, parse_sender_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
 use super::progress::Reporter;
-use super::stages::{HashStage, Pool, WriteStage, CHUNK};
+use super::stages::{Pool, WriteStage, CHUNK};
 use super::wire::{WireError, WireReader};
 use crate::transport::Stream;
 
@@ -238,8 +238,7 @@ async fn receive_file(
         .with_context(|| format!("cannot answer {peer}"))?;
     let mut progress = reporter.start_file("received", &name, Some(header.size), offset, peer);
     let mut pool = Pool::default();
-    let hasher = HashStage::start((offset > 0).then(|| (part.clone(), offset)));
-    let writer = WriteStage::start(file, hasher.input());
+    let writer = WriteStage::start(file, (offset > 0).then(|| (part.clone(), offset)));
     let mut remaining = header.size - offset;
     let mut broken = None;
     while remaining > 0 {
@@ -279,16 +278,19 @@ async fn receive_file(
             header.size
         );
     }
-    if let Err(e) = written {
-        progress.fail();
-        let _ = std::fs::remove_file(&part);
-        return Err(fail(
-            stream,
-            peer,
-            format!("cannot write {}: {e}", part.display()),
-        )
-        .await);
-    }
+    let actual = match written {
+        Ok(digest) => digest,
+        Err(e) => {
+            progress.fail();
+            let _ = std::fs::remove_file(&part);
+            return Err(fail(
+                stream,
+                peer,
+                format!("cannot write {}: {e}", part.display()),
+            )
+            .await);
+        }
+    };
     let expected = match reader.frame(|b| parse_sender_frame(b, false)).await {
         Ok(Some(SenderFrame::Digest(d))) => d,
         Ok(Some(other)) => {
@@ -315,7 +317,6 @@ async fn receive_file(
             return Err(fail(stream, peer, format!("{name}: {e}")).await);
         }
     };
-    let actual = hasher.finish().await.context("hashing failed")?;
     if actual != expected {
         progress.fail();
         let _ = std::fs::remove_file(&part);

@@ -12,7 +12,7 @@ use super::header::{
     parse_receiver_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
 use super::progress::Reporter;
-use super::stages::{HashStage, ReadStage};
+use super::stages::ReadStage;
 use super::wire::WireReader;
 use crate::transport::Stream;
 
@@ -188,7 +188,6 @@ async fn send_file(
         other => bail!("{peer} answered {other:?} to the header of {name} (protocol error)"),
     };
     let mut progress = reporter.start_file("sent", &name, Some(item.size), offset, peer);
-    let hasher = HashStage::start(None);
     let mut chunks = ReadStage::start(file, item.size);
     let mut position: u64 = 0;
     while position < item.size {
@@ -218,10 +217,9 @@ async fn send_file(
             }
             progress.advance(len - from as u64);
         }
-        hasher.feed(chunk).await;
         position += len;
     }
-    let digest = hasher.finish().await.context("hashing failed")?;
+    let digest = chunks.digest().await.context("hashing failed")?;
     if let Err(e) = stream
         .write_all_shared(&SenderFrame::Digest(digest).encode())
         .await
