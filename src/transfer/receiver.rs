@@ -245,7 +245,7 @@ async fn receive_file(
         let mut chunk = pool.get().await;
         let want = remaining.min(CHUNK as u64) as usize;
         let ended = match reader.fill_chunk(&mut chunk, want).await {
-            Ok(ended) => ended.then(|| WireError::Closed("before all of the file arrived")),
+            Ok(ended) => ended.then_some(WireError::Closed("before all of the file arrived")),
             Err(e) => Some(e),
         };
         let len = chunk.data().len() as u64;
