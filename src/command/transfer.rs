@@ -128,7 +128,7 @@ impl SendJob {
         let outcome = send_session(stream, &self.items, &self.reporter, &peer).await?;
         if !outcome.skipped.is_empty() {
             bail!(
-                "{} of {} files were not stored by {peer}",
+                "not stored by {peer}: {} of {} file(s)",
                 outcome.skipped.len(),
                 self.items.len()
             );
@@ -206,8 +206,9 @@ impl ReceiveJob {
         .await?;
         if !outcome.skipped.is_empty() {
             bail!(
-                "{} files from {peer} were not stored",
-                outcome.skipped.len()
+                "not stored from {peer}: {} of {} file(s)",
+                outcome.skipped.len(),
+                outcome.skipped.len() + outcome.stored
             );
         }
         Ok(())
