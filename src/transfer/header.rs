@@ -499,11 +499,13 @@ mod tests {
 
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), first in any::<bool>()) {
-            if let Ok(Some((_, used))) = parse_sender_frame(&bytes, first) {
+            if let Ok(Some((frame, used))) = parse_sender_frame(&bytes, first) {
                 prop_assert!(used <= bytes.len());
+                prop_assert_eq!(frame.encode(), &bytes[..used]);
             }
-            if let Ok(Some((_, used))) = parse_receiver_frame(&bytes, first) {
+            if let Ok(Some((frame, used))) = parse_receiver_frame(&bytes, first) {
                 prop_assert!(used <= bytes.len());
+                prop_assert_eq!(frame.encode(), &bytes[..used]);
             }
         }
 

@@ -530,3 +530,25 @@ fn usage_errors_exit_2() {
     assert_eq!(status.code(), Some(2));
     assert!(stderr.contains("exactly one file"), "{stderr}");
 }
+
+#[test]
+fn files_travel_over_a_unix_socket_too() {
+    let dir = tempdir();
+    let source = dir.path().join("u.bin");
+    let data = random_bytes(3 * MIB + 17, 31);
+    fs::write(&source, &data).unwrap();
+    let endpoint = format!("unix://{}", crate::util::sock_path(dir.path(), "xfer.sock"));
+    let inbox = dir.path().join("in");
+    let mut receiver = Proc::spawn(sockmate(&[
+        "receive",
+        &endpoint,
+        "--dir",
+        inbox.to_str().unwrap(),
+    ]));
+    let shown = receiver.listening();
+    assert_eq!(shown, endpoint);
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    assert_eq!(fs::read(inbox.join("u.bin")).unwrap(), data);
+}
