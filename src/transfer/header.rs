@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! sender   -> receiver  Hello    "SMXF" VERSION(u8)
-//! receiver -> sender    Hello    "SMXF" VERSION(u8)
+//! receiver -> sender    Hello    "SMXF" VERSION(u8)    (or Fail, see below)
 //! sender   -> receiver  File     'F' PARTS(u8) { LEN(u16) NAME } SIZE(u64) MODE(u32)
 //! receiver -> sender    Accept   'A' OFFSET(u64)        send bytes OFFSET..SIZE
 //!                       Skip     'S' LEN(u16) REASON    (e.g. exists), go on
@@ -316,7 +316,8 @@ pub fn parse_sender_frame(bytes: &[u8], first: bool) -> Parsed<SenderFrame> {
 /// hello is expected.
 pub fn parse_receiver_frame(bytes: &[u8], first: bool) -> Parsed<ReceiverFrame> {
     let mut c = Cursor { bytes, at: 0 };
-    if first {
+    // A receiver may refuse with a reason instead of its hello.
+    if first && bytes.first() != Some(&b'E') {
         let version = need!(parse_hello(&mut c)?);
         return Ok(Some((ReceiverFrame::Hello { version }, c.at)));
     }
@@ -465,6 +466,15 @@ mod tests {
         assert_eq!(
             parse_sender_frame(b"SMXF\x09", true),
             Err(HeaderError::Version(9))
+        );
+        // A receiver may refuse with a reason instead of its hello.
+        let fail = ReceiverFrame::Fail {
+            reason: "version 9?".into(),
+        };
+        let bytes = fail.encode();
+        assert_eq!(
+            parse_receiver_frame(&bytes, true),
+            Ok(Some((fail, bytes.len())))
         );
     }
 

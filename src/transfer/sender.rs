@@ -124,6 +124,7 @@ pub async fn send_session(
         .await
         .with_context(|| format!("cannot start the transfer with {peer}"))?;
     match reader.frame(|b| parse_receiver_frame(b, true)).await {
+        Ok(Some(ReceiverFrame::Fail { reason })) => bail!("{peer} refused the session: {reason}"),
         Ok(Some(_)) => {}
         Ok(None) => {
             bail!("{peer} closed the connection before answering (is it `sockmate receive`?)")
