@@ -7,6 +7,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::net::{TcpStream, UdpSocket};
 
 /// How often a probe that failed for a local reason (out of file
@@ -94,15 +95,40 @@ where
 /// Probes a TCP port by connecting.
 pub async fn probe_tcp(addr: SocketAddr, timeout: Duration) -> PortState {
     with_retries(|| async move {
-        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        match tokio::time::timeout(timeout, connect_outcome(addr)).await {
             Err(_) => Ok(PortState::Filtered),
-            Ok(Ok(_stream)) => Ok(PortState::Open),
+            Ok(Ok(())) => Ok(PortState::Open),
             Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(PortState::Closed),
             Ok(Err(e)) if is_unreachable(&e) => Ok(PortState::Filtered),
             Ok(Err(e)) => Err(e),
         }
     })
     .await
+}
+
+/// Starts a non-blocking connect and, when the answer is already there (a
+/// nearby host answers within the system call), reads it without ever
+/// registering the socket with the event loop; otherwise waits for it.
+async fn connect_outcome(addr: SocketAddr) -> io::Result<()> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&SockAddr::from(addr)) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    if let Some(e) = socket.take_error()? {
+        return Err(e);
+    }
+    if socket.peer_addr().is_ok() {
+        return Ok(());
+    }
+    let stream = TcpStream::from_std(std::net::TcpStream::from(socket))?;
+    stream.writable().await?;
+    match stream.take_error()? {
+        Some(e) => Err(e),
+        None => stream.peer_addr().map(|_| ()),
+    }
 }
 
 /// Probes a UDP port by sending `payload` and waiting for an answer.
