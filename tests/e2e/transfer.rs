@@ -552,3 +552,21 @@ fn files_travel_over_a_unix_socket_too() {
     assert!(receiver.wait().success());
     assert_eq!(fs::read(inbox.join("u.bin")).unwrap(), data);
 }
+
+#[test]
+fn plain_bytes_without_raw_get_a_hint_and_store_nothing() {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let mut stream = connect(&endpoint);
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let (tag, reason) = answer(&mut stream);
+    assert_eq!(tag, b'E');
+    assert!(
+        reason.contains("did not speak the sockmate transfer protocol"),
+        "{reason}"
+    );
+    assert!(reason.contains("--raw"), "{reason}");
+    assert_eq!(receiver.wait().code(), Some(1));
+    assert!(!inbox.exists() || files_under(&inbox).is_empty());
+}
