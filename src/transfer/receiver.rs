@@ -263,7 +263,7 @@ async fn receive_file(
     let written = writer.finish().await;
     if let Some(e) = broken {
         progress.fail();
-        let kept = if offset + (header.size - offset - remaining) > 0 {
+        let kept = if header.size - remaining > 0 {
             format!(
                 "; the partial file {} is kept: receive again with --resume to continue",
                 part.display()
