@@ -48,6 +48,12 @@ pub enum Command {
     /// Listen on ENDPOINT: serve one client (like nc -l), or many with -k.
     #[command(visible_alias = "l")]
     Listen(ListenArgs),
+    /// Send files (and with -r directories) to a `sockmate receive`, checked by SHA-256.
+    Send(SendFilesArgs),
+    /// Receive files from `sockmate send` into a directory, stored only once their digest checks.
+    Receive(ReceiveArgs),
+    /// Probe which TCP (or UDP) ports of a host are open.
+    Scan(ScanArgs),
 }
 
 /// Options shared by every command that moves data.
@@ -448,6 +454,230 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     }
     humantime::parse_duration(text)
         .map_err(|e| format!("invalid duration \"{text}\": {e} (e.g. 500ms, 2s, 1m)"))
+}
+
+// ---- send / receive / scan (issue #6) ----
+
+/// Display options of `send` and `receive`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TransferOutputArgs {
+    /// Print progress and results as JSON lines on stdout (events: start, progress, done, error).
+    #[arg(long)]
+    pub json: bool,
+    /// No status or summary lines on stderr (errors only).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `sockmate send`.
+#[derive(Debug, Args)]
+pub struct SendFilesArgs {
+    /// Where the receiver is: tcp://HOST:PORT (or HOST:PORT) or unix:///path. With --listen: where to wait for receivers (PORT alone = 127.0.0.1:PORT).
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// Files to send (directories too, with -r).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<std::path::PathBuf>,
+    /// Wait for a receiver to connect (`sockmate receive --connect`) instead of connecting.
+    #[arg(long)]
+    pub listen: bool,
+    /// With --listen: serve every receiver that connects, concurrently, until interrupted.
+    #[arg(short = 'k', long, requires = "listen")]
+    pub keep_open: bool,
+    /// Send directories with everything in them.
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Send bare bytes with no header (one file), like `nc HOST PORT < FILE`.
+    #[arg(long, conflicts_with = "recursive")]
+    pub raw: bool,
+    /// Give up connecting after this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Progress and summary options.
+    #[command(flatten)]
+    pub output: TransferOutputArgs,
+}
+
+/// `sockmate receive`.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Where to wait for senders: PORT (= tcp://127.0.0.1:PORT), HOST:PORT (0.0.0.0:PORT for all interfaces), unix:///path. With --connect: where the `send --listen` is.
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// Directory to store received files in (created if missing).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub dir: std::path::PathBuf,
+    /// With --raw: the file to write the received bytes to.
+    #[arg(short, long, value_name = "FILE", requires = "raw")]
+    pub output: Option<std::path::PathBuf>,
+    /// Connect to a `sockmate send --listen` instead of listening.
+    #[arg(long)]
+    pub connect: bool,
+    /// Keep listening and receive from many senders at once, until interrupted.
+    #[arg(short = 'k', long, conflicts_with = "connect")]
+    pub keep_open: bool,
+    /// Replace files that already exist (otherwise they are skipped).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Continue an interrupted transfer from its partial file; the digest still covers the whole file.
+    #[arg(long)]
+    pub resume: bool,
+    /// Receive bare bytes until the peer closes (needs --output), like `nc -l PORT > FILE`.
+    #[arg(long, conflicts_with_all = ["resume", "keep_open"])]
+    pub raw: bool,
+    /// Give up connecting after this long (with --connect).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Progress and summary options.
+    #[command(flatten)]
+    pub output_opts: TransferOutputArgs,
+}
+
+fn stream_endpoint(endpoint: Endpoint) -> Result<Endpoint, UsageError> {
+    use crate::endpoint::Kind;
+    match endpoint.kind() {
+        Kind::Tcp | Kind::Unix => Ok(endpoint),
+        _ => Err(UsageError::Invalid(format!(
+            "{endpoint} is not a stream endpoint: file transfer runs over tcp:// or unix:// (e.g. tcp://127.0.0.1:9000)"
+        ))),
+    }
+}
+
+impl TryFrom<SendFilesArgs> for crate::command::transfer::SendConfig {
+    type Error = UsageError;
+
+    fn try_from(args: SendFilesArgs) -> Result<Self, UsageError> {
+        let endpoint = if args.listen {
+            Endpoint::parse_listen(&args.endpoint)?
+        } else {
+            args.endpoint.parse()?
+        };
+        if args.raw && args.files.len() != 1 {
+            return Err(UsageError::Invalid(format!(
+                "--raw sends exactly one file, {} given (send several with the header, without --raw)",
+                args.files.len()
+            )));
+        }
+        Ok(Self {
+            endpoint: stream_endpoint(endpoint)?,
+            files: args.files,
+            listen: args.listen,
+            keep_open: args.keep_open,
+            recursive: args.recursive,
+            raw: args.raw,
+            display: crate::command::transfer::TransferDisplay {
+                json: args.output.json,
+                quiet: args.output.quiet,
+            },
+            socket: SocketOptions {
+                connect_timeout: args.connect_timeout,
+                nodelay: true,
+                ..SocketOptions::default()
+            },
+        })
+    }
+}
+
+impl TryFrom<ReceiveArgs> for crate::command::transfer::ReceiveConfig {
+    type Error = UsageError;
+
+    fn try_from(args: ReceiveArgs) -> Result<Self, UsageError> {
+        let endpoint = if args.connect {
+            args.endpoint.parse()?
+        } else {
+            Endpoint::parse_listen(&args.endpoint)?
+        };
+        if args.raw && args.output.is_none() {
+            return Err(UsageError::Invalid(
+                "--raw needs --output FILE (e.g. --raw --output received.bin)".into(),
+            ));
+        }
+        Ok(Self {
+            endpoint: stream_endpoint(endpoint)?,
+            store: crate::transfer::receiver::ReceiveOptions {
+                dir: args.dir,
+                overwrite: args.overwrite,
+                resume: args.resume,
+            },
+            output: args.output,
+            connect: args.connect,
+            keep_open: args.keep_open,
+            raw: args.raw,
+            display: crate::command::transfer::TransferDisplay {
+                json: args.output_opts.json,
+                quiet: args.output_opts.quiet,
+            },
+            socket: SocketOptions {
+                connect_timeout: args.connect_timeout,
+                nodelay: true,
+                ..SocketOptions::default()
+            },
+        })
+    }
+}
+
+/// `sockmate scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Host to probe (a name or an IP). Probe only hosts you are allowed to.
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// Ports: 22,80,8000-8100; 1024- (to 65535); -1024 (from 1); - (all, 1-65535).
+    #[arg(value_name = "PORTS", allow_hyphen_values = true)]
+    pub ports: String,
+    /// How long to wait for each probe before calling the port filtered (TCP) or open|filtered (UDP).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Probes in flight at once (default: 1000, lowered to fit the open-file limit).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Show only open ports.
+    #[arg(long)]
+    pub open: bool,
+    /// One JSON object per port on stdout ({"host","port","proto","state"}).
+    #[arg(long)]
+    pub json: bool,
+    /// Probe UDP ports instead of TCP: open on a reply, closed on ICMP port unreachable, else open|filtered.
+    #[arg(long)]
+    pub udp: bool,
+    /// With --udp: the datagram to send (default: an empty datagram).
+    #[arg(long, value_name = "TEXT", requires = "udp")]
+    pub send: Option<String>,
+    /// No summary line on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl TryFrom<ScanArgs> for crate::command::scan::ScanConfig {
+    type Error = UsageError;
+
+    fn try_from(args: ScanArgs) -> Result<Self, UsageError> {
+        let host = crate::scan::parse_host(&args.host).map_err(UsageError::Invalid)?;
+        let ports = crate::scan::ports::parse_ports(&args.ports)
+            .map_err(|e| UsageError::Invalid(e.to_string()))?;
+        if args.concurrency == Some(0) {
+            return Err(UsageError::Invalid(
+                "invalid --concurrency 0 (give at least 1, e.g. --concurrency 500)".into(),
+            ));
+        }
+        if args.timeout.is_zero() {
+            return Err(UsageError::Invalid(
+                "invalid --timeout 0 (give e.g. --timeout 500ms)".into(),
+            ));
+        }
+        Ok(Self {
+            host,
+            host_text: args.host,
+            ports,
+            timeout: args.timeout,
+            concurrency: args.concurrency,
+            only_open: args.open,
+            json: args.json,
+            udp: args.udp,
+            payload: args.send.map(String::into_bytes).unwrap_or_default(),
+            quiet: args.quiet,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 
 pub mod connect;
 pub mod listen;
+pub mod scan;
+pub mod transfer;
 
 use std::io::IsTerminal;
 

@@ -6,5 +6,7 @@ mod util;
 mod foundation;
 mod halfclose;
 mod interop;
+mod scan;
 mod services;
+mod transfer;
 mod views;
