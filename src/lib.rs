@@ -35,10 +35,12 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod command;
 pub mod endpoint;
 pub mod event;
+pub mod relay;
 pub mod session;
 pub mod stdio;
 pub mod transport;

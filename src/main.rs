@@ -72,6 +72,8 @@ async fn run_command(cli: Cli, ctx: Context) -> anyhow::Result<()> {
     match cli.command {
         Command::Connect(args) => command::connect::run(args.try_into()?, &ctx).await,
         Command::Listen(args) => command::listen::run(args.try_into()?, &ctx).await,
+        Command::Relay(args) => command::relay::run(args.try_into()?, &ctx).await,
+        Command::Bench(args) => command::bench::run(args.try_into()?, &ctx).await,
     }
 }
 
