@@ -160,12 +160,18 @@ pub async fn run(cfg: BenchConfig, ctx: &Context) -> anyhow::Result<()> {
 }
 
 fn print(report: &Report, json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string(report)?);
+    use std::io::Write as _;
+    let text = if json {
+        format!("{}\n", serde_json::to_string(report)?)
     } else {
-        print!("{}", report.table());
+        report.table()
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A reader that went away (`| head`) is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
-    Ok(())
 }
 
 fn merge(files: &[PathBuf], json: bool) -> anyhow::Result<()> {

@@ -3,4 +3,6 @@
 
 mod util;
 
+mod bench;
 mod foundation;
+mod relay;
