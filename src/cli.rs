@@ -11,11 +11,13 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::command::connect::ConnectConfig;
 use crate::command::listen::ListenConfig;
-use crate::command::OutputOptions;
 use crate::endpoint::Endpoint;
+use crate::send::{Eol, SendSpec};
 use crate::session::SessionConfig;
 use crate::transport::{BindAddr, SocketOptions};
+use crate::view::encoding::TextEncoding;
 use crate::view::status::Verbosity;
+use crate::view::{ColorChoice, ViewOptions};
 
 /// sockmate: connect, listen, relay, inspect and measure sockets.
 #[derive(Debug, Parser)]
@@ -78,9 +80,21 @@ pub struct ConnectArgs {
     /// Source address: an IP (127.0.0.2), IP:PORT, or for unix-dgram a path of our own.
     #[arg(long, value_name = "SOURCE")]
     pub bind: Option<String>,
+    /// When the peer goes away or refuses, connect again with exponential backoff (auto-send goes on).
+    #[arg(long)]
+    pub reconnect: bool,
+    /// Longest wait between reconnect attempts.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub reconnect_max: Duration,
     /// Socket and status options.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// How traffic is shown.
+    #[command(flatten)]
+    pub view: ViewArgs,
+    /// What to send without stdin.
+    #[command(flatten)]
+    pub send: SendArgs,
 }
 
 /// `sockmate listen`.
@@ -104,6 +118,70 @@ pub struct ListenArgs {
     /// Socket and status options.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// How traffic is shown.
+    #[command(flatten)]
+    pub view: ViewArgs,
+    /// What to send to each client without stdin.
+    #[command(flatten)]
+    pub send: SendArgs,
+}
+
+/// How traffic is shown (connect, listen, relay).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ViewArgs {
+    /// Decode received bytes with ENC for display, and encode typed and --send text with it: utf-8, gbk, gb18030, big5, shift_jis, euc-kr, latin1, windows-1252, utf-16le, … (any WHATWG label).
+    #[arg(long, value_name = "ENC")]
+    pub encoding: Option<String>,
+    /// Show each message as a hex dump (offset, 16 bytes in hex, ASCII gutter).
+    #[arg(short = 'x', long)]
+    pub hex: bool,
+    /// With --hex, show the decoded text under each dump too.
+    #[arg(long, requires = "hex")]
+    pub text: bool,
+    /// Start each message with the local time to the millisecond, the peer and < (received) or > (sent).
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// Print one JSON object per event on stdout (JSON Lines; schema in the README).
+    #[arg(long, conflicts_with = "hex")]
+    pub json: bool,
+    /// Also append the annotated transcript (JSON with --json) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<std::path::PathBuf>,
+    /// Print byte and message counters per connection and in total at exit (on stderr).
+    #[arg(long)]
+    pub stats: bool,
+    /// Colour the terminal views: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// What to send without stdin (connect, listen).
+#[derive(Debug, Args, Clone, Default)]
+pub struct SendArgs {
+    /// Send TEXT (repeatable, in order with the other --send* flags); escapes \n \r \t \0 \xHH \\; encoded with --encoding.
+    #[arg(long, value_name = "TEXT")]
+    pub send: Vec<String>,
+    /// Send bytes written in hex: "48 65", 4865, 0x48,0x65 or \x48\x65 (repeatable).
+    #[arg(long, value_name = "HEX")]
+    pub send_hex: Vec<String>,
+    /// Send the contents of a file (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub send_file: Vec<std::path::PathBuf>,
+    /// Line ending appended to each --send and, in line mode, to each stdin line.
+    #[arg(long, value_enum, value_name = "EOL")]
+    pub eol: Option<Eol>,
+    /// Line mode: each stdin line is one message (encoded with --encoding, ending replaced by --eol). On by default when stdin is a terminal.
+    #[arg(long)]
+    pub lines: bool,
+    /// Repeat the sends every DURATION (auto-send); with --count N, N rounds (0: until Ctrl-C, the default with --interval).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+    /// How many rounds of sends (0: until Ctrl-C).
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// The order of the --send* flags on the command line (filled in by `parse`).
+    #[arg(skip)]
+    pub order: Vec<SendSpec>,
 }
 
 /// A command-line value that parsed but does not make sense.
@@ -115,6 +193,154 @@ pub enum UsageError {
     /// Any other bad value, described.
     #[error("{0}")]
     Invalid(String),
+    /// An unknown `--encoding`.
+    #[error(transparent)]
+    Encoding(#[from] crate::view::encoding::UnknownEncoding),
+    /// A bad `--send` or `--send-hex`.
+    #[error(transparent)]
+    Send(#[from] crate::send::SendError),
+}
+
+/// Parses the process's command line, keeping the relative order of the
+/// `--send`, `--send-hex` and `--send-file` flags.
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// [`parse`] on given arguments (for tests).
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let Some((_, sub)) = matches.subcommand() {
+        let send = match &mut cli.command {
+            Command::Connect(a) => Some(&mut a.send),
+            Command::Listen(a) => Some(&mut a.send),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        };
+        if let Some(send) = send {
+            send.order = send_order(sub, send);
+        }
+    }
+    Ok(cli)
+}
+
+fn send_order(matches: &clap::ArgMatches, send: &SendArgs) -> Vec<SendSpec> {
+    let indices = |id: &str| -> Vec<usize> {
+        matches
+            .try_get_raw_occurrences(id)
+            .ok()
+            .flatten()
+            .map(|_| {
+                matches
+                    .indices_of(id)
+                    .map(|i| i.collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+    };
+    let mut all: Vec<(usize, SendSpec)> = Vec::new();
+    all.extend(
+        indices("send")
+            .into_iter()
+            .zip(send.send.iter().cloned().map(SendSpec::Text)),
+    );
+    all.extend(
+        indices("send_hex")
+            .into_iter()
+            .zip(send.send_hex.iter().cloned().map(SendSpec::Hex)),
+    );
+    all.extend(
+        indices("send_file")
+            .into_iter()
+            .zip(send.send_file.iter().cloned().map(SendSpec::File)),
+    );
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, spec)| spec).collect()
+}
+
+/// What to send, validated.
+#[derive(Debug, Clone, Default)]
+pub struct SendConfig {
+    /// The messages of one round, in order.
+    pub payloads: Vec<crate::send::Payload>,
+    /// Time between rounds.
+    pub interval: Option<Duration>,
+    /// Rounds to send (`None`: until stopped).
+    pub rounds: Option<u64>,
+    /// Line ending for stdin lines in line mode (`None`: keep the typed one).
+    pub eol: Option<Eol>,
+    /// Line mode for stdin.
+    pub lines: bool,
+}
+
+impl SendConfig {
+    /// True when there is something to send besides stdin.
+    pub fn has_sends(&self) -> bool {
+        !self.payloads.is_empty()
+    }
+}
+
+impl SendArgs {
+    fn config(&self, encoding: TextEncoding) -> Result<SendConfig, UsageError> {
+        let specs = if self.order.is_empty() {
+            let mut specs: Vec<SendSpec> = self.send.iter().cloned().map(SendSpec::Text).collect();
+            specs.extend(self.send_hex.iter().cloned().map(SendSpec::Hex));
+            specs.extend(self.send_file.iter().cloned().map(SendSpec::File));
+            specs
+        } else {
+            self.order.clone()
+        };
+        let payloads = crate::send::resolve(&specs, encoding, self.eol.unwrap_or(Eol::None))?;
+        if payloads.is_empty() && (self.interval.is_some() || self.count.is_some()) {
+            return Err(UsageError::Invalid(
+                "--interval and --count repeat sends: give --send TEXT, --send-hex HEX or --send-file PATH too".into(),
+            ));
+        }
+        if self.interval == Some(Duration::ZERO) {
+            return Err(UsageError::Invalid(
+                "--interval 0 would flood the peer (give e.g. --interval 1s)".into(),
+            ));
+        }
+        let rounds = match (self.count, self.interval) {
+            (Some(0), _) | (None, Some(_)) => None,
+            (Some(n), _) => Some(n),
+            (None, None) => Some(1),
+        };
+        Ok(SendConfig {
+            payloads,
+            interval: self.interval,
+            rounds,
+            eol: self.eol,
+            lines: self.lines,
+        })
+    }
+}
+
+impl ViewArgs {
+    fn options(&self, verbosity: Verbosity) -> Result<ViewOptions, UsageError> {
+        let encoding = self
+            .encoding
+            .as_deref()
+            .map(TextEncoding::from_label)
+            .transpose()?;
+        Ok(ViewOptions {
+            verbosity,
+            encoding,
+            hex: self.hex,
+            text: self.text,
+            timestamps: self.timestamps,
+            json: self.json,
+            log: self.log.clone(),
+            stats: self.stats,
+            color: self.color,
+        })
+    }
 }
 
 impl CommonArgs {
@@ -126,13 +352,14 @@ impl CommonArgs {
         }
     }
 
-    fn output(&self, verbose_by_default: bool) -> OutputOptions {
-        let verbosity = if self.quiet || !(verbose_by_default || self.verbose) {
+    fn verbosity(&self, verbose_by_default: bool) -> Verbosity {
+        if self.quiet {
             Verbosity::Quiet
-        } else {
+        } else if verbose_by_default || self.verbose {
             Verbosity::Normal
-        };
-        OutputOptions { verbosity }
+        } else {
+            Verbosity::Notices
+        }
     }
 }
 
@@ -141,6 +368,7 @@ impl TryFrom<ConnectArgs> for ConnectConfig {
 
     fn try_from(args: ConnectArgs) -> Result<Self, UsageError> {
         let endpoint: Endpoint = args.endpoint.parse()?;
+        let encoding = args.view.options(Verbosity::Quiet)?.text_encoding();
         let bind = args
             .bind
             .as_deref()
@@ -159,7 +387,9 @@ impl TryFrom<ConnectArgs> for ConnectConfig {
                 idle_timeout: args.common.idle_timeout,
                 end_on_peer_eof: false,
             },
-            output: args.common.output(false),
+            output: args.view.options(args.common.verbosity(false))?,
+            send: args.send.config(encoding)?,
+            reconnect: args.reconnect.then_some(args.reconnect_max),
         })
     }
 }
@@ -169,6 +399,7 @@ impl TryFrom<ListenArgs> for ListenConfig {
 
     fn try_from(args: ListenArgs) -> Result<Self, UsageError> {
         let endpoint = Endpoint::parse_listen(&args.endpoint)?;
+        let encoding = args.view.options(Verbosity::Quiet)?.text_encoding();
         if args.backlog == Some(0) {
             return Err(UsageError::Invalid(
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
@@ -187,7 +418,8 @@ impl TryFrom<ListenArgs> for ListenConfig {
                 end_on_peer_eof: false,
             },
             keep_open: args.keep_open,
-            output: args.common.output(true),
+            output: args.view.options(args.common.verbosity(true))?,
+            send: args.send.config(encoding)?,
         })
     }
 }
@@ -197,7 +429,7 @@ impl TryFrom<ListenArgs> for ListenConfig {
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if let Ok(secs) = text.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 && secs < 1e9 {
+        if secs.is_finite() && (0.0..1e9).contains(&secs) {
             return Ok(Duration::from_secs_f64(secs));
         }
         return Err(format!("invalid duration \"{text}\" (give a positive number of seconds, or e.g. 500ms, 2s, 1m)"));
@@ -268,7 +500,7 @@ mod tests {
 use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig};
 use crate::command::relay::RelayConfig;
 use crate::relay::access::AccessList;
-use crate::relay::dump::{parse_encoding, DumpFormat, DumpOptions};
+use crate::relay::dump::DumpFormat;
 use crate::relay::framing::{RelayFrame, MAX_RELAY_FRAME};
 use crate::relay::pump::PairRules;
 
@@ -291,18 +523,9 @@ pub struct RelayArgs {
     /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, ….
     #[arg(value_name = "TARGET")]
     pub target: String,
-    /// Show the traffic both ways on stdout: text, hex or json (`<` client to target, `>` target to client). Turns off splice.
+    /// Show the traffic both ways on stdout: text, hex or json; each message is tagged `#ID CLIENT <` (client to target) or `>` (target to client). Turns off splice.
     #[arg(long, value_name = "FORMAT")]
     pub dump: Option<String>,
-    /// With --dump text: decode bytes with this encoding (utf-8, gbk, shift_jis, latin1, …).
-    #[arg(long, value_name = "ENC", default_value = "utf-8")]
-    pub encoding: String,
-    /// With --dump: start each record with the local time to the millisecond.
-    #[arg(short = 't', long)]
-    pub timestamps: bool,
-    /// With --dump: also write the transcript to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub log: Option<std::path::PathBuf>,
     /// Between a stream and datagrams: how datagram boundaries appear on the stream (raw, line, len16, len32).
     #[arg(long, value_name = "FRAME")]
     pub frame: Option<String>,
@@ -333,6 +556,9 @@ pub struct RelayArgs {
     /// Socket and status options (--idle-timeout also ends datagram flows; default 60s for them).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// How the dump looks (--hex, --json or -t alone imply --dump hex, json or text).
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 impl TryFrom<RelayArgs> for RelayConfig {
@@ -372,21 +598,19 @@ impl TryFrom<RelayArgs> for RelayConfig {
             ));
         }
         let access = AccessList::parse(&args.allow, &args.deny).map_err(UsageError::Invalid)?;
+        let view = args.view.options(args.common.verbosity(true))?;
         let dump = match args.dump.as_deref() {
-            Some(format) => Some(DumpOptions {
-                format: format.parse::<DumpFormat>().map_err(UsageError::Invalid)?,
-                timestamps: args.timestamps,
-                encoding: parse_encoding(&args.encoding).map_err(UsageError::Invalid)?,
-                log: args.log,
-            }),
-            None if args.log.is_some() || args.timestamps => {
-                return Err(UsageError::Invalid(
-                    "--log and --timestamps show relayed traffic: add --dump text, hex or json"
-                        .into(),
-                ))
-            }
+            Some(format) => Some(format.parse::<DumpFormat>().map_err(UsageError::Invalid)?),
+            None if view.json => Some(DumpFormat::Json),
+            None if view.hex => Some(DumpFormat::Hex),
+            None if view.timestamps => Some(DumpFormat::Text),
             None => None,
         };
+        if dump.is_none() && view.log.is_some() {
+            return Err(UsageError::Invalid(
+                "--log records relayed traffic: add --dump text, hex or json".into(),
+            ));
+        }
         Ok(RelayConfig {
             listen,
             target,
@@ -408,7 +632,7 @@ impl TryFrom<RelayArgs> for RelayConfig {
             access,
             dump,
             splice: !args.no_splice,
-            output: args.common.output(true),
+            view,
         })
     }
 }
@@ -612,7 +836,9 @@ mod relay_bench_tests {
             .unwrap_err()
             .contains("add --dump"));
         let cfg = relay(&["0", "x:1", "--dump", "hex", "--encoding", "gbk", "-t"]).unwrap();
-        assert!(cfg.dump.is_some() && cfg.splice);
+        assert!(cfg.dump == Some(DumpFormat::Hex) && cfg.splice);
+        let cfg = relay(&["0", "x:1", "--json"]).unwrap();
+        assert_eq!(cfg.dump, Some(DumpFormat::Json));
     }
 
     #[test]

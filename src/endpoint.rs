@@ -221,8 +221,8 @@ impl FromStr for Endpoint {
     type Err = EndpointError;
 
     fn from_str(input: &str) -> Result<Endpoint, EndpointError> {
-        let text = input.trim();
-        if text.is_empty() {
+        let text = input;
+        if text.trim().is_empty() {
             return Err(EndpointError::new(
                 "empty endpoint (write one like tcp://127.0.0.1:9000, udp://[::1]:5353 or unix:///tmp/app.sock)"
                     .into(),

@@ -5,7 +5,6 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
 use sockmate::cli::{Cli, Command, UsageError};
 use sockmate::command::{self, Context};
 use tokio::signal::unix::{signal, SignalKind};
@@ -15,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 const SIGNAL_GRACE: Duration = Duration::from_secs(3);
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match sockmate::cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };

@@ -40,6 +40,16 @@ pub enum Input {
     Broadcast(broadcast::Receiver<Bytes>),
     /// Nothing to send.
     Nothing,
+    /// The auto-send schedule (`--send`, `--interval`, `--count`), with
+    /// another input (typed lines, broadcast lines) interleaved. When the
+    /// schedule is done the other input goes on; the end of both does not
+    /// close the connection.
+    Scripted {
+        /// The messages to send and when.
+        schedule: crate::send::Schedule,
+        /// Another input read at the same time, if any.
+        also: Option<Box<Input>>,
+    },
 }
 
 enum Next {
@@ -66,6 +76,31 @@ impl Input {
                 }
             },
             Input::Nothing => Next::End { half_close: false },
+            Input::Scripted { schedule, also } => loop {
+                let Some(other) = also.as_mut() else {
+                    return match schedule.next().await {
+                        Some(bytes) => Next::Data(bytes),
+                        None => Next::End { half_close: false },
+                    };
+                };
+                if schedule.is_done() {
+                    return match Box::pin(other.next()).await {
+                        Next::Data(bytes) => Next::Data(bytes),
+                        Next::End { .. } => Next::End { half_close: false },
+                    };
+                }
+                tokio::select! {
+                    message = schedule.next() => {
+                        if let Some(bytes) = message {
+                            return Next::Data(bytes);
+                        }
+                    }
+                    next = Box::pin(other.next()) => match next {
+                        Next::Data(bytes) => return Next::Data(bytes),
+                        Next::End { .. } => *also = None,
+                    },
+                }
+            },
         }
     }
 }

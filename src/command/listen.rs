@@ -12,9 +12,11 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::task::TaskTracker;
 
 use super::connect::NetworkError;
-use super::{start_output, stdin_is_terminal, Context, OutputOptions};
+use super::{build_input, start_output, stdin_is_terminal, Context, OutputOptions};
+use crate::cli::SendConfig;
 use crate::endpoint::{Endpoint, Host};
 use crate::event::{ConnInfo, Counters, Direction, EventKind, EventTx};
+use crate::send::Schedule;
 use crate::session::{self, describe_io, Input, SessionConfig, MAX_DATAGRAM};
 use crate::stdio::{spawn_stdin_reader, STDIN_CHUNK};
 use crate::transport::{self, DatagramSocket, Listener, PeerAddr, SocketOptions, StreamListener};
@@ -46,6 +48,8 @@ pub struct ListenConfig {
     pub keep_open: bool,
     /// Views and status lines.
     pub output: OutputOptions,
+    /// `--send` and auto-send, to each client.
+    pub send: SendConfig,
 }
 
 /// Binds, announces the real address, and serves.
@@ -96,7 +100,7 @@ async fn serve_one(
             local: cfg.endpoint.to_string(),
         })
         .await;
-    let mut input = Input::Stdin(spawn_stdin_reader(STDIN_CHUNK));
+    let mut input = build_input(&cfg.send, cfg.output.text_encoding(), STDIN_CHUNK)?;
     let session_cfg = SessionConfig {
         end_on_peer_eof: cfg.session.end_on_peer_eof || stdin_is_terminal(),
         ..cfg.session.clone()
@@ -134,7 +138,8 @@ async fn serve_many(
     events: &EventTx,
     ctx: &Context,
 ) -> anyhow::Result<()> {
-    let lines = spawn_line_broadcaster();
+    let lines = spawn_line_broadcaster(cfg);
+    let schedule = load_schedule(&cfg.send)?;
     let tracker = TaskTracker::new();
     let next_id = AtomicU64::new(1);
     let session_cfg = Arc::new(SessionConfig {
@@ -172,7 +177,14 @@ async fn serve_many(
             }
         };
         let conn = ConnInfo::new(next_id.fetch_add(1, Ordering::Relaxed), &peer);
-        let mut input = Input::Broadcast(lines.subscribe());
+        let broadcast = Input::Broadcast(lines.subscribe());
+        let mut input = match &schedule {
+            Some(schedule) => Input::Scripted {
+                schedule: schedule.clone(),
+                also: Some(Box::new(broadcast)),
+            },
+            None => broadcast,
+        };
         let events = events.clone();
         let session_cfg = Arc::clone(&session_cfg);
         let shutdown = ctx.shutdown.clone();
@@ -201,23 +213,24 @@ async fn serve_many(
     Ok(())
 }
 
+/// The auto-send schedule for each client, if there are sends.
+fn load_schedule(send: &SendConfig) -> anyhow::Result<Option<Schedule>> {
+    if !send.has_sends() {
+        return Ok(None);
+    }
+    let messages = crate::send::load(&send.payloads)?;
+    Ok(Some(Schedule::new(messages, send.interval, send.rounds)))
+}
+
 /// Reads stdin and broadcasts it line by line (a final unterminated piece
-/// at end of input goes too).
-fn spawn_line_broadcaster() -> broadcast::Sender<Bytes> {
+/// at end of input goes too), encoded with `--encoding`.
+fn spawn_line_broadcaster(cfg: &ListenConfig) -> broadcast::Sender<Bytes> {
     let (tx, _) = broadcast::channel(BROADCAST_QUEUE);
     let sender = tx.clone();
-    let mut stdin = spawn_stdin_reader(STDIN_CHUNK);
+    let mut lines = crate::send::spawn_line_input(cfg.output.text_encoding(), cfg.send.eol);
     tokio::spawn(async move {
-        let mut pending = BytesMut::new();
-        while let Some(chunk) = stdin.recv().await {
-            pending.extend_from_slice(&chunk);
-            while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
-                let line = pending.split_to(pos + 1).freeze();
-                let _ = sender.send(line);
-            }
-        }
-        if !pending.is_empty() {
-            let _ = sender.send(pending.freeze());
+        while let Some(line) = lines.recv().await {
+            let _ = sender.send(line);
         }
     });
     tx
@@ -230,8 +243,13 @@ async fn serve_datagrams(
     events: &EventTx,
     ctx: &Context,
 ) -> anyhow::Result<()> {
-    let mut stdin: mpsc::Receiver<Bytes> = spawn_stdin_reader(MAX_DATAGRAM - 29);
+    let mut stdin: mpsc::Receiver<Bytes> = if cfg.send.lines || stdin_is_terminal() {
+        crate::send::spawn_line_input(cfg.output.text_encoding(), cfg.send.eol)
+    } else {
+        spawn_stdin_reader(MAX_DATAGRAM - 29)
+    };
     let mut stdin_open = true;
+    let mut schedule = load_schedule(&cfg.send)?;
     let mut peers: HashMap<PeerAddr, (ConnInfo, Counters)> = HashMap::new();
     let mut last_peer: Option<PeerAddr> = None;
     let mut buf = BytesMut::new();
@@ -269,7 +287,7 @@ async fn serve_datagrams(
                     break;
                 }
             }
-            chunk = stdin.recv(), if stdin_open => {
+            chunk = next_outgoing(&mut stdin, stdin_open, &mut schedule, last_peer.is_some()) => {
                 let Some(chunk) = chunk else {
                     stdin_open = false;
                     continue;
@@ -311,6 +329,35 @@ async fn serve_datagrams(
             .await;
     }
     Ok(())
+}
+
+/// The next datagram to send: from the schedule (once there is a peer to
+/// send to) or from stdin.
+/// Resolves to `None` once when stdin ends; never resolves when there is
+/// nothing left to send.
+async fn next_outgoing(
+    stdin: &mut mpsc::Receiver<Bytes>,
+    stdin_open: bool,
+    schedule: &mut Option<Schedule>,
+    have_peer: bool,
+) -> Option<Bytes> {
+    let scheduled = async {
+        match schedule {
+            Some(s) if have_peer && !s.is_done() => s.next().await,
+            _ => std::future::pending().await,
+        }
+    };
+    let typed = async {
+        if stdin_open {
+            stdin.recv().await
+        } else {
+            std::future::pending().await
+        }
+    };
+    tokio::select! {
+        message = scheduled => message,
+        chunk = typed => chunk,
+    }
 }
 
 async fn sleep_or_forever(duration: Option<Duration>) {

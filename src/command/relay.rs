@@ -5,17 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Context, OutputOptions};
+use super::Context;
 use crate::endpoint::Endpoint;
 use crate::event::EventKind;
 use crate::relay::access::AccessList;
-use crate::relay::dump::{DumpOptions, DumpSink};
+use crate::relay::dump::{relay_sinks, DumpFormat};
 use crate::relay::framing::RelayFrame;
 use crate::relay::pump::PairRules;
 use crate::relay::{flows, streams};
 use crate::transport::{self, Listener, SocketOptions};
-use crate::view::status::StatusLines;
-use crate::view::{spawn_sinks, Sink};
+use crate::view::{spawn_sinks, ViewOptions};
 
 /// How long a datagram flow lives without traffic when `--idle-timeout` is
 /// not given.
@@ -45,29 +44,18 @@ pub struct RelayConfig {
     pub max_conns: Option<usize>,
     /// Which clients are served.
     pub access: AccessList,
-    /// Show the traffic.
-    pub dump: Option<DumpOptions>,
+    /// Show the traffic (turns off splice: bytes must pass through us).
+    pub dump: Option<DumpFormat>,
     /// Use splice(2) for stream pairs when possible.
     pub splice: bool,
-    /// Status lines.
-    pub output: OutputOptions,
+    /// Status lines and the view options for the dump.
+    pub view: ViewOptions,
 }
 
 /// Binds LISTEN, announces it, and relays until shutdown.
 pub async fn run(cfg: RelayConfig, ctx: &Context) -> anyhow::Result<()> {
     let (listener, real) = transport::listen(&cfg.listen, &cfg.listen_socket).await?;
-    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(StatusLines::new(cfg.output.verbosity))];
-    if let Some(dump) = &cfg.dump {
-        sinks.push(Box::new(DumpSink::new(dump.clone()).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot open --log {}: {e}",
-                dump.log
-                    .as_deref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            )
-        })?));
-    }
+    let sinks = relay_sinks(&cfg.view, cfg.dump)?;
     let (events, sink_thread) = spawn_sinks(sinks, ctx.shutdown.clone())?;
     let _ = events
         .emit(EventKind::Listening {

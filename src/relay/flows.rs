@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
+use super::relay_conn;
 use crate::command::relay::{RelayConfig, DEFAULT_FLOW_IDLE};
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
 use crate::session::{describe_io, MAX_DATAGRAM};
@@ -93,7 +94,7 @@ pub async fn serve(
         let (tx, rx) = mpsc::channel(FLOW_QUEUE);
         let _ = tx.try_send(datagram);
         flows.insert(peer.clone(), tx);
-        let conn = ConnInfo::new(next_id.fetch_add(1, Ordering::Relaxed), &peer);
+        let conn = relay_conn(next_id.fetch_add(1, Ordering::Relaxed), &peer);
         let cfg = Arc::clone(&cfg);
         let events = events.clone();
         let shutdown = shutdown.clone();

@@ -11,8 +11,8 @@
 //! - [`access`]: `--allow` / `--deny`.
 //! - [`dump`]: a compact renderer of relayed traffic (`--dump`).
 //!
-//! Dump convention: each relayed connection has one id and its client's
-//! address. Bytes from the client toward the target are [`Direction::In`]
+//! Dump convention: each relayed connection is labelled `#ID CLIENT`
+//! (see [`relay_conn`]). Bytes from the client toward the target are [`Direction::In`]
 //! (`<`, "received by the relay from the client"); bytes from the target
 //! back to the client are [`Direction::Out`] (`>`, "sent to the client").
 //!
@@ -26,3 +26,12 @@ pub mod framing;
 pub mod pump;
 pub mod splice;
 pub mod streams;
+
+use crate::event::ConnInfo;
+use crate::transport::PeerAddr;
+
+/// The label of relayed connection `id` from `client` in events, status
+/// lines and dumps: `#3 127.0.0.1:51234`.
+pub fn relay_conn(id: u64, client: &PeerAddr) -> ConnInfo {
+    ConnInfo::new(id, format!("#{id} {client}"))
+}

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
+use super::relay_conn;
 use crate::command::relay::{RelayConfig, DEFAULT_REPLY_LINGER};
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
 use crate::session::describe_io;
@@ -86,7 +87,7 @@ pub async fn serve(
             },
             None => None,
         };
-        let conn = ConnInfo::new(next_id.fetch_add(1, Ordering::Relaxed), &peer);
+        let conn = relay_conn(next_id.fetch_add(1, Ordering::Relaxed), &peer);
         let cfg = Arc::clone(&cfg);
         let events = events.clone();
         let shutdown = shutdown.clone();

@@ -56,9 +56,7 @@ impl PeerAddr {
 pub(crate) fn abstract_path(name: &str) -> PathBuf {
     let mut bytes = vec![0u8];
     bytes.extend_from_slice(name.as_bytes());
-    PathBuf::from(std::ffi::OsString::from(
-        <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes),
-    ))
+    PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes))
 }
 
 /// The named address inside a Unix `SockAddr`, if any.

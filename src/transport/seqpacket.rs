@@ -40,7 +40,7 @@ impl SeqpacketStream {
             let mut guard = self.fd.readable().await?;
             let start = buf.len();
             buf.resize(start + max, 0);
-            let result = guard.try_io(|fd| (&mut &*fd.get_ref()).read(&mut buf[start..]));
+            let result = guard.try_io(|fd| (&mut fd.get_ref()).read(&mut buf[start..]));
             match result {
                 Ok(Ok(n)) => {
                     buf.truncate(start + n);
@@ -76,7 +76,7 @@ impl AsyncRead for SeqpacketStream {
         loop {
             let mut guard = ready!(self.fd.poll_read_ready(cx))?;
             let unfilled = buf.initialize_unfilled();
-            match guard.try_io(|fd| (&mut &*fd.get_ref()).read(unfilled)) {
+            match guard.try_io(|fd| (&mut fd.get_ref()).read(unfilled)) {
                 Ok(Ok(n)) => {
                     buf.advance(n);
                     return Poll::Ready(Ok(()));

@@ -5,10 +5,16 @@
 //! rendering never blocks the socket code and a stalled stdout applies
 //! backpressure to the sessions that feed it.
 
+pub mod encoding;
+pub mod hexdump;
+pub mod json;
+pub mod printer;
 pub mod raw;
+pub mod stats;
 pub mod status;
 
-use std::io;
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
 use std::thread::JoinHandle;
 
 use tokio::sync::mpsc;
@@ -90,4 +96,128 @@ fn run_sinks(
     for sink in sinks.iter_mut() {
         let _ = sink.finish();
     }
+}
+
+/// When to colour the terminal views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Everything that decides how a command shows its traffic.
+#[derive(Debug, Clone, Default)]
+pub struct ViewOptions {
+    /// Status-line detail on stderr.
+    pub verbosity: status::Verbosity,
+    /// `--encoding`: decode received text (and encode typed text) with this.
+    pub encoding: Option<encoding::TextEncoding>,
+    /// `--hex`: a hex dump per message.
+    pub hex: bool,
+    /// `--text` (with `--hex`): the decoded text too.
+    pub text: bool,
+    /// `-t`: local time to the millisecond and a direction tag per message.
+    pub timestamps: bool,
+    /// `--json`: JSON Lines on stdout.
+    pub json: bool,
+    /// `--log FILE`: the annotated transcript appended to a file.
+    pub log: Option<PathBuf>,
+    /// `--stats`: counters at exit.
+    pub stats: bool,
+    /// `--color`.
+    pub color: ColorChoice,
+}
+
+impl ViewOptions {
+    /// The encoding for text (UTF-8 unless chosen).
+    pub fn text_encoding(&self) -> encoding::TextEncoding {
+        self.encoding.unwrap_or_default()
+    }
+
+    /// True when stdout carries an annotated view (not raw bytes or plain
+    /// decoded text).
+    pub fn annotated(&self) -> bool {
+        self.json || self.hex || self.timestamps
+    }
+
+    fn use_color(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// Builds the sinks for these options. `single_session` lets the raw and
+/// decoded views close stdout when the peer ends its writes.
+pub fn build_sinks(opts: &ViewOptions, single_session: bool) -> io::Result<Vec<Box<dyn Sink>>> {
+    let encoding = opts.text_encoding();
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(status::StatusLines::new(opts.verbosity))];
+    let body = match (opts.hex, opts.text) {
+        (true, true) => printer::Body::HexAndText,
+        (true, false) => printer::Body::Hex,
+        _ => printer::Body::Text,
+    };
+    if opts.json {
+        sinks.push(Box::new(json::JsonLines::new(
+            raw::stdout_writer()?,
+            encoding,
+        )));
+    } else if opts.hex || opts.timestamps {
+        let style = printer::Style {
+            body,
+            timestamps: opts.timestamps,
+            color: opts.use_color(),
+            encoding,
+            status: false,
+        };
+        sinks.push(Box::new(printer::Transcript::new(
+            raw::stdout_writer()?,
+            style,
+        )));
+    } else if let Some(encoding) = opts.encoding {
+        sinks.push(Box::new(printer::DecodedStdout::new(
+            encoding,
+            single_session,
+        )?));
+    } else {
+        sinks.push(Box::new(raw::RawStdout::new(single_session)?));
+    }
+    if let Some(path) = &opts.log {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open log file {}: {e}", path.display()),
+                )
+            })?;
+        let file = io::BufWriter::new(file);
+        if opts.json {
+            sinks.push(Box::new(json::JsonLines::new(file, encoding)));
+        } else {
+            let style = printer::Style {
+                body,
+                timestamps: true,
+                color: false,
+                encoding,
+                status: true,
+            };
+            sinks.push(Box::new(printer::Transcript::new(file, style)));
+        }
+    }
+    if opts.stats {
+        sinks.push(Box::new(stats::Stats::new()));
+    }
+    Ok(sinks)
 }

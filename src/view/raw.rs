@@ -41,13 +41,18 @@ impl Sink for RawStdout {
             }
             EventKind::Eof {
                 dir: Direction::In, ..
-            } if self.close_on_peer_eof => {
-                if self.out.take().is_some() {
-                    stdio::release_stdout()?;
-                }
+            } if self.close_on_peer_eof && self.out.is_some() => {
+                self.out = None;
+                stdio::release_stdout()?;
             }
             _ => {}
         }
         Ok(())
     }
+}
+
+/// Stdout for annotated views: our own handle, block-buffered (each entry
+/// is flushed whole by the view).
+pub fn stdout_writer() -> io::Result<io::BufWriter<File>> {
+    Ok(io::BufWriter::new(stdio::stdout_file()?))
 }

@@ -7,11 +7,14 @@ use super::Sink;
 use crate::event::{Event, EventKind};
 
 /// How chatty the status lines are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Verbosity {
     /// Only `listening on …` and errors.
     Quiet,
-    /// Connection lines too.
+    /// Notices too (reconnect attempts, warnings): `connect`'s default.
+    Notices,
+    /// Connection lines too: `listen`'s default.
+    #[default]
     Normal,
 }
 
@@ -58,7 +61,7 @@ pub fn status_line(event: &EventKind, verbosity: Verbosity) -> Option<String> {
             conn: None,
             message,
         } => Some(format!("error: {message}")),
-        EventKind::Notice { message } if normal => Some(message.clone()),
+        EventKind::Notice { message } if verbosity != Verbosity::Quiet => Some(message.clone()),
         _ => None,
     }
 }

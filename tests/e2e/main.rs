@@ -5,4 +5,7 @@ mod util;
 
 mod bench;
 mod foundation;
+mod halfclose;
+mod interop;
 mod relay;
+mod views;

@@ -194,14 +194,14 @@ fn dump_json_tags_connection_and_direction() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
         .collect();
-    let data: Vec<_> = events.iter().filter(|e| e["event"] == "data").collect();
+    let data: Vec<_> = events.iter().filter(|e| e["type"] == "data").collect();
     assert_eq!(data.len(), 2, "{out}");
     assert_eq!(data[0]["dir"], "in");
     assert_eq!(data[1]["dir"], "out");
     assert!(data.iter().all(|e| e["conn"] == 1 && e["text"] == "ping"));
     assert!(events
         .iter()
-        .any(|e| e["event"] == "close" && e["bytes_in"] == 4));
+        .any(|e| e["type"] == "close" && e["bytes_in"] == 4));
 }
 
 #[test]

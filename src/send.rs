@@ -1,0 +1,342 @@
+//! Sending without stdin: `--send`, `--send-hex`, `--send-file`, `--eol`,
+//! and the `--interval`/`--count` auto-send schedule (NetAssist's
+//! "auto-send").
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::escape::{escape_at, EscapeError};
+use crate::hexinput::{parse_hex, HexError};
+use crate::view::encoding::TextEncoding;
+
+/// The line ending added to each `--send` (and each stdin line in line mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Eol {
+    /// Nothing.
+    None,
+    /// `\n`.
+    Lf,
+    /// `\r\n`.
+    Crlf,
+}
+
+impl Eol {
+    /// The bytes of this line ending.
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            Eol::None => b"",
+            Eol::Lf => b"\n",
+            Eol::Crlf => b"\r\n",
+        }
+    }
+}
+
+/// One send as written on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendSpec {
+    /// `--send TEXT`: text with escapes, encoded with `--encoding`.
+    Text(String),
+    /// `--send-hex HEX`.
+    Hex(String),
+    /// `--send-file PATH`: the file's bytes, read when the command starts.
+    File(PathBuf),
+}
+
+/// A send that could not be understood.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// A bad escape in `--send`.
+    #[error("in --send {text:?}: {source}")]
+    Escape {
+        /// The text as given.
+        text: String,
+        /// What is wrong.
+        source: EscapeError,
+    },
+    /// Bad hex in `--send-hex`.
+    #[error("in --send-hex {text:?}: {source}")]
+    Hex {
+        /// The hex as given.
+        text: String,
+        /// What is wrong.
+        source: HexError,
+    },
+}
+
+/// A send resolved to bytes, or a file still to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// Ready bytes.
+    Bytes(Bytes),
+    /// A file to read at start.
+    File(PathBuf),
+}
+
+/// Encodes text for sending: plain characters with `encoding`, escapes
+/// (`\n \r \t \0 \xHH \\`) as the bytes they name.
+pub fn encode_text(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, EscapeError> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut plain_start = 0;
+    let mut chars = text.char_indices().enumerate().peekable();
+    while let Some((position, (at, c))) = chars.next() {
+        if c != '\\' {
+            continue;
+        }
+        out.extend(encoding.encode(&text[plain_start..at]));
+        let (byte, used) = escape_at(&text[at..], position)?;
+        out.push(byte);
+        for _ in 1..used {
+            chars.next();
+        }
+        plain_start = chars.peek().map(|(_, (i, _))| *i).unwrap_or(text.len());
+    }
+    out.extend(encoding.encode(&text[plain_start..]));
+    Ok(out)
+}
+
+/// Resolves the command line's sends to payloads (no I/O: files stay paths).
+pub fn resolve(
+    specs: &[SendSpec],
+    encoding: TextEncoding,
+    eol: Eol,
+) -> Result<Vec<Payload>, SendError> {
+    specs
+        .iter()
+        .map(|spec| match spec {
+            SendSpec::Text(text) => {
+                let mut bytes =
+                    encode_text(text, encoding).map_err(|source| SendError::Escape {
+                        text: text.clone(),
+                        source,
+                    })?;
+                bytes.extend_from_slice(eol.bytes());
+                Ok(Payload::Bytes(bytes.into()))
+            }
+            SendSpec::Hex(hex) => {
+                parse_hex(hex)
+                    .map(|b| Payload::Bytes(b.into()))
+                    .map_err(|source| SendError::Hex {
+                        text: hex.clone(),
+                        source,
+                    })
+            }
+            SendSpec::File(path) => Ok(Payload::File(path.clone())),
+        })
+        .collect()
+}
+
+/// Reads `--send-file` payloads; returns the messages in order.
+pub fn load(payloads: &[Payload]) -> anyhow::Result<Vec<Bytes>> {
+    payloads
+        .iter()
+        .map(|p| match p {
+            Payload::Bytes(b) => Ok(b.clone()),
+            Payload::File(path) => std::fs::read(path)
+                .map(Bytes::from)
+                .map_err(|e| anyhow::anyhow!("cannot read --send-file {}: {e}", path.display())),
+        })
+        .collect()
+}
+
+/// The auto-send schedule: every message in order, repeated `count` rounds
+/// (`None`: until stopped), rounds `interval` apart.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    messages: Vec<Bytes>,
+    interval: Option<Duration>,
+    rounds: Option<u64>,
+    rounds_done: u64,
+    index: usize,
+    started: Option<Instant>,
+}
+
+impl Schedule {
+    /// A schedule of `messages`, sent `rounds` times (`None` = forever)
+    /// with `interval` between the starts of rounds.
+    pub fn new(messages: Vec<Bytes>, interval: Option<Duration>, rounds: Option<u64>) -> Self {
+        Schedule {
+            messages,
+            interval,
+            rounds,
+            rounds_done: 0,
+            index: 0,
+            started: None,
+        }
+    }
+
+    /// True when there is nothing (more) to send.
+    pub fn is_done(&self) -> bool {
+        self.messages.is_empty() || self.rounds.is_some_and(|r| self.rounds_done >= r)
+    }
+
+    /// The next message, waiting for its round's time. Cancel-safe: the
+    /// state moves only when a message is returned.
+    pub async fn next(&mut self) -> Option<Bytes> {
+        if self.is_done() {
+            return None;
+        }
+        let started = *self.started.get_or_insert_with(Instant::now);
+        if self.index == 0 && self.rounds_done > 0 {
+            if let Some(interval) = self.interval {
+                let due =
+                    started + interval.saturating_mul(self.rounds_done.min(u32::MAX as u64) as u32);
+                tokio::time::sleep_until(due).await;
+            }
+        }
+        let message = self.messages[self.index].clone();
+        self.index += 1;
+        if self.index == self.messages.len() {
+            self.index = 0;
+            self.rounds_done += 1;
+        }
+        Some(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_encoded_and_escapes_are_bytes() {
+        let gbk = TextEncoding::from_label("gbk").unwrap();
+        assert_eq!(
+            encode_text("你\\x00好\\n", gbk).unwrap(),
+            [0xc4, 0xe3, 0, 0xba, 0xc3, b'\n']
+        );
+        assert_eq!(
+            encode_text("plain", TextEncoding::default()).unwrap(),
+            b"plain"
+        );
+        assert_eq!(encode_text("\\\\", TextEncoding::default()).unwrap(), b"\\");
+        let err = encode_text("ab\\q", TextEncoding::default()).unwrap_err();
+        assert_eq!(err.position, 2);
+    }
+
+    #[test]
+    fn resolve_keeps_order_and_adds_eol_to_text_only() {
+        let specs = vec![
+            SendSpec::Hex("02".into()),
+            SendSpec::Text("hi".into()),
+            SendSpec::Hex("03".into()),
+        ];
+        let got = resolve(&specs, TextEncoding::default(), Eol::Crlf).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Payload::Bytes(Bytes::from_static(b"\x02")),
+                Payload::Bytes(Bytes::from_static(b"hi\r\n")),
+                Payload::Bytes(Bytes::from_static(b"\x03")),
+            ]
+        );
+        let err = resolve(
+            &[SendSpec::Hex("4g".into())],
+            TextEncoding::default(),
+            Eol::None,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("bad hex \"4g\" at position 0"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn schedule_sends_rounds_at_the_interval() {
+        let mut s = Schedule::new(
+            vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")],
+            Some(Duration::from_millis(50)),
+            Some(3),
+        );
+        let start = Instant::now();
+        let mut got = Vec::new();
+        while let Some(m) = s.next().await {
+            got.push((m, start.elapsed().as_millis()));
+        }
+        let times: Vec<u128> = got.iter().map(|(_, t)| *t).collect();
+        assert_eq!(times, [0, 0, 50, 50, 100, 100]);
+        assert_eq!(got.len(), 6);
+    }
+}
+
+/// Reads stdin as lines: each line becomes one message, its text encoded
+/// with `encoding` (stdin is taken as UTF-8) and its ending replaced by
+/// `eol` (kept as typed when `None`).
+pub fn spawn_line_input(
+    encoding: TextEncoding,
+    eol: Option<Eol>,
+) -> tokio::sync::mpsc::Receiver<Bytes> {
+    let mut raw = crate::stdio::spawn_stdin_reader(crate::stdio::STDIN_CHUNK);
+    let (tx, rx) = tokio::sync::mpsc::channel(LINE_QUEUE);
+    tokio::spawn(async move {
+        let mut pending = bytes::BytesMut::new();
+        while let Some(chunk) = raw.recv().await {
+            pending.extend_from_slice(&chunk);
+            while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+                let line = pending.split_to(pos + 1);
+                if tx.send(line_message(&line, encoding, eol)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        if !pending.is_empty() {
+            let _ = tx.send(line_message(&pending, encoding, eol)).await;
+        }
+    });
+    rx
+}
+
+/// Lines waiting to be sent.
+const LINE_QUEUE: usize = 64;
+
+/// One stdin line as a message: text re-encoded, ending replaced by `eol`.
+pub fn line_message(line: &[u8], encoding: TextEncoding, eol: Option<Eol>) -> Bytes {
+    let (body, ending): (&[u8], &[u8]) = if let Some(b) = line.strip_suffix(b"\r\n") {
+        (b, b"\r\n")
+    } else if let Some(b) = line.strip_suffix(b"\n") {
+        (b, b"\n")
+    } else {
+        (line, b"")
+    };
+    let mut out = if encoding.is_utf8() {
+        body.to_vec()
+    } else {
+        encoding.encode(&String::from_utf8_lossy(body))
+    };
+    out.extend_from_slice(eol.map(Eol::bytes).unwrap_or(ending));
+    out.into()
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn line_endings_are_replaced_or_kept() {
+        let utf8 = TextEncoding::default();
+        assert_eq!(
+            line_message(b"hi\n", utf8, None),
+            Bytes::from_static(b"hi\n")
+        );
+        assert_eq!(
+            line_message(b"hi\r\n", utf8, Some(Eol::Lf)),
+            Bytes::from_static(b"hi\n")
+        );
+        assert_eq!(
+            line_message(b"hi\n", utf8, Some(Eol::Crlf)),
+            Bytes::from_static(b"hi\r\n")
+        );
+        assert_eq!(
+            line_message(b"hi", utf8, Some(Eol::None)),
+            Bytes::from_static(b"hi")
+        );
+        let gbk = TextEncoding::from_label("gbk").unwrap();
+        assert_eq!(
+            line_message("你\n".as_bytes(), gbk, None),
+            Bytes::from_static(b"\xc4\xe3\n")
+        );
+    }
+}

@@ -1,0 +1,272 @@
+//! The human views: decoded text, hex dumps and timestamped transcripts.
+//!
+//! - plain text (`--encoding ENC` alone): received bytes decoded to UTF-8
+//!   with a streaming decoder, nothing added — how a GBK device is read;
+//! - annotated (`-t`, `--hex`, `--log`): one entry per message, optionally
+//!   starting with `[14:03:07.123] PEER <` (`<` received, `>` sent), as text,
+//!   as a hex dump, or both.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use chrono::{DateTime, Local};
+
+use super::encoding::{StreamDecoder, TextEncoding};
+use super::hexdump::hexdump;
+use super::status::{status_line, Verbosity};
+use super::Sink;
+use crate::event::{ConnInfo, Direction, Event, EventKind};
+use crate::stdio;
+
+/// How message bodies are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// Decoded text.
+    Text,
+    /// A hex dump.
+    Hex,
+    /// A hex dump followed by the decoded text.
+    HexAndText,
+}
+
+/// The look of an annotated transcript.
+#[derive(Debug, Clone)]
+pub struct Style {
+    /// How bodies are shown.
+    pub body: Body,
+    /// Start each entry with the local time to the millisecond.
+    pub timestamps: bool,
+    /// ANSI colours.
+    pub color: bool,
+    /// Encoding for decoding text.
+    pub encoding: TextEncoding,
+    /// Also write status events (connected, closed, errors) into the
+    /// transcript (log files do; stdout leaves them to stderr).
+    pub status: bool,
+}
+
+const DIM: &str = "\x1b[2m";
+const GREEN: &str = "\x1b[32m";
+const CYAN: &str = "\x1b[36m";
+const RESET: &str = "\x1b[0m";
+
+/// Writes an annotated transcript (one entry per message) to `out`.
+pub struct Transcript<W: Write + Send> {
+    out: W,
+    style: Style,
+}
+
+impl<W: Write + Send> Transcript<W> {
+    /// A transcript writer.
+    pub fn new(out: W, style: Style) -> Self {
+        Transcript { out, style }
+    }
+
+    fn prefix(
+        &self,
+        time: DateTime<Local>,
+        conn: &ConnInfo,
+        arrow: &str,
+        dir: Option<Direction>,
+    ) -> String {
+        let mut s = String::new();
+        let color = self.style.color;
+        if self.style.timestamps {
+            if color {
+                s.push_str(DIM);
+            }
+            s.push_str(&time.format("[%H:%M:%S%.3f] ").to_string());
+            if color {
+                s.push_str(RESET);
+            }
+        }
+        s.push_str(&peer_label(conn));
+        s.push(' ');
+        if color {
+            s.push_str(if dir == Some(Direction::Out) {
+                CYAN
+            } else {
+                GREEN
+            });
+        }
+        s.push_str(arrow);
+        if color {
+            s.push_str(RESET);
+        }
+        s
+    }
+
+    /// The text of an entry for one event, if it has one.
+    pub fn render(&self, event: &Event) -> Option<String> {
+        let time: DateTime<Local> = event.time.into();
+        match &event.kind {
+            EventKind::Data { conn, dir, bytes } => {
+                let mut s = self.prefix(time, conn, dir.arrow(), Some(*dir));
+                match self.style.body {
+                    Body::Text => {
+                        s.push(' ');
+                        let text = self.style.encoding.decode_lossy(bytes);
+                        s.push_str(trim_line_end(&text));
+                        s.push('\n');
+                    }
+                    Body::Hex | Body::HexAndText => {
+                        s.push_str(&format!(" {} bytes\n", bytes.len()));
+                        hexdump(bytes, &mut s);
+                        if self.style.body == Body::HexAndText {
+                            let text = self.style.encoding.decode_lossy(bytes);
+                            s.push_str(&format!("    text: {}\n", text.escape_debug()));
+                        }
+                    }
+                }
+                Some(s)
+            }
+            other if self.style.status => {
+                let line = status_line(other, Verbosity::Normal)?;
+                let mut s = String::new();
+                if self.style.timestamps {
+                    s.push_str(&time.format("[%H:%M:%S%.3f] ").to_string());
+                }
+                s.push_str(&line);
+                s.push('\n');
+                Some(s)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How a peer is named in transcripts: its address, or `#ID` when it has
+/// none (unnamed Unix clients).
+pub fn peer_label(conn: &ConnInfo) -> String {
+    if &*conn.peer == "unnamed" {
+        format!("#{}", conn.id)
+    } else {
+        conn.peer.to_string()
+    }
+}
+
+fn trim_line_end(text: &str) -> &str {
+    text.strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(text)
+}
+
+impl<W: Write + Send> Sink for Transcript<W> {
+    fn wants_sent_data(&self) -> bool {
+        true
+    }
+
+    fn handle(&mut self, event: &Event) -> io::Result<()> {
+        if let Some(text) = self.render(event) {
+            self.out.write_all(text.as_bytes())?;
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Received bytes decoded to UTF-8 on stdout, nothing added (`--encoding`
+/// alone). Closes stdout on the peer's EOF in single-session modes.
+pub struct DecodedStdout {
+    out: Option<std::fs::File>,
+    encoding: TextEncoding,
+    decoders: HashMap<u64, StreamDecoder>,
+    close_on_peer_eof: bool,
+}
+
+impl DecodedStdout {
+    /// A decoding stdout sink.
+    pub fn new(encoding: TextEncoding, close_on_peer_eof: bool) -> io::Result<Self> {
+        Ok(DecodedStdout {
+            out: Some(stdio::stdout_file()?),
+            encoding,
+            decoders: HashMap::new(),
+            close_on_peer_eof,
+        })
+    }
+}
+
+impl Sink for DecodedStdout {
+    fn handle(&mut self, event: &Event) -> io::Result<()> {
+        match &event.kind {
+            EventKind::Data {
+                conn,
+                dir: Direction::In,
+                bytes,
+            } => {
+                let encoding = self.encoding;
+                let decoder = self
+                    .decoders
+                    .entry(conn.id)
+                    .or_insert_with(|| encoding.decoder());
+                let text = decoder.decode(bytes, false);
+                if let Some(out) = self.out.as_mut() {
+                    out.write_all(text.as_bytes())?;
+                }
+            }
+            EventKind::Eof {
+                conn,
+                dir: Direction::In,
+            }
+            | EventKind::Close { conn, .. } => {
+                if let Some(mut decoder) = self.decoders.remove(&conn.id) {
+                    let tail = decoder.decode(&[], true);
+                    if let Some(out) = self.out.as_mut() {
+                        out.write_all(tail.as_bytes())?;
+                    }
+                }
+                let is_eof = matches!(event.kind, EventKind::Eof { .. });
+                if is_eof && self.close_on_peer_eof && self.out.is_some() {
+                    self.out = None;
+                    stdio::release_stdout()?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn event(kind: EventKind) -> Event {
+        Event {
+            time: SystemTime::UNIX_EPOCH + Duration::from_millis(1_234),
+            kind,
+        }
+    }
+
+    #[test]
+    fn text_entry_has_time_peer_and_arrow() {
+        let t = Transcript::new(
+            Vec::new(),
+            Style {
+                body: Body::Text,
+                timestamps: true,
+                color: false,
+                encoding: TextEncoding::default(),
+                status: false,
+            },
+        );
+        let conn = ConnInfo::new(1, "127.0.0.1:5000");
+        let line = t
+            .render(&event(EventKind::Data {
+                conn,
+                dir: Direction::In,
+                bytes: bytes::Bytes::from_static(b"hi\r\n"),
+            }))
+            .unwrap();
+        let local: DateTime<Local> = (SystemTime::UNIX_EPOCH + Duration::from_millis(1_234)).into();
+        assert_eq!(
+            line,
+            format!("{} 127.0.0.1:5000 < hi\n", local.format("[%H:%M:%S%.3f]"))
+        );
+    }
+}
