@@ -658,7 +658,7 @@ pub struct BenchArgs {
     /// Time at the start that is run but not measured.
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
     pub warmup: Duration,
-    /// Message size in bytes (default 64 for echo, 65536 for send).
+    /// Message size in bytes (default 64 for echo, 131072 for send, like iperf3).
     #[arg(short, long, value_name = "BYTES")]
     pub size: Option<usize>,
     /// Open loop: send this many messages per second in total, on schedule; latency counts from the scheduled time.
@@ -850,7 +850,7 @@ mod relay_bench_tests {
         let BenchConfig::Run(cfg) = bench(&["127.0.0.1:9", "-m", "send"]).unwrap() else {
             panic!()
         };
-        assert_eq!(cfg.size, 65_536);
+        assert_eq!(cfg.size, 131_072);
         assert!(bench(&["127.0.0.1:9", "-c", "0"])
             .unwrap_err()
             .contains("--connections 0"));

@@ -17,6 +17,7 @@ pub mod report;
 pub mod stream;
 
 use std::path::PathBuf;
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -185,81 +186,85 @@ fn merge(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
     print(&merged, json)
 }
 
+/// What one worker thread brings back.
+#[derive(Debug, Default)]
+struct ThreadResult {
+    tally: Tally,
+    connected: usize,
+    first_error: Option<String>,
+}
+
+/// The start line all worker threads wait at: once every thread has
+/// connected, the coordinator fixes the common start time.
+#[derive(Debug)]
+struct StartLine {
+    connected: Barrier,
+    go: Barrier,
+    start: Mutex<Option<Instant>>,
+}
+
+/// Runs the bench on worker threads, each with its own single-threaded
+/// runtime (as many threads as cores, connections spread over them): a
+/// reply wakes its connection on the thread that polled the socket, with no
+/// hop between threads, which keeps the generator's own latency low.
 async fn drive(cfg: &RunConfig, ctx: &Context) -> anyhow::Result<Report> {
     let job = Job {
         mode: cfg.mode,
         size: cfg.size,
         pipeline: cfg.pipeline,
     };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cfg.connections.min(cores).max(1);
+    let line = Arc::new(StartLine {
+        connected: Barrier::new(threads + 1),
+        go: Barrier::new(threads + 1),
+        start: Mutex::new(None),
+    });
+    let mut handles = Vec::with_capacity(threads);
+    for t in 0..threads {
+        let indices: Vec<usize> = (t..cfg.connections).step_by(threads).collect();
+        let (cfg, line, shutdown) = (cfg.clone(), Arc::clone(&line), ctx.shutdown.clone());
+        let handle = std::thread::Builder::new()
+            .name(format!("bench-{t}"))
+            .spawn(move || worker_thread(&cfg, job, &indices, &line, &shutdown))
+            .context("cannot start a bench thread")?;
+        handles.push(handle);
+    }
+    let coordinator = Arc::clone(&line);
+    let start = tokio::task::spawn_blocking(move || {
+        coordinator.connected.wait();
+        let start = Instant::now();
+        if let Ok(mut slot) = coordinator.start.lock() {
+            *slot = Some(start);
+        }
+        coordinator.go.wait();
+        start
+    })
+    .await
+    .context("bench coordinator failed")?;
+    let results = tokio::task::spawn_blocking(move || {
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect::<Vec<ThreadResult>>()
+    })
+    .await
+    .context("bench threads failed")?;
     let mut total = Tally::default();
-    let mut handles = Vec::with_capacity(cfg.connections);
-    let start;
-    if cfg.mode == Mode::Connect {
-        start = Instant::now();
-        for index in 0..cfg.connections {
-            let plan = Plan::new(
-                start,
-                cfg.warmup,
-                cfg.duration,
-                cfg.rate,
-                cfg.connections,
-                index,
-            );
-            let (endpoint, opts, shutdown) = (
-                cfg.endpoint.clone(),
-                cfg.socket.clone(),
-                ctx.shutdown.clone(),
-            );
-            handles.push(tokio::spawn(async move {
-                connect::run(&endpoint, &opts, plan, &shutdown).await
-            }));
-        }
-    } else {
-        let mut sockets = Vec::with_capacity(cfg.connections);
-        let attempts: Vec<_> = (0..cfg.connections)
-            .map(|_| {
-                let (endpoint, opts) = (cfg.endpoint.clone(), cfg.socket.clone());
-                tokio::spawn(async move { transport::connect(&endpoint, &opts).await })
-            })
-            .collect();
-        let mut first_error = None;
-        for attempt in attempts {
-            match attempt.await {
-                Ok(Ok(connected)) => sockets.push(connected.connection),
-                Ok(Err(e)) => {
-                    total.errors += 1;
-                    first_error.get_or_insert(e.to_string());
-                }
-                Err(e) => {
-                    total.errors += 1;
-                    first_error.get_or_insert(e.to_string());
-                }
-            }
-        }
-        if sockets.is_empty() {
-            anyhow::bail!(
-                "{}",
-                first_error.unwrap_or_else(|| format!("could not connect to {}", cfg.endpoint))
-            );
-        }
-        start = Instant::now();
-        let n = sockets.len();
-        for (index, socket) in sockets.into_iter().enumerate() {
-            let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
-            let shutdown = ctx.shutdown.clone();
-            handles.push(tokio::spawn(async move {
-                match socket {
-                    Connection::Stream(s) => stream::run(s, plan, job, &shutdown).await,
-                    Connection::Datagram(d) => datagram::run(d, plan, job, &shutdown).await,
-                }
-            }));
+    let mut connected = 0;
+    let mut first_error = None;
+    for r in results {
+        total.add(&r.tally);
+        connected += r.connected;
+        if first_error.is_none() {
+            first_error = r.first_error;
         }
     }
-    for handle in handles {
-        match handle.await {
-            Ok(tally) => total.add(&tally),
-            Err(_) => total.errors += 1,
-        }
+    if connected == 0 && cfg.mode != Mode::Connect {
+        anyhow::bail!(
+            "{}",
+            first_error.unwrap_or_else(|| format!("could not connect to {}", cfg.endpoint))
+        );
     }
     let plan = Plan::new(start, cfg.warmup, cfg.duration, None, 1, 0);
     let window = plan.window(Instant::now()).as_secs_f64().max(1e-9);
@@ -291,4 +296,90 @@ async fn drive(cfg: &RunConfig, ctx: &Context) -> anyhow::Result<Report> {
         histogram: total.latency.encode(),
         sources: 1,
     })
+}
+
+/// One worker thread: connects its share of connections, waits at the start
+/// line, then drives them until the plan ends.
+fn worker_thread(
+    cfg: &RunConfig,
+    job: Job,
+    indices: &[usize],
+    line: &StartLine,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> ThreadResult {
+    let mut result = ThreadResult::default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let runtime = match runtime {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            result.tally.errors += indices.len() as u64;
+            result.first_error = Some(format!("cannot start a runtime: {e}"));
+            None
+        }
+    };
+    let mut sockets = Vec::new();
+    if let (Some(rt), true) = (&runtime, cfg.mode != Mode::Connect) {
+        rt.block_on(async {
+            for &index in indices {
+                match transport::connect(&cfg.endpoint, &cfg.socket).await {
+                    Ok(connected) => sockets.push((index, connected.connection)),
+                    Err(e) => {
+                        result.tally.errors += 1;
+                        result.first_error.get_or_insert(e.to_string());
+                    }
+                }
+            }
+        });
+    }
+    result.connected = sockets.len();
+    // Every thread reaches both waits, whatever happened, or the others
+    // would wait forever.
+    line.connected.wait();
+    line.go.wait();
+    let Some(rt) = runtime else { return result };
+    let start = line
+        .start
+        .lock()
+        .ok()
+        .and_then(|s| *s)
+        .unwrap_or_else(Instant::now);
+    let n = cfg.connections;
+    let tallies = rt.block_on(async {
+        let mut tasks = Vec::new();
+        if cfg.mode == Mode::Connect {
+            for &index in indices {
+                let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
+                let (endpoint, opts, shutdown) =
+                    (cfg.endpoint.clone(), cfg.socket.clone(), shutdown.clone());
+                tasks.push(tokio::spawn(async move {
+                    connect::run(&endpoint, &opts, plan, &shutdown).await
+                }));
+            }
+        } else {
+            for (index, socket) in sockets {
+                let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
+                let shutdown = shutdown.clone();
+                tasks.push(tokio::spawn(async move {
+                    match socket {
+                        Connection::Stream(s) => stream::run(s, plan, job, &shutdown).await,
+                        Connection::Datagram(d) => datagram::run(d, plan, job, &shutdown).await,
+                    }
+                }));
+            }
+        }
+        let mut tallies = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            tallies.push(task.await.unwrap_or_else(|_| Tally {
+                errors: 1,
+                ..Tally::default()
+            }));
+        }
+        tallies
+    });
+    for tally in &tallies {
+        result.tally.add(tally);
+    }
+    result
 }
