@@ -106,7 +106,7 @@ impl<W: Write + Send> Transcript<W> {
                     Body::Text => {
                         s.push(' ');
                         let text = self.style.encoding.decode_lossy(bytes);
-                        s.push_str(trim_line_end(&text));
+                        push_visible(&mut s, trim_line_end(&text));
                         s.push('\n');
                     }
                     Body::Hex | Body::HexAndText => {
@@ -114,7 +114,9 @@ impl<W: Write + Send> Transcript<W> {
                         hexdump(bytes, &mut s);
                         if self.style.body == Body::HexAndText {
                             let text = self.style.encoding.decode_lossy(bytes);
-                            s.push_str(&format!("    text: {}\n", text.escape_debug()));
+                            s.push_str("    text: ");
+                            push_visible(&mut s, &text);
+                            s.push('\n');
                         }
                     }
                 }
@@ -142,6 +144,20 @@ pub fn peer_label(conn: &ConnInfo) -> String {
         format!("#{}", conn.id)
     } else {
         conn.peer.to_string()
+    }
+}
+
+/// Appends text with control characters made visible (`\x01`, `\r`, `\n`
+/// inside a message), so binary bytes never garble a transcript line.
+fn push_visible(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\t' => out.push('\t'),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
     }
 }
 

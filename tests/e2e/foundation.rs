@@ -333,3 +333,43 @@ fn wait_ends_after_silence_even_if_peer_stays() {
     assert!(proc.wait().success());
     let _ = Duration::from_secs(0);
 }
+
+#[test]
+fn bind_sets_the_source_address() {
+    let mut server = Proc::spawn(sockmate(&["listen", "0"]));
+    let addr = server.listening_addr();
+    let mut client = Proc::spawn(sockmate(&["connect", &addr, "--bind", "127.0.0.2"]));
+    let line = server.wait_line("connected:");
+    assert!(line.contains("connected: 127.0.0.2:"), "{line}");
+    client.close_stdin();
+    server.close_stdin();
+    assert!(client.wait().success());
+}
+
+#[test]
+fn dual_stack_listen_accepts_ipv4() {
+    let mut server = Proc::spawn(sockmate(&["listen", "tcp://[::]:0"]));
+    let ep = server.listening();
+    let port = ep.rsplit(':').next().unwrap().to_string();
+    let mut client = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    client.write_all(b"v4 over a v6 socket").unwrap();
+    drop(client);
+    server.close_stdin();
+    assert_eq!(server.read_stdout_to_end(), b"v4 over a v6 socket");
+}
+
+#[test]
+fn host_names_resolve_and_each_address_is_tried() {
+    // "localhost" may resolve to ::1 first; the server listens on IPv4 only,
+    // so connect must fall through to 127.0.0.1.
+    let mut server = Proc::spawn(sockmate(&["listen", "0"]));
+    let addr = server.listening_addr();
+    let port = addr.rsplit(':').next().unwrap();
+    server.close_stdin();
+    let (status, _, err) = run_with_input(
+        sockmate(&["connect", &format!("localhost:{port}")]),
+        b"by name",
+    );
+    assert!(status.success(), "{err}");
+    assert_eq!(server.read_stdout_to_end(), b"by name");
+}
