@@ -735,7 +735,7 @@ impl TryFrom<BenchArgs> for BenchConfig {
         let size = args
             .size
             .unwrap_or(if mode == BenchMode::Send && !datagram {
-                65_536
+                131_072
             } else {
                 64
             });
