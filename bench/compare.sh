@@ -349,6 +349,8 @@ if [ "$RESULTS" != "-" ]; then
         echo
         echo "$TABLE"
         [ -s "$OUT/notes.txt" ] && { echo; echo "## Notes from the run"; echo; sed 's/^/    /' "$OUT/notes.txt"; }
+        # Hand-written analysis (profiles of the gaps) survives a rerun.
+        [ -f "$RESULTS" ] && sed -n '/^<!-- analysis -->$/,$p' "$RESULTS" | { echo; cat; }
     } >"$RESULTS.new" && mv "$RESULTS.new" "$RESULTS"
     echo "wrote $RESULTS"
 fi
