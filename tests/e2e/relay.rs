@@ -324,3 +324,31 @@ fn unix_to_tcp() {
         back.len()
     );
 }
+
+#[test]
+fn deny_and_max_conns_refuse_politely() {
+    let target = tcp_echo_server();
+    let mut relay = Proc::spawn(sockmate(&["relay", "0", &target, "--deny", "127.0.0.0/8"]));
+    let addr = relay.listening_addr();
+    let mut denied = TcpStream::connect(&addr).unwrap();
+    denied.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(denied.read_to_end(&mut buf).unwrap(), 0);
+    relay.wait_line("not allowed by --allow/--deny");
+
+    let mut relay = Proc::spawn(sockmate(&["relay", "0", &target, "--max-conns", "1"]));
+    let addr = relay.listening_addr();
+    let mut first = TcpStream::connect(&addr).unwrap();
+    first.set_read_timeout(Some(DEADLINE)).unwrap();
+    first.write_all(b"x").unwrap();
+    let mut one = [0u8; 1];
+    first.read_exact(&mut one).unwrap();
+    let mut second = TcpStream::connect(&addr).unwrap();
+    second.set_read_timeout(Some(DEADLINE)).unwrap();
+    assert_eq!(second.read_to_end(&mut buf).unwrap(), 0);
+    relay.wait_line("--max-conns 1 reached");
+    // The first client is still served.
+    first.write_all(b"y").unwrap();
+    first.read_exact(&mut one).unwrap();
+    assert_eq!(&one, b"y");
+}
