@@ -352,3 +352,29 @@ fn deny_and_max_conns_refuse_politely() {
     first.read_exact(&mut one).unwrap();
     assert_eq!(&one, b"y");
 }
+
+#[test]
+fn udp_flow_expires_after_idle_timeout() {
+    let target = format!("udp://{}", udp_echo_server());
+    let mut relay = Proc::spawn(sockmate(&[
+        "relay",
+        "udp://127.0.0.1:0",
+        &target,
+        "--idle-timeout",
+        "300ms",
+    ]));
+    let addr = relay.listening_addr();
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.set_read_timeout(Some(DEADLINE)).unwrap();
+    client.send_to(b"ping", &addr).unwrap();
+    let mut buf = [0u8; 16];
+    let (n, _) = client.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"ping");
+    let line = relay.wait_line("closed: ");
+    assert!(line.contains("idle timeout"), "{line}");
+    // A new datagram from the same client opens a new flow.
+    client.send_to(b"again", &addr).unwrap();
+    let (n, _) = client.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"again");
+    relay.wait_line("connected: #2");
+}
