@@ -19,6 +19,16 @@ use crate::view::encoding::TextEncoding;
 use crate::view::status::Verbosity;
 use crate::view::{ColorChoice, ViewOptions};
 
+use std::path::PathBuf;
+
+use crate::endpoint::Kind;
+use crate::escape::unescape;
+use crate::frame::{FrameSpec, DEFAULT_MAX_FRAME};
+use crate::limits::{parse_cidr, AccessList};
+use crate::service::exec::DEFAULT_EXEC_MAX_CONNS;
+use crate::service::{respond, ExecSpec, Rules, Serve, ServiceConfig, TIME_REPLY};
+use crate::template::{Template, CTIME_FORMAT};
+
 /// sockmate: connect, listen, relay, inspect and measure sockets.
 #[derive(Debug, Parser)]
 #[command(name = "sockmate", version, about, long_about = None, propagate_version = true)]
@@ -30,6 +40,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing buys nothing
 pub enum Command {
     /// Connect to ENDPOINT: stdin goes to the socket, the socket to stdout.
     #[command(visible_alias = "c")]
@@ -43,6 +54,12 @@ pub enum Command {
     /// Load-test ENDPOINT (echo, send, connect); or `bench merge A.json B.json` to merge --json reports.
     #[command(visible_alias = "b")]
     Bench(BenchArgs),
+    /// Send files (and with -r directories) to a `sockmate receive`, checked by SHA-256.
+    Send(SendFilesArgs),
+    /// Receive files from `sockmate send` into a directory, stored only once their digest checks.
+    Receive(ReceiveArgs),
+    /// Probe which TCP (or UDP) ports of a host are open.
+    Scan(ScanArgs),
 }
 
 /// Options shared by every command that moves data.
@@ -124,6 +141,9 @@ pub struct ListenArgs {
     /// What to send to each client without stdin.
     #[command(flatten)]
     pub send: SendArgs,
+    /// Server behaviours and limits.
+    #[command(flatten)]
+    pub service: ServiceArgs,
 }
 
 /// How traffic is shown (connect, listen, relay).
@@ -400,6 +420,9 @@ impl TryFrom<ListenArgs> for ListenConfig {
     fn try_from(args: ListenArgs) -> Result<Self, UsageError> {
         let endpoint = Endpoint::parse_listen(&args.endpoint)?;
         let encoding = args.view.options(Verbosity::Quiet)?.text_encoding();
+        let service = args
+            .service
+            .into_config(&endpoint, args.common.idle_timeout)?;
         if args.backlog == Some(0) {
             return Err(UsageError::Invalid(
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
@@ -420,6 +443,7 @@ impl TryFrom<ListenArgs> for ListenConfig {
             keep_open: args.keep_open,
             output: args.view.options(args.common.verbosity(true))?,
             send: args.send.config(encoding)?,
+            service,
         })
     }
 }
@@ -436,6 +460,230 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     }
     humantime::parse_duration(text)
         .map_err(|e| format!("invalid duration \"{text}\": {e} (e.g. 500ms, 2s, 1m)"))
+}
+
+// ---- send / receive / scan (issue #6) ----
+
+/// Display options of `send` and `receive`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TransferOutputArgs {
+    /// Print progress and results as JSON lines on stdout (events: start, progress, done, error).
+    #[arg(long)]
+    pub json: bool,
+    /// No status or summary lines on stderr (errors only).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `sockmate send`.
+#[derive(Debug, Args)]
+pub struct SendFilesArgs {
+    /// Where the receiver is: tcp://HOST:PORT (or HOST:PORT) or unix:///path. With --listen: where to wait for receivers (PORT alone = 127.0.0.1:PORT).
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// Files to send (directories too, with -r).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<std::path::PathBuf>,
+    /// Wait for a receiver to connect (`sockmate receive --connect`) instead of connecting.
+    #[arg(long)]
+    pub listen: bool,
+    /// With --listen: serve every receiver that connects, concurrently, until interrupted.
+    #[arg(short = 'k', long, requires = "listen")]
+    pub keep_open: bool,
+    /// Send directories with everything in them.
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Send bare bytes with no header (one file), like `nc HOST PORT < FILE`.
+    #[arg(long, conflicts_with = "recursive")]
+    pub raw: bool,
+    /// Give up connecting after this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Progress and summary options.
+    #[command(flatten)]
+    pub output: TransferOutputArgs,
+}
+
+/// `sockmate receive`.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Where to wait for senders: PORT (= tcp://127.0.0.1:PORT), HOST:PORT (0.0.0.0:PORT for all interfaces), unix:///path. With --connect: where the `send --listen` is.
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// Directory to store received files in (created if missing).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub dir: std::path::PathBuf,
+    /// With --raw: the file to write the received bytes to.
+    #[arg(short, long, value_name = "FILE", requires = "raw")]
+    pub output: Option<std::path::PathBuf>,
+    /// Connect to a `sockmate send --listen` instead of listening.
+    #[arg(long)]
+    pub connect: bool,
+    /// Keep listening and receive from many senders at once, until interrupted.
+    #[arg(short = 'k', long, conflicts_with = "connect")]
+    pub keep_open: bool,
+    /// Replace files that already exist (otherwise they are skipped).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Continue an interrupted transfer from its partial file; the digest still covers the whole file.
+    #[arg(long)]
+    pub resume: bool,
+    /// Receive bare bytes until the peer closes (needs --output), like `nc -l PORT > FILE`.
+    #[arg(long, conflicts_with_all = ["resume", "keep_open"])]
+    pub raw: bool,
+    /// Give up connecting after this long (with --connect).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Progress and summary options.
+    #[command(flatten)]
+    pub output_opts: TransferOutputArgs,
+}
+
+fn stream_endpoint(endpoint: Endpoint) -> Result<Endpoint, UsageError> {
+    use crate::endpoint::Kind;
+    match endpoint.kind() {
+        Kind::Tcp | Kind::Unix => Ok(endpoint),
+        _ => Err(UsageError::Invalid(format!(
+            "{endpoint} is not a stream endpoint: file transfer runs over tcp:// or unix:// (e.g. tcp://127.0.0.1:9000)"
+        ))),
+    }
+}
+
+impl TryFrom<SendFilesArgs> for crate::command::transfer::SendConfig {
+    type Error = UsageError;
+
+    fn try_from(args: SendFilesArgs) -> Result<Self, UsageError> {
+        let endpoint = if args.listen {
+            Endpoint::parse_listen(&args.endpoint)?
+        } else {
+            args.endpoint.parse()?
+        };
+        if args.raw && args.files.len() != 1 {
+            return Err(UsageError::Invalid(format!(
+                "--raw sends exactly one file, {} given (send several with the header, without --raw)",
+                args.files.len()
+            )));
+        }
+        Ok(Self {
+            endpoint: stream_endpoint(endpoint)?,
+            files: args.files,
+            listen: args.listen,
+            keep_open: args.keep_open,
+            recursive: args.recursive,
+            raw: args.raw,
+            display: crate::command::transfer::TransferDisplay {
+                json: args.output.json,
+                quiet: args.output.quiet,
+            },
+            socket: SocketOptions {
+                connect_timeout: args.connect_timeout,
+                nodelay: true,
+                ..SocketOptions::default()
+            },
+        })
+    }
+}
+
+impl TryFrom<ReceiveArgs> for crate::command::transfer::ReceiveConfig {
+    type Error = UsageError;
+
+    fn try_from(args: ReceiveArgs) -> Result<Self, UsageError> {
+        let endpoint = if args.connect {
+            args.endpoint.parse()?
+        } else {
+            Endpoint::parse_listen(&args.endpoint)?
+        };
+        if args.raw && args.output.is_none() {
+            return Err(UsageError::Invalid(
+                "--raw needs --output FILE (e.g. --raw --output received.bin)".into(),
+            ));
+        }
+        Ok(Self {
+            endpoint: stream_endpoint(endpoint)?,
+            store: crate::transfer::receiver::ReceiveOptions {
+                dir: args.dir,
+                overwrite: args.overwrite,
+                resume: args.resume,
+            },
+            output: args.output,
+            connect: args.connect,
+            keep_open: args.keep_open,
+            raw: args.raw,
+            display: crate::command::transfer::TransferDisplay {
+                json: args.output_opts.json,
+                quiet: args.output_opts.quiet,
+            },
+            socket: SocketOptions {
+                connect_timeout: args.connect_timeout,
+                nodelay: true,
+                ..SocketOptions::default()
+            },
+        })
+    }
+}
+
+/// `sockmate scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Host to probe (a name or an IP). Probe only hosts you are allowed to.
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// Ports: 22,80,8000-8100; 1024- (to 65535); -1024 (from 1); - (all, 1-65535).
+    #[arg(value_name = "PORTS", allow_hyphen_values = true)]
+    pub ports: String,
+    /// How long to wait for each probe before calling the port filtered (TCP) or open|filtered (UDP).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Probes in flight at once (default: 1000, lowered to fit the open-file limit).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Show only open ports.
+    #[arg(long)]
+    pub open: bool,
+    /// One JSON object per port on stdout ({"host","port","proto","state"}).
+    #[arg(long)]
+    pub json: bool,
+    /// Probe UDP ports instead of TCP: open on a reply, closed on ICMP port unreachable, else open|filtered.
+    #[arg(long)]
+    pub udp: bool,
+    /// With --udp: the datagram to send (default: an empty datagram).
+    #[arg(long, value_name = "TEXT", requires = "udp")]
+    pub send: Option<String>,
+    /// No summary line on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl TryFrom<ScanArgs> for crate::command::scan::ScanConfig {
+    type Error = UsageError;
+
+    fn try_from(args: ScanArgs) -> Result<Self, UsageError> {
+        let host = crate::scan::parse_host(&args.host).map_err(UsageError::Invalid)?;
+        let ports = crate::scan::ports::parse_ports(&args.ports)
+            .map_err(|e| UsageError::Invalid(e.to_string()))?;
+        if args.concurrency == Some(0) {
+            return Err(UsageError::Invalid(
+                "invalid --concurrency 0 (give at least 1, e.g. --concurrency 500)".into(),
+            ));
+        }
+        if args.timeout.is_zero() {
+            return Err(UsageError::Invalid(
+                "invalid --timeout 0 (give e.g. --timeout 500ms)".into(),
+            ));
+        }
+        Ok(Self {
+            host,
+            host_text: args.host,
+            ports,
+            timeout: args.timeout,
+            concurrency: args.concurrency,
+            only_open: args.open,
+            json: args.json,
+            udp: args.udp,
+            payload: args.send.map(String::into_bytes).unwrap_or_default(),
+            quiet: args.quiet,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -499,7 +747,6 @@ mod tests {
 
 use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig};
 use crate::command::relay::RelayConfig;
-use crate::relay::access::AccessList;
 use crate::relay::dump::DumpFormat;
 use crate::relay::framing::{RelayFrame, MAX_RELAY_FRAME};
 use crate::relay::pump::PairRules;
@@ -538,12 +785,12 @@ pub struct RelayArgs {
     /// Give up connecting to TARGET after this long (that client is closed).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
-    /// Serve only clients in this network (repeatable), e.g. 127.0.0.0/8.
-    #[arg(long, value_name = "CIDR")]
-    pub allow: Vec<String>,
-    /// Refuse clients in this network (repeatable); wins over --allow.
-    #[arg(long, value_name = "CIDR")]
-    pub deny: Vec<String>,
+    /// Serve only clients in this network (CIDR like 192.168.1.0/24 or one address; repeatable).
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub allow: Vec<ipnet::IpNet>,
+    /// Refuse clients in this network (repeatable; wins over --allow).
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub deny: Vec<ipnet::IpNet>,
     /// Always copy through a buffer instead of splice(2) (for measuring).
     #[arg(long)]
     pub no_splice: bool,
@@ -597,7 +844,10 @@ impl TryFrom<RelayArgs> for RelayConfig {
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
             ));
         }
-        let access = AccessList::parse(&args.allow, &args.deny).map_err(UsageError::Invalid)?;
+        let access = AccessList {
+            allow: args.allow,
+            deny: args.deny,
+        };
         let view = args.view.options(args.common.verbosity(true))?;
         let dump = match args.dump.as_deref() {
             Some(format) => Some(format.parse::<DumpFormat>().map_err(UsageError::Invalid)?),
@@ -785,6 +1035,222 @@ impl TryFrom<BenchArgs> for BenchConfig {
     }
 }
 
+/// `sockmate listen` server behaviours and limits (issue 4).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServiceArgs {
+    /// How a stream is cut into messages: raw (what one read returned), line, crlf, len16, len32 (big-endian length header) or delim:HEX.
+    #[arg(long, value_name = "FRAME", default_value = "raw", value_parser = clap::value_parser!(FrameSpec))]
+    pub frame: FrameSpec,
+    /// Longest message; a client sending a longer one gets an error line and is closed (suffixes k, m: 64k, 1m).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_frame: Option<usize>,
+    /// Sent to each client when it connects (each new peer for UDP), as is (escapes like \n allowed).
+    #[arg(long, value_name = "TEXT")]
+    pub banner: Option<String>,
+    /// Reply to each message: placeholders {text} {hex} {len} {peer} {time}, and "n" in braces for the message number; {{ }} for braces; escapes \n \r \t \0 \xHH \\.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub reply: Option<String>,
+    /// strftime layout of {time} (default like C's ctime: Sun Nov 22 14:03:07 2026).
+    #[arg(long, value_name = "FORMAT", default_value = CTIME_FORMAT)]
+    pub time_format: String,
+    /// A message equal to WORD (line ending trimmed) closes that connection.
+    #[arg(long, value_name = "WORD")]
+    pub quit_word: Option<String>,
+    /// A ready-made service: echo, discard, time, chargen, chat, broker, exec.
+    #[arg(long, value_name = "SERVICE", value_parser = clap::value_parser!(Serve))]
+    pub serve: Option<Serve>,
+    /// Answer a message: 'MATCH=>REPLY' where MATCH is text, hex:BYTES or re:REGEX ($1 in REPLY); first match wins (repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub respond: Vec<String>,
+    /// Read --respond rules from FILE, one a line (# comments).
+    #[arg(long, value_name = "FILE")]
+    pub respond_file: Option<PathBuf>,
+    /// Reply when no --respond rule matches.
+    #[arg(long, value_name = "REPLY")]
+    pub respond_default: Option<String>,
+    /// Run CMD per connection with the socket as its stdin and stdout (no shell; needs --allow on a non-loopback address).
+    #[arg(long, value_name = "CMD", conflicts_with = "sh_exec")]
+    pub exec: Option<String>,
+    /// Like --exec, through `sh -c CMD`.
+    #[arg(long, value_name = "CMD")]
+    pub sh_exec: Option<String>,
+    /// Send the command's stderr to the client too.
+    #[arg(long)]
+    pub exec_stderr: bool,
+    /// Serve at most N clients at once (and N --exec children); more get one refusal line.
+    #[arg(long, value_name = "N")]
+    pub max_conns: Option<usize>,
+    /// Accept clients only from this network (CIDR like 192.168.1.0/24 or one address; repeatable).
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub allow: Vec<ipnet::IpNet>,
+    /// Refuse clients from this network (repeatable; wins over --allow).
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub deny: Vec<ipnet::IpNet>,
+}
+
+/// Parses a byte size: `1048576`, `64k`, `1m` (powers of 1024).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let t = t
+        .strip_suffix("ib")
+        .or_else(|| t.strip_suffix('b'))
+        .unwrap_or(&t);
+    let (digits, unit) = match t.char_indices().last() {
+        Some((i, 'k')) => (&t[..i], 1024),
+        Some((i, 'm')) => (&t[..i], 1024 * 1024),
+        Some((i, 'g')) => (&t[..i], 1024 * 1024 * 1024),
+        _ => (t, 1),
+    };
+    digits
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            format!("invalid size \"{text}\" (give a positive number of bytes, e.g. 4096, 64k, 1m)")
+        })
+}
+
+fn is_loopback(endpoint: &Endpoint) -> bool {
+    match endpoint.host_port() {
+        Some((crate::endpoint::Host::Ip(ip), _)) => ip.is_loopback(),
+        Some((crate::endpoint::Host::Name(name), _)) => name.eq_ignore_ascii_case("localhost"),
+        None => true,
+    }
+}
+
+impl ServiceArgs {
+    /// True when no behaviour or limit flag was given.
+    fn is_empty(&self) -> bool {
+        self.max_frame.is_none()
+            && self.frame == FrameSpec::Raw
+            && self.banner.is_none()
+            && self.reply.is_none()
+            && self.quit_word.is_none()
+            && self.serve.is_none()
+            && self.respond.is_empty()
+            && self.respond_file.is_none()
+            && self.respond_default.is_none()
+            && self.exec.is_none()
+            && self.sh_exec.is_none()
+            && self.max_conns.is_none()
+            && self.allow.is_empty()
+            && self.deny.is_empty()
+    }
+
+    /// Validates the flags into a service configuration (`None` when no
+    /// service flag was given). Reads no files: `--respond-file` is loaded
+    /// by [`ServiceConfig::load_rules_file`] when the server starts.
+    pub fn into_config(
+        self,
+        endpoint: &Endpoint,
+        idle_timeout: Option<Duration>,
+    ) -> Result<Option<ServiceConfig>, UsageError> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let invalid = UsageError::Invalid;
+        let time_format = self.time_format.clone();
+        let template = |flag: &str, text: &str| {
+            Template::parse(text, &time_format)
+                .map_err(|e| invalid(format!("invalid {flag} \"{text}\": {e}")))
+        };
+        let reply = match (&self.reply, self.serve) {
+            (Some(text), _) => Some(template("--reply", text)?),
+            (None, Some(Serve::Time)) => Some(template("--serve time", TIME_REPLY)?),
+            (None, _) => None,
+        };
+        let banner = self
+            .banner
+            .as_deref()
+            .map(unescape)
+            .transpose()
+            .map_err(|e| invalid(format!("invalid --banner: {e}")))?;
+        let mut rules = Rules::default();
+        for rule in &self.respond {
+            rules
+                .rules
+                .push(respond::parse_rule(rule, &time_format).map_err(invalid)?);
+        }
+        if let Some(text) = &self.respond_default {
+            rules.default = Some(respond::parse_default(text, &time_format).map_err(invalid)?);
+        }
+        let exec = match (&self.exec, &self.sh_exec) {
+            (Some(cmd), _) => Some(ExecSpec::direct(cmd, self.exec_stderr).map_err(invalid)?),
+            (None, Some(cmd)) => Some(ExecSpec::shell(cmd, self.exec_stderr).map_err(invalid)?),
+            (None, None) => None,
+        };
+        let datagram = matches!(endpoint.kind(), Kind::Udp | Kind::UnixDgram);
+        match (self.serve, &exec) {
+            (Some(Serve::Exec), None) => {
+                return Err(invalid(
+                    "--serve exec needs the command: --exec CMD or --sh-exec CMD".into(),
+                ))
+            }
+            (Some(other), Some(_)) if other != Serve::Exec => {
+                return Err(invalid(format!(
+                    "--exec and --serve {other} cannot be combined (pick one)"
+                )))
+            }
+            _ => {}
+        }
+        if datagram {
+            let stream_only = match (self.serve, &exec) {
+                (_, Some(_)) => Some("--exec"),
+                (Some(Serve::Chat), _) => Some("--serve chat"),
+                (Some(Serve::Broker), _) => Some("--serve broker"),
+                _ => None,
+            };
+            if let Some(flag) = stream_only {
+                return Err(invalid(format!(
+                    "{flag} needs a stream endpoint such as tcp://127.0.0.1:PORT or unix:///path, not {endpoint}"
+                )));
+            }
+        }
+        if exec.is_some() && self.allow.is_empty() && !is_loopback(endpoint) {
+            return Err(invalid(format!(
+                "refusing --exec on {endpoint}: anyone who can connect could run commands; add --allow CIDR (e.g. --allow 192.168.1.0/24) or listen on loopback (127.0.0.1:PORT)"
+            )));
+        }
+        if matches!(
+            self.serve,
+            Some(Serve::Chat | Serve::Broker | Serve::Chargen | Serve::Discard)
+        ) && (reply.is_some() || !rules.is_empty())
+        {
+            return Err(invalid(format!(
+                "--reply and --respond do not apply to --serve {}",
+                self.serve.map(|s| s.to_string()).unwrap_or_default()
+            )));
+        }
+        if self.max_conns == Some(0) {
+            return Err(invalid("invalid --max-conns 0 (give at least 1)".into()));
+        }
+        let max_conns = match (self.max_conns, &exec) {
+            (None, Some(_)) => Some(DEFAULT_EXEC_MAX_CONNS),
+            (n, _) => n,
+        };
+        Ok(Some(ServiceConfig {
+            frame: self.frame,
+            max_frame: self.max_frame.unwrap_or(DEFAULT_MAX_FRAME),
+            banner,
+            reply,
+            rules,
+            quit_word: self.quit_word.map(String::into_bytes),
+            serve: self.serve.or(exec.as_ref().map(|_| Serve::Exec)),
+            exec,
+            max_conns,
+            access: AccessList {
+                allow: self.allow,
+                deny: self.deny,
+            },
+            idle_timeout,
+            respond_file: self.respond_file,
+            time_format,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod relay_bench_tests {
     use super::*;
@@ -828,7 +1294,7 @@ mod relay_bench_tests {
             .contains("text, hex or json"));
         assert!(relay(&["0", "x:1", "--allow", "nope"])
             .unwrap_err()
-            .contains("--allow \"nope\""));
+            .contains("invalid network \"nope\""));
         assert!(relay(&["0", "x:1", "--max-conns", "0"])
             .unwrap_err()
             .contains("--max-conns 0"));
@@ -873,5 +1339,88 @@ mod relay_bench_tests {
             matches!(bench(&["merge", "a.json", "b.json"]).unwrap(), BenchConfig::Merge { ref files, .. } if files.len() == 2)
         );
         assert!(bench(&["merge"]).unwrap_err().contains("report files"));
+    }
+}
+
+#[cfg(test)]
+mod service_args_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config(args: &[&str]) -> Result<Option<ServiceConfig>, String> {
+        let mut argv = vec!["sockmate", "listen"];
+        argv.extend_from_slice(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        let Command::Listen(args) = cli.command else {
+            panic!()
+        };
+        ListenConfig::try_from(args)
+            .map(|c| c.service)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn tutorial_lines_parse() {
+        let c = config(&[
+            "9999",
+            "-k",
+            "--banner",
+            "hello, i am server",
+            "--reply",
+            "Loop_msg:{text}!",
+            "--quit-word",
+            "exit",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.banner.as_deref(), Some(&b"hello, i am server"[..]));
+        assert_eq!(c.quit_word.as_deref(), Some(&b"exit"[..]));
+        assert!(config(&["9999"]).unwrap().is_none());
+        let t = config(&["0", "--serve", "time"]).unwrap().unwrap();
+        assert_eq!(t.reply.unwrap().to_string(), "[{time}] {text}");
+        let e = config(&["8000", "--exec", "sh"]).unwrap().unwrap();
+        assert_eq!(e.max_conns, Some(DEFAULT_EXEC_MAX_CONNS));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        let e = config(&["0", "--reply", "x{txt}"]).unwrap_err();
+        assert!(e.contains("unknown placeholder {txt} at position 1"), "{e}");
+        let e = config(&["0.0.0.0:0", "--exec", "sh"]).unwrap_err();
+        assert!(e.contains("refusing --exec"), "{e}");
+        assert!(config(&["0.0.0.0:0", "--exec", "sh", "--allow", "10.0.0.0/8"]).is_ok());
+        assert!(config(&["udp://127.0.0.1:0", "--serve", "chat"])
+            .unwrap_err()
+            .contains("stream endpoint"));
+        assert!(config(&["0", "--serve", "exec"])
+            .unwrap_err()
+            .contains("needs the command"));
+        assert!(config(&["0", "--frame", "lines"]).is_err());
+        assert!(config(&["0", "--respond", "nothing"])
+            .unwrap_err()
+            .contains("=>"));
+        assert!(config(&["0", "--banner", "\\q"])
+            .unwrap_err()
+            .contains("bad escape"));
+        assert!(config(&["0", "--banner", "\\\\"]).is_ok());
+        assert!(config(&["0", "--time-format", "%Q", "--serve", "time"]).is_err());
+        assert!(config(&["0", "--allow", "10.0.0.0/33"]).is_err());
+        assert!(config(&["0", "--max-conns", "0"]).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert_eq!(parse_size("64k").unwrap(), 65536);
+        assert_eq!(parse_size("1MiB").unwrap(), 1 << 20);
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("lots").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn size_parser_never_panics(s in "\\PC{0,12}") {
+            let _ = parse_size(&s);
+        }
     }
 }

@@ -125,6 +125,8 @@ pub enum EventKind {
     Listening {
         /// e.g. `tcp://127.0.0.1:43117`.
         endpoint: String,
+        /// A warning to show on the startup line (e.g. that `--exec` is on).
+        note: Option<String>,
     },
     /// A connection opened (or a datagram peer was first heard from).
     Open {

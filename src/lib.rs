@@ -29,6 +29,11 @@
 //!   `Error`) as events on a bounded channel; they never print.
 //! - [`view`]: sinks render the event stream: raw bytes to stdout, status
 //!   lines to stderr (and, built on the same stream, text/hex/JSON views).
+//! - [`frame`]: cuts a stream into messages (`--frame raw|line|crlf|len16|
+//!   len32|delim:HEX`) with a size bound; pure, generic over `AsyncRead`.
+//! - [`service`]: what a server does with messages (`--reply` [`template`]s
+//!   with [`escape`]s, `--respond` rules, echo, time, chargen, chat, broker,
+//!   exec) and its accept loop with [`limits`] and graceful shutdown.
 //! - [`command`]: thin wiring of the parts above, one module per subcommand;
 //!   [`cli`] parses flags into validated configurations without I/O.
 
@@ -41,10 +46,16 @@ pub mod command;
 pub mod endpoint;
 pub mod escape;
 pub mod event;
+pub mod frame;
 pub mod hexinput;
+pub mod limits;
 pub mod relay;
+pub mod scan;
 pub mod send;
+pub mod service;
 pub mod session;
 pub mod stdio;
+pub mod template;
+pub mod transfer;
 pub mod transport;
 pub mod view;

@@ -73,6 +73,9 @@ async fn run_command(cli: Cli, ctx: Context) -> anyhow::Result<()> {
         Command::Listen(args) => command::listen::run(args.try_into()?, &ctx).await,
         Command::Relay(args) => command::relay::run(args.try_into()?, &ctx).await,
         Command::Bench(args) => command::bench::run(args.try_into()?, &ctx).await,
+        Command::Send(args) => command::transfer::run_send(args.try_into()?, &ctx).await,
+        Command::Receive(args) => command::transfer::run_receive(args.try_into()?, &ctx).await,
+        Command::Scan(args) => command::scan::run(args.try_into()?, &ctx).await,
     }
 }
 

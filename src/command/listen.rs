@@ -50,16 +50,25 @@ pub struct ListenConfig {
     pub output: OutputOptions,
     /// `--send` and auto-send, to each client.
     pub send: SendConfig,
+    /// Server behaviours and limits (`--serve`, `--reply`, `--max-conns`…).
+    pub service: Option<crate::service::ServiceConfig>,
 }
 
 /// Binds, announces the real address, and serves.
-pub async fn run(cfg: ListenConfig, ctx: &Context) -> anyhow::Result<()> {
+pub async fn run(mut cfg: ListenConfig, ctx: &Context) -> anyhow::Result<()> {
+    if let Some(service) = cfg.service.as_mut() {
+        service.load_rules_file()?;
+    }
+    if let Err(e) = crate::limits::raise_nofile_limit() {
+        tracing::debug!("cannot raise the open-file limit: {e}");
+    }
     let (listener, real) = transport::listen(&cfg.endpoint, &cfg.socket).await?;
     let single = !cfg.keep_open && matches!(listener, Listener::Stream(_));
     let (events, sinks) = start_output(&cfg.output, single, ctx)?;
     let _ = events
         .emit(EventKind::Listening {
             endpoint: real.to_string(),
+            note: cfg.service.as_ref().and_then(|s| s.startup_note()),
         })
         .await;
     if std::io::stderr().is_terminal() {
@@ -70,6 +79,10 @@ pub async fn run(cfg: ListenConfig, ctx: &Context) -> anyhow::Result<()> {
         }
     }
     let result = match listener {
+        listener if cfg.service.is_some() => {
+            let service = cfg.service.clone().unwrap_or_default();
+            crate::service::serve_listener(listener, service, cfg.keep_open, &events, ctx).await
+        }
         Listener::Stream(listener) if cfg.keep_open => {
             serve_many(listener, &cfg, &events, ctx).await
         }
@@ -138,7 +151,7 @@ async fn serve_many(
     events: &EventTx,
     ctx: &Context,
 ) -> anyhow::Result<()> {
-    let lines = spawn_line_broadcaster(cfg);
+    let lines = spawn_line_broadcaster(cfg.output.text_encoding(), cfg.send.eol);
     let schedule = load_schedule(&cfg.send)?;
     let tracker = TaskTracker::new();
     let next_id = AtomicU64::new(1);
@@ -224,10 +237,13 @@ fn load_schedule(send: &SendConfig) -> anyhow::Result<Option<Schedule>> {
 
 /// Reads stdin and broadcasts it line by line (a final unterminated piece
 /// at end of input goes too), encoded with `--encoding`.
-fn spawn_line_broadcaster(cfg: &ListenConfig) -> broadcast::Sender<Bytes> {
+pub(crate) fn spawn_line_broadcaster(
+    encoding: crate::view::encoding::TextEncoding,
+    eol: Option<crate::send::Eol>,
+) -> broadcast::Sender<Bytes> {
     let (tx, _) = broadcast::channel(BROADCAST_QUEUE);
     let sender = tx.clone();
-    let mut lines = crate::send::spawn_line_input(cfg.output.text_encoding(), cfg.send.eol);
+    let mut lines = crate::send::spawn_line_input(encoding, eol);
     tokio::spawn(async move {
         while let Some(line) = lines.recv().await {
             let _ = sender.send(line);

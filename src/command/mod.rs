@@ -5,6 +5,8 @@ pub mod bench;
 pub mod connect;
 pub mod listen;
 pub mod relay;
+pub mod scan;
+pub mod transfer;
 
 use std::io::IsTerminal;
 

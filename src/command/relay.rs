@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::Context;
 use crate::endpoint::Endpoint;
 use crate::event::EventKind;
-use crate::relay::access::AccessList;
+use crate::limits::AccessList;
 use crate::relay::dump::{relay_sinks, DumpFormat};
 use crate::relay::framing::RelayFrame;
 use crate::relay::pump::PairRules;
@@ -54,12 +54,15 @@ pub struct RelayConfig {
 
 /// Binds LISTEN, announces it, and relays until shutdown.
 pub async fn run(cfg: RelayConfig, ctx: &Context) -> anyhow::Result<()> {
+    // Each relayed client holds two sockets (and up to two pipes).
+    let _ = crate::limits::raise_nofile_limit();
     let (listener, real) = transport::listen(&cfg.listen, &cfg.listen_socket).await?;
     let sinks = relay_sinks(&cfg.view, cfg.dump)?;
     let (events, sink_thread) = spawn_sinks(sinks, ctx.shutdown.clone())?;
     let _ = events
         .emit(EventKind::Listening {
             endpoint: real.to_string(),
+            note: None,
         })
         .await;
     let cfg = Arc::new(cfg);

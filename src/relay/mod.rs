@@ -8,7 +8,6 @@
 //! - [`streams`]: the accept loop for stream listeners (TCP, Unix).
 //! - [`flows`]: datagram listeners, one flow per client address.
 //! - [`framing`]: datagram boundaries on a stream (`--frame`).
-//! - [`access`]: `--allow` / `--deny`.
 //! - [`dump`]: a compact renderer of relayed traffic (`--dump`).
 //!
 //! Dump convention: each relayed connection is labelled `#ID CLIENT`
@@ -19,7 +18,6 @@
 //! [`Direction::In`]: crate::event::Direction::In
 //! [`Direction::Out`]: crate::event::Direction::Out
 
-pub mod access;
 pub mod dump;
 pub mod flows;
 pub mod framing;

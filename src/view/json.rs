@@ -31,8 +31,11 @@ impl<W: Write + Send> JsonLines<W> {
             obj.insert(k.to_string(), v);
         };
         let ty = match &event.kind {
-            EventKind::Listening { endpoint } => {
+            EventKind::Listening { endpoint, note } => {
                 put("endpoint", json!(endpoint));
+                if let Some(note) = note {
+                    put("note", json!(note));
+                }
                 "listening"
             }
             EventKind::Open { conn, local } => {

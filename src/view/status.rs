@@ -35,7 +35,14 @@ impl StatusLines {
 pub fn status_line(event: &EventKind, verbosity: Verbosity) -> Option<String> {
     let normal = verbosity == Verbosity::Normal;
     match event {
-        EventKind::Listening { endpoint } => Some(format!("listening on {endpoint}")),
+        EventKind::Listening {
+            endpoint,
+            note: None,
+        } => Some(format!("listening on {endpoint}")),
+        EventKind::Listening {
+            endpoint,
+            note: Some(note),
+        } => Some(format!("listening on {endpoint} {note}")),
         EventKind::Open { conn, .. } if normal => Some(format!("connected: {}", conn.peer)),
         EventKind::Close {
             conn,

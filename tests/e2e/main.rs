@@ -8,4 +8,7 @@ mod foundation;
 mod halfclose;
 mod interop;
 mod relay;
+mod scan;
+mod services;
+mod transfer;
 mod views;

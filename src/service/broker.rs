@@ -1,0 +1,64 @@
+//! `--serve broker`: raw bytes from each client go to every other client.
+//! A client too slow to keep up skips data (reported as a notice on the
+//! server) instead of slowing the others.
+
+use std::io;
+
+use bytes::BytesMut;
+
+use super::fanout::Fanout;
+use super::message::ReadSize;
+use super::{Link, ReadOutcome};
+use crate::event::{CloseReason, EventKind};
+
+/// Serves one broker client until it leaves. The banner, if any, is sent
+/// once the client is in the hub, so it receives everything sent after it.
+pub async fn run(link: &Link<'_>, hub: &Fanout, banner: Option<&[u8]>) -> io::Result<CloseReason> {
+    let id = link.conn.id;
+    let mut inbox = hub.join(id, link.conn.peer.to_string());
+    let result = match banner {
+        Some(banner) => match link.send(banner).await {
+            Ok(()) => pump(link, hub, &mut inbox).await,
+            Err(e) => Err(e),
+        },
+        None => pump(link, hub, &mut inbox).await,
+    };
+    hub.leave(id);
+    result
+}
+
+async fn pump(
+    link: &Link<'_>,
+    hub: &Fanout,
+    inbox: &mut super::fanout::Inbox,
+) -> io::Result<CloseReason> {
+    let mut buf = BytesMut::new();
+    let mut reads = ReadSize::default();
+    loop {
+        tokio::select! {
+            read = link.read(&mut buf, reads.reserve) => match read? {
+                ReadOutcome::Data(n) => {
+                    reads.update(n);
+                    let chunk = buf.split().freeze();
+                    hub.send_to_others(link.conn.id, &chunk);
+                    link.received(chunk).await;
+                    if reads.drained {
+                        buf = BytesMut::new();
+                    }
+                }
+                ReadOutcome::Eof => return Ok(CloseReason::PeerClosed),
+                ReadOutcome::Idle => return Ok(CloseReason::IdleTimeout),
+                ReadOutcome::Shutdown => return Ok(CloseReason::Shutdown),
+            },
+            Some(data) = inbox.rx.recv() => {
+                let skipped = inbox.take_skipped();
+                if skipped > 0 {
+                    let _ = link.events.emit(EventKind::Notice {
+                        message: format!("{}: too slow, skipped {skipped} broker messages", link.conn.peer),
+                    }).await;
+                }
+                link.send_bytes(data).await?;
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! `--exec CMD` / `--sh-exec CMD`: run a command per connection with the
+//! socket as its stdin and stdout (and stderr with `--exec-stderr`).
+//!
+//! The child is killed when the client goes (at once on an error, or
+//! [`EXEC_DRAIN_AFTER_EOF`] after the client ends its writes, so a last
+//! answer can still go out) and always reaped: no zombies.
+
+use std::io;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::pipe;
+use tokio::process::{Child, Command};
+
+use super::{Link, ReadOutcome};
+use crate::event::CloseReason;
+
+/// How long the command may go on writing after the client ended its
+/// writes, before it is killed.
+pub const EXEC_DRAIN_AFTER_EOF: Duration = Duration::from_secs(2);
+
+/// Bytes per read from the socket or the command.
+const EXEC_READ_SIZE: usize = 16 * 1024;
+
+/// Live children when `--exec` is given without `--max-conns`.
+pub const DEFAULT_EXEC_MAX_CONNS: usize = 64;
+
+/// A command to run per connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecSpec {
+    /// The program.
+    pub program: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Send its stderr to the client too.
+    pub stderr: bool,
+    /// The command as the user wrote it, for messages.
+    pub display: String,
+}
+
+impl ExecSpec {
+    /// `--exec CMD`: split on whitespace, no shell (quotes are not
+    /// interpreted: use `--sh-exec` for shell syntax).
+    pub fn direct(cmd: &str, stderr: bool) -> Result<ExecSpec, String> {
+        let mut words = cmd.split_whitespace().map(str::to_string);
+        let Some(program) = words.next() else {
+            return Err(
+                "--exec needs a command, e.g. --exec 'cat' or --sh-exec 'ls | wc -l'".into(),
+            );
+        };
+        Ok(ExecSpec {
+            program,
+            args: words.collect(),
+            stderr,
+            display: cmd.trim().to_string(),
+        })
+    }
+
+    /// `--sh-exec CMD`: `sh -c CMD`.
+    pub fn shell(cmd: &str, stderr: bool) -> Result<ExecSpec, String> {
+        if cmd.trim().is_empty() {
+            return Err("--sh-exec needs a command, e.g. --sh-exec 'ls | wc -l'".into());
+        }
+        Ok(ExecSpec {
+            program: "sh".into(),
+            args: vec!["-c".into(), cmd.to_string()],
+            stderr,
+            display: format!("sh -c {cmd}"),
+        })
+    }
+
+    fn spawn(&self) -> io::Result<(Child, pipe::Receiver)> {
+        let (writer, output) = pipe::pipe()?;
+        let writer = writer.into_blocking_fd()?;
+        let stderr = if self.stderr {
+            Stdio::from(writer.try_clone()?)
+        } else {
+            Stdio::inherit()
+        };
+        let child = {
+            let mut cmd = Command::new(&self.program);
+            cmd.args(&self.args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::from(writer))
+                .stderr(stderr)
+                .kill_on_drop(true);
+            cmd.spawn()
+            // `cmd` drops here, closing our copies of the pipe's write end,
+            // so the reader sees end of stream when the child is done.
+        }?;
+        Ok((child, output))
+    }
+}
+
+/// Runs the command for one connection and pumps both ways until either
+/// side is done; then the child is killed if still running, and reaped.
+pub async fn run(link: &Link<'_>, spec: &ExecSpec) -> io::Result<CloseReason> {
+    let (mut child, mut output) = spec
+        .spawn()
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot run `{}`: {e}", spec.display)))?;
+    let mut stdin = child.stdin.take();
+    let to_child = async {
+        let mut buf = BytesMut::new();
+        loop {
+            match link.read(&mut buf, EXEC_READ_SIZE).await? {
+                ReadOutcome::Data(_) => {
+                    let chunk = buf.split().freeze();
+                    if let Some(input) = stdin.as_mut() {
+                        if input.write_all(&chunk).await.is_err() {
+                            // The command stopped reading; keep draining the socket.
+                            stdin = None;
+                        }
+                    }
+                    link.received(chunk).await;
+                }
+                ReadOutcome::Eof => {
+                    stdin = None;
+                    return Ok::<_, io::Error>(ReadOutcome::Eof);
+                }
+                other => return Ok(other),
+            }
+        }
+    };
+    let from_child = async {
+        let mut buf = vec![0u8; EXEC_READ_SIZE];
+        loop {
+            let n = output.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<_, io::Error>(());
+            }
+            link.send(&buf[..n]).await?;
+        }
+    };
+    tokio::pin!(to_child, from_child);
+    let reason = tokio::select! {
+        done = &mut from_child => {
+            done?;
+            let _ = link.stream.shutdown_write();
+            None
+        }
+        ended = &mut to_child => match ended? {
+            ReadOutcome::Eof => {
+                match tokio::time::timeout(EXEC_DRAIN_AFTER_EOF, &mut from_child).await {
+                    Ok(done) => { done?; None }
+                    Err(_) => Some(CloseReason::Service("client left; command killed".into())),
+                }
+            }
+            ReadOutcome::Idle => Some(CloseReason::IdleTimeout),
+            _ => Some(CloseReason::Shutdown),
+        },
+    };
+    let status = reap(&mut child).await;
+    Ok(reason.unwrap_or_else(|| {
+        CloseReason::Service(match status {
+            Ok(status) => format!("command {}", describe_status(status)),
+            Err(e) => format!("command wait failed: {e}"),
+        })
+    }))
+}
+
+/// Kills the child if it is still running, then waits for it (always, so
+/// it never lingers as a zombie).
+async fn reap(child: &mut Child) -> io::Result<ExitStatus> {
+    if let Ok(Some(status)) = child.try_wait() {
+        return Ok(status);
+    }
+    let _ = child.start_kill();
+    child.wait().await
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(0), _) => "exited".into(),
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        _ => "ended".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn commands_split_without_a_shell() {
+        let e = ExecSpec::direct("  cat -u  ", false).unwrap();
+        assert_eq!(
+            (e.program.as_str(), e.args.clone()),
+            ("cat", vec!["-u".to_string()])
+        );
+        assert!(ExecSpec::direct("  ", false).is_err());
+        let s = ExecSpec::shell("ls | wc -l", true).unwrap();
+        assert_eq!(s.args, vec!["-c", "ls | wc -l"]);
+        assert!(s.stderr);
+    }
+
+    proptest! {
+        #[test]
+        fn splitting_keeps_every_word(words in proptest::collection::vec("[a-z0-9-]{1,8}", 1..6)) {
+            let e = ExecSpec::direct(&words.join("  "), false).unwrap();
+            prop_assert_eq!(&e.program, &words[0]);
+            prop_assert_eq!(&e.args[..], &words[1..]);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Message services: a banner on connect, then for each message (cut by
+//! `--frame`) the quit word, the first matching `--respond` rule, the
+//! `--reply` template, or the `echo` / `time` / `discard` service.
+
+use std::io;
+
+use bytes::{Bytes, BytesMut};
+
+use super::{frame_too_long_line, Link, ReadOutcome, Serve, ServiceConfig, SERVICE_READ_SIZE};
+use crate::event::CloseReason;
+use crate::frame::{trim_line_ending, Decoder, FrameError, FrameSpec};
+use crate::template::Message;
+
+/// What to do after a message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Send the bytes now in the output buffer (maybe none).
+    Reply,
+    /// Send the message itself back (echo, without copying it).
+    Echo,
+    /// Close the connection (the quit word).
+    Quit,
+}
+
+/// Decides the answer to one message, writing any reply into `out`
+/// (cleared first; `scratch` is reused for length-prefixed replies).
+pub fn answer(
+    cfg: &ServiceConfig,
+    frame: &FrameSpec,
+    msg: &Message<'_>,
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+) -> Action {
+    out.clear();
+    if let Some(word) = &cfg.quit_word {
+        if trim_line_ending(msg.bytes) == word.as_slice() {
+            return Action::Quit;
+        }
+    }
+    let prefixed = matches!(frame, FrameSpec::Len16 | FrameSpec::Len32);
+    let target: &mut Vec<u8> = if prefixed {
+        scratch.clear();
+        scratch
+    } else {
+        out
+    };
+    let answered = cfg.rules.answer(msg, target)
+        || match &cfg.reply {
+            Some(template) => {
+                template.render(msg, target);
+                true
+            }
+            None => false,
+        };
+    if !answered {
+        return match cfg.serve {
+            Some(Serve::Echo) => Action::Echo,
+            _ => Action::Reply,
+        };
+    }
+    if prefixed && frame.encode(scratch, out).is_err() {
+        // A reply too long for its header is not sent.
+        out.clear();
+    }
+    Action::Reply
+}
+
+/// Smallest read reservation (an interactive client's messages are small).
+pub const MIN_READ_SIZE: usize = 4 * 1024;
+
+/// Read size that adapts to the traffic: it doubles (up to
+/// [`SERVICE_READ_SIZE`]) while reads fill it and halves when they do not,
+/// so bulk transfers reuse one large buffer and a quiet connection holds
+/// none.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadSize {
+    /// Bytes to reserve for the next read.
+    pub reserve: usize,
+    /// The last read did not fill its reservation: the socket is drained.
+    pub drained: bool,
+}
+
+impl Default for ReadSize {
+    fn default() -> Self {
+        ReadSize {
+            reserve: MIN_READ_SIZE,
+            drained: true,
+        }
+    }
+}
+
+impl ReadSize {
+    /// Adjusts after a read of `n` bytes.
+    pub fn update(&mut self, n: usize) {
+        self.drained = n < self.reserve;
+        if !self.drained {
+            self.reserve = (self.reserve * 2).min(SERVICE_READ_SIZE);
+        } else if n < self.reserve / 4 {
+            self.reserve = (self.reserve / 2).max(MIN_READ_SIZE);
+        }
+    }
+}
+
+/// Serves one connection with message behaviours until it ends.
+pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason> {
+    if let Some(banner) = &cfg.banner {
+        link.send(banner).await?;
+    }
+    let frame = cfg.frame.clone();
+    let raw = frame.is_raw() && !link.stream.keeps_message_boundaries();
+    let mut decoder = Decoder::new(frame.clone(), cfg.max_frame);
+    let mut buf = BytesMut::new();
+    let (mut out, mut scratch) = (Vec::new(), Vec::new());
+    let mut number = 0u64;
+    let peer: &str = &link.conn.peer;
+    let mut reads = ReadSize::default();
+    loop {
+        let before = buf.len();
+        let at_eof = match link.read(&mut buf, reads.reserve).await? {
+            ReadOutcome::Data(n) => {
+                reads.update(n);
+                false
+            }
+            ReadOutcome::Eof => true,
+            ReadOutcome::Idle => return Ok(CloseReason::IdleTimeout),
+            ReadOutcome::Shutdown => return Ok(CloseReason::Shutdown),
+        };
+        if !raw && buf.len() > before {
+            link.received(Bytes::copy_from_slice(&buf[before..])).await;
+        }
+        loop {
+            let next = if at_eof {
+                decoder.decode_eof(&mut buf)
+            } else {
+                decoder.decode(&mut buf)
+            };
+            let message = match next {
+                Ok(Some(message)) => message,
+                Ok(None) => break,
+                Err(FrameError::TooLong { max }) => {
+                    link.send(frame_too_long_line(max).as_bytes()).await?;
+                    return Ok(CloseReason::Service(format!(
+                        "message over --max-frame {max} bytes"
+                    )));
+                }
+                Err(FrameError::Truncated { have, want }) => {
+                    return Ok(CloseReason::Service(format!(
+                        "stream ended inside a message ({have} of {want} bytes)"
+                    )));
+                }
+                Err(FrameError::Io(e)) => return Err(e),
+            };
+            if raw {
+                link.received(message.clone()).await;
+            }
+            number += 1;
+            let msg = Message {
+                bytes: &message,
+                peer,
+                number,
+            };
+            match answer(cfg, &frame, &msg, &mut out, &mut scratch) {
+                Action::Quit => return Ok(CloseReason::Service("quit word".into())),
+                Action::Reply => link.send(&out).await?,
+                Action::Echo if frame.is_raw() => link.send_bytes(message).await?,
+                Action::Echo => {
+                    out.clear();
+                    if frame.encode(&message, &mut out).is_ok() {
+                        link.send(&out).await?;
+                    }
+                }
+            }
+        }
+        if at_eof {
+            return Ok(CloseReason::PeerClosed);
+        }
+        if buf.is_empty() && reads.drained {
+            // The socket had no more to give: do not hold a read buffer
+            // while the client is quiet.
+            buf = BytesMut::new();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::respond::parse_rule;
+    use crate::template::{Template, CTIME_FORMAT};
+
+    fn msg(bytes: &[u8]) -> Message<'_> {
+        Message {
+            bytes,
+            peer: "p",
+            number: 1,
+        }
+    }
+
+    #[test]
+    fn quit_word_then_rules_then_reply_then_echo() {
+        let cfg = ServiceConfig {
+            quit_word: Some(b"exit".to_vec()),
+            reply: Some(Template::parse("R:{text}", CTIME_FORMAT).unwrap()),
+            rules: crate::service::Rules {
+                rules: vec![parse_rule("ping=>pong", CTIME_FORMAT).unwrap()],
+                default: None,
+            },
+            serve: Some(Serve::Echo),
+            ..ServiceConfig::default()
+        };
+        let (mut out, mut scratch) = (Vec::new(), Vec::new());
+        let raw = FrameSpec::Raw;
+        assert_eq!(
+            answer(&cfg, &raw, &msg(b"exit\r\n"), &mut out, &mut scratch),
+            Action::Quit
+        );
+        assert_eq!(
+            answer(&cfg, &raw, &msg(b"ping"), &mut out, &mut scratch),
+            Action::Reply
+        );
+        assert_eq!(out, b"pong");
+        answer(&cfg, &raw, &msg(b"x"), &mut out, &mut scratch);
+        assert_eq!(out, b"R:x");
+        let echo = ServiceConfig {
+            serve: Some(Serve::Echo),
+            ..ServiceConfig::default()
+        };
+        assert_eq!(
+            answer(&echo, &raw, &msg(b"x"), &mut out, &mut scratch),
+            Action::Echo
+        );
+    }
+
+    #[test]
+    fn length_prefixed_replies_get_a_header() {
+        let cfg = ServiceConfig {
+            reply: Some(Template::parse("ok {text}", CTIME_FORMAT).unwrap()),
+            ..ServiceConfig::default()
+        };
+        let (mut out, mut scratch) = (Vec::new(), Vec::new());
+        answer(&cfg, &FrameSpec::Len16, &msg(b"ab"), &mut out, &mut scratch);
+        assert_eq!(out, b"\x00\x05ok ab");
+    }
+}

@@ -1,0 +1,230 @@
+//! `--respond 'MATCH=>REPLY'` rules: simulate a device or a server by
+//! answering known messages with known replies.
+//!
+//! MATCH is exact text (with backslash escapes), `hex:` bytes, or `re:` a
+//! regular expression searched in the message; text and hex rules match the
+//! message with or without its line ending. REPLY is a reply template
+//! (placeholders and escapes), `hex:` bytes, and for regex rules may use the
+//! captures as `$1`, `${name}` (`$$` for a dollar). The first rule that
+//! matches answers; `--respond-default` answers when none does.
+
+use regex::bytes::Regex;
+
+use crate::escape::unescape;
+use crate::frame::{parse_hex, trim_line_ending};
+use crate::template::{Message, Template};
+
+/// What separates MATCH from REPLY in a rule.
+pub const RULE_ARROW: &str = "=>";
+
+/// Longest regex program we compile from a rule (bounds memory).
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// How a rule recognises a message.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// Exact bytes (from text or `hex:`), with or without the line ending.
+    Exact(Vec<u8>),
+    /// A regex searched in the message without its line ending.
+    Regex(Regex),
+}
+
+/// One `MATCH=>REPLY` rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// What it matches.
+    pub matcher: Matcher,
+    /// What it answers.
+    pub reply: Template,
+}
+
+/// An ordered rule list and the default answer.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// Tried in order.
+    pub rules: Vec<Rule>,
+    /// Used when no rule matches.
+    pub default: Option<Template>,
+}
+
+fn parse_reply(text: &str, time_format: &str) -> Result<Template, String> {
+    if let Some(hex) = text.strip_prefix("hex:") {
+        return parse_hex(hex)
+            .map(Template::literal)
+            .map_err(|e| format!("reply {e}"));
+    }
+    Template::parse(text, time_format).map_err(|e| format!("reply: {e}"))
+}
+
+/// Parses one rule.
+pub fn parse_rule(text: &str, time_format: &str) -> Result<Rule, String> {
+    let Some((pattern, reply)) = text.split_once(RULE_ARROW) else {
+        return Err(format!(
+            "invalid --respond \"{text}\": no \"{RULE_ARROW}\" (write MATCH=>REPLY, e.g. 'PING=>PONG\\n', 'hex:01 02=>hex:06' or 're:^GET (.*)=>got $1')"
+        ));
+    };
+    let bad = |why: String| format!("invalid --respond \"{text}\": {why}");
+    let matcher = if let Some(hex) = pattern.strip_prefix("hex:") {
+        Matcher::Exact(parse_hex(hex).map_err(|e| bad(format!("match {e}")))?)
+    } else if let Some(re) = pattern.strip_prefix("re:") {
+        let regex = regex::bytes::RegexBuilder::new(re)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map_err(|e| {
+                bad(format!(
+                    "bad regex: {}",
+                    e.to_string().lines().last().unwrap_or("")
+                ))
+            })?;
+        Matcher::Regex(regex)
+    } else {
+        Matcher::Exact(unescape(pattern).map_err(|e| bad(format!("match: {e}")))?)
+    };
+    let reply = parse_reply(reply, time_format).map_err(bad)?;
+    Ok(Rule { matcher, reply })
+}
+
+/// Parses a rules file: one rule a line; blank lines and lines starting
+/// with `#` are skipped. Errors name the line.
+pub fn parse_rules_file(content: &str, time_format: &str) -> Result<Vec<Rule>, String> {
+    let mut rules = Vec::new();
+    for (i, line) in content.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        rules.push(parse_rule(line, time_format).map_err(|e| format!("line {}: {e}", i + 1))?);
+    }
+    Ok(rules)
+}
+
+/// Parses `--respond-default`.
+pub fn parse_default(text: &str, time_format: &str) -> Result<Template, String> {
+    parse_reply(text, time_format).map_err(|e| format!("invalid --respond-default \"{text}\": {e}"))
+}
+
+impl Rules {
+    /// True when there is nothing to answer with.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.default.is_none()
+    }
+
+    /// Appends the answer for `msg` to `out`; false when nothing answers.
+    pub fn answer(&self, msg: &Message<'_>, out: &mut Vec<u8>) -> bool {
+        let trimmed = trim_line_ending(msg.bytes);
+        for rule in &self.rules {
+            match &rule.matcher {
+                Matcher::Exact(want) => {
+                    if msg.bytes == want.as_slice() || trimmed == want.as_slice() {
+                        rule.reply.render(msg, out);
+                        return true;
+                    }
+                }
+                Matcher::Regex(re) => {
+                    if let Some(caps) = re.captures(trimmed) {
+                        let expand = |literal: &[u8], out: &mut Vec<u8>| caps.expand(literal, out);
+                        rule.reply.render_with(msg, out, Some(&expand));
+                        return true;
+                    }
+                }
+            }
+        }
+        match &self.default {
+            Some(default) => {
+                default.render(msg, out);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::CTIME_FORMAT;
+    use proptest::prelude::*;
+
+    fn answer(rules: &Rules, msg: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        rules
+            .answer(
+                &Message {
+                    bytes: msg,
+                    peer: "p",
+                    number: 1,
+                },
+                &mut out,
+            )
+            .then_some(out)
+    }
+
+    fn rules(list: &[&str], default: Option<&str>) -> Rules {
+        Rules {
+            rules: list
+                .iter()
+                .map(|r| parse_rule(r, CTIME_FORMAT).unwrap())
+                .collect(),
+            default: default.map(|d| parse_default(d, CTIME_FORMAT).unwrap()),
+        }
+    }
+
+    #[test]
+    fn text_hex_and_regex_rules() {
+        let r = rules(
+            &[
+                "PING=>PONG\\n",
+                "hex:01 02=>hex:06 07",
+                "re:^GET (\\w+)=>got $1 ({len})",
+                "PING=>never",
+            ],
+            Some("?"),
+        );
+        assert_eq!(answer(&r, b"PING\r\n").unwrap(), b"PONG\n");
+        assert_eq!(answer(&r, b"PING").unwrap(), b"PONG\n");
+        assert_eq!(answer(&r, b"\x01\x02").unwrap(), b"\x06\x07");
+        assert_eq!(answer(&r, b"GET temp\n").unwrap(), b"got temp (9)");
+        assert_eq!(answer(&r, b"other").unwrap(), b"?");
+        assert_eq!(answer(&rules(&["a=>b"], None), b"c"), None);
+    }
+
+    #[test]
+    fn bad_rules_say_what_is_wrong() {
+        assert!(parse_rule("PING", CTIME_FORMAT)
+            .unwrap_err()
+            .contains("no \"=>\""));
+        assert!(parse_rule("re:(=>x", CTIME_FORMAT)
+            .unwrap_err()
+            .contains("bad regex"));
+        assert!(parse_rule("hex:0g=>x", CTIME_FORMAT)
+            .unwrap_err()
+            .contains("hex byte"));
+        assert!(parse_rule("a=>{nope}", CTIME_FORMAT)
+            .unwrap_err()
+            .contains("unknown placeholder"));
+        let e = parse_rules_file("# c\n\nA=>B\nbroken\n", CTIME_FORMAT).unwrap_err();
+        assert!(e.starts_with("line 4:"), "{e}");
+        assert_eq!(
+            parse_rules_file("# c\n\nA=>B\r\n", CTIME_FORMAT)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn rule_parser_never_panics(s in "\\PC{0,40}") {
+            if let Ok(rule) = parse_rule(&s, CTIME_FORMAT) {
+                let r = Rules { rules: vec![rule], default: None };
+                let _ = answer(&r, s.as_bytes());
+            }
+        }
+
+        #[test]
+        fn exact_text_rules_match_themselves(word in "[A-Za-z0-9]{1,10}") {
+            let r = rules(&[&format!("{word}=>ok")], None);
+            prop_assert_eq!(answer(&r, word.as_bytes()), Some(b"ok".to_vec()));
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! How a transfer shows itself: a progress bar on a terminal (none in a
+//! pipe), `--json` events on stdout, and a one-line summary per file.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use super::header::{hex_digest, DIGEST_LEN};
+
+/// Least time between two `--json` progress events for one file.
+pub const JSON_PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// A live bar on the terminal plus summary lines.
+    Bar,
+    /// Summary lines only (stderr is not a terminal).
+    Lines,
+    /// JSON events on stdout, summary lines on stderr.
+    Json,
+}
+
+/// Shared by every file of a command; safe to use from many tasks.
+#[derive(Debug)]
+pub struct Reporter {
+    mode: ProgressMode,
+    quiet: bool,
+    bars: MultiProgress,
+}
+
+impl Reporter {
+    /// Picks the bar only when stderr is a terminal and neither `--json`
+    /// nor `-q` was given.
+    pub fn new(json: bool, quiet: bool) -> Reporter {
+        let mode = if json {
+            ProgressMode::Json
+        } else if !quiet && std::io::stderr().is_terminal() {
+            ProgressMode::Bar
+        } else {
+            ProgressMode::Lines
+        };
+        let target = if mode == ProgressMode::Bar {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Reporter {
+            mode,
+            quiet,
+            bars: MultiProgress::with_draw_target(target),
+        }
+    }
+
+    /// Prints a status line on stderr (above any bars) unless `-q`.
+    pub fn status(&self, line: &str) {
+        if !self.quiet {
+            self.eprint(line);
+        }
+    }
+
+    /// Prints an error line on stderr (always) and a JSON `error` event.
+    pub fn error(&self, file: Option<&str>, message: &str) {
+        self.eprint(&format!("sockmate: {message}"));
+        self.json(json!({"event": "error", "file": file, "message": message}));
+    }
+
+    fn eprint(&self, line: &str) {
+        if self.mode == ProgressMode::Bar {
+            let _ = self.bars.println(line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    fn json(&self, value: serde_json::Value) {
+        if self.mode == ProgressMode::Json {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{value}");
+            let _ = out.flush();
+        }
+    }
+
+    /// Starts showing one file. `verb` is `sent` or `received`; `offset` is
+    /// where a resumed transfer starts.
+    pub fn start_file(
+        &self,
+        verb: &'static str,
+        name: &str,
+        size: Option<u64>,
+        offset: u64,
+        peer: &str,
+    ) -> FileProgress<'_> {
+        self.json(
+            json!({"event": "start", "file": name, "size": size, "offset": offset, "peer": peer}),
+        );
+        let bar = (self.mode == ProgressMode::Bar).then(|| {
+            let bar = match size {
+                Some(size) => ProgressBar::new(size),
+                None => ProgressBar::new_spinner(),
+            };
+            let template = if size.is_some() {
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
+            } else {
+                "{msg} {spinner} {bytes} {bytes_per_sec}"
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(name.to_string());
+            bar.set_position(offset);
+            self.bars.add(bar)
+        });
+        let now = Instant::now();
+        FileProgress {
+            reporter: self,
+            bar,
+            verb,
+            name: name.to_string(),
+            size,
+            offset,
+            done: offset,
+            started: now,
+            last_json: now,
+        }
+    }
+}
+
+/// One file's progress; call [`FileProgress::finish`] or
+/// [`FileProgress::fail`] at the end.
+#[derive(Debug)]
+pub struct FileProgress<'r> {
+    reporter: &'r Reporter,
+    bar: Option<ProgressBar>,
+    verb: &'static str,
+    name: String,
+    size: Option<u64>,
+    offset: u64,
+    done: u64,
+    started: Instant,
+    last_json: Instant,
+}
+
+impl FileProgress<'_> {
+    /// Counts `n` more bytes moved.
+    pub fn advance(&mut self, n: u64) {
+        self.done += n;
+        if let Some(bar) = &self.bar {
+            bar.set_position(self.done);
+        }
+        if self.reporter.mode == ProgressMode::Json
+            && self.last_json.elapsed() >= JSON_PROGRESS_INTERVAL
+        {
+            self.last_json = Instant::now();
+            self.reporter.json(json!({"event": "progress", "file": self.name, "bytes": self.done, "size": self.size}));
+        }
+    }
+
+    /// Bytes counted so far (including a resumed prefix).
+    pub fn done(&self) -> u64 {
+        self.done
+    }
+
+    /// Ends with success: prints the summary line and a `done` event.
+    /// `checked` says whether the digest was compared with the peer's.
+    pub fn finish(self, digest: &[u8; DIGEST_LEN], checked: bool) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        let elapsed = self.started.elapsed();
+        let moved = self.done - self.offset;
+        let rate = moved as f64 / elapsed.as_secs_f64().max(1e-9);
+        let digest = hex_digest(digest);
+        let resumed = if self.offset > 0 {
+            format!(" (resumed at byte {})", self.offset)
+        } else {
+            String::new()
+        };
+        let check = if checked { "ok" } else { "(not checked: raw)" };
+        self.reporter.status(&format!(
+            "{} {}: {} bytes in {:.2}s ({}/s){resumed}, sha256 {digest} {check}",
+            self.verb,
+            self.name,
+            self.done,
+            elapsed.as_secs_f64(),
+            human_bytes(rate),
+        ));
+        self.reporter.json(json!({
+            "event": "done", "file": self.name, "bytes": self.done, "resumed_at": self.offset,
+            "seconds": elapsed.as_secs_f64(), "bytes_per_sec": rate.round(),
+            "sha256": digest, "digest_ok": checked,
+        }));
+    }
+
+    /// Ends with a failure (the caller reports the error).
+    pub fn fail(self) {
+        if let Some(bar) = &self.bar {
+            bar.abandon();
+        }
+    }
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn human_bytes(n: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(512.0), "512 B");
+        assert_eq!(human_bytes(1536.0), "1.5 KiB");
+        assert_eq!(human_bytes(3.0 * 1024.0 * 1024.0 * 1024.0), "3.0 GiB");
+    }
+}

@@ -1,0 +1,114 @@
+//! `--raw`: bare bytes, no header, like `nc host port < file` and
+//! `nc -l port > file`. The end of the stream is the end of the file, so
+//! there is no size or digest check; the summary still shows the SHA-256.
+
+use std::fs::{File, OpenOptions};
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+
+use super::progress::Reporter;
+use super::receiver::part_path;
+use super::stages::{Pool, ReadStage, WriteStage, CHUNK};
+use super::wire::WireReader;
+use crate::transport::Stream;
+
+/// Sends the whole file, then ends our write side.
+pub async fn send_raw(
+    stream: &Stream,
+    source: &Path,
+    reporter: &Reporter,
+    peer: &str,
+) -> anyhow::Result<()> {
+    let file = File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
+    let size = file.metadata().ok().map(|m| m.len());
+    let name = source.display().to_string();
+    let mut progress = reporter.start_file("sent", &name, size, 0, peer);
+    let mut chunks = ReadStage::start(file, u64::MAX);
+    while let Some(chunk) = chunks.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                progress.fail();
+                bail!("cannot read {name}: {e}");
+            }
+        };
+        if let Err(e) = stream.write_all_shared(chunk.data()).await {
+            progress.fail();
+            bail!(
+                "sending {name} to {peer} failed: {}",
+                crate::session::describe_io(&e)
+            );
+        }
+        progress.advance(chunk.data().len() as u64);
+    }
+    let _ = stream.shutdown_write();
+    let digest = chunks.digest().await.context("hashing failed")?;
+    progress.finish(&digest, false);
+    Ok(())
+}
+
+/// Receives bytes until the peer closes, into a temporary file renamed to
+/// `output` at the end.
+pub async fn receive_raw(
+    stream: &Stream,
+    output: &Path,
+    overwrite: bool,
+    reporter: &Reporter,
+    peer: &str,
+) -> anyhow::Result<()> {
+    if output.exists() && !overwrite {
+        bail!(
+            "{} already exists (use --overwrite to replace it)",
+            output.display()
+        );
+    }
+    let part = part_path(output);
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&part)
+        .with_context(|| format!("cannot write {}", part.display()))?;
+    let name = output.display().to_string();
+    let mut progress = reporter.start_file("received", &name, None, 0, peer);
+    let mut pool = Pool::default();
+    let writer = WriteStage::start(file, None);
+    let mut reader = WireReader::new(stream);
+    let mut failure = None;
+    loop {
+        let mut chunk = pool.get().await;
+        let ended = match reader.fill_chunk(&mut chunk, CHUNK).await {
+            Ok(ended) => ended,
+            Err(e) => {
+                failure = Some(e);
+                true
+            }
+        };
+        let len = chunk.data().len() as u64;
+        progress.advance(len);
+        if len > 0 && !writer.feed(chunk).await {
+            break;
+        }
+        if ended {
+            break;
+        }
+    }
+    let written = writer.finish().await;
+    if let Some(e) = failure {
+        progress.fail();
+        let _ = std::fs::remove_file(&part);
+        bail!("receiving {name} from {peer} failed: {e}; nothing stored");
+    }
+    let digest = match written {
+        Ok(digest) => digest,
+        Err(e) => {
+            progress.fail();
+            let _ = std::fs::remove_file(&part);
+            bail!("cannot write {}: {e}", part.display());
+        }
+    };
+    std::fs::rename(&part, output).with_context(|| format!("cannot store {}", output.display()))?;
+    progress.finish(&digest, false);
+    Ok(())
+}

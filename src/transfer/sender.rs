@@ -1,0 +1,278 @@
+//! The sending side of a session: offers each file, streams the bytes the
+//! receiver asks for, and sends the digest computed on a separate thread.
+
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _};
+
+use super::header::{
+    parse_receiver_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
+};
+use super::progress::Reporter;
+use super::stages::ReadStage;
+use super::wire::WireReader;
+use crate::transport::Stream;
+
+/// How long to wait for the receiver's reason after a write failed.
+const REASON_GRACE: Duration = Duration::from_secs(2);
+
+/// One file to send: where it is here and where it goes there.
+#[derive(Debug, Clone)]
+pub struct SendItem {
+    /// The file on this machine.
+    pub source: PathBuf,
+    /// Its path relative to the receiver's directory.
+    pub path: FilePath,
+    /// Its length when listed.
+    pub size: u64,
+    /// Its permission bits.
+    pub mode: u32,
+}
+
+/// Lists what to send: plain files as themselves, directories (with
+/// `recursive`) as every regular file below them, in name order. Symbolic
+/// links inside directories are skipped (no loops, nothing outside).
+pub fn collect(paths: &[PathBuf], recursive: bool) -> anyhow::Result<Vec<SendItem>> {
+    let mut items = Vec::new();
+    for path in paths {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let name = display_name(path)?;
+        if meta.is_dir() {
+            if !recursive {
+                bail!(
+                    "{} is a directory (use -r to send it with everything in it)",
+                    path.display()
+                );
+            }
+            walk(path, &mut vec![name], &mut items)?;
+        } else if meta.is_file() {
+            items.push(item(path, vec![name], &meta)?);
+        } else {
+            bail!("{} is not a regular file or directory", path.display());
+        }
+    }
+    Ok(items)
+}
+
+fn display_name(path: &Path) -> anyhow::Result<String> {
+    let name = match path.file_name() {
+        Some(name) => name.to_os_string(),
+        None => path
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_os_string()))
+            .ok_or_else(|| anyhow!("{} has no file name to send it under", path.display()))?,
+    };
+    name.into_string()
+        .map_err(|n| anyhow!("file name {n:?} is not UTF-8; rename it to send it"))
+}
+
+fn item(source: &Path, parts: Vec<String>, meta: &std::fs::Metadata) -> anyhow::Result<SendItem> {
+    Ok(SendItem {
+        source: source.to_path_buf(),
+        path: FilePath::new(parts)?,
+        size: meta.len(),
+        mode: meta.permissions().mode() & 0o777,
+    })
+}
+
+fn walk(dir: &Path, parts: &mut Vec<String>, items: &mut Vec<SendItem>) -> anyhow::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot list {}", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let name = display_name(&path)?;
+        parts.push(name);
+        if meta.is_dir() {
+            walk(&path, parts, items)?;
+        } else if meta.is_file() {
+            items.push(item(&path, parts.clone(), &meta)?);
+        }
+        parts.pop();
+    }
+    Ok(())
+}
+
+/// What a finished session achieved.
+#[derive(Debug, Default)]
+pub struct SendOutcome {
+    /// Files stored by the receiver.
+    pub stored: usize,
+    /// Files the receiver skipped, with its reasons.
+    pub skipped: Vec<String>,
+}
+
+/// Runs a whole sending session on a connected stream.
+pub async fn send_session(
+    stream: &Stream,
+    items: &[SendItem],
+    reporter: &Reporter,
+    peer: &str,
+) -> anyhow::Result<SendOutcome> {
+    let mut reader = WireReader::new(stream);
+    stream
+        .write_all_shared(&SenderFrame::Hello { version: VERSION }.encode())
+        .await
+        .with_context(|| format!("cannot start the transfer with {peer}"))?;
+    match reader.frame(|b| parse_receiver_frame(b, true)).await {
+        Ok(Some(ReceiverFrame::Fail { reason })) => bail!("{peer} refused the session: {reason}"),
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            bail!("{peer} closed the connection before answering (is it `sockmate receive`?)")
+        }
+        Err(e) => bail!("{peer} did not answer as a sockmate receiver: {e}"),
+    }
+    let mut outcome = SendOutcome::default();
+    for item in items {
+        match send_file(stream, &mut reader, item, reporter, peer).await? {
+            None => outcome.stored += 1,
+            Some(reason) => {
+                reporter.error(
+                    Some(&item.path.to_string()),
+                    &format!("{} was skipped by the receiver: {reason}", item.path),
+                );
+                outcome.skipped.push(reason);
+            }
+        }
+    }
+    stream
+        .write_all_shared(&SenderFrame::End.encode())
+        .await
+        .with_context(|| format!("cannot end the session with {peer}"))?;
+    let _ = stream.shutdown_write();
+    // Wait for the receiver to close, so that its last answers are read.
+    let _ = tokio::time::timeout(
+        REASON_GRACE,
+        reader.frame(|b| parse_receiver_frame(b, false)),
+    )
+    .await;
+    Ok(outcome)
+}
+
+/// Sends one file; `Ok(Some(reason))` when the receiver skipped it.
+async fn send_file(
+    stream: &Stream,
+    reader: &mut WireReader<'_>,
+    item: &SendItem,
+    reporter: &Reporter,
+    peer: &str,
+) -> anyhow::Result<Option<String>> {
+    let name = item.path.to_string();
+    let file = File::open(&item.source)
+        .with_context(|| format!("cannot open {}", item.source.display()))?;
+    let header = SenderFrame::File(FileHeader {
+        path: item.path.clone(),
+        size: item.size,
+        mode: item.mode,
+    });
+    stream
+        .write_all_shared(&header.encode())
+        .await
+        .with_context(|| format!("cannot send the header of {name} to {peer}"))?;
+    let offset = match next_answer(reader, peer).await? {
+        ReceiverFrame::Accept { offset } if offset <= item.size => offset,
+        ReceiverFrame::Accept { offset } => bail!(
+            "{peer} asked to resume {name} at byte {offset}, past its end ({} bytes)",
+            item.size
+        ),
+        ReceiverFrame::Skip { reason } => return Ok(Some(reason)),
+        ReceiverFrame::Fail { reason } => bail!("{peer} refused {name}: {reason}"),
+        other => bail!("{peer} answered {other:?} to the header of {name} (protocol error)"),
+    };
+    let mut progress = reporter.start_file("sent", &name, Some(item.size), offset, peer);
+    let mut chunks = ReadStage::start(file, item.size);
+    let mut position: u64 = 0;
+    while position < item.size {
+        let mut chunk = match chunks.next().await {
+            Some(Ok(chunk)) => chunk,
+            Some(Err(e)) => {
+                progress.fail();
+                bail!("cannot read {}: {e}", item.source.display());
+            }
+            None => {
+                progress.fail();
+                bail!(
+                    "{} shrank while being sent ({position} of {} bytes)",
+                    item.source.display(),
+                    item.size
+                );
+            }
+        };
+        let left = item.size - position;
+        chunk.set_len((chunk.data().len() as u64).min(left) as usize);
+        let len = chunk.data().len() as u64;
+        if position + len > offset {
+            let from = offset.saturating_sub(position) as usize;
+            if let Err(e) = stream.write_all_shared(&chunk.data()[from..]).await {
+                progress.fail();
+                return Err(write_failure(reader, &name, peer, e).await);
+            }
+            progress.advance(len - from as u64);
+        }
+        position += len;
+    }
+    let digest = chunks.digest().await.context("hashing failed")?;
+    if let Err(e) = stream
+        .write_all_shared(&SenderFrame::Digest(digest).encode())
+        .await
+    {
+        progress.fail();
+        return Err(write_failure(reader, &name, peer, e).await);
+    }
+    match next_answer(reader, peer).await {
+        Ok(ReceiverFrame::Stored) => {
+            progress.finish(&digest, true);
+            Ok(None)
+        }
+        Ok(ReceiverFrame::Fail { reason }) => {
+            progress.fail();
+            bail!("{peer} did not store {name}: {reason}")
+        }
+        Ok(other) => {
+            progress.fail();
+            bail!("{peer} answered {other:?} after {name} (protocol error)")
+        }
+        Err(e) => {
+            progress.fail();
+            Err(e.context(format!("{name} was sent but not confirmed")))
+        }
+    }
+}
+
+async fn next_answer(reader: &mut WireReader<'_>, peer: &str) -> anyhow::Result<ReceiverFrame> {
+    match reader.frame(|b| parse_receiver_frame(b, false)).await {
+        Ok(Some(frame)) => Ok(frame),
+        Ok(None) => bail!("{peer} closed the connection"),
+        Err(e) => Err(anyhow!("{e}").context(format!("reading from {peer}"))),
+    }
+}
+
+/// After a failed write, the receiver may have said why before closing.
+async fn write_failure(
+    reader: &mut WireReader<'_>,
+    name: &str,
+    peer: &str,
+    e: std::io::Error,
+) -> anyhow::Error {
+    let reason = tokio::time::timeout(
+        REASON_GRACE,
+        reader.frame(|b| parse_receiver_frame(b, false)),
+    )
+    .await;
+    match reason {
+        Ok(Ok(Some(ReceiverFrame::Fail { reason }))) => anyhow!("{peer} stopped {name}: {reason}"),
+        _ => anyhow!(
+            "sending {name} to {peer} failed: {}",
+            crate::session::describe_io(&e)
+        ),
+    }
+}

@@ -1,0 +1,124 @@
+//! Reading frames and file data from a stream: a buffer that hands out
+//! parsed frames and large zero-copy chunks of file bytes.
+
+use std::io;
+
+use bytes::BytesMut;
+
+use super::header::{HeaderError, Parsed};
+use super::stages::{Chunk, CHUNK};
+use crate::transport::Stream;
+
+/// Most bytes buffered while waiting for one frame to complete (frames are
+/// small; a peer sending more without completing one is broken).
+const MAX_FRAME_BUFFER: usize = 64 * 1024;
+
+/// Bytes read at a time while looking for a frame (file data is read
+/// straight into chunks instead, see [`WireReader::fill_chunk`]).
+const FRAME_READ: usize = 16 * 1024;
+
+/// What can go wrong reading from the peer.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    /// The bytes are not a valid frame.
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    /// The socket failed.
+    #[error("{}", crate::session::describe_io(.0))]
+    Io(#[from] io::Error),
+    /// The peer closed in the middle of something.
+    #[error("the connection closed {0}")]
+    Closed(&'static str),
+}
+
+/// A stream with a read buffer in front.
+pub struct WireReader<'a> {
+    stream: &'a Stream,
+    buf: BytesMut,
+}
+
+impl<'a> WireReader<'a> {
+    /// Reads from `stream`.
+    pub fn new(stream: &'a Stream) -> Self {
+        WireReader {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+
+    async fn fill(&mut self) -> io::Result<usize> {
+        self.stream.read_some(&mut self.buf, FRAME_READ).await
+    }
+
+    /// The next frame; `Ok(None)` when the peer closed cleanly between
+    /// frames.
+    pub async fn frame<T>(
+        &mut self,
+        parse: impl Fn(&[u8]) -> Parsed<T>,
+    ) -> Result<Option<T>, WireError> {
+        loop {
+            if let Some((frame, used)) = parse(&self.buf)? {
+                let _ = self.buf.split_to(used);
+                return Ok(Some(frame));
+            }
+            if self.buf.len() > MAX_FRAME_BUFFER {
+                return Err(WireError::Closed("while a frame was over its size bound"));
+            }
+            if self.fill().await? == 0 {
+                if self.buf.is_empty() {
+                    return Ok(None);
+                }
+                return Err(WireError::Closed("in the middle of a frame"));
+            }
+        }
+    }
+
+    /// Fills `chunk` with up to `want` (at most [`CHUNK`]) bytes of file
+    /// data: what is buffered first, then straight from the socket, never
+    /// past `want` (so the frame after the data stays unread). Returns true
+    /// when the stream ended first; the chunk then holds what did arrive.
+    pub async fn fill_chunk(&mut self, chunk: &mut Chunk, want: usize) -> Result<bool, WireError> {
+        let want = want.min(CHUNK);
+        let from_buffer = self.buf.len().min(want);
+        chunk.space()[..from_buffer].copy_from_slice(&self.buf[..from_buffer]);
+        let _ = self.buf.split_to(from_buffer);
+        let mut filled = from_buffer;
+        let mut ended = false;
+        while filled < want {
+            let n = read_into(self.stream, &mut chunk.space()[filled..want]).await?;
+            if n == 0 {
+                ended = true;
+                break;
+            }
+            filled += n;
+        }
+        chunk.set_len(filled);
+        Ok(ended)
+    }
+}
+
+/// One read from the socket into `buf`, waiting until it is readable.
+async fn read_into(stream: &Stream, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        let result = match stream {
+            Stream::Tcp(s) => {
+                s.readable().await?;
+                s.try_read(buf)
+            }
+            Stream::Unix(s) => {
+                s.readable().await?;
+                s.try_read(buf)
+            }
+            Stream::Seqpacket(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "file transfer needs a byte stream, not seqpacket",
+                ))
+            }
+        };
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            other => return other,
+        }
+    }
+}

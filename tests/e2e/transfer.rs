@@ -1,0 +1,572 @@
+//! `sockmate send` / `sockmate receive`: byte-exact transfers with digest,
+//! directories, concurrent senders, resume, refused names, corrupted
+//! streams, and `--raw` against OpenBSD nc.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use sha2::{Digest, Sha256};
+
+use crate::util::{random_bytes, run_with_input, sockmate, tempdir, Proc};
+
+const MIB: usize = 1 << 20;
+
+/// Writes `blocks` MiB of varied bytes (a random block, stamped per block
+/// so no two blocks are equal) and returns the file's SHA-256 in hex.
+fn write_big_file(path: &Path, blocks: usize) -> String {
+    let base = random_bytes(MIB, 7);
+    let mut file = fs::File::create(path).unwrap();
+    let mut hasher = Sha256::new();
+    let mut block = base.clone();
+    for i in 0..blocks {
+        block[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        block[MIB - 8..].copy_from_slice(&(!(i as u64)).to_le_bytes());
+        hasher.update(&block);
+        file.write_all(&block).unwrap();
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha256_file(path: &Path) -> String {
+    let mut file = fs::File::open(path).unwrap();
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; MIB];
+    loop {
+        let n = file.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    hex(&hasher.finalize())
+}
+
+fn start_receiver(dir: &Path, extra: &[&str]) -> (Proc, String) {
+    let mut args = vec!["receive", "127.0.0.1:0", "--dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let mut proc = Proc::spawn(sockmate(&args));
+    let endpoint = proc.listening();
+    (proc, endpoint)
+}
+
+fn send(
+    endpoint: &str,
+    files: &[&str],
+    extra: &[&str],
+) -> (std::process::ExitStatus, Vec<u8>, String) {
+    let mut args = vec!["send", endpoint];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(files);
+    run_with_input(sockmate(&args), b"")
+}
+
+/// Lists every file under `dir` (relative paths, sorted).
+fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, at: &Path, out: &mut Vec<String>) {
+        for entry in fs::read_dir(at).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(
+                    path.strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+// ---- a test-side sender/receiver speaking the documented wire format ----
+
+fn text(out: &mut Vec<u8>, s: &[u8]) {
+    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
+    out.extend_from_slice(s);
+}
+
+fn file_frame(parts: &[&[u8]], size: u64, mode: u32) -> Vec<u8> {
+    let mut out = vec![b'F', parts.len() as u8];
+    for part in parts {
+        text(&mut out, part);
+    }
+    out.extend_from_slice(&size.to_be_bytes());
+    out.extend_from_slice(&mode.to_be_bytes());
+    out
+}
+
+fn connect(endpoint: &str) -> TcpStream {
+    let stream = TcpStream::connect(endpoint.trim_start_matches("tcp://")).unwrap();
+    stream
+        .set_read_timeout(Some(crate::util::DEADLINE))
+        .unwrap();
+    stream
+}
+
+/// Sends the hello and checks the receiver's.
+fn hello(stream: &mut TcpStream) {
+    stream.write_all(b"SMXF\x01").unwrap();
+    let mut answer = [0u8; 5];
+    stream.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"SMXF\x01");
+}
+
+/// Reads one receiver frame: (tag, offset or reason text).
+fn answer(stream: &mut TcpStream) -> (u8, String) {
+    let mut tag = [0u8; 1];
+    stream.read_exact(&mut tag).unwrap();
+    match tag[0] {
+        b'A' => {
+            let mut offset = [0u8; 8];
+            stream.read_exact(&mut offset).unwrap();
+            (b'A', u64::from_be_bytes(offset).to_string())
+        }
+        b'E' | b'S' => {
+            let mut len = [0u8; 2];
+            stream.read_exact(&mut len).unwrap();
+            let mut reason = vec![0u8; u16::from_be_bytes(len) as usize];
+            stream.read_exact(&mut reason).unwrap();
+            (tag[0], String::from_utf8(reason).unwrap())
+        }
+        other => (other, String::new()),
+    }
+}
+
+#[test]
+fn a_200_mb_file_arrives_byte_exact_with_its_digest_checked() {
+    let dir = tempdir();
+    let source = dir.path().join("big.bin");
+    let digest = write_big_file(&source, 200);
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("sha256 {digest} ok")), "{stderr}");
+    assert!(receiver.wait().success());
+    let line = receiver.wait_line("received big.bin");
+    assert!(line.contains("209715200 bytes"), "{line}");
+    assert!(line.contains(&format!("sha256 {digest} ok")), "{line}");
+    let stored = inbox.join("big.bin");
+    assert_eq!(fs::metadata(&stored).unwrap().len(), 200 * MIB as u64);
+    assert_eq!(sha256_file(&stored), digest);
+    assert_eq!(
+        files_under(&inbox),
+        vec!["big.bin"],
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn a_directory_tree_is_sent_with_r() {
+    let dir = tempdir();
+    let tree = dir.path().join("tree");
+    fs::create_dir_all(tree.join("sub/deeper")).unwrap();
+    fs::write(tree.join("top.txt"), b"top\n").unwrap();
+    fs::write(tree.join("empty"), b"").unwrap();
+    fs::write(tree.join("sub/data.bin"), random_bytes(300_000, 3)).unwrap();
+    fs::write(tree.join("sub/deeper/run.sh"), b"#!/bin/sh\necho hi\n").unwrap();
+    fs::set_permissions(
+        tree.join("sub/deeper/run.sh"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let single = dir.path().join("single.txt");
+    fs::write(&single, b"one more\n").unwrap();
+
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let (status, _, stderr) = send(
+        &endpoint,
+        &[tree.to_str().unwrap(), single.to_str().unwrap()],
+        &["-r"],
+    );
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    assert_eq!(
+        files_under(&inbox),
+        vec![
+            "single.txt",
+            "tree/empty",
+            "tree/sub/data.bin",
+            "tree/sub/deeper/run.sh",
+            "tree/top.txt"
+        ]
+    );
+    for rel in [
+        "tree/top.txt",
+        "tree/empty",
+        "tree/sub/data.bin",
+        "tree/sub/deeper/run.sh",
+    ] {
+        let sent = fs::read(dir.path().join(rel)).unwrap();
+        assert_eq!(fs::read(inbox.join(rel)).unwrap(), sent, "{rel}");
+    }
+    let mode = fs::metadata(inbox.join("tree/sub/deeper/run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755);
+
+    // Without -r a directory is refused with a hint.
+    let (receiver, endpoint) = start_receiver(&dir.path().join("in2"), &[]);
+    let (status, _, stderr) = send(&endpoint, &[tree.to_str().unwrap()], &[]);
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("is a directory (use -r"), "{stderr}");
+    receiver.signal("TERM");
+}
+
+#[test]
+fn three_senders_at_once_to_one_keep_open_receiver() {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &["-k"]);
+    let mut senders = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..3u64 {
+        let path = dir.path().join(format!("file{i}.bin"));
+        let data = random_bytes(8 * MIB + i as usize * 1000, 11 + i);
+        fs::write(&path, &data).unwrap();
+        expected.push((format!("file{i}.bin"), data));
+        let mut cmd = sockmate(&["send", &endpoint, path.to_str().unwrap()]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        senders.push(cmd.spawn().unwrap());
+    }
+    for mut sender in senders {
+        let status =
+            crate::util::wait_timeout(&mut sender, crate::util::DEADLINE).expect("sender finished");
+        assert!(status.success());
+    }
+    for (name, data) in &expected {
+        receiver.wait_line(&format!("received {name}"));
+        assert_eq!(&fs::read(inbox.join(name)).unwrap(), data, "{name}");
+    }
+    receiver.signal("TERM");
+    assert_eq!(receiver.wait().code(), Some(143));
+}
+
+#[test]
+fn a_connection_killed_mid_transfer_leaves_no_final_file_and_resume_completes_it() {
+    let dir = tempdir();
+    let source = dir.path().join("movie.bin");
+    let data = random_bytes(6 * MIB, 21);
+    fs::write(&source, &data).unwrap();
+    let inbox = dir.path().join("in");
+
+    // A sender that dies after half the bytes.
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let mut stream = connect(&endpoint);
+    hello(&mut stream);
+    stream
+        .write_all(&file_frame(&[b"movie.bin"], data.len() as u64, 0o644))
+        .unwrap();
+    assert_eq!(answer(&mut stream), (b'A', "0".into()));
+    let half = data.len() / 2;
+    stream.write_all(&data[..half]).unwrap();
+    drop(stream);
+    assert_eq!(receiver.wait().code(), Some(1));
+    let line = receiver.wait_line("incomplete");
+    assert!(line.contains("--resume"), "{line}");
+    assert!(
+        !inbox.join("movie.bin").exists(),
+        "no final file after a broken connection"
+    );
+    assert_eq!(
+        fs::metadata(inbox.join(".movie.bin.sockmate-part"))
+            .unwrap()
+            .len(),
+        half as u64
+    );
+
+    // The real sender, resumed.
+    let (mut receiver, endpoint) = start_receiver(&inbox, &["--resume"]);
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    let line = receiver.wait_line("received movie.bin");
+    assert!(line.contains(&format!("resumed at byte {half}")), "{line}");
+    assert!(line.ends_with(" ok"), "{line}");
+    assert_eq!(fs::read(inbox.join("movie.bin")).unwrap(), data);
+    assert_eq!(files_under(&inbox), vec!["movie.bin"]);
+}
+
+#[test]
+fn names_that_escape_the_directory_are_refused() {
+    for (name, why) in [
+        (&b"../x"[..], "contains '/'"),
+        (b"..", "leave the target directory"),
+        (b"/etc/passwd", "absolute path"),
+        (b"a/b", "contains '/'"),
+        (b"evil\0name", "NUL"),
+    ] {
+        let dir = tempdir();
+        let inbox = dir.path().join("in");
+        let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+        let mut stream = connect(&endpoint);
+        hello(&mut stream);
+        stream.write_all(&file_frame(&[name], 3, 0o644)).unwrap();
+        let (tag, reason) = answer(&mut stream);
+        assert_eq!(tag, b'E', "{name:?}");
+        assert!(
+            reason.contains("refused file name") && reason.contains(why),
+            "{name:?}: {reason}"
+        );
+        assert_eq!(receiver.wait().code(), Some(1));
+        let stderr = receiver.drain_stderr().join("\n");
+        assert!(stderr.contains("refused file name"), "{stderr}");
+        assert!(
+            files_under(&inbox).is_empty(),
+            "{name:?} wrote {:?}",
+            files_under(&inbox)
+        );
+        assert!(!dir.path().join("x").exists());
+    }
+}
+
+#[test]
+fn a_corrupted_stream_is_a_digest_mismatch_and_stores_nothing() {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let mut stream = connect(&endpoint);
+    hello(&mut stream);
+    let data = random_bytes(100_000, 5);
+    stream
+        .write_all(&file_frame(&[b"report.pdf"], data.len() as u64, 0o644))
+        .unwrap();
+    assert_eq!(answer(&mut stream).0, b'A');
+    let mut corrupted = data.clone();
+    corrupted[5000] ^= 0x01;
+    stream.write_all(&corrupted).unwrap();
+    let mut frame = vec![b'H'];
+    frame.extend_from_slice(&Sha256::digest(&data));
+    stream.write_all(&frame).unwrap();
+    let (tag, reason) = answer(&mut stream);
+    assert_eq!(tag, b'E');
+    assert!(
+        reason.contains("digest mismatch for report.pdf"),
+        "{reason}"
+    );
+    assert_eq!(receiver.wait().code(), Some(1));
+    assert!(files_under(&inbox).is_empty(), "{:?}", files_under(&inbox));
+}
+
+#[test]
+fn the_sender_exits_non_zero_when_the_receiver_reports_a_mismatch() {
+    let dir = tempdir();
+    let source = dir.path().join("a.txt");
+    fs::write(&source, b"hello\n").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let fake = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(crate::util::DEADLINE))
+            .unwrap();
+        let mut hello = [0u8; 5];
+        stream.read_exact(&mut hello).unwrap();
+        stream.write_all(b"SMXF\x01").unwrap();
+        // 'F', 1 part, len 5 "a.txt", size 8, mode 4.
+        let mut header = [0u8; 1 + 1 + 2 + 5 + 8 + 4];
+        stream.read_exact(&mut header).unwrap();
+        stream.write_all(&[b'A', 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+        let mut rest = [0u8; 6 + 33];
+        stream.read_exact(&mut rest).unwrap();
+        let mut fail = vec![b'E'];
+        text(&mut fail, b"digest mismatch for a.txt (test)");
+        stream.write_all(&fail).unwrap();
+    });
+    let (status, _, stderr) = send(&addr, &[source.to_str().unwrap()], &[]);
+    fake.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("did not store a.txt: digest mismatch"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_existing_file_is_kept_unless_overwrite() {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    fs::create_dir_all(&inbox).unwrap();
+    fs::write(inbox.join("note.txt"), b"old").unwrap();
+    let source = dir.path().join("note.txt");
+    fs::write(&source, b"new").unwrap();
+
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        stderr.contains("already exists (receive with --overwrite"),
+        "{stderr}"
+    );
+    receiver.wait();
+    assert_eq!(fs::read(inbox.join("note.txt")).unwrap(), b"old");
+
+    let (mut receiver, endpoint) = start_receiver(&inbox, &["--overwrite"]);
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    assert_eq!(fs::read(inbox.join("note.txt")).unwrap(), b"new");
+}
+
+#[test]
+fn send_listen_serves_a_receiver_that_connects_and_json_reports_events() {
+    let dir = tempdir();
+    let source = dir.path().join("data.bin");
+    let data = random_bytes(2 * MIB, 9);
+    fs::write(&source, &data).unwrap();
+    let mut sender = Proc::spawn(sockmate(&[
+        "send",
+        "--listen",
+        "127.0.0.1:0",
+        source.to_str().unwrap(),
+    ]));
+    let endpoint = sender.listening();
+    let inbox = dir.path().join("in");
+    let (status, stdout, stderr) = run_with_input(
+        sockmate(&[
+            "receive",
+            "--connect",
+            &endpoint,
+            "--dir",
+            inbox.to_str().unwrap(),
+            "--json",
+        ]),
+        b"",
+    );
+    assert!(status.success(), "{stderr}");
+    assert!(sender.wait().success());
+    assert_eq!(fs::read(inbox.join("data.bin")).unwrap(), data);
+    let events: Vec<serde_json::Value> = String::from_utf8(stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(events.first().unwrap()["event"], "start");
+    let done = events.last().unwrap();
+    assert_eq!(done["event"], "done");
+    assert_eq!(done["bytes"], 2 * MIB as u64);
+    assert_eq!(done["digest_ok"], true);
+    assert_eq!(done["sha256"], hex(&Sha256::digest(&data)));
+}
+
+#[test]
+fn raw_mode_interoperates_with_openbsd_nc_both_ways() {
+    if !crate::util::require_tool("nc.openbsd") {
+        return;
+    }
+    let dir = tempdir();
+    let source = dir.path().join("raw.bin");
+    let data = random_bytes(3 * MIB, 13);
+    fs::write(&source, &data).unwrap();
+
+    // nc -l PORT > file   <-   sockmate send --raw
+    let out1 = dir.path().join("from-sockmate.bin");
+    let mut nc = Command::new("nc.openbsd");
+    nc.args(["-v", "-l", "127.0.0.1", "0"])
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&out1).unwrap());
+    let mut nc = Proc::spawn_configured(nc);
+    let line = nc.wait_line("Listening on");
+    let port = line.split_whitespace().last().unwrap().to_string();
+    let (status, _, stderr) = send(
+        &format!("127.0.0.1:{port}"),
+        &[source.to_str().unwrap()],
+        &["--raw"],
+    );
+    assert!(status.success(), "{stderr}");
+    assert!(nc.wait().success());
+    assert_eq!(fs::read(&out1).unwrap(), data);
+
+    // sockmate receive --raw   <-   nc -N host port < file
+    let out2 = dir.path().join("from-nc.bin");
+    let mut receiver = Proc::spawn(sockmate(&[
+        "receive",
+        "--raw",
+        "127.0.0.1:0",
+        "-o",
+        out2.to_str().unwrap(),
+    ]));
+    let addr = receiver.listening_addr();
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let status = Command::new("nc.openbsd")
+        .args(["-N", host, port])
+        .stdin(fs::File::open(&source).unwrap())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(receiver.wait().success());
+    assert_eq!(fs::read(&out2).unwrap(), data);
+    assert!(!dir.path().join(".from-nc.bin.sockmate-part").exists());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (status, _, stderr) = run_with_input(sockmate(&["send", "udp://127.0.0.1:9", "x"]), b"");
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("not a stream endpoint"), "{stderr}");
+    let (status, _, stderr) = run_with_input(sockmate(&["receive", "0", "--raw"]), b"");
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("--raw needs --output"), "{stderr}");
+    let (status, _, stderr) =
+        run_with_input(sockmate(&["send", "127.0.0.1:9", "a", "b", "--raw"]), b"");
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("exactly one file"), "{stderr}");
+}
+
+#[test]
+fn files_travel_over_a_unix_socket_too() {
+    let dir = tempdir();
+    let source = dir.path().join("u.bin");
+    let data = random_bytes(3 * MIB + 17, 31);
+    fs::write(&source, &data).unwrap();
+    let endpoint = format!("unix://{}", crate::util::sock_path(dir.path(), "xfer.sock"));
+    let inbox = dir.path().join("in");
+    let mut receiver = Proc::spawn(sockmate(&[
+        "receive",
+        &endpoint,
+        "--dir",
+        inbox.to_str().unwrap(),
+    ]));
+    let shown = receiver.listening();
+    assert_eq!(shown, endpoint);
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    assert_eq!(fs::read(inbox.join("u.bin")).unwrap(), data);
+}
+
+#[test]
+fn plain_bytes_without_raw_get_a_hint_and_store_nothing() {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let mut stream = connect(&endpoint);
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let (tag, reason) = answer(&mut stream);
+    assert_eq!(tag, b'E');
+    assert!(
+        reason.contains("did not speak the sockmate transfer protocol"),
+        "{reason}"
+    );
+    assert!(reason.contains("--raw"), "{reason}");
+    assert_eq!(receiver.wait().code(), Some(1));
+    assert!(!inbox.exists() || files_under(&inbox).is_empty());
+}
