@@ -318,9 +318,11 @@ ratio("UDP 64 B p50 vs sockperf server", num("udp", "sockmate --serve echo", "p5
 held = [num("conn", s, "held") for (sec, s, m) in val if sec == "conn" and s.startswith("sockmate") and m == "held"]
 held = [h for h in held if h is not None]
 goals.append(f"| connections held by sockmate | {max(held) if held else 'n/a'} | >= 19000 | {'met' if held and max(held) >= 19000 else ('n/a' if not held else 'SHORT')} |")
-kb = [num("conn", s, "KB per conn") for (sec, s, m) in val if sec == "conn" and s.startswith("sockmate") and m == "KB per conn"]
-kb = [k for k in kb if k is not None]
-goals.append(f"| sockmate KB per connection | {max(kb) if kb else 'n/a'} | < 8 | {'met' if kb and max(kb) < 8 else ('n/a' if not kb else 'SHORT')} |")
+# Memory per connection at the largest count held (fixed costs dominate small counts).
+import re as _re
+sm_conn = [(int(_re.search(r"K=(\d+)", s).group(1)), s) for (sec, s, m) in val if sec == "conn" and s.startswith("sockmate") and m == "KB per conn"]
+kb = num("conn", max(sm_conn)[1], "KB per conn") if sm_conn else None
+goals.append(f"| sockmate KB per connection (at the largest K) | {kb if kb is not None else 'n/a'} | < 8 | {'met' if kb is not None and kb < 8 else ('n/a' if kb is None else 'SHORT')} |")
 ratio("bench ping-pong vs echo_rr (C), same server", num("gen", "sockmate bench -> socat PIPE", "msgs/s"), num("gen", "echo_rr (C) -> socat PIPE", "msgs/s"), ">= 0.9x")
 ratio("bench ping-pong vs sockperf pair (different servers)", num("gen", "sockmate bench -> socat PIPE", "msgs/s"), num("gen", "sockperf server (sockperf client)", "msgs/s"), "(info) >= 0x")
 ratio("bench send vs iperf3 (each into a sink)", num("gen", "sockmate bench -m send -> socat -b1M sink", "Gbit/s"), num("gen", "iperf3 -c -> iperf3 -s", "Gbit/s"), ">= 0.9x")
