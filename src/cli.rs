@@ -48,6 +48,12 @@ pub enum Command {
     /// Listen on ENDPOINT: serve one client (like nc -l), or many with -k.
     #[command(visible_alias = "l")]
     Listen(ListenArgs),
+    /// Forward every client of LISTEN to a new connection to TARGET (any kinds), optionally dumping the traffic.
+    #[command(visible_alias = "r")]
+    Relay(RelayArgs),
+    /// Load-test ENDPOINT (echo, send, connect); or `bench merge A.json B.json` to merge --json reports.
+    #[command(visible_alias = "b")]
+    Bench(BenchArgs),
     /// Send files (and with -r directories) to a `sockmate receive`, checked by SHA-256.
     Send(SendFilesArgs),
     /// Receive files from `sockmate send` into a directory, stored only once their digest checks.
@@ -737,6 +743,298 @@ mod tests {
     }
 }
 
+// ---------------------------------------------------------------- relay and bench
+
+use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig};
+use crate::command::relay::RelayConfig;
+use crate::relay::dump::DumpFormat;
+use crate::relay::framing::{RelayFrame, MAX_RELAY_FRAME};
+use crate::relay::pump::PairRules;
+
+/// Most connections `bench` opens (one process holds at most `ulimit -n`
+/// sockets).
+pub const MAX_BENCH_CONNECTIONS: usize = 16_384;
+
+/// Largest `bench --size` on a stream.
+pub const MAX_BENCH_SIZE: usize = 16 * 1024 * 1024;
+
+/// Most requests in flight per connection (`bench --pipeline`).
+pub const MAX_BENCH_PIPELINE: usize = 4096;
+
+/// `sockmate relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// Where clients connect: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path.
+    #[arg(value_name = "LISTEN")]
+    pub listen: String,
+    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, ….
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Show the traffic both ways on stdout: text, hex or json; each message is tagged `#ID CLIENT <` (client to target) or `>` (target to client). Turns off splice.
+    #[arg(long, value_name = "FORMAT")]
+    pub dump: Option<String>,
+    /// Between a stream and datagrams: how datagram boundaries appear on the stream (raw, line, len16, len32).
+    #[arg(long, value_name = "FRAME")]
+    pub frame: Option<String>,
+    /// Tear the whole connection down as soon as either side ends (default: carry each half-close across and keep the other way flowing).
+    #[arg(long)]
+    pub close_both: bool,
+    /// Serve at most N clients (or datagram flows) at once; beyond it new clients are refused.
+    #[arg(long, value_name = "N")]
+    pub max_conns: Option<usize>,
+    /// Give up connecting to TARGET after this long (that client is closed).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Serve only clients in this network (CIDR like 192.168.1.0/24 or one address; repeatable).
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub allow: Vec<ipnet::IpNet>,
+    /// Refuse clients in this network (repeatable; wins over --allow).
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub deny: Vec<ipnet::IpNet>,
+    /// Always copy through a buffer instead of splice(2) (for measuring).
+    #[arg(long)]
+    pub no_splice: bool,
+    /// Set SO_REUSEPORT on LISTEN.
+    #[arg(long)]
+    pub reuseport: bool,
+    /// Length of the kernel's queue of connections waiting to be accepted.
+    #[arg(long, value_name = "N")]
+    pub backlog: Option<u32>,
+    /// Socket and status options (--idle-timeout also ends datagram flows; default 60s for them).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// How the dump looks (--hex, --json or -t alone imply --dump hex, json or text).
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+impl TryFrom<RelayArgs> for RelayConfig {
+    type Error = UsageError;
+
+    fn try_from(args: RelayArgs) -> Result<Self, UsageError> {
+        let listen = Endpoint::parse_listen(&args.listen)?;
+        let target: Endpoint = args.target.parse()?;
+        let frame = args
+            .frame
+            .as_deref()
+            .map(str::parse::<RelayFrame>)
+            .transpose()
+            .map_err(UsageError::Invalid)?;
+        let mixed =
+            listen.kind().keeps_message_boundaries() != target.kind().keeps_message_boundaries();
+        if mixed && frame.is_none() {
+            return Err(UsageError::Invalid(format!(
+                "relaying {} to {} needs --frame to mark datagram boundaries on the stream side (raw, line, len16 or len32, e.g. --frame line)",
+                listen.kind().scheme(),
+                target.kind().scheme()
+            )));
+        }
+        if !mixed && frame.is_some() {
+            return Err(UsageError::Invalid(
+                "--frame is only for a relay between a stream and datagrams (e.g. tcp:// to udp://); drop it here".into(),
+            ));
+        }
+        if args.max_conns == Some(0) {
+            return Err(UsageError::Invalid(
+                "invalid --max-conns 0 (give at least 1, e.g. --max-conns 100)".into(),
+            ));
+        }
+        if args.backlog == Some(0) {
+            return Err(UsageError::Invalid(
+                "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
+            ));
+        }
+        let access = AccessList {
+            allow: args.allow,
+            deny: args.deny,
+        };
+        let view = args.view.options(args.common.verbosity(true))?;
+        let dump = match args.dump.as_deref() {
+            Some(format) => Some(format.parse::<DumpFormat>().map_err(UsageError::Invalid)?),
+            None if view.json => Some(DumpFormat::Json),
+            None if view.hex => Some(DumpFormat::Hex),
+            None if view.timestamps => Some(DumpFormat::Text),
+            None => None,
+        };
+        if dump.is_none() && view.log.is_some() {
+            return Err(UsageError::Invalid(
+                "--log records relayed traffic: add --dump text, hex or json".into(),
+            ));
+        }
+        Ok(RelayConfig {
+            listen,
+            target,
+            listen_socket: SocketOptions {
+                reuseport: args.reuseport,
+                backlog: args.backlog,
+                ..args.common.socket_options()
+            },
+            target_socket: SocketOptions {
+                connect_timeout: args.connect_timeout,
+                ..args.common.socket_options()
+            },
+            frame,
+            rules: PairRules {
+                close_both: args.close_both,
+                idle_timeout: args.common.idle_timeout,
+            },
+            max_conns: args.max_conns,
+            access,
+            dump,
+            splice: !args.no_splice,
+            view,
+        })
+    }
+}
+
+/// `sockmate bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The endpoint to drive (an echo service for --mode echo): tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, …; or `merge` followed by --json report files.
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// With `merge`: the report files to add up.
+    #[arg(value_name = "REPORT")]
+    pub reports: Vec<std::path::PathBuf>,
+    /// echo (request/response), send (one-way bulk) or connect (connections per second).
+    #[arg(short, long, value_name = "MODE", default_value = "echo")]
+    pub mode: String,
+    /// Connections used at once (connect mode: parallel connectors).
+    #[arg(short, long, value_name = "N", default_value_t = 1)]
+    pub connections: usize,
+    /// Total run time, warmup included; the run never goes beyond it.
+    #[arg(short, long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Time at the start that is run but not measured.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub warmup: Duration,
+    /// Message size in bytes (default 64 for echo, 131072 for send, like iperf3).
+    #[arg(short, long, value_name = "BYTES")]
+    pub size: Option<usize>,
+    /// Open loop: send this many messages per second in total, on schedule; latency counts from the scheduled time.
+    #[arg(short, long, value_name = "MSGS/S")]
+    pub rate: Option<f64>,
+    /// Closed loop: requests in flight per connection.
+    #[arg(short, long, value_name = "K", default_value_t = 1)]
+    pub pipeline: usize,
+    /// Print one JSON object (mergeable with `bench merge`) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Give up connecting after this long.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+}
+
+impl TryFrom<BenchArgs> for BenchConfig {
+    type Error = UsageError;
+
+    fn try_from(args: BenchArgs) -> Result<Self, UsageError> {
+        let invalid = |m: String| Err(UsageError::Invalid(m));
+        if args.endpoint == "merge" {
+            if args.reports.is_empty() {
+                return invalid(
+                    "bench merge needs report files, e.g. sockmate bench merge a.json b.json"
+                        .into(),
+                );
+            }
+            return Ok(BenchConfig::Merge {
+                files: args.reports,
+                json: args.json,
+            });
+        }
+        if let Some(extra) = args.reports.first() {
+            return invalid(format!(
+                "unexpected argument \"{}\" (bench takes one ENDPOINT; to merge reports write: sockmate bench merge a.json b.json)",
+                extra.display()
+            ));
+        }
+        let endpoint: Endpoint = args.endpoint.parse()?;
+        let mode: BenchMode = args.mode.parse().map_err(UsageError::Invalid)?;
+        if args.connections == 0 || args.connections > MAX_BENCH_CONNECTIONS {
+            return invalid(format!(
+                "invalid --connections {} (give 1 to {MAX_BENCH_CONNECTIONS}, e.g. --connections 4)",
+                args.connections
+            ));
+        }
+        if args.duration.is_zero() {
+            return invalid(
+                "invalid --duration 0 (give a positive time, e.g. --duration 10s)".into(),
+            );
+        }
+        if args.warmup >= args.duration {
+            return invalid(format!(
+                "--warmup {} leaves nothing to measure in --duration {} (the duration includes the warmup)",
+                humantime::format_duration(args.warmup),
+                humantime::format_duration(args.duration)
+            ));
+        }
+        if args.pipeline == 0 || args.pipeline > MAX_BENCH_PIPELINE {
+            return invalid(format!(
+                "invalid --pipeline {} (give 1 to {MAX_BENCH_PIPELINE})",
+                args.pipeline
+            ));
+        }
+        if let Some(rate) = args.rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                return invalid(format!(
+                    "invalid --rate {rate} (give messages per second, e.g. --rate 1000)"
+                ));
+            }
+        }
+        let datagram = !endpoint.kind().is_connection_oriented();
+        let size = args
+            .size
+            .unwrap_or(if mode == BenchMode::Send && !datagram {
+                131_072
+            } else {
+                64
+            });
+        let max = if datagram {
+            MAX_RELAY_FRAME
+        } else {
+            MAX_BENCH_SIZE
+        };
+        let min = if datagram && mode == BenchMode::Echo {
+            crate::bench::datagram::SEQ_BYTES
+        } else {
+            1
+        };
+        if mode != BenchMode::Connect && !(min..=max).contains(&size) {
+            return invalid(format!(
+                "invalid --size {size} (give {min} to {max} bytes for {}{})",
+                endpoint.kind().scheme(),
+                if min > 1 {
+                    ": each datagram carries an 8-byte sequence number"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if mode == BenchMode::Connect && !endpoint.kind().is_connection_oriented() {
+            return invalid(format!(
+                "--mode connect needs a connection-oriented endpoint (tcp://, unix://), not {}",
+                endpoint.kind().scheme()
+            ));
+        }
+        Ok(BenchConfig::Run(BenchRunConfig {
+            endpoint,
+            mode,
+            connections: args.connections,
+            duration: args.duration,
+            warmup: args.warmup,
+            size,
+            rate: args.rate,
+            pipeline: args.pipeline,
+            socket: SocketOptions {
+                connect_timeout: Some(args.connect_timeout),
+                nodelay: true,
+                ..SocketOptions::default()
+            },
+            json: args.json,
+        }))
+    }
+}
+
 /// `sockmate listen` server behaviours and limits (issue 4).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ServiceArgs {
@@ -950,6 +1248,97 @@ impl ServiceArgs {
             respond_file: self.respond_file,
             time_format,
         }))
+    }
+}
+
+#[cfg(test)]
+mod relay_bench_tests {
+    use super::*;
+
+    fn relay(args: &[&str]) -> Result<RelayConfig, String> {
+        let mut all = vec!["sockmate", "relay"];
+        all.extend_from_slice(args);
+        let cli = Cli::try_parse_from(all).map_err(|e| e.to_string())?;
+        let Command::Relay(a) = cli.command else {
+            return Err("not relay".into());
+        };
+        RelayConfig::try_from(a).map_err(|e| e.to_string())
+    }
+
+    fn bench(args: &[&str]) -> Result<BenchConfig, String> {
+        let mut all = vec!["sockmate", "bench"];
+        all.extend_from_slice(args);
+        let cli = Cli::try_parse_from(all).map_err(|e| e.to_string())?;
+        let Command::Bench(a) = cli.command else {
+            return Err("not bench".into());
+        };
+        BenchConfig::try_from(a).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn relay_needs_frame_only_between_stream_and_datagram() {
+        assert!(relay(&["0", "127.0.0.1:9"]).is_ok());
+        let err = relay(&["0", "udp://127.0.0.1:9"]).unwrap_err();
+        assert!(err.contains("needs --frame"), "{err}");
+        assert!(relay(&["0", "udp://127.0.0.1:9", "--frame", "len16"]).is_ok());
+        assert!(relay(&["0", "127.0.0.1:9", "--frame", "line"])
+            .unwrap_err()
+            .contains("only for"));
+        assert!(relay(&["udp://127.0.0.1:0", "udp://127.0.0.1:9"]).is_ok());
+    }
+
+    #[test]
+    fn relay_rejects_bad_values_with_one_line() {
+        assert!(relay(&["0", "x:1", "--dump", "xml"])
+            .unwrap_err()
+            .contains("text, hex or json"));
+        assert!(relay(&["0", "x:1", "--allow", "nope"])
+            .unwrap_err()
+            .contains("invalid network \"nope\""));
+        assert!(relay(&["0", "x:1", "--max-conns", "0"])
+            .unwrap_err()
+            .contains("--max-conns 0"));
+        assert!(relay(&["0", "x:1", "--log", "/tmp/x"])
+            .unwrap_err()
+            .contains("add --dump"));
+        let cfg = relay(&["0", "x:1", "--dump", "hex", "--encoding", "gbk", "-t"]).unwrap();
+        assert!(cfg.dump == Some(DumpFormat::Hex) && cfg.splice);
+        let cfg = relay(&["0", "x:1", "--json"]).unwrap();
+        assert_eq!(cfg.dump, Some(DumpFormat::Json));
+    }
+
+    #[test]
+    fn bench_defaults_and_bounds() {
+        let BenchConfig::Run(cfg) = bench(&["127.0.0.1:9"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!((cfg.size, cfg.connections, cfg.pipeline), (64, 1, 1));
+        let BenchConfig::Run(cfg) = bench(&["127.0.0.1:9", "-m", "send"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(cfg.size, 131_072);
+        assert!(bench(&["127.0.0.1:9", "-c", "0"])
+            .unwrap_err()
+            .contains("--connections 0"));
+        assert!(bench(&["127.0.0.1:9", "-d", "1s", "--warmup", "2s"])
+            .unwrap_err()
+            .contains("--warmup"));
+        assert!(bench(&["udp://127.0.0.1:9", "-s", "4"])
+            .unwrap_err()
+            .contains("sequence number"));
+        assert!(bench(&["udp://127.0.0.1:9", "-m", "connect"])
+            .unwrap_err()
+            .contains("connection-oriented"));
+        assert!(bench(&["127.0.0.1:9", "--rate", "0"])
+            .unwrap_err()
+            .contains("--rate"));
+        assert!(bench(&["127.0.0.1:9", "a.json"])
+            .unwrap_err()
+            .contains("bench merge"));
+        assert!(
+            matches!(bench(&["merge", "a.json", "b.json"]).unwrap(), BenchConfig::Merge { ref files, .. } if files.len() == 2)
+        );
+        assert!(bench(&["merge"]).unwrap_err().contains("report files"));
     }
 }
 

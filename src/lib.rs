@@ -40,6 +40,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod command;
 pub mod endpoint;
@@ -48,6 +49,7 @@ pub mod event;
 pub mod frame;
 pub mod hexinput;
 pub mod limits;
+pub mod relay;
 pub mod scan;
 pub mod send;
 pub mod service;

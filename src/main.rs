@@ -71,6 +71,8 @@ async fn run_command(cli: Cli, ctx: Context) -> anyhow::Result<()> {
     match cli.command {
         Command::Connect(args) => command::connect::run(args.try_into()?, &ctx).await,
         Command::Listen(args) => command::listen::run(args.try_into()?, &ctx).await,
+        Command::Relay(args) => command::relay::run(args.try_into()?, &ctx).await,
+        Command::Bench(args) => command::bench::run(args.try_into()?, &ctx).await,
         Command::Send(args) => command::transfer::run_send(args.try_into()?, &ctx).await,
         Command::Receive(args) => command::transfer::run_receive(args.try_into()?, &ctx).await,
         Command::Scan(args) => command::scan::run(args.try_into()?, &ctx).await,

@@ -1,8 +1,10 @@
 //! Commands: thin wiring of endpoints, transports, sessions and sinks.
 //! `main.rs` parses the command line and calls exactly one of these.
 
+pub mod bench;
 pub mod connect;
 pub mod listen;
+pub mod relay;
 pub mod scan;
 pub mod transfer;
 

@@ -3,9 +3,11 @@
 
 mod util;
 
+mod bench;
 mod foundation;
 mod halfclose;
 mod interop;
+mod relay;
 mod scan;
 mod services;
 mod transfer;

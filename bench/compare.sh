@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# compare.sh - sockmate next to socat, ncat, iperf3 and sockperf on the same
+# work, in one run on one machine, loopback only. Prints a table of figures and
+# ratios and writes it, with the machine's description, to bench/RESULTS.md.
+#
+#   bash bench/compare.sh                 # everything, ~5 minutes
+#   DUR=2 bash bench/compare.sh relay rr  # some sections, shorter runs
+#
+# Sections: relay bulk rr udp conn gen (default: all).
+# Env: DUR (seconds per timed run, default 4), BULK_MB (default 500),
+#      CONN_KS (connection counts for sockmate, default "1000 10000 19000"),
+#      PEER_CONN_K (for socat/ncat, default 1000), BIN (default
+#      target/release/sockmate), HELPERS (the C helpers' sources, default
+#      ../shared/bench), OUT (raw logs, default a fresh temp dir),
+#      RESULTS (default bench/RESULTS.md; "-" to skip writing it).
+#
+# Every server runs in its own process group (setsid) and is stopped by that
+# group id; every client runs under `timeout`; every load is bounded in count
+# and time. Servers bind 127.0.0.1 only; conn_hold also uses 127.0.0.10-49 as
+# source addresses.
+set -u
+cd "$(dirname "$(readlink -f "$0")")/.."
+ROOT=$PWD
+DUR=${DUR:-4}
+BULK_MB=${BULK_MB:-500}
+CONN_KS=${CONN_KS:-"1000 10000 19000"}
+PEER_CONN_K=${PEER_CONN_K:-1000}
+BIN=${BIN:-$ROOT/target/release/sockmate}
+HELPERS=${HELPERS:-$ROOT/../shared/bench}
+OUT=${OUT:-$(mktemp -d /tmp/sockmate-compare.XXXXXX)}
+RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
+H=127.0.0.1
+SECTIONS=${*:-"relay bulk rr udp conn gen"}
+mkdir -p "$OUT"
+RAW=$OUT/raw.tsv
+: >"$RAW"
+
+say() { echo "[$(date +%T)] $*" >&2; }
+rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4:-}" >>"$RAW"; }   # section subject metric value
+kv() { sed -n "s/\(^\|.*[[:space:]]\)$1=\([^[:space:]]*\).*/\2/p" | head -1; }
+jget() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)" 2>/dev/null; }
+
+# ------------------------------------------------------------ prerequisites
+for t in iperf3 socat ncat sockperf gcc python3; do
+    command -v "$t" >/dev/null || { echo "missing $t (apt-get install -y iperf3 socat ncat sockperf gcc python3)" >&2; exit 2; }
+done
+if [ ! -x "$BIN" ] || [ -n "$(find "$ROOT/src" -newer "$BIN" -name '*.rs' | head -1)" ]; then
+    say "building release binary"
+    cargo build --release >&2 || exit 2
+fi
+for c in echo_bulk echo_rr conn_hold; do
+    gcc -O2 -Wall -o "$OUT/$c" "$HELPERS/$c.c" || { echo "cannot build $HELPERS/$c.c" >&2; exit 2; }
+done
+HAS_SERVE=0
+"$BIN" listen --help 2>/dev/null | grep -q -- '--serve' && HAS_SERVE=1
+
+# ------------------------------------------------------------ servers
+GROUPS_STARTED=""
+cleanup() { for g in $GROUPS_STARTED; do kill -- -"$g" 2>/dev/null; done; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+# wait_port PROTO PORT: until something listens there (bounded)
+wait_port() {
+    local flag=-Htln; [ "$1" = udp ] && flag=-Huln
+    for _ in $(seq 100); do ss $flag "sport = :$2" 2>/dev/null | grep -q . && return 0; sleep 0.05; done
+    say "WARN: nothing listening on $1/$2"; return 1
+}
+# start NAME PROTO PORT cmd... : own process group; SP=pgid
+start() {
+    local name=$1 proto=$2 port=$3; shift 3
+    echo "server: $*" >>"$OUT/commands.txt"
+    setsid "$@" </dev/null >"$OUT/$name.log" 2>&1 &
+    SP=$!
+    GROUPS_STARTED="$GROUPS_STARTED $SP"
+    wait_port "$proto" "$port"
+}
+# start_sockmate NAME cmd... : waits for "listening on …"; SP=pgid, SPORT=port
+start_sockmate() {
+    local name=$1; shift
+    echo "server: $*" >>"$OUT/commands.txt"
+    setsid "$@" </dev/null >/dev/null 2>"$OUT/$name.log" &
+    SP=$!
+    GROUPS_STARTED="$GROUPS_STARTED $SP"
+    SPORT=""
+    for _ in $(seq 200); do
+        SPORT=$(sed -n 's/.*listening on [a-z]*:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$OUT/$name.log" | head -1)
+        [ -n "$SPORT" ] && return 0
+        sleep 0.05
+    done
+    say "WARN: $name did not start: $(head -3 "$OUT/$name.log")"; return 1
+}
+stop() {
+    local g=$1
+    kill -- -"$g" 2>/dev/null
+    for _ in $(seq 100); do pgrep -g "$g" >/dev/null || break; sleep 0.05; done
+    pgrep -g "$g" >/dev/null && kill -9 -- -"$g" 2>/dev/null
+    GROUPS_STARTED=$(echo " $GROUPS_STARTED " | sed "s/ $g / /")
+}
+client() { echo "client: $*" >>"$OUT/commands.txt"; timeout $((DUR + 30)) "$@"; }
+
+# ------------------------------------------------------------ sections
+sec_relay() {
+    say "relay throughput: iperf3 -t $DUR through each relay"
+    local ip; ip=$(free_port)
+    start iperf3-server tcp "$ip" iperf3 -s -B $H -p "$ip" || return
+    local isp=$SP
+    iperf() {   # iperf SUBJECT PORT
+        if client iperf3 -c $H -p "$2" -t "$DUR" -J >"$OUT/iperf-$1.json" 2>>"$OUT/iperf-client.log"; then
+            rec relay "$1" Gbit/s "$(jget "$OUT/iperf-$1.json" "round(d['end']['sum_received']['bits_per_second']/1e9,2)")"
+        else rec relay "$1" Gbit/s "failed"; fi
+    }
+    iperf "direct (no relay)" "$ip"
+    start_sockmate relay-splice "$BIN" relay $H:0 "$H:$ip" -q && { iperf "sockmate relay (splice)" "$SPORT"; stop "$SP"; }
+    start_sockmate relay-copy "$BIN" relay $H:0 "$H:$ip" -q --no-splice && { iperf "sockmate relay --no-splice" "$SPORT"; stop "$SP"; }
+    local p; p=$(free_port)
+    start socat-relay tcp "$p" socat TCP-LISTEN:$p,bind=$H,reuseaddr,fork TCP:$H:$ip && { iperf "socat fork" "$p"; stop "$SP"; }
+    p=$(free_port)
+    start socat-relay-b tcp "$p" socat -b 131072 TCP-LISTEN:$p,bind=$H,reuseaddr,fork TCP:$H:$ip && { iperf "socat -b131072 fork" "$p"; stop "$SP"; }
+    p=$(free_port)
+    start ncat-relay tcp "$p" ncat -l -k $H "$p" --sh-exec "ncat $H $ip" && { iperf "ncat --sh-exec ncat" "$p"; stop "$SP"; }
+    stop "$isp"
+
+    say "relay latency: 64-byte round trips through each relay to socat PIPE"
+    local ep; ep=$(free_port)
+    start echo-pipe tcp "$ep" socat TCP-LISTEN:$ep,bind=$H,reuseaddr,fork PIPE || return
+    local esp=$SP
+    rr_through() {   # rr_through SUBJECT PORT
+        local line; line=$(client "$OUT/echo_rr" tcp $H "$2" 1000000 64 "$DUR" 500 2>&1)
+        if echo "$line" | grep -q p50_us; then
+            rec relay-rr "$1" "p50 us" "$(echo "$line" | kv p50_us)"
+            rec relay-rr "$1" "p99 us" "$(echo "$line" | kv p99_us)"
+        else rec relay-rr "$1" "p50 us" failed; fi
+    }
+    rr_through "direct (no relay)" "$ep"
+    start_sockmate relay-rr "$BIN" relay $H:0 "$H:$ep" -q --nodelay && { rr_through "sockmate relay" "$SPORT"; stop "$SP"; }
+    p=$(free_port)
+    start socat-relay-rr tcp "$p" socat TCP-LISTEN:$p,bind=$H,reuseaddr,fork TCP:$H:$ep,nodelay && { rr_through "socat fork" "$p"; stop "$SP"; }
+    stop "$esp"
+}
+
+# Starts the echo server SUBJECT on a free port (tcp or udp); ESP=pgid, EPORT=port.
+start_echo() {
+    local subject=$1 proto=$2 p; p=$(free_port)
+    EPORT=$p
+    case "$subject" in
+        "sockmate --serve echo")
+            if [ "$proto" = udp ]; then
+                start_sockmate echo-sm "$BIN" listen udp://$H:0 -q --serve echo || return 1
+            else
+                start_sockmate echo-sm "$BIN" listen $H:0 -k -q --serve echo || return 1
+            fi
+            EPORT=$SPORT ;;
+        "socat PIPE")
+            if [ "$proto" = udp ]; then start echo-socat udp "$p" socat UDP-LISTEN:$p,bind=$H PIPE || return 1
+            else start echo-socat tcp "$p" socat TCP-LISTEN:$p,bind=$H,reuseaddr,fork,backlog=1024 PIPE || return 1; fi ;;
+        "ncat --exec cat")
+            if [ "$proto" = udp ]; then start echo-ncat udp "$p" ncat -u -l -k $H "$p" --exec /bin/cat || return 1
+            else start echo-ncat tcp "$p" ncat -l -k -m 25000 $H "$p" --exec /bin/cat || return 1; fi ;;
+        "sockperf server")
+            if [ "$proto" = udp ]; then start echo-sockperf udp "$p" sockperf server -i $H -p "$p" || return 1
+            else start echo-sockperf tcp "$p" sockperf server -i $H -p "$p" --tcp || return 1; fi ;;
+    esac
+    ESP=$SP
+}
+ECHO_SERVERS=("sockmate --serve echo" "socat PIPE" "ncat --exec cat")
+
+sec_bulk() {
+    say "bulk echo: $BULK_MB MB written and read back, every byte verified"
+    for s in "${ECHO_SERVERS[@]}"; do
+        if [ "$s" = "sockmate --serve echo" ] && [ $HAS_SERVE = 0 ]; then rec bulk "$s" "MB/s" "n/a"; continue; fi
+        start_echo "$s" tcp || { rec bulk "$s" "MB/s" failed; continue; }
+        local line; line=$(client "$OUT/echo_bulk" $H "$EPORT" "$BULK_MB" 65536 $((DUR * 5)) 0 2>&1)
+        stop "$ESP"
+        if echo "$line" | grep -q verify=OK; then rec bulk "$s" "MB/s" "$(echo "$line" | kv MBps)"
+        else rec bulk "$s" "MB/s" "stalled/failed"; echo "bulk $s: $line" >>"$OUT/notes.txt"; fi
+    done
+}
+
+sockperf_pp() {   # sockperf_pp SECTION PROTO
+    local s="sockperf server" flag=""; [ "$2" = tcp ] && flag=--tcp
+    start_echo "$s" "$2" || return
+    client sockperf ping-pong -i $H -p "$EPORT" $flag -m 64 -t "$DUR" --full-rtt >"$OUT/sockperf-$2.txt" 2>&1
+    stop "$ESP"
+    local p50 p99 rt
+    p50=$(sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' "$OUT/sockperf-$2.txt")
+    p99=$(sed -n 's/.*percentile 99.000 = *\([0-9.]*\).*/\1/p' "$OUT/sockperf-$2.txt")
+    rt=$(sed -n 's/.*\[Valid Duration\] RunTime=\([0-9.]*\) sec.*ReceivedMessages=\([0-9]*\).*/\1 \2/p' "$OUT/sockperf-$2.txt")
+    rec "$1" "$s (sockperf client)" "p50 us" "${p50:-failed}"
+    rec "$1" "$s (sockperf client)" "p99 us" "${p99:-failed}"
+    rec "$1" "$s (sockperf client)" "msgs/s" "$(echo "$rt" | awk '{ if ($1 > 0) printf "%.0f", $2/$1 }')"
+}
+
+echo_rr_on() {   # echo_rr_on SECTION PROTO SUBJECT
+    if [ "$3" = "sockmate --serve echo" ] && [ $HAS_SERVE = 0 ]; then rec "$1" "$3" "p50 us" "n/a"; return; fi
+    start_echo "$3" "$2" || { rec "$1" "$3" "p50 us" failed; return; }
+    local line; line=$(client "$OUT/echo_rr" "$2" $H "$EPORT" 1000000 64 "$DUR" 500 200 2>&1)
+    stop "$ESP"
+    if echo "$line" | grep -q p50_us; then
+        rec "$1" "$3" "p50 us" "$(echo "$line" | kv p50_us)"
+        rec "$1" "$3" "p99 us" "$(echo "$line" | kv p99_us)"
+        rec "$1" "$3" "msgs/s" "$(echo "$line" | kv msgs_per_s)"
+    else rec "$1" "$3" "p50 us" failed; echo "$1 $3: $line" >>"$OUT/notes.txt"; fi
+}
+
+sec_rr() {
+    say "TCP 64-byte round trips, one in flight (echo_rr C client; sockperf with its own client)"
+    sockperf_pp rr tcp
+    for s in "${ECHO_SERVERS[@]}"; do echo_rr_on rr tcp "$s"; done
+}
+
+sec_udp() {
+    say "UDP 64-byte round trips, one in flight"
+    sockperf_pp udp udp
+    echo_rr_on udp udp "sockmate --serve echo"
+    echo_rr_on udp udp "socat PIPE"
+}
+
+sec_conn() {
+    say "concurrent idle echo connections and memory per connection"
+    conn_case() {   # conn_case SUBJECT K
+        if [ "$1" = "sockmate --serve echo" ] && [ $HAS_SERVE = 0 ]; then rec conn "$1 K=$2" "held" "n/a"; return; fi
+        start_echo "$1" tcp || return
+        local ramp=$(( $2 / 100 > 30 ? $2 / 100 : 30 ))
+        echo "client: conn_hold $H $EPORT $2 echo $ramp 60 64 1024 5000 15" >>"$OUT/commands.txt"
+        "$OUT/conn_hold" $H "$EPORT" "$2" echo "$ramp" 60 64 1024 5000 15 >"$OUT/conn.out" 2>&1 &
+        local cp=$!
+        for _ in $(seq $(( (ramp + 30) * 10 ))); do grep -q READY "$OUT/conn.out" && break; sleep 0.1; done
+        local mem; mem=$(python3 "$HELPERS/procmem.py" "$ESP")
+        kill -USR1 "$cp" 2>/dev/null
+        for _ in $(seq 300); do kill -0 "$cp" 2>/dev/null || break; sleep 0.1; done
+        kill "$cp" 2>/dev/null; wait "$cp" 2>/dev/null
+        stop "$ESP"
+        local ok; ok=$(grep READY "$OUT/conn.out" | kv ok)
+        rec conn "$1 K=$2" "held" "${ok:-failed}"
+        rec conn "$1 K=$2" "alive after hold" "$(grep ALIVE "$OUT/conn.out" | kv alive)"
+        local pss; pss=$(echo "$mem" | kv pss_mb)
+        rec conn "$1 K=$2" "server PSS MB" "$pss"
+        rec conn "$1 K=$2" "server procs" "$(echo "$mem" | kv procs)"
+        [ -n "$ok" ] && [ "$ok" -gt 0 ] && rec conn "$1 K=$2" "KB per conn" "$(awk -v m="$pss" -v k="$ok" 'BEGIN{printf "%.1f", m*1024/k}')"
+    }
+    for K in $CONN_KS; do conn_case "sockmate --serve echo" "$K"; done
+    conn_case "socat PIPE" "$PEER_CONN_K"
+    conn_case "ncat --exec cat" "$PEER_CONN_K"
+}
+
+sec_gen() {
+    say "the generator: sockmate bench next to echo_rr (C), sockperf and iperf3"
+    # Ping-pong against the same server (socat PIPE): the C client vs sockmate bench.
+    start_echo "socat PIPE" tcp || return
+    local line; line=$(client "$OUT/echo_rr" tcp $H "$EPORT" 1000000 64 "$DUR" 500 2>&1)
+    rec gen "echo_rr (C) -> socat PIPE" "msgs/s" "$(echo "$line" | kv msgs_per_s)"
+    rec gen "echo_rr (C) -> socat PIPE" "p50 us" "$(echo "$line" | kv p50_us)"
+    client "$BIN" bench $H:"$EPORT" -d "$DUR" --warmup 0.5 --json >"$OUT/gen-pp.json" 2>>"$OUT/notes.txt"
+    rec gen "sockmate bench -> socat PIPE" "msgs/s" "$(jget "$OUT/gen-pp.json" "round(d['msgs_per_s'])")"
+    rec gen "sockmate bench -> socat PIPE" "p50 us" "$(jget "$OUT/gen-pp.json" "d['latency_us']['p50']")"
+    stop "$ESP"
+    # sockperf speaks its own protocol, so it drives only its own server.
+    sockperf_pp gen tcp
+    # Bulk: iperf3 into its own server; sockmate bench --mode send (128 KiB
+    # writes, like iperf3) into a plain sink that reads 1 MiB at a time.
+    local ip; ip=$(free_port)
+    start iperf3-gen tcp "$ip" iperf3 -s -B $H -p "$ip" || return
+    client iperf3 -c $H -p "$ip" -t "$DUR" -J >"$OUT/gen-iperf.json" 2>>"$OUT/notes.txt"
+    rec gen "iperf3 -c -> iperf3 -s" "Gbit/s" "$(jget "$OUT/gen-iperf.json" "round(d['end']['sum_received']['bits_per_second']/1e9,2)")"
+    stop "$SP"
+    local sp; sp=$(free_port)
+    start sink tcp "$sp" socat -b 1048576 -u TCP-LISTEN:$sp,bind=$H,reuseaddr,fork OPEN:/dev/null || return
+    client "$BIN" bench $H:"$sp" -m send -d "$DUR" --warmup 0.5 --json >"$OUT/gen-send.json" 2>>"$OUT/notes.txt"
+    rec gen "sockmate bench -m send -> socat -b1M sink" "Gbit/s" "$(jget "$OUT/gen-send.json" "round(d['bytes_per_s']*8/1e9,2)")"
+    stop "$SP"
+}
+
+# ------------------------------------------------------------ run
+for s in $SECTIONS; do
+    case "$s" in relay|bulk|rr|udp|conn|gen) "sec_$s" ;; *) echo "unknown section $s" >&2 ;; esac
+done
+
+# ------------------------------------------------------------ report
+machine() {
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- cpu: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p') x $(nproc) vCPU ($(lscpu | sed -n 's/^Hypervisor vendor:[[:space:]]*//p') guest)"
+    echo "- kernel: $(uname -r); memory: $(free -m | awk '/Mem:/{print $2" MiB"}'); load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- limits: nofile $(ulimit -Sn)/$(ulimit -Hn), pid_max $(cat /proc/sys/kernel/pid_max)"
+    echo "- peers: $(iperf3 --version | head -1 | cut -d' ' -f1-2), socat $(socat -V | sed -n 's/^socat version \([^ ]*\).*/\1/p'), $(ncat --version 2>&1 | head -1 | cut -d' ' -f1-3), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -1)"
+    echo "- sockmate: $("$BIN" --version) ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)), release build; listen --serve available: $([ $HAS_SERVE = 1 ] && echo yes || echo no)"
+    echo "- one run per figure, DUR=${DUR}s per timed run, BULK_MB=$BULK_MB"
+}
+TABLE=$(python3 - "$RAW" <<'EOF'
+import sys, collections
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+val = {}
+for sec, subj, metric, v in rows:
+    val[(sec, subj, metric)] = v
+def num(sec, subj, metric):
+    try: return float(val.get((sec, subj, metric), ""))
+    except ValueError: return None
+out = ["| section | subject | metric | value |", "|---|---|---|---|"]
+for sec, subj, metric, v in rows:
+    out.append(f"| {sec} | {subj} | {metric} | {v} |")
+goals = []
+def ratio(label, a, b, goal, higher=True):
+    if a is None or b is None or b == 0:
+        goals.append(f"| {label} | n/a | {goal} | n/a |"); return
+    r = a / b
+    ok = (r >= float(goal.split()[-1].rstrip("x"))) if higher else (r <= float(goal.split()[-1].rstrip("x")))
+    goals.append(f"| {label} | {r:.2f}x | {goal} | {'met' if ok else 'SHORT'} |")
+sm = num("relay", "sockmate relay (splice)", "Gbit/s")
+ratio("relay vs socat (default)", sm, num("relay", "socat fork", "Gbit/s"), ">= 2x")
+ratio("relay vs direct iperf3", sm, num("relay", "direct (no relay)", "Gbit/s"), ">= 0.7x")
+ratio("relay --no-splice vs splice", num("relay", "sockmate relay --no-splice", "Gbit/s"), sm, "(info) >= 0x")
+ratio("relay 64 B p50 vs socat relay", num("relay-rr", "sockmate relay", "p50 us"), num("relay-rr", "socat fork", "p50 us"), "(info, lower is better) <= 1x", higher=False)
+ratio("bulk echo vs socat PIPE", num("bulk", "sockmate --serve echo", "MB/s"), num("bulk", "socat PIPE", "MB/s"), ">= 4x")
+ratio("TCP 64 B p50 vs sockperf server", num("rr", "sockmate --serve echo", "p50 us"), num("rr", "sockperf server (sockperf client)", "p50 us"), "<= 1.1x", higher=False)
+ratio("UDP 64 B p50 vs sockperf server", num("udp", "sockmate --serve echo", "p50 us"), num("udp", "sockperf server (sockperf client)", "p50 us"), "<= 1.1x", higher=False)
+held = [num("conn", s, "held") for (sec, s, m) in val if sec == "conn" and s.startswith("sockmate") and m == "held"]
+held = [h for h in held if h is not None]
+goals.append(f"| connections held by sockmate | {max(held) if held else 'n/a'} | >= 19000 | {'met' if held and max(held) >= 19000 else ('n/a' if not held else 'SHORT')} |")
+# Memory per connection at the largest count held (fixed costs dominate small counts).
+import re as _re
+sm_conn = [(int(_re.search(r"K=(\d+)", s).group(1)), s) for (sec, s, m) in val if sec == "conn" and s.startswith("sockmate") and m == "KB per conn"]
+kb = num("conn", max(sm_conn)[1], "KB per conn") if sm_conn else None
+goals.append(f"| sockmate KB per connection (at the largest K) | {kb if kb is not None else 'n/a'} | < 8 | {'met' if kb is not None and kb < 8 else ('n/a' if kb is None else 'SHORT')} |")
+ratio("bench ping-pong vs echo_rr (C), same server", num("gen", "sockmate bench -> socat PIPE", "msgs/s"), num("gen", "echo_rr (C) -> socat PIPE", "msgs/s"), ">= 0.9x")
+ratio("bench ping-pong vs sockperf pair (different servers)", num("gen", "sockmate bench -> socat PIPE", "msgs/s"), num("gen", "sockperf server (sockperf client)", "msgs/s"), "(info) >= 0x")
+ratio("bench send vs iperf3 (each into a sink)", num("gen", "sockmate bench -m send -> socat -b1M sink", "Gbit/s"), num("gen", "iperf3 -c -> iperf3 -s", "Gbit/s"), ">= 0.9x")
+print("\n".join(out))
+print()
+print("| ratio | value | goal | |")
+print("|---|---|---|---|")
+print("\n".join(goals))
+EOF
+)
+echo
+echo "$TABLE"
+echo
+echo "raw: $RAW; commands: $OUT/commands.txt; logs: $OUT"
+if [ "$RESULTS" != "-" ]; then
+    {
+        echo "# bench/compare.sh results"
+        echo
+        echo "Produced by \`bash bench/compare.sh\` (one run; absolute figures drift between runs and machines, the ratios are what to read)."
+        echo
+        echo "## Machine"
+        echo
+        machine
+        echo
+        echo "## Figures and ratios"
+        echo
+        echo "$TABLE"
+        [ -s "$OUT/notes.txt" ] && { echo; echo "## Notes from the run"; echo; sed 's/^/    /' "$OUT/notes.txt"; }
+        # Hand-written analysis (profiles of the gaps) survives a rerun.
+        [ -f "$RESULTS" ] && sed -n '/^<!-- analysis -->$/,$p' "$RESULTS" | { echo; cat; }
+    } >"$RESULTS.new" && mv "$RESULTS.new" "$RESULTS"
+    echo "wrote $RESULTS"
+fi

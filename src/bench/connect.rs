@@ -1,0 +1,76 @@
+//! The `connect` mode: open and close connections as fast as allowed (or at
+//! `--rate`), measuring how long each connect takes.
+
+use std::time::Duration;
+
+use socket2::SockRef;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::plan::Plan;
+use super::Tally;
+use crate::endpoint::Endpoint;
+use crate::transport::{self, Connection, SocketOptions, Stream};
+
+/// Opens connections until the plan ends; returns what it measured.
+pub async fn run(
+    endpoint: &Endpoint,
+    opts: &SocketOptions,
+    plan: Plan,
+    shutdown: &CancellationToken,
+) -> Tally {
+    let mut tally = Tally::default();
+    {
+        let tally = &mut tally;
+        let work = async move {
+            let mut seq = 0u64;
+            loop {
+                let at = match plan.due(seq) {
+                    Some(due) => {
+                        if due >= plan.end {
+                            return;
+                        }
+                        tokio::time::sleep_until(due).await;
+                        due
+                    }
+                    None => Instant::now(),
+                };
+                if at >= plan.end {
+                    return;
+                }
+                let result = transport::connect(endpoint, opts).await;
+                let done = Instant::now();
+                match result {
+                    Ok(connected) => {
+                        // Reset instead of a graceful close, so thousands of
+                        // connections a second leave no TIME_WAIT behind to
+                        // exhaust the ephemeral ports.
+                        if let Connection::Stream(Stream::Tcp(s)) = &connected.connection {
+                            let _ = SockRef::from(s).set_linger(Some(Duration::ZERO));
+                        }
+                        if plan.measured(at) {
+                            tally.latency.record(done.saturating_duration_since(at));
+                            tally.messages += 1;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!("bench connect failed: {e}");
+                        if plan.measured(at) {
+                            tally.errors += 1;
+                        }
+                        // A refusal can come back without ever waiting:
+                        // let the deadline and the signal handler run.
+                        tokio::task::yield_now().await;
+                    }
+                }
+                seq += 1;
+            }
+        };
+        tokio::select! {
+            () = work => {}
+            () = tokio::time::sleep_until(plan.end) => {}
+            () = shutdown.cancelled() => {}
+        }
+    }
+    tally
+}

@@ -1,0 +1,385 @@
+//! The load generator behind `sockmate bench ENDPOINT`.
+//!
+//! - [`plan`]: the time plan (warmup, hard end, open-loop due times).
+//! - [`stream`], [`datagram`], [`connect`]: one worker per connection for
+//!   each kind of socket and mode.
+//! - [`latency`]: the HDR histogram and its mergeable text form.
+//! - [`report`]: the human table, `--json`, and `merge`.
+//!
+//! Every worker owns its counters and histogram; they are added up once at
+//! the end, so measuring never contends on shared state.
+
+pub mod connect;
+pub mod datagram;
+pub mod latency;
+pub mod plan;
+pub mod report;
+pub mod stream;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::time::Instant;
+
+use crate::command::Context;
+use crate::endpoint::Endpoint;
+use crate::transport::{self, Connection, SocketOptions};
+use latency::Latency;
+use plan::Plan;
+use report::{Report, REPORT_TOOL};
+
+/// What the generator does on each connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Request/response: send a message, wait for it to come back.
+    Echo,
+    /// One-way bulk: write as fast as allowed.
+    Send,
+    /// Open and close connections.
+    Connect,
+}
+
+impl Mode {
+    /// The mode's name, as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Echo => "echo",
+            Mode::Send => "send",
+            Mode::Connect => "connect",
+        }
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "echo" => Ok(Mode::Echo),
+            "send" => Ok(Mode::Send),
+            "connect" => Ok(Mode::Connect),
+            _ => Err(format!(
+                "invalid --mode \"{s}\" (give echo, send or connect, e.g. --mode echo)"
+            )),
+        }
+    }
+}
+
+/// A validated bench run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// What to drive.
+    pub endpoint: Endpoint,
+    /// What to do.
+    pub mode: Mode,
+    /// Connections (or connect workers).
+    pub connections: usize,
+    /// Total run time, warmup included: a hard bound.
+    pub duration: Duration,
+    /// Time at the start that is not measured.
+    pub warmup: Duration,
+    /// Message size in bytes.
+    pub size: usize,
+    /// Open loop: total messages per second over all connections.
+    pub rate: Option<f64>,
+    /// Closed loop: requests in flight per connection.
+    pub pipeline: usize,
+    /// Socket options (connect timeout).
+    pub socket: SocketOptions,
+    /// Print JSON instead of the table.
+    pub json: bool,
+}
+
+/// `sockmate bench`: a run, or merging saved reports.
+#[derive(Debug, Clone)]
+pub enum BenchConfig {
+    /// Drive an endpoint.
+    Run(RunConfig),
+    /// Merge `--json` reports.
+    Merge {
+        /// The report files.
+        files: Vec<PathBuf>,
+        /// Print JSON instead of the table.
+        json: bool,
+    },
+}
+
+/// Per-connection settings the workers need.
+#[derive(Debug, Clone, Copy)]
+pub struct Job {
+    /// What to do.
+    pub mode: Mode,
+    /// Message size.
+    pub size: usize,
+    /// Requests in flight (closed loop).
+    pub pipeline: usize,
+}
+
+/// What one worker measured.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Latencies of measured messages.
+    pub latency: Latency,
+    /// Messages completed in the measured window.
+    pub messages: u64,
+    /// Payload bytes sent in the window.
+    pub bytes_sent: u64,
+    /// Payload bytes received in the window.
+    pub bytes_received: u64,
+    /// Failures.
+    pub errors: u64,
+}
+
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.latency.add(&other.latency);
+        self.messages += other.messages;
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+        self.errors += other.errors;
+    }
+}
+
+/// A message of `size` bytes with a recognisable pattern.
+pub fn payload(size: usize, seed: u8) -> Vec<u8> {
+    (0..size)
+        .map(|i| b'a' + ((i + seed as usize) % 26) as u8)
+        .collect()
+}
+
+/// Runs `sockmate bench`.
+pub async fn run(cfg: BenchConfig, ctx: &Context) -> anyhow::Result<()> {
+    match cfg {
+        BenchConfig::Merge { files, json } => merge(&files, json),
+        BenchConfig::Run(cfg) => {
+            let report = drive(&cfg, ctx).await?;
+            print(&report, cfg.json)
+        }
+    }
+}
+
+fn print(report: &Report, json: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let text = if json {
+        format!("{}\n", serde_json::to_string(report)?)
+    } else {
+        report.table()
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A reader that went away (`| head`) is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn merge(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    let mut reports = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        reports.push(Report::parse(&file.display().to_string(), &text)?);
+    }
+    let merged = Report::merge(&reports)?;
+    print(&merged, json)
+}
+
+/// What one worker thread brings back.
+#[derive(Debug, Default)]
+struct ThreadResult {
+    tally: Tally,
+    connected: usize,
+    first_error: Option<String>,
+}
+
+/// The start line all worker threads wait at: once every thread has
+/// connected, the coordinator fixes the common start time.
+#[derive(Debug)]
+struct StartLine {
+    connected: Barrier,
+    go: Barrier,
+    start: Mutex<Option<Instant>>,
+}
+
+/// Runs the bench on worker threads, each with its own single-threaded
+/// runtime (as many threads as cores, connections spread over them): a
+/// reply wakes its connection on the thread that polled the socket, with no
+/// hop between threads, which keeps the generator's own latency low.
+async fn drive(cfg: &RunConfig, ctx: &Context) -> anyhow::Result<Report> {
+    let job = Job {
+        mode: cfg.mode,
+        size: cfg.size,
+        pipeline: cfg.pipeline,
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cfg.connections.min(cores).max(1);
+    let line = Arc::new(StartLine {
+        connected: Barrier::new(threads + 1),
+        go: Barrier::new(threads + 1),
+        start: Mutex::new(None),
+    });
+    let mut handles = Vec::with_capacity(threads);
+    for t in 0..threads {
+        let indices: Vec<usize> = (t..cfg.connections).step_by(threads).collect();
+        let (cfg, line, shutdown) = (cfg.clone(), Arc::clone(&line), ctx.shutdown.clone());
+        let handle = std::thread::Builder::new()
+            .name(format!("bench-{t}"))
+            .spawn(move || worker_thread(&cfg, job, &indices, &line, &shutdown))
+            .context("cannot start a bench thread")?;
+        handles.push(handle);
+    }
+    let coordinator = Arc::clone(&line);
+    let start = tokio::task::spawn_blocking(move || {
+        coordinator.connected.wait();
+        let start = Instant::now();
+        if let Ok(mut slot) = coordinator.start.lock() {
+            *slot = Some(start);
+        }
+        coordinator.go.wait();
+        start
+    })
+    .await
+    .context("bench coordinator failed")?;
+    let results = tokio::task::spawn_blocking(move || {
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect::<Vec<ThreadResult>>()
+    })
+    .await
+    .context("bench threads failed")?;
+    let mut total = Tally::default();
+    let mut connected = 0;
+    let mut first_error = None;
+    for r in results {
+        total.add(&r.tally);
+        connected += r.connected;
+        if first_error.is_none() {
+            first_error = r.first_error;
+        }
+    }
+    if connected == 0 && cfg.mode != Mode::Connect {
+        anyhow::bail!(
+            "{}",
+            first_error.unwrap_or_else(|| format!("could not connect to {}", cfg.endpoint))
+        );
+    }
+    let plan = Plan::new(start, cfg.warmup, cfg.duration, None, 1, 0);
+    let window = plan.window(Instant::now()).as_secs_f64().max(1e-9);
+    let bytes = if cfg.mode == Mode::Send {
+        total.bytes_sent
+    } else {
+        total.bytes_received
+    };
+    Ok(Report {
+        tool: REPORT_TOOL.into(),
+        endpoint: cfg.endpoint.to_string(),
+        mode: cfg.mode.as_str().into(),
+        connections: cfg.connections as u64,
+        size: if cfg.mode == Mode::Connect {
+            0
+        } else {
+            cfg.size as u64
+        },
+        pipeline: cfg.pipeline as u64,
+        rate: cfg.rate,
+        duration_s: window,
+        messages: total.messages,
+        msgs_per_s: total.messages as f64 / window,
+        bytes_sent: total.bytes_sent,
+        bytes_received: total.bytes_received,
+        bytes_per_s: bytes as f64 / window,
+        errors: total.errors,
+        latency_us: total.latency.percentiles(),
+        histogram: total.latency.encode(),
+        sources: 1,
+    })
+}
+
+/// One worker thread: connects its share of connections, waits at the start
+/// line, then drives them until the plan ends.
+fn worker_thread(
+    cfg: &RunConfig,
+    job: Job,
+    indices: &[usize],
+    line: &StartLine,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> ThreadResult {
+    let mut result = ThreadResult::default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let runtime = match runtime {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            result.tally.errors += indices.len() as u64;
+            result.first_error = Some(format!("cannot start a runtime: {e}"));
+            None
+        }
+    };
+    let mut sockets = Vec::new();
+    if let (Some(rt), true) = (&runtime, cfg.mode != Mode::Connect) {
+        rt.block_on(async {
+            for &index in indices {
+                match transport::connect(&cfg.endpoint, &cfg.socket).await {
+                    Ok(connected) => sockets.push((index, connected.connection)),
+                    Err(e) => {
+                        result.tally.errors += 1;
+                        result.first_error.get_or_insert(e.to_string());
+                    }
+                }
+            }
+        });
+    }
+    result.connected = sockets.len();
+    // Every thread reaches both waits, whatever happened, or the others
+    // would wait forever.
+    line.connected.wait();
+    line.go.wait();
+    let Some(rt) = runtime else { return result };
+    let start = line
+        .start
+        .lock()
+        .ok()
+        .and_then(|s| *s)
+        .unwrap_or_else(Instant::now);
+    let n = cfg.connections;
+    let tallies = rt.block_on(async {
+        let mut tasks = Vec::new();
+        if cfg.mode == Mode::Connect {
+            for &index in indices {
+                let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
+                let (endpoint, opts, shutdown) =
+                    (cfg.endpoint.clone(), cfg.socket.clone(), shutdown.clone());
+                tasks.push(tokio::spawn(async move {
+                    connect::run(&endpoint, &opts, plan, &shutdown).await
+                }));
+            }
+        } else {
+            for (index, socket) in sockets {
+                let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
+                let shutdown = shutdown.clone();
+                tasks.push(tokio::spawn(async move {
+                    match socket {
+                        Connection::Stream(s) => stream::run(s, plan, job, &shutdown).await,
+                        Connection::Datagram(d) => datagram::run(d, plan, job, &shutdown).await,
+                    }
+                }));
+            }
+        }
+        let mut tallies = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            tallies.push(task.await.unwrap_or_else(|_| Tally {
+                errors: 1,
+                ..Tally::default()
+            }));
+        }
+        tallies
+    });
+    for tally in &tallies {
+        result.tally.add(tally);
+    }
+    result
+}

@@ -1,0 +1,324 @@
+//! Moving bytes one way through a relay, and running a pair of directions.
+//!
+//! A relay connection is two independent directions: client → target and
+//! target → client. Each one copies until its source ends, then carries the
+//! end across (shuts down the far side's writes: half-close), while the
+//! other direction keeps flowing. Each direction holds at most one read
+//! buffer ([`COPY_CHUNK`]) or one pipe, and never reads more before the last
+//! read is written, so a slow reader slows the writer and memory stays flat.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::framing::RelayFrame;
+use super::splice;
+use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventTx, SinkGone};
+use crate::session::MAX_DATAGRAM;
+use crate::transport::{DatagramSocket, PeerAddr, Stream};
+
+/// Bytes reserved for one read on the buffered path.
+pub const COPY_CHUNK: usize = 64 * 1024;
+
+/// When bytes last moved either way, shared by a pair's two directions.
+#[derive(Debug)]
+pub struct Clock {
+    start: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Clock {
+    /// A clock starting now.
+    pub fn new() -> Self {
+        Clock {
+            start: Instant::now(),
+            last_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        self.last_ms
+            .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Resolves once nothing has moved for `quiet`.
+    pub async fn quiet_for(&self, quiet: Duration) {
+        loop {
+            let last = self.last_ms.load(Ordering::Relaxed);
+            tokio::time::sleep_until(self.start + Duration::from_millis(last) + quiet).await;
+            if self.last_ms.load(Ordering::Relaxed) == last {
+                return;
+            }
+        }
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::new()
+    }
+}
+
+/// Counters for one direction.
+#[derive(Debug)]
+pub struct Activity<'a> {
+    clock: &'a Clock,
+    bytes: AtomicU64,
+    msgs: AtomicU64,
+}
+
+impl<'a> Activity<'a> {
+    /// Counters that also move `clock`.
+    pub fn new(clock: &'a Clock) -> Self {
+        Activity {
+            clock,
+            bytes: AtomicU64::new(0),
+            msgs: AtomicU64::new(0),
+        }
+    }
+
+    /// Records `n` bytes moved.
+    pub fn moved(&self, n: usize) {
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        self.msgs.fetch_add(1, Ordering::Relaxed);
+        self.clock.touch();
+    }
+
+    /// (bytes, messages) so far.
+    pub fn totals(&self) -> (u64, u64) {
+        (
+            self.bytes.load(Ordering::Relaxed),
+            self.msgs.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Where one direction reads.
+#[derive(Debug)]
+pub enum Source<'a> {
+    /// A stream; with a frame, it is cut into messages for a datagram side.
+    Stream(&'a Stream, Option<RelayFrame>),
+    /// A connected datagram socket.
+    Datagram(&'a DatagramSocket),
+    /// Datagrams from one client of a shared datagram listener.
+    Flow(mpsc::Receiver<Bytes>),
+}
+
+/// Where one direction writes.
+#[derive(Debug)]
+pub enum Dest<'a> {
+    /// A stream; with a frame, each message is wrapped in it.
+    Stream(&'a Stream, Option<RelayFrame>),
+    /// A connected datagram socket.
+    Datagram(&'a DatagramSocket),
+    /// One client of a shared datagram listener.
+    Flow(&'a DatagramSocket, &'a PeerAddr),
+}
+
+/// Tags dumped data with its connection and direction.
+#[derive(Debug, Clone, Copy)]
+pub struct DumpTag<'a> {
+    /// Where the events go.
+    pub events: &'a EventTx,
+    /// The relayed connection.
+    pub conn: &'a ConnInfo,
+    /// `In`: client → target; `Out`: target → client.
+    pub dir: Direction,
+}
+
+/// Why a direction stopped early.
+#[derive(Debug)]
+pub enum Stop {
+    /// A socket failed.
+    Io(io::Error),
+    /// The dump's output is gone.
+    SinkGone,
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Self {
+        Stop::Io(e)
+    }
+}
+
+impl From<SinkGone> for Stop {
+    fn from(_: SinkGone) -> Self {
+        Stop::SinkGone
+    }
+}
+
+impl Dest<'_> {
+    async fn send(&self, payload: &[u8], scratch: &mut BytesMut) -> io::Result<()> {
+        match self {
+            Dest::Stream(stream, None) => stream.write_all_shared(payload).await,
+            Dest::Stream(stream, Some(frame)) => {
+                scratch.clear();
+                frame
+                    .encode(payload, scratch)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                stream.write_all_shared(scratch).await
+            }
+            Dest::Datagram(socket) => socket.send(payload).await.map(drop),
+            Dest::Flow(socket, peer) => socket.send_to(payload, peer).await.map(drop),
+        }
+    }
+
+    /// Carries the end of the source across: shuts down a stream's writes.
+    fn finish(&self) -> io::Result<()> {
+        match self {
+            Dest::Stream(stream, _) => stream.shutdown_write(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Copies `src` to `dst` until `src` ends, then shuts down `dst`'s writes.
+/// Takes the splice path when allowed and both sides are plain streams.
+pub async fn direction(
+    src: Source<'_>,
+    dst: Dest<'_>,
+    activity: &Activity<'_>,
+    dump: Option<DumpTag<'_>>,
+    allow_splice: bool,
+) -> Result<(), Stop> {
+    match (&src, &dst) {
+        (Source::Stream(from, None), Dest::Stream(to, None))
+            if allow_splice && dump.is_none() && splice::supports(from) && splice::supports(to) =>
+        {
+            splice::copy(from, to, activity).await?;
+        }
+        _ => buffered(src, &dst, activity, dump).await?,
+    }
+    dst.finish()?;
+    Ok(())
+}
+
+/// The buffered path: one bounded buffer, reused; with a dump, each read is
+/// handed to the sinks as well.
+async fn buffered(
+    mut src: Source<'_>,
+    dst: &Dest<'_>,
+    activity: &Activity<'_>,
+    dump: Option<DumpTag<'_>>,
+) -> Result<(), Stop> {
+    let mut buf = BytesMut::new();
+    let mut scratch = BytesMut::new();
+    loop {
+        match &mut src {
+            Source::Stream(stream, None) => {
+                if stream.read_some(&mut buf, COPY_CHUNK).await? == 0 {
+                    return Ok(());
+                }
+                // Once the chunk is written (and dumped) and dropped, the
+                // next read reclaims the same allocation.
+                forward(buf.split().freeze(), dst, activity, dump, &mut scratch).await?;
+            }
+            Source::Stream(stream, Some(frame)) => {
+                let n = stream.read_some(&mut buf, COPY_CHUNK).await?;
+                loop {
+                    let next = frame
+                        .decode(&mut buf)
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                    let Some(payload) = next else { break };
+                    forward(payload, dst, activity, dump, &mut scratch).await?;
+                }
+                if n == 0 {
+                    if let Some(last) = frame.decode_eof(&mut buf) {
+                        forward(last, dst, activity, dump, &mut scratch).await?;
+                    }
+                    return Ok(());
+                }
+            }
+            Source::Datagram(socket) => {
+                buf.resize(MAX_DATAGRAM, 0);
+                let n = socket.recv(&mut buf).await?;
+                buf.truncate(n);
+                forward(buf.split().freeze(), dst, activity, dump, &mut scratch).await?;
+            }
+            Source::Flow(rx) => match rx.recv().await {
+                Some(datagram) => forward(datagram, dst, activity, dump, &mut scratch).await?,
+                None => return Ok(()),
+            },
+        }
+    }
+}
+
+async fn forward(
+    payload: Bytes,
+    dst: &Dest<'_>,
+    activity: &Activity<'_>,
+    dump: Option<DumpTag<'_>>,
+    scratch: &mut BytesMut,
+) -> Result<(), Stop> {
+    dst.send(&payload, scratch).await?;
+    activity.moved(payload.len());
+    if let Some(tag) = dump {
+        tag.events.data(tag.conn, tag.dir, payload).await?;
+    }
+    Ok(())
+}
+
+/// How a pair ends.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PairRules {
+    /// End both directions as soon as either ends.
+    pub close_both: bool,
+    /// End when nothing moved either way for this long.
+    pub idle_timeout: Option<Duration>,
+}
+
+/// The end of a relayed connection: why, what moved, and the error if any.
+#[derive(Debug)]
+pub struct PairOutcome {
+    /// Why it ended.
+    pub reason: CloseReason,
+    /// `bytes_in`: client → target; `bytes_out`: target → client.
+    pub counters: Counters,
+}
+
+/// Runs both directions until both have ended (or `rules`/`shutdown` end
+/// the pair sooner).
+pub async fn run_pair(
+    up: impl std::future::Future<Output = Result<(), Stop>>,
+    down: impl std::future::Future<Output = Result<(), Stop>>,
+    counters: (&Activity<'_>, &Activity<'_>),
+    clock: &Clock,
+    rules: PairRules,
+    shutdown: &CancellationToken,
+) -> PairOutcome {
+    tokio::pin!(up, down);
+    let (mut up_done, mut down_done) = (false, false);
+    let reason = loop {
+        let result = tokio::select! {
+            r = &mut up, if !up_done => { up_done = true; r }
+            r = &mut down, if !down_done => { down_done = true; r }
+            () = clock.quiet_for(rules.idle_timeout.unwrap_or_default()), if rules.idle_timeout.is_some() => {
+                break CloseReason::IdleTimeout;
+            }
+            () = shutdown.cancelled() => break CloseReason::Shutdown,
+        };
+        match result {
+            Err(Stop::Io(e)) => break CloseReason::Error(crate::session::describe_io(&e)),
+            Err(Stop::SinkGone) => break CloseReason::Shutdown,
+            Ok(()) if up_done && down_done => break CloseReason::Done,
+            Ok(()) if rules.close_both => break CloseReason::Done,
+            Ok(()) => {}
+        }
+    };
+    let (bytes_in, msgs_in) = counters.0.totals();
+    let (bytes_out, msgs_out) = counters.1.totals();
+    PairOutcome {
+        reason,
+        counters: Counters {
+            bytes_in,
+            bytes_out,
+            msgs_in,
+            msgs_out,
+        },
+    }
+}

@@ -1,0 +1,217 @@
+//! Relaying clients of a stream listener (TCP, Unix, seqpacket): one task
+//! per client, each with its own connection to the target.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
+use super::relay_conn;
+use crate::command::relay::{RelayConfig, DEFAULT_REPLY_LINGER};
+use crate::event::{ConnInfo, Direction, EventKind, EventTx};
+use crate::session::describe_io;
+use crate::transport::{self, Connection, PeerAddr, Stream, StreamListener};
+
+/// How long to wait after an accept error (e.g. out of file descriptors)
+/// before trying again, at first and at most.
+const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
+
+/// How long relayed connections get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Accepts clients until shutdown and relays each to the target.
+pub async fn serve(
+    listener: StreamListener,
+    cfg: Arc<RelayConfig>,
+    events: &EventTx,
+    shutdown: &CancellationToken,
+) {
+    let tracker = TaskTracker::new();
+    let limit = cfg.max_conns.map(|n| Arc::new(Semaphore::new(n)));
+    let next_id = AtomicU64::new(1);
+    let mut backoff = ACCEPT_BACKOFF.0;
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shutdown.cancelled() => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => {
+                backoff = ACCEPT_BACKOFF.0;
+                pair
+            }
+            Err(e) => {
+                let _ = events
+                    .emit(EventKind::Error {
+                        conn: None,
+                        message: format!(
+                            "accept failed: {} (retrying in {backoff:?})",
+                            describe_io(&e)
+                        ),
+                    })
+                    .await;
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    () = shutdown.cancelled() => break,
+                }
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
+                continue;
+            }
+        };
+        if !cfg.access.permits(&peer) {
+            let _ = events
+                .emit(EventKind::Notice {
+                    message: format!("refused {peer}: not allowed by --allow/--deny"),
+                })
+                .await;
+            continue;
+        }
+        let permit = match &limit {
+            Some(sem) => match Arc::clone(sem).try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    let _ = events
+                        .emit(EventKind::Notice {
+                            message: format!(
+                                "refused {peer}: --max-conns {} reached",
+                                cfg.max_conns.unwrap_or_default()
+                            ),
+                        })
+                        .await;
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let conn = relay_conn(next_id.fetch_add(1, Ordering::Relaxed), &peer);
+        let cfg = Arc::clone(&cfg);
+        let events = events.clone();
+        let shutdown = shutdown.clone();
+        tracker.spawn(async move {
+            let _permit = permit;
+            relay_client(stream, peer, conn, &cfg, &events, &shutdown).await;
+        });
+    }
+    drop(listener);
+    tracker.close();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await;
+}
+
+/// Connects to the target for one client and relays until both ends are
+/// done. A target that cannot be reached closes only this client, with one
+/// error line.
+async fn relay_client(
+    client: Stream,
+    peer: PeerAddr,
+    conn: ConnInfo,
+    cfg: &RelayConfig,
+    events: &EventTx,
+    shutdown: &CancellationToken,
+) {
+    let connected = tokio::select! {
+        result = transport::connect(&cfg.target, &cfg.target_socket) => result,
+        () = shutdown.cancelled() => return,
+    };
+    let target = match connected {
+        Ok(target) => target,
+        Err(e) => {
+            let _ = events
+                .emit(EventKind::Error {
+                    conn: None,
+                    message: format!("client {peer}: {e}; closed that client"),
+                })
+                .await;
+            return;
+        }
+    };
+    let _ = events
+        .emit(EventKind::Open {
+            conn: conn.clone(),
+            local: cfg.listen.to_string(),
+        })
+        .await;
+    let clock = Clock::new();
+    let (up_count, down_count) = (Activity::new(&clock), Activity::new(&clock));
+    let dump = |dir| {
+        cfg.dump.as_ref().map(|_| DumpTag {
+            events,
+            conn: &conn,
+            dir,
+        })
+    };
+    let client_frame = if client.keeps_message_boundaries() {
+        None
+    } else {
+        cfg.frame
+    };
+    let outcome = match &target.connection {
+        Connection::Stream(to) => {
+            let up = pump::direction(
+                Source::Stream(&client, None),
+                Dest::Stream(to, None),
+                &up_count,
+                dump(Direction::In),
+                cfg.splice,
+            );
+            let down = pump::direction(
+                Source::Stream(to, None),
+                Dest::Stream(&client, None),
+                &down_count,
+                dump(Direction::Out),
+                cfg.splice,
+            );
+            pump::run_pair(
+                up,
+                down,
+                (&up_count, &down_count),
+                &clock,
+                cfg.rules,
+                shutdown,
+            )
+            .await
+        }
+        Connection::Datagram(to) => {
+            // A datagram target cannot carry a half-close: after the client
+            // ends its writes, replies keep coming until the link is quiet.
+            let up = async {
+                let result = pump::direction(
+                    Source::Stream(&client, client_frame),
+                    Dest::Datagram(to),
+                    &up_count,
+                    dump(Direction::In),
+                    false,
+                )
+                .await;
+                if result.is_ok() && !cfg.rules.close_both {
+                    clock
+                        .quiet_for(cfg.rules.idle_timeout.unwrap_or(DEFAULT_REPLY_LINGER))
+                        .await;
+                }
+                result
+            };
+            let down = pump::direction(
+                Source::Datagram(to),
+                Dest::Stream(&client, client_frame),
+                &down_count,
+                dump(Direction::Out),
+                false,
+            );
+            let rules = PairRules {
+                close_both: true,
+                ..cfg.rules
+            };
+            pump::run_pair(up, down, (&up_count, &down_count), &clock, rules, shutdown).await
+        }
+    };
+    let _ = events
+        .emit(EventKind::Close {
+            conn,
+            reason: outcome.reason,
+            counters: outcome.counters,
+        })
+        .await;
+}

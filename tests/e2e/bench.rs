@@ -1,0 +1,166 @@
+//! Issue 5: `sockmate bench` — echo against a real echo service, JSON,
+//! merge, and the open-loop scheduler.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::relay::tcp_echo_server;
+use crate::util::*;
+
+fn bench_json(args: &[&str]) -> Value {
+    let mut all = vec!["bench"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let (status, out, err) = run_with_input(sockmate(&all), b"");
+    assert!(status.success(), "bench failed: {err}");
+    serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out)))
+}
+
+#[test]
+fn echo_for_two_seconds_gives_messages_and_ordered_percentiles() {
+    let server = tcp_echo_server();
+    let report = bench_json(&[&server, "--duration", "2s", "--connections", "2"]);
+    assert!(report["messages"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+    let lat = &report["latency_us"];
+    let (p50, p99) = (lat["p50"].as_f64().unwrap(), lat["p99"].as_f64().unwrap());
+    assert!(p50 > 0.0 && p50 <= p99, "p50 {p50} p99 {p99}");
+    assert_eq!(lat["count"], report["messages"]);
+    assert_eq!(
+        report["bytes_received"].as_u64().unwrap(),
+        report["messages"].as_u64().unwrap() * 64
+    );
+}
+
+#[test]
+fn echo_against_socat_with_pipeline_and_human_table() {
+    if !require_tool("socat") {
+        return;
+    }
+    let mut cmd = std::process::Command::new("socat");
+    cmd.args(["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,fork", "PIPE"]);
+    let mut socat = Proc::spawn(cmd);
+    let line = socat.wait_line("listening on");
+    let port = line.rsplit(':').next().unwrap().trim().to_string();
+    let (status, out, err) = run_with_input(
+        sockmate(&[
+            "bench",
+            &format!("127.0.0.1:{port}"),
+            "-d",
+            "1s",
+            "--pipeline",
+            "4",
+        ]),
+        b"",
+    );
+    assert!(status.success(), "{err}");
+    let table = String::from_utf8(out).unwrap();
+    assert!(table.contains("closed loop, pipeline 4"), "{table}");
+    assert!(table.contains("p99.9"), "{table}");
+}
+
+#[test]
+fn merge_adds_counts() {
+    let server = tcp_echo_server();
+    let dir = tempdir();
+    let mut files = Vec::new();
+    let mut messages = 0;
+    for name in ["a.json", "b.json"] {
+        let report = bench_json(&[&server, "-d", "1s"]);
+        messages += report["messages"].as_u64().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, report.to_string()).unwrap();
+        files.push(path);
+    }
+    let a = files[0].to_str().unwrap();
+    let b = files[1].to_str().unwrap();
+    let merged = bench_json(&["merge", a, b]);
+    assert_eq!(merged["messages"].as_u64().unwrap(), messages);
+    assert_eq!(merged["latency_us"]["count"].as_u64().unwrap(), messages);
+    assert_eq!(merged["sources"], 2);
+    // A file that is not a report gets one line naming it.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{}").unwrap();
+    let (status, _, err) =
+        run_with_input(sockmate(&["bench", "merge", a, bad.to_str().unwrap()]), b"");
+    assert!(!status.success());
+    assert!(
+        err.contains("bad.json: not a `sockmate bench --json` report"),
+        "{err}"
+    );
+}
+
+#[test]
+fn open_loop_rate_holds_within_five_percent() {
+    let server = tcp_echo_server();
+    let report = bench_json(&[
+        &server,
+        "--rate",
+        "200",
+        "--duration",
+        "2s",
+        "--connections",
+        "2",
+    ]);
+    let achieved = report["msgs_per_s"].as_f64().unwrap();
+    assert!(
+        (achieved - 200.0).abs() <= 10.0,
+        "open loop at 200 msgs/s achieved {achieved}: {report}"
+    );
+    assert_eq!(report["errors"], 0);
+}
+
+#[test]
+fn udp_and_unix_echo() {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = socket.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while let Ok((n, from)) = socket.recv_from(&mut buf) {
+            let _ = socket.send_to(&buf[..n], from);
+        }
+    });
+    let report = bench_json(&[&format!("udp://{addr}"), "-d", "1s"]);
+    assert!(report["messages"].as_u64().unwrap() > 0, "{report}");
+
+    let dir = tempdir();
+    let path = sock_path(dir.path(), "echo.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { break };
+            std::thread::spawn(move || {
+                let mut r = s.try_clone().unwrap();
+                let _ = std::io::copy(&mut r, &mut s);
+            });
+        }
+    });
+    let report = bench_json(&[
+        &format!("unix://{path}"),
+        "-d",
+        "1s",
+        "-m",
+        "send",
+        "-s",
+        "4096",
+    ]);
+    assert!(report["bytes_sent"].as_u64().unwrap() > 0, "{report}");
+    assert!(Path::new(&path).exists());
+}
+
+#[test]
+fn bench_against_nothing_fails_with_one_line() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = sockmate(&["bench", &format!("127.0.0.1:{port}"), "-d", "1s"]);
+    cmd.stdin(Stdio::null());
+    let (status, _, err) = run_with_input(cmd, b"");
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("connection refused"), "{err}");
+}
