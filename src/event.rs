@@ -188,6 +188,7 @@ pub struct Event {
 pub struct EventTx {
     tx: mpsc::Sender<Event>,
     wants_sent: bool,
+    wants_received: bool,
 }
 
 /// The sinks have gone (stdout closed): sessions should stop.
@@ -201,7 +202,22 @@ impl EventTx {
     /// never holds up sending).
     pub fn channel(wants_sent: bool) -> (EventTx, mpsc::Receiver<Event>) {
         let (tx, rx) = mpsc::channel(EVENT_QUEUE);
-        (EventTx { tx, wants_sent }, rx)
+        (
+            EventTx {
+                tx,
+                wants_sent,
+                wants_received: true,
+            },
+            rx,
+        )
+    }
+
+    /// Sets whether any sink shows received data. When none does (stdout
+    /// is `/dev/null`, say), sessions skip those events: no copy, no hop
+    /// to the sink thread.
+    pub fn with_received(mut self, wants_received: bool) -> Self {
+        self.wants_received = wants_received;
+        self
     }
 
     /// True when some sink shows sent data.
@@ -227,7 +243,8 @@ impl EventTx {
         dir: Direction,
         bytes: Bytes,
     ) -> Result<(), SinkGone> {
-        if dir == Direction::Out && !self.wants_sent {
+        if dir == Direction::Out && !self.wants_sent || dir == Direction::In && !self.wants_received
+        {
             return Ok(());
         }
         self.emit(EventKind::Data {

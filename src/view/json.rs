@@ -100,6 +100,10 @@ impl<W: Write + Send> Sink for JsonLines<W> {
         true
     }
 
+    fn wants_received_data(&self) -> bool {
+        true
+    }
+
     fn handle(&mut self, event: &Event) -> io::Result<()> {
         let value = self.to_json(event);
         serde_json::to_writer(&mut self.out, &value)?;

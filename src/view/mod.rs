@@ -29,6 +29,11 @@ pub trait Sink: Send {
         false
     }
 
+    /// True when this sink shows data that sockmate received.
+    fn wants_received_data(&self) -> bool {
+        false
+    }
+
     /// Renders one event. A `BrokenPipe` error means the output is gone.
     fn handle(&mut self, event: &Event) -> io::Result<()>;
 
@@ -60,7 +65,9 @@ pub fn spawn_sinks(
     output_gone: CancellationToken,
 ) -> io::Result<(EventTx, SinkThread)> {
     let wants_sent = sinks.iter().any(|s| s.wants_sent_data());
+    let wants_received = sinks.iter().any(|s| s.wants_received_data());
     let (tx, rx) = EventTx::channel(wants_sent);
+    let tx = tx.with_received(wants_received);
     let handle = std::thread::Builder::new()
         .name("sinks".into())
         .spawn(move || run_sinks(&mut sinks, rx, &output_gone))?;

@@ -172,6 +172,10 @@ impl<W: Write + Send> Sink for Transcript<W> {
         true
     }
 
+    fn wants_received_data(&self) -> bool {
+        true
+    }
+
     fn handle(&mut self, event: &Event) -> io::Result<()> {
         if let Some(text) = self.render(event) {
             self.out.write_all(text.as_bytes())?;
@@ -207,6 +211,10 @@ impl DecodedStdout {
 }
 
 impl Sink for DecodedStdout {
+    fn wants_received_data(&self) -> bool {
+        true
+    }
+
     fn handle(&mut self, event: &Event) -> io::Result<()> {
         match &event.kind {
             EventKind::Data {

@@ -28,6 +28,10 @@ impl RawStdout {
 }
 
 impl Sink for RawStdout {
+    fn wants_received_data(&self) -> bool {
+        !self.out.as_ref().is_some_and(is_dev_null)
+    }
+
     fn handle(&mut self, event: &Event) -> io::Result<()> {
         match &event.kind {
             EventKind::Data {
@@ -49,6 +53,15 @@ impl Sink for RawStdout {
         }
         Ok(())
     }
+}
+
+/// True when `file` is `/dev/null` (writing to it would be wasted work).
+pub fn is_dev_null(file: &File) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let (Ok(ours), Ok(null)) = (file.metadata(), std::fs::metadata("/dev/null")) else {
+        return false;
+    };
+    ours.file_type().is_char_device() && ours.rdev() == null.rdev()
 }
 
 /// Stdout for annotated views: our own handle, block-buffered (each entry
