@@ -40,6 +40,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod accept;
 pub mod bench;
 pub mod cli;
 pub mod command;

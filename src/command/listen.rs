@@ -28,10 +28,6 @@ const BROADCAST_QUEUE: usize = 1024;
 /// addresses cannot grow memory without bound).
 const MAX_DATAGRAM_PEERS: usize = 4096;
 
-/// How long to wait after an accept error (e.g. out of file descriptors)
-/// before trying again, at first and at most.
-const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
-
 /// How long connections get to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -159,35 +155,10 @@ async fn serve_many(
         end_on_peer_eof: true,
         ..cfg.session.clone()
     });
-    let mut backoff = ACCEPT_BACKOFF.0;
+    let mut acceptor = crate::accept::Acceptor::new();
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = ctx.shutdown.cancelled() => break,
-        };
-        let (stream, peer) = match accepted {
-            Ok(pair) => {
-                backoff = ACCEPT_BACKOFF.0;
-                pair
-            }
-            Err(e) => {
-                let _ = events
-                    .emit(EventKind::Error {
-                        conn: None,
-                        message: format!(
-                            "accept failed: {} (retrying in {:?})",
-                            describe_io(&e),
-                            backoff
-                        ),
-                    })
-                    .await;
-                tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
-                    () = ctx.shutdown.cancelled() => break,
-                }
-                backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
-                continue;
-            }
+        let Some((stream, peer)) = acceptor.next(&listener, events, &ctx.shutdown).await else {
+            break;
         };
         let conn = ConnInfo::new(next_id.fetch_add(1, Ordering::Relaxed), &peer);
         let broadcast = Input::Broadcast(lines.subscribe());

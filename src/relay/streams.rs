@@ -13,12 +13,7 @@ use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
 use crate::command::relay::{RelayConfig, DEFAULT_REPLY_LINGER};
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
-use crate::session::describe_io;
 use crate::transport::{self, Connection, PeerAddr, Stream, StreamListener};
-
-/// How long to wait after an accept error (e.g. out of file descriptors)
-/// before trying again, at first and at most.
-const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
 
 /// How long relayed connections get to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -33,34 +28,10 @@ pub async fn serve(
     let tracker = TaskTracker::new();
     let limit = cfg.max_conns.map(|n| Arc::new(Semaphore::new(n)));
     let next_id = AtomicU64::new(1);
-    let mut backoff = ACCEPT_BACKOFF.0;
+    let mut acceptor = crate::accept::Acceptor::new();
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = shutdown.cancelled() => break,
-        };
-        let (stream, peer) = match accepted {
-            Ok(pair) => {
-                backoff = ACCEPT_BACKOFF.0;
-                pair
-            }
-            Err(e) => {
-                let _ = events
-                    .emit(EventKind::Error {
-                        conn: None,
-                        message: format!(
-                            "accept failed: {} (retrying in {backoff:?})",
-                            describe_io(&e)
-                        ),
-                    })
-                    .await;
-                tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
-                    () = shutdown.cancelled() => break,
-                }
-                backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
-                continue;
-            }
+        let Some((stream, peer)) = acceptor.next(&listener, events, shutdown).await else {
+            break;
         };
         if !cfg.access.permits(&peer) {
             let _ = events

@@ -23,10 +23,6 @@ use crate::session::{self, Input, SessionConfig};
 use crate::stdio::{spawn_stdin_reader, STDIN_CHUNK};
 use crate::transport::{PeerAddr, Stream, StreamListener};
 
-/// How long to wait after an accept error (e.g. out of file descriptors)
-/// before trying again, at first and at most.
-pub const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(5), Duration::from_secs(1));
-
 /// How long connections get to finish after a shutdown signal.
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
 
@@ -89,37 +85,13 @@ pub async fn serve_streams(
     let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let tracker = TaskTracker::new();
     let mut next_id = 1u64;
-    let mut backoff = ACCEPT_BACKOFF.0;
+    let mut acceptor = crate::accept::Acceptor::new();
     loop {
         // The permit is taken before accepting, so a full server does not
         // take on work it cannot serve.
         let mut permit = take_permit(&permits);
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = ctx.shutdown.cancelled() => break,
-        };
-        let (stream, peer) = match accepted {
-            Ok(pair) => {
-                backoff = ACCEPT_BACKOFF.0;
-                pair
-            }
-            Err(e) => {
-                let _ = events
-                    .emit(EventKind::Error {
-                        conn: None,
-                        message: format!(
-                            "accept failed: {} (retrying in {backoff:?})",
-                            describe_io(&e)
-                        ),
-                    })
-                    .await;
-                tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
-                    () = ctx.shutdown.cancelled() => break,
-                }
-                backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
-                continue;
-            }
+        let Some((stream, peer)) = acceptor.next(&listener, events, &ctx.shutdown).await else {
+            break;
         };
         if !cfg.access.permits(&peer) {
             let _ = events
