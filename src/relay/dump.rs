@@ -10,8 +10,7 @@
 
 use std::io;
 
-use crate::view::printer::{Body, Style, Transcript};
-use crate::view::{json::JsonLines, raw, stats::Stats, status::StatusLines, Sink, ViewOptions};
+use crate::view::{assemble_sinks, Sink, StdoutView, ViewOptions};
 
 /// How dumped traffic is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,61 +41,12 @@ impl std::str::FromStr for DumpFormat {
 /// The sinks for a relay: status lines, the dump if asked, the log file and
 /// the counters.
 pub fn relay_sinks(view: &ViewOptions, dump: Option<DumpFormat>) -> io::Result<Vec<Box<dyn Sink>>> {
-    let encoding = view.text_encoding();
-    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(StatusLines::new(view.verbosity))];
-    let body = match (dump, view.text) {
-        (Some(DumpFormat::Hex), true) => Body::HexAndText,
-        (Some(DumpFormat::Hex), false) => Body::Hex,
-        _ => Body::Text,
+    let stdout = match dump {
+        Some(DumpFormat::Json) => StdoutView::Json,
+        Some(_) => StdoutView::Transcript,
+        None => StdoutView::Nothing,
     };
-    match dump {
-        Some(DumpFormat::Json) => {
-            sinks.push(Box::new(JsonLines::new(raw::stdout_writer()?, encoding)));
-        }
-        Some(_) => {
-            let style = Style {
-                body,
-                timestamps: view.timestamps,
-                color: view.color == crate::view::ColorChoice::Always
-                    || (view.color == crate::view::ColorChoice::Auto
-                        && std::env::var_os("NO_COLOR").is_none()
-                        && std::io::IsTerminal::is_terminal(&io::stdout())),
-                encoding,
-                status: false,
-            };
-            sinks.push(Box::new(Transcript::new(raw::stdout_writer()?, style)));
-        }
-        None => {}
-    }
-    if let Some(path) = &view.log {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot open log file {}: {e}", path.display()),
-                )
-            })?;
-        let file = io::BufWriter::new(file);
-        if dump == Some(DumpFormat::Json) {
-            sinks.push(Box::new(JsonLines::new(file, encoding)));
-        } else {
-            let style = Style {
-                body,
-                timestamps: true,
-                color: false,
-                encoding,
-                status: true,
-            };
-            sinks.push(Box::new(Transcript::new(file, style)));
-        }
-    }
-    if view.stats {
-        sinks.push(Box::new(Stats::new()));
-    }
-    Ok(sinks)
+    assemble_sinks(view, stdout, dump == Some(DumpFormat::Hex))
 }
 
 #[cfg(test)]

@@ -163,40 +163,90 @@ impl ViewOptions {
     }
 }
 
+/// What stdout shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdoutView {
+    /// Received bytes as they came (closing stdout on the peer's EOF in a
+    /// single session).
+    Raw {
+        /// Close stdout when the peer ends its writes.
+        close_on_peer_eof: bool,
+    },
+    /// Received bytes decoded to UTF-8, nothing added.
+    Decoded {
+        /// Close stdout when the peer ends its writes.
+        close_on_peer_eof: bool,
+    },
+    /// The annotated transcript.
+    Transcript,
+    /// JSON Lines.
+    Json,
+    /// Nothing (status lines still go to stderr).
+    Nothing,
+}
+
 /// Builds the sinks for these options. `single_session` lets the raw and
 /// decoded views close stdout when the peer ends its writes.
 pub fn build_sinks(opts: &ViewOptions, single_session: bool) -> io::Result<Vec<Box<dyn Sink>>> {
+    let stdout = if opts.json {
+        StdoutView::Json
+    } else if opts.hex || opts.timestamps {
+        StdoutView::Transcript
+    } else if opts.encoding.is_some() {
+        StdoutView::Decoded {
+            close_on_peer_eof: single_session,
+        }
+    } else {
+        StdoutView::Raw {
+            close_on_peer_eof: single_session,
+        }
+    };
+    assemble_sinks(opts, stdout, opts.hex)
+}
+
+/// The sinks for a chosen stdout view: status lines on stderr, the view,
+/// the `--log` file (JSON when stdout is JSON) and `--stats`. `hex` picks
+/// hex dumps (with `--text`, plus the text) for transcript bodies.
+pub fn assemble_sinks(
+    opts: &ViewOptions,
+    stdout: StdoutView,
+    hex: bool,
+) -> io::Result<Vec<Box<dyn Sink>>> {
     let encoding = opts.text_encoding();
-    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(status::StatusLines::new(opts.verbosity))];
-    let body = match (opts.hex, opts.text) {
+    let body = match (hex, opts.text) {
         (true, true) => printer::Body::HexAndText,
         (true, false) => printer::Body::Hex,
         _ => printer::Body::Text,
     };
-    if opts.json {
-        sinks.push(Box::new(json::JsonLines::new(
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(status::StatusLines::new(opts.verbosity))];
+    match stdout {
+        StdoutView::Json => sinks.push(Box::new(json::JsonLines::new(
             raw::stdout_writer()?,
             encoding,
-        )));
-    } else if opts.hex || opts.timestamps {
-        let style = printer::Style {
-            body,
-            timestamps: opts.timestamps,
-            color: opts.use_color(),
-            encoding,
-            status: false,
-        };
-        sinks.push(Box::new(printer::Transcript::new(
-            raw::stdout_writer()?,
-            style,
-        )));
-    } else if let Some(encoding) = opts.encoding {
-        sinks.push(Box::new(printer::DecodedStdout::new(
-            encoding,
-            single_session,
-        )?));
-    } else {
-        sinks.push(Box::new(raw::RawStdout::new(single_session)?));
+        ))),
+        StdoutView::Transcript => {
+            let style = printer::Style {
+                body,
+                timestamps: opts.timestamps,
+                color: opts.use_color(),
+                encoding,
+                status: false,
+            };
+            sinks.push(Box::new(printer::Transcript::new(
+                raw::stdout_writer()?,
+                style,
+            )));
+        }
+        StdoutView::Decoded { close_on_peer_eof } => {
+            sinks.push(Box::new(printer::DecodedStdout::new(
+                encoding,
+                close_on_peer_eof,
+            )?));
+        }
+        StdoutView::Raw { close_on_peer_eof } => {
+            sinks.push(Box::new(raw::RawStdout::new(close_on_peer_eof)?))
+        }
+        StdoutView::Nothing => {}
     }
     if let Some(path) = &opts.log {
         let file = std::fs::OpenOptions::new()
@@ -210,7 +260,7 @@ pub fn build_sinks(opts: &ViewOptions, single_session: bool) -> io::Result<Vec<B
                 )
             })?;
         let file = io::BufWriter::new(file);
-        if opts.json {
+        if stdout == StdoutView::Json {
             sinks.push(Box::new(json::JsonLines::new(file, encoding)));
         } else {
             let style = printer::Style {
