@@ -225,6 +225,11 @@ impl EventTx {
         self.wants_sent
     }
 
+    /// True when some sink shows received data.
+    pub fn wants_received(&self) -> bool {
+        self.wants_received
+    }
+
     /// Emits an event, waiting while the sinks are behind.
     pub async fn emit(&self, kind: EventKind) -> Result<(), SinkGone> {
         self.tx

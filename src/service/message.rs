@@ -65,6 +65,29 @@ pub fn answer(
     Action::Reply
 }
 
+/// Plain echo with no view showing the bytes: socket → pipe → the same
+/// socket with splice(2), so the data never enters user space (the pipe is
+/// made on the first byte; an idle connection holds none).
+async fn splice_echo(link: &Link<'_>) -> io::Result<CloseReason> {
+    use crate::relay::pump::{Activity, Clock};
+    let clock = Clock::new();
+    let activity = Activity::new(&clock);
+    let idle = async {
+        match link.idle_timeout() {
+            Some(quiet) => clock.quiet_for(quiet).await,
+            None => std::future::pending().await,
+        }
+    };
+    let reason = tokio::select! {
+        copied = crate::relay::splice::copy(link.stream, link.stream, &activity) => copied.map(|_| CloseReason::PeerClosed),
+        () = idle => Ok(CloseReason::IdleTimeout),
+        () = link.shutdown.cancelled() => Ok(CloseReason::Shutdown),
+    };
+    let (bytes, msgs) = activity.totals();
+    link.count_echoed(bytes, msgs);
+    reason
+}
+
 /// Smallest read reservation (an interactive client's messages are small).
 pub const MIN_READ_SIZE: usize = 4 * 1024;
 
@@ -105,6 +128,10 @@ impl ReadSize {
 pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason> {
     if let Some(banner) = &cfg.banner {
         link.send(banner).await?;
+    }
+    let nobody_watches = !link.events.wants_received() && !link.events.wants_sent();
+    if cfg.is_pure_echo() && nobody_watches && crate::relay::splice::supports(link.stream) {
+        return splice_echo(link).await;
     }
     let frame = cfg.frame.clone();
     let raw = frame.is_raw() && !link.stream.keeps_message_boundaries();

@@ -167,6 +167,16 @@ pub struct ServiceConfig {
 }
 
 impl ServiceConfig {
+    /// True for `--serve echo` with nothing else answering (raw frames, no
+    /// reply template, no respond rules, no quit word).
+    pub fn is_pure_echo(&self) -> bool {
+        self.serve == Some(Serve::Echo)
+            && self.frame.is_raw()
+            && self.reply.is_none()
+            && self.rules.is_empty()
+            && self.quit_word.is_none()
+    }
+
     /// Loads `--respond-file` rules after the `--respond` ones. A missing
     /// file or a bad rule is a usage error naming the file and line.
     pub fn load_rules_file(&mut self) -> Result<(), UsageError> {
@@ -322,6 +332,21 @@ impl<'a> Link<'a> {
     pub async fn received(&self, bytes: Bytes) {
         self.msgs_in.fetch_add(1, Ordering::Relaxed);
         let _ = self.events.data(self.conn, Direction::In, bytes).await;
+    }
+
+    /// Counts bytes echoed outside [`Link::read`]/[`Link::send`] (the
+    /// splice path): `bytes` in and out, in `msgs` moves each way.
+    pub fn count_echoed(&self, bytes: u64, msgs: u64) {
+        self.bytes_in.fetch_add(bytes, Ordering::Relaxed);
+        self.bytes_out.fetch_add(bytes, Ordering::Relaxed);
+        self.msgs_in.fetch_add(msgs, Ordering::Relaxed);
+        self.msgs_out.fetch_add(msgs, Ordering::Relaxed);
+        self.touch();
+    }
+
+    /// `--idle-timeout`, if set.
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
     }
 
     /// Counts bytes that arrived outside [`Link::read`] (exec's pump).

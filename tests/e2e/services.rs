@@ -750,3 +750,33 @@ fn sh_exec_with_stderr_sends_both_streams() {
     let mut s = connect(&addr);
     assert_eq!(read_to_close(&mut s), b"out\nerr\n");
 }
+
+#[test]
+fn echo_with_stdout_to_dev_null_takes_the_splice_path_byte_exact() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let mut cmd = sockmate(&["listen", "0", "-k", "--serve", "echo"]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let mut server = Proc::spawn_configured(cmd);
+    let addr = server.listening_addr();
+    let data = random_bytes(20 * 1024 * 1024 + 11, 9);
+    let mut client = std::net::TcpStream::connect(&addr).unwrap();
+    client.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut writer = client.try_clone().unwrap();
+    let to_send = data.clone();
+    let sender = std::thread::spawn(move || {
+        writer.write_all(&to_send).unwrap();
+        writer.shutdown(std::net::Shutdown::Write).unwrap();
+    });
+    let mut back = Vec::new();
+    client.read_to_end(&mut back).unwrap();
+    sender.join().unwrap();
+    assert_eq!(back.len(), data.len());
+    assert!(back == data, "echoed bytes differ");
+    let line = server.wait_line("closed:");
+    let n = data.len();
+    assert!(
+        line.contains(&format!("({n} bytes in, {n} bytes out")),
+        "{line}"
+    );
+}
