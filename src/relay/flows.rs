@@ -18,7 +18,7 @@ use super::relay_conn;
 use crate::command::relay::{RelayConfig, DEFAULT_FLOW_IDLE};
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
 use crate::session::{describe_io, MAX_DATAGRAM};
-use crate::transport::{self, Connection, DatagramSocket, PeerAddr};
+use crate::transport::{Connection, DatagramSocket, PeerAddr};
 
 /// Most flows alive at once when `--max-conns` is not given.
 pub const MAX_FLOWS: usize = 4096;
@@ -117,28 +117,11 @@ async fn relay_flow(
     events: &EventTx,
     shutdown: &CancellationToken,
 ) {
-    let connected = tokio::select! {
-        result = transport::connect(&cfg.target, &cfg.target_socket) => result,
-        () = shutdown.cancelled() => return,
+    let Some(target) =
+        super::open_target(cfg, &peer, &conn, events, shutdown, "dropped that flow").await
+    else {
+        return;
     };
-    let target = match connected {
-        Ok(target) => target,
-        Err(e) => {
-            let _ = events
-                .emit(EventKind::Error {
-                    conn: None,
-                    message: format!("client {peer}: {e}; dropped that flow"),
-                })
-                .await;
-            return;
-        }
-    };
-    let _ = events
-        .emit(EventKind::Open {
-            conn: conn.clone(),
-            local: cfg.listen.to_string(),
-        })
-        .await;
     let clock = Clock::new();
     let (up_count, down_count) = (Activity::new(&clock), Activity::new(&clock));
     let dump = |dir| {

@@ -25,8 +25,48 @@ pub mod pump;
 pub mod splice;
 pub mod streams;
 
-use crate::event::ConnInfo;
-use crate::transport::PeerAddr;
+use tokio_util::sync::CancellationToken;
+
+use crate::command::relay::RelayConfig;
+use crate::event::{ConnInfo, EventKind, EventTx};
+use crate::transport::{self, Connected, PeerAddr};
+
+/// Connects to the relay's target for one client (or datagram flow) and
+/// announces the connection; when the target cannot be reached, reports one
+/// line ending in `gave_up` (what became of the client) and returns `None`.
+pub(crate) async fn open_target(
+    cfg: &RelayConfig,
+    peer: &PeerAddr,
+    conn: &ConnInfo,
+    events: &EventTx,
+    shutdown: &CancellationToken,
+    gave_up: &str,
+) -> Option<Connected> {
+    let connected = tokio::select! {
+        result = transport::connect(&cfg.target, &cfg.target_socket) => result,
+        () = shutdown.cancelled() => return None,
+    };
+    match connected {
+        Ok(target) => {
+            let _ = events
+                .emit(EventKind::Open {
+                    conn: conn.clone(),
+                    local: cfg.listen.to_string(),
+                })
+                .await;
+            Some(target)
+        }
+        Err(e) => {
+            let _ = events
+                .emit(EventKind::Error {
+                    conn: None,
+                    message: format!("client {peer}: {e}; {gave_up}"),
+                })
+                .await;
+            None
+        }
+    }
+}
 
 /// The label of relayed connection `id` from `client` in events, status
 /// lines and dumps: `#3 127.0.0.1:51234`.

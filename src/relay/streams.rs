@@ -13,7 +13,7 @@ use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
 use crate::command::relay::{RelayConfig, DEFAULT_REPLY_LINGER};
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
-use crate::transport::{self, Connection, PeerAddr, Stream, StreamListener};
+use crate::transport::{Connection, PeerAddr, Stream, StreamListener};
 
 /// How long relayed connections get to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -83,28 +83,11 @@ async fn relay_client(
     events: &EventTx,
     shutdown: &CancellationToken,
 ) {
-    let connected = tokio::select! {
-        result = transport::connect(&cfg.target, &cfg.target_socket) => result,
-        () = shutdown.cancelled() => return,
+    let Some(target) =
+        super::open_target(cfg, &peer, &conn, events, shutdown, "closed that client").await
+    else {
+        return;
     };
-    let target = match connected {
-        Ok(target) => target,
-        Err(e) => {
-            let _ = events
-                .emit(EventKind::Error {
-                    conn: None,
-                    message: format!("client {peer}: {e}; closed that client"),
-                })
-                .await;
-            return;
-        }
-    };
-    let _ = events
-        .emit(EventKind::Open {
-            conn: conn.clone(),
-            local: cfg.listen.to_string(),
-        })
-        .await;
     let clock = Clock::new();
     let (up_count, down_count) = (Activity::new(&clock), Activity::new(&clock));
     let dump = |dir| {
