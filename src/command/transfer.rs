@@ -90,27 +90,20 @@ pub async fn run_send(cfg: SendConfig, ctx: &Context) -> anyhow::Result<()> {
         items,
         reporter,
     });
-    if job.cfg.listen {
-        let listener = bind(&job.cfg.endpoint, &job.cfg.socket, &job.reporter).await?;
-        let job2 = job.clone();
-        serve(
-            listener,
-            job.cfg.keep_open,
-            &job.reporter,
-            ctx,
-            move |stream, peer| {
-                let job = job2.clone();
-                async move { job.run(&stream, &peer).await }
-            },
-        )
-        .await
-    } else {
-        let (stream, peer) = connect(&job.cfg.endpoint, &job.cfg.socket).await?;
-        tokio::select! {
-            result = job.run(&stream, &peer) => result,
-            () = ctx.shutdown.cancelled() => Ok(()),
-        }
-    }
+    let run = job.clone();
+    connect_or_serve(
+        job.cfg.listen,
+        job.cfg.keep_open,
+        &job.cfg.endpoint,
+        &job.cfg.socket,
+        &job.reporter,
+        ctx,
+        move |stream, peer| {
+            let job = run.clone();
+            async move { job.run(&stream, &peer).await }
+        },
+    )
+    .await
 }
 
 struct SendJob {
@@ -149,27 +142,20 @@ pub async fn run_receive(cfg: ReceiveConfig, ctx: &Context) -> anyhow::Result<()
         reporter,
         in_progress: InProgress::default(),
     });
-    if job.cfg.connect {
-        let (stream, peer) = connect(&job.cfg.endpoint, &job.cfg.socket).await?;
-        tokio::select! {
-            result = job.run(&stream, &peer) => result,
-            () = ctx.shutdown.cancelled() => Ok(()),
-        }
-    } else {
-        let listener = bind(&job.cfg.endpoint, &job.cfg.socket, &job.reporter).await?;
-        let job2 = job.clone();
-        serve(
-            listener,
-            job.cfg.keep_open,
-            &job.reporter,
-            ctx,
-            move |stream, peer| {
-                let job = job2.clone();
-                async move { job.run(&stream, &peer).await }
-            },
-        )
-        .await
-    }
+    let run = job.clone();
+    connect_or_serve(
+        !job.cfg.connect,
+        job.cfg.keep_open,
+        &job.cfg.endpoint,
+        &job.cfg.socket,
+        &job.reporter,
+        ctx,
+        move |stream, peer| {
+            let job = run.clone();
+            async move { job.run(&stream, &peer).await }
+        },
+    )
+    .await
 }
 
 struct ReceiveJob {
@@ -212,6 +198,32 @@ impl ReceiveJob {
             );
         }
         Ok(())
+    }
+}
+
+/// Runs `session` on the transfer's connection: accepted when `listen`
+/// (one, or every client with `keep_open`), else dialled.
+async fn connect_or_serve<F, Fut>(
+    listen: bool,
+    keep_open: bool,
+    endpoint: &Endpoint,
+    socket: &SocketOptions,
+    reporter: &Reporter,
+    ctx: &Context,
+    session: F,
+) -> anyhow::Result<()>
+where
+    F: Fn(Stream, PeerAddr) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    if listen {
+        let listener = bind(endpoint, socket, reporter).await?;
+        return serve(listener, keep_open, reporter, ctx, session).await;
+    }
+    let (stream, peer) = connect(endpoint, socket).await?;
+    tokio::select! {
+        result = session(stream, peer) => result,
+        () = ctx.shutdown.cancelled() => Ok(()),
     }
 }
 
