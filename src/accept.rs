@@ -73,3 +73,31 @@ impl Acceptor {
         }
     }
 }
+
+/// The next datagram and its sender, or `None` once `shutdown` is
+/// cancelled. A receive error is emitted as an error event and the wait
+/// goes on (one bad datagram or ICMP report never ends a server).
+pub async fn next_datagram(
+    socket: &crate::transport::DatagramSocket,
+    buf: &mut [u8],
+    events: &EventTx,
+    shutdown: &CancellationToken,
+) -> Option<(usize, PeerAddr)> {
+    loop {
+        let received = tokio::select! {
+            received = socket.recv_from(buf) => received,
+            () = shutdown.cancelled() => return None,
+        };
+        match received {
+            Ok(pair) => return Some(pair),
+            Err(e) => {
+                let _ = events
+                    .emit(EventKind::Error {
+                        conn: None,
+                        message: format!("receive failed: {}", describe_io(&e)),
+                    })
+                    .await;
+            }
+        }
+    }
+}

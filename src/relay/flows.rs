@@ -17,7 +17,7 @@ use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
 use crate::command::relay::{RelayConfig, DEFAULT_FLOW_IDLE};
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
-use crate::session::{describe_io, MAX_DATAGRAM};
+use crate::session::MAX_DATAGRAM;
 use crate::transport::{Connection, DatagramSocket, PeerAddr};
 
 /// Most flows alive at once when `--max-conns` is not given.
@@ -45,21 +45,10 @@ pub async fn serve(
     let mut buf = BytesMut::new();
     loop {
         buf.resize(MAX_DATAGRAM, 0);
-        let received = tokio::select! {
-            received = socket.recv_from(&mut buf) => received,
-            () = shutdown.cancelled() => break,
-        };
-        let (n, peer) = match received {
-            Ok(pair) => pair,
-            Err(e) => {
-                let _ = events
-                    .emit(EventKind::Error {
-                        conn: None,
-                        message: format!("receive failed: {}", describe_io(&e)),
-                    })
-                    .await;
-                continue;
-            }
+        let Some((n, peer)) =
+            crate::accept::next_datagram(&socket, &mut buf, events, shutdown).await
+        else {
+            break;
         };
         buf.truncate(n);
         let mut datagram = buf.split().freeze();

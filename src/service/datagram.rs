@@ -40,21 +40,10 @@ pub async fn serve(
     let (mut out, mut scratch) = (Vec::new(), Vec::new());
     let mut chargen_offset = 0usize;
     loop {
-        let received = tokio::select! {
-            received = socket.recv_from(&mut buf) => received,
-            () = ctx.shutdown.cancelled() => break,
-        };
-        let (n, peer) = match received {
-            Ok(pair) => pair,
-            Err(e) => {
-                let _ = events
-                    .emit(EventKind::Error {
-                        conn: None,
-                        message: format!("receive failed: {}", describe_io(&e)),
-                    })
-                    .await;
-                continue;
-            }
+        let Some((n, peer)) =
+            crate::accept::next_datagram(&socket, &mut buf, events, &ctx.shutdown).await
+        else {
+            break;
         };
         if !cfg.access.permits(&peer) {
             continue;
