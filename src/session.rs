@@ -129,6 +129,19 @@ pub struct Outcome {
     pub error: Option<io::Error>,
 }
 
+impl Outcome {
+    /// Emits the `Close` event for this outcome on `conn`.
+    pub async fn report_close(&self, conn: ConnInfo, events: &EventTx) {
+        let _ = events
+            .emit(EventKind::Close {
+                conn,
+                reason: self.reason.clone(),
+                counters: self.counters,
+            })
+            .await;
+    }
+}
+
 /// Counters and activity clocks shared by a session's two directions.
 struct Tally {
     start: Instant,

@@ -137,13 +137,7 @@ async fn run_session(
                 .await
         }
     };
-    let _ = events
-        .emit(EventKind::Close {
-            conn,
-            reason: outcome.reason.clone(),
-            counters: outcome.counters,
-        })
-        .await;
+    outcome.report_close(conn, events).await;
     outcome
 }
 

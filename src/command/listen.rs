@@ -123,13 +123,7 @@ async fn serve_one(
         &ctx.shutdown,
     )
     .await;
-    let _ = events
-        .emit(EventKind::Close {
-            conn,
-            reason: outcome.reason,
-            counters: outcome.counters,
-        })
-        .await;
+    outcome.report_close(conn, events).await;
     match outcome.error {
         Some(error) => Err(NetworkError {
             endpoint: peer.to_string(),
@@ -182,13 +176,7 @@ async fn serve_many(
             let outcome =
                 session::run_stream(&stream, &conn, &mut input, &events, &session_cfg, &shutdown)
                     .await;
-            let _ = events
-                .emit(EventKind::Close {
-                    conn,
-                    reason: outcome.reason,
-                    counters: outcome.counters,
-                })
-                .await;
+            outcome.report_close(conn, &events).await;
         });
     }
     drop(listener);

@@ -248,13 +248,7 @@ async fn serve_plain(stream: &Stream, conn: ConnInfo, plain: &PlainInput, shared
         &shared.shutdown,
     )
     .await;
-    let _ = events
-        .emit(EventKind::Close {
-            conn,
-            reason: outcome.reason,
-            counters: outcome.counters,
-        })
-        .await;
+    outcome.report_close(conn, events).await;
 }
 
 /// Runs the configured service. Services other than the message one are
