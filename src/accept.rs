@@ -61,6 +61,7 @@ impl Acceptor {
                                 describe_io(&e),
                                 self.backoff
                             ),
+                            kind: Some(crate::error::NetErrorKind::of(&e)),
                         })
                         .await;
                     tokio::select! {
@@ -95,6 +96,7 @@ pub async fn next_datagram(
                     .emit(EventKind::Error {
                         conn: None,
                         message: format!("receive failed: {}", describe_io(&e)),
+                        kind: Some(crate::error::NetErrorKind::of(&e)),
                     })
                     .await;
             }

@@ -98,8 +98,8 @@ pub enum CloseReason {
     IdleTimeout,
     /// sockmate is shutting down (signal or stdout gone).
     Shutdown,
-    /// The connection failed.
-    Error(String),
+    /// The connection failed (the kind tells refused, reset, timed out…).
+    Error(crate::error::NetError),
     /// A service closed it (quit word, refusal, oversized frame…).
     Service(String),
 }
@@ -166,6 +166,8 @@ pub enum EventKind {
         conn: Option<ConnInfo>,
         /// One line saying what.
         message: String,
+        /// The kind of network failure, when it is one.
+        kind: Option<crate::error::NetErrorKind>,
     },
     /// A status line (reconnect attempts, warnings).
     Notice {

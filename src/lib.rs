@@ -45,6 +45,7 @@ pub mod bench;
 pub mod cli;
 pub mod command;
 pub mod endpoint;
+pub mod error;
 pub mod escape;
 pub mod event;
 pub mod frame;

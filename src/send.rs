@@ -49,20 +49,20 @@ pub enum SendSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// A bad escape in `--send`.
-    #[error("in --send {text:?}: {source}")]
+    #[error("in --send {text:?}: {problem}")]
     Escape {
         /// The text as given.
         text: String,
         /// What is wrong.
-        source: EscapeError,
+        problem: EscapeError,
     },
     /// Bad hex in `--send-hex`.
-    #[error("in --send-hex {text:?}: {source}")]
+    #[error("in --send-hex {text:?}: {problem}")]
     Hex {
         /// The hex as given.
         text: String,
         /// What is wrong.
-        source: HexError,
+        problem: HexError,
     },
 }
 
@@ -108,9 +108,9 @@ pub fn resolve(
         .map(|spec| match spec {
             SendSpec::Text(text) => {
                 let mut bytes =
-                    encode_text(text, encoding).map_err(|source| SendError::Escape {
+                    encode_text(text, encoding).map_err(|problem| SendError::Escape {
                         text: text.clone(),
-                        source,
+                        problem,
                     })?;
                 bytes.extend_from_slice(eol.bytes());
                 Ok(Payload::Bytes(bytes.into()))
@@ -118,9 +118,9 @@ pub fn resolve(
             SendSpec::Hex(hex) => {
                 parse_hex(hex)
                     .map(|b| Payload::Bytes(b.into()))
-                    .map_err(|source| SendError::Hex {
+                    .map_err(|problem| SendError::Hex {
                         text: hex.clone(),
-                        source,
+                        problem,
                     })
             }
             SendSpec::File(path) => Ok(Payload::File(path.clone())),

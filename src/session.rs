@@ -295,7 +295,10 @@ fn finish(tally: &Tally, result: Result<CloseReason, Stop>) -> Outcome {
         },
         Err(Stop::Io(e)) => Outcome {
             counters,
-            reason: CloseReason::Error(describe_io(&e)),
+            reason: CloseReason::Error(crate::error::NetError::new(
+                crate::error::NetErrorKind::of(&e),
+                describe_io(&e),
+            )),
             error: Some(e),
         },
     }

@@ -236,7 +236,7 @@ async fn serve_datagrams(
                 let (n, peer) = match received {
                     Ok(pair) => pair,
                     Err(e) => {
-                        let _ = events.emit(EventKind::Error { conn: None, message: format!("receive failed: {}", describe_io(&e)) }).await;
+                        let _ = events.emit(EventKind::Error { conn: None, message: format!("receive failed: {}", describe_io(&e)), kind: Some(crate::error::NetErrorKind::of(&e)) }).await;
                         continue;
                     }
                 };
@@ -284,7 +284,7 @@ async fn serve_datagrams(
                         let _ = events.data(&conn, Direction::Out, chunk).await;
                     }
                     Err(e) => {
-                        let _ = events.emit(EventKind::Error { conn: None, message: format!("send to {peer} failed: {}", describe_io(&e)) }).await;
+                        let _ = events.emit(EventKind::Error { conn: None, message: format!("send to {peer} failed: {}", describe_io(&e)), kind: Some(crate::error::NetErrorKind::of(&e)) }).await;
                     }
                 }
             }

@@ -61,6 +61,7 @@ pub(crate) async fn open_target(
                 .emit(EventKind::Error {
                     conn: None,
                     message: format!("client {peer}: {e}; {gave_up}"),
+                    kind: None,
                 })
                 .await;
             None

@@ -303,7 +303,7 @@ pub async fn run_pair(
             () = shutdown.cancelled() => break CloseReason::Shutdown,
         };
         match result {
-            Err(Stop::Io(e)) => break CloseReason::Error(crate::session::describe_io(&e)),
+            Err(Stop::Io(e)) => break CloseReason::Error(crate::error::NetError::io("relay", &e)),
             Err(Stop::SinkGone) => break CloseReason::Shutdown,
             Ok(()) if up_done && down_done => break CloseReason::Done,
             Ok(()) if rules.close_both => break CloseReason::Done,

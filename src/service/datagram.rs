@@ -148,6 +148,7 @@ async fn send(
                 .emit(EventKind::Error {
                     conn: Some(state.conn.clone()),
                     message: format!("reply failed: {}", describe_io(&e)),
+                    kind: Some(crate::error::NetErrorKind::of(&e)),
                 })
                 .await;
         }

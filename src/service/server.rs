@@ -209,7 +209,10 @@ async fn serve_connection(
     );
     let reason = match run_service(&link, &shared).await {
         Ok(reason) => reason,
-        Err(e) => CloseReason::Error(describe_io(&e)),
+        Err(e) => CloseReason::Error(crate::error::NetError::new(
+            crate::error::NetErrorKind::of(&e),
+            describe_io(&e),
+        )),
     };
     if !matches!(reason, CloseReason::PeerClosed | CloseReason::Error(_)) {
         close_gracefully(&stream).await;

@@ -73,7 +73,15 @@ impl<W: Write + Send> JsonLines<W> {
                 put("msgs_out", json!(counters.msgs_out));
                 "close"
             }
-            EventKind::Error { conn, message } => {
+            EventKind::Error {
+                conn,
+                message,
+                kind,
+                ..
+            } => {
+                if let Some(kind) = kind {
+                    put("kind", json!(kind.as_str()));
+                }
                 if let Some(conn) = conn {
                     put("conn", json!(conn.id));
                     put("peer", json!(&*conn.peer));

@@ -63,10 +63,12 @@ pub fn status_line(event: &EventKind, verbosity: Verbosity) -> Option<String> {
         EventKind::Error {
             conn: Some(conn),
             message,
+            ..
         } if normal => Some(format!("error: {}: {message}", conn.peer)),
         EventKind::Error {
             conn: None,
             message,
+            ..
         } => Some(format!("error: {message}")),
         EventKind::Notice { message } if verbosity != Verbosity::Quiet => Some(message.clone()),
         _ => None,
