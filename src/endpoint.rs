@@ -418,6 +418,12 @@ fn parse_unix(rest: &str, input: &str, kind: Kind) -> Result<UnixAddr, EndpointE
     Ok(UnixAddr::Path(Path::new(rest).to_path_buf()))
 }
 
+impl From<EndpointError> for crate::error::ConfigError {
+    fn from(e: EndpointError) -> Self {
+        crate::error::ConfigError::new(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,10 +26,8 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// A configuration error saying `message`.
-    pub fn new(message: impl Into<String>) -> Self {
-        ConfigError {
-            message: message.into(),
-        }
+    pub fn new(message: String) -> Self {
+        ConfigError { message }
     }
 }
 

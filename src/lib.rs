@@ -3,48 +3,55 @@
 //! One fast, safe, friendly tool for sockets: `connect` and `listen` on TCP,
 //! UDP and Unix sockets (stream, datagram, seqpacket), with views of the
 //! traffic, ready-made server behaviours, relays, file transfer, port scans
-//! and a load generator.
+//! and a load generator — as a command line and as a library.
 //!
-//! ## The pipeline
-//!
-//! Data flows one way through small parts, each in its own module:
+//! ## The layers
 //!
 //! ```text
-//!   command line ──> Endpoint ──> Transport ──> Session ──> Events ──> sinks
-//!   (cli)            (endpoint)   (transport)   (session)   (event)    (view)
+//!  front-ends     cli/ (terminal: flags, stdin, what stdout shows)
+//!       │
+//!  engine         engine/ — Engine::connect / listen / relay → Handle
+//!       │           (send(id, bytes), close(id), connections(), stop())
+//!  servers        service/  relay/  transfer/  scan/  bench/
+//!       │
+//!  session        session/ (input, meter, the one accept path)
+//!       │
+//!  parts          transport/  event/  frame  send  template  view/ (sinks)
+//!       │
+//!  bottom         endpoint  error  shutdown
 //! ```
 //!
-//! - [`endpoint`]: an [`endpoint::Endpoint`] is a parsed, validated address
-//!   (`tcp://HOST:PORT`, `udp://…`, `unix:///path`, `unix-dgram://…`,
-//!   `unix-seqpacket://…`, `unix://@abstract`). Parsing is pure; errors name
-//!   the bad part and show a correct form.
-//! - [`transport`]: turns an endpoint into a connected [`transport::Stream`],
-//!   a [`transport::StreamListener`], or a [`transport::DatagramSocket`],
-//!   with socket options applied through `socket2`. The only module that
-//!   knows about address families.
-//! - [`session`]: moves bytes between an input (stdin, broadcast lines) and
-//!   one socket, both directions at once and independently, with exact
-//!   half-close semantics.
-//! - [`event`]: sessions report everything (`Open`, `Data`, `Eof`, `Close`,
-//!   `Error`) as events on a bounded channel; they never print.
-//! - [`view`]: sinks render the event stream: raw bytes to stdout, status
-//!   lines to stderr (and, built on the same stream, text/hex/JSON views).
-//! - [`frame`]: cuts a stream into messages (`--frame raw|line|crlf|len16|
-//!   len32|delim:HEX`) with a size bound; pure, generic over `AsyncRead`.
-//! - [`service`]: what a server does with messages (`--reply` [`template`]s
-//!   with [`escape`]s, `--respond` rules, echo, time, chargen, chat, broker,
-//!   exec) and its accept loop with [`limits`] and graceful shutdown.
-//! - [`command`]: thin wiring of the parts above, one module per subcommand;
-//!   [`cli`] parses flags into validated configurations without I/O.
+//! Dependencies point down only: nothing below `cli/` imports `cli/`, and
+//! nothing below `engine/` imports `engine/`. Views are sinks that see only
+//! events. The engine never reads fd 0, writes fd 1 or asks whether a
+//! terminal is attached: inputs arrive as channels
+//! ([`session::Input`]), output leaves as [`event::Event`]s.
+//!
+//! - [`endpoint`]: a parsed, validated address (`tcp://HOST:PORT`,
+//!   `udp://…`, `unix:///path`, `unix-dgram://…`, `unix-seqpacket://…`,
+//!   `unix://@abstract`). Parsing is pure; errors name the bad part.
+//! - [`error`]: [`error::ConfigError`] (exit 2) and [`error::NetError`],
+//!   which keeps its kind (refused, timed out, reset, in use…).
+//! - [`shutdown`]: one stop signal, task tracker and grace period.
+//! - [`transport`]: turns an endpoint into a connection, a listener or a
+//!   datagram socket; the only module that knows socket kinds.
+//! - [`event`]: what sessions report (`Open`, `Data`, `Eof`, `Close`,
+//!   `Error`…); sessions never print.
+//! - [`session`]: moves bytes between an input and one connection, both
+//!   directions independently, with exact half-close.
+//! - [`service`], [`relay`], [`transfer`], [`scan`], [`bench`]: what
+//!   servers and tools do.
+//! - [`engine`]: the front door that starts all of it.
+//! - [`view`]: sinks that render events (raw, text, hex, JSON, log, stats).
+//! - [`cli`]: the command-line front-end.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod accept;
 pub mod bench;
 pub mod cli;
-pub mod command;
 pub mod endpoint;
+pub mod engine;
 pub mod error;
 pub mod escape;
 pub mod event;
@@ -56,8 +63,17 @@ pub mod scan;
 pub mod send;
 pub mod service;
 pub mod session;
+pub mod shutdown;
 pub mod stdio;
 pub mod template;
 pub mod transfer;
 pub mod transport;
 pub mod view;
+
+pub use endpoint::Endpoint;
+pub use engine::{ConnectConfig, Engine, Handle, InputFactory, ListenConfig};
+pub use error::{ConfigError, NetError, NetErrorKind};
+pub use event::{Event, EventKind};
+pub use relay::RelayConfig;
+pub use session::Input;
+pub use shutdown::Shutdown;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::time::Instant;
 
+use crate::error::ConfigError;
 use crate::escape::{escape_at, EscapeError};
 use crate::hexinput::{parse_hex, HexError};
 use crate::view::encoding::TextEncoding;
@@ -129,16 +130,50 @@ pub fn resolve(
 }
 
 /// Reads `--send-file` payloads; returns the messages in order.
-pub fn load(payloads: &[Payload]) -> anyhow::Result<Vec<Bytes>> {
+pub fn load(payloads: &[Payload]) -> Result<Vec<Bytes>, ConfigError> {
     payloads
         .iter()
         .map(|p| match p {
             Payload::Bytes(b) => Ok(b.clone()),
-            Payload::File(path) => std::fs::read(path)
-                .map(Bytes::from)
-                .map_err(|e| anyhow::anyhow!("cannot read --send-file {}: {e}", path.display())),
+            Payload::File(path) => std::fs::read(path).map(Bytes::from).map_err(|e| {
+                ConfigError::new(format!("cannot read --send-file {}: {e}", path.display()))
+            }),
         })
         .collect()
+}
+
+/// What to send besides the input, validated: the messages of one round
+/// and how often rounds repeat (the NetAssist "auto-send").
+#[derive(Debug, Clone, Default)]
+pub struct SendPlan {
+    /// The messages of one round, in order.
+    pub payloads: Vec<Payload>,
+    /// Time between rounds.
+    pub interval: Option<Duration>,
+    /// Rounds to send (`None`: until stopped).
+    pub rounds: Option<u64>,
+}
+
+impl SendPlan {
+    /// True when there is something to send.
+    pub fn has_sends(&self) -> bool {
+        !self.payloads.is_empty()
+    }
+
+    /// The schedule of this plan (files read now), or `None` without sends.
+    pub fn schedule(&self) -> Result<Option<Schedule>, ConfigError> {
+        if !self.has_sends() {
+            return Ok(None);
+        }
+        let messages = load(&self.payloads)?;
+        Ok(Some(Schedule::new(messages, self.interval, self.rounds)))
+    }
+}
+
+impl From<SendError> for ConfigError {
+    fn from(e: SendError) -> Self {
+        ConfigError::new(e.to_string())
+    }
 }
 
 /// The auto-send schedule: every message in order, repeated `count` rounds
@@ -261,36 +296,6 @@ mod tests {
         assert_eq!(got.len(), 6);
     }
 }
-
-/// Reads stdin as lines: each line becomes one message, its text encoded
-/// with `encoding` (stdin is taken as UTF-8) and its ending replaced by
-/// `eol` (kept as typed when `None`).
-pub fn spawn_line_input(
-    encoding: TextEncoding,
-    eol: Option<Eol>,
-) -> tokio::sync::mpsc::Receiver<Bytes> {
-    let mut raw = crate::stdio::spawn_stdin_reader(crate::stdio::STDIN_CHUNK);
-    let (tx, rx) = tokio::sync::mpsc::channel(LINE_QUEUE);
-    tokio::spawn(async move {
-        let mut pending = bytes::BytesMut::new();
-        while let Some(chunk) = raw.recv().await {
-            pending.extend_from_slice(&chunk);
-            while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
-                let line = pending.split_to(pos + 1);
-                if tx.send(line_message(&line, encoding, eol)).await.is_err() {
-                    return;
-                }
-            }
-        }
-        if !pending.is_empty() {
-            let _ = tx.send(line_message(&pending, encoding, eol)).await;
-        }
-    });
-    rx
-}
-
-/// Lines waiting to be sent.
-const LINE_QUEUE: usize = 64;
 
 /// One stdin line as a message: text re-encoded, ending replaced by `eol`.
 pub fn line_message(line: &[u8], encoding: TextEncoding, eol: Option<Eol>) -> Bytes {

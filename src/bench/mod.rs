@@ -23,12 +23,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::time::Instant;
 
-use crate::command::Context;
 use crate::endpoint::Endpoint;
 use crate::transport::{self, Connection, SocketOptions};
 use latency::Latency;
 use plan::Plan;
-use report::{Report, REPORT_TOOL};
+pub use report::Report;
+use report::REPORT_TOOL;
+use tokio_util::sync::CancellationToken;
 
 /// What the generator does on each connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,41 +150,15 @@ pub fn payload(size: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-/// Runs `sockmate bench`.
-pub async fn run(cfg: BenchConfig, ctx: &Context) -> anyhow::Result<()> {
-    match cfg {
-        BenchConfig::Merge { files, json } => merge(&files, json),
-        BenchConfig::Run(cfg) => {
-            let report = drive(&cfg, ctx).await?;
-            print(&report, cfg.json)
-        }
-    }
-}
-
-fn print(report: &Report, json: bool) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let text = if json {
-        format!("{}\n", serde_json::to_string(report)?)
-    } else {
-        report.table()
-    };
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        // A reader that went away (`| head`) is not a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
-}
-
-fn merge(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
+/// Reads `--json` reports from files and adds them up.
+pub fn merge_files(files: &[PathBuf]) -> anyhow::Result<Report> {
     let mut reports = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         reports.push(Report::parse(&file.display().to_string(), &text)?);
     }
-    let merged = Report::merge(&reports)?;
-    print(&merged, json)
+    Ok(Report::merge(&reports)?)
 }
 
 /// What one worker thread brings back.
@@ -207,7 +182,7 @@ struct StartLine {
 /// runtime (as many threads as cores, connections spread over them): a
 /// reply wakes its connection on the thread that polled the socket, with no
 /// hop between threads, which keeps the generator's own latency low.
-async fn drive(cfg: &RunConfig, ctx: &Context) -> anyhow::Result<Report> {
+pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Result<Report> {
     let job = Job {
         mode: cfg.mode,
         size: cfg.size,
@@ -223,7 +198,7 @@ async fn drive(cfg: &RunConfig, ctx: &Context) -> anyhow::Result<Report> {
     let mut handles = Vec::with_capacity(threads);
     for t in 0..threads {
         let indices: Vec<usize> = (t..cfg.connections).step_by(threads).collect();
-        let (cfg, line, shutdown) = (cfg.clone(), Arc::clone(&line), ctx.shutdown.clone());
+        let (cfg, line, shutdown) = (cfg.clone(), Arc::clone(&line), shutdown.clone());
         let handle = std::thread::Builder::new()
             .name(format!("bench-{t}"))
             .spawn(move || worker_thread(&cfg, job, &indices, &line, &shutdown))

@@ -1,7 +1,7 @@
 //! Relaying a datagram listener (UDP, Unix datagram): each client address
 //! is a flow with its own connection to the target, ended after
 //! `--idle-timeout` without traffic (default
-//! [`DEFAULT_FLOW_IDLE`](crate::command::relay::DEFAULT_FLOW_IDLE)).
+//! [`DEFAULT_FLOW_IDLE`](super::config::DEFAULT_FLOW_IDLE)).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::config::{RelayConfig, DEFAULT_FLOW_IDLE};
 use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
-use crate::command::relay::{RelayConfig, DEFAULT_FLOW_IDLE};
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
 use crate::session::MAX_DATAGRAM;
 use crate::transport::{Connection, DatagramSocket, PeerAddr};
@@ -46,7 +46,7 @@ pub async fn serve(
     loop {
         buf.resize(MAX_DATAGRAM, 0);
         let Some((n, peer)) =
-            crate::accept::next_datagram(&socket, &mut buf, events, shutdown).await
+            crate::session::accept::next_datagram(&socket, &mut buf, events, shutdown).await
         else {
             break;
         };

@@ -18,6 +18,7 @@
 //! [`Direction::In`]: crate::event::Direction::In
 //! [`Direction::Out`]: crate::event::Direction::Out
 
+pub mod config;
 pub mod dump;
 pub mod flows;
 pub mod framing;
@@ -27,9 +28,9 @@ pub mod streams;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::command::relay::RelayConfig;
 use crate::event::{ConnInfo, EventKind, EventTx};
 use crate::transport::{self, Connected, PeerAddr};
+pub use config::{RelayConfig, DEFAULT_FLOW_IDLE, DEFAULT_REPLY_LINGER};
 
 /// Connects to the relay's target for one client (or datagram flow) and
 /// announces the connection; when the target cannot be reached, reports one

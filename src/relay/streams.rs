@@ -5,14 +5,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::config::{RelayConfig, DEFAULT_REPLY_LINGER};
 use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
-use crate::command::relay::{RelayConfig, DEFAULT_REPLY_LINGER};
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
+use crate::session::accept::{Acceptor, Admission, Admitted, WhenFull};
 use crate::transport::{Connection, PeerAddr, Stream, StreamListener};
 
 /// How long relayed connections get to finish after a shutdown signal.
@@ -26,38 +26,18 @@ pub async fn serve(
     shutdown: &CancellationToken,
 ) {
     let tracker = TaskTracker::new();
-    let limit = cfg.max_conns.map(|n| Arc::new(Semaphore::new(n)));
     let next_id = AtomicU64::new(1);
-    let mut acceptor = crate::accept::Acceptor::new();
-    loop {
-        let Some((stream, peer)) = acceptor.next(&listener, events, shutdown).await else {
-            break;
-        };
-        if !cfg.access.permits(&peer) {
-            let _ = events
-                .emit(EventKind::Notice {
-                    message: format!("refused {peer}: not allowed by --allow/--deny"),
-                })
-                .await;
-            continue;
-        }
-        let permit = match &limit {
-            Some(sem) => match Arc::clone(sem).try_acquire_owned() {
-                Ok(permit) => Some(permit),
-                Err(_) => {
-                    let _ = events
-                        .emit(EventKind::Notice {
-                            message: format!(
-                                "refused {peer}: --max-conns {} reached",
-                                cfg.max_conns.unwrap_or_default()
-                            ),
-                        })
-                        .await;
-                    continue;
-                }
-            },
-            None => None,
-        };
+    let mut acceptor = Acceptor::new(Admission {
+        max_conns: cfg.max_conns,
+        access: cfg.access.clone(),
+        when_full: WhenFull::Close,
+    });
+    while let Some(admitted) = acceptor.next(&listener, events, shutdown).await {
+        let Admitted {
+            stream,
+            peer,
+            slot: permit,
+        } = admitted;
         let conn = relay_conn(next_id.fetch_add(1, Ordering::Relaxed), &peer);
         let cfg = Arc::clone(&cfg);
         let events = events.clone();

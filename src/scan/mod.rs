@@ -2,6 +2,7 @@
 //! ([`probe`]). `command::scan` runs the probes concurrently and prints the
 //! results in port order.
 
+pub mod config;
 pub mod ports;
 pub mod probe;
 

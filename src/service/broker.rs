@@ -14,8 +14,8 @@ use crate::event::{CloseReason, EventKind};
 /// Serves one broker client until it leaves. The banner, if any, is sent
 /// once the client is in the hub, so it receives everything sent after it.
 pub async fn run(link: &Link<'_>, hub: &Fanout, banner: Option<&[u8]>) -> io::Result<CloseReason> {
-    let id = link.conn.id;
-    let mut inbox = hub.join(id, link.conn.peer.to_string());
+    let id = link.wiring.conn.id;
+    let mut inbox = hub.join(id, link.wiring.conn.peer.to_string());
     let result = match banner {
         Some(banner) => match link.send(banner).await {
             Ok(()) => pump(link, hub, &mut inbox).await,
@@ -40,7 +40,7 @@ async fn pump(
                 ReadOutcome::Data(n) => {
                     reads.update(n);
                     let chunk = buf.split().freeze();
-                    hub.send_to_others(link.conn.id, &chunk);
+                    hub.send_to_others(link.wiring.conn.id, &chunk);
                     link.received(chunk).await;
                     if reads.drained {
                         buf = BytesMut::new();
@@ -53,8 +53,8 @@ async fn pump(
             Some(data) = inbox.rx.recv() => {
                 let skipped = inbox.take_skipped();
                 if skipped > 0 {
-                    let _ = link.events.emit(EventKind::Notice {
-                        message: format!("{}: too slow, skipped {skipped} broker messages", link.conn.peer),
+                    let _ = link.wiring.events.emit(EventKind::Notice {
+                        message: format!("{}: too slow, skipped {skipped} broker messages", link.wiring.conn.peer),
                     }).await;
                 }
                 link.send_bytes(data).await?;

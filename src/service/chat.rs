@@ -81,8 +81,8 @@ pub async fn run(
     frame: &FrameSpec,
     max_frame: usize,
 ) -> io::Result<CloseReason> {
-    let id = link.conn.id;
-    let nick = link.conn.peer.to_string();
+    let id = link.wiring.conn.id;
+    let nick = link.wiring.conn.peer.to_string();
     let mut inbox = room.join(id, nick.clone());
     room.send_to_others(id, &notice(&format!("{nick} joined")));
     let result = serve(link, room, &mut inbox, frame, max_frame).await;
@@ -99,7 +99,7 @@ async fn serve(
     frame: &FrameSpec,
     max_frame: usize,
 ) -> io::Result<CloseReason> {
-    let id = link.conn.id;
+    let id = link.wiring.conn.id;
     let spec = match frame {
         FrameSpec::Crlf => FrameSpec::Crlf,
         _ => FrameSpec::Line,
@@ -109,7 +109,7 @@ async fn serve(
     link.send(
         format!(
             "* welcome, you are {}; /nick NAME renames you, /who lists the room\n",
-            link.conn.peer
+            link.wiring.conn.peer
         )
         .as_bytes(),
     )

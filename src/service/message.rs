@@ -81,7 +81,7 @@ async fn splice_echo(link: &Link<'_>) -> io::Result<CloseReason> {
     let reason = tokio::select! {
         copied = crate::relay::splice::copy(link.stream, link.stream, &activity) => copied.map(|_| CloseReason::PeerClosed),
         () = idle => Ok(CloseReason::IdleTimeout),
-        () = link.shutdown.cancelled() => Ok(CloseReason::Shutdown),
+        () = link.stopped() => Ok(CloseReason::Shutdown),
     };
     let (bytes, msgs) = activity.totals();
     link.count_echoed(bytes, msgs);
@@ -129,7 +129,7 @@ pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason
     if let Some(banner) = &cfg.banner {
         link.send(banner).await?;
     }
-    let nobody_watches = !link.events.wants_received() && !link.events.wants_sent();
+    let nobody_watches = !link.wiring.events.wants_received() && !link.wiring.events.wants_sent();
     if cfg.is_pure_echo() && nobody_watches && crate::relay::splice::supports(link.stream) {
         return splice_echo(link).await;
     }
@@ -139,7 +139,7 @@ pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason
     let mut buf = BytesMut::new();
     let (mut out, mut scratch) = (Vec::new(), Vec::new());
     let mut number = 0u64;
-    let peer: &str = &link.conn.peer;
+    let peer: &str = &link.wiring.conn.peer;
     let mut reads = ReadSize::default();
     loop {
         let before = buf.len();

@@ -3,6 +3,7 @@
 //! ([`stages`]), atomic storage with resume ([`receiver`]), bare-bytes mode
 //! compatible with nc ([`raw`]), and progress display ([`progress`]).
 
+pub mod config;
 pub mod header;
 pub mod progress;
 pub mod raw;

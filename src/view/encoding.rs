@@ -140,6 +140,12 @@ impl StreamDecoder {
     }
 }
 
+impl From<UnknownEncoding> for crate::error::ConfigError {
+    fn from(e: UnknownEncoding) -> Self {
+        crate::error::ConfigError::new(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,4 @@
-//! `sockmate scan HOST PORTS`: concurrent TCP connect (or UDP) probes,
-//! results printed in port order. Exit status 0 when at least one port is
-//! open, 1 when none is (or the host cannot be resolved), 2 on bad usage.
+//! `sockmate scan HOST PORTS`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -12,68 +10,85 @@ use anyhow::bail;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::Context;
-use crate::endpoint::Host;
+use crate::scan::config::{default_concurrency, ScanConfig};
 use crate::scan::probe::{probe_tcp, probe_udp, PortState};
+use crate::shutdown::Shutdown;
 use crate::transport;
 
-/// Probes in flight at once unless `--concurrency` says otherwise.
-pub const DEFAULT_CONCURRENCY: usize = 1000;
-
-/// File descriptors kept free for everything else when the default
-/// concurrency is fitted under the open-file limit.
-pub const RESERVED_FDS: u64 = 64;
+use clap::Args;
 
 /// Results queued between the probes and the printer.
 const RESULT_QUEUE: usize = 1024;
 
-/// Everything `scan` needs, validated.
-#[derive(Debug, Clone)]
-pub struct ScanConfig {
-    /// The host to probe.
-    pub host: Host,
-    /// The host as the user wrote it, for display.
-    pub host_text: String,
-    /// Ports to probe, sorted and distinct.
-    pub ports: Vec<u16>,
-    /// Per-probe timeout.
+use super::args::parse_duration;
+use crate::error::ConfigError;
+
+/// `sockmate scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Host to probe (a name or an IP). Probe only hosts you are allowed to.
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// Ports: 22,80,8000-8100; 1024- (to 65535); -1024 (from 1); - (all, 1-65535).
+    #[arg(value_name = "PORTS", allow_hyphen_values = true)]
+    pub ports: String,
+    /// How long to wait for each probe before calling the port filtered (TCP) or open|filtered (UDP).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub timeout: Duration,
-    /// Probes at once; `None` for the default fitted to the fd limit.
+    /// Probes in flight at once (default: 1000, lowered to fit the open-file limit).
+    #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     /// Show only open ports.
-    pub only_open: bool,
-    /// JSON lines instead of text.
+    #[arg(long)]
+    pub open: bool,
+    /// One JSON object per port on stdout ({"host","port","proto","state"}).
+    #[arg(long)]
     pub json: bool,
-    /// UDP probes instead of TCP.
+    /// Probe UDP ports instead of TCP: open on a reply, closed on ICMP port unreachable, else open|filtered.
+    #[arg(long)]
     pub udp: bool,
-    /// The UDP probe datagram.
-    pub payload: Vec<u8>,
-    /// No summary line.
+    /// With --udp: the datagram to send (default: an empty datagram).
+    #[arg(long, value_name = "TEXT", requires = "udp")]
+    pub send: Option<String>,
+    /// No summary line on stderr.
+    #[arg(short, long)]
     pub quiet: bool,
 }
 
-/// The default concurrency: [`DEFAULT_CONCURRENCY`], lowered so that the
-/// probes fit under the soft open-file limit.
-pub fn default_concurrency() -> usize {
-    let limit = open_file_limit().unwrap_or(1024);
-    let fit = limit.saturating_sub(RESERVED_FDS).max(1);
-    DEFAULT_CONCURRENCY.min(usize::try_from(fit).unwrap_or(usize::MAX))
-}
+impl TryFrom<ScanArgs> for ScanConfig {
+    type Error = ConfigError;
 
-#[allow(unsafe_code)]
-fn open_file_limit() -> Option<u64> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes one `rlimit` through a valid pointer to a
-    // stack value we own and has no other effect.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    (rc == 0).then_some(limit.rlim_cur)
+    fn try_from(args: ScanArgs) -> Result<Self, ConfigError> {
+        let host = crate::scan::parse_host(&args.host).map_err(ConfigError::new)?;
+        let ports = crate::scan::ports::parse_ports(&args.ports)
+            .map_err(|e| ConfigError::new(e.to_string()))?;
+        if args.concurrency == Some(0) {
+            return Err(ConfigError::new(
+                "invalid --concurrency 0 (give at least 1, e.g. --concurrency 500)".into(),
+            ));
+        }
+        if args.timeout.is_zero() {
+            return Err(ConfigError::new(
+                "invalid --timeout 0 (give e.g. --timeout 500ms)".into(),
+            ));
+        }
+        Ok(Self {
+            host,
+            host_text: args.host,
+            ports,
+            timeout: args.timeout,
+            concurrency: args.concurrency,
+            only_open: args.open,
+            json: args.json,
+            udp: args.udp,
+            payload: args.send.map(String::into_bytes).unwrap_or_default(),
+            quiet: args.quiet,
+        })
+    }
 }
 
 /// Runs the scan.
-pub async fn run(cfg: ScanConfig, ctx: &Context) -> anyhow::Result<()> {
+pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let ip = transport::resolve(&cfg.host, 0).await?[0].ip();
     let proto = if cfg.udp { "udp" } else { "tcp" };
     let concurrency = cfg
@@ -88,7 +103,7 @@ pub async fn run(cfg: ScanConfig, ctx: &Context) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<(usize, PortState)>(RESULT_QUEUE);
     for _ in 0..concurrency {
         let (ports, payload, next, tx) = (ports.clone(), payload.clone(), next.clone(), tx.clone());
-        let (udp, timeout, shutdown) = (cfg.udp, cfg.timeout, ctx.shutdown.clone());
+        let (udp, timeout, shutdown) = (cfg.udp, cfg.timeout, shutdown.token().clone());
         tokio::spawn(async move {
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
@@ -135,7 +150,7 @@ pub async fn run(cfg: ScanConfig, ctx: &Context) -> anyhow::Result<()> {
                     format!("{:<11} {state}", format!("{port}/{proto}"))
                 };
                 if writeln!(out, "{line}").is_err() {
-                    ctx.shutdown.cancel();
+                    shutdown.cancel();
                 }
             }
             printed += 1;
@@ -146,7 +161,7 @@ pub async fn run(cfg: ScanConfig, ctx: &Context) -> anyhow::Result<()> {
     }
     let _ = out.flush();
     drop(out);
-    if ctx.shutdown.is_cancelled() && printed < ports.len() {
+    if shutdown.is_cancelled() && printed < ports.len() {
         bail!("scan interrupted after {printed} of {} ports", ports.len());
     }
     let [open, closed, filtered, open_filtered, errors] = counts;

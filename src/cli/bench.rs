@@ -1,0 +1,249 @@
+//! `sockmate bench ENDPOINT` and `sockmate bench merge A.json B.json…`.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::parse_duration;
+use crate::bench::Report;
+use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig};
+use crate::endpoint::Endpoint;
+use crate::error::ConfigError;
+use crate::relay::framing::MAX_RELAY_FRAME;
+use crate::shutdown::Shutdown;
+use crate::transport::SocketOptions;
+
+/// Most connections `bench` opens (one process holds at most `ulimit -n`
+/// sockets).
+pub const MAX_BENCH_CONNECTIONS: usize = 16_384;
+
+/// Largest `bench --size` on a stream.
+pub const MAX_BENCH_SIZE: usize = 16 * 1024 * 1024;
+
+/// Most requests in flight per connection (`bench --pipeline`).
+pub const MAX_BENCH_PIPELINE: usize = 4096;
+
+/// `sockmate bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The endpoint to drive (an echo service for --mode echo): tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, …; or `merge` followed by --json report files.
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// With `merge`: the report files to add up.
+    #[arg(value_name = "REPORT")]
+    pub reports: Vec<std::path::PathBuf>,
+    /// echo (request/response), send (one-way bulk) or connect (connections per second).
+    #[arg(short, long, value_name = "MODE", default_value = "echo")]
+    pub mode: String,
+    /// Connections used at once (connect mode: parallel connectors).
+    #[arg(short, long, value_name = "N", default_value_t = 1)]
+    pub connections: usize,
+    /// Total run time, warmup included; the run never goes beyond it.
+    #[arg(short, long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Time at the start that is run but not measured.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub warmup: Duration,
+    /// Message size in bytes (default 64 for echo, 131072 for send, like iperf3).
+    #[arg(short, long, value_name = "BYTES")]
+    pub size: Option<usize>,
+    /// Open loop: send this many messages per second in total, on schedule; latency counts from the scheduled time.
+    #[arg(short, long, value_name = "MSGS/S")]
+    pub rate: Option<f64>,
+    /// Closed loop: requests in flight per connection.
+    #[arg(short, long, value_name = "K", default_value_t = 1)]
+    pub pipeline: usize,
+    /// Print one JSON object (mergeable with `bench merge`) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Give up connecting after this long.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+}
+
+impl TryFrom<BenchArgs> for BenchConfig {
+    type Error = ConfigError;
+
+    fn try_from(args: BenchArgs) -> Result<Self, ConfigError> {
+        let invalid = |m: String| Err(ConfigError::new(m));
+        if args.endpoint == "merge" {
+            if args.reports.is_empty() {
+                return invalid(
+                    "bench merge needs report files, e.g. sockmate bench merge a.json b.json"
+                        .into(),
+                );
+            }
+            return Ok(BenchConfig::Merge {
+                files: args.reports,
+                json: args.json,
+            });
+        }
+        if let Some(extra) = args.reports.first() {
+            return invalid(format!(
+                "unexpected argument \"{}\" (bench takes one ENDPOINT; to merge reports write: sockmate bench merge a.json b.json)",
+                extra.display()
+            ));
+        }
+        let endpoint: Endpoint = args.endpoint.parse()?;
+        let mode: BenchMode = args.mode.parse().map_err(ConfigError::new)?;
+        if args.connections == 0 || args.connections > MAX_BENCH_CONNECTIONS {
+            return invalid(format!(
+                "invalid --connections {} (give 1 to {MAX_BENCH_CONNECTIONS}, e.g. --connections 4)",
+                args.connections
+            ));
+        }
+        if args.duration.is_zero() {
+            return invalid(
+                "invalid --duration 0 (give a positive time, e.g. --duration 10s)".into(),
+            );
+        }
+        if args.warmup >= args.duration {
+            return invalid(format!(
+                "--warmup {} leaves nothing to measure in --duration {} (the duration includes the warmup)",
+                humantime::format_duration(args.warmup),
+                humantime::format_duration(args.duration)
+            ));
+        }
+        if args.pipeline == 0 || args.pipeline > MAX_BENCH_PIPELINE {
+            return invalid(format!(
+                "invalid --pipeline {} (give 1 to {MAX_BENCH_PIPELINE})",
+                args.pipeline
+            ));
+        }
+        if let Some(rate) = args.rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                return invalid(format!(
+                    "invalid --rate {rate} (give messages per second, e.g. --rate 1000)"
+                ));
+            }
+        }
+        let datagram = !endpoint.kind().is_connection_oriented();
+        let size = args
+            .size
+            .unwrap_or(if mode == BenchMode::Send && !datagram {
+                131_072
+            } else {
+                64
+            });
+        let max = if datagram {
+            MAX_RELAY_FRAME
+        } else {
+            MAX_BENCH_SIZE
+        };
+        let min = if datagram && mode == BenchMode::Echo {
+            crate::bench::datagram::SEQ_BYTES
+        } else {
+            1
+        };
+        if mode != BenchMode::Connect && !(min..=max).contains(&size) {
+            return invalid(format!(
+                "invalid --size {size} (give {min} to {max} bytes for {}{})",
+                endpoint.kind().scheme(),
+                if min > 1 {
+                    ": each datagram carries an 8-byte sequence number"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if mode == BenchMode::Connect && !endpoint.kind().is_connection_oriented() {
+            return invalid(format!(
+                "--mode connect needs a connection-oriented endpoint (tcp://, unix://), not {}",
+                endpoint.kind().scheme()
+            ));
+        }
+        Ok(BenchConfig::Run(BenchRunConfig {
+            endpoint,
+            mode,
+            connections: args.connections,
+            duration: args.duration,
+            warmup: args.warmup,
+            size,
+            rate: args.rate,
+            pipeline: args.pipeline,
+            socket: SocketOptions {
+                connect_timeout: Some(args.connect_timeout),
+                nodelay: true,
+                ..SocketOptions::default()
+            },
+            json: args.json,
+        }))
+    }
+}
+
+/// Runs the bench (or the merge) and prints the report.
+pub async fn run(cfg: BenchConfig, shutdown: Shutdown) -> anyhow::Result<()> {
+    match cfg {
+        BenchConfig::Merge { files, json } => print(&crate::bench::merge_files(&files)?, json),
+        BenchConfig::Run(cfg) => {
+            let report = crate::bench::drive(&cfg, shutdown.token()).await?;
+            print(&report, cfg.json)
+        }
+    }
+}
+
+fn print(report: &Report, json: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let text = if json {
+        format!("{}\n", serde_json::to_string(report)?)
+    } else {
+        report.table()
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A reader that went away (`| head`) is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn bench(args: &[&str]) -> Result<BenchConfig, String> {
+        let mut all = vec!["sockmate", "bench"];
+        all.extend_from_slice(args);
+        let cli = Cli::try_parse_from(all).map_err(|e| e.to_string())?;
+        let Command::Bench(a) = cli.command else {
+            return Err("not bench".into());
+        };
+        BenchConfig::try_from(a).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn bench_defaults_and_bounds() {
+        let BenchConfig::Run(cfg) = bench(&["127.0.0.1:9"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!((cfg.size, cfg.connections, cfg.pipeline), (64, 1, 1));
+        let BenchConfig::Run(cfg) = bench(&["127.0.0.1:9", "-m", "send"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(cfg.size, 131_072);
+        assert!(bench(&["127.0.0.1:9", "-c", "0"])
+            .unwrap_err()
+            .contains("--connections 0"));
+        assert!(bench(&["127.0.0.1:9", "-d", "1s", "--warmup", "2s"])
+            .unwrap_err()
+            .contains("--warmup"));
+        assert!(bench(&["udp://127.0.0.1:9", "-s", "4"])
+            .unwrap_err()
+            .contains("sequence number"));
+        assert!(bench(&["udp://127.0.0.1:9", "-m", "connect"])
+            .unwrap_err()
+            .contains("connection-oriented"));
+        assert!(bench(&["127.0.0.1:9", "--rate", "0"])
+            .unwrap_err()
+            .contains("--rate"));
+        assert!(bench(&["127.0.0.1:9", "a.json"])
+            .unwrap_err()
+            .contains("bench merge"));
+        assert!(
+            matches!(bench(&["merge", "a.json", "b.json"]).unwrap(), BenchConfig::Merge { ref files, .. } if files.len() == 2)
+        );
+        assert!(bench(&["merge"]).unwrap_err().contains("report files"));
+    }
+}

@@ -1,0 +1,156 @@
+//! `sockmate listen ENDPOINT`: a server. One client like `nc -l` by default;
+//! with `-k`, many at once, stdin lines broadcast to all of them; services
+//! and limits from the flags in [`super::serve_args`].
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::LineMode;
+use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use super::output;
+use super::serve_args::ServiceArgs;
+use super::stdin::{listen_input, session_input, stdin_is_terminal};
+use crate::endpoint::Endpoint;
+use crate::engine::{Engine, InputFactory, ListenConfig};
+use crate::error::ConfigError;
+use crate::session::{SessionConfig, MAX_DATAGRAM};
+use crate::shutdown::Shutdown;
+use crate::stdio::STDIN_CHUNK;
+use crate::transport::SocketOptions;
+use crate::view::ViewOptions;
+
+/// `sockmate listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Where to listen: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract. Port 0 picks a free port.
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// Keep listening after a client leaves and serve many clients at once.
+    #[arg(short = 'k', long)]
+    pub keep_open: bool,
+    /// Set SO_REUSEPORT so several processes can share the port.
+    #[arg(long)]
+    pub reuseport: bool,
+    /// Length of the kernel's queue of connections waiting to be accepted.
+    #[arg(long, value_name = "N")]
+    pub backlog: Option<u32>,
+    /// After stdin ends, end the session this long after the last byte instead of waiting for the client to close.
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
+    /// Socket and status options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// How traffic is shown.
+    #[command(flatten)]
+    pub view: ViewArgs,
+    /// What to send to each client without stdin.
+    #[command(flatten)]
+    pub send: SendArgs,
+    /// Server behaviours and limits.
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+/// A validated `listen`: the engine's config and the terminal's side
+/// (views, how stdin becomes messages).
+#[derive(Debug, Clone)]
+pub struct ListenRun {
+    /// What the engine does.
+    pub engine: ListenConfig,
+    /// What the terminal shows.
+    pub view: ViewOptions,
+    /// How stdin becomes messages.
+    pub lines: LineMode,
+}
+
+impl TryFrom<ListenArgs> for ListenRun {
+    type Error = ConfigError;
+
+    fn try_from(args: ListenArgs) -> Result<Self, ConfigError> {
+        let endpoint = Endpoint::parse_listen(&args.endpoint)?;
+        let view = args.view.options(args.common.verbosity(true))?;
+        let (service, admission) = args
+            .service
+            .into_config(&endpoint, args.common.idle_timeout)?;
+        if args.backlog == Some(0) {
+            return Err(ConfigError::new(
+                "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
+            ));
+        }
+        let (sends, lines) = args.send.plan(view.text_encoding())?;
+        Ok(ListenRun {
+            engine: ListenConfig {
+                endpoint,
+                socket: SocketOptions {
+                    reuseport: args.reuseport,
+                    backlog: args.backlog,
+                    ..args.common.socket_options()
+                },
+                session: SessionConfig {
+                    wait: args.wait,
+                    idle_timeout: args.common.idle_timeout,
+                    end_on_peer_eof: stdin_is_terminal(),
+                },
+                keep_open: args.keep_open,
+                sends,
+                service,
+                admission,
+            },
+            view,
+            lines,
+        })
+    }
+}
+
+/// Binds, announces the real address, and serves until done or stopped.
+pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
+    let datagram = !cfg.engine.endpoint.kind().is_connection_oriented();
+    let single = !cfg.engine.keep_open && !datagram;
+    let (events, sinks) = output::start(&cfg.view, single, &shutdown)?;
+    let engine = Engine::new(events, shutdown);
+    let input = if cfg.engine.service.is_some() {
+        InputFactory::Nothing
+    } else if datagram {
+        InputFactory::first(session_input(
+            &cfg.engine.sends,
+            cfg.lines,
+            MAX_DATAGRAM - 29,
+        ))
+    } else {
+        listen_input(
+            &cfg.engine.sends,
+            cfg.lines,
+            cfg.engine.keep_open,
+            STDIN_CHUNK,
+        )
+    };
+    let result = match engine.listen(cfg.engine, input).await {
+        Ok(handle) => {
+            output::loopback_hint(handle.local_addr());
+            handle.finished().await.map_err(anyhow::Error::new)
+        }
+        Err(e) => Err(anyhow::Error::new(e)),
+    };
+    drop(engine);
+    sinks.join().await;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn listen_bare_port_is_loopback() {
+        let cli = Cli::try_parse_from(["sockmate", "listen", "9999", "-k"]).unwrap();
+        let Command::Listen(args) = cli.command else {
+            panic!()
+        };
+        let cfg = ListenRun::try_from(args).unwrap().engine;
+        assert_eq!(cfg.endpoint.to_string(), "tcp://127.0.0.1:9999");
+        assert!(cfg.keep_open);
+    }
+}

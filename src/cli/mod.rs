@@ -1,0 +1,244 @@
+//! The command-line front-end: clap definitions (each field's doc comment is
+//! its help), their conversion into validated engine configs (`TryFrom`,
+//! no I/O), terminal policy (stdin, `isatty`, what stdout shows), and the
+//! exit codes. One file per command holds its flags, its conversion, its
+//! `run` and the tests of its flags.
+//!
+//! Conventions: long flags are `--kebab-case`; durations accept `500ms`,
+//! `2s`, `1m` or a bare number of seconds; endpoints are parsed after clap so
+//! that a bad one gets sockmate's own one-line message and exit code 2.
+
+pub mod args;
+pub mod bench;
+pub mod connect;
+pub mod listen;
+pub mod output;
+pub mod relay;
+pub mod scan;
+pub mod serve_args;
+pub mod stdin;
+pub mod transfer;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::error::ConfigError;
+use crate::send::SendSpec;
+use crate::shutdown::{Shutdown, GRACE};
+use args::SendArgs;
+use bench::BenchArgs;
+use connect::ConnectArgs;
+use listen::ListenArgs;
+use relay::RelayArgs;
+use scan::ScanArgs;
+use transfer::{ReceiveArgs, SendFilesArgs};
+
+/// sockmate: connect, listen, relay, inspect and measure sockets.
+#[derive(Debug, Parser)]
+#[command(name = "sockmate", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing buys nothing
+pub enum Command {
+    /// Connect to ENDPOINT: stdin goes to the socket, the socket to stdout.
+    #[command(visible_alias = "c")]
+    Connect(ConnectArgs),
+    /// Listen on ENDPOINT: serve one client (like nc -l), or many with -k.
+    #[command(visible_alias = "l")]
+    Listen(ListenArgs),
+    /// Forward every client of LISTEN to a new connection to TARGET (any kinds), optionally dumping the traffic.
+    #[command(visible_alias = "r")]
+    Relay(RelayArgs),
+    /// Load-test ENDPOINT (echo, send, connect); or `bench merge A.json B.json` to merge --json reports.
+    #[command(visible_alias = "b")]
+    Bench(BenchArgs),
+    /// Send files (and with -r directories) to a `sockmate receive`, checked by SHA-256.
+    Send(SendFilesArgs),
+    /// Receive files from `sockmate send` into a directory, stored only once their digest checks.
+    Receive(ReceiveArgs),
+    /// Probe which TCP (or UDP) ports of a host are open.
+    Scan(ScanArgs),
+}
+
+/// Parses the process's command line, keeping the relative order of the
+/// `--send`, `--send-hex` and `--send-file` flags.
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// [`parse`] on given arguments (for tests).
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let Some((_, sub)) = matches.subcommand() {
+        let send = match &mut cli.command {
+            Command::Connect(a) => Some(&mut a.send),
+            Command::Listen(a) => Some(&mut a.send),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        };
+        if let Some(send) = send {
+            send.order = send_order(sub, send);
+        }
+    }
+    Ok(cli)
+}
+
+fn send_order(matches: &clap::ArgMatches, send: &SendArgs) -> Vec<SendSpec> {
+    let indices = |id: &str| -> Vec<usize> {
+        matches
+            .try_get_raw_occurrences(id)
+            .ok()
+            .flatten()
+            .map(|_| {
+                matches
+                    .indices_of(id)
+                    .map(|i| i.collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+    };
+    let mut all: Vec<(usize, SendSpec)> = Vec::new();
+    all.extend(
+        indices("send")
+            .into_iter()
+            .zip(send.send.iter().cloned().map(SendSpec::Text)),
+    );
+    all.extend(
+        indices("send_hex")
+            .into_iter()
+            .zip(send.send_hex.iter().cloned().map(SendSpec::Hex)),
+    );
+    all.extend(
+        indices("send_file")
+            .into_iter()
+            .zip(send.send_file.iter().cloned().map(SendSpec::File)),
+    );
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, spec)| spec).collect()
+}
+
+/// Parses the command line, runs one command, and returns its exit code
+/// (0 ok, 1 network failure, 2 usage error, 130/143 interrupted by
+/// SIGINT/SIGTERM).
+pub fn main() -> ExitCode {
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sockmate: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(run(cli));
+    // Threads blocked on stdin must not keep the process alive.
+    runtime.shutdown_background();
+    ExitCode::from(code)
+}
+
+async fn run(cli: Cli) -> u8 {
+    let shutdown = Shutdown::new();
+    let (mut sigint, mut sigterm) = match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(i), Ok(t)) => (i, t),
+        _ => {
+            eprintln!("sockmate: cannot install signal handlers");
+            return 1;
+        }
+    };
+    let work = run_command(cli, shutdown.clone());
+    tokio::pin!(work);
+    let signal_code = tokio::select! {
+        result = &mut work => return exit_code(result),
+        _ = sigint.recv() => 130,
+        _ = sigterm.recv() => 143,
+    };
+    shutdown.cancel();
+    // The command drains its connections within the grace period; give it
+    // that and a moment to print its last lines.
+    let last_words = GRACE + std::time::Duration::from_secs(1);
+    if let Ok(Err(e)) = tokio::time::timeout(last_words, &mut work).await {
+        tracing::debug!("after signal: {e:#}");
+    }
+    signal_code
+}
+
+async fn run_command(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Connect(args) => connect::run(args.try_into()?, shutdown).await,
+        Command::Listen(args) => listen::run(args.try_into()?, shutdown).await,
+        Command::Relay(args) => relay::run(args.try_into()?, shutdown).await,
+        Command::Bench(args) => bench::run(args.try_into()?, shutdown).await,
+        Command::Send(args) => transfer::run_send(args.try_into()?, shutdown).await,
+        Command::Receive(args) => transfer::run_receive(args.try_into()?, shutdown).await,
+        Command::Scan(args) => scan::run(args.try_into()?, shutdown).await,
+    }
+}
+
+fn exit_code(result: anyhow::Result<()>) -> u8 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("sockmate: {e:#}");
+            let usage = e.chain().any(|cause| {
+                cause.is::<ConfigError>()
+                    || matches!(
+                        cause.downcast_ref::<crate::engine::StartError>(),
+                        Some(crate::engine::StartError::Config(_))
+                    )
+            });
+            if usage {
+                2
+            } else {
+                1
+            }
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SOCKMATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,222 @@
+//! `sockmate relay LISTEN TARGET`.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::{parse_duration, CommonArgs, ViewArgs};
+use super::output;
+use crate::endpoint::Endpoint;
+use crate::engine::Engine;
+use crate::error::ConfigError;
+use crate::limits::{parse_cidr, AccessList};
+use crate::relay::dump::relay_sinks;
+use crate::relay::dump::DumpFormat;
+use crate::relay::framing::RelayFrame;
+use crate::relay::pump::PairRules;
+use crate::relay::RelayConfig;
+use crate::shutdown::Shutdown;
+use crate::transport::SocketOptions;
+use crate::view::ViewOptions;
+
+/// `sockmate relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// Where clients connect: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path.
+    #[arg(value_name = "LISTEN")]
+    pub listen: String,
+    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, ….
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Show the traffic both ways on stdout: text, hex or json; each message is tagged `#ID CLIENT <` (client to target) or `>` (target to client). Turns off splice.
+    #[arg(long, value_name = "FORMAT")]
+    pub dump: Option<String>,
+    /// Between a stream and datagrams: how datagram boundaries appear on the stream (raw, line, len16, len32).
+    #[arg(long, value_name = "FRAME")]
+    pub frame: Option<String>,
+    /// Tear the whole connection down as soon as either side ends (default: carry each half-close across and keep the other way flowing).
+    #[arg(long)]
+    pub close_both: bool,
+    /// Serve at most N clients (or datagram flows) at once; beyond it new clients are refused.
+    #[arg(long, value_name = "N")]
+    pub max_conns: Option<usize>,
+    /// Give up connecting to TARGET after this long (that client is closed).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Serve only clients in this network (CIDR like 192.168.1.0/24 or one address; repeatable).
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub allow: Vec<ipnet::IpNet>,
+    /// Refuse clients in this network (repeatable; wins over --allow).
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub deny: Vec<ipnet::IpNet>,
+    /// Always copy through a buffer instead of splice(2) (for measuring).
+    #[arg(long)]
+    pub no_splice: bool,
+    /// Set SO_REUSEPORT on LISTEN.
+    #[arg(long)]
+    pub reuseport: bool,
+    /// Length of the kernel's queue of connections waiting to be accepted.
+    #[arg(long, value_name = "N")]
+    pub backlog: Option<u32>,
+    /// Socket and status options (--idle-timeout also ends datagram flows; default 60s for them).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// How the dump looks (--hex, --json or -t alone imply --dump hex, json or text).
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+/// A validated `relay`: the engine's config and what the dump looks like.
+#[derive(Debug, Clone)]
+pub struct RelayRun {
+    /// What the engine does.
+    pub engine: RelayConfig,
+    /// Status lines and the dump's view options.
+    pub view: ViewOptions,
+}
+
+impl TryFrom<RelayArgs> for RelayRun {
+    type Error = ConfigError;
+
+    fn try_from(args: RelayArgs) -> Result<Self, ConfigError> {
+        let listen = Endpoint::parse_listen(&args.listen)?;
+        let target: Endpoint = args.target.parse()?;
+        let frame = args
+            .frame
+            .as_deref()
+            .map(str::parse::<RelayFrame>)
+            .transpose()
+            .map_err(ConfigError::new)?;
+        let mixed =
+            listen.kind().keeps_message_boundaries() != target.kind().keeps_message_boundaries();
+        if mixed && frame.is_none() {
+            return Err(ConfigError::new(format!(
+                "relaying {} to {} needs --frame to mark datagram boundaries on the stream side (raw, line, len16 or len32, e.g. --frame line)",
+                listen.kind().scheme(),
+                target.kind().scheme()
+            )));
+        }
+        if !mixed && frame.is_some() {
+            return Err(ConfigError::new(
+                "--frame is only for a relay between a stream and datagrams (e.g. tcp:// to udp://); drop it here".into(),
+            ));
+        }
+        if args.max_conns == Some(0) {
+            return Err(ConfigError::new(
+                "invalid --max-conns 0 (give at least 1, e.g. --max-conns 100)".into(),
+            ));
+        }
+        if args.backlog == Some(0) {
+            return Err(ConfigError::new(
+                "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
+            ));
+        }
+        let access = AccessList {
+            allow: args.allow,
+            deny: args.deny,
+        };
+        let view = args.view.options(args.common.verbosity(true))?;
+        let dump = match args.dump.as_deref() {
+            Some(format) => Some(format.parse::<DumpFormat>().map_err(ConfigError::new)?),
+            None if view.json => Some(DumpFormat::Json),
+            None if view.hex => Some(DumpFormat::Hex),
+            None if view.timestamps => Some(DumpFormat::Text),
+            None => None,
+        };
+        if dump.is_none() && view.log.is_some() {
+            return Err(ConfigError::new(
+                "--log records relayed traffic: add --dump text, hex or json".into(),
+            ));
+        }
+        Ok(RelayRun {
+            view,
+            engine: RelayConfig {
+                listen,
+                target,
+                listen_socket: SocketOptions {
+                    reuseport: args.reuseport,
+                    backlog: args.backlog,
+                    ..args.common.socket_options()
+                },
+                target_socket: SocketOptions {
+                    connect_timeout: args.connect_timeout,
+                    ..args.common.socket_options()
+                },
+                frame,
+                rules: PairRules {
+                    close_both: args.close_both,
+                    idle_timeout: args.common.idle_timeout,
+                },
+                max_conns: args.max_conns,
+                access,
+                dump,
+                splice: !args.no_splice,
+            },
+        })
+    }
+}
+
+/// Binds LISTEN, announces it, and relays until stopped.
+pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
+    let sinks = relay_sinks(&cfg.view, cfg.engine.dump)?;
+    let (events, sink_thread) = output::start_sinks(sinks, &shutdown)?;
+    let engine = Engine::new(events, shutdown);
+    let result = match engine.relay(cfg.engine).await {
+        Ok(handle) => handle.finished().await.map_err(anyhow::Error::new),
+        Err(e) => Err(anyhow::Error::new(e)),
+    };
+    drop(engine);
+    sink_thread.join().await;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn relay(args: &[&str]) -> Result<RelayConfig, String> {
+        let mut all = vec!["sockmate", "relay"];
+        all.extend_from_slice(args);
+        let cli = Cli::try_parse_from(all).map_err(|e| e.to_string())?;
+        let Command::Relay(a) = cli.command else {
+            return Err("not relay".into());
+        };
+        RelayRun::try_from(a)
+            .map(|r| r.engine)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn relay_needs_frame_only_between_stream_and_datagram() {
+        assert!(relay(&["0", "127.0.0.1:9"]).is_ok());
+        let err = relay(&["0", "udp://127.0.0.1:9"]).unwrap_err();
+        assert!(err.contains("needs --frame"), "{err}");
+        assert!(relay(&["0", "udp://127.0.0.1:9", "--frame", "len16"]).is_ok());
+        assert!(relay(&["0", "127.0.0.1:9", "--frame", "line"])
+            .unwrap_err()
+            .contains("only for"));
+        assert!(relay(&["udp://127.0.0.1:0", "udp://127.0.0.1:9"]).is_ok());
+    }
+
+    #[test]
+    fn relay_rejects_bad_values_with_one_line() {
+        assert!(relay(&["0", "x:1", "--dump", "xml"])
+            .unwrap_err()
+            .contains("text, hex or json"));
+        assert!(relay(&["0", "x:1", "--allow", "nope"])
+            .unwrap_err()
+            .contains("invalid network \"nope\""));
+        assert!(relay(&["0", "x:1", "--max-conns", "0"])
+            .unwrap_err()
+            .contains("--max-conns 0"));
+        assert!(relay(&["0", "x:1", "--log", "/tmp/x"])
+            .unwrap_err()
+            .contains("add --dump"));
+        let cfg = relay(&["0", "x:1", "--dump", "hex", "--encoding", "gbk", "-t"]).unwrap();
+        assert!(cfg.dump == Some(DumpFormat::Hex) && cfg.splice);
+        let cfg = relay(&["0", "x:1", "--json"]).unwrap();
+        assert_eq!(cfg.dump, Some(DumpFormat::Json));
+    }
+}

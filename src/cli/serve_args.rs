@@ -1,0 +1,315 @@
+//! The server behaviour and limit flags of `sockmate listen` (`--serve`,
+//! `--reply`, `--respond`, `--exec`, `--max-conns`…), turned into a
+//! [`ServiceConfig`] and an [`Admission`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::parse_size;
+use crate::endpoint::{Endpoint, Kind};
+use crate::error::ConfigError;
+use crate::escape::unescape;
+use crate::frame::{FrameSpec, DEFAULT_MAX_FRAME};
+use crate::limits::{parse_cidr, AccessList};
+use crate::service::exec::DEFAULT_EXEC_MAX_CONNS;
+use crate::service::{respond, ExecSpec, Rules, Serve, ServiceConfig, TIME_REPLY};
+use crate::session::accept::Admission;
+use crate::template::{Template, CTIME_FORMAT};
+
+/// `sockmate listen` server behaviours and limits (issue 4).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServiceArgs {
+    /// How a stream is cut into messages: raw (what one read returned), line, crlf, len16, len32 (big-endian length header) or delim:HEX.
+    #[arg(long, value_name = "FRAME", default_value = "raw", value_parser = clap::value_parser!(FrameSpec))]
+    pub frame: FrameSpec,
+    /// Longest message; a client sending a longer one gets an error line and is closed (suffixes k, m: 64k, 1m).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_frame: Option<usize>,
+    /// Sent to each client when it connects (each new peer for UDP), as is (escapes like \n allowed).
+    #[arg(long, value_name = "TEXT")]
+    pub banner: Option<String>,
+    /// Reply to each message: placeholders {text} {hex} {len} {peer} {time}, and "n" in braces for the message number; {{ }} for braces; escapes \n \r \t \0 \xHH \\.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub reply: Option<String>,
+    /// strftime layout of {time} (default like C's ctime: Sun Nov 22 14:03:07 2026).
+    #[arg(long, value_name = "FORMAT", default_value = CTIME_FORMAT)]
+    pub time_format: String,
+    /// A message equal to WORD (line ending trimmed) closes that connection.
+    #[arg(long, value_name = "WORD")]
+    pub quit_word: Option<String>,
+    /// A ready-made service: echo, discard, time, chargen, chat, broker, exec.
+    #[arg(long, value_name = "SERVICE", value_parser = clap::value_parser!(Serve))]
+    pub serve: Option<Serve>,
+    /// Answer a message: 'MATCH=>REPLY' where MATCH is text, hex:BYTES or re:REGEX ($1 in REPLY); first match wins (repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub respond: Vec<String>,
+    /// Read --respond rules from FILE, one a line (# comments).
+    #[arg(long, value_name = "FILE")]
+    pub respond_file: Option<PathBuf>,
+    /// Reply when no --respond rule matches.
+    #[arg(long, value_name = "REPLY")]
+    pub respond_default: Option<String>,
+    /// Run CMD per connection with the socket as its stdin and stdout (no shell; needs --allow on a non-loopback address).
+    #[arg(long, value_name = "CMD", conflicts_with = "sh_exec")]
+    pub exec: Option<String>,
+    /// Like --exec, through `sh -c CMD`.
+    #[arg(long, value_name = "CMD")]
+    pub sh_exec: Option<String>,
+    /// Send the command's stderr to the client too.
+    #[arg(long)]
+    pub exec_stderr: bool,
+    /// Serve at most N clients at once (and N --exec children); more get one refusal line.
+    #[arg(long, value_name = "N")]
+    pub max_conns: Option<usize>,
+    /// Accept clients only from this network (CIDR like 192.168.1.0/24 or one address; repeatable).
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub allow: Vec<ipnet::IpNet>,
+    /// Refuse clients from this network (repeatable; wins over --allow).
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub deny: Vec<ipnet::IpNet>,
+}
+
+fn is_loopback(endpoint: &Endpoint) -> bool {
+    match endpoint.host_port() {
+        Some((crate::endpoint::Host::Ip(ip), _)) => ip.is_loopback(),
+        Some((crate::endpoint::Host::Name(name), _)) => name.eq_ignore_ascii_case("localhost"),
+        None => true,
+    }
+}
+
+impl ServiceArgs {
+    /// True when no behaviour flag was given (limits apply to plain
+    /// sessions too).
+    fn is_plain(&self) -> bool {
+        self.max_frame.is_none()
+            && self.frame == FrameSpec::Raw
+            && self.banner.is_none()
+            && self.reply.is_none()
+            && self.quit_word.is_none()
+            && self.serve.is_none()
+            && self.respond.is_empty()
+            && self.respond_file.is_none()
+            && self.respond_default.is_none()
+            && self.exec.is_none()
+            && self.sh_exec.is_none()
+    }
+
+    /// Validates the flags into a service configuration (`None` when no
+    /// behaviour flag was given: a plain session) and the admission policy.
+    /// Reads no files: `--respond-file` is loaded by
+    /// [`ServiceConfig::load_rules_file`] when the server starts.
+    pub fn into_config(
+        self,
+        endpoint: &Endpoint,
+        idle_timeout: Option<Duration>,
+    ) -> Result<(Option<ServiceConfig>, Admission), ConfigError> {
+        if self.max_conns == Some(0) {
+            return Err(ConfigError::new(
+                "invalid --max-conns 0 (give at least 1)".into(),
+            ));
+        }
+        let plain_admission = Admission {
+            max_conns: self.max_conns,
+            access: AccessList {
+                allow: self.allow.clone(),
+                deny: self.deny.clone(),
+            },
+            ..Admission::default()
+        };
+        if self.is_plain() {
+            return Ok((None, plain_admission));
+        }
+        let invalid = ConfigError::new;
+        let time_format = self.time_format.clone();
+        let template = |flag: &str, text: &str| {
+            Template::parse(text, &time_format)
+                .map_err(|e| invalid(format!("invalid {flag} \"{text}\": {e}")))
+        };
+        let reply = match (&self.reply, self.serve) {
+            (Some(text), _) => Some(template("--reply", text)?),
+            (None, Some(Serve::Time)) => Some(template("--serve time", TIME_REPLY)?),
+            (None, _) => None,
+        };
+        let banner = self
+            .banner
+            .as_deref()
+            .map(unescape)
+            .transpose()
+            .map_err(|e| invalid(format!("invalid --banner: {e}")))?;
+        let mut rules = Rules::default();
+        for rule in &self.respond {
+            rules
+                .rules
+                .push(respond::parse_rule(rule, &time_format).map_err(invalid)?);
+        }
+        if let Some(text) = &self.respond_default {
+            rules.default = Some(respond::parse_default(text, &time_format).map_err(invalid)?);
+        }
+        let exec = match (&self.exec, &self.sh_exec) {
+            (Some(cmd), _) => Some(ExecSpec::direct(cmd, self.exec_stderr).map_err(invalid)?),
+            (None, Some(cmd)) => Some(ExecSpec::shell(cmd, self.exec_stderr).map_err(invalid)?),
+            (None, None) => None,
+        };
+        let datagram = matches!(endpoint.kind(), Kind::Udp | Kind::UnixDgram);
+        match (self.serve, &exec) {
+            (Some(Serve::Exec), None) => {
+                return Err(invalid(
+                    "--serve exec needs the command: --exec CMD or --sh-exec CMD".into(),
+                ))
+            }
+            (Some(other), Some(_)) if other != Serve::Exec => {
+                return Err(invalid(format!(
+                    "--exec and --serve {other} cannot be combined (pick one)"
+                )))
+            }
+            _ => {}
+        }
+        if datagram {
+            let stream_only = match (self.serve, &exec) {
+                (_, Some(_)) => Some("--exec"),
+                (Some(Serve::Chat), _) => Some("--serve chat"),
+                (Some(Serve::Broker), _) => Some("--serve broker"),
+                _ => None,
+            };
+            if let Some(flag) = stream_only {
+                return Err(invalid(format!(
+                    "{flag} needs a stream endpoint such as tcp://127.0.0.1:PORT or unix:///path, not {endpoint}"
+                )));
+            }
+        }
+        if exec.is_some() && self.allow.is_empty() && !is_loopback(endpoint) {
+            return Err(invalid(format!(
+                "refusing --exec on {endpoint}: anyone who can connect could run commands; add --allow CIDR (e.g. --allow 192.168.1.0/24) or listen on loopback (127.0.0.1:PORT)"
+            )));
+        }
+        if matches!(
+            self.serve,
+            Some(Serve::Chat | Serve::Broker | Serve::Chargen | Serve::Discard)
+        ) && (reply.is_some() || !rules.is_empty())
+        {
+            return Err(invalid(format!(
+                "--reply and --respond do not apply to --serve {}",
+                self.serve.map(|s| s.to_string()).unwrap_or_default()
+            )));
+        }
+        let max_conns = match (self.max_conns, &exec) {
+            (None, Some(_)) => Some(DEFAULT_EXEC_MAX_CONNS),
+            (n, _) => n,
+        };
+        let admission = Admission {
+            max_conns,
+            access: AccessList {
+                allow: self.allow,
+                deny: self.deny,
+            },
+            ..Admission::default()
+        };
+        let service = ServiceConfig {
+            frame: self.frame,
+            max_frame: self.max_frame.unwrap_or(DEFAULT_MAX_FRAME),
+            banner,
+            reply,
+            rules,
+            quit_word: self.quit_word.map(String::into_bytes),
+            serve: self.serve.or(exec.as_ref().map(|_| Serve::Exec)),
+            exec,
+            idle_timeout,
+            respond_file: self.respond_file,
+            time_format,
+        };
+        Ok((Some(service), admission))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::listen::ListenRun;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use proptest::prelude::*;
+
+    fn config(args: &[&str]) -> Result<Option<ServiceConfig>, String> {
+        let mut argv = vec!["sockmate", "listen"];
+        argv.extend_from_slice(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        let Command::Listen(args) = cli.command else {
+            panic!()
+        };
+        ListenRun::try_from(args)
+            .map(|c| c.engine.service)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn tutorial_lines_parse() {
+        let c = config(&[
+            "9999",
+            "-k",
+            "--banner",
+            "hello, i am server",
+            "--reply",
+            "Loop_msg:{text}!",
+            "--quit-word",
+            "exit",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.banner.as_deref(), Some(&b"hello, i am server"[..]));
+        assert_eq!(c.quit_word.as_deref(), Some(&b"exit"[..]));
+        assert!(config(&["9999"]).unwrap().is_none());
+        assert!(config(&["9999", "--max-conns", "1"]).unwrap().is_none());
+        let t = config(&["0", "--serve", "time"]).unwrap().unwrap();
+        assert_eq!(t.reply.unwrap().to_string(), "[{time}] {text}");
+        let cli = Cli::try_parse_from(["sockmate", "listen", "8000", "--exec", "sh"]).unwrap();
+        let Command::Listen(args) = cli.command else {
+            panic!()
+        };
+        let run = ListenRun::try_from(args).unwrap();
+        assert_eq!(run.engine.admission.max_conns, Some(DEFAULT_EXEC_MAX_CONNS));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        let e = config(&["0", "--reply", "x{txt}"]).unwrap_err();
+        assert!(e.contains("unknown placeholder {txt} at position 1"), "{e}");
+        let e = config(&["0.0.0.0:0", "--exec", "sh"]).unwrap_err();
+        assert!(e.contains("refusing --exec"), "{e}");
+        assert!(config(&["0.0.0.0:0", "--exec", "sh", "--allow", "10.0.0.0/8"]).is_ok());
+        assert!(config(&["udp://127.0.0.1:0", "--serve", "chat"])
+            .unwrap_err()
+            .contains("stream endpoint"));
+        assert!(config(&["0", "--serve", "exec"])
+            .unwrap_err()
+            .contains("needs the command"));
+        assert!(config(&["0", "--frame", "lines"]).is_err());
+        assert!(config(&["0", "--respond", "nothing"])
+            .unwrap_err()
+            .contains("=>"));
+        assert!(config(&["0", "--banner", "\\q"])
+            .unwrap_err()
+            .contains("bad escape"));
+        assert!(config(&["0", "--banner", "\\\\"]).is_ok());
+        assert!(config(&["0", "--time-format", "%Q", "--serve", "time"]).is_err());
+        assert!(config(&["0", "--allow", "10.0.0.0/33"]).is_err());
+        assert!(config(&["0", "--max-conns", "0"]).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert_eq!(parse_size("64k").unwrap(), 65536);
+        assert_eq!(parse_size("1MiB").unwrap(), 1 << 20);
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("lots").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn size_parser_never_panics(s in "\\PC{0,12}") {
+            let _ = parse_size(&s);
+        }
+    }
+}

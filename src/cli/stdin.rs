@@ -1,0 +1,105 @@
+//! Terminal policy: reading stdin (raw chunks, or lines when typed or with
+//! `--lines`), broadcasting its lines to every client, and asking whether a
+//! person is typing. Only the command-line front-end touches fd 0.
+
+use std::io::IsTerminal;
+
+use bytes::Bytes;
+use tokio::sync::broadcast;
+
+use super::args::LineMode;
+use crate::engine::InputFactory;
+use crate::send::{line_message, SendPlan};
+use crate::session::Input;
+use crate::stdio::{spawn_stdin_reader, STDIN_CHUNK};
+
+/// Stdin lines waiting to be broadcast; a client further behind skips lines.
+const BROADCAST_QUEUE: usize = 1024;
+
+/// Lines waiting to be sent.
+const LINE_QUEUE: usize = 64;
+
+/// True when a person is typing on stdin.
+pub fn stdin_is_terminal() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+/// Reads stdin as lines: each line becomes one message, its text encoded
+/// with the mode's encoding (stdin is taken as UTF-8) and its ending
+/// replaced by the mode's `eol` (kept as typed when `None`).
+pub fn spawn_line_input(mode: LineMode) -> tokio::sync::mpsc::Receiver<Bytes> {
+    let mut raw = spawn_stdin_reader(STDIN_CHUNK);
+    let (tx, rx) = tokio::sync::mpsc::channel(LINE_QUEUE);
+    tokio::spawn(async move {
+        let mut pending = bytes::BytesMut::new();
+        while let Some(chunk) = raw.recv().await {
+            pending.extend_from_slice(&chunk);
+            while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+                let line = pending.split_to(pos + 1);
+                if tx
+                    .send(line_message(&line, mode.encoding, mode.eol))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+        if !pending.is_empty() {
+            let _ = tx
+                .send(line_message(&pending, mode.encoding, mode.eol))
+                .await;
+        }
+    });
+    rx
+}
+
+/// True when stdin is read line by line.
+fn line_mode(mode: LineMode) -> bool {
+    mode.lines || stdin_is_terminal()
+}
+
+/// The input of one session: stdin (raw chunks of up to `chunk` bytes, or
+/// lines when typed or with `--lines`). With sends and stdin not a
+/// terminal, stdin is not read unless `--lines` is given, so a stdin that
+/// never closes cannot hang a command that only sends.
+pub fn session_input(plan: &SendPlan, mode: LineMode, chunk: usize) -> Input {
+    if plan.has_sends() && !line_mode(mode) {
+        return Input::Nothing;
+    }
+    if line_mode(mode) {
+        Input::Channel(spawn_line_input(mode))
+    } else {
+        Input::Channel(spawn_stdin_reader(chunk))
+    }
+}
+
+/// Reads stdin and broadcasts it line by line (a final unterminated piece
+/// at end of input goes too).
+pub fn spawn_line_broadcaster(mode: LineMode) -> broadcast::Sender<Bytes> {
+    let (tx, _) = broadcast::channel(BROADCAST_QUEUE);
+    let sender = tx.clone();
+    let mut lines = spawn_line_input(mode);
+    tokio::spawn(async move {
+        while let Some(line) = lines.recv().await {
+            let _ = sender.send(line);
+        }
+    });
+    tx
+}
+
+/// Where a listener's clients get their input: with `-k`, stdin lines
+/// broadcast to all; otherwise stdin for the one client (for datagrams,
+/// for the last peer heard from).
+pub fn listen_input(
+    plan: &SendPlan,
+    mode: LineMode,
+    keep_open: bool,
+    chunk: usize,
+) -> InputFactory {
+    if keep_open {
+        InputFactory::Broadcast(spawn_line_broadcaster(mode))
+    } else {
+        InputFactory::first(session_input(plan, mode, chunk))
+    }
+}

@@ -1,0 +1,344 @@
+//! `sockmate send ENDPOINT FILE…` and `sockmate receive ENDPOINT --dir DIR`.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::parse_duration;
+use crate::endpoint::Endpoint;
+use crate::error::ConfigError;
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context as _};
+
+use super::output;
+use crate::engine::transfer::Meeting;
+use crate::engine::Engine;
+use crate::shutdown::Shutdown;
+use crate::transfer::config::{ReceiveConfig, SendFilesConfig, TransferDisplay};
+use crate::transfer::progress::Reporter;
+use crate::transfer::raw::{receive_raw, send_raw};
+use crate::transfer::receiver::{receive_session, InProgress};
+use crate::transfer::sender::{collect, send_session, SendItem};
+use crate::transport::{PeerAddr, SocketOptions, Stream};
+use crate::view::status::{StatusLines, Verbosity};
+
+// ---- send / receive / scan (issue #6) ----
+
+/// Display options of `send` and `receive`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TransferOutputArgs {
+    /// Print progress and results as JSON lines on stdout (events: start, progress, done, error).
+    #[arg(long)]
+    pub json: bool,
+    /// No status or summary lines on stderr (errors only).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `sockmate send`.
+#[derive(Debug, Args)]
+pub struct SendFilesArgs {
+    /// Where the receiver is: tcp://HOST:PORT (or HOST:PORT) or unix:///path. With --listen: where to wait for receivers (PORT alone = 127.0.0.1:PORT).
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// Files to send (directories too, with -r).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<std::path::PathBuf>,
+    /// Wait for a receiver to connect (`sockmate receive --connect`) instead of connecting.
+    #[arg(long)]
+    pub listen: bool,
+    /// With --listen: serve every receiver that connects, concurrently, until interrupted.
+    #[arg(short = 'k', long, requires = "listen")]
+    pub keep_open: bool,
+    /// Send directories with everything in them.
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Send bare bytes with no header (one file), like `nc HOST PORT < FILE`.
+    #[arg(long, conflicts_with = "recursive")]
+    pub raw: bool,
+    /// Give up connecting after this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Progress and summary options.
+    #[command(flatten)]
+    pub output: TransferOutputArgs,
+}
+
+/// `sockmate receive`.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Where to wait for senders: PORT (= tcp://127.0.0.1:PORT), HOST:PORT (0.0.0.0:PORT for all interfaces), unix:///path. With --connect: where the `send --listen` is.
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// Directory to store received files in (created if missing).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub dir: std::path::PathBuf,
+    /// With --raw: the file to write the received bytes to.
+    #[arg(short, long, value_name = "FILE", requires = "raw")]
+    pub output: Option<std::path::PathBuf>,
+    /// Connect to a `sockmate send --listen` instead of listening.
+    #[arg(long)]
+    pub connect: bool,
+    /// Keep listening and receive from many senders at once, until interrupted.
+    #[arg(short = 'k', long, conflicts_with = "connect")]
+    pub keep_open: bool,
+    /// Replace files that already exist (otherwise they are skipped).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Continue an interrupted transfer from its partial file; the digest still covers the whole file.
+    #[arg(long)]
+    pub resume: bool,
+    /// Receive bare bytes until the peer closes (needs --output), like `nc -l PORT > FILE`.
+    #[arg(long, conflicts_with_all = ["resume", "keep_open"])]
+    pub raw: bool,
+    /// Give up connecting after this long (with --connect).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Progress and summary options.
+    #[command(flatten)]
+    pub output_opts: TransferOutputArgs,
+}
+
+fn stream_endpoint(endpoint: Endpoint) -> Result<Endpoint, ConfigError> {
+    use crate::endpoint::Kind;
+    match endpoint.kind() {
+        Kind::Tcp | Kind::Unix => Ok(endpoint),
+        _ => Err(ConfigError::new(format!(
+            "{endpoint} is not a stream endpoint: file transfer runs over tcp:// or unix:// (e.g. tcp://127.0.0.1:9000)"
+        ))),
+    }
+}
+
+impl TryFrom<SendFilesArgs> for SendFilesConfig {
+    type Error = ConfigError;
+
+    fn try_from(args: SendFilesArgs) -> Result<Self, ConfigError> {
+        let endpoint = if args.listen {
+            Endpoint::parse_listen(&args.endpoint)?
+        } else {
+            args.endpoint.parse()?
+        };
+        if args.raw && args.files.len() != 1 {
+            return Err(ConfigError::new(format!(
+                "--raw sends exactly one file, {} given (send several with the header, without --raw)",
+                args.files.len()
+            )));
+        }
+        Ok(Self {
+            endpoint: stream_endpoint(endpoint)?,
+            files: args.files,
+            listen: args.listen,
+            keep_open: args.keep_open,
+            recursive: args.recursive,
+            raw: args.raw,
+            display: TransferDisplay {
+                json: args.output.json,
+                quiet: args.output.quiet,
+            },
+            socket: SocketOptions {
+                connect_timeout: args.connect_timeout,
+                nodelay: true,
+                ..SocketOptions::default()
+            },
+        })
+    }
+}
+
+impl TryFrom<ReceiveArgs> for ReceiveConfig {
+    type Error = ConfigError;
+
+    fn try_from(args: ReceiveArgs) -> Result<Self, ConfigError> {
+        let endpoint = if args.connect {
+            args.endpoint.parse()?
+        } else {
+            Endpoint::parse_listen(&args.endpoint)?
+        };
+        if args.raw && args.output.is_none() {
+            return Err(ConfigError::new(
+                "--raw needs --output FILE (e.g. --raw --output received.bin)".into(),
+            ));
+        }
+        Ok(Self {
+            endpoint: stream_endpoint(endpoint)?,
+            store: crate::transfer::receiver::ReceiveOptions {
+                dir: args.dir,
+                overwrite: args.overwrite,
+                resume: args.resume,
+            },
+            output: args.output,
+            connect: args.connect,
+            keep_open: args.keep_open,
+            raw: args.raw,
+            display: TransferDisplay {
+                json: args.output_opts.json,
+                quiet: args.output_opts.quiet,
+            },
+            socket: SocketOptions {
+                connect_timeout: args.connect_timeout,
+                nodelay: true,
+                ..SocketOptions::default()
+            },
+        })
+    }
+}
+
+/// Runs `sockmate send`.
+pub async fn run_send(cfg: SendFilesConfig, shutdown: Shutdown) -> anyhow::Result<()> {
+    let items = if cfg.raw {
+        Vec::new()
+    } else {
+        let items = collect(&cfg.files, cfg.recursive)?;
+        if items.is_empty() {
+            bail!("nothing to send: the directories given hold no regular files");
+        }
+        items
+    };
+    let reporter = Reporter::new(cfg.display.json, cfg.display.quiet);
+    let job = Arc::new(SendJob {
+        cfg,
+        items,
+        reporter,
+    });
+    let meeting = Meeting {
+        endpoint: job.cfg.endpoint.clone(),
+        socket: job.cfg.socket.clone(),
+        listen: job.cfg.listen,
+        keep_open: job.cfg.keep_open,
+    };
+    meet(meeting, &job.reporter, shutdown, {
+        let job = job.clone();
+        move |stream, peer| {
+            let job = job.clone();
+            async move { job.run(&stream, &peer).await }
+        }
+    })
+    .await
+}
+
+struct SendJob {
+    cfg: SendFilesConfig,
+    items: Vec<SendItem>,
+    reporter: Reporter,
+}
+
+impl SendJob {
+    async fn run(&self, stream: &Stream, peer: &PeerAddr) -> anyhow::Result<()> {
+        let peer = peer.to_string();
+        if self.cfg.raw {
+            return send_raw(stream, &self.cfg.files[0], &self.reporter, &peer).await;
+        }
+        let outcome = send_session(stream, &self.items, &self.reporter, &peer).await?;
+        if !outcome.skipped.is_empty() {
+            bail!(
+                "not stored by {peer}: {} of {} file(s)",
+                outcome.skipped.len(),
+                self.items.len()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Runs `sockmate receive`.
+pub async fn run_receive(cfg: ReceiveConfig, shutdown: Shutdown) -> anyhow::Result<()> {
+    if !cfg.raw {
+        std::fs::create_dir_all(&cfg.store.dir)
+            .with_context(|| format!("cannot create the directory {}", cfg.store.dir.display()))?;
+    }
+    let reporter = Reporter::new(cfg.display.json, cfg.display.quiet);
+    let job = Arc::new(ReceiveJob {
+        cfg,
+        reporter,
+        in_progress: InProgress::default(),
+    });
+    let meeting = Meeting {
+        endpoint: job.cfg.endpoint.clone(),
+        socket: job.cfg.socket.clone(),
+        listen: !job.cfg.connect,
+        keep_open: job.cfg.keep_open,
+    };
+    meet(meeting, &job.reporter, shutdown, {
+        let job = job.clone();
+        move |stream, peer| {
+            let job = job.clone();
+            async move { job.run(&stream, &peer).await }
+        }
+    })
+    .await
+}
+
+struct ReceiveJob {
+    cfg: ReceiveConfig,
+    reporter: Reporter,
+    in_progress: InProgress,
+}
+
+impl ReceiveJob {
+    async fn run(&self, stream: &Stream, peer: &PeerAddr) -> anyhow::Result<()> {
+        let peer = peer.to_string();
+        if self.cfg.raw {
+            let output = self
+                .cfg
+                .output
+                .as_ref()
+                .ok_or_else(|| anyhow!("--raw needs --output FILE"))?;
+            return receive_raw(
+                stream,
+                output,
+                self.cfg.store.overwrite,
+                &self.reporter,
+                &peer,
+            )
+            .await;
+        }
+        let outcome = receive_session(
+            stream,
+            &self.cfg.store,
+            &self.in_progress,
+            &self.reporter,
+            &peer,
+        )
+        .await?;
+        if !outcome.skipped.is_empty() {
+            bail!(
+                "not stored from {peer}: {} of {} file(s)",
+                outcome.skipped.len(),
+                outcome.skipped.len() + outcome.stored
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Meets the peer through the engine and runs `session` on each
+/// connection; errors of `-k` sessions are printed as they happen.
+async fn meet<F, Fut>(
+    meeting: Meeting,
+    reporter: &Reporter,
+    shutdown: Shutdown,
+    session: F,
+) -> anyhow::Result<()>
+where
+    F: Fn(Stream, PeerAddr) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let (events, sinks) = output::start_sinks(
+        vec![Box::new(StatusLines::new(Verbosity::Quiet))],
+        &shutdown,
+    )?;
+    let engine = Engine::new(events, shutdown);
+    let result = engine
+        .meet(
+            &meeting,
+            |real| reporter.status(&format!("listening on {real}")),
+            session,
+        )
+        .await;
+    drop(engine);
+    sinks.join().await;
+    match result {
+        Ok(session_result) => session_result,
+        Err(e) => Err(anyhow::Error::new(e)),
+    }
+}

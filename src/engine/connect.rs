@@ -1,0 +1,178 @@
+//! Connecting: one connection (stream or datagram) running a session with
+//! the given input, and with `reconnect` the loop that connects again with
+//! exponential back-off whenever the peer goes away.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::registry::Registry;
+use crate::endpoint::Endpoint;
+use crate::error::NetError;
+use crate::event::{CloseReason, ConnInfo, EventKind, EventTx};
+use crate::send::SendPlan;
+use crate::session::{self, Input, Meter, Outcome, SessionConfig, Wiring};
+use crate::transport::{self, Connected, Connection, SocketOptions};
+
+/// First wait before reconnecting; it doubles up to the configured maximum.
+const RECONNECT_FIRST_DELAY: Duration = Duration::from_millis(100);
+
+/// Everything `connect` needs, validated; buildable without clap.
+#[derive(Debug, Clone)]
+pub struct ConnectConfig {
+    /// Where to connect.
+    pub endpoint: Endpoint,
+    /// Socket options.
+    pub socket: SocketOptions,
+    /// How the session ends.
+    pub session: SessionConfig,
+    /// What is sent besides the input (`--send`, auto-send).
+    pub sends: SendPlan,
+    /// Connect again when the peer goes away, waiting at most this long
+    /// between attempts.
+    pub reconnect: Option<Duration>,
+}
+
+/// One connection attempt; `None` when the stop came first.
+pub(super) async fn connect_once(
+    cfg: &ConnectConfig,
+    stop: &CancellationToken,
+) -> Option<Result<Connected, NetError>> {
+    tokio::select! {
+        result = transport::connect(&cfg.endpoint, &cfg.socket) => Some(result.map_err(super::net_error)),
+        () = stop.cancelled() => None,
+    }
+}
+
+/// Runs the session on `first` (and, with `reconnect`, on the connections
+/// after it) until it is done. Returns the failure of a session that ended
+/// on a network error (without `reconnect`).
+pub(super) async fn run(
+    first: Option<Connected>,
+    cfg: ConnectConfig,
+    mut input: Input,
+    events: EventTx,
+    registry: Registry,
+    stop: CancellationToken,
+) -> Result<(), NetError> {
+    let Some(max_delay) = cfg.reconnect else {
+        let Some(connected) = first else {
+            return Ok(());
+        };
+        let outcome = run_session(&connected, &mut input, &cfg, &events, &registry, &stop).await;
+        return match outcome.error {
+            Some(error) => Err(NetError::io(&cfg.endpoint, &error)),
+            None => Ok(()),
+        };
+    };
+    reconnect_loop(
+        first, &cfg, max_delay, &mut input, &events, &registry, &stop,
+    )
+    .await;
+    Ok(())
+}
+
+async fn run_session(
+    connected: &Connected,
+    input: &mut Input,
+    cfg: &ConnectConfig,
+    events: &EventTx,
+    registry: &Registry,
+    stop: &CancellationToken,
+) -> Outcome {
+    let conn = ConnInfo::new(registry.next_id(), &connected.peer);
+    let meter = Arc::new(Meter::new());
+    let conn_stop = stop.child_token();
+    let (mut control, _registration) =
+        registry.register(&conn, Arc::clone(&meter), conn_stop.clone());
+    let _ = events
+        .emit(EventKind::Open {
+            conn: conn.clone(),
+            local: connected.local.clone(),
+        })
+        .await;
+    let wiring = Wiring {
+        conn: &conn,
+        events,
+        meter: &meter,
+        stop: &conn_stop,
+    };
+    let outcome = match &connected.connection {
+        Connection::Stream(stream) => {
+            session::run_stream(stream, wiring, input, &mut control, &cfg.session).await
+        }
+        Connection::Datagram(socket) => {
+            session::run_datagram_client(socket, wiring, input, &mut control, &cfg.session).await
+        }
+    };
+    outcome.report_close(conn, events).await;
+    outcome
+}
+
+async fn notice(events: &EventTx, message: String) {
+    let _ = events.emit(EventKind::Notice { message }).await;
+}
+
+/// Keeps a session going across peer restarts until the input is done or
+/// the engine is stopped. Each attempt is reported as a notice.
+async fn reconnect_loop(
+    mut current: Option<Connected>,
+    cfg: &ConnectConfig,
+    max_delay: Duration,
+    input: &mut Input,
+    events: &EventTx,
+    registry: &Registry,
+    stop: &CancellationToken,
+) {
+    let mut delay = RECONNECT_FIRST_DELAY;
+    let mut attempt = 1u64;
+    let mut sessions = 0u64;
+    loop {
+        let connected = match current.take() {
+            Some(c) => c,
+            None => {
+                notice(
+                    events,
+                    format!(
+                        "reconnecting to {} (attempt {attempt}) in {}",
+                        cfg.endpoint,
+                        humantime::format_duration(delay)
+                    ),
+                )
+                .await;
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = stop.cancelled() => return,
+                }
+                attempt += 1;
+                delay = (delay * 2).min(max_delay);
+                match connect_once(cfg, stop).await {
+                    None => return,
+                    Some(Ok(c)) => c,
+                    Some(Err(e)) => {
+                        notice(events, e.to_string()).await;
+                        continue;
+                    }
+                }
+            }
+        };
+        sessions += 1;
+        if sessions > 1 {
+            notice(events, format!("reconnected to {}", cfg.endpoint)).await;
+        }
+        delay = RECONNECT_FIRST_DELAY;
+        attempt = 1;
+        let outcome = run_session(&connected, input, cfg, events, registry, stop).await;
+        match outcome.reason {
+            CloseReason::PeerClosed | CloseReason::Error(_) => {
+                notice(
+                    events,
+                    format!("connection to {} ended: {}", cfg.endpoint, outcome.reason),
+                )
+                .await;
+            }
+            _ => return,
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The one listen path: every combination of one client or many, stream or
+//! datagram, plain session or service goes through [`serve`]. A stream
+//! listener accepts through the shared [`Acceptor`] (admission, back-off);
+//! each client runs a plain session (its input from the [`InputFactory`]
+//! plus the auto-send plan) or the configured service; every connection is
+//! registered so a handle can send to it or close it.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::broadcast;
+
+use super::datagram::serve_datagrams;
+use super::registry::Registry;
+use crate::endpoint::Endpoint;
+use crate::error::{ConfigError, NetError};
+use crate::event::{ConnInfo, EventKind, EventTx};
+use crate::send::{Schedule, SendPlan};
+use crate::service::{Link, Rooms, ServiceConfig};
+use crate::session::accept::{Acceptor, Admission, Admitted};
+use crate::session::{self, Input, Meter, SessionConfig, Wiring};
+use crate::shutdown::Shutdown;
+use crate::transport::{Listener, SocketOptions, Stream, StreamListener};
+
+/// Everything `listen` needs, validated; buildable without clap.
+#[derive(Debug, Clone)]
+pub struct ListenConfig {
+    /// Where to listen.
+    pub endpoint: Endpoint,
+    /// Socket options.
+    pub socket: SocketOptions,
+    /// How plain sessions end (`--wait`, `--idle-timeout`, end on the
+    /// peer's EOF).
+    pub session: SessionConfig,
+    /// Serve many clients at once and keep running (`-k`).
+    pub keep_open: bool,
+    /// What is sent to each client besides its input (`--send`, auto-send).
+    pub sends: SendPlan,
+    /// What the server does with messages (`--serve`, `--reply`…); `None`
+    /// for a plain session (what clients send is shown, the input is sent).
+    pub service: Option<ServiceConfig>,
+    /// Who is served and how many at once (`--max-conns`, `--allow`, `--deny`).
+    pub admission: Admission,
+}
+
+/// Where each client's input comes from.
+#[derive(Debug)]
+pub enum InputFactory {
+    /// The first client gets this input (stdin, like `nc -l`); later ones
+    /// get nothing.
+    First(Option<Input>),
+    /// Every client reads the same lines (stdin lines with `-k`); a client
+    /// that falls behind skips lines.
+    Broadcast(broadcast::Sender<Bytes>),
+    /// No input: clients get only the auto-send plan and `handle.send`.
+    Nothing,
+}
+
+impl InputFactory {
+    /// The first client gets `input`.
+    pub fn first(input: Input) -> Self {
+        InputFactory::First(Some(input))
+    }
+
+    /// The input of the next client.
+    pub fn for_client(&mut self) -> Input {
+        match self {
+            InputFactory::First(input) => input.take().unwrap_or(Input::Nothing),
+            InputFactory::Broadcast(tx) => Input::Broadcast(tx.subscribe()),
+            InputFactory::Nothing => Input::Nothing,
+        }
+    }
+}
+
+/// What a running listener shares with its connection tasks.
+pub(super) struct Served {
+    pub cfg: ListenConfig,
+    pub schedule: Option<Schedule>,
+    pub rooms: Rooms,
+    pub events: EventTx,
+    pub registry: Registry,
+    pub stop: Shutdown,
+}
+
+/// Checks and loads what a listener needs before it binds (respond files,
+/// send files), so a mistake is a configuration error before anything runs.
+pub(super) fn prepare(cfg: &mut ListenConfig) -> Result<Option<Schedule>, ConfigError> {
+    if let Some(service) = cfg.service.as_mut() {
+        service.load_rules_file()?;
+    }
+    cfg.sends.schedule()
+}
+
+/// The startup note of a listener (e.g. that `--exec` is on).
+pub(super) fn startup_note(cfg: &ListenConfig) -> Option<String> {
+    cfg.service.as_ref().and_then(ServiceConfig::startup_note)
+}
+
+/// Serves a bound listener until it is stopped (or, without `keep_open`,
+/// until its one client is done).
+pub(super) async fn serve(
+    listener: Listener,
+    input: InputFactory,
+    served: Arc<Served>,
+) -> Result<(), NetError> {
+    match listener {
+        Listener::Stream(listener) => serve_streams(listener, input, served).await,
+        Listener::Datagram(socket) => serve_datagrams(socket, input, served).await,
+    }
+}
+
+async fn serve_streams(
+    listener: StreamListener,
+    mut input: InputFactory,
+    served: Arc<Served>,
+) -> Result<(), NetError> {
+    let mut acceptor = Acceptor::new(served.cfg.admission.clone());
+    let stop = served.stop.token().clone();
+    while let Some(admitted) = acceptor.next(&listener, &served.events, &stop).await {
+        let client_input = input.for_client();
+        if !served.cfg.keep_open {
+            drop(listener);
+            return serve_client(admitted, client_input, Arc::clone(&served)).await;
+        }
+        served
+            .stop
+            .spawn(serve_client(admitted, client_input, Arc::clone(&served)));
+    }
+    drop(listener);
+    let busy = served.stop.drain().await;
+    if busy > 0 {
+        let _ = served
+            .events
+            .emit(EventKind::Notice {
+                message: format!(
+                    "{busy} connections still busy after {:?}; closing them",
+                    crate::shutdown::GRACE
+                ),
+            })
+            .await;
+    }
+    Ok(())
+}
+
+/// Runs one client: registers it, reports it opening, runs its plain
+/// session or its service, reports it closing. A plain single-client
+/// session that fails returns the failure (the command's exit status).
+async fn serve_client(
+    admitted: Admitted,
+    input: Input,
+    served: Arc<Served>,
+) -> Result<(), NetError> {
+    let Admitted {
+        stream,
+        peer,
+        slot: _slot,
+    } = admitted;
+    let conn = ConnInfo::new(served.registry.next_id(), &peer);
+    let meter = Arc::new(Meter::new());
+    let stop = served.stop.token().child_token();
+    let (mut control, _registration) =
+        served
+            .registry
+            .register(&conn, Arc::clone(&meter), stop.clone());
+    let events = &served.events;
+    let _ = events
+        .emit(EventKind::Open {
+            conn: conn.clone(),
+            local: served.cfg.endpoint.to_string(),
+        })
+        .await;
+    let wiring = Wiring {
+        conn: &conn,
+        events,
+        meter: &meter,
+        stop: &stop,
+    };
+    match &served.cfg.service {
+        Some(service) => {
+            let reason = serve_service(&stream, wiring, &mut control, service, &served.rooms).await;
+            let _ = events
+                .emit(EventKind::Close {
+                    conn: conn.clone(),
+                    reason,
+                    counters: meter.counters(),
+                })
+                .await;
+            Ok(())
+        }
+        None => {
+            let mut input = Input::scripted(served.schedule.clone(), input);
+            let session_cfg = SessionConfig {
+                end_on_peer_eof: served.cfg.session.end_on_peer_eof || served.cfg.keep_open,
+                ..served.cfg.session.clone()
+            };
+            let outcome =
+                session::run_stream(&stream, wiring, &mut input, &mut control, &session_cfg).await;
+            outcome.report_close(conn.clone(), events).await;
+            match outcome.error {
+                Some(error) if !served.cfg.keep_open => {
+                    Err(NetError::io(format_args!("{}", conn.peer), &error))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// A service connection's run, boxed apart so the plain session's task
+/// stays small.
+async fn serve_service(
+    stream: &Stream,
+    wiring: Wiring<'_>,
+    control: &mut session::Control,
+    service: &ServiceConfig,
+    rooms: &Rooms,
+) -> crate::event::CloseReason {
+    let link = Link::new(stream, wiring, control, service.idle_timeout);
+    Box::pin(crate::service::serve_connection(&link, service, rooms)).await
+}

@@ -1,0 +1,237 @@
+//! The engine: the library's front door. A program (the CLI, the browser
+//! UI, a test) builds a validated config, calls [`Engine::connect`],
+//! [`Engine::listen`] or [`Engine::relay`], and gets a handle it can send
+//! through, close connections with, and stop; everything that happens
+//! arrives as [`Event`](crate::event::Event)s on the engine's bus.
+//!
+//! - [`connect`]: one connection and its session (with reconnect);
+//! - [`listen`]: the one listen path (one/many × stream/datagram ×
+//!   plain/service), stream half;
+//! - [`datagram`]: its datagram half;
+//! - [`registry`]: connection id → control channel, meter, stop token;
+//! - [`relay`] and [`transfer`]: the relay and file-transfer servers on the
+//!   same accept path.
+//!
+//! The engine never reads stdin, writes stdout or asks whether a terminal
+//! is attached: inputs arrive as channels, output leaves as events.
+
+pub mod connect;
+pub mod datagram;
+pub mod listen;
+pub mod registry;
+pub mod relay;
+pub mod transfer;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::task::JoinHandle;
+
+pub use connect::ConnectConfig;
+pub use listen::{InputFactory, ListenConfig};
+pub use registry::{ConnSummary, ControlError, Registry};
+
+use crate::endpoint::Endpoint;
+use crate::error::{ConfigError, NetError};
+use crate::event::{EventKind, EventTx};
+use crate::service::Rooms;
+use crate::session::Input;
+use crate::shutdown::Shutdown;
+
+/// Why the engine could not start something.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration cannot work (exit code 2 in the CLI).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The network said no (bind, connect).
+    #[error(transparent)]
+    Net(#[from] NetError),
+}
+
+impl From<crate::transport::TransportError> for StartError {
+    fn from(e: crate::transport::TransportError) -> Self {
+        StartError::Net(net_error(e))
+    }
+}
+
+impl From<crate::transport::TransportError> for transfer::MeetError {
+    fn from(e: crate::transport::TransportError) -> Self {
+        transfer::MeetError::Net(net_error(e))
+    }
+}
+
+/// A transport failure as a network error with its kind.
+pub(crate) fn net_error(e: crate::transport::TransportError) -> NetError {
+    use crate::error::NetErrorKind as K;
+    use crate::transport::TransportError as T;
+    let kind = match &e {
+        T::Refused { .. } => K::Refused,
+        T::Timeout { .. } => K::TimedOut,
+        T::AddrInUse { .. } => K::AddrInUse,
+        T::Resolve { .. } => K::Resolve,
+        T::Io { source, .. } => K::of(source),
+        T::Other(_) => K::Other,
+    };
+    let message = match &e {
+        T::Io { context, source } => format!("{context}: {}", crate::error::describe_io(source)),
+        other => other.to_string(),
+    };
+    NetError::new(kind, message)
+}
+
+/// The engine: an event stream and a stop signal shared by everything it
+/// starts.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    events: EventTx,
+    shutdown: Shutdown,
+}
+
+impl Engine {
+    /// An engine reporting on `events` and stopping with `shutdown`.
+    pub fn new(events: EventTx, shutdown: Shutdown) -> Self {
+        Engine { events, shutdown }
+    }
+
+    /// The event stream everything started here reports on.
+    pub fn events(&self) -> &EventTx {
+        &self.events
+    }
+
+    /// The engine's stop signal.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
+    }
+
+    /// Stops everything this engine started.
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Connects to `cfg.endpoint` and runs a session with `input` (plus the
+    /// config's auto-send plan). Without `reconnect`, a failure to connect
+    /// is returned here; with it, attempts go on in the background.
+    pub async fn connect(&self, cfg: ConnectConfig, input: Input) -> Result<Handle, StartError> {
+        let stop = self.shutdown.child();
+        let schedule = cfg.sends.schedule()?;
+        let first = match connect::connect_once(&cfg, stop.token()).await {
+            Some(Ok(connected)) => Some(connected),
+            Some(Err(e)) if cfg.reconnect.is_none() => return Err(e.into()),
+            Some(Err(_)) | None => None,
+        };
+        let endpoint = cfg.endpoint.clone();
+        let registry = Registry::default();
+        let input = Input::scripted(schedule, input);
+        let task = tokio::spawn(connect::run(
+            first,
+            cfg,
+            input,
+            self.events.clone(),
+            registry.clone(),
+            stop.token().clone(),
+        ));
+        Ok(Handle {
+            endpoint,
+            registry,
+            stop,
+            task,
+        })
+    }
+
+    /// Binds `cfg.endpoint`, announces the real address (a `listening`
+    /// event) and serves clients in the background through the one listen
+    /// path; each client's input comes from `input`.
+    pub async fn listen(
+        &self,
+        mut cfg: ListenConfig,
+        input: InputFactory,
+    ) -> Result<Handle, StartError> {
+        let schedule = listen::prepare(&mut cfg)?;
+        if let Err(e) = crate::limits::raise_nofile_limit() {
+            tracing::debug!("cannot raise the open-file limit: {e}");
+        }
+        let (listener, real) = crate::transport::listen(&cfg.endpoint, &cfg.socket).await?;
+        let _ = self
+            .events
+            .emit(EventKind::Listening {
+                endpoint: real.to_string(),
+                note: listen::startup_note(&cfg),
+            })
+            .await;
+        let stop = self.shutdown.child();
+        let registry = Registry::default();
+        let served = Arc::new(listen::Served {
+            cfg,
+            schedule,
+            rooms: Rooms::default(),
+            events: self.events.clone(),
+            registry: registry.clone(),
+            stop: stop.clone(),
+        });
+        let task = tokio::spawn(listen::serve(listener, input, served));
+        Ok(Handle {
+            endpoint: real,
+            registry,
+            stop,
+            task,
+        })
+    }
+
+    /// Binds `cfg.listen`, announces it, and relays every client to
+    /// `cfg.target` in the background.
+    pub async fn relay(&self, cfg: crate::relay::RelayConfig) -> Result<Handle, StartError> {
+        relay::start(self, cfg).await
+    }
+}
+
+/// A running connect, listener or relay: what it is bound or connected to,
+/// its live connections, and its stop.
+#[derive(Debug)]
+pub struct Handle {
+    endpoint: Endpoint,
+    registry: Registry,
+    stop: Shutdown,
+    task: JoinHandle<Result<(), NetError>>,
+}
+
+impl Handle {
+    /// The real local address of a listener (port 0 resolved), or the
+    /// endpoint a client connected to.
+    pub fn local_addr(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The live connections, by id.
+    pub fn connections(&self) -> Vec<ConnSummary> {
+        self.registry.connections()
+    }
+
+    /// Sends `bytes` on connection `id` only.
+    pub async fn send(&self, id: u64, bytes: Bytes) -> Result<(), ControlError> {
+        self.registry.send(id, bytes).await
+    }
+
+    /// Closes connection `id` only (it reports its `close` event).
+    pub fn close(&self, id: u64) -> Result<(), ControlError> {
+        self.registry.close(id)
+    }
+
+    /// Stops this listener, connect or relay (not the rest of the engine):
+    /// no new clients; connections get the grace period to finish.
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
+
+    /// Waits until it has finished; the error of a single session that
+    /// failed on the network.
+    pub async fn finished(self) -> Result<(), NetError> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(NetError::new(
+                crate::error::NetErrorKind::Other,
+                format!("internal error: {e}"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Starting a relay: bind LISTEN, announce it, and serve its clients (or
+//! datagram flows) in the background with the relay engine in
+//! [`crate::relay`].
+
+use std::sync::Arc;
+
+use super::{Engine, Handle, Registry, StartError};
+use crate::event::EventKind;
+use crate::relay::{flows, streams, RelayConfig};
+use crate::transport::{self, Listener};
+
+/// Binds, announces and relays until the handle or the engine is stopped.
+pub(super) async fn start(engine: &Engine, cfg: RelayConfig) -> Result<Handle, StartError> {
+    // Each relayed client holds two sockets (and up to two pipes).
+    let _ = crate::limits::raise_nofile_limit();
+    let (listener, real) = transport::listen(&cfg.listen, &cfg.listen_socket).await?;
+    let events = engine.events().clone();
+    let _ = events
+        .emit(EventKind::Listening {
+            endpoint: real.to_string(),
+            note: None,
+        })
+        .await;
+    let stop = engine.shutdown().child();
+    let token = stop.token().clone();
+    let cfg = Arc::new(cfg);
+    let task = tokio::spawn(async move {
+        match listener {
+            Listener::Stream(listener) => streams::serve(listener, cfg, &events, &token).await,
+            Listener::Datagram(socket) => flows::serve(socket, cfg, &events, &token).await,
+        }
+        Ok(())
+    });
+    Ok(Handle {
+        endpoint: real,
+        registry: Registry::default(),
+        stop,
+        task,
+    })
+}

@@ -1,0 +1,44 @@
+//! What a relay does, validated and buildable without clap.
+
+use std::time::Duration;
+
+use super::dump::DumpFormat;
+use super::framing::RelayFrame;
+use super::pump::PairRules;
+use crate::endpoint::Endpoint;
+use crate::limits::AccessList;
+use crate::transport::SocketOptions;
+
+/// How long a datagram flow lives without traffic when `--idle-timeout` is
+/// not given.
+pub const DEFAULT_FLOW_IDLE: Duration = Duration::from_secs(60);
+
+/// How long a stream client's connection to a datagram target stays open
+/// for replies after the client ends its writes, when `--idle-timeout` is
+/// not given.
+pub const DEFAULT_REPLY_LINGER: Duration = Duration::from_secs(2);
+
+/// Everything `relay` needs, validated.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Where clients come from.
+    pub listen: Endpoint,
+    /// Where each client is forwarded.
+    pub target: Endpoint,
+    /// Options for the listening socket.
+    pub listen_socket: SocketOptions,
+    /// Options for connections to the target (connect timeout, nodelay).
+    pub target_socket: SocketOptions,
+    /// Datagram boundaries on the stream side of a stream ↔ datagram relay.
+    pub frame: Option<RelayFrame>,
+    /// Half-close, `--close-both` and `--idle-timeout`.
+    pub rules: PairRules,
+    /// Most clients served at once.
+    pub max_conns: Option<usize>,
+    /// Which clients are served.
+    pub access: AccessList,
+    /// Show the traffic (turns off splice: bytes must pass through us).
+    pub dump: Option<DumpFormat>,
+    /// Use splice(2) for stream pairs when possible.
+    pub splice: bool,
+}

@@ -1,0 +1,139 @@
+//! Where a session's outgoing data comes from: an [`Input`] (stdin chunks,
+//! lines broadcast to every client, the auto-send schedule, or nothing),
+//! given by the front-end; the engine adds each connection's own control
+//! channel (`handle.send(id, bytes)`) beside it.
+
+use bytes::Bytes;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::send::Schedule;
+
+/// Where a session's outgoing data comes from.
+#[derive(Debug)]
+pub enum Input {
+    /// Chunks from one producer (stdin, a UI's send box). Its end shuts
+    /// down our write side (half-close).
+    Channel(mpsc::Receiver<Bytes>),
+    /// Lines broadcast to every client (`listen -k`). Its end does not close
+    /// the connection; a client too slow to keep up skips lines.
+    Broadcast(broadcast::Receiver<Bytes>),
+    /// Nothing to send.
+    Nothing,
+    /// The auto-send schedule (`--send`, `--interval`, `--count`), with
+    /// another input (typed lines, broadcast lines) interleaved. When the
+    /// schedule is done the other input goes on; the end of both does not
+    /// close the connection.
+    Scripted {
+        /// The messages to send and when.
+        schedule: Schedule,
+        /// Another input read at the same time, if any.
+        also: Option<Box<Input>>,
+    },
+}
+
+/// What an input gives next.
+pub(crate) enum Next {
+    /// Bytes to send.
+    Data(Bytes),
+    /// The input ended; `half_close` when that should end our writes.
+    End {
+        /// Shut down our write side (stdin's end), or just stop (schedule).
+        half_close: bool,
+    },
+}
+
+impl Input {
+    /// `input` with the auto-send `schedule` in front of it (when there is
+    /// one): the schedule's messages interleave with what `input` gives.
+    pub fn scripted(schedule: Option<Schedule>, input: Input) -> Input {
+        match (schedule, input) {
+            (None, input) => input,
+            (Some(schedule), Input::Nothing) => Input::Scripted {
+                schedule,
+                also: None,
+            },
+            (Some(schedule), other) => Input::Scripted {
+                schedule,
+                also: Some(Box::new(other)),
+            },
+        }
+    }
+
+    pub(crate) async fn next(&mut self) -> Next {
+        match self {
+            Input::Channel(rx) => match rx.recv().await {
+                Some(bytes) => Next::Data(bytes),
+                None => Next::End { half_close: true },
+            },
+            Input::Broadcast(rx) => loop {
+                match rx.recv().await {
+                    Ok(bytes) => return Next::Data(bytes),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!("a client fell behind and skipped {n} input lines");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return Next::End { half_close: false }
+                    }
+                }
+            },
+            Input::Nothing => Next::End { half_close: false },
+            Input::Scripted { schedule, also } => loop {
+                let Some(other) = also.as_mut() else {
+                    return match schedule.next().await {
+                        Some(bytes) => Next::Data(bytes),
+                        None => Next::End { half_close: false },
+                    };
+                };
+                if schedule.is_done() {
+                    return match Box::pin(other.next()).await {
+                        Next::Data(bytes) => Next::Data(bytes),
+                        Next::End { .. } => Next::End { half_close: false },
+                    };
+                }
+                tokio::select! {
+                    message = schedule.next() => {
+                        if let Some(bytes) = message {
+                            return Next::Data(bytes);
+                        }
+                    }
+                    next = Box::pin(other.next()) => match next {
+                        Next::Data(bytes) => return Next::Data(bytes),
+                        Next::End { .. } => *also = None,
+                    },
+                }
+            },
+        }
+    }
+}
+
+/// Bytes a program asked to send on one connection (`handle.send`), read by
+/// that connection's task. Never ends the session when it closes.
+#[derive(Debug)]
+pub struct Control {
+    rx: Option<mpsc::Receiver<Bytes>>,
+}
+
+impl Control {
+    /// A control channel reading from `rx`.
+    pub fn new(rx: mpsc::Receiver<Bytes>) -> Self {
+        Control { rx: Some(rx) }
+    }
+
+    /// No control channel.
+    pub fn none() -> Self {
+        Control { rx: None }
+    }
+
+    /// The next bytes to send; pends forever once the channel is closed.
+    pub async fn next(&mut self) -> Bytes {
+        loop {
+            match self.rx.as_mut() {
+                Some(rx) => match rx.recv().await {
+                    Some(bytes) => return bytes,
+                    None => self.rx = None,
+                },
+                None => return std::future::pending().await,
+            }
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Sessions: move bytes between an input and one connection, in both
+//! directions at once, reporting everything as events.
+//!
+//! The two directions are independent: each one carries its data and then
+//! its end-of-stream whatever the other is doing (idle, stalled by
+//! backpressure, or finished). End of input shuts down our write side only
+//! (half-close); the peer's end of stream is reported as an
+//! [`EventKind::Eof`], which the raw view turns into closing stdout.
+//!
+//! - [`input`]: where outgoing bytes come from (and each connection's
+//!   control channel);
+//! - [`meter`]: counters and the idle clock;
+//! - [`accept`]: the one accept path (admission, back-off).
+
+pub mod accept;
+pub mod input;
+pub mod meter;
+
+use std::io;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio_util::sync::CancellationToken;
+
+pub use input::{Control, Input};
+pub use meter::Meter;
+
+use crate::error::{NetError, NetErrorKind};
+use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventKind, EventTx};
+use crate::transport::{DatagramSocket, Stream};
+use input::Next;
+
+/// Bytes reserved for one socket read on a stream: big enough for bulk
+/// transfers, and only allocated once data is ready.
+pub const STREAM_READ_SIZE: usize = 128 * 1024;
+
+/// Largest datagram we can receive (UDP's maximum payload).
+pub const MAX_DATAGRAM: usize = 65_536;
+
+/// How long a datagram client waits for replies after its input ends, when
+/// `--wait` is not given.
+pub const DEFAULT_DATAGRAM_WAIT: Duration = Duration::from_secs(1);
+
+/// What a session reports through and counts with: the connection's name,
+/// the event stream, its meter and its stop signal.
+#[derive(Debug, Clone, Copy)]
+pub struct Wiring<'a> {
+    /// The connection, for events.
+    pub conn: &'a ConnInfo,
+    /// Where events go.
+    pub events: &'a EventTx,
+    /// Counters and idle clock.
+    pub meter: &'a Meter,
+    /// Cancelled to end this session (engine stop, `handle.close(id)`).
+    pub stop: &'a CancellationToken,
+}
+
+/// How a session behaves at its ends.
+#[derive(Debug, Clone, Default)]
+pub struct SessionConfig {
+    /// After our input ends, stop this long after the last received byte
+    /// instead of waiting for the peer to close.
+    pub wait: Option<Duration>,
+    /// Close when nothing moved either way for this long.
+    pub idle_timeout: Option<Duration>,
+    /// End the session as soon as the peer ends its writes (a terminal
+    /// user, or a `-k` client), instead of going on sending input.
+    pub end_on_peer_eof: bool,
+}
+
+/// How a session ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// What moved.
+    pub counters: Counters,
+    /// Why it ended.
+    pub reason: CloseReason,
+    /// The I/O error that ended it, if one did.
+    pub error: Option<io::Error>,
+}
+
+impl Outcome {
+    /// Emits the `Close` event for this outcome on `conn`.
+    pub async fn report_close(&self, conn: ConnInfo, events: &EventTx) {
+        let _ = events
+            .emit(EventKind::Close {
+                conn,
+                reason: self.reason.clone(),
+                counters: self.counters,
+            })
+            .await;
+    }
+}
+
+/// A direction ended badly, or the sinks went away.
+enum Stop {
+    Io(io::Error),
+    SinkGone,
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Self {
+        Stop::Io(e)
+    }
+}
+
+impl From<crate::event::SinkGone> for Stop {
+    fn from(_: crate::event::SinkGone) -> Self {
+        Stop::SinkGone
+    }
+}
+
+/// Runs a full-duplex session on a connected stream until both directions
+/// have ended (or the config or the stop signal ends it sooner). Bytes from
+/// `control` are sent too, until our write side is shut down.
+pub async fn run_stream(
+    stream: &Stream,
+    wiring: Wiring<'_>,
+    input: &mut Input,
+    control: &mut Control,
+    cfg: &SessionConfig,
+) -> Outcome {
+    let Wiring {
+        conn,
+        events,
+        meter,
+        stop,
+    } = wiring;
+    let (input_done, mut input_done_rx) = tokio::sync::oneshot::channel::<()>();
+    let up = async {
+        let mut input_done = Some(input_done);
+        let mut writing = true;
+        loop {
+            let bytes = tokio::select! {
+                next = input.next(), if input_done.is_some() => match next {
+                    Next::Data(bytes) => bytes,
+                    Next::End { half_close } => {
+                        if half_close {
+                            stream.shutdown_write()?;
+                            writing = false;
+                            events
+                                .emit(EventKind::Eof {
+                                    conn: conn.clone(),
+                                    dir: Direction::Out,
+                                })
+                                .await?;
+                        }
+                        if let Some(done) = input_done.take() {
+                            let _ = done.send(());
+                        }
+                        continue;
+                    }
+                },
+                bytes = control.next(), if writing => bytes,
+                else => std::future::pending().await,
+            };
+            if bytes.is_empty() {
+                continue;
+            }
+            stream.write_all_shared(&bytes).await?;
+            meter.sent(bytes.len());
+            events.data(conn, Direction::Out, bytes).await?;
+        }
+        #[allow(unreachable_code)]
+        Ok::<(), Stop>(())
+    };
+    let down = async {
+        let mut buf = BytesMut::new();
+        loop {
+            let n = stream.read_some(&mut buf, STREAM_READ_SIZE).await?;
+            if n == 0 {
+                events
+                    .emit(EventKind::Eof {
+                        conn: conn.clone(),
+                        dir: Direction::In,
+                    })
+                    .await?;
+                return Ok::<(), Stop>(());
+            }
+            meter.received(n);
+            events
+                .data(conn, Direction::In, buf.split().freeze())
+                .await?;
+        }
+    };
+    let result = drive(up, &mut input_done_rx, down, meter, cfg, stop).await;
+    finish(meter, result)
+}
+
+fn finish(meter: &Meter, result: Result<CloseReason, Stop>) -> Outcome {
+    let counters = meter.counters();
+    match result {
+        Ok(reason) => Outcome {
+            counters,
+            reason,
+            error: None,
+        },
+        Err(Stop::SinkGone) => Outcome {
+            counters,
+            reason: CloseReason::Shutdown,
+            error: None,
+        },
+        Err(Stop::Io(e)) => Outcome {
+            counters,
+            reason: CloseReason::Error(NetError::new(NetErrorKind::of(&e), describe_io(&e))),
+            error: Some(e),
+        },
+    }
+}
+
+/// Runs the two directions and the session's clocks until the session
+/// ends. `up` runs for the whole session (it also serves the control
+/// channel); `input_done` fires when the input has ended.
+async fn drive(
+    up: impl std::future::Future<Output = Result<(), Stop>>,
+    input_done: &mut tokio::sync::oneshot::Receiver<()>,
+    down: impl std::future::Future<Output = Result<(), Stop>>,
+    meter: &Meter,
+    cfg: &SessionConfig,
+    stop: &CancellationToken,
+) -> Result<CloseReason, Stop> {
+    tokio::pin!(up, down);
+    let (mut up_done, mut down_done) = (false, false);
+    loop {
+        let waiting = up_done && cfg.wait.is_some();
+        tokio::select! {
+            result = &mut up => {
+                result?;
+                up_done = true;
+            }
+            _ = &mut *input_done, if !up_done => up_done = true,
+            result = &mut down, if !down_done => {
+                result?;
+                down_done = true;
+                if cfg.end_on_peer_eof {
+                    return Ok(CloseReason::PeerClosed);
+                }
+            }
+            () = meter.quiet_for(cfg.wait.unwrap_or_default()), if waiting => {
+                return Ok(CloseReason::WaitElapsed);
+            }
+            () = meter.idle(cfg.idle_timeout) => {
+                return Ok(CloseReason::IdleTimeout);
+            }
+            () = stop.cancelled() => return Ok(CloseReason::Shutdown),
+        }
+        if up_done && down_done {
+            return Ok(CloseReason::Done);
+        }
+    }
+}
+
+/// Runs a datagram client: each input chunk is one datagram; replies are
+/// reported as they come. After the input ends, the session waits for
+/// `--wait` (default [`DEFAULT_DATAGRAM_WAIT`]) of silence, then ends.
+pub async fn run_datagram_client(
+    socket: &DatagramSocket,
+    wiring: Wiring<'_>,
+    input: &mut Input,
+    control: &mut Control,
+    cfg: &SessionConfig,
+) -> Outcome {
+    let Wiring {
+        conn,
+        events,
+        meter,
+        stop,
+    } = wiring;
+    let (input_done, mut input_done_rx) = tokio::sync::oneshot::channel::<()>();
+    let up = async {
+        let mut input_done = Some(input_done);
+        loop {
+            let bytes = tokio::select! {
+                next = input.next(), if input_done.is_some() => match next {
+                    Next::Data(bytes) => bytes,
+                    Next::End { .. } => {
+                        if let Some(done) = input_done.take() {
+                            let _ = done.send(());
+                        }
+                        continue;
+                    }
+                },
+                bytes = control.next() => bytes,
+            };
+            socket.send(&bytes).await?;
+            meter.sent(bytes.len());
+            events.data(conn, Direction::Out, bytes).await?;
+        }
+        #[allow(unreachable_code)]
+        Ok::<(), Stop>(())
+    };
+    let down = async {
+        let mut buf = BytesMut::new();
+        loop {
+            buf.resize(MAX_DATAGRAM, 0);
+            let n = socket.recv(&mut buf).await?;
+            buf.truncate(n);
+            meter.received(n);
+            events
+                .data(conn, Direction::In, buf.split().freeze())
+                .await?;
+        }
+    };
+    let cfg = SessionConfig {
+        wait: Some(cfg.wait.unwrap_or(DEFAULT_DATAGRAM_WAIT)),
+        ..cfg.clone()
+    };
+    let result = drive(up, &mut input_done_rx, down, meter, &cfg, stop).await;
+    finish(meter, result)
+}
+
+/// A short, lower-case description of an I/O error for status lines.
+pub use crate::error::describe_io;
+
+/// The counters of a connection that never started (a refused client).
+pub fn no_counters() -> Counters {
+    Counters::default()
+}
