@@ -1,0 +1,211 @@
+//! The engine driven in-process, as the browser UI and other programs will:
+//! no binary, real sockets on loopback, events read from the engine's
+//! event stream.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use bytes::Bytes;
+use sockmate::endpoint::Endpoint;
+use sockmate::engine::{ConnectConfig, Engine, InputFactory, ListenConfig};
+use sockmate::event::{Direction, Event, EventKind, EventTx};
+use sockmate::send::SendPlan;
+use sockmate::session::accept::Admission;
+use sockmate::session::{Input, SessionConfig};
+use sockmate::shutdown::Shutdown;
+use sockmate::transport::SocketOptions;
+use tokio::sync::mpsc;
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn listen_config(endpoint: &str, keep_open: bool) -> ListenConfig {
+    ListenConfig {
+        endpoint: Endpoint::parse_listen(endpoint).unwrap(),
+        socket: SocketOptions::default(),
+        session: SessionConfig::default(),
+        keep_open,
+        sends: SendPlan::default(),
+        service: None,
+        admission: Admission::default(),
+    }
+}
+
+/// Waits for the next event matching `want`, skipping others.
+async fn next_event(rx: &mut mpsc::Receiver<Event>, want: impl Fn(&EventKind) -> bool) -> Event {
+    tokio::time::timeout(DEADLINE, async {
+        loop {
+            let event = rx.recv().await.expect("event stream ended");
+            if want(&event.kind) {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("event within the deadline")
+}
+
+fn read_exact(stream: &mut TcpStream, n: usize) -> Vec<u8> {
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut buf = vec![0; n];
+    stream.read_exact(&mut buf).unwrap();
+    buf
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_send_and_close_reach_only_the_named_client() {
+    let (events, mut rx) = EventTx::channel(true);
+    let engine = Engine::new(events, Shutdown::new());
+    let handle = engine
+        .listen(listen_config("127.0.0.1:0", true), InputFactory::Nothing)
+        .await
+        .unwrap();
+    let addr = handle.local_addr().to_string().replace("tcp://", "");
+    let mut a = TcpStream::connect(&addr).unwrap();
+    let a_open = next_event(&mut rx, |k| matches!(k, EventKind::Open { .. })).await;
+    let mut b = TcpStream::connect(&addr).unwrap();
+    let b_open = next_event(&mut rx, |k| matches!(k, EventKind::Open { .. })).await;
+    let id_of = |e: &Event| match &e.kind {
+        EventKind::Open { conn, .. } => conn.id,
+        _ => unreachable!(),
+    };
+    let (id_a, id_b) = (id_of(&a_open), id_of(&b_open));
+    assert_ne!(id_a, id_b);
+    assert_eq!(handle.connections().len(), 2);
+
+    handle.send(id_b, Bytes::from_static(b"hi")).await.unwrap();
+    assert_eq!(read_exact(&mut b, 2), b"hi");
+    // Client a got nothing: it can still be written to and read from.
+    a.write_all(b"from a").unwrap();
+    let sent = next_event(&mut rx, |k| {
+        matches!(
+            k,
+            EventKind::Data {
+                dir: Direction::Out,
+                ..
+            }
+        )
+    })
+    .await;
+    let EventKind::Data { conn, bytes, .. } = sent.kind else {
+        unreachable!()
+    };
+    assert_eq!((conn.id, &bytes[..]), (id_b, &b"hi"[..]));
+    let received = next_event(&mut rx, |k| {
+        matches!(
+            k,
+            EventKind::Data {
+                dir: Direction::In,
+                ..
+            }
+        )
+    })
+    .await;
+    let EventKind::Data { conn, bytes, .. } = received.kind else {
+        unreachable!()
+    };
+    assert_eq!((conn.id, &bytes[..]), (id_a, &b"from a"[..]));
+
+    handle.close(id_a).unwrap();
+    let closed = next_event(&mut rx, |k| matches!(k, EventKind::Close { .. })).await;
+    let EventKind::Close { conn, counters, .. } = closed.kind else {
+        unreachable!()
+    };
+    assert_eq!(conn.id, id_a);
+    assert_eq!(counters.bytes_in, 6);
+    assert_eq!(counters.bytes_out, 0);
+    a.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut rest = Vec::new();
+    a.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "a got {rest:?}");
+    // b is still served.
+    assert_eq!(handle.connections().len(), 1);
+    handle
+        .send(id_b, Bytes::from_static(b"still"))
+        .await
+        .unwrap();
+    assert_eq!(read_exact(&mut b, 5), b"still");
+    assert!(handle.send(id_a, Bytes::from_static(b"x")).await.is_err());
+
+    handle.stop();
+    handle.finished().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_sends_its_input_channel_and_half_closes_at_its_end() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        s.write_all(b"reply after EOF").unwrap();
+        got
+    });
+    let (events, mut rx) = EventTx::channel(true);
+    let engine = Engine::new(events, Shutdown::new());
+    let (tx, input) = mpsc::channel(4);
+    let cfg = ConnectConfig {
+        endpoint: format!("tcp://{addr}").parse().unwrap(),
+        socket: SocketOptions::default(),
+        session: SessionConfig::default(),
+        sends: SendPlan::default(),
+        reconnect: None,
+    };
+    let handle = engine.connect(cfg, Input::Channel(input)).await.unwrap();
+    tx.send(Bytes::from_static(b"one ")).await.unwrap();
+    tx.send(Bytes::from_static(b"two")).await.unwrap();
+    drop(tx);
+    let closed = next_event(&mut rx, |k| matches!(k, EventKind::Close { .. })).await;
+    let EventKind::Close { counters, .. } = closed.kind else {
+        unreachable!()
+    };
+    assert_eq!(counters.bytes_out, 7);
+    assert_eq!(counters.bytes_in, 15);
+    handle.finished().await.unwrap();
+    assert_eq!(server.join().unwrap(), b"one two");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_carries_bytes_and_half_close() {
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target_addr = target.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = target.accept().unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        s.write_all(b"done").unwrap();
+        got
+    });
+    let (events, _rx) = EventTx::channel(false);
+    let engine = Engine::new(events, Shutdown::new());
+    let cfg = sockmate::relay::RelayConfig {
+        listen: Endpoint::parse_listen("127.0.0.1:0").unwrap(),
+        target: format!("tcp://{target_addr}").parse().unwrap(),
+        listen_socket: SocketOptions::default(),
+        target_socket: SocketOptions::default(),
+        frame: None,
+        rules: Default::default(),
+        max_conns: None,
+        access: Default::default(),
+        dump: None,
+        splice: true,
+    };
+    let handle = engine.relay(cfg).await.unwrap();
+    let addr = handle.local_addr().to_string().replace("tcp://", "");
+    let reply = tokio::task::spawn_blocking(move || {
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.write_all(b"through the relay").unwrap();
+        c.shutdown(std::net::Shutdown::Write).unwrap();
+        c.set_read_timeout(Some(DEADLINE)).unwrap();
+        let mut reply = Vec::new();
+        c.read_to_end(&mut reply).unwrap();
+        reply
+    })
+    .await
+    .unwrap();
+    assert_eq!(reply, b"done");
+    assert_eq!(server.join().unwrap(), b"through the relay");
+    handle.stop();
+    handle.finished().await.unwrap();
+}
