@@ -12,7 +12,7 @@ use crate::endpoint::{Endpoint, Kind};
 use crate::event::{CloseReason, ConnInfo, EventKind, EventTx};
 use crate::session::{self, Input, Outcome, SessionConfig, DEFAULT_DATAGRAM_WAIT, MAX_DATAGRAM};
 use crate::stdio::STDIN_CHUNK;
-use crate::transport::{self, Connected, Connection, SocketOptions, TransportError};
+use crate::transport::{self, Connected, Connection, SocketOptions};
 
 /// Largest UDP payload; one stdin read becomes at most one such datagram.
 const MAX_UDP_PAYLOAD: usize = 65_507;
@@ -106,7 +106,7 @@ pub async fn run(cfg: ConnectConfig, ctx: &Context) -> anyhow::Result<()> {
 async fn connect_once(
     cfg: &ConnectConfig,
     ctx: &Context,
-) -> Option<Result<Connected, TransportError>> {
+) -> Option<Result<Connected, crate::error::NetError>> {
     tokio::select! {
         result = transport::connect(&cfg.endpoint, &cfg.socket) => Some(result),
         () = ctx.shutdown.cancelled() => None,
