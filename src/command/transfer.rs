@@ -100,7 +100,7 @@ pub async fn run_send(cfg: SendConfig, ctx: &Context) -> anyhow::Result<()> {
         ctx,
         move |stream, peer| {
             let job = run.clone();
-            async move { job.run(&stream, &peer).await }
+            async move { job.run(stream, &peer).await }
         },
     )
     .await
@@ -113,7 +113,7 @@ struct SendJob {
 }
 
 impl SendJob {
-    async fn run(&self, stream: &Stream, peer: &PeerAddr) -> anyhow::Result<()> {
+    async fn run(&self, stream: Stream, peer: &PeerAddr) -> anyhow::Result<()> {
         let peer = peer.to_string();
         if self.cfg.raw {
             return send_raw(stream, &self.cfg.files[0], &self.reporter, &peer).await;
@@ -152,7 +152,7 @@ pub async fn run_receive(cfg: ReceiveConfig, ctx: &Context) -> anyhow::Result<()
         ctx,
         move |stream, peer| {
             let job = run.clone();
-            async move { job.run(&stream, &peer).await }
+            async move { job.run(stream, &peer).await }
         },
     )
     .await
@@ -165,7 +165,7 @@ struct ReceiveJob {
 }
 
 impl ReceiveJob {
-    async fn run(&self, stream: &Stream, peer: &PeerAddr) -> anyhow::Result<()> {
+    async fn run(&self, stream: Stream, peer: &PeerAddr) -> anyhow::Result<()> {
         let peer = peer.to_string();
         if self.cfg.raw {
             let output = self

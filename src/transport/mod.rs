@@ -5,6 +5,7 @@
 pub mod datagram;
 pub mod peer;
 pub mod seqpacket;
+pub mod splice;
 pub mod stream;
 pub mod unix_path;
 
@@ -22,7 +23,7 @@ use tokio::net::{
 pub use datagram::DatagramSocket;
 pub use peer::PeerAddr;
 pub use seqpacket::{SeqpacketListener, SeqpacketStream};
-pub use stream::Stream;
+pub use stream::{Capabilities, Stream, StreamReader, StreamWriter};
 pub use unix_path::UnixPathGuard;
 
 use crate::endpoint::{Endpoint, Host, Kind, UnixAddr};
@@ -165,6 +166,17 @@ pub enum Connection {
     Stream(Stream),
     /// UDP or Unix datagram, connected to the peer.
     Datagram(DatagramSocket),
+}
+
+impl Connection {
+    /// The stream, or the datagram socket when this connection is one, so
+    /// callers pick a path without matching on the variants.
+    pub fn into_stream(self) -> Result<Stream, DatagramSocket> {
+        match self {
+            Connection::Stream(stream) => Ok(stream),
+            Connection::Datagram(socket) => Err(socket),
+        }
+    }
 }
 
 /// What [`connect`] returns: the socket and both addresses.
@@ -429,7 +441,7 @@ impl StreamListener {
                 Ok((Stream::Unix(stream), PeerAddr::Unix { addr: None, pid }))
             }
             ListenerInner::Seqpacket(l) => {
-                let (stream, _) = l.accept().await?;
+                let stream = l.accept().await?;
                 Ok((
                     Stream::Seqpacket(stream),
                     PeerAddr::Unix {
@@ -548,3 +560,6 @@ fn ip_socket(addr: SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<Soc
     socket.set_nonblocking(true)?;
     Ok(socket)
 }
+
+#[cfg(test)]
+mod tests;
