@@ -66,42 +66,22 @@ pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
 /// is bounded by the system, not by a default of 1,024. Returns the limit
 /// now in force.
 pub fn raise_nofile_limit() -> std::io::Result<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    getrlimit_nofile(&mut lim)?;
-    if lim.rlim_cur < lim.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: lim.rlim_max,
-            rlim_max: lim.rlim_max,
-        };
-        setrlimit_nofile(&raised)?;
-        return Ok(raised.rlim_cur);
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let lim = getrlimit(Resource::Nofile);
+    // `None` means unlimited.
+    let soft = lim.current.unwrap_or(u64::MAX);
+    let hard = lim.maximum.unwrap_or(u64::MAX);
+    if soft < hard {
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: lim.maximum,
+                maximum: lim.maximum,
+            },
+        )?;
+        return Ok(hard);
     }
-    Ok(lim.rlim_cur)
-}
-
-#[allow(unsafe_code)]
-fn getrlimit_nofile(lim: &mut libc::rlimit) -> std::io::Result<()> {
-    // SAFETY: `lim` is a valid, exclusively borrowed rlimit for the call.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, lim) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-#[allow(unsafe_code)]
-fn setrlimit_nofile(lim: &libc::rlimit) -> std::io::Result<()> {
-    // SAFETY: `lim` is a valid rlimit that outlives the call.
-    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, lim) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    Ok(soft)
 }
 
 #[cfg(test)]

@@ -68,17 +68,6 @@ pub fn stdout_file() -> io::Result<File> {
 /// fd 1 stays valid (a stray print can never reach a reused descriptor).
 pub fn release_stdout() -> io::Result<()> {
     let null = File::options().write(true).open("/dev/null")?;
-    redirect_fd(&null, 1)
-}
-
-#[allow(unsafe_code)]
-fn redirect_fd(from: &File, to: i32) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: dup2 on two descriptors we own (`from` is open for the whole
-    // call, `to` is the process's stdout); it has no memory effects.
-    let rc = unsafe { libc::dup2(from.as_raw_fd(), to) };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    rustix::stdio::dup2_stdout(&null)?;
     Ok(())
 }

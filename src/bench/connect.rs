@@ -1,16 +1,13 @@
 //! The `connect` mode: open and close connections as fast as allowed (or at
 //! `--rate`), measuring how long each connect takes.
 
-use std::time::Duration;
-
-use socket2::SockRef;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::plan::Plan;
 use super::Tally;
 use crate::endpoint::Endpoint;
-use crate::transport::{self, Connection, SocketOptions, Stream};
+use crate::transport::{self, SocketOptions};
 
 /// Opens connections until the plan ends; returns what it measured.
 pub async fn run(
@@ -45,8 +42,8 @@ pub async fn run(
                         // Reset instead of a graceful close, so thousands of
                         // connections a second leave no TIME_WAIT behind to
                         // exhaust the ephemeral ports.
-                        if let Connection::Stream(Stream::Tcp(s)) = &connected.connection {
-                            let _ = SockRef::from(s).set_linger(Some(Duration::ZERO));
+                        if let Ok(stream) = connected.connection.into_stream() {
+                            let _ = stream.set_linger_zero();
                         }
                         if plan.measured(at) {
                             tally.latency.record(done.saturating_duration_since(at));

@@ -24,7 +24,7 @@ use anyhow::Context as _;
 use tokio::time::Instant;
 
 use crate::endpoint::Endpoint;
-use crate::transport::{self, Connection, SocketOptions};
+use crate::transport::{self, SocketOptions};
 use latency::Latency;
 use plan::Plan;
 pub use report::Report;
@@ -337,9 +337,9 @@ fn worker_thread(
                 let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
                 let shutdown = shutdown.clone();
                 tasks.push(tokio::spawn(async move {
-                    match socket {
-                        Connection::Stream(s) => stream::run(s, plan, job, &shutdown).await,
-                        Connection::Datagram(d) => datagram::run(d, plan, job, &shutdown).await,
+                    match socket.into_stream() {
+                        Ok(s) => stream::run(s, plan, job, &shutdown).await,
+                        Err(d) => datagram::run(d, plan, job, &shutdown).await,
                     }
                 }));
             }

@@ -26,6 +26,7 @@ pub async fn run(stream: Stream, plan: Plan, job: Job, shutdown: &CancellationTo
     let mut tally = Tally::default();
     let mut sent = (0u64, 0u64); // (bytes, messages) measured
     let mut failed = false;
+    let (mut reader, mut writer) = stream.into_split();
     {
         let sender = async {
             let mut seq = 0u64;
@@ -56,7 +57,7 @@ pub async fn run(stream: Stream, plan: Plan, job: Job, shutdown: &CancellationTo
                         queue.push_back(at);
                     }
                 }
-                stream.write_all_shared(&message).await?;
+                writer.write_all(&message).await?;
                 if plan.measured(at) {
                     sent.0 += message.len() as u64;
                     sent.1 += 1;
@@ -65,13 +66,13 @@ pub async fn run(stream: Stream, plan: Plan, job: Job, shutdown: &CancellationTo
             }
         };
         let tally = &mut tally;
-        let (stream, sent_at, slots) = (&stream, &sent_at, &slots);
+        let (sent_at, slots) = (&sent_at, &slots);
         let receiver = async move {
             let mut buf = BytesMut::with_capacity(READ_SIZE);
             let mut partial = 0usize;
             loop {
                 buf.clear();
-                let n = stream.read_some(&mut buf, READ_SIZE).await?;
+                let n = reader.read_some(&mut buf, READ_SIZE).await?;
                 if n == 0 {
                     return Err::<(), _>(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,

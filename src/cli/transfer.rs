@@ -210,7 +210,7 @@ pub async fn run_send(cfg: SendFilesConfig, shutdown: Shutdown) -> anyhow::Resul
         let job = job.clone();
         move |stream, peer| {
             let job = job.clone();
-            async move { job.run(&stream, &peer).await }
+            async move { job.run(stream, &peer).await }
         }
     })
     .await
@@ -223,7 +223,7 @@ struct SendJob {
 }
 
 impl SendJob {
-    async fn run(&self, stream: &Stream, peer: &PeerAddr) -> anyhow::Result<()> {
+    async fn run(&self, stream: Stream, peer: &PeerAddr) -> anyhow::Result<()> {
         let peer = peer.to_string();
         if self.cfg.raw {
             return send_raw(stream, &self.cfg.files[0], &self.reporter, &peer).await;
@@ -262,7 +262,7 @@ pub async fn run_receive(cfg: ReceiveConfig, shutdown: Shutdown) -> anyhow::Resu
         let job = job.clone();
         move |stream, peer| {
             let job = job.clone();
-            async move { job.run(&stream, &peer).await }
+            async move { job.run(stream, &peer).await }
         }
     })
     .await
@@ -275,7 +275,7 @@ struct ReceiveJob {
 }
 
 impl ReceiveJob {
-    async fn run(&self, stream: &Stream, peer: &PeerAddr) -> anyhow::Result<()> {
+    async fn run(&self, stream: Stream, peer: &PeerAddr) -> anyhow::Result<()> {
         let peer = peer.to_string();
         if self.cfg.raw {
             let output = self

@@ -40,7 +40,7 @@ pub(super) async fn connect_once(
     stop: &CancellationToken,
 ) -> Option<Result<Connected, NetError>> {
     tokio::select! {
-        result = transport::connect(&cfg.endpoint, &cfg.socket) => Some(result.map_err(super::net_error)),
+        result = transport::connect(&cfg.endpoint, &cfg.socket) => Some(result),
         () = stop.cancelled() => None,
     }
 }

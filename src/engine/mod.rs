@@ -49,37 +49,6 @@ pub enum StartError {
     Net(#[from] NetError),
 }
 
-impl From<crate::transport::TransportError> for StartError {
-    fn from(e: crate::transport::TransportError) -> Self {
-        StartError::Net(net_error(e))
-    }
-}
-
-impl From<crate::transport::TransportError> for transfer::MeetError {
-    fn from(e: crate::transport::TransportError) -> Self {
-        transfer::MeetError::Net(net_error(e))
-    }
-}
-
-/// A transport failure as a network error with its kind.
-pub(crate) fn net_error(e: crate::transport::TransportError) -> NetError {
-    use crate::error::NetErrorKind as K;
-    use crate::transport::TransportError as T;
-    let kind = match &e {
-        T::Refused { .. } => K::Refused,
-        T::Timeout { .. } => K::TimedOut,
-        T::AddrInUse { .. } => K::AddrInUse,
-        T::Resolve { .. } => K::Resolve,
-        T::Io { source, .. } => K::of(source),
-        T::Other(_) => K::Other,
-    };
-    let message = match &e {
-        T::Io { context, source } => format!("{context}: {}", crate::error::describe_io(source)),
-        other => other.to_string(),
-    };
-    NetError::new(kind, message)
-}
-
 /// The engine: an event stream and a stop signal shared by everything it
 /// starts.
 #[derive(Debug, Clone)]

@@ -18,7 +18,7 @@ use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
 use crate::session::MAX_DATAGRAM;
-use crate::transport::{Connection, DatagramSocket, PeerAddr};
+use crate::transport::{DatagramSocket, PeerAddr};
 
 /// Most flows alive at once when `--max-conns` is not given.
 pub const MAX_FLOWS: usize = 4096;
@@ -127,17 +127,17 @@ async fn relay_flow(
         idle_timeout: Some(cfg.rules.idle_timeout.unwrap_or(DEFAULT_FLOW_IDLE)),
     };
     let client = Dest::Flow(listener, &peer);
-    let outcome = match &target.connection {
-        Connection::Datagram(to) => {
+    let outcome = match target.connection.into_stream() {
+        Err(to) => {
             let up = pump::direction(
                 Source::Flow(rx),
-                Dest::Datagram(to),
+                Dest::Datagram(&to),
                 &up_count,
                 dump(Direction::In),
                 false,
             );
             let down = pump::direction(
-                Source::Datagram(to),
+                Source::Datagram(&to),
                 client,
                 &down_count,
                 dump(Direction::Out),
@@ -145,21 +145,22 @@ async fn relay_flow(
             );
             pump::run_pair(up, down, (&up_count, &down_count), &clock, rules, shutdown).await
         }
-        Connection::Stream(to) => {
-            let frame = if to.keeps_message_boundaries() {
+        Ok(to) => {
+            let frame = if to.capabilities().message_boundaries {
                 None
             } else {
                 cfg.frame
             };
+            let (to_in, to_out) = to.into_split();
             let up = pump::direction(
                 Source::Flow(rx),
-                Dest::Stream(to, frame),
+                Dest::Stream(to_out, frame),
                 &up_count,
                 dump(Direction::In),
                 false,
             );
             let down = pump::direction(
-                Source::Stream(to, frame),
+                Source::Stream(to_in, frame),
                 client,
                 &down_count,
                 dump(Direction::Out),

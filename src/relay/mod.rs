@@ -4,7 +4,7 @@
 //!
 //! - [`pump`]: one direction's copy loop and the pair runner (half-close,
 //!   `--close-both`, idle timeout).
-//! - [`splice`]: the Linux zero-copy path for stream pairs.
+//! - [`transport::splice`]: the Linux zero-copy path for stream pairs.
 //! - [`streams`]: the accept loop for stream listeners (TCP, Unix).
 //! - [`flows`]: datagram listeners, one flow per client address.
 //! - [`framing`]: datagram boundaries on a stream (`--frame`).
@@ -23,7 +23,6 @@ pub mod dump;
 pub mod flows;
 pub mod framing;
 pub mod pump;
-pub mod splice;
 pub mod streams;
 
 use tokio_util::sync::CancellationToken;

@@ -17,10 +17,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::framing::RelayFrame;
-use super::splice;
 use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventTx, SinkGone};
 use crate::session::MAX_DATAGRAM;
-use crate::transport::{DatagramSocket, PeerAddr, Stream};
+use crate::transport::{splice, DatagramSocket, PeerAddr, StreamReader, StreamWriter};
 
 /// Bytes reserved for one read on the buffered path.
 pub const COPY_CHUNK: usize = 64 * 1024;
@@ -101,8 +100,9 @@ impl<'a> Activity<'a> {
 /// Where one direction reads.
 #[derive(Debug)]
 pub enum Source<'a> {
-    /// A stream; with a frame, it is cut into messages for a datagram side.
-    Stream(&'a Stream, Option<RelayFrame>),
+    /// A stream's reading half; with a frame, it is cut into messages for a
+    /// datagram side.
+    Stream(StreamReader, Option<RelayFrame>),
     /// A connected datagram socket.
     Datagram(&'a DatagramSocket),
     /// Datagrams from one client of a shared datagram listener.
@@ -112,8 +112,8 @@ pub enum Source<'a> {
 /// Where one direction writes.
 #[derive(Debug)]
 pub enum Dest<'a> {
-    /// A stream; with a frame, each message is wrapped in it.
-    Stream(&'a Stream, Option<RelayFrame>),
+    /// A stream's writing half; with a frame, each message is wrapped in it.
+    Stream(StreamWriter, Option<RelayFrame>),
     /// A connected datagram socket.
     Datagram(&'a DatagramSocket),
     /// One client of a shared datagram listener.
@@ -153,15 +153,15 @@ impl From<SinkGone> for Stop {
 }
 
 impl Dest<'_> {
-    async fn send(&self, payload: &[u8], scratch: &mut BytesMut) -> io::Result<()> {
+    async fn send(&mut self, payload: &[u8], scratch: &mut BytesMut) -> io::Result<()> {
         match self {
-            Dest::Stream(stream, None) => stream.write_all_shared(payload).await,
+            Dest::Stream(stream, None) => stream.write_all(payload).await,
             Dest::Stream(stream, Some(frame)) => {
                 scratch.clear();
                 frame
                     .encode(payload, scratch)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                stream.write_all_shared(scratch).await
+                stream.write_all(scratch).await
             }
             Dest::Datagram(socket) => socket.send(payload).await.map(drop),
             Dest::Flow(socket, peer) => socket.send_to(payload, peer).await.map(drop),
@@ -169,32 +169,33 @@ impl Dest<'_> {
     }
 
     /// Carries the end of the source across: shuts down a stream's writes.
-    fn finish(&self) -> io::Result<()> {
+    async fn finish(&mut self) -> io::Result<()> {
         match self {
-            Dest::Stream(stream, _) => stream.shutdown_write(),
+            Dest::Stream(stream, _) => stream.shutdown_write().await,
             _ => Ok(()),
         }
     }
 }
 
 /// Copies `src` to `dst` until `src` ends, then shuts down `dst`'s writes.
-/// Takes the splice path when allowed and both sides are plain streams.
+/// Takes the splice path when allowed, no dump is asked for and both
+/// sides are zero-copy capable streams without framing.
 pub async fn direction(
     src: Source<'_>,
-    dst: Dest<'_>,
+    mut dst: Dest<'_>,
     activity: &Activity<'_>,
     dump: Option<DumpTag<'_>>,
     allow_splice: bool,
 ) -> Result<(), Stop> {
     match (&src, &dst) {
         (Source::Stream(from, None), Dest::Stream(to, None))
-            if allow_splice && dump.is_none() && splice::supports(from) && splice::supports(to) =>
+            if allow_splice && dump.is_none() && splice::supports(from, to) =>
         {
-            splice::copy(from, to, activity).await?;
+            splice::copy(from, to, |n| activity.moved(n)).await?;
         }
-        _ => buffered(src, &dst, activity, dump).await?,
+        _ => buffered(src, &mut dst, activity, dump).await?,
     }
-    dst.finish()?;
+    dst.finish().await?;
     Ok(())
 }
 
@@ -202,7 +203,7 @@ pub async fn direction(
 /// handed to the sinks as well.
 async fn buffered(
     mut src: Source<'_>,
-    dst: &Dest<'_>,
+    dst: &mut Dest<'_>,
     activity: &Activity<'_>,
     dump: Option<DumpTag<'_>>,
 ) -> Result<(), Stop> {
@@ -250,7 +251,7 @@ async fn buffered(
 
 async fn forward(
     payload: Bytes,
-    dst: &Dest<'_>,
+    dst: &mut Dest<'_>,
     activity: &Activity<'_>,
     dump: Option<DumpTag<'_>>,
     scratch: &mut BytesMut,

@@ -13,7 +13,7 @@ use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
 use crate::session::accept::{Acceptor, Admission, Admitted, WhenFull};
-use crate::transport::{Connection, PeerAddr, Stream, StreamListener};
+use crate::transport::{PeerAddr, Stream, StreamListener};
 
 /// How long relayed connections get to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -77,23 +77,25 @@ async fn relay_client(
             dir,
         })
     };
-    let client_frame = if client.keeps_message_boundaries() {
+    let client_frame = if client.capabilities().message_boundaries {
         None
     } else {
         cfg.frame
     };
-    let outcome = match &target.connection {
-        Connection::Stream(to) => {
+    let (client_in, client_out) = client.into_split();
+    let outcome = match target.connection.into_stream() {
+        Ok(to) => {
+            let (to_in, to_out) = to.into_split();
             let up = pump::direction(
-                Source::Stream(&client, None),
-                Dest::Stream(to, None),
+                Source::Stream(client_in, None),
+                Dest::Stream(to_out, None),
                 &up_count,
                 dump(Direction::In),
                 cfg.splice,
             );
             let down = pump::direction(
-                Source::Stream(to, None),
-                Dest::Stream(&client, None),
+                Source::Stream(to_in, None),
+                Dest::Stream(client_out, None),
                 &down_count,
                 dump(Direction::Out),
                 cfg.splice,
@@ -108,13 +110,13 @@ async fn relay_client(
             )
             .await
         }
-        Connection::Datagram(to) => {
+        Err(to) => {
             // A datagram target cannot carry a half-close: after the client
             // ends its writes, replies keep coming until the link is quiet.
             let up = async {
                 let result = pump::direction(
-                    Source::Stream(&client, client_frame),
-                    Dest::Datagram(to),
+                    Source::Stream(client_in, client_frame),
+                    Dest::Datagram(&to),
                     &up_count,
                     dump(Direction::In),
                     false,
@@ -128,8 +130,8 @@ async fn relay_client(
                 result
             };
             let down = pump::direction(
-                Source::Datagram(to),
-                Dest::Stream(&client, client_frame),
+                Source::Datagram(&to),
+                Dest::Stream(client_out, client_frame),
                 &down_count,
                 dump(Direction::Out),
                 false,

@@ -79,7 +79,7 @@ async fn splice_echo(link: &Link<'_>) -> io::Result<CloseReason> {
         }
     };
     let reason = tokio::select! {
-        copied = crate::relay::splice::copy(link.stream, link.stream, &activity) => copied.map(|_| CloseReason::PeerClosed),
+        copied = crate::transport::splice::echo(link.stream, |n| activity.moved(n)) => copied.map(|_| CloseReason::PeerClosed),
         () = idle => Ok(CloseReason::IdleTimeout),
         () = link.stopped() => Ok(CloseReason::Shutdown),
     };
@@ -130,7 +130,7 @@ pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason
         link.send(banner).await?;
     }
     let nobody_watches = !link.wiring.events.wants_received() && !link.wiring.events.wants_sent();
-    if cfg.is_pure_echo() && nobody_watches && crate::relay::splice::supports(link.stream) {
+    if cfg.is_pure_echo() && nobody_watches && link.stream.capabilities().zero_copy {
         return splice_echo(link).await;
     }
     let frame = cfg.frame.clone();

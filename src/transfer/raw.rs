@@ -15,7 +15,7 @@ use crate::transport::Stream;
 
 /// Sends the whole file, then ends our write side.
 pub async fn send_raw(
-    stream: &Stream,
+    stream: Stream,
     source: &Path,
     reporter: &Reporter,
     peer: &str,
@@ -24,6 +24,7 @@ pub async fn send_raw(
     let size = file.metadata().ok().map(|m| m.len());
     let name = source.display().to_string();
     let mut progress = reporter.start_file("sent", &name, size, 0, peer);
+    let (_reader, mut stream) = stream.into_split();
     let mut chunks = ReadStage::start(file, u64::MAX);
     while let Some(chunk) = chunks.next().await {
         let chunk = match chunk {
@@ -33,7 +34,7 @@ pub async fn send_raw(
                 bail!("cannot read {name}: {e}");
             }
         };
-        if let Err(e) = stream.write_all_shared(chunk.data()).await {
+        if let Err(e) = stream.write_all(chunk.data()).await {
             progress.fail();
             bail!(
                 "sending {name} to {peer} failed: {}",
@@ -42,7 +43,7 @@ pub async fn send_raw(
         }
         progress.advance(chunk.data().len() as u64);
     }
-    let _ = stream.shutdown_write();
+    let _ = stream.shutdown_write().await;
     let digest = chunks.digest().await.context("hashing failed")?;
     progress.finish(&digest, false);
     Ok(())
@@ -51,7 +52,7 @@ pub async fn send_raw(
 /// Receives bytes until the peer closes, into a temporary file renamed to
 /// `output` at the end.
 pub async fn receive_raw(
-    stream: &Stream,
+    stream: Stream,
     output: &Path,
     overwrite: bool,
     reporter: &Reporter,
@@ -74,7 +75,8 @@ pub async fn receive_raw(
     let mut progress = reporter.start_file("received", &name, None, 0, peer);
     let mut pool = Pool::default();
     let writer = WriteStage::start(file, None);
-    let mut reader = WireReader::new(stream);
+    let (reader, _writer) = stream.into_split();
+    let mut reader = WireReader::new(reader);
     let mut failure = None;
     loop {
         let mut chunk = pool.get().await;

@@ -17,7 +17,7 @@ use super::header::{
 use super::progress::Reporter;
 use super::stages::{Pool, WriteStage, CHUNK};
 use super::wire::{WireError, WireReader};
-use crate::transport::Stream;
+use crate::transport::{Stream, StreamWriter};
 
 /// Suffix of the temporary file a transfer writes before the final rename.
 pub const PART_SUFFIX: &str = ".sockmate-part";
@@ -110,20 +110,22 @@ pub struct ReceiveOutcome {
 /// Runs a whole receiving session on a connected stream. Any failure is an
 /// error after telling the sender why.
 pub async fn receive_session(
-    stream: &Stream,
+    stream: Stream,
     opts: &ReceiveOptions,
     in_progress: &InProgress,
     reporter: &Reporter,
     peer: &str,
 ) -> anyhow::Result<ReceiveOutcome> {
-    let mut reader = WireReader::new(stream);
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = WireReader::new(reader);
+    let stream = &mut writer;
     match reader.frame(|b| parse_sender_frame(b, true)).await {
         Ok(Some(_)) => {}
         Ok(None) => bail!("{peer} closed the connection without sending anything"),
         Err(e) => return Err(fail(stream, peer, e.to_string()).await),
     }
     stream
-        .write_all_shared(&ReceiverFrame::Hello { version: VERSION }.encode())
+        .write_all(&ReceiverFrame::Hello { version: VERSION }.encode())
         .await
         .with_context(|| format!("cannot answer {peer}"))?;
     let mut outcome = ReceiveOutcome::default();
@@ -160,9 +162,9 @@ pub async fn receive_session(
 }
 
 /// Tells the sender why the session ends and returns the error.
-async fn fail(stream: &Stream, peer: &str, reason: String) -> anyhow::Error {
+async fn fail(stream: &mut StreamWriter, peer: &str, reason: String) -> anyhow::Error {
     let _ = stream
-        .write_all_shared(
+        .write_all(
             &ReceiverFrame::Fail {
                 reason: reason.clone(),
             }
@@ -174,8 +176,8 @@ async fn fail(stream: &Stream, peer: &str, reason: String) -> anyhow::Error {
 
 /// Receives one file; `Ok(Some(reason))` when it was skipped.
 async fn receive_file(
-    stream: &Stream,
-    reader: &mut WireReader<'_>,
+    stream: &mut StreamWriter,
+    reader: &mut WireReader,
     header: FileHeader,
     opts: &ReceiveOptions,
     in_progress: &InProgress,
@@ -210,7 +212,7 @@ async fn receive_file(
             &format!("skipped {name} from {peer}: {reason}"),
         );
         stream
-            .write_all_shared(
+            .write_all(
                 &ReceiverFrame::Skip {
                     reason: reason.clone(),
                 }
@@ -233,7 +235,7 @@ async fn receive_file(
         }
     };
     stream
-        .write_all_shared(&ReceiverFrame::Accept { offset }.encode())
+        .write_all(&ReceiverFrame::Accept { offset }.encode())
         .await
         .with_context(|| format!("cannot answer {peer}"))?;
     let mut progress = reporter.start_file("received", &name, Some(header.size), offset, peer);
@@ -345,7 +347,7 @@ async fn receive_file(
         .await);
     }
     stream
-        .write_all_shared(&ReceiverFrame::Stored.encode())
+        .write_all(&ReceiverFrame::Stored.encode())
         .await
         .with_context(|| format!("cannot confirm {name} to {peer}"))?;
     drop(claim);

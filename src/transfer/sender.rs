@@ -14,7 +14,7 @@ use super::header::{
 use super::progress::Reporter;
 use super::stages::ReadStage;
 use super::wire::WireReader;
-use crate::transport::Stream;
+use crate::transport::{Stream, StreamWriter};
 
 /// How long to wait for the receiver's reason after a write failed.
 const REASON_GRACE: Duration = Duration::from_secs(2);
@@ -113,14 +113,16 @@ pub struct SendOutcome {
 
 /// Runs a whole sending session on a connected stream.
 pub async fn send_session(
-    stream: &Stream,
+    stream: Stream,
     items: &[SendItem],
     reporter: &Reporter,
     peer: &str,
 ) -> anyhow::Result<SendOutcome> {
-    let mut reader = WireReader::new(stream);
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = WireReader::new(reader);
+    let stream = &mut writer;
     stream
-        .write_all_shared(&SenderFrame::Hello { version: VERSION }.encode())
+        .write_all(&SenderFrame::Hello { version: VERSION }.encode())
         .await
         .with_context(|| format!("cannot start the transfer with {peer}"))?;
     match reader.frame(|b| parse_receiver_frame(b, true)).await {
@@ -145,10 +147,10 @@ pub async fn send_session(
         }
     }
     stream
-        .write_all_shared(&SenderFrame::End.encode())
+        .write_all(&SenderFrame::End.encode())
         .await
         .with_context(|| format!("cannot end the session with {peer}"))?;
-    let _ = stream.shutdown_write();
+    let _ = stream.shutdown_write().await;
     // Wait for the receiver to close, so that its last answers are read.
     let _ = tokio::time::timeout(
         REASON_GRACE,
@@ -160,8 +162,8 @@ pub async fn send_session(
 
 /// Sends one file; `Ok(Some(reason))` when the receiver skipped it.
 async fn send_file(
-    stream: &Stream,
-    reader: &mut WireReader<'_>,
+    stream: &mut StreamWriter,
+    reader: &mut WireReader,
     item: &SendItem,
     reporter: &Reporter,
     peer: &str,
@@ -175,7 +177,7 @@ async fn send_file(
         mode: item.mode,
     });
     stream
-        .write_all_shared(&header.encode())
+        .write_all(&header.encode())
         .await
         .with_context(|| format!("cannot send the header of {name} to {peer}"))?;
     let offset = match next_answer(reader, peer).await? {
@@ -212,7 +214,7 @@ async fn send_file(
         let len = chunk.data().len() as u64;
         if position + len > offset {
             let from = offset.saturating_sub(position) as usize;
-            if let Err(e) = stream.write_all_shared(&chunk.data()[from..]).await {
+            if let Err(e) = stream.write_all(&chunk.data()[from..]).await {
                 progress.fail();
                 return Err(write_failure(reader, &name, peer, e).await);
             }
@@ -222,7 +224,7 @@ async fn send_file(
     }
     let digest = chunks.digest().await.context("hashing failed")?;
     if let Err(e) = stream
-        .write_all_shared(&SenderFrame::Digest(digest).encode())
+        .write_all(&SenderFrame::Digest(digest).encode())
         .await
     {
         progress.fail();
@@ -248,7 +250,7 @@ async fn send_file(
     }
 }
 
-async fn next_answer(reader: &mut WireReader<'_>, peer: &str) -> anyhow::Result<ReceiverFrame> {
+async fn next_answer(reader: &mut WireReader, peer: &str) -> anyhow::Result<ReceiverFrame> {
     match reader.frame(|b| parse_receiver_frame(b, false)).await {
         Ok(Some(frame)) => Ok(frame),
         Ok(None) => bail!("{peer} closed the connection"),
@@ -258,7 +260,7 @@ async fn next_answer(reader: &mut WireReader<'_>, peer: &str) -> anyhow::Result<
 
 /// After a failed write, the receiver may have said why before closing.
 async fn write_failure(
-    reader: &mut WireReader<'_>,
+    reader: &mut WireReader,
     name: &str,
     peer: &str,
     e: std::io::Error,

@@ -7,7 +7,9 @@ use bytes::BytesMut;
 
 use super::header::{HeaderError, Parsed};
 use super::stages::{Chunk, CHUNK};
-use crate::transport::Stream;
+use tokio::io::AsyncReadExt;
+
+use crate::transport::StreamReader;
 
 /// Most bytes buffered while waiting for one frame to complete (frames are
 /// small; a peer sending more without completing one is broken).
@@ -31,15 +33,15 @@ pub enum WireError {
     Closed(&'static str),
 }
 
-/// A stream with a read buffer in front.
-pub struct WireReader<'a> {
-    stream: &'a Stream,
+/// A stream's reading half with a read buffer in front.
+pub struct WireReader {
+    stream: StreamReader,
     buf: BytesMut,
 }
 
-impl<'a> WireReader<'a> {
+impl WireReader {
     /// Reads from `stream`.
-    pub fn new(stream: &'a Stream) -> Self {
+    pub fn new(stream: StreamReader) -> Self {
         WireReader {
             stream,
             buf: BytesMut::new(),
@@ -49,7 +51,6 @@ impl<'a> WireReader<'a> {
     async fn fill(&mut self) -> io::Result<usize> {
         self.stream.read_some(&mut self.buf, FRAME_READ).await
     }
-
     /// The next frame; `Ok(None)` when the peer closed cleanly between
     /// frames.
     pub async fn frame<T>(
@@ -85,7 +86,7 @@ impl<'a> WireReader<'a> {
         let mut filled = from_buffer;
         let mut ended = false;
         while filled < want {
-            let n = read_into(self.stream, &mut chunk.space()[filled..want]).await?;
+            let n = read_into(&mut self.stream, &mut chunk.space()[filled..want]).await?;
             if n == 0 {
                 ended = true;
                 break;
@@ -98,27 +99,12 @@ impl<'a> WireReader<'a> {
 }
 
 /// One read from the socket into `buf`, waiting until it is readable.
-async fn read_into(stream: &Stream, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        let result = match stream {
-            Stream::Tcp(s) => {
-                s.readable().await?;
-                s.try_read(buf)
-            }
-            Stream::Unix(s) => {
-                s.readable().await?;
-                s.try_read(buf)
-            }
-            Stream::Seqpacket(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "file transfer needs a byte stream, not seqpacket",
-                ))
-            }
-        };
-        match result {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            other => return other,
-        }
+async fn read_into(stream: &mut StreamReader, buf: &mut [u8]) -> io::Result<usize> {
+    if stream.capabilities().message_boundaries {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "file transfer needs a byte stream, not seqpacket",
+        ));
     }
+    stream.read(buf).await
 }

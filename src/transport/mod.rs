@@ -5,6 +5,7 @@
 pub mod datagram;
 pub mod peer;
 pub mod seqpacket;
+pub mod splice;
 pub mod stream;
 pub mod unix_path;
 
@@ -22,10 +23,11 @@ use tokio::net::{
 pub use datagram::DatagramSocket;
 pub use peer::PeerAddr;
 pub use seqpacket::{SeqpacketListener, SeqpacketStream};
-pub use stream::Stream;
+pub use stream::{Capabilities, Stream, StreamReader, StreamWriter};
 pub use unix_path::UnixPathGuard;
 
 use crate::endpoint::{Endpoint, Host, Kind, UnixAddr};
+use crate::error::{NetError, NetErrorKind};
 
 /// Default `listen(2)` backlog: large enough that a burst of clients is not
 /// refused by the kernel while we accept.
@@ -83,82 +85,77 @@ impl FromStr for BindAddr {
     }
 }
 
-/// A failure to connect, bind or resolve, with the endpoint it concerns.
-#[derive(Debug, thiserror::Error)]
-pub enum TransportError {
+/// Failures named the way this module says them; each is a [`NetError`]
+/// with the right [`NetErrorKind`] and its cause said once.
+mod fail {
+    use super::*;
+
     /// The peer actively refused (nothing listening).
-    #[error("connection refused by {endpoint} (is anything listening there?)")]
-    Refused {
-        /// The endpoint that refused.
-        endpoint: String,
-    },
+    pub(super) fn refused(endpoint: &dyn fmt::Display) -> NetError {
+        NetError::new(
+            NetErrorKind::Refused,
+            format!("connection refused by {endpoint} (is anything listening there?)"),
+        )
+    }
+
     /// Connecting took longer than the timeout.
-    #[error("timed out connecting to {endpoint} after {}", humantime::format_duration(*after))]
-    Timeout {
-        /// The endpoint we tried.
-        endpoint: String,
-        /// The timeout that ran out.
-        after: Duration,
-    },
-    /// The address to bind is taken.
-    #[error("address in use: {endpoint} ({detail})")]
-    AddrInUse {
-        /// The endpoint we tried to bind.
-        endpoint: String,
-        /// What holds it, if known.
-        detail: String,
-    },
+    pub(super) fn timeout(endpoint: &dyn fmt::Display, after: Duration) -> NetError {
+        NetError::new(
+            NetErrorKind::TimedOut,
+            format!(
+                "timed out connecting to {endpoint} after {}",
+                humantime::format_duration(after)
+            ),
+        )
+    }
+
+    /// The address to bind is taken; `detail` says what holds it.
+    pub(crate) fn addr_in_use(endpoint: &dyn fmt::Display, detail: &str) -> NetError {
+        NetError::new(
+            NetErrorKind::AddrInUse,
+            format!("address in use: {endpoint} ({detail})"),
+        )
+    }
+
     /// A host name did not resolve.
-    #[error("cannot resolve host \"{host}\": {detail}")]
-    Resolve {
-        /// The name.
-        host: String,
-        /// Why.
-        detail: String,
-    },
-    /// Any other I/O failure, with what we were doing.
-    #[error("{context}: {source}")]
-    Io {
-        /// What we were doing.
-        context: String,
-        /// The OS error.
-        source: io::Error,
-    },
-    /// A failure described in words.
-    #[error("{0}")]
-    Other(String),
-}
+    pub(super) fn resolve(host: &str, detail: impl fmt::Display) -> NetError {
+        NetError::new(
+            NetErrorKind::Resolve,
+            format!("cannot resolve host \"{host}\": {detail}"),
+        )
+    }
 
-impl TransportError {
-    /// An I/O error with context.
-    pub fn io(context: impl Into<String>, source: io::Error) -> Self {
-        TransportError::Io {
-            context: context.into(),
-            source,
+    /// A failure described in words, of no particular kind.
+    pub(crate) fn other(message: impl Into<String>) -> NetError {
+        NetError::new(NetErrorKind::Other, message)
+    }
+
+    /// A failed connect, named by what went wrong.
+    pub(super) fn connecting(endpoint: &dyn fmt::Display, error: io::Error) -> NetError {
+        match error.kind() {
+            io::ErrorKind::ConnectionRefused => refused(endpoint),
+            io::ErrorKind::NotFound => NetError::io(
+                format_args!("cannot connect to {endpoint} (no such socket file)"),
+                &error,
+            ),
+            _ => NetError::io(format_args!("cannot connect to {endpoint}"), &error),
         }
     }
 
-    fn connecting(endpoint: &dyn fmt::Display, error: io::Error) -> Self {
+    /// A failed bind or listen, named by what went wrong.
+    pub(super) fn binding(endpoint: &dyn fmt::Display, error: io::Error) -> NetError {
         match error.kind() {
-            io::ErrorKind::ConnectionRefused => TransportError::Refused {
-                endpoint: endpoint.to_string(),
-            },
-            io::ErrorKind::NotFound => TransportError::Io {
-                context: format!("cannot connect to {endpoint} (no such socket file)"),
-                source: error,
-            },
-            _ => TransportError::io(format!("cannot connect to {endpoint}"), error),
+            io::ErrorKind::AddrInUse => addr_in_use(
+                endpoint,
+                "another socket is bound there; pick another port or stop it",
+            ),
+            _ => NetError::io(format_args!("cannot listen on {endpoint}"), &error),
         }
     }
 
-    fn binding(endpoint: &dyn fmt::Display, error: io::Error) -> Self {
-        match error.kind() {
-            io::ErrorKind::AddrInUse => TransportError::AddrInUse {
-                endpoint: endpoint.to_string(),
-                detail: "another socket is bound there; pick another port or stop it".into(),
-            },
-            _ => TransportError::io(format!("cannot listen on {endpoint}"), error),
-        }
+    /// A failure setting up a socket we already have.
+    pub(super) fn setup(endpoint: &dyn fmt::Display, error: io::Error) -> NetError {
+        NetError::io(format_args!("cannot set up {endpoint}"), &error)
     }
 }
 
@@ -169,6 +166,17 @@ pub enum Connection {
     Stream(Stream),
     /// UDP or Unix datagram, connected to the peer.
     Datagram(DatagramSocket),
+}
+
+impl Connection {
+    /// The stream, or the datagram socket when this connection is one, so
+    /// callers pick a path without matching on the variants.
+    pub fn into_stream(self) -> Result<Stream, DatagramSocket> {
+        match self {
+            Connection::Stream(stream) => Ok(stream),
+            Connection::Datagram(socket) => Err(socket),
+        }
+    }
 }
 
 /// What [`connect`] returns: the socket and both addresses.
@@ -183,22 +191,16 @@ pub struct Connected {
 }
 
 /// Resolves a host and port to socket addresses, in the resolver's order.
-pub async fn resolve(host: &Host, port: u16) -> Result<Vec<SocketAddr>, TransportError> {
+pub async fn resolve(host: &Host, port: u16) -> Result<Vec<SocketAddr>, NetError> {
     match host {
         Host::Ip(ip) => Ok(vec![SocketAddr::new(*ip, port)]),
         Host::Name(name) => {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), port))
                 .await
-                .map_err(|e| TransportError::Resolve {
-                    host: name.clone(),
-                    detail: e.to_string(),
-                })?
+                .map_err(|e| fail::resolve(name, e))?
                 .collect();
             if addrs.is_empty() {
-                return Err(TransportError::Resolve {
-                    host: name.clone(),
-                    detail: "no addresses".into(),
-                });
+                return Err(fail::resolve(name, "no addresses"));
             }
             Ok(addrs)
         }
@@ -206,28 +208,17 @@ pub async fn resolve(host: &Host, port: u16) -> Result<Vec<SocketAddr>, Transpor
 }
 
 /// Connects to `endpoint`, trying each resolved address in turn.
-pub async fn connect(
-    endpoint: &Endpoint,
-    opts: &SocketOptions,
-) -> Result<Connected, TransportError> {
+pub async fn connect(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connected, NetError> {
     let attempt = connect_inner(endpoint, opts);
     match opts.connect_timeout {
-        Some(after) => {
-            tokio::time::timeout(after, attempt)
-                .await
-                .map_err(|_| TransportError::Timeout {
-                    endpoint: endpoint.to_string(),
-                    after,
-                })?
-        }
+        Some(after) => tokio::time::timeout(after, attempt)
+            .await
+            .map_err(|_| fail::timeout(endpoint, after))?,
         None => attempt.await,
     }
 }
 
-async fn connect_inner(
-    endpoint: &Endpoint,
-    opts: &SocketOptions,
-) -> Result<Connected, TransportError> {
+async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connected, NetError> {
     match endpoint {
         Endpoint::Tcp { host, port } => {
             let mut last = None;
@@ -250,7 +241,7 @@ async fn connect_inner(
                     }
                 }
             }
-            Err(TransportError::connecting(
+            Err(fail::connecting(
                 endpoint,
                 last.unwrap_or_else(|| io::Error::other("no address to try")),
             ))
@@ -261,8 +252,8 @@ async fn connect_inner(
             let local = match &opts.bind {
                 Some(BindAddr::Ip(a)) => *a,
                 Some(BindAddr::Unix(_)) => {
-                    return Err(TransportError::Other(
-                        "--bind for a udp:// endpoint takes an IP address, not a Unix path".into(),
+                    return Err(fail::other(
+                        "--bind for a udp:// endpoint takes an IP address, not a Unix path",
                     ))
                 }
                 None if addr.is_ipv6() => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
@@ -270,11 +261,11 @@ async fn connect_inner(
             };
             let socket = UdpSocket::bind(local)
                 .await
-                .map_err(|e| TransportError::binding(&format!("udp://{local}"), e))?;
+                .map_err(|e| fail::binding(&format!("udp://{local}"), e))?;
             socket
                 .connect(addr)
                 .await
-                .map_err(|e| TransportError::connecting(endpoint, e))?;
+                .map_err(|e| fail::connecting(endpoint, e))?;
             let local = socket
                 .local_addr()
                 .map(|a| a.to_string())
@@ -298,8 +289,8 @@ async fn connect_inner(
                 Ok(socket)
             })
             .await
-            .map_err(|e| TransportError::Other(format!("connect task failed: {e}")))?
-            .map_err(|e| TransportError::connecting(endpoint, e))?;
+            .map_err(|e| fail::other(format!("connect task failed: {e}")))?
+            .map_err(|e| fail::connecting(endpoint, e))?;
             let peer = PeerAddr::Unix {
                 addr: Some(addr.clone()),
                 pid: None,
@@ -312,7 +303,7 @@ async fn connect_inner(
             } else {
                 SeqpacketStream::from_socket(socket).map(Stream::Seqpacket)
             }
-            .map_err(|e| TransportError::io(format!("cannot set up {endpoint}"), e))?;
+            .map_err(|e| fail::setup(endpoint, e))?;
             Ok(Connected {
                 connection: Connection::Stream(stream),
                 local: "unnamed".into(),
@@ -324,8 +315,8 @@ async fn connect_inner(
             let (own, guard) = match &opts.bind {
                 Some(BindAddr::Unix(own)) => (own.clone(), None),
                 Some(BindAddr::Ip(_)) => {
-                    return Err(TransportError::Other(
-                        "--bind for a unix-dgram:// endpoint takes a Unix path or @name".into(),
+                    return Err(fail::other(
+                        "--bind for a unix-dgram:// endpoint takes a Unix path or @name",
                     ))
                 }
                 None => (UnixAddr::Path(temp_socket_path()), Some(())),
@@ -333,18 +324,18 @@ async fn connect_inner(
             let own_addr = unix_sockaddr(&own, endpoint)?;
             let socket = Socket::new(Domain::UNIX, Type::DGRAM, None)
                 .and_then(|s| s.bind(&own_addr).map(|()| s))
-                .map_err(|e| TransportError::binding(&format!("unix-dgram://{own}"), e))?;
+                .map_err(|e| fail::binding(&format!("unix-dgram://{own}"), e))?;
             let guard = match (&own, guard) {
                 (UnixAddr::Path(p), Some(())) => Some(UnixPathGuard::new(p)),
                 _ => None,
             };
             socket
                 .connect(&target)
-                .map_err(|e| TransportError::connecting(endpoint, e))?;
+                .map_err(|e| fail::connecting(endpoint, e))?;
             let socket = socket
                 .set_nonblocking(true)
                 .and_then(|()| UnixDatagram::from_std(socket.into()))
-                .map_err(|e| TransportError::io(format!("cannot set up {endpoint}"), e))?;
+                .map_err(|e| fail::setup(endpoint, e))?;
             Ok(Connected {
                 connection: Connection::Datagram(DatagramSocket::unix(socket, guard)),
                 local: own.to_string(),
@@ -403,12 +394,12 @@ pub fn apply_stream_options(stream: &TcpStream, opts: &SocketOptions) -> io::Res
     Ok(())
 }
 
-fn unix_sockaddr(addr: &UnixAddr, endpoint: &dyn fmt::Display) -> Result<SockAddr, TransportError> {
+fn unix_sockaddr(addr: &UnixAddr, endpoint: &dyn fmt::Display) -> Result<SockAddr, NetError> {
     let result = match addr {
         UnixAddr::Path(path) => SockAddr::unix(path),
         UnixAddr::Abstract(name) => SockAddr::unix(peer::abstract_path(name)),
     };
-    result.map_err(|e| TransportError::io(format!("bad unix address in {endpoint}"), e))
+    result.map_err(|e| NetError::io(format_args!("bad unix address in {endpoint}"), &e))
 }
 
 /// A bound socket from [`listen`].
@@ -450,7 +441,7 @@ impl StreamListener {
                 Ok((Stream::Unix(stream), PeerAddr::Unix { addr: None, pid }))
             }
             ListenerInner::Seqpacket(l) => {
-                let (stream, _) = l.accept().await?;
+                let stream = l.accept().await?;
                 Ok((
                     Stream::Seqpacket(stream),
                     PeerAddr::Unix {
@@ -467,7 +458,7 @@ impl StreamListener {
 pub async fn listen(
     endpoint: &Endpoint,
     opts: &SocketOptions,
-) -> Result<(Listener, Endpoint), TransportError> {
+) -> Result<(Listener, Endpoint), NetError> {
     match endpoint {
         Endpoint::Tcp { host, port } | Endpoint::Udp { host, port } => {
             let addr = resolve(host, *port).await?[0];
@@ -477,15 +468,14 @@ pub async fn listen(
             } else {
                 Type::DGRAM
             };
-            let socket =
-                ip_socket(addr, ty, opts).map_err(|e| TransportError::binding(endpoint, e))?;
+            let socket = ip_socket(addr, ty, opts).map_err(|e| fail::binding(endpoint, e))?;
             let local = socket
                 .local_addr()
                 .ok()
                 .and_then(|a| a.as_socket())
                 .unwrap_or(addr);
             let real = Endpoint::from_socket_addr(kind, local);
-            let setup = |e| TransportError::io(format!("cannot set up {endpoint}"), e);
+            let setup = |e| fail::setup(endpoint, e);
             let listener = if kind == Kind::Tcp {
                 Listener::Stream(StreamListener {
                     inner: ListenerInner::Tcp(TcpListener::from_std(socket.into()).map_err(setup)?),
@@ -512,7 +502,7 @@ pub async fn listen(
             let sockaddr = unix_sockaddr(addr, endpoint)?;
             let socket = Socket::new(Domain::UNIX, ty, None)
                 .and_then(|s| s.bind(&sockaddr).map(|()| s))
-                .map_err(|e| TransportError::binding(endpoint, e))?;
+                .map_err(|e| fail::binding(endpoint, e))?;
             let guard = match addr {
                 UnixAddr::Path(path) => Some(UnixPathGuard::new(path)),
                 UnixAddr::Abstract(_) => None,
@@ -520,12 +510,12 @@ pub async fn listen(
             if ty != Type::DGRAM {
                 socket
                     .listen(opts.backlog.unwrap_or(DEFAULT_BACKLOG) as i32)
-                    .map_err(|e| TransportError::binding(endpoint, e))?;
+                    .map_err(|e| fail::binding(endpoint, e))?;
             }
             socket
                 .set_nonblocking(true)
-                .map_err(|e| TransportError::io(format!("cannot set up {endpoint}"), e))?;
-            let setup = |e| TransportError::io(format!("cannot set up {endpoint}"), e);
+                .map_err(|e| fail::setup(endpoint, e))?;
+            let setup = |e| fail::setup(endpoint, e);
             let listener = match ty {
                 Type::STREAM => Listener::Stream(StreamListener {
                     inner: ListenerInner::Unix(
@@ -570,3 +560,6 @@ fn ip_socket(addr: SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<Soc
     socket.set_nonblocking(true)?;
     Ok(socket)
 }
+
+#[cfg(test)]
+mod tests;

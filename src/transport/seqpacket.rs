@@ -1,22 +1,29 @@
 //! Unix `SOCK_SEQPACKET` sockets on tokio: a connection that keeps message
-//! boundaries. tokio has no type for them, so this wraps a `socket2::Socket`
-//! in an [`AsyncFd`].
+//! boundaries.
+//!
+//! tokio has no type for them, but its Unix stream types only wrap a file
+//! descriptor registered with the reactor: `read(2)` on a seqpacket socket
+//! returns one message, and sends go through `send(2)` with `MSG_NOSIGNAL`
+//! here (never tokio's `write`), so each write is one message. This keeps the
+//! registration safe (no raw `AsyncFd` registration).
 
-use std::io::{self, Read};
+use std::io;
 use std::net::Shutdown;
+use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::BytesMut;
-use socket2::{SockAddr, Socket};
-use tokio::io::unix::AsyncFd;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use rustix::net::SendFlags;
+use socket2::{SockRef, Socket};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::net::{UnixListener, UnixStream};
 
 /// A connected seqpacket socket. One read returns one message (truncated if
 /// the buffer is smaller); one write sends one message.
 #[derive(Debug)]
 pub struct SeqpacketStream {
-    fd: AsyncFd<Socket>,
+    io: UnixStream,
 }
 
 impl SeqpacketStream {
@@ -24,44 +31,87 @@ impl SeqpacketStream {
     pub fn from_socket(socket: Socket) -> io::Result<Self> {
         socket.set_nonblocking(true)?;
         Ok(SeqpacketStream {
-            fd: register(socket)?,
+            io: UnixStream::from_std(StdUnixStream::from(socket))?,
         })
     }
 
     /// The underlying socket, for options and addresses.
-    pub fn socket(&self) -> &Socket {
-        self.fd.get_ref()
+    pub fn socket(&self) -> SockRef<'_> {
+        SockRef::from(&self.io)
     }
 
-    /// Receives one message into `buf` (at most `max` bytes of it).
-    /// Returns 0 when the peer has shut down.
+    /// Receives one message into `buf` (at most `max` bytes of it), growing
+    /// the buffer only once a message is waiting. Returns 0 when the peer has
+    /// shut down.
     pub async fn read_message(&self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
         loop {
-            let mut guard = self.fd.readable().await?;
+            self.io.readable().await?;
+            let had_memory = buf.capacity() > 0;
             let start = buf.len();
             buf.resize(start + max, 0);
-            let result = guard.try_io(|fd| (&mut fd.get_ref()).read(&mut buf[start..]));
-            match result {
-                Ok(Ok(n)) => {
+            match self.io.try_read(&mut buf[start..]) {
+                Ok(n) => {
                     buf.truncate(start + n);
                     return Ok(n);
                 }
-                Ok(Err(e)) => {
+                Err(e) => {
                     buf.truncate(start);
-                    return Err(e);
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        return Err(e);
+                    }
+                    super::stream::release_if_new(buf, had_memory);
                 }
-                Err(_would_block) => buf.truncate(start),
             }
         }
     }
 
     /// Sends `data` as one message.
     pub async fn send_message(&self, data: &[u8]) -> io::Result<()> {
+        self.io
+            .async_io(Interest::WRITABLE, || self.try_send(data))
+            .await
+            .map(drop)
+    }
+
+    /// Ends our sending side; the peer reads end-of-stream.
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        self.socket().shutdown(Shutdown::Write)
+    }
+
+    fn try_send(&self, data: &[u8]) -> io::Result<usize> {
+        Ok(rustix::net::send(&self.io, data, SendFlags::NOSIGNAL)?)
+    }
+
+    /// Polls for one message into `buf`, through a shared reference.
+    pub(crate) fn poll_read_shared(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         loop {
-            let mut guard = self.fd.writable().await?;
-            match guard.try_io(|fd| fd.get_ref().send_with_flags(data, libc::MSG_NOSIGNAL)) {
-                Ok(result) => return result.map(|_| ()),
-                Err(_would_block) => continue,
+            ready!(self.io.poll_read_ready(cx))?;
+            match self.io.try_read(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// Polls to send `buf` as one message, through a shared reference.
+    pub(crate) fn poll_send_shared(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.io.poll_write_ready(cx))?;
+            match self.io.try_io(Interest::WRITABLE, || self.try_send(buf)) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                other => return Poll::Ready(other),
             }
         }
     }
@@ -73,18 +123,7 @@ impl AsyncRead for SeqpacketStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        loop {
-            let mut guard = ready!(self.fd.poll_read_ready(cx))?;
-            let unfilled = buf.initialize_unfilled();
-            match guard.try_io(|fd| (&mut fd.get_ref()).read(unfilled)) {
-                Ok(Ok(n)) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                Ok(Err(e)) => return Poll::Ready(Err(e)),
-                Err(_would_block) => continue,
-            }
-        }
+        self.poll_read_shared(cx, buf)
     }
 }
 
@@ -94,13 +133,7 @@ impl AsyncWrite for SeqpacketStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        loop {
-            let mut guard = ready!(self.fd.poll_write_ready(cx))?;
-            match guard.try_io(|fd| fd.get_ref().send_with_flags(buf, libc::MSG_NOSIGNAL)) {
-                Ok(result) => return Poll::Ready(result),
-                Err(_would_block) => continue,
-            }
-        }
+        self.poll_send_shared(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -108,14 +141,14 @@ impl AsyncWrite for SeqpacketStream {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.fd.get_ref().shutdown(Shutdown::Write))
+        Poll::Ready(self.shutdown_write())
     }
 }
 
 /// A listening seqpacket socket.
 #[derive(Debug)]
 pub struct SeqpacketListener {
-    fd: AsyncFd<Socket>,
+    io: UnixListener,
 }
 
 impl SeqpacketListener {
@@ -123,28 +156,19 @@ impl SeqpacketListener {
     pub fn from_socket(socket: Socket) -> io::Result<Self> {
         socket.set_nonblocking(true)?;
         Ok(SeqpacketListener {
-            fd: register(socket)?,
+            io: UnixListener::from_std(StdUnixListener::from(socket))?,
         })
     }
 
     /// Waits for the next connection.
-    pub async fn accept(&self) -> io::Result<(SeqpacketStream, SockAddr)> {
-        loop {
-            let mut guard = self.fd.readable().await?;
-            match guard.try_io(|fd| fd.get_ref().accept()) {
-                Ok(Ok((socket, addr))) => return Ok((SeqpacketStream::from_socket(socket)?, addr)),
-                Ok(Err(e)) => return Err(e),
-                Err(_would_block) => continue,
-            }
-        }
+    pub async fn accept(&self) -> io::Result<SeqpacketStream> {
+        let (io, _) = self.io.accept().await?;
+        Ok(SeqpacketStream { io })
     }
 }
 
-/// Registers a socket with the runtime's reactor.
-#[allow(unsafe_code)]
-fn register(socket: Socket) -> io::Result<AsyncFd<Socket>> {
-    // SAFETY: the `Socket` owns its file descriptor, and it is neither
-    // replaced nor closed while the `AsyncFd` holds it (it is closed only
-    // when the `AsyncFd` and the socket inside it are dropped together).
-    unsafe { AsyncFd::register(socket).map_err(io::Error::from) }
+impl std::os::fd::AsFd for SeqpacketStream {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.as_fd()
+    }
 }

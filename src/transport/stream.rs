@@ -1,15 +1,25 @@
-//! [`Stream`]: one connected byte stream, whatever the socket kind.
+//! [`Stream`]: one connected byte stream, whatever the socket kind, and its
+//! two halves, [`StreamReader`] and [`StreamWriter`], which is how the rest
+//! of the program moves bytes without knowing the kind.
+//!
+//! What a kind can do is said by [`Capabilities`] (half-close, message
+//! boundaries, zero-copy splice), never by matching on it outside this
+//! module. A new transport is one more variant of the private half enums
+//! (a TLS stream, for one, would add a boxed `AsyncRead`/`AsyncWrite`
+//! variant whose capabilities say "no zero-copy").
 
 use std::io;
 use std::net::Shutdown;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use socket2::SockRef;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpStream, UnixStream};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::net::{tcp, unix, TcpStream, UnixStream};
 
 use super::seqpacket::SeqpacketStream;
 
@@ -27,10 +37,176 @@ pub enum Stream {
     Seqpacket(SeqpacketStream),
 }
 
+/// What a stream can do, so callers choose a strategy without knowing its
+/// kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// Our write side can be ended while reads go on (`shutdown(SHUT_WR)`).
+    pub half_close: bool,
+    /// Each read returns one message and each write sends one (seqpacket).
+    pub message_boundaries: bool,
+    /// Bytes can be moved kernel-side with splice(2), never entering user
+    /// space.
+    pub zero_copy: bool,
+}
+
+/// A borrowed view of the socket under a stream or half: the one place that
+/// dispatches on the kind.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Io<'a> {
+    Tcp(&'a TcpStream),
+    Unix(&'a UnixStream),
+    Seqpacket(&'a SeqpacketStream),
+}
+
+/// Waits until readable, reserves, reads; retries a spurious wake-up
+/// (after which a buffer that had no memory has none again).
+macro_rules! read_ready {
+    ($s:expr, $buf:expr, $reserve:expr) => {
+        loop {
+            $s.readable().await?;
+            let had_memory = $buf.capacity() > 0;
+            $buf.reserve($reserve);
+            match $s.try_read_buf($buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    release_if_new($buf, had_memory);
+                    continue;
+                }
+                other => break other,
+            }
+        }
+    };
+}
+
+/// Gives back the memory of a buffer reserved for a read that found
+/// nothing, when it had none before: an idle connection then holds no read
+/// buffer even after a spurious wake-up (tokio may report a fresh socket
+/// readable once).
+pub(super) fn release_if_new(buf: &mut BytesMut, had_memory: bool) {
+    if !had_memory && buf.is_empty() {
+        *buf = BytesMut::new();
+    }
+}
+
+/// Writes every byte, waiting whenever the socket is full.
+macro_rules! write_ready {
+    ($s:expr, $data:expr) => {{
+        let mut data: &[u8] = $data;
+        while !data.is_empty() {
+            $s.writable().await?;
+            match $s.try_write(data) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => data = &data[n..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }};
+}
+
+impl<'a> Io<'a> {
+    fn capabilities(self) -> Capabilities {
+        match self {
+            Io::Tcp(_) | Io::Unix(_) => Capabilities {
+                half_close: true,
+                message_boundaries: false,
+                zero_copy: true,
+            },
+            Io::Seqpacket(_) => Capabilities {
+                half_close: true,
+                message_boundaries: true,
+                zero_copy: false,
+            },
+        }
+    }
+
+    async fn read_some(self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
+        match self {
+            Io::Tcp(s) => read_ready!(s, buf, reserve),
+            Io::Unix(s) => read_ready!(s, buf, reserve),
+            Io::Seqpacket(s) => s.read_message(buf, reserve).await,
+        }
+    }
+
+    async fn write_all(self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Io::Tcp(s) => write_ready!(s, data),
+            Io::Unix(s) => write_ready!(s, data),
+            Io::Seqpacket(s) => s.send_message(data).await,
+        }
+    }
+
+    fn shutdown_write(self) -> io::Result<()> {
+        let result = match self {
+            Io::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),
+            Io::Unix(s) => SockRef::from(s).shutdown(Shutdown::Write),
+            Io::Seqpacket(s) => s.shutdown_write(),
+        };
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Waits for `interest` (zero-copy kinds only).
+    pub(super) async fn ready(self, interest: Interest) -> io::Result<()> {
+        match self {
+            Io::Tcp(s) => s.ready(interest).await.map(drop),
+            Io::Unix(s) => s.ready(interest).await.map(drop),
+            Io::Seqpacket(_) => Err(no_zero_copy()),
+        }
+    }
+
+    /// Runs one non-blocking attempt on the raw descriptor; a `WouldBlock`
+    /// clears tokio's readiness so the next [`Io::ready`] really waits
+    /// (zero-copy kinds only).
+    pub(super) fn try_io(
+        self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        match self {
+            Io::Tcp(s) => s.try_io(interest, f),
+            Io::Unix(s) => s.try_io(interest, f),
+            Io::Seqpacket(_) => Err(no_zero_copy()),
+        }
+    }
+
+    /// The socket's descriptor.
+    pub(super) fn fd(self) -> BorrowedFd<'a> {
+        match self {
+            Io::Tcp(s) => s.as_fd(),
+            Io::Unix(s) => s.as_fd(),
+            Io::Seqpacket(s) => s.as_fd(),
+        }
+    }
+}
+
+fn no_zero_copy() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "this stream cannot be spliced (it keeps message boundaries)",
+    )
+}
+
 impl Stream {
+    pub(super) fn io(&self) -> Io<'_> {
+        match self {
+            Stream::Tcp(s) => Io::Tcp(s),
+            Stream::Unix(s) => Io::Unix(s),
+            Stream::Seqpacket(s) => Io::Seqpacket(s),
+        }
+    }
+
+    /// What this stream can do.
+    pub fn capabilities(&self) -> Capabilities {
+        self.io().capabilities()
+    }
+
     /// True when reads and writes keep message boundaries (seqpacket).
     pub fn keeps_message_boundaries(&self) -> bool {
-        matches!(self, Stream::Seqpacket(_))
+        self.capabilities().message_boundaries
     }
 
     /// Waits until the socket is readable, then reads what is there into
@@ -40,66 +216,172 @@ impl Stream {
     /// Takes `&self`, so one task can read and write the same stream at
     /// once without splitting it.
     pub async fn read_some(&self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
-        loop {
-            let result = match self {
-                Stream::Tcp(s) => {
-                    s.readable().await?;
-                    buf.reserve(reserve);
-                    s.try_read_buf(buf)
-                }
-                Stream::Unix(s) => {
-                    s.readable().await?;
-                    buf.reserve(reserve);
-                    s.try_read_buf(buf)
-                }
-                Stream::Seqpacket(s) => return s.read_message(buf, reserve).await,
-            };
-            match result {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                other => return other,
-            }
-        }
+        self.io().read_some(buf, reserve).await
     }
 
     /// Writes all of `data`, waiting for the socket whenever it is full.
     /// On seqpacket, `data` goes out as one message.
-    pub async fn write_all_shared(&self, mut data: &[u8]) -> io::Result<()> {
-        if let Stream::Seqpacket(s) = self {
-            return s.send_message(data).await;
-        }
-        while !data.is_empty() {
-            let result = match self {
-                Stream::Tcp(s) => {
-                    s.writable().await?;
-                    s.try_write(data)
-                }
-                Stream::Unix(s) => {
-                    s.writable().await?;
-                    s.try_write(data)
-                }
-                Stream::Seqpacket(_) => unreachable!("handled above"),
-            };
-            match result {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => data = &data[n..],
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+    pub async fn write_all_shared(&self, data: &[u8]) -> io::Result<()> {
+        self.io().write_all(data).await
     }
 
     /// Ends our write side (half-close): the peer reads end-of-stream, and
     /// we can still read what it sends.
     pub fn shutdown_write(&self) -> io::Result<()> {
-        let sock = match self {
-            Stream::Tcp(s) => SockRef::from(s),
-            Stream::Unix(s) => SockRef::from(s),
-            Stream::Seqpacket(s) => SockRef::from(s.socket()),
+        self.io().shutdown_write()
+    }
+
+    /// Makes closing this stream reset the connection instead of a graceful
+    /// close (TCP `SO_LINGER` 0: no `TIME_WAIT` left behind); no effect on
+    /// other kinds.
+    pub fn set_linger_zero(&self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => SockRef::from(s).set_linger(Some(Duration::ZERO)),
+            Stream::Unix(_) | Stream::Seqpacket(_) => Ok(()),
+        }
+    }
+
+    /// Splits the stream into a half that reads and a half that writes,
+    /// each usable from its own task. Dropping the writer ends our writes.
+    pub fn into_split(self) -> (StreamReader, StreamWriter) {
+        let (read, write) = match self {
+            Stream::Tcp(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Tcp(r), WriteHalf::Tcp(w))
+            }
+            Stream::Unix(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Unix(r), WriteHalf::Unix(w))
+            }
+            Stream::Seqpacket(s) => {
+                let s = Arc::new(s);
+                (ReadHalf::Seqpacket(Arc::clone(&s)), WriteHalf::Seqpacket(s))
+            }
         };
-        match sock.shutdown(Shutdown::Write) {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            other => other,
+        (StreamReader { inner: read }, StreamWriter { inner: write })
+    }
+}
+
+/// The reading half of a [`Stream`], from [`Stream::into_split`].
+#[derive(Debug)]
+pub struct StreamReader {
+    inner: ReadHalf,
+}
+
+/// One variant per transport; a boxed `AsyncRead` variant fits here too.
+#[derive(Debug)]
+enum ReadHalf {
+    Tcp(tcp::OwnedReadHalf),
+    Unix(unix::OwnedReadHalf),
+    Seqpacket(Arc<SeqpacketStream>),
+}
+
+impl StreamReader {
+    pub(super) fn io(&self) -> Io<'_> {
+        match &self.inner {
+            ReadHalf::Tcp(h) => Io::Tcp(h.as_ref()),
+            ReadHalf::Unix(h) => Io::Unix(h.as_ref()),
+            ReadHalf::Seqpacket(s) => Io::Seqpacket(s),
+        }
+    }
+
+    /// What the stream this half came from can do.
+    pub fn capabilities(&self) -> Capabilities {
+        self.io().capabilities()
+    }
+
+    /// Waits until data is ready, then reads what is there into `buf`,
+    /// reserving `reserve` bytes only then (an idle connection holds no read
+    /// buffer). On seqpacket, one message of at most `reserve` bytes.
+    /// Returns 0 at end of stream.
+    pub async fn read_some(&mut self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
+        self.io().read_some(buf, reserve).await
+    }
+}
+
+impl AsyncRead for StreamReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().inner {
+            ReadHalf::Tcp(h) => Pin::new(h).poll_read(cx, buf),
+            ReadHalf::Unix(h) => Pin::new(h).poll_read(cx, buf),
+            ReadHalf::Seqpacket(s) => s.poll_read_shared(cx, buf),
+        }
+    }
+}
+
+/// The writing half of a [`Stream`], from [`Stream::into_split`]. Dropping
+/// it ends our writes on TCP and Unix streams.
+#[derive(Debug)]
+pub struct StreamWriter {
+    inner: WriteHalf,
+}
+
+/// One variant per transport; a boxed `AsyncWrite` variant fits here too.
+#[derive(Debug)]
+enum WriteHalf {
+    Tcp(tcp::OwnedWriteHalf),
+    Unix(unix::OwnedWriteHalf),
+    Seqpacket(Arc<SeqpacketStream>),
+}
+
+impl StreamWriter {
+    pub(super) fn io(&self) -> Io<'_> {
+        match &self.inner {
+            WriteHalf::Tcp(h) => Io::Tcp(h.as_ref()),
+            WriteHalf::Unix(h) => Io::Unix(h.as_ref()),
+            WriteHalf::Seqpacket(s) => Io::Seqpacket(s),
+        }
+    }
+
+    /// What the stream this half came from can do.
+    pub fn capabilities(&self) -> Capabilities {
+        self.io().capabilities()
+    }
+
+    /// Writes all of `data`, waiting whenever the socket is full. On
+    /// seqpacket, `data` goes out as one message.
+    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.io().write_all(data).await
+    }
+
+    /// Ends our write side (half-close): the peer reads end-of-stream while
+    /// the other direction keeps working. A peer already gone is not an
+    /// error.
+    pub async fn shutdown_write(&mut self) -> io::Result<()> {
+        self.io().shutdown_write()
+    }
+}
+
+impl AsyncWrite for StreamWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.get_mut().inner {
+            WriteHalf::Tcp(h) => Pin::new(h).poll_write(cx, buf),
+            WriteHalf::Unix(h) => Pin::new(h).poll_write(cx, buf),
+            WriteHalf::Seqpacket(s) => s.poll_send_shared(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().inner {
+            WriteHalf::Tcp(h) => Pin::new(h).poll_flush(cx),
+            WriteHalf::Unix(h) => Pin::new(h).poll_flush(cx),
+            WriteHalf::Seqpacket(_) => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().inner {
+            WriteHalf::Tcp(h) => Pin::new(h).poll_shutdown(cx),
+            WriteHalf::Unix(h) => Pin::new(h).poll_shutdown(cx),
+            WriteHalf::Seqpacket(s) => Poll::Ready(s.shutdown_write()),
         }
     }
 }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use super::TransportError;
+use super::fail;
+use crate::error::NetError;
 
 /// Removes the socket file it guards when dropped, if the file is still the
 /// one we bound (same device and inode), so a newer server's socket is never
@@ -44,37 +45,37 @@ impl Drop for UnixPathGuard {
 
 /// Makes `path` free to bind: nothing there is fine; a socket file nobody
 /// listens on is removed; a live socket or a non-socket file is an error.
-pub fn clear_stale(path: &Path, ty: Type, shown: &str) -> Result<(), TransportError> {
+pub fn clear_stale(path: &Path, ty: Type, shown: &str) -> Result<(), NetError> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(TransportError::io(format!("cannot inspect {shown}"), e)),
+        Err(e) => return Err(NetError::io(format_args!("cannot inspect {shown}"), &e)),
     };
     if !meta.file_type().is_socket() {
-        return Err(TransportError::Other(format!(
+        return Err(fail::other(format!(
             "refusing to replace {} for {shown}: it exists and is not a socket (remove it or pick another path)",
             path.display()
         )));
     }
     let probe = Socket::new(Domain::UNIX, ty, None)
-        .map_err(|e| TransportError::io(format!("cannot create a socket for {shown}"), e))?;
+        .map_err(|e| NetError::io(format_args!("cannot create a socket for {shown}"), &e))?;
     let addr = SockAddr::unix(path)
-        .map_err(|e| TransportError::io(format!("bad unix path for {shown}"), e))?;
+        .map_err(|e| NetError::io(format_args!("bad unix path for {shown}"), &e))?;
     match probe.connect(&addr) {
-        Ok(()) => Err(TransportError::AddrInUse {
-            endpoint: shown.to_string(),
-            detail: "another process is listening on this socket file".into(),
-        }),
+        Ok(()) => Err(fail::addr_in_use(
+            &shown,
+            "another process is listening on this socket file",
+        )),
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
             std::fs::remove_file(path).map_err(|e| {
-                TransportError::io(format!("cannot remove stale socket for {shown}"), e)
+                NetError::io(format_args!("cannot remove stale socket for {shown}"), &e)
             })?;
             tracing::debug!(path = %path.display(), "removed stale socket file");
             Ok(())
         }
-        Err(e) => Err(TransportError::io(
-            format!("cannot check existing socket file for {shown}"),
-            e,
+        Err(e) => Err(NetError::io(
+            format_args!("cannot check existing socket file for {shown}"),
+            &e,
         )),
     }
 }
