@@ -1,13 +1,17 @@
-//! Events: what every session reports, and the channel that carries them to
-//! the sinks (terminal view, JSON, log file, later the browser UI).
+//! Events: what every session reports, and the bus that carries them to
+//! the sinks (terminal view, JSON, log file) and to subscribers (later the
+//! browser UI).
 //!
 //! Sessions never print. They emit [`EventKind`]s through an [`EventTx`];
-//! one sink thread renders them. The channel is bounded, so a stalled
-//! stdout slows the sessions that feed it instead of growing memory.
+//! the [`bus`] hands them to one sink thread per attached set of sinks. The
+//! sink channels are bounded, so a stalled stdout slows the sessions that
+//! feed it instead of growing memory; subscribers get a lossy copy.
 //!
 //! An [`Event`]'s serde form is the JSON Lines schema of `--json` (see the
 //! README): `type`, `time` and the fields of each kind. The JSON view adds
 //! only `text`, which depends on its `--encoding`.
+
+pub mod bus;
 
 use std::fmt;
 use std::sync::Arc;
@@ -242,12 +246,11 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-/// The sending side of the event stream. Cloned into every session.
+/// The sending side of the event stream. Cloned into every session; every
+/// clone reads the bus's current wishes (what sinks and subscribers show).
 #[derive(Debug, Clone)]
 pub struct EventTx {
-    tx: mpsc::Sender<Event>,
-    wants_sent: bool,
-    wants_received: bool,
+    shared: Arc<bus::Shared>,
 }
 
 /// The sinks have gone (stdout closed): sessions should stop.
@@ -256,58 +259,50 @@ pub struct EventTx {
 pub struct SinkGone;
 
 impl EventTx {
-    /// Creates a bounded event channel. `wants_sent` tells sessions whether
-    /// any sink shows sent data (the raw view does not, so a stalled stdout
-    /// never holds up sending).
+    /// Creates a bounded event channel on a bus of its own. `wants_sent`
+    /// tells sessions whether the receiver shows sent data.
     pub fn channel(wants_sent: bool) -> (EventTx, mpsc::Receiver<Event>) {
-        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
-        (
-            EventTx {
-                tx,
-                wants_sent,
-                wants_received: true,
-            },
-            rx,
-        )
+        let bus = bus::Bus::new();
+        let rx = bus.connect_receiver(wants_sent, true);
+        (bus.sender(), rx)
     }
 
-    /// Sets whether any sink shows received data. When none does (stdout
-    /// is `/dev/null`, say), sessions skip those events: no copy, no hop
-    /// to the sink thread.
-    pub fn with_received(mut self, wants_received: bool) -> Self {
-        self.wants_received = wants_received;
+    /// Sets, for the whole bus, whether any sink shows received data. When
+    /// none does (stdout is `/dev/null`, say), sessions skip those events.
+    pub fn with_received(self, wants_received: bool) -> Self {
+        self.shared.set_sinks_want_received(wants_received);
         self
     }
 
-    /// True when some sink shows sent data.
+    /// True when some sink or subscriber shows sent data.
     pub fn wants_sent(&self) -> bool {
-        self.wants_sent
+        self.shared.wants_sent()
     }
 
-    /// True when some sink shows received data.
+    /// True when some sink or subscriber shows received data.
     pub fn wants_received(&self) -> bool {
-        self.wants_received
+        self.shared.wants_received()
     }
 
     /// Emits an event, waiting while the sinks are behind.
     pub async fn emit(&self, kind: EventKind) -> Result<(), SinkGone> {
-        self.tx
-            .send(Event {
+        self.shared
+            .publish(Event {
                 time: SystemTime::now(),
                 kind,
             })
             .await
-            .map_err(|_| SinkGone)
     }
 
-    /// Emits received or sent data. Sent data is skipped when no sink wants it.
+    /// Emits received or sent data. Data is skipped when nobody wants it.
     pub async fn data(
         &self,
         conn: &ConnInfo,
         dir: Direction,
         bytes: Bytes,
     ) -> Result<(), SinkGone> {
-        if dir == Direction::Out && !self.wants_sent || dir == Direction::In && !self.wants_received
+        if dir == Direction::Out && !self.wants_sent()
+            || dir == Direction::In && !self.wants_received()
         {
             return Ok(());
         }
