@@ -4,6 +4,10 @@
 //! The sinks run on one thread attached to the event [`Bus`], draining a
 //! bounded channel, so rendering never blocks the socket code and a stalled
 //! stdout applies backpressure to the sessions that feed it.
+//!
+//! Every view that decodes text keeps one streaming decoder per connection
+//! and direction ([`encoding::ConnDecoders`]), so a character split across
+//! two reads decodes as one everywhere.
 
 pub mod encoding;
 pub mod hexdump;
