@@ -3,9 +3,12 @@
 //! utf-16le/be…), with a streaming decoder so a character split across two
 //! reads still decodes as one.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use encoding_rs::{CoderResult, Decoder, Encoding, UTF_16BE, UTF_16LE};
+
+use crate::event::Direction;
 
 /// A few labels to suggest when one is unknown.
 pub const COMMON_LABELS: &str =
@@ -140,6 +143,52 @@ impl StreamDecoder {
     }
 }
 
+/// One [`StreamDecoder`] per connection and direction, for the views that
+/// decode text: a character split across two messages decodes as one.
+pub struct ConnDecoders {
+    encoding: TextEncoding,
+    decoders: HashMap<(u64, Direction), StreamDecoder>,
+}
+
+impl ConnDecoders {
+    /// No decoders yet; each is made with `encoding` on first use.
+    pub fn new(encoding: TextEncoding) -> Self {
+        ConnDecoders {
+            encoding,
+            decoders: HashMap::new(),
+        }
+    }
+
+    /// Decodes one message of connection `conn` in direction `dir`,
+    /// keeping a trailing partial character for the next message.
+    pub fn decode(&mut self, conn: u64, dir: Direction, bytes: &[u8]) -> String {
+        let encoding = self.encoding;
+        self.decoders
+            .entry((conn, dir))
+            .or_insert_with(|| encoding.decoder())
+            .decode(bytes, false)
+    }
+
+    /// Ends direction `dir` of `conn` (its `Eof`): the text of a partial
+    /// character left over (U+FFFD), or an empty string.
+    pub fn finish(&mut self, conn: u64, dir: Direction) -> String {
+        match self.decoders.remove(&(conn, dir)) {
+            Some(mut decoder) => decoder.decode(&[], true),
+            None => String::new(),
+        }
+    }
+
+    /// Ends both directions of `conn` (its `Close`): the non-empty
+    /// leftovers, received first.
+    pub fn finish_conn(&mut self, conn: u64) -> Vec<(Direction, String)> {
+        [Direction::In, Direction::Out]
+            .into_iter()
+            .map(|dir| (dir, self.finish(conn, dir)))
+            .filter(|(_, tail)| !tail.is_empty())
+            .collect()
+    }
+}
+
 impl From<UnknownEncoding> for crate::error::ConfigError {
     fn from(e: UnknownEncoding) -> Self {
         crate::error::ConfigError::new(e.to_string())
@@ -186,6 +235,26 @@ mod tests {
         text += &dec.decode(&bytes[1..3], false);
         text += &dec.decode(&bytes[3..], true);
         assert_eq!(text, "你好");
+    }
+
+    #[test]
+    fn conn_decoders_keep_connections_and_directions_apart() {
+        let gbk = TextEncoding::from_label("gbk").unwrap();
+        let mut decoders = ConnDecoders::new(gbk);
+        assert_eq!(decoders.decode(1, Direction::In, b"\xd6"), "");
+        assert_eq!(decoders.decode(1, Direction::Out, b"\xc4"), "");
+        assert_eq!(decoders.decode(2, Direction::In, b"\xd6\xd0"), "中");
+        assert_eq!(decoders.decode(1, Direction::In, b"\xd0!"), "中!");
+        assert_eq!(decoders.finish(1, Direction::In), "");
+        assert_eq!(decoders.decode(1, Direction::In, b"\xd6"), "");
+        assert_eq!(
+            decoders.finish_conn(1),
+            [
+                (Direction::In, "\u{fffd}".to_string()),
+                (Direction::Out, "\u{fffd}".to_string())
+            ]
+        );
+        assert!(decoders.finish_conn(1).is_empty());
     }
 
     #[test]

@@ -1,105 +1,61 @@
 //! JSON Lines: one object per event, for scripts (`--json`, and `--log`
-//! with `--json`). The schema is documented in the README.
+//! with `--json`). The schema is documented in the README; it is the serde
+//! form of [`Event`] plus `text`, the data decoded with `--encoding`.
+//!
+//! `text` is decoded with one streaming decoder per connection and
+//! direction, so a character split across two messages shows whole in the
+//! second. A partial character left when a direction ends shows as
+//! U+FFFD in the `text` of its `eof` (or of the `close`).
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, Local, SecondsFormat};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
-use super::encoding::TextEncoding;
-use super::hexdump::to_hex;
+use super::encoding::{ConnDecoders, TextEncoding};
 use super::Sink;
 use crate::event::{Event, EventKind};
 
 /// Writes each event as one JSON object per line.
 pub struct JsonLines<W: Write + Send> {
     out: W,
-    encoding: TextEncoding,
+    decoders: ConnDecoders,
 }
 
 impl<W: Write + Send> JsonLines<W> {
     /// A JSON Lines writer; `text` fields are decoded with `encoding`.
     pub fn new(out: W, encoding: TextEncoding) -> Self {
-        JsonLines { out, encoding }
+        JsonLines {
+            out,
+            decoders: ConnDecoders::new(encoding),
+        }
     }
 
-    /// The JSON object for one event.
-    pub fn to_json(&self, event: &Event) -> Value {
-        let time: DateTime<Local> = event.time.into();
-        let mut obj = Map::new();
-        let mut put = |k: &str, v: Value| {
-            obj.insert(k.to_string(), v);
-        };
-        let ty = match &event.kind {
-            EventKind::Listening { endpoint, note } => {
-                put("endpoint", json!(endpoint));
-                if let Some(note) = note {
-                    put("note", json!(note));
-                }
-                "listening"
-            }
-            EventKind::Open { conn, local } => {
-                put("conn", json!(conn.id));
-                put("peer", json!(&*conn.peer));
-                put("local", json!(local));
-                "open"
-            }
+    /// The JSON object for the next event (events must come in order: the
+    /// `text` of data continues the connection's earlier messages).
+    pub fn to_json(&mut self, event: &Event) -> serde_json::Result<Value> {
+        let mut value = serde_json::to_value(event)?;
+        if let (Some(text), Value::Object(object)) = (self.text(&event.kind), &mut value) {
+            object.insert("text".into(), Value::String(text));
+        }
+        Ok(value)
+    }
+
+    /// The decoded `text` of an event: always for data, for `eof` and
+    /// `close` only when a partial character was left over.
+    fn text(&mut self, kind: &EventKind) -> Option<String> {
+        match kind {
             EventKind::Data { conn, dir, bytes } => {
-                put("conn", json!(conn.id));
-                put("peer", json!(&*conn.peer));
-                put("dir", json!(dir.as_str()));
-                put("len", json!(bytes.len()));
-                put("text", json!(self.encoding.decode_lossy(bytes)));
-                put("hex", json!(to_hex(bytes)));
-                "data"
+                Some(self.decoders.decode(conn.id, *dir, bytes))
             }
             EventKind::Eof { conn, dir } => {
-                put("conn", json!(conn.id));
-                put("peer", json!(&*conn.peer));
-                put("dir", json!(dir.as_str()));
-                "eof"
+                Some(self.decoders.finish(conn.id, *dir)).filter(|tail| !tail.is_empty())
             }
-            EventKind::Close {
-                conn,
-                reason,
-                counters,
-            } => {
-                put("conn", json!(conn.id));
-                put("peer", json!(&*conn.peer));
-                put("reason", json!(reason.to_string()));
-                put("bytes_in", json!(counters.bytes_in));
-                put("bytes_out", json!(counters.bytes_out));
-                put("msgs_in", json!(counters.msgs_in));
-                put("msgs_out", json!(counters.msgs_out));
-                "close"
+            EventKind::Close { conn, .. } => {
+                let tails = self.decoders.finish_conn(conn.id);
+                (!tails.is_empty()).then(|| tails.into_iter().map(|(_, tail)| tail).collect())
             }
-            EventKind::Error {
-                conn,
-                message,
-                kind,
-                ..
-            } => {
-                if let Some(kind) = kind {
-                    put("kind", json!(kind.as_str()));
-                }
-                if let Some(conn) = conn {
-                    put("conn", json!(conn.id));
-                    put("peer", json!(&*conn.peer));
-                }
-                put("message", json!(message));
-                "error"
-            }
-            EventKind::Notice { message } => {
-                put("message", json!(message));
-                "notice"
-            }
-        };
-        obj.insert("type".into(), json!(ty));
-        obj.insert(
-            "time".into(),
-            json!(time.to_rfc3339_opts(SecondsFormat::Millis, false)),
-        );
-        Value::Object(obj)
+            _ => None,
+        }
     }
 }
 
@@ -113,7 +69,7 @@ impl<W: Write + Send> Sink for JsonLines<W> {
     }
 
     fn handle(&mut self, event: &Event) -> io::Result<()> {
-        let value = self.to_json(event);
+        let value = self.to_json(event)?;
         serde_json::to_writer(&mut self.out, &value)?;
         self.out.write_all(b"\n")?;
         self.out.flush()
@@ -121,5 +77,61 @@ impl<W: Write + Send> Sink for JsonLines<W> {
 
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    use bytes::Bytes;
+    use chrono::{DateTime, Local, SecondsFormat};
+
+    use crate::event::{CloseReason, ConnInfo, Counters, Direction};
+
+    fn at(kind: EventKind) -> Event {
+        Event {
+            time: SystemTime::UNIX_EPOCH + Duration::from_millis(1_234),
+            kind,
+        }
+    }
+
+    #[test]
+    fn lines_are_the_schema_plus_streamed_text() {
+        let gbk = TextEncoding::from_label("gbk").unwrap();
+        let mut json = JsonLines::new(Vec::new(), gbk);
+        let conn = ConnInfo::new(1, "127.0.0.1:9000");
+        let data = |bytes: &'static [u8]| EventKind::Data {
+            conn: conn.clone(),
+            dir: Direction::In,
+            bytes: Bytes::from_static(bytes),
+        };
+        for kind in [
+            data(b"\xd6"),
+            data(b"\xd0!\xd6"),
+            EventKind::Eof {
+                conn: conn.clone(),
+                dir: Direction::In,
+            },
+            EventKind::Close {
+                conn: conn.clone(),
+                reason: CloseReason::Done,
+                counters: Counters::default(),
+            },
+        ] {
+            json.handle(&at(kind)).unwrap();
+        }
+        let time: DateTime<Local> = (SystemTime::UNIX_EPOCH + Duration::from_millis(1_234)).into();
+        let t = time.to_rfc3339_opts(SecondsFormat::Millis, false);
+        let expected = [
+            r#"{"conn":1,"dir":"in","hex":"d6","len":1,"peer":"127.0.0.1:9000","text":"","time":"T","type":"data"}"#,
+            r#"{"conn":1,"dir":"in","hex":"d021d6","len":3,"peer":"127.0.0.1:9000","text":"中!","time":"T","type":"data"}"#,
+            r#"{"conn":1,"dir":"in","peer":"127.0.0.1:9000","text":"�","time":"T","type":"eof"}"#,
+            r#"{"bytes_in":0,"bytes_out":0,"conn":1,"msgs_in":0,"msgs_out":0,"peer":"127.0.0.1:9000","reason":"done","time":"T","type":"close"}"#,
+        ]
+        .map(|line| line.replace("\"T\"", &format!("\"{t}\"")) + "\n")
+        .concat();
+        assert_eq!(String::from_utf8(json.out).unwrap(), expected);
     }
 }

@@ -6,12 +6,11 @@
 //!   starting with `[14:03:07.123] PEER <` (`<` received, `>` sent), as text,
 //!   as a hex dump, or both.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use chrono::{DateTime, Local};
 
-use super::encoding::{StreamDecoder, TextEncoding};
+use super::encoding::{ConnDecoders, TextEncoding};
 use super::hexdump::hexdump;
 use super::status::{status_line, Verbosity};
 use super::Sink;
@@ -54,12 +53,18 @@ const RESET: &str = "\x1b[0m";
 pub struct Transcript<W: Write + Send> {
     out: W,
     style: Style,
+    decoders: ConnDecoders,
 }
 
 impl<W: Write + Send> Transcript<W> {
     /// A transcript writer.
     pub fn new(out: W, style: Style) -> Self {
-        Transcript { out, style }
+        let decoders = ConnDecoders::new(style.encoding);
+        Transcript {
+            out,
+            style,
+            decoders,
+        }
     }
 
     fn prefix(
@@ -96,16 +101,20 @@ impl<W: Write + Send> Transcript<W> {
         s
     }
 
-    /// The text of an entry for one event, if it has one.
-    pub fn render(&self, event: &Event) -> Option<String> {
+    /// The text of the entry for the next event, if it has one. Events must
+    /// come in order: text continues the connection's earlier messages in
+    /// that direction (a character split across two reads shows whole in
+    /// the second entry).
+    pub fn render(&mut self, event: &Event) -> Option<String> {
         let time: DateTime<Local> = event.time.into();
+        let mut s = String::new();
         match &event.kind {
             EventKind::Data { conn, dir, bytes } => {
-                let mut s = self.prefix(time, conn, dir.arrow(), Some(*dir));
+                s = self.prefix(time, conn, dir.arrow(), Some(*dir));
                 match self.style.body {
                     Body::Text => {
                         s.push(' ');
-                        let text = self.style.encoding.decode_lossy(bytes);
+                        let text = self.decoders.decode(conn.id, *dir, bytes);
                         push_visible(&mut s, trim_line_end(&text));
                         s.push('\n');
                     }
@@ -113,27 +122,59 @@ impl<W: Write + Send> Transcript<W> {
                         s.push_str(&format!(" {} bytes\n", bytes.len()));
                         hexdump(bytes, &mut s);
                         if self.style.body == Body::HexAndText {
-                            let text = self.style.encoding.decode_lossy(bytes);
+                            let text = self.decoders.decode(conn.id, *dir, bytes);
                             s.push_str("    text: ");
                             push_visible(&mut s, &text);
                             s.push('\n');
                         }
                     }
                 }
-                Some(s)
+                return Some(s);
             }
-            other if self.style.status => {
-                let line = status_line(other, Verbosity::Normal)?;
-                let mut s = String::new();
+            EventKind::Eof { conn, dir } => {
+                let tail = self.decoders.finish(conn.id, *dir);
+                self.push_tail(&mut s, time, conn, *dir, &tail);
+            }
+            EventKind::Close { conn, .. } => {
+                for (dir, tail) in self.decoders.finish_conn(conn.id) {
+                    self.push_tail(&mut s, time, conn, dir, &tail);
+                }
+            }
+            _ => {}
+        }
+        if self.style.status {
+            if let Some(line) = status_line(&event.kind, Verbosity::Normal) {
                 if self.style.timestamps {
                     s.push_str(&time.format("[%H:%M:%S%.3f] ").to_string());
                 }
                 s.push_str(&line);
                 s.push('\n');
-                Some(s)
             }
-            _ => None,
         }
+        (!s.is_empty()).then_some(s)
+    }
+
+    /// Appends the entry for a partial character left when a direction
+    /// ended (`tail` is U+FFFD then; nothing when it is empty).
+    fn push_tail(
+        &self,
+        s: &mut String,
+        time: DateTime<Local>,
+        conn: &ConnInfo,
+        dir: Direction,
+        tail: &str,
+    ) {
+        if tail.is_empty() {
+            return;
+        }
+        s.push_str(&self.prefix(time, conn, dir.arrow(), Some(dir)));
+        if self.style.body == Body::Text {
+            s.push(' ');
+        } else {
+            s.push_str(" incomplete character at end\n    text: ");
+        }
+        push_visible(s, tail);
+        s.push('\n');
     }
 }
 
@@ -193,8 +234,7 @@ impl<W: Write + Send> Sink for Transcript<W> {
 /// alone). Closes stdout on the peer's EOF in single-session modes.
 pub struct DecodedStdout {
     out: Option<std::fs::File>,
-    encoding: TextEncoding,
-    decoders: HashMap<u64, StreamDecoder>,
+    decoders: ConnDecoders,
     close_on_peer_eof: bool,
 }
 
@@ -203,10 +243,16 @@ impl DecodedStdout {
     pub fn new(encoding: TextEncoding, close_on_peer_eof: bool) -> io::Result<Self> {
         Ok(DecodedStdout {
             out: Some(stdio::stdout_file()?),
-            encoding,
-            decoders: HashMap::new(),
+            decoders: ConnDecoders::new(encoding),
             close_on_peer_eof,
         })
+    }
+
+    fn write(&mut self, text: &str) -> io::Result<()> {
+        match self.out.as_mut() {
+            Some(out) => out.write_all(text.as_bytes()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -222,31 +268,23 @@ impl Sink for DecodedStdout {
                 dir: Direction::In,
                 bytes,
             } => {
-                let encoding = self.encoding;
-                let decoder = self
-                    .decoders
-                    .entry(conn.id)
-                    .or_insert_with(|| encoding.decoder());
-                let text = decoder.decode(bytes, false);
-                if let Some(out) = self.out.as_mut() {
-                    out.write_all(text.as_bytes())?;
-                }
+                let text = self.decoders.decode(conn.id, Direction::In, bytes);
+                self.write(&text)?;
             }
             EventKind::Eof {
                 conn,
                 dir: Direction::In,
-            }
-            | EventKind::Close { conn, .. } => {
-                if let Some(mut decoder) = self.decoders.remove(&conn.id) {
-                    let tail = decoder.decode(&[], true);
-                    if let Some(out) = self.out.as_mut() {
-                        out.write_all(tail.as_bytes())?;
-                    }
-                }
-                let is_eof = matches!(event.kind, EventKind::Eof { .. });
-                if is_eof && self.close_on_peer_eof && self.out.is_some() {
+            } => {
+                let tail = self.decoders.finish(conn.id, Direction::In);
+                self.write(&tail)?;
+                if self.close_on_peer_eof && self.out.is_some() {
                     self.out = None;
                     stdio::release_stdout()?;
+                }
+            }
+            EventKind::Close { conn, .. } => {
+                for (_, tail) in self.decoders.finish_conn(conn.id) {
+                    self.write(&tail)?;
                 }
             }
             _ => {}
@@ -269,7 +307,7 @@ mod tests {
 
     #[test]
     fn text_entry_has_time_peer_and_arrow() {
-        let t = Transcript::new(
+        let mut t = Transcript::new(
             Vec::new(),
             Style {
                 body: Body::Text,
@@ -292,5 +330,51 @@ mod tests {
             line,
             format!("{} 127.0.0.1:5000 < hi\n", local.format("[%H:%M:%S%.3f]"))
         );
+    }
+
+    #[test]
+    fn a_split_character_shows_whole_in_the_second_entry() {
+        let gbk = TextEncoding::from_label("gbk").unwrap();
+        let conn = ConnInfo::new(1, "127.0.0.1:5000");
+        let data = |bytes: &'static [u8]| {
+            event(EventKind::Data {
+                conn: conn.clone(),
+                dir: Direction::In,
+                bytes: bytes::Bytes::from_static(bytes),
+            })
+        };
+        let eof = event(EventKind::Eof {
+            conn: conn.clone(),
+            dir: Direction::In,
+        });
+        for (body, expected) in [
+            (
+                Body::Text,
+                "127.0.0.1:5000 < \n127.0.0.1:5000 < 中!\n127.0.0.1:5000 < \u{fffd}\n",
+            ),
+            (
+                Body::HexAndText,
+                "127.0.0.1:5000 < 1 bytes\n\
+                 00000000  d6                                                |.|\n    text: \n\
+                 127.0.0.1:5000 < 3 bytes\n\
+                 00000000  d0 21 d6                                          |.!.|\n    text: 中!\n\
+                 127.0.0.1:5000 < incomplete character at end\n    text: \u{fffd}\n",
+            ),
+        ] {
+            let mut t = Transcript::new(
+                Vec::new(),
+                Style {
+                    body,
+                    timestamps: false,
+                    color: false,
+                    encoding: gbk,
+                    status: false,
+                },
+            );
+            for e in [data(b"\xd6"), data(b"\xd0!\xd6"), eof.clone()] {
+                t.handle(&e).unwrap();
+            }
+            assert_eq!(String::from_utf8(t.out).unwrap(), expected, "{body:?}");
+        }
     }
 }

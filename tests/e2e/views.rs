@@ -127,8 +127,71 @@ fn multibyte_character_split_across_two_writes_decodes_as_one() {
     );
     assert!(status.success(), "{err}");
     assert_eq!(String::from_utf8(out).unwrap(), "中!");
-    // Same in the JSON view of a listener: two data events, decoded text
-    // per message (lossy), but the plain view above is what streams.
+}
+
+/// A GBK peer that sends 中 (`d6 d0`) split across two writes 300 ms apart,
+/// then `!`, then closes.
+const SPLIT_GBK_PEER: &str = "c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\nc.sendall(b'\\xd6')\ntime.sleep(0.3)\nc.sendall(b'\\xd0!')\nc.close()";
+
+/// Runs `sockmate connect --encoding gbk VIEW…` against [`SPLIT_GBK_PEER`]
+/// and returns its stdout, checked to hold no U+FFFD (`None`: no python3).
+fn split_gbk_view(view: &[&str]) -> Option<String> {
+    let (_server, port) = python_server(SPLIT_GBK_PEER)?;
+    let addr = format!("127.0.0.1:{port}");
+    let mut args = vec!["connect", addr.as_str(), "--encoding", "gbk"];
+    args.extend_from_slice(view);
+    let (status, out, err) = run_with_input(sockmate(&args), b"");
+    assert!(status.success(), "{view:?}: {err}");
+    let out = String::from_utf8(out).expect("views write UTF-8");
+    assert!(
+        !out.contains('\u{fffd}') && !out.to_ascii_lowercase().contains("\\ufffd"),
+        "{view:?} shows a replacement character:\n{out}"
+    );
+    Some(out)
+}
+
+#[test]
+fn json_text_decodes_a_character_split_across_reads() {
+    let Some(out) = split_gbk_view(&["--json"]) else {
+        return;
+    };
+    let mut text = String::new();
+    for line in out.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).expect("valid JSON line");
+        if event["type"] == "data" && event["dir"] == "in" {
+            text.push_str(event["text"].as_str().expect("text field"));
+        }
+    }
+    assert_eq!(text, "中!", "{out}");
+}
+
+#[test]
+fn timestamped_text_decodes_a_character_split_across_reads() {
+    let Some(out) = split_gbk_view(&["-t"]) else {
+        return;
+    };
+    let re = regex::Regex::new(r"^\[\d\d:\d\d:\d\d\.\d{3}\] 127\.0\.0\.1:\d+ < ?(.*)$").unwrap();
+    let text: String = out
+        .lines()
+        .map(|l| {
+            let c = re.captures(l).unwrap_or_else(|| panic!("bad line {l:?}"));
+            c[1].to_string()
+        })
+        .collect();
+    assert_eq!(text, "中!", "{out}");
+}
+
+#[test]
+fn hex_dump_text_decodes_a_character_split_across_reads() {
+    let Some(out) = split_gbk_view(&["--hex", "--text"]) else {
+        return;
+    };
+    let text: String = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("    text: "))
+        .collect();
+    assert_eq!(text, "中!", "{out}");
+    assert!(out.contains("d6"), "{out}");
 }
 
 #[test]
