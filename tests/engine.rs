@@ -9,7 +9,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use sockmate::endpoint::Endpoint;
 use sockmate::engine::{ConnectConfig, Engine, InputFactory, ListenConfig};
-use sockmate::event::{Direction, Event, EventKind, EventTx};
+use sockmate::event::bus::Subscriber;
+use sockmate::event::{Direction, Event, EventKind};
 use sockmate::send::SendPlan;
 use sockmate::session::accept::Admission;
 use sockmate::session::{Input, SessionConfig};
@@ -32,7 +33,7 @@ fn listen_config(endpoint: &str, keep_open: bool) -> ListenConfig {
 }
 
 /// Waits for the next event matching `want`, skipping others.
-async fn next_event(rx: &mut mpsc::Receiver<Event>, want: impl Fn(&EventKind) -> bool) -> Event {
+async fn next_event(rx: &mut Subscriber, want: impl Fn(&EventKind) -> bool) -> Event {
     tokio::time::timeout(DEADLINE, async {
         loop {
             let event = rx.recv().await.expect("event stream ended");
@@ -54,8 +55,8 @@ fn read_exact(stream: &mut TcpStream, n: usize) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_send_and_close_reach_only_the_named_client() {
-    let (events, mut rx) = EventTx::channel(true);
-    let engine = Engine::new(events, Shutdown::new());
+    let engine = Engine::new(Shutdown::new());
+    let mut rx = engine.subscribe();
     let handle = engine
         .listen(listen_config("127.0.0.1:0", true), InputFactory::Nothing)
         .await
@@ -129,8 +130,8 @@ async fn connect_sends_its_input_channel_and_half_closes_at_its_end() {
         s.write_all(b"reply after EOF").unwrap();
         got
     });
-    let (events, mut rx) = EventTx::channel(true);
-    let engine = Engine::new(events, Shutdown::new());
+    let engine = Engine::new(Shutdown::new());
+    let mut rx = engine.subscribe();
     let (tx, input) = mpsc::channel(4);
     let cfg = ConnectConfig {
         endpoint: format!("tcp://{addr}").parse().unwrap(),
@@ -164,8 +165,7 @@ async fn relay_carries_bytes_and_half_close() {
         s.write_all(b"done").unwrap();
         got
     });
-    let (events, _rx) = EventTx::channel(false);
-    let engine = Engine::new(events, Shutdown::new());
+    let engine = Engine::new(Shutdown::new());
     let cfg = sockmate::relay::RelayConfig {
         listen: Endpoint::parse_listen("127.0.0.1:0").unwrap(),
         target: format!("tcp://{target_addr}").parse().unwrap(),
@@ -194,5 +194,83 @@ async fn relay_carries_bytes_and_half_close() {
     assert_eq!(reply, b"done");
     assert_eq!(server.join().unwrap(), b"through the relay");
     handle.stop();
+    handle.finished().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_never_reads_does_not_slow_the_socket() {
+    let engine = Engine::new(Shutdown::new());
+    // Subscribed (so every data event is produced and offered to it) and
+    // never read: 20 MB still echo through, far more than its queue holds.
+    let _idle = engine.subscribe();
+    let mut cfg = listen_config("127.0.0.1:0", true);
+    cfg.service = Some(sockmate::service::ServiceConfig {
+        serve: Some(sockmate::service::Serve::Echo),
+        max_frame: 1 << 20,
+        ..Default::default()
+    });
+    let handle = engine.listen(cfg, InputFactory::Nothing).await.unwrap();
+    let addr = handle.local_addr().to_string().replace("tcp://", "");
+    const TOTAL: usize = 20 << 20;
+    let echoed = tokio::task::spawn_blocking(move || {
+        let mut c = TcpStream::connect(addr).unwrap();
+        let mut reader = c.try_clone().unwrap();
+        let back = std::thread::spawn(move || {
+            reader.set_read_timeout(Some(DEADLINE)).unwrap();
+            let mut got = 0usize;
+            let mut buf = vec![0u8; 64 * 1024];
+            while got < TOTAL {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+            got
+        });
+        let chunk = vec![7u8; 64 * 1024];
+        for _ in 0..TOTAL / chunk.len() {
+            c.write_all(&chunk).unwrap();
+        }
+        back.join().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(echoed, TOTAL);
+    handle.stop();
+    handle.finished().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_sees_open_data_and_close_with_counts() {
+    let engine = Engine::new(Shutdown::new());
+    let mut events = engine.subscribe();
+    let handle = engine
+        .listen(listen_config("127.0.0.1:0", false), InputFactory::Nothing)
+        .await
+        .unwrap();
+    let addr = handle.local_addr().to_string().replace("tcp://", "");
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.write_all(b"12345").unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut kinds = Vec::new();
+    loop {
+        let event = next_event(&mut events, |_| true).await;
+        match event.kind {
+            EventKind::Listening { .. } => kinds.push("listening"),
+            EventKind::Open { .. } => kinds.push("open"),
+            EventKind::Data { bytes, .. } => {
+                assert_eq!(&bytes[..], b"12345");
+                kinds.push("data");
+            }
+            EventKind::Eof { .. } => kinds.push("eof"),
+            EventKind::Close { counters, .. } => {
+                assert_eq!((counters.bytes_in, counters.msgs_in), (5, 1));
+                kinds.push("close");
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(kinds, ["listening", "open", "data", "eof", "close"]);
     handle.finished().await.unwrap();
 }

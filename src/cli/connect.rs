@@ -119,8 +119,8 @@ fn stdin_chunk(kind: Kind) -> usize {
 /// with `--reconnect`, again whenever the peer goes away).
 pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let single = cfg.engine.reconnect.is_none();
-    let (events, sinks) = output::start(&cfg.view, single, &shutdown)?;
-    let engine = Engine::new(events, shutdown);
+    let engine = Engine::new(shutdown);
+    let sinks = output::start(&cfg.view, single, &engine)?;
     let input = session_input(
         &cfg.engine.sends,
         cfg.lines,

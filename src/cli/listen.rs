@@ -107,8 +107,8 @@ impl TryFrom<ListenArgs> for ListenRun {
 pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let datagram = !cfg.engine.endpoint.kind().is_connection_oriented();
     let single = !cfg.engine.keep_open && !datagram;
-    let (events, sinks) = output::start(&cfg.view, single, &shutdown)?;
-    let engine = Engine::new(events, shutdown);
+    let engine = Engine::new(shutdown);
+    let sinks = output::start(&cfg.view, single, &engine)?;
     let input = if cfg.engine.service.is_some() {
         InputFactory::Nothing
     } else if datagram {

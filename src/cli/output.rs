@@ -6,28 +6,18 @@
 use std::io::IsTerminal;
 
 use crate::endpoint::{Endpoint, Host};
-use crate::event::EventTx;
-use crate::shutdown::Shutdown;
-use crate::view::{build_sinks, spawn_sinks, Sink, SinkThread, ViewOptions};
+use crate::engine::Engine;
+use crate::view::{build_sinks, SinkThread, ViewOptions};
 
-/// Starts the sinks for `opts`. `single_session` lets the raw and decoded
-/// views close stdout when the peer ends its writes. A broken stdout stops
-/// the command (`shutdown` is cancelled).
+/// Attaches the sinks for `opts` to the engine. `single_session` lets the
+/// raw and decoded views close stdout when the peer ends its writes. A
+/// broken stdout stops the engine.
 pub fn start(
     opts: &ViewOptions,
     single_session: bool,
-    shutdown: &Shutdown,
-) -> anyhow::Result<(EventTx, SinkThread)> {
-    let sinks = build_sinks(opts, single_session)?;
-    start_sinks(sinks, shutdown)
-}
-
-/// Starts the given sinks.
-pub fn start_sinks(
-    sinks: Vec<Box<dyn Sink>>,
-    shutdown: &Shutdown,
-) -> anyhow::Result<(EventTx, SinkThread)> {
-    Ok(spawn_sinks(sinks, shutdown.token().clone())?)
+    engine: &Engine,
+) -> anyhow::Result<SinkThread> {
+    Ok(engine.attach(build_sinks(opts, single_session)?)?)
 }
 
 /// On a terminal, says how to accept other hosts when listening on loopback.

@@ -5,7 +5,6 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::{parse_duration, CommonArgs, ViewArgs};
-use super::output;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::error::ConfigError;
@@ -159,8 +158,8 @@ impl TryFrom<RelayArgs> for RelayRun {
 /// Binds LISTEN, announces it, and relays until stopped.
 pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let sinks = relay_sinks(&cfg.view, cfg.engine.dump)?;
-    let (events, sink_thread) = output::start_sinks(sinks, &shutdown)?;
-    let engine = Engine::new(events, shutdown);
+    let engine = Engine::new(shutdown);
+    let sink_thread = engine.attach(sinks)?;
     let result = match engine.relay(cfg.engine).await {
         Ok(handle) => handle.finished().await.map_err(anyhow::Error::new),
         Err(e) => Err(anyhow::Error::new(e)),

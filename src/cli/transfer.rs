@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context as _};
 
-use super::output;
 use crate::engine::transfer::Meeting;
 use crate::engine::Engine;
 use crate::shutdown::Shutdown;
@@ -323,11 +322,8 @@ where
     F: Fn(Stream, PeerAddr) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
-    let (events, sinks) = output::start_sinks(
-        vec![Box::new(StatusLines::new(Verbosity::Quiet))],
-        &shutdown,
-    )?;
-    let engine = Engine::new(events, shutdown);
+    let engine = Engine::new(shutdown);
+    let sinks = engine.attach(vec![Box::new(StatusLines::new(Verbosity::Quiet))])?;
     let result = engine
         .meet(
             &meeting,

@@ -33,6 +33,7 @@ pub use registry::{ConnSummary, ControlError, Registry};
 
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, NetError};
+use crate::event::bus::{Bus, Sink, SinkThread, Subscriber};
 use crate::event::{EventKind, EventTx};
 use crate::service::Rooms;
 use crate::session::Input;
@@ -49,18 +50,38 @@ pub enum StartError {
     Net(#[from] NetError),
 }
 
-/// The engine: an event stream and a stop signal shared by everything it
+/// The engine: an event bus and a stop signal shared by everything it
 /// starts.
 #[derive(Debug, Clone)]
 pub struct Engine {
+    bus: Bus,
     events: EventTx,
     shutdown: Shutdown,
 }
 
 impl Engine {
-    /// An engine reporting on `events` and stopping with `shutdown`.
-    pub fn new(events: EventTx, shutdown: Shutdown) -> Self {
-        Engine { events, shutdown }
+    /// An engine with its own event bus, stopping with `shutdown`.
+    pub fn new(shutdown: Shutdown) -> Self {
+        let bus = Bus::new();
+        Engine {
+            events: bus.sender(),
+            bus,
+            shutdown,
+        }
+    }
+
+    /// Attaches sinks (a terminal view, a log file) that see every event in
+    /// order: a sink that falls behind slows the sockets (backpressure). A
+    /// sink whose output is gone (a broken pipe) stops the engine.
+    pub fn attach(&self, sinks: Vec<Box<dyn Sink>>) -> std::io::Result<SinkThread> {
+        self.bus.attach(sinks, self.shutdown.token().clone())
+    }
+
+    /// A lossy stream of the events (for a browser, a test): a subscriber
+    /// that falls behind skips events, with a notice, and never slows a
+    /// socket.
+    pub fn subscribe(&self) -> Subscriber {
+        self.bus.subscribe()
     }
 
     /// The event stream everything started here reports on.
