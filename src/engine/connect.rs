@@ -13,7 +13,7 @@ use crate::error::NetError;
 use crate::event::{CloseReason, ConnInfo, EventKind, EventTx};
 use crate::send::SendPlan;
 use crate::session::{self, Input, Meter, Outcome, SessionConfig, Wiring};
-use crate::transport::{self, Connected, Connection, SocketOptions};
+use crate::transport::{self, Connected, SocketOptions};
 
 /// First wait before reconnecting; it doubles up to the configured maximum.
 const RECONNECT_FIRST_DELAY: Duration = Duration::from_millis(100);
@@ -60,7 +60,7 @@ pub(super) async fn run(
         let Some(connected) = first else {
             return Ok(());
         };
-        let outcome = run_session(&connected, &mut input, &cfg, &events, &registry, &stop).await;
+        let outcome = run_session(connected, &mut input, &cfg, &events, &registry, &stop).await;
         return match outcome.error {
             Some(error) => Err(NetError::io(&cfg.endpoint, &error)),
             None => Ok(()),
@@ -74,7 +74,7 @@ pub(super) async fn run(
 }
 
 async fn run_session(
-    connected: &Connected,
+    connected: Connected,
     input: &mut Input,
     cfg: &ConnectConfig,
     events: &EventTx,
@@ -98,12 +98,10 @@ async fn run_session(
         meter: &meter,
         stop: &conn_stop,
     };
-    let outcome = match &connected.connection {
-        Connection::Stream(stream) => {
-            session::run_stream(stream, wiring, input, &mut control, &cfg.session).await
-        }
-        Connection::Datagram(socket) => {
-            session::run_datagram_client(socket, wiring, input, &mut control, &cfg.session).await
+    let outcome = match connected.connection.into_stream() {
+        Ok(stream) => session::run_stream(stream, wiring, input, &mut control, &cfg.session).await,
+        Err(socket) => {
+            session::run_datagram_client(&socket, wiring, input, &mut control, &cfg.session).await
         }
     };
     outcome.report_close(conn, events).await;
@@ -163,7 +161,7 @@ async fn reconnect_loop(
         }
         delay = RECONNECT_FIRST_DELAY;
         attempt = 1;
-        let outcome = run_session(&connected, input, cfg, events, registry, stop).await;
+        let outcome = run_session(connected, input, cfg, events, registry, stop).await;
         match outcome.reason {
             CloseReason::PeerClosed | CloseReason::Error(_) => {
                 notice(

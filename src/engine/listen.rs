@@ -103,9 +103,9 @@ pub(super) async fn serve(
     input: InputFactory,
     served: Arc<Served>,
 ) -> Result<(), NetError> {
-    match listener {
-        Listener::Stream(listener) => serve_streams(listener, input, served).await,
-        Listener::Datagram(socket) => serve_datagrams(socket, input, served).await,
+    match listener.into_stream() {
+        Ok(listener) => serve_streams(listener, input, served).await,
+        Err(socket) => serve_datagrams(socket, input, served).await,
     }
 }
 
@@ -177,7 +177,7 @@ async fn serve_client(
     };
     match &served.cfg.service {
         Some(service) => {
-            let reason = serve_service(&stream, wiring, &mut control, service, &served.rooms).await;
+            let reason = serve_service(stream, wiring, &mut control, service, &served.rooms).await;
             let _ = events
                 .emit(EventKind::Close {
                     conn: conn.clone(),
@@ -194,7 +194,7 @@ async fn serve_client(
                 ..served.cfg.session.clone()
             };
             let outcome =
-                session::run_stream(&stream, wiring, &mut input, &mut control, &session_cfg).await;
+                session::run_stream(stream, wiring, &mut input, &mut control, &session_cfg).await;
             outcome.report_close(conn.clone(), events).await;
             match outcome.error {
                 Some(error) if !served.cfg.keep_open => {
@@ -209,12 +209,19 @@ async fn serve_client(
 /// A service connection's run, boxed apart so the plain session's task
 /// stays small.
 async fn serve_service(
-    stream: &Stream,
+    stream: Stream,
     wiring: Wiring<'_>,
     control: &mut session::Control,
     service: &ServiceConfig,
     rooms: &Rooms,
 ) -> crate::event::CloseReason {
-    let link = Link::new(stream, wiring, control, service.idle_timeout);
+    let (mut reader, mut writer) = stream.into_split();
+    let link = Link::new(
+        &mut reader,
+        &mut writer,
+        wiring,
+        control,
+        service.idle_timeout,
+    );
     Box::pin(crate::service::serve_connection(&link, service, rooms)).await
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::{Engine, Handle, Registry, StartError};
 use crate::event::EventKind;
 use crate::relay::{flows, streams, RelayConfig};
-use crate::transport::{self, Listener};
+use crate::transport::{self};
 
 /// Binds, announces and relays until the handle or the engine is stopped.
 pub(super) async fn start(engine: &Engine, cfg: RelayConfig) -> Result<Handle, StartError> {
@@ -25,9 +25,9 @@ pub(super) async fn start(engine: &Engine, cfg: RelayConfig) -> Result<Handle, S
     let token = stop.token().clone();
     let cfg = Arc::new(cfg);
     let task = tokio::spawn(async move {
-        match listener {
-            Listener::Stream(listener) => streams::serve(listener, cfg, &events, &token).await,
-            Listener::Datagram(socket) => flows::serve(socket, cfg, &events, &token).await,
+        match listener.into_stream() {
+            Ok(listener) => streams::serve(listener, cfg, &events, &token).await,
+            Err(socket) => flows::serve(socket, cfg, &events, &token).await,
         }
         Ok(())
     });

@@ -9,7 +9,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, NetError, NetErrorKind};
 use crate::event::EventKind;
 use crate::session::accept::{Acceptor, Admission, WhenFull};
-use crate::transport::{self, Connection, Listener, PeerAddr, SocketOptions, Stream};
+use crate::transport::{self, PeerAddr, SocketOptions, Stream};
 
 /// Most sessions a `-k` side serves at once; more wait to be accepted.
 pub const MAX_CONCURRENT_SESSIONS: usize = 64;
@@ -64,7 +64,7 @@ impl Engine {
         let stop = self.shutdown().token().clone();
         if !meeting.listen {
             let connected = transport::connect(&meeting.endpoint, &meeting.socket).await?;
-            let Connection::Stream(stream) = connected.connection else {
+            let Ok(stream) = connected.connection.into_stream() else {
                 return Err(not_a_stream(&meeting.endpoint).into());
             };
             return Ok(tokio::select! {
@@ -73,7 +73,7 @@ impl Engine {
             });
         }
         let (listener, real) = transport::listen(&meeting.endpoint, &meeting.socket).await?;
-        let Listener::Stream(listener) = listener else {
+        let Ok(listener) = listener.into_stream() else {
             return Err(not_a_stream(&meeting.endpoint).into());
         };
         on_listening(&real);

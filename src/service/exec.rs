@@ -137,7 +137,7 @@ pub async fn run(link: &Link<'_>, spec: &ExecSpec) -> io::Result<CloseReason> {
     let reason = tokio::select! {
         done = &mut from_child => {
             done?;
-            let _ = link.stream.shutdown_write();
+            let _ = link.shutdown_write().await;
             None
         }
         ended = &mut to_child => match ended? {

@@ -79,7 +79,7 @@ async fn splice_echo(link: &Link<'_>) -> io::Result<CloseReason> {
         }
     };
     let reason = tokio::select! {
-        copied = crate::transport::splice::echo(link.stream, |n| activity.moved(n)) => copied.map(|_| CloseReason::PeerClosed),
+        copied = link.splice_echo(|n| activity.moved(n)) => copied.map(|_| CloseReason::PeerClosed),
         () = idle => Ok(CloseReason::IdleTimeout),
         () = link.stopped() => Ok(CloseReason::Shutdown),
     };
@@ -130,11 +130,11 @@ pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason
         link.send(banner).await?;
     }
     let nobody_watches = !link.wiring.events.wants_received() && !link.wiring.events.wants_sent();
-    if cfg.is_pure_echo() && nobody_watches && link.stream.capabilities().zero_copy {
+    if cfg.is_pure_echo() && nobody_watches && link.capabilities().zero_copy {
         return splice_echo(link).await;
     }
     let frame = cfg.frame.clone();
-    let raw = frame.is_raw() && !link.stream.keeps_message_boundaries();
+    let raw = frame.is_raw() && !link.capabilities().message_boundaries;
     let mut decoder = Decoder::new(frame.clone(), cfg.max_frame);
     let mut buf = BytesMut::new();
     let (mut out, mut scratch) = (Vec::new(), Vec::new());

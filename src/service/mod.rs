@@ -38,7 +38,7 @@ use crate::error::{describe_io, NetError, NetErrorKind};
 use crate::event::{CloseReason, Direction};
 use crate::session::accept::close_gracefully;
 use crate::session::{Control, Wiring};
-use crate::transport::Stream;
+use crate::transport::{Capabilities, StreamReader, StreamWriter};
 
 /// What clients of one server share: the chat room and the broker hub.
 #[derive(Debug, Default)]
@@ -62,32 +62,64 @@ pub enum ReadOutcome {
     Shutdown,
 }
 
-/// One client connection as a service sees it: the stream, its wiring
+/// One client connection as a service sees it: its two halves, its wiring
 /// (name, events, meter, stop signal), the idle timeout and the control
-/// channel. Methods take `&self` so a service can read and write at once.
+/// channel. Methods take `&self` so a service can read and write at once
+/// (each half is behind its own lock, never contended: one task reads and
+/// one writes).
 pub struct Link<'a> {
-    /// The socket.
-    pub stream: &'a Stream,
     /// Name, events, meter and stop signal.
     pub wiring: Wiring<'a>,
+    reader: Mutex<&'a mut StreamReader>,
+    writer: Mutex<&'a mut StreamWriter>,
+    caps: Capabilities,
     idle_timeout: Option<Duration>,
     control: Mutex<&'a mut Control>,
 }
 
 impl<'a> Link<'a> {
-    /// A link for one accepted connection.
+    /// A link for one accepted connection, split into its halves.
     pub fn new(
-        stream: &'a Stream,
+        reader: &'a mut StreamReader,
+        writer: &'a mut StreamWriter,
         wiring: Wiring<'a>,
         control: &'a mut Control,
         idle_timeout: Option<Duration>,
     ) -> Self {
         Link {
-            stream,
+            caps: reader.capabilities(),
             wiring,
+            reader: Mutex::new(reader),
+            writer: Mutex::new(writer),
             idle_timeout,
             control: Mutex::new(control),
         }
+    }
+
+    /// What the connection can do (message boundaries, zero-copy).
+    pub fn capabilities(&self) -> Capabilities {
+        self.caps
+    }
+
+    /// Ends our write side (half-close).
+    pub async fn shutdown_write(&self) -> io::Result<()> {
+        self.writer.lock().await.shutdown_write().await
+    }
+
+    /// Copies what the client sends straight back with splice(2) (no user
+    /// space copies), calling `on_moved` per batch, until the client ends.
+    pub async fn splice_echo(&self, on_moved: impl Fn(usize)) -> io::Result<u64> {
+        let reader = self.reader.lock().await;
+        let writer = self.writer.lock().await;
+        crate::transport::splice::copy(&reader, &writer, on_moved).await
+    }
+
+    /// Ends our writes, then reads and drops what the client still sends
+    /// for a moment, so our last bytes are delivered rather than reset away.
+    pub async fn close_gracefully(&self) {
+        let mut reader = self.reader.lock().await;
+        let mut writer = self.writer.lock().await;
+        close_gracefully(&mut reader, &mut writer).await;
     }
 
     /// Resolves once `--idle-timeout` has passed with no traffic either
@@ -106,9 +138,10 @@ impl<'a> Link<'a> {
     /// Bytes a program asked to send meanwhile (`handle.send`) go out.
     pub async fn read(&self, buf: &mut BytesMut, reserve: usize) -> io::Result<ReadOutcome> {
         let mut control = self.control.lock().await;
+        let mut reader = self.reader.lock().await;
         loop {
             tokio::select! {
-                read = self.stream.read_some(buf, reserve) => {
+                read = reader.read_some(buf, reserve) => {
                     let n = read?;
                     if n == 0 {
                         return Ok(ReadOutcome::Eof);
@@ -158,7 +191,7 @@ impl<'a> Link<'a> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.stream.write_all_shared(bytes).await?;
+        self.writer.lock().await.write_all(bytes).await?;
         self.sent(bytes).await;
         Ok(())
     }
@@ -168,7 +201,7 @@ impl<'a> Link<'a> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.stream.write_all_shared(&bytes).await?;
+        self.writer.lock().await.write_all(&bytes).await?;
         self.wiring.meter.sent(bytes.len());
         let _ = self
             .wiring
@@ -204,7 +237,7 @@ pub async fn serve_connection(link: &Link<'_>, cfg: &ServiceConfig, rooms: &Room
         Err(e) => CloseReason::Error(NetError::new(NetErrorKind::of(&e), describe_io(&e))),
     };
     if !matches!(reason, CloseReason::PeerClosed | CloseReason::Error(_)) {
-        close_gracefully(link.stream).await;
+        link.close_gracefully().await;
     }
     reason
 }

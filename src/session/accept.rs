@@ -19,7 +19,7 @@ use tokio_util::task::TaskTracker;
 use crate::error::{describe_io, NetErrorKind};
 use crate::event::{EventKind, EventTx};
 use crate::limits::AccessList;
-use crate::transport::{PeerAddr, Stream, StreamListener};
+use crate::transport::{PeerAddr, Stream, StreamListener, StreamReader, StreamWriter};
 
 /// The first wait after an accept error, and the longest.
 pub const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(5), Duration::from_secs(1));
@@ -198,9 +198,10 @@ impl Acceptor {
         };
         self.refusing.spawn(async move {
             let line = server_full_line(max);
+            let (mut reader, mut writer) = stream.into_split();
             let _ = tokio::time::timeout(REFUSAL_WRITE_TIMEOUT, async {
-                if stream.write_all_shared(line.as_bytes()).await.is_ok() {
-                    close_gracefully(&stream).await;
+                if writer.write_all(line.as_bytes()).await.is_ok() {
+                    close_gracefully(&mut reader, &mut writer).await;
                 }
             })
             .await;
@@ -211,15 +212,15 @@ impl Acceptor {
 
 /// Ends our writes, then reads and drops what the client still sends for
 /// a moment, so our last bytes are delivered rather than reset away.
-pub async fn close_gracefully(stream: &Stream) {
-    if stream.shutdown_write().is_err() {
+pub async fn close_gracefully(reader: &mut StreamReader, writer: &mut StreamWriter) {
+    if writer.shutdown_write().await.is_err() {
         return;
     }
     let _ = tokio::time::timeout(CLOSE_DRAIN.0, async {
         let mut buf = BytesMut::new();
         let mut drained = 0;
         while drained < CLOSE_DRAIN.1 {
-            match stream.read_some(&mut buf, 16 * 1024).await {
+            match reader.read_some(&mut buf, 16 * 1024).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     drained += n;

@@ -114,7 +114,7 @@ impl From<crate::event::SinkGone> for Stop {
 /// have ended (or the config or the stop signal ends it sooner). Bytes from
 /// `control` are sent too, until our write side is shut down.
 pub async fn run_stream(
-    stream: &Stream,
+    stream: Stream,
     wiring: Wiring<'_>,
     input: &mut Input,
     control: &mut Control,
@@ -126,6 +126,7 @@ pub async fn run_stream(
         meter,
         stop,
     } = wiring;
+    let (mut reader, mut writer) = stream.into_split();
     let (input_done, mut input_done_rx) = tokio::sync::oneshot::channel::<()>();
     let up = async {
         let mut input_done = Some(input_done);
@@ -136,7 +137,7 @@ pub async fn run_stream(
                     Next::Data(bytes) => bytes,
                     Next::End { half_close } => {
                         if half_close {
-                            stream.shutdown_write()?;
+                            writer.shutdown_write().await?;
                             writing = false;
                             events
                                 .emit(EventKind::Eof {
@@ -157,7 +158,7 @@ pub async fn run_stream(
             if bytes.is_empty() {
                 continue;
             }
-            stream.write_all_shared(&bytes).await?;
+            writer.write_all(&bytes).await?;
             meter.sent(bytes.len());
             events.data(conn, Direction::Out, bytes).await?;
         }
@@ -167,7 +168,7 @@ pub async fn run_stream(
     let down = async {
         let mut buf = BytesMut::new();
         loop {
-            let n = stream.read_some(&mut buf, STREAM_READ_SIZE).await?;
+            let n = reader.read_some(&mut buf, STREAM_READ_SIZE).await?;
             if n == 0 {
                 events
                     .emit(EventKind::Eof {

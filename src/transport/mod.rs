@@ -411,6 +411,18 @@ pub enum Listener {
     Datagram(DatagramSocket),
 }
 
+impl Listener {
+    /// The stream listener, or the datagram socket when this listener
+    /// receives datagrams, so callers pick a path without matching on the
+    /// variants.
+    pub fn into_stream(self) -> Result<StreamListener, DatagramSocket> {
+        match self {
+            Listener::Stream(listener) => Ok(listener),
+            Listener::Datagram(socket) => Err(socket),
+        }
+    }
+}
+
 /// A listening connection-oriented socket.
 #[derive(Debug)]
 pub struct StreamListener {

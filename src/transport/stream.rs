@@ -209,28 +209,6 @@ impl Stream {
         self.capabilities().message_boundaries
     }
 
-    /// Waits until the socket is readable, then reads what is there into
-    /// `buf`, reserving `reserve` bytes only once data is ready (an idle
-    /// connection holds no read buffer). Returns 0 at end of stream.
-    ///
-    /// Takes `&self`, so one task can read and write the same stream at
-    /// once without splitting it.
-    pub async fn read_some(&self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
-        self.io().read_some(buf, reserve).await
-    }
-
-    /// Writes all of `data`, waiting for the socket whenever it is full.
-    /// On seqpacket, `data` goes out as one message.
-    pub async fn write_all_shared(&self, data: &[u8]) -> io::Result<()> {
-        self.io().write_all(data).await
-    }
-
-    /// Ends our write side (half-close): the peer reads end-of-stream, and
-    /// we can still read what it sends.
-    pub fn shutdown_write(&self) -> io::Result<()> {
-        self.io().shutdown_write()
-    }
-
     /// Makes closing this stream reset the connection instead of a graceful
     /// close (TCP `SO_LINGER` 0: no `TIME_WAIT` left behind); no effect on
     /// other kinds.
