@@ -194,7 +194,9 @@ async fn serve_client(
                 ..served.cfg.session.clone()
             };
             let outcome =
-                session::run_stream(stream, wiring, &mut input, &mut control, &session_cfg).await;
+                // Boxed: the plain session's state is large, and a server
+                // of many idle service clients should not pay for it.
+                Box::pin(session::run_stream(stream, wiring, &mut input, &mut control, &session_cfg)).await;
             outcome.report_close(conn.clone(), events).await;
             match outcome.error {
                 Some(error) if !served.cfg.keep_open => {
@@ -206,8 +208,8 @@ async fn serve_client(
     }
 }
 
-/// A service connection's run, boxed apart so the plain session's task
-/// stays small.
+/// A service connection's run: the link over the stream's halves and the
+/// service.
 async fn serve_service(
     stream: Stream,
     wiring: Wiring<'_>,
@@ -223,5 +225,51 @@ async fn serve_service(
         control,
         service.idle_timeout,
     );
-    Box::pin(crate::service::serve_connection(&link, service, rooms)).await
+    crate::service::serve_connection(&link, service, rooms).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::accept::Admitted;
+
+    /// Each connection's task holds this future; with 10,000 idle clients
+    /// its size is most of the memory per connection, so keep it small
+    /// (a service connection: the link over both halves, the registry
+    /// entry, the message loop's state).
+    const MAX_CONNECTION_FUTURE: usize = 2560;
+
+    #[tokio::test]
+    async fn a_connection_task_stays_small() {
+        let opts = SocketOptions::default();
+        let endpoint: Endpoint = "tcp://127.0.0.1:0".parse().unwrap();
+        let (listener, real) = crate::transport::listen(&endpoint, &opts).await.unwrap();
+        let listener = listener.into_stream().unwrap();
+        let _client = crate::transport::connect(&real, &opts).await.unwrap();
+        let (stream, peer) = listener.accept().await.unwrap();
+        let served = Arc::new(Served {
+            cfg: ListenConfig {
+                endpoint: "tcp://127.0.0.1:1".parse().unwrap(),
+                socket: SocketOptions::default(),
+                session: SessionConfig::default(),
+                keep_open: true,
+                sends: SendPlan::default(),
+                service: None,
+                admission: Admission::default(),
+            },
+            schedule: None,
+            rooms: Rooms::default(),
+            events: crate::event::bus::Bus::new().sender(),
+            registry: Registry::default(),
+            stop: Shutdown::new(),
+        });
+        let admitted = Admitted {
+            stream,
+            peer,
+            slot: None,
+        };
+        let task = serve_client(admitted, Input::Nothing, served);
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= MAX_CONNECTION_FUTURE, "{size} bytes");
+    }
 }
