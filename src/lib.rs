@@ -45,7 +45,7 @@
 //! - [`view`]: sinks that render events (raw, text, hex, JSON, log, stats).
 //! - [`cli`]: the command-line front-end.
 
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod bench;

@@ -4,6 +4,8 @@
 
 use std::fmt;
 use std::io;
+
+use rustix::io::Errno;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
@@ -57,18 +59,19 @@ impl fmt::Display for PortState {
     }
 }
 
+fn errno(e: &io::Error) -> Option<Errno> {
+    e.raw_os_error().map(Errno::from_raw_os_error)
+}
+
 fn is_local_shortage(e: &io::Error) -> bool {
     matches!(
-        e.raw_os_error(),
-        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::EADDRNOTAVAIL) | Some(libc::ENOBUFS)
+        errno(e),
+        Some(Errno::MFILE | Errno::NFILE | Errno::ADDRNOTAVAIL | Errno::NOBUFS)
     )
 }
 
 fn is_unreachable(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EHOSTUNREACH) | Some(libc::ENETUNREACH)
-    )
+    matches!(errno(e), Some(Errno::HOSTUNREACH | Errno::NETUNREACH))
 }
 
 /// Retries `attempt` while it fails for a local shortage.
@@ -114,7 +117,7 @@ async fn connect_outcome(addr: SocketAddr) -> io::Result<()> {
     socket.set_nonblocking(true)?;
     match socket.connect(&SockAddr::from(addr)) {
         Ok(()) => return Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if errno(&e) == Some(Errno::INPROGRESS) => {}
         Err(e) => return Err(e),
     }
     if let Some(e) = socket.take_error()? {

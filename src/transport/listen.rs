@@ -1,0 +1,184 @@
+//! Listening: bind an endpoint (port 0 resolved, stale Unix socket files
+//! cleared) and accept connections or receive datagrams.
+
+use std::io;
+use std::net::SocketAddr;
+
+use socket2::{Domain, SockAddr, Socket, Type};
+use tokio::net::{TcpListener, UdpSocket, UnixDatagram, UnixListener};
+
+use super::connect::unix_sockaddr;
+use super::*;
+use crate::endpoint::{Endpoint, Kind, UnixAddr};
+use crate::error::NetError;
+
+/// A bound socket from [`listen`].
+#[derive(Debug)]
+pub enum Listener {
+    /// Accepts connections.
+    Stream(StreamListener),
+    /// Receives datagrams.
+    Datagram(DatagramSocket),
+}
+
+impl Listener {
+    /// The stream listener, or the datagram socket when this listener
+    /// receives datagrams, so callers pick a path without matching on the
+    /// variants.
+    pub fn into_stream(self) -> Result<StreamListener, DatagramSocket> {
+        match self {
+            Listener::Stream(listener) => Ok(listener),
+            Listener::Datagram(socket) => Err(socket),
+        }
+    }
+}
+
+/// A listening connection-oriented socket.
+#[derive(Debug)]
+pub struct StreamListener {
+    inner: ListenerInner,
+    _path_guard: Option<UnixPathGuard>,
+    opts: SocketOptions,
+}
+
+#[derive(Debug)]
+enum ListenerInner {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+    Seqpacket(SeqpacketListener),
+}
+
+impl StreamListener {
+    /// Waits for the next client.
+    pub async fn accept(&self) -> io::Result<(Stream, PeerAddr)> {
+        match &self.inner {
+            ListenerInner::Tcp(l) => {
+                let (stream, addr) = l.accept().await?;
+                apply_stream_options(&stream, &self.opts)?;
+                Ok((Stream::Tcp(stream), PeerAddr::Ip(addr)))
+            }
+            ListenerInner::Unix(l) => {
+                let (stream, _) = l.accept().await?;
+                let pid = stream.peer_cred().ok().and_then(|c| c.pid());
+                Ok((Stream::Unix(stream), PeerAddr::Unix { addr: None, pid }))
+            }
+            ListenerInner::Seqpacket(l) => {
+                let stream = l.accept().await?;
+                Ok((
+                    Stream::Seqpacket(stream),
+                    PeerAddr::Unix {
+                        addr: None,
+                        pid: None,
+                    },
+                ))
+            }
+        }
+    }
+}
+
+/// Binds `endpoint` and returns it with its real address (port 0 resolved).
+pub async fn listen(
+    endpoint: &Endpoint,
+    opts: &SocketOptions,
+) -> Result<(Listener, Endpoint), NetError> {
+    match endpoint {
+        Endpoint::Tcp { host, port } | Endpoint::Udp { host, port } => {
+            let addr = resolve(host, *port).await?[0];
+            let kind = endpoint.kind();
+            let ty = if kind == Kind::Tcp {
+                Type::STREAM
+            } else {
+                Type::DGRAM
+            };
+            let socket = ip_socket(addr, ty, opts).map_err(|e| fail::binding(endpoint, e))?;
+            let local = socket
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_socket())
+                .unwrap_or(addr);
+            let real = Endpoint::from_socket_addr(kind, local);
+            let setup = |e| fail::setup(endpoint, e);
+            let listener = if kind == Kind::Tcp {
+                Listener::Stream(StreamListener {
+                    inner: ListenerInner::Tcp(TcpListener::from_std(socket.into()).map_err(setup)?),
+                    _path_guard: None,
+                    opts: opts.clone(),
+                })
+            } else {
+                Listener::Datagram(DatagramSocket::udp(
+                    UdpSocket::from_std(socket.into()).map_err(setup)?,
+                ))
+            };
+            Ok((listener, real))
+        }
+        Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) | Endpoint::UnixSeqpacket(addr) => {
+            let ty = match endpoint.kind() {
+                Kind::Unix => Type::STREAM,
+                Kind::UnixSeqpacket => Type::SEQPACKET,
+                _ => Type::DGRAM,
+            };
+            let shown = endpoint.to_string();
+            if let UnixAddr::Path(path) = addr {
+                unix_path::clear_stale(path, ty, &shown)?;
+            }
+            let sockaddr = unix_sockaddr(addr, endpoint)?;
+            let socket = Socket::new(Domain::UNIX, ty, None)
+                .and_then(|s| s.bind(&sockaddr).map(|()| s))
+                .map_err(|e| fail::binding(endpoint, e))?;
+            let guard = match addr {
+                UnixAddr::Path(path) => Some(UnixPathGuard::new(path)),
+                UnixAddr::Abstract(_) => None,
+            };
+            if ty != Type::DGRAM {
+                socket
+                    .listen(opts.backlog.unwrap_or(DEFAULT_BACKLOG) as i32)
+                    .map_err(|e| fail::binding(endpoint, e))?;
+            }
+            socket
+                .set_nonblocking(true)
+                .map_err(|e| fail::setup(endpoint, e))?;
+            let setup = |e| fail::setup(endpoint, e);
+            let listener = match ty {
+                Type::STREAM => Listener::Stream(StreamListener {
+                    inner: ListenerInner::Unix(
+                        UnixListener::from_std(socket.into()).map_err(setup)?,
+                    ),
+                    _path_guard: guard,
+                    opts: opts.clone(),
+                }),
+                Type::SEQPACKET => Listener::Stream(StreamListener {
+                    inner: ListenerInner::Seqpacket(
+                        SeqpacketListener::from_socket(socket).map_err(setup)?,
+                    ),
+                    _path_guard: guard,
+                    opts: opts.clone(),
+                }),
+                _ => Listener::Datagram(DatagramSocket::unix(
+                    UnixDatagram::from_std(socket.into()).map_err(setup)?,
+                    guard,
+                )),
+            };
+            Ok((listener, endpoint.clone()))
+        }
+    }
+}
+
+/// Creates, configures and binds an IP socket (and, for TCP, listens).
+fn ip_socket(addr: SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<Socket> {
+    let socket = Socket::new(Domain::for_address(addr), ty, None)?;
+    if ty == Type::STREAM {
+        socket.set_reuse_address(true)?;
+    }
+    if opts.reuseport {
+        socket.set_reuse_port(true)?;
+    }
+    if addr.is_ipv6() && addr.ip().is_unspecified() {
+        socket.set_only_v6(false)?;
+    }
+    socket.bind(&SockAddr::from(addr))?;
+    if ty == Type::STREAM {
+        socket.listen(opts.backlog.unwrap_or(DEFAULT_BACKLOG) as i32)?;
+    }
+    socket.set_nonblocking(true)?;
+    Ok(socket)
+}
