@@ -7,6 +7,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::*;
+use crate::endpoint::Endpoint;
 
 /// Listens on `endpoint` (port 0 or a fresh path) and returns both ends of
 /// one connection: (client, server).
