@@ -84,7 +84,7 @@ async fn run_session(
     let conn = ConnInfo::new(registry.next_id(), &connected.peer);
     let meter = Arc::new(Meter::new());
     let conn_stop = stop.child_token();
-    let (mut control, _registration) =
+    let (mut control, registration) =
         registry.register(&conn, Arc::clone(&meter), conn_stop.clone());
     let _ = events
         .emit(EventKind::Open {
@@ -104,6 +104,8 @@ async fn run_session(
             session::run_datagram_client(&socket, wiring, input, &mut control, &cfg.session).await
         }
     };
+    // Out of the registry before its close is reported.
+    drop(registration);
     outcome.report_close(conn, events).await;
     outcome
 }

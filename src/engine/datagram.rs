@@ -215,12 +215,20 @@ async fn send_to(
 }
 
 async fn close_peer(peer: Peer, reason: CloseReason, served: &Served) {
+    let Peer {
+        conn,
+        meter,
+        _registration: registration,
+        ..
+    } = peer;
+    // Out of the registry before its close is reported.
+    drop(registration);
     let _ = served
         .events
         .emit(EventKind::Close {
-            conn: peer.conn,
+            conn,
             reason,
-            counters: peer.meter.counters(),
+            counters: meter.counters(),
         })
         .await;
 }

@@ -158,7 +158,7 @@ async fn serve_client(
     let conn = ConnInfo::new(served.registry.next_id(), &peer);
     let meter = Arc::new(Meter::new());
     let stop = served.stop.token().child_token();
-    let (mut control, _registration) =
+    let (mut control, registration) =
         served
             .registry
             .register(&conn, Arc::clone(&meter), stop.clone());
@@ -178,6 +178,8 @@ async fn serve_client(
     match &served.cfg.service {
         Some(service) => {
             let reason = serve_service(stream, wiring, &mut control, service, &served.rooms).await;
+            // Out of the registry before its close is reported.
+            drop(registration);
             let _ = events
                 .emit(EventKind::Close {
                     conn: conn.clone(),
@@ -197,6 +199,7 @@ async fn serve_client(
                 // Boxed: the plain session's state is large, and a server
                 // of many idle service clients should not pay for it.
                 Box::pin(session::run_stream(stream, wiring, &mut input, &mut control, &session_cfg)).await;
+            drop(registration);
             outcome.report_close(conn.clone(), events).await;
             match outcome.error {
                 Some(error) if !served.cfg.keep_open => {
