@@ -14,9 +14,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::config::{RelayConfig, DEFAULT_FLOW_IDLE};
-use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
+use super::pump::{self, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
+use crate::session::Meter;
 use crate::session::MAX_DATAGRAM;
 use crate::transport::{DatagramSocket, PeerAddr};
 
@@ -111,8 +112,8 @@ async fn relay_flow(
     else {
         return;
     };
-    let clock = Clock::new();
-    let (up_count, down_count) = (Activity::new(&clock), Activity::new(&clock));
+    let meter = Meter::new();
+    let (up_count, down_count) = (meter.side(Direction::In), meter.side(Direction::Out));
     let dump = |dir| {
         cfg.dump.as_ref().map(|_| DumpTag {
             events,
@@ -143,7 +144,7 @@ async fn relay_flow(
                 dump(Direction::Out),
                 false,
             );
-            pump::run_pair(up, down, (&up_count, &down_count), &clock, rules, shutdown).await
+            pump::run_pair(up, down, &meter, rules, shutdown).await
         }
         Ok(to) => {
             let frame = if to.capabilities().message_boundaries {
@@ -166,7 +167,7 @@ async fn relay_flow(
                 dump(Direction::Out),
                 false,
             );
-            pump::run_pair(up, down, (&up_count, &down_count), &clock, rules, shutdown).await
+            pump::run_pair(up, down, &meter, rules, shutdown).await
         }
     };
     let _ = events

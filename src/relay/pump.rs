@@ -8,94 +8,20 @@
 //! read is written, so a slow reader slows the writer and memory stays flat.
 
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::framing::RelayFrame;
 use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventTx, SinkGone};
+use crate::session::meter::{Meter, Side};
 use crate::session::MAX_DATAGRAM;
 use crate::transport::{splice, DatagramSocket, PeerAddr, StreamReader, StreamWriter};
 
 /// Bytes reserved for one read on the buffered path.
 pub const COPY_CHUNK: usize = 64 * 1024;
-
-/// When bytes last moved either way, shared by a pair's two directions.
-#[derive(Debug)]
-pub struct Clock {
-    start: Instant,
-    last_ms: AtomicU64,
-}
-
-impl Clock {
-    /// A clock starting now.
-    pub fn new() -> Self {
-        Clock {
-            start: Instant::now(),
-            last_ms: AtomicU64::new(0),
-        }
-    }
-
-    fn touch(&self) {
-        self.last_ms
-            .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
-    }
-
-    /// Resolves once nothing has moved for `quiet`.
-    pub async fn quiet_for(&self, quiet: Duration) {
-        loop {
-            let last = self.last_ms.load(Ordering::Relaxed);
-            tokio::time::sleep_until(self.start + Duration::from_millis(last) + quiet).await;
-            if self.last_ms.load(Ordering::Relaxed) == last {
-                return;
-            }
-        }
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Clock::new()
-    }
-}
-
-/// Counters for one direction.
-#[derive(Debug)]
-pub struct Activity<'a> {
-    clock: &'a Clock,
-    bytes: AtomicU64,
-    msgs: AtomicU64,
-}
-
-impl<'a> Activity<'a> {
-    /// Counters that also move `clock`.
-    pub fn new(clock: &'a Clock) -> Self {
-        Activity {
-            clock,
-            bytes: AtomicU64::new(0),
-            msgs: AtomicU64::new(0),
-        }
-    }
-
-    /// Records `n` bytes moved.
-    pub fn moved(&self, n: usize) {
-        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
-        self.msgs.fetch_add(1, Ordering::Relaxed);
-        self.clock.touch();
-    }
-
-    /// (bytes, messages) so far.
-    pub fn totals(&self) -> (u64, u64) {
-        (
-            self.bytes.load(Ordering::Relaxed),
-            self.msgs.load(Ordering::Relaxed),
-        )
-    }
-}
 
 /// Where one direction reads.
 #[derive(Debug)]
@@ -183,7 +109,7 @@ impl Dest<'_> {
 pub async fn direction(
     src: Source<'_>,
     mut dst: Dest<'_>,
-    activity: &Activity<'_>,
+    activity: &Side<'_>,
     dump: Option<DumpTag<'_>>,
     allow_splice: bool,
 ) -> Result<(), Stop> {
@@ -204,7 +130,7 @@ pub async fn direction(
 async fn buffered(
     mut src: Source<'_>,
     dst: &mut Dest<'_>,
-    activity: &Activity<'_>,
+    activity: &Side<'_>,
     dump: Option<DumpTag<'_>>,
 ) -> Result<(), Stop> {
     let mut buf = BytesMut::new();
@@ -252,7 +178,7 @@ async fn buffered(
 async fn forward(
     payload: Bytes,
     dst: &mut Dest<'_>,
-    activity: &Activity<'_>,
+    activity: &Side<'_>,
     dump: Option<DumpTag<'_>>,
     scratch: &mut BytesMut,
 ) -> Result<(), Stop> {
@@ -287,8 +213,7 @@ pub struct PairOutcome {
 pub async fn run_pair(
     up: impl std::future::Future<Output = Result<(), Stop>>,
     down: impl std::future::Future<Output = Result<(), Stop>>,
-    counters: (&Activity<'_>, &Activity<'_>),
-    clock: &Clock,
+    meter: &Meter,
     rules: PairRules,
     shutdown: &CancellationToken,
 ) -> PairOutcome {
@@ -298,7 +223,7 @@ pub async fn run_pair(
         let result = tokio::select! {
             r = &mut up, if !up_done => { up_done = true; r }
             r = &mut down, if !down_done => { down_done = true; r }
-            () = clock.quiet_for(rules.idle_timeout.unwrap_or_default()), if rules.idle_timeout.is_some() => {
+            () = meter.idle(rules.idle_timeout) => {
                 break CloseReason::IdleTimeout;
             }
             () = shutdown.cancelled() => break CloseReason::Shutdown,
@@ -311,15 +236,8 @@ pub async fn run_pair(
             Ok(()) => {}
         }
     };
-    let (bytes_in, msgs_in) = counters.0.totals();
-    let (bytes_out, msgs_out) = counters.1.totals();
     PairOutcome {
         reason,
-        counters: Counters {
-            bytes_in,
-            bytes_out,
-            msgs_in,
-            msgs_out,
-        },
+        counters: meter.counters(),
     }
 }

@@ -9,10 +9,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::config::{RelayConfig, DEFAULT_REPLY_LINGER};
-use super::pump::{self, Activity, Clock, Dest, DumpTag, PairRules, Source};
+use super::pump::{self, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
 use crate::session::accept::{Acceptor, Admission, Admitted, WhenFull};
+use crate::session::Meter;
 use crate::transport::{PeerAddr, Stream, StreamListener};
 
 /// How long relayed connections get to finish after a shutdown signal.
@@ -68,8 +69,8 @@ async fn relay_client(
     else {
         return;
     };
-    let clock = Clock::new();
-    let (up_count, down_count) = (Activity::new(&clock), Activity::new(&clock));
+    let meter = Meter::new();
+    let (up_count, down_count) = (meter.side(Direction::In), meter.side(Direction::Out));
     let dump = |dir| {
         cfg.dump.as_ref().map(|_| DumpTag {
             events,
@@ -100,15 +101,7 @@ async fn relay_client(
                 dump(Direction::Out),
                 cfg.splice,
             );
-            pump::run_pair(
-                up,
-                down,
-                (&up_count, &down_count),
-                &clock,
-                cfg.rules,
-                shutdown,
-            )
-            .await
+            pump::run_pair(up, down, &meter, cfg.rules, shutdown).await
         }
         Err(to) => {
             // A datagram target cannot carry a half-close: after the client
@@ -123,7 +116,7 @@ async fn relay_client(
                 )
                 .await;
                 if result.is_ok() && !cfg.rules.close_both {
-                    clock
+                    meter
                         .quiet_for(cfg.rules.idle_timeout.unwrap_or(DEFAULT_REPLY_LINGER))
                         .await;
                 }
@@ -140,7 +133,7 @@ async fn relay_client(
                 close_both: true,
                 ..cfg.rules
             };
-            pump::run_pair(up, down, (&up_count, &down_count), &clock, rules, shutdown).await
+            pump::run_pair(up, down, &meter, rules, shutdown).await
         }
     };
     let _ = events

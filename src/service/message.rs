@@ -69,23 +69,15 @@ pub fn answer(
 /// socket with splice(2), so the data never enters user space (the pipe is
 /// made on the first byte; an idle connection holds none).
 async fn splice_echo(link: &Link<'_>) -> io::Result<CloseReason> {
-    use crate::relay::pump::{Activity, Clock};
-    let clock = Clock::new();
-    let activity = Activity::new(&clock);
-    let idle = async {
-        match link.idle_timeout() {
-            Some(quiet) => clock.quiet_for(quiet).await,
-            None => std::future::pending().await,
-        }
-    };
-    let reason = tokio::select! {
-        copied = link.splice_echo(|n| activity.moved(n)) => copied.map(|_| CloseReason::PeerClosed),
-        () = idle => Ok(CloseReason::IdleTimeout),
+    let meter = link.wiring.meter;
+    tokio::select! {
+        copied = link.splice_echo(|n| {
+            meter.received(n);
+            meter.sent(n);
+        }) => copied.map(|_| CloseReason::PeerClosed),
+        () = link.idle() => Ok(CloseReason::IdleTimeout),
         () = link.stopped() => Ok(CloseReason::Shutdown),
-    };
-    let (bytes, msgs) = activity.totals();
-    link.count_echoed(bytes, msgs);
-    reason
+    }
 }
 
 /// Smallest read reservation (an interactive client's messages are small).

@@ -166,16 +166,6 @@ impl<'a> Link<'a> {
             .await;
     }
 
-    /// Counts bytes echoed outside [`Link::read`]/[`Link::send`] (the
-    /// splice path): `bytes` in and out, in `msgs` moves each way.
-    pub fn count_echoed(&self, bytes: u64, msgs: u64) {
-        let meter = self.wiring.meter;
-        meter.received_bytes(bytes as usize);
-        meter.sent_bytes(bytes as usize);
-        meter.received_msgs(msgs);
-        meter.sent_msgs(msgs);
-    }
-
     /// `--idle-timeout`, if set.
     pub fn idle_timeout(&self) -> Option<Duration> {
         self.idle_timeout

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::event::Counters;
+use crate::event::{Counters, Direction};
 
 /// Counters and an activity clock for one connection. All methods take
 /// `&self`, so both directions (and a reader of live counters) share it.
@@ -111,6 +111,32 @@ impl Meter {
         match quiet {
             Some(quiet) => self.quiet_for(quiet).await,
             None => std::future::pending().await,
+        }
+    }
+}
+
+/// One direction of a [`Meter`], for a copy loop that moves bytes one
+/// way: `In` counts as received, `Out` as sent (in a relay, `In` is client
+/// → target).
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    meter: &'a Meter,
+    dir: Direction,
+}
+
+impl Meter {
+    /// The direction `dir` of this meter.
+    pub fn side(&self, dir: Direction) -> Side<'_> {
+        Side { meter: self, dir }
+    }
+}
+
+impl Side<'_> {
+    /// Counts one message of `n` bytes moved this way.
+    pub fn moved(&self, n: usize) {
+        match self.dir {
+            Direction::In => self.meter.received(n),
+            Direction::Out => self.meter.sent(n),
         }
     }
 }
