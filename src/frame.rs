@@ -12,6 +12,7 @@
 //! `AsyncRead`/`AsyncWrite`, so it runs on sockets and on `tokio::io::duplex`
 //! in tests alike.
 
+use crate::hexinput::parse_hex;
 use std::fmt;
 use std::io;
 use std::str::FromStr;
@@ -141,31 +142,6 @@ impl fmt::Display for FrameSpec {
             }
         }
     }
-}
-
-/// Parses hex bytes written as `48656c`, `48 65 6c`, `0x48 0x65` or
-/// `\x48\x65` (separators: spaces, commas, colons).
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let cleaned = text
-        .replace("0x", " ")
-        .replace("0X", " ")
-        .replace("\\x", " ");
-    let mut out = Vec::new();
-    for group in cleaned.split(|c: char| c.is_whitespace() || c == ',' || c == ':') {
-        if group.len() % 2 != 0 {
-            return Err(format!(
-                "\"{group}\" is not whole bytes (write two hex digits per byte, e.g. 0d0a)"
-            ));
-        }
-        let digits = group.as_bytes();
-        for pair in digits.chunks(2) {
-            let pair = std::str::from_utf8(pair).unwrap_or("??");
-            let byte = u8::from_str_radix(pair, 16)
-                .map_err(|_| format!("\"{pair}\" is not a hex byte (use 0-9 and a-f)"))?;
-            out.push(byte);
-        }
-    }
-    Ok(out)
 }
 
 /// A framing failure.
@@ -383,19 +359,16 @@ mod tests {
     }
 
     #[test]
-    fn hex_forms() {
-        let want = vec![0x48, 0x65, 0x6c];
-        for s in [
-            "48656c",
-            "48 65 6c",
-            "0x48 0x65 0x6c",
-            "\\x48\\x65\\x6c",
-            "48:65,6C",
+    fn delimiters_are_written_in_the_one_hex_grammar() {
+        for text in [
+            "delim:0d0a",
+            "delim:0d 0a",
+            "delim:0x0d,0x0a",
+            "delim:\\x0d\\x0a",
         ] {
-            assert_eq!(parse_hex(s).unwrap(), want, "{s}");
+            assert_eq!(spec(text), FrameSpec::Delim(b"\r\n".to_vec()), "{text}");
         }
-        assert!(parse_hex("486").is_err());
-        assert!(parse_hex("4g").is_err());
+        assert!("delim:0g".parse::<FrameSpec>().is_err());
     }
 
     async fn frames_through_duplex(spec: FrameSpec, max: usize, input: Vec<u8>) -> Vec<Vec<u8>> {

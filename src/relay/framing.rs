@@ -1,12 +1,11 @@
-//! The relay's own framing between a byte stream and datagrams
-//! (`--frame line|len16|len32|raw`), used only when one side of a relay is
-//! a stream and the other keeps datagram boundaries.
-//!
-//! Kept private to the relay on purpose: `listen` has its own, richer
-//! framing module; this one only needs to cut a stream into datagram-sized
-//! payloads and to wrap a datagram back into the stream.
+//! Datagram boundaries on the stream side of a stream ↔ datagram relay
+//! (`--frame line|len16|len32|raw`), on top of the one stream framing in
+//! [`crate::frame`]: a line's datagram is the line without its ending, and
+//! no datagram may exceed [`MAX_RELAY_FRAME`].
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::frame::{trim_line_ending, Decoder, FrameError, FrameSpec};
 
 /// Largest payload a frame may carry: the largest UDP datagram.
 pub const MAX_RELAY_FRAME: usize = 65_507;
@@ -50,87 +49,85 @@ impl std::str::FromStr for RelayFrame {
 }
 
 impl RelayFrame {
+    /// The stream framing this is.
+    fn spec(self) -> FrameSpec {
+        match self {
+            RelayFrame::Raw => FrameSpec::Raw,
+            RelayFrame::Line => FrameSpec::Line,
+            RelayFrame::Len16 => FrameSpec::Len16,
+            RelayFrame::Len32 => FrameSpec::Len32,
+        }
+    }
+
+    /// A decoder that cuts a stream into datagram payloads.
+    pub fn decoder(self) -> RelayDecoder {
+        // A line may carry its `\r\n` beyond the payload limit.
+        let max = match self {
+            RelayFrame::Line => MAX_RELAY_FRAME + 2,
+            _ => MAX_RELAY_FRAME,
+        };
+        RelayDecoder {
+            frame: self,
+            inner: Decoder::new(self.spec(), max),
+        }
+    }
+
     /// Appends `payload`, framed, to `out`.
     pub fn encode(self, payload: &[u8], out: &mut BytesMut) -> Result<(), FrameTooLarge> {
         if payload.len() > MAX_RELAY_FRAME {
             return Err(FrameTooLarge { len: payload.len() });
         }
-        match self {
-            RelayFrame::Raw => out.extend_from_slice(payload),
-            RelayFrame::Line => {
-                out.extend_from_slice(payload);
-                out.put_u8(b'\n');
-            }
-            RelayFrame::Len16 => {
-                // MAX_RELAY_FRAME < 65_536, so the length fits.
-                out.put_u16(payload.len() as u16);
-                out.extend_from_slice(payload);
-            }
-            RelayFrame::Len32 => {
-                out.put_u32(payload.len() as u32);
-                out.extend_from_slice(payload);
-            }
+        let mut header = Vec::new();
+        // MAX_RELAY_FRAME fits both length headers.
+        let _ = self.spec().encode_header(payload.len(), &mut header);
+        out.extend_from_slice(&header);
+        out.extend_from_slice(payload);
+        if self == RelayFrame::Line {
+            out.put_u8(b'\n');
         }
         Ok(())
+    }
+}
+
+/// Cuts one stream into datagram payloads (keeps the partial frame state
+/// between reads).
+#[derive(Debug)]
+pub struct RelayDecoder {
+    frame: RelayFrame,
+    inner: Decoder,
+}
+
+impl RelayDecoder {
+    fn payload(&self, message: Bytes) -> Result<Bytes, FrameTooLarge> {
+        let message = if self.frame == RelayFrame::Line {
+            let kept = trim_line_ending(&message).len();
+            message.slice(..kept)
+        } else {
+            message
+        };
+        if message.len() > MAX_RELAY_FRAME {
+            return Err(FrameTooLarge { len: message.len() });
+        }
+        Ok(message)
     }
 
     /// Takes the next complete frame's payload out of `buf`, if there is one.
     /// Incomplete data stays in `buf` for the next read.
-    pub fn decode(self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameTooLarge> {
-        match self {
-            RelayFrame::Raw => {
-                if buf.is_empty() {
-                    return Ok(None);
-                }
-                let take = buf.len().min(MAX_RELAY_FRAME);
-                Ok(Some(buf.split_to(take).freeze()))
-            }
-            RelayFrame::Line => match buf.iter().position(|&b| b == b'\n') {
-                Some(pos) => {
-                    if pos > MAX_RELAY_FRAME + 1 {
-                        return Err(FrameTooLarge { len: pos });
-                    }
-                    let mut line = buf.split_to(pos + 1);
-                    line.truncate(pos);
-                    if line.last() == Some(&b'\r') {
-                        line.truncate(pos - 1);
-                    }
-                    Ok(Some(line.freeze()))
-                }
-                None if buf.len() > MAX_RELAY_FRAME + 1 => Err(FrameTooLarge { len: buf.len() }),
-                None => Ok(None),
-            },
-            RelayFrame::Len16 | RelayFrame::Len32 => {
-                let header = if self == RelayFrame::Len16 { 2 } else { 4 };
-                if buf.len() < header {
-                    return Ok(None);
-                }
-                let len = if header == 2 {
-                    u16::from_be_bytes([buf[0], buf[1]]) as usize
-                } else {
-                    u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize
-                };
-                if len > MAX_RELAY_FRAME {
-                    return Err(FrameTooLarge { len });
-                }
-                if buf.len() < header + len {
-                    return Ok(None);
-                }
-                buf.advance(header);
-                Ok(Some(buf.split_to(len).freeze()))
-            }
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameTooLarge> {
+        match self.inner.decode(buf) {
+            Ok(Some(message)) => self.payload(message).map(Some),
+            Ok(None) => Ok(None),
+            Err(_) => Err(FrameTooLarge { len: buf.len() }),
         }
     }
 
     /// What is left in the buffer at end of stream, as a last datagram
     /// (an unterminated last line), if the framing allows one.
-    pub fn decode_eof(self, buf: &mut BytesMut) -> Option<Bytes> {
-        match self {
-            RelayFrame::Raw | RelayFrame::Line if !buf.is_empty() => {
-                let take = buf.len().min(MAX_RELAY_FRAME);
-                Some(buf.split_to(take).freeze())
-            }
-            _ => None,
+    pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Option<Bytes> {
+        match self.inner.decode_eof(buf) {
+            Ok(Some(message)) => self.payload(message).ok(),
+            Ok(None) | Err(FrameError::Truncated { .. }) => None,
+            Err(_) => None,
         }
     }
 }
@@ -142,7 +139,8 @@ mod tests {
 
     fn all_frames(frame: RelayFrame, mut buf: BytesMut) -> Vec<Bytes> {
         let mut out = Vec::new();
-        while let Some(payload) = frame.decode(&mut buf).unwrap() {
+        let mut decoder = frame.decoder();
+        while let Some(payload) = decoder.decode(&mut buf).unwrap() {
             out.push(payload);
         }
         out
@@ -162,17 +160,15 @@ mod tests {
         let frames = all_frames(RelayFrame::Line, buf.split());
         assert_eq!(frames, vec![Bytes::from("one"), Bytes::from("two")]);
         let mut rest = BytesMut::from(&b"thr"[..]);
-        assert_eq!(RelayFrame::Line.decode(&mut rest).unwrap(), None);
-        assert_eq!(
-            RelayFrame::Line.decode_eof(&mut rest),
-            Some(Bytes::from("thr"))
-        );
+        let mut decoder = RelayFrame::Line.decoder();
+        assert_eq!(decoder.decode(&mut rest).unwrap(), None);
+        assert_eq!(decoder.decode_eof(&mut rest), Some(Bytes::from("thr")));
     }
 
     #[test]
     fn oversized_length_is_an_error() {
         let mut buf = BytesMut::from(&[0xff, 0xff, 0xff, 0xff, 1][..]);
-        assert!(RelayFrame::Len32.decode(&mut buf).is_err());
+        assert!(RelayFrame::Len32.decoder().decode(&mut buf).is_err());
     }
 
     proptest! {
@@ -187,9 +183,10 @@ mod tests {
                 let cut = split.min(wire.len());
                 let mut buf = BytesMut::from(&wire[..cut]);
                 let mut got = Vec::new();
-                while let Some(p) = frame.decode(&mut buf).unwrap() { got.push(p.to_vec()); }
+                let mut decoder = frame.decoder();
+                while let Some(p) = decoder.decode(&mut buf).unwrap() { got.push(p.to_vec()); }
                 buf.extend_from_slice(&wire[cut..]);
-                while let Some(p) = frame.decode(&mut buf).unwrap() { got.push(p.to_vec()); }
+                while let Some(p) = decoder.decode(&mut buf).unwrap() { got.push(p.to_vec()); }
                 prop_assert_eq!(&got, &payloads);
                 prop_assert!(buf.is_empty());
             }
@@ -212,7 +209,9 @@ mod tests {
         fn decode_never_panics(data in proptest::collection::vec(any::<u8>(), 0..2000)) {
             for frame in [RelayFrame::Raw, RelayFrame::Line, RelayFrame::Len16, RelayFrame::Len32] {
                 let mut buf = BytesMut::from(&data[..]);
-                while let Ok(Some(_)) = frame.decode(&mut buf) {}
+                let mut decoder = frame.decoder();
+                while let Ok(Some(_)) = decoder.decode(&mut buf) {}
+                let _ = decoder.decode_eof(&mut buf);
             }
         }
     }

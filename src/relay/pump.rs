@@ -135,6 +135,7 @@ async fn buffered(
 ) -> Result<(), Stop> {
     let mut buf = BytesMut::new();
     let mut scratch = BytesMut::new();
+    let mut decoder = None;
     loop {
         match &mut src {
             Source::Stream(stream, None) => {
@@ -147,6 +148,7 @@ async fn buffered(
             }
             Source::Stream(stream, Some(frame)) => {
                 let n = stream.read_some(&mut buf, COPY_CHUNK).await?;
+                let frame = decoder.get_or_insert_with(|| frame.decoder());
                 loop {
                     let next = frame
                         .decode(&mut buf)

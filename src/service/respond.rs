@@ -11,7 +11,8 @@
 use regex::bytes::Regex;
 
 use crate::escape::unescape;
-use crate::frame::{parse_hex, trim_line_ending};
+use crate::frame::trim_line_ending;
+use crate::hexinput::parse_hex;
 use crate::template::{Message, Template};
 
 /// What separates MATCH from REPLY in a rule.
@@ -198,7 +199,7 @@ mod tests {
             .contains("bad regex"));
         assert!(parse_rule("hex:0g=>x", CTIME_FORMAT)
             .unwrap_err()
-            .contains("hex byte"));
+            .contains("not a hex digit"));
         assert!(parse_rule("a=>{nope}", CTIME_FORMAT)
             .unwrap_err()
             .contains("unknown placeholder"));
