@@ -18,6 +18,7 @@ pub mod scan;
 pub mod serve_args;
 pub mod stdin;
 pub mod transfer;
+pub mod transfer_view;
 
 use std::process::ExitCode;
 

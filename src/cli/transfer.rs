@@ -11,11 +11,12 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context as _};
 
+use super::transfer_view::Reporter;
 use crate::engine::transfer::Meeting;
 use crate::engine::Engine;
 use crate::shutdown::Shutdown;
 use crate::transfer::config::{ReceiveConfig, SendFilesConfig, TransferDisplay};
-use crate::transfer::progress::Reporter;
+use crate::transfer::observer::Observer;
 use crate::transfer::raw::{receive_raw, send_raw};
 use crate::transfer::receiver::{receive_session, InProgress};
 use crate::transfer::sender::{collect, send_session, SendItem};

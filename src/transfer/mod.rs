@@ -1,11 +1,12 @@
 //! File transfer: a small versioned header per file ([`header`]), a sender
 //! and a receiver that overlap file I/O and hashing with the socket
 //! ([`stages`]), atomic storage with resume ([`receiver`]), bare-bytes mode
-//! compatible with nc ([`raw`]), and progress display ([`progress`]).
+//! compatible with nc ([`raw`]), and the [`observer`] a front-end gives to
+//! see progress (the transfer never prints).
 
 pub mod config;
 pub mod header;
-pub mod progress;
+pub mod observer;
 pub mod raw;
 pub mod receiver;
 pub mod sender;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _};
 
-use super::progress::Reporter;
+use super::observer::Observer;
 use super::receiver::part_path;
 use super::stages::{Pool, ReadStage, WriteStage, CHUNK};
 use super::wire::WireReader;
@@ -17,7 +17,7 @@ use crate::transport::Stream;
 pub async fn send_raw(
     stream: Stream,
     source: &Path,
-    reporter: &Reporter,
+    reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<()> {
     let file = File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
@@ -55,7 +55,7 @@ pub async fn receive_raw(
     stream: Stream,
     output: &Path,
     overwrite: bool,
-    reporter: &Reporter,
+    reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<()> {
     if output.exists() && !overwrite {

@@ -14,7 +14,7 @@ use anyhow::{anyhow, bail, Context as _};
 use super::header::{
     hex_digest, parse_sender_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
-use super::progress::Reporter;
+use super::observer::Observer;
 use super::stages::{Pool, WriteStage, CHUNK};
 use super::wire::{WireError, WireReader};
 use crate::transport::{Stream, StreamWriter};
@@ -113,7 +113,7 @@ pub async fn receive_session(
     stream: Stream,
     opts: &ReceiveOptions,
     in_progress: &InProgress,
-    reporter: &Reporter,
+    reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<ReceiveOutcome> {
     let (reader, mut writer) = stream.into_split();
@@ -181,7 +181,7 @@ async fn receive_file(
     header: FileHeader,
     opts: &ReceiveOptions,
     in_progress: &InProgress,
-    reporter: &Reporter,
+    reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<Option<String>> {
     let name = header.path.to_string();

@@ -11,7 +11,7 @@ use anyhow::{anyhow, bail, Context as _};
 use super::header::{
     parse_receiver_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
-use super::progress::Reporter;
+use super::observer::Observer;
 use super::stages::ReadStage;
 use super::wire::WireReader;
 use crate::transport::{Stream, StreamWriter};
@@ -115,7 +115,7 @@ pub struct SendOutcome {
 pub async fn send_session(
     stream: Stream,
     items: &[SendItem],
-    reporter: &Reporter,
+    reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<SendOutcome> {
     let (reader, mut writer) = stream.into_split();
@@ -165,7 +165,7 @@ async fn send_file(
     stream: &mut StreamWriter,
     reader: &mut WireReader,
     item: &SendItem,
-    reporter: &Reporter,
+    reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<Option<String>> {
     let name = item.path.to_string();

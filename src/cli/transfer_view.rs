@@ -1,5 +1,6 @@
-//! How a transfer shows itself: a progress bar on a terminal (none in a
-//! pipe), `--json` events on stdout, and a one-line summary per file.
+//! How a transfer shows itself on the command line: a progress bar on a
+//! terminal (none in a pipe), `--json` events on stdout, and a one-line
+//! summary per file — the [`Observer`] of `send` and `receive`.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -7,7 +8,8 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use super::header::{hex_digest, DIGEST_LEN};
+use crate::transfer::header::{hex_digest, DIGEST_LEN};
+use crate::transfer::observer::{FileObserver, Observer};
 
 /// Least time between two `--json` progress events for one file.
 pub const JSON_PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
@@ -54,19 +56,6 @@ impl Reporter {
         }
     }
 
-    /// Prints a status line on stderr (above any bars) unless `-q`.
-    pub fn status(&self, line: &str) {
-        if !self.quiet {
-            self.eprint(line);
-        }
-    }
-
-    /// Prints an error line on stderr (always) and a JSON `error` event.
-    pub fn error(&self, file: Option<&str>, message: &str) {
-        self.eprint(&format!("sockmate: {message}"));
-        self.json(json!({"event": "error", "file": file, "message": message}));
-    }
-
     fn eprint(&self, line: &str) {
         if self.mode == ProgressMode::Bar {
             let _ = self.bars.println(line);
@@ -82,17 +71,30 @@ impl Reporter {
             let _ = out.flush();
         }
     }
+}
 
-    /// Starts showing one file. `verb` is `sent` or `received`; `offset` is
-    /// where a resumed transfer starts.
-    pub fn start_file(
+impl Observer for Reporter {
+    /// Prints a status line on stderr (above any bars) unless `-q`.
+    fn status(&self, line: &str) {
+        if !self.quiet {
+            self.eprint(line);
+        }
+    }
+
+    /// Prints an error line on stderr (always) and a JSON `error` event.
+    fn error(&self, file: Option<&str>, message: &str) {
+        self.eprint(&format!("sockmate: {message}"));
+        self.json(json!({"event": "error", "file": file, "message": message}));
+    }
+
+    fn start_file(
         &self,
         verb: &'static str,
         name: &str,
         size: Option<u64>,
         offset: u64,
         peer: &str,
-    ) -> FileProgress<'_> {
+    ) -> Box<dyn FileObserver + '_> {
         self.json(
             json!({"event": "start", "file": name, "size": size, "offset": offset, "peer": peer}),
         );
@@ -114,7 +116,7 @@ impl Reporter {
             self.bars.add(bar)
         });
         let now = Instant::now();
-        FileProgress {
+        Box::new(FileProgress {
             reporter: self,
             bar,
             verb,
@@ -124,7 +126,7 @@ impl Reporter {
             done: offset,
             started: now,
             last_json: now,
-        }
+        })
     }
 }
 
@@ -143,9 +145,8 @@ pub struct FileProgress<'r> {
     last_json: Instant,
 }
 
-impl FileProgress<'_> {
-    /// Counts `n` more bytes moved.
-    pub fn advance(&mut self, n: u64) {
+impl FileObserver for FileProgress<'_> {
+    fn advance(&mut self, n: u64) {
         self.done += n;
         if let Some(bar) = &self.bar {
             bar.set_position(self.done);
@@ -158,14 +159,12 @@ impl FileProgress<'_> {
         }
     }
 
-    /// Bytes counted so far (including a resumed prefix).
-    pub fn done(&self) -> u64 {
+    fn done(&self) -> u64 {
         self.done
     }
 
-    /// Ends with success: prints the summary line and a `done` event.
-    /// `checked` says whether the digest was compared with the peer's.
-    pub fn finish(self, digest: &[u8; DIGEST_LEN], checked: bool) {
+    /// Prints the summary line and a `done` event.
+    fn finish(self: Box<Self>, digest: &[u8; DIGEST_LEN], checked: bool) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -194,8 +193,7 @@ impl FileProgress<'_> {
         }));
     }
 
-    /// Ends with a failure (the caller reports the error).
-    pub fn fail(self) {
+    fn fail(self: Box<Self>) {
         if let Some(bar) = &self.bar {
             bar.abandon();
         }
