@@ -64,7 +64,6 @@ pub mod send;
 pub mod service;
 pub mod session;
 pub mod shutdown;
-pub mod stdio;
 pub mod template;
 pub mod transfer;
 pub mod transport;

@@ -10,12 +10,12 @@ use super::args::LineMode;
 use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
 use super::output;
 use super::stdin::{session_input, stdin_is_terminal};
+use super::stdin_reader::STDIN_CHUNK;
 use crate::endpoint::{Endpoint, Kind};
 use crate::engine::{ConnectConfig, Engine};
 use crate::error::ConfigError;
 use crate::session::{SessionConfig, DEFAULT_DATAGRAM_WAIT, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
-use crate::stdio::STDIN_CHUNK;
 use crate::transport::{BindAddr, SocketOptions};
 use crate::view::ViewOptions;
 

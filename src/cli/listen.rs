@@ -11,12 +11,12 @@ use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
 use super::output;
 use super::serve_args::ServiceArgs;
 use super::stdin::{listen_input, session_input, stdin_is_terminal};
+use super::stdin_reader::STDIN_CHUNK;
 use crate::endpoint::Endpoint;
 use crate::engine::{Engine, InputFactory, ListenConfig};
 use crate::error::ConfigError;
 use crate::session::{SessionConfig, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
-use crate::stdio::STDIN_CHUNK;
 use crate::transport::SocketOptions;
 use crate::view::ViewOptions;
 

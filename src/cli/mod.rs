@@ -17,6 +17,7 @@ pub mod relay;
 pub mod scan;
 pub mod serve_args;
 pub mod stdin;
+pub mod stdin_reader;
 pub mod transfer;
 pub mod transfer_view;
 

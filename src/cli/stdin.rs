@@ -8,10 +8,10 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 
 use super::args::LineMode;
+use super::stdin_reader::{spawn_stdin_reader, STDIN_CHUNK};
 use crate::engine::InputFactory;
 use crate::send::{line_message, SendPlan};
 use crate::session::Input;
-use crate::stdio::{spawn_stdin_reader, STDIN_CHUNK};
 
 /// Stdin lines waiting to be broadcast; a client further behind skips lines.
 const BROADCAST_QUEUE: usize = 1024;

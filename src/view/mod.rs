@@ -16,6 +16,7 @@ pub mod printer;
 pub mod raw;
 pub mod stats;
 pub mod status;
+pub mod stdout;
 
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;

@@ -13,9 +13,9 @@ use chrono::{DateTime, Local};
 use super::encoding::{ConnDecoders, TextEncoding};
 use super::hexdump::hexdump;
 use super::status::{status_line, Verbosity};
+use super::stdout;
 use super::Sink;
 use crate::event::{ConnInfo, Direction, Event, EventKind};
-use crate::stdio;
 
 /// How message bodies are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,7 +242,7 @@ impl DecodedStdout {
     /// A decoding stdout sink.
     pub fn new(encoding: TextEncoding, close_on_peer_eof: bool) -> io::Result<Self> {
         Ok(DecodedStdout {
-            out: Some(stdio::stdout_file()?),
+            out: Some(stdout::stdout_file()?),
             decoders: ConnDecoders::new(encoding),
             close_on_peer_eof,
         })
@@ -279,7 +279,7 @@ impl Sink for DecodedStdout {
                 self.write(&tail)?;
                 if self.close_on_peer_eof && self.out.is_some() {
                     self.out = None;
-                    stdio::release_stdout()?;
+                    stdout::release_stdout()?;
                 }
             }
             EventKind::Close { conn, .. } => {

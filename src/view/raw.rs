@@ -4,9 +4,9 @@
 use std::fs::File;
 use std::io::{self, Write};
 
+use super::stdout;
 use super::Sink;
 use crate::event::{Direction, Event, EventKind};
-use crate::stdio;
 
 /// Writes received data to stdout, binary-clean.
 #[derive(Debug)]
@@ -21,7 +21,7 @@ impl RawStdout {
     /// downstream sees EOF while sockmate goes on sending stdin.
     pub fn new(close_on_peer_eof: bool) -> io::Result<Self> {
         Ok(RawStdout {
-            out: Some(stdio::stdout_file()?),
+            out: Some(stdout::stdout_file()?),
             close_on_peer_eof,
         })
     }
@@ -47,7 +47,7 @@ impl Sink for RawStdout {
                 dir: Direction::In, ..
             } if self.close_on_peer_eof && self.out.is_some() => {
                 self.out = None;
-                stdio::release_stdout()?;
+                stdout::release_stdout()?;
             }
             _ => {}
         }
@@ -67,5 +67,5 @@ pub fn is_dev_null(file: &File) -> bool {
 /// Stdout for annotated views: our own handle, block-buffered (each entry
 /// is flushed whole by the view).
 pub fn stdout_writer() -> io::Result<io::BufWriter<File>> {
-    Ok(io::BufWriter::new(stdio::stdout_file()?))
+    Ok(io::BufWriter::new(stdout::stdout_file()?))
 }

@@ -1,9 +1,5 @@
-//! Standard input and output as byte channels, on threads of their own.
-//!
-//! stdin is read by a dedicated thread into a bounded channel (so a session
-//! that cannot send stops reading stdin), and stdout can be *closed* while
-//! the program runs, so a reader downstream sees end-of-file when the peer
-//! ends its writes (half-close carried to the pipe).
+//! Standard input as a byte channel, on a thread of its own: read into a
+//! bounded channel, so a session that cannot send stops reading stdin.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -56,18 +52,4 @@ pub fn spawn_stdin_reader(chunk: usize) -> mpsc::Receiver<Bytes> {
         .map(|_| ())
         .unwrap_or_else(|e| tracing::warn!("cannot start stdin thread: {e}"));
     rx
-}
-
-/// A handle on stdout that writes unbuffered and can be closed early.
-pub fn stdout_file() -> io::Result<File> {
-    io::stdout().as_fd().try_clone_to_owned().map(File::from)
-}
-
-/// Makes fd 1 point at `/dev/null`. With our own duplicate dropped as well,
-/// the pipe or file behind stdout is released and its reader sees EOF, while
-/// fd 1 stays valid (a stray print can never reach a reused descriptor).
-pub fn release_stdout() -> io::Result<()> {
-    let null = File::options().write(true).open("/dev/null")?;
-    rustix::stdio::dup2_stdout(&null)?;
-    Ok(())
 }
