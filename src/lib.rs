@@ -50,6 +50,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod encoding;
 pub mod endpoint;
 pub mod engine;
 pub mod error;

@@ -8,10 +8,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::time::Instant;
 
+use crate::encoding::TextEncoding;
 use crate::error::ConfigError;
 use crate::escape::{escape_at, EscapeError};
 use crate::hexinput::{parse_hex, HexError};
-use crate::view::encoding::TextEncoding;
 
 /// The line ending added to each `--send` (and each stdin line in line mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

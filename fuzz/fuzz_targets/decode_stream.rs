@@ -1,7 +1,7 @@
 //! Streaming decoding never panics and does not depend on where reads split.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use sockmate::view::encoding::TextEncoding;
+use sockmate::encoding::TextEncoding;
 
 fuzz_target!(|data: &[u8]| {
     if data.is_empty() {

@@ -2,7 +2,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use sockmate::send::encode_text;
-use sockmate::view::encoding::TextEncoding;
+use sockmate::encoding::TextEncoding;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

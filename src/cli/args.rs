@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::encoding::TextEncoding;
 use crate::error::ConfigError;
 use crate::send::{Eol, SendPlan, SendSpec};
 use crate::transport::SocketOptions;
-use crate::view::encoding::TextEncoding;
 use crate::view::status::Verbosity;
 use crate::view::{ColorChoice, ViewOptions};
 

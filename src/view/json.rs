@@ -11,8 +11,8 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::encoding::{ConnDecoders, TextEncoding};
 use super::Sink;
+use crate::encoding::{ConnDecoders, TextEncoding};
 use crate::event::{Event, EventKind};
 
 /// Writes each event as one JSON object per line.

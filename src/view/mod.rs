@@ -9,7 +9,6 @@
 //! and direction ([`encoding::ConnDecoders`]), so a character split across
 //! two reads decodes as one everywhere.
 
-pub mod encoding;
 pub mod hexdump;
 pub mod json;
 pub mod printer;
@@ -19,26 +18,11 @@ pub mod status;
 pub mod stdout;
 
 use std::io::{self, IsTerminal};
+
+use crate::encoding;
 use std::path::PathBuf;
 
-use tokio_util::sync::CancellationToken;
-
-use crate::event::bus::Bus;
-use crate::event::EventTx;
-
 pub use crate::event::bus::{Sink, SinkThread};
-
-/// Starts a sink thread on a new [`Bus`] and returns its sender. When
-/// stdout turns out to be closed (broken pipe), `output_gone` is cancelled
-/// so the command can end quietly.
-pub fn spawn_sinks(
-    sinks: Vec<Box<dyn Sink>>,
-    output_gone: CancellationToken,
-) -> io::Result<(EventTx, SinkThread)> {
-    let bus = Bus::new();
-    let thread = bus.attach(sinks, output_gone)?;
-    Ok((bus.sender(), thread))
-}
 
 /// When to colour the terminal views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

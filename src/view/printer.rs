@@ -10,11 +10,11 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Local};
 
-use super::encoding::{ConnDecoders, TextEncoding};
 use super::hexdump::hexdump;
 use super::status::{status_line, Verbosity};
 use super::stdout;
 use super::Sink;
+use crate::encoding::{ConnDecoders, TextEncoding};
 use crate::event::{ConnInfo, Direction, Event, EventKind};
 
 /// How message bodies are shown.
