@@ -1,24 +1,17 @@
 //! `sockmate scan HOST PORTS`.
 
 use std::io::Write;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use serde_json::json;
-use tokio::sync::mpsc;
 
-use crate::scan::config::{default_concurrency, ScanConfig};
-use crate::scan::probe::{probe_tcp, probe_udp, PortState};
+use crate::engine::Engine;
+use crate::scan::config::ScanConfig;
+use crate::scan::probe::PortState;
 use crate::shutdown::Shutdown;
-use crate::transport;
 
 use clap::Args;
-
-/// Results queued between the probes and the printer.
-const RESULT_QUEUE: usize = 1024;
 
 use super::args::parse_duration;
 use crate::error::ConfigError;
@@ -89,44 +82,12 @@ impl TryFrom<ScanArgs> for ScanConfig {
 
 /// Runs the scan.
 pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
-    let ip = transport::resolve(&cfg.host, 0).await?[0].ip();
+    let ip = crate::transport::resolve(&cfg.host, 0).await?[0].ip();
     let proto = if cfg.udp { "udp" } else { "tcp" };
-    let concurrency = cfg
-        .concurrency
-        .unwrap_or_else(default_concurrency)
-        .min(cfg.ports.len())
-        .max(1);
     let started = Instant::now();
-    let ports = Arc::new(cfg.ports.clone());
-    let payload = Arc::new(cfg.payload.clone());
-    let next = Arc::new(AtomicUsize::new(0));
-    let (tx, mut rx) = mpsc::channel::<(usize, PortState)>(RESULT_QUEUE);
-    for _ in 0..concurrency {
-        let (ports, payload, next, tx) = (ports.clone(), payload.clone(), next.clone(), tx.clone());
-        let (udp, timeout, shutdown) = (cfg.udp, cfg.timeout, shutdown.token().clone());
-        tokio::spawn(async move {
-            loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&port) = ports.get(index) else { break };
-                let addr = SocketAddr::new(ip, port);
-                let probe = async {
-                    if udp {
-                        probe_udp(addr, &payload, timeout).await
-                    } else {
-                        probe_tcp(addr, timeout).await
-                    }
-                };
-                let state = tokio::select! {
-                    state = probe => state,
-                    () = shutdown.cancelled() => break,
-                };
-                if tx.send((index, state)).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(tx);
+    let ports = cfg.ports.clone();
+    let engine = Engine::new(shutdown.clone());
+    let mut rx = engine.scan(&cfg, ip);
 
     // Print in port order: hold results until every lower port is known.
     let mut pending: Vec<Option<PortState>> = vec![None; ports.len()];

@@ -175,6 +175,18 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Probes every port of `cfg` on `ip` (stopping with the engine);
+    /// results arrive as `(index into cfg.ports, state)` as probes finish.
+    pub fn scan(
+        &self,
+        cfg: &crate::scan::config::ScanConfig,
+        ip: std::net::IpAddr,
+    ) -> tokio::sync::mpsc::Receiver<(usize, crate::scan::probe::PortState)> {
+        crate::scan::run::start(cfg, ip, self.shutdown.token())
+    }
+}
+
 /// A running connect, listener or relay: what it is bound or connected to,
 /// its live connections, and its stop.
 #[derive(Debug)]
