@@ -1,8 +1,6 @@
 //! `sockmate completions SHELL`: a completion script generated from the
 //! clap definitions (clap_complete), so it always matches the flags.
 
-use std::io::Write;
-
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
@@ -35,10 +33,7 @@ pub fn script(shell: Shell) -> Vec<u8> {
 
 /// Writes the script to stdout.
 pub fn run(args: CompletionsArgs) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(&script(args.shell))?;
-    out.flush()?;
-    Ok(())
+    super::print::stdout_all(&script(args.shell))
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! whose command lines a unit test parses with the real definitions), EXIT
 //! STATUS and SEE ALSO.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -416,9 +415,7 @@ pub fn run(args: ManArgs) -> anyhow::Result<()> {
         }
         None => {
             let (_, text) = pages().swap_remove(0);
-            let mut out = std::io::stdout().lock();
-            out.write_all(&text)?;
-            out.flush()?;
+            super::print::stdout_all(&text)?;
         }
     }
     Ok(())

@@ -15,6 +15,7 @@ pub mod connect;
 pub mod listen;
 pub mod man;
 pub mod output;
+pub mod print;
 pub mod relay;
 pub mod scan;
 pub mod serve_args;

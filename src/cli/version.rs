@@ -7,8 +7,6 @@
 //! without `.git`).
 
 use std::ffi::OsString;
-use std::io::Write;
-
 /// The flag that asks for the long form next to `-V`/`--version`.
 pub const VERBOSE_FLAG: &str = "--verbose";
 
@@ -80,10 +78,7 @@ pub fn expand_verbose_flag(args: Vec<OsString>) -> Vec<OsString> {
 
 /// Prints the long form on stdout.
 pub fn run() -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(BUILD.long().as_bytes())?;
-    out.flush()?;
-    Ok(())
+    super::print::stdout_all(BUILD.long().as_bytes())
 }
 
 #[cfg(test)]
