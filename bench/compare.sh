@@ -3,7 +3,7 @@
 # work, in one run on one machine, loopback only. Prints a table of figures and
 # ratios and writes it, with the machine's description, to bench/RESULTS.md.
 #
-#   bash bench/compare.sh                 # everything, ~5 minutes
+#   bash bench/compare.sh                 # everything, ~3 minutes
 #   DUR=2 bash bench/compare.sh relay rr  # some sections, shorter runs
 #
 # Sections: relay bulk rr udp conn gen (default: all).
