@@ -3,15 +3,15 @@
 # work, in one run on one machine, loopback only. Prints a table of figures and
 # ratios and writes it, with the machine's description, to bench/RESULTS.md.
 #
-#   bash bench/compare.sh                 # everything, ~5 minutes
+#   bash bench/compare.sh                 # everything, ~3 minutes
 #   DUR=2 bash bench/compare.sh relay rr  # some sections, shorter runs
 #
 # Sections: relay bulk rr udp conn gen (default: all).
 # Env: DUR (seconds per timed run, default 4), BULK_MB (default 500),
 #      CONN_KS (connection counts for sockmate, default "1000 10000 19000"),
 #      PEER_CONN_K (for socat/ncat, default 1000), BIN (default
-#      target/release/sockmate), HELPERS (the C helpers' sources, default
-#      ../shared/bench), OUT (raw logs, default a fresh temp dir),
+#      target/release/sockmate; target/profiling/sockmate to profile), HELPERS (the C helpers' sources, default
+#      bench/, where they live), OUT (raw logs, default a fresh temp dir),
 #      RESULTS (default bench/RESULTS.md; "-" to skip writing it).
 #
 # Every server runs in its own process group (setsid) and is stopped by that
@@ -26,7 +26,7 @@ BULK_MB=${BULK_MB:-500}
 CONN_KS=${CONN_KS:-"1000 10000 19000"}
 PEER_CONN_K=${PEER_CONN_K:-1000}
 BIN=${BIN:-$ROOT/target/release/sockmate}
-HELPERS=${HELPERS:-$ROOT/../shared/bench}
+HELPERS=${HELPERS:-$ROOT/bench}
 OUT=${OUT:-$(mktemp -d /tmp/sockmate-compare.XXXXXX)}
 RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
 H=127.0.0.1
@@ -44,9 +44,16 @@ jget() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)" 2>/dev
 for t in iperf3 socat ncat sockperf gcc python3; do
     command -v "$t" >/dev/null || { echo "missing $t (apt-get install -y iperf3 socat ncat sockperf gcc python3)" >&2; exit 2; }
 done
+# BIN under target/PROFILE/ is (re)built with that profile when missing or
+# older than the sources: target/profiling/sockmate for perf (debug info).
 if [ ! -x "$BIN" ] || [ -n "$(find "$ROOT/src" -newer "$BIN" -name '*.rs' | head -1)" ]; then
-    say "building release binary"
-    cargo build --release >&2 || exit 2
+    if [ "$(dirname "$(dirname "$BIN")")" = "$ROOT/target" ]; then
+        profile=$(basename "$(dirname "$BIN")")
+        say "building the $profile binary"
+        cargo build --profile "$profile" >&2 || exit 2
+    else
+        echo "missing or stale $BIN" >&2; exit 2
+    fi
 fi
 for c in echo_bulk echo_rr conn_hold; do
     gcc -O2 -Wall -o "$OUT/$c" "$HELPERS/$c.c" || { echo "cannot build $HELPERS/$c.c" >&2; exit 2; }

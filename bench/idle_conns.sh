@@ -4,7 +4,7 @@
 #
 #   K=10000 WINDOW=256 bash bench/idle_conns.sh
 #
-# Clients come from conn_hold (../shared/bench/conn_hold.c): forked workers
+# Clients come from conn_hold (bench/conn_hold.c): forked workers
 # (RLIMIT_NOFILE is per process) on rotating 127.0.0.x source addresses; a
 # connection counts once its byte came back. Memory is read with procmem.py
 # (RSS/PSS of the server's process group) before the clients connect and
@@ -17,13 +17,13 @@ RAMP_S=${RAMP_S:-120}
 HOLD_S=${HOLD_S:-60}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
-SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
+HELPERS=${HELPERS:-$HERE}
 BIN=${BIN:-$ROOT/target/release/sockmate}
 WORK=$(mktemp -d)
 trap 'kill "${CP:-0}" "${SP:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 [ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 2; }
-gcc -O2 -o "$WORK/conn_hold" "$SHARED/conn_hold.c"
+gcc -O2 -o "$WORK/conn_hold" "$HELPERS/conn_hold.c"
 
 setsid "$BIN" listen 127.0.0.1:0 -k -q --serve echo 2>"$WORK/server.err" >/dev/null &
 SP=$!
@@ -31,11 +31,11 @@ for _ in $(seq 100); do grep -q "listening on" "$WORK/server.err" && break; slee
 PORT=$(grep -o 'listening on tcp://127.0.0.1:[0-9]*' "$WORK/server.err" | sed 's/.*://')
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
-before=$(python3 "$SHARED/procmem.py" "$SP")
+before=$(python3 "$HELPERS/procmem.py" "$SP")
 "$WORK/conn_hold" 127.0.0.1 "$PORT" "$K" echo "$RAMP_S" "$HOLD_S" "$WINDOW" 3072 5000 15 >"$WORK/client.out" 2>&1 &
 CP=$!
 for _ in $(seq $(( (RAMP_S + 30) * 10 ))); do grep -q READY "$WORK/client.out" && break; sleep 0.1; done
-held=$(python3 "$SHARED/procmem.py" "$SP")
+held=$(python3 "$HELPERS/procmem.py" "$SP")
 kill -USR1 "$CP"
 wait "$CP" || true
 ready=$(grep READY "$WORK/client.out")

@@ -77,7 +77,7 @@ pub fn parse_hex(input: &str) -> Result<Vec<u8>, HexError> {
             out.push(values[0]);
             continue;
         }
-        if values.len() % 2 != 0 {
+        if !values.len().is_multiple_of(2) {
             return Err(bad("odd number of hex digits (two per byte, e.g. 0a)"));
         }
         out.extend(values.chunks(2).map(|pair| pair[0] << 4 | pair[1]));

@@ -10,9 +10,12 @@
 
 pub mod args;
 pub mod bench;
+pub mod completions;
 pub mod connect;
 pub mod listen;
+pub mod man;
 pub mod output;
+pub mod print;
 pub mod relay;
 pub mod scan;
 pub mod serve_args;
@@ -20,6 +23,7 @@ pub mod stdin;
 pub mod stdin_reader;
 pub mod transfer;
 pub mod transfer_view;
+pub mod version;
 
 use std::process::ExitCode;
 
@@ -44,6 +48,9 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// With -V/--version: also the git commit, target, compiler and features (as `sockmate version`).
+    #[arg(long, requires = "version")]
+    pub verbose: bool,
 }
 
 /// The subcommands.
@@ -68,6 +75,12 @@ pub enum Command {
     Receive(ReceiveArgs),
     /// Probe which TCP (or UDP) ports of a host are open.
     Scan(ScanArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(completions::CompletionsArgs),
+    /// Write the manual pages (one per command) into DIR, or sockmate(1) to stdout.
+    Man(man::ManArgs),
+    /// Print the version, git commit and date, target, compiler and features.
+    Version,
 }
 
 /// Parses the process's command line, keeping the relative order of the
@@ -83,7 +96,8 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     use clap::{CommandFactory, FromArgMatches};
-    let matches = Cli::command().try_get_matches_from(args)?;
+    let args = args.into_iter().map(Into::into).collect();
+    let matches = Cli::command().try_get_matches_from(version::expand_verbose_flag(args))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand() {
         let send = match &mut cli.command {
@@ -200,6 +214,9 @@ async fn run_command(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
         Command::Send(args) => transfer::run_send(args.try_into()?, shutdown).await,
         Command::Receive(args) => transfer::run_receive(args.try_into()?, shutdown).await,
         Command::Scan(args) => scan::run(args.try_into()?, shutdown).await,
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
+        Command::Version => version::run(),
     }
 }
 

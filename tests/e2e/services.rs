@@ -249,7 +249,7 @@ fn echo_returns_50mb_byte_exact_to_a_slow_reader() {
         got.extend_from_slice(&buf[..n]);
         reads += 1;
         // Slow at first, so the server meets a full socket (backpressure).
-        if got.len() < 8 * 1024 * 1024 && reads % 64 == 0 {
+        if got.len() < 8 * 1024 * 1024 && reads.is_multiple_of(64) {
             std::thread::sleep(Duration::from_millis(1));
         }
     }

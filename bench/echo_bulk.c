@@ -1,0 +1,130 @@
+/*
+ * echo_bulk - push MBYTES through a TCP echo server and check every byte that
+ * comes back, writing and reading at the same time (one thread, poll).
+ *
+ *   echo_bulk HOST PORT MBYTES [CHUNK=65536] [DEADLINE_S=60] [WINDOW=0]
+ *
+ * MBYTES is in millions of bytes. WINDOW > 0 limits the bytes in flight
+ * (written but not yet echoed); 0 writes as fast as the socket takes them.
+ * Prints one line:
+ *   bulk bytes=N secs=S MBps=X Gbps=Y verify=OK|FAIL
+ * and exits 0 only when every byte came back, in order, before the deadline.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The payload repeats with this period (a prime, so it never lines up with
+ * chunk or buffer sizes); byte i of the stream is pattern[i % PERIOD]. */
+#define PERIOD 999983u
+
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* pattern holds PERIOD + chunk bytes, so the bytes at any stream offset are
+ * contiguous for up to one chunk. */
+static unsigned char *make_pattern(size_t chunk) {
+    unsigned char *p = malloc(PERIOD + chunk);
+    if (!p) return NULL;
+    uint32_t s = 2463534242u;
+    for (size_t i = 0; i < PERIOD; i++) {
+        s ^= s << 13; s ^= s >> 17; s ^= s << 5;
+        p[i] = (unsigned char)(s >> 24);
+    }
+    memcpy(p + PERIOD, p, chunk);
+    return p;
+}
+
+static int dial(const char *host, const char *port) {
+    struct addrinfo hints, *res, *ai;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) { fprintf(stderr, "echo_bulk: %s:%s: %s\n", host, port, gai_strerror(rc)); return -1; }
+    int fd = -1;
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) perror("echo_bulk: connect");
+    return fd;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4 || argc > 7) {
+        fprintf(stderr, "usage: echo_bulk HOST PORT MBYTES [CHUNK=65536] [DEADLINE_S=60] [WINDOW=0]\n");
+        return 2;
+    }
+    uint64_t total = strtoull(argv[3], NULL, 10) * 1000000ull;
+    size_t chunk = argc > 4 ? strtoul(argv[4], NULL, 10) : 65536;
+    double limit = argc > 5 ? strtod(argv[5], NULL) : 60.0;
+    uint64_t window = argc > 6 ? strtoull(argv[6], NULL, 10) : 0;
+    if (chunk == 0 || chunk > PERIOD) { fprintf(stderr, "echo_bulk: CHUNK must be 1..%u\n", PERIOD); return 2; }
+
+    unsigned char *pattern = make_pattern(chunk);
+    unsigned char *in = malloc(chunk);
+    if (!pattern || !in) { fprintf(stderr, "echo_bulk: out of memory\n"); return 2; }
+    int fd = dial(argv[1], argv[2]);
+    if (fd < 0) return 2;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+
+    uint64_t out_pos = 0, in_pos = 0;
+    const char *why = NULL;
+    double start = seconds(), deadline = start + limit;
+    while (in_pos < total && !why) {
+        uint64_t may_send = total - out_pos;
+        if (window) {
+            uint64_t room = window > out_pos - in_pos ? window - (out_pos - in_pos) : 0;
+            if (room < may_send) may_send = room;
+        }
+        if (may_send > chunk) may_send = chunk;
+
+        struct pollfd p = { .fd = fd, .events = POLLIN | (may_send ? POLLOUT : 0) };
+        int ready = poll(&p, 1, 250);
+        if (seconds() > deadline) { why = "deadline passed (stalled?)"; break; }
+        if (ready < 0 && errno != EINTR) { why = "poll failed"; break; }
+        if (ready <= 0) continue;
+
+        if ((p.revents & POLLOUT) && may_send) {
+            ssize_t n = send(fd, pattern + out_pos % PERIOD, may_send, MSG_NOSIGNAL);
+            if (n > 0) out_pos += (uint64_t)n;
+            else if (n < 0 && errno != EAGAIN && errno != EINTR) { why = strerror(errno); break; }
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = recv(fd, in, chunk, 0);
+            if (n == 0) { why = "server closed the connection early"; break; }
+            if (n < 0) {
+                if (errno != EAGAIN && errno != EINTR) why = strerror(errno);
+                continue;
+            }
+            if ((uint64_t)n > out_pos - in_pos) { why = "more bytes came back than were sent"; break; }
+            if (memcmp(in, pattern + in_pos % PERIOD, (size_t)n) != 0) { why = "echoed bytes differ"; break; }
+            in_pos += (uint64_t)n;
+        }
+    }
+    double secs = seconds() - start;
+    close(fd);
+    int ok = !why && in_pos == total;
+    if (!ok) fprintf(stderr, "echo_bulk: %s (sent %llu, verified %llu of %llu)\n", why ? why : "incomplete",
+                     (unsigned long long)out_pos, (unsigned long long)in_pos, (unsigned long long)total);
+    if (secs <= 0) secs = 1e-9;
+    printf("bulk bytes=%llu secs=%.3f MBps=%.1f Gbps=%.3f verify=%s\n", (unsigned long long)in_pos, secs,
+           (double)in_pos / secs / 1e6, (double)in_pos * 8 / secs / 1e9, ok ? "OK" : "FAIL");
+    return ok ? 0 : 1;
+}
