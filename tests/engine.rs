@@ -274,3 +274,51 @@ async fn a_subscriber_sees_open_data_and_close_with_counts() {
     assert_eq!(kinds, ["listening", "open", "data", "eof", "close"]);
     handle.finished().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_connection_is_listed_and_closed_by_id() {
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target_addr = target.local_addr().unwrap();
+    // The target accepts and waits for the relay to go away.
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = target.accept().unwrap();
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+    });
+    let engine = Engine::new(Shutdown::new());
+    let mut events = engine.subscribe();
+    let cfg = sockmate::relay::RelayConfig {
+        listen: Endpoint::parse_listen("127.0.0.1:0").unwrap(),
+        target: format!("tcp://{target_addr}").parse().unwrap(),
+        listen_socket: SocketOptions::default(),
+        target_socket: SocketOptions::default(),
+        frame: None,
+        rules: Default::default(),
+        max_conns: None,
+        access: Default::default(),
+        dump: None,
+        splice: true,
+    };
+    let handle = engine.relay(cfg).await.unwrap();
+    let addr = handle.local_addr().to_string().replace("tcp://", "");
+    let mut client = TcpStream::connect(addr).unwrap();
+    let open = next_event(&mut events, |k| matches!(k, EventKind::Open { .. })).await;
+    let EventKind::Open { conn, .. } = open.kind else {
+        unreachable!()
+    };
+    let listed: Vec<u64> = handle.connections().iter().map(|c| c.id).collect();
+    assert_eq!(listed, [conn.id]);
+    handle.close(conn.id).unwrap();
+    let closed = next_event(&mut events, |k| matches!(k, EventKind::Close { .. })).await;
+    let EventKind::Close { conn: closed, .. } = closed.kind else {
+        unreachable!()
+    };
+    assert_eq!(closed.id, conn.id);
+    assert!(handle.connections().is_empty());
+    client.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    handle.stop();
+    handle.finished().await.unwrap();
+    server.join().unwrap();
+}

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::registry::Registry;
 use crate::endpoint::Endpoint;
 use crate::error::NetError;
 use crate::event::{CloseReason, ConnInfo, EventKind, EventTx};
 use crate::send::SendPlan;
+use crate::session::registry::Registry;
 use crate::session::{self, Input, Meter, Outcome, SessionConfig, Wiring};
 use crate::transport::{self, Connected, SocketOptions};
 

@@ -11,12 +11,12 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::listen::{InputFactory, Served};
-use super::registry::{PeerCommand, Registration, CONTROL_QUEUE};
 use crate::error::{describe_io, NetError, NetErrorKind};
 use crate::event::{CloseReason, ConnInfo, Direction, EventKind};
 use crate::service::datagram::DatagramService;
 use crate::session::accept::next_datagram;
 use crate::session::input::Next;
+use crate::session::registry::{PeerCommand, Registration, CONTROL_QUEUE};
 use crate::session::{Meter, MAX_DATAGRAM};
 use crate::transport::{DatagramSocket, PeerAddr};
 

@@ -11,13 +11,13 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 
 use super::datagram::serve_datagrams;
-use super::registry::Registry;
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, NetError};
 use crate::event::{ConnInfo, EventKind, EventTx};
 use crate::send::{Schedule, SendPlan};
 use crate::service::{Link, Rooms, ServiceConfig};
 use crate::session::accept::{Acceptor, Admission, Admitted};
+use crate::session::registry::Registry;
 use crate::session::{self, Input, Meter, SessionConfig, Wiring};
 use crate::shutdown::Shutdown;
 use crate::transport::{Listener, SocketOptions, Stream, StreamListener};

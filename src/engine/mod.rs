@@ -8,7 +8,6 @@
 //! - [`listen`]: the one listen path (one/many × stream/datagram ×
 //!   plain/service), stream half;
 //! - [`datagram`]: its datagram half;
-//! - [`registry`]: connection id → control channel, meter, stop token;
 //! - [`relay`] and [`transfer`]: the relay and file-transfer servers on the
 //!   same accept path.
 //!
@@ -18,7 +17,6 @@
 pub mod connect;
 pub mod datagram;
 pub mod listen;
-pub mod registry;
 pub mod relay;
 pub mod transfer;
 
@@ -27,9 +25,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::task::JoinHandle;
 
+pub use crate::session::registry::{ConnSummary, ControlError, Registry};
 pub use connect::ConnectConfig;
 pub use listen::{InputFactory, ListenConfig};
-pub use registry::{ConnSummary, ControlError, Registry};
 
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, NetError};

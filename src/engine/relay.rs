@@ -24,16 +24,18 @@ pub(super) async fn start(engine: &Engine, cfg: RelayConfig) -> Result<Handle, S
     let stop = engine.shutdown().child();
     let token = stop.token().clone();
     let cfg = Arc::new(cfg);
+    let registry = Registry::default();
+    let relayed = registry.clone();
     let task = tokio::spawn(async move {
         match listener.into_stream() {
-            Ok(listener) => streams::serve(listener, cfg, &events, &token).await,
+            Ok(listener) => streams::serve(listener, cfg, &events, &relayed, &token).await,
             Err(socket) => flows::serve(socket, cfg, &events, &token).await,
         }
         Ok(())
     });
     Ok(Handle {
         endpoint: real,
-        registry: Registry::default(),
+        registry,
         stop,
         task,
     })

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
@@ -27,9 +26,6 @@ pub const MAX_FLOWS: usize = 4096;
 /// Datagrams queued for one flow; beyond it they are dropped, as a full
 /// socket buffer would.
 const FLOW_QUEUE: usize = 256;
-
-/// How long flows get to finish after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
 /// Receives datagrams until shutdown and relays each client's flow.
 pub async fn serve(
@@ -95,7 +91,7 @@ pub async fn serve(
     }
     drop(flows);
     tracker.close();
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await;
+    let _ = tokio::time::timeout(crate::shutdown::GRACE, tracker.wait()).await;
 }
 
 async fn relay_flow(

@@ -3,7 +3,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -13,17 +12,17 @@ use super::pump::{self, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
 use crate::session::accept::{Acceptor, Admission, Admitted, WhenFull};
+use crate::session::registry::Registry;
 use crate::session::Meter;
 use crate::transport::{PeerAddr, Stream, StreamListener};
 
-/// How long relayed connections get to finish after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-
 /// Accepts clients until shutdown and relays each to the target.
+/// Each relayed client is in `registry` (its counters, `close(id)`).
 pub async fn serve(
     listener: StreamListener,
     cfg: Arc<RelayConfig>,
     events: &EventTx,
+    registry: &Registry,
     shutdown: &CancellationToken,
 ) {
     let tracker = TaskTracker::new();
@@ -42,42 +41,52 @@ pub async fn serve(
         let conn = relay_conn(next_id.fetch_add(1, Ordering::Relaxed), &peer);
         let cfg = Arc::clone(&cfg);
         let events = events.clone();
-        let shutdown = shutdown.clone();
+        let registry = registry.clone();
+        let shutdown = shutdown.child_token();
         tracker.spawn(async move {
             let _permit = permit;
-            relay_client(stream, peer, conn, &cfg, &events, &shutdown).await;
+            let meter = Arc::new(Meter::new());
+            // Bytes cannot be injected into a relayed stream: the control
+            // channel is dropped (send says the connection takes none).
+            let (_, registration) = registry.register(&conn, Arc::clone(&meter), shutdown.clone());
+            let outcome = relay_client(stream, peer, &conn, &meter, &cfg, &events, &shutdown).await;
+            // Out of the registry before its close is reported.
+            drop(registration);
+            if let Some(outcome) = outcome {
+                let _ = events
+                    .emit(EventKind::Close {
+                        conn,
+                        reason: outcome.reason,
+                        counters: outcome.counters,
+                    })
+                    .await;
+            }
         });
     }
     drop(listener);
     tracker.close();
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await;
+    let _ = tokio::time::timeout(crate::shutdown::GRACE, tracker.wait()).await;
 }
 
 /// Connects to the target for one client and relays until both ends are
-/// done. A target that cannot be reached closes only this client, with one
-/// error line.
+/// done; `None` when the target could not be reached (that closes only
+/// this client, with one error line).
 async fn relay_client(
     client: Stream,
     peer: PeerAddr,
-    conn: ConnInfo,
+    conn: &ConnInfo,
+    meter: &Meter,
     cfg: &RelayConfig,
     events: &EventTx,
     shutdown: &CancellationToken,
-) {
+) -> Option<pump::PairOutcome> {
     let Some(target) =
-        super::open_target(cfg, &peer, &conn, events, shutdown, "closed that client").await
+        super::open_target(cfg, &peer, conn, events, shutdown, "closed that client").await
     else {
-        return;
+        return None;
     };
-    let meter = Meter::new();
     let (up_count, down_count) = (meter.side(Direction::In), meter.side(Direction::Out));
-    let dump = |dir| {
-        cfg.dump.as_ref().map(|_| DumpTag {
-            events,
-            conn: &conn,
-            dir,
-        })
-    };
+    let dump = |dir| cfg.dump.as_ref().map(|_| DumpTag { events, conn, dir });
     let client_frame = if client.capabilities().message_boundaries {
         None
     } else {
@@ -101,7 +110,7 @@ async fn relay_client(
                 dump(Direction::Out),
                 cfg.splice,
             );
-            pump::run_pair(up, down, &meter, cfg.rules, shutdown).await
+            pump::run_pair(up, down, meter, cfg.rules, shutdown).await
         }
         Err(to) => {
             // A datagram target cannot carry a half-close: after the client
@@ -133,14 +142,8 @@ async fn relay_client(
                 close_both: true,
                 ..cfg.rules
             };
-            pump::run_pair(up, down, &meter, rules, shutdown).await
+            pump::run_pair(up, down, meter, rules, shutdown).await
         }
     };
-    let _ = events
-        .emit(EventKind::Close {
-            conn,
-            reason: outcome.reason,
-            counters: outcome.counters,
-        })
-        .await;
+    Some(outcome)
 }

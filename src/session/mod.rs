@@ -10,11 +10,13 @@
 //! - [`input`]: where outgoing bytes come from (and each connection's
 //!   control channel);
 //! - [`meter`]: counters and the idle clock;
-//! - [`accept`]: the one accept path (admission, back-off).
+//! - [`accept`]: the one accept path (admission, back-off);
+//! - [`registry`]: connection id → control channel, meter, stop token.
 
 pub mod accept;
 pub mod input;
 pub mod meter;
+pub mod registry;
 
 use std::io;
 use std::time::Duration;

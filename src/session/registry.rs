@@ -13,8 +13,8 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::{Control, Meter};
 use crate::event::{ConnInfo, Counters};
-use crate::session::{Control, Meter};
 
 /// Bytes queued for one connection by `handle.send` before the sender waits.
 pub const CONTROL_QUEUE: usize = 16;
