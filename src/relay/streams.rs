@@ -80,11 +80,8 @@ async fn relay_client(
     events: &EventTx,
     shutdown: &CancellationToken,
 ) -> Option<pump::PairOutcome> {
-    let Some(target) =
-        super::open_target(cfg, &peer, conn, events, shutdown, "closed that client").await
-    else {
-        return None;
-    };
+    let target =
+        super::open_target(cfg, &peer, conn, events, shutdown, "closed that client").await?;
     let (up_count, down_count) = (meter.side(Direction::In), meter.side(Direction::Out));
     let dump = |dir| cfg.dump.as_ref().map(|_| DumpTag { events, conn, dir });
     let client_frame = if client.capabilities().message_boundaries {
