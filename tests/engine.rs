@@ -175,7 +175,7 @@ async fn relay_carries_bytes_and_half_close() {
         rules: Default::default(),
         max_conns: None,
         access: Default::default(),
-        dump: None,
+        dump: false,
         splice: true,
     };
     let handle = engine.relay(cfg).await.unwrap();
@@ -296,7 +296,7 @@ async fn a_relayed_connection_is_listed_and_closed_by_id() {
         rules: Default::default(),
         max_conns: None,
         access: Default::default(),
-        dump: None,
+        dump: false,
         splice: true,
     };
     let handle = engine.relay(cfg).await.unwrap();

@@ -9,13 +9,12 @@ use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::error::ConfigError;
 use crate::limits::{parse_cidr, AccessList};
-use crate::relay::dump::relay_sinks;
-use crate::relay::dump::DumpFormat;
 use crate::relay::framing::RelayFrame;
 use crate::relay::pump::PairRules;
 use crate::relay::RelayConfig;
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
+use crate::view::dump::{relay_sinks, DumpFormat};
 use crate::view::ViewOptions;
 
 /// `sockmate relay`.
@@ -70,6 +69,8 @@ pub struct RelayArgs {
 pub struct RelayRun {
     /// What the engine does.
     pub engine: RelayConfig,
+    /// How the traffic is shown (`--dump`), if it is.
+    pub dump: Option<DumpFormat>,
     /// Status lines and the dump's view options.
     pub view: ViewOptions,
 }
@@ -129,6 +130,7 @@ impl TryFrom<RelayArgs> for RelayRun {
         }
         Ok(RelayRun {
             view,
+            dump,
             engine: RelayConfig {
                 listen,
                 target,
@@ -148,7 +150,7 @@ impl TryFrom<RelayArgs> for RelayRun {
                 },
                 max_conns: args.max_conns,
                 access,
-                dump,
+                dump: dump.is_some(),
                 splice: !args.no_splice,
             },
         })
@@ -157,7 +159,7 @@ impl TryFrom<RelayArgs> for RelayRun {
 
 /// Binds LISTEN, announces it, and relays until stopped.
 pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
-    let sinks = relay_sinks(&cfg.view, cfg.engine.dump)?;
+    let sinks = relay_sinks(&cfg.view, cfg.dump)?;
     let engine = Engine::new(shutdown);
     let sink_thread = engine.attach(sinks)?;
     let result = match engine.relay(cfg.engine).await {
@@ -175,16 +177,14 @@ mod tests {
     use crate::cli::{Cli, Command};
     use clap::Parser;
 
-    fn relay(args: &[&str]) -> Result<RelayConfig, String> {
+    fn relay(args: &[&str]) -> Result<RelayRun, String> {
         let mut all = vec!["sockmate", "relay"];
         all.extend_from_slice(args);
         let cli = Cli::try_parse_from(all).map_err(|e| e.to_string())?;
         let Command::Relay(a) = cli.command else {
             return Err("not relay".into());
         };
-        RelayRun::try_from(a)
-            .map(|r| r.engine)
-            .map_err(|e| e.to_string())
+        RelayRun::try_from(a).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -214,7 +214,7 @@ mod tests {
             .unwrap_err()
             .contains("add --dump"));
         let cfg = relay(&["0", "x:1", "--dump", "hex", "--encoding", "gbk", "-t"]).unwrap();
-        assert!(cfg.dump == Some(DumpFormat::Hex) && cfg.splice);
+        assert!(cfg.dump == Some(DumpFormat::Hex) && cfg.engine.dump && cfg.engine.splice);
         let cfg = relay(&["0", "x:1", "--json"]).unwrap();
         assert_eq!(cfg.dump, Some(DumpFormat::Json));
     }

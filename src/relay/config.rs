@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use super::dump::DumpFormat;
 use super::framing::RelayFrame;
 use super::pump::PairRules;
 use crate::endpoint::Endpoint;
@@ -37,8 +36,9 @@ pub struct RelayConfig {
     pub max_conns: Option<usize>,
     /// Which clients are served.
     pub access: AccessList,
-    /// Show the traffic (turns off splice: bytes must pass through us).
-    pub dump: Option<DumpFormat>,
+    /// Report every relayed message as a data event (`--dump`); turns off
+    /// splice, since the bytes must pass through us.
+    pub dump: bool,
     /// Use splice(2) for stream pairs when possible.
     pub splice: bool,
 }

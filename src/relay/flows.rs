@@ -111,7 +111,7 @@ async fn relay_flow(
     let meter = Meter::new();
     let (up_count, down_count) = (meter.side(Direction::In), meter.side(Direction::Out));
     let dump = |dir| {
-        cfg.dump.as_ref().map(|_| DumpTag {
+        cfg.dump.then_some(DumpTag {
             events,
             conn: &conn,
             dir,

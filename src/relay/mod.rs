@@ -8,7 +8,6 @@
 //! - [`streams`]: the accept loop for stream listeners (TCP, Unix).
 //! - [`flows`]: datagram listeners, one flow per client address.
 //! - [`framing`]: datagram boundaries on a stream (`--frame`).
-//! - [`dump`]: a compact renderer of relayed traffic (`--dump`).
 //!
 //! Dump convention: each relayed connection is labelled `#ID CLIENT`
 //! (see [`relay_conn`]). Bytes from the client toward the target are [`Direction::In`]
@@ -19,7 +18,6 @@
 //! [`Direction::Out`]: crate::event::Direction::Out
 
 pub mod config;
-pub mod dump;
 pub mod flows;
 pub mod framing;
 pub mod pump;

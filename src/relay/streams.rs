@@ -83,7 +83,7 @@ async fn relay_client(
     let target =
         super::open_target(cfg, &peer, conn, events, shutdown, "closed that client").await?;
     let (up_count, down_count) = (meter.side(Direction::In), meter.side(Direction::Out));
-    let dump = |dir| cfg.dump.as_ref().map(|_| DumpTag { events, conn, dir });
+    let dump = |dir| cfg.dump.then_some(DumpTag { events, conn, dir });
     let client_frame = if client.capabilities().message_boundaries {
         None
     } else {

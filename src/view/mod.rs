@@ -9,6 +9,7 @@
 //! and direction ([`encoding::ConnDecoders`]), so a character split across
 //! two reads decodes as one everywhere.
 
+pub mod dump;
 pub mod hexdump;
 pub mod json;
 pub mod printer;

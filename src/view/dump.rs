@@ -10,7 +10,7 @@
 
 use std::io;
 
-use crate::view::{assemble_sinks, Sink, StdoutView, ViewOptions};
+use super::{assemble_sinks, Sink, StdoutView, ViewOptions};
 
 /// How dumped traffic is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
