@@ -286,7 +286,7 @@ fn a_connection_killed_mid_transfer_leaves_no_final_file_and_resume_completes_it
         "no final file after a broken connection"
     );
     assert_eq!(
-        fs::metadata(inbox.join(".movie.bin.sockmate-part"))
+        fs::metadata(inbox.join(part_name("movie.bin")))
             .unwrap()
             .len(),
         half as u64
@@ -514,7 +514,7 @@ fn raw_mode_interoperates_with_openbsd_nc_both_ways() {
     assert!(status.success());
     assert!(receiver.wait().success());
     assert_eq!(fs::read(&out2).unwrap(), data);
-    assert!(!dir.path().join(".from-nc.bin.sockmate-part").exists());
+    assert!(!dir.path().join(part_name("from-nc.bin")).exists());
 }
 
 #[test]
@@ -569,4 +569,209 @@ fn plain_bytes_without_raw_get_a_hint_and_store_nothing() {
     assert!(reason.contains("--raw"), "{reason}");
     assert_eq!(receiver.wait().code(), Some(1));
     assert!(!inbox.exists() || files_under(&inbox).is_empty());
+}
+
+// ---- issue 15: adversarial regressions (items 1, 2, 5, 15, 16) ----
+
+/// The temporary name the receiver uses for `name` (documented in
+/// `transfer::receiver::part_name`): a fixed prefix and a hash, so it
+/// always fits NAME_MAX.
+fn part_name(name: &str) -> String {
+    format!(
+        ".sockmate-part.{}",
+        &hex(&Sha256::digest(name.as_bytes()))[..32]
+    )
+}
+
+/// The temporary name older builds used (`.NAME.sockmate-part`).
+fn old_part_name(name: &str) -> String {
+    format!(".{name}.sockmate-part")
+}
+
+/// A file outside the receiver's directory that an attacker aims at.
+fn victim(dir: &Path) -> std::path::PathBuf {
+    let victim = dir.join("victim.txt");
+    fs::write(&victim, b"secret").unwrap();
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+    victim
+}
+
+fn assert_victim_intact(victim: &Path) {
+    assert_eq!(
+        fs::read(victim).unwrap(),
+        b"secret",
+        "the victim was written"
+    );
+    let mode = fs::metadata(victim).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the victim was chmodded");
+}
+
+/// Symbolic links to `victim` at every temporary name `name` may use in `dir`.
+fn plant_symlinks(dir: &Path, name: &str, victim: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    for part in [old_part_name(name), part_name(name)] {
+        std::os::unix::fs::symlink(victim, dir.join(part)).unwrap();
+    }
+}
+
+#[test]
+fn a_symlink_at_the_temporary_path_is_never_followed() {
+    let dir = tempdir();
+    let victim = victim(dir.path());
+    let source_dir = dir.path().join("src");
+    fs::create_dir_all(&source_dir).unwrap();
+    let source = source_dir.join("target");
+    let data = random_bytes(300_000, 51);
+    fs::write(&source, &data).unwrap();
+    fs::set_permissions(&source, fs::Permissions::from_mode(0o777)).unwrap();
+
+    // The header protocol.
+    let inbox = dir.path().join("in");
+    plant_symlinks(&inbox, "target", &victim);
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    assert_victim_intact(&victim);
+    assert_eq!(fs::read(inbox.join("target")).unwrap(), data);
+
+    // --raw -o.
+    let raw_dir = dir.path().join("raw");
+    plant_symlinks(&raw_dir, "out.bin", &victim);
+    let out = raw_dir.join("out.bin");
+    let mut receiver = Proc::spawn(sockmate(&[
+        "receive",
+        "--raw",
+        "127.0.0.1:0",
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    let endpoint = receiver.listening();
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &["--raw"]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    assert_victim_intact(&victim);
+    assert_eq!(fs::read(&out).unwrap(), data);
+
+    // --resume with a symbolic link, then with a hard link, at the
+    // temporary path: neither is appended to.
+    for hard in [false, true] {
+        let inbox = dir.path().join(format!("resume-{hard}"));
+        if hard {
+            fs::create_dir_all(&inbox).unwrap();
+            for part in [old_part_name("target"), part_name("target")] {
+                fs::hard_link(&victim, inbox.join(part)).unwrap();
+            }
+        } else {
+            plant_symlinks(&inbox, "target", &victim);
+        }
+        let (mut receiver, endpoint) = start_receiver(&inbox, &["--resume"]);
+        let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+        assert!(status.success(), "hard link {hard}: {stderr}");
+        assert!(receiver.wait().success());
+        assert_victim_intact(&victim);
+        assert_eq!(fs::read(inbox.join("target")).unwrap(), data);
+        let mode = fs::metadata(inbox.join("target"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o777);
+    }
+}
+
+/// Sends one whole file over a test-side connection; returns the answer to
+/// the header and, when accepted, the answer to the digest.
+fn send_whole(endpoint: &str, name: &[u8], data: &[u8]) -> (u8, String) {
+    let mut stream = connect(endpoint);
+    hello(&mut stream);
+    stream
+        .write_all(&file_frame(&[name], data.len() as u64, 0o644))
+        .unwrap();
+    let first = answer(&mut stream);
+    if first.0 != b'A' {
+        return first;
+    }
+    stream.write_all(data).unwrap();
+    let mut frame = vec![b'H'];
+    frame.extend_from_slice(&Sha256::digest(data));
+    stream.write_all(&frame).unwrap();
+    answer(&mut stream)
+}
+
+#[test]
+fn a_second_sender_cannot_replace_a_file_being_received() {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &["-k", "--overwrite"]);
+    let data = random_bytes(200_000, 41);
+    let mut a = connect(&endpoint);
+    hello(&mut a);
+    a.write_all(&file_frame(&[b"x"], data.len() as u64, 0o644))
+        .unwrap();
+    assert_eq!(answer(&mut a), (b'A', "0".into()));
+    a.write_all(&data[..100_000]).unwrap();
+    // Another sender names its file after x's temporary file (the old
+    // naming and the current one).
+    for evil in [old_part_name("x"), part_name("x")] {
+        let (tag, reason) = send_whole(&endpoint, evil.as_bytes(), b"EVIL!");
+        if evil == part_name("x") {
+            assert_eq!(tag, b'S', "{evil}: {reason}");
+            assert!(reason.contains("reserved"), "{reason}");
+        }
+    }
+    a.write_all(&data[100_000..]).unwrap();
+    let mut frame = vec![b'H'];
+    frame.extend_from_slice(&Sha256::digest(&data));
+    a.write_all(&frame).unwrap();
+    assert_eq!(answer(&mut a).0, b'K');
+    receiver.wait_line("received x:");
+    assert_eq!(fs::read(inbox.join("x")).unwrap(), data);
+
+    // Someone on the receiving machine swaps the temporary file while x
+    // arrives: the receiver notices, stores nothing and says so.
+    let mut b = connect(&endpoint);
+    hello(&mut b);
+    b.write_all(&file_frame(&[b"y"], data.len() as u64, 0o644))
+        .unwrap();
+    assert_eq!(answer(&mut b), (b'A', "0".into()));
+    b.write_all(&data[..100_000]).unwrap();
+    for part in [old_part_name("y"), part_name("y")] {
+        let swapped = dir.path().join("swap");
+        fs::write(&swapped, b"EVIL!").unwrap();
+        fs::rename(&swapped, inbox.join(part)).unwrap();
+    }
+    b.write_all(&data[100_000..]).unwrap();
+    let mut frame = vec![b'H'];
+    frame.extend_from_slice(&Sha256::digest(&data));
+    b.write_all(&frame).unwrap();
+    let (tag, reason) = answer(&mut b);
+    assert_eq!(tag, b'E', "{reason}");
+    assert!(reason.contains("replaced"), "{reason}");
+    assert!(!inbox.join("y").exists());
+    receiver.signal("TERM");
+    receiver.wait();
+}
+
+#[test]
+fn names_of_241_to_255_bytes_are_stored() {
+    let dir = tempdir();
+    let source_dir = dir.path().join("src");
+    fs::create_dir_all(&source_dir).unwrap();
+    let mut sources = Vec::new();
+    for len in [241, 250, 255] {
+        let name = format!("{}.bin", "n".repeat(len - 4));
+        let path = source_dir.join(&name);
+        fs::write(&path, name.as_bytes()).unwrap();
+        sources.push((name, path));
+    }
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let paths: Vec<&str> = sources.iter().map(|(_, p)| p.to_str().unwrap()).collect();
+    let (status, _, stderr) = send(&endpoint, &paths, &[]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    for (name, _) in &sources {
+        assert_eq!(fs::read(inbox.join(name)).unwrap(), name.as_bytes());
+    }
+    assert_eq!(files_under(&inbox).len(), 3, "{:?}", files_under(&inbox));
 }
