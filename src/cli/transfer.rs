@@ -16,7 +16,7 @@ use crate::engine::transfer::Meeting;
 use crate::engine::Engine;
 use crate::shutdown::Shutdown;
 use crate::transfer::config::{ReceiveConfig, SendFilesConfig, TransferDisplay};
-use crate::transfer::observer::Observer;
+use crate::transfer::observer::{printable, Observer};
 use crate::transfer::raw::{receive_raw, send_raw};
 use crate::transfer::receiver::{receive_session, InProgress};
 use crate::transfer::sender::{collect, send_session, SendItem};
@@ -210,10 +210,16 @@ pub async fn run_send(cfg: SendFilesConfig, shutdown: Shutdown) -> anyhow::Resul
         let job = job.clone();
         move |stream, peer| {
             let job = job.clone();
-            async move { job.run(stream, &peer).await }
+            async move { job.run(stream, &peer).await.map_err(shown) }
         }
     })
     .await
+}
+
+/// A session's error as one terminal-safe line (its causes included): it
+/// may quote received file names or the peer's reasons.
+fn shown(e: anyhow::Error) -> anyhow::Error {
+    anyhow!("{}", printable(&format!("{e:#}")))
 }
 
 struct SendJob {
@@ -262,7 +268,7 @@ pub async fn run_receive(cfg: ReceiveConfig, shutdown: Shutdown) -> anyhow::Resu
         let job = job.clone();
         move |stream, peer| {
             let job = job.clone();
-            async move { job.run(stream, &peer).await }
+            async move { job.run(stream, &peer).await.map_err(shown) }
         }
     })
     .await

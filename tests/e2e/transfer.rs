@@ -775,3 +775,51 @@ fn names_of_241_to_255_bytes_are_stored() {
     }
     assert_eq!(files_under(&inbox).len(), 3, "{:?}", files_under(&inbox));
 }
+
+#[test]
+fn control_characters_in_names_are_escaped_on_the_terminal_but_exact_in_json() {
+    let name = "evil\x1b[2J\x1b[31mred\nFAKE line\rX\u{9b}31m\u{202e}txt";
+    let shown = r"evil\x1b[2J\x1b[31mred\nFAKE line\rX\u{9b}31m\u{202e}txt";
+    let dir = tempdir();
+    let source_dir = dir.path().join("src");
+    fs::create_dir_all(&source_dir).unwrap();
+    let source = source_dir.join(name);
+    fs::write(&source, b"payload").unwrap();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &["-k", "--json"]);
+    let (status, _, sent_stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{sent_stderr}");
+    receiver.wait_line(&format!("received {shown}:"));
+    // Again: the file exists now, so it is skipped; the error lines too.
+    let (status, _, skipped_stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert_eq!(status.code(), Some(1));
+    receiver.wait_line(&format!("skipped {shown} from"));
+    receiver.wait_line("not stored from");
+    receiver.signal("TERM");
+    receiver.wait();
+    let stdout = receiver.read_stdout_to_end();
+    let receiver_stderr = receiver.drain_stderr().join("\n");
+    for (who, text) in [
+        ("receiver", receiver_stderr.as_str()),
+        ("sender", sent_stderr.as_str()),
+        ("second sender", skipped_stderr.as_str()),
+    ] {
+        assert!(
+            !text.contains(['\x1b', '\r', '\u{9b}', '\u{202e}']),
+            "{who} printed raw control characters: {text:?}"
+        );
+        assert!(text.contains(shown), "{who}: {text}");
+    }
+    assert_eq!(fs::read(inbox.join(name)).unwrap(), b"payload");
+    let events: Vec<serde_json::Value> = String::from_utf8(stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "done" && e["file"] == name),
+        "{events:?}"
+    );
+}
