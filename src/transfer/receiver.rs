@@ -27,6 +27,8 @@ pub struct ReceiveOptions {
     pub overwrite: bool,
     /// Continue from a partial file left by an interrupted transfer.
     pub resume: bool,
+    /// Deadlines for a silent sender.
+    pub timeouts: super::config::Timeouts,
 }
 
 /// Final and temporary paths being received right now, so two concurrent
@@ -91,9 +93,14 @@ pub async fn receive_session(
     peer: &str,
 ) -> anyhow::Result<ReceiveOutcome> {
     let (reader, mut writer) = stream.into_split();
-    let mut reader = WireReader::new(reader);
+    let mut reader = WireReader::new(reader).idle_timeout(opts.timeouts.idle);
     let stream = &mut writer;
-    match reader.frame(|b| parse_sender_frame(b, true)).await {
+    let handshake = opts.timeouts.handshake;
+    match reader
+        .frame_within("hello", handshake, |b| parse_sender_frame(b, true))
+        .await
+    {
+        Ok(Some(SenderFrame::Fail { reason })) => bail!("{peer} refused the session: {reason}"),
         Ok(Some(_)) => {}
         Ok(None) => bail!("{peer} closed the connection without sending anything"),
         Err(e) => return Err(fail(stream, peer, e.to_string()).await),
@@ -104,7 +111,10 @@ pub async fn receive_session(
         .with_context(|| format!("cannot answer {peer}"))?;
     let mut outcome = ReceiveOutcome::default();
     loop {
-        let frame = match reader.frame(|b| parse_sender_frame(b, false)).await {
+        let frame = match reader
+            .frame_within("file header", handshake, |b| parse_sender_frame(b, false))
+            .await
+        {
             Ok(Some(frame)) => frame,
             Ok(None) => bail!("{peer} closed the connection without ending the session"),
             Err(e) => return Err(fail(stream, peer, e.to_string()).await),
@@ -316,7 +326,12 @@ async fn receive_file(
             .await);
         }
     };
-    let expected = match reader.frame(|b| parse_sender_frame(b, false)).await {
+    let expected = match reader
+        .frame_within("digest", opts.timeouts.idle, |b| {
+            parse_sender_frame(b, false)
+        })
+        .await
+    {
         Ok(Some(SenderFrame::Digest(d))) => d,
         Ok(Some(other)) => {
             progress.fail();

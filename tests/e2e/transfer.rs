@@ -823,3 +823,137 @@ fn control_characters_in_names_are_escaped_on_the_terminal_but_exact_in_json() {
         "{events:?}"
     );
 }
+/// Opens `n` connections that send nothing.
+fn idle_connections(endpoint: &str, n: usize) -> Vec<TcpStream> {
+    (0..n).map(|_| connect(endpoint)).collect()
+}
+
+#[test]
+fn a_peer_beyond_the_session_limit_gets_a_fail_frame() {
+    let dir = tempdir();
+    let source = dir.path().join("a.txt");
+    fs::write(&source, b"hello\n").unwrap();
+    let inbox = dir.path().join("in");
+
+    // receive -k: 64 silent connections hold every session; the next
+    // sender is told so at once instead of waiting silently.
+    let (mut receiver, endpoint) = start_receiver(&inbox, &["-k"]);
+    let idle = idle_connections(&endpoint, 64);
+    let mut late = connect(&endpoint);
+    late.write_all(b"SMXF\x01").unwrap();
+    let (tag, reason) = answer(&mut late);
+    assert_eq!(tag, b'E');
+    assert!(reason.contains("busy"), "{reason}");
+    // A real sender says why it was refused.
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("refused the session"), "{stderr}");
+    assert!(stderr.contains("busy"), "{stderr}");
+    drop(idle);
+    // Once they are gone, senders are served again.
+    let deadline = std::time::Instant::now() + crate::util::DEADLINE;
+    loop {
+        let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+        if status.success() {
+            break;
+        }
+        assert!(stderr.contains("busy"), "{stderr}");
+        assert!(std::time::Instant::now() < deadline, "{stderr}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(fs::read(inbox.join("a.txt")).unwrap(), b"hello\n");
+    receiver.signal("TERM");
+    receiver.wait();
+
+    // send --listen -k: the same, with the sender's Fail frame instead of
+    // its hello.
+    let mut sender = Proc::spawn(sockmate(&[
+        "send",
+        "--listen",
+        "-k",
+        "127.0.0.1:0",
+        source.to_str().unwrap(),
+    ]));
+    let endpoint = sender.listening();
+    let idle = idle_connections(&endpoint, 64);
+    let inbox2 = dir.path().join("in2");
+    let (status, _, stderr) = run_with_input(
+        sockmate(&[
+            "receive",
+            "--connect",
+            &endpoint,
+            "--dir",
+            inbox2.to_str().unwrap(),
+        ]),
+        b"",
+    );
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("refused the session"), "{stderr}");
+    assert!(stderr.contains("busy"), "{stderr}");
+    drop(idle);
+    sender.signal("TERM");
+    sender.wait();
+}
+
+#[test]
+fn silent_and_stalled_peers_are_dropped_after_their_deadlines() {
+    let dir = tempdir();
+    let source = dir.path().join("a.txt");
+    fs::write(&source, b"hello\n").unwrap();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(
+        &inbox,
+        &["-k", "--handshake-timeout", "1s", "--idle-timeout", "1s"],
+    );
+    // 62 that never say hello, one that says hello and nothing more, one
+    // that stops in the middle of a file's bytes.
+    let mut idle = idle_connections(&endpoint, 62);
+    let mut quiet = connect(&endpoint);
+    hello(&mut quiet);
+    let mut stalled = connect(&endpoint);
+    hello(&mut stalled);
+    stalled
+        .write_all(&file_frame(&[b"stalled.bin"], 1000, 0o644))
+        .unwrap();
+    assert_eq!(answer(&mut stalled), (b'A', "0".into()));
+    stalled.write_all(&[7u8; 500]).unwrap();
+    // Each is told why and closed.
+    let (tag, reason) = answer(&mut stalled);
+    assert_eq!(tag, b'E');
+    assert!(reason.contains("no data"), "{reason}");
+    let (tag, reason) = answer(&mut quiet);
+    assert_eq!(tag, b'E');
+    assert!(reason.contains("no file header"), "{reason}");
+    for stream in &mut idle {
+        let (tag, reason) = answer(stream);
+        assert_eq!(tag, b'E');
+        assert!(reason.contains("no hello"), "{reason}");
+    }
+    receiver.wait_line("stalled.bin from");
+    // A real sender is served while the idle connections are still open.
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(fs::read(inbox.join("a.txt")).unwrap(), b"hello\n");
+    receiver.signal("TERM");
+    receiver.wait();
+
+    // send --listen -k: a receiver that never answers is dropped too.
+    let mut sender = Proc::spawn(sockmate(&[
+        "send",
+        "--listen",
+        "-k",
+        "--handshake-timeout",
+        "1s",
+        "127.0.0.1:0",
+        source.to_str().unwrap(),
+    ]));
+    let endpoint = sender.listening();
+    let mut silent = connect(&endpoint);
+    let mut buf = Vec::new();
+    // Its hello, then the end of the connection.
+    silent.read_to_end(&mut buf).unwrap();
+    assert!(buf.starts_with(b"SMXF\x01"), "{buf:?}");
+    sender.wait_line("no hello");
+    sender.signal("TERM");
+    sender.wait();
+}
