@@ -12,11 +12,12 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context as _};
 
 use super::transfer_view::Reporter;
-use crate::engine::transfer::Meeting;
+use crate::engine::transfer::{Meeting, MAX_CONCURRENT_SESSIONS};
 use crate::engine::Engine;
 use crate::shutdown::Shutdown;
-use crate::transfer::config::{ReceiveConfig, SendFilesConfig, TransferDisplay};
-use crate::transfer::observer::Observer;
+use crate::transfer::config::{ReceiveConfig, SendFilesConfig, Timeouts, TransferDisplay};
+use crate::transfer::header::{ReceiverFrame, SenderFrame};
+use crate::transfer::observer::{printable, Observer};
 use crate::transfer::raw::{receive_raw, send_raw};
 use crate::transfer::receiver::{receive_session, InProgress};
 use crate::transfer::sender::{collect, send_session, SendItem};
@@ -60,6 +61,13 @@ pub struct SendFilesArgs {
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
+    /// Drop a peer that has not sent its hello or its next file header
+    /// (or answer) after this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub handshake_timeout: Duration,
+    /// Drop a peer that moves no file data for this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    pub idle_timeout: Duration,
     /// Progress and summary options.
     #[command(flatten)]
     pub output: TransferOutputArgs,
@@ -95,6 +103,14 @@ pub struct ReceiveArgs {
     /// Give up connecting after this long (with --connect).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
+    /// Drop a peer that has not sent its hello or its next file header
+    /// (or answer) after this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub handshake_timeout: Duration,
+    /// Drop a peer that moves no file data for this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    pub idle_timeout: Duration,
+
     /// Progress and summary options.
     #[command(flatten)]
     pub output_opts: TransferOutputArgs,
@@ -141,8 +157,20 @@ impl TryFrom<SendFilesArgs> for SendFilesConfig {
                 nodelay: true,
                 ..SocketOptions::default()
             },
+            timeouts: timeouts(args.handshake_timeout, args.idle_timeout)?,
         })
     }
+}
+
+/// Deadlines from the command line; zero is refused (it would drop every
+/// peer at once).
+fn timeouts(handshake: Duration, idle: Duration) -> Result<Timeouts, ConfigError> {
+    if handshake.is_zero() || idle.is_zero() {
+        return Err(ConfigError::new(
+            "--handshake-timeout and --idle-timeout must be longer than 0 (e.g. 10s)".into(),
+        ));
+    }
+    Ok(Timeouts { handshake, idle })
 }
 
 impl TryFrom<ReceiveArgs> for ReceiveConfig {
@@ -165,6 +193,7 @@ impl TryFrom<ReceiveArgs> for ReceiveConfig {
                 dir: args.dir,
                 overwrite: args.overwrite,
                 resume: args.resume,
+                timeouts: timeouts(args.handshake_timeout, args.idle_timeout)?,
             },
             output: args.output,
             connect: args.connect,
@@ -205,15 +234,30 @@ pub async fn run_send(cfg: SendFilesConfig, shutdown: Shutdown) -> anyhow::Resul
         socket: job.cfg.socket.clone(),
         listen: job.cfg.listen,
         keep_open: job.cfg.keep_open,
+        busy: SenderFrame::Fail {
+            reason: busy_reason(),
+        }
+        .encode(),
     };
     meet(meeting, &job.reporter, shutdown, {
         let job = job.clone();
         move |stream, peer| {
             let job = job.clone();
-            async move { job.run(stream, &peer).await }
+            async move { job.run(stream, &peer).await.map_err(shown) }
         }
     })
     .await
+}
+
+/// Why a peer beyond the session limit is refused.
+fn busy_reason() -> String {
+    format!("busy: serving {MAX_CONCURRENT_SESSIONS} transfers already; try again later")
+}
+
+/// A session's error as one terminal-safe line (its causes included): it
+/// may quote received file names or the peer's reasons.
+fn shown(e: anyhow::Error) -> anyhow::Error {
+    anyhow!("{}", printable(&format!("{e:#}")))
 }
 
 struct SendJob {
@@ -228,7 +272,14 @@ impl SendJob {
         if self.cfg.raw {
             return send_raw(stream, &self.cfg.files[0], &self.reporter, &peer).await;
         }
-        let outcome = send_session(stream, &self.items, &self.reporter, &peer).await?;
+        let outcome = send_session(
+            stream,
+            &self.items,
+            self.cfg.timeouts,
+            &self.reporter,
+            &peer,
+        )
+        .await?;
         if !outcome.skipped.is_empty() {
             bail!(
                 "not stored by {peer}: {} of {} file(s)",
@@ -257,12 +308,16 @@ pub async fn run_receive(cfg: ReceiveConfig, shutdown: Shutdown) -> anyhow::Resu
         socket: job.cfg.socket.clone(),
         listen: !job.cfg.connect,
         keep_open: job.cfg.keep_open,
+        busy: ReceiverFrame::Fail {
+            reason: busy_reason(),
+        }
+        .encode(),
     };
     meet(meeting, &job.reporter, shutdown, {
         let job = job.clone();
         move |stream, peer| {
             let job = job.clone();
-            async move { job.run(stream, &peer).await }
+            async move { job.run(stream, &peer).await.map_err(shown) }
         }
     })
     .await

@@ -9,7 +9,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::transfer::header::{hex_digest, DIGEST_LEN};
-use crate::transfer::observer::{FileObserver, Observer};
+use crate::transfer::observer::{printable, FileObserver, Observer};
 
 /// Least time between two `--json` progress events for one file.
 pub const JSON_PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
@@ -56,7 +56,10 @@ impl Reporter {
         }
     }
 
+    /// Every human-facing line goes through here: control characters (a
+    /// received file name may hold any) are escaped.
     fn eprint(&self, line: &str) {
+        let line = printable(line);
         if self.mode == ProgressMode::Bar {
             let _ = self.bars.println(line);
         } else {
@@ -111,7 +114,7 @@ impl Observer for Reporter {
             if let Ok(style) = ProgressStyle::with_template(template) {
                 bar.set_style(style.progress_chars("=> "));
             }
-            bar.set_message(name.to_string());
+            bar.set_message(printable(name).into_owned());
             bar.set_position(offset);
             self.bars.add(bar)
         });

@@ -3,16 +3,27 @@
 //! every client, a bounded number at once) through the shared accept path.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Engine;
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, NetError, NetErrorKind};
 use crate::event::EventKind;
-use crate::session::accept::{Acceptor, Admission, WhenFull};
+use crate::session::accept::{close_gracefully, Acceptor, Admission};
 use crate::transport::{self, PeerAddr, SocketOptions, Stream};
 
-/// Most sessions a `-k` side serves at once; more wait to be accepted.
+/// Most sessions a `-k` side serves at once; a peer beyond it is refused
+/// with [`Meeting::busy`].
 pub const MAX_CONCURRENT_SESSIONS: usize = 64;
+
+/// Refusals being written at once; beyond it refused peers are just closed.
+const REFUSALS_AT_ONCE: usize = 64;
+
+/// How long a refused peer gets to take its refusal.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How a transfer side meets its peer.
 #[derive(Debug, Clone)]
@@ -25,6 +36,9 @@ pub struct Meeting {
     pub listen: bool,
     /// With `listen`: serve every peer that comes, concurrently.
     pub keep_open: bool,
+    /// With `keep_open`: the bytes (the protocol's refusal) sent to a peer
+    /// beyond [`MAX_CONCURRENT_SESSIONS`] before it is closed.
+    pub busy: Vec<u8>,
 }
 
 /// Why a transfer side could not meet its peer.
@@ -77,15 +91,37 @@ impl Engine {
             return Err(not_a_stream(&meeting.endpoint).into());
         };
         on_listening(&real);
-        let admission = Admission {
-            max_conns: Some(MAX_CONCURRENT_SESSIONS),
-            when_full: WhenFull::Wait,
-            ..Admission::default()
-        };
-        let mut acceptor = Acceptor::new(admission);
+        // The limit is applied here rather than by the acceptor, so that a
+        // peer beyond it gets the protocol's refusal instead of waiting
+        // silently in the kernel's queue.
+        let mut acceptor = Acceptor::new(Admission::default());
+        let sessions = Arc::new(Semaphore::new(MAX_CONCURRENT_SESSIONS));
+        let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
         let events = self.events().clone();
         let tracker = self.shutdown().child();
         while let Some(admitted) = acceptor.next(&listener, &events, &stop).await {
+            let slot = if meeting.keep_open {
+                match Arc::clone(&sessions).try_acquire_owned() {
+                    Ok(slot) => Some(slot),
+                    Err(_) => {
+                        let _ = events
+                            .emit(EventKind::Notice {
+                                message: format!(
+                                    "refused: {} ({MAX_CONCURRENT_SESSIONS} transfers at once already)",
+                                    admitted.peer
+                                ),
+                            })
+                            .await;
+                        if let Ok(refusing) = Arc::clone(&refusals).try_acquire_owned() {
+                            let busy = meeting.busy.clone();
+                            tracker.spawn(refuse(admitted.stream, busy, refusing));
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
             let work = session(admitted.stream, admitted.peer);
             if !meeting.keep_open {
                 drop(listener);
@@ -95,7 +131,6 @@ impl Engine {
                 });
             }
             let events = events.clone();
-            let slot = admitted.slot;
             tracker.spawn(async move {
                 if let Err(e) = work.await {
                     let _ = events
@@ -112,4 +147,16 @@ impl Engine {
         tracker.drain().await;
         Ok(Ok(()))
     }
+}
+
+/// Sends `busy` to a refused peer and closes, within [`REFUSAL_TIMEOUT`].
+async fn refuse(stream: Stream, busy: Vec<u8>, refusing: OwnedSemaphorePermit) {
+    let (mut reader, mut writer) = stream.into_split();
+    let _ = tokio::time::timeout(REFUSAL_TIMEOUT, async {
+        if writer.write_all(&busy).await.is_ok() {
+            close_gracefully(&mut reader, &mut writer).await;
+        }
+    })
+    .await;
+    drop(refusing);
 }

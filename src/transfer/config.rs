@@ -1,6 +1,7 @@
 //! What `send` and `receive` do, validated and buildable without clap.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::receiver::ReceiveOptions;
 use crate::endpoint::Endpoint;
@@ -25,6 +26,8 @@ pub struct SendFilesConfig {
     pub display: TransferDisplay,
     /// Socket options.
     pub socket: SocketOptions,
+    /// Deadlines for a silent receiver.
+    pub timeouts: Timeouts,
 }
 
 /// Everything `receive` needs, validated.
@@ -55,4 +58,28 @@ pub struct TransferDisplay {
     pub json: bool,
     /// No status or summary lines.
     pub quiet: bool,
+}
+
+/// How long a transfer waits for a silent peer before giving up on it, so
+/// a peer that connects and says nothing cannot hold a session forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// For the peer's hello and for each file header or answer.
+    pub handshake: Duration,
+    /// For the next bytes of a file (either way) and the final answers.
+    pub idle: Duration,
+}
+
+/// Default [`Timeouts::handshake`].
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`Timeouts::idle`].
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            handshake: HANDSHAKE_TIMEOUT,
+            idle: IDLE_TIMEOUT,
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! checked.
 //!
 //! ```text
-//! sender   -> receiver  Hello    "SMXF" VERSION(u8)
+//! sender   -> receiver  Hello    "SMXF" VERSION(u8)    (or Fail, see below)
 //! receiver -> sender    Hello    "SMXF" VERSION(u8)    (or Fail, see below)
 //! sender   -> receiver  File     'F' PARTS(u8) { LEN(u16) NAME } SIZE(u64) MODE(u32)
 //! receiver -> sender    Accept   'A' OFFSET(u64)        send bytes OFFSET..SIZE
@@ -14,6 +14,8 @@
 //! receiver -> sender    Stored   'K'                    or Fail
 //! sender   -> receiver  End      'Z'                    no more files
 //! ```
+//! A side that refuses the session (e.g. it serves its limit of sessions
+//! already) sends Fail in place of its hello, whichever side it is.
 //! Integers are big-endian. A file's path is a list of parts (one for a
 //! plain file, more for a file inside a directory sent with `-r`); every
 //! part is a plain name: not empty, not `.` or `..`, no `/`, no NUL, UTF-8,
@@ -109,6 +111,12 @@ pub enum SenderFrame {
     Digest([u8; DIGEST_LEN]),
     /// No more files.
     End,
+    /// The session is refused, in place of the hello (e.g. a
+    /// `send --listen -k` serving its limit of sessions already).
+    Fail {
+        /// Why, for the user.
+        reason: String,
+    },
 }
 
 /// What the receiver answers.
@@ -274,6 +282,11 @@ fn parse_text(
 /// is expected.
 pub fn parse_sender_frame(bytes: &[u8], first: bool) -> Parsed<SenderFrame> {
     let mut c = Cursor { bytes, at: 0 };
+    if first && bytes.first() == Some(&b'E') {
+        let _ = c.u8();
+        let reason = need!(parse_text(&mut c, "reason", MAX_REASON_LEN)?);
+        return Ok(Some((SenderFrame::Fail { reason }, c.at)));
+    }
     if first {
         let version = need!(parse_hello(&mut c)?);
         return Ok(Some((SenderFrame::Hello { version }, c.at)));
@@ -370,6 +383,10 @@ impl SenderFrame {
                 out.extend_from_slice(d);
             }
             SenderFrame::End => out.push(b'Z'),
+            SenderFrame::Fail { reason } => {
+                out.push(b'E');
+                put_text(&mut out, reason, MAX_REASON_LEN);
+            }
         }
         out
     }

@@ -1,6 +1,6 @@
 //! File transfer: a small versioned header per file ([`header`]), a sender
 //! and a receiver that overlap file I/O and hashing with the socket
-//! ([`stages`]), atomic storage with resume ([`receiver`]), bare-bytes mode
+//! ([`stages`]), atomic storage with resume ([`receiver`], [`store`]), bare-bytes mode
 //! compatible with nc ([`raw`]), and the [`observer`] a front-end gives to
 //! see progress (the transfer never prints).
 
@@ -11,4 +11,5 @@ pub mod raw;
 pub mod receiver;
 pub mod sender;
 pub mod stages;
+pub mod store;
 pub mod wire;

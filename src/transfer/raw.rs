@@ -2,14 +2,14 @@
 //! `nc -l port > file`. The end of the stream is the end of the file, so
 //! there is no size or digest check; the summary still shows the SHA-256.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::Path;
 
-use anyhow::{bail, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 
 use super::observer::Observer;
-use super::receiver::part_path;
 use super::stages::{Pool, ReadStage, WriteStage, CHUNK};
+use super::store::{Dir, Entry, Part};
 use super::wire::WireReader;
 use crate::transport::Stream;
 
@@ -58,19 +58,28 @@ pub async fn receive_raw(
     reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<()> {
-    if output.exists() && !overwrite {
-        bail!(
+    let file_name = output
+        .file_name()
+        .ok_or_else(|| anyhow!("{} has no file name to store into", output.display()))?;
+    let parent = match output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let dir = Dir::open(parent).with_context(|| format!("cannot open {}", parent.display()))?;
+    match dir
+        .entry(file_name)
+        .with_context(|| format!("cannot look at {}", output.display()))?
+    {
+        Some(Entry::Dir) => bail!("{} is a directory", output.display()),
+        Some(_) if !overwrite => bail!(
             "{} already exists (use --overwrite to replace it)",
             output.display()
-        );
+        ),
+        _ => {}
     }
-    let part = part_path(output);
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&part)
-        .with_context(|| format!("cannot write {}", part.display()))?;
+    // Like a file created by a shell redirection: 0666 less the umask.
+    let (part, file) = Part::create(dir, file_name, 0o666)
+        .with_context(|| format!("cannot write the temporary file for {}", output.display()))?;
     let name = output.display().to_string();
     let mut progress = reporter.start_file("received", &name, None, 0, peer);
     let mut pool = Pool::default();
@@ -99,18 +108,20 @@ pub async fn receive_raw(
     let written = writer.finish().await;
     if let Some(e) = failure {
         progress.fail();
-        let _ = std::fs::remove_file(&part);
+        part.discard();
         bail!("receiving {name} from {peer} failed: {e}; nothing stored");
     }
     let digest = match written {
         Ok(digest) => digest,
         Err(e) => {
             progress.fail();
-            let _ = std::fs::remove_file(&part);
-            bail!("cannot write {}: {e}", part.display());
+            let shown = part.path();
+            part.discard();
+            bail!("cannot write {}: {e}", shown.display());
         }
     };
-    std::fs::rename(&part, output).with_context(|| format!("cannot store {}", output.display()))?;
+    part.store(None)
+        .with_context(|| format!("cannot store {}", output.display()))?;
     progress.finish(&digest, false);
     Ok(())
 }

@@ -3,9 +3,7 @@
 //! final name only after its size and SHA-256 match.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
-use std::io::{Seek, SeekFrom};
-use std::os::unix::fs::PermissionsExt;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -16,11 +14,9 @@ use super::header::{
 };
 use super::observer::Observer;
 use super::stages::{Pool, WriteStage, CHUNK};
+use super::store::{is_reserved, part_name, Dir, Entry, Part, PART_PREFIX};
 use super::wire::{WireError, WireReader};
 use crate::transport::{Stream, StreamWriter};
-
-/// Suffix of the temporary file a transfer writes before the final rename.
-pub const PART_SUFFIX: &str = ".sockmate-part";
 
 /// Where and how received files are stored.
 #[derive(Debug, Clone)]
@@ -31,69 +27,49 @@ pub struct ReceiveOptions {
     pub overwrite: bool,
     /// Continue from a partial file left by an interrupted transfer.
     pub resume: bool,
+    /// Deadlines for a silent sender.
+    pub timeouts: super::config::Timeouts,
 }
 
-/// Final paths being received right now, so two concurrent senders never
-/// write the same temporary file.
+/// Final and temporary paths being received right now, so two concurrent
+/// senders never write the same file or the same temporary file.
 #[derive(Debug, Default)]
 pub struct InProgress(Mutex<HashSet<PathBuf>>);
 
 impl InProgress {
-    fn claim(&self, path: &Path) -> Option<Claim<'_>> {
+    /// Claims every path of `paths`, or none when one is taken already.
+    fn claim(&self, paths: Vec<PathBuf>) -> Option<Claim<'_>> {
         let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        set.insert(path.to_path_buf()).then(|| Claim {
-            set: self,
-            path: path.to_path_buf(),
-        })
+        if paths.iter().any(|p| set.contains(p)) {
+            return None;
+        }
+        set.extend(paths.iter().cloned());
+        Some(Claim { set: self, paths })
     }
 }
 
 struct Claim<'a> {
     set: &'a InProgress,
-    path: PathBuf,
+    paths: Vec<PathBuf>,
 }
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
         let mut set = self.set.0.lock().unwrap_or_else(|e| e.into_inner());
-        set.remove(&self.path);
+        for path in &self.paths {
+            set.remove(path);
+        }
     }
 }
 
-/// The temporary file for `target`: `.NAME.sockmate-part` beside it.
-pub fn part_path(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    target.with_file_name(format!(".{name}{PART_SUFFIX}"))
-}
-
-/// Resolves a checked path inside `dir`, creating its directories; refuses
-/// to pass through a symbolic link (it could point outside `dir`).
-fn prepare_target(dir: &Path, path: &FilePath) -> anyhow::Result<PathBuf> {
-    let mut at = dir.to_path_buf();
+/// Opens the directory a checked path goes in, inside `dir`, creating the
+/// missing ones; never passes through a symbolic link (it could point
+/// outside `dir`).
+fn target_dir(dir: &Path, path: &FilePath) -> anyhow::Result<Dir> {
+    let mut at = Dir::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
     let parts = path.parts();
     for part in &parts[..parts.len() - 1] {
-        at.push(part);
-        match std::fs::symlink_metadata(&at) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => bail!(
-                "refused {path}: {} exists and is not a directory",
-                at.display()
-            ),
-            Err(_) => std::fs::create_dir(&at)
-                .with_context(|| format!("cannot create directory {}", at.display()))?,
-        }
-    }
-    at.push(&parts[parts.len() - 1]);
-    if let Ok(meta) = std::fs::symlink_metadata(&at) {
-        if meta.file_type().is_symlink() || meta.is_dir() {
-            bail!(
-                "refused {path}: {} exists and is not a regular file",
-                at.display()
-            );
-        }
+        at = at.child(part).map_err(|e| anyhow!("refused {path}: {e}"))?;
     }
     Ok(at)
 }
@@ -117,9 +93,14 @@ pub async fn receive_session(
     peer: &str,
 ) -> anyhow::Result<ReceiveOutcome> {
     let (reader, mut writer) = stream.into_split();
-    let mut reader = WireReader::new(reader);
+    let mut reader = WireReader::new(reader).idle_timeout(opts.timeouts.idle);
     let stream = &mut writer;
-    match reader.frame(|b| parse_sender_frame(b, true)).await {
+    let handshake = opts.timeouts.handshake;
+    match reader
+        .frame_within("hello", handshake, |b| parse_sender_frame(b, true))
+        .await
+    {
+        Ok(Some(SenderFrame::Fail { reason })) => bail!("{peer} refused the session: {reason}"),
         Ok(Some(_)) => {}
         Ok(None) => bail!("{peer} closed the connection without sending anything"),
         Err(e) => return Err(fail(stream, peer, e.to_string()).await),
@@ -130,7 +111,10 @@ pub async fn receive_session(
         .with_context(|| format!("cannot answer {peer}"))?;
     let mut outcome = ReceiveOutcome::default();
     loop {
-        let frame = match reader.frame(|b| parse_sender_frame(b, false)).await {
+        let frame = match reader
+            .frame_within("file header", handshake, |b| parse_sender_frame(b, false))
+            .await
+        {
             Ok(Some(frame)) => frame,
             Ok(None) => bail!("{peer} closed the connection without ending the session"),
             Err(e) => return Err(fail(stream, peer, e.to_string()).await),
@@ -185,28 +169,61 @@ async fn receive_file(
     peer: &str,
 ) -> anyhow::Result<Option<String>> {
     let name = header.path.to_string();
-    let target = match prepare_target(&opts.dir, &header.path) {
-        Ok(target) => target,
-        Err(e) => return Err(fail(stream, peer, format!("{e:#}")).await),
-    };
-    let skip = if target.exists() && !opts.overwrite {
-        Some(format!(
-            "{} already exists (receive with --overwrite to replace it)",
-            target.display()
-        ))
-    } else {
-        None
-    };
-    let claim = in_progress.claim(&target);
-    let skip = skip.or_else(|| {
-        claim.is_none().then(|| {
-            format!(
-                "{} is being received from another sender right now",
-                target.display()
-            )
-        })
+    let parts = header.path.parts();
+    let file_name = OsStr::new(&parts[parts.len() - 1]);
+    let mut skip = parts.iter().any(|p| is_reserved(p)).then(|| {
+        format!(
+            "refused file name \"{name}\": names starting with {PART_PREFIX} are reserved for sockmate's temporary files"
+        )
     });
-    if let Some(reason) = skip {
+    let mut found = None;
+    if skip.is_none() {
+        let dir = match target_dir(&opts.dir, &header.path) {
+            Ok(dir) => dir,
+            Err(e) => return Err(fail(stream, peer, format!("{e:#}")).await),
+        };
+        let target = dir.path().join(file_name);
+        match dir.entry(file_name) {
+            Ok(None) => {}
+            Ok(Some(Entry::File)) if opts.overwrite => {}
+            Ok(Some(Entry::File)) => {
+                skip = Some(format!(
+                    "{} already exists (receive with --overwrite to replace it)",
+                    target.display()
+                ))
+            }
+            Ok(Some(Entry::Dir | Entry::Other)) => {
+                let reason = format!(
+                    "refused {name}: {} exists and is not a regular file",
+                    target.display()
+                );
+                return Err(fail(stream, peer, reason).await);
+            }
+            Err(e) => {
+                let reason = format!("cannot look at {}: {e}", target.display());
+                return Err(fail(stream, peer, reason).await);
+            }
+        }
+        found = Some(dir);
+    }
+    let claim = match (&skip, &found) {
+        (None, Some(dir)) => {
+            let claim = in_progress.claim(vec![
+                dir.path().join(file_name),
+                dir.path().join(part_name(file_name)),
+            ]);
+            if claim.is_none() {
+                skip = Some(format!(
+                    "{} is being received from another sender right now",
+                    dir.path().join(file_name).display()
+                ));
+            }
+            claim
+        }
+        _ => None,
+    };
+    let (Some(dir), None) = (found, &skip) else {
+        let reason = skip.unwrap_or_default();
         reporter.error(
             Some(&name),
             &format!("skipped {name} from {peer}: {reason}"),
@@ -221,15 +238,20 @@ async fn receive_file(
             .await
             .with_context(|| format!("cannot answer {peer}"))?;
         return Ok(Some(reason));
-    }
-    let part = part_path(&target);
-    let (file, offset) = match open_part(&part, header.size, opts.resume) {
+    };
+    let shown_part = dir.path().join(part_name(file_name));
+    let opened = if opts.resume {
+        Part::resume(dir, file_name, header.size)
+    } else {
+        Part::create(dir, file_name, 0o600).map(|(part, file)| (part, file, 0))
+    };
+    let (part, file, offset) = match opened {
         Ok(opened) => opened,
         Err(e) => {
             return Err(fail(
                 stream,
                 peer,
-                format!("cannot write {}: {e}", part.display()),
+                format!("cannot write {}: {e}", shown_part.display()),
             )
             .await)
         }
@@ -240,7 +262,7 @@ async fn receive_file(
         .with_context(|| format!("cannot answer {peer}"))?;
     let mut progress = reporter.start_file("received", &name, Some(header.size), offset, peer);
     let mut pool = Pool::default();
-    let writer = WriteStage::start(file, (offset > 0).then(|| (part.clone(), offset)));
+    let writer = WriteStage::start(file, (offset > 0).then_some(offset));
     let mut remaining = header.size - offset;
     let mut broken = None;
     while remaining > 0 {
@@ -268,36 +290,52 @@ async fn receive_file(
         let kept = if header.size - remaining > 0 {
             format!(
                 "; the partial file {} is kept: receive again with --resume to continue",
-                part.display()
+                part.path().display()
             )
         } else {
-            let _ = std::fs::remove_file(&part);
+            part.discard();
             String::new()
         };
-        bail!(
+        let reason = format!(
             "{name} from {peer} is incomplete ({} of {} bytes): {e}{kept}",
             header.size - remaining,
             header.size
         );
+        // The sender may still be there (e.g. it went silent): tell it.
+        let _ = stream
+            .write_all(
+                &ReceiverFrame::Fail {
+                    reason: reason.clone(),
+                }
+                .encode(),
+            )
+            .await;
+        bail!(reason);
     }
     let actual = match written {
         Ok(digest) => digest,
         Err(e) => {
             progress.fail();
-            let _ = std::fs::remove_file(&part);
+            let shown = part.path();
+            part.discard();
             return Err(fail(
                 stream,
                 peer,
-                format!("cannot write {}: {e}", part.display()),
+                format!("cannot write {}: {e}", shown.display()),
             )
             .await);
         }
     };
-    let expected = match reader.frame(|b| parse_sender_frame(b, false)).await {
+    let expected = match reader
+        .frame_within("digest", opts.timeouts.idle, |b| {
+            parse_sender_frame(b, false)
+        })
+        .await
+    {
         Ok(Some(SenderFrame::Digest(d))) => d,
         Ok(Some(other)) => {
             progress.fail();
-            let _ = std::fs::remove_file(&part);
+            part.discard();
             return Err(fail(
                 stream,
                 peer,
@@ -310,18 +348,18 @@ async fn receive_file(
             bail!(
                 "{name} from {peer}: {}; the partial file {} is kept for --resume",
                 WireError::Closed("before the digest"),
-                part.display()
+                part.path().display()
             );
         }
         Err(e) => {
             progress.fail();
-            let _ = std::fs::remove_file(&part);
+            part.discard();
             return Err(fail(stream, peer, format!("{name}: {e}")).await);
         }
     };
     if actual != expected {
         progress.fail();
-        let _ = std::fs::remove_file(&part);
+        part.discard();
         return Err(fail(
             stream,
             peer,
@@ -333,12 +371,9 @@ async fn receive_file(
         )
         .await);
     }
-    let stored =
-        std::fs::set_permissions(&part, std::fs::Permissions::from_mode(header.mode & 0o777))
-            .and_then(|()| std::fs::rename(&part, &target));
-    if let Err(e) = stored {
+    let target = part.target();
+    if let Err(e) = part.store(Some(header.mode & 0o777)) {
         progress.fail();
-        let _ = std::fs::remove_file(&part);
         return Err(fail(
             stream,
             peer,
@@ -353,24 +388,4 @@ async fn receive_file(
     drop(claim);
     progress.finish(&actual, true);
     Ok(None)
-}
-
-/// Opens the temporary file, keeping its bytes when resuming (and they are
-/// not longer than the file), else starting empty.
-fn open_part(part: &Path, size: u64, resume: bool) -> std::io::Result<(File, u64)> {
-    if resume {
-        if let Ok(meta) = std::fs::symlink_metadata(part) {
-            if meta.is_file() && meta.len() <= size {
-                let mut file = OpenOptions::new().write(true).open(part)?;
-                file.seek(SeekFrom::Start(meta.len()))?;
-                return Ok((file, meta.len()));
-            }
-        }
-    }
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(part)?;
-    Ok((file, 0))
 }

@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
 
+use super::config::Timeouts;
 use super::header::{
     parse_receiver_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
 use super::observer::Observer;
 use super::stages::ReadStage;
-use super::wire::WireReader;
+use super::wire::{write_within, WireReader};
 use crate::transport::{Stream, StreamWriter};
 
 /// How long to wait for the receiver's reason after a write failed.
@@ -115,6 +116,7 @@ pub struct SendOutcome {
 pub async fn send_session(
     stream: Stream,
     items: &[SendItem],
+    timeouts: Timeouts,
     reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<SendOutcome> {
@@ -125,7 +127,12 @@ pub async fn send_session(
         .write_all(&SenderFrame::Hello { version: VERSION }.encode())
         .await
         .with_context(|| format!("cannot start the transfer with {peer}"))?;
-    match reader.frame(|b| parse_receiver_frame(b, true)).await {
+    match reader
+        .frame_within("hello", timeouts.handshake, |b| {
+            parse_receiver_frame(b, true)
+        })
+        .await
+    {
         Ok(Some(ReceiverFrame::Fail { reason })) => bail!("{peer} refused the session: {reason}"),
         Ok(Some(_)) => {}
         Ok(None) => {
@@ -135,7 +142,7 @@ pub async fn send_session(
     }
     let mut outcome = SendOutcome::default();
     for item in items {
-        match send_file(stream, &mut reader, item, reporter, peer).await? {
+        match send_file(stream, &mut reader, item, timeouts, reporter, peer).await? {
             None => outcome.stored += 1,
             Some(reason) => {
                 reporter.error(
@@ -165,6 +172,7 @@ async fn send_file(
     stream: &mut StreamWriter,
     reader: &mut WireReader,
     item: &SendItem,
+    timeouts: Timeouts,
     reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<Option<String>> {
@@ -180,7 +188,7 @@ async fn send_file(
         .write_all(&header.encode())
         .await
         .with_context(|| format!("cannot send the header of {name} to {peer}"))?;
-    let offset = match next_answer(reader, peer).await? {
+    let offset = match next_answer(reader, timeouts.handshake, peer).await? {
         ReceiverFrame::Accept { offset } if offset <= item.size => offset,
         ReceiverFrame::Accept { offset } => bail!(
             "{peer} asked to resume {name} at byte {offset}, past its end ({} bytes)",
@@ -214,7 +222,7 @@ async fn send_file(
         let len = chunk.data().len() as u64;
         if position + len > offset {
             let from = offset.saturating_sub(position) as usize;
-            if let Err(e) = stream.write_all(&chunk.data()[from..]).await {
+            if let Err(e) = write_within(stream, &chunk.data()[from..], timeouts.idle).await {
                 progress.fail();
                 return Err(write_failure(reader, &name, peer, e).await);
             }
@@ -230,7 +238,7 @@ async fn send_file(
         progress.fail();
         return Err(write_failure(reader, &name, peer, e).await);
     }
-    match next_answer(reader, peer).await {
+    match next_answer(reader, timeouts.idle, peer).await {
         Ok(ReceiverFrame::Stored) => {
             progress.finish(&digest, true);
             Ok(None)
@@ -250,8 +258,15 @@ async fn send_file(
     }
 }
 
-async fn next_answer(reader: &mut WireReader, peer: &str) -> anyhow::Result<ReceiverFrame> {
-    match reader.frame(|b| parse_receiver_frame(b, false)).await {
+async fn next_answer(
+    reader: &mut WireReader,
+    limit: Duration,
+    peer: &str,
+) -> anyhow::Result<ReceiverFrame> {
+    match reader
+        .frame_within("answer", limit, |b| parse_receiver_frame(b, false))
+        .await
+    {
         Ok(Some(frame)) => Ok(frame),
         Ok(None) => bail!("{peer} closed the connection"),
         Err(e) => Err(anyhow!("{e}").context(format!("reading from {peer}"))),

@@ -16,7 +16,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::os::unix::fs::FileExt;
 use std::thread;
 
 use sha2::{Digest, Sha256};
@@ -126,18 +126,25 @@ impl Pool {
     }
 }
 
-/// Hashes `len` bytes of the file at `path` (the part a resumed transfer
-/// already holds).
-fn hash_prefix(hasher: &mut Sha256, path: &PathBuf, len: u64) -> io::Result<()> {
-    let mut limited = File::open(path)?.take(len);
+/// Hashes the first `len` bytes of `file` (the part a resumed transfer
+/// already holds), reading through the descriptor being written (never
+/// by path, which could meanwhile name another file).
+fn hash_prefix(hasher: &mut Sha256, file: &File, len: u64) -> io::Result<()> {
     let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = limited.read(&mut buf)?;
+    let mut at = 0u64;
+    while at < len {
+        let want = (len - at).min(CHUNK as u64) as usize;
+        let n = file.read_at(&mut buf[..want], at)?;
         if n == 0 {
-            return Ok(());
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the partial file shrank while being resumed",
+            ));
         }
         hasher.update(&buf[..n]);
+        at += n as u64;
     }
+    Ok(())
 }
 
 /// Writes chunks to a file on its own thread and hashes each one right
@@ -150,16 +157,17 @@ pub struct WriteStage {
 
 impl WriteStage {
     /// Starts writing to `file` (already positioned where data goes). When
-    /// `prefix` is given, the digest also covers the first `len` bytes of
-    /// that file, hashed before anything fed (resuming a partial file).
-    pub fn start(mut file: File, prefix: Option<(PathBuf, u64)>) -> WriteStage {
+    /// `prefix` is given, the digest also covers the first `prefix` bytes
+    /// of `file` (opened for reading too), hashed before anything fed
+    /// (resuming a partial file).
+    pub fn start(mut file: File, prefix: Option<u64>) -> WriteStage {
         let (tx, mut rx) = mpsc::channel::<Chunk>(POOL_SIZE);
         let (done_tx, done) = oneshot::channel();
         thread::spawn(move || {
             let mut hasher = Sha256::new();
             let result = (|| {
-                if let Some((path, len)) = prefix {
-                    hash_prefix(&mut hasher, &path, len)?;
+                if let Some(len) = prefix {
+                    hash_prefix(&mut hasher, &file, len)?;
                 }
                 while let Some(chunk) = rx.blocking_recv() {
                     file.write_all(chunk.data())?;

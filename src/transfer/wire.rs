@@ -2,6 +2,7 @@
 //! parsed frames and large zero-copy chunks of file bytes.
 
 use std::io;
+use std::time::Duration;
 
 use bytes::BytesMut;
 
@@ -9,7 +10,7 @@ use super::header::{HeaderError, Parsed};
 use super::stages::{Chunk, CHUNK};
 use tokio::io::AsyncReadExt;
 
-use crate::transport::StreamReader;
+use crate::transport::{StreamReader, StreamWriter};
 
 /// Most bytes buffered while waiting for one frame to complete (frames are
 /// small; a peer sending more without completing one is broken).
@@ -31,12 +32,37 @@ pub enum WireError {
     /// The peer closed in the middle of something.
     #[error("the connection closed {0}")]
     Closed(&'static str),
+    /// The peer stayed silent past a deadline.
+    #[error("{0}")]
+    Silent(String),
+}
+
+/// A duration for messages (`1s`, `10s`, `1m 30s`).
+fn shown(d: Duration) -> humantime::FormattedDuration {
+    humantime::format_duration(d)
+}
+
+/// Writes all of `bytes`, failing with `TimedOut` when the peer takes
+/// nothing for `limit` (a peer that stops reading cannot hold us).
+pub async fn write_within(
+    stream: &mut StreamWriter,
+    bytes: &[u8],
+    limit: Duration,
+) -> io::Result<()> {
+    match tokio::time::timeout(limit, stream.write_all(bytes)).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("the peer took no data for {}", shown(limit)),
+        )),
+    }
 }
 
 /// A stream's reading half with a read buffer in front.
 pub struct WireReader {
     stream: StreamReader,
     buf: BytesMut,
+    idle: Option<Duration>,
 }
 
 impl WireReader {
@@ -45,6 +71,32 @@ impl WireReader {
         WireReader {
             stream,
             buf: BytesMut::new(),
+            idle: None,
+        }
+    }
+
+    /// File data that stops arriving for `limit` is an error
+    /// ([`WireError::Silent`]).
+    pub fn idle_timeout(mut self, limit: Duration) -> Self {
+        self.idle = Some(limit);
+        self
+    }
+
+    /// Like [`WireReader::frame`], but a frame (`what`, for the message)
+    /// that is not complete within `limit` is an error
+    /// ([`WireError::Silent`]).
+    pub async fn frame_within<T>(
+        &mut self,
+        what: &'static str,
+        limit: Duration,
+        parse: impl Fn(&[u8]) -> Parsed<T>,
+    ) -> Result<Option<T>, WireError> {
+        match tokio::time::timeout(limit, self.frame(parse)).await {
+            Ok(result) => result,
+            Err(_) => Err(WireError::Silent(format!(
+                "no {what} within {}",
+                shown(limit)
+            ))),
         }
     }
 
@@ -86,7 +138,17 @@ impl WireReader {
         let mut filled = from_buffer;
         let mut ended = false;
         while filled < want {
-            let n = read_into(&mut self.stream, &mut chunk.space()[filled..want]).await?;
+            let read = read_into(&mut self.stream, &mut chunk.space()[filled..want]);
+            let n = match self.idle {
+                Some(limit) => match tokio::time::timeout(limit, read).await {
+                    Ok(n) => n?,
+                    Err(_) => {
+                        chunk.set_len(filled);
+                        return Err(WireError::Silent(format!("no data for {}", shown(limit))));
+                    }
+                },
+                None => read.await?,
+            };
             if n == 0 {
                 ended = true;
                 break;

@@ -286,7 +286,7 @@ fn a_connection_killed_mid_transfer_leaves_no_final_file_and_resume_completes_it
         "no final file after a broken connection"
     );
     assert_eq!(
-        fs::metadata(inbox.join(".movie.bin.sockmate-part"))
+        fs::metadata(inbox.join(part_name("movie.bin")))
             .unwrap()
             .len(),
         half as u64
@@ -514,7 +514,7 @@ fn raw_mode_interoperates_with_openbsd_nc_both_ways() {
     assert!(status.success());
     assert!(receiver.wait().success());
     assert_eq!(fs::read(&out2).unwrap(), data);
-    assert!(!dir.path().join(".from-nc.bin.sockmate-part").exists());
+    assert!(!dir.path().join(part_name("from-nc.bin")).exists());
 }
 
 #[test]
@@ -569,4 +569,391 @@ fn plain_bytes_without_raw_get_a_hint_and_store_nothing() {
     assert!(reason.contains("--raw"), "{reason}");
     assert_eq!(receiver.wait().code(), Some(1));
     assert!(!inbox.exists() || files_under(&inbox).is_empty());
+}
+
+// ---- issue 15: adversarial regressions (items 1, 2, 5, 15, 16) ----
+
+/// The temporary name the receiver uses for `name` (documented in
+/// `transfer::receiver::part_name`): a fixed prefix and a hash, so it
+/// always fits NAME_MAX.
+fn part_name(name: &str) -> String {
+    format!(
+        ".sockmate-part.{}",
+        &hex(&Sha256::digest(name.as_bytes()))[..32]
+    )
+}
+
+/// The temporary name older builds used (`.NAME.sockmate-part`).
+fn old_part_name(name: &str) -> String {
+    format!(".{name}.sockmate-part")
+}
+
+/// A file outside the receiver's directory that an attacker aims at.
+fn victim(dir: &Path) -> std::path::PathBuf {
+    let victim = dir.join("victim.txt");
+    fs::write(&victim, b"secret").unwrap();
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+    victim
+}
+
+fn assert_victim_intact(victim: &Path) {
+    assert_eq!(
+        fs::read(victim).unwrap(),
+        b"secret",
+        "the victim was written"
+    );
+    let mode = fs::metadata(victim).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the victim was chmodded");
+}
+
+/// Symbolic links to `victim` at every temporary name `name` may use in `dir`.
+fn plant_symlinks(dir: &Path, name: &str, victim: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    for part in [old_part_name(name), part_name(name)] {
+        std::os::unix::fs::symlink(victim, dir.join(part)).unwrap();
+    }
+}
+
+#[test]
+fn a_symlink_at_the_temporary_path_is_never_followed() {
+    let dir = tempdir();
+    let victim = victim(dir.path());
+    let source_dir = dir.path().join("src");
+    fs::create_dir_all(&source_dir).unwrap();
+    let source = source_dir.join("target");
+    let data = random_bytes(300_000, 51);
+    fs::write(&source, &data).unwrap();
+    fs::set_permissions(&source, fs::Permissions::from_mode(0o777)).unwrap();
+
+    // The header protocol.
+    let inbox = dir.path().join("in");
+    plant_symlinks(&inbox, "target", &victim);
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    assert_victim_intact(&victim);
+    assert_eq!(fs::read(inbox.join("target")).unwrap(), data);
+
+    // --raw -o.
+    let raw_dir = dir.path().join("raw");
+    plant_symlinks(&raw_dir, "out.bin", &victim);
+    let out = raw_dir.join("out.bin");
+    let mut receiver = Proc::spawn(sockmate(&[
+        "receive",
+        "--raw",
+        "127.0.0.1:0",
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    let endpoint = receiver.listening();
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &["--raw"]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    assert_victim_intact(&victim);
+    assert_eq!(fs::read(&out).unwrap(), data);
+
+    // --resume with a symbolic link, then with a hard link, at the
+    // temporary path: neither is appended to.
+    for hard in [false, true] {
+        let inbox = dir.path().join(format!("resume-{hard}"));
+        if hard {
+            fs::create_dir_all(&inbox).unwrap();
+            for part in [old_part_name("target"), part_name("target")] {
+                fs::hard_link(&victim, inbox.join(part)).unwrap();
+            }
+        } else {
+            plant_symlinks(&inbox, "target", &victim);
+        }
+        let (mut receiver, endpoint) = start_receiver(&inbox, &["--resume"]);
+        let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+        assert!(status.success(), "hard link {hard}: {stderr}");
+        assert!(receiver.wait().success());
+        assert_victim_intact(&victim);
+        assert_eq!(fs::read(inbox.join("target")).unwrap(), data);
+        let mode = fs::metadata(inbox.join("target"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o777);
+    }
+}
+
+/// Sends one whole file over a test-side connection; returns the answer to
+/// the header and, when accepted, the answer to the digest.
+fn send_whole(endpoint: &str, name: &[u8], data: &[u8]) -> (u8, String) {
+    let mut stream = connect(endpoint);
+    hello(&mut stream);
+    stream
+        .write_all(&file_frame(&[name], data.len() as u64, 0o644))
+        .unwrap();
+    let first = answer(&mut stream);
+    if first.0 != b'A' {
+        return first;
+    }
+    stream.write_all(data).unwrap();
+    let mut frame = vec![b'H'];
+    frame.extend_from_slice(&Sha256::digest(data));
+    stream.write_all(&frame).unwrap();
+    answer(&mut stream)
+}
+
+#[test]
+fn a_second_sender_cannot_replace_a_file_being_received() {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &["-k", "--overwrite"]);
+    let data = random_bytes(200_000, 41);
+    let mut a = connect(&endpoint);
+    hello(&mut a);
+    a.write_all(&file_frame(&[b"x"], data.len() as u64, 0o644))
+        .unwrap();
+    assert_eq!(answer(&mut a), (b'A', "0".into()));
+    a.write_all(&data[..100_000]).unwrap();
+    // Another sender names its file after x's temporary file (the old
+    // naming and the current one).
+    for evil in [old_part_name("x"), part_name("x")] {
+        let (tag, reason) = send_whole(&endpoint, evil.as_bytes(), b"EVIL!");
+        if evil == part_name("x") {
+            assert_eq!(tag, b'S', "{evil}: {reason}");
+            assert!(reason.contains("reserved"), "{reason}");
+        }
+    }
+    a.write_all(&data[100_000..]).unwrap();
+    let mut frame = vec![b'H'];
+    frame.extend_from_slice(&Sha256::digest(&data));
+    a.write_all(&frame).unwrap();
+    assert_eq!(answer(&mut a).0, b'K');
+    receiver.wait_line("received x:");
+    assert_eq!(fs::read(inbox.join("x")).unwrap(), data);
+
+    // Someone on the receiving machine swaps the temporary file while x
+    // arrives: the receiver notices, stores nothing and says so.
+    let mut b = connect(&endpoint);
+    hello(&mut b);
+    b.write_all(&file_frame(&[b"y"], data.len() as u64, 0o644))
+        .unwrap();
+    assert_eq!(answer(&mut b), (b'A', "0".into()));
+    b.write_all(&data[..100_000]).unwrap();
+    for part in [old_part_name("y"), part_name("y")] {
+        let swapped = dir.path().join("swap");
+        fs::write(&swapped, b"EVIL!").unwrap();
+        fs::rename(&swapped, inbox.join(part)).unwrap();
+    }
+    b.write_all(&data[100_000..]).unwrap();
+    let mut frame = vec![b'H'];
+    frame.extend_from_slice(&Sha256::digest(&data));
+    b.write_all(&frame).unwrap();
+    let (tag, reason) = answer(&mut b);
+    assert_eq!(tag, b'E', "{reason}");
+    assert!(reason.contains("replaced"), "{reason}");
+    assert!(!inbox.join("y").exists());
+    receiver.signal("TERM");
+    receiver.wait();
+}
+
+#[test]
+fn names_of_241_to_255_bytes_are_stored() {
+    let dir = tempdir();
+    let source_dir = dir.path().join("src");
+    fs::create_dir_all(&source_dir).unwrap();
+    let mut sources = Vec::new();
+    for len in [241, 250, 255] {
+        let name = format!("{}.bin", "n".repeat(len - 4));
+        let path = source_dir.join(&name);
+        fs::write(&path, name.as_bytes()).unwrap();
+        sources.push((name, path));
+    }
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let paths: Vec<&str> = sources.iter().map(|(_, p)| p.to_str().unwrap()).collect();
+    let (status, _, stderr) = send(&endpoint, &paths, &[]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    for (name, _) in &sources {
+        assert_eq!(fs::read(inbox.join(name)).unwrap(), name.as_bytes());
+    }
+    assert_eq!(files_under(&inbox).len(), 3, "{:?}", files_under(&inbox));
+}
+
+#[test]
+fn control_characters_in_names_are_escaped_on_the_terminal_but_exact_in_json() {
+    let name = "evil\x1b[2J\x1b[31mred\nFAKE line\rX\u{9b}31m\u{202e}txt";
+    let shown = r"evil\x1b[2J\x1b[31mred\nFAKE line\rX\u{9b}31m\u{202e}txt";
+    let dir = tempdir();
+    let source_dir = dir.path().join("src");
+    fs::create_dir_all(&source_dir).unwrap();
+    let source = source_dir.join(name);
+    fs::write(&source, b"payload").unwrap();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &["-k", "--json"]);
+    let (status, _, sent_stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{sent_stderr}");
+    receiver.wait_line(&format!("received {shown}:"));
+    // Again: the file exists now, so it is skipped; the error lines too.
+    let (status, _, skipped_stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert_eq!(status.code(), Some(1));
+    receiver.wait_line(&format!("skipped {shown} from"));
+    receiver.wait_line("not stored from");
+    receiver.signal("TERM");
+    receiver.wait();
+    let stdout = receiver.read_stdout_to_end();
+    let receiver_stderr = receiver.drain_stderr().join("\n");
+    for (who, text) in [
+        ("receiver", receiver_stderr.as_str()),
+        ("sender", sent_stderr.as_str()),
+        ("second sender", skipped_stderr.as_str()),
+    ] {
+        assert!(
+            !text.contains(['\x1b', '\r', '\u{9b}', '\u{202e}']),
+            "{who} printed raw control characters: {text:?}"
+        );
+        assert!(text.contains(shown), "{who}: {text}");
+    }
+    assert_eq!(fs::read(inbox.join(name)).unwrap(), b"payload");
+    let events: Vec<serde_json::Value> = String::from_utf8(stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "done" && e["file"] == name),
+        "{events:?}"
+    );
+}
+/// Opens `n` connections that send nothing.
+fn idle_connections(endpoint: &str, n: usize) -> Vec<TcpStream> {
+    (0..n).map(|_| connect(endpoint)).collect()
+}
+
+#[test]
+fn a_peer_beyond_the_session_limit_gets_a_fail_frame() {
+    let dir = tempdir();
+    let source = dir.path().join("a.txt");
+    fs::write(&source, b"hello\n").unwrap();
+    let inbox = dir.path().join("in");
+
+    // receive -k: 64 silent connections hold every session; the next
+    // sender is told so at once instead of waiting silently.
+    let (mut receiver, endpoint) = start_receiver(&inbox, &["-k"]);
+    let idle = idle_connections(&endpoint, 64);
+    let mut late = connect(&endpoint);
+    late.write_all(b"SMXF\x01").unwrap();
+    let (tag, reason) = answer(&mut late);
+    assert_eq!(tag, b'E');
+    assert!(reason.contains("busy"), "{reason}");
+    // A real sender says why it was refused.
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("refused the session"), "{stderr}");
+    assert!(stderr.contains("busy"), "{stderr}");
+    drop(idle);
+    // Once they are gone, senders are served again.
+    let deadline = std::time::Instant::now() + crate::util::DEADLINE;
+    loop {
+        let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+        if status.success() {
+            break;
+        }
+        assert!(stderr.contains("busy"), "{stderr}");
+        assert!(std::time::Instant::now() < deadline, "{stderr}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(fs::read(inbox.join("a.txt")).unwrap(), b"hello\n");
+    receiver.signal("TERM");
+    receiver.wait();
+
+    // send --listen -k: the same, with the sender's Fail frame instead of
+    // its hello.
+    let mut sender = Proc::spawn(sockmate(&[
+        "send",
+        "--listen",
+        "-k",
+        "127.0.0.1:0",
+        source.to_str().unwrap(),
+    ]));
+    let endpoint = sender.listening();
+    let idle = idle_connections(&endpoint, 64);
+    let inbox2 = dir.path().join("in2");
+    let (status, _, stderr) = run_with_input(
+        sockmate(&[
+            "receive",
+            "--connect",
+            &endpoint,
+            "--dir",
+            inbox2.to_str().unwrap(),
+        ]),
+        b"",
+    );
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("refused the session"), "{stderr}");
+    assert!(stderr.contains("busy"), "{stderr}");
+    drop(idle);
+    sender.signal("TERM");
+    sender.wait();
+}
+
+#[test]
+fn silent_and_stalled_peers_are_dropped_after_their_deadlines() {
+    let dir = tempdir();
+    let source = dir.path().join("a.txt");
+    fs::write(&source, b"hello\n").unwrap();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(
+        &inbox,
+        &["-k", "--handshake-timeout", "1s", "--idle-timeout", "1s"],
+    );
+    // 62 that never say hello, one that says hello and nothing more, one
+    // that stops in the middle of a file's bytes.
+    let mut idle = idle_connections(&endpoint, 62);
+    let mut quiet = connect(&endpoint);
+    hello(&mut quiet);
+    let mut stalled = connect(&endpoint);
+    hello(&mut stalled);
+    stalled
+        .write_all(&file_frame(&[b"stalled.bin"], 1000, 0o644))
+        .unwrap();
+    assert_eq!(answer(&mut stalled), (b'A', "0".into()));
+    stalled.write_all(&[7u8; 500]).unwrap();
+    // Each is told why and closed.
+    let (tag, reason) = answer(&mut stalled);
+    assert_eq!(tag, b'E');
+    assert!(reason.contains("no data"), "{reason}");
+    let (tag, reason) = answer(&mut quiet);
+    assert_eq!(tag, b'E');
+    assert!(reason.contains("no file header"), "{reason}");
+    for stream in &mut idle {
+        let (tag, reason) = answer(stream);
+        assert_eq!(tag, b'E');
+        assert!(reason.contains("no hello"), "{reason}");
+    }
+    receiver.wait_line("stalled.bin from");
+    // A real sender is served while the idle connections are still open.
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(fs::read(inbox.join("a.txt")).unwrap(), b"hello\n");
+    receiver.signal("TERM");
+    receiver.wait();
+
+    // send --listen -k: a receiver that never answers is dropped too.
+    let mut sender = Proc::spawn(sockmate(&[
+        "send",
+        "--listen",
+        "-k",
+        "--handshake-timeout",
+        "1s",
+        "127.0.0.1:0",
+        source.to_str().unwrap(),
+    ]));
+    let endpoint = sender.listening();
+    let mut silent = connect(&endpoint);
+    let mut buf = Vec::new();
+    // Its hello, then the end of the connection.
+    silent.read_to_end(&mut buf).unwrap();
+    assert!(buf.starts_with(b"SMXF\x01"), "{buf:?}");
+    sender.wait_line("no hello");
+    sender.signal("TERM");
+    sender.wait();
 }
