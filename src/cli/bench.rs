@@ -8,6 +8,7 @@ use super::args::parse_duration;
 use crate::bench::Report;
 use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig};
 use crate::endpoint::Endpoint;
+use crate::engine::Engine;
 use crate::error::ConfigError;
 use crate::relay::framing::MAX_RELAY_FRAME;
 use crate::shutdown::Shutdown;
@@ -176,7 +177,7 @@ pub async fn run(cfg: BenchConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     match cfg {
         BenchConfig::Merge { files, json } => print(&crate::bench::merge_files(&files)?, json),
         BenchConfig::Run(cfg) => {
-            let report = crate::bench::drive(&cfg, shutdown.token()).await?;
+            let report = Engine::new(shutdown).bench(&cfg).await?;
             print(&report, cfg.json)
         }
     }

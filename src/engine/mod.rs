@@ -174,6 +174,15 @@ impl Engine {
 }
 
 impl Engine {
+    /// Runs the load generator of `cfg` (stopping with the engine) and
+    /// returns its report.
+    pub async fn bench(
+        &self,
+        cfg: &crate::bench::RunConfig,
+    ) -> anyhow::Result<crate::bench::Report> {
+        crate::bench::drive(cfg, self.shutdown.token()).await
+    }
+
     /// Probes every port of `cfg` on `ip` (stopping with the engine);
     /// results arrive as `(index into cfg.ports, state)` as probes finish.
     pub fn scan(
