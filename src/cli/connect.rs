@@ -126,13 +126,8 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
         cfg.lines,
         stdin_chunk(cfg.engine.endpoint.kind()),
     );
-    let result = match engine.connect(cfg.engine, input).await {
-        Ok(handle) => handle.finished().await.map_err(anyhow::Error::new),
-        Err(e) => Err(anyhow::Error::new(e)),
-    };
-    drop(engine);
-    sinks.join().await;
-    result
+    let started = engine.connect(cfg.engine, input).await;
+    output::finish(engine, sinks, started).await
 }
 
 #[cfg(test)]

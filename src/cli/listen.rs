@@ -125,16 +125,11 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
             STDIN_CHUNK,
         )
     };
-    let result = match engine.listen(cfg.engine, input).await {
-        Ok(handle) => {
-            output::loopback_hint(handle.local_addr());
-            handle.finished().await.map_err(anyhow::Error::new)
-        }
-        Err(e) => Err(anyhow::Error::new(e)),
-    };
-    drop(engine);
-    sinks.join().await;
-    result
+    let started = engine.listen(cfg.engine, input).await;
+    if let Ok(handle) = &started {
+        output::loopback_hint(handle.local_addr());
+    }
+    output::finish(engine, sinks, started).await
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::io::IsTerminal;
 
 use crate::endpoint::{Endpoint, Host};
-use crate::engine::Engine;
+use crate::engine::{Engine, Handle, StartError};
 use crate::view::{build_sinks, SinkThread, ViewOptions};
 
 /// Attaches the sinks for `opts` to the engine. `single_session` lets the
@@ -18,6 +18,23 @@ pub fn start(
     engine: &Engine,
 ) -> anyhow::Result<SinkThread> {
     Ok(engine.attach(build_sinks(opts, single_session)?)?)
+}
+
+/// Waits for what the engine `started` (a connect, listener or relay) to
+/// finish, then for the sinks to render every event it reported.
+pub async fn finish(
+    engine: Engine,
+    sinks: SinkThread,
+    started: Result<Handle, StartError>,
+) -> anyhow::Result<()> {
+    let result = match started {
+        Ok(handle) => handle.finished().await.map_err(anyhow::Error::new),
+        Err(e) => Err(anyhow::Error::new(e)),
+    };
+    // The sink thread ends once the engine's last event sender is gone.
+    drop(engine);
+    sinks.join().await;
+    result
 }
 
 /// On a terminal, says how to accept other hosts when listening on loopback.

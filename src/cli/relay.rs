@@ -5,6 +5,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::{parse_duration, CommonArgs, ViewArgs};
+use super::output;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::error::ConfigError;
@@ -162,13 +163,8 @@ pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let sinks = relay_sinks(&cfg.view, cfg.dump)?;
     let engine = Engine::new(shutdown);
     let sink_thread = engine.attach(sinks)?;
-    let result = match engine.relay(cfg.engine).await {
-        Ok(handle) => handle.finished().await.map_err(anyhow::Error::new),
-        Err(e) => Err(anyhow::Error::new(e)),
-    };
-    drop(engine);
-    sink_thread.join().await;
-    result
+    let started = engine.relay(cfg.engine).await;
+    output::finish(engine, sink_thread, started).await
 }
 
 #[cfg(test)]
