@@ -178,7 +178,7 @@ async fn open_peer(addr: &PeerAddr, outbox: &mpsc::Sender<PeerCommand>, served: 
         .events
         .emit(EventKind::Open {
             conn: conn.clone(),
-            local: served.cfg.endpoint.to_string(),
+            local: served.local.clone(),
         })
         .await;
     Peer {

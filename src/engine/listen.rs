@@ -75,6 +75,8 @@ impl InputFactory {
 /// What a running listener shares with its connection tasks.
 pub(super) struct Served {
     pub cfg: ListenConfig,
+    /// The bound address (port 0 resolved), the `local` of every `open`.
+    pub local: String,
     pub schedule: Option<Schedule>,
     pub rooms: Rooms,
     pub events: EventTx,
@@ -166,7 +168,7 @@ async fn serve_client(
     let _ = events
         .emit(EventKind::Open {
             conn: conn.clone(),
-            local: served.cfg.endpoint.to_string(),
+            local: served.local.clone(),
         })
         .await;
     let wiring = Wiring {
@@ -260,6 +262,7 @@ mod tests {
                 service: None,
                 admission: Admission::default(),
             },
+            local: "tcp://127.0.0.1:1".into(),
             schedule: None,
             rooms: Rooms::default(),
             events: crate::event::bus::Bus::new().sender(),

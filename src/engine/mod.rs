@@ -151,6 +151,7 @@ impl Engine {
         let registry = Registry::default();
         let served = Arc::new(listen::Served {
             cfg,
+            local: real.to_string(),
             schedule,
             rooms: Rooms::default(),
             events: self.events.clone(),
