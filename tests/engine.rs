@@ -32,6 +32,22 @@ fn listen_config(endpoint: &str, keep_open: bool) -> ListenConfig {
     }
 }
 
+/// A relay from a free loopback port to `target`, splicing, no limits.
+fn relay_to(target: std::net::SocketAddr) -> sockmate::relay::RelayConfig {
+    sockmate::relay::RelayConfig {
+        listen: Endpoint::parse_listen("127.0.0.1:0").unwrap(),
+        target: format!("tcp://{target}").parse().unwrap(),
+        listen_socket: SocketOptions::default(),
+        target_socket: SocketOptions::default(),
+        frame: None,
+        rules: Default::default(),
+        max_conns: None,
+        access: Default::default(),
+        dump: false,
+        splice: true,
+    }
+}
+
 /// Waits for the next event matching `want`, skipping others.
 async fn next_event(rx: &mut Subscriber, want: impl Fn(&EventKind) -> bool) -> Event {
     tokio::time::timeout(DEADLINE, async {
@@ -166,19 +182,7 @@ async fn relay_carries_bytes_and_half_close() {
         got
     });
     let engine = Engine::new(Shutdown::new());
-    let cfg = sockmate::relay::RelayConfig {
-        listen: Endpoint::parse_listen("127.0.0.1:0").unwrap(),
-        target: format!("tcp://{target_addr}").parse().unwrap(),
-        listen_socket: SocketOptions::default(),
-        target_socket: SocketOptions::default(),
-        frame: None,
-        rules: Default::default(),
-        max_conns: None,
-        access: Default::default(),
-        dump: false,
-        splice: true,
-    };
-    let handle = engine.relay(cfg).await.unwrap();
+    let handle = engine.relay(relay_to(target_addr)).await.unwrap();
     let addr = handle.local_addr().to_string().replace("tcp://", "");
     let reply = tokio::task::spawn_blocking(move || {
         let mut c = TcpStream::connect(addr).unwrap();
@@ -287,19 +291,7 @@ async fn a_relayed_connection_is_listed_and_closed_by_id() {
     });
     let engine = Engine::new(Shutdown::new());
     let mut events = engine.subscribe();
-    let cfg = sockmate::relay::RelayConfig {
-        listen: Endpoint::parse_listen("127.0.0.1:0").unwrap(),
-        target: format!("tcp://{target_addr}").parse().unwrap(),
-        listen_socket: SocketOptions::default(),
-        target_socket: SocketOptions::default(),
-        frame: None,
-        rules: Default::default(),
-        max_conns: None,
-        access: Default::default(),
-        dump: false,
-        splice: true,
-    };
-    let handle = engine.relay(cfg).await.unwrap();
+    let handle = engine.relay(relay_to(target_addr)).await.unwrap();
     let addr = handle.local_addr().to_string().replace("tcp://", "");
     let mut client = TcpStream::connect(addr).unwrap();
     let open = next_event(&mut events, |k| matches!(k, EventKind::Open { .. })).await;
