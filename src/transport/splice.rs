@@ -1,11 +1,15 @@
 //! The zero-copy path (Linux): bytes move socket → pipe → socket with
 //! splice(2), never entering user space. Works between any two halves whose
 //! [`Capabilities::zero_copy`](super::Capabilities) is set. Each direction
-//! has its own pipe, created on its first byte, so an idle connection holds
-//! no pipe.
+//! takes a pipe from a small pool for each batch and gives it back empty,
+//! so an idle connection holds no pipe; when no pipe can be made (out of
+//! descriptors) the batch goes through a buffer instead.
 
 use std::io;
 use std::os::fd::OwnedFd;
+use std::sync::Mutex;
+
+use bytes::BytesMut;
 
 use rustix::pipe::{PipeFlags, SpliceFlags};
 use tokio::io::Interest;
@@ -48,6 +52,39 @@ impl Pipe {
     }
 }
 
+/// Empty pipes kept for the next burst, so a connection holds a pipe only
+/// while its bytes flow and a request/response exchange does not pay for
+/// creating one per message. Bounded: past [`POOL_SIZE`] a returned pipe is
+/// closed. The one process-wide cache of kernel objects (a pipe holds no
+/// memory while empty, only two descriptors).
+static POOL: Mutex<Vec<Pipe>> = Mutex::new(Vec::new());
+
+/// How many empty pipes [`POOL`] keeps.
+const POOL_SIZE: usize = 32;
+
+/// A pipe from the pool, or a new one.
+fn take_pipe() -> io::Result<Pipe> {
+    let pooled = POOL.lock().map(|mut pool| pool.pop()).unwrap_or(None);
+    match pooled {
+        Some(pipe) => Ok(pipe),
+        None => Pipe::new(),
+    }
+}
+
+/// Gives an empty pipe back to the pool (or closes it when the pool is
+/// full).
+fn give_back(pipe: Pipe) {
+    if let Ok(mut pool) = POOL.lock() {
+        if pool.len() < POOL_SIZE {
+            pool.push(pipe);
+        }
+    }
+}
+
+/// The buffered copy used for one batch when no pipe can be made (the
+/// process is out of descriptors): the connection is still served.
+const FALLBACK_CHUNK: usize = 16 * 1024;
+
 /// Copies `from` to `to` with splice until `from` ends, calling `on_moved`
 /// with each batch's size; returns the bytes moved. Does not shut anything
 /// down: the caller carries the half-close. Fails with `Unsupported` when
@@ -80,37 +117,64 @@ pub async fn echo(stream: &Stream, on_moved: impl Fn(usize)) -> io::Result<u64> 
 }
 
 async fn copy_io(src: Io<'_>, dst: Io<'_>, on_moved: impl Fn(usize)) -> io::Result<u64> {
-    let mut pipe: Option<Pipe> = None;
     let mut total = 0u64;
     loop {
         src.ready(Interest::READABLE).await?;
-        let p = match &pipe {
-            Some(p) => p,
-            None => pipe.insert(Pipe::new()?),
-        };
-        let moved = match src.try_io(Interest::READABLE, || {
-            splice(src.fd(), &p.write, p.capacity)
-        }) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
+        let moved = match take_pipe() {
+            Ok(pipe) => match splice_batch(src, dst, pipe).await? {
+                Some(n) => n,
+                None => continue,
+            },
+            Err(_) => copy_batch(src, dst).await?,
         };
         if moved == 0 {
             return Ok(total);
         }
-        let mut left = moved;
-        while left > 0 {
-            dst.ready(Interest::WRITABLE).await?;
-            match dst.try_io(Interest::WRITABLE, || splice(&p.read, dst.fd(), left)) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => left -= n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
-            }
-        }
         total += moved as u64;
         on_moved(moved);
     }
+}
+
+/// Moves one batch through `pipe` and returns the pipe to the pool once it
+/// is empty again. `None`: the wake-up was spurious (nothing to read yet).
+/// A pipe that still holds bytes when a write fails is closed, not pooled.
+async fn splice_batch(src: Io<'_>, dst: Io<'_>, pipe: Pipe) -> io::Result<Option<usize>> {
+    let moved = match src.try_io(Interest::READABLE, || {
+        splice(src.fd(), &pipe.write, pipe.capacity)
+    }) {
+        Ok(n) => n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            give_back(pipe);
+            return Ok(None);
+        }
+        Err(e) => {
+            give_back(pipe);
+            return Err(e);
+        }
+    };
+    let mut left = moved;
+    while left > 0 {
+        dst.ready(Interest::WRITABLE).await?;
+        match dst.try_io(Interest::WRITABLE, || splice(&pipe.read, dst.fd(), left)) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => left -= n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    give_back(pipe);
+    Ok(Some(moved))
+}
+
+/// Moves one batch through a short-lived buffer (no pipe could be made);
+/// 0 means `src` ended.
+async fn copy_batch(src: Io<'_>, dst: Io<'_>) -> io::Result<usize> {
+    let mut buf = BytesMut::new();
+    let n = src.read_some(&mut buf, FALLBACK_CHUNK).await?;
+    if n > 0 {
+        dst.write_all(&buf).await?;
+    }
+    Ok(n)
 }
 
 /// Moves up to `len` bytes from `from` to `to` (one of them a pipe) inside

@@ -121,7 +121,7 @@ impl<'a> Io<'a> {
         }
     }
 
-    async fn read_some(self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
+    pub(super) async fn read_some(self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
         match self {
             Io::Tcp(s) => read_ready!(s, buf, reserve),
             Io::Unix(s) => read_ready!(s, buf, reserve),
@@ -129,7 +129,7 @@ impl<'a> Io<'a> {
         }
     }
 
-    async fn write_all(self, data: &[u8]) -> io::Result<()> {
+    pub(super) async fn write_all(self, data: &[u8]) -> io::Result<()> {
         match self {
             Io::Tcp(s) => write_ready!(s, data),
             Io::Unix(s) => write_ready!(s, data),

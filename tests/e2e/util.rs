@@ -15,9 +15,13 @@ use std::time::{Duration, Instant};
 /// Generous deadline for anything a test waits on.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
-/// The binary under test.
+/// The binary under test: this build's, or `SOCKMATE_TEST_BIN` when set
+/// (to check that a regression test fails on an older build).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_sockmate"))
+    match std::env::var_os("SOCKMATE_TEST_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_BIN_EXE_sockmate")),
+    }
 }
 
 /// A `sockmate` command with a scrubbed environment.
