@@ -226,9 +226,65 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         })
 }
 
+/// The most clients `--max-conns` may allow (far above what one process
+/// can hold open; tokio's semaphore would panic near 2^61).
+pub const MAX_CONNS_LIMIT: usize = 1_000_000;
+
+/// The longest `--max-frame` (1 GiB): one message is held in memory whole.
+pub const MAX_FRAME_LIMIT: usize = 1024 * 1024 * 1024;
+
+/// The shortest `--reconnect-max`: below it reconnects would spin.
+pub const MIN_RECONNECT_MAX: Duration = Duration::from_millis(100);
+
+/// Parses `--max-conns N`: 1 to [`MAX_CONNS_LIMIT`].
+pub fn parse_max_conns(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=MAX_CONNS_LIMIT as u64).contains(&n) => Ok(n as usize),
+        _ => Err(format!(
+            "give a number of clients from 1 to {MAX_CONNS_LIMIT}, e.g. --max-conns 100"
+        )),
+    }
+}
+
+/// Parses `--max-frame BYTES`: a size up to [`MAX_FRAME_LIMIT`].
+pub fn parse_max_frame(text: &str) -> Result<usize, String> {
+    let n = parse_size(text)?;
+    if n > MAX_FRAME_LIMIT {
+        return Err(format!(
+            "{text} is more than the 1g a message may hold in memory (e.g. --max-frame 1m)"
+        ));
+    }
+    Ok(n)
+}
+
+/// Parses `--reconnect-max DURATION`: at least [`MIN_RECONNECT_MAX`].
+pub fn parse_reconnect_max(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d < MIN_RECONNECT_MAX {
+        return Err(format!(
+            "{text} would reconnect in a tight loop (give at least 100ms, e.g. --reconnect-max 5s)"
+        ));
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_refuse_nonsense() {
+        assert_eq!(parse_max_conns("100"), Ok(100));
+        assert!(parse_max_conns("0").is_err());
+        assert!(parse_max_conns("2305843009213693952").is_err());
+        assert!(parse_max_conns("18446744073709551615").is_err());
+        assert_eq!(parse_max_frame("1m"), Ok(1024 * 1024));
+        assert!(parse_max_frame("18446744073709551615").is_err());
+        assert!(parse_max_frame("2g").is_err());
+        assert!(parse_reconnect_max("0").is_err());
+        assert!(parse_reconnect_max("1ns").is_err());
+        assert_eq!(parse_reconnect_max("5s"), Ok(Duration::from_secs(5)));
+    }
 
     #[test]
     fn durations() {

@@ -38,7 +38,7 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub reconnect: bool,
     /// Longest wait between reconnect attempts.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::cli::args::parse_reconnect_max)]
     pub reconnect_max: Duration,
     /// Socket and status options.
     #[command(flatten)]

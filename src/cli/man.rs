@@ -410,7 +410,7 @@ pub fn run(args: ManArgs) -> anyhow::Result<()> {
     match args.dir {
         Some(dir) => {
             for path in write_pages(&dir)? {
-                eprintln!("wrote {}", path.display());
+                errln!("wrote {}", path.display());
             }
         }
         None => {

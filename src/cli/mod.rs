@@ -8,6 +8,15 @@
 //! `2s`, `1m` or a bare number of seconds; endpoints are parsed after clap so
 //! that a bad one gets sockmate's own one-line message and exit code 2.
 
+/// Writes one line to stderr and ignores a failure: a closed or full
+/// stderr must never panic (`eprintln!` does, exit 101).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod args;
 pub mod bench;
 pub mod completions;
@@ -166,7 +175,7 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("sockmate: cannot start the runtime: {e}");
+            errln!("sockmate: cannot start the runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -184,7 +193,7 @@ async fn run(cli: Cli) -> u8 {
     ) {
         (Ok(i), Ok(t)) => (i, t),
         _ => {
-            eprintln!("sockmate: cannot install signal handlers");
+            errln!("sockmate: cannot install signal handlers");
             return 1;
         }
     };
@@ -224,7 +233,7 @@ fn exit_code(result: anyhow::Result<()>) -> u8 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("sockmate: {e:#}");
+            errln!("sockmate: {e:#}");
             let usage = e.chain().any(|cause| {
                 cause.is::<ConfigError>()
                     || matches!(

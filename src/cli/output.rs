@@ -44,7 +44,7 @@ pub fn loopback_hint(real: &Endpoint) {
     }
     if let Some((Host::Ip(ip), port)) = real.host_port() {
         if ip.is_loopback() {
-            eprintln!(
+            errln!(
                 "(loopback only: listen on 0.0.0.0:{port} or [::]:{port} to accept other hosts)"
             );
         }

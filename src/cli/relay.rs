@@ -37,7 +37,7 @@ pub struct RelayArgs {
     #[arg(long)]
     pub close_both: bool,
     /// Serve at most N clients (or datagram flows) at once; beyond it new clients are refused.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::cli::args::parse_max_conns)]
     pub max_conns: Option<usize>,
     /// Give up connecting to TARGET after this long (that client is closed).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]

@@ -139,7 +139,7 @@ pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
         if errors > 0 {
             summary.push_str(&format!(", {errors} errors"));
         }
-        eprintln!("{summary}");
+        errln!("{summary}");
     }
     if open == 0 {
         bail!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::parse_size;
+use super::args::{parse_max_conns, parse_max_frame};
 use crate::endpoint::{Endpoint, Kind};
 use crate::error::ConfigError;
 use crate::escape::unescape;
@@ -25,7 +25,7 @@ pub struct ServiceArgs {
     #[arg(long, value_name = "FRAME", default_value = "raw", value_parser = clap::value_parser!(FrameSpec))]
     pub frame: FrameSpec,
     /// Longest message; a client sending a longer one gets an error line and is closed (suffixes k, m: 64k, 1m).
-    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", value_parser = parse_max_frame)]
     pub max_frame: Option<usize>,
     /// Sent to each client when it connects (each new peer for UDP), as is (escapes like \n allowed).
     #[arg(long, value_name = "TEXT")]
@@ -61,7 +61,7 @@ pub struct ServiceArgs {
     #[arg(long)]
     pub exec_stderr: bool,
     /// Serve at most N clients at once (and N --exec children); more get one refusal line.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_max_conns)]
     pub max_conns: Option<usize>,
     /// Accept clients only from this network (CIDR like 192.168.1.0/24 or one address; repeatable).
     #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
@@ -152,6 +152,22 @@ impl ServiceArgs {
             (None, Some(cmd)) => Some(ExecSpec::shell(cmd, self.exec_stderr).map_err(invalid)?),
             (None, None) => None,
         };
+        if exec.is_some() {
+            let ignored = [
+                ("--reply", self.reply.is_some()),
+                ("--respond", !self.respond.is_empty()),
+                ("--respond-file", self.respond_file.is_some()),
+                ("--respond-default", self.respond_default.is_some()),
+                ("--quit-word", self.quit_word.is_some()),
+                ("--frame", self.frame != FrameSpec::Raw),
+                ("--max-frame", self.max_frame.is_some()),
+            ];
+            if let Some((flag, _)) = ignored.iter().find(|(_, given)| *given) {
+                return Err(invalid(format!(
+                    "{flag} does not apply to --exec (the command gets the raw bytes and answers itself); drop {flag}"
+                )));
+            }
+        }
         let datagram = matches!(endpoint.kind(), Kind::Udp | Kind::UnixDgram);
         match (self.serve, &exec) {
             (Some(Serve::Exec), None) => {

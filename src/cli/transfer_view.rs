@@ -63,7 +63,7 @@ impl Reporter {
         if self.mode == ProgressMode::Bar {
             let _ = self.bars.println(line);
         } else {
-            eprintln!("{line}");
+            errln!("{line}");
         }
     }
 

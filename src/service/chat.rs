@@ -116,7 +116,7 @@ async fn serve(
     .await?;
     loop {
         tokio::select! {
-            read = link.read(&mut buf, SERVICE_READ_SIZE.min(max_frame + 1)) => {
+            read = link.read(&mut buf, SERVICE_READ_SIZE.min(max_frame.saturating_add(1))) => {
                 let at_eof = match read? {
                     ReadOutcome::Data(_) => false,
                     ReadOutcome::Eof => true,

@@ -93,7 +93,9 @@ impl Acceptor {
     pub fn new(admission: Admission) -> Self {
         Acceptor {
             backoff: ACCEPT_BACKOFF.0,
-            permits: admission.max_conns.map(|n| Arc::new(Semaphore::new(n))),
+            permits: admission
+                .max_conns
+                .map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS)))),
             admission,
             refusals: Arc::new(Semaphore::new(REFUSALS_AT_ONCE)),
             refusing: TaskTracker::new(),

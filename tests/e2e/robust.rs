@@ -139,3 +139,134 @@ fn an_echo_connection_is_served_when_no_pipe_can_be_made() {
     }
     panic!("{LIMIT} connections fit in {LIMIT} descriptors?");
 }
+
+/// Items 17 and 18: nonsense numbers and flags `--exec` would ignore are
+/// refused before anything starts, with exit 2 and a line naming the flag
+/// (they used to panic, spin, wrap to 0 or be silently ignored).
+#[test]
+fn nonsense_limits_and_flags_exec_ignores_are_refused_at_start() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "listen",
+                "127.0.0.1:0",
+                "--max-conns",
+                "3000000000000000000",
+            ],
+            "--max-conns",
+        ),
+        (
+            &[
+                "listen",
+                "127.0.0.1:0",
+                "-k",
+                "--exec",
+                "cat",
+                "--max-conns",
+                "2305843009213693952",
+            ],
+            "--max-conns",
+        ),
+        (
+            &[
+                "relay",
+                "127.0.0.1:0",
+                "127.0.0.1:9",
+                "--max-conns",
+                "18446744073709551615",
+            ],
+            "--max-conns",
+        ),
+        (
+            &[
+                "connect",
+                "127.0.0.1:9",
+                "--reconnect",
+                "--reconnect-max",
+                "0",
+            ],
+            "--reconnect-max",
+        ),
+        (
+            &[
+                "connect",
+                "127.0.0.1:9",
+                "--reconnect",
+                "--reconnect-max",
+                "1ns",
+            ],
+            "--reconnect-max",
+        ),
+        (
+            &[
+                "listen",
+                "127.0.0.1:0",
+                "--serve",
+                "chat",
+                "--max-frame",
+                "18446744073709551615",
+            ],
+            "--max-frame",
+        ),
+        (
+            &["listen", "127.0.0.1:0", "--exec", "cat", "--reply", "x"],
+            "--reply",
+        ),
+        (
+            &[
+                "listen",
+                "127.0.0.1:0",
+                "--exec",
+                "cat",
+                "--respond",
+                "a=>b",
+            ],
+            "--respond",
+        ),
+        (
+            &[
+                "listen",
+                "127.0.0.1:0",
+                "--exec",
+                "cat",
+                "--quit-word",
+                "bye",
+            ],
+            "--quit-word",
+        ),
+        (
+            &["listen", "127.0.0.1:0", "--exec", "cat", "--frame", "line"],
+            "--frame",
+        ),
+    ];
+    for (args, flag) in cases {
+        let (status, _out, err) = run_with_input(sockmate(args), b"");
+        assert_eq!(status.code(), Some(2), "{args:?}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.contains(flag), "{args:?}: {err}");
+    }
+}
+
+/// Item 17: an error printed while stderr is a closed pipe does not panic
+/// (it used to: `eprintln!` exits 101).
+#[test]
+fn an_error_on_a_closed_stderr_does_not_panic() {
+    // A port nothing listens on: bind one, read its number, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let mut cmd = sockmate(&["connect", &format!("127.0.0.1:{port}")]);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(writer);
+    let mut child = cmd.spawn().expect("spawn");
+    let status = wait_timeout(&mut child, DEADLINE).expect("exits");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "a refused connect exits 1, no panic"
+    );
+}
