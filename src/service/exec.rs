@@ -3,7 +3,10 @@
 //!
 //! The child is killed when the client goes (at once on an error, or
 //! [`EXEC_DRAIN_AFTER_EOF`] after the client ends its writes, so a last
-//! answer can still go out) and always reaped: no zombies.
+//! answer can still go out) and always reaped: no zombies. Each child leads
+//! its own process group, and the whole group is killed with it, so what
+//! the command started (a shell's background jobs) goes too, also when the
+//! connection's task is dropped at exit.
 
 use std::io;
 use std::process::{ExitStatus, Stdio};
@@ -85,6 +88,7 @@ impl ExecSpec {
                 .stdin(Stdio::piped())
                 .stdout(Stdio::from(writer))
                 .stderr(stderr)
+                .process_group(0)
                 .kill_on_drop(true);
             cmd.spawn()
             // `cmd` drops here, closing our copies of the pipe's write end,
@@ -100,6 +104,7 @@ pub async fn run(link: &Link<'_>, spec: &ExecSpec) -> io::Result<CloseReason> {
     let (mut child, mut output) = spec
         .spawn()
         .map_err(|e| io::Error::new(e.kind(), format!("cannot run `{}`: {e}", spec.display)))?;
+    let mut group = GroupKill(child.id());
     let mut stdin = child.stdin.take();
     let to_child = async {
         let mut buf = BytesMut::new();
@@ -151,7 +156,7 @@ pub async fn run(link: &Link<'_>, spec: &ExecSpec) -> io::Result<CloseReason> {
             _ => Some(CloseReason::Shutdown),
         },
     };
-    let status = reap(&mut child).await;
+    let status = reap(&mut child, &mut group).await;
     Ok(reason.unwrap_or_else(|| {
         CloseReason::Service(match status {
             Ok(status) => format!("command {}", describe_status(status)),
@@ -160,9 +165,31 @@ pub async fn run(link: &Link<'_>, spec: &ExecSpec) -> io::Result<CloseReason> {
     }))
 }
 
-/// Kills the child if it is still running, then waits for it (always, so
-/// it never lingers as a zombie).
-async fn reap(child: &mut Child) -> io::Result<ExitStatus> {
+/// Kills a command's process group (SIGKILL) when dropped: the command and
+/// everything it started, whatever way the connection ended.
+/// Used once: after the child is reaped its id may belong to another.
+struct GroupKill(Option<u32>);
+
+impl GroupKill {
+    fn kill(&mut self) {
+        let pid = self.0.take().and_then(|id| i32::try_from(id).ok());
+        if let Some(pid) = pid.and_then(rustix::process::Pid::from_raw) {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+}
+
+impl Drop for GroupKill {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Kills the child's process group (the child is not reaped yet, so its id
+/// cannot have been reused), then the child if still running, then waits
+/// for it (always, so it never lingers as a zombie).
+async fn reap(child: &mut Child, group: &mut GroupKill) -> io::Result<ExitStatus> {
+    group.kill();
     if let Ok(Some(status)) = child.try_wait() {
         return Ok(status);
     }

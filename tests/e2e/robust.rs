@@ -270,3 +270,68 @@ fn an_error_on_a_closed_stderr_does_not_panic() {
         "a refused connect exits 1, no panic"
     );
 }
+
+/// True while process `pid` exists (and is not a zombie).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Waits (with the deadline) until `pid` is gone; false if it never goes.
+fn gone(pid: u32) -> bool {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while std::time::Instant::now() < deadline {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}
+
+/// Reads one line (the grandchild's pid) from the exec'd command.
+fn read_pid(stream: &mut TcpStream) -> u32 {
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while stream.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    String::from_utf8_lossy(&line)
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
+/// Item 13: what an `--exec` command started in the background dies with
+/// it, when the client leaves and when the server stops (it used to be
+/// reparented to PID 1 and live on).
+#[test]
+fn exec_grandchildren_die_with_the_client_and_the_server() {
+    let cmd = "sleep 40 & echo $!; wait";
+    let mut server = Proc::spawn(sockmate(&[
+        "listen",
+        "127.0.0.1:0",
+        "-k",
+        "-q",
+        "--sh-exec",
+        cmd,
+    ]));
+    let addr = server.listening_addr();
+    let mut client = TcpStream::connect(&addr).expect("connect");
+    let grandchild = read_pid(&mut client);
+    assert!(alive(grandchild));
+    drop(client);
+    assert!(gone(grandchild), "the background sleep outlived its client");
+
+    let mut client = TcpStream::connect(&addr).expect("connect");
+    let grandchild = read_pid(&mut client);
+    server.signal("TERM");
+    server.wait();
+    assert!(gone(grandchild), "the background sleep outlived the server");
+}
