@@ -144,6 +144,9 @@ impl ServiceArgs {
                 .rules
                 .push(respond::parse_rule(rule, &time_format).map_err(invalid)?);
         }
+        rules
+            .check_budget()
+            .map_err(|e| invalid(format!("--respond: {e}")))?;
         if let Some(text) = &self.respond_default {
             rules.default = Some(respond::parse_default(text, &time_format).map_err(invalid)?);
         }

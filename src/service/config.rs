@@ -135,7 +135,9 @@ impl ServiceConfig {
         let rules = respond::parse_rules_file(&content, time_format)
             .map_err(|e| ConfigError::new(format!("--respond-file {}: {e}", path.display())))?;
         self.rules.rules.extend(rules);
-        Ok(())
+        self.rules
+            .check_budget()
+            .map_err(|e| ConfigError::new(format!("--respond-file {}: {e}", path.display())))
     }
 
     /// Words for the startup line, e.g. a warning that exec is on.

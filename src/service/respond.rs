@@ -21,6 +21,15 @@ pub const RULE_ARROW: &str = "=>";
 /// Longest regex program we compile from a rule (bounds memory).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
+/// The most `re:` rules a server takes. Each compiled regex with its
+/// search caches costs up to a few hundred KB, so this keeps the rules
+/// under ~100 MB; exact and hex rules are cheap and not limited.
+pub const MAX_REGEX_RULES: usize = 256;
+
+/// The most bytes of regex source over all `re:` rules (the compiled form
+/// is bounded by [`REGEX_SIZE_LIMIT`] each and this in total).
+pub const MAX_REGEX_SOURCE: usize = 256 * 1024;
+
 /// How a rule recognises a message.
 #[derive(Debug, Clone)]
 pub enum Matcher {
@@ -89,14 +98,49 @@ pub fn parse_rule(text: &str, time_format: &str) -> Result<Rule, String> {
 /// with `#` are skipped. Errors name the line.
 pub fn parse_rules_file(content: &str, time_format: &str) -> Result<Vec<Rule>, String> {
     let mut rules = Vec::new();
+    let mut budget = RegexBudget::default();
     for (i, line) in content.lines().enumerate() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
-        rules.push(parse_rule(line, time_format).map_err(|e| format!("line {}: {e}", i + 1))?);
+        let rule = parse_rule(line, time_format).map_err(|e| format!("line {}: {e}", i + 1))?;
+        // Stop compiling as soon as the budget is spent, not after.
+        budget
+            .add(&rule)
+            .map_err(|e| format!("line {}: {e}", i + 1))?;
+        rules.push(rule);
     }
     Ok(rules)
+}
+
+/// Counts `re:` rules and their source against [`MAX_REGEX_RULES`] and
+/// [`MAX_REGEX_SOURCE`].
+#[derive(Debug, Default)]
+struct RegexBudget {
+    count: usize,
+    source: usize,
+}
+
+impl RegexBudget {
+    fn add(&mut self, rule: &Rule) -> Result<(), String> {
+        let Matcher::Regex(re) = &rule.matcher else {
+            return Ok(());
+        };
+        self.count += 1;
+        self.source += re.as_str().len();
+        if self.count > MAX_REGEX_RULES {
+            return Err(format!(
+                "more than {MAX_REGEX_RULES} re: rules (each costs up to a few hundred KB); merge them with | or use exact and hex: rules"
+            ));
+        }
+        if self.source > MAX_REGEX_SOURCE {
+            return Err(format!(
+                "the re: rules hold more than {MAX_REGEX_SOURCE} bytes of patterns; shorten them or use exact and hex: rules"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Parses `--respond-default`.
@@ -105,6 +149,13 @@ pub fn parse_default(text: &str, time_format: &str) -> Result<Template, String> 
 }
 
 impl Rules {
+    /// Refuses a rule list whose regexes would take more memory than
+    /// [`MAX_REGEX_RULES`] and [`MAX_REGEX_SOURCE`] allow.
+    pub fn check_budget(&self) -> Result<(), String> {
+        let mut budget = RegexBudget::default();
+        self.rules.iter().try_for_each(|rule| budget.add(rule))
+    }
+
     /// True when there is nothing to answer with.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty() && self.default.is_none()

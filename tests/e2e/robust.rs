@@ -335,3 +335,26 @@ fn exec_grandchildren_die_with_the_client_and_the_server() {
     server.wait();
     assert!(gone(grandchild), "the background sleep outlived the server");
 }
+
+/// Item 8: a rule file with more regex rules than the budget is refused at
+/// start with exit 2 (100,000 rules used to take ~24 GB and the OOM
+/// killer). The file here holds 20,000: enough to take gigabytes before.
+#[test]
+fn a_respond_file_past_the_regex_budget_is_refused_at_start() {
+    let dir = tempdir();
+    let path = dir.path().join("rules.txt");
+    let rules: String = (0..20_000)
+        .map(|i| format!("re:^cmd{i} ([a-z]+) [0-9]{{2,8}}$=>ok {i} $1\n"))
+        .collect();
+    std::fs::write(&path, rules).unwrap();
+    let path = path.to_string_lossy().into_owned();
+    let (status, _out, err) = run_with_input(
+        sockmate(&["listen", "127.0.0.1:0", "-k", "--respond-file", &path]),
+        b"",
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--respond-file") && err.contains("re: rules"),
+        "{err}"
+    );
+}
