@@ -39,7 +39,7 @@ pub struct RelayArgs {
     /// Serve at most N clients (or datagram flows) at once; beyond it new clients are refused.
     #[arg(long, value_name = "N", value_parser = crate::cli::args::parse_max_conns)]
     pub max_conns: Option<usize>,
-    /// Give up connecting to TARGET after this long (that client is closed).
+    /// Give up connecting to TARGET after this long (that client is closed; default 10s). A client that leaves first cancels its connect.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
     /// Serve only clients in this network (CIDR like 192.168.1.0/24 or one address; repeatable).
@@ -141,7 +141,10 @@ impl TryFrom<RelayArgs> for RelayRun {
                     ..args.common.socket_options()
                 },
                 target_socket: SocketOptions {
-                    connect_timeout: args.connect_timeout,
+                    connect_timeout: Some(
+                        args.connect_timeout
+                            .unwrap_or(crate::relay::DEFAULT_CONNECT_TIMEOUT),
+                    ),
                     ..args.common.socket_options()
                 },
                 frame,

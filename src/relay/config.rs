@@ -17,6 +17,10 @@ pub const DEFAULT_FLOW_IDLE: Duration = Duration::from_secs(60);
 /// not given.
 pub const DEFAULT_REPLY_LINGER: Duration = Duration::from_secs(2);
 
+/// How long `relay` waits for the target to accept a connection when
+/// `--connect-timeout` is not given (the kernel alone would wait ~127 s).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Everything `relay` needs, validated.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {

@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::event::{ConnInfo, EventKind, EventTx};
 use crate::transport::{self, Connected, PeerAddr};
-pub use config::{RelayConfig, DEFAULT_FLOW_IDLE, DEFAULT_REPLY_LINGER};
+pub use config::{RelayConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FLOW_IDLE, DEFAULT_REPLY_LINGER};
 
 /// Connects to the relay's target for one client (or datagram flow) and
 /// announces the connection; when the target cannot be reached, reports one
@@ -39,10 +39,13 @@ pub(crate) async fn open_target(
     events: &EventTx,
     shutdown: &CancellationToken,
     gave_up: &str,
+    client_gone: impl std::future::Future<Output = ()>,
 ) -> Option<Connected> {
     let connected = tokio::select! {
         result = transport::connect(&cfg.target, &cfg.target_socket) => result,
         () = shutdown.cancelled() => return None,
+        // The client left while we were connecting: give the connect up.
+        () = client_gone => return None,
     };
     match connected {
         Ok(target) => {

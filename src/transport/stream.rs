@@ -209,6 +209,32 @@ impl Stream {
         self.capabilities().message_boundaries
     }
 
+    /// Resolves once the peer has closed or reset the connection without
+    /// sending anything first (the bytes are only peeked, never taken).
+    /// Once data waits, or on seqpacket, it never resolves: use it to give
+    /// up work for a client that already left (a pending connect).
+    pub async fn peer_gone(&self) {
+        let io = self.io();
+        if !io.capabilities().zero_copy {
+            return std::future::pending().await;
+        }
+        loop {
+            if io.ready(Interest::READABLE).await.is_err() {
+                return;
+            }
+            let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+            let peeked = io.try_io(Interest::READABLE, || {
+                SockRef::from(&io.fd()).peek(&mut byte)
+            });
+            match peeked {
+                Ok(0) => return,
+                Ok(_) => return std::future::pending().await,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(_) => return,
+            }
+        }
+    }
+
     /// Makes closing this stream reset the connection instead of a graceful
     /// close (TCP `SO_LINGER` 0: no `TIME_WAIT` left behind); no effect on
     /// other kinds.

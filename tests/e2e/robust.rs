@@ -358,3 +358,75 @@ fn a_respond_file_past_the_regex_budget_is_refused_at_start() {
         "{err}"
     );
 }
+
+/// A TCP listener (python3) whose accept queue is full and never drained:
+/// new connections to it hang in SYN_SENT. Returns the process (its port is
+/// on its first stdout line) and the connections that filled the queue.
+fn black_hole() -> Option<(std::process::Child, u16, Vec<TcpStream>)> {
+    if !require_tool("python3") {
+        return None;
+    }
+    let script = "import socket,sys,time\n\
+        s=socket.socket();s.bind(('127.0.0.1',0));s.listen(0)\n\
+        print(s.getsockname()[1],flush=True)\n\
+        sys.stdin.read()\n";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    std::io::BufRead::read_line(&mut out, &mut line).expect("port");
+    let port: u16 = line.trim().parse().expect("port");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let fill = (0..3)
+        .filter_map(|_| {
+            TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300)).ok()
+        })
+        .collect();
+    Some((child, port, fill))
+}
+
+/// Item 9: a client that leaves while the relay is still connecting to the
+/// target cancels that connect (its two descriptors used to stay for the
+/// kernel's ~127 s SYN timeout).
+#[test]
+fn a_client_that_leaves_cancels_the_relays_pending_connect() {
+    let Some((mut hole, port, _fill)) = black_hole() else {
+        return;
+    };
+    let target = format!("127.0.0.1:{port}");
+    let mut relay = Proc::spawn(sockmate(&[
+        "relay",
+        "127.0.0.1:0",
+        &target,
+        "--connect-timeout",
+        "120s",
+    ]));
+    let addr = relay.listening_addr();
+    let pid = relay.child.id();
+    let before = open_fds(pid);
+    let clients: Vec<TcpStream> = (0..10)
+        .map(|_| TcpStream::connect(&addr).expect("connect"))
+        .collect();
+    // Wait until the relay holds the clients and their pending connects.
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while open_fds(pid) < before + 20 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(open_fds(pid) >= before + 20, "the relay took the clients");
+    drop(clients);
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while open_fds(pid) > before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(
+        open_fds(pid),
+        before,
+        "descriptors left behind by clients that left"
+    );
+    let _ = hole.kill();
+    let _ = hole.wait();
+}
