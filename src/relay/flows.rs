@@ -4,7 +4,7 @@
 //! [`DEFAULT_FLOW_IDLE`](super::config::DEFAULT_FLOW_IDLE)).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -27,6 +27,79 @@ pub const MAX_FLOWS: usize = 4096;
 /// socket buffer would.
 const FLOW_QUEUE: usize = 256;
 
+/// Bytes queued for one flow (its target still connecting, or slow);
+/// beyond it datagrams are dropped.
+pub const FLOW_QUEUE_BYTES: usize = 256 * 1024;
+
+/// Bytes queued over all flows; beyond it datagrams are dropped.
+pub const TOTAL_QUEUE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The receiving end of one flow's queue: gives back the bytes it takes to
+/// the flow's and the relay's byte budgets.
+#[derive(Debug)]
+pub struct FlowRx {
+    rx: mpsc::Receiver<Bytes>,
+    queued: Arc<AtomicUsize>,
+    total: Arc<AtomicUsize>,
+}
+
+impl FlowRx {
+    /// The next datagram, `None` once the relay dropped the flow.
+    pub async fn recv(&mut self) -> Option<Bytes> {
+        let datagram = self.rx.recv().await?;
+        self.queued.fetch_sub(datagram.len(), Ordering::Relaxed);
+        self.total.fetch_sub(datagram.len(), Ordering::Relaxed);
+        Some(datagram)
+    }
+}
+
+/// The sending end of one flow's queue.
+struct FlowTx {
+    tx: mpsc::Sender<Bytes>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// Why a datagram was not queued.
+enum Refused {
+    /// Over a budget or the queue is full: dropped.
+    Full,
+    /// The flow has ended: start a new one.
+    Closed(Bytes),
+}
+
+impl FlowTx {
+    /// Queues `datagram` within both byte budgets, or drops it.
+    fn offer(&self, datagram: Bytes, total: &AtomicUsize) -> Result<(), Refused> {
+        let len = datagram.len();
+        if self.queued.load(Ordering::Relaxed) + len > FLOW_QUEUE_BYTES
+            || total.load(Ordering::Relaxed) + len > TOTAL_QUEUE_BYTES
+        {
+            return if self.tx.is_closed() {
+                Err(Refused::Closed(datagram))
+            } else {
+                Err(Refused::Full)
+            };
+        }
+        self.queued.fetch_add(len, Ordering::Relaxed);
+        total.fetch_add(len, Ordering::Relaxed);
+        match self.tx.try_send(datagram) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.queued.fetch_sub(len, Ordering::Relaxed);
+                total.fetch_sub(len, Ordering::Relaxed);
+                match e {
+                    mpsc::error::TrySendError::Full(_) => Err(Refused::Full),
+                    mpsc::error::TrySendError::Closed(d) => Err(Refused::Closed(d)),
+                }
+            }
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
 /// Receives datagrams until shutdown and relays each client's flow.
 pub async fn serve(
     socket: DatagramSocket,
@@ -37,7 +110,8 @@ pub async fn serve(
     let socket = Arc::new(socket);
     let tracker = TaskTracker::new();
     let max_flows = cfg.max_conns.unwrap_or(MAX_FLOWS);
-    let mut flows: HashMap<PeerAddr, mpsc::Sender<Bytes>> = HashMap::new();
+    let mut flows: HashMap<PeerAddr, FlowTx> = HashMap::new();
+    let total = Arc::new(AtomicUsize::new(0));
     let next_id = AtomicU64::new(1);
     let mut buf = BytesMut::new();
     loop {
@@ -47,12 +121,13 @@ pub async fn serve(
         else {
             break;
         };
-        buf.truncate(n);
-        let mut datagram = buf.split().freeze();
+        // Copied at its size: a split of the receive buffer would pin all
+        // 64 KiB of it for each queued datagram.
+        let mut datagram = Bytes::copy_from_slice(&buf[..n]);
         if let Some(tx) = flows.get(&peer) {
-            match tx.try_send(datagram) {
-                Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => continue,
-                Err(mpsc::error::TrySendError::Closed(d)) => {
+            match tx.offer(datagram, &total) {
+                Ok(()) | Err(Refused::Full) => continue,
+                Err(Refused::Closed(d)) => {
                     flows.remove(&peer);
                     datagram = d;
                 }
@@ -78,7 +153,17 @@ pub async fn serve(
             }
         }
         let (tx, rx) = mpsc::channel(FLOW_QUEUE);
-        let _ = tx.try_send(datagram);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let tx = FlowTx {
+            tx,
+            queued: Arc::clone(&queued),
+        };
+        let rx = FlowRx {
+            rx,
+            queued,
+            total: Arc::clone(&total),
+        };
+        let _ = tx.offer(datagram, &total);
         flows.insert(peer.clone(), tx);
         let conn = relay_conn(next_id.fetch_add(1, Ordering::Relaxed), &peer);
         let cfg = Arc::clone(&cfg);
@@ -95,7 +180,7 @@ pub async fn serve(
 }
 
 async fn relay_flow(
-    rx: mpsc::Receiver<Bytes>,
+    rx: FlowRx,
     listener: &DatagramSocket,
     peer: PeerAddr,
     conn: ConnInfo,

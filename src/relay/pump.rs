@@ -11,7 +11,6 @@ use std::io;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::framing::RelayFrame;
@@ -32,7 +31,7 @@ pub enum Source<'a> {
     /// A connected datagram socket.
     Datagram(&'a DatagramSocket),
     /// Datagrams from one client of a shared datagram listener.
-    Flow(mpsc::Receiver<Bytes>),
+    Flow(super::flows::FlowRx),
 }
 
 /// Where one direction writes.

@@ -430,3 +430,77 @@ fn a_client_that_leaves_cancels_the_relays_pending_connect() {
     let _ = hole.kill();
     let _ = hole.wait();
 }
+
+/// Resident memory of process `pid` in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Bytes waiting in the receive queue of the UDP socket bound to `port` on
+/// 127.0.0.1 (from /proc/net/udp).
+fn udp_rx_queue(port: u16) -> u64 {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    let local = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some(local.as_str()))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .nth(4)?
+                .split(':')
+                .nth(1)
+                .map(str::to_string)
+        })
+        .filter_map(|hex| u64::from_str_radix(&hex, 16).ok())
+        .sum()
+}
+
+/// Item 3: datagrams queued for flows whose target is still connecting are
+/// held at their size (each used to pin a 64 KiB receive buffer: 2,000
+/// one-byte datagrams took ~128 MB).
+#[test]
+fn queued_udp_relay_datagrams_cost_their_size() {
+    let Some((mut hole, port, _fill)) = black_hole() else {
+        return;
+    };
+    let target = format!("tcp://127.0.0.1:{port}");
+    let mut relay = Proc::spawn(sockmate(&[
+        "relay",
+        "udp://127.0.0.1:0",
+        &target,
+        "--frame",
+        "line",
+        "--connect-timeout",
+        "120s",
+    ]));
+    let addr = relay.listening_addr();
+    let relay_port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let pid = relay.child.id();
+    let before = rss_kib(pid);
+    let clients: Vec<std::net::UdpSocket> = (0..20)
+        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    for _round in 0..100 {
+        for client in &clients {
+            client.send_to(b"x", &addr).expect("send");
+        }
+        // Let the relay take them before sending more (no kernel drops).
+        let deadline = std::time::Instant::now() + DEADLINE;
+        while udp_rx_queue(relay_port) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    let grew = rss_kib(pid).saturating_sub(before);
+    assert!(grew < 32 * 1024, "2,000 one-byte datagrams took {grew} KiB");
+    let _ = hole.kill();
+    let _ = hole.wait();
+}
