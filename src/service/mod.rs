@@ -181,7 +181,7 @@ impl<'a> Link<'a> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.writer.lock().await.write_all(bytes).await?;
+        self.write_guarded(bytes).await?;
         self.sent(bytes).await;
         Ok(())
     }
@@ -191,13 +191,30 @@ impl<'a> Link<'a> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.writer.lock().await.write_all(&bytes).await?;
+        self.write_guarded(&bytes).await?;
         self.wiring.meter.sent(bytes.len());
         let _ = self
             .wiring
             .events
             .data(self.wiring.conn, Direction::Out, bytes)
             .await;
+        Ok(())
+    }
+
+    /// Writes every byte under the same select as the idle timeout and
+    /// shutdown, so a client that stopped reading cannot hold the server
+    /// past either. Each chunk that goes out counts as activity. A cut
+    /// write fails with a [`WriteCut`] error carrying the reason.
+    async fn write_guarded(&self, bytes: &[u8]) -> io::Result<()> {
+        let mut writer = self.writer.lock().await;
+        for chunk in bytes.chunks(WRITE_CHUNK) {
+            tokio::select! {
+                written = writer.write_all(chunk) => written?,
+                () = self.idle() => return Err(WriteCut::error(CloseReason::IdleTimeout)),
+                () = self.stopped() => return Err(WriteCut::error(CloseReason::Shutdown)),
+            }
+            self.wiring.meter.touch();
+        }
         Ok(())
     }
 
@@ -218,13 +235,46 @@ impl<'a> Link<'a> {
     }
 }
 
+/// Bytes written between two looks at the idle timeout and shutdown.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+/// Why a write to a client was given up (idle timeout or shutdown) while
+/// the client was not reading; carried inside an `io::Error`.
+#[derive(Debug)]
+pub struct WriteCut(pub CloseReason);
+
+impl WriteCut {
+    fn error(reason: CloseReason) -> io::Error {
+        io::Error::new(io::ErrorKind::TimedOut, WriteCut(reason))
+    }
+
+    /// The reason inside `e`, when `e` is a cut write.
+    pub fn reason_of(e: &io::Error) -> Option<CloseReason> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<WriteCut>())
+            .map(|cut| cut.0.clone())
+    }
+}
+
+impl std::fmt::Display for WriteCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "write given up: {}", self.0)
+    }
+}
+
+impl std::error::Error for WriteCut {}
+
 /// Serves one accepted connection with the configured service until it
 /// ends, and closes it gracefully (our last replies are delivered). Returns
 /// why it ended.
 pub async fn serve_connection(link: &Link<'_>, cfg: &ServiceConfig, rooms: &Rooms) -> CloseReason {
     let reason = match run_service(link, cfg, rooms).await {
         Ok(reason) => reason,
-        Err(e) => CloseReason::Error(NetError::new(NetErrorKind::of(&e), describe_io(&e))),
+        Err(e) => match WriteCut::reason_of(&e) {
+            // The client is not reading: no graceful close that waits on it.
+            Some(reason) => return reason,
+            None => CloseReason::Error(NetError::new(NetErrorKind::of(&e), describe_io(&e))),
+        },
     };
     if !matches!(reason, CloseReason::PeerClosed | CloseReason::Error(_)) {
         link.close_gracefully().await;

@@ -504,3 +504,48 @@ fn queued_udp_relay_datagrams_cost_their_size() {
     let _ = hole.kill();
     let _ = hole.wait();
 }
+
+/// Writes to `stream` without reading until the peer has stopped taking
+/// bytes for a while (its buffers and ours are full).
+fn flood_until_stuck(stream: &mut TcpStream, line: &[u8]) {
+    stream.set_nonblocking(true).unwrap();
+    let chunk: Vec<u8> = line.iter().copied().cycle().take(64 * 1024).collect();
+    let mut stuck = 0;
+    while stuck < 25 {
+        match stream.write(&chunk) {
+            Ok(_) => stuck = 0,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                stuck += 1;
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            // The server gave up on us already (reset): stuck enough.
+            Err(_) => return,
+        }
+    }
+}
+
+/// Item 6: `--idle-timeout` fires while the server is blocked writing to
+/// a client that stopped reading (it used to wait forever on the write;
+/// only the splice echo honoured it).
+#[test]
+fn idle_timeout_fires_while_a_write_to_a_stalled_client_blocks() {
+    let cases: &[&[&str]] = &[
+        &["--frame", "line", "--serve", "echo"],
+        &["--reply", "{text}{text}"],
+        &["--respond", "re:(.*)=>$1 $1"],
+    ];
+    for extra in cases {
+        let mut args = vec!["listen", "127.0.0.1:0", "-k", "--idle-timeout", "500ms"];
+        args.extend_from_slice(extra);
+        let mut cmd = sockmate(&args);
+        cmd.stdin(Stdio::null()).stdout(Stdio::null());
+        let mut server = Proc::spawn_configured(cmd);
+        let addr = server.listening_addr();
+        let mut client = TcpStream::connect(&addr).expect("connect");
+        let mut line = vec![b'a'; 16 * 1024 - 1];
+        line.push(b'\n');
+        flood_until_stuck(&mut client, &line);
+        let line = server.wait_line("closed:");
+        assert!(line.contains("idle timeout"), "{extra:?}: {line}");
+    }
+}
