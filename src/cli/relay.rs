@@ -208,7 +208,7 @@ mod tests {
             .contains("invalid network \"nope\""));
         assert!(relay(&["0", "x:1", "--max-conns", "0"])
             .unwrap_err()
-            .contains("--max-conns 0"));
+            .contains("--max-conns"));
         assert!(relay(&["0", "x:1", "--log", "/tmp/x"])
             .unwrap_err()
             .contains("add --dump"));

@@ -245,6 +245,7 @@ impl ServiceArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::args::parse_size;
     use crate::cli::listen::ListenRun;
     use crate::cli::{Cli, Command};
     use clap::Parser;

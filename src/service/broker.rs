@@ -15,7 +15,7 @@ use crate::event::{CloseReason, EventKind};
 /// once the client is in the hub, so it receives everything sent after it.
 pub async fn run(link: &Link<'_>, hub: &Fanout, banner: Option<&[u8]>) -> io::Result<CloseReason> {
     let id = link.wiring.conn.id;
-    let mut inbox = hub.join(id, link.wiring.conn.peer.to_string());
+    let mut inbox = hub.join(id, link.wiring.conn.peer.to_string(), link.wiring.stop);
     let result = match banner {
         Some(banner) => match link.send(banner).await {
             Ok(()) => pump(link, hub, &mut inbox).await,
@@ -24,6 +24,9 @@ pub async fn run(link: &Link<'_>, hub: &Fanout, banner: Option<&[u8]>) -> io::Re
         None => pump(link, hub, &mut inbox).await,
     };
     hub.leave(id);
+    if inbox.was_dropped() {
+        return Ok(CloseReason::Service(super::chat::DROPPED.into()));
+    }
     result
 }
 
@@ -40,7 +43,9 @@ async fn pump(
                 ReadOutcome::Data(n) => {
                     reads.update(n);
                     let chunk = buf.split().freeze();
-                    hub.send_to_others(link.wiring.conn.id, &chunk);
+                    // The members get a copy at its size: a split of the read
+                    // buffer would pin all of it while queued.
+                    hub.send_to_others(link.wiring.conn.id, &bytes::Bytes::copy_from_slice(&chunk));
                     link.received(chunk).await;
                     if reads.drained {
                         buf = BytesMut::new();
@@ -50,7 +55,7 @@ async fn pump(
                 ReadOutcome::Idle => return Ok(CloseReason::IdleTimeout),
                 ReadOutcome::Shutdown => return Ok(CloseReason::Shutdown),
             },
-            Some(data) = inbox.rx.recv() => {
+            Some(data) = inbox.recv() => {
                 let skipped = inbox.take_skipped();
                 if skipped > 0 {
                     let _ = link.wiring.events.emit(EventKind::Notice {

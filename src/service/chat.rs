@@ -13,6 +13,9 @@ use super::{frame_too_long_line, Link, ReadOutcome, SERVICE_READ_SIZE};
 use crate::event::CloseReason;
 use crate::frame::{trim_line_ending, Decoder, FrameError, FrameSpec};
 
+/// Why a member that stopped reading was closed.
+pub const DROPPED: &str = "dropped: it stopped reading and its queue stayed full";
+
 /// Longest nickname.
 pub const MAX_NICK: usize = 32;
 
@@ -83,9 +86,12 @@ pub async fn run(
 ) -> io::Result<CloseReason> {
     let id = link.wiring.conn.id;
     let nick = link.wiring.conn.peer.to_string();
-    let mut inbox = room.join(id, nick.clone());
+    let mut inbox = room.join(id, nick.clone(), link.wiring.stop);
     room.send_to_others(id, &notice(&format!("{nick} joined")));
-    let result = serve(link, room, &mut inbox, frame, max_frame).await;
+    let mut result = serve(link, room, &mut inbox, frame, max_frame).await;
+    if inbox.was_dropped() {
+        result = Ok(CloseReason::Service(DROPPED.into()));
+    }
     if let Some(nick) = room.leave(id) {
         room.send_to_others(id, &notice(&format!("{nick} left")));
     }
@@ -144,7 +150,7 @@ async fn serve(
                     buf = BytesMut::new();
                 }
             }
-            Some(message) = inbox.rx.recv() => {
+            Some(message) = inbox.recv() => {
                 let skipped = inbox.take_skipped();
                 if skipped > 0 {
                     link.send(&notice(&format!("you were too slow and missed {skipped} messages"))).await?;

@@ -549,3 +549,39 @@ fn idle_timeout_fires_while_a_write_to_a_stalled_client_blocks() {
         assert!(line.contains("idle timeout"), "{extra:?}: {line}");
     }
 }
+
+/// Item 4: chat and broker members that stop reading are dropped once
+/// their queue stays full, with a close line that says so (they used to be
+/// kept forever, their queues bounded only in messages).
+#[test]
+fn chat_and_broker_drop_members_that_stop_reading() {
+    for serve in ["chat", "broker"] {
+        let mut cmd = sockmate(&["listen", "127.0.0.1:0", "-k", "--serve", serve]);
+        cmd.stdin(Stdio::null()).stdout(Stdio::null());
+        let mut server = Proc::spawn_configured(cmd);
+        let addr = server.listening_addr();
+        let stalled: Vec<TcpStream> = (0..2)
+            .map(|_| TcpStream::connect(&addr).expect("connect"))
+            .collect();
+        for _ in 0..2 {
+            server.wait_line("connected:");
+        }
+        let mut sender = TcpStream::connect(&addr).expect("connect");
+        server.wait_line("connected:");
+        let mut line = vec![b'm'; 8 * 1024 - 1];
+        line.push(b'\n');
+        let mut dropped = 0;
+        for _ in 0..4200 {
+            if sender.write_all(&line).is_err() {
+                break;
+            }
+        }
+        while dropped < 2 {
+            let line = server.wait_line("closed:");
+            if line.contains("dropped") {
+                dropped += 1;
+            }
+        }
+        drop(stalled);
+    }
+}
