@@ -13,6 +13,7 @@ use crate::error::ConfigError;
 use crate::escape::unescape;
 use crate::frame::{FrameSpec, DEFAULT_MAX_FRAME};
 use crate::limits::{parse_cidr, AccessList};
+use crate::service::config::DEFAULT_SERVICE_MAX_CONNS;
 use crate::service::exec::DEFAULT_EXEC_MAX_CONNS;
 use crate::service::{respond, ExecSpec, Rules, Serve, ServiceConfig, TIME_REPLY};
 use crate::session::accept::Admission;
@@ -60,7 +61,7 @@ pub struct ServiceArgs {
     /// Send the command's stderr to the client too.
     #[arg(long)]
     pub exec_stderr: bool,
-    /// Serve at most N clients at once (and N --exec children); more get one refusal line.
+    /// Serve at most N clients at once (and N --exec children); more get one refusal line. Default for a service: 20000 (64 with --exec); a service also holds at most 128 MiB of unfinished messages over all its clients.
     #[arg(long, value_name = "N", value_parser = parse_max_conns)]
     pub max_conns: Option<usize>,
     /// Accept clients only from this network (CIDR like 192.168.1.0/24 or one address; repeatable).
@@ -215,6 +216,7 @@ impl ServiceArgs {
         }
         let max_conns = match (self.max_conns, &exec) {
             (None, Some(_)) => Some(DEFAULT_EXEC_MAX_CONNS),
+            (None, None) => Some(DEFAULT_SERVICE_MAX_CONNS),
             (n, _) => n,
         };
         let admission = Admission {

@@ -6,6 +6,11 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Clients a service serves at once when `--max-conns` is not given: with
+/// the [`BufferBudget`](super::budget::BufferBudget) and ~5 KB per idle
+/// connection, a default server stays within a few hundred MB.
+pub const DEFAULT_SERVICE_MAX_CONNS: usize = 20_000;
+
 use super::{respond, ExecSpec, Rules};
 use crate::error::ConfigError;
 use crate::frame::FrameSpec;

@@ -116,8 +116,21 @@ impl ReadSize {
     }
 }
 
+/// The line a client gets when its unfinished message would take the
+/// server past its buffer budget.
+fn over_budget_line(limit: usize) -> String {
+    format!(
+        "error: server busy: its {} MiB for unfinished messages is spent; finish your message sooner or try later\n",
+        limit >> 20
+    )
+}
+
 /// Serves one connection with message behaviours until it ends.
-pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason> {
+pub async fn run(
+    link: &Link<'_>,
+    cfg: &ServiceConfig,
+    buffers: &super::budget::BufferBudget,
+) -> io::Result<CloseReason> {
     if let Some(banner) = &cfg.banner {
         link.send(banner).await?;
     }
@@ -133,6 +146,7 @@ pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason
     let mut number = 0u64;
     let peer: &str = &link.wiring.conn.peer;
     let mut reads = ReadSize::default();
+    let mut share = buffers.share();
     loop {
         let before = buf.len();
         let at_eof = match link.read(&mut buf, reads.reserve).await? {
@@ -192,6 +206,14 @@ pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason
         }
         if at_eof {
             return Ok(CloseReason::PeerClosed);
+        }
+        if !share.hold(buf.len()) {
+            link.send(over_budget_line(buffers.limit()).as_bytes())
+                .await?;
+            return Ok(CloseReason::Service(format!(
+                "the server's {} MiB for unfinished messages is spent",
+                buffers.limit() >> 20
+            )));
         }
         if buf.is_empty() && reads.drained {
             // The socket had no more to give: do not hold a read buffer

@@ -15,6 +15,7 @@
 //! - [`datagram`]: the answer to one datagram.
 
 pub mod broker;
+pub mod budget;
 pub mod chargen;
 pub mod chat;
 pub mod config;
@@ -47,6 +48,8 @@ pub struct Rooms {
     pub room: fanout::Fanout,
     /// `--serve broker` members.
     pub hub: fanout::Fanout,
+    /// Bytes of unfinished messages held over all clients.
+    pub buffers: budget::BufferBudget,
 }
 
 /// How a read ended.
@@ -309,6 +312,6 @@ async fn run_service(
             }
             Box::pin(chargen::run(link)).await
         }
-        _ => message::run(link, cfg).await,
+        _ => message::run(link, cfg, &rooms.buffers).await,
     }
 }

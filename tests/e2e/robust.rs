@@ -585,3 +585,35 @@ fn chat_and_broker_drop_members_that_stop_reading() {
         drop(stalled);
     }
 }
+
+/// Item 7: many clients each sending an unterminated line (slowloris)
+/// cannot take a default server past its buffer budget: past 128 MiB held
+/// over all clients, the client that would go over is told and closed
+/// (each used to hold up to its 1 MiB --max-frame: 300 of them, 316 MB).
+#[test]
+fn unterminated_lines_from_many_clients_stay_within_the_servers_budget() {
+    let mut cmd = sockmate(&[
+        "listen",
+        "127.0.0.1:0",
+        "-k",
+        "--frame",
+        "line",
+        "--serve",
+        "echo",
+    ]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let mut server = Proc::spawn_configured(cmd);
+    let addr = server.listening_addr();
+    let pid = server.child.id();
+    let chunk = vec![b'z'; 1024 * 1024 - 16];
+    let mut clients = Vec::new();
+    for _ in 0..160 {
+        let mut client = TcpStream::connect(&addr).expect("connect");
+        let _ = client.write_all(&chunk);
+        clients.push(client);
+    }
+    let line = server.wait_line("unfinished messages");
+    assert!(line.contains("128 MiB"), "{line}");
+    let rss = rss_kib(pid);
+    assert!(rss < 200 * 1024, "the server holds {rss} KiB");
+}
