@@ -617,3 +617,36 @@ fn unterminated_lines_from_many_clients_stay_within_the_servers_budget() {
     let rss = rss_kib(pid);
     assert!(rss < 200 * 1024, "the server holds {rss} KiB");
 }
+
+/// Item 11: `receive -k` out of descriptors backs off (the shared
+/// acceptor) instead of spinning and printing ~200,000 error lines a
+/// second. The second below is a window to count lines in, not a speed
+/// limit: backing off from 5 ms doubling, it holds about 8.
+#[test]
+fn receive_keep_open_backs_off_when_out_of_descriptors() {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    let inbox = inbox.to_string_lossy().into_owned();
+    let mut server = Proc::spawn(sockmate_with_nofile(
+        24,
+        &["receive", "127.0.0.1:0", "--dir", &inbox, "-k"],
+    ));
+    let endpoint = server.listening();
+    let addr = endpoint
+        .split("://")
+        .nth(1)
+        .unwrap_or(&endpoint)
+        .to_string();
+    let held: Vec<TcpStream> = (0..40)
+        .filter_map(|_| TcpStream::connect(&addr).ok())
+        .collect();
+    server.wait_line("Too many open files");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let errors = server
+        .stderr_lines()
+        .iter()
+        .filter(|l| l.contains("Too many open files"))
+        .count();
+    assert!(errors < 50, "{errors} error lines in about a second");
+    drop(held);
+}
