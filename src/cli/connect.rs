@@ -78,9 +78,10 @@ impl TryFrom<ConnectArgs> for ConnectRun {
         let (sends, lines) = args.send.plan(view.text_encoding())?;
         let terminal = stdin_is_terminal();
         let session = SessionConfig {
-            // A person at a terminal has nobody to pipe the rest to; a
-            // reconnecting client treats the peer's end as a disconnect.
-            end_on_peer_eof: terminal || args.reconnect,
+            // A person at a terminal has nobody to pipe the rest to. A
+            // reconnecting client does not treat the peer's half-close as a
+            // disconnect: it reconnects only on a failure (reset, refused).
+            end_on_peer_eof: terminal,
             wait: args
                 .wait
                 .or((sends.has_sends() && !terminal).then_some(DEFAULT_DATAGRAM_WAIT)),

@@ -650,3 +650,47 @@ fn receive_keep_open_backs_off_when_out_of_descriptors() {
     assert!(errors < 50, "{errors} error lines in about a second");
     drop(held);
 }
+
+/// Item 10: `connect --reconnect` against a server that half-closes at
+/// once sends all of stdin over one connection and exits (the half-close
+/// used to count as a disconnect: 50 MB went over 96 connections, 296 KB
+/// were lost, and the command never exited).
+#[test]
+fn reconnect_does_not_take_a_half_close_for_a_disconnect() {
+    if !require_tool("python3") {
+        return;
+    }
+    // Accepts connections; each is half-closed at once and its bytes
+    // counted; prints "conn N bytes" per connection.
+    let script = "import socket,sys\n\
+        s=socket.socket();s.bind(('127.0.0.1',0));s.listen(8)\n\
+        print(s.getsockname()[1],flush=True)\n\
+        while True:\n\
+        \x20   c,_=s.accept();c.shutdown(socket.SHUT_WR);n=0\n\
+        \x20   while True:\n\
+        \x20       b=c.recv(65536)\n\
+        \x20       if not b: break\n\
+        \x20       n+=len(b)\n\
+        \x20   print('conn',n,flush=True);c.close()\n";
+    let mut server = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut out = std::io::BufReader::new(server.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).expect("port");
+    let port = line.trim().to_string();
+    let data = random_bytes(5 * 1024 * 1024, 15);
+    let (status, _stdout, err) = run_with_input(
+        sockmate(&["connect", &format!("127.0.0.1:{port}"), "--reconnect"]),
+        &data,
+    );
+    assert!(status.success(), "{status:?}: {err}");
+    line.clear();
+    std::io::BufRead::read_line(&mut out, &mut line).expect("count");
+    assert_eq!(line.trim(), format!("conn {}", data.len()), "{err}");
+    let _ = server.kill();
+    let _ = server.wait();
+}
