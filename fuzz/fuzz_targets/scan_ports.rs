@@ -1,15 +1,9 @@
-//! The scan port-list parser never panics and returns sorted, distinct,
-//! non-zero ports.
+//! libFuzzer target `scan_ports`: the property in `fuzz/checks.rs` (shared with
+//! the corpus run in `tests/fuzz.rs`).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sockmate::scan::ports::parse_ports;
+#[path = "../checks.rs"]
+#[allow(dead_code)]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(ports) = parse_ports(text) {
-            assert!(ports.windows(2).all(|w| w[0] < w[1]));
-            assert!(!ports.contains(&0));
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::scan_ports(data));

@@ -19,6 +19,16 @@ pub fn sockmate_with_nofile(nofile: u32, args: &[&str]) -> Command {
     cmd
 }
 
+/// A peer process killed and reaped when the test ends, pass or fail.
+struct Peer(std::process::Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Sends one byte on `stream` and reads it back (`None`: the server closed
 /// the connection or did not answer in time).
 fn echo_one(stream: &mut TcpStream, byte: u8) -> Option<u8> {
@@ -362,7 +372,7 @@ fn a_respond_file_past_the_regex_budget_is_refused_at_start() {
 /// A TCP listener (python3) whose accept queue is full and never drained:
 /// new connections to it hang in SYN_SENT. Returns the process (its port is
 /// on its first stdout line) and the connections that filled the queue.
-fn black_hole() -> Option<(std::process::Child, u16, Vec<TcpStream>)> {
+fn black_hole() -> Option<(Peer, u16, Vec<TcpStream>)> {
     if !require_tool("python3") {
         return None;
     }
@@ -386,7 +396,7 @@ fn black_hole() -> Option<(std::process::Child, u16, Vec<TcpStream>)> {
             TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300)).ok()
         })
         .collect();
-    Some((child, port, fill))
+    Some((Peer(child), port, fill))
 }
 
 /// Item 9: a client that leaves while the relay is still connecting to the
@@ -394,7 +404,7 @@ fn black_hole() -> Option<(std::process::Child, u16, Vec<TcpStream>)> {
 /// kernel's ~127 s SYN timeout).
 #[test]
 fn a_client_that_leaves_cancels_the_relays_pending_connect() {
-    let Some((mut hole, port, _fill)) = black_hole() else {
+    let Some((_hole, port, _fill)) = black_hole() else {
         return;
     };
     let target = format!("127.0.0.1:{port}");
@@ -427,8 +437,6 @@ fn a_client_that_leaves_cancels_the_relays_pending_connect() {
         before,
         "descriptors left behind by clients that left"
     );
-    let _ = hole.kill();
-    let _ = hole.wait();
 }
 
 /// Resident memory of process `pid` in KiB.
@@ -469,7 +477,7 @@ fn udp_rx_queue(port: u16) -> u64 {
 /// one-byte datagrams took ~128 MB).
 #[test]
 fn queued_udp_relay_datagrams_cost_their_size() {
-    let Some((mut hole, port, _fill)) = black_hole() else {
+    let Some((_hole, port, _fill)) = black_hole() else {
         return;
     };
     let target = format!("tcp://127.0.0.1:{port}");
@@ -501,8 +509,6 @@ fn queued_udp_relay_datagrams_cost_their_size() {
     }
     let grew = rss_kib(pid).saturating_sub(before);
     assert!(grew < 32 * 1024, "2,000 one-byte datagrams took {grew} KiB");
-    let _ = hole.kill();
-    let _ = hole.wait();
 }
 
 /// Writes to `stream` without reading until the peer has stopped taking
@@ -672,13 +678,15 @@ fn reconnect_does_not_take_a_half_close_for_a_disconnect() {
         \x20       if not b: break\n\
         \x20       n+=len(b)\n\
         \x20   print('conn',n,flush=True);c.close()\n";
-    let mut server = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3");
-    let mut out = std::io::BufReader::new(server.stdout.take().expect("stdout"));
+    let mut server = Peer(
+        Command::new("python3")
+            .args(["-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3"),
+    );
+    let mut out = std::io::BufReader::new(server.0.stdout.take().expect("stdout"));
     let mut line = String::new();
     std::io::BufRead::read_line(&mut out, &mut line).expect("port");
     let port = line.trim().to_string();
@@ -691,6 +699,4 @@ fn reconnect_does_not_take_a_half_close_for_a_disconnect() {
     line.clear();
     std::io::BufRead::read_line(&mut out, &mut line).expect("count");
     assert_eq!(line.trim(), format!("conn {}", data.len()), "{err}");
-    let _ = server.kill();
-    let _ = server.wait();
 }
