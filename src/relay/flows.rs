@@ -217,6 +217,7 @@ async fn relay_flow(
         idle_timeout: Some(cfg.rules.idle_timeout.unwrap_or(DEFAULT_FLOW_IDLE)),
     };
     let client = Dest::Flow(listener, &peer);
+    let cut = CancellationToken::new();
     let outcome = match target.connection.into_stream() {
         Err(to) => {
             let up = pump::direction(
@@ -225,6 +226,7 @@ async fn relay_flow(
                 &up_count,
                 dump(Direction::In),
                 false,
+                &cut,
             );
             let down = pump::direction(
                 Source::Datagram(&to),
@@ -232,8 +234,9 @@ async fn relay_flow(
                 &down_count,
                 dump(Direction::Out),
                 false,
+                &cut,
             );
-            pump::run_pair(up, down, &meter, rules, shutdown).await
+            pump::run_pair(up, down, &meter, rules, shutdown, &cut).await
         }
         Ok(to) => {
             let frame = if to.capabilities().message_boundaries {
@@ -248,6 +251,7 @@ async fn relay_flow(
                 &up_count,
                 dump(Direction::In),
                 false,
+                &cut,
             );
             let down = pump::direction(
                 Source::Stream(to_in, frame),
@@ -255,8 +259,9 @@ async fn relay_flow(
                 &down_count,
                 dump(Direction::Out),
                 false,
+                &cut,
             );
-            pump::run_pair(up, down, &meter, rules, shutdown).await
+            pump::run_pair(up, down, &meter, rules, shutdown, &cut).await
         }
     };
     let _ = events

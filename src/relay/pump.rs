@@ -93,6 +93,14 @@ impl Dest<'_> {
         }
     }
 
+    /// Drops a stream's half so its connection closes with a reset (the
+    /// bytes it should have carried did not all arrive), without a FIN.
+    fn abort(self) {
+        if let Dest::Stream(stream, _) = self {
+            stream.abort();
+        }
+    }
+
     /// Carries the end of the source across: shuts down a stream's writes.
     async fn finish(&mut self) -> io::Result<()> {
         match self {
@@ -104,30 +112,58 @@ impl Dest<'_> {
 
 /// Copies `src` to `dst` until `src` ends, then shuts down `dst`'s writes.
 /// Takes the splice path when allowed, no dump is asked for and both
-/// sides are zero-copy capable streams without framing.
+/// sides are zero-copy capable streams without framing. When the copy
+/// fails (a reset, a broken pipe) or is `cut` short (shutdown past its
+/// grace), both streams are made to close with a reset, so a reset is
+/// carried across and a cut stream never looks complete.
 pub async fn direction(
-    src: Source<'_>,
+    mut src: Source<'_>,
     mut dst: Dest<'_>,
     activity: &Side<'_>,
     dump: Option<DumpTag<'_>>,
     allow_splice: bool,
+    cut: &CancellationToken,
 ) -> Result<(), Stop> {
-    match (&src, &dst) {
-        (Source::Stream(from, None), Dest::Stream(to, None))
-            if allow_splice && dump.is_none() && splice::supports(from, to) =>
-        {
-            splice::copy(from, to, |n| activity.moved(n)).await?;
+    let copied = tokio::select! {
+        copied = copy_all(&mut src, &mut dst, activity, dump, allow_splice) => copied,
+        () = cut.cancelled() => Err(Stop::Io(io::Error::new(
+            io::ErrorKind::Interrupted,
+            "cut short: the shutdown grace period ran out",
+        ))),
+    };
+    if let Err(e) = copied {
+        if let Source::Stream(stream, _) = &src {
+            stream.reset_on_close();
         }
-        _ => buffered(src, &mut dst, activity, dump).await?,
+        dst.abort();
+        return Err(e);
     }
     dst.finish().await?;
     Ok(())
 }
 
+async fn copy_all(
+    src: &mut Source<'_>,
+    dst: &mut Dest<'_>,
+    activity: &Side<'_>,
+    dump: Option<DumpTag<'_>>,
+    allow_splice: bool,
+) -> Result<(), Stop> {
+    match (&*src, &*dst) {
+        (Source::Stream(from, None), Dest::Stream(to, None))
+            if allow_splice && dump.is_none() && splice::supports(from, to) =>
+        {
+            splice::copy(from, to, |n| activity.moved(n)).await?;
+            Ok(())
+        }
+        _ => buffered(src, dst, activity, dump).await,
+    }
+}
+
 /// The buffered path: one bounded buffer, reused; with a dump, each read is
 /// handed to the sinks as well.
 async fn buffered(
-    mut src: Source<'_>,
+    src: &mut Source<'_>,
     dst: &mut Dest<'_>,
     activity: &Side<'_>,
     dump: Option<DumpTag<'_>>,
@@ -136,7 +172,7 @@ async fn buffered(
     let mut scratch = BytesMut::new();
     let mut decoder = None;
     loop {
-        match &mut src {
+        match &mut *src {
             Source::Stream(stream, None) => {
                 if stream.read_some(&mut buf, COPY_CHUNK).await? == 0 {
                     return Ok(());
@@ -209,36 +245,66 @@ pub struct PairOutcome {
     pub counters: Counters,
 }
 
-/// Runs both directions until both have ended (or `rules`/`shutdown` end
-/// the pair sooner).
+/// Runs both directions until both have ended (or `rules` end the pair
+/// sooner). On shutdown the directions get [`DRAIN_GRACE`] to deliver what
+/// is in flight; then `cut` ends them, and they close with resets.
 pub async fn run_pair(
     up: impl std::future::Future<Output = Result<(), Stop>>,
     down: impl std::future::Future<Output = Result<(), Stop>>,
     meter: &Meter,
     rules: PairRules,
     shutdown: &CancellationToken,
+    cut: &CancellationToken,
 ) -> PairOutcome {
     tokio::pin!(up, down);
     let (mut up_done, mut down_done) = (false, false);
+    let mut draining = false;
+    // Armed on shutdown; until then far away.
+    let drained = tokio::time::sleep(Duration::from_secs(86_400 * 365));
+    tokio::pin!(drained);
     let reason = loop {
         let result = tokio::select! {
             r = &mut up, if !up_done => { up_done = true; r }
             r = &mut down, if !down_done => { down_done = true; r }
-            () = meter.idle(rules.idle_timeout) => {
+            () = meter.idle(rules.idle_timeout), if !draining => {
                 break CloseReason::IdleTimeout;
             }
-            () = shutdown.cancelled() => break CloseReason::Shutdown,
+            () = shutdown.cancelled(), if !draining => {
+                draining = true;
+                drained.as_mut().reset(tokio::time::Instant::now() + DRAIN_GRACE);
+                continue;
+            }
+            () = &mut drained, if draining => {
+                cut.cancel();
+                continue;
+            }
         };
         match result {
+            Err(_) if draining => break CloseReason::Shutdown,
             Err(Stop::Io(e)) => break CloseReason::Error(crate::error::NetError::io("relay", &e)),
             Err(Stop::SinkGone) => break CloseReason::Shutdown,
+            Ok(()) if up_done && down_done && draining => break CloseReason::Shutdown,
             Ok(()) if up_done && down_done => break CloseReason::Done,
             Ok(()) if rules.close_both => break CloseReason::Done,
             Ok(()) => {}
         }
     };
+    if draining {
+        // A direction still running is cut (and its streams reset).
+        cut.cancel();
+        if !up_done {
+            let _ = up.await;
+        }
+        if !down_done {
+            let _ = down.await;
+        }
+    }
     PairOutcome {
         reason,
         counters: meter.counters(),
     }
 }
+
+/// How long a relayed connection may go on delivering what is in flight
+/// after shutdown before it is cut (inside the engine's grace period).
+pub const DRAIN_GRACE: Duration = Duration::from_millis(1500);

@@ -99,6 +99,7 @@ async fn relay_client(
         cfg.frame
     };
     let (client_in, client_out) = client.into_split();
+    let cut = CancellationToken::new();
     let outcome = match target.connection.into_stream() {
         Ok(to) => {
             let (to_in, to_out) = to.into_split();
@@ -108,6 +109,7 @@ async fn relay_client(
                 &up_count,
                 dump(Direction::In),
                 cfg.splice,
+                &cut,
             );
             let down = pump::direction(
                 Source::Stream(to_in, None),
@@ -115,8 +117,9 @@ async fn relay_client(
                 &down_count,
                 dump(Direction::Out),
                 cfg.splice,
+                &cut,
             );
-            pump::run_pair(up, down, meter, cfg.rules, shutdown).await
+            pump::run_pair(up, down, meter, cfg.rules, shutdown, &cut).await
         }
         Err(to) => {
             // A datagram target cannot carry a half-close: after the client
@@ -128,6 +131,7 @@ async fn relay_client(
                     &up_count,
                     dump(Direction::In),
                     false,
+                    &cut,
                 )
                 .await;
                 if result.is_ok() && !cfg.rules.close_both {
@@ -143,12 +147,13 @@ async fn relay_client(
                 &down_count,
                 dump(Direction::Out),
                 false,
+                &cut,
             );
             let rules = PairRules {
                 close_both: true,
                 ..cfg.rules
             };
-            pump::run_pair(up, down, meter, rules, shutdown).await
+            pump::run_pair(up, down, meter, rules, shutdown, &cut).await
         }
     };
     Some(outcome)

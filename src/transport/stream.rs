@@ -149,6 +149,14 @@ impl<'a> Io<'a> {
         }
     }
 
+    /// Makes closing the socket reset the connection (TCP `SO_LINGER` 0);
+    /// no effect on other kinds.
+    fn reset_on_close(self) {
+        if let Io::Tcp(s) = self {
+            let _ = SockRef::from(s).set_linger(Some(Duration::ZERO));
+        }
+    }
+
     /// Waits for `interest` (zero-copy kinds only).
     pub(super) async fn ready(self, interest: Interest) -> io::Result<()> {
         match self {
@@ -281,6 +289,13 @@ enum ReadHalf {
 }
 
 impl StreamReader {
+    /// Makes closing this connection send a reset instead of a clean end
+    /// (TCP `SO_LINGER` 0), for a connection cut short: the peer must not
+    /// take a truncated stream for a complete one. No effect on other kinds.
+    pub fn reset_on_close(&self) {
+        self.io().reset_on_close();
+    }
+
     pub(super) fn io(&self) -> Io<'_> {
         match &self.inner {
             ReadHalf::Tcp(h) => Io::Tcp(h.as_ref()),
@@ -333,6 +348,23 @@ enum WriteHalf {
 }
 
 impl StreamWriter {
+    /// Makes closing this connection send a reset instead of a clean end
+    /// (see [`StreamReader::reset_on_close`]).
+    pub fn reset_on_close(&self) {
+        self.io().reset_on_close();
+    }
+
+    /// Drops this half for a connection cut short: the connection closes
+    /// with a reset once the reading half goes too, and no clean end
+    /// (FIN) is sent first, as dropping a TCP write half would.
+    pub fn abort(self) {
+        self.io().reset_on_close();
+        match self.inner {
+            WriteHalf::Tcp(h) => h.forget(),
+            other => drop(other),
+        }
+    }
+
     pub(super) fn io(&self) -> Io<'_> {
         match &self.inner {
             WriteHalf::Tcp(h) => Io::Tcp(h.as_ref()),
