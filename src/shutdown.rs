@@ -16,6 +16,11 @@ use tokio_util::task::TaskTracker;
 /// a handle): replies in flight go out, then what is left is dropped.
 pub const GRACE: Duration = Duration::from_secs(2);
 
+/// How long one connection may go on delivering what is in flight after
+/// shutdown before its writes are cut (inside [`GRACE`], so the cut still
+/// happens before the process gives up waiting).
+pub const DRAIN: Duration = Duration::from_millis(1500);
+
 /// A stop signal and the tasks that should finish before the program ends.
 #[derive(Debug, Clone, Default)]
 pub struct Shutdown {

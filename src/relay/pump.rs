@@ -307,4 +307,4 @@ pub async fn run_pair(
 
 /// How long a relayed connection may go on delivering what is in flight
 /// after shutdown before it is cut (inside the engine's grace period).
-pub const DRAIN_GRACE: Duration = Duration::from_millis(1500);
+pub const DRAIN_GRACE: Duration = crate::shutdown::DRAIN;

@@ -206,15 +206,31 @@ impl<'a> Link<'a> {
 
     /// Writes every byte under the same select as the idle timeout and
     /// shutdown, so a client that stopped reading cannot hold the server
-    /// past either. Each chunk that goes out counts as activity. A cut
-    /// write fails with a [`WriteCut`] error carrying the reason.
+    /// past either: after shutdown the write may go on for
+    /// [`DRAIN`](crate::shutdown::DRAIN) to deliver what is in flight. Each
+    /// chunk that goes out counts as activity. A cut write fails with a
+    /// [`WriteCut`] error carrying the reason.
     async fn write_guarded(&self, bytes: &[u8]) -> io::Result<()> {
         let mut writer = self.writer.lock().await;
+        let mut drain_until: Option<tokio::time::Instant> = None;
         for chunk in bytes.chunks(WRITE_CHUNK) {
-            tokio::select! {
-                written = writer.write_all(chunk) => written?,
-                () = self.idle() => return Err(WriteCut::error(CloseReason::IdleTimeout)),
-                () = self.stopped() => return Err(WriteCut::error(CloseReason::Shutdown)),
+            let write = writer.write_all(chunk);
+            tokio::pin!(write);
+            loop {
+                let cut_at = drain_until.unwrap_or_else(far_future);
+                tokio::select! {
+                    written = &mut write => {
+                        written?;
+                        break;
+                    }
+                    () = self.idle() => return Err(WriteCut::error(CloseReason::IdleTimeout)),
+                    () = self.stopped(), if drain_until.is_none() => {
+                        drain_until = Some(tokio::time::Instant::now() + crate::shutdown::DRAIN);
+                    }
+                    () = tokio::time::sleep_until(cut_at), if drain_until.is_some() => {
+                        return Err(WriteCut::error(CloseReason::Shutdown));
+                    }
+                }
             }
             self.wiring.meter.touch();
         }
@@ -236,6 +252,11 @@ impl<'a> Link<'a> {
                 .await;
         }
     }
+}
+
+/// An instant no timer reaches.
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400 * 365)
 }
 
 /// Bytes written between two looks at the idle timeout and shutdown.

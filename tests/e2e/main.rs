@@ -10,6 +10,7 @@ mod interop;
 mod packaging;
 mod regressions;
 mod relay;
+mod relay_eof;
 mod robust;
 mod scan;
 mod services;
