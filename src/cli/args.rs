@@ -73,6 +73,9 @@ pub struct SendArgs {
     /// Send the contents of a file (repeatable).
     #[arg(long, value_name = "PATH")]
     pub send_file: Vec<std::path::PathBuf>,
+    /// Send a template rendered per message (repeatable, in order with the other --send* flags): {n} {time} {peer} {rand:N} {hex:01 02} {seq:u16be} and checksums over what comes before them: {crc16:modbus} {crc16:ccitt} {crc16:xmodem} {crc32} {sum8} {xor8} {lrc}.
+    #[arg(long, value_name = "TEMPLATE", help_heading = "Sending")]
+    pub send_template: Vec<String>,
     /// Line ending appended to each --send and, in line mode, to each stdin line.
     #[arg(long, value_enum, value_name = "EOL")]
     pub eol: Option<Eol>,
@@ -97,6 +100,7 @@ impl SendArgs {
             let mut specs: Vec<SendSpec> = self.send.iter().cloned().map(SendSpec::Text).collect();
             specs.extend(self.send_hex.iter().cloned().map(SendSpec::Hex));
             specs.extend(self.send_file.iter().cloned().map(SendSpec::File));
+            specs.extend(self.send_template.iter().cloned().map(SendSpec::Template));
             specs
         } else {
             self.order.clone()
@@ -104,7 +108,7 @@ impl SendArgs {
         let payloads = crate::send::resolve(&specs, encoding, self.eol.unwrap_or(Eol::None))?;
         if payloads.is_empty() && (self.interval.is_some() || self.count.is_some()) {
             return Err(ConfigError::new(
-                "--interval and --count repeat sends: give --send TEXT, --send-hex HEX or --send-file PATH too".into(),
+                "--interval and --count repeat sends: give --send TEXT, --send-hex HEX, --send-template TEMPLATE or --send-file PATH too".into(),
             ));
         }
         if self.interval == Some(Duration::ZERO) {
@@ -127,6 +131,7 @@ impl SendArgs {
                 lines: self.lines,
                 eol: self.eol,
                 encoding,
+                delay: None,
             },
         ))
     }
@@ -142,6 +147,8 @@ pub struct LineMode {
     pub eol: Option<Eol>,
     /// `--encoding`: typed text is encoded with it.
     pub encoding: TextEncoding,
+    /// `--delay`: the pause between stdin lines (line mode on).
+    pub delay: Option<Duration>,
 }
 
 impl ViewArgs {
@@ -162,6 +169,7 @@ impl ViewArgs {
             log: self.log.clone(),
             stats: self.stats,
             color: self.color,
+            ..ViewOptions::default()
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod args;
 pub mod bench;
 pub mod completions;
 pub mod connect;
+pub mod end_args;
 pub mod listen;
 pub mod man;
 pub mod output;
@@ -142,6 +143,11 @@ fn send_order(matches: &clap::ArgMatches, send: &SendArgs) -> Vec<SendSpec> {
         indices("send_file")
             .into_iter()
             .zip(send.send_file.iter().cloned().map(SendSpec::File)),
+    );
+    all.extend(
+        indices("send_template")
+            .into_iter()
+            .zip(send.send_template.iter().cloned().map(SendSpec::Template)),
     );
     all.sort_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, spec)| spec).collect()

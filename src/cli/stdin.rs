@@ -32,10 +32,15 @@ pub fn spawn_line_input(mode: LineMode) -> tokio::sync::mpsc::Receiver<Bytes> {
     let (tx, rx) = tokio::sync::mpsc::channel(LINE_QUEUE);
     tokio::spawn(async move {
         let mut pending = bytes::BytesMut::new();
+        let mut first = true;
         while let Some(chunk) = raw.recv().await {
             pending.extend_from_slice(&chunk);
             while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
                 let line = pending.split_to(pos + 1);
+                if let (Some(delay), false) = (mode.delay, first) {
+                    tokio::time::sleep(delay).await;
+                }
+                first = false;
                 if tx
                     .send(line_message(&line, mode.encoding, mode.eol))
                     .await
@@ -56,7 +61,7 @@ pub fn spawn_line_input(mode: LineMode) -> tokio::sync::mpsc::Receiver<Bytes> {
 
 /// True when stdin is read line by line.
 fn line_mode(mode: LineMode) -> bool {
-    mode.lines || stdin_is_terminal()
+    mode.lines || mode.delay.is_some() || stdin_is_terminal()
 }
 
 /// The input of one session: stdin (raw chunks of up to `chunk` bytes, or

@@ -58,6 +58,8 @@ pub struct ViewOptions {
     pub stats: bool,
     /// `--color`.
     pub color: ColorChoice,
+    /// `--send-only`: received data is not shown on stdout.
+    pub hide_received: bool,
 }
 
 impl ViewOptions {
@@ -108,7 +110,9 @@ pub enum StdoutView {
 /// Builds the sinks for these options. `single_session` lets the raw and
 /// decoded views close stdout when the peer ends its writes.
 pub fn build_sinks(opts: &ViewOptions, single_session: bool) -> io::Result<Vec<Box<dyn Sink>>> {
-    let stdout = if opts.json {
+    let stdout = if opts.hide_received {
+        StdoutView::Nothing
+    } else if opts.json {
         StdoutView::Json
     } else if opts.hex || opts.timestamps {
         StdoutView::Transcript
