@@ -38,9 +38,9 @@ pub struct ViewArgs {
     /// Decode received bytes with ENC for display, and encode typed and --send text with it: utf-8, gbk, gb18030, big5, shift_jis, euc-kr, latin1, windows-1252, utf-16le, … (any WHATWG label).
     #[arg(long, value_name = "ENC")]
     pub encoding: Option<String>,
-    /// Show each message as a hex dump (offset, 16 bytes in hex, ASCII gutter).
-    #[arg(short = 'x', long)]
-    pub hex: bool,
+    /// Show each message as a hex dump (offset, 16 bytes in hex, ASCII gutter); --hex=line: one line per message, `PEER < 01 03 02 00 19`.
+    #[arg(short = 'x', long, value_enum, value_name = "STYLE", num_args = 0..=1, require_equals = true, default_missing_value = "dump")]
+    pub hex: Option<HexStyle>,
     /// With --hex, show the decoded text under each dump too.
     #[arg(long, requires = "hex")]
     pub text: bool,
@@ -56,9 +56,21 @@ pub struct ViewArgs {
     /// Print byte and message counters per connection and in total at exit (on stderr).
     #[arg(long)]
     pub stats: bool,
+    /// Print live counters (bytes and messages in/out per connection and in total, rates) on stderr every DURATION; SIGUSR1 prints them at any time.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Views")]
+    pub stats_interval: Option<Duration>,
     /// Colour the terminal views: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+/// How `--hex` shows a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HexStyle {
+    /// Offset, 16 bytes a row, ASCII gutter.
+    Dump,
+    /// One compact line per message.
+    Line,
 }
 
 /// What to send without stdin (connect, listen).
@@ -94,6 +106,16 @@ pub struct SendArgs {
 }
 
 impl SendArgs {
+    /// True when the sends are binary (`--send-hex`, templates with
+    /// payload macros): transcripts show them as hex, never decoded.
+    pub fn binary_sends(&self) -> bool {
+        !self.send_hex.is_empty()
+            || self.send_template.iter().any(|t| {
+                crate::template::Template::parse(t, crate::template::CTIME_FORMAT)
+                    .is_ok_and(|t| t.has_macros())
+            })
+    }
+
     /// The auto-send plan and how stdin lines are made, validated.
     pub fn plan(&self, encoding: TextEncoding) -> Result<(SendPlan, LineMode), ConfigError> {
         let specs = if self.order.is_empty() {
@@ -154,6 +176,11 @@ pub struct LineMode {
 impl ViewArgs {
     /// The view options, with status lines at `verbosity`.
     pub fn options(&self, verbosity: Verbosity) -> Result<ViewOptions, ConfigError> {
+        if self.stats_interval == Some(Duration::ZERO) {
+            return Err(ConfigError::new(
+                "--stats-interval 0 would print without end (give e.g. --stats-interval 1s)".into(),
+            ));
+        }
         let encoding = self
             .encoding
             .as_deref()
@@ -162,7 +189,9 @@ impl ViewArgs {
         Ok(ViewOptions {
             verbosity,
             encoding,
-            hex: self.hex,
+            hex: self.hex.is_some(),
+            hex_line: self.hex == Some(HexStyle::Line),
+            stats_interval: self.stats_interval,
             text: self.text,
             timestamps: self.timestamps,
             json: self.json,

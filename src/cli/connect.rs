@@ -142,6 +142,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
         args.end.apply(&mut session)?;
         let mut view = view;
         view.hide_received = args.end.send_only;
+        view.sent_as_hex = args.send.binary_sends();
         Ok(ConnectRun {
             engine: ConnectConfig {
                 endpoint,

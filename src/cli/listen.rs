@@ -100,6 +100,7 @@ impl TryFrom<ListenArgs> for ListenRun {
         args.end.apply(&mut session)?;
         let mut view = view;
         view.hide_received = args.end.send_only;
+        view.sent_as_hex = args.send.binary_sends();
         Ok(ListenRun {
             engine: ListenConfig {
                 endpoint,

@@ -13,7 +13,9 @@ pub mod bench;
 pub mod completions;
 pub mod connect;
 pub mod end_args;
+pub mod hints;
 pub mod listen;
+pub mod live_stats;
 pub mod man;
 pub mod output;
 pub mod print;
@@ -160,6 +162,17 @@ pub fn main() -> ExitCode {
     let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
+            if e.use_stderr() {
+                let args: Vec<String> = std::env::args_os()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect();
+                if let Some(hint) = hints::nc_hint(&args) {
+                    let first = e.to_string();
+                    let first = first.lines().next().unwrap_or("").trim_start_matches("error: ");
+                    eprintln!("sockmate: {first}\n  hint: {hint}");
+                    return ExitCode::from(2);
+                }
+            }
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
@@ -194,6 +207,9 @@ async fn run(cli: Cli) -> u8 {
             return 1;
         }
     };
+    // From here on SIGUSR1 never kills us: it prints the live counters
+    // (connect, listen, relay) or does nothing.
+    let _usr1 = signal(SignalKind::user_defined1());
     let work = run_command(cli, shutdown.clone());
     tokio::pin!(work);
     let signal_code = tokio::select! {

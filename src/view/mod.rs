@@ -60,6 +60,13 @@ pub struct ViewOptions {
     pub color: ColorChoice,
     /// `--send-only`: received data is not shown on stdout.
     pub hide_received: bool,
+    /// `--stats-interval`: live counters on stderr this often.
+    pub stats_interval: Option<std::time::Duration>,
+    /// `--hex=line`: one compact hex line per message.
+    pub hex_line: bool,
+    /// Sent bytes are binary (`--send-hex`, payload macros): show them as
+    /// a hex line in text transcripts, never decoded.
+    pub sent_as_hex: bool,
 }
 
 impl ViewOptions {
@@ -138,6 +145,7 @@ pub fn assemble_sinks(
 ) -> io::Result<Vec<Box<dyn Sink>>> {
     let encoding = opts.text_encoding();
     let body = match (hex, opts.text) {
+        (true, _) if opts.hex_line => printer::Body::HexLine,
         (true, true) => printer::Body::HexAndText,
         (true, false) => printer::Body::Hex,
         _ => printer::Body::Text,
@@ -155,6 +163,7 @@ pub fn assemble_sinks(
                 color: opts.use_color(),
                 encoding,
                 status: false,
+                sent_as_hex: opts.sent_as_hex,
             };
             sinks.push(Box::new(printer::Transcript::new(
                 raw::stdout_writer()?,
@@ -193,6 +202,7 @@ pub fn assemble_sinks(
                 color: false,
                 encoding,
                 status: true,
+                sent_as_hex: opts.sent_as_hex,
             };
             sinks.push(Box::new(printer::Transcript::new(file, style)));
         }
