@@ -187,6 +187,7 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
             &cfg.engine.sends,
             cfg.lines,
             stdin_chunk(cfg.engine.endpoint.kind()),
+            Some(sinks.slot()),
         )
     };
     let started = engine.connect(cfg.engine, input).await;

@@ -135,6 +135,7 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
             &cfg.engine.sends,
             cfg.lines,
             MAX_DATAGRAM - 29,
+            Some(sinks.slot()),
         ))
     } else {
         listen_input(
@@ -142,6 +143,7 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
             cfg.lines,
             cfg.engine.keep_open,
             STDIN_CHUNK,
+            Some(sinks.slot()),
         )
     };
     let started = engine.listen(cfg.engine, input).await;

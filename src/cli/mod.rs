@@ -12,6 +12,7 @@ pub mod args;
 pub mod bench;
 pub mod completions;
 pub mod connect;
+pub mod console;
 pub mod end_args;
 pub mod hints;
 pub mod listen;

@@ -14,7 +14,7 @@ use crate::view::{build_sinks, Sink, SinkThread, ViewOptions};
 
 /// Where the running handle's [`Remote`] appears once the command has
 /// started (for the console, which starts before it).
-pub type RemoteSlot = Arc<OnceLock<Remote>>;
+pub type RemoteSlot = Arc<OnceLock<(Remote, ClosedTotals)>>;
 
 /// The attached sinks and what the front-end runs beside them while the
 /// command goes on (live counters, the console's view of the handle).
@@ -75,7 +75,7 @@ pub async fn finish(
     } = sinks;
     let result = match started {
         Ok(handle) => {
-            let _ = slot.set(handle.remote());
+            let _ = slot.set((handle.remote(), closed.clone()));
             let reporter = live_stats::spawn(handle.remote(), closed, stats_interval);
             let result = handle.finished().await.map_err(anyhow::Error::new);
             reporter.abort();
