@@ -23,6 +23,7 @@ use crate::view::ViewOptions;
 
 /// `sockmate connect`.
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct ConnectArgs {
     /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract.
     #[arg(value_name = "ENDPOINT")]
@@ -54,6 +55,9 @@ pub struct ConnectArgs {
     /// When the session ends (nc's EOF switches).
     #[command(flatten)]
     pub end: EndArgs,
+    /// Saved settings and packets.
+    #[command(flatten)]
+    pub profile: super::profile::ProfileArgs,
     /// Run CMD with the connection as its stdin and stdout (no shell; like ncat -e or socat EXEC:).
     #[arg(long, value_name = "CMD", conflicts_with = "sh_exec", help_heading = "Services")]
     pub exec: Option<String>,

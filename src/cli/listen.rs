@@ -23,6 +23,7 @@ use crate::view::ViewOptions;
 
 /// `sockmate listen`.
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct ListenArgs {
     /// Where to listen: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract. Port 0 picks a free port.
     #[arg(value_name = "ENDPOINT")]
@@ -54,6 +55,9 @@ pub struct ListenArgs {
     /// When the session ends (nc's EOF switches).
     #[command(flatten)]
     pub end: EndArgs,
+    /// Saved settings and packets.
+    #[command(flatten)]
+    pub profile: super::profile::ProfileArgs,
 }
 
 /// A validated `listen`: the engine's config and the terminal's side

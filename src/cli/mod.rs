@@ -20,6 +20,7 @@ pub mod live_stats;
 pub mod man;
 pub mod output;
 pub mod print;
+pub mod profile;
 pub mod relay;
 pub mod scan;
 pub mod serve_args;
@@ -85,6 +86,27 @@ pub enum Command {
     Man(man::ManArgs),
     /// Print the version, git commit and date, target, compiler and features.
     Version,
+    /// Saved profiles: `profile show FILE.toml` prints the command line a profile stands for.
+    Profile(ProfileCommand),
+}
+
+/// `sockmate profile …`.
+#[derive(Debug, clap::Args)]
+pub struct ProfileCommand {
+    /// What to do with a profile.
+    #[command(subcommand)]
+    pub action: ProfileAction,
+}
+
+/// What `sockmate profile` does.
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// Print the command line and packets FILE stands for (after checking it).
+    Show {
+        /// The profile (TOML; see docs/profile.md).
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 /// Parses the process's command line, keeping the relative order of the
@@ -101,6 +123,9 @@ where
 {
     use clap::{CommandFactory, FromArgMatches};
     let args = args.into_iter().map(Into::into).collect();
+    let args = profile::expand(args).map_err(|message| {
+        clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{message}\n"))
+    })?;
     let matches = Cli::command().try_get_matches_from(version::expand_verbose_flag(args))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand() {
@@ -240,6 +265,13 @@ async fn run_command(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
         Command::Version => version::run(),
+        Command::Profile(p) => match p.action {
+            ProfileAction::Show { file } => {
+                let text = profile::show(&file).map_err(ConfigError::new)?;
+                print!("{text}");
+                Ok(())
+            }
+        },
     }
 }
 
