@@ -16,7 +16,8 @@ const XMODEM: Crc<u16> = Crc::<u16>::new(&CRC_16_XMODEM);
 const CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
 
 /// The checksums a template can append, for error messages.
-pub const CHECKSUMS_HELP: &str = "{crc16:modbus} {crc16:ccitt} {crc16:kermit} {crc16:xmodem} {crc32} {sum8} {xor8} {lrc}";
+pub const CHECKSUMS_HELP: &str =
+    "{crc16:modbus} {crc16:ccitt} {crc16:kermit} {crc16:xmodem} {crc32} {sum8} {xor8} {lrc}";
 
 /// The widths `{seq:…}` takes, for error messages.
 pub const SEQ_HELP: &str = "u8, u16be, u16le, u32be, u32le, u64be, u64le";
@@ -206,7 +207,10 @@ mod tests {
 
     fn sum(name: &str, data: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        Checksum::parse(name).unwrap().unwrap().append(data, &mut out);
+        Checksum::parse(name)
+            .unwrap()
+            .unwrap()
+            .append(data, &mut out);
         out
     }
 

@@ -187,9 +187,11 @@ pub fn load(payloads: &[Payload]) -> Result<Vec<Outgoing>, ConfigError> {
         .map(|p| match p {
             Payload::Bytes(b) => Ok(Outgoing::Fixed(b.clone())),
             Payload::Template(t) => Ok(Outgoing::Template(t.clone())),
-            Payload::File(path) => std::fs::read(path).map(|b| Outgoing::Fixed(b.into())).map_err(|e| {
-                ConfigError::new(format!("cannot read --send-file {}: {e}", path.display()))
-            }),
+            Payload::File(path) => std::fs::read(path)
+                .map(|b| Outgoing::Fixed(b.into()))
+                .map_err(|e| {
+                    ConfigError::new(format!("cannot read --send-file {}: {e}", path.display()))
+                }),
         })
         .collect()
 }
@@ -372,9 +374,13 @@ mod tests {
             ],
             "--send stays literal; {{n}} counts every message sent"
         );
-        let err = resolve(&[SendSpec::Template("{crc16:x}".into())], TextEncoding::default(), Eol::None)
-            .unwrap_err()
-            .to_string();
+        let err = resolve(
+            &[SendSpec::Template("{crc16:x}".into())],
+            TextEncoding::default(),
+            Eol::None,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("in --send-template"), "{err}");
     }
 

@@ -153,7 +153,9 @@ impl Template {
                             continue;
                         }
                         Some(part) => part,
-                        None => return Err(TemplateError::UnknownPlaceholder { name, position: i }),
+                        None => {
+                            return Err(TemplateError::UnknownPlaceholder { name, position: i })
+                        }
                     };
                     if !literal.is_empty() {
                         parts.push(Part::Literal(std::mem::take(&mut literal)));
@@ -291,7 +293,9 @@ fn placeholder(name: &str, position: usize) -> Result<Option<Part>, TemplateErro
                 };
             }
             if let Some(arg) = name.strip_prefix("seq:") {
-                return SeqFormat::parse(arg).map(|f| Some(Part::Seq(f))).map_err(bad);
+                return SeqFormat::parse(arg)
+                    .map(|f| Some(Part::Seq(f)))
+                    .map_err(bad);
             }
             match Checksum::parse(name) {
                 Some(Ok(sum)) => Part::Check(sum),
@@ -375,18 +379,34 @@ mod tests {
             render("{hex:01 03 00 00 00 01}{crc16:modbus}", b""),
             [1, 3, 0, 0, 0, 1, 0x84, 0x0a]
         );
-        assert_eq!(render("123456789{crc32}", b""), b"123456789\xcb\xf4\x39\x26");
+        assert_eq!(
+            render("123456789{crc32}", b""),
+            b"123456789\xcb\xf4\x39\x26"
+        );
         // n is 7 in these tests.
         assert_eq!(render("{seq:u16be}{seq:u32le}", b""), [0, 7, 7, 0, 0, 0]);
         assert_eq!(render("{hex:ff 02}{sum8}{xor8}", b""), [0xff, 2, 1, 0xfc]);
         let r = render("a{rand:5}b", b"");
         assert_eq!((r.len(), r[0], r[6]), (7, b'a', b'b'));
-        let t = Template::parse("x{rand:2}{seq:u16le}{crc16:modbus}{crc32:le}", CTIME_FORMAT).unwrap();
-        assert_eq!(t.to_string(), "x{rand:2}{seq:u16le}{crc16:modbus}{crc32:le}");
+        let t =
+            Template::parse("x{rand:2}{seq:u16le}{crc16:modbus}{crc32:le}", CTIME_FORMAT).unwrap();
+        assert_eq!(
+            t.to_string(),
+            "x{rand:2}{seq:u16le}{crc16:modbus}{crc32:le}"
+        );
         assert!(t.has_macros());
-        for bad in ["{rand:0}", "{rand:x}", "{hex:zz}", "{crc16:nope}", "{seq:u12}"] {
+        for bad in [
+            "{rand:0}",
+            "{rand:x}",
+            "{hex:zz}",
+            "{crc16:nope}",
+            "{seq:u12}",
+        ] {
             let e = Template::parse(bad, CTIME_FORMAT).unwrap_err();
-            assert!(matches!(e, TemplateError::BadMacro { position: 0, .. }), "{bad}: {e}");
+            assert!(
+                matches!(e, TemplateError::BadMacro { position: 0, .. }),
+                "{bad}: {e}"
+            );
         }
     }
 

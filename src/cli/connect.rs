@@ -59,7 +59,12 @@ pub struct ConnectArgs {
     #[command(flatten)]
     pub profile: super::profile::ProfileArgs,
     /// Run CMD with the connection as its stdin and stdout (no shell; like ncat -e or socat EXEC:).
-    #[arg(long, value_name = "CMD", conflicts_with = "sh_exec", help_heading = "Services")]
+    #[arg(
+        long,
+        value_name = "CMD",
+        conflicts_with = "sh_exec",
+        help_heading = "Services"
+    )]
     pub exec: Option<String>,
     /// Like --exec, through `sh -c CMD`.
     #[arg(long, value_name = "CMD", help_heading = "Services")]
@@ -93,18 +98,18 @@ pub fn exec_spec(
     stderr: bool,
     pty: bool,
 ) -> Result<Option<ExecSpec>, ConfigError> {
-    let spec = match (exec, sh_exec) {
-        (Some(cmd), _) => ExecSpec::direct(cmd, stderr),
-        (None, Some(cmd)) => ExecSpec::shell(cmd, stderr),
-        (None, None) if pty => {
-            return Err(ConfigError::new(
+    let spec =
+        match (exec, sh_exec) {
+            (Some(cmd), _) => ExecSpec::direct(cmd, stderr),
+            (None, Some(cmd)) => ExecSpec::shell(cmd, stderr),
+            (None, None) if pty => return Err(ConfigError::new(
                 "--pty runs the --exec command on a terminal: give --exec CMD or --sh-exec CMD too"
                     .into(),
-            ))
-        }
-        (None, None) => return Ok(None),
-    };
-    spec.map(|s| Some(s.with_pty(pty))).map_err(ConfigError::new)
+            )),
+            (None, None) => return Ok(None),
+        };
+    spec.map(|s| Some(s.with_pty(pty)))
+        .map_err(ConfigError::new)
 }
 
 impl TryFrom<ConnectArgs> for ConnectRun {

@@ -105,7 +105,8 @@ pub fn parse_line(line: &str, mode: &LineMode, n: u64) -> Result<Command, String
             .map(Command::Everyone)
             .map_err(|e| format!("/hex: {e}")),
         "send-template" | "template" => {
-            let t = Template::parse(arg, CTIME_FORMAT).map_err(|e| format!("/send-template: {e}"))?;
+            let t =
+                Template::parse(arg, CTIME_FORMAT).map_err(|e| format!("/send-template: {e}"))?;
             let mut out = Vec::new();
             t.render(
                 &Message {
@@ -291,15 +292,24 @@ mod tests {
         );
         assert_eq!(parse_line("/close 3", &mode, 1).unwrap(), Command::Close(3));
         assert_eq!(
-            parse_line("/send-template {hex:01 03 00 00 00 01}{crc16:modbus}", &mode, 1).unwrap(),
+            parse_line(
+                "/send-template {hex:01 03 00 00 00 01}{crc16:modbus}",
+                &mode,
+                1
+            )
+            .unwrap(),
             Command::Everyone(vec![1, 3, 0, 0, 0, 1, 0x84, 0x0a])
         );
         assert!(matches!(
             parse_line("/encoding gbk", &mode, 1).unwrap(),
             Command::Encoding(_)
         ));
-        assert!(parse_line("/bogus", &mode, 1).unwrap_err().contains("/help"));
-        assert!(parse_line("@x hi", &mode, 1).unwrap_err().contains("not a connection id"));
+        assert!(parse_line("/bogus", &mode, 1)
+            .unwrap_err()
+            .contains("/help"));
+        assert!(parse_line("@x hi", &mode, 1)
+            .unwrap_err()
+            .contains("not a connection id"));
         assert!(parse_line("/hex zz", &mode, 1).is_err());
     }
 }

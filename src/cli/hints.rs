@@ -11,6 +11,12 @@ pub fn nc_hint(args: &[String]) -> Option<String> {
         .iter()
         .copied()
         .find(|w| !w.starts_with('-'))
+        .filter(|w| {
+            matches!(
+                *w,
+                "connect" | "c" | "listen" | "l" | "relay" | "r" | "bench" | "b" | "scan"
+            )
+        })
         .unwrap_or("");
     let listen = matches!(command, "listen" | "l") || has(&words, "-l");
     let connect = matches!(command, "connect" | "c");
@@ -20,7 +26,11 @@ pub fn nc_hint(args: &[String]) -> Option<String> {
         .copied()
         .filter(|w| !w.starts_with('-') && *w != command)
         .collect();
-    let port = rest.iter().rev().find(|w| w.parse::<u16>().is_ok()).copied();
+    let port = rest
+        .iter()
+        .rev()
+        .find(|w| w.parse::<u16>().is_ok())
+        .copied();
     let host = rest
         .iter()
         .find(|w| w.parse::<u16>().is_err())
@@ -46,6 +56,12 @@ pub fn nc_hint(args: &[String]) -> Option<String> {
             port.unwrap_or("1-1024")
         ));
     }
+    if has(&words, "-l") && !matches!(command, "listen" | "l") {
+        let p = port.unwrap_or("PORT");
+        return Some(format!(
+            "nc -l is a command here: write sockmate listen {p}"
+        ));
+    }
     if has(&words, "-p") {
         let p = port.unwrap_or("PORT");
         return Some(if listen {
@@ -53,12 +69,6 @@ pub fn nc_hint(args: &[String]) -> Option<String> {
         } else {
             format!("the port goes in the endpoint: write sockmate connect {host}:{p}; for a source port use --bind 0.0.0.0:PORT")
         });
-    }
-    if has(&words, "-l") {
-        let p = port.unwrap_or("PORT");
-        return Some(format!(
-            "nc -l is a command here: write sockmate listen {p}"
-        ));
     }
     if has(&words, "-X") || (has(&words, "-x") && connect && rest.len() > 1) {
         return Some(

@@ -124,7 +124,10 @@ where
     use clap::{CommandFactory, FromArgMatches};
     let args = args.into_iter().map(Into::into).collect();
     let args = profile::expand(args).map_err(|message| {
-        clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{message}\n"))
+        clap::Error::raw(
+            clap::error::ErrorKind::ValueValidation,
+            format!("{message}\n"),
+        )
     })?;
     let matches = Cli::command().try_get_matches_from(version::expand_verbose_flag(args))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
@@ -194,7 +197,11 @@ pub fn main() -> ExitCode {
                     .collect();
                 if let Some(hint) = hints::nc_hint(&args) {
                     let first = e.to_string();
-                    let first = first.lines().next().unwrap_or("").trim_start_matches("error: ");
+                    let first = first
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ");
                     eprintln!("sockmate: {first}\n  hint: {hint}");
                     return ExitCode::from(2);
                 }

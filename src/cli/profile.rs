@@ -145,7 +145,7 @@ pub fn parse(text: &str) -> Result<Profile, String> {
         let message = e.message().to_string();
         let line = e
             .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         match line {
             Some(line) => format!("line {line}: {message}"),
             None => message,
@@ -177,9 +177,7 @@ pub fn parse(text: &str) -> Result<Profile, String> {
     }
     if let Some(h) = &profile.view.hex {
         if !matches!(h.as_str(), "dump" | "line") {
-            return Err(format!(
-                "[view] hex = \"{h}\" (use \"dump\" or \"line\")"
-            ));
+            return Err(format!("[view] hex = \"{h}\" (use \"dump\" or \"line\")"));
         }
     }
     Ok(profile)
@@ -190,7 +188,10 @@ fn unknown_packet(name: &str, profile: &Profile) -> String {
     if known.is_empty() {
         format!("no packet \"{name}\": the profile has no [packets]")
     } else {
-        format!("no packet \"{name}\" in the profile (it has: {})", known.join(", "))
+        format!(
+            "no packet \"{name}\" in the profile (it has: {})",
+            known.join(", ")
+        )
     }
 }
 
@@ -216,7 +217,11 @@ impl Profile {
         if let Some(h) = &v.hex {
             w.push(format!("--hex={h}"));
         }
-        for (on, name) in [(v.timestamps, "-t"), (v.json, "--json"), (v.stats, "--stats")] {
+        for (on, name) in [
+            (v.timestamps, "-t"),
+            (v.json, "--json"),
+            (v.stats, "--stats"),
+        ] {
             if on {
                 w.push(name.into());
             }
@@ -378,10 +383,7 @@ pub fn show(path: &Path) -> Result<String, String> {
         s.push_str("(no command in the profile: connect or listen, as you write it)\n");
     }
     for (name, template) in &profile.packets {
-        s.push_str(&format!(
-            "packet {name}: {}\n",
-            shell_quote(template)
-        ));
+        s.push_str(&format!("packet {name}: {}\n", shell_quote(template)));
     }
     Ok(s)
 }
@@ -441,10 +443,18 @@ read = "{hex:01 03 00 00 00 01}{crc16:modbus}"
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
         std::fs::write(&path, EXAMPLE).unwrap();
-        let args: Vec<OsString> = ["sockmate", "--profile", path.to_str().unwrap(), "--count", "1", "--packet", "read"]
-            .iter()
-            .map(OsString::from)
-            .collect();
+        let args: Vec<OsString> = [
+            "sockmate",
+            "--profile",
+            path.to_str().unwrap(),
+            "--count",
+            "1",
+            "--packet",
+            "read",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
         let out: Vec<String> = expand(args)
             .unwrap()
             .into_iter()
@@ -453,15 +463,24 @@ read = "{hex:01 03 00 00 00 01}{crc16:modbus}"
         assert_eq!(&out[..3], ["sockmate", "connect", "127.0.0.1:502"]);
         assert_eq!(
             &out[out.len() - 3..],
-            ["--count", "1", "--send-template={hex:01 03 00 00 00 01}{crc16:modbus}"]
+            [
+                "--count",
+                "1",
+                "--send-template={hex:01 03 00 00 00 01}{crc16:modbus}"
+            ]
         );
         let plain: Vec<OsString> = ["sockmate", "connect", "x:1", "--", "--profile"]
             .iter()
             .map(OsString::from)
             .collect();
         assert_eq!(expand(plain.clone()).unwrap(), plain);
-        let e = expand(["sockmate", "connect", "x:1", "--packet", "a"].iter().map(OsString::from).collect())
-            .unwrap_err();
+        let e = expand(
+            ["sockmate", "connect", "x:1", "--packet", "a"]
+                .iter()
+                .map(OsString::from)
+                .collect(),
+        )
+        .unwrap_err();
         assert!(e.contains("needs --profile"), "{e}");
     }
 

@@ -153,11 +153,10 @@ impl ServiceArgs {
         let exec = match (&self.exec, &self.sh_exec) {
             (Some(cmd), _) => Some(ExecSpec::direct(cmd, self.exec_stderr).map_err(invalid)?),
             (None, Some(cmd)) => Some(ExecSpec::shell(cmd, self.exec_stderr).map_err(invalid)?),
-            (None, None) if self.pty => {
-                return Err(invalid(
-                    "--pty runs the --exec command on a terminal: give --exec CMD or --sh-exec CMD too".into(),
-                ))
-            }
+            (None, None) if self.pty => return Err(invalid(
+                "--pty runs the --exec command on a terminal: give --exec CMD or --sh-exec CMD too"
+                    .into(),
+            )),
             (None, None) => None,
         };
         let exec = exec.map(|e| e.with_pty(self.pty));

@@ -103,9 +103,7 @@ async fn run_session(
         stop: &conn_stop,
     };
     let outcome = match connected.connection.into_stream() {
-        Ok(stream) if cfg.exec.is_some() => {
-            run_exec(stream, wiring, &mut control, cfg).await
-        }
+        Ok(stream) if cfg.exec.is_some() => run_exec(stream, wiring, &mut control, cfg).await,
         Ok(stream) => session::run_stream(stream, wiring, input, &mut control, &cfg.session).await,
         Err(socket) => {
             session::run_datagram_client(&socket, wiring, input, &mut control, &cfg.session).await

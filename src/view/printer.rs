@@ -117,9 +117,7 @@ impl<W: Write + Send> Transcript<W> {
             EventKind::Data { conn, dir, bytes } => {
                 s = self.prefix(time, conn, dir.arrow(), Some(*dir));
                 let body = match self.style.body {
-                    Body::Text if self.style.sent_as_hex && *dir == Direction::Out => {
-                        Body::HexLine
-                    }
+                    Body::Text if self.style.sent_as_hex && *dir == Direction::Out => Body::HexLine,
                     body => body,
                 };
                 match body {
