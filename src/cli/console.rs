@@ -238,8 +238,7 @@ fn run(
             },
             Command::Stats => match remote {
                 Some((r, closed)) => {
-                    let now = tokio::time::Instant::now();
-                    let block = live_stats::render(r, closed, &mut None, now);
+                    let block = live_stats::render(r, closed, &mut None, None);
                     eprint!("{block}");
                 }
                 None => eprintln!("console: not connected yet"),

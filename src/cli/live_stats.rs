@@ -43,12 +43,13 @@ impl Sink for ClosedSink {
 }
 
 /// The counters block: one line per live connection (up to
-/// [`MAX_LIVE_LISTED`]) and a total line with rates since `previous`.
+/// [`MAX_LIVE_LISTED`]) and a total line with rates since `previous` and
+/// the time since the reporter started (`since`).
 pub fn render(
     remote: &Remote,
     closed: &ClosedTotals,
     previous: &mut Option<(Counters, tokio::time::Instant)>,
-    since: tokio::time::Instant,
+    since: Option<tokio::time::Instant>,
 ) -> String {
     let live = remote.connections();
     let (mut total, closed_count) = closed.get();
@@ -81,8 +82,10 @@ pub fn render(
     };
     *previous = Some((total, now));
     s.push_str(&format!(
-        "stats: total at +{:.1}s: in {} B / {} msgs, out {} B / {} msgs; {} open, {} closed{rates}\n",
-        now.duration_since(since).as_secs_f64(),
+        "stats: total{}: in {} B / {} msgs, out {} B / {} msgs; {} open, {} closed{rates}\n",
+        since
+            .map(|since| format!(" at +{:.1}s", now.duration_since(since).as_secs_f64()))
+            .unwrap_or_default(),
         total.bytes_in,
         total.msgs_in,
         total.bytes_out,
@@ -131,7 +134,7 @@ pub fn spawn(
                 () = tick => {}
                 () = usr => {}
             }
-            let block = render(&remote, &closed, &mut previous, since);
+            let block = render(&remote, &closed, &mut previous, Some(since));
             let _ = io::stderr().lock().write_all(block.as_bytes());
         }
     })
