@@ -178,7 +178,17 @@ fn run(
     loop {
         let line = match editor.readline("") {
             Ok(line) => line,
-            Err(ReadlineError::Interrupted) | Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Interrupted) => {
+                // The terminal is raw while editing: Ctrl-C arrives as a
+                // key, so pass it on as the SIGINT it means.
+                save_history(&mut editor, history.as_deref());
+                let _ = rustix::process::kill_process(
+                    rustix::process::getpid(),
+                    rustix::process::Signal::INT,
+                );
+                return;
+            }
+            Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("console: {e}");
                 break;
@@ -252,13 +262,16 @@ fn run(
             Command::Nothing => {}
         }
     }
-    if let Some(path) = &history {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        if let Err(e) = editor.save_history(path) {
-            eprintln!("console: cannot save history to {}: {e}", path.display());
-        }
+    save_history(&mut editor, history.as_deref());
+}
+
+fn save_history(editor: &mut DefaultEditor, path: Option<&std::path::Path>) {
+    let Some(path) = path else { return };
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(e) = editor.save_history(path) {
+        eprintln!("console: cannot save history to {}: {e}", path.display());
     }
 }
 

@@ -22,9 +22,9 @@ pub struct EndArgs {
     /// Never half-close: when stdin ends keep our write side open and wait for the peer (for servers that take a half-close as a full close).
     #[arg(long, help_heading = "Sending")]
     pub no_shutdown: bool,
-    /// End as soon as the peer has closed its side, whatever stdin does.
-    #[arg(long, help_heading = "Limits")]
-    pub exit_on_peer_eof: bool,
+    /// End as soon as the peer has closed its side, whatever stdin does; --exit-on-peer-eof=DELAY goes on sending DELAY first (the = is required, so an endpoint is never taken for it).
+    #[arg(long, value_name = "DELAY", num_args = 0..=1, require_equals = true, default_missing_value = "0s", value_parser = parse_duration, help_heading = "Limits")]
+    pub exit_on_peer_eof: Option<Duration>,
     /// With --exit-on-peer-eof: keep sending this long after the peer's end, then close (e.g. 500ms).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub exit_on_peer_eof_delay: Option<Duration>,
@@ -50,9 +50,12 @@ impl EndArgs {
                     .into(),
             ));
         }
-        if self.exit_on_peer_eof || self.exit_on_peer_eof_delay.is_some() {
+        if self.exit_on_peer_eof.is_some() || self.exit_on_peer_eof_delay.is_some() {
             session.end_on_peer_eof = true;
-            session.peer_eof_delay = self.exit_on_peer_eof_delay;
+            session.peer_eof_delay = self
+                .exit_on_peer_eof_delay
+                .or(self.exit_on_peer_eof)
+                .filter(|d| !d.is_zero());
         }
         session.no_shutdown = self.no_shutdown;
         session.recv_count = self.recv_count;
@@ -61,5 +64,32 @@ impl EndArgs {
             session.wait = Some(Duration::ZERO);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use std::time::Duration;
+
+    #[test]
+    fn the_optional_delay_never_takes_the_endpoint() {
+        let cli = Cli::try_parse_from(["sockmate", "connect", "--exit-on-peer-eof", "127.0.0.1:9"])
+            .unwrap();
+        let Command::Connect(args) = cli.command else {
+            panic!()
+        };
+        assert_eq!(args.endpoint, "127.0.0.1:9");
+        assert_eq!(args.end.exit_on_peer_eof, Some(Duration::ZERO));
+        let cli =
+            Cli::try_parse_from(["sockmate", "connect", "x:1", "--exit-on-peer-eof=2s"]).unwrap();
+        let Command::Connect(args) = cli.command else {
+            panic!()
+        };
+        let mut s = crate::session::SessionConfig::default();
+        args.end.apply(&mut s).unwrap();
+        assert!(s.end_on_peer_eof);
+        assert_eq!(s.peer_eof_delay, Some(Duration::from_secs(2)));
     }
 }
