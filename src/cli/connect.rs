@@ -127,6 +127,11 @@ impl TryFrom<ConnectArgs> for ConnectRun {
         let (sends, mut lines) = args.send.plan(view.text_encoding())?;
         lines.delay = args.end.delay;
         let exec = exec_spec(&args.exec, &args.sh_exec, args.exec_stderr, args.pty)?;
+        if exec.is_some() && !endpoint.kind().is_connection_oriented() {
+            return Err(ConfigError::new(format!(
+                "--exec needs a stream endpoint (tcp://, unix://, unix-seqpacket://), not {endpoint}"
+            )));
+        }
         if exec.is_some() && sends.has_sends() {
             return Err(ConfigError::new(
                 "--exec gives the connection to the command: drop the --send* flags".into(),

@@ -278,6 +278,22 @@ fn save_history(editor: &mut DefaultEditor, path: Option<&std::path::Path>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_typed_line_parses_or_explains(line in "\\PC{0,40}") {
+            let _ = parse_line(&line, &LineMode::default(), 1);
+        }
+
+        #[test]
+        fn plain_lines_go_out_as_typed(line in "[a-zA-Z0-9 ,.!?]{0,40}") {
+            prop_assert_eq!(
+                parse_line(&line, &LineMode::default(), 1).unwrap(),
+                Command::Everyone(format!("{line}\n").into_bytes())
+            );
+        }
+    }
 
     #[test]
     fn lines_and_commands() {

@@ -108,6 +108,16 @@ fn has(words: &[&str], flag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_command_line_gets_at_most_a_hint(words in proptest::collection::vec("-?[a-z0-9:.]{0,6}|-[lupezxX]{1,3}", 0..6)) {
+            let mut args = vec!["sockmate".to_string()];
+            args.extend(words);
+            let _ = nc_hint(&args);
+        }
+    }
 
     fn hint(line: &str) -> Option<String> {
         let args: Vec<String> = std::iter::once("sockmate")

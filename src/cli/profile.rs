@@ -391,6 +391,25 @@ pub fn show(path: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_explains(text in "\\PC{0,200}") {
+            if let Ok(p) = parse(&text) {
+                let _ = p.words();
+            }
+        }
+
+        #[test]
+        fn expand_without_profile_changes_nothing(words in proptest::collection::vec("[a-z0-9:.=-]{0,8}", 0..6)) {
+            let args: Vec<OsString> = std::iter::once("sockmate".to_string())
+                .chain(words.into_iter().filter(|w| !w.starts_with("--p")))
+                .map(OsString::from)
+                .collect();
+            prop_assert_eq!(expand(args.clone()).unwrap(), args);
+        }
+    }
 
     const EXAMPLE: &str = r#"
 command = "connect"

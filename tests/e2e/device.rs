@@ -521,3 +521,28 @@ fn console_in_a_terminal() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// `--exit-on-peer-eof=DELAY`: after the peer's end, stdin still goes out
+/// for DELAY, then the session ends although stdin is open.
+#[test]
+fn exit_on_peer_eof_with_a_delay_goes_on_sending() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.write_all(b"bye\n").unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        got
+    });
+    let mut p = Proc::spawn(sockmate(&["connect", &addr, "--exit-on-peer-eof=3s", "-v"]));
+    let mut out = p.stdout.take().unwrap();
+    let mut bye = [0u8; 4];
+    out.read_exact(&mut bye).unwrap();
+    assert_eq!(&bye, b"bye\n");
+    p.write_stdin(b"late\n");
+    assert!(p.wait().success(), "{:?}", p.stderr_lines());
+    // Our side closed without stdin ending: the server sees the late line, then EOF.
+    assert_eq!(t.join().unwrap(), b"late\n");
+}
