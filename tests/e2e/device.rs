@@ -285,6 +285,38 @@ fn eof_switches() {
     assert!(status.success());
     assert_eq!(out, b"data\n");
     assert_eq!(t.join().unwrap(), b"");
+
+    // The other server for each switch.
+    let (addr, t) = talks_and_closes(b"hello\n");
+    let (status, out, _) = run_with_input(sockmate(&["connect", &addr, "--send-only"]), b"ping\n");
+    assert!(status.success());
+    assert_eq!(out, b"");
+    t.join().unwrap();
+
+    let (addr, t) = replies_after_eof();
+    let (status, out, _) = run_with_input(
+        sockmate(&["connect", &addr, "--exit-on-peer-eof"]),
+        b"ping\n",
+    );
+    assert!(status.success());
+    assert_eq!(out, b"reply after EOF\n");
+    assert_eq!(t.join().unwrap(), b"ping\n");
+
+    let (addr, t) = replies_after_eof();
+    let (status, out, _) = run_with_input(
+        sockmate(&["connect", &addr, "--recv-count", "1"]),
+        b"ping\n",
+    );
+    assert!(status.success());
+    assert_eq!(out, b"reply after EOF\n");
+    assert_eq!(t.join().unwrap(), b"ping\n");
+
+    let (addr, t) = talks_and_closes(b"hello\n");
+    let (status, out, _) =
+        run_with_input(sockmate(&["connect", &addr, "--no-shutdown"]), b"ping\n");
+    assert!(status.success());
+    assert_eq!(out, b"hello\n");
+    t.join().unwrap();
 }
 
 /// --no-shutdown: stdin's end does not half-close; the server that takes
