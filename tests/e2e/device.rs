@@ -578,3 +578,22 @@ fn exit_on_peer_eof_with_a_delay_goes_on_sending() {
     // Our side closed without stdin ending: the server sees the late line, then EOF.
     assert_eq!(t.join().unwrap(), b"late\n");
 }
+
+/// connect --exec against socat: socat's stdin reaches the command and
+/// the command's answer comes back to socat's stdout.
+#[test]
+fn connect_exec_against_socat() {
+    if !require_tool("socat") {
+        return;
+    }
+    let mut cmd = std::process::Command::new("socat");
+    cmd.args(["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1", "-"]);
+    let mut socat = Proc::spawn(cmd);
+    let line = socat.wait_line("listening on AF=2 ");
+    let addr = line.rsplit(' ').next().unwrap().to_string();
+    let mut client = Proc::spawn(sockmate(&["connect", &addr, "--exec", "tr a-z A-Z"]));
+    socat.write_stdin(b"shout this\n");
+    socat.close_stdin();
+    assert_eq!(socat.read_stdout_to_end(), b"SHOUT THIS\n");
+    assert!(client.wait().success(), "{:?}", client.stderr_lines());
+}
