@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::Signal;
 
 use crate::engine::Remote;
 use crate::event::{Counters, Event, EventKind};
@@ -96,15 +96,15 @@ pub fn render(
     s
 }
 
-/// Prints the counters every `interval` (when given) and on each SIGUSR1,
-/// until the task is aborted.
+/// Prints the counters every `interval` (when given) and on each SIGUSR1
+/// that `usr1` receives, until the task is aborted.
 pub fn spawn(
     remote: Remote,
     closed: ClosedTotals,
     interval: Option<Duration>,
+    mut usr1: Option<Signal>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut usr1 = signal(SignalKind::user_defined1()).ok();
         let mut previous = None;
         let since = tokio::time::Instant::now();
         let mut ticker = interval.map(|i| {

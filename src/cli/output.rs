@@ -7,6 +7,8 @@ use std::io::IsTerminal;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
 use super::live_stats::{self, ClosedSink, ClosedTotals};
 use crate::endpoint::{Endpoint, Host};
 use crate::engine::{Engine, Handle, Remote, StartError};
@@ -23,6 +25,9 @@ pub struct Sinks {
     closed: ClosedTotals,
     stats_interval: Option<Duration>,
     slot: RemoteSlot,
+    /// SIGUSR1, listened for from before the command starts so that no
+    /// signal sent after its first status line is missed.
+    usr1: Option<Signal>,
 }
 
 impl Sinks {
@@ -34,6 +39,7 @@ impl Sinks {
             closed,
             stats_interval: opts.stats_interval,
             slot: RemoteSlot::default(),
+            usr1: signal(SignalKind::user_defined1()).ok(),
         }
     }
 
@@ -72,11 +78,12 @@ pub async fn finish(
         closed,
         stats_interval,
         slot,
+        usr1,
     } = sinks;
     let result = match started {
         Ok(handle) => {
             let _ = slot.set((handle.remote(), closed.clone()));
-            let reporter = live_stats::spawn(handle.remote(), closed, stats_interval);
+            let reporter = live_stats::spawn(handle.remote(), closed, stats_interval, usr1);
             let result = handle.finished().await.map_err(anyhow::Error::new);
             reporter.abort();
             result
