@@ -72,7 +72,7 @@ impl TryFrom<ListenArgs> for ListenRun {
         let view = args.view.options(args.common.verbosity(true))?;
         let (service, admission) = args
             .service
-            .into_config(&endpoint, args.common.idle_timeout)?;
+            .into_config(&endpoint, args.common.idle_timeout, view.text_encoding())?;
         if args.backlog == Some(0) {
             return Err(ConfigError::new(
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),

@@ -10,13 +10,14 @@ use clap::Args;
 use super::args::parse_size;
 use crate::endpoint::{Endpoint, Kind};
 use crate::error::ConfigError;
-use crate::escape::unescape;
+use crate::encoding::TextEncoding;
+use crate::escape::unescape_in;
 use crate::frame::{FrameSpec, DEFAULT_MAX_FRAME};
 use crate::limits::{parse_cidr, AccessList};
 use crate::service::exec::DEFAULT_EXEC_MAX_CONNS;
 use crate::service::{respond, ExecSpec, Rules, Serve, ServiceConfig, TIME_REPLY};
 use crate::session::accept::Admission;
-use crate::template::{Template, CTIME_FORMAT};
+use crate::template::{Syntax, Template, CTIME_FORMAT};
 
 /// `sockmate listen` server behaviours and limits (issue 4).
 #[derive(Debug, Args, Clone, Default)]
@@ -60,6 +61,9 @@ pub struct ServiceArgs {
     /// Send the command's stderr to the client too.
     #[arg(long)]
     pub exec_stderr: bool,
+    /// Run the --exec/--sh-exec command once per message (cut by --frame), the message as its stdin; the reply is its stdout and stderr (the tutorials' remote-command server: --exec sh --exec-per-message).
+    #[arg(long, help_heading = "Services")]
+    pub exec_per_message: bool,
     /// Serve at most N clients at once (and N --exec children); more get one refusal line.
     #[arg(long, value_name = "N")]
     pub max_conns: Option<usize>,
@@ -94,6 +98,7 @@ impl ServiceArgs {
             && self.respond_default.is_none()
             && self.exec.is_none()
             && self.sh_exec.is_none()
+            && !self.exec_per_message
     }
 
     /// Validates the flags into a service configuration (`None` when no
@@ -104,6 +109,7 @@ impl ServiceArgs {
         self,
         endpoint: &Endpoint,
         idle_timeout: Option<Duration>,
+        encoding: TextEncoding,
     ) -> Result<(Option<ServiceConfig>, Admission), ConfigError> {
         if self.max_conns == Some(0) {
             return Err(ConfigError::new(
@@ -123,8 +129,12 @@ impl ServiceArgs {
         }
         let invalid = ConfigError::new;
         let time_format = self.time_format.clone();
+        let syntax = Syntax {
+            encoding,
+            captures: false,
+        };
         let template = |flag: &str, text: &str| {
-            Template::parse(text, &time_format)
+            Template::parse_with(text, &time_format, syntax)
                 .map_err(|e| invalid(format!("invalid {flag} \"{text}\": {e}")))
         };
         let reply = match (&self.reply, self.serve) {
@@ -135,23 +145,31 @@ impl ServiceArgs {
         let banner = self
             .banner
             .as_deref()
-            .map(unescape)
+            .map(|text| unescape_in(text, encoding))
             .transpose()
             .map_err(|e| invalid(format!("invalid --banner: {e}")))?;
-        let mut rules = Rules::default();
+        let mut rules = Rules {
+            encoding,
+            ..Rules::default()
+        };
         for rule in &self.respond {
             rules
                 .rules
-                .push(respond::parse_rule(rule, &time_format).map_err(invalid)?);
+                .push(respond::parse_rule_in(rule, &time_format, encoding).map_err(invalid)?);
         }
         if let Some(text) = &self.respond_default {
-            rules.default = Some(respond::parse_default(text, &time_format).map_err(invalid)?);
+            rules.default = Some(respond::parse_default_in(text, &time_format, encoding).map_err(invalid)?);
         }
         let exec = match (&self.exec, &self.sh_exec) {
             (Some(cmd), _) => Some(ExecSpec::direct(cmd, self.exec_stderr).map_err(invalid)?),
             (None, Some(cmd)) => Some(ExecSpec::shell(cmd, self.exec_stderr).map_err(invalid)?),
             (None, None) => None,
         };
+        if self.exec_per_message && exec.is_none() {
+            return Err(invalid(
+                "--exec-per-message needs the command: --exec CMD or --sh-exec CMD (e.g. --exec sh --exec-per-message)".into(),
+            ));
+        }
         let datagram = matches!(endpoint.kind(), Kind::Udp | Kind::UnixDgram);
         match (self.serve, &exec) {
             (Some(Serve::Exec), None) => {
@@ -212,12 +230,14 @@ impl ServiceArgs {
             banner,
             reply,
             rules,
-            quit_word: self.quit_word.map(String::into_bytes),
+            quit_word: self.quit_word.map(|word| encoding.encode(&word)),
             serve: self.serve.or(exec.as_ref().map(|_| Serve::Exec)),
             exec,
+            exec_per_message: self.exec_per_message,
             idle_timeout,
             respond_file: self.respond_file,
             time_format,
+            encoding,
         };
         Ok((Some(service), admission))
     }

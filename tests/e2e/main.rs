@@ -7,6 +7,7 @@ mod bench;
 mod foundation;
 mod halfclose;
 mod interop;
+mod learn;
 mod packaging;
 mod regressions;
 mod relay;

@@ -1,0 +1,130 @@
+//! Issue 13: for people learning sockets. Text in any encoding end to end
+//! (banner, replies, rules, quit word, chat), `{line}`, regex captures,
+//! `--exec-per-message`, errors that teach, `--explain`, and the commands
+//! in `docs/from-python*.md` run against real Python clients.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+
+use crate::util::*;
+
+fn serve(args: &[&str]) -> (Proc, String) {
+    let mut argv = vec!["listen"];
+    argv.extend_from_slice(args);
+    let mut cmd = sockmate(&argv);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let mut proc = Proc::spawn_configured(cmd);
+    let addr = proc.listening_addr();
+    (proc, addr)
+}
+
+fn connect(addr: &str) -> BufReader<TcpStream> {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
+    BufReader::new(s)
+}
+
+/// Sends `bytes` and reads one `\n`-terminated reply.
+fn ask(s: &mut BufReader<TcpStream>, bytes: &[u8]) -> Vec<u8> {
+    s.get_mut().write_all(bytes).unwrap();
+    let mut line = Vec::new();
+    s.read_until(b'\n', &mut line).unwrap();
+    line
+}
+
+fn gbk(text: &str) -> Vec<u8> {
+    sockmate::encoding::TextEncoding::from_label("gbk")
+        .unwrap()
+        .encode(text)
+}
+
+#[test]
+fn gbk_server_sends_and_matches_gbk_everywhere() {
+    let (_server, addr) = serve(&[
+        "127.0.0.1:0",
+        "-k",
+        "--encoding",
+        "gbk",
+        "--frame",
+        "line",
+        "--banner",
+        "欢迎\\n",
+        "--respond",
+        "你好=>你也好\\n",
+        "--respond",
+        "re:^温度(?P<v>\\d+)=>读数 ${v} 度\\n",
+        "--respond",
+        "hex:ff fe=>hex:06 0a",
+        "--reply",
+        "收到 {text}!\\n",
+        "--quit-word",
+        "再见",
+    ]);
+    let mut s = connect(&addr);
+    let mut banner = Vec::new();
+    s.read_until(b'\n', &mut banner).unwrap();
+    assert_eq!(banner, gbk("欢迎\n"));
+    assert_eq!(ask(&mut s, &gbk("你好\n")), gbk("你也好\n"));
+    assert_eq!(ask(&mut s, &gbk("温度25\r\n")), gbk("读数 25 度\n"));
+    assert_eq!(ask(&mut s, b"\xff\xfe\n"), b"\x06\n");
+    assert_eq!(ask(&mut s, &gbk("世界\n")), gbk("收到 世界!\n"));
+    s.get_mut().write_all(&gbk("再见\n")).unwrap();
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "quit word closes: {rest:?}");
+}
+
+#[test]
+fn line_framing_text_is_the_line_and_raw_line_placeholder_trims() {
+    let (_server, addr) = serve(&[
+        "127.0.0.1:0",
+        "-k",
+        "--frame",
+        "line",
+        "--reply",
+        "Loop_msg:{text}!\\n",
+    ]);
+    let mut s = connect(&addr);
+    assert_eq!(ask(&mut s, b"hello\n"), b"Loop_msg:hello!\n");
+    assert_eq!(ask(&mut s, b"crlf\r\n"), b"Loop_msg:crlf!\n");
+    let (_raw, addr) = serve(&["127.0.0.1:0", "-k", "--reply", "[{line}|{len}]\\n"]);
+    let mut s = connect(&addr);
+    assert_eq!(ask(&mut s, b"typed\n"), b"[typed|6]\n");
+}
+
+#[test]
+fn exec_per_message_answers_each_command_with_its_output() {
+    if !require_tool("sh") {
+        return;
+    }
+    let (_server, addr) = serve(&["127.0.0.1:0", "-k", "--exec", "sh", "--exec-per-message"]);
+    let mut s = connect(&addr);
+    // No newline, as the tutorial client sends it.
+    assert_eq!(ask(&mut s, b"echo hi"), b"hi\n");
+    let err = ask(&mut s, b"no_such_command_xyz");
+    assert!(
+        String::from_utf8_lossy(&err).contains("not found"),
+        "the error goes to the client: {err:?}"
+    );
+    assert_eq!(ask(&mut s, b"echo again"), b"again\n");
+}
+
+#[test]
+fn chat_nicknames_and_notices_in_gbk() {
+    let (_server, addr) = serve(&["127.0.0.1:0", "-k", "--serve", "chat", "--encoding", "gbk"]);
+    let read_line = |s: &mut BufReader<TcpStream>| {
+        let mut line = Vec::new();
+        s.read_until(b'\n', &mut line).unwrap();
+        line
+    };
+    let mut a = connect(&addr);
+    assert!(read_line(&mut a).starts_with(b"* welcome"));
+    let renamed = ask(&mut a, &gbk("/nick 小明\n"));
+    assert!(renamed.ends_with(&gbk(" is now 小明\n")), "{renamed:?}");
+    let mut b = connect(&addr);
+    assert!(read_line(&mut b).starts_with(b"* welcome"));
+    assert!(read_line(&mut a).ends_with(b" joined\n"));
+    a.get_mut().write_all(&gbk("你好\n")).unwrap();
+    assert_eq!(read_line(&mut b), gbk("[小明] 你好\n"));
+}
