@@ -442,7 +442,8 @@ mod tests {
         let names: Vec<String> = t.captures().map(|c| c.to_string()).collect();
         assert_eq!(names, ["${1}", "${k}", "${name}", "${text}"]);
         let mut out = Vec::new();
-        let expand = |c: &CaptureRef, out: &mut Vec<u8>| out.extend_from_slice(c.to_string().as_bytes());
+        let expand =
+            |c: &CaptureRef, out: &mut Vec<u8>| out.extend_from_slice(c.to_string().as_bytes());
         t.render_with(
             &Message {
                 bytes: b"m",

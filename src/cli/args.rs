@@ -22,7 +22,7 @@ pub struct CommonArgs {
     #[arg(long)]
     pub nodelay: bool,
     /// Send TCP keepalive probes after this much idle time (default 60s when given without a value).
-    #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, require_equals = true, default_missing_value = "60s", value_parser = parse_duration)]
     pub keepalive: Option<Duration>,
     /// Print no status lines on stderr (data and errors only).
     #[arg(short, long, conflicts_with = "verbose")]

@@ -70,9 +70,9 @@ impl TryFrom<ListenArgs> for ListenRun {
     fn try_from(args: ListenArgs) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::parse_listen(&args.endpoint)?;
         let view = args.view.options(args.common.verbosity(true))?;
-        let (service, admission) = args
-            .service
-            .into_config(&endpoint, args.common.idle_timeout, view.text_encoding())?;
+        let (service, admission) =
+            args.service
+                .into_config(&endpoint, args.common.idle_timeout, view.text_encoding())?;
         if args.backlog == Some(0) {
             return Err(ConfigError::new(
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),

@@ -9,6 +9,7 @@
 //! that a bad one gets sockmate's own one-line message and exit code 2.
 
 pub mod args;
+pub mod argv;
 pub mod bench;
 pub mod completions;
 pub mod connect;
@@ -97,7 +98,8 @@ where
 {
     use clap::{CommandFactory, FromArgMatches};
     let args = args.into_iter().map(Into::into).collect();
-    let matches = Cli::command().try_get_matches_from(version::expand_verbose_flag(args))?;
+    let matches =
+        Cli::command().try_get_matches_from(argv::normalize(version::expand_verbose_flag(args)))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand() {
         let send = match &mut cli.command {

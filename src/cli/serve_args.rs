@@ -8,9 +8,9 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::parse_size;
+use crate::encoding::TextEncoding;
 use crate::endpoint::{Endpoint, Kind};
 use crate::error::ConfigError;
-use crate::encoding::TextEncoding;
 use crate::escape::unescape_in;
 use crate::frame::{FrameSpec, DEFAULT_MAX_FRAME};
 use crate::limits::{parse_cidr, AccessList};
@@ -73,6 +73,31 @@ pub struct ServiceArgs {
     /// Refuse clients from this network (repeatable; wins over --allow).
     #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
     pub deny: Vec<ipnet::IpNet>,
+}
+
+/// Checks at start that `--exec PROGRAM` can run (exit 2 before listening,
+/// rather than failing when the first client comes).
+fn check_program(program: &str) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let runnable = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    let found = if program.contains('/') {
+        runnable(std::path::Path::new(program))
+    } else {
+        std::env::var_os("PATH")
+            .map(|paths| std::env::split_paths(&paths).any(|dir| runnable(&dir.join(program))))
+            .unwrap_or(false)
+    };
+    if found {
+        return Ok(());
+    }
+    Err(format!(
+        "cannot run --exec {program}: no such program{} (give a path or a program on PATH, e.g. --exec cat; for shell syntax use --sh-exec 'CMD')",
+        if program.contains('/') { " or not executable" } else { " on PATH" }
+    ))
 }
 
 fn is_loopback(endpoint: &Endpoint) -> bool {
@@ -158,13 +183,17 @@ impl ServiceArgs {
                 .push(respond::parse_rule_in(rule, &time_format, encoding).map_err(invalid)?);
         }
         if let Some(text) = &self.respond_default {
-            rules.default = Some(respond::parse_default_in(text, &time_format, encoding).map_err(invalid)?);
+            rules.default =
+                Some(respond::parse_default_in(text, &time_format, encoding).map_err(invalid)?);
         }
         let exec = match (&self.exec, &self.sh_exec) {
             (Some(cmd), _) => Some(ExecSpec::direct(cmd, self.exec_stderr).map_err(invalid)?),
             (None, Some(cmd)) => Some(ExecSpec::shell(cmd, self.exec_stderr).map_err(invalid)?),
             (None, None) => None,
         };
+        if let Some(spec) = &exec {
+            check_program(&spec.program).map_err(invalid)?;
+        }
         if self.exec_per_message && exec.is_none() {
             return Err(invalid(
                 "--exec-per-message needs the command: --exec CMD or --sh-exec CMD (e.g. --exec sh --exec-per-message)".into(),
@@ -315,6 +344,21 @@ mod tests {
         assert!(config(&["0", "--time-format", "%Q", "--serve", "time"]).is_err());
         assert!(config(&["0", "--allow", "10.0.0.0/33"]).is_err());
         assert!(config(&["0", "--max-conns", "0"]).is_err());
+        let e = config(&["0", "--exec", "/no/such/cmd"]).unwrap_err();
+        assert!(
+            e.contains("cannot run --exec /no/such/cmd: no such program"),
+            "{e}"
+        );
+        assert!(config(&["0", "--exec", "no-such-program-xyz"])
+            .unwrap_err()
+            .contains("on PATH"));
+        assert!(config(&["0", "--exec-per-message"])
+            .unwrap_err()
+            .contains("needs the command"));
+        let gbk = config(&["0", "--encoding", "gbk", "--quit-word", "再见"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(gbk.quit_word.unwrap(), b"\xd4\xd9\xbc\xfb");
     }
 
     #[test]

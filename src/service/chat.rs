@@ -10,8 +10,8 @@ use bytes::{Bytes, BytesMut};
 
 use super::fanout::{Fanout, Inbox};
 use super::{frame_too_long_line, Link, ReadOutcome, SERVICE_READ_SIZE};
-use crate::event::CloseReason;
 use crate::encoding::TextEncoding;
+use crate::event::CloseReason;
 use crate::frame::{trim_line_ending, Decoder, FrameError, FrameSpec};
 
 /// Longest nickname.

@@ -97,6 +97,8 @@ mod tests {
         assert!(String::from_utf8_lossy(&out).contains("not found"));
         let missing = ExecSpec::direct("/no/such/program", false).unwrap();
         let out = run_once(&missing, b"x").await;
-        assert!(String::from_utf8_lossy(&out).starts_with("sockmate: cannot run `/no/such/program`"));
+        assert!(
+            String::from_utf8_lossy(&out).starts_with("sockmate: cannot run `/no/such/program`")
+        );
     }
 }

@@ -258,7 +258,8 @@ async fn run_service(
                 &cfg.frame,
                 cfg.max_frame,
                 cfg.encoding,
-            )).await
+            ))
+            .await
         }
         Some(Serve::Broker) => Box::pin(broker::run(link, &rooms.hub, cfg.banner.as_deref())).await,
         Some(Serve::Chargen) => {

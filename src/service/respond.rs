@@ -278,8 +278,14 @@ mod tests {
             default: None,
             encoding: gbk,
         };
-        assert_eq!(answer(&r, &gbk.encode("你好\r\n")).unwrap(), gbk.encode("好的"));
-        assert_eq!(answer(&r, &gbk.encode("温度25℃")).unwrap(), gbk.encode("读数 25℃"));
+        assert_eq!(
+            answer(&r, &gbk.encode("你好\r\n")).unwrap(),
+            gbk.encode("好的")
+        );
+        assert_eq!(
+            answer(&r, &gbk.encode("温度25℃")).unwrap(),
+            gbk.encode("读数 25℃")
+        );
         assert_eq!(answer(&r, b"\xc4\xe3").unwrap(), b"\x01");
     }
 

@@ -128,3 +128,77 @@ fn chat_nicknames_and_notices_in_gbk() {
     a.get_mut().write_all(&gbk("你好\n")).unwrap();
     assert_eq!(read_line(&mut b), gbk("[小明] 你好\n"));
 }
+
+/// Runs sockmate to completion with no stdin; its exit code and stderr.
+fn fails(args: &[&str]) -> (i32, String) {
+    let (status, _, err) = run_with_input(sockmate(args), b"");
+    (status.code().unwrap_or(-1), err)
+}
+
+#[test]
+fn errors_teach_the_fix() {
+    let (code, err) = fails(&["listen", "udp://9999"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("write udp://127.0.0.1:9999"), "{err}");
+    let (_, err) = fails(&["connect", "udp:127.0.0.1:53"]);
+    assert!(err.contains("(write udp://127.0.0.1:53)"), "{err}");
+    let (_, err) = fails(&["connect", "unix://tmp/x.sock"]);
+    assert!(err.contains("unix:///tmp/x.sock"), "{err}");
+    assert!(!err.contains("/tmp/tmp"), "{err}");
+    let (code, err) = fails(&["listen", "0", "--exec", "/no/such/cmd"]);
+    assert_eq!(code, 2, "checked before listening: {err}");
+    assert!(!err.contains("listening on"), "{err}");
+    let dir = tempdir();
+    let file = dir.path().join("plain.txt");
+    std::fs::write(&file, b"not a socket").unwrap();
+    let (_, err) = fails(&["connect", &format!("unix://{}", file.display())]);
+    assert!(
+        err.contains("is not a socket, it is a regular file"),
+        "{err}"
+    );
+    // The endpoint after an optional-value flag stays the endpoint.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let (_, err) = fails(&["connect", "--keepalive", &format!("127.0.0.1:{port}")]);
+    assert!(
+        err.contains(&format!("is anything listening on port {port}?")),
+        "{err}"
+    );
+}
+
+#[test]
+fn address_in_use_names_the_holder() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = holder.local_addr().unwrap().to_string();
+    let (code, err) = fails(&["listen", &addr]);
+    assert_ne!(code, 0);
+    let me = std::process::id();
+    assert!(err.contains(&format!("(pid {me})")), "{err}");
+    assert!(err.contains("--reuseport"), "{err}");
+}
+
+#[test]
+fn ports_below_1024_explain_the_privilege() {
+    let mut id = std::process::Command::new("id");
+    id.arg("-u");
+    let is_root = run_with_input(id, b"").1.starts_with(b"0\n");
+    let mut cmd = if is_root {
+        if !require_tool("setpriv") {
+            return;
+        }
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin());
+        cmd
+    } else {
+        std::process::Command::new(bin())
+    };
+    cmd.args(["listen", "127.0.0.1:81"]);
+    let (status, _, err) = run_with_input(cmd, b"");
+    assert!(!status.success());
+    assert!(
+        err.contains("ports below 1024 need root or CAP_NET_BIND_SERVICE"),
+        "{err}"
+    );
+}
