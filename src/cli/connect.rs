@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::args::LineMode;
 use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use super::explain::{ExplainArgs, Role};
 use super::output;
 use super::stdin::{session_input, stdin_is_terminal};
 use super::stdin_reader::STDIN_CHUNK;
@@ -49,6 +50,9 @@ pub struct ConnectArgs {
     /// What to send without stdin.
     #[command(flatten)]
     pub send: SendArgs,
+    /// `--explain`, `--lang`.
+    #[command(flatten)]
+    pub explain: ExplainArgs,
 }
 
 /// A validated `connect`: the engine's config and the terminal's side
@@ -61,6 +65,8 @@ pub struct ConnectRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// `--explain`, `--lang`.
+    pub explain: ExplainArgs,
 }
 
 impl TryFrom<ConnectArgs> for ConnectRun {
@@ -100,6 +106,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             },
             view,
             lines,
+            explain: args.explain,
         })
     }
 }
@@ -120,7 +127,8 @@ fn stdin_chunk(kind: Kind) -> usize {
 pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let single = cfg.engine.reconnect.is_none();
     let engine = Engine::new(shutdown);
-    let sinks = output::start(&cfg.view, single, &engine)?;
+    let narration = cfg.explain.sink(Role::Connect(cfg.engine.endpoint.clone()));
+    let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
     let input = session_input(
         &cfg.engine.sends,
         cfg.lines,

@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::args::LineMode;
 use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use super::explain::{ExplainArgs, Role};
 use super::output;
 use super::serve_args::ServiceArgs;
 use super::stdin::{listen_input, session_input, stdin_is_terminal};
@@ -50,6 +51,9 @@ pub struct ListenArgs {
     /// Server behaviours and limits.
     #[command(flatten)]
     pub service: ServiceArgs,
+    /// `--explain`, `--lang`.
+    #[command(flatten)]
+    pub explain: ExplainArgs,
 }
 
 /// A validated `listen`: the engine's config and the terminal's side
@@ -62,6 +66,8 @@ pub struct ListenRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// `--explain`, `--lang`.
+    pub explain: ExplainArgs,
 }
 
 impl TryFrom<ListenArgs> for ListenRun {
@@ -99,6 +105,7 @@ impl TryFrom<ListenArgs> for ListenRun {
             },
             view,
             lines,
+            explain: args.explain,
         })
     }
 }
@@ -108,7 +115,11 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let datagram = !cfg.engine.endpoint.kind().is_connection_oriented();
     let single = !cfg.engine.keep_open && !datagram;
     let engine = Engine::new(shutdown);
-    let sinks = output::start(&cfg.view, single, &engine)?;
+    let narration = cfg.explain.sink(Role::Listen {
+        backlog: cfg.engine.socket.backlog,
+        reuseport: cfg.engine.socket.reuseport,
+    });
+    let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
     let input = if cfg.engine.service.is_some() {
         InputFactory::Nothing
     } else if datagram {

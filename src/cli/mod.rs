@@ -13,6 +13,8 @@ pub mod argv;
 pub mod bench;
 pub mod completions;
 pub mod connect;
+pub mod explain;
+pub mod explain_text;
 pub mod listen;
 pub mod man;
 pub mod output;

@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 
 use crate::endpoint::{Endpoint, Host};
 use crate::engine::{Engine, Handle, StartError};
+use crate::event::bus::Sink;
 use crate::view::{build_sinks, SinkThread, ViewOptions};
 
 /// Attaches the sinks for `opts` to the engine. `single_session` lets the
@@ -17,7 +18,19 @@ pub fn start(
     single_session: bool,
     engine: &Engine,
 ) -> anyhow::Result<SinkThread> {
-    Ok(engine.attach(build_sinks(opts, single_session)?)?)
+    start_with(opts, single_session, engine, None)
+}
+
+/// [`start`] plus one more sink (`--explain`'s narration).
+pub fn start_with(
+    opts: &ViewOptions,
+    single_session: bool,
+    engine: &Engine,
+    extra: Option<Box<dyn Sink>>,
+) -> anyhow::Result<SinkThread> {
+    let mut sinks = build_sinks(opts, single_session)?;
+    sinks.extend(extra);
+    Ok(engine.attach(sinks)?)
 }
 
 /// Waits for what the engine `started` (a connect, listener or relay) to

@@ -5,6 +5,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::{parse_duration, CommonArgs, ViewArgs};
+use super::explain::{ExplainArgs, Role};
 use super::output;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
@@ -63,6 +64,9 @@ pub struct RelayArgs {
     /// How the dump looks (--hex, --json or -t alone imply --dump hex, json or text).
     #[command(flatten)]
     pub view: ViewArgs,
+    /// `--explain`, `--lang`.
+    #[command(flatten)]
+    pub explain: ExplainArgs,
 }
 
 /// A validated `relay`: the engine's config and what the dump looks like.
@@ -74,6 +78,8 @@ pub struct RelayRun {
     pub dump: Option<DumpFormat>,
     /// Status lines and the dump's view options.
     pub view: ViewOptions,
+    /// `--explain`, `--lang`.
+    pub explain: ExplainArgs,
 }
 
 impl TryFrom<RelayArgs> for RelayRun {
@@ -130,6 +136,7 @@ impl TryFrom<RelayArgs> for RelayRun {
             ));
         }
         Ok(RelayRun {
+            explain: args.explain.clone(),
             view,
             dump,
             engine: RelayConfig {
@@ -151,7 +158,8 @@ impl TryFrom<RelayArgs> for RelayRun {
                 },
                 max_conns: args.max_conns,
                 access,
-                dump: dump.is_some(),
+                // --explain counts the relayed reads and writes.
+                dump: dump.is_some() || args.explain.explain,
                 splice: !args.no_splice,
             },
         })
@@ -160,7 +168,12 @@ impl TryFrom<RelayArgs> for RelayRun {
 
 /// Binds LISTEN, announces it, and relays until stopped.
 pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
-    let sinks = relay_sinks(&cfg.view, cfg.dump)?;
+    let mut sinks = relay_sinks(&cfg.view, cfg.dump)?;
+    sinks.extend(cfg.explain.sink(Role::Relay {
+        target: cfg.engine.target.clone(),
+        backlog: cfg.engine.listen_socket.backlog,
+        reuseport: cfg.engine.listen_socket.reuseport,
+    }));
     let engine = Engine::new(shutdown);
     let sink_thread = engine.attach(sinks)?;
     let started = engine.relay(cfg.engine).await;

@@ -202,3 +202,81 @@ fn ports_below_1024_explain_the_privilege() {
         "{err}"
     );
 }
+
+/// A listener with `--explain`, a Python client that sends a line, reads
+/// the reply and half-closes; the narration on the server's stderr.
+fn explained_session(extra_env: &[(&str, &str)], extra_args: &[&str]) -> Option<String> {
+    if !require_tool("python3") {
+        return None;
+    }
+    let mut argv = vec![
+        "listen",
+        "127.0.0.1:0",
+        "--explain",
+        "--frame",
+        "line",
+        "--reply",
+        "Loop_msg:{text}!",
+    ];
+    argv.extend_from_slice(extra_args);
+    let mut cmd = sockmate(&argv);
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.env_remove("LC_ALL").env_remove("LC_MESSAGES");
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let mut server = Proc::spawn_configured(cmd);
+    let addr = server.listening_addr();
+    let mut py = std::process::Command::new("python3");
+    py.args([
+        "-c",
+        "import socket,sys\nh,p=sys.argv[1].rsplit(':',1)\ns=socket.create_connection((h,int(p)),timeout=20)\ns.sendall(b'hello\\n')\nprint(s.recv(100))\ns.shutdown(socket.SHUT_WR)\ns.recv(100)\ns.close()",
+        &addr,
+    ]);
+    let (status, out, err) = run_with_input(py, b"");
+    assert!(status.success(), "{err}");
+    assert_eq!(out, b"b'Loop_msg:hello!'\n");
+    server.wait_line("close()");
+    Some(server.stderr_lines().join("\n"))
+}
+
+#[test]
+fn explain_narrates_a_server_in_english() {
+    let Some(text) = explained_session(&[("LANG", "C.UTF-8")], &["--backlog", "5"]) else {
+        return;
+    };
+    let order = [
+        "[explain] socket(AF_INET, SOCK_STREAM)",
+        "[explain] setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)",
+        "[explain] bind(('127.0.0.1', ",
+        "[explain] listen(5)",
+        "python: s.listen(5)",
+        "[explain] accept() = new socket",
+        "[explain] recv() = 6 bytes",
+        "[explain] send(15 bytes)",
+        "[explain] close()",
+    ];
+    let mut at = 0;
+    for want in order {
+        let found = text[at..].find(want);
+        assert!(found.is_some(), "{want:?} in order in:\n{text}");
+        at += found.unwrap_or(0) + want.len();
+    }
+    assert!(text.contains("TIME_WAIT"), "{text}");
+}
+
+#[test]
+fn explain_speaks_chinese_with_lang_or_locale() {
+    let Some(text) = explained_session(&[("LANG", "zh_CN.UTF-8")], &[]) else {
+        return;
+    };
+    assert!(
+        text.contains("为什么:") && !text.contains("三次握手"),
+        "{text}"
+    );
+    assert!(text.contains("backlog（1024）"), "{text}");
+    let Some(text) = explained_session(&[("LANG", "zh_CN.UTF-8")], &["--lang", "en"]) else {
+        return;
+    };
+    assert!(text.contains("why:") && !text.contains("为什么"), "{text}");
+}
