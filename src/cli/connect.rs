@@ -27,19 +27,19 @@ pub struct ConnectArgs {
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// After stdin ends, exit this long after the last byte instead of waiting for the peer to close (datagram default: 1s).
-    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub wait: Option<Duration>,
     /// Give up connecting after this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Option<Duration>,
     /// Source address: an IP (127.0.0.2), IP:PORT, or for unix-dgram a path of our own.
-    #[arg(long, value_name = "SOURCE")]
+    #[arg(long, value_name = "SOURCE", help_heading = "Endpoint and socket")]
     pub bind: Option<String>,
     /// When the peer goes away or refuses, connect again with exponential backoff (auto-send goes on).
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub reconnect: bool,
     /// Longest wait between reconnect attempts.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Endpoint and socket")]
     pub reconnect_max: Duration,
     /// Socket and status options.
     #[command(flatten)]

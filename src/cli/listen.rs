@@ -28,16 +28,16 @@ pub struct ListenArgs {
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// Keep listening after a client leaves and serve many clients at once.
-    #[arg(short = 'k', long)]
+    #[arg(short = 'k', long, help_heading = "Endpoint and socket")]
     pub keep_open: bool,
     /// Set SO_REUSEPORT so several processes can share the port.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub reuseport: bool,
-    /// Length of the kernel's queue of connections waiting to be accepted.
-    #[arg(long, value_name = "N")]
+    /// Length of the kernel's queue of connections waiting to be accepted [default: 1024].
+    #[arg(long, value_name = "N", help_heading = "Endpoint and socket")]
     pub backlog: Option<u32>,
     /// After stdin ends, end the session this long after the last byte instead of waiting for the client to close.
-    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub wait: Option<Duration>,
     /// Socket and status options.
     #[command(flatten)]

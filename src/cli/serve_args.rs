@@ -23,55 +23,60 @@ use crate::template::{Syntax, Template, CTIME_FORMAT};
 #[derive(Debug, Args, Clone, Default)]
 pub struct ServiceArgs {
     /// How a stream is cut into messages: raw (what one read returned), line, crlf, len16, len32 (big-endian length header) or delim:HEX.
-    #[arg(long, value_name = "FRAME", default_value = "raw", value_parser = clap::value_parser!(FrameSpec))]
+    #[arg(long, value_name = "FRAME", default_value = "raw", value_parser = clap::value_parser!(FrameSpec), help_heading = "Services")]
     pub frame: FrameSpec,
-    /// Longest message; a client sending a longer one gets an error line and is closed (suffixes k, m: 64k, 1m).
-    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    /// Longest message; a client sending a longer one gets an error line and is closed (suffixes k, m: 64k, 1m) [default: 1m].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, help_heading = "Limits")]
     pub max_frame: Option<usize>,
     /// Sent to each client when it connects (each new peer for UDP), as is (escapes like \n allowed).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help_heading = "Services")]
     pub banner: Option<String>,
     /// Reply to each message: placeholders {text} {hex} {len} {peer} {time}, and "n" in braces for the message number; {{ }} for braces; escapes \n \r \t \0 \xHH \\.
-    #[arg(long, value_name = "TEMPLATE")]
+    #[arg(long, value_name = "TEMPLATE", help_heading = "Services")]
     pub reply: Option<String>,
     /// strftime layout of {time} (default like C's ctime: Sun Nov 22 14:03:07 2026).
-    #[arg(long, value_name = "FORMAT", default_value = CTIME_FORMAT)]
+    #[arg(long, value_name = "FORMAT", default_value = CTIME_FORMAT, help_heading = "Services")]
     pub time_format: String,
     /// A message equal to WORD (line ending trimmed) closes that connection.
-    #[arg(long, value_name = "WORD")]
+    #[arg(long, value_name = "WORD", help_heading = "Services")]
     pub quit_word: Option<String>,
     /// A ready-made service: echo, discard, time, chargen, chat, broker, exec.
-    #[arg(long, value_name = "SERVICE", value_parser = clap::value_parser!(Serve))]
+    #[arg(long, value_name = "SERVICE", value_parser = clap::value_parser!(Serve), help_heading = "Services")]
     pub serve: Option<Serve>,
     /// Answer a message: 'MATCH=>REPLY' where MATCH is text, hex:BYTES or re:REGEX ($1 in REPLY); first match wins (repeatable).
-    #[arg(long, value_name = "RULE")]
+    #[arg(long, value_name = "RULE", help_heading = "Services")]
     pub respond: Vec<String>,
     /// Read --respond rules from FILE, one a line (# comments).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Services")]
     pub respond_file: Option<PathBuf>,
     /// Reply when no --respond rule matches.
-    #[arg(long, value_name = "REPLY")]
+    #[arg(long, value_name = "REPLY", help_heading = "Services")]
     pub respond_default: Option<String>,
     /// Run CMD per connection with the socket as its stdin and stdout (no shell; needs --allow on a non-loopback address).
-    #[arg(long, value_name = "CMD", conflicts_with = "sh_exec")]
+    #[arg(
+        long,
+        value_name = "CMD",
+        conflicts_with = "sh_exec",
+        help_heading = "Services"
+    )]
     pub exec: Option<String>,
     /// Like --exec, through `sh -c CMD`.
-    #[arg(long, value_name = "CMD")]
+    #[arg(long, value_name = "CMD", help_heading = "Services")]
     pub sh_exec: Option<String>,
     /// Send the command's stderr to the client too.
-    #[arg(long)]
+    #[arg(long, help_heading = "Services")]
     pub exec_stderr: bool,
     /// Run the --exec/--sh-exec command once per message (cut by --frame), the message as its stdin; the reply is its stdout and stderr (the tutorials' remote-command server: --exec sh --exec-per-message).
     #[arg(long, help_heading = "Services")]
     pub exec_per_message: bool,
-    /// Serve at most N clients at once (and N --exec children); more get one refusal line.
-    #[arg(long, value_name = "N")]
+    /// Serve at most N clients at once (and N --exec children); more get one refusal line [default: no limit; 64 with --exec].
+    #[arg(long, value_name = "N", help_heading = "Limits")]
     pub max_conns: Option<usize>,
     /// Accept clients only from this network (CIDR like 192.168.1.0/24 or one address; repeatable).
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr, help_heading = "Limits")]
     pub allow: Vec<ipnet::IpNet>,
     /// Refuse clients from this network (repeatable; wins over --allow).
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr, help_heading = "Limits")]
     pub deny: Vec<ipnet::IpNet>,
 }
 

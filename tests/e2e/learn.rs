@@ -280,3 +280,34 @@ fn explain_speaks_chinese_with_lang_or_locale() {
     };
     assert!(text.contains("why:") && !text.contains("为什么"), "{text}");
 }
+
+#[test]
+fn help_is_grouped_with_examples_and_help_bench_merge_works() {
+    for command in ["connect", "listen", "relay"] {
+        let (status, out, err) = run_with_input(sockmate(&[command, "--help"]), b"");
+        assert!(status.success(), "{err}");
+        let out = String::from_utf8_lossy(&out);
+        for heading in [
+            "Endpoint and socket:",
+            "Views:",
+            "Limits:",
+            "Learning:",
+            "Examples:",
+        ] {
+            assert!(
+                out.contains(heading),
+                "{command} --help lacks {heading}\n{out}"
+            );
+        }
+    }
+    let (_, out, _) = run_with_input(sockmate(&["listen", "--help"]), b"");
+    let out = String::from_utf8_lossy(&out);
+    assert!(
+        out.contains("Services:") && out.contains("Sending:"),
+        "{out}"
+    );
+    assert!(out.contains("[default: raw]"), "{out}");
+    let (status, out, err) = run_with_input(sockmate(&["help", "bench", "merge"]), b"");
+    assert!(status.success(), "{err}");
+    assert!(String::from_utf8_lossy(&out).contains("sockmate bench merge a.json b.json"));
+}
