@@ -47,7 +47,7 @@ pub struct ViewArgs {
     /// Start each message with the local time to the millisecond, the peer and < (received) or > (sent).
     #[arg(short = 't', long, help_heading = "Views")]
     pub timestamps: bool,
-    /// Print one JSON object per event on stdout (JSON Lines; schema in the README).
+    /// Print one JSON object per event on stdout (JSON Lines; schema in docs/json-events.md).
     #[arg(long, conflicts_with = "hex", help_heading = "Views")]
     pub json: bool,
     /// Also append the annotated transcript (JSON with --json) to FILE.
