@@ -4,6 +4,7 @@
 mod util;
 
 mod bench;
+mod docs;
 mod foundation;
 mod halfclose;
 mod interop;
