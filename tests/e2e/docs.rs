@@ -130,7 +130,11 @@ fn shell_words(line: &str) -> Vec<String> {
 /// The sockmate arguments with the endpoint's port replaced by `port`.
 fn with_port(line: &str, port: u16) -> Vec<String> {
     let mut words = shell_words(line);
-    assert_eq!(words.first().map(String::as_str), Some("sockmate"), "{line}");
+    assert_eq!(
+        words.first().map(String::as_str),
+        Some("sockmate"),
+        "{line}"
+    );
     words.remove(0);
     let at = words
         .iter()
@@ -259,7 +263,11 @@ fn run_with_python_server(case: &Case) -> String {
     client.current_dir(env!("CARGO_MANIFEST_DIR"));
     let input = case.stdin.clone().unwrap_or_default();
     let (status, sockmate_out, err) = run_with_input(client, input.as_bytes());
-    assert!(status.success(), "case {}: sockmate failed: {err}", case.name);
+    assert!(
+        status.success(),
+        "case {}: sockmate failed: {err}",
+        case.name
+    );
     if let Some(want) = &case.expect_sockmate {
         assert_eq!(
             String::from_utf8_lossy(&sockmate_out),
@@ -273,7 +281,12 @@ fn run_with_python_server(case: &Case) -> String {
         got.push_str(&line);
         got.push('\n');
     }
-    assert!(status.success(), "case {}: python server failed: {:?}", case.name, server.drain_stderr());
+    assert!(
+        status.success(),
+        "case {}: python server failed: {:?}",
+        case.name,
+        server.drain_stderr()
+    );
     got
 }
 
@@ -281,7 +294,11 @@ fn run_page(path: &str) -> Vec<Case> {
     let page = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
         .unwrap_or_else(|e| panic!("{path}: {e}"));
     let cases = cases(&page);
-    assert!(cases.len() >= 10, "{path} has {} runnable cases", cases.len());
+    assert!(
+        cases.len() >= 10,
+        "{path} has {} runnable cases",
+        cases.len()
+    );
     for case in &cases {
         assert!(
             !case.sockmate.is_empty() && !case.python.is_empty(),
@@ -317,7 +334,11 @@ fn from_python_docs_run_as_written_in_both_languages() {
             .map(|c| (c.name.clone(), c.sockmate.clone()))
             .collect()
     };
-    assert_eq!(lines(&en), lines(&zh), "the two pages show the same command lines");
+    assert_eq!(
+        lines(&en),
+        lines(&zh),
+        "the two pages show the same command lines"
+    );
 }
 
 #[test]
@@ -328,9 +349,18 @@ fn the_harness_reads_cases_and_ports() {
     assert!(c[0].sockmate_is_server && !c[0].python_is_server);
     assert_eq!(c[0].expect, "ok\n");
     assert_eq!(
-        with_port("sockmate listen udp://127.0.0.1:9999 --reply 'hello,{text}!'", 0),
+        with_port(
+            "sockmate listen udp://127.0.0.1:9999 --reply 'hello,{text}!'",
+            0
+        ),
         ["listen", "udp://127.0.0.1:0", "--reply", "hello,{text}!"]
     );
-    assert_eq!(with_port("sockmate listen 8000 -k", 0), ["listen", "127.0.0.1:0", "-k"]);
-    assert_eq!(python_with_port("HOST = 'x'\nPORT = 8000\n", 5), "HOST = 'x'\nPORT = 5\n");
+    assert_eq!(
+        with_port("sockmate listen 8000 -k", 0),
+        ["listen", "127.0.0.1:0", "-k"]
+    );
+    assert_eq!(
+        python_with_port("HOST = 'x'\nPORT = 8000\n", 5),
+        "HOST = 'x'\nPORT = 5\n"
+    );
 }
