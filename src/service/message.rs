@@ -192,7 +192,9 @@ pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason
             };
             let action = match (&cfg.exec, cfg.exec_per_message) {
                 (Some(spec), true) if !is_quit(cfg, &msg) => {
-                    out = super::exec_message::run_once(spec, msg.bytes).await;
+                    // Boxed: a child process's future would make every
+                    // connection's task larger.
+                    out = Box::pin(super::exec_message::run_once(spec, msg.bytes)).await;
                     Action::Reply
                 }
                 _ => answer(cfg, &frame, &msg, &mut out, &mut scratch),
