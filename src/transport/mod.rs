@@ -178,10 +178,7 @@ mod fail {
                 NetErrorKind::of(&error),
                 format!(
                     "cannot listen on {endpoint}: {}: {hint}",
-                    match error.kind() {
-                        io::ErrorKind::PermissionDenied => "permission denied",
-                        _ => "address not available",
-                    }
+                    crate::error::describe_io(&error)
                 ),
             ),
             None => binding(endpoint, error),
