@@ -311,3 +311,47 @@ fn help_is_grouped_with_examples_and_help_bench_merge_works() {
     assert!(status.success(), "{err}");
     assert!(String::from_utf8_lossy(&out).contains("sockmate bench merge a.json b.json"));
 }
+
+#[test]
+fn explain_narrates_a_relay_and_a_unix_client() {
+    let (_echo, target) = serve(&["127.0.0.1:0", "-k", "--serve", "echo"]);
+    let mut cmd = sockmate(&["relay", "127.0.0.1:0", &target, "--explain", "--lang", "en"]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let mut relay = Proc::spawn_configured(cmd);
+    let addr = relay.listening_addr();
+    let mut s = connect(&addr);
+    assert_eq!(ask(&mut s, b"ping\n"), b"ping\n");
+    drop(s);
+    relay.wait_line("[explain] close()");
+    let text = relay.stderr_lines().join("\n");
+    let (host, port) = target.rsplit_once(':').unwrap();
+    assert!(text.contains("[explain] listen(1024)"), "{text}");
+    assert!(text.contains("[explain] accept() = new socket"), "{text}");
+    assert!(
+        text.contains(&format!("[explain] connect(('{host}', {port}))")),
+        "{text}"
+    );
+
+    let dir = tempdir();
+    let path = sock_path(dir.path(), "explain.sock");
+    let (_unix, _) = serve(&[&format!("unix://{path}"), "-k", "--serve", "echo"]);
+    let (status, _, err) = run_with_input(
+        sockmate(&[
+            "connect",
+            &format!("unix://{path}"),
+            "--explain",
+            "--send",
+            "x",
+        ]),
+        b"",
+    );
+    assert!(status.success(), "{err}");
+    assert!(
+        err.contains("[explain] socket(AF_UNIX, SOCK_STREAM)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("python: s.connect('{path}')")),
+        "{err}"
+    );
+}
