@@ -127,7 +127,10 @@ fn stdin_chunk(kind: Kind) -> usize {
 pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let single = cfg.engine.reconnect.is_none();
     let engine = Engine::new(shutdown);
-    let narration = cfg.explain.sink(Role::Connect(cfg.engine.endpoint.clone()));
+    let narration = cfg.explain.sink(
+        Role::Connect(cfg.engine.endpoint.clone()),
+        &cfg.engine.socket,
+    );
     let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
     let input = session_input(
         &cfg.engine.sends,

@@ -19,7 +19,7 @@ use super::explain_text::{words, Call, Lang, SockType};
 use crate::endpoint::{Endpoint, Kind, UnixAddr};
 use crate::event::bus::Sink;
 use crate::event::{Direction, Event, EventKind};
-use crate::transport::DEFAULT_BACKLOG;
+use crate::transport::{SocketOptions, DEFAULT_BACKLOG};
 
 /// recv/send calls shown one by one per connection and direction.
 pub const SHOWN_PER_DIRECTION: u64 = 3;
@@ -62,11 +62,19 @@ pub enum Role {
 }
 
 impl ExplainArgs {
-    /// The narrating sink, when `--explain` was given.
-    pub fn sink(&self, role: Role) -> Option<Box<dyn Sink>> {
+    /// The narrating sink, when `--explain` was given; `socket` says which
+    /// options each TCP connection gets (`--nodelay`, `--keepalive`).
+    pub fn sink(&self, role: Role, socket: &SocketOptions) -> Option<Box<dyn Sink>> {
         self.explain.then(|| {
             let lang = Lang::pick(self.lang, |name| std::env::var(name).ok());
-            Box::new(Explainer::new(io::stderr(), lang, role)) as Box<dyn Sink>
+            let mut sink = Explainer::new(io::stderr(), lang, role);
+            if socket.nodelay {
+                sink.stream_options.push(Call::NoDelay);
+            }
+            if let Some(idle) = socket.keepalive {
+                sink.stream_options.push(Call::KeepAlive(idle.as_secs()));
+            }
+            Box::new(sink) as Box<dyn Sink>
         })
     }
 }
@@ -83,8 +91,11 @@ pub struct Explainer<W: Write + Send> {
     lang: Lang,
     role: Role,
     datagram: bool,
+    tcp_listener: bool,
     conns: usize,
     told: HashMap<u64, [Tally; 2]>,
+    /// Options set on each TCP connection (`--nodelay`, `--keepalive`).
+    stream_options: Vec<Call>,
     /// Calls whose why was said already (each why is said once).
     explained: HashSet<std::mem::Discriminant<Call>>,
 }
@@ -133,9 +144,11 @@ impl<W: Write + Send> Explainer<W> {
             lang,
             role,
             datagram,
+            tcp_listener: false,
             conns: 0,
             told: HashMap::new(),
             explained: HashSet::new(),
+            stream_options: Vec::new(),
         }
     }
 
@@ -160,6 +173,7 @@ impl<W: Write + Send> Explainer<W> {
             return Ok(());
         };
         self.datagram = !endpoint.kind().is_connection_oriented();
+        self.tcp_listener = endpoint.kind() == Kind::Tcp;
         let (backlog, reuseport) = match &self.role {
             Role::Listen { backlog, reuseport }
             | Role::Relay {
@@ -191,6 +205,20 @@ impl<W: Write + Send> Explainer<W> {
         }
         self.conns += 1;
         self.told.insert(conn, [Tally::default(); 2]);
+        self.open_calls(peer)?;
+        let tcp = match &self.role {
+            Role::Connect(e) => e.kind() == Kind::Tcp,
+            _ => !self.datagram && self.tcp_listener,
+        };
+        if tcp {
+            for call in self.stream_options.clone() {
+                self.say(&call)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn open_calls(&mut self, peer: &str) -> io::Result<()> {
         match self.role.clone() {
             Role::Connect(endpoint) => {
                 self.say(&socket_call(&endpoint))?;
@@ -367,6 +395,35 @@ mod tests {
         assert!(text.lines().count() < 40, "bounded: {text}");
         assert!(text.contains("[explain] recv() = 0 bytes"));
         assert!(text.contains("[explain] close()  (peer closed)"));
+    }
+
+    #[test]
+    fn socket_options_follow_the_connect() {
+        let mut sink = Explainer::new(
+            Vec::new(),
+            Lang::En,
+            Role::Connect("tcp://127.0.0.1:8000".parse().unwrap()),
+        );
+        sink.stream_options = vec![Call::NoDelay, Call::KeepAlive(60)];
+        sink.handle(&event(EventKind::Open {
+            conn: ConnInfo::new(1, "127.0.0.1:8000"),
+            local: "127.0.0.1:40000".into(),
+        }))
+        .unwrap();
+        let text = String::from_utf8(sink.out).unwrap();
+        let calls: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("[explain] "))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                "socket(AF_INET, SOCK_STREAM)",
+                "connect(('127.0.0.1', 8000))",
+                "setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)",
+                "setsockopt(SO_KEEPALIVE, 1); setsockopt(TCP_KEEPIDLE, 60)",
+            ]
+        );
     }
 
     #[test]

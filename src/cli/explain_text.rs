@@ -53,6 +53,10 @@ pub enum Call {
     ReuseAddr,
     /// `setsockopt(SO_REUSEPORT)` (`--reuseport`).
     ReusePort,
+    /// `setsockopt(TCP_NODELAY)` (`--nodelay`).
+    NoDelay,
+    /// `setsockopt(SO_KEEPALIVE)` and `TCP_KEEPIDLE` (`--keepalive`).
+    KeepAlive(u64),
     /// `bind(addr)`; `addr` as Python writes it.
     Bind(String),
     /// `listen(backlog)`.
@@ -155,6 +159,22 @@ pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
             pick(
                 "several processes may bind the same port; the kernel spreads new connections among them".into(),
                 "多个进程可以绑定同一端口；内核把新连接分给它们".into(),
+            ),
+        ),
+        Call::NoDelay => (
+            "setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)".into(),
+            "conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)".into(),
+            pick(
+                "turns off Nagle's algorithm: small writes go out at once instead of waiting to be joined with the next ones".into(),
+                "关闭 Nagle 算法：小块数据立刻发出，而不是等着和后面的数据合并".into(),
+            ),
+        ),
+        Call::KeepAlive(secs) => (
+            format!("setsockopt(SO_KEEPALIVE, 1); setsockopt(TCP_KEEPIDLE, {secs})"),
+            format!("conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1); conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, {secs})"),
+            pick(
+                format!("after {secs}s of silence the kernel sends probes, so a peer that vanished (cable pulled, host off) is noticed"),
+                format!("静默 {secs} 秒后内核会发送探测包，这样对方突然消失（拔网线、关机）也能被发现"),
             ),
         ),
         Call::Bind(addr) => (

@@ -115,10 +115,13 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let datagram = !cfg.engine.endpoint.kind().is_connection_oriented();
     let single = !cfg.engine.keep_open && !datagram;
     let engine = Engine::new(shutdown);
-    let narration = cfg.explain.sink(Role::Listen {
-        backlog: cfg.engine.socket.backlog,
-        reuseport: cfg.engine.socket.reuseport,
-    });
+    let narration = cfg.explain.sink(
+        Role::Listen {
+            backlog: cfg.engine.socket.backlog,
+            reuseport: cfg.engine.socket.reuseport,
+        },
+        &cfg.engine.socket,
+    );
     let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
     let input = if cfg.engine.service.is_some() {
         InputFactory::Nothing

@@ -169,11 +169,14 @@ impl TryFrom<RelayArgs> for RelayRun {
 /// Binds LISTEN, announces it, and relays until stopped.
 pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut sinks = relay_sinks(&cfg.view, cfg.dump)?;
-    sinks.extend(cfg.explain.sink(Role::Relay {
-        target: cfg.engine.target.clone(),
-        backlog: cfg.engine.listen_socket.backlog,
-        reuseport: cfg.engine.listen_socket.reuseport,
-    }));
+    sinks.extend(cfg.explain.sink(
+        Role::Relay {
+            target: cfg.engine.target.clone(),
+            backlog: cfg.engine.listen_socket.backlog,
+            reuseport: cfg.engine.listen_socket.reuseport,
+        },
+        &cfg.engine.listen_socket,
+    ));
     let engine = Engine::new(shutdown);
     let sink_thread = engine.attach(sinks)?;
     let started = engine.relay(cfg.engine).await;
