@@ -16,19 +16,19 @@ use crate::view::{ColorChoice, ViewOptions};
 #[derive(Debug, Args, Clone, Default)]
 pub struct CommonArgs {
     /// Close the connection when nothing moves either way for this long (e.g. 30s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub idle_timeout: Option<Duration>,
     /// Disable Nagle's algorithm (TCP_NODELAY) so small writes go out at once.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub nodelay: bool,
     /// Send TCP keepalive probes after this much idle time (default 60s when given without a value).
-    #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, require_equals = true, default_missing_value = "60s", value_parser = parse_duration, help_heading = "Endpoint and socket")]
     pub keepalive: Option<Duration>,
     /// Print no status lines on stderr (data and errors only).
-    #[arg(short, long, conflicts_with = "verbose")]
+    #[arg(short, long, conflicts_with = "verbose", help_heading = "Views")]
     pub quiet: bool,
     /// Print status lines (connected, closed) on stderr where they are off by default.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Views")]
     pub verbose: bool,
 }
 
@@ -36,31 +36,37 @@ pub struct CommonArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct ViewArgs {
     /// Decode received bytes with ENC for display, and encode typed and --send text with it: utf-8, gbk, gb18030, big5, shift_jis, euc-kr, latin1, windows-1252, utf-16le, … (any WHATWG label).
-    #[arg(long, value_name = "ENC")]
+    #[arg(long, value_name = "ENC", help_heading = "Views")]
     pub encoding: Option<String>,
     /// Show each message as a hex dump (offset, 16 bytes in hex, ASCII gutter); --hex=line: one line per message, `PEER < 01 03 02 00 19`.
-    #[arg(short = 'x', long, value_enum, value_name = "STYLE", num_args = 0..=1, require_equals = true, default_missing_value = "dump")]
+    #[arg(short = 'x', long, value_enum, value_name = "STYLE", num_args = 0..=1, require_equals = true, default_missing_value = "dump", help_heading = "Views")]
     pub hex: Option<HexStyle>,
     /// With --hex, show the decoded text under each dump too.
-    #[arg(long, requires = "hex")]
+    #[arg(long, requires = "hex", help_heading = "Views")]
     pub text: bool,
     /// Start each message with the local time to the millisecond, the peer and < (received) or > (sent).
-    #[arg(short = 't', long)]
+    #[arg(short = 't', long, help_heading = "Views")]
     pub timestamps: bool,
-    /// Print one JSON object per event on stdout (JSON Lines; schema in the README).
-    #[arg(long, conflicts_with = "hex")]
+    /// Print one JSON object per event on stdout (JSON Lines; schema in docs/json-events.md).
+    #[arg(long, conflicts_with = "hex", help_heading = "Views")]
     pub json: bool,
     /// Also append the annotated transcript (JSON with --json) to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Views")]
     pub log: Option<std::path::PathBuf>,
     /// Print byte and message counters per connection and in total at exit (on stderr).
-    #[arg(long)]
+    #[arg(long, help_heading = "Views")]
     pub stats: bool,
     /// Print live counters (bytes and messages in/out per connection and in total, rates) on stderr every DURATION; SIGUSR1 prints them at any time.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Views")]
     pub stats_interval: Option<Duration>,
     /// Colour the terminal views: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN",
+        help_heading = "Views"
+    )]
     pub color: ColorChoice,
 }
 
@@ -77,28 +83,28 @@ pub enum HexStyle {
 #[derive(Debug, Args, Clone, Default)]
 pub struct SendArgs {
     /// Send TEXT (repeatable, in order with the other --send* flags); escapes \n \r \t \0 \xHH \\; encoded with --encoding.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help_heading = "Sending")]
     pub send: Vec<String>,
     /// Send bytes written in hex: "48 65", 4865, 0x48,0x65 or \x48\x65 (repeatable).
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", help_heading = "Sending")]
     pub send_hex: Vec<String>,
     /// Send the contents of a file (repeatable).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Sending")]
     pub send_file: Vec<std::path::PathBuf>,
     /// Send a template rendered per message (repeatable, in order with the other --send* flags): {n} {time} {peer} {rand:N} {hex:01 02} {seq:u16be} and checksums over what comes before them: {crc16:modbus} {crc16:ccitt} {crc16:xmodem} {crc32} {sum8} {xor8} {lrc}.
     #[arg(long, value_name = "TEMPLATE", help_heading = "Sending")]
     pub send_template: Vec<String>,
     /// Line ending appended to each --send and, in line mode, to each stdin line.
-    #[arg(long, value_enum, value_name = "EOL")]
+    #[arg(long, value_enum, value_name = "EOL", help_heading = "Sending")]
     pub eol: Option<Eol>,
     /// Line mode: each stdin line is one message (encoded with --encoding, ending replaced by --eol). On by default when stdin is a terminal.
-    #[arg(long)]
+    #[arg(long, help_heading = "Sending")]
     pub lines: bool,
     /// Repeat the sends every DURATION (auto-send); with --count N, N rounds (0: until Ctrl-C, the default with --interval).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Sending")]
     pub interval: Option<Duration>,
     /// How many rounds of sends (0: until Ctrl-C).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Sending")]
     pub count: Option<u64>,
     /// The order of the --send* flags on the command line (filled in by `parse`).
     #[arg(skip)]

@@ -9,6 +9,7 @@ use clap::Args;
 use super::args::LineMode;
 use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
 use super::end_args::EndArgs;
+use super::explain::{ExplainArgs, Role};
 use super::output;
 use super::stdin::{session_input, stdin_is_terminal};
 use super::stdin_reader::STDIN_CHUNK;
@@ -29,19 +30,19 @@ pub struct ConnectArgs {
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// After stdin ends, exit this long after the last byte instead of waiting for the peer to close (datagram default: 1s).
-    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub wait: Option<Duration>,
     /// Give up connecting after this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Option<Duration>,
     /// Source address: an IP (127.0.0.2), IP:PORT, or for unix-dgram a path of our own.
-    #[arg(long, value_name = "SOURCE")]
+    #[arg(long, value_name = "SOURCE", help_heading = "Endpoint and socket")]
     pub bind: Option<String>,
     /// When the peer goes away or refuses, connect again with exponential backoff (auto-send goes on).
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub reconnect: bool,
     /// Longest wait between reconnect attempts.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Endpoint and socket")]
     pub reconnect_max: Duration,
     /// Socket and status options.
     #[command(flatten)]
@@ -75,6 +76,9 @@ pub struct ConnectArgs {
     /// Run the --exec command on a pseudo-terminal in its own session (interactive shells, job control; socat EXEC:…,pty,setsid,ctty).
     #[arg(long, help_heading = "Services")]
     pub pty: bool,
+    /// `--explain`, `--lang`.
+    #[command(flatten)]
+    pub explain: ExplainArgs,
 }
 
 /// A validated `connect`: the engine's config and the terminal's side
@@ -89,6 +93,8 @@ pub struct ConnectRun {
     pub lines: LineMode,
     /// `--recv-only`: stdin is not read.
     pub recv_only: bool,
+    /// `--explain`, `--lang`.
+    pub explain: ExplainArgs,
 }
 
 /// The `--exec`/`--sh-exec` command, if one is given.
@@ -173,6 +179,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             view,
             lines,
             recv_only: args.end.recv_only,
+            explain: args.explain,
         })
     }
 }
@@ -193,7 +200,11 @@ fn stdin_chunk(kind: Kind) -> usize {
 pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let single = cfg.engine.reconnect.is_none();
     let engine = Engine::new(shutdown);
-    let sinks = output::start(&cfg.view, single, &engine)?;
+    let narration = cfg.explain.sink(
+        Role::Connect(cfg.engine.endpoint.clone()),
+        &cfg.engine.socket,
+    );
+    let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
     let input = if cfg.recv_only || cfg.engine.exec.is_some() {
         crate::session::Input::Nothing
     } else {

@@ -9,6 +9,7 @@ use clap::Args;
 use super::args::LineMode;
 use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
 use super::end_args::EndArgs;
+use super::explain::{ExplainArgs, Role};
 use super::output;
 use super::serve_args::ServiceArgs;
 use super::stdin::{listen_input, session_input, stdin_is_terminal};
@@ -29,16 +30,16 @@ pub struct ListenArgs {
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// Keep listening after a client leaves and serve many clients at once.
-    #[arg(short = 'k', long)]
+    #[arg(short = 'k', long, help_heading = "Endpoint and socket")]
     pub keep_open: bool,
     /// Set SO_REUSEPORT so several processes can share the port.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub reuseport: bool,
-    /// Length of the kernel's queue of connections waiting to be accepted.
-    #[arg(long, value_name = "N")]
+    /// Length of the kernel's queue of connections waiting to be accepted [default: 1024].
+    #[arg(long, value_name = "N", help_heading = "Endpoint and socket")]
     pub backlog: Option<u32>,
     /// After stdin ends, end the session this long after the last byte instead of waiting for the client to close.
-    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub wait: Option<Duration>,
     /// Socket and status options.
     #[command(flatten)]
@@ -58,6 +59,9 @@ pub struct ListenArgs {
     /// Saved settings and packets.
     #[command(flatten)]
     pub profile: super::profile::ProfileArgs,
+    /// `--explain`, `--lang`.
+    #[command(flatten)]
+    pub explain: ExplainArgs,
 }
 
 /// A validated `listen`: the engine's config and the terminal's side
@@ -72,6 +76,8 @@ pub struct ListenRun {
     pub lines: LineMode,
     /// `--recv-only`: stdin is not read.
     pub recv_only: bool,
+    /// `--explain`, `--lang`.
+    pub explain: ExplainArgs,
 }
 
 impl TryFrom<ListenArgs> for ListenRun {
@@ -80,9 +86,9 @@ impl TryFrom<ListenArgs> for ListenRun {
     fn try_from(args: ListenArgs) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::parse_listen(&args.endpoint)?;
         let view = args.view.options(args.common.verbosity(true))?;
-        let (service, admission) = args
-            .service
-            .into_config(&endpoint, args.common.idle_timeout)?;
+        let (service, admission) =
+            args.service
+                .into_config(&endpoint, args.common.idle_timeout, view.text_encoding())?;
         if args.backlog == Some(0) {
             return Err(ConfigError::new(
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
@@ -122,6 +128,7 @@ impl TryFrom<ListenArgs> for ListenRun {
             view,
             lines,
             recv_only: args.end.recv_only,
+            explain: args.explain,
         })
     }
 }
@@ -131,7 +138,14 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let datagram = !cfg.engine.endpoint.kind().is_connection_oriented();
     let single = !cfg.engine.keep_open && !datagram;
     let engine = Engine::new(shutdown);
-    let sinks = output::start(&cfg.view, single, &engine)?;
+    let narration = cfg.explain.sink(
+        Role::Listen {
+            backlog: cfg.engine.socket.backlog,
+            reuseport: cfg.engine.socket.reuseport,
+        },
+        &cfg.engine.socket,
+    );
+    let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
     let input = if cfg.engine.service.is_some() || cfg.recv_only {
         InputFactory::Nothing
     } else if datagram {

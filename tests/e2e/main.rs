@@ -5,9 +5,11 @@ mod util;
 
 mod bench;
 mod device;
+mod docs;
 mod foundation;
 mod halfclose;
 mod interop;
+mod learn;
 mod packaging;
 mod regressions;
 mod relay;
