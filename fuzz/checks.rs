@@ -14,9 +14,12 @@ use sockmate::service::respond::{parse_rule, parse_rules_file, Rules};
 use sockmate::template::{Message, Template, CTIME_FORMAT};
 use sockmate::transfer::header::{parse_receiver_frame, parse_sender_frame};
 
+/// One target's property over one input.
+pub type Check = fn(&[u8]);
+
 /// Every target: its name (also its corpus folder) and its check.
 #[allow(dead_code)]
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("endpoint", endpoint),
     ("hex_input", hex_input),
     ("send_text", send_text),
@@ -175,7 +178,7 @@ pub fn respond_rules(data: &[u8]) {
     if let Ok(rules) = parse_rules_file(text, CTIME_FORMAT) {
         let rules = Rules {
             rules,
-            default: None,
+            ..Rules::default()
         };
         let msg = Message {
             bytes: data,
@@ -189,7 +192,7 @@ pub fn respond_rules(data: &[u8]) {
     if let Ok(rule) = parse_rule(first, CTIME_FORMAT) {
         let rules = Rules {
             rules: vec![rule],
-            default: None,
+            ..Rules::default()
         };
         let msg = Message {
             bytes: first.as_bytes(),

@@ -254,6 +254,22 @@ impl FromStr for Endpoint {
 /// Shorthands without a scheme: `HOST:PORT` is TCP, an absolute path is a
 /// Unix stream socket.
 fn parse_shorthand(text: &str, input: &str) -> Result<Endpoint, EndpointError> {
+    if let Some((scheme, rest)) = text.split_once(':') {
+        // `udp:127.0.0.1:53`, `unix:/tmp/x.sock`: a scheme without its `//`.
+        let looks_like_address =
+            rest.contains(':') || rest.starts_with('/') || rest.starts_with('@');
+        if let Some(kind) = Kind::from_scheme(scheme).filter(|_| looks_like_address) {
+            let rest = rest.trim_start_matches('/');
+            let fixed = match kind {
+                Kind::Tcp | Kind::Udp => format!("{scheme}://{rest}"),
+                _ if rest.starts_with('@') => format!("{scheme}://{rest}"),
+                _ => format!("{scheme}:///{rest}"),
+            };
+            return Err(EndpointError::new(format!(
+                "missing \"//\" after \"{scheme}:\" in {input} (write {fixed})"
+            )));
+        }
+    }
     if text.starts_with('/') {
         return Ok(Endpoint::Unix(parse_unix(text, input, Kind::Unix)?));
     }
@@ -307,6 +323,13 @@ fn parse_host_port(rest: &str, input: &str, kind: Kind) -> Result<(Host, u16), E
         (Host::Ip(IpAddr::V6(ip)), port)
     } else {
         let Some((host, port)) = rest.rsplit_once(':') else {
+            if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(EndpointError::new(format!(
+                    "missing host in {input}: {rest} looks like a port (write {}, or {} for every interface)",
+                    example(kind, "127.0.0.1", rest),
+                    example(kind, "0.0.0.0", rest)
+                )));
+            }
             return Err(EndpointError::new(format!(
                 "missing port in {input} (write {})",
                 example(kind, if rest.is_empty() { "HOST" } else { rest }, "PORT")
@@ -401,7 +424,7 @@ fn parse_unix(rest: &str, input: &str, kind: Kind) -> Result<UnixAddr, EndpointE
     }
     if !rest.starts_with('/') {
         return Err(EndpointError::new(format!(
-            "relative unix path \"{rest}\" in {input} (write an absolute path, {scheme}:///tmp/{rest}, or an abstract name, {scheme}://@{rest})"
+            "relative unix path \"{rest}\" in {input} (a path needs three slashes: {scheme}:///{rest}; an abstract name: {scheme}://@{rest})"
         )));
     }
     if rest.contains('\0') {
@@ -490,6 +513,16 @@ mod tests {
         assert!(err("foo://x:1").contains("unknown scheme \"foo\""));
         assert!(err("tcp://:80").contains("missing host"));
         assert!(err("tcp://localhost").contains("missing port"));
+        assert_eq!(
+            err("udp://9999"),
+            "missing host in udp://9999: 9999 looks like a port (write udp://127.0.0.1:9999, or udp://0.0.0.0:9999 for every interface)"
+        );
+        assert_eq!(
+            err("udp:127.0.0.1:53"),
+            "missing \"//\" after \"udp:\" in udp:127.0.0.1:53 (write udp://127.0.0.1:53)"
+        );
+        assert!(err("unix:/tmp/x.sock").contains("(write unix:///tmp/x.sock)"));
+        assert!(err("unix://tmp/x.sock").contains("unix:///tmp/x.sock;"));
         assert!(err("tcp://a:b").contains("invalid port \"b\""));
         assert!(err("unix://rel.sock").contains("relative unix path \"rel.sock\""));
         assert!(err("tcp://::1:80").contains("needs brackets"));

@@ -16,19 +16,19 @@ use crate::view::{ColorChoice, ViewOptions};
 #[derive(Debug, Args, Clone, Default)]
 pub struct CommonArgs {
     /// Close the connection when nothing moves either way for this long (e.g. 30s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub idle_timeout: Option<Duration>,
     /// Disable Nagle's algorithm (TCP_NODELAY) so small writes go out at once.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub nodelay: bool,
     /// Send TCP keepalive probes after this much idle time (default 60s when given without a value).
-    #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, require_equals = true, default_missing_value = "60s", value_parser = parse_duration, help_heading = "Endpoint and socket")]
     pub keepalive: Option<Duration>,
     /// Print no status lines on stderr (data and errors only).
-    #[arg(short, long, conflicts_with = "verbose")]
+    #[arg(short, long, conflicts_with = "verbose", help_heading = "Views")]
     pub quiet: bool,
     /// Print status lines (connected, closed) on stderr where they are off by default.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Views")]
     pub verbose: bool,
 }
 
@@ -36,54 +36,75 @@ pub struct CommonArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct ViewArgs {
     /// Decode received bytes with ENC for display, and encode typed and --send text with it: utf-8, gbk, gb18030, big5, shift_jis, euc-kr, latin1, windows-1252, utf-16le, … (any WHATWG label).
-    #[arg(long, value_name = "ENC")]
+    #[arg(long, value_name = "ENC", help_heading = "Views")]
     pub encoding: Option<String>,
-    /// Show each message as a hex dump (offset, 16 bytes in hex, ASCII gutter).
-    #[arg(short = 'x', long)]
-    pub hex: bool,
+    /// Show each message as a hex dump (offset, 16 bytes in hex, ASCII gutter); --hex=line: one line per message, `PEER < 01 03 02 00 19`.
+    #[arg(short = 'x', long, value_enum, value_name = "STYLE", num_args = 0..=1, require_equals = true, default_missing_value = "dump", help_heading = "Views")]
+    pub hex: Option<HexStyle>,
     /// With --hex, show the decoded text under each dump too.
-    #[arg(long, requires = "hex")]
+    #[arg(long, requires = "hex", help_heading = "Views")]
     pub text: bool,
     /// Start each message with the local time to the millisecond, the peer and < (received) or > (sent).
-    #[arg(short = 't', long)]
+    #[arg(short = 't', long, help_heading = "Views")]
     pub timestamps: bool,
-    /// Print one JSON object per event on stdout (JSON Lines; schema in the README).
-    #[arg(long, conflicts_with = "hex")]
+    /// Print one JSON object per event on stdout (JSON Lines; schema in docs/json-events.md).
+    #[arg(long, conflicts_with = "hex", help_heading = "Views")]
     pub json: bool,
     /// Also append the annotated transcript (JSON with --json) to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Views")]
     pub log: Option<std::path::PathBuf>,
     /// Print byte and message counters per connection and in total at exit (on stderr).
-    #[arg(long)]
+    #[arg(long, help_heading = "Views")]
     pub stats: bool,
+    /// Print live counters (bytes and messages in/out per connection and in total, rates) on stderr every DURATION; SIGUSR1 prints them at any time.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Views")]
+    pub stats_interval: Option<Duration>,
     /// Colour the terminal views: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN",
+        help_heading = "Views"
+    )]
     pub color: ColorChoice,
+}
+
+/// How `--hex` shows a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HexStyle {
+    /// Offset, 16 bytes a row, ASCII gutter.
+    Dump,
+    /// One compact line per message.
+    Line,
 }
 
 /// What to send without stdin (connect, listen).
 #[derive(Debug, Args, Clone, Default)]
 pub struct SendArgs {
     /// Send TEXT (repeatable, in order with the other --send* flags); escapes \n \r \t \0 \xHH \\; encoded with --encoding.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help_heading = "Sending")]
     pub send: Vec<String>,
     /// Send bytes written in hex: "48 65", 4865, 0x48,0x65 or \x48\x65 (repeatable).
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", help_heading = "Sending")]
     pub send_hex: Vec<String>,
     /// Send the contents of a file (repeatable).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Sending")]
     pub send_file: Vec<std::path::PathBuf>,
+    /// Send a template rendered per message (repeatable, in order with the other --send* flags): {n} {time} {peer} {rand:N} {hex:01 02} {seq:u16be} and checksums over what comes before them: {crc16:modbus} {crc16:ccitt} {crc16:xmodem} {crc32} {sum8} {xor8} {lrc}.
+    #[arg(long, value_name = "TEMPLATE", help_heading = "Sending")]
+    pub send_template: Vec<String>,
     /// Line ending appended to each --send and, in line mode, to each stdin line.
-    #[arg(long, value_enum, value_name = "EOL")]
+    #[arg(long, value_enum, value_name = "EOL", help_heading = "Sending")]
     pub eol: Option<Eol>,
     /// Line mode: each stdin line is one message (encoded with --encoding, ending replaced by --eol). On by default when stdin is a terminal.
-    #[arg(long)]
+    #[arg(long, help_heading = "Sending")]
     pub lines: bool,
     /// Repeat the sends every DURATION (auto-send); with --count N, N rounds (0: until Ctrl-C, the default with --interval).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Sending")]
     pub interval: Option<Duration>,
     /// How many rounds of sends (0: until Ctrl-C).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Sending")]
     pub count: Option<u64>,
     /// The order of the --send* flags on the command line (filled in by `parse`).
     #[arg(skip)]
@@ -91,12 +112,23 @@ pub struct SendArgs {
 }
 
 impl SendArgs {
+    /// True when the sends are binary (`--send-hex`, templates with
+    /// payload macros): transcripts show them as hex, never decoded.
+    pub fn binary_sends(&self) -> bool {
+        !self.send_hex.is_empty()
+            || self.send_template.iter().any(|t| {
+                crate::template::Template::parse(t, crate::template::CTIME_FORMAT)
+                    .is_ok_and(|t| t.has_macros())
+            })
+    }
+
     /// The auto-send plan and how stdin lines are made, validated.
     pub fn plan(&self, encoding: TextEncoding) -> Result<(SendPlan, LineMode), ConfigError> {
         let specs = if self.order.is_empty() {
             let mut specs: Vec<SendSpec> = self.send.iter().cloned().map(SendSpec::Text).collect();
             specs.extend(self.send_hex.iter().cloned().map(SendSpec::Hex));
             specs.extend(self.send_file.iter().cloned().map(SendSpec::File));
+            specs.extend(self.send_template.iter().cloned().map(SendSpec::Template));
             specs
         } else {
             self.order.clone()
@@ -104,7 +136,7 @@ impl SendArgs {
         let payloads = crate::send::resolve(&specs, encoding, self.eol.unwrap_or(Eol::None))?;
         if payloads.is_empty() && (self.interval.is_some() || self.count.is_some()) {
             return Err(ConfigError::new(
-                "--interval and --count repeat sends: give --send TEXT, --send-hex HEX or --send-file PATH too".into(),
+                "--interval and --count repeat sends: give --send TEXT, --send-hex HEX, --send-template TEMPLATE or --send-file PATH too".into(),
             ));
         }
         if self.interval == Some(Duration::ZERO) {
@@ -127,6 +159,7 @@ impl SendArgs {
                 lines: self.lines,
                 eol: self.eol,
                 encoding,
+                delay: None,
             },
         ))
     }
@@ -142,11 +175,18 @@ pub struct LineMode {
     pub eol: Option<Eol>,
     /// `--encoding`: typed text is encoded with it.
     pub encoding: TextEncoding,
+    /// `--delay`: the pause between stdin lines (line mode on).
+    pub delay: Option<Duration>,
 }
 
 impl ViewArgs {
     /// The view options, with status lines at `verbosity`.
     pub fn options(&self, verbosity: Verbosity) -> Result<ViewOptions, ConfigError> {
+        if self.stats_interval == Some(Duration::ZERO) {
+            return Err(ConfigError::new(
+                "--stats-interval 0 would print without end (give e.g. --stats-interval 1s)".into(),
+            ));
+        }
         let encoding = self
             .encoding
             .as_deref()
@@ -155,13 +195,16 @@ impl ViewArgs {
         Ok(ViewOptions {
             verbosity,
             encoding,
-            hex: self.hex,
+            hex: self.hex.is_some(),
+            hex_line: self.hex == Some(HexStyle::Line),
+            stats_interval: self.stats_interval,
             text: self.text,
             timestamps: self.timestamps,
             json: self.json,
             log: self.log.clone(),
             stats: self.stats,
             color: self.color,
+            ..ViewOptions::default()
         })
     }
 }

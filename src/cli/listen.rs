@@ -8,6 +8,8 @@ use clap::Args;
 
 use super::args::LineMode;
 use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use super::end_args::EndArgs;
+use super::explain::{ExplainArgs, Role};
 use super::output;
 use super::serve_args::ServiceArgs;
 use super::stdin::{listen_input, session_input, stdin_is_terminal};
@@ -22,21 +24,22 @@ use crate::view::ViewOptions;
 
 /// `sockmate listen`.
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct ListenArgs {
     /// Where to listen: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract. Port 0 picks a free port.
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// Keep listening after a client leaves and serve many clients at once.
-    #[arg(short = 'k', long)]
+    #[arg(short = 'k', long, help_heading = "Endpoint and socket")]
     pub keep_open: bool,
     /// Set SO_REUSEPORT so several processes can share the port.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub reuseport: bool,
-    /// Length of the kernel's queue of connections waiting to be accepted.
-    #[arg(long, value_name = "N")]
+    /// Length of the kernel's queue of connections waiting to be accepted [default: 1024].
+    #[arg(long, value_name = "N", help_heading = "Endpoint and socket")]
     pub backlog: Option<u32>,
     /// After stdin ends, end the session this long after the last byte instead of waiting for the client to close.
-    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub wait: Option<Duration>,
     /// Socket and status options.
     #[command(flatten)]
@@ -50,6 +53,15 @@ pub struct ListenArgs {
     /// Server behaviours and limits.
     #[command(flatten)]
     pub service: ServiceArgs,
+    /// When the session ends (nc's EOF switches).
+    #[command(flatten)]
+    pub end: EndArgs,
+    /// Saved settings and packets.
+    #[command(flatten)]
+    pub profile: super::profile::ProfileArgs,
+    /// `--explain`, `--lang`.
+    #[command(flatten)]
+    pub explain: ExplainArgs,
 }
 
 /// A validated `listen`: the engine's config and the terminal's side
@@ -62,6 +74,10 @@ pub struct ListenRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// `--recv-only`: stdin is not read.
+    pub recv_only: bool,
+    /// `--explain`, `--lang`.
+    pub explain: ExplainArgs,
 }
 
 impl TryFrom<ListenArgs> for ListenRun {
@@ -70,15 +86,31 @@ impl TryFrom<ListenArgs> for ListenRun {
     fn try_from(args: ListenArgs) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::parse_listen(&args.endpoint)?;
         let view = args.view.options(args.common.verbosity(true))?;
-        let (service, admission) = args
-            .service
-            .into_config(&endpoint, args.common.idle_timeout)?;
+        let (service, admission) =
+            args.service
+                .into_config(&endpoint, args.common.idle_timeout, view.text_encoding())?;
         if args.backlog == Some(0) {
             return Err(ConfigError::new(
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
             ));
         }
-        let (sends, lines) = args.send.plan(view.text_encoding())?;
+        let (sends, mut lines) = args.send.plan(view.text_encoding())?;
+        lines.delay = args.end.delay;
+        if args.end.recv_only && sends.has_sends() {
+            return Err(ConfigError::new(
+                "--recv-only sends nothing: drop it or the --send* flags".into(),
+            ));
+        }
+        let mut session = SessionConfig {
+            wait: args.wait,
+            idle_timeout: args.common.idle_timeout,
+            end_on_peer_eof: stdin_is_terminal(),
+            ..SessionConfig::default()
+        };
+        args.end.apply(&mut session)?;
+        let mut view = view;
+        view.hide_received = args.end.send_only;
+        view.sent_as_hex = args.send.binary_sends();
         Ok(ListenRun {
             engine: ListenConfig {
                 endpoint,
@@ -87,11 +119,7 @@ impl TryFrom<ListenArgs> for ListenRun {
                     backlog: args.backlog,
                     ..args.common.socket_options()
                 },
-                session: SessionConfig {
-                    wait: args.wait,
-                    idle_timeout: args.common.idle_timeout,
-                    end_on_peer_eof: stdin_is_terminal(),
-                },
+                session,
                 keep_open: args.keep_open,
                 sends,
                 service,
@@ -99,6 +127,8 @@ impl TryFrom<ListenArgs> for ListenRun {
             },
             view,
             lines,
+            recv_only: args.end.recv_only,
+            explain: args.explain,
         })
     }
 }
@@ -108,14 +138,22 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let datagram = !cfg.engine.endpoint.kind().is_connection_oriented();
     let single = !cfg.engine.keep_open && !datagram;
     let engine = Engine::new(shutdown);
-    let sinks = output::start(&cfg.view, single, &engine)?;
-    let input = if cfg.engine.service.is_some() {
+    let narration = cfg.explain.sink(
+        Role::Listen {
+            backlog: cfg.engine.socket.backlog,
+            reuseport: cfg.engine.socket.reuseport,
+        },
+        &cfg.engine.socket,
+    );
+    let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
+    let input = if cfg.engine.service.is_some() || cfg.recv_only {
         InputFactory::Nothing
     } else if datagram {
         InputFactory::first(session_input(
             &cfg.engine.sends,
             cfg.lines,
             MAX_DATAGRAM - 29,
+            Some(sinks.slot()),
         ))
     } else {
         listen_input(
@@ -123,6 +161,7 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
             cfg.lines,
             cfg.engine.keep_open,
             STDIN_CHUNK,
+            Some(sinks.slot()),
         )
     };
     let started = engine.listen(cfg.engine, input).await;

@@ -18,13 +18,22 @@ macro_rules! errln {
 }
 
 pub mod args;
+pub mod argv;
 pub mod bench;
 pub mod completions;
 pub mod connect;
+pub mod console;
+pub mod end_args;
+pub mod examples;
+pub mod explain;
+pub mod explain_text;
+pub mod hints;
 pub mod listen;
+pub mod live_stats;
 pub mod man;
 pub mod output;
 pub mod print;
+pub mod profile;
 pub mod relay;
 pub mod scan;
 pub mod serve_args;
@@ -67,29 +76,55 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)] // parsed once; boxing buys nothing
 pub enum Command {
     /// Connect to ENDPOINT: stdin goes to the socket, the socket to stdout.
-    #[command(visible_alias = "c")]
+    #[command(visible_alias = "c", after_help = examples::CONNECT)]
     Connect(ConnectArgs),
     /// Listen on ENDPOINT: serve one client (like nc -l), or many with -k.
-    #[command(visible_alias = "l")]
+    #[command(visible_alias = "l", after_help = examples::LISTEN)]
     Listen(ListenArgs),
     /// Forward every client of LISTEN to a new connection to TARGET (any kinds), optionally dumping the traffic.
-    #[command(visible_alias = "r")]
+    #[command(visible_alias = "r", after_help = examples::RELAY)]
     Relay(RelayArgs),
     /// Load-test ENDPOINT (echo, send, connect); or `bench merge A.json B.json` to merge --json reports.
-    #[command(visible_alias = "b")]
+    #[command(visible_alias = "b", after_help = examples::BENCH)]
     Bench(BenchArgs),
     /// Send files (and with -r directories) to a `sockmate receive`, checked by SHA-256.
+    #[command(after_help = examples::SEND)]
     Send(SendFilesArgs),
     /// Receive files from `sockmate send` into a directory, stored only once their digest checks.
+    #[command(after_help = examples::RECEIVE)]
     Receive(ReceiveArgs),
     /// Probe which TCP (or UDP) ports of a host are open.
+    #[command(after_help = examples::SCAN)]
     Scan(ScanArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    #[command(after_help = examples::COMPLETIONS)]
     Completions(completions::CompletionsArgs),
     /// Write the manual pages (one per command) into DIR, or sockmate(1) to stdout.
+    #[command(after_help = examples::MAN)]
     Man(man::ManArgs),
     /// Print the version, git commit and date, target, compiler and features.
     Version,
+    /// Saved profiles: `profile show FILE.toml` prints the command line a profile stands for.
+    Profile(ProfileCommand),
+}
+
+/// `sockmate profile …`.
+#[derive(Debug, clap::Args)]
+pub struct ProfileCommand {
+    /// What to do with a profile.
+    #[command(subcommand)]
+    pub action: ProfileAction,
+}
+
+/// What `sockmate profile` does.
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// Print the command line and packets FILE stands for (after checking it).
+    Show {
+        /// The profile (TOML; see docs/profile.md).
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 /// Parses the process's command line, keeping the relative order of the
@@ -106,7 +141,14 @@ where
 {
     use clap::{CommandFactory, FromArgMatches};
     let args = args.into_iter().map(Into::into).collect();
-    let matches = Cli::command().try_get_matches_from(version::expand_verbose_flag(args))?;
+    let args = profile::expand(args).map_err(|message| {
+        clap::Error::raw(
+            clap::error::ErrorKind::ValueValidation,
+            format!("{message}\n"),
+        )
+    })?;
+    let matches =
+        Cli::command().try_get_matches_from(argv::normalize(version::expand_verbose_flag(args)))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand() {
         let send = match &mut cli.command {
@@ -152,6 +194,11 @@ fn send_order(matches: &clap::ArgMatches, send: &SendArgs) -> Vec<SendSpec> {
             .into_iter()
             .zip(send.send_file.iter().cloned().map(SendSpec::File)),
     );
+    all.extend(
+        indices("send_template")
+            .into_iter()
+            .zip(send.send_template.iter().cloned().map(SendSpec::Template)),
+    );
     all.sort_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, spec)| spec).collect()
 }
@@ -163,6 +210,21 @@ pub fn main() -> ExitCode {
     let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
+            if e.use_stderr() {
+                let args: Vec<String> = std::env::args_os()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect();
+                if let Some(hint) = hints::nc_hint(&args) {
+                    let first = e.to_string();
+                    let first = first
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ");
+                    eprintln!("sockmate: {first}\n  hint: {hint}");
+                    return ExitCode::from(2);
+                }
+            }
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
@@ -197,6 +259,9 @@ async fn run(cli: Cli) -> u8 {
             return 1;
         }
     };
+    // From here on SIGUSR1 never kills us: it prints the live counters
+    // (connect, listen, relay) or does nothing.
+    let _usr1 = signal(SignalKind::user_defined1());
     let work = run_command(cli, shutdown.clone());
     tokio::pin!(work);
     let signal_code = tokio::select! {
@@ -226,6 +291,13 @@ async fn run_command(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
         Command::Version => version::run(),
+        Command::Profile(p) => match p.action {
+            ProfileAction::Show { file } => {
+                let text = profile::show(&file).map_err(ConfigError::new)?;
+                print!("{text}");
+                Ok(())
+            }
+        },
     }
 }
 

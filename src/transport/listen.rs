@@ -90,7 +90,7 @@ pub async fn listen(
             } else {
                 Type::DGRAM
             };
-            let socket = ip_socket(addr, ty, opts).map_err(|e| fail::binding(endpoint, e))?;
+            let socket = ip_socket(addr, ty, opts).map_err(|e| fail::binding_at(endpoint, e))?;
             let local = socket
                 .local_addr()
                 .ok()
@@ -124,7 +124,7 @@ pub async fn listen(
             let sockaddr = unix_sockaddr(addr, endpoint)?;
             let socket = Socket::new(Domain::UNIX, ty, None)
                 .and_then(|s| s.bind(&sockaddr).map(|()| s))
-                .map_err(|e| fail::binding(endpoint, e))?;
+                .map_err(|e| fail::binding_at(endpoint, e))?;
             let guard = match addr {
                 UnixAddr::Path(path) => Some(UnixPathGuard::new(path)),
                 UnixAddr::Abstract(_) => None,
@@ -132,7 +132,7 @@ pub async fn listen(
             if ty != Type::DGRAM {
                 socket
                     .listen(opts.backlog.unwrap_or(DEFAULT_BACKLOG) as i32)
-                    .map_err(|e| fail::binding(endpoint, e))?;
+                    .map_err(|e| fail::binding_at(endpoint, e))?;
             }
             socket
                 .set_nonblocking(true)

@@ -4,6 +4,7 @@
 
 mod connect;
 pub mod datagram;
+pub mod hint;
 mod listen;
 pub mod peer;
 pub mod seqpacket;
@@ -25,7 +26,7 @@ pub use seqpacket::{SeqpacketListener, SeqpacketStream};
 pub use stream::{Capabilities, Stream, StreamReader, StreamWriter};
 pub use unix_path::UnixPathGuard;
 
-use crate::endpoint::UnixAddr;
+use crate::endpoint::{Endpoint, UnixAddr};
 use crate::error::{NetError, NetErrorKind};
 
 /// Default `listen(2)` backlog: large enough that a burst of clients is not
@@ -90,10 +91,13 @@ mod fail {
     use super::*;
 
     /// The peer actively refused (nothing listening).
-    pub(super) fn refused(endpoint: &dyn fmt::Display) -> NetError {
+    pub(super) fn refused(endpoint: &Endpoint) -> NetError {
         NetError::new(
             NetErrorKind::Refused,
-            format!("connection refused by {endpoint} (is anything listening there?)"),
+            format!(
+                "connection refused by {endpoint} ({})",
+                super::hint::refused(endpoint)
+            ),
         )
     }
 
@@ -102,7 +106,7 @@ mod fail {
         NetError::new(
             NetErrorKind::TimedOut,
             format!(
-                "timed out connecting to {endpoint} after {}",
+                "timed out connecting to {endpoint} after {} (no answer at all: the host may be down, or a firewall drops the packets)",
                 humantime::format_duration(after)
             ),
         )
@@ -130,9 +134,15 @@ mod fail {
     }
 
     /// A failed connect, named by what went wrong.
-    pub(super) fn connecting(endpoint: &dyn fmt::Display, error: io::Error) -> NetError {
+    pub(super) fn connecting(endpoint: &Endpoint, error: io::Error) -> NetError {
         match error.kind() {
-            io::ErrorKind::ConnectionRefused => refused(endpoint),
+            io::ErrorKind::ConnectionRefused => match super::hint::not_a_socket_path(endpoint) {
+                Some(why) => NetError::new(
+                    NetErrorKind::NotFound,
+                    format!("cannot connect to {endpoint}: {why}"),
+                ),
+                None => refused(endpoint),
+            },
             io::ErrorKind::NotFound => NetError::io(
                 format_args!("cannot connect to {endpoint} (no such socket file)"),
                 &error,
@@ -149,6 +159,29 @@ mod fail {
                 "another socket is bound there; pick another port or stop it",
             ),
             _ => NetError::io(format_args!("cannot listen on {endpoint}"), &error),
+        }
+    }
+
+    /// A failed bind or listen on `endpoint`, with the hint that fits.
+    pub(super) fn binding_at(endpoint: &Endpoint, error: io::Error) -> NetError {
+        let port = endpoint.host_port().map(|(_, p)| p).unwrap_or(0);
+        let hint = match error.kind() {
+            io::ErrorKind::AddrInUse if port != 0 => {
+                return addr_in_use(endpoint, &super::hint::port_in_use(endpoint))
+            }
+            io::ErrorKind::PermissionDenied => super::hint::privileged_port(port),
+            io::ErrorKind::AddrNotAvailable => Some(super::hint::not_on_this_machine(endpoint)),
+            _ => None,
+        };
+        match hint {
+            Some(hint) => NetError::new(
+                NetErrorKind::of(&error),
+                format!(
+                    "cannot listen on {endpoint}: {}: {hint}",
+                    crate::error::describe_io(&error)
+                ),
+            ),
+            None => binding(endpoint, error),
         }
     }
 

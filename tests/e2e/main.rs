@@ -4,9 +4,12 @@
 mod util;
 
 mod bench;
+mod device;
+mod docs;
 mod foundation;
 mod halfclose;
 mod interop;
+mod learn;
 mod packaging;
 mod regressions;
 mod relay;
