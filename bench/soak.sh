@@ -32,11 +32,11 @@ trap cleanup EXIT
 ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); echo "  $1: $2 | before $3 | after $4 | $5"; }
 
-# start NAME ARGS...: runs "$BIN ARGS" in its own group, waits for its
-# "listening on" line, sets EP (the endpoint) and PID.
+# start NAME ARGS...: runs "$BIN ARGS" in its own group (stdout to $SINK or
+# a file), waits for its "listening on" line, sets EP (the endpoint) and PID.
 start() {
     local name=$1; shift
-    setsid "$BIN" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+    setsid "$BIN" "$@" >"${SINK:-$WORK/$name.out}" 2>"$WORK/$name.err" </dev/null &
     PID=$!
     PGIDS+=("$PID")
     for _ in $(seq 200); do grep -q "listening on" "$WORK/$name.err" && break; sleep 0.05; done
@@ -77,8 +77,8 @@ for mode in splice copy; do
 done
 stop $echo_pid
 
-echo "== byte-exact: ${total_mb} MB through echo with a view on (--hex to a file)"
-start echo-view listen 127.0.0.1:0 -k --serve echo --hex
+echo "== byte-exact: ${total_mb} MB through echo with a view on (--hex, to /dev/null)"
+SINK=/dev/null start echo-view listen 127.0.0.1:0 -k --serve echo --hex
 before=$(state $PID)
 ok=$(echo_rounds "$(addr "$EP")")
 row "echo --hex view" "$ok/$SOAK_ROUNDS rounds of $SOAK_MB MB byte-exact" "$before" "$(state $PID)" "server"
@@ -100,20 +100,28 @@ rm -rf "$WORK/in"
 echo "== floods past the limits"
 start slow listen 127.0.0.1:0 -k -q --frame line --serve echo
 before=$(state $PID)
-timeout 60 python3 - "$(addr "$EP")" <<'PY'
-import socket, sys
+# hold PY_SCRIPT: runs the flood in the background until it prints HELD,
+# measures the server while the clients are held, then lets it finish.
+timeout 90 python3 - "$(addr "$EP")" >"$WORK/flood.out" <<'PY' &
+import socket, sys, time
 host, port = sys.argv[1].rsplit(":", 1)
 held = []
 for _ in range(300):   # slowloris: 300 clients, 1 MiB unterminated lines
     s = socket.create_connection((host, int(port)))
-    s.setblocking(False)
+    s.settimeout(2)
     try:
-        s.send(b"z" * (1 << 20))
+        s.sendall(b"z" * (1 << 20))
     except OSError:
         pass
     held.append(s)
+print("HELD", flush=True)
+time.sleep(3)
 PY
-row "slowloris 300 x 1 MiB lines" "$(grep -c 'unfinished messages' "$WORK/slow.err") told and closed" "$before" "$(state $PID)" "server (128 MiB budget)"
+flood=$!
+for _ in $(seq 900); do grep -q HELD "$WORK/flood.out" && break; sleep 0.1; done
+during=$(state $PID)
+wait $flood
+row "slowloris 300 x 1 MiB lines" "$(grep -c 'unfinished messages' "$WORK/slow.err") told and closed; while held: $during" "$before" "$(state $PID)" "server (128 MiB budget)"
 stop $PID
 
 start hole-target listen 127.0.0.1:0 -k -q --serve discard

@@ -240,8 +240,10 @@ mod tests {
     /// Each connection's task holds this future; with 10,000 idle clients
     /// its size is most of the memory per connection, so keep it small
     /// (a service connection: the link over both halves, the registry
-    /// entry, the message loop's state).
-    const MAX_CONNECTION_FUTURE: usize = 2560;
+    /// entry, the message loop's state, and since issue 15 its writes under
+    /// the idle/shutdown select and its share of the buffer budget: 2680
+    /// bytes, with 19,000 idle echo connections at 5.2 KB each).
+    const MAX_CONNECTION_FUTURE: usize = 2816;
 
     #[tokio::test]
     async fn a_connection_task_stays_small() {
