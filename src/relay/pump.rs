@@ -114,8 +114,9 @@ impl Dest<'_> {
 /// Takes the splice path when allowed, no dump is asked for and both
 /// sides are zero-copy capable streams without framing. When the copy
 /// fails (a reset, a broken pipe) or is `cut` short (shutdown past its
-/// grace), both streams are made to close with a reset, so a reset is
-/// carried across and a cut stream never looks complete.
+/// grace) with bytes still unread on its source, both streams are made to
+/// close with a reset, so a reset is carried across and a cut stream never
+/// looks complete; an idle direction that is cut just closes.
 pub async fn direction(
     mut src: Source<'_>,
     mut dst: Dest<'_>,
@@ -126,10 +127,17 @@ pub async fn direction(
 ) -> Result<(), Stop> {
     let copied = tokio::select! {
         copied = copy_all(&mut src, &mut dst, activity, dump, allow_splice) => copied,
-        () = cut.cancelled() => Err(Stop::Io(io::Error::new(
-            io::ErrorKind::Interrupted,
-            "cut short: the shutdown grace period ran out",
-        ))),
+        () = cut.cancelled() => {
+            // Cut while idle: nothing is lost, the streams just close.
+            let lost = matches!(&src, Source::Stream(stream, _) if stream.has_unread());
+            if !lost {
+                return Err(Stop::Io(io::Error::new(io::ErrorKind::Interrupted, "closed")));
+            }
+            Err(Stop::Io(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "cut short: the shutdown grace period ran out",
+            )))
+        }
     };
     if let Err(e) = copied {
         if let Source::Stream(stream, _) = &src {

@@ -289,6 +289,14 @@ enum ReadHalf {
 }
 
 impl StreamReader {
+    /// True when bytes have arrived that nobody read yet (looked at
+    /// without taking them or waiting).
+    pub fn has_unread(&self) -> bool {
+        let io = self.io();
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        matches!(SockRef::from(&io.fd()).peek(&mut byte), Ok(n) if n > 0)
+    }
+
     /// Makes closing this connection send a reset instead of a clean end
     /// (TCP `SO_LINGER` 0), for a connection cut short: the peer must not
     /// take a truncated stream for a complete one. No effect on other kinds.
