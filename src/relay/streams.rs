@@ -16,6 +16,10 @@ use crate::session::registry::Registry;
 use crate::session::Meter;
 use crate::transport::{PeerAddr, Stream, StreamListener};
 
+/// How long a target connect may still take once its client ended its
+/// side (a half-close looks the same as leaving until we write).
+const CLIENT_LEFT_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Accepts clients until shutdown and relays each to the target.
 /// Each relayed client is in `registry` (its counters, `close(id)`).
 pub async fn serve(
@@ -80,7 +84,13 @@ async fn relay_client(
     events: &EventTx,
     shutdown: &CancellationToken,
 ) -> Option<pump::PairOutcome> {
-    let gone = client.peer_gone();
+    // A client that ended its side may only have half-closed (it still
+    // wants the answer): its connect gets a moment more before it is given
+    // up; one that reset or closed while we wait long frees its descriptors.
+    let gone = async {
+        client.peer_gone().await;
+        tokio::time::sleep(CLIENT_LEFT_GRACE).await;
+    };
     let target = super::open_target(
         cfg,
         &peer,

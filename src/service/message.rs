@@ -228,7 +228,7 @@ pub async fn run(
         if at_eof {
             return Ok(CloseReason::PeerClosed);
         }
-        if !share.hold(buf.len()) {
+        if !share.hold(buf.capacity()) {
             link.send(over_budget_line(buffers.limit()).as_bytes())
                 .await?;
             return Ok(CloseReason::Service(format!(

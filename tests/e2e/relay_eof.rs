@@ -67,7 +67,9 @@ fn run_case(client_sends: bool, other: Other, splice: bool) {
         }
     };
     for chunk in CHUNKS {
-        sender.write_all(chunk).unwrap();
+        if let Err(e) = sender.write_all(chunk) {
+            panic!("{case}: {e}; relay said {:?}", relay.drain_stderr());
+        }
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     sender.shutdown(Shutdown::Write).unwrap();
