@@ -32,6 +32,25 @@ pub struct CommonArgs {
     pub verbose: bool,
 }
 
+/// `--proxy` (connect, the target side of relay, send, bench).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProxyArgs {
+    /// Reach a tcp:// target through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h://… (resolved by the proxy), socks4a://[USERID@]HOST:PORT, http://[USER:PASS@]HOST:PORT (HTTP CONNECT).
+    #[arg(long, value_name = "URL", help_heading = "Proxy")]
+    pub proxy: Option<String>,
+}
+
+impl ProxyArgs {
+    /// The parsed proxy, if one was given.
+    pub fn proxy(&self) -> Result<Option<crate::transport::Proxy>, ConfigError> {
+        self.proxy
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(ConfigError::new)
+    }
+}
+
 /// How traffic is shown (connect, listen, relay).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ViewArgs {

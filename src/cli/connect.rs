@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::LineMode;
-use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use super::args::{parse_duration, CommonArgs, ProxyArgs, SendArgs, ViewArgs};
 use super::output;
 use super::stdin::{session_input, stdin_is_terminal};
 use super::stdin_reader::STDIN_CHUNK;
@@ -43,6 +43,9 @@ pub struct ConnectArgs {
     /// Socket and status options.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--proxy`.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// How traffic is shown.
     #[command(flatten)]
     pub view: ViewArgs,
@@ -92,6 +95,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
                 socket: SocketOptions {
                     connect_timeout: args.connect_timeout,
                     bind,
+                    proxy: args.proxy.proxy()?,
                     ..args.common.socket_options()
                 },
                 session,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{parse_duration, CommonArgs, ViewArgs};
+use super::args::{parse_duration, CommonArgs, ProxyArgs, ViewArgs};
 use super::output;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
@@ -60,6 +60,9 @@ pub struct RelayArgs {
     /// Socket and status options (--idle-timeout also ends datagram flows; default 60s for them).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--proxy` for the target side.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// How the dump looks (--hex, --json or -t alone imply --dump hex, json or text).
     #[command(flatten)]
     pub view: ViewArgs,
@@ -142,6 +145,7 @@ impl TryFrom<RelayArgs> for RelayRun {
                 },
                 target_socket: SocketOptions {
                     connect_timeout: args.connect_timeout,
+                    proxy: args.proxy.proxy()?,
                     ..args.common.socket_options()
                 },
                 frame,

@@ -72,6 +72,9 @@ pub async fn connect(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connec
 }
 
 async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connected, NetError> {
+    if let Some(proxy) = &opts.proxy {
+        return connect_proxied(endpoint, proxy, opts).await;
+    }
     match endpoint {
         Endpoint::Tcp { host, port } => {
             let mut last = None;
@@ -201,6 +204,30 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
     }
 }
 
+/// A TCP target reached through `--proxy`; the peer is the proxy.
+async fn connect_proxied(
+    endpoint: &Endpoint,
+    proxy: &Proxy,
+    opts: &SocketOptions,
+) -> Result<Connected, NetError> {
+    let Endpoint::Tcp { host, port } = endpoint else {
+        return Err(fail::other(format!(
+            "--proxy reaches tcp:// targets only, not {endpoint} (drop --proxy)"
+        )));
+    };
+    let (stream, addr) = proxy::connect_via(proxy, host, *port, opts).await?;
+    let local = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::debug!(%proxy, %addr, "tunnel open");
+    Ok(Connected {
+        connection: Connection::Stream(Stream::Tcp(stream)),
+        local,
+        peer: PeerAddr::Ip(addr),
+    })
+}
+
 fn temp_socket_path() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -215,7 +242,7 @@ fn temp_socket_path() -> std::path::PathBuf {
     ))
 }
 
-async fn connect_tcp(addr: SocketAddr, opts: &SocketOptions) -> io::Result<TcpStream> {
+pub(super) async fn connect_tcp(addr: SocketAddr, opts: &SocketOptions) -> io::Result<TcpStream> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {

@@ -6,6 +6,7 @@ mod connect;
 pub mod datagram;
 mod listen;
 pub mod peer;
+pub mod proxy;
 pub mod seqpacket;
 pub mod splice;
 pub mod stream;
@@ -21,6 +22,7 @@ pub use connect::{apply_stream_options, connect, resolve, Connected, Connection}
 pub use datagram::DatagramSocket;
 pub use listen::{listen, Listener, StreamListener};
 pub use peer::PeerAddr;
+pub use proxy::{connect_via, Proxy};
 pub use seqpacket::{SeqpacketListener, SeqpacketStream};
 pub use stream::{Capabilities, Stream, StreamReader, StreamWriter};
 pub use unix_path::UnixPathGuard;
@@ -47,6 +49,8 @@ pub struct SocketOptions {
     pub reuseport: bool,
     /// `listen(2)` backlog; [`DEFAULT_BACKLOG`] when `None`.
     pub backlog: Option<u32>,
+    /// Reach TCP targets through this proxy (`--proxy`).
+    pub proxy: Option<Proxy>,
 }
 
 /// A source address for `--bind`.
