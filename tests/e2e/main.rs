@@ -9,6 +9,7 @@ mod halfclose;
 mod interop;
 mod packaging;
 mod regressions;
+mod proxy;
 mod relay;
 mod scan;
 mod services;
