@@ -40,6 +40,9 @@ pub struct ConnectArgs {
     /// Longest wait between reconnect attempts.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub reconnect_max: Duration,
+    /// udp://: take datagrams from any source, not only the peer (an unconnected socket; each datagram shows its sender).
+    #[arg(long, help_heading = "UDP")]
+    pub any_source: bool,
     /// Socket and status options.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -71,6 +74,12 @@ impl TryFrom<ConnectArgs> for ConnectRun {
 
     fn try_from(args: ConnectArgs) -> Result<Self, ConfigError> {
         let endpoint: Endpoint = args.endpoint.parse()?;
+        if args.any_source && endpoint.kind() != Kind::Udp {
+            return Err(ConfigError::new(format!(
+                "--any-source is for udp:// endpoints, not {} (drop it)",
+                endpoint.kind().scheme()
+            )));
+        }
         let view = args.view.options(args.common.verbosity(false))?;
         let bind = args
             .bind
@@ -96,6 +105,10 @@ impl TryFrom<ConnectArgs> for ConnectRun {
                     connect_timeout: args.connect_timeout,
                     bind,
                     proxy: args.proxy.proxy()?,
+                    ip: crate::transport::IpOptions {
+                        any_source: args.any_source,
+                        ..args.common.ip.options()
+                    },
                     ..args.common.socket_options()
                 },
                 session,

@@ -78,7 +78,11 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
     match endpoint {
         Endpoint::Tcp { host, port } => {
             let mut last = None;
-            for addr in resolve(host, *port).await? {
+            let addrs = opts.ip.pick(resolve(host, *port).await?);
+            if addrs.is_empty() {
+                return Err(fail::no_family(endpoint, &opts.ip));
+            }
+            for addr in addrs {
                 match connect_tcp(addr, opts).await {
                     Ok(stream) => {
                         let local = stream
@@ -103,8 +107,19 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
             ))
         }
         Endpoint::Udp { host, port } => {
-            let addrs = resolve(host, *port).await?;
-            let addr = addrs[0];
+            let mut addr = *opts
+                .ip
+                .pick(resolve(host, *port).await?)
+                .first()
+                .ok_or_else(|| fail::no_family(endpoint, &opts.ip))?;
+            // A link-scoped IPv6 group is reached on the --iface interface.
+            if let (SocketAddr::V6(v6), Some(iface)) = (&mut addr, &opts.ip.iface) {
+                if v6.ip().is_multicast() && v6.scope_id() == 0 {
+                    let index =
+                        ipopts::interface_index(iface).map_err(|e| fail::setup(endpoint, e))?;
+                    v6.set_scope_id(index);
+                }
+            }
             let local = match &opts.bind {
                 Some(BindAddr::Ip(a)) => *a,
                 Some(BindAddr::Unix(_)) => {
@@ -118,16 +133,34 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
             let socket = UdpSocket::bind(local)
                 .await
                 .map_err(|e| fail::binding(&format!("udp://{local}"), e))?;
-            socket
-                .connect(addr)
-                .await
-                .map_err(|e| fail::connecting(endpoint, e))?;
+            opts.ip
+                .apply(SockRef::from(&socket), addr)
+                .and_then(|()| {
+                    if addr.ip().is_multicast() {
+                        opts.ip.multicast_egress(SockRef::from(&socket), addr.ip())
+                    } else {
+                        Ok(())
+                    }
+                })
+                .map_err(|e| fail::setup(endpoint, e))?;
             let local = socket
                 .local_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_default();
+            let socket = if opts.ip.any_source {
+                DatagramSocket::udp_any_source(socket, addr)
+            } else {
+                socket.connect(addr).await.map_err(|e| {
+                    if e.kind() == io::ErrorKind::PermissionDenied && !opts.ip.broadcast {
+                        fail::broadcast(endpoint)
+                    } else {
+                        fail::connecting(endpoint, e)
+                    }
+                })?;
+                DatagramSocket::udp(socket)
+            };
             Ok(Connected {
-                connection: Connection::Datagram(DatagramSocket::udp(socket)),
+                connection: Connection::Datagram(socket),
                 local,
                 peer: PeerAddr::Ip(addr),
             })
@@ -248,6 +281,7 @@ pub(super) async fn connect_tcp(addr: SocketAddr, opts: &SocketOptions) -> io::R
     } else {
         TcpSocket::new_v6()?
     };
+    opts.ip.apply(SockRef::from(&socket), addr)?;
     match &opts.bind {
         Some(BindAddr::Ip(source)) => socket.bind(*source)?,
         Some(BindAddr::Unix(_)) => {

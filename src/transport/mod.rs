@@ -4,6 +4,7 @@
 
 mod connect;
 pub mod datagram;
+pub mod ipopts;
 mod listen;
 pub mod peer;
 pub mod proxy;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 pub use connect::{apply_stream_options, connect, resolve, Connected, Connection};
 pub use datagram::DatagramSocket;
+pub use ipopts::{Family, IpOptions};
 pub use listen::{listen, Listener, StreamListener};
 pub use peer::PeerAddr;
 pub use proxy::{connect_via, Proxy};
@@ -51,6 +53,8 @@ pub struct SocketOptions {
     pub backlog: Option<u32>,
     /// Reach TCP targets through this proxy (`--proxy`).
     pub proxy: Option<Proxy>,
+    /// IP, UDP and multicast options.
+    pub ip: IpOptions,
 }
 
 /// A source address for `--bind`.
@@ -154,6 +158,26 @@ mod fail {
             ),
             _ => NetError::io(format_args!("cannot listen on {endpoint}"), &error),
         }
+    }
+
+    /// Sending to a broadcast address without `SO_BROADCAST`.
+    pub(super) fn broadcast(endpoint: &dyn fmt::Display) -> NetError {
+        NetError::new(
+            NetErrorKind::PermissionDenied,
+            format!("cannot send to {endpoint}: it is a broadcast address (add --broadcast)"),
+        )
+    }
+
+    /// No address of the family `-4`/`-6` asked for.
+    pub(super) fn no_family(endpoint: &dyn fmt::Display, ip: &IpOptions) -> NetError {
+        let family = match ip.family {
+            Some(Family::V6) => "IPv6 (-6)",
+            _ => "IPv4 (-4)",
+        };
+        NetError::new(
+            NetErrorKind::Resolve,
+            format!("{endpoint} has no {family} address (drop -4/-6 or give another host)"),
+        )
     }
 
     /// A failure setting up a socket we already have.

@@ -5,7 +5,6 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::relay::tcp_echo_server;
@@ -72,20 +71,6 @@ fn tinyproxy() -> Option<(Proc, u16, tempfile::TempDir)> {
     Some((proc, port, dir))
 }
 
-/// Reads exactly `len` bytes of the child's stdout, with a deadline.
-fn read_stdout(proc: &mut Proc, len: usize) -> Vec<u8> {
-    let mut out = proc.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = vec![0u8; len];
-        let got = out.read_exact(&mut buf).map(|()| buf);
-        let _ = tx.send(got);
-    });
-    rx.recv_timeout(DEADLINE)
-        .expect("no echo in time")
-        .expect("stdout ended early")
-}
-
 /// `connect TARGET --proxy URL`: sends a line, waits for its echo, then
 /// ends stdin (tinyproxy closes the tunnel at the first end, so the echo
 /// is awaited before it).
@@ -144,7 +129,10 @@ fn socks5_login_right_wrong_and_missing() {
     echo_through(&echo, &format!("socks5://bob:s3cret@127.0.0.1:{port}"));
     let wrong = refusal(&echo, &format!("socks5://bob:nope@127.0.0.1:{port}"));
     assert!(wrong.contains("wrong user name or password"), "{wrong}");
-    assert!(!wrong.contains("nope"), "the password is not shown: {wrong}");
+    assert!(
+        !wrong.contains("nope"),
+        "the password is not shown: {wrong}"
+    );
     let missing = refusal(&echo, &format!("socks5://127.0.0.1:{port}"));
     assert!(
         missing.contains("no acceptable login method") && missing.contains("USER:PASS@"),
@@ -210,7 +198,10 @@ fn proxy_errors_are_one_line_before_anything_is_sent() {
         b"",
     );
     assert_eq!(status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("unknown proxy scheme \"socks9\""), "{stderr}");
+    assert!(
+        stderr.contains("unknown proxy scheme \"socks9\""),
+        "{stderr}"
+    );
     let (status, _, stderr) = run_with_input(
         sockmate(&[
             "connect",
