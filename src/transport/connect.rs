@@ -72,39 +72,25 @@ pub async fn connect(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connec
 }
 
 async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connected, NetError> {
-    if let Some(proxy) = &opts.proxy {
-        return connect_proxied(endpoint, proxy, opts).await;
+    if opts.proxy.is_some()
+        && !(endpoint.kind().is_connection_oriented() && endpoint.host_port().is_some())
+    {
+        return Err(fail::other(format!(
+            "--proxy reaches tcp:// targets only, not {endpoint} (drop --proxy)"
+        )));
     }
     match endpoint {
         Endpoint::Tcp { host, port } => {
-            let mut last = None;
-            let addrs = opts.ip.pick(resolve(host, *port).await?);
-            if addrs.is_empty() {
-                return Err(fail::no_family(endpoint, &opts.ip));
-            }
-            for addr in addrs {
-                match connect_tcp(addr, opts).await {
-                    Ok(stream) => {
-                        let local = stream
-                            .local_addr()
-                            .map(|a| a.to_string())
-                            .unwrap_or_default();
-                        return Ok(Connected {
-                            connection: Connection::Stream(Stream::Tcp(stream)),
-                            local,
-                            peer: PeerAddr::Ip(addr),
-                        });
-                    }
-                    Err(e) => {
-                        tracing::debug!(%addr, error = %e, "connect attempt failed");
-                        last = Some(e);
-                    }
-                }
-            }
-            Err(fail::connecting(
-                endpoint,
-                last.unwrap_or_else(|| io::Error::other("no address to try")),
-            ))
+            let (stream, addr) = dial_tcp(endpoint, host, *port, opts).await?;
+            let local = stream
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            Ok(Connected {
+                connection: Connection::Stream(Stream::Tcp(stream)),
+                local,
+                peer: PeerAddr::Ip(addr),
+            })
         }
         Endpoint::Udp { host, port } => {
             let mut addr = *opts
@@ -237,28 +223,37 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
     }
 }
 
-/// A TCP target reached through `--proxy`; the peer is the proxy.
-async fn connect_proxied(
+/// Connects TCP to `host:port`, trying each resolved address in turn, or
+/// through `--proxy` when one is set (then the address is the proxy's).
+/// Every TCP-based kind dials through here, so a TLS or WebSocket
+/// handshake runs over the proxy's tunnel unchanged.
+pub(super) async fn dial_tcp(
     endpoint: &Endpoint,
-    proxy: &Proxy,
+    host: &Host,
+    port: u16,
     opts: &SocketOptions,
-) -> Result<Connected, NetError> {
-    let Endpoint::Tcp { host, port } = endpoint else {
-        return Err(fail::other(format!(
-            "--proxy reaches tcp:// targets only, not {endpoint} (drop --proxy)"
-        )));
-    };
-    let (stream, addr) = proxy::connect_via(proxy, host, *port, opts).await?;
-    let local = stream
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    tracing::debug!(%proxy, %addr, "tunnel open");
-    Ok(Connected {
-        connection: Connection::Stream(Stream::Tcp(stream)),
-        local,
-        peer: PeerAddr::Ip(addr),
-    })
+) -> Result<(TcpStream, SocketAddr), NetError> {
+    if let Some(proxy) = &opts.proxy {
+        return proxy::connect_via(proxy, host, port, opts).await;
+    }
+    let addrs = opts.ip.pick(resolve(host, port).await?);
+    if addrs.is_empty() {
+        return Err(fail::no_family(endpoint, &opts.ip));
+    }
+    let mut last = None;
+    for addr in addrs {
+        match connect_tcp(addr, opts).await {
+            Ok(stream) => return Ok((stream, addr)),
+            Err(e) => {
+                tracing::debug!(%addr, error = %e, "connect attempt failed");
+                last = Some(e);
+            }
+        }
+    }
+    Err(fail::connecting(
+        endpoint,
+        last.unwrap_or_else(|| io::Error::other("no address to try")),
+    ))
 }
 
 fn temp_socket_path() -> std::path::PathBuf {
