@@ -10,6 +10,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+pub mod serial;
+pub use serial::SerialSpec;
+
 /// Longest Unix socket path the kernel accepts (`sun_path` is 108 bytes with
 /// its terminating NUL).
 pub const MAX_UNIX_PATH: usize = 107;
@@ -27,6 +30,8 @@ pub enum Kind {
     UnixDgram,
     /// Unix sequenced-packet socket (`unix-seqpacket://`).
     UnixSeqpacket,
+    /// A serial port (`serial://`).
+    Serial,
 }
 
 /// The one table of URL schemes: canonical name first, then aliases.
@@ -36,6 +41,7 @@ const SCHEMES: &[(Kind, &[&str])] = &[
     (Kind::Unix, &["unix", "unix-stream"]),
     (Kind::UnixDgram, &["unix-dgram", "unix-datagram"]),
     (Kind::UnixSeqpacket, &["unix-seqpacket"]),
+    (Kind::Serial, &["serial", "tty"]),
 ];
 
 impl Kind {
@@ -51,13 +57,16 @@ impl Kind {
     /// True for kinds that carry a byte stream (or, for seqpacket, a
     /// connection with a clean end), false for datagram kinds.
     pub fn is_connection_oriented(self) -> bool {
-        matches!(self, Kind::Tcp | Kind::Unix | Kind::UnixSeqpacket)
+        matches!(
+            self,
+            Kind::Tcp | Kind::Unix | Kind::UnixSeqpacket | Kind::Serial
+        )
     }
 
     /// True when the kind keeps message boundaries (UDP, Unix datagram and
     /// seqpacket).
     pub fn keeps_message_boundaries(self) -> bool {
-        !matches!(self, Kind::Tcp | Kind::Unix)
+        !matches!(self, Kind::Tcp | Kind::Unix | Kind::Serial)
     }
 
     fn from_scheme(scheme: &str) -> Option<Kind> {
@@ -129,6 +138,8 @@ pub enum Endpoint {
     UnixDgram(UnixAddr),
     /// `unix-seqpacket:///path` or `unix-seqpacket://@name`
     UnixSeqpacket(UnixAddr),
+    /// `serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none`
+    Serial(SerialSpec),
 }
 
 /// Why an endpoint string was rejected. The message names the bad part and
@@ -154,6 +165,7 @@ impl Endpoint {
             Endpoint::Unix(_) => Kind::Unix,
             Endpoint::UnixDgram(_) => Kind::UnixDgram,
             Endpoint::UnixSeqpacket(_) => Kind::UnixSeqpacket,
+            Endpoint::Serial(_) => Kind::Serial,
         }
     }
 
@@ -213,6 +225,7 @@ impl fmt::Display for Endpoint {
             Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) | Endpoint::UnixSeqpacket(addr) => {
                 write!(f, "{scheme}://{addr}")
             }
+            Endpoint::Serial(spec) => write!(f, "{scheme}://{spec}"),
         }
     }
 }
@@ -233,7 +246,7 @@ impl FromStr for Endpoint {
         };
         let Some(kind) = Kind::from_scheme(scheme) else {
             return Err(EndpointError::new(format!(
-                "unknown scheme \"{scheme}\" in {input} (use tcp://, udp://, unix://, unix-dgram:// or unix-seqpacket://)"
+                "unknown scheme \"{scheme}\" in {input} (use tcp://, udp://, unix://, unix-dgram://, unix-seqpacket:// or serial://)"
             )));
         };
         match kind {
@@ -247,6 +260,9 @@ impl FromStr for Endpoint {
             Kind::Unix => Ok(Endpoint::Unix(parse_unix(rest, input, kind)?)),
             Kind::UnixDgram => Ok(Endpoint::UnixDgram(parse_unix(rest, input, kind)?)),
             Kind::UnixSeqpacket => Ok(Endpoint::UnixSeqpacket(parse_unix(rest, input, kind)?)),
+            Kind::Serial => Ok(Endpoint::Serial(
+                SerialSpec::parse(rest, input).map_err(EndpointError::new)?,
+            )),
         }
     }
 }
@@ -541,6 +557,32 @@ mod tests {
             arb_unix().prop_map(Endpoint::Unix),
             arb_unix().prop_map(Endpoint::UnixDgram),
             arb_unix().prop_map(Endpoint::UnixSeqpacket),
+            (
+                "(/[a-zA-Z0-9._-]{1,12}){1,3}",
+                1..=serial::MAX_BAUD,
+                5u8..=8,
+                prop_oneof![
+                    Just(serial::Parity::None),
+                    Just(serial::Parity::Even),
+                    Just(serial::Parity::Odd)
+                ],
+                1u8..=2,
+                prop_oneof![
+                    Just(serial::Flow::None),
+                    Just(serial::Flow::Hardware),
+                    Just(serial::Flow::Software)
+                ],
+            )
+                .prop_map(|(path, baud, data, parity, stop, flow)| Endpoint::Serial(
+                    SerialSpec {
+                        path: path.into(),
+                        baud,
+                        data,
+                        parity,
+                        stop,
+                        flow,
+                    }
+                )),
         ]
     }
 

@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
 use tokio::net::{TcpSocket, TcpStream, UdpSocket, UnixDatagram, UnixStream};
 
+use super::serial::SerialPort;
 use super::*;
 use crate::endpoint::{Endpoint, Host, Kind, UnixAddr};
 use crate::error::NetError;
@@ -183,6 +184,19 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
                 connection: Connection::Stream(stream),
                 local: "unnamed".into(),
                 peer,
+            })
+        }
+        Endpoint::Serial(spec) => {
+            let port = SerialPort::open(spec).map_err(|e| {
+                NetError::io(
+                    format_args!("cannot open serial port {}", spec.path.display()),
+                    &e,
+                )
+            })?;
+            Ok(Connected {
+                connection: Connection::Stream(Stream::Serial(port)),
+                local: format!("{} at {} baud", spec.path.display(), spec.baud),
+                peer: PeerAddr::Device(spec.path.clone()),
             })
         }
         Endpoint::UnixDgram(addr) => {

@@ -131,6 +131,13 @@ pub async fn listen(
             };
             Ok((listener, real))
         }
+        Endpoint::Serial(spec) => Err(NetError::new(
+            crate::error::NetErrorKind::Other,
+            format!(
+                "a serial port is opened, not listened on: use `connect serial://{0}`, or make it the target of `relay LISTEN serial://{0}`",
+                spec.path.display()
+            ),
+        )),
         Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) | Endpoint::UnixSeqpacket(addr) => {
             let ty = match endpoint.kind() {
                 Kind::Unix => Type::STREAM,

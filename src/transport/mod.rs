@@ -9,6 +9,7 @@ mod listen;
 pub mod peer;
 pub mod proxy;
 pub mod seqpacket;
+pub mod serial;
 pub mod splice;
 pub mod stream;
 pub mod unix_path;

@@ -21,6 +21,8 @@ pub enum PeerAddr {
         /// The peer's process id, when known.
         pid: Option<i32>,
     },
+    /// A device such as a serial port, by its path.
+    Device(PathBuf),
 }
 
 impl PeerAddr {
@@ -47,7 +49,7 @@ impl PeerAddr {
                 addr: Some(UnixAddr::Abstract(name)),
                 ..
             } => SockAddr::unix(abstract_path(name)).ok(),
-            PeerAddr::Unix { addr: None, .. } => None,
+            PeerAddr::Unix { addr: None, .. } | PeerAddr::Device(_) => None,
         }
     }
 }
@@ -84,6 +86,7 @@ impl fmt::Display for PeerAddr {
                 addr: None,
                 pid: None,
             } => f.write_str("unnamed"),
+            PeerAddr::Device(path) => write!(f, "{}", path.display()),
         }
     }
 }
