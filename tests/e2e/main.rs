@@ -12,6 +12,7 @@ mod proxy;
 mod regressions;
 mod relay;
 mod scan;
+mod serial;
 mod services;
 mod transfer;
 mod udp;
