@@ -85,6 +85,14 @@ pub enum Host {
     Ip(IpAddr),
     /// A DNS name (or `localhost`), resolved when connecting or binding.
     Name(String),
+    /// An IPv6 literal with a zone (`[fe80::1%eth0]`): the interface, by
+    /// name or number, is looked up when connecting or binding.
+    Scoped {
+        /// The address.
+        ip: std::net::Ipv6Addr,
+        /// The zone: an interface name or index.
+        zone: String,
+    },
 }
 
 impl fmt::Display for Host {
@@ -93,6 +101,7 @@ impl fmt::Display for Host {
             Host::Ip(IpAddr::V6(v6)) => write!(f, "[{v6}]"),
             Host::Ip(ip) => write!(f, "{ip}"),
             Host::Name(name) => f.write_str(name),
+            Host::Scoped { ip, zone } => write!(f, "[{ip}%{zone}]"),
         }
     }
 }
@@ -187,7 +196,13 @@ impl Endpoint {
 
     /// Builds an IP endpoint of `kind` from a socket address.
     pub fn from_socket_addr(kind: Kind, addr: std::net::SocketAddr) -> Endpoint {
-        let host = Host::Ip(addr.ip());
+        let host = match addr {
+            std::net::SocketAddr::V6(v6) if v6.scope_id() != 0 => Host::Scoped {
+                ip: *v6.ip(),
+                zone: v6.scope_id().to_string(),
+            },
+            _ => Host::Ip(addr.ip()),
+        };
         match kind {
             Kind::Udp => Endpoint::Udp {
                 host,
@@ -314,13 +329,48 @@ fn parse_host_port(rest: &str, input: &str, kind: Kind) -> Result<(Host, u16), E
                 example(kind, &format!("[{host}]"), "PORT")
             )));
         };
-        let ip: std::net::Ipv6Addr = host.parse().map_err(|_| {
+        // RFC 6874 writes the `%` of a zone as `%25`.
+        let (addr, zone) = match host.split_once('%') {
+            Some((addr, zone)) => (
+                addr,
+                Some(
+                    zone.strip_prefix("25")
+                        .filter(|z| !z.is_empty())
+                        .unwrap_or(zone),
+                ),
+            ),
+            None => (host, None),
+        };
+        let ip: std::net::Ipv6Addr = addr.parse().map_err(|_| {
             EndpointError::new(format!(
-                "invalid IPv6 address \"{host}\" in {input} (write {})",
+                "invalid IPv6 address \"{addr}\" in {input} (write {})",
                 example(kind, "[::1]", "9000")
             ))
         })?;
-        (Host::Ip(IpAddr::V6(ip)), port)
+        match zone {
+            None => (Host::Ip(IpAddr::V6(ip)), port),
+            Some(zone) => {
+                let valid = !zone.is_empty()
+                    && zone.len() < 16
+                    && zone
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+                if !valid {
+                    return Err(EndpointError::new(format!(
+                        "invalid zone \"{}\" in {input} (write an interface name or index, e.g. {})",
+                        zone.escape_debug(),
+                        example(kind, "[fe80::1%eth0]", port)
+                    )));
+                }
+                (
+                    Host::Scoped {
+                        ip,
+                        zone: zone.to_string(),
+                    },
+                    port,
+                )
+            }
+        }
     } else {
         let Some((host, port)) = rest.rsplit_once(':') else {
             return Err(EndpointError::new(format!(
@@ -517,6 +567,15 @@ mod tests {
         assert!(err("").contains("empty endpoint"));
         assert!(err(&format!("unix:///{}", "a".repeat(200))).contains("the limit is 107"));
         assert!(err("tcp://h:1/x").contains("unexpected path"));
+        assert!(err("udp://[fe80::1%]:1").contains("invalid zone"));
+        assert!(
+            err("udp://[fe80::1%a/b]:1").contains("unexpected path")
+                || err("udp://[fe80::1%a b]:1").contains("invalid zone")
+        );
+        assert_eq!(
+            parse("udp://[fe80::1%25eth0]:9").to_string(),
+            "udp://[fe80::1%eth0]:9"
+        );
     }
 
     #[test]
@@ -530,6 +589,8 @@ mod tests {
         prop_oneof![
             any::<std::net::Ipv4Addr>().prop_map(|ip| Host::Ip(IpAddr::V4(ip))),
             any::<std::net::Ipv6Addr>().prop_map(|ip| Host::Ip(IpAddr::V6(ip))),
+            (any::<std::net::Ipv6Addr>(), "[a-z][a-z0-9]{0,8}|[0-9]{1,3}")
+                .prop_map(|(ip, zone)| Host::Scoped { ip, zone }),
             "[a-z][a-z0-9-]{0,10}(\\.[a-z][a-z0-9-]{0,10}){0,3}".prop_filter_map(
                 "not an IP",
                 |s| {

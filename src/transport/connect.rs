@@ -48,6 +48,17 @@ pub struct Connected {
 pub async fn resolve(host: &Host, port: u16) -> Result<Vec<SocketAddr>, NetError> {
     match host {
         Host::Ip(ip) => Ok(vec![SocketAddr::new(*ip, port)]),
+        Host::Scoped { ip, zone } => {
+            let scope = ipopts::interface_index(zone).map_err(|e| {
+                NetError::new(
+                    crate::error::NetErrorKind::Resolve,
+                    format!("cannot use zone \"%{zone}\" of {host}: {e}"),
+                )
+            })?;
+            Ok(vec![SocketAddr::V6(std::net::SocketAddrV6::new(
+                *ip, port, 0, scope,
+            ))])
+        }
         Host::Name(name) => {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), port))
                 .await

@@ -158,24 +158,86 @@ fn multicast_v4_listen_joins_and_connect_sends() {
     assert_eq!(read_stdout(&mut listener, 13), b"to the group\n");
 }
 
+impl Netns {
+    /// A veth pair `sma`–`smb`, up, with link-local addresses at once (no
+    /// duplicate address detection).
+    fn veth_pair(&self) {
+        let status = Command::new("ip")
+            .args(["netns", "exec", &self.name, "sysctl", "-qw"])
+            .args([
+                "net.ipv6.conf.all.accept_dad=0",
+                "net.ipv6.conf.default.accept_dad=0",
+            ])
+            .status()
+            .expect("sysctl");
+        assert!(status.success());
+        self.ip(&["link", "add", "sma", "type", "veth", "peer", "name", "smb"]);
+        self.ip(&["link", "set", "sma", "up"]);
+        self.ip(&["link", "set", "smb", "up"]);
+    }
+
+    /// The link-local IPv6 address of `dev`.
+    fn link_local(&self, dev: &str) -> String {
+        let deadline = std::time::Instant::now() + DEADLINE;
+        loop {
+            let out = Command::new("ip")
+                .args([
+                    "-n", &self.name, "-6", "addr", "show", "dev", dev, "scope", "link",
+                ])
+                .output()
+                .expect("ip addr");
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            if let Some(addr) = text
+                .split_whitespace()
+                .skip_while(|w| *w != "inet6")
+                .nth(1)
+                .and_then(|a| a.split('/').next())
+            {
+                return addr.to_string();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no link-local address on {dev}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn ipv6_zone_ids_reach_a_link_local_peer() {
+    if !require_tool("ip") {
+        return;
+    }
+    let Some(ns) = Netns::new() else { return };
+    ns.veth_pair();
+    let addr = ns.link_local("smb");
+    let mut listener = Proc::spawn(ns.sockmate(&["listen", &format!("udp://[{addr}%smb]:0")]));
+    let port = port_of(&mut listener);
+    let (status, _, stderr) = run_with_input(
+        ns.sockmate(&["connect", &format!("udp://[{addr}%sma]:{port}")]),
+        b"zoned\n",
+    );
+    assert!(status.success(), "{stderr}");
+    assert_eq!(read_stdout(&mut listener, 6), b"zoned\n");
+    let (status, _, stderr) = run_with_input(
+        ns.sockmate(&["connect", &format!("udp://[{addr}%nosuch0]:{port}")]),
+        b"x",
+    );
+    assert!(!status.success());
+    assert!(
+        stderr.contains("no network interface called \"nosuch0\""),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn multicast_v6_over_a_veth_pair() {
     if !require_tool("ip") {
         return;
     }
     let Some(ns) = Netns::new() else { return };
-    let status = Command::new("ip")
-        .args(["netns", "exec", &ns.name, "sysctl", "-qw"])
-        .args([
-            "net.ipv6.conf.all.accept_dad=0",
-            "net.ipv6.conf.default.accept_dad=0",
-        ])
-        .status()
-        .expect("sysctl");
-    assert!(status.success());
-    ns.ip(&["link", "add", "sma", "type", "veth", "peer", "name", "smb"]);
-    ns.ip(&["link", "set", "sma", "up"]);
-    ns.ip(&["link", "set", "smb", "up"]);
+    ns.veth_pair();
     let mut listener =
         Proc::spawn(ns.sockmate(&["listen", "udp://[ff02::5:1]:0", "--iface", "smb"]));
     let line = listener.wait_line("listening on ");

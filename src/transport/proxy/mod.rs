@@ -297,6 +297,7 @@ async fn socks5(stream: &mut TcpStream, proxy: &Proxy, target: &Target<'_>) -> R
     }
     let address = match (proxy.kind, target.host) {
         (_, Host::Ip(ip)) => socks::Address::Ip(*ip),
+        (_, Host::Scoped { ip, .. }) => socks::Address::Ip(IpAddr::V6(*ip)),
         (ProxyKind::Socks5h, Host::Name(name)) => socks::Address::Name(name.clone()),
         (_, host) => socks::Address::Ip(
             resolve(host, target.port)
@@ -333,7 +334,7 @@ async fn socks4a(stream: &mut TcpStream, proxy: &Proxy, target: &Target<'_>) -> 
             target.port,
             user,
         ),
-        Host::Ip(IpAddr::V6(_)) => {
+        Host::Ip(IpAddr::V6(_)) | Host::Scoped { .. } => {
             return Err(Refusal::new(
                 NetErrorKind::Other,
                 "SOCKS4a cannot reach an IPv6 address (use socks5:// or socks5h://)",
