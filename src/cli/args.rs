@@ -129,10 +129,10 @@ pub struct ProxyArgs {
 
 impl ProxyArgs {
     /// The parsed proxy, if one was given.
-    pub fn proxy(&self) -> Result<Option<crate::transport::Proxy>, ConfigError> {
+    pub fn proxy(&self) -> Result<Option<std::sync::Arc<crate::transport::Proxy>>, ConfigError> {
         self.proxy
             .as_deref()
-            .map(str::parse)
+            .map(|url| url.parse().map(std::sync::Arc::new))
             .transpose()
             .map_err(ConfigError::new)
     }
@@ -278,7 +278,7 @@ impl CommonArgs {
         SocketOptions {
             nodelay: self.nodelay,
             keepalive: self.keepalive,
-            ip: self.ip.options(),
+            ip: std::sync::Arc::new(self.ip.options()),
             ..SocketOptions::default()
         }
     }

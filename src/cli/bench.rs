@@ -156,7 +156,7 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 endpoint.kind().scheme()
             ));
         }
-        Ok(BenchConfig::Run(BenchRunConfig {
+        Ok(BenchConfig::Run(Box::new(BenchRunConfig {
             endpoint,
             mode,
             connections: args.connections,
@@ -172,7 +172,7 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 ..SocketOptions::default()
             },
             json: args.json,
-        }))
+        })))
     }
 }
 

@@ -105,10 +105,10 @@ impl TryFrom<ConnectArgs> for ConnectRun {
                     connect_timeout: args.connect_timeout,
                     bind,
                     proxy: args.proxy.proxy()?,
-                    ip: crate::transport::IpOptions {
+                    ip: std::sync::Arc::new(crate::transport::IpOptions {
                         any_source: args.any_source,
                         ..args.common.ip.options()
-                    },
+                    }),
                     ..args.common.socket_options()
                 },
                 session,

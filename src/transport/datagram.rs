@@ -16,9 +16,9 @@ pub struct DatagramSocket {
     inner: Inner,
     _path_guard: Option<UnixPathGuard>,
     /// Unconnected (`--any-source`): where [`DatagramSocket::send`] goes.
-    target: Option<PeerAddr>,
+    target: Option<Box<PeerAddr>>,
     /// What was joined, for the startup line.
-    note: Option<String>,
+    note: Option<Box<str>>,
 }
 
 #[derive(Debug)]
@@ -42,14 +42,17 @@ impl DatagramSocket {
     /// receives take any source (`--any-source`).
     pub fn udp_any_source(socket: UdpSocket, target: std::net::SocketAddr) -> Self {
         DatagramSocket {
-            target: Some(PeerAddr::Ip(target)),
+            target: Some(Box::new(PeerAddr::Ip(target))),
             ..DatagramSocket::udp(socket)
         }
     }
 
     /// Adds the startup note (the multicast group joined).
     pub fn with_note(self, note: Option<String>) -> Self {
-        DatagramSocket { note, ..self }
+        DatagramSocket {
+            note: note.map(String::into_boxed_str),
+            ..self
+        }
     }
 
     /// The startup note, if any.

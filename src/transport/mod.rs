@@ -53,9 +53,9 @@ pub struct SocketOptions {
     /// `listen(2)` backlog; [`DEFAULT_BACKLOG`] when `None`.
     pub backlog: Option<u32>,
     /// Reach TCP targets through this proxy (`--proxy`).
-    pub proxy: Option<Proxy>,
+    pub proxy: Option<std::sync::Arc<Proxy>>,
     /// IP, UDP and multicast options.
-    pub ip: IpOptions,
+    pub ip: std::sync::Arc<IpOptions>,
 }
 
 /// A source address for `--bind`.
