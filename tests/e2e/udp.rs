@@ -314,3 +314,33 @@ fn any_source_shows_replies_from_another_port_tagged_with_their_sender() {
     assert_eq!(status.code(), Some(2));
     assert!(stderr.contains("--any-source is for udp://"), "{stderr}");
 }
+
+#[test]
+fn socket_options_apply_and_bad_ones_are_named() {
+    let echo = crate::relay::tcp_echo_server();
+    let (status, out, stderr) = run_with_input(
+        sockmate(&[
+            "connect", &echo, "-4", "--ttl", "5", "--tos", "0x10", "--rcvbuf", "64k", "--sndbuf",
+            "64k",
+        ]),
+        b"with options\n",
+    );
+    assert!(status.success(), "{stderr}");
+    assert_eq!(out, b"with options\n");
+
+    let (status, _, stderr) = run_with_input(sockmate(&["connect", &echo, "-6"]), b"");
+    assert!(!status.success());
+    assert!(stderr.contains("has no IPv6 (-6) address"), "{stderr}");
+
+    let (status, _, stderr) = run_with_input(
+        sockmate(&["connect", &echo, "--bind-device", "nosuch0"]),
+        b"",
+    );
+    assert!(!status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("No such device"), "{stderr}");
+
+    let (status, _, stderr) = run_with_input(sockmate(&["connect", &echo, "--tos", "300"]), b"");
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("invalid byte \"300\""), "{stderr}");
+}
