@@ -214,3 +214,32 @@ fn proxy_errors_are_one_line_before_anything_is_sent() {
     assert!(!status.success());
     assert!(stderr.contains("tcp:// targets only"), "{stderr}");
 }
+
+#[test]
+fn send_reaches_a_receiver_through_the_proxy() {
+    let Some((_proxy, port)) = microsocks(None) else {
+        return;
+    };
+    let src = tempdir();
+    let dst = tempdir();
+    let file = src.path().join("through-proxy.bin");
+    let data = random_bytes(200_000, 11);
+    std::fs::write(&file, &data).expect("write file");
+    let dst_dir = dst.path().to_string_lossy().into_owned();
+    let mut receiver = Proc::spawn(sockmate(&["receive", "127.0.0.1:0", "--dir", &dst_dir]));
+    let endpoint = receiver.listening();
+    let file_arg = file.to_string_lossy().into_owned();
+    let (status, _, stderr) = run_with_input(
+        sockmate(&[
+            "send",
+            &endpoint,
+            &file_arg,
+            "--proxy",
+            &format!("socks5h://127.0.0.1:{port}"),
+        ]),
+        b"",
+    );
+    assert!(status.success(), "{stderr}");
+    let got = std::fs::read(dst.path().join("through-proxy.bin")).expect("received file");
+    assert!(got == data, "file differs after the proxy");
+}
