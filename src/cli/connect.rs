@@ -93,9 +93,14 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             // A person at a terminal has nobody to pipe the rest to; a
             // reconnecting client treats the peer's end as a disconnect.
             end_on_peer_eof: terminal || args.reconnect,
+            // A serial line never ends by itself: like datagrams, a piped
+            // stdin's end waits for the replies, then exits.
             wait: args
                 .wait
-                .or((sends.has_sends() && !terminal).then_some(DEFAULT_DATAGRAM_WAIT)),
+                .or(
+                    ((sends.has_sends() || endpoint.kind() == Kind::Serial) && !terminal)
+                        .then_some(DEFAULT_DATAGRAM_WAIT),
+                ),
             idle_timeout: args.common.idle_timeout,
         };
         Ok(ConnectRun {

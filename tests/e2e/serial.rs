@@ -164,6 +164,19 @@ fn relay_between_tcp_and_a_serial_port() {
         .read_exact(&mut back)
         .expect("reply through the relay");
     assert_eq!(&back, b"pong from the device\n");
+
+    // A serial line has no half-close: after the client ends its writes,
+    // replies still come back, and the pair ends once the line is quiet.
+    client
+        .shutdown(std::net::Shutdown::Write)
+        .expect("half-close");
+    device.write_stdin(b"late reply\n");
+    let mut rest = Vec::new();
+    client
+        .read_to_end(&mut rest)
+        .expect("the relay closes the pair");
+    assert_eq!(rest, b"late reply\n");
+    relay.wait_line("closed: ");
 }
 
 #[test]
