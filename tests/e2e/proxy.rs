@@ -243,3 +243,50 @@ fn send_reaches_a_receiver_through_the_proxy() {
     let got = std::fs::read(dst.path().join("through-proxy.bin")).expect("received file");
     assert!(got == data, "file differs after the proxy");
 }
+
+/// danted (Dante) on a free port with a minimal config: SOCKS4 and SOCKS5
+/// without a login, loopback only.
+fn danted() -> Option<(Proc, u16, tempfile::TempDir)> {
+    if !require_tool("danted") {
+        return None;
+    }
+    let dir = tempdir();
+    let port = free_port();
+    let conf = dir.path().join("danted.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "logoutput: stderr\ninternal: 127.0.0.1 port = {port}\nexternal: 127.0.0.1\n\
+             clientmethod: none\nsocksmethod: none\nuser.privileged: root\nuser.unprivileged: nobody\n\
+             client pass {{ from: 127.0.0.0/8 to: 0.0.0.0/0 }}\n\
+             socks pass {{ from: 127.0.0.0/8 to: 0.0.0.0/0 protocol: tcp }}\n"
+        ),
+    )
+    .expect("write danted.conf");
+    let mut cmd = Command::new("danted");
+    cmd.arg("-f").arg(&conf).args(["-N", "1"]);
+    cmd.arg("-p").arg(dir.path().join("danted.pid"));
+    cmd.stdout(Stdio::null()).stdin(Stdio::null());
+    let mut proc = Proc::spawn_configured(cmd);
+    wait_accepting(port, &mut proc);
+    Some((proc, port, dir))
+}
+
+#[test]
+fn socks4_and_socks5_through_dante() {
+    let Some((_proxy, port, _dir)) = danted() else {
+        return;
+    };
+    let echo = tcp_echo_server();
+    echo_through(&echo, &format!("socks4a://me@127.0.0.1:{port}"));
+    echo_through(&echo, &format!("socks5://127.0.0.1:{port}"));
+    let closed = free_port();
+    let line = refusal(
+        &format!("127.0.0.1:{closed}"),
+        &format!("socks4a://127.0.0.1:{port}"),
+    );
+    assert!(
+        line.contains("request rejected or failed") && line.contains("(SOCKS4 reply 0x5b)"),
+        "{line}"
+    );
+}
