@@ -181,7 +181,27 @@ pub async fn connect_via(
     port: u16,
     opts: &SocketOptions,
 ) -> Result<(TcpStream, SocketAddr), NetError> {
-    let target = Target { host, port };
+    // socks5:// resolves names here, before the proxy is dialed.
+    let resolved = match (proxy.kind, host) {
+        (ProxyKind::Socks5, Host::Name(_)) => {
+            let addrs = opts.ip.pick(resolve(host, port).await?);
+            match addrs.first() {
+                Some(addr) => Some(addr.ip()),
+                None => {
+                    return Err(NetError::new(
+                        NetErrorKind::Resolve,
+                        format!("{host} has no address of the family -4/-6 asked for"),
+                    ))
+                }
+            }
+        }
+        _ => None,
+    };
+    let target = Target {
+        host,
+        port,
+        resolved,
+    };
     let mut last = None;
     let mut dialed = None;
     for addr in resolve(&proxy.host, proxy.port).await? {
@@ -225,6 +245,8 @@ pub async fn connect_via(
 struct Target<'a> {
     host: &'a Host,
     port: u16,
+    /// The name resolved here (`socks5://`).
+    resolved: Option<IpAddr>,
 }
 
 impl fmt::Display for Target<'_> {
@@ -295,16 +317,11 @@ async fn socks5(stream: &mut TcpStream, proxy: &Proxy, target: &Target<'_>) -> R
         stream.read_exact(&mut status).await?;
         socks::login_reply(status)?;
     }
-    let address = match (proxy.kind, target.host) {
-        (_, Host::Ip(ip)) => socks::Address::Ip(*ip),
-        (_, Host::Scoped { ip, .. }) => socks::Address::Ip(IpAddr::V6(*ip)),
-        (ProxyKind::Socks5h, Host::Name(name)) => socks::Address::Name(name.clone()),
-        (_, host) => socks::Address::Ip(
-            resolve(host, target.port)
-                .await
-                .map_err(|e| Refusal::new(e.kind, e.message))?[0]
-                .ip(),
-        ),
+    let address = match (target.resolved, target.host) {
+        (Some(ip), _) => socks::Address::Ip(ip),
+        (None, Host::Ip(ip)) => socks::Address::Ip(*ip),
+        (None, Host::Scoped { ip, .. }) => socks::Address::Ip(IpAddr::V6(*ip)),
+        (None, Host::Name(name)) => socks::Address::Name(name.clone()),
     };
     stream
         .write_all(&socks::connect_request(&address, target.port))
