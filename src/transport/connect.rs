@@ -101,7 +101,7 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
             Ok(Connected {
                 connection: Connection::Stream(Stream::Tcp(stream)),
                 local,
-                peer: PeerAddr::Ip(addr),
+                peer: dialed_peer(host, *port, addr, opts),
             })
         }
         Endpoint::Udp { host, port } => {
@@ -245,6 +245,23 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
                 },
             })
         }
+    }
+}
+
+/// The peer of a connection [`dial_tcp`] made: the address, or through a
+/// proxy the target as asked for and the proxy's address.
+pub(super) fn dialed_peer(
+    host: &Host,
+    port: u16,
+    addr: SocketAddr,
+    opts: &SocketOptions,
+) -> PeerAddr {
+    match opts.proxy {
+        Some(_) => PeerAddr::Proxied {
+            target: format!("{host}:{port}"),
+            proxy: addr,
+        },
+        None => PeerAddr::Ip(addr),
     }
 }
 

@@ -23,6 +23,14 @@ pub enum PeerAddr {
     },
     /// A device such as a serial port, by its path.
     Device(PathBuf),
+    /// A target reached through `--proxy`: the target as asked for, and the
+    /// proxy's address (the socket's real peer).
+    Proxied {
+        /// `HOST:PORT` as given to the proxy.
+        target: String,
+        /// The proxy.
+        proxy: SocketAddr,
+    },
 }
 
 impl PeerAddr {
@@ -49,7 +57,9 @@ impl PeerAddr {
                 addr: Some(UnixAddr::Abstract(name)),
                 ..
             } => SockAddr::unix(abstract_path(name)).ok(),
-            PeerAddr::Unix { addr: None, .. } | PeerAddr::Device(_) => None,
+            PeerAddr::Unix { addr: None, .. } | PeerAddr::Device(_) | PeerAddr::Proxied { .. } => {
+                None
+            }
         }
     }
 }
@@ -87,6 +97,7 @@ impl fmt::Display for PeerAddr {
                 pid: None,
             } => f.write_str("unnamed"),
             PeerAddr::Device(path) => write!(f, "{}", path.display()),
+            PeerAddr::Proxied { target, proxy } => write!(f, "{target} via {proxy}"),
         }
     }
 }

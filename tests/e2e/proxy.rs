@@ -290,3 +290,24 @@ fn socks4_and_socks5_through_dante() {
         "{line}"
     );
 }
+
+#[test]
+fn the_peer_is_shown_as_the_target_via_the_proxy() {
+    let Some((_proxy, port)) = microsocks(None) else {
+        return;
+    };
+    let echo = tcp_echo_server();
+    let mut client = Proc::spawn(sockmate(&[
+        "connect",
+        &echo,
+        "-v",
+        "--proxy",
+        &format!("socks5://127.0.0.1:{port}"),
+    ]));
+    let line = client.wait_line("connected: ");
+    assert_eq!(
+        line,
+        format!("connected: {echo} via 127.0.0.1:{port}"),
+        "{line}"
+    );
+}
