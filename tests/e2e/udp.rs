@@ -158,6 +158,54 @@ fn multicast_v4_listen_joins_and_connect_sends() {
     assert_eq!(read_stdout(&mut listener, 13), b"to the group\n");
 }
 
+#[test]
+fn multicast_loop_off_keeps_our_own_datagrams_off_this_host() {
+    if !require_tool("ip") {
+        return;
+    }
+    // On `lo` every datagram comes back as an incoming one whatever the
+    // loop says; over a veth pair whose other end is in a second
+    // namespace, only the loop can bring it back.
+    let Some(here) = Netns::new() else { return };
+    let Some(there) = Netns::new() else { return };
+    here.ip(&["link", "add", "sma", "type", "veth", "peer", "name", "smb"]);
+    here.ip(&["link", "set", "smb", "netns", &there.name]);
+    here.ip(&["addr", "add", "10.78.0.1/24", "dev", "sma"]);
+    there.ip(&["addr", "add", "10.78.0.2/24", "dev", "smb"]);
+    here.ip(&["link", "set", "sma", "up"]);
+    there.ip(&["link", "set", "smb", "up"]);
+    let mut listener =
+        Proc::spawn(here.sockmate(&["listen", "udp://239.1.2.3:0", "--iface", "10.78.0.1"]));
+    let line = listener.wait_line("listening on ");
+    assert!(
+        line.ends_with("(joined multicast group 239.1.2.3 on interface 10.78.0.1)"),
+        "{line}"
+    );
+    let port = line
+        .split("239.1.2.3:")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("port")
+        .to_string();
+    // The first datagram the listener sees must be the one sent with the
+    // loop on.
+    for (word, lo) in [("off\n", "off"), ("on\n", "on")] {
+        let (status, _, stderr) = run_with_input(
+            here.sockmate(&[
+                "connect",
+                &format!("udp://239.1.2.3:{port}"),
+                "--iface",
+                "10.78.0.1",
+                "--multicast-loop",
+                lo,
+            ]),
+            word.as_bytes(),
+        );
+        assert!(status.success(), "{stderr}");
+    }
+    assert_eq!(read_stdout(&mut listener, 3), b"on\n");
+}
+
 impl Netns {
     /// A veth pair `sma`–`smb`, up, with link-local addresses at once (no
     /// duplicate address detection).
