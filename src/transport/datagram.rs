@@ -117,7 +117,13 @@ impl DatagramSocket {
     /// Sends one datagram on a connected socket.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         if let Some(target) = &self.target {
-            return self.send_to(buf, target).await;
+            return self.send_to(buf, target).await.map_err(|e| {
+                if e.kind() == io::ErrorKind::PermissionDenied {
+                    io::Error::new(e.kind(), "it is a broadcast address (add --broadcast)")
+                } else {
+                    e
+                }
+            });
         }
         match &self.inner {
             Inner::Udp(s) => s.send(buf).await,

@@ -115,6 +115,15 @@ fn broadcast_needs_the_flag_says_so_and_then_arrives() {
         "{stderr}"
     );
 
+    // The unconnected socket of --any-source finds out when it sends.
+    let (status, _, stderr) =
+        run_with_input(ns.sockmate(&["connect", &target, "--any-source"]), b"x\n");
+    assert!(!status.success());
+    assert_eq!(
+        stderr.trim_end(),
+        format!("sockmate: {target}: it is a broadcast address (add --broadcast)")
+    );
+
     let (status, _, stderr) = run_with_input(
         ns.sockmate(&["connect", &target, "--broadcast"]),
         b"to everyone\n",
