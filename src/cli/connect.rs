@@ -22,7 +22,7 @@ use crate::view::ViewOptions;
 /// `sockmate connect`.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract.
+    /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract, serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none.
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// After stdin ends, exit this long after the last byte instead of waiting for the peer to close (datagram default: 1s).

@@ -24,7 +24,7 @@ pub struct RelayArgs {
     /// Where clients connect: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path.
     #[arg(value_name = "LISTEN")]
     pub listen: String,
-    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, ….
+    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, serial:///dev/ttyUSB0?baud=9600, ….
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// Show the traffic both ways on stdout: text, hex or json; each message is tagged `#ID CLIENT <` (client to target) or `>` (target to client). Turns off splice.
