@@ -87,6 +87,20 @@ impl Output {
         }
     }
 
+    fn wait_for_count(&mut self, needle: &str, count: usize) {
+        let deadline = Instant::now() + DEADLINE;
+        while String::from_utf8_lossy(&self.seen).matches(needle).count() < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.chunks.recv_timeout(left) {
+                Ok(chunk) => self.seen.extend_from_slice(&chunk),
+                Err(_) => panic!(
+                    "stdout never showed {needle:?} {count} times; saw {:?}",
+                    String::from_utf8_lossy(&self.seen)
+                ),
+            }
+        }
+    }
+
     fn wait_len(&mut self, len: usize) -> Vec<u8> {
         let deadline = Instant::now() + DEADLINE;
         while self.seen.len() < len {
@@ -206,4 +220,25 @@ fn serial_errors_are_one_line() {
     let (status, _, stderr) = run_with_input(sockmate(&["listen", "serial:///dev/ttyS0"]), b"");
     assert!(!status.success());
     assert!(stderr.contains("not listened on"), "{stderr}");
+}
+
+#[test]
+fn auto_send_gbk_and_timestamps_over_a_serial_port() {
+    let Some(pair) = pty_pair() else { return };
+    let (_b, mut b_out) = open_port(&url(&pair.b, "baud=9600"), &["-t", "--encoding", "gbk"]);
+    // 你好 in GBK, twice, from the other end's auto-send.
+    let mut a = Proc::spawn(sockmate(&[
+        "connect",
+        &url(&pair.a, "baud=9600"),
+        "--send-hex",
+        "c4 e3 ba c3 0a",
+        "--count",
+        "2",
+        "--interval",
+        "50ms",
+    ]));
+    a.close_stdin();
+    b_out.wait_for(&format!("{} < 你好\n", pair.b.display()));
+    b_out.wait_for_count("你好", 2);
+    assert!(a.wait().success());
 }
