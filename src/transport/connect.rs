@@ -205,7 +205,7 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
                 )
             })?;
             Ok(Connected {
-                connection: Connection::Stream(Stream::Serial(port)),
+                connection: Connection::Stream(Stream::Serial(Box::new(port))),
                 local: format!("{} at {} baud", spec.path.display(), spec.baud),
                 peer: PeerAddr::Device(spec.path.clone()),
             })
@@ -257,10 +257,10 @@ pub(super) fn dialed_peer(
     opts: &SocketOptions,
 ) -> PeerAddr {
     match opts.proxy {
-        Some(_) => PeerAddr::Proxied {
+        Some(_) => PeerAddr::Proxied(Box::new(super::peer::Proxied {
             target: format!("{host}:{port}"),
             proxy: addr,
-        },
+        })),
         None => PeerAddr::Ip(addr),
     }
 }

@@ -25,12 +25,7 @@ pub enum PeerAddr {
     Device(PathBuf),
     /// A target reached through `--proxy`: the target as asked for, and the
     /// proxy's address (the socket's real peer).
-    Proxied {
-        /// `HOST:PORT` as given to the proxy.
-        target: String,
-        /// The proxy.
-        proxy: SocketAddr,
-    },
+    Proxied(Box<Proxied>),
 }
 
 impl PeerAddr {
@@ -57,11 +52,18 @@ impl PeerAddr {
                 addr: Some(UnixAddr::Abstract(name)),
                 ..
             } => SockAddr::unix(abstract_path(name)).ok(),
-            PeerAddr::Unix { addr: None, .. } | PeerAddr::Device(_) | PeerAddr::Proxied { .. } => {
-                None
-            }
+            PeerAddr::Unix { addr: None, .. } | PeerAddr::Device(_) | PeerAddr::Proxied(_) => None,
         }
     }
+}
+
+/// A peer reached through `--proxy`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Proxied {
+    /// `HOST:PORT` as given to the proxy.
+    pub target: String,
+    /// The proxy's address (the socket's real peer).
+    pub proxy: SocketAddr,
 }
 
 /// The `sun_path` spelling of an abstract name: a leading NUL byte.
@@ -97,7 +99,7 @@ impl fmt::Display for PeerAddr {
                 pid: None,
             } => f.write_str("unnamed"),
             PeerAddr::Device(path) => write!(f, "{}", path.display()),
-            PeerAddr::Proxied { target, proxy } => write!(f, "{target} via {proxy}"),
+            PeerAddr::Proxied(p) => write!(f, "{} via {}", p.target, p.proxy),
         }
     }
 }

@@ -37,7 +37,7 @@ pub enum Stream {
     /// write sends one.
     Seqpacket(SeqpacketStream),
     /// A serial port (`serial://`): a byte stream without half-close.
-    Serial(SerialPort),
+    Serial(Box<SerialPort>),
 }
 
 /// What a stream can do, so callers choose a strategy without knowing its
@@ -246,7 +246,7 @@ impl Stream {
                 (ReadHalf::Seqpacket(Arc::clone(&s)), WriteHalf::Seqpacket(s))
             }
             Stream::Serial(s) => {
-                let s = Arc::new(s);
+                let s = Arc::new(*s);
                 (ReadHalf::Serial(Arc::clone(&s)), WriteHalf::Serial(s))
             }
         };
