@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::LineMode;
-use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use super::args::{parse_duration, CommonArgs, ProxyArgs, SendArgs, ViewArgs};
 use super::end_args::EndArgs;
 use super::explain::{ExplainArgs, Role};
 use super::output;
@@ -26,7 +26,7 @@ use crate::view::ViewOptions;
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
 pub struct ConnectArgs {
-    /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract.
+    /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract, serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none.
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// After stdin ends, exit this long after the last byte instead of waiting for the peer to close (datagram default: 1s).
@@ -44,9 +44,15 @@ pub struct ConnectArgs {
     /// Longest wait between reconnect attempts.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Endpoint and socket")]
     pub reconnect_max: Duration,
+    /// udp://: take datagrams from any source, not only the peer (an unconnected socket; each datagram shows its sender).
+    #[arg(long, help_heading = "UDP")]
+    pub any_source: bool,
     /// Socket and status options.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--proxy`.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// How traffic is shown.
     #[command(flatten)]
     pub view: ViewArgs,
@@ -123,6 +129,12 @@ impl TryFrom<ConnectArgs> for ConnectRun {
 
     fn try_from(args: ConnectArgs) -> Result<Self, ConfigError> {
         let endpoint: Endpoint = args.endpoint.parse()?;
+        if args.any_source && endpoint.kind() != Kind::Udp {
+            return Err(ConfigError::new(format!(
+                "--any-source is for udp:// endpoints, not {} (drop it)",
+                endpoint.kind().scheme()
+            )));
+        }
         let view = args.view.options(args.common.verbosity(false))?;
         let bind = args
             .bind
@@ -153,9 +165,14 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             // A person at a terminal has nobody to pipe the rest to; a
             // reconnecting client treats the peer's end as a disconnect.
             end_on_peer_eof: terminal || args.reconnect,
+            // A serial line never ends by itself: like datagrams, a piped
+            // stdin's end waits for the replies, then exits.
             wait: args
                 .wait
-                .or((sends.has_sends() && !terminal).then_some(DEFAULT_DATAGRAM_WAIT)),
+                .or(
+                    ((sends.has_sends() || endpoint.kind() == Kind::Serial) && !terminal)
+                        .then_some(DEFAULT_DATAGRAM_WAIT),
+                ),
             idle_timeout: args.common.idle_timeout,
             ..SessionConfig::default()
         };
@@ -169,6 +186,11 @@ impl TryFrom<ConnectArgs> for ConnectRun {
                 socket: SocketOptions {
                     connect_timeout: args.connect_timeout,
                     bind,
+                    proxy: args.proxy.proxy()?,
+                    ip: std::sync::Arc::new(crate::transport::IpOptions {
+                        any_source: args.any_source,
+                        ..args.common.ip.options()
+                    }),
                     ..args.common.socket_options()
                 },
                 session,

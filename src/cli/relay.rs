@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{parse_duration, CommonArgs, ViewArgs};
+use super::args::{parse_duration, CommonArgs, ProxyArgs, ViewArgs};
 use super::explain::{ExplainArgs, Role};
 use super::output;
 use crate::endpoint::Endpoint;
@@ -25,7 +25,7 @@ pub struct RelayArgs {
     /// Where clients connect: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path.
     #[arg(value_name = "LISTEN")]
     pub listen: String,
-    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, ….
+    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, serial:///dev/ttyUSB0?baud=9600, ….
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// Show the traffic both ways on stdout: text, hex or json; each message is tagged `#ID CLIENT <` (client to target) or `>` (target to client). Turns off splice.
@@ -61,6 +61,9 @@ pub struct RelayArgs {
     /// Socket and status options (--idle-timeout also ends datagram flows; default 60s for them).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--proxy` for the target side.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// How the dump looks (--hex, --json or -t alone imply --dump hex, json or text).
     #[command(flatten)]
     pub view: ViewArgs,
@@ -149,6 +152,7 @@ impl TryFrom<RelayArgs> for RelayRun {
                 },
                 target_socket: SocketOptions {
                     connect_timeout: args.connect_timeout,
+                    proxy: args.proxy.proxy()?,
                     ..args.common.socket_options()
                 },
                 frame,

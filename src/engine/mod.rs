@@ -144,7 +144,10 @@ impl Engine {
             .events
             .emit(EventKind::Listening {
                 endpoint: real.to_string(),
-                note: listen::startup_note(&cfg),
+                note: match (listener.note(), listen::startup_note(&cfg)) {
+                    (Some(joined), Some(note)) => Some(format!("{joined} {note}")),
+                    (joined, note) => joined.or(note),
+                },
             })
             .await;
         let stop = self.shutdown.child();
