@@ -17,6 +17,7 @@ use crate::error::ConfigError;
 use crate::session::{SessionConfig, DEFAULT_DATAGRAM_WAIT, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
 use crate::transport::{BindAddr, SocketOptions};
+use crate::ui::CliUi;
 use crate::view::ViewOptions;
 
 /// `sockmate connect`.
@@ -49,6 +50,9 @@ pub struct ConnectArgs {
     /// What to send without stdin.
     #[command(flatten)]
     pub send: SendArgs,
+    /// The browser UI.
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
 }
 
 /// A validated `connect`: the engine's config and the terminal's side
@@ -61,6 +65,8 @@ pub struct ConnectRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// Also show the session in the browser (`--ui`).
+    pub ui: bool,
 }
 
 impl TryFrom<ConnectArgs> for ConnectRun {
@@ -100,6 +106,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             },
             view,
             lines,
+            ui: args.ui.ui,
         })
     }
 }
@@ -126,7 +133,14 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
         cfg.lines,
         stdin_chunk(cfg.engine.endpoint.kind()),
     );
+    let page = match cfg.ui {
+        true => Some(CliUi::start(&engine, format!("connect {}", cfg.engine.endpoint)).await?),
+        false => None,
+    };
     let started = engine.connect(cfg.engine, input).await;
+    if let (Some(page), Ok(handle)) = (&page, &started) {
+        page.started(handle);
+    }
     output::finish(engine, sinks, started).await
 }
 

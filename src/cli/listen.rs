@@ -18,6 +18,7 @@ use crate::error::ConfigError;
 use crate::session::{SessionConfig, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
+use crate::ui::CliUi;
 use crate::view::ViewOptions;
 
 /// `sockmate listen`.
@@ -50,6 +51,9 @@ pub struct ListenArgs {
     /// Server behaviours and limits.
     #[command(flatten)]
     pub service: ServiceArgs,
+    /// The browser UI.
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
 }
 
 /// A validated `listen`: the engine's config and the terminal's side
@@ -62,6 +66,8 @@ pub struct ListenRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// Also show the session in the browser (`--ui`).
+    pub ui: bool,
 }
 
 impl TryFrom<ListenArgs> for ListenRun {
@@ -99,6 +105,7 @@ impl TryFrom<ListenArgs> for ListenRun {
             },
             view,
             lines,
+            ui: args.ui.ui,
         })
     }
 }
@@ -125,9 +132,16 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
             STDIN_CHUNK,
         )
     };
+    let page = match cfg.ui {
+        true => Some(CliUi::start(&engine, format!("listen {}", cfg.engine.endpoint)).await?),
+        false => None,
+    };
     let started = engine.listen(cfg.engine, input).await;
     if let Ok(handle) = &started {
         output::loopback_hint(handle.local_addr());
+        if let Some(page) = &page {
+            page.started(handle);
+        }
     }
     output::finish(engine, sinks, started).await
 }

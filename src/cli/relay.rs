@@ -15,6 +15,7 @@ use crate::relay::pump::PairRules;
 use crate::relay::RelayConfig;
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
+use crate::ui::CliUi;
 use crate::view::dump::{relay_sinks, DumpFormat};
 use crate::view::ViewOptions;
 
@@ -63,6 +64,9 @@ pub struct RelayArgs {
     /// How the dump looks (--hex, --json or -t alone imply --dump hex, json or text).
     #[command(flatten)]
     pub view: ViewArgs,
+    /// The browser UI (connections and counters; the traffic too with --dump).
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
 }
 
 /// A validated `relay`: the engine's config and what the dump looks like.
@@ -74,6 +78,8 @@ pub struct RelayRun {
     pub dump: Option<DumpFormat>,
     /// Status lines and the dump's view options.
     pub view: ViewOptions,
+    /// Also show the relay in the browser (`--ui`).
+    pub ui: bool,
 }
 
 impl TryFrom<RelayArgs> for RelayRun {
@@ -130,6 +136,7 @@ impl TryFrom<RelayArgs> for RelayRun {
             ));
         }
         Ok(RelayRun {
+            ui: args.ui.ui,
             view,
             dump,
             engine: RelayConfig {
@@ -163,7 +170,17 @@ pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let sinks = relay_sinks(&cfg.view, cfg.dump)?;
     let engine = Engine::new(shutdown);
     let sink_thread = engine.attach(sinks)?;
+    let page = match cfg.ui {
+        true => {
+            let label = format!("relay {} → {}", cfg.engine.listen, cfg.engine.target);
+            Some(CliUi::start(&engine, label).await?)
+        }
+        false => None,
+    };
     let started = engine.relay(cfg.engine).await;
+    if let (Some(page), Ok(handle)) = (&page, &started) {
+        page.started(handle);
+    }
     output::finish(engine, sink_thread, started).await
 }
 

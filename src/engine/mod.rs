@@ -205,7 +205,45 @@ pub struct Handle {
     task: JoinHandle<Result<(), NetError>>,
 }
 
+/// A cloneable remote for a [`Handle`]'s connections (for a front-end
+/// that sends and closes while another task waits for the handle).
+#[derive(Debug, Clone)]
+pub struct Controls {
+    registry: Registry,
+    stop: Shutdown,
+}
+
+impl Controls {
+    /// The live connections, by id.
+    pub fn connections(&self) -> Vec<ConnSummary> {
+        self.registry.connections()
+    }
+
+    /// Sends `bytes` on connection `id` only.
+    pub async fn send(&self, id: u64, bytes: Bytes) -> Result<(), ControlError> {
+        self.registry.send(id, bytes).await
+    }
+
+    /// Closes connection `id` only.
+    pub fn close(&self, id: u64) -> Result<(), ControlError> {
+        self.registry.close(id)
+    }
+
+    /// Stops the listener, connect or relay behind the handle.
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
+}
+
 impl Handle {
+    /// A cloneable remote for this handle's connections and stop.
+    pub fn controls(&self) -> Controls {
+        Controls {
+            registry: self.registry.clone(),
+            stop: self.stop.clone(),
+        }
+    }
+
     /// The real local address of a listener (port 0 resolved), or the
     /// endpoint a client connected to.
     pub fn local_addr(&self) -> &Endpoint {

@@ -115,6 +115,11 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
             let socket = UdpSocket::bind(local)
                 .await
                 .map_err(|e| fail::binding(&format!("udp://{local}"), e))?;
+            if opts.broadcast {
+                socket
+                    .set_broadcast(true)
+                    .map_err(|e| fail::connecting(endpoint, e))?;
+            }
             socket
                 .connect(addr)
                 .await

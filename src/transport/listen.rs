@@ -105,6 +105,9 @@ pub async fn listen(
                     opts: opts.clone(),
                 })
             } else {
+                if opts.broadcast {
+                    socket.set_broadcast(true).map_err(setup)?;
+                }
                 Listener::Datagram(DatagramSocket::udp(
                     UdpSocket::from_std(socket.into()).map_err(setup)?,
                 ))

@@ -47,6 +47,8 @@ pub struct SocketOptions {
     pub reuseport: bool,
     /// `listen(2)` backlog; [`DEFAULT_BACKLOG`] when `None`.
     pub backlog: Option<u32>,
+    /// Set `SO_BROADCAST` on UDP sockets (send to broadcast addresses).
+    pub broadcast: bool,
 }
 
 /// A source address for `--bind`.
