@@ -13,4 +13,5 @@ mod relay;
 mod scan;
 mod services;
 mod transfer;
+mod ui;
 mod views;

@@ -62,7 +62,7 @@ export class Log {
       const dir = h("span", { class: `dir ${rx ? "rx" : "tx"}` }, rx ? `${t("bytesIn")} ←` : `${t("bytesOut")} →`);
       const len = h("span", { class: "len" }, `${e.len} B`);
       const body = h("div", { class: "body" });
-      if (this.mode !== "hex") body.append(h("pre", { class: "text" }, e.text ?? ""));
+      if (this.mode !== "hex") body.append(h("pre", { class: "text" }, visible(e.text ?? "")));
       if (this.mode !== "text") body.append(h("pre", { class: "hex" }, spacedHex(e.hex)));
       return h("div", { class: `row data ${rx ? "in" : "out"}` }, h("div", { class: "meta" }, time, dir, who, len), body);
     }
@@ -101,6 +101,12 @@ export class Log {
     if (kind === "json") download(`${name}.jsonl`, this.asJsonLines(), "application/x-ndjson");
     else download(`${name}.txt`, this.asText(), "text/plain");
   }
+}
+
+/** Control characters as their visible symbols (␀ ␁ … ␡), except tab and line ends. */
+function visible(text) {
+  return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g,
+    (c) => String.fromCharCode(c === "\x7f" ? 0x2421 : 0x2400 + c.charCodeAt(0)));
 }
 
 function describe(e) {

@@ -128,6 +128,8 @@ function rebuild() {
 
 const live = { counters: null, clients: null, filter: null, key: null };
 
+let shown = null;
+
 function renderMain() {
   const s = sessions.get(selected);
   if (!s) {
@@ -135,6 +137,12 @@ function renderMain() {
     return;
   }
   const i = s.info;
+  if (shown !== i.s) {
+    // A new session: the send box starts with its encoding.
+    shown = i.s;
+    const enc = (i.encoding || "").toLowerCase();
+    if ([...sendBox.encoding.options].some((o) => o.value === enc)) sendBox.encoding.value = enc;
+  }
   const control = (label, cmd, id) => h("button", { id, onclick: async () => {
     const r = await conn.request({ cmd, session: i.s });
     if (!r.ok) notify(r.error, true);
@@ -148,7 +156,7 @@ function renderMain() {
   const recvEnc = h("select", { id: "recv-encoding", onchange: async () => {
     const r = await conn.request({ cmd: "set_encoding", session: i.s, encoding: recvEnc.value });
     if (!r.ok) notify(r.error, true);
-  } }, ...ENCODINGS.map((e) => h("option", { value: e, selected: e === i.encoding?.toLowerCase() || (e === "shift_jis" && i.encoding === "Shift_JIS") }, e)));
+  } }, ...ENCODINGS.map((e) => h("option", { value: e, selected: e === (i.encoding || "").toLowerCase() }, e)));
   const pause = h("button", { id: "log-pause", onclick: () => {
     s.log.setPaused(!s.log.paused);
     pause.textContent = s.log.paused ? t("resume") : t("pause");
@@ -168,7 +176,7 @@ function renderMain() {
       h("div", { class: "title" },
         h("span", { class: `dot ${i.running ? "on" : "off"}` }),
         h("h1", { id: "session-label" }, i.label),
-        h("span", { class: "muted" }, i.local ? `@ ${i.local}` : ""),
+        h("span", { class: "muted", id: "session-local", "data-local": i.local || "" }, i.local ? `@ ${i.local}` : ""),
         i.error ? h("span", { class: "error" }, i.error) : null,
         h("span", { class: "grow" }),
         i.role !== "cli" ? control(t("restart"), "restart", "session-restart") : null,
