@@ -255,6 +255,26 @@ mod tests {
         assert_eq!(&s.payload().unwrap()[..], b"hi");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_fails_without_a_panic(text in ".{0,80}") {
+            if let Ok(Request { command: Command::Send(s), .. }) = serde_json::from_str::<Request>(&text) {
+                let _ = s.payload();
+            }
+        }
+
+        #[test]
+        fn any_send_payload_builds_or_names_its_error(data in ".{0,40}", format in 0..3usize, escapes: bool) {
+            let format = ["text", "hex", "base64"][format];
+            let cmd = serde_json::json!({"cmd": "send", "session": 1, "data": data, "format": format, "escapes": escapes});
+            let req: Request = serde_json::from_value(cmd).unwrap();
+            let Command::Send(s) = req.command else { panic!("not a send") };
+            if let Err(e) = s.payload() {
+                proptest::prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+
     #[test]
     fn unknown_commands_are_errors_not_panics() {
         assert!(serde_json::from_str::<Request>(r#"{"cmd":"rm -rf"}"#).is_err());

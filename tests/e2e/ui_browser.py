@@ -23,7 +23,7 @@ import time
 from playwright.sync_api import sync_playwright
 
 URL, SHOTS, PROFILE = sys.argv[1], sys.argv[2], sys.argv[3]
-REPLY = "温度 23.5℃ 正常\r\n".encode("gbk")
+REPLY = "温度 23.5°C 正常\r\n".encode("gbk")
 REQUEST = bytes.fromhex("010300000001")
 DEADLINE = 20.0
 
@@ -135,7 +135,7 @@ def scenario(page, errors, dev_host, dev_port):
             " && document.querySelector('#count-tx')?.dataset.msgs === '3'")
         page.wait_for_function("() => document.querySelectorAll('.row.data.in').length === 3")
         texts = page.eval_on_selector_all(".row.data.in pre.text", "els => els.map(e => e.textContent)")
-        check(texts == ["温度 23.5℃ 正常\r\n"] * 3, f"three decoded GBK replies: {texts!r}")
+        check(texts == ["温度 23.5°C 正常\r\n"] * 3, f"three decoded GBK replies: {texts!r}")
         check(page.get_attribute("#count-rx", "data-bytes") == str(3 * len(REPLY)), "rx bytes")
         shot(page, "netassist-text")
         page.select_option("#view-mode", "hex")
@@ -161,7 +161,7 @@ def scenario(page, errors, dev_host, dev_port):
         check(len(ins) == 3 and len(outs) == 3, f"3 in, 3 out: {types}")
         for e in ins:
             check(e["hex"] == REPLY.hex() and e["len"] == len(REPLY), f"in event: {e}")
-            check(e["text"] == "温度 23.5℃ 正常\r\n", f"text: {e}")
+            check(e["text"] == "温度 23.5°C 正常\r\n", f"text: {e}")
             check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", e["time"]), e["time"])
             check(e["conn"] == lines[0]["conn"] and e["peer"] == f"{dev_host}:{dev_port}", f"conn: {e}")
         check(all(e["hex"] == REQUEST.hex() for e in outs), f"out events: {outs}")

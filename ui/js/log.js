@@ -103,10 +103,9 @@ export class Log {
   }
 }
 
-/** Control characters as their visible symbols (␀ ␁ … ␡), except tab and line ends. */
+/** Control characters (but tab and line ends) as a dim "·": the hex view has their values. */
 function visible(text) {
-  return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g,
-    (c) => String.fromCharCode(c === "\x7f" ? 0x2421 : 0x2400 + c.charCodeAt(0)));
+  return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, "·");
 }
 
 function describe(e) {
