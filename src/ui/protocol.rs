@@ -143,7 +143,7 @@ pub struct SendSpec {
     /// Auto-send: every this many milliseconds…
     #[serde(default)]
     pub every_ms: Option<u64>,
-    /// …this many times (default once; 0 = until stopped).
+    /// …this many times (default and at least once).
     #[serde(default)]
     pub times: Option<u64>,
 }

@@ -329,6 +329,14 @@ impl Sessions {
     /// Starts stopped session `id` again with the same settings.
     pub async fn restart(&self, id: u64) -> Result<(), String> {
         self.stop(id)?;
+        // A fixed port is free again once the old listener has finished.
+        for _ in 0..100 {
+            let running = self.lock().get(&id).is_some_and(|s| s.running);
+            if !running {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         self.start(id).await
     }
 

@@ -274,6 +274,55 @@ async fn ui_websocket_runs_a_tcp_server_and_sends_to_one_client_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ui_udp_server_with_broadcast_answers_a_datagram_peer_and_restarts() {
+    let (_ui, host, token) = start_ui(&["ui"]);
+    let mut page = Page::open(&host, &token).await;
+    let r = page
+        .call(json!({"cmd": "open", "role": "listen", "endpoint": "udp://127.0.0.1:0", "broadcast": true, "encoding": "gbk"}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let session = r["session"].clone();
+    let listening = page
+        .until(|m| m["t"] == "ev" && m["e"]["type"] == "listening")
+        .await;
+    let addr = listening["e"]["endpoint"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("udp://")
+        .unwrap()
+        .to_string();
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"\xd6\xd0", &addr).unwrap();
+    let data = page.until(|m| m["e"]["type"] == "data").await;
+    assert_eq!(
+        data["e"]["text"], "中",
+        "decoded with the session's encoding: {data}"
+    );
+    let r = page
+        .call(json!({"cmd": "send", "session": session, "conn": data["e"]["conn"], "data": "ok", "eol": "crlf"}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    peer.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut buf = [0u8; 16];
+    let (n, _) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"ok\r\n");
+    let r = page
+        .call(json!({"cmd": "restart", "session": session}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    page.until(|m| m["t"] == "session" && m["s"] == session && m["running"] == true)
+        .await;
+    let r = page
+        .call(json!({"cmd": "remove", "session": session}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let r = page
+        .call(json!({"cmd": "send", "session": session, "data": "x"}))
+        .await;
+    assert!(r["error"].as_str().unwrap().contains("no session"), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_ui_shows_the_cli_session_and_can_send_to_its_client() {
     let mut p = Proc::spawn(sockmate(&["listen", "-k", "127.0.0.1:0", "--ui"]));
     let line = p.wait_line("ui on ");
