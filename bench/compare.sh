@@ -308,7 +308,7 @@ async def main():
     async with websockets.connect(f"ws://{host}/ws?token={token}", max_size=None) as ws:
         async for _ in ws:
             n += 1
-            if n % 1000 == 0:
+            if n % 100 == 0:
                 print(n, flush=True)
 asyncio.run(main())' "$url" >"$OUT/$1-page.log" 2>&1 &
         PP=$!

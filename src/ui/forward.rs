@@ -10,8 +10,6 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
-use serde_json::json;
-
 use super::sessions::Hub;
 use crate::encoding::{ConnDecoders, TextEncoding};
 use crate::event::bus::Subscriber;
@@ -19,7 +17,7 @@ use crate::event::{Counters, Direction, Event, EventKind};
 
 /// Data bytes per second the page is sent at most (with twice that as a
 /// burst); the rest is counted but not shown.
-pub const DISPLAY_BYTES_PER_SEC: f64 = 2.0 * 1024.0 * 1024.0;
+pub const DISPLAY_BYTES_PER_SEC: f64 = 1024.0 * 1024.0;
 
 /// Events per second the page is sent at most (twice that as a burst).
 pub const DISPLAY_EVENTS_PER_SEC: f64 = 2000.0;
@@ -178,13 +176,19 @@ pub fn spawn(mut events: Subscriber, id: u64, view: Arc<ViewState>, hub: Hub) {
 }
 
 /// The `ev` message of `event`: the event as one `--json` line, plus the
-/// decoded `text` of data.
+/// decoded `text` of data. Written straight into one string (no
+/// intermediate JSON tree: this runs for every shown message).
 pub fn message(session: u64, event: &Event, text: Option<String>) -> Arc<str> {
-    let mut value = serde_json::to_value(event).unwrap_or_else(|_| json!({}));
-    if let (Some(text), Some(map)) = (text, value.as_object_mut()) {
-        map.insert("text".into(), serde_json::Value::String(text));
+    let mut line = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
+    if let Some(text) = text {
+        if line.ends_with('}') && line.len() > 2 {
+            line.pop();
+            line.push_str(",\"text\":");
+            line.push_str(&serde_json::to_string(&text).unwrap_or_else(|_| "\"\"".into()));
+            line.push('}');
+        }
     }
-    Arc::from(json!({"t": "ev", "s": session, "e": value}).to_string())
+    Arc::from(format!("{{\"t\":\"ev\",\"s\":{session},\"e\":{line}}}"))
 }
 
 #[cfg(test)]
