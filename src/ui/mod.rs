@@ -9,13 +9,14 @@
 //! - [`server`]: the axum routes (page, assets, one WebSocket);
 //! - [`protocol`]: the JSON commands the page sends and what it gets back;
 //! - [`sessions`]: the sessions the page (or the CLI) runs, each on an
-//!   [`Engine`] of its own;
+//!   [`Engine`] of its own; [`configs`]: their engine configs;
 //! - [`forward`]: turns one session's lossy event stream into messages for
 //!   the page (decoded text, a display budget that never slows a socket);
 //! - [`socket`]: one browser's WebSocket: commands in, messages out.
 
 pub mod assets;
 pub mod auth;
+pub mod configs;
 pub mod forward;
 pub mod protocol;
 pub mod server;

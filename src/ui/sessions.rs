@@ -12,23 +12,19 @@ use serde_json::json;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use super::configs::{connect_config, listen_config};
 use super::forward::{self, ViewState};
 use super::protocol::{OpenSpec, Role, SendSpec};
-use crate::endpoint::Endpoint;
-use crate::engine::{ConnectConfig, Controls, Engine, InputFactory, ListenConfig};
+use crate::engine::{Controls, Engine, InputFactory};
 use crate::event::Counters;
-use crate::session::{Input, SessionConfig};
+use crate::session::Input;
 use crate::shutdown::Shutdown;
-use crate::transport::{BindAddr, SocketOptions};
 
 /// How many messages a browser may fall behind before it skips some.
 pub const HUB_QUEUE: usize = 4096;
 
 /// How often live counters are pushed.
 pub const STATS_EVERY: Duration = Duration::from_millis(500);
-
-/// The longest wait a reconnecting client allows between attempts.
-const RECONNECT_MAX: Duration = Duration::from_secs(5);
 
 /// Messages for every browser, already serialized.
 pub type Hub = broadcast::Sender<Arc<str>>;
@@ -414,58 +410,4 @@ impl Sessions {
 
 fn no_session(id: u64) -> String {
     format!("no session {id} (it was removed)")
-}
-
-fn socket_options(spec: &OpenSpec) -> Result<SocketOptions, String> {
-    let bind = match spec
-        .bind
-        .as_deref()
-        .map(str::trim)
-        .filter(|b| !b.is_empty())
-    {
-        None => None,
-        Some(b) => Some(
-            b.parse::<BindAddr>()
-                .map_err(|e| format!("bad local address: {e}"))?,
-        ),
-    };
-    Ok(SocketOptions {
-        bind,
-        broadcast: spec.broadcast,
-        connect_timeout: Some(Duration::from_secs(10)),
-        ..SocketOptions::default()
-    })
-}
-
-fn connect_config(spec: &OpenSpec) -> Result<ConnectConfig, String> {
-    let endpoint: Endpoint = spec.endpoint.trim().parse().map_err(|e| format!("{e}"))?;
-    Ok(ConnectConfig {
-        endpoint,
-        socket: socket_options(spec)?,
-        session: SessionConfig {
-            end_on_peer_eof: true,
-            ..SessionConfig::default()
-        },
-        sends: Default::default(),
-        reconnect: spec.reconnect.then_some(RECONNECT_MAX),
-    })
-}
-
-fn listen_config(spec: &OpenSpec) -> Result<ListenConfig, String> {
-    let endpoint = Endpoint::parse_listen(&spec.endpoint).map_err(|e| format!("{e}"))?;
-    Ok(ListenConfig {
-        endpoint,
-        socket: SocketOptions {
-            bind: None,
-            ..socket_options(spec)?
-        },
-        session: SessionConfig {
-            end_on_peer_eof: true,
-            ..SessionConfig::default()
-        },
-        keep_open: true,
-        sends: Default::default(),
-        service: None,
-        admission: Default::default(),
-    })
 }

@@ -410,3 +410,40 @@ fn ui_in_a_real_browser_netassist_loop_server_list_and_saved_log() {
     assert!(out.contains("browser scenario: ok"), "{out}\n{err}");
     eprintln!("screenshots in {}", shots.display());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_ui_lists_the_relayed_client() {
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target_addr = target.local_addr().unwrap().to_string();
+    let mut p = Proc::spawn(sockmate(&["relay", "127.0.0.1:0", &target_addr, "--ui"]));
+    let line = p.wait_line("ui on ");
+    let rest = line.strip_prefix("ui on http://").expect("the ui line");
+    let (host, token) = rest.split_once("/#token=").unwrap();
+    let addr = p.listening_addr();
+    let mut page = Page::open(host, token).await;
+    let session = page
+        .until(|m| m["t"] == "session" && m["role"] == "cli" && m["running"] == true)
+        .await;
+    assert!(
+        session["label"].as_str().unwrap().starts_with("relay "),
+        "{session}"
+    );
+    let mut c = TcpStream::connect(&addr).unwrap();
+    let me = c.local_addr().unwrap().to_string();
+    let (mut t, _) = target.accept().unwrap();
+    c.write_all(b"12345").unwrap();
+    assert_eq!(read_exact(&mut t, 5), b"12345");
+    let stats = page
+        .until(|m| {
+            m["t"] == "stats"
+                && m["conns"].as_array().is_some_and(|c| c.len() == 1)
+                && m["total"]["bytes_in"] == 5
+        })
+        .await;
+    let peer = stats["conns"][0]["peer"].as_str().unwrap();
+    assert!(peer.ends_with(&me), "the relayed client {me}: {stats}");
+    drop(c);
+    drop(t);
+    page.until(|m| m["t"] == "ev" && m["e"]["type"] == "close")
+        .await;
+}
