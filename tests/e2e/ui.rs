@@ -291,12 +291,30 @@ async fn ui_udp_server_with_broadcast_answers_a_datagram_peer_and_restarts() {
         .strip_prefix("udp://")
         .unwrap()
         .to_string();
+    let dir = crate::util::tempdir();
+    let file = dir.path().join("received.bin");
+    let r = page
+        .call(json!({"cmd": "record", "session": session, "path": file.to_str().unwrap()}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
     let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     peer.send_to(b"\xd6\xd0", &addr).unwrap();
     let data = page.until(|m| m["e"]["type"] == "data").await;
     assert_eq!(
         data["e"]["text"], "中",
         "decoded with the session's encoding: {data}"
+    );
+    // Recorded before the page is told.
+    assert_eq!(std::fs::read(&file).unwrap(), b"\xd6\xd0");
+    let r = page
+        .call(json!({"cmd": "record", "session": session, "path": "/nonexistent-dir/x"}))
+        .await;
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot open /nonexistent-dir/x"),
+        "{r}"
     );
     let r = page
         .call(json!({"cmd": "send", "session": session, "conn": data["e"]["conn"], "data": "ok", "eol": "crlf"}))
