@@ -200,15 +200,23 @@ def scenario(page, errors, dev_host, dev_port):
         page.wait_for_function("() => [...document.querySelectorAll('.row.data.in pre.text')].some(e => e.textContent.includes('中文 ok'))")
         joined = "".join(page.eval_on_selector_all(".row.data.in pre.text", "els => els.map(e => e.textContent)"))
         check("\ufffd" not in joined and "中文 ok" in joined, f"split character decoded: {joined!r}")
+        # Pause holds new lines back; resume shows them.
+        shown = page.locator(".row").count()
+        page.click("#log-pause")
+        clients[0].sendall(b"while paused\n")
+        page.wait_for_function("() => document.querySelector('#count-rx')?.dataset.msgs === '3'")
+        check(page.locator(".row").count() == shown, "paused: nothing new shown")
+        page.click("#log-pause")
+        page.wait_for_selector("text=while paused")
         page.select_option("#log-filter", conn_of[1])
         rows = page.eval_on_selector_all(".row", "rs => rs.map(r => r.querySelector('.peer')?.textContent || '')")
         check(all(r == "" or r.startswith(f"#{conn_of[1]} ") for r in rows), f"filter by connection: {rows}")
         page.select_option("#log-filter", "all")
         page.fill("#send-input", "hello from the page")
-        # The server's live counters: 3 messages out (one + two), 2 in.
+        # The server's live counters: 3 messages out (one + two), 3 in.
         page.wait_for_function(
             "() => document.querySelector('#count-tx')?.dataset.msgs === '3'"
-            " && document.querySelector('#count-rx')?.dataset.msgs === '2'"
+            " && document.querySelector('#count-rx')?.dataset.msgs === '3'"
             " && document.querySelector('#count-tx')?.dataset.bytes === '14'")
         shot(page, "server-clients")
 
@@ -218,6 +226,22 @@ def scenario(page, errors, dev_host, dev_port):
         check("发送给全部" in page.inner_text("#clients"), "client list in Chinese")
         shot(page, "server-clients-zh")
         page.click("#lang-toggle")
+        # Saved messages and the history survive a reload.
+        page.once("dialog", lambda d: d.accept("greeting"))
+        page.click("text=Save as…")
+        page.reload()
+        page.wait_for_selector("#ws-status.online")
+        page.wait_for_selector(".session-item")
+        saved = page.eval_on_selector_all("#send-saved option", "os => os.map(o => o.textContent)")
+        check(any(o.startswith("greeting: ") for o in saved), f"saved message kept: {saved}")
+        history = page.eval_on_selector_all("#send-history option", "os => os.map(o => o.textContent)")
+        check(any("only you" in o for o in history) and any("01 03 00 00 00 01" in o for o in history),
+              f"history kept: {history}")
+        page.select_option("#send-saved", index=1)
+        check(page.input_value("#send-input") == "hello from the page", "a saved message fills the box")
+        page.click(".session-item:nth-child(2)")
+        page.wait_for_selector("tr.client")
+
         check(not errors, f"no page errors: {errors}")
         for c in clients:
             c.close()
