@@ -205,15 +205,16 @@ pub struct Handle {
     task: JoinHandle<Result<(), NetError>>,
 }
 
-/// A cloneable remote for a [`Handle`]'s connections (for a front-end
-/// that sends and closes while another task waits for the handle).
+/// What a front-end may do with a running handle's connections while
+/// something else waits for it to finish (the console, live counters):
+/// list them, send to one, close one, stop it. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Controls {
+pub struct Remote {
     registry: Registry,
     stop: Shutdown,
 }
 
-impl Controls {
+impl Remote {
     /// The live connections, by id.
     pub fn connections(&self) -> Vec<ConnSummary> {
         self.registry.connections()
@@ -229,16 +230,17 @@ impl Controls {
         self.registry.close(id)
     }
 
-    /// Stops the listener, connect or relay behind the handle.
+    /// Stops the listener, connect or relay behind the handle (as
+    /// [`Handle::stop`]).
     pub fn stop(&self) {
         self.stop.cancel();
     }
 }
 
 impl Handle {
-    /// A cloneable remote for this handle's connections and stop.
-    pub fn controls(&self) -> Controls {
-        Controls {
+    /// A [`Remote`] on this handle's connections.
+    pub fn remote(&self) -> Remote {
+        Remote {
             registry: self.registry.clone(),
             stop: self.stop.clone(),
         }

@@ -50,6 +50,7 @@ pub fn connect_config(spec: &OpenSpec) -> Result<ConnectConfig, String> {
         },
         sends: Default::default(),
         reconnect: spec.reconnect.then_some(RECONNECT_MAX),
+        exec: None,
     })
 }
 

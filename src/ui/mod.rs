@@ -113,7 +113,7 @@ impl CliUi {
     pub fn started(&self, handle: &Handle) {
         self.server
             .sessions()
-            .adopted(self.id, handle.controls(), handle.local_addr().to_string());
+            .adopted(self.id, handle.remote(), handle.local_addr().to_string());
     }
 }
 

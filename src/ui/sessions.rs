@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::configs::{connect_config, listen_config};
 use super::forward::{self, ViewState};
 use super::protocol::{OpenSpec, Role, SendSpec};
-use crate::engine::{Controls, Engine, InputFactory};
+use crate::engine::{Engine, InputFactory, Remote};
 use crate::event::Counters;
 use crate::session::Input;
 use crate::shutdown::Shutdown;
@@ -36,7 +36,7 @@ struct Session {
     local: String,
     running: bool,
     error: Option<String>,
-    controls: Option<Controls>,
+    controls: Option<Remote>,
     engine: Option<Engine>,
     view: Arc<ViewState>,
     auto: CancellationToken,
@@ -144,7 +144,7 @@ impl Sessions {
     }
 
     /// The command-line session `id` has started: its controls and address.
-    pub fn adopted(&self, id: u64, controls: Controls, local: String) {
+    pub fn adopted(&self, id: u64, controls: Remote, local: String) {
         if let Some(s) = self.lock().get_mut(&id) {
             s.controls = Some(controls);
             s.local = local;
@@ -215,7 +215,7 @@ impl Sessions {
             s.local = handle.local_addr().to_string();
             s.running = true;
             s.error = None;
-            s.controls = Some(handle.controls());
+            s.controls = Some(handle.remote());
             s.engine = Some(engine);
         }
         self.announce(id);
@@ -231,7 +231,7 @@ impl Sessions {
         Ok(())
     }
 
-    fn controls(&self, id: u64) -> Result<Controls, String> {
+    fn controls(&self, id: u64) -> Result<Remote, String> {
         self.lock()
             .get(&id)
             .ok_or_else(|| no_session(id))?
@@ -378,7 +378,7 @@ impl Sessions {
 
     /// One `stats` message per running session.
     pub fn stats(&self) -> Vec<serde_json::Value> {
-        let live: Vec<(u64, Controls, Counters)> = self
+        let live: Vec<(u64, Remote, Counters)> = self
             .lock()
             .iter()
             .filter(|(_, s)| s.running)
