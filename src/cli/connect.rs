@@ -20,6 +20,7 @@ use crate::service::ExecSpec;
 use crate::session::{SessionConfig, DEFAULT_DATAGRAM_WAIT, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
 use crate::transport::{BindAddr, SocketOptions};
+use crate::ui::CliUi;
 use crate::view::ViewOptions;
 
 /// `sockmate connect`.
@@ -59,6 +60,9 @@ pub struct ConnectArgs {
     /// What to send without stdin.
     #[command(flatten)]
     pub send: SendArgs,
+    /// The browser UI.
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
     /// When the session ends (nc's EOF switches).
     #[command(flatten)]
     pub end: EndArgs,
@@ -97,6 +101,8 @@ pub struct ConnectRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// Also show the session in the browser (`--ui`).
+    pub ui: bool,
     /// `--recv-only`: stdin is not read.
     pub recv_only: bool,
     /// `--explain`, `--lang`.
@@ -200,6 +206,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             },
             view,
             lines,
+            ui: args.ui.ui,
             recv_only: args.end.recv_only,
             explain: args.explain,
         })
@@ -237,7 +244,14 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
             Some(sinks.slot()),
         )
     };
+    let page = match cfg.ui {
+        true => Some(CliUi::start(&engine, format!("connect {}", cfg.engine.endpoint)).await?),
+        false => None,
+    };
     let started = engine.connect(cfg.engine, input).await;
+    if let (Some(page), Ok(handle)) = (&page, &started) {
+        page.started(handle);
+    }
     output::finish(engine, sinks, started).await
 }
 

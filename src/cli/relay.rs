@@ -16,6 +16,7 @@ use crate::relay::pump::PairRules;
 use crate::relay::RelayConfig;
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
+use crate::ui::CliUi;
 use crate::view::dump::{relay_sinks, DumpFormat};
 use crate::view::ViewOptions;
 
@@ -70,6 +71,9 @@ pub struct RelayArgs {
     /// `--explain`, `--lang`.
     #[command(flatten)]
     pub explain: ExplainArgs,
+    /// The browser UI (connections and counters; the traffic too with --dump).
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
 }
 
 /// A validated `relay`: the engine's config and what the dump looks like.
@@ -83,6 +87,8 @@ pub struct RelayRun {
     pub view: ViewOptions,
     /// `--explain`, `--lang`.
     pub explain: ExplainArgs,
+    /// Also show the relay in the browser (`--ui`).
+    pub ui: bool,
 }
 
 impl TryFrom<RelayArgs> for RelayRun {
@@ -140,6 +146,7 @@ impl TryFrom<RelayArgs> for RelayRun {
         }
         Ok(RelayRun {
             explain: args.explain.clone(),
+            ui: args.ui.ui,
             view,
             dump,
             engine: RelayConfig {
@@ -185,7 +192,17 @@ pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
     sinks.push(live);
     let engine = Engine::new(shutdown);
     let sink_thread = output::Sinks::new(engine.attach(sinks)?, closed, &cfg.view);
+    let page = match cfg.ui {
+        true => {
+            let label = format!("relay {} → {}", cfg.engine.listen, cfg.engine.target);
+            Some(CliUi::start(&engine, label).await?)
+        }
+        false => None,
+    };
     let started = engine.relay(cfg.engine).await;
+    if let (Some(page), Ok(handle)) = (&page, &started) {
+        page.started(handle);
+    }
     output::finish(engine, sink_thread, started).await
 }
 

@@ -154,11 +154,7 @@ async fn serve_client(
     input: Input,
     served: Arc<Served>,
 ) -> Result<(), NetError> {
-    let Admitted {
-        stream,
-        peer,
-        slot,
-    } = admitted;
+    let Admitted { stream, peer, slot } = admitted;
     let conn = ConnInfo::new(served.registry.next_id(), &peer);
     let meter = Arc::new(Meter::new());
     let stop = served.stop.token().child_token();

@@ -19,4 +19,5 @@ mod serial;
 mod services;
 mod transfer;
 mod udp;
+mod ui;
 mod views;
