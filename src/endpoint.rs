@@ -10,6 +10,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+pub mod serial;
+pub use serial::SerialSpec;
+
 /// Longest Unix socket path the kernel accepts (`sun_path` is 108 bytes with
 /// its terminating NUL).
 pub const MAX_UNIX_PATH: usize = 107;
@@ -27,6 +30,8 @@ pub enum Kind {
     UnixDgram,
     /// Unix sequenced-packet socket (`unix-seqpacket://`).
     UnixSeqpacket,
+    /// A serial port (`serial://`).
+    Serial,
 }
 
 /// The one table of URL schemes: canonical name first, then aliases.
@@ -36,6 +41,7 @@ const SCHEMES: &[(Kind, &[&str])] = &[
     (Kind::Unix, &["unix", "unix-stream"]),
     (Kind::UnixDgram, &["unix-dgram", "unix-datagram"]),
     (Kind::UnixSeqpacket, &["unix-seqpacket"]),
+    (Kind::Serial, &["serial", "tty"]),
 ];
 
 impl Kind {
@@ -51,13 +57,16 @@ impl Kind {
     /// True for kinds that carry a byte stream (or, for seqpacket, a
     /// connection with a clean end), false for datagram kinds.
     pub fn is_connection_oriented(self) -> bool {
-        matches!(self, Kind::Tcp | Kind::Unix | Kind::UnixSeqpacket)
+        matches!(
+            self,
+            Kind::Tcp | Kind::Unix | Kind::UnixSeqpacket | Kind::Serial
+        )
     }
 
     /// True when the kind keeps message boundaries (UDP, Unix datagram and
     /// seqpacket).
     pub fn keeps_message_boundaries(self) -> bool {
-        !matches!(self, Kind::Tcp | Kind::Unix)
+        !matches!(self, Kind::Tcp | Kind::Unix | Kind::Serial)
     }
 
     fn from_scheme(scheme: &str) -> Option<Kind> {
@@ -76,6 +85,14 @@ pub enum Host {
     Ip(IpAddr),
     /// A DNS name (or `localhost`), resolved when connecting or binding.
     Name(String),
+    /// An IPv6 literal with a zone (`[fe80::1%eth0]`): the interface, by
+    /// name or number, is looked up when connecting or binding.
+    Scoped {
+        /// The address.
+        ip: std::net::Ipv6Addr,
+        /// The zone: an interface name or index.
+        zone: String,
+    },
 }
 
 impl fmt::Display for Host {
@@ -84,6 +101,7 @@ impl fmt::Display for Host {
             Host::Ip(IpAddr::V6(v6)) => write!(f, "[{v6}]"),
             Host::Ip(ip) => write!(f, "{ip}"),
             Host::Name(name) => f.write_str(name),
+            Host::Scoped { ip, zone } => write!(f, "[{ip}%{zone}]"),
         }
     }
 }
@@ -129,6 +147,8 @@ pub enum Endpoint {
     UnixDgram(UnixAddr),
     /// `unix-seqpacket:///path` or `unix-seqpacket://@name`
     UnixSeqpacket(UnixAddr),
+    /// `serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none`
+    Serial(SerialSpec),
 }
 
 /// Why an endpoint string was rejected. The message names the bad part and
@@ -154,6 +174,7 @@ impl Endpoint {
             Endpoint::Unix(_) => Kind::Unix,
             Endpoint::UnixDgram(_) => Kind::UnixDgram,
             Endpoint::UnixSeqpacket(_) => Kind::UnixSeqpacket,
+            Endpoint::Serial(_) => Kind::Serial,
         }
     }
 
@@ -175,7 +196,13 @@ impl Endpoint {
 
     /// Builds an IP endpoint of `kind` from a socket address.
     pub fn from_socket_addr(kind: Kind, addr: std::net::SocketAddr) -> Endpoint {
-        let host = Host::Ip(addr.ip());
+        let host = match addr {
+            std::net::SocketAddr::V6(v6) if v6.scope_id() != 0 => Host::Scoped {
+                ip: *v6.ip(),
+                zone: v6.scope_id().to_string(),
+            },
+            _ => Host::Ip(addr.ip()),
+        };
         match kind {
             Kind::Udp => Endpoint::Udp {
                 host,
@@ -213,6 +240,7 @@ impl fmt::Display for Endpoint {
             Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) | Endpoint::UnixSeqpacket(addr) => {
                 write!(f, "{scheme}://{addr}")
             }
+            Endpoint::Serial(spec) => write!(f, "{scheme}://{spec}"),
         }
     }
 }
@@ -233,7 +261,7 @@ impl FromStr for Endpoint {
         };
         let Some(kind) = Kind::from_scheme(scheme) else {
             return Err(EndpointError::new(format!(
-                "unknown scheme \"{scheme}\" in {input} (use tcp://, udp://, unix://, unix-dgram:// or unix-seqpacket://)"
+                "unknown scheme \"{scheme}\" in {input} (use tcp://, udp://, unix://, unix-dgram://, unix-seqpacket:// or serial://)"
             )));
         };
         match kind {
@@ -247,6 +275,9 @@ impl FromStr for Endpoint {
             Kind::Unix => Ok(Endpoint::Unix(parse_unix(rest, input, kind)?)),
             Kind::UnixDgram => Ok(Endpoint::UnixDgram(parse_unix(rest, input, kind)?)),
             Kind::UnixSeqpacket => Ok(Endpoint::UnixSeqpacket(parse_unix(rest, input, kind)?)),
+            Kind::Serial => Ok(Endpoint::Serial(
+                SerialSpec::parse(rest, input).map_err(EndpointError::new)?,
+            )),
         }
     }
 }
@@ -314,13 +345,48 @@ fn parse_host_port(rest: &str, input: &str, kind: Kind) -> Result<(Host, u16), E
                 example(kind, &format!("[{host}]"), "PORT")
             )));
         };
-        let ip: std::net::Ipv6Addr = host.parse().map_err(|_| {
+        // RFC 6874 writes the `%` of a zone as `%25`.
+        let (addr, zone) = match host.split_once('%') {
+            Some((addr, zone)) => (
+                addr,
+                Some(
+                    zone.strip_prefix("25")
+                        .filter(|z| !z.is_empty())
+                        .unwrap_or(zone),
+                ),
+            ),
+            None => (host, None),
+        };
+        let ip: std::net::Ipv6Addr = addr.parse().map_err(|_| {
             EndpointError::new(format!(
-                "invalid IPv6 address \"{host}\" in {input} (write {})",
+                "invalid IPv6 address \"{addr}\" in {input} (write {})",
                 example(kind, "[::1]", "9000")
             ))
         })?;
-        (Host::Ip(IpAddr::V6(ip)), port)
+        match zone {
+            None => (Host::Ip(IpAddr::V6(ip)), port),
+            Some(zone) => {
+                let valid = !zone.is_empty()
+                    && zone.len() < 16
+                    && zone
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+                if !valid {
+                    return Err(EndpointError::new(format!(
+                        "invalid zone \"{}\" in {input} (write an interface name or index, e.g. {})",
+                        zone.escape_debug(),
+                        example(kind, "[fe80::1%eth0]", port)
+                    )));
+                }
+                (
+                    Host::Scoped {
+                        ip,
+                        zone: zone.to_string(),
+                    },
+                    port,
+                )
+            }
+        }
     } else {
         let Some((host, port)) = rest.rsplit_once(':') else {
             if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
@@ -534,6 +600,15 @@ mod tests {
         assert!(err("").contains("empty endpoint"));
         assert!(err(&format!("unix:///{}", "a".repeat(200))).contains("the limit is 107"));
         assert!(err("tcp://h:1/x").contains("unexpected path"));
+        assert!(err("udp://[fe80::1%]:1").contains("invalid zone"));
+        assert!(
+            err("udp://[fe80::1%a/b]:1").contains("unexpected path")
+                || err("udp://[fe80::1%a b]:1").contains("invalid zone")
+        );
+        assert_eq!(
+            parse("udp://[fe80::1%25eth0]:9").to_string(),
+            "udp://[fe80::1%eth0]:9"
+        );
     }
 
     #[test]
@@ -547,6 +622,8 @@ mod tests {
         prop_oneof![
             any::<std::net::Ipv4Addr>().prop_map(|ip| Host::Ip(IpAddr::V4(ip))),
             any::<std::net::Ipv6Addr>().prop_map(|ip| Host::Ip(IpAddr::V6(ip))),
+            (any::<std::net::Ipv6Addr>(), "[a-z][a-z0-9]{0,8}|[0-9]{1,3}")
+                .prop_map(|(ip, zone)| Host::Scoped { ip, zone }),
             "[a-z][a-z0-9-]{0,10}(\\.[a-z][a-z0-9-]{0,10}){0,3}".prop_filter_map(
                 "not an IP",
                 |s| {
@@ -574,6 +651,32 @@ mod tests {
             arb_unix().prop_map(Endpoint::Unix),
             arb_unix().prop_map(Endpoint::UnixDgram),
             arb_unix().prop_map(Endpoint::UnixSeqpacket),
+            (
+                "(/[a-zA-Z0-9._-]{1,12}){1,3}",
+                1..=serial::MAX_BAUD,
+                5u8..=8,
+                prop_oneof![
+                    Just(serial::Parity::None),
+                    Just(serial::Parity::Even),
+                    Just(serial::Parity::Odd)
+                ],
+                1u8..=2,
+                prop_oneof![
+                    Just(serial::Flow::None),
+                    Just(serial::Flow::Hardware),
+                    Just(serial::Flow::Software)
+                ],
+            )
+                .prop_map(|(path, baud, data, parity, stop, flow)| Endpoint::Serial(
+                    SerialSpec {
+                        path: path.into(),
+                        baud,
+                        data,
+                        parity,
+                        stop,
+                        flow,
+                    }
+                )),
         ]
     }
 

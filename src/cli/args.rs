@@ -30,6 +30,112 @@ pub struct CommonArgs {
     /// Print status lines (connected, closed) on stderr where they are off by default.
     #[arg(short, long, help_heading = "Views")]
     pub verbose: bool,
+    /// IP and UDP socket options.
+    #[command(flatten)]
+    pub ip: IpArgs,
+}
+
+/// IP-level and UDP options (connect, listen, relay), applied through socket2.
+#[derive(Debug, Args, Clone, Default)]
+pub struct IpArgs {
+    /// Use IPv4 addresses only.
+    #[arg(
+        short = '4',
+        conflicts_with = "ipv6",
+        help_heading = "Endpoint and socket"
+    )]
+    pub ipv4: bool,
+    /// Use IPv6 addresses only.
+    #[arg(short = '6', help_heading = "Endpoint and socket")]
+    pub ipv6: bool,
+    /// Time to live (hop limit) of outgoing packets; for a multicast group, its multicast TTL.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=255), help_heading = "Endpoint and socket")]
+    pub ttl: Option<u32>,
+    /// IP type of service / IPv6 traffic class byte (e.g. 0x10 or 16; DSCP EF is 0xb8).
+    #[arg(long, value_name = "BYTE", value_parser = parse_byte, help_heading = "Endpoint and socket")]
+    pub tos: Option<u32>,
+    /// Socket receive buffer size (SO_RCVBUF), e.g. 4m.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Endpoint and socket")]
+    pub rcvbuf: Option<usize>,
+    /// Socket send buffer size (SO_SNDBUF), e.g. 4m.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Endpoint and socket")]
+    pub sndbuf: Option<usize>,
+    /// Send and receive only through this interface (SO_BINDTODEVICE; needs root or CAP_NET_RAW).
+    #[arg(long, value_name = "IFACE", help_heading = "Endpoint and socket")]
+    pub bind_device: Option<String>,
+    /// Allow sending to a broadcast address (SO_BROADCAST).
+    #[arg(long, help_heading = "UDP")]
+    pub broadcast: bool,
+    /// The interface for multicast: a name (eth0) or one of its addresses; listen joins the group there, connect sends through it.
+    #[arg(long, value_name = "NAME|ADDR", help_heading = "UDP")]
+    pub iface: Option<String>,
+    /// Whether our own multicast comes back to this host: on or off (kernel default: on).
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off, help_heading = "UDP")]
+    pub multicast_loop: Option<bool>,
+}
+
+impl IpArgs {
+    /// The transport's IP options.
+    pub fn options(&self) -> crate::transport::IpOptions {
+        use crate::transport::Family;
+        crate::transport::IpOptions {
+            family: if self.ipv4 {
+                Some(Family::V4)
+            } else if self.ipv6 {
+                Some(Family::V6)
+            } else {
+                None
+            },
+            broadcast: self.broadcast,
+            iface: self.iface.clone(),
+            ttl: self.ttl,
+            multicast_loop: self.multicast_loop,
+            any_source: false,
+            tos: self.tos,
+            rcvbuf: self.rcvbuf,
+            sndbuf: self.sndbuf,
+            bind_device: self.bind_device.clone(),
+        }
+    }
+}
+
+/// Parses `on`/`off` (also yes/no, true/false, 1/0).
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "on" | "yes" | "true" | "1" => Ok(true),
+        "off" | "no" | "false" | "0" => Ok(false),
+        _ => Err(format!("invalid value \"{text}\" (write on or off)")),
+    }
+}
+
+/// Parses a byte written in decimal or `0x` hex.
+fn parse_byte(text: &str) -> Result<u32, String> {
+    let t = text.trim();
+    let n = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => t.parse::<u32>().ok(),
+    };
+    n.filter(|&n| n <= 255)
+        .ok_or_else(|| format!("invalid byte \"{text}\" (give 0-255 or 0x00-0xff, e.g. 0x10)"))
+}
+
+/// `--proxy` (connect, the target side of relay, send, bench).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProxyArgs {
+    /// Reach a tcp:// target through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h://… (resolved by the proxy), socks4a://[USERID@]HOST:PORT, http://[USER:PASS@]HOST:PORT (HTTP CONNECT).
+    #[arg(long, value_name = "URL", help_heading = "Proxy")]
+    pub proxy: Option<String>,
+}
+
+impl ProxyArgs {
+    /// The parsed proxy, if one was given.
+    pub fn proxy(&self) -> Result<Option<std::sync::Arc<crate::transport::Proxy>>, ConfigError> {
+        self.proxy
+            .as_deref()
+            .map(|url| url.parse().map(std::sync::Arc::new))
+            .transpose()
+            .map_err(ConfigError::new)
+    }
 }
 
 /// How traffic is shown (connect, listen, relay).
@@ -215,6 +321,7 @@ impl CommonArgs {
         SocketOptions {
             nodelay: self.nodelay,
             keepalive: self.keepalive,
+            ip: std::sync::Arc::new(self.ip.options()),
             ..SocketOptions::default()
         }
     }

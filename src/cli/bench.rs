@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::parse_duration;
+use super::args::{parse_duration, ProxyArgs};
 use crate::bench::Report;
 use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig};
 use crate::endpoint::Endpoint;
@@ -78,6 +78,9 @@ pub struct BenchArgs {
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Duration,
+    /// `--proxy`.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
 }
 
 impl TryFrom<BenchArgs> for BenchConfig {
@@ -171,7 +174,7 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 endpoint.kind().scheme()
             ));
         }
-        Ok(BenchConfig::Run(BenchRunConfig {
+        Ok(BenchConfig::Run(Box::new(BenchRunConfig {
             endpoint,
             mode,
             connections: args.connections,
@@ -183,10 +186,11 @@ impl TryFrom<BenchArgs> for BenchConfig {
             socket: SocketOptions {
                 connect_timeout: Some(args.connect_timeout),
                 nodelay: true,
+                proxy: args.proxy.proxy()?,
                 ..SocketOptions::default()
             },
             json: args.json,
-        }))
+        })))
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::LineMode;
-use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use super::args::{parse_duration, CommonArgs, ProxyArgs, SendArgs, ViewArgs};
 use super::end_args::EndArgs;
 use super::explain::{ExplainArgs, Role};
 use super::output;
@@ -20,13 +20,14 @@ use crate::service::ExecSpec;
 use crate::session::{SessionConfig, DEFAULT_DATAGRAM_WAIT, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
 use crate::transport::{BindAddr, SocketOptions};
+use crate::ui::CliUi;
 use crate::view::ViewOptions;
 
 /// `sockmate connect`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
 pub struct ConnectArgs {
-    /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract.
+    /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract, serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none.
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// After stdin ends, exit this long after the last byte instead of waiting for the peer to close (datagram default: 1s).
@@ -44,15 +45,24 @@ pub struct ConnectArgs {
     /// Longest wait between reconnect attempts.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::cli::args::parse_reconnect_max, help_heading = "Endpoint and socket")]
     pub reconnect_max: Duration,
+    /// udp://: take datagrams from any source, not only the peer (an unconnected socket; each datagram shows its sender).
+    #[arg(long, help_heading = "UDP")]
+    pub any_source: bool,
     /// Socket and status options.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--proxy`.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// How traffic is shown.
     #[command(flatten)]
     pub view: ViewArgs,
     /// What to send without stdin.
     #[command(flatten)]
     pub send: SendArgs,
+    /// The browser UI.
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
     /// When the session ends (nc's EOF switches).
     #[command(flatten)]
     pub end: EndArgs,
@@ -91,6 +101,8 @@ pub struct ConnectRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// Also show the session in the browser (`--ui`).
+    pub ui: bool,
     /// `--recv-only`: stdin is not read.
     pub recv_only: bool,
     /// `--explain`, `--lang`.
@@ -123,6 +135,12 @@ impl TryFrom<ConnectArgs> for ConnectRun {
 
     fn try_from(args: ConnectArgs) -> Result<Self, ConfigError> {
         let endpoint: Endpoint = args.endpoint.parse()?;
+        if args.any_source && endpoint.kind() != Kind::Udp {
+            return Err(ConfigError::new(format!(
+                "--any-source is for udp:// endpoints, not {} (drop it)",
+                endpoint.kind().scheme()
+            )));
+        }
         let view = args.view.options(args.common.verbosity(false))?;
         let bind = args
             .bind
@@ -154,9 +172,14 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             // reconnecting client does not treat the peer's half-close as a
             // disconnect: it reconnects only on a failure (reset, refused).
             end_on_peer_eof: terminal,
+            // A serial line never ends by itself: like datagrams, a piped
+            // stdin's end waits for the replies, then exits.
             wait: args
                 .wait
-                .or((sends.has_sends() && !terminal).then_some(DEFAULT_DATAGRAM_WAIT)),
+                .or(
+                    ((sends.has_sends() || endpoint.kind() == Kind::Serial) && !terminal)
+                        .then_some(DEFAULT_DATAGRAM_WAIT),
+                ),
             idle_timeout: args.common.idle_timeout,
             ..SessionConfig::default()
         };
@@ -170,6 +193,11 @@ impl TryFrom<ConnectArgs> for ConnectRun {
                 socket: SocketOptions {
                     connect_timeout: args.connect_timeout,
                     bind,
+                    proxy: args.proxy.proxy()?,
+                    ip: std::sync::Arc::new(crate::transport::IpOptions {
+                        any_source: args.any_source,
+                        ..args.common.ip.options()
+                    }),
                     ..args.common.socket_options()
                 },
                 session,
@@ -179,6 +207,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             },
             view,
             lines,
+            ui: args.ui.ui,
             recv_only: args.end.recv_only,
             explain: args.explain,
         })
@@ -216,7 +245,14 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
             Some(sinks.slot()),
         )
     };
+    let page = match cfg.ui {
+        true => Some(CliUi::start(&engine, format!("connect {}", cfg.engine.endpoint)).await?),
+        false => None,
+    };
     let started = engine.connect(cfg.engine, input).await;
+    if let (Some(page), Ok(handle)) = (&page, &started) {
+        page.started(handle);
+    }
     output::finish(engine, sinks, started).await
 }
 

@@ -20,6 +20,7 @@ use crate::error::ConfigError;
 use crate::session::{SessionConfig, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
+use crate::ui::CliUi;
 use crate::view::ViewOptions;
 
 /// `sockmate listen`.
@@ -53,6 +54,9 @@ pub struct ListenArgs {
     /// Server behaviours and limits.
     #[command(flatten)]
     pub service: ServiceArgs,
+    /// The browser UI.
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
     /// When the session ends (nc's EOF switches).
     #[command(flatten)]
     pub end: EndArgs,
@@ -74,6 +78,8 @@ pub struct ListenRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// Also show the session in the browser (`--ui`).
+    pub ui: bool,
     /// `--recv-only`: stdin is not read.
     pub recv_only: bool,
     /// `--explain`, `--lang`.
@@ -127,6 +133,7 @@ impl TryFrom<ListenArgs> for ListenRun {
             },
             view,
             lines,
+            ui: args.ui.ui,
             recv_only: args.end.recv_only,
             explain: args.explain,
         })
@@ -164,9 +171,16 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
             Some(sinks.slot()),
         )
     };
+    let page = match cfg.ui {
+        true => Some(CliUi::start(&engine, format!("listen {}", cfg.engine.endpoint)).await?),
+        false => None,
+    };
     let started = engine.listen(cfg.engine, input).await;
     if let Ok(handle) = &started {
         output::loopback_hint(handle.local_addr());
+        if let Some(page) = &page {
+            page.started(handle);
+        }
     }
     output::finish(engine, sinks, started).await
 }

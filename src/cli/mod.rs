@@ -96,6 +96,8 @@ pub enum Command {
     /// Probe which TCP (or UDP) ports of a host are open.
     #[command(after_help = examples::SCAN)]
     Scan(ScanArgs),
+    /// Serve the network debugging assistant in the browser: sessions, a send box (text/hex, encodings, auto-send), a live log and counters.
+    Ui(crate::ui::UiArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
     #[command(after_help = examples::COMPLETIONS)]
     Completions(completions::CompletionsArgs),
@@ -288,6 +290,7 @@ async fn run_command(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
         Command::Send(args) => transfer::run_send(args.try_into()?, shutdown).await,
         Command::Receive(args) => transfer::run_receive(args.try_into()?, shutdown).await,
         Command::Scan(args) => scan::run(args.try_into()?, shutdown).await,
+        Command::Ui(args) => crate::ui::run(args, shutdown).await,
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
         Command::Version => version::run(),

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{parse_duration, CommonArgs, ViewArgs};
+use super::args::{parse_duration, CommonArgs, ProxyArgs, ViewArgs};
 use super::explain::{ExplainArgs, Role};
 use super::output;
 use crate::endpoint::Endpoint;
@@ -16,6 +16,7 @@ use crate::relay::pump::PairRules;
 use crate::relay::RelayConfig;
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
+use crate::ui::CliUi;
 use crate::view::dump::{relay_sinks, DumpFormat};
 use crate::view::ViewOptions;
 
@@ -25,7 +26,7 @@ pub struct RelayArgs {
     /// Where clients connect: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path.
     #[arg(value_name = "LISTEN")]
     pub listen: String,
-    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, ….
+    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, serial:///dev/ttyUSB0?baud=9600, ….
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// Show the traffic both ways on stdout: text, hex or json; each message is tagged `#ID CLIENT <` (client to target) or `>` (target to client). Turns off splice.
@@ -61,12 +62,18 @@ pub struct RelayArgs {
     /// Socket and status options (--idle-timeout also ends datagram flows; default 60s for them).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--proxy` for the target side.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// How the dump looks (--hex, --json or -t alone imply --dump hex, json or text).
     #[command(flatten)]
     pub view: ViewArgs,
     /// `--explain`, `--lang`.
     #[command(flatten)]
     pub explain: ExplainArgs,
+    /// The browser UI (connections and counters; the traffic too with --dump).
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
 }
 
 /// A validated `relay`: the engine's config and what the dump looks like.
@@ -80,6 +87,8 @@ pub struct RelayRun {
     pub view: ViewOptions,
     /// `--explain`, `--lang`.
     pub explain: ExplainArgs,
+    /// Also show the relay in the browser (`--ui`).
+    pub ui: bool,
 }
 
 impl TryFrom<RelayArgs> for RelayRun {
@@ -137,6 +146,7 @@ impl TryFrom<RelayArgs> for RelayRun {
         }
         Ok(RelayRun {
             explain: args.explain.clone(),
+            ui: args.ui.ui,
             view,
             dump,
             engine: RelayConfig {
@@ -152,6 +162,7 @@ impl TryFrom<RelayArgs> for RelayRun {
                         args.connect_timeout
                             .unwrap_or(crate::relay::DEFAULT_CONNECT_TIMEOUT),
                     ),
+                    proxy: args.proxy.proxy()?,
                     ..args.common.socket_options()
                 },
                 frame,
@@ -184,7 +195,17 @@ pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
     sinks.push(live);
     let engine = Engine::new(shutdown);
     let sink_thread = output::Sinks::new(engine.attach(sinks)?, closed, &cfg.view);
+    let page = match cfg.ui {
+        true => {
+            let label = format!("relay {} → {}", cfg.engine.listen, cfg.engine.target);
+            Some(CliUi::start(&engine, label).await?)
+        }
+        false => None,
+    };
     let started = engine.relay(cfg.engine).await;
+    if let (Some(page), Ok(handle)) = (&page, &started) {
+        page.started(handle);
+    }
     output::finish(engine, sink_thread, started).await
 }
 

@@ -113,6 +113,7 @@ fn is_loopback(endpoint: &Endpoint) -> bool {
     match endpoint.host_port() {
         Some((crate::endpoint::Host::Ip(ip), _)) => ip.is_loopback(),
         Some((crate::endpoint::Host::Name(name), _)) => name.eq_ignore_ascii_case("localhost"),
+        Some((crate::endpoint::Host::Scoped { ip, .. }, _)) => ip.is_loopback(),
         None => true,
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::parse_duration;
+use super::args::{parse_duration, ProxyArgs};
 use crate::endpoint::Endpoint;
 use crate::error::ConfigError;
 use std::sync::Arc;
@@ -76,6 +76,9 @@ pub struct SendFilesArgs {
     /// Progress and summary options.
     #[command(flatten)]
     pub output: TransferOutputArgs,
+    /// `--proxy` (without --listen).
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
 }
 
 /// `sockmate receive`.
@@ -152,6 +155,11 @@ impl TryFrom<SendFilesArgs> for SendFilesConfig {
     type Error = ConfigError;
 
     fn try_from(args: SendFilesArgs) -> Result<Self, ConfigError> {
+        if args.listen && args.proxy.proxy.is_some() {
+            return Err(ConfigError::new(
+                "--proxy is for connecting out; drop it with --listen".into(),
+            ));
+        }
         let endpoint = if args.listen {
             Endpoint::parse_listen(&args.endpoint)?
         } else {
@@ -177,6 +185,7 @@ impl TryFrom<SendFilesArgs> for SendFilesConfig {
             socket: SocketOptions {
                 connect_timeout: args.connect_timeout,
                 nodelay: true,
+                proxy: args.proxy.proxy()?,
                 ..SocketOptions::default()
             },
             timeouts: timeouts(args.handshake_timeout, args.idle_timeout)?,

@@ -144,7 +144,10 @@ impl Engine {
             .events
             .emit(EventKind::Listening {
                 endpoint: real.to_string(),
-                note: listen::startup_note(&cfg),
+                note: match (listener.note(), listen::startup_note(&cfg)) {
+                    (Some(joined), Some(note)) => Some(format!("{joined} {note}")),
+                    (joined, note) => joined.or(note),
+                },
             })
             .await;
         let stop = self.shutdown.child();
@@ -207,10 +210,11 @@ pub struct Handle {
 
 /// What a front-end may do with a running handle's connections while
 /// something else waits for it to finish (the console, live counters):
-/// list them, send to one, close one. Cheap to clone.
+/// list them, send to one, close one, stop it. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Remote {
     registry: Registry,
+    stop: Shutdown,
 }
 
 impl Remote {
@@ -228,6 +232,12 @@ impl Remote {
     pub fn close(&self, id: u64) -> Result<(), ControlError> {
         self.registry.close(id)
     }
+
+    /// Stops the listener, connect or relay behind the handle (as
+    /// [`Handle::stop`]).
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
 }
 
 impl Handle {
@@ -235,6 +245,7 @@ impl Handle {
     pub fn remote(&self) -> Remote {
         Remote {
             registry: self.registry.clone(),
+            stop: self.stop.clone(),
         }
     }
 

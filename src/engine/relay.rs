@@ -18,7 +18,7 @@ pub(super) async fn start(engine: &Engine, cfg: RelayConfig) -> Result<Handle, S
     let _ = events
         .emit(EventKind::Listening {
             endpoint: real.to_string(),
-            note: None,
+            note: listener.note(),
         })
         .await;
     let stop = engine.shutdown().child();

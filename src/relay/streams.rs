@@ -108,19 +108,37 @@ async fn relay_client(
     } else {
         cfg.frame
     };
+    let client_half_closes = client.capabilities().half_close;
     let (client_in, client_out) = client.into_split();
     let cut = CancellationToken::new();
     let outcome = match target.connection.into_stream() {
         Ok(to) => {
+            // A target that cannot carry a half-close (a serial line)
+            // never ends by itself: after the client ends its writes, the
+            // replies keep coming until the line is quiet, then both end.
+            let lingers = !to.capabilities().half_close;
+            let rules = PairRules {
+                close_both: cfg.rules.close_both || lingers || !client_half_closes,
+                ..cfg.rules
+            };
             let (to_in, to_out) = to.into_split();
-            let up = pump::direction(
-                Source::Stream(client_in, None),
-                Dest::Stream(to_out, None),
-                &up_count,
-                dump(Direction::In),
-                cfg.splice,
-                &cut,
-            );
+            let up = async {
+                let result = pump::direction(
+                    Source::Stream(client_in, None),
+                    Dest::Stream(to_out, None),
+                    &up_count,
+                    dump(Direction::In),
+                    cfg.splice,
+                    &cut,
+                )
+                .await;
+                if result.is_ok() && lingers && !cfg.rules.close_both {
+                    meter
+                        .quiet_for(cfg.rules.idle_timeout.unwrap_or(DEFAULT_REPLY_LINGER))
+                        .await;
+                }
+                result
+            };
             let down = pump::direction(
                 Source::Stream(to_in, None),
                 Dest::Stream(client_out, None),
@@ -129,7 +147,7 @@ async fn relay_client(
                 cfg.splice,
                 &cut,
             );
-            pump::run_pair(up, down, meter, cfg.rules, shutdown, &cut).await
+            pump::run_pair(up, down, meter, rules, shutdown, &cut).await
         }
         Err(to) => {
             // A datagram target cannot carry a half-close: after the client

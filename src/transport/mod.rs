@@ -5,9 +5,12 @@
 mod connect;
 pub mod datagram;
 pub mod hint;
+pub mod ipopts;
 mod listen;
 pub mod peer;
+pub mod proxy;
 pub mod seqpacket;
+pub mod serial;
 pub mod splice;
 pub mod stream;
 pub mod unix_path;
@@ -20,8 +23,10 @@ use std::time::Duration;
 
 pub use connect::{apply_stream_options, connect, resolve, Connected, Connection};
 pub use datagram::DatagramSocket;
+pub use ipopts::{Family, IpOptions};
 pub use listen::{listen, Listener, StreamListener};
 pub use peer::PeerAddr;
+pub use proxy::{connect_via, Proxy};
 pub use seqpacket::{SeqpacketListener, SeqpacketStream};
 pub use stream::{Capabilities, Stream, StreamReader, StreamWriter};
 pub use unix_path::UnixPathGuard;
@@ -48,6 +53,10 @@ pub struct SocketOptions {
     pub reuseport: bool,
     /// `listen(2)` backlog; [`DEFAULT_BACKLOG`] when `None`.
     pub backlog: Option<u32>,
+    /// Reach TCP targets through this proxy (`--proxy`).
+    pub proxy: Option<std::sync::Arc<Proxy>>,
+    /// IP, UDP and multicast options.
+    pub ip: std::sync::Arc<IpOptions>,
 }
 
 /// A source address for `--bind`.
@@ -183,6 +192,26 @@ mod fail {
             ),
             None => binding(endpoint, error),
         }
+    }
+
+    /// Sending to a broadcast address without `SO_BROADCAST`.
+    pub(super) fn broadcast(endpoint: &dyn fmt::Display) -> NetError {
+        NetError::new(
+            NetErrorKind::PermissionDenied,
+            format!("cannot send to {endpoint}: it is a broadcast address (add --broadcast)"),
+        )
+    }
+
+    /// No address of the family `-4`/`-6` asked for.
+    pub(super) fn no_family(endpoint: &dyn fmt::Display, ip: &IpOptions) -> NetError {
+        let family = match ip.family {
+            Some(Family::V6) => "IPv6 (-6)",
+            _ => "IPv4 (-4)",
+        };
+        NetError::new(
+            NetErrorKind::Resolve,
+            format!("{endpoint} has no {family} address (drop -4/-6 or give another host)"),
+        )
     }
 
     /// A failure setting up a socket we already have.

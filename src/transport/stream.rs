@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{tcp, unix, TcpStream, UnixStream};
 
 use super::seqpacket::SeqpacketStream;
+use super::serial::SerialPort;
 
 /// A connected, connection-oriented socket: TCP, Unix stream or Unix
 /// seqpacket. Reads and writes go straight to the socket; shutting down
@@ -35,6 +36,8 @@ pub enum Stream {
     /// A Unix seqpacket connection: every read returns one message and every
     /// write sends one.
     Seqpacket(SeqpacketStream),
+    /// A serial port (`serial://`): a byte stream without half-close.
+    Serial(Box<SerialPort>),
 }
 
 /// What a stream can do, so callers choose a strategy without knowing its
@@ -57,6 +60,7 @@ pub(super) enum Io<'a> {
     Tcp(&'a TcpStream),
     Unix(&'a UnixStream),
     Seqpacket(&'a SeqpacketStream),
+    Serial(&'a SerialPort),
 }
 
 /// Waits until readable, reserves, reads; retries a spurious wake-up
@@ -118,6 +122,7 @@ impl<'a> Io<'a> {
                 message_boundaries: true,
                 zero_copy: false,
             },
+            Io::Serial(_) => Capabilities::default(),
         }
     }
 
@@ -126,6 +131,7 @@ impl<'a> Io<'a> {
             Io::Tcp(s) => read_ready!(s, buf, reserve),
             Io::Unix(s) => read_ready!(s, buf, reserve),
             Io::Seqpacket(s) => s.read_message(buf, reserve).await,
+            Io::Serial(s) => s.read_some(buf, reserve).await,
         }
     }
 
@@ -134,6 +140,7 @@ impl<'a> Io<'a> {
             Io::Tcp(s) => write_ready!(s, data),
             Io::Unix(s) => write_ready!(s, data),
             Io::Seqpacket(s) => s.send_message(data).await,
+            Io::Serial(s) => s.write_all(data).await,
         }
     }
 
@@ -142,6 +149,7 @@ impl<'a> Io<'a> {
             Io::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),
             Io::Unix(s) => SockRef::from(s).shutdown(Shutdown::Write),
             Io::Seqpacket(s) => s.shutdown_write(),
+            Io::Serial(s) => s.shutdown_write(),
         };
         match result {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
@@ -162,7 +170,7 @@ impl<'a> Io<'a> {
         match self {
             Io::Tcp(s) => s.ready(interest).await.map(drop),
             Io::Unix(s) => s.ready(interest).await.map(drop),
-            Io::Seqpacket(_) => Err(no_zero_copy()),
+            Io::Seqpacket(_) | Io::Serial(_) => Err(no_zero_copy()),
         }
     }
 
@@ -177,7 +185,7 @@ impl<'a> Io<'a> {
         match self {
             Io::Tcp(s) => s.try_io(interest, f),
             Io::Unix(s) => s.try_io(interest, f),
-            Io::Seqpacket(_) => Err(no_zero_copy()),
+            Io::Seqpacket(_) | Io::Serial(_) => Err(no_zero_copy()),
         }
     }
 
@@ -187,6 +195,7 @@ impl<'a> Io<'a> {
             Io::Tcp(s) => s.as_fd(),
             Io::Unix(s) => s.as_fd(),
             Io::Seqpacket(s) => s.as_fd(),
+            Io::Serial(s) => s.as_fd(),
         }
     }
 }
@@ -204,6 +213,7 @@ impl Stream {
             Stream::Tcp(s) => Io::Tcp(s),
             Stream::Unix(s) => Io::Unix(s),
             Stream::Seqpacket(s) => Io::Seqpacket(s),
+            Stream::Serial(s) => Io::Serial(s),
         }
     }
 
@@ -249,7 +259,7 @@ impl Stream {
     pub fn set_linger_zero(&self) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => SockRef::from(s).set_linger(Some(Duration::ZERO)),
-            Stream::Unix(_) | Stream::Seqpacket(_) => Ok(()),
+            Stream::Unix(_) | Stream::Seqpacket(_) | Stream::Serial(_) => Ok(()),
         }
     }
 
@@ -269,6 +279,10 @@ impl Stream {
                 let s = Arc::new(s);
                 (ReadHalf::Seqpacket(Arc::clone(&s)), WriteHalf::Seqpacket(s))
             }
+            Stream::Serial(s) => {
+                let s = Arc::new(*s);
+                (ReadHalf::Serial(Arc::clone(&s)), WriteHalf::Serial(s))
+            }
         };
         (StreamReader { inner: read }, StreamWriter { inner: write })
     }
@@ -286,6 +300,7 @@ enum ReadHalf {
     Tcp(tcp::OwnedReadHalf),
     Unix(unix::OwnedReadHalf),
     Seqpacket(Arc<SeqpacketStream>),
+    Serial(Arc<SerialPort>),
 }
 
 impl StreamReader {
@@ -309,6 +324,7 @@ impl StreamReader {
             ReadHalf::Tcp(h) => Io::Tcp(h.as_ref()),
             ReadHalf::Unix(h) => Io::Unix(h.as_ref()),
             ReadHalf::Seqpacket(s) => Io::Seqpacket(s),
+            ReadHalf::Serial(s) => Io::Serial(s),
         }
     }
 
@@ -336,6 +352,7 @@ impl AsyncRead for StreamReader {
             ReadHalf::Tcp(h) => Pin::new(h).poll_read(cx, buf),
             ReadHalf::Unix(h) => Pin::new(h).poll_read(cx, buf),
             ReadHalf::Seqpacket(s) => s.poll_read_shared(cx, buf),
+            ReadHalf::Serial(s) => s.poll_read_shared(cx, buf),
         }
     }
 }
@@ -353,6 +370,7 @@ enum WriteHalf {
     Tcp(tcp::OwnedWriteHalf),
     Unix(unix::OwnedWriteHalf),
     Seqpacket(Arc<SeqpacketStream>),
+    Serial(Arc<SerialPort>),
 }
 
 impl StreamWriter {
@@ -378,6 +396,7 @@ impl StreamWriter {
             WriteHalf::Tcp(h) => Io::Tcp(h.as_ref()),
             WriteHalf::Unix(h) => Io::Unix(h.as_ref()),
             WriteHalf::Seqpacket(s) => Io::Seqpacket(s),
+            WriteHalf::Serial(s) => Io::Serial(s),
         }
     }
 
@@ -410,6 +429,7 @@ impl AsyncWrite for StreamWriter {
             WriteHalf::Tcp(h) => Pin::new(h).poll_write(cx, buf),
             WriteHalf::Unix(h) => Pin::new(h).poll_write(cx, buf),
             WriteHalf::Seqpacket(s) => s.poll_send_shared(cx, buf),
+            WriteHalf::Serial(s) => s.poll_write_shared(cx, buf),
         }
     }
 
@@ -417,7 +437,7 @@ impl AsyncWrite for StreamWriter {
         match &mut self.get_mut().inner {
             WriteHalf::Tcp(h) => Pin::new(h).poll_flush(cx),
             WriteHalf::Unix(h) => Pin::new(h).poll_flush(cx),
-            WriteHalf::Seqpacket(_) => Poll::Ready(Ok(())),
+            WriteHalf::Seqpacket(_) | WriteHalf::Serial(_) => Poll::Ready(Ok(())),
         }
     }
 
@@ -426,6 +446,7 @@ impl AsyncWrite for StreamWriter {
             WriteHalf::Tcp(h) => Pin::new(h).poll_shutdown(cx),
             WriteHalf::Unix(h) => Pin::new(h).poll_shutdown(cx),
             WriteHalf::Seqpacket(s) => Poll::Ready(s.shutdown_write()),
+            WriteHalf::Serial(s) => Poll::Ready(s.shutdown_write()),
         }
     }
 }
@@ -442,6 +463,10 @@ macro_rules! delegate {
                 $body
             }
             Stream::Seqpacket($inner) => {
+                let $inner = Pin::new($inner);
+                $body
+            }
+            Stream::Serial($inner) => {
                 let $inner = Pin::new($inner);
                 $body
             }
