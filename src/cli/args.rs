@@ -30,6 +30,12 @@ pub struct CommonArgs {
     /// Print status lines (connected, closed) on stderr where they are off by default.
     #[arg(short, long)]
     pub verbose: bool,
+    /// TLS (`tls://`, `wss://`).
+    #[command(flatten)]
+    pub tls: super::tls_args::TlsArgs,
+    /// WebSocket (`ws://`, `wss://`).
+    #[command(flatten)]
+    pub ws: super::tls_args::WsArgs,
 }
 
 /// How traffic is shown (connect, listen, relay).
@@ -172,6 +178,8 @@ impl CommonArgs {
         SocketOptions {
             nodelay: self.nodelay,
             keepalive: self.keepalive,
+            tls: self.tls.options(),
+            ws: self.ws.options(),
             ..SocketOptions::default()
         }
     }

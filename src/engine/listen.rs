@@ -169,6 +169,7 @@ async fn serve_client(
         .emit(EventKind::Open {
             conn: conn.clone(),
             local: served.local.clone(),
+            tls: stream.tls_info().map(Box::new),
         })
         .await;
     let wiring = Wiring {

@@ -103,6 +103,7 @@ impl Engine {
     pub async fn connect(&self, cfg: ConnectConfig, input: Input) -> Result<Handle, StartError> {
         let stop = self.shutdown.child();
         let schedule = cfg.sends.schedule()?;
+        warn_insecure(&self.events, &cfg.endpoint, &cfg.socket).await;
         let first = match connect::connect_once(&cfg, stop.token()).await {
             Some(Ok(connected)) => Some(connected),
             Some(Err(e)) if cfg.reconnect.is_none() => return Err(e.into()),
@@ -140,11 +141,12 @@ impl Engine {
             tracing::debug!("cannot raise the open-file limit: {e}");
         }
         let (listener, real) = crate::transport::listen(&cfg.endpoint, &cfg.socket).await?;
+        let note = join_notes(listener.note(), listen::startup_note(&cfg));
         let _ = self
             .events
             .emit(EventKind::Listening {
                 endpoint: real.to_string(),
-                note: listen::startup_note(&cfg),
+                note,
             })
             .await;
         let stop = self.shutdown.child();
@@ -243,5 +245,25 @@ impl Handle {
                 format!("internal error: {e}"),
             )),
         }
+    }
+}
+
+/// Says on the status stream that `--insecure` turns verification off,
+/// when it does for `endpoint`.
+pub(super) async fn warn_insecure(
+    events: &EventTx,
+    endpoint: &crate::Endpoint,
+    socket: &crate::transport::SocketOptions,
+) {
+    if let Some(message) = crate::transport::tls::insecure_warning(endpoint, &socket.tls) {
+        let _ = events.emit(EventKind::Notice { message }).await;
+    }
+}
+
+/// The transport's note and the configuration's, on one startup line.
+fn join_notes(transport: Option<String>, config: Option<String>) -> Option<String> {
+    match (transport, config) {
+        (Some(a), Some(b)) => Some(format!("{a} {b}")),
+        (a, b) => a.or(b),
     }
 }

@@ -15,10 +15,11 @@ pub(super) async fn start(engine: &Engine, cfg: RelayConfig) -> Result<Handle, S
     let _ = crate::limits::raise_nofile_limit();
     let (listener, real) = transport::listen(&cfg.listen, &cfg.listen_socket).await?;
     let events = engine.events().clone();
+    super::warn_insecure(&events, &cfg.target, &cfg.target_socket).await;
     let _ = events
         .emit(EventKind::Listening {
             endpoint: real.to_string(),
-            note: None,
+            note: listener.note(),
         })
         .await;
     let stop = engine.shutdown().child();

@@ -103,8 +103,16 @@ async fn relay_flow(
     events: &EventTx,
     shutdown: &CancellationToken,
 ) {
-    let Some(target) =
-        super::open_target(cfg, &peer, &conn, events, shutdown, "dropped that flow").await
+    let Some(target) = super::open_target(
+        cfg,
+        &peer,
+        &conn,
+        events,
+        shutdown,
+        "dropped that flow",
+        None,
+    )
+    .await
     else {
         return;
     };

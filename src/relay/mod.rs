@@ -39,6 +39,7 @@ pub(crate) async fn open_target(
     events: &EventTx,
     shutdown: &CancellationToken,
     gave_up: &str,
+    client_tls: Option<transport::TlsInfo>,
 ) -> Option<Connected> {
     let connected = tokio::select! {
         result = transport::connect(&cfg.target, &cfg.target_socket) => result,
@@ -50,6 +51,9 @@ pub(crate) async fn open_target(
                 .emit(EventKind::Open {
                     conn: conn.clone(),
                     local: cfg.listen.to_string(),
+                    tls: client_tls
+                        .or_else(|| target.connection.tls_info())
+                        .map(Box::new),
                 })
                 .await;
             Some(target)

@@ -80,8 +80,16 @@ async fn relay_client(
     events: &EventTx,
     shutdown: &CancellationToken,
 ) -> Option<pump::PairOutcome> {
-    let target =
-        super::open_target(cfg, &peer, conn, events, shutdown, "closed that client").await?;
+    let target = super::open_target(
+        cfg,
+        &peer,
+        conn,
+        events,
+        shutdown,
+        "closed that client",
+        client.tls_info(),
+    )
+    .await?;
     let (up_count, down_count) = (meter.side(Direction::In), meter.side(Direction::Out));
     let dump = |dir| cfg.dump.then_some(DumpTag { events, conn, dir });
     let client_frame = if client.capabilities().message_boundaries {

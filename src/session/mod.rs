@@ -28,7 +28,7 @@ pub use input::{Control, Input};
 pub use meter::Meter;
 
 use crate::error::{NetError, NetErrorKind};
-use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventKind, EventTx};
+use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventKind, EventTx, WsFrame};
 use crate::transport::{DatagramSocket, Stream};
 use input::Next;
 
@@ -129,6 +129,7 @@ pub async fn run_stream(
         stop,
     } = wiring;
     let (mut reader, mut writer) = stream.into_split();
+    let sent_frame = writer.message_kind().and_then(WsFrame::from_name);
     let (input_done, mut input_done_rx) = tokio::sync::oneshot::channel::<()>();
     let up = async {
         let mut input_done = Some(input_done);
@@ -162,7 +163,9 @@ pub async fn run_stream(
             }
             writer.write_all(&bytes).await?;
             meter.sent(bytes.len());
-            events.data(conn, Direction::Out, bytes).await?;
+            events
+                .data_frame(conn, Direction::Out, bytes, sent_frame)
+                .await?;
         }
         #[allow(unreachable_code)]
         Ok::<(), Stop>(())
@@ -171,6 +174,7 @@ pub async fn run_stream(
         let mut buf = BytesMut::new();
         loop {
             let n = reader.read_some(&mut buf, STREAM_READ_SIZE).await?;
+            let frame = reader.message_kind().and_then(WsFrame::from_name);
             if n == 0 {
                 events
                     .emit(EventKind::Eof {
@@ -182,11 +186,18 @@ pub async fn run_stream(
             }
             meter.received(n);
             events
-                .data(conn, Direction::In, buf.split().freeze())
+                .data_frame(conn, Direction::In, buf.split().freeze(), frame)
                 .await?;
         }
     };
     let result = drive(up, &mut input_done_rx, down, meter, cfg, stop).await;
+    // A WebSocket peer's close frame (code and reason) is the reason.
+    let result = match (result, reader.close_note()) {
+        (Ok(CloseReason::Done | CloseReason::PeerClosed), Some(note)) => {
+            Ok(CloseReason::Service(note))
+        }
+        (other, _) => other,
+    };
     finish(meter, result)
 }
 

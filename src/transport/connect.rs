@@ -22,6 +22,14 @@ pub enum Connection {
 }
 
 impl Connection {
+    /// What the TLS handshake established, for `tls://` and `wss://`.
+    pub fn tls_info(&self) -> Option<super::TlsInfo> {
+        match self {
+            Connection::Stream(stream) => stream.tls_info(),
+            Connection::Datagram(_) => None,
+        }
+    }
+
     /// The stream, or the datagram socket when this connection is one, so
     /// callers pick a path without matching on the variants.
     pub fn into_stream(self) -> Result<Stream, DatagramSocket> {
@@ -73,31 +81,17 @@ pub async fn connect(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connec
 
 async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connected, NetError> {
     match endpoint {
-        Endpoint::Tcp { host, port } => {
-            let mut last = None;
-            for addr in resolve(host, *port).await? {
-                match connect_tcp(addr, opts).await {
-                    Ok(stream) => {
-                        let local = stream
-                            .local_addr()
-                            .map(|a| a.to_string())
-                            .unwrap_or_default();
-                        return Ok(Connected {
-                            connection: Connection::Stream(Stream::Tcp(stream)),
-                            local,
-                            peer: PeerAddr::Ip(addr),
-                        });
-                    }
-                    Err(e) => {
-                        tracing::debug!(%addr, error = %e, "connect attempt failed");
-                        last = Some(e);
-                    }
-                }
-            }
-            Err(fail::connecting(
-                endpoint,
-                last.unwrap_or_else(|| io::Error::other("no address to try")),
-            ))
+        Endpoint::Tcp { host, port }
+        | Endpoint::Tls { host, port }
+        | Endpoint::Ws { host, port, .. } => {
+            let (tcp, addr) = dial_tcp(endpoint, host, *port, opts).await?;
+            let local = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            let stream = super::secure::client_upgrade(tcp, endpoint, opts).await?;
+            Ok(Connected {
+                connection: Connection::Stream(stream),
+                local,
+                peer: PeerAddr::Ip(addr),
+            })
         }
         Endpoint::Udp { host, port } => {
             let addrs = resolve(host, *port).await?;
@@ -199,6 +193,29 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
             })
         }
     }
+}
+
+/// Connects TCP to `host:port`, trying each resolved address in turn.
+async fn dial_tcp(
+    endpoint: &Endpoint,
+    host: &Host,
+    port: u16,
+    opts: &SocketOptions,
+) -> Result<(TcpStream, SocketAddr), NetError> {
+    let mut last = None;
+    for addr in resolve(host, port).await? {
+        match connect_tcp(addr, opts).await {
+            Ok(stream) => return Ok((stream, addr)),
+            Err(e) => {
+                tracing::debug!(%addr, error = %e, "connect attempt failed");
+                last = Some(e);
+            }
+        }
+    }
+    Err(fail::connecting(
+        endpoint,
+        last.unwrap_or_else(|| io::Error::other("no address to try")),
+    ))
 }
 
 fn temp_socket_path() -> std::path::PathBuf {

@@ -6,10 +6,13 @@ mod connect;
 pub mod datagram;
 mod listen;
 pub mod peer;
+pub mod secure;
 pub mod seqpacket;
 pub mod splice;
 pub mod stream;
+pub mod tls;
 pub mod unix_path;
+pub mod ws;
 
 use std::fmt;
 use std::io;
@@ -21,8 +24,10 @@ pub use connect::{apply_stream_options, connect, resolve, Connected, Connection}
 pub use datagram::DatagramSocket;
 pub use listen::{listen, Listener, StreamListener};
 pub use peer::PeerAddr;
+pub use secure::{client_upgrade, handshake_failure, HandshakeFailed};
 pub use seqpacket::{SeqpacketListener, SeqpacketStream};
 pub use stream::{Capabilities, Stream, StreamReader, StreamWriter};
+pub use tls::TlsInfo;
 pub use unix_path::UnixPathGuard;
 
 use crate::endpoint::UnixAddr;
@@ -47,6 +52,10 @@ pub struct SocketOptions {
     pub reuseport: bool,
     /// `listen(2)` backlog; [`DEFAULT_BACKLOG`] when `None`.
     pub backlog: Option<u32>,
+    /// TLS choices, used by `tls://` and `wss://`.
+    pub tls: tls::TlsOptions,
+    /// WebSocket choices, used by `ws://` and `wss://`.
+    pub ws: ws::WsOptions,
 }
 
 /// A source address for `--bind`.

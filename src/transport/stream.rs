@@ -22,6 +22,11 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{tcp, unix, TcpStream, UnixStream};
 
 use super::seqpacket::SeqpacketStream;
+use super::tls::TlsInfo;
+use super::ws::{WsReader, WsStream, WsWriter};
+
+/// A TLS connection over TCP, client or server side.
+pub type TlsIo = tokio_rustls::TlsStream<TcpStream>;
 
 /// A connected, connection-oriented socket: TCP, Unix stream or Unix
 /// seqpacket. Reads and writes go straight to the socket; shutting down
@@ -35,6 +40,11 @@ pub enum Stream {
     /// A Unix seqpacket connection: every read returns one message and every
     /// write sends one.
     Seqpacket(SeqpacketStream),
+    /// A TLS connection (`tls://`): half-close is close_notify.
+    Tls(Box<TlsIo>),
+    /// A WebSocket connection (`ws://`, `wss://`): one message per read
+    /// and per write.
+    Ws(Box<WsStream>),
 }
 
 /// What a stream can do, so callers choose a strategy without knowing its
@@ -190,18 +200,60 @@ fn no_zero_copy() -> io::Error {
     )
 }
 
+/// What a TLS stream can do: half-close (close_notify), no splice.
+const TLS_CAPABILITIES: Capabilities = Capabilities {
+    half_close: true,
+    message_boundaries: false,
+    zero_copy: false,
+};
+
+/// What a WebSocket can do: messages, no half-close (a close frame ends
+/// both ways), no splice.
+const WS_CAPABILITIES: Capabilities = Capabilities {
+    half_close: false,
+    message_boundaries: true,
+    zero_copy: false,
+};
+
+fn layered() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "a WebSocket is read and written through its halves (into_split)",
+    )
+}
+
 impl Stream {
-    pub(super) fn io(&self) -> Io<'_> {
+    /// The socket under the stream, for the socket kinds (`None` for TLS
+    /// and WebSocket, which are read through their own layers).
+    pub(super) fn io(&self) -> Option<Io<'_>> {
         match self {
-            Stream::Tcp(s) => Io::Tcp(s),
-            Stream::Unix(s) => Io::Unix(s),
-            Stream::Seqpacket(s) => Io::Seqpacket(s),
+            Stream::Tcp(s) => Some(Io::Tcp(s)),
+            Stream::Unix(s) => Some(Io::Unix(s)),
+            Stream::Seqpacket(s) => Some(Io::Seqpacket(s)),
+            Stream::Tls(_) | Stream::Ws(_) => None,
         }
     }
 
     /// What this stream can do.
     pub fn capabilities(&self) -> Capabilities {
-        self.io().capabilities()
+        match self {
+            Stream::Tls(_) => TLS_CAPABILITIES,
+            Stream::Ws(_) => WS_CAPABILITIES,
+            _ => self.io().map(Io::capabilities).unwrap_or_default(),
+        }
+    }
+
+    /// What the TLS handshake established (protocol, cipher, ALPN, peer
+    /// certificate), for `tls://` and `wss://`.
+    pub fn tls_info(&self) -> Option<TlsInfo> {
+        match self {
+            Stream::Tls(s) => Some(match s.as_ref() {
+                tokio_rustls::TlsStream::Client(c) => TlsInfo::of(c.get_ref().1),
+                tokio_rustls::TlsStream::Server(c) => TlsInfo::of(c.get_ref().1),
+            }),
+            Stream::Ws(ws) => ws.tls.clone(),
+            _ => None,
+        }
     }
 
     /// True when reads and writes keep message boundaries (seqpacket).
@@ -215,7 +267,8 @@ impl Stream {
     pub fn set_linger_zero(&self) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => SockRef::from(s).set_linger(Some(Duration::ZERO)),
-            Stream::Unix(_) | Stream::Seqpacket(_) => Ok(()),
+            Stream::Tls(s) => SockRef::from(s.get_ref().0).set_linger(Some(Duration::ZERO)),
+            Stream::Unix(_) | Stream::Seqpacket(_) | Stream::Ws(_) => Ok(()),
         }
     }
 
@@ -235,6 +288,14 @@ impl Stream {
                 let s = Arc::new(s);
                 (ReadHalf::Seqpacket(Arc::clone(&s)), WriteHalf::Seqpacket(s))
             }
+            Stream::Tls(s) => {
+                let (r, w) = tokio::io::split(*s);
+                (ReadHalf::Tls(r), WriteHalf::Tls(w))
+            }
+            Stream::Ws(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Ws(Box::new(r)), WriteHalf::Ws(Box::new(w)))
+            }
         };
         (StreamReader { inner: read }, StreamWriter { inner: write })
     }
@@ -252,20 +313,45 @@ enum ReadHalf {
     Tcp(tcp::OwnedReadHalf),
     Unix(unix::OwnedReadHalf),
     Seqpacket(Arc<SeqpacketStream>),
+    Tls(tokio::io::ReadHalf<TlsIo>),
+    Ws(Box<WsReader>),
 }
 
 impl StreamReader {
-    pub(super) fn io(&self) -> Io<'_> {
+    pub(super) fn io(&self) -> Option<Io<'_>> {
         match &self.inner {
-            ReadHalf::Tcp(h) => Io::Tcp(h.as_ref()),
-            ReadHalf::Unix(h) => Io::Unix(h.as_ref()),
-            ReadHalf::Seqpacket(s) => Io::Seqpacket(s),
+            ReadHalf::Tcp(h) => Some(Io::Tcp(h.as_ref())),
+            ReadHalf::Unix(h) => Some(Io::Unix(h.as_ref())),
+            ReadHalf::Seqpacket(s) => Some(Io::Seqpacket(s)),
+            ReadHalf::Tls(_) | ReadHalf::Ws(_) => None,
         }
     }
 
     /// What the stream this half came from can do.
     pub fn capabilities(&self) -> Capabilities {
-        self.io().capabilities()
+        match &self.inner {
+            ReadHalf::Tls(_) => TLS_CAPABILITIES,
+            ReadHalf::Ws(_) => WS_CAPABILITIES,
+            _ => self.io().map(Io::capabilities).unwrap_or_default(),
+        }
+    }
+
+    /// On a WebSocket: the close frame the peer ended with
+    /// (`websocket close 1000 (bye)`).
+    pub fn close_note(&self) -> Option<String> {
+        match &self.inner {
+            ReadHalf::Ws(r) => r.close_note().map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// On a WebSocket: whether the last message read was `"text"` or
+    /// `"binary"`.
+    pub fn message_kind(&self) -> Option<&'static str> {
+        match &self.inner {
+            ReadHalf::Ws(r) => r.last_kind().map(|k| k.as_str()),
+            _ => None,
+        }
     }
 
     /// Waits until data is ready, then reads what is there into `buf`,
@@ -273,7 +359,21 @@ impl StreamReader {
     /// buffer). On seqpacket, one message of at most `reserve` bytes.
     /// Returns 0 at end of stream.
     pub async fn read_some(&mut self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
-        self.io().read_some(buf, reserve).await
+        match &mut self.inner {
+            ReadHalf::Tls(h) => {
+                use tokio::io::AsyncReadExt;
+                let had_memory = buf.capacity() > 0;
+                buf.reserve(reserve);
+                let n = h.read_buf(buf).await?;
+                release_if_new(buf, had_memory);
+                Ok(n)
+            }
+            ReadHalf::Ws(r) => r.read_some(buf, reserve).await,
+            _ => match self.io() {
+                Some(io) => io.read_some(buf, reserve).await,
+                None => Err(layered()),
+            },
+        }
     }
 }
 
@@ -287,6 +387,8 @@ impl AsyncRead for StreamReader {
             ReadHalf::Tcp(h) => Pin::new(h).poll_read(cx, buf),
             ReadHalf::Unix(h) => Pin::new(h).poll_read(cx, buf),
             ReadHalf::Seqpacket(s) => s.poll_read_shared(cx, buf),
+            ReadHalf::Tls(h) => Pin::new(h).poll_read(cx, buf),
+            ReadHalf::Ws(r) => Pin::new(r.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -304,33 +406,74 @@ enum WriteHalf {
     Tcp(tcp::OwnedWriteHalf),
     Unix(unix::OwnedWriteHalf),
     Seqpacket(Arc<SeqpacketStream>),
+    Tls(tokio::io::WriteHalf<TlsIo>),
+    Ws(Box<WsWriter>),
 }
 
 impl StreamWriter {
-    pub(super) fn io(&self) -> Io<'_> {
+    pub(super) fn io(&self) -> Option<Io<'_>> {
         match &self.inner {
-            WriteHalf::Tcp(h) => Io::Tcp(h.as_ref()),
-            WriteHalf::Unix(h) => Io::Unix(h.as_ref()),
-            WriteHalf::Seqpacket(s) => Io::Seqpacket(s),
+            WriteHalf::Tcp(h) => Some(Io::Tcp(h.as_ref())),
+            WriteHalf::Unix(h) => Some(Io::Unix(h.as_ref())),
+            WriteHalf::Seqpacket(s) => Some(Io::Seqpacket(s)),
+            WriteHalf::Tls(_) | WriteHalf::Ws(_) => None,
         }
     }
 
     /// What the stream this half came from can do.
     pub fn capabilities(&self) -> Capabilities {
-        self.io().capabilities()
+        match &self.inner {
+            WriteHalf::Tls(_) => TLS_CAPABILITIES,
+            WriteHalf::Ws(_) => WS_CAPABILITIES,
+            _ => self.io().map(Io::capabilities).unwrap_or_default(),
+        }
+    }
+
+    /// On a WebSocket: `"text"` or `"binary"`, the frame type writes go
+    /// out as.
+    pub fn message_kind(&self) -> Option<&'static str> {
+        match &self.inner {
+            WriteHalf::Ws(w) => Some(w.kind().as_str()),
+            _ => None,
+        }
     }
 
     /// Writes all of `data`, waiting whenever the socket is full. On
-    /// seqpacket, `data` goes out as one message.
+    /// seqpacket and WebSocket, `data` goes out as one message.
     pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        self.io().write_all(data).await
+        match &mut self.inner {
+            WriteHalf::Tls(h) => {
+                use tokio::io::AsyncWriteExt;
+                h.write_all(data).await?;
+                h.flush().await
+            }
+            WriteHalf::Ws(w) => w.write_all(data).await,
+            _ => match self.io() {
+                Some(io) => io.write_all(data).await,
+                None => Err(layered()),
+            },
+        }
     }
 
     /// Ends our write side (half-close): the peer reads end-of-stream while
-    /// the other direction keeps working. A peer already gone is not an
-    /// error.
+    /// the other direction keeps working (on TLS a close_notify, then the
+    /// TCP half-close; on a WebSocket a close frame). A peer already gone
+    /// is not an error.
     pub async fn shutdown_write(&mut self) -> io::Result<()> {
-        self.io().shutdown_write()
+        match &mut self.inner {
+            WriteHalf::Tls(h) => {
+                use tokio::io::AsyncWriteExt;
+                match h.shutdown().await {
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+                    other => other,
+                }
+            }
+            WriteHalf::Ws(w) => w.shutdown_write().await,
+            _ => match self.io() {
+                Some(io) => io.shutdown_write(),
+                None => Err(layered()),
+            },
+        }
     }
 }
 
@@ -344,6 +487,8 @@ impl AsyncWrite for StreamWriter {
             WriteHalf::Tcp(h) => Pin::new(h).poll_write(cx, buf),
             WriteHalf::Unix(h) => Pin::new(h).poll_write(cx, buf),
             WriteHalf::Seqpacket(s) => s.poll_send_shared(cx, buf),
+            WriteHalf::Tls(h) => Pin::new(h).poll_write(cx, buf),
+            WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -352,6 +497,8 @@ impl AsyncWrite for StreamWriter {
             WriteHalf::Tcp(h) => Pin::new(h).poll_flush(cx),
             WriteHalf::Unix(h) => Pin::new(h).poll_flush(cx),
             WriteHalf::Seqpacket(_) => Poll::Ready(Ok(())),
+            WriteHalf::Tls(h) => Pin::new(h).poll_flush(cx),
+            WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_flush(cx),
         }
     }
 
@@ -360,6 +507,8 @@ impl AsyncWrite for StreamWriter {
             WriteHalf::Tcp(h) => Pin::new(h).poll_shutdown(cx),
             WriteHalf::Unix(h) => Pin::new(h).poll_shutdown(cx),
             WriteHalf::Seqpacket(s) => Poll::Ready(s.shutdown_write()),
+            WriteHalf::Tls(h) => Pin::new(h).poll_shutdown(cx),
+            WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -379,6 +528,11 @@ macro_rules! delegate {
                 let $inner = Pin::new($inner);
                 $body
             }
+            Stream::Tls($inner) => {
+                let $inner = Pin::new($inner.as_mut());
+                $body
+            }
+            Stream::Ws(_) => Poll::Ready(Err(layered())),
         }
     };
 }

@@ -109,7 +109,9 @@ impl<W: Write + Send> Transcript<W> {
         let time: DateTime<Local> = event.time.into();
         let mut s = String::new();
         match &event.kind {
-            EventKind::Data { conn, dir, bytes } => {
+            EventKind::Data {
+                conn, dir, bytes, ..
+            } => {
                 s = self.prefix(time, conn, dir.arrow(), Some(*dir));
                 match self.style.body {
                     Body::Text => {
@@ -267,6 +269,7 @@ impl Sink for DecodedStdout {
                 conn,
                 dir: Direction::In,
                 bytes,
+                ..
             } => {
                 let text = self.decoders.decode(conn.id, Direction::In, bytes);
                 self.write(&text)?;
@@ -323,6 +326,7 @@ mod tests {
                 conn,
                 dir: Direction::In,
                 bytes: bytes::Bytes::from_static(b"hi\r\n"),
+                ws: None,
             }))
             .unwrap();
         let local: DateTime<Local> = (SystemTime::UNIX_EPOCH + Duration::from_millis(1_234)).into();
@@ -341,6 +345,7 @@ mod tests {
                 conn: conn.clone(),
                 dir: Direction::In,
                 bytes: bytes::Bytes::from_static(bytes),
+                ws: None,
             })
         };
         let eof = event(EventKind::Eof {
