@@ -36,6 +36,10 @@ use input::Next;
 /// transfers, and only allocated once data is ready.
 pub const STREAM_READ_SIZE: usize = 128 * 1024;
 
+/// How long a TLS close_notify or WebSocket close frame may take at the
+/// end of a session.
+const LAYER_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Largest datagram we can receive (UDP's maximum payload).
 pub const MAX_DATAGRAM: usize = 65_536;
 
@@ -191,6 +195,7 @@ pub async fn run_stream(
         }
     };
     let result = drive(up, &mut input_done_rx, down, meter, cfg, stop).await;
+    writer.close_layer(LAYER_CLOSE_TIMEOUT).await;
     // A WebSocket peer's close frame (code and reason) is the reason.
     let result = match (result, reader.close_note()) {
         (Ok(CloseReason::Done | CloseReason::PeerClosed), Some(note)) => {

@@ -364,7 +364,12 @@ impl StreamReader {
                 use tokio::io::AsyncReadExt;
                 let had_memory = buf.capacity() > 0;
                 buf.reserve(reserve);
-                let n = h.read_buf(buf).await?;
+                let n = match h.read_buf(buf).await {
+                    // A peer that closes without close_notify (many do)
+                    // ends the stream like a TCP FIN.
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+                    other => other?,
+                };
                 release_if_new(buf, had_memory);
                 Ok(n)
             }
@@ -426,6 +431,16 @@ impl StreamWriter {
             WriteHalf::Tls(_) => TLS_CAPABILITIES,
             WriteHalf::Ws(_) => WS_CAPABILITIES,
             _ => self.io().map(Io::capabilities).unwrap_or_default(),
+        }
+    }
+
+    /// Ends a TLS or WebSocket connection the way its protocol wants
+    /// (close_notify, a close frame) before the stream is dropped, waiting
+    /// at most `within`; nothing for the socket kinds, whose drop is their
+    /// close.
+    pub async fn close_layer(&mut self, within: Duration) {
+        if matches!(self.inner, WriteHalf::Tls(_) | WriteHalf::Ws(_)) {
+            let _ = tokio::time::timeout(within, self.shutdown_write()).await;
         }
     }
 

@@ -12,5 +12,6 @@ mod regressions;
 mod relay;
 mod scan;
 mod services;
+mod tls;
 mod transfer;
 mod views;

@@ -77,6 +77,10 @@ impl TlsServer {
             .with_single_cert(certs, key)
             .map_err(|e| fail(format!("--cert/--key do not fit together: {e}")))?;
         config.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        // No session tickets: nothing here resumes sessions, and a client
+        // that only sends (`ncat --send-only`) would leave them unread and
+        // its close would reset the connection before our reads are done.
+        config.send_tls13_tickets = 0;
         let what = if generated {
             "self-signed certificate"
         } else {
