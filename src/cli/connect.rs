@@ -76,6 +76,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             .transpose()
             .map_err(ConfigError::new)?;
         let (sends, lines) = args.send.plan(view.text_encoding())?;
+        let lines = args.common.ws.line_mode(lines);
         let terminal = stdin_is_terminal();
         let session = SessionConfig {
             // A person at a terminal has nobody to pipe the rest to; a

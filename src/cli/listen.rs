@@ -79,6 +79,7 @@ impl TryFrom<ListenArgs> for ListenRun {
             ));
         }
         let (sends, lines) = args.send.plan(view.text_encoding())?;
+        let lines = args.common.ws.line_mode(lines);
         Ok(ListenRun {
             engine: ListenConfig {
                 endpoint,

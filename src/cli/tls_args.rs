@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::parse_duration;
+use super::args::{parse_duration, LineMode};
+use crate::send::Eol;
 use crate::transport::tls::{parse_pin, TlsOptions};
 use crate::transport::ws::{parse_header, WsOptions};
 
@@ -90,6 +91,16 @@ impl TlsArgs {
 }
 
 impl WsArgs {
+    /// `--ws-text` reads stdin as lines, each one text frame without its
+    /// line ending (unless `--eol` says otherwise), as websocat does.
+    pub fn line_mode(&self, mut mode: LineMode) -> LineMode {
+        if self.ws_text {
+            mode.lines = true;
+            mode.eol = mode.eol.or(Some(Eol::None));
+        }
+        mode
+    }
+
     /// The WebSocket options these flags set.
     pub fn options(&self) -> WsOptions {
         WsOptions {

@@ -108,10 +108,25 @@ impl Dest<'_> {
 /// sides are zero-copy capable streams without framing.
 pub async fn direction(
     src: Source<'_>,
+    dst: Dest<'_>,
+    activity: &Side<'_>,
+    dump: Option<DumpTag<'_>>,
+    allow_splice: bool,
+) -> Result<(), Stop> {
+    direction_then(src, dst, activity, dump, allow_splice, None).await
+}
+
+/// Like [`direction`]; when `dst` cannot half-close (a WebSocket, whose
+/// close frame ends both ways), its end waits until the pair has been
+/// quiet for `linger` (the replies still coming the other way), or is
+/// ended sooner by the pair.
+pub async fn direction_then(
+    src: Source<'_>,
     mut dst: Dest<'_>,
     activity: &Side<'_>,
     dump: Option<DumpTag<'_>>,
     allow_splice: bool,
+    linger: Option<(&Meter, Duration)>,
 ) -> Result<(), Stop> {
     match (&src, &dst) {
         (Source::Stream(from, None), Dest::Stream(to, None))
@@ -120,6 +135,11 @@ pub async fn direction(
             splice::copy(from, to, |n| activity.moved(n)).await?;
         }
         _ => buffered(src, &mut dst, activity, dump).await?,
+    }
+    if let (Some((meter, quiet)), Dest::Stream(to, _)) = (linger, &dst) {
+        if !to.capabilities().half_close {
+            meter.quiet_for(quiet).await;
+        }
     }
     dst.finish().await?;
     Ok(())

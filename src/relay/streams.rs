@@ -101,19 +101,27 @@ async fn relay_client(
     let outcome = match target.connection.into_stream() {
         Ok(to) => {
             let (to_in, to_out) = to.into_split();
-            let up = pump::direction(
+            // A WebSocket side cannot half-close: its close waits for the
+            // replies to stop.
+            let linger = Some((
+                meter,
+                cfg.rules.idle_timeout.unwrap_or(DEFAULT_REPLY_LINGER),
+            ));
+            let up = pump::direction_then(
                 Source::Stream(client_in, None),
                 Dest::Stream(to_out, None),
                 &up_count,
                 dump(Direction::In),
                 cfg.splice,
+                linger,
             );
-            let down = pump::direction(
+            let down = pump::direction_then(
                 Source::Stream(to_in, None),
                 Dest::Stream(client_out, None),
                 &down_count,
                 dump(Direction::Out),
                 cfg.splice,
+                linger,
             );
             pump::run_pair(up, down, meter, cfg.rules, shutdown).await
         }

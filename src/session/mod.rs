@@ -134,6 +134,22 @@ pub async fn run_stream(
     } = wiring;
     let (mut reader, mut writer) = stream.into_split();
     let sent_frame = writer.message_kind().and_then(WsFrame::from_name);
+    // A stream that cannot half-close (a WebSocket: a close frame ends
+    // both ways) ends like a datagram session: after the input ends,
+    // replies are awaited until the link is quiet, then it is closed; the
+    // peer's close ends the session.
+    let half_close = writer.capabilities().half_close;
+    let no_half_close;
+    let cfg = if half_close {
+        cfg
+    } else {
+        no_half_close = SessionConfig {
+            wait: Some(cfg.wait.unwrap_or(DEFAULT_DATAGRAM_WAIT)),
+            end_on_peer_eof: true,
+            ..cfg.clone()
+        };
+        &no_half_close
+    };
     let (input_done, mut input_done_rx) = tokio::sync::oneshot::channel::<()>();
     let up = async {
         let mut input_done = Some(input_done);
@@ -142,8 +158,8 @@ pub async fn run_stream(
             let bytes = tokio::select! {
                 next = input.next(), if input_done.is_some() => match next {
                     Next::Data(bytes) => bytes,
-                    Next::End { half_close } => {
-                        if half_close {
+                    Next::End { half_close: end_writes } => {
+                        if end_writes && half_close {
                             writer.shutdown_write().await?;
                             writing = false;
                             events

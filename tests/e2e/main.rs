@@ -15,3 +15,4 @@ mod services;
 mod tls;
 mod transfer;
 mod views;
+mod ws;
