@@ -97,7 +97,7 @@ pub struct RunConfig {
 #[derive(Debug, Clone)]
 pub enum BenchConfig {
     /// Drive an endpoint.
-    Run(RunConfig),
+    Run(Box<RunConfig>),
     /// Merge `--json` reports.
     Merge {
         /// The report files.

@@ -178,8 +178,8 @@ impl CommonArgs {
         SocketOptions {
             nodelay: self.nodelay,
             keepalive: self.keepalive,
-            tls: self.tls.options(),
-            ws: self.ws.options(),
+            tls: std::sync::Arc::new(self.tls.options()),
+            ws: std::sync::Arc::new(self.ws.options()),
             ..SocketOptions::default()
         }
     }

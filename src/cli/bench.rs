@@ -60,6 +60,12 @@ pub struct BenchArgs {
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
+    /// TLS (`tls://`, `wss://`).
+    #[command(flatten)]
+    pub tls: super::tls_args::TlsArgs,
+    /// WebSocket (`ws://`, `wss://`).
+    #[command(flatten)]
+    pub ws: super::tls_args::WsArgs,
 }
 
 impl TryFrom<BenchArgs> for BenchConfig {
@@ -153,7 +159,7 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 endpoint.kind().scheme()
             ));
         }
-        Ok(BenchConfig::Run(BenchRunConfig {
+        Ok(BenchConfig::Run(Box::new(BenchRunConfig {
             endpoint,
             mode,
             connections: args.connections,
@@ -165,10 +171,12 @@ impl TryFrom<BenchArgs> for BenchConfig {
             socket: SocketOptions {
                 connect_timeout: Some(args.connect_timeout),
                 nodelay: true,
+                tls: std::sync::Arc::new(args.tls.options()),
+                ws: std::sync::Arc::new(args.ws.options()),
                 ..SocketOptions::default()
             },
             json: args.json,
-        }))
+        })))
     }
 }
 

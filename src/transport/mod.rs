@@ -53,9 +53,9 @@ pub struct SocketOptions {
     /// `listen(2)` backlog; [`DEFAULT_BACKLOG`] when `None`.
     pub backlog: Option<u32>,
     /// TLS choices, used by `tls://` and `wss://`.
-    pub tls: tls::TlsOptions,
+    pub tls: std::sync::Arc<tls::TlsOptions>,
     /// WebSocket choices, used by `ws://` and `wss://`.
-    pub ws: ws::WsOptions,
+    pub ws: std::sync::Arc<ws::WsOptions>,
 }
 
 /// A source address for `--bind`.

@@ -102,7 +102,7 @@ impl Layers {
                 } else {
                     None
                 };
-                (tls, Some(opts.ws.clone()))
+                (tls, Some(opts.ws.as_ref().clone()))
             }
             _ => return Ok(None),
         };

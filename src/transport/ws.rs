@@ -151,6 +151,8 @@ pub async fn client_handshake(
     }
 }
 
+// The refusal type is tungstenite's (an HTTP response), large by nature.
+#[allow(clippy::result_large_err)]
 /// Runs the server handshake over an accepted stream: any path, or only
 /// `opts.path` (others get 404); the asked-for subprotocol is accepted
 /// when it is `opts.protocol` (or any, when none is set).
