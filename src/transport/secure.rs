@@ -96,13 +96,21 @@ impl Layers {
     ) -> Result<Option<Layers>, NetError> {
         let (tls, ws) = match endpoint {
             Endpoint::Tls { host, .. } => (Some(TlsServer::new(&opts.tls, host)?), None),
-            Endpoint::Ws { host, secure, .. } => {
+            Endpoint::Ws {
+                host, secure, path, ..
+            } => {
                 let tls = if *secure {
                     Some(TlsServer::new(&opts.tls, host)?)
                 } else {
                     None
                 };
-                (tls, Some(opts.ws.as_ref().clone()))
+                let mut ws = opts.ws.as_ref().clone();
+                // `listen ws://0.0.0.0:8080/feed` serves /feed only, like
+                // `--path /feed`; a bare `/` serves any path.
+                if ws.path.is_none() && path != "/" {
+                    ws.path = Some(path.split('?').next().unwrap_or(path).to_string());
+                }
+                (tls, Some(ws))
             }
             _ => return Ok(None),
         };

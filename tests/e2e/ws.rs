@@ -58,8 +58,10 @@ fn python_server(script: &str) -> (Proc, u16) {
 const FRAMES_SERVER: &str = r#"
 import asyncio, websockets
 async def handler(ws):
-    req = ws.request
-    await ws.send("path=%s x-test=%s proto=%s" % (req.path, req.headers.get("X-Test"), ws.subprotocol))
+    # websockets >= 13 has ws.request; older ones ws.path and ws.request_headers.
+    req = getattr(ws, "request", None)
+    path, headers = (req.path, req.headers) if req is not None else (ws.path, ws.request_headers)
+    await ws.send("path=%s x-test=%s proto=%s" % (path, headers.get("X-Test"), ws.subprotocol))
     await ws.send(b"\x00\x01\xff")
     msg = await ws.recv()
     await ws.send("got %s %r" % ("text" if isinstance(msg, str) else "binary", msg))
