@@ -66,7 +66,12 @@ fn pki() -> Option<Pki> {
             "/CN=sockmate test CA",
         ],
     );
-    for (name, cn) in [("server", "localhost"), ("client", "client1")] {
+    for (name, cn, days) in [
+        ("server", "localhost", "2"),
+        ("client", "client1", "2"),
+        // Already expired: valid until yesterday.
+        ("expired", "localhost", "-1"),
+    ] {
         openssl(
             d,
             &[
@@ -102,7 +107,7 @@ fn pki() -> Option<Pki> {
                 "-out",
                 &format!("{name}.pem"),
                 "-days",
-                "2",
+                days,
                 "-extfile",
                 &format!("{name}.ext"),
             ],
@@ -143,11 +148,20 @@ fn port_of(endpoint: &str) -> u16 {
 /// open: s_server quits on stdin EOF) and its port, read from its
 /// `ACCEPT` line; the rest of its stdout goes to a thread.
 fn s_server(pki: &Pki, extra: &[&str]) -> (Proc, u16, std::sync::mpsc::Receiver<String>) {
+    s_server_with(pki, "server", extra)
+}
+
+/// [`s_server`] with the certificate `NAME.pem` and key `NAME.key`.
+fn s_server_with(
+    pki: &Pki,
+    name: &str,
+    extra: &[&str],
+) -> (Proc, u16, std::sync::mpsc::Receiver<String>) {
     let mut cmd = Command::new("openssl");
     cmd.args(["s_server", "-accept", "127.0.0.1:0", "-cert"])
-        .arg(pki.path("server.pem"))
+        .arg(pki.path(&format!("{name}.pem")))
         .arg("-key")
-        .arg(pki.path("server.key"))
+        .arg(pki.path(&format!("{name}.key")))
         .args(extra);
     let mut server = Proc::spawn(cmd);
     let stdout = server.stdout.take().unwrap();
@@ -478,4 +492,67 @@ fn relay_terminates_tls_and_carries_100_mb_byte_exact() {
     assert_eq!(got.len(), data.len());
     assert!(got == data, "payload differs");
     assert!(client.wait().success(), "{:?}", client.stderr_lines());
+}
+
+#[test]
+fn expired_certificate_no_shared_alpn_or_cipher_are_named() {
+    let Some(pki) = pki() else { return };
+    let ca = pki.path("ca.pem");
+    // An expired server certificate.
+    let (_old, port, _) = s_server_with(&pki, "expired", &[]);
+    let (status, _, err) = run_with_input(
+        sockmate(&["connect", &format!("tls://localhost:{port}"), "--ca", &ca]),
+        b"x",
+    );
+    assert!(!status.success());
+    assert!(err.contains("certificate expired"), "{err}");
+
+    // ALPN: the server's choice is shown; no common protocol is named.
+    let (_h2, port, _) = s_server(&pki, &["-alpn", "h2"]);
+    let url = format!("tls://localhost:{port}");
+    let mut client = Proc::spawn(sockmate(&[
+        "connect",
+        &url,
+        "--ca",
+        &ca,
+        "--alpn",
+        "h2,http/1.1",
+        "-v",
+    ]));
+    let connected = client.wait_line("connected:");
+    assert!(connected.contains("alpn h2"), "{connected}");
+    drop(client);
+    let mut server = Proc::spawn(sockmate(&[
+        "listen",
+        "tls://127.0.0.1:0",
+        "-k",
+        "--alpn",
+        "h2",
+    ]));
+    let (endpoint, pin) = listening_tls(&mut server);
+    let (status, _, _) = run_with_input(
+        sockmate(&["connect", &endpoint, "--pin", &pin, "--alpn", "http/1.1"]),
+        b"x",
+    );
+    assert!(!status.success());
+    let line = server.wait_line("handshake with");
+    assert!(line.contains("no shared ALPN protocol"), "{line}");
+
+    // A client that offers only ciphers rustls does not have.
+    let port = port_of(&endpoint);
+    let mut cmd = Command::new("openssl");
+    cmd.args([
+        "s_client",
+        "-connect",
+        &format!("127.0.0.1:{port}"),
+        "-tls1_2",
+        "-cipher",
+        "AES128-SHA",
+    ]);
+    let _old_client = Proc::spawn(cmd);
+    let line = server.wait_line("handshake with");
+    assert!(
+        line.contains("no shared protocol version or cipher suite"),
+        "{line}"
+    );
 }
