@@ -110,7 +110,10 @@ impl<W: Write + Send> Transcript<W> {
         let mut s = String::new();
         match &event.kind {
             EventKind::Data {
-                conn, dir, bytes, ..
+                conn,
+                dir,
+                bytes,
+                ws,
             } => {
                 s = self.prefix(time, conn, dir.arrow(), Some(*dir));
                 match self.style.body {
@@ -121,7 +124,12 @@ impl<W: Write + Send> Transcript<W> {
                         s.push('\n');
                     }
                     Body::Hex | Body::HexAndText => {
-                        s.push_str(&format!(" {} bytes\n", bytes.len()));
+                        s.push_str(&format!(" {} bytes", bytes.len()));
+                        match ws {
+                            Some(crate::event::WsFrame::Text) => s.push_str(", ws text\n"),
+                            Some(crate::event::WsFrame::Binary) => s.push_str(", ws binary\n"),
+                            None => s.push('\n'),
+                        }
                         hexdump(bytes, &mut s);
                         if self.style.body == Body::HexAndText {
                             let text = self.decoders.decode(conn.id, *dir, bytes);
