@@ -4,22 +4,24 @@
 //!
 //! What a kind can do is said by [`Capabilities`] (half-close, message
 //! boundaries, zero-copy splice), never by matching on it outside this
-//! module. A new transport is one more variant of the private half enums
-//! (a TLS stream, for one, would add a boxed `AsyncRead`/`AsyncWrite`
-//! variant whose capabilities say "no zero-copy").
+//! module. A new transport is one more variant of the private half enums:
+//! TLS (`tls://`) is split by `tokio::io::split` and says "no zero-copy";
+//! a WebSocket (`ws://`, `wss://`) reads and writes whole messages and
+//! says "no half-close". The socket kinds are in [`socket`], the tokio
+//! trait impls in [`poll`].
 
 use std::io;
-use std::net::Shutdown;
-use std::os::fd::{AsFd, BorrowedFd};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
 use socket2::SockRef;
-use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{tcp, unix, TcpStream, UnixStream};
+
+mod poll;
+mod socket;
+
+pub(super) use socket::{release_if_new, Io};
 
 use super::seqpacket::SeqpacketStream;
 use super::tls::TlsInfo;
@@ -28,8 +30,8 @@ use super::ws::{WsReader, WsStream, WsWriter};
 /// A TLS connection over TCP, client or server side.
 pub type TlsIo = tokio_rustls::TlsStream<TcpStream>;
 
-/// A connected, connection-oriented socket: TCP, Unix stream or Unix
-/// seqpacket. Reads and writes go straight to the socket; shutting down
+/// A connected, connection-oriented stream: TCP, Unix stream, Unix
+/// seqpacket, TLS or WebSocket. Reads and writes go straight to the socket; shutting down
 /// (`AsyncWriteExt::shutdown`) ends our write side only (half-close).
 #[derive(Debug)]
 pub enum Stream {
@@ -58,146 +60,6 @@ pub struct Capabilities {
     /// Bytes can be moved kernel-side with splice(2), never entering user
     /// space.
     pub zero_copy: bool,
-}
-
-/// A borrowed view of the socket under a stream or half: the one place that
-/// dispatches on the kind.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Io<'a> {
-    Tcp(&'a TcpStream),
-    Unix(&'a UnixStream),
-    Seqpacket(&'a SeqpacketStream),
-}
-
-/// Waits until readable, reserves, reads; retries a spurious wake-up
-/// (after which a buffer that had no memory has none again).
-macro_rules! read_ready {
-    ($s:expr, $buf:expr, $reserve:expr) => {
-        loop {
-            $s.readable().await?;
-            let had_memory = $buf.capacity() > 0;
-            $buf.reserve($reserve);
-            match $s.try_read_buf($buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    release_if_new($buf, had_memory);
-                    continue;
-                }
-                other => break other,
-            }
-        }
-    };
-}
-
-/// Gives back the memory of a buffer reserved for a read that found
-/// nothing, when it had none before: an idle connection then holds no read
-/// buffer even after a spurious wake-up (tokio may report a fresh socket
-/// readable once).
-pub(super) fn release_if_new(buf: &mut BytesMut, had_memory: bool) {
-    if !had_memory && buf.is_empty() {
-        *buf = BytesMut::new();
-    }
-}
-
-/// Writes every byte, waiting whenever the socket is full.
-macro_rules! write_ready {
-    ($s:expr, $data:expr) => {{
-        let mut data: &[u8] = $data;
-        while !data.is_empty() {
-            $s.writable().await?;
-            match $s.try_write(data) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => data = &data[n..],
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }};
-}
-
-impl<'a> Io<'a> {
-    fn capabilities(self) -> Capabilities {
-        match self {
-            Io::Tcp(_) | Io::Unix(_) => Capabilities {
-                half_close: true,
-                message_boundaries: false,
-                zero_copy: true,
-            },
-            Io::Seqpacket(_) => Capabilities {
-                half_close: true,
-                message_boundaries: true,
-                zero_copy: false,
-            },
-        }
-    }
-
-    async fn read_some(self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
-        match self {
-            Io::Tcp(s) => read_ready!(s, buf, reserve),
-            Io::Unix(s) => read_ready!(s, buf, reserve),
-            Io::Seqpacket(s) => s.read_message(buf, reserve).await,
-        }
-    }
-
-    async fn write_all(self, data: &[u8]) -> io::Result<()> {
-        match self {
-            Io::Tcp(s) => write_ready!(s, data),
-            Io::Unix(s) => write_ready!(s, data),
-            Io::Seqpacket(s) => s.send_message(data).await,
-        }
-    }
-
-    fn shutdown_write(self) -> io::Result<()> {
-        let result = match self {
-            Io::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),
-            Io::Unix(s) => SockRef::from(s).shutdown(Shutdown::Write),
-            Io::Seqpacket(s) => s.shutdown_write(),
-        };
-        match result {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            other => other,
-        }
-    }
-
-    /// Waits for `interest` (zero-copy kinds only).
-    pub(super) async fn ready(self, interest: Interest) -> io::Result<()> {
-        match self {
-            Io::Tcp(s) => s.ready(interest).await.map(drop),
-            Io::Unix(s) => s.ready(interest).await.map(drop),
-            Io::Seqpacket(_) => Err(no_zero_copy()),
-        }
-    }
-
-    /// Runs one non-blocking attempt on the raw descriptor; a `WouldBlock`
-    /// clears tokio's readiness so the next [`Io::ready`] really waits
-    /// (zero-copy kinds only).
-    pub(super) fn try_io(
-        self,
-        interest: Interest,
-        f: impl FnOnce() -> io::Result<usize>,
-    ) -> io::Result<usize> {
-        match self {
-            Io::Tcp(s) => s.try_io(interest, f),
-            Io::Unix(s) => s.try_io(interest, f),
-            Io::Seqpacket(_) => Err(no_zero_copy()),
-        }
-    }
-
-    /// The socket's descriptor.
-    pub(super) fn fd(self) -> BorrowedFd<'a> {
-        match self {
-            Io::Tcp(s) => s.as_fd(),
-            Io::Unix(s) => s.as_fd(),
-            Io::Seqpacket(s) => s.as_fd(),
-        }
-    }
-}
-
-fn no_zero_copy() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        "this stream cannot be spliced (it keeps message boundaries)",
-    )
 }
 
 /// What a TLS stream can do: half-close (close_notify), no splice.
@@ -382,22 +244,6 @@ impl StreamReader {
     }
 }
 
-impl AsyncRead for StreamReader {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().inner {
-            ReadHalf::Tcp(h) => Pin::new(h).poll_read(cx, buf),
-            ReadHalf::Unix(h) => Pin::new(h).poll_read(cx, buf),
-            ReadHalf::Seqpacket(s) => s.poll_read_shared(cx, buf),
-            ReadHalf::Tls(h) => Pin::new(h).poll_read(cx, buf),
-            ReadHalf::Ws(r) => Pin::new(r.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
 /// The writing half of a [`Stream`], from [`Stream::into_split`]. Dropping
 /// it ends our writes on TCP and Unix streams.
 #[derive(Debug)]
@@ -489,93 +335,5 @@ impl StreamWriter {
                 None => Err(layered()),
             },
         }
-    }
-}
-
-impl AsyncWrite for StreamWriter {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().inner {
-            WriteHalf::Tcp(h) => Pin::new(h).poll_write(cx, buf),
-            WriteHalf::Unix(h) => Pin::new(h).poll_write(cx, buf),
-            WriteHalf::Seqpacket(s) => s.poll_send_shared(cx, buf),
-            WriteHalf::Tls(h) => Pin::new(h).poll_write(cx, buf),
-            WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().inner {
-            WriteHalf::Tcp(h) => Pin::new(h).poll_flush(cx),
-            WriteHalf::Unix(h) => Pin::new(h).poll_flush(cx),
-            WriteHalf::Seqpacket(_) => Poll::Ready(Ok(())),
-            WriteHalf::Tls(h) => Pin::new(h).poll_flush(cx),
-            WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().inner {
-            WriteHalf::Tcp(h) => Pin::new(h).poll_shutdown(cx),
-            WriteHalf::Unix(h) => Pin::new(h).poll_shutdown(cx),
-            WriteHalf::Seqpacket(s) => Poll::Ready(s.shutdown_write()),
-            WriteHalf::Tls(h) => Pin::new(h).poll_shutdown(cx),
-            WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
-macro_rules! delegate {
-    ($self:ident, $inner:ident => $body:expr) => {
-        match $self.get_mut() {
-            Stream::Tcp($inner) => {
-                let $inner = Pin::new($inner);
-                $body
-            }
-            Stream::Unix($inner) => {
-                let $inner = Pin::new($inner);
-                $body
-            }
-            Stream::Seqpacket($inner) => {
-                let $inner = Pin::new($inner);
-                $body
-            }
-            Stream::Tls($inner) => {
-                let $inner = Pin::new($inner.as_mut());
-                $body
-            }
-            Stream::Ws(_) => Poll::Ready(Err(layered())),
-        }
-    };
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        delegate!(self, s => s.poll_read(cx, buf))
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        delegate!(self, s => s.poll_write(cx, buf))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        delegate!(self, s => s.poll_flush(cx))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        delegate!(self, s => s.poll_shutdown(cx))
     }
 }
