@@ -1,7 +1,7 @@
 //! The layers over TCP: TLS (`tls://`), WebSocket (`ws://`) and both
 //! (`wss://`). [`client_upgrade`] runs the client handshakes over a TCP
 //! stream that is already connected (directly, or through a proxy);
-//! [`Handshaker`] runs the server handshakes of a listener, each in its
+//! `Handshaker` runs the server handshakes of a listener, each in its
 //! own task so a slow client never delays the next accept.
 
 use std::io;

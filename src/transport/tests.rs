@@ -185,7 +185,7 @@ async fn seqpacket_halves_keep_message_boundaries_and_half_close() {
 /// Polls one read on a connection nobody writes to: it must wait without
 /// keeping a read buffer.
 async fn idle_read_holds_no_buffer(endpoint: &str) {
-    let (_client, server) = pair(endpoint).await;
+    let (_client, server) = pair_with(endpoint, insecure()).await;
     let (mut reader, _writer) = server.into_split();
     let mut buf = BytesMut::new();
     for _ in 0..3 {
@@ -205,6 +205,7 @@ async fn an_idle_reader_holds_no_buffer() {
     idle_read_holds_no_buffer(&unix_endpoint(&dir, "unix")).await;
     let dir = tempfile::tempdir().expect("tempdir");
     idle_read_holds_no_buffer(&unix_endpoint(&dir, "unix-seqpacket")).await;
+    idle_read_holds_no_buffer("tls://127.0.0.1:0").await;
 }
 
 #[tokio::test]

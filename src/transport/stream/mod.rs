@@ -7,8 +7,8 @@
 //! module. A new transport is one more variant of the private half enums:
 //! TLS (`tls://`) is split by `tokio::io::split` and says "no zero-copy";
 //! a WebSocket (`ws://`, `wss://`) reads and writes whole messages and
-//! says "no half-close". The socket kinds are in [`socket`], the tokio
-//! trait impls in [`poll`].
+//! says "no half-close". The socket kinds are in `socket.rs`, the tokio
+//! trait impls in `poll.rs`.
 
 use std::io;
 use std::sync::Arc;
@@ -163,6 +163,35 @@ impl Stream {
     }
 }
 
+/// Reads what a TLS stream has into `buf`. The wait is on a one-byte
+/// buffer, so an idle TLS connection holds no read buffer either; once a
+/// record is in, the rest of its plaintext is taken without waiting. A
+/// peer that closes without close_notify (many do) ends the stream like a
+/// TCP FIN.
+async fn tls_read_some(
+    h: &mut tokio::io::ReadHalf<TlsIo>,
+    buf: &mut BytesMut,
+    reserve: usize,
+) -> io::Result<usize> {
+    use futures_util::FutureExt;
+    use tokio::io::AsyncReadExt;
+    let mut first = [0u8; 1];
+    match h.read(&mut first).await {
+        Ok(0) => return Ok(0),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+        Err(e) => return Err(e),
+    }
+    buf.reserve(reserve.max(1));
+    buf.extend_from_slice(&first);
+    let more = match h.read_buf(buf).now_or_never() {
+        Some(Ok(n)) => n,
+        // EOF or an error right after data: the next read reports it.
+        Some(Err(_)) | None => 0,
+    };
+    Ok(1 + more)
+}
+
 /// The reading half of a [`Stream`], from [`Stream::into_split`].
 #[derive(Debug)]
 pub struct StreamReader {
@@ -222,19 +251,7 @@ impl StreamReader {
     /// Returns 0 at end of stream.
     pub async fn read_some(&mut self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
         match &mut self.inner {
-            ReadHalf::Tls(h) => {
-                use tokio::io::AsyncReadExt;
-                let had_memory = buf.capacity() > 0;
-                buf.reserve(reserve);
-                let n = match h.read_buf(buf).await {
-                    // A peer that closes without close_notify (many do)
-                    // ends the stream like a TCP FIN.
-                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
-                    other => other?,
-                };
-                release_if_new(buf, had_memory);
-                Ok(n)
-            }
+            ReadHalf::Tls(h) => tls_read_some(h, buf, reserve).await,
             ReadHalf::Ws(r) => r.read_some(buf, reserve).await,
             _ => match self.io() {
                 Some(io) => io.read_some(buf, reserve).await,
