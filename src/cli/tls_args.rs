@@ -15,7 +15,7 @@ use crate::transport::ws::{parse_header, WsOptions};
 #[derive(Debug, Args, Clone, Default)]
 pub struct TlsArgs {
     /// Trust the CA certificates in this PEM file too, besides the system's (repeatable).
-    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    #[arg(long, value_name = "FILE", help_heading = "TLS", value_parser = existing_file)]
     pub ca: Vec<PathBuf>,
     /// Accept exactly the server certificate with this SHA-256 fingerprint (as printed on a sockmate server's listening line; colons optional).
     #[arg(long, value_name = "SHA256", help_heading = "TLS", value_parser = check_pin)]
@@ -30,13 +30,13 @@ pub struct TlsArgs {
     #[arg(long, value_name = "LIST", help_heading = "TLS", value_delimiter = ',')]
     pub alpn: Vec<String>,
     /// Certificate chain (PEM): the server's, or the client's for mutual TLS. A server without one makes a self-signed certificate.
-    #[arg(long, value_name = "FILE", help_heading = "TLS", requires = "key")]
+    #[arg(long, value_name = "FILE", help_heading = "TLS", requires = "key", value_parser = existing_file)]
     pub cert: Option<PathBuf>,
     /// Private key (PEM) of --cert.
-    #[arg(long, value_name = "FILE", help_heading = "TLS", requires = "cert")]
+    #[arg(long, value_name = "FILE", help_heading = "TLS", requires = "cert", value_parser = existing_file)]
     pub key: Option<PathBuf>,
     /// Server: require client certificates signed by the CAs in this PEM file (mutual TLS).
-    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    #[arg(long, value_name = "FILE", help_heading = "TLS", value_parser = existing_file)]
     pub client_ca: Option<PathBuf>,
     /// Give up a TLS or WebSocket handshake that takes longer than this (default 10s).
     #[arg(long = "tls-timeout", value_name = "DURATION", help_heading = "TLS", value_parser = parse_duration)]
@@ -58,6 +58,16 @@ pub struct WsArgs {
     /// Subprotocol to ask for (client) or accept (server), Sec-WebSocket-Protocol.
     #[arg(long, value_name = "PROTOCOL", help_heading = "WebSocket")]
     pub ws_protocol: Option<String>,
+}
+
+/// A PEM file that exists (read when the connection or listener starts).
+fn existing_file(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("no such file \"{text}\" (give a PEM file)"))
+    }
 }
 
 fn check_pin(text: &str) -> Result<String, String> {
@@ -116,5 +126,59 @@ impl WsArgs {
             headers: self.header.clone(),
             protocol: self.ws_protocol.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn connect(args: &[&str]) -> Result<super::super::connect::ConnectArgs, String> {
+        let mut all = vec!["sockmate", "connect", "tls://h:1"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all) {
+            Ok(cli) => match cli.command {
+                Command::Connect(args) => Ok(args),
+                _ => Err("not connect".into()),
+            },
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn tls_and_ws_flags_parse_into_options() {
+        let args = connect(&["--alpn", "h2,http/1.1", "--sni", "x.example", "--ws-text"]).unwrap();
+        let opts = args.common.socket_options();
+        assert_eq!(opts.tls.alpn, ["h2", "http/1.1"]);
+        assert_eq!(opts.tls.sni.as_deref(), Some("x.example"));
+        assert!(opts.ws.text);
+        let lines = args.common.ws.line_mode(Default::default());
+        assert!(lines.lines);
+        let path = connect(&["--path", "feed"])
+            .unwrap()
+            .common
+            .ws
+            .options()
+            .path;
+        assert_eq!(path.as_deref(), Some("/feed"));
+    }
+
+    #[test]
+    fn bad_tls_and_ws_flags_are_named() {
+        assert!(connect(&["--pin", "xyz"])
+            .unwrap_err()
+            .contains("64 hex digits"));
+        assert!(connect(&["--ca", "/no/such.pem"])
+            .unwrap_err()
+            .contains("no such file"));
+        assert!(
+            connect(&["--cert", "/etc/hostname"]).is_err(),
+            "--cert needs --key"
+        );
+        assert!(connect(&["--header", "nocolon"])
+            .unwrap_err()
+            .contains("no colon"));
+        assert!(connect(&["--pin", &"ab".repeat(32), "--insecure"]).is_err());
     }
 }
