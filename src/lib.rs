@@ -49,6 +49,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod checksum;
 pub mod cli;
 pub mod encoding;
 pub mod endpoint;

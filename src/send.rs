@@ -12,6 +12,7 @@ use crate::encoding::TextEncoding;
 use crate::error::ConfigError;
 use crate::escape::{escape_at, EscapeError};
 use crate::hexinput::{parse_hex, HexError};
+use crate::template::{Message, Template, TemplateError, CTIME_FORMAT};
 
 /// The line ending added to each `--send` (and each stdin line in line mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,6 +45,9 @@ pub enum SendSpec {
     Hex(String),
     /// `--send-file PATH`: the file's bytes, read when the command starts.
     File(PathBuf),
+    /// `--send-template TEMPLATE`: rendered for every message sent
+    /// (counters, time, random bytes, checksums; see [`crate::template`]).
+    Template(String),
 }
 
 /// A send that could not be understood.
@@ -65,6 +69,14 @@ pub enum SendError {
         /// What is wrong.
         problem: HexError,
     },
+    /// A bad `--send-template`.
+    #[error("in --send-template {text:?}: {problem}")]
+    Template {
+        /// The template as given.
+        text: String,
+        /// What is wrong.
+        problem: TemplateError,
+    },
 }
 
 /// A send resolved to bytes, or a file still to read.
@@ -74,6 +86,8 @@ pub enum Payload {
     Bytes(Bytes),
     /// A file to read at start.
     File(PathBuf),
+    /// A template rendered per message.
+    Template(Template),
 }
 
 /// Encodes text for sending: plain characters with `encoding`, escapes
@@ -125,19 +139,59 @@ pub fn resolve(
                     })
             }
             SendSpec::File(path) => Ok(Payload::File(path.clone())),
+            SendSpec::Template(text) => Template::parse(text, CTIME_FORMAT)
+                .map(Payload::Template)
+                .map_err(|problem| SendError::Template {
+                    text: text.clone(),
+                    problem,
+                }),
         })
         .collect()
 }
 
+/// One message of a schedule: fixed bytes, or a template rendered when it
+/// is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    /// The same bytes every time.
+    Fixed(Bytes),
+    /// Rendered with the message number (and peer, time, random bytes).
+    Template(Template),
+}
+
+impl Outgoing {
+    /// The bytes of message number `number` (from 1) to `peer`.
+    pub fn render(&self, number: u64, peer: &str) -> Bytes {
+        match self {
+            Outgoing::Fixed(b) => b.clone(),
+            Outgoing::Template(t) => {
+                let mut out = Vec::new();
+                t.render(
+                    &Message {
+                        bytes: b"",
+                        peer,
+                        number,
+                    },
+                    &mut out,
+                );
+                out.into()
+            }
+        }
+    }
+}
+
 /// Reads `--send-file` payloads; returns the messages in order.
-pub fn load(payloads: &[Payload]) -> Result<Vec<Bytes>, ConfigError> {
+pub fn load(payloads: &[Payload]) -> Result<Vec<Outgoing>, ConfigError> {
     payloads
         .iter()
         .map(|p| match p {
-            Payload::Bytes(b) => Ok(b.clone()),
-            Payload::File(path) => std::fs::read(path).map(Bytes::from).map_err(|e| {
-                ConfigError::new(format!("cannot read --send-file {}: {e}", path.display()))
-            }),
+            Payload::Bytes(b) => Ok(Outgoing::Fixed(b.clone())),
+            Payload::Template(t) => Ok(Outgoing::Template(t.clone())),
+            Payload::File(path) => std::fs::read(path)
+                .map(|b| Outgoing::Fixed(b.into()))
+                .map_err(|e| {
+                    ConfigError::new(format!("cannot read --send-file {}: {e}", path.display()))
+                }),
         })
         .collect()
 }
@@ -180,7 +234,9 @@ impl From<SendError> for ConfigError {
 /// (`None`: until stopped), rounds `interval` apart.
 #[derive(Debug, Clone)]
 pub struct Schedule {
-    messages: Vec<Bytes>,
+    messages: Vec<Outgoing>,
+    sent: u64,
+    peer: String,
     interval: Option<Duration>,
     rounds: Option<u64>,
     rounds_done: u64,
@@ -191,15 +247,31 @@ pub struct Schedule {
 impl Schedule {
     /// A schedule of `messages`, sent `rounds` times (`None` = forever)
     /// with `interval` between the starts of rounds.
-    pub fn new(messages: Vec<Bytes>, interval: Option<Duration>, rounds: Option<u64>) -> Self {
+    pub fn new(messages: Vec<Outgoing>, interval: Option<Duration>, rounds: Option<u64>) -> Self {
         Schedule {
             messages,
+            sent: 0,
+            peer: String::new(),
             interval,
             rounds,
             rounds_done: 0,
             index: 0,
             started: None,
         }
+    }
+
+    /// A schedule of fixed messages.
+    pub fn fixed(messages: Vec<Bytes>, interval: Option<Duration>, rounds: Option<u64>) -> Self {
+        Schedule::new(
+            messages.into_iter().map(Outgoing::Fixed).collect(),
+            interval,
+            rounds,
+        )
+    }
+
+    /// Names the peer that `{peer}` in templates renders as.
+    pub fn set_peer(&mut self, peer: &str) {
+        self.peer = peer.to_string();
     }
 
     /// True when there is nothing (more) to send.
@@ -221,7 +293,8 @@ impl Schedule {
                 tokio::time::sleep_until(due).await;
             }
         }
-        let message = self.messages[self.index].clone();
+        self.sent += 1;
+        let message = self.messages[self.index].render(self.sent, &self.peer);
         self.index += 1;
         if self.index == self.messages.len() {
             self.index = 0;
@@ -280,8 +353,40 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn templates_render_per_message() {
+        let specs = vec![
+            SendSpec::Template("m{n} {seq:u16be}".into()),
+            SendSpec::Text("{n}".into()),
+        ];
+        let payloads = resolve(&specs, TextEncoding::default(), Eol::None).unwrap();
+        let mut s = Schedule::new(load(&payloads).unwrap(), None, Some(2));
+        let mut got = Vec::new();
+        while let Some(m) = s.next().await {
+            got.push(m);
+        }
+        assert_eq!(
+            got,
+            [
+                Bytes::from_static(b"m1 \x00\x01"),
+                Bytes::from_static(b"{n}"),
+                Bytes::from_static(b"m3 \x00\x03"),
+                Bytes::from_static(b"{n}"),
+            ],
+            "--send stays literal; {{n}} counts every message sent"
+        );
+        let err = resolve(
+            &[SendSpec::Template("{crc16:x}".into())],
+            TextEncoding::default(),
+            Eol::None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("in --send-template"), "{err}");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn schedule_sends_rounds_at_the_interval() {
-        let mut s = Schedule::new(
+        let mut s = Schedule::fixed(
             vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")],
             Some(Duration::from_millis(50)),
             Some(3),

@@ -5,19 +5,32 @@
 //! hex), `{len}` (its length in bytes), `{peer}` (the client's address),
 //! `{n}` (the message number on this connection, from 1), `{time}` (local
 //! time in the `--time-format`). `{{` and `}}` are literal braces.
+//!
+//! Payload macros (also in `--send-template`): `{rand:N}` (N random
+//! bytes), `{hex:01 02}` (inline bytes), `{seq:u16be}` (the message number
+//! as binary: u8, u16be/le, u32be/le, u64be/le), and checksums over
+//! everything rendered before them in the message: `{crc16:modbus}` (low
+//! byte first), `{crc16:ccitt}`, `{crc16:kermit}`, `{crc16:xmodem}`,
+//! `{crc32}`, `{sum8}`, `{xor8}`, `{lrc}` (see [`crate::checksum`]).
 
 use std::fmt;
 use std::io::Write;
 
 use chrono::format::{Item, StrftimeItems};
 
+use crate::checksum::{Checksum, SeqFormat, CHECKSUMS_HELP};
 use crate::escape::{escape_at, EscapeError};
+use crate::hexinput::parse_hex;
+
+/// Most random bytes one `{rand:N}` makes.
+pub const MAX_RAND: usize = 65_536;
 
 /// C's `ctime` layout, e.g. `Sun Nov 22 14:03:07 2026`.
 pub const CTIME_FORMAT: &str = "%a %b %e %H:%M:%S %Y";
 
 /// The placeholders a template may use, for error messages.
-pub const PLACEHOLDERS_HELP: &str = "{text} {hex} {len} {peer} {n} {time}";
+pub const PLACEHOLDERS_HELP: &str =
+    "{text} {hex} {len} {peer} {n} {time} {rand:N} {hex:01 02} {seq:u16be}";
 
 /// Rewrites a literal part of a template while rendering (regex captures).
 pub type Expand<'a> = dyn Fn(&[u8], &mut Vec<u8>) + 'a;
@@ -32,6 +45,9 @@ enum Part {
     Peer,
     Number,
     Time,
+    Rand(usize),
+    Seq(SeqFormat),
+    Check(Checksum),
 }
 
 /// A parsed template, ready to render for each message.
@@ -62,6 +78,14 @@ pub enum TemplateError {
     #[error("lone }} at position {position} (write }}}} for a literal brace)")]
     LoneClose {
         /// Character position of the `}`.
+        position: usize,
+    },
+    /// A macro with a bad argument (`{rand:x}`, `{hex:zz}`, `{crc16:foo}`).
+    #[error("{problem} at position {position} (checksums: {CHECKSUMS_HELP})")]
+    BadMacro {
+        /// What is wrong.
+        problem: String,
+        /// Character position of the `{`.
         position: usize,
     },
     /// A bad backslash escape.
@@ -122,14 +146,16 @@ impl Template {
                         .position(|p| p.1 == '}')
                         .ok_or(TemplateError::Unclosed { position: i })?;
                     let name: String = chars[i + 1..i + 1 + close].iter().map(|p| p.1).collect();
-                    let part = match name.as_str() {
-                        "text" => Part::Text,
-                        "hex" => Part::Hex,
-                        "len" => Part::Len,
-                        "peer" => Part::Peer,
-                        "n" => Part::Number,
-                        "time" => Part::Time,
-                        _ => return Err(TemplateError::UnknownPlaceholder { name, position: i }),
+                    let part = match placeholder(&name, i)? {
+                        Some(Part::Literal(bytes)) => {
+                            literal.extend_from_slice(&bytes);
+                            i += close + 2;
+                            continue;
+                        }
+                        Some(part) => part,
+                        None => {
+                            return Err(TemplateError::UnknownPlaceholder { name, position: i })
+                        }
                     };
                     if !literal.is_empty() {
                         parts.push(Part::Literal(std::mem::take(&mut literal)));
@@ -166,9 +192,18 @@ impl Template {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
     }
 
+    /// True when the template uses a payload macro or checksum (so its
+    /// output is binary, not text).
+    pub fn has_macros(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Rand(_) | Part::Seq(_) | Part::Check(_)))
+    }
+
     /// Appends the rendered template to `out`. `expand` rewrites literal
     /// parts (used for `$1` regex captures in `--respond` rules).
     pub fn render_with(&self, msg: &Message<'_>, out: &mut Vec<u8>, expand: Option<&Expand<'_>>) {
+        let start = out.len();
         for part in &self.parts {
             match part {
                 Part::Literal(bytes) => match expand {
@@ -191,6 +226,17 @@ impl Template {
                 Part::Time => {
                     let _ = write!(out, "{}", chrono::Local::now().format(&self.time_format));
                 }
+                Part::Rand(n) => {
+                    let at = out.len();
+                    out.resize(at + n, 0);
+                    fastrand::fill(&mut out[at..]);
+                }
+                Part::Seq(format) => format.append(msg.number, out),
+                Part::Check(sum) => {
+                    let mut value = Vec::with_capacity(4);
+                    sum.append(&out[start..], &mut value);
+                    out.extend_from_slice(&value);
+                }
             }
         }
     }
@@ -212,10 +258,52 @@ impl fmt::Display for Template {
                 Part::Peer => f.write_str("{peer}")?,
                 Part::Number => f.write_str("{n}")?,
                 Part::Time => f.write_str("{time}")?,
+                Part::Rand(n) => write!(f, "{{rand:{n}}}")?,
+                Part::Seq(s) => write!(f, "{{seq:{}}}", s.name())?,
+                Part::Check(c) => write!(f, "{{{}}}", c.name())?,
             }
         }
         Ok(())
     }
+}
+
+/// The part a `{name}` stands for (inline bytes come back as a literal);
+/// `None` when it names nothing.
+fn placeholder(name: &str, position: usize) -> Result<Option<Part>, TemplateError> {
+    let bad = |problem: String| TemplateError::BadMacro { problem, position };
+    Ok(Some(match name {
+        "text" => Part::Text,
+        "hex" => Part::Hex,
+        "len" => Part::Len,
+        "peer" => Part::Peer,
+        "n" => Part::Number,
+        "time" => Part::Time,
+        _ => {
+            if let Some(arg) = name.strip_prefix("hex:") {
+                return parse_hex(arg)
+                    .map(|b| Some(Part::Literal(b)))
+                    .map_err(|e| bad(format!("in {{{name}}}: {e}")));
+            }
+            if let Some(arg) = name.strip_prefix("rand:") {
+                return match arg.trim().parse::<usize>() {
+                    Ok(n) if (1..=MAX_RAND).contains(&n) => Ok(Some(Part::Rand(n))),
+                    _ => Err(bad(format!(
+                        "invalid {{{name}}} (give a count of random bytes from 1 to {MAX_RAND}, e.g. {{rand:4}})"
+                    ))),
+                };
+            }
+            if let Some(arg) = name.strip_prefix("seq:") {
+                return SeqFormat::parse(arg)
+                    .map(|f| Some(Part::Seq(f)))
+                    .map_err(bad);
+            }
+            match Checksum::parse(name) {
+                Some(Ok(sum)) => Part::Check(sum),
+                Some(Err(problem)) => return Err(bad(problem)),
+                None => return Ok(None),
+            }
+        }
+    }))
 }
 
 #[cfg(test)]
@@ -285,7 +373,53 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn macros_and_checksums() {
+        assert_eq!(
+            render("{hex:01 03 00 00 00 01}{crc16:modbus}", b""),
+            [1, 3, 0, 0, 0, 1, 0x84, 0x0a]
+        );
+        assert_eq!(
+            render("123456789{crc32}", b""),
+            b"123456789\xcb\xf4\x39\x26"
+        );
+        // n is 7 in these tests.
+        assert_eq!(render("{seq:u16be}{seq:u32le}", b""), [0, 7, 7, 0, 0, 0]);
+        assert_eq!(render("{hex:ff 02}{sum8}{xor8}", b""), [0xff, 2, 1, 0xfc]);
+        let r = render("a{rand:5}b", b"");
+        assert_eq!((r.len(), r[0], r[6]), (7, b'a', b'b'));
+        let t =
+            Template::parse("x{rand:2}{seq:u16le}{crc16:modbus}{crc32:le}", CTIME_FORMAT).unwrap();
+        assert_eq!(
+            t.to_string(),
+            "x{rand:2}{seq:u16le}{crc16:modbus}{crc32:le}"
+        );
+        assert!(t.has_macros());
+        for bad in [
+            "{rand:0}",
+            "{rand:x}",
+            "{hex:zz}",
+            "{crc16:nope}",
+            "{seq:u12}",
+        ] {
+            let e = Template::parse(bad, CTIME_FORMAT).unwrap_err();
+            assert!(
+                matches!(e, TemplateError::BadMacro { position: 0, .. }),
+                "{bad}: {e}"
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn a_modbus_frame_checks_to_zero(body in proptest::collection::vec(any::<u8>(), 1..32)) {
+            let hex: Vec<String> = body.iter().map(|b| format!("{b:02x}")).collect();
+            let out = render(&format!("{{hex:{}}}{{crc16:modbus}}", hex.join(" ")), b"");
+            prop_assert_eq!(&out[..body.len()], &body[..]);
+            let crc = crc::Crc::<u16>::new(&crc::CRC_16_MODBUS);
+            prop_assert_eq!(crc.checksum(&out), 0);
+        }
+
         #[test]
         fn plain_text_renders_as_itself(s in "[^\\\\{}]*") {
             prop_assert_eq!(render(&s, b"zz"), s.as_bytes().to_vec());

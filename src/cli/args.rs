@@ -44,9 +44,9 @@ pub struct ViewArgs {
     /// Decode received bytes with ENC for display, and encode typed and --send text with it: utf-8, gbk, gb18030, big5, shift_jis, euc-kr, latin1, windows-1252, utf-16le, … (any WHATWG label).
     #[arg(long, value_name = "ENC")]
     pub encoding: Option<String>,
-    /// Show each message as a hex dump (offset, 16 bytes in hex, ASCII gutter).
-    #[arg(short = 'x', long)]
-    pub hex: bool,
+    /// Show each message as a hex dump (offset, 16 bytes in hex, ASCII gutter); --hex=line: one line per message, `PEER < 01 03 02 00 19`.
+    #[arg(short = 'x', long, value_enum, value_name = "STYLE", num_args = 0..=1, require_equals = true, default_missing_value = "dump")]
+    pub hex: Option<HexStyle>,
     /// With --hex, show the decoded text under each dump too.
     #[arg(long, requires = "hex")]
     pub text: bool,
@@ -62,9 +62,21 @@ pub struct ViewArgs {
     /// Print byte and message counters per connection and in total at exit (on stderr).
     #[arg(long)]
     pub stats: bool,
+    /// Print live counters (bytes and messages in/out per connection and in total, rates) on stderr every DURATION; SIGUSR1 prints them at any time.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Views")]
+    pub stats_interval: Option<Duration>,
     /// Colour the terminal views: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+/// How `--hex` shows a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HexStyle {
+    /// Offset, 16 bytes a row, ASCII gutter.
+    Dump,
+    /// One compact line per message.
+    Line,
 }
 
 /// What to send without stdin (connect, listen).
@@ -79,6 +91,9 @@ pub struct SendArgs {
     /// Send the contents of a file (repeatable).
     #[arg(long, value_name = "PATH")]
     pub send_file: Vec<std::path::PathBuf>,
+    /// Send a template rendered per message (repeatable, in order with the other --send* flags): {n} {time} {peer} {rand:N} {hex:01 02} {seq:u16be} and checksums over what comes before them: {crc16:modbus} {crc16:ccitt} {crc16:xmodem} {crc32} {sum8} {xor8} {lrc}.
+    #[arg(long, value_name = "TEMPLATE", help_heading = "Sending")]
+    pub send_template: Vec<String>,
     /// Line ending appended to each --send and, in line mode, to each stdin line.
     #[arg(long, value_enum, value_name = "EOL")]
     pub eol: Option<Eol>,
@@ -97,12 +112,23 @@ pub struct SendArgs {
 }
 
 impl SendArgs {
+    /// True when the sends are binary (`--send-hex`, templates with
+    /// payload macros): transcripts show them as hex, never decoded.
+    pub fn binary_sends(&self) -> bool {
+        !self.send_hex.is_empty()
+            || self.send_template.iter().any(|t| {
+                crate::template::Template::parse(t, crate::template::CTIME_FORMAT)
+                    .is_ok_and(|t| t.has_macros())
+            })
+    }
+
     /// The auto-send plan and how stdin lines are made, validated.
     pub fn plan(&self, encoding: TextEncoding) -> Result<(SendPlan, LineMode), ConfigError> {
         let specs = if self.order.is_empty() {
             let mut specs: Vec<SendSpec> = self.send.iter().cloned().map(SendSpec::Text).collect();
             specs.extend(self.send_hex.iter().cloned().map(SendSpec::Hex));
             specs.extend(self.send_file.iter().cloned().map(SendSpec::File));
+            specs.extend(self.send_template.iter().cloned().map(SendSpec::Template));
             specs
         } else {
             self.order.clone()
@@ -110,7 +136,7 @@ impl SendArgs {
         let payloads = crate::send::resolve(&specs, encoding, self.eol.unwrap_or(Eol::None))?;
         if payloads.is_empty() && (self.interval.is_some() || self.count.is_some()) {
             return Err(ConfigError::new(
-                "--interval and --count repeat sends: give --send TEXT, --send-hex HEX or --send-file PATH too".into(),
+                "--interval and --count repeat sends: give --send TEXT, --send-hex HEX, --send-template TEMPLATE or --send-file PATH too".into(),
             ));
         }
         if self.interval == Some(Duration::ZERO) {
@@ -133,6 +159,7 @@ impl SendArgs {
                 lines: self.lines,
                 eol: self.eol,
                 encoding,
+                delay: None,
             },
         ))
     }
@@ -148,11 +175,18 @@ pub struct LineMode {
     pub eol: Option<Eol>,
     /// `--encoding`: typed text is encoded with it.
     pub encoding: TextEncoding,
+    /// `--delay`: the pause between stdin lines (line mode on).
+    pub delay: Option<Duration>,
 }
 
 impl ViewArgs {
     /// The view options, with status lines at `verbosity`.
     pub fn options(&self, verbosity: Verbosity) -> Result<ViewOptions, ConfigError> {
+        if self.stats_interval == Some(Duration::ZERO) {
+            return Err(ConfigError::new(
+                "--stats-interval 0 would print without end (give e.g. --stats-interval 1s)".into(),
+            ));
+        }
         let encoding = self
             .encoding
             .as_deref()
@@ -161,13 +195,16 @@ impl ViewArgs {
         Ok(ViewOptions {
             verbosity,
             encoding,
-            hex: self.hex,
+            hex: self.hex.is_some(),
+            hex_line: self.hex == Some(HexStyle::Line),
+            stats_interval: self.stats_interval,
             text: self.text,
             timestamps: self.timestamps,
             json: self.json,
             log: self.log.clone(),
             stats: self.stats,
             color: self.color,
+            ..ViewOptions::default()
         })
     }
 }

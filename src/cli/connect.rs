@@ -8,12 +8,14 @@ use clap::Args;
 
 use super::args::LineMode;
 use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use super::end_args::EndArgs;
 use super::output;
 use super::stdin::{session_input, stdin_is_terminal};
 use super::stdin_reader::STDIN_CHUNK;
 use crate::endpoint::{Endpoint, Kind};
 use crate::engine::{ConnectConfig, Engine};
 use crate::error::ConfigError;
+use crate::service::ExecSpec;
 use crate::session::{SessionConfig, DEFAULT_DATAGRAM_WAIT, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
 use crate::transport::{BindAddr, SocketOptions};
@@ -21,6 +23,7 @@ use crate::view::ViewOptions;
 
 /// `sockmate connect`.
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct ConnectArgs {
     /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract.
     #[arg(value_name = "ENDPOINT")]
@@ -49,6 +52,29 @@ pub struct ConnectArgs {
     /// What to send without stdin.
     #[command(flatten)]
     pub send: SendArgs,
+    /// When the session ends (nc's EOF switches).
+    #[command(flatten)]
+    pub end: EndArgs,
+    /// Saved settings and packets.
+    #[command(flatten)]
+    pub profile: super::profile::ProfileArgs,
+    /// Run CMD with the connection as its stdin and stdout (no shell; like ncat -e or socat EXEC:).
+    #[arg(
+        long,
+        value_name = "CMD",
+        conflicts_with = "sh_exec",
+        help_heading = "Services"
+    )]
+    pub exec: Option<String>,
+    /// Like --exec, through `sh -c CMD`.
+    #[arg(long, value_name = "CMD", help_heading = "Services")]
+    pub sh_exec: Option<String>,
+    /// Send the command's stderr to the peer too.
+    #[arg(long, help_heading = "Services")]
+    pub exec_stderr: bool,
+    /// Run the --exec command on a pseudo-terminal in its own session (interactive shells, job control; socat EXEC:…,pty,setsid,ctty).
+    #[arg(long, help_heading = "Services")]
+    pub pty: bool,
 }
 
 /// A validated `connect`: the engine's config and the terminal's side
@@ -61,6 +87,29 @@ pub struct ConnectRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// `--recv-only`: stdin is not read.
+    pub recv_only: bool,
+}
+
+/// The `--exec`/`--sh-exec` command, if one is given.
+pub fn exec_spec(
+    exec: &Option<String>,
+    sh_exec: &Option<String>,
+    stderr: bool,
+    pty: bool,
+) -> Result<Option<ExecSpec>, ConfigError> {
+    let spec =
+        match (exec, sh_exec) {
+            (Some(cmd), _) => ExecSpec::direct(cmd, stderr),
+            (None, Some(cmd)) => ExecSpec::shell(cmd, stderr),
+            (None, None) if pty => return Err(ConfigError::new(
+                "--pty runs the --exec command on a terminal: give --exec CMD or --sh-exec CMD too"
+                    .into(),
+            )),
+            (None, None) => return Ok(None),
+        };
+    spec.map(|s| Some(s.with_pty(pty)))
+        .map_err(ConfigError::new)
 }
 
 impl TryFrom<ConnectArgs> for ConnectRun {
@@ -75,10 +124,27 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             .map(str::parse::<BindAddr>)
             .transpose()
             .map_err(ConfigError::new)?;
-        let (sends, lines) = args.send.plan(view.text_encoding())?;
+        let (sends, mut lines) = args.send.plan(view.text_encoding())?;
+        lines.delay = args.end.delay;
         let lines = args.common.ws.line_mode(lines);
-        let terminal = stdin_is_terminal();
-        let session = SessionConfig {
+        let exec = exec_spec(&args.exec, &args.sh_exec, args.exec_stderr, args.pty)?;
+        if exec.is_some() && !endpoint.kind().is_connection_oriented() {
+            return Err(ConfigError::new(format!(
+                "--exec needs a stream endpoint (tcp://, unix://, unix-seqpacket://), not {endpoint}"
+            )));
+        }
+        if exec.is_some() && sends.has_sends() {
+            return Err(ConfigError::new(
+                "--exec gives the connection to the command: drop the --send* flags".into(),
+            ));
+        }
+        if args.end.recv_only && sends.has_sends() {
+            return Err(ConfigError::new(
+                "--recv-only sends nothing: drop it or the --send* flags".into(),
+            ));
+        }
+        let terminal = stdin_is_terminal() && exec.is_none();
+        let mut session = SessionConfig {
             // A person at a terminal has nobody to pipe the rest to; a
             // reconnecting client treats the peer's end as a disconnect.
             end_on_peer_eof: terminal || args.reconnect,
@@ -86,7 +152,12 @@ impl TryFrom<ConnectArgs> for ConnectRun {
                 .wait
                 .or((sends.has_sends() && !terminal).then_some(DEFAULT_DATAGRAM_WAIT)),
             idle_timeout: args.common.idle_timeout,
+            ..SessionConfig::default()
         };
+        args.end.apply(&mut session)?;
+        let mut view = view;
+        view.hide_received = args.end.send_only;
+        view.sent_as_hex = args.send.binary_sends();
         Ok(ConnectRun {
             engine: ConnectConfig {
                 endpoint,
@@ -98,9 +169,11 @@ impl TryFrom<ConnectArgs> for ConnectRun {
                 session,
                 sends,
                 reconnect: args.reconnect.then_some(args.reconnect_max),
+                exec,
             },
             view,
             lines,
+            recv_only: args.end.recv_only,
         })
     }
 }
@@ -122,11 +195,16 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let single = cfg.engine.reconnect.is_none();
     let engine = Engine::new(shutdown);
     let sinks = output::start(&cfg.view, single, &engine)?;
-    let input = session_input(
-        &cfg.engine.sends,
-        cfg.lines,
-        stdin_chunk(cfg.engine.endpoint.kind()),
-    );
+    let input = if cfg.recv_only || cfg.engine.exec.is_some() {
+        crate::session::Input::Nothing
+    } else {
+        session_input(
+            &cfg.engine.sends,
+            cfg.lines,
+            stdin_chunk(cfg.engine.endpoint.kind()),
+            Some(sinks.slot()),
+        )
+    };
     let started = engine.connect(cfg.engine, input).await;
     output::finish(engine, sinks, started).await
 }

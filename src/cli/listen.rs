@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::args::LineMode;
 use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use super::end_args::EndArgs;
 use super::output;
 use super::serve_args::ServiceArgs;
 use super::stdin::{listen_input, session_input, stdin_is_terminal};
@@ -22,6 +23,7 @@ use crate::view::ViewOptions;
 
 /// `sockmate listen`.
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct ListenArgs {
     /// Where to listen: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract. Port 0 picks a free port.
     #[arg(value_name = "ENDPOINT")]
@@ -50,6 +52,12 @@ pub struct ListenArgs {
     /// Server behaviours and limits.
     #[command(flatten)]
     pub service: ServiceArgs,
+    /// When the session ends (nc's EOF switches).
+    #[command(flatten)]
+    pub end: EndArgs,
+    /// Saved settings and packets.
+    #[command(flatten)]
+    pub profile: super::profile::ProfileArgs,
 }
 
 /// A validated `listen`: the engine's config and the terminal's side
@@ -62,6 +70,8 @@ pub struct ListenRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// `--recv-only`: stdin is not read.
+    pub recv_only: bool,
 }
 
 impl TryFrom<ListenArgs> for ListenRun {
@@ -78,8 +88,24 @@ impl TryFrom<ListenArgs> for ListenRun {
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
             ));
         }
-        let (sends, lines) = args.send.plan(view.text_encoding())?;
+        let (sends, mut lines) = args.send.plan(view.text_encoding())?;
+        lines.delay = args.end.delay;
         let lines = args.common.ws.line_mode(lines);
+        if args.end.recv_only && sends.has_sends() {
+            return Err(ConfigError::new(
+                "--recv-only sends nothing: drop it or the --send* flags".into(),
+            ));
+        }
+        let mut session = SessionConfig {
+            wait: args.wait,
+            idle_timeout: args.common.idle_timeout,
+            end_on_peer_eof: stdin_is_terminal(),
+            ..SessionConfig::default()
+        };
+        args.end.apply(&mut session)?;
+        let mut view = view;
+        view.hide_received = args.end.send_only;
+        view.sent_as_hex = args.send.binary_sends();
         Ok(ListenRun {
             engine: ListenConfig {
                 endpoint,
@@ -88,11 +114,7 @@ impl TryFrom<ListenArgs> for ListenRun {
                     backlog: args.backlog,
                     ..args.common.socket_options()
                 },
-                session: SessionConfig {
-                    wait: args.wait,
-                    idle_timeout: args.common.idle_timeout,
-                    end_on_peer_eof: stdin_is_terminal(),
-                },
+                session,
                 keep_open: args.keep_open,
                 sends,
                 service,
@@ -100,6 +122,7 @@ impl TryFrom<ListenArgs> for ListenRun {
             },
             view,
             lines,
+            recv_only: args.end.recv_only,
         })
     }
 }
@@ -110,13 +133,14 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let single = !cfg.engine.keep_open && !datagram;
     let engine = Engine::new(shutdown);
     let sinks = output::start(&cfg.view, single, &engine)?;
-    let input = if cfg.engine.service.is_some() {
+    let input = if cfg.engine.service.is_some() || cfg.recv_only {
         InputFactory::Nothing
     } else if datagram {
         InputFactory::first(session_input(
             &cfg.engine.sends,
             cfg.lines,
             MAX_DATAGRAM - 29,
+            Some(sinks.slot()),
         ))
     } else {
         listen_input(
@@ -124,6 +148,7 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
             cfg.lines,
             cfg.engine.keep_open,
             STDIN_CHUNK,
+            Some(sinks.slot()),
         )
     };
     let started = engine.listen(cfg.engine, input).await;

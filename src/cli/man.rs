@@ -58,6 +58,21 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 &["connect", "127.0.0.1:9999"],
             ),
             (
+                "Read a Modbus register over TCP, the CRC computed, shown as hex lines:",
+                &[
+                    "connect",
+                    "127.0.0.1:502",
+                    "--send-template",
+                    "{hex:01 03 00 00 00 01}{crc16:modbus}",
+                    "--hex=line",
+                    "-t",
+                ],
+            ),
+            (
+                "Give a remote listener a shell on a terminal (like socat EXEC:sh,pty,setsid,ctty):",
+                &["connect", "127.0.0.1:9999", "--pty", "--exec", "sh -i"],
+            ),
+            (
                 "Send text and bytes over UDP and show the replies in hex:",
                 &[
                     "connect",
@@ -225,6 +240,13 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
             ("Read this manual without installing it:", &["man"]),
             ("Write every page into a directory:", &["man", "target/man"]),
         ],
+    ),
+    (
+        "profile",
+        &[(
+            "Print the command line a saved profile stands for:",
+            &["profile", "show", "modbus.toml"],
+        )],
     ),
     (
         "version",

@@ -12,10 +12,15 @@ pub mod args;
 pub mod bench;
 pub mod completions;
 pub mod connect;
+pub mod console;
+pub mod end_args;
+pub mod hints;
 pub mod listen;
+pub mod live_stats;
 pub mod man;
 pub mod output;
 pub mod print;
+pub mod profile;
 pub mod relay;
 pub mod scan;
 pub mod serve_args;
@@ -82,6 +87,27 @@ pub enum Command {
     Man(man::ManArgs),
     /// Print the version, git commit and date, target, compiler and features.
     Version,
+    /// Saved profiles: `profile show FILE.toml` prints the command line a profile stands for.
+    Profile(ProfileCommand),
+}
+
+/// `sockmate profile …`.
+#[derive(Debug, clap::Args)]
+pub struct ProfileCommand {
+    /// What to do with a profile.
+    #[command(subcommand)]
+    pub action: ProfileAction,
+}
+
+/// What `sockmate profile` does.
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// Print the command line and packets FILE stands for (after checking it).
+    Show {
+        /// The profile (TOML; see docs/profile.md).
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 /// Parses the process's command line, keeping the relative order of the
@@ -98,6 +124,12 @@ where
 {
     use clap::{CommandFactory, FromArgMatches};
     let args = args.into_iter().map(Into::into).collect();
+    let args = profile::expand(args).map_err(|message| {
+        clap::Error::raw(
+            clap::error::ErrorKind::ValueValidation,
+            format!("{message}\n"),
+        )
+    })?;
     let matches = Cli::command().try_get_matches_from(version::expand_verbose_flag(args))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand() {
@@ -144,6 +176,11 @@ fn send_order(matches: &clap::ArgMatches, send: &SendArgs) -> Vec<SendSpec> {
             .into_iter()
             .zip(send.send_file.iter().cloned().map(SendSpec::File)),
     );
+    all.extend(
+        indices("send_template")
+            .into_iter()
+            .zip(send.send_template.iter().cloned().map(SendSpec::Template)),
+    );
     all.sort_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, spec)| spec).collect()
 }
@@ -155,6 +192,21 @@ pub fn main() -> ExitCode {
     let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
+            if e.use_stderr() {
+                let args: Vec<String> = std::env::args_os()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect();
+                if let Some(hint) = hints::nc_hint(&args) {
+                    let first = e.to_string();
+                    let first = first
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ");
+                    eprintln!("sockmate: {first}\n  hint: {hint}");
+                    return ExitCode::from(2);
+                }
+            }
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
@@ -189,6 +241,9 @@ async fn run(cli: Cli) -> u8 {
             return 1;
         }
     };
+    // From here on SIGUSR1 never kills us: it prints the live counters
+    // (connect, listen, relay) or does nothing.
+    let _usr1 = signal(SignalKind::user_defined1());
     let work = run_command(cli, shutdown.clone());
     tokio::pin!(work);
     let signal_code = tokio::select! {
@@ -218,6 +273,13 @@ async fn run_command(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
         Command::Version => version::run(),
+        Command::Profile(p) => match p.action {
+            ProfileAction::Show { file } => {
+                let text = profile::show(&file).map_err(ConfigError::new)?;
+                print!("{text}");
+                Ok(())
+            }
+        },
     }
 }
 

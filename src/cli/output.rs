@@ -4,31 +4,90 @@
 //! the loopback hint on a terminal.
 
 use std::io::IsTerminal;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
+use super::live_stats::{self, ClosedSink, ClosedTotals};
 use crate::endpoint::{Endpoint, Host};
-use crate::engine::{Engine, Handle, StartError};
-use crate::view::{build_sinks, SinkThread, ViewOptions};
+use crate::engine::{Engine, Handle, Remote, StartError};
+use crate::view::{build_sinks, Sink, SinkThread, ViewOptions};
+
+/// Where the running handle's [`Remote`] appears once the command has
+/// started (for the console, which starts before it).
+pub type RemoteSlot = Arc<OnceLock<(Remote, ClosedTotals)>>;
+
+/// The attached sinks and what the front-end runs beside them while the
+/// command goes on (live counters, the console's view of the handle).
+pub struct Sinks {
+    thread: SinkThread,
+    closed: ClosedTotals,
+    stats_interval: Option<Duration>,
+    slot: RemoteSlot,
+    /// SIGUSR1, listened for from before the command starts so that no
+    /// signal sent after its first status line is missed.
+    usr1: Option<Signal>,
+}
+
+impl Sinks {
+    /// Sinks attached elsewhere, with the live-counter sink already in
+    /// them (see [`live_sink`]).
+    pub fn new(thread: SinkThread, closed: ClosedTotals, opts: &ViewOptions) -> Self {
+        Sinks {
+            thread,
+            closed,
+            stats_interval: opts.stats_interval,
+            slot: RemoteSlot::default(),
+            usr1: signal(SignalKind::user_defined1()).ok(),
+        }
+    }
+
+    /// The slot the console reads the handle's [`Remote`] from.
+    pub fn slot(&self) -> RemoteSlot {
+        Arc::clone(&self.slot)
+    }
+}
+
+/// The sink that adds up closed connections for the live counters.
+pub fn live_sink() -> (Box<dyn Sink>, ClosedTotals) {
+    let closed = ClosedTotals::default();
+    (Box::new(ClosedSink(closed.clone())), closed)
+}
 
 /// Attaches the sinks for `opts` to the engine. `single_session` lets the
 /// raw and decoded views close stdout when the peer ends its writes. A
 /// broken stdout stops the engine.
-pub fn start(
-    opts: &ViewOptions,
-    single_session: bool,
-    engine: &Engine,
-) -> anyhow::Result<SinkThread> {
-    Ok(engine.attach(build_sinks(opts, single_session)?)?)
+pub fn start(opts: &ViewOptions, single_session: bool, engine: &Engine) -> anyhow::Result<Sinks> {
+    let mut sinks = build_sinks(opts, single_session)?;
+    let (live, closed) = live_sink();
+    sinks.push(live);
+    Ok(Sinks::new(engine.attach(sinks)?, closed, opts))
 }
 
 /// Waits for what the engine `started` (a connect, listener or relay) to
-/// finish, then for the sinks to render every event it reported.
+/// finish, then for the sinks to render every event it reported. Meanwhile
+/// the live counters print every `--stats-interval` and on SIGUSR1.
 pub async fn finish(
     engine: Engine,
-    sinks: SinkThread,
+    sinks: Sinks,
     started: Result<Handle, StartError>,
 ) -> anyhow::Result<()> {
+    let Sinks {
+        thread: sinks,
+        closed,
+        stats_interval,
+        slot,
+        usr1,
+    } = sinks;
     let result = match started {
-        Ok(handle) => handle.finished().await.map_err(anyhow::Error::new),
+        Ok(handle) => {
+            let _ = slot.set((handle.remote(), closed.clone()));
+            let reporter = live_stats::spawn(handle.remote(), closed, stats_interval, usr1);
+            let result = handle.finished().await.map_err(anyhow::Error::new);
+            reporter.abort();
+            result
+        }
         Err(e) => Err(anyhow::Error::new(e)),
     };
     // The sink thread ends once the engine's last event sender is gone.

@@ -160,9 +160,11 @@ impl TryFrom<RelayArgs> for RelayRun {
 
 /// Binds LISTEN, announces it, and relays until stopped.
 pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
-    let sinks = relay_sinks(&cfg.view, cfg.dump)?;
+    let mut sinks = relay_sinks(&cfg.view, cfg.dump)?;
+    let (live, closed) = output::live_sink();
+    sinks.push(live);
     let engine = Engine::new(shutdown);
-    let sink_thread = engine.attach(sinks)?;
+    let sink_thread = output::Sinks::new(engine.attach(sinks)?, closed, &cfg.view);
     let started = engine.relay(cfg.engine).await;
     output::finish(engine, sink_thread, started).await
 }

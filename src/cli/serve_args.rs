@@ -60,6 +60,9 @@ pub struct ServiceArgs {
     /// Send the command's stderr to the client too.
     #[arg(long)]
     pub exec_stderr: bool,
+    /// Run the --exec command on a pseudo-terminal in its own session (interactive shells, job control).
+    #[arg(long, help_heading = "Services")]
+    pub pty: bool,
     /// Serve at most N clients at once (and N --exec children); more get one refusal line.
     #[arg(long, value_name = "N")]
     pub max_conns: Option<usize>,
@@ -150,8 +153,13 @@ impl ServiceArgs {
         let exec = match (&self.exec, &self.sh_exec) {
             (Some(cmd), _) => Some(ExecSpec::direct(cmd, self.exec_stderr).map_err(invalid)?),
             (None, Some(cmd)) => Some(ExecSpec::shell(cmd, self.exec_stderr).map_err(invalid)?),
+            (None, None) if self.pty => return Err(invalid(
+                "--pty runs the --exec command on a terminal: give --exec CMD or --sh-exec CMD too"
+                    .into(),
+            )),
             (None, None) => None,
         };
+        let exec = exec.map(|e| e.with_pty(self.pty));
         let datagram = matches!(endpoint.kind(), Kind::Udp | Kind::UnixDgram);
         match (self.serve, &exec) {
             (Some(Serve::Exec), None) => {

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 
 use super::args::LineMode;
+use super::output::RemoteSlot;
 use super::stdin_reader::{spawn_stdin_reader, STDIN_CHUNK};
 use crate::engine::InputFactory;
 use crate::send::{line_message, SendPlan};
@@ -32,10 +33,15 @@ pub fn spawn_line_input(mode: LineMode) -> tokio::sync::mpsc::Receiver<Bytes> {
     let (tx, rx) = tokio::sync::mpsc::channel(LINE_QUEUE);
     tokio::spawn(async move {
         let mut pending = bytes::BytesMut::new();
+        let mut first = true;
         while let Some(chunk) = raw.recv().await {
             pending.extend_from_slice(&chunk);
             while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
                 let line = pending.split_to(pos + 1);
+                if let (Some(delay), false) = (mode.delay, first) {
+                    tokio::time::sleep(delay).await;
+                }
+                first = false;
                 if tx
                     .send(line_message(&line, mode.encoding, mode.eol))
                     .await
@@ -54,21 +60,35 @@ pub fn spawn_line_input(mode: LineMode) -> tokio::sync::mpsc::Receiver<Bytes> {
     rx
 }
 
+/// Typed lines: the console on a terminal (when the command has a slot for
+/// its handle), else stdin read line by line.
+fn line_source(mode: LineMode, console: Option<RemoteSlot>) -> tokio::sync::mpsc::Receiver<Bytes> {
+    match console {
+        Some(slot) if stdin_is_terminal() => super::console::spawn(mode, slot),
+        _ => spawn_line_input(mode),
+    }
+}
+
 /// True when stdin is read line by line.
 fn line_mode(mode: LineMode) -> bool {
-    mode.lines || stdin_is_terminal()
+    mode.lines || mode.delay.is_some() || stdin_is_terminal()
 }
 
 /// The input of one session: stdin (raw chunks of up to `chunk` bytes, or
 /// lines when typed or with `--lines`). With sends and stdin not a
 /// terminal, stdin is not read unless `--lines` is given, so a stdin that
 /// never closes cannot hang a command that only sends.
-pub fn session_input(plan: &SendPlan, mode: LineMode, chunk: usize) -> Input {
+pub fn session_input(
+    plan: &SendPlan,
+    mode: LineMode,
+    chunk: usize,
+    console: Option<RemoteSlot>,
+) -> Input {
     if plan.has_sends() && !line_mode(mode) {
         return Input::Nothing;
     }
     if line_mode(mode) {
-        Input::Channel(spawn_line_input(mode))
+        Input::Channel(line_source(mode, console))
     } else {
         Input::Channel(spawn_stdin_reader(chunk))
     }
@@ -76,10 +96,13 @@ pub fn session_input(plan: &SendPlan, mode: LineMode, chunk: usize) -> Input {
 
 /// Reads stdin and broadcasts it line by line (a final unterminated piece
 /// at end of input goes too).
-pub fn spawn_line_broadcaster(mode: LineMode) -> broadcast::Sender<Bytes> {
+pub fn spawn_line_broadcaster(
+    mode: LineMode,
+    console: Option<RemoteSlot>,
+) -> broadcast::Sender<Bytes> {
     let (tx, _) = broadcast::channel(BROADCAST_QUEUE);
     let sender = tx.clone();
-    let mut lines = spawn_line_input(mode);
+    let mut lines = line_source(mode, console);
     tokio::spawn(async move {
         while let Some(line) = lines.recv().await {
             let _ = sender.send(line);
@@ -96,10 +119,11 @@ pub fn listen_input(
     mode: LineMode,
     keep_open: bool,
     chunk: usize,
+    console: Option<RemoteSlot>,
 ) -> InputFactory {
     if keep_open {
-        InputFactory::Broadcast(spawn_line_broadcaster(mode))
+        InputFactory::Broadcast(spawn_line_broadcaster(mode, console))
     } else {
-        InputFactory::first(session_input(plan, mode, chunk))
+        InputFactory::first(session_input(plan, mode, chunk, console))
     }
 }

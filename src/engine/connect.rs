@@ -11,6 +11,7 @@ use crate::endpoint::Endpoint;
 use crate::error::NetError;
 use crate::event::{CloseReason, ConnInfo, EventKind, EventTx};
 use crate::send::SendPlan;
+use crate::service::{ExecSpec, Link};
 use crate::session::registry::Registry;
 use crate::session::{self, Input, Meter, Outcome, SessionConfig, Wiring};
 use crate::transport::{self, Connected, SocketOptions};
@@ -32,6 +33,9 @@ pub struct ConnectConfig {
     /// Connect again when the peer goes away, waiting at most this long
     /// between attempts.
     pub reconnect: Option<Duration>,
+    /// `--exec`: a command that gets the connection as its stdin and
+    /// stdout (the input is not read then).
+    pub exec: Option<ExecSpec>,
 }
 
 /// One connection attempt; `None` when the stop came first.
@@ -100,6 +104,7 @@ async fn run_session(
         stop: &conn_stop,
     };
     let outcome = match connected.connection.into_stream() {
+        Ok(stream) if cfg.exec.is_some() => run_exec(stream, wiring, &mut control, cfg).await,
         Ok(stream) => session::run_stream(stream, wiring, input, &mut control, &cfg.session).await,
         Err(socket) => {
             session::run_datagram_client(&socket, wiring, input, &mut control, &cfg.session).await
@@ -109,6 +114,47 @@ async fn run_session(
     drop(registration);
     outcome.report_close(conn, events).await;
     outcome
+}
+
+/// `connect --exec`: the command talks to the peer; it is killed and
+/// reaped when the connection ends, as with `listen --exec`.
+async fn run_exec(
+    stream: crate::transport::Stream,
+    wiring: Wiring<'_>,
+    control: &mut session::Control,
+    cfg: &ConnectConfig,
+) -> Outcome {
+    let Some(spec) = &cfg.exec else {
+        return Outcome {
+            counters: wiring.meter.counters(),
+            reason: CloseReason::Done,
+            error: None,
+        };
+    };
+    let meter = wiring.meter;
+    let (mut reader, mut writer) = stream.into_split();
+    let link = Link::new(
+        &mut reader,
+        &mut writer,
+        wiring,
+        control,
+        cfg.session.idle_timeout,
+    );
+    let (reason, error) = match crate::service::exec::run(&link, spec).await {
+        Ok(reason) => (reason, None),
+        Err(e) => (
+            CloseReason::Error(NetError::new(
+                crate::error::NetErrorKind::of(&e),
+                session::describe_io(&e),
+            )),
+            Some(e),
+        ),
+    };
+    Outcome {
+        counters: meter.counters(),
+        reason,
+        error,
+    }
 }
 
 async fn notice(events: &EventTx, message: String) {

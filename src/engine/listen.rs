@@ -90,6 +90,8 @@ pub(super) fn prepare(cfg: &mut ListenConfig) -> Result<Option<Schedule>, Config
     if let Some(service) = cfg.service.as_mut() {
         service.load_rules_file()?;
     }
+    // A `-k` client's end ends its session (others may still be talking).
+    cfg.session.end_on_peer_eof |= cfg.keep_open;
     cfg.sends.schedule()
 }
 
@@ -194,14 +196,11 @@ async fn serve_client(
         }
         None => {
             let mut input = Input::scripted(served.schedule.clone(), input);
-            let session_cfg = SessionConfig {
-                end_on_peer_eof: served.cfg.session.end_on_peer_eof || served.cfg.keep_open,
-                ..served.cfg.session.clone()
-            };
+            let session_cfg = &served.cfg.session;
             let outcome =
                 // Boxed: the plain session's state is large, and a server
                 // of many idle service clients should not pay for it.
-                Box::pin(session::run_stream(stream, wiring, &mut input, &mut control, &session_cfg)).await;
+                Box::pin(session::run_stream(stream, wiring, &mut input, &mut control, session_cfg)).await;
             drop(registration);
             outcome.report_close(conn.clone(), events).await;
             match outcome.error {

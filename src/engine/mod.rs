@@ -207,7 +207,39 @@ pub struct Handle {
     task: JoinHandle<Result<(), NetError>>,
 }
 
+/// What a front-end may do with a running handle's connections while
+/// something else waits for it to finish (the console, live counters):
+/// list them, send to one, close one. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    registry: Registry,
+}
+
+impl Remote {
+    /// The live connections, by id.
+    pub fn connections(&self) -> Vec<ConnSummary> {
+        self.registry.connections()
+    }
+
+    /// Sends `bytes` on connection `id` only.
+    pub async fn send(&self, id: u64, bytes: Bytes) -> Result<(), ControlError> {
+        self.registry.send(id, bytes).await
+    }
+
+    /// Closes connection `id` only.
+    pub fn close(&self, id: u64) -> Result<(), ControlError> {
+        self.registry.close(id)
+    }
+}
+
 impl Handle {
+    /// A [`Remote`] on this handle's connections.
+    pub fn remote(&self) -> Remote {
+        Remote {
+            registry: self.registry.clone(),
+        }
+    }
+
     /// The real local address of a listener (port 0 resolved), or the
     /// endpoint a client connected to.
     pub fn local_addr(&self) -> &Endpoint {

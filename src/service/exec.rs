@@ -14,6 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 
+use super::pty;
 use super::{Link, ReadOutcome};
 use crate::event::CloseReason;
 
@@ -38,6 +39,45 @@ pub struct ExecSpec {
     pub stderr: bool,
     /// The command as the user wrote it, for messages.
     pub display: String,
+    /// Run it on a pseudo-terminal in its own session (`--pty`).
+    pub pty: bool,
+}
+
+/// Where the command's output is read from.
+enum ChildOut {
+    Pipe(pipe::Receiver),
+    Pty(pipe::Receiver),
+}
+
+/// Where input for the command is written.
+enum ChildIn {
+    Pipe(tokio::process::ChildStdin),
+    Pty(pipe::Sender),
+}
+
+impl ChildOut {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            ChildOut::Pipe(p) => p.read(buf).await,
+            ChildOut::Pty(t) => pty::read_result(t.read(buf).await),
+        }
+    }
+}
+
+impl ChildIn {
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            ChildIn::Pipe(p) => p.write_all(data).await,
+            ChildIn::Pty(t) => t.write_all(data).await,
+        }
+    }
+
+    /// The client's end: close the pipe, or type Ctrl-D on the terminal.
+    async fn finish(self) {
+        if let ChildIn::Pty(mut t) = self {
+            let _ = t.write_all(&[pty::EOF_CHAR]).await;
+        }
+    }
 }
 
 impl ExecSpec {
@@ -55,7 +95,13 @@ impl ExecSpec {
             args: words.collect(),
             stderr,
             display: cmd.trim().to_string(),
+            pty: false,
         })
+    }
+
+    /// The same command on a pseudo-terminal when `pty`.
+    pub fn with_pty(self, pty: bool) -> ExecSpec {
+        ExecSpec { pty, ..self }
     }
 
     /// `--sh-exec CMD`: `sh -c CMD`.
@@ -68,10 +114,25 @@ impl ExecSpec {
             args: vec!["-c".into(), cmd.to_string()],
             stderr,
             display: format!("sh -c {cmd}"),
+            pty: false,
         })
     }
 
-    fn spawn(&self) -> io::Result<(Child, pipe::Receiver)> {
+    fn spawn(&self) -> io::Result<(Child, ChildIn, ChildOut)> {
+        if self.pty {
+            let (to_child, from_child, [stdin, stdout, stderr]) = pty::open()?;
+            let (program, args) = pty::in_new_session(&self.program, &self.args);
+            let child = Command::new(program)
+                .args(args)
+                .stdin(stdin)
+                .stdout(stdout)
+                .stderr(stderr)
+                .kill_on_drop(true)
+                .spawn()?;
+            // The Command and its copies of the follower are gone: the
+            // leader reads end of input once the command's are closed.
+            return Ok((child, ChildIn::Pty(to_child), ChildOut::Pty(from_child)));
+        }
         let (writer, output) = pipe::pipe()?;
         let writer = writer.into_blocking_fd()?;
         let stderr = if self.stderr {
@@ -90,17 +151,22 @@ impl ExecSpec {
             // `cmd` drops here, closing our copies of the pipe's write end,
             // so the reader sees end of stream when the child is done.
         }?;
-        Ok((child, output))
+        let mut child = child;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| io::Error::other("the command has no stdin"))?;
+        Ok((child, ChildIn::Pipe(stdin), ChildOut::Pipe(output)))
     }
 }
 
 /// Runs the command for one connection and pumps both ways until either
 /// side is done; then the child is killed if still running, and reaped.
 pub async fn run(link: &Link<'_>, spec: &ExecSpec) -> io::Result<CloseReason> {
-    let (mut child, mut output) = spec
+    let (mut child, stdin, mut output) = spec
         .spawn()
         .map_err(|e| io::Error::new(e.kind(), format!("cannot run `{}`: {e}", spec.display)))?;
-    let mut stdin = child.stdin.take();
+    let mut stdin = Some(stdin);
     let to_child = async {
         let mut buf = BytesMut::new();
         loop {
@@ -116,7 +182,9 @@ pub async fn run(link: &Link<'_>, spec: &ExecSpec) -> io::Result<CloseReason> {
                     link.received(chunk).await;
                 }
                 ReadOutcome::Eof => {
-                    stdin = None;
+                    if let Some(input) = stdin.take() {
+                        input.finish().await;
+                    }
                     return Ok::<_, io::Error>(ReadOutcome::Eof);
                 }
                 other => return Ok(other),

@@ -22,6 +22,7 @@ pub mod datagram;
 pub mod exec;
 pub mod fanout;
 pub mod message;
+pub mod pty;
 pub mod respond;
 
 use std::io;

@@ -59,6 +59,13 @@ impl Input {
         }
     }
 
+    /// Names the peer that `{peer}` in scheduled templates renders as.
+    pub fn set_peer(&mut self, peer: &str) {
+        if let Input::Scripted { schedule, .. } = self {
+            schedule.set_peer(peer);
+        }
+    }
+
     pub(crate) async fn next(&mut self) -> Next {
         match self {
             Input::Channel(rx) => match rx.recv().await {

@@ -72,6 +72,15 @@ pub struct SessionConfig {
     /// End the session as soon as the peer ends its writes (a terminal
     /// user, or a `-k` client), instead of going on sending input.
     pub end_on_peer_eof: bool,
+    /// With `end_on_peer_eof`: go on sending this long after the peer's
+    /// end before closing (`--exit-on-peer-eof-delay`).
+    pub peer_eof_delay: Option<Duration>,
+    /// Never half-close: when our input ends, keep the write side open
+    /// and wait for the peer (`--no-shutdown`).
+    pub no_shutdown: bool,
+    /// End the session after this many received messages (reads on a
+    /// stream, datagrams) (`--recv-count N`).
+    pub recv_count: Option<u64>,
 }
 
 /// How a session ended.
@@ -132,6 +141,7 @@ pub async fn run_stream(
         meter,
         stop,
     } = wiring;
+    input.set_peer(&conn.peer);
     let (mut reader, mut writer) = stream.into_split();
     let sent_frame = writer.message_kind().and_then(WsFrame::from_name);
     // A stream that cannot half-close (a WebSocket: a close frame ends
@@ -159,7 +169,7 @@ pub async fn run_stream(
                 next = input.next(), if input_done.is_some() => match next {
                     Next::Data(bytes) => bytes,
                     Next::End { half_close: end_writes } => {
-                        if end_writes && half_close {
+                        if end_writes && half_close && !cfg.no_shutdown {
                             writer.shutdown_write().await?;
                             writing = false;
                             events
@@ -208,6 +218,9 @@ pub async fn run_stream(
             events
                 .data_frame(conn, Direction::In, buf.split().freeze(), frame)
                 .await?;
+            if counted_enough(meter, cfg) {
+                return Ok(());
+            }
         }
     };
     let result = drive(up, &mut input_done_rx, down, meter, cfg, stop).await;
@@ -220,6 +233,13 @@ pub async fn run_stream(
         (other, _) => other,
     };
     finish(meter, result)
+}
+
+/// True once `--recv-count` messages have come in: the receiving side
+/// ends as if the peer had closed.
+fn counted_enough(meter: &Meter, cfg: &SessionConfig) -> bool {
+    cfg.recv_count
+        .is_some_and(|n| meter.counters().msgs_in >= n)
 }
 
 fn finish(meter: &Meter, result: Result<CloseReason, Stop>) -> Outcome {
@@ -256,6 +276,8 @@ async fn drive(
 ) -> Result<CloseReason, Stop> {
     tokio::pin!(up, down);
     let (mut up_done, mut down_done) = (false, false);
+    // Set when the peer has ended and `peer_eof_delay` runs.
+    let mut closing_at: Option<tokio::time::Instant> = None;
     loop {
         let waiting = up_done && cfg.wait.is_some();
         tokio::select! {
@@ -267,10 +289,17 @@ async fn drive(
             result = &mut down, if !down_done => {
                 result?;
                 down_done = true;
-                if cfg.end_on_peer_eof {
-                    return Ok(CloseReason::PeerClosed);
+                // `--recv-count` reached ends the session like a peer's end.
+                if cfg.end_on_peer_eof || counted_enough(meter, cfg) {
+                    match cfg.peer_eof_delay {
+                        Some(delay) if !up_done => {
+                            closing_at = Some(tokio::time::Instant::now() + delay);
+                        }
+                        _ => return Ok(CloseReason::PeerClosed),
+                    }
                 }
             }
+            () = sleep_until_some(closing_at) => return Ok(CloseReason::PeerClosed),
             () = meter.quiet_for(cfg.wait.unwrap_or_default()), if waiting => {
                 return Ok(CloseReason::WaitElapsed);
             }
@@ -282,6 +311,13 @@ async fn drive(
         if up_done && down_done {
             return Ok(CloseReason::Done);
         }
+    }
+}
+
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -301,6 +337,7 @@ pub async fn run_datagram_client(
         meter,
         stop,
     } = wiring;
+    input.set_peer(&conn.peer);
     let (input_done, mut input_done_rx) = tokio::sync::oneshot::channel::<()>();
     let up = async {
         let mut input_done = Some(input_done);
@@ -334,6 +371,9 @@ pub async fn run_datagram_client(
             events
                 .data(conn, Direction::In, buf.split().freeze())
                 .await?;
+            if counted_enough(meter, cfg) {
+                return Ok(());
+            }
         }
     };
     let cfg = SessionConfig {

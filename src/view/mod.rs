@@ -58,6 +58,15 @@ pub struct ViewOptions {
     pub stats: bool,
     /// `--color`.
     pub color: ColorChoice,
+    /// `--send-only`: received data is not shown on stdout.
+    pub hide_received: bool,
+    /// `--stats-interval`: live counters on stderr this often.
+    pub stats_interval: Option<std::time::Duration>,
+    /// `--hex=line`: one compact hex line per message.
+    pub hex_line: bool,
+    /// Sent bytes are binary (`--send-hex`, payload macros): show them as
+    /// a hex line in text transcripts, never decoded.
+    pub sent_as_hex: bool,
 }
 
 impl ViewOptions {
@@ -108,7 +117,9 @@ pub enum StdoutView {
 /// Builds the sinks for these options. `single_session` lets the raw and
 /// decoded views close stdout when the peer ends its writes.
 pub fn build_sinks(opts: &ViewOptions, single_session: bool) -> io::Result<Vec<Box<dyn Sink>>> {
-    let stdout = if opts.json {
+    let stdout = if opts.hide_received {
+        StdoutView::Nothing
+    } else if opts.json {
         StdoutView::Json
     } else if opts.hex || opts.timestamps {
         StdoutView::Transcript
@@ -134,6 +145,7 @@ pub fn assemble_sinks(
 ) -> io::Result<Vec<Box<dyn Sink>>> {
     let encoding = opts.text_encoding();
     let body = match (hex, opts.text) {
+        (true, _) if opts.hex_line => printer::Body::HexLine,
         (true, true) => printer::Body::HexAndText,
         (true, false) => printer::Body::Hex,
         _ => printer::Body::Text,
@@ -151,6 +163,7 @@ pub fn assemble_sinks(
                 color: opts.use_color(),
                 encoding,
                 status: false,
+                sent_as_hex: opts.sent_as_hex,
             };
             sinks.push(Box::new(printer::Transcript::new(
                 raw::stdout_writer()?,
@@ -189,6 +202,7 @@ pub fn assemble_sinks(
                 color: false,
                 encoding,
                 status: true,
+                sent_as_hex: opts.sent_as_hex,
             };
             sinks.push(Box::new(printer::Transcript::new(file, style)));
         }

@@ -26,6 +26,8 @@ pub enum Body {
     Hex,
     /// A hex dump followed by the decoded text.
     HexAndText,
+    /// The bytes in hex on the entry's line (`--hex=line`).
+    HexLine,
 }
 
 /// The look of an annotated transcript.
@@ -42,6 +44,9 @@ pub struct Style {
     /// Also write status events (connected, closed, errors) into the
     /// transcript (log files do; stdout leaves them to stderr).
     pub status: bool,
+    /// Show sent bytes as a hex line even in a text transcript (they were
+    /// given as hex or built by payload macros).
+    pub sent_as_hex: bool,
 }
 
 const DIM: &str = "\x1b[2m";
@@ -116,7 +121,17 @@ impl<W: Write + Send> Transcript<W> {
                 ws,
             } => {
                 s = self.prefix(time, conn, dir.arrow(), Some(*dir));
-                match self.style.body {
+                let body = match self.style.body {
+                    Body::Text if self.style.sent_as_hex && *dir == Direction::Out => Body::HexLine,
+                    body => body,
+                };
+                match body {
+                    Body::HexLine => {
+                        for b in bytes.iter() {
+                            s.push_str(&format!(" {b:02x}"));
+                        }
+                        s.push('\n');
+                    }
                     Body::Text => {
                         s.push(' ');
                         let text = self.decoders.decode(conn.id, *dir, bytes);
@@ -326,6 +341,7 @@ mod tests {
                 color: false,
                 encoding: TextEncoding::default(),
                 status: false,
+                sent_as_hex: false,
             },
         );
         let conn = ConnInfo::new(1, "127.0.0.1:5000");
@@ -382,6 +398,7 @@ mod tests {
                     color: false,
                     encoding: gbk,
                     status: false,
+                    sent_as_hex: false,
                 },
             );
             for e in [data(b"\xd6"), data(b"\xd0!\xd6"), eof.clone()] {

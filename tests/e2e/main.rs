@@ -4,6 +4,7 @@
 mod util;
 
 mod bench;
+mod device;
 mod foundation;
 mod halfclose;
 mod interop;

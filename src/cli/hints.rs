@@ -1,0 +1,154 @@
+//! Hints for nc, ncat and socat habits: when clap refuses a command line
+//! that an nc user would type (`listen -u 9999`, `-l`, `-p`, `-e`, `-z`,
+//! `-x`, `connect HOST PORT`), say how sockmate spells it instead of
+//! clap's generic advice.
+
+/// The hint for `args` (the whole command line, program first), if it
+/// looks like an nc habit.
+pub fn nc_hint(args: &[String]) -> Option<String> {
+    let words: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let command = words
+        .iter()
+        .copied()
+        .find(|w| !w.starts_with('-'))
+        .filter(|w| {
+            matches!(
+                *w,
+                "connect" | "c" | "listen" | "l" | "relay" | "r" | "bench" | "b" | "scan"
+            )
+        })
+        .unwrap_or("");
+    let listen = matches!(command, "listen" | "l") || has(&words, "-l");
+    let connect = matches!(command, "connect" | "c");
+    // The first word that is neither a flag nor the command: nc's host or port.
+    let rest: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| !w.starts_with('-') && *w != command)
+        .collect();
+    let port = rest
+        .iter()
+        .rev()
+        .find(|w| w.parse::<u16>().is_ok())
+        .copied();
+    let host = rest
+        .iter()
+        .find(|w| w.parse::<u16>().is_err())
+        .copied()
+        .unwrap_or("127.0.0.1");
+    if has(&words, "-u") {
+        let p = port.unwrap_or("PORT");
+        return Some(if listen {
+            format!("nc's -u is written in the endpoint: write udp://127.0.0.1:{p} (sockmate listen udp://127.0.0.1:{p})")
+        } else {
+            format!("nc's -u is written in the endpoint: write udp://{host}:{p} (sockmate connect udp://{host}:{p})")
+        });
+    }
+    if has(&words, "-e") || has(&words, "-c") {
+        return Some(
+            "nc's -e/-c: write --exec CMD (no shell) or --sh-exec CMD (through sh -c), e.g. sockmate listen 9999 --exec cat"
+                .into(),
+        );
+    }
+    if has(&words, "-z") {
+        return Some(format!(
+            "nc -z (port probe): write sockmate scan {host} {}",
+            port.unwrap_or("1-1024")
+        ));
+    }
+    if has(&words, "-l") && !matches!(command, "listen" | "l") {
+        let p = port.unwrap_or("PORT");
+        return Some(format!(
+            "nc -l is a command here: write sockmate listen {p}"
+        ));
+    }
+    if has(&words, "-p") {
+        let p = port.unwrap_or("PORT");
+        return Some(if listen {
+            format!("the port goes in the endpoint: write sockmate listen {p} (or 0.0.0.0:{p})")
+        } else {
+            format!("the port goes in the endpoint: write sockmate connect {host}:{p}; for a source port use --bind 0.0.0.0:PORT")
+        });
+    }
+    if has(&words, "-X") || (has(&words, "-x") && connect && rest.len() > 1) {
+        return Some(
+            "nc's -x/-X (proxy) is not spelled that way here: -x is --hex; see docs/from-nc.md for proxies".into(),
+        );
+    }
+    if connect && rest.len() == 2 {
+        if let (Some(h), Some(p)) = (rest.first(), port) {
+            if *h != p {
+                let endpoint = if h.contains(':') && !h.starts_with('[') {
+                    format!("[{h}]:{p}")
+                } else {
+                    format!("{h}:{p}")
+                };
+                return Some(format!(
+                    "host and port are one endpoint: write sockmate connect {endpoint}"
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn has(words: &[&str], flag: &str) -> bool {
+    let letter = flag.trim_start_matches('-');
+    words.iter().any(|w| {
+        *w == flag
+            // Bundled short flags like -lvp or -uz.
+            || (w.starts_with('-')
+                && !w.starts_with("--")
+                && w.len() > 2
+                && w[1..].chars().all(|c| c.is_ascii_alphabetic())
+                && w[1..].contains(letter))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_command_line_gets_at_most_a_hint(words in proptest::collection::vec("-?[a-z0-9:.]{0,6}|-[lupezxX]{1,3}", 0..6)) {
+            let mut args = vec!["sockmate".to_string()];
+            args.extend(words);
+            let _ = nc_hint(&args);
+        }
+    }
+
+    fn hint(line: &str) -> Option<String> {
+        let args: Vec<String> = std::iter::once("sockmate")
+            .chain(line.split_whitespace())
+            .map(String::from)
+            .collect();
+        nc_hint(&args)
+    }
+
+    #[test]
+    fn nc_habits_get_the_sockmate_spelling() {
+        let h = hint("listen -u 9999").unwrap();
+        assert!(h.contains("write udp://127.0.0.1:9999"), "{h}");
+        assert!(hint("connect -u 10.0.0.1 53")
+            .unwrap()
+            .contains("udp://10.0.0.1:53"));
+        assert!(hint("-l 9999").unwrap().contains("sockmate listen 9999"));
+        assert!(hint("-lvp 9999").unwrap().contains("sockmate listen 9999"));
+        assert!(hint("listen -p 9999").unwrap().contains("listen 9999"));
+        assert!(hint("listen 9999 -e /bin/cat").unwrap().contains("--exec"));
+        assert!(hint("connect -z 127.0.0.1 80")
+            .unwrap()
+            .contains("sockmate scan 127.0.0.1 80"));
+        assert!(hint("connect -x 127.0.0.1:1080 example 80")
+            .unwrap()
+            .contains("-x is --hex"));
+        assert!(hint("connect 127.0.0.1 80")
+            .unwrap()
+            .contains("sockmate connect 127.0.0.1:80"));
+        assert!(hint("connect ::1 80").unwrap().contains("[::1]:80"));
+        assert_eq!(hint("connect 127.0.0.1:80 --bogus"), None);
+        assert_eq!(hint("listen 9999 --nope"), None);
+    }
+}
