@@ -6,7 +6,7 @@
 #   bash bench/compare.sh                 # everything, ~3 minutes
 #   DUR=2 bash bench/compare.sh relay rr  # some sections, shorter runs
 #
-# Sections: relay bulk rr udp conn gen tls ws (default: all).
+# Sections: relay bulk rr udp conn gen ui tls ws (default: all).
 # Env: DUR (seconds per timed run, default 4), BULK_MB (default 500),
 #      CONN_KS (connection counts for sockmate, default "1000 10000 19000"),
 #      PEER_CONN_K (for socat/ncat, default 1000), BIN (default
@@ -32,7 +32,7 @@ OUT=${OUT:-$(mktemp -d /tmp/sockmate-compare.XXXXXX)}
 RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
 H=127.0.0.1
 TLS_MB=${TLS_MB:-1000}
-SECTIONS=${*:-"relay bulk rr udp conn gen tls ws"}
+SECTIONS=${*:-"relay bulk rr udp conn gen ui tls ws"}
 mkdir -p "$OUT"
 RAW=$OUT/raw.tsv
 : >"$RAW"
@@ -364,9 +364,60 @@ asyncio.run(main())" 2>&1)
         rec ws "python websockets client -> sockmate ws echo" "verified" "$([ "$(echo "$line" | kv bad)" = 0 ] && echo yes || echo "NO: $line")"; }
 }
 
+# relay --ui: the relay's throughput with a page (a WebSocket subscriber that
+# reads every message) attached, against the same relay without --ui; with
+# splice (the page sees connections and counters) and with --dump hex to
+# /dev/null (every read also goes to the page, within its display budget).
+sec_ui() {
+    say "relay --ui: iperf3 -t $DUR through relay with and without a subscribed page"
+    python3 -c 'import websockets' 2>/dev/null || { say "SKIP ui: pip install websockets"; rec ui "relay --ui" Gbit/s "n/a (no websockets)"; return; }
+    local ip; ip=$(free_port)
+    start iperf3-server-ui tcp "$ip" iperf3 -s -B $H -p "$ip" || return
+    local isp=$SP
+    iperf_ui() {   # iperf_ui SUBJECT PORT
+        if client iperf3 -c $H -p "$2" -t "$DUR" -J >"$OUT/iperf-ui-$3.json" 2>>"$OUT/iperf-client.log"; then
+            rec ui "$1" Gbit/s "$(jget "$OUT/iperf-ui-$3.json" "round(d['end']['sum_received']['bits_per_second']/1e9,2)")"
+        else rec ui "$1" Gbit/s "failed"; fi
+    }
+    # page NAME: a subscriber on the ui of server log NAME, reading until stopped; PP=pgid
+    page() {
+        local url; url=$(sed -n 's/^ui on \(http:[^ ]*\)/\1/p' "$OUT/$1.log" | head -1)
+        setsid timeout $((DUR + 30)) python3 -c '
+import asyncio, sys, websockets
+url = sys.argv[1]
+host = url.split("//")[1].split("/")[0]
+token = url.split("token=")[1]
+async def main():
+    n = 0
+    async with websockets.connect(f"ws://{host}/ws?token={token}", max_size=None) as ws:
+        async for _ in ws:
+            n += 1
+            if n % 100 == 0:
+                print(n, flush=True)
+asyncio.run(main())' "$url" >"$OUT/$1-page.log" 2>&1 &
+        PP=$!
+        GROUPS_STARTED="$GROUPS_STARTED $PP"
+        sleep 0.5
+    }
+    local mode flags
+    for mode in splice dump; do
+        flags=""; [ $mode = dump ] && flags="--dump hex"
+        # shellcheck disable=SC2086
+        start_sockmate ui-plain-$mode "$BIN" relay $H:0 "$H:$ip" -q $flags && { iperf_ui "relay ($mode), no ui" "$SPORT" plain-$mode; stop "$SP"; }
+        # shellcheck disable=SC2086
+        start_sockmate ui-page-$mode "$BIN" relay $H:0 "$H:$ip" -q --ui $flags && {
+            page ui-page-$mode
+            iperf_ui "relay --ui ($mode), page attached" "$SPORT" page-$mode
+            stop "$PP"; stop "$SP"
+            rec ui "page messages ($mode)" count "$(tail -1 "$OUT/ui-page-$mode-page.log" 2>/dev/null || echo 0)"
+        }
+    done
+    stop "$isp"
+}
+
 # ------------------------------------------------------------ run
 for s in $SECTIONS; do
-    case "$s" in relay|bulk|rr|udp|conn|gen|tls|ws) "sec_$s" ;; *) echo "unknown section $s" >&2 ;; esac
+    case "$s" in relay|bulk|rr|udp|conn|gen|ui|tls|ws) "sec_$s" ;; *) echo "unknown section $s" >&2 ;; esac
 done
 
 # ------------------------------------------------------------ report

@@ -26,6 +26,8 @@ impl fmt::Debug for TextEncoding {
     }
 }
 
+impl Eq for TextEncoding {}
+
 impl PartialEq for TextEncoding {
     fn eq(&self, other: &Self) -> bool {
         self.encoding == other.encoding

@@ -10,6 +10,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+pub mod serial;
+pub use serial::SerialSpec;
+
 /// Longest Unix socket path the kernel accepts (`sun_path` is 108 bytes with
 /// its terminating NUL).
 pub const MAX_UNIX_PATH: usize = 107;
@@ -33,6 +36,8 @@ pub enum Kind {
     Ws,
     /// WebSocket over TLS (`wss://`).
     Wss,
+    /// A serial port (`serial://`).
+    Serial,
 }
 
 /// The one table of URL schemes: canonical name first, then aliases.
@@ -45,6 +50,7 @@ const SCHEMES: &[(Kind, &[&str])] = &[
     (Kind::Tls, &["tls", "ssl"]),
     (Kind::Ws, &["ws"]),
     (Kind::Wss, &["wss"]),
+    (Kind::Serial, &["serial", "tty"]),
 ];
 
 impl Kind {
@@ -62,7 +68,13 @@ impl Kind {
     pub fn is_connection_oriented(self) -> bool {
         matches!(
             self,
-            Kind::Tcp | Kind::Unix | Kind::UnixSeqpacket | Kind::Tls | Kind::Ws | Kind::Wss
+            Kind::Tcp
+                | Kind::Unix
+                | Kind::UnixSeqpacket
+                | Kind::Serial
+                | Kind::Tls
+                | Kind::Ws
+                | Kind::Wss
         )
     }
 
@@ -73,7 +85,7 @@ impl Kind {
     pub fn keeps_message_boundaries(self) -> bool {
         !matches!(
             self,
-            Kind::Tcp | Kind::Unix | Kind::Tls | Kind::Ws | Kind::Wss
+            Kind::Tcp | Kind::Unix | Kind::Serial | Kind::Tls | Kind::Ws | Kind::Wss
         )
     }
 
@@ -103,6 +115,14 @@ pub enum Host {
     Ip(IpAddr),
     /// A DNS name (or `localhost`), resolved when connecting or binding.
     Name(String),
+    /// An IPv6 literal with a zone (`[fe80::1%eth0]`): the interface, by
+    /// name or number, is looked up when connecting or binding.
+    Scoped {
+        /// The address.
+        ip: std::net::Ipv6Addr,
+        /// The zone: an interface name or index.
+        zone: String,
+    },
 }
 
 impl fmt::Display for Host {
@@ -111,6 +131,7 @@ impl fmt::Display for Host {
             Host::Ip(IpAddr::V6(v6)) => write!(f, "[{v6}]"),
             Host::Ip(ip) => write!(f, "{ip}"),
             Host::Name(name) => f.write_str(name),
+            Host::Scoped { ip, zone } => write!(f, "[{ip}%{zone}]"),
         }
     }
 }
@@ -175,6 +196,8 @@ pub enum Endpoint {
         /// `wss://`: TLS under the WebSocket.
         secure: bool,
     },
+    /// `serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none`
+    Serial(SerialSpec),
 }
 
 /// Why an endpoint string was rejected. The message names the bad part and
@@ -203,6 +226,7 @@ impl Endpoint {
             Endpoint::Tls { .. } => Kind::Tls,
             Endpoint::Ws { secure: false, .. } => Kind::Ws,
             Endpoint::Ws { secure: true, .. } => Kind::Wss,
+            Endpoint::Serial(_) => Kind::Serial,
         }
     }
 
@@ -244,7 +268,13 @@ impl Endpoint {
 
     /// Builds an IP endpoint of `kind` from a socket address.
     pub fn from_socket_addr(kind: Kind, addr: std::net::SocketAddr) -> Endpoint {
-        let host = Host::Ip(addr.ip());
+        let host = match addr {
+            std::net::SocketAddr::V6(v6) if v6.scope_id() != 0 => Host::Scoped {
+                ip: *v6.ip(),
+                zone: v6.scope_id().to_string(),
+            },
+            _ => Host::Ip(addr.ip()),
+        };
         match kind {
             Kind::Udp => Endpoint::Udp {
                 host,
@@ -297,6 +327,7 @@ impl fmt::Display for Endpoint {
             Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) | Endpoint::UnixSeqpacket(addr) => {
                 write!(f, "{scheme}://{addr}")
             }
+            Endpoint::Serial(spec) => write!(f, "{scheme}://{spec}"),
         }
     }
 }
@@ -317,7 +348,7 @@ impl FromStr for Endpoint {
         };
         let Some(kind) = Kind::from_scheme(scheme) else {
             return Err(EndpointError::new(format!(
-                "unknown scheme \"{scheme}\" in {input} (use tcp://, udp://, unix://, unix-dgram://, unix-seqpacket://, tls://, ws:// or wss://)"
+                "unknown scheme \"{scheme}\" in {input} (use tcp://, udp://, unix://, unix-dgram://, unix-seqpacket://, serial://, tls://, ws:// or wss://)"
             )));
         };
         match kind {
@@ -359,6 +390,9 @@ impl FromStr for Endpoint {
                     secure: kind == Kind::Wss,
                 })
             }
+            Kind::Serial => Ok(Endpoint::Serial(
+                SerialSpec::parse(rest, input).map_err(EndpointError::new)?,
+            )),
         }
     }
 }
@@ -366,6 +400,22 @@ impl FromStr for Endpoint {
 /// Shorthands without a scheme: `HOST:PORT` is TCP, an absolute path is a
 /// Unix stream socket.
 fn parse_shorthand(text: &str, input: &str) -> Result<Endpoint, EndpointError> {
+    if let Some((scheme, rest)) = text.split_once(':') {
+        // `udp:127.0.0.1:53`, `unix:/tmp/x.sock`: a scheme without its `//`.
+        let looks_like_address =
+            rest.contains(':') || rest.starts_with('/') || rest.starts_with('@');
+        if let Some(kind) = Kind::from_scheme(scheme).filter(|_| looks_like_address) {
+            let rest = rest.trim_start_matches('/');
+            let fixed = match kind {
+                Kind::Tcp | Kind::Udp => format!("{scheme}://{rest}"),
+                _ if rest.starts_with('@') => format!("{scheme}://{rest}"),
+                _ => format!("{scheme}:///{rest}"),
+            };
+            return Err(EndpointError::new(format!(
+                "missing \"//\" after \"{scheme}:\" in {input} (write {fixed})"
+            )));
+        }
+    }
     if text.starts_with('/') {
         return Ok(Endpoint::Unix(parse_unix(text, input, Kind::Unix)?));
     }
@@ -423,15 +473,57 @@ fn parse_host_port(rest: &str, input: &str, kind: Kind) -> Result<(Host, u16), E
                 example(kind, &format!("[{host}]"), "PORT")
             )));
         };
-        let ip: std::net::Ipv6Addr = host.parse().map_err(|_| {
+        // RFC 6874 writes the `%` of a zone as `%25`.
+        let (addr, zone) = match host.split_once('%') {
+            Some((addr, zone)) => (
+                addr,
+                Some(
+                    zone.strip_prefix("25")
+                        .filter(|z| !z.is_empty())
+                        .unwrap_or(zone),
+                ),
+            ),
+            None => (host, None),
+        };
+        let ip: std::net::Ipv6Addr = addr.parse().map_err(|_| {
             EndpointError::new(format!(
-                "invalid IPv6 address \"{host}\" in {input} (write {})",
+                "invalid IPv6 address \"{addr}\" in {input} (write {})",
                 example(kind, "[::1]", "9000")
             ))
         })?;
-        (Host::Ip(IpAddr::V6(ip)), port)
+        match zone {
+            None => (Host::Ip(IpAddr::V6(ip)), port),
+            Some(zone) => {
+                let valid = !zone.is_empty()
+                    && zone.len() < 16
+                    && zone
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+                if !valid {
+                    return Err(EndpointError::new(format!(
+                        "invalid zone \"{}\" in {input} (write an interface name or index, e.g. {})",
+                        zone.escape_debug(),
+                        example(kind, "[fe80::1%eth0]", port)
+                    )));
+                }
+                (
+                    Host::Scoped {
+                        ip,
+                        zone: zone.to_string(),
+                    },
+                    port,
+                )
+            }
+        }
     } else {
         let Some((host, port)) = rest.rsplit_once(':') else {
+            if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(EndpointError::new(format!(
+                    "missing host in {input}: {rest} looks like a port (write {}, or {} for every interface)",
+                    example(kind, "127.0.0.1", rest),
+                    example(kind, "0.0.0.0", rest)
+                )));
+            }
             return Err(EndpointError::new(format!(
                 "missing port in {input} (write {})",
                 example(kind, if rest.is_empty() { "HOST" } else { rest }, "PORT")
@@ -526,7 +618,7 @@ fn parse_unix(rest: &str, input: &str, kind: Kind) -> Result<UnixAddr, EndpointE
     }
     if !rest.starts_with('/') {
         return Err(EndpointError::new(format!(
-            "relative unix path \"{rest}\" in {input} (write an absolute path, {scheme}:///tmp/{rest}, or an abstract name, {scheme}://@{rest})"
+            "relative unix path \"{rest}\" in {input} (a path needs three slashes: {scheme}:///{rest}; an abstract name: {scheme}://@{rest})"
         )));
     }
     if rest.contains('\0') {
@@ -624,6 +716,16 @@ mod tests {
         assert!(err("foo://x:1").contains("unknown scheme \"foo\""));
         assert!(err("tcp://:80").contains("missing host"));
         assert!(err("tcp://localhost").contains("missing port"));
+        assert_eq!(
+            err("udp://9999"),
+            "missing host in udp://9999: 9999 looks like a port (write udp://127.0.0.1:9999, or udp://0.0.0.0:9999 for every interface)"
+        );
+        assert_eq!(
+            err("udp:127.0.0.1:53"),
+            "missing \"//\" after \"udp:\" in udp:127.0.0.1:53 (write udp://127.0.0.1:53)"
+        );
+        assert!(err("unix:/tmp/x.sock").contains("(write unix:///tmp/x.sock)"));
+        assert!(err("unix://tmp/x.sock").contains("unix:///tmp/x.sock;"));
         assert!(err("tcp://a:b").contains("invalid port \"b\""));
         assert!(err("unix://rel.sock").contains("relative unix path \"rel.sock\""));
         assert!(err("tcp://::1:80").contains("needs brackets"));
@@ -638,6 +740,15 @@ mod tests {
         assert!(err("tls://h:1/x").contains("unexpected path"));
         assert!(err("ws://:1/x").contains("missing host"));
         assert!(err("ws://h:1/a b").contains("invalid path"));
+        assert!(err("udp://[fe80::1%]:1").contains("invalid zone"));
+        assert!(
+            err("udp://[fe80::1%a/b]:1").contains("unexpected path")
+                || err("udp://[fe80::1%a b]:1").contains("invalid zone")
+        );
+        assert_eq!(
+            parse("udp://[fe80::1%25eth0]:9").to_string(),
+            "udp://[fe80::1%eth0]:9"
+        );
     }
 
     #[test]
@@ -651,6 +762,8 @@ mod tests {
         prop_oneof![
             any::<std::net::Ipv4Addr>().prop_map(|ip| Host::Ip(IpAddr::V4(ip))),
             any::<std::net::Ipv6Addr>().prop_map(|ip| Host::Ip(IpAddr::V6(ip))),
+            (any::<std::net::Ipv6Addr>(), "[a-z][a-z0-9]{0,8}|[0-9]{1,3}")
+                .prop_map(|(ip, zone)| Host::Scoped { ip, zone }),
             "[a-z][a-z0-9-]{0,10}(\\.[a-z][a-z0-9-]{0,10}){0,3}".prop_filter_map(
                 "not an IP",
                 |s| {
@@ -691,6 +804,32 @@ mod tests {
                     path,
                     secure
                 }),
+            (
+                "(/[a-zA-Z0-9._-]{1,12}){1,3}",
+                1..=serial::MAX_BAUD,
+                5u8..=8,
+                prop_oneof![
+                    Just(serial::Parity::None),
+                    Just(serial::Parity::Even),
+                    Just(serial::Parity::Odd)
+                ],
+                1u8..=2,
+                prop_oneof![
+                    Just(serial::Flow::None),
+                    Just(serial::Flow::Hardware),
+                    Just(serial::Flow::Software)
+                ],
+            )
+                .prop_map(|(path, baud, data, parity, stop, flow)| Endpoint::Serial(
+                    SerialSpec {
+                        path: path.into(),
+                        baud,
+                        data,
+                        parity,
+                        stop,
+                        flow,
+                    }
+                )),
         ]
     }
 

@@ -156,7 +156,9 @@ impl NetError {
 /// A short, lower-case description of an I/O error for status lines.
 pub fn describe_io(e: &io::Error) -> String {
     match e.kind() {
-        io::ErrorKind::ConnectionReset => "connection reset by peer".into(),
+        io::ErrorKind::ConnectionReset => {
+            "connection reset by peer (the other side closed abruptly: it crashed or was killed, or closed with data still unread)".into()
+        }
         io::ErrorKind::ConnectionRefused => "connection refused (nothing listening)".into(),
         io::ErrorKind::BrokenPipe => "connection closed by peer while sending".into(),
         io::ErrorKind::TimedOut => "timed out".into(),

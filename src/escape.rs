@@ -49,6 +49,36 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, EscapeError> {
     Ok(out)
 }
 
+/// Like [`unescape`], with the characters (not the escapes) encoded in
+/// `encoding`: `--banner '你好\n'` with `--encoding gbk` sends GBK bytes and
+/// a newline.
+pub fn unescape_in(
+    text: &str,
+    encoding: crate::encoding::TextEncoding,
+) -> Result<Vec<u8>, EscapeError> {
+    if encoding.is_utf8() {
+        return unescape(text);
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut run = String::new();
+    let mut chars = text.char_indices().enumerate();
+    while let Some((position, (byte_at, c))) = chars.next() {
+        if c != '\\' {
+            run.push(c);
+            continue;
+        }
+        out.extend_from_slice(&encoding.encode(&run));
+        run.clear();
+        let (byte, used) = escape_at(&text[byte_at..], position)?;
+        out.push(byte);
+        for _ in 1..used {
+            chars.next();
+        }
+    }
+    out.extend_from_slice(&encoding.encode(&run));
+    Ok(out)
+}
+
 /// Decodes the escape at the start of `rest` (which begins with `\`).
 /// Returns the byte and how many characters the escape took.
 /// `position` is only used for the error.
@@ -92,6 +122,17 @@ mod tests {
             b"a\nb\r\t\0A\xff\\".to_vec()
         );
         assert_eq!(unescape("héllo").unwrap(), "héllo".as_bytes());
+    }
+
+    #[test]
+    fn characters_are_encoded_and_escapes_are_not() {
+        let gbk = crate::encoding::TextEncoding::from_label("gbk").unwrap();
+        assert_eq!(
+            unescape_in(r"你好\n\xff", gbk).unwrap(),
+            b"\xc4\xe3\xba\xc3\n\xff".to_vec()
+        );
+        let e = unescape_in(r"你\q", gbk).unwrap_err();
+        assert_eq!(e.position, 1);
     }
 
     #[test]

@@ -44,6 +44,7 @@
 //! - [`engine`]: the front door that starts all of it.
 //! - [`view`]: sinks that render events (raw, text, hex, JSON, log, stats).
 //! - [`cli`]: the command-line front-end.
+//! - [`ui`]: the browser front-end (`sockmate ui`, `--ui`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -69,6 +70,7 @@ pub mod shutdown;
 pub mod template;
 pub mod transfer;
 pub mod transport;
+pub mod ui;
 pub mod view;
 
 pub use endpoint::Endpoint;

@@ -38,7 +38,7 @@ impl AccessList {
     pub fn permits(&self, peer: &PeerAddr) -> bool {
         match peer {
             PeerAddr::Ip(addr) => self.permits_ip(addr.ip()),
-            PeerAddr::Unix { .. } => true,
+            PeerAddr::Unix { .. } | PeerAddr::Device(_) | PeerAddr::Proxied(_) => true,
         }
     }
 }

@@ -1,10 +1,15 @@
 //! Reply templates (`--reply`, `--respond`, `--banner`): literal text with
 //! backslash escapes and placeholders, parsed once at start.
 //!
-//! Placeholders: `{text}` (the message), `{hex}` (its bytes as lowercase
-//! hex), `{len}` (its length in bytes), `{peer}` (the client's address),
-//! `{n}` (the message number on this connection, from 1), `{time}` (local
-//! time in the `--time-format`). `{{` and `}}` are literal braces.
+//! Placeholders: `{text}` (the message), `{line}` (the message without its
+//! line ending), `{hex}` (its bytes as lowercase hex), `{len}` (its length
+//! in bytes), `{peer}` (the client's address), `{n}` (the message number on
+//! this connection, from 1), `{time}` (local time in the `--time-format`).
+//! `{{` and `}}` are literal braces. In the reply of a `re:` rule, `$1`,
+//! `$name` and `${name}` are the regex's captures and `$$` is a dollar.
+//!
+//! Literal text is encoded with `--encoding` when the template is parsed
+//! (escapes stay the bytes they name), so a GBK server answers in GBK.
 //!
 //! Payload macros (also in `--send-template`): `{rand:N}` (N random
 //! bytes), `{hex:01 02}` (inline bytes), `{seq:u16be}` (the message number
@@ -19,27 +24,58 @@ use std::io::Write;
 use chrono::format::{Item, StrftimeItems};
 
 use crate::checksum::{Checksum, SeqFormat, CHECKSUMS_HELP};
-use crate::escape::{escape_at, EscapeError};
 use crate::hexinput::parse_hex;
 
 /// Most random bytes one `{rand:N}` makes.
 pub const MAX_RAND: usize = 65_536;
+use crate::encoding::TextEncoding;
+use crate::escape::{escape_at, EscapeError};
+use crate::frame::trim_line_ending;
 
 /// C's `ctime` layout, e.g. `Sun Nov 22 14:03:07 2026`.
 pub const CTIME_FORMAT: &str = "%a %b %e %H:%M:%S %Y";
 
 /// The placeholders a template may use, for error messages.
 pub const PLACEHOLDERS_HELP: &str =
-    "{text} {hex} {len} {peer} {n} {time} {rand:N} {hex:01 02} {seq:u16be}";
+    "{text} {line} {hex} {len} {peer} {n} {time} {rand:N} {hex:01 02} {seq:u16be}";
 
-/// Rewrites a literal part of a template while rendering (regex captures).
-pub type Expand<'a> = dyn Fn(&[u8], &mut Vec<u8>) + 'a;
+/// A regex capture named in a reply: `$1`, `$name`, `${name}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureRef {
+    /// `$1`, `${1}`: a group by number (0 is the whole match).
+    Index(usize),
+    /// `$name`, `${name}`: a named group.
+    Name(String),
+}
+
+impl fmt::Display for CaptureRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaptureRef::Index(i) => write!(f, "${{{i}}}"),
+            CaptureRef::Name(n) => write!(f, "${{{n}}}"),
+        }
+    }
+}
+
+/// Writes the text of a capture while rendering (regex rules).
+pub type Expand<'a> = dyn Fn(&CaptureRef, &mut Vec<u8>) + 'a;
+
+/// How a template is read: the encoding literal text is sent in, and
+/// whether `$` names regex captures (the reply of a `re:` rule).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Syntax {
+    /// `--encoding` of the literal text and the ASCII placeholders.
+    pub encoding: TextEncoding,
+    /// `$1`, `$name`, `${name}` and `$$` are captures and a dollar.
+    pub captures: bool,
+}
 
 /// A piece of a parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Literal(Vec<u8>),
     Text,
+    Line,
     Hex,
     Len,
     Peer,
@@ -48,6 +84,7 @@ enum Part {
     Rand(usize),
     Seq(SeqFormat),
     Check(Checksum),
+    Capture(CaptureRef),
 }
 
 /// A parsed template, ready to render for each message.
@@ -55,6 +92,7 @@ enum Part {
 pub struct Template {
     parts: Vec<Part>,
     time_format: String,
+    encoding: TextEncoding,
 }
 
 /// Why a template does not parse.
@@ -88,6 +126,12 @@ pub enum TemplateError {
         /// Character position of the `{`.
         position: usize,
     },
+    /// `${name}` where there is no regex to capture from.
+    #[error("${{…}} at position {position} names a regex capture, which only a --respond 're:…' rule has (use {{text}} for the message, or \\x24 for a literal $)")]
+    CaptureOutsideRegex {
+        /// Character position of the `$`.
+        position: usize,
+    },
     /// A bad backslash escape.
     #[error(transparent)]
     Escape(#[from] EscapeError),
@@ -115,28 +159,126 @@ pub fn check_time_format(format: &str) -> Result<(), TemplateError> {
     Ok(())
 }
 
+/// Collects literal text: characters are encoded in runs, escapes are
+/// pushed as the bytes they name.
+struct Literal {
+    encoding: TextEncoding,
+    bytes: Vec<u8>,
+    run: String,
+}
+
+impl Literal {
+    fn flush_run(&mut self) {
+        if !self.run.is_empty() {
+            let encoded = self.encoding.encode(&self.run);
+            self.bytes.extend_from_slice(&encoded);
+            self.run.clear();
+        }
+    }
+
+    fn push_byte(&mut self, byte: u8) {
+        self.flush_run();
+        self.bytes.push(byte);
+    }
+
+    fn end_into(&mut self, parts: &mut Vec<Part>) {
+        self.flush_run();
+        if !self.bytes.is_empty() {
+            parts.push(Part::Literal(std::mem::take(&mut self.bytes)));
+        }
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+fn capture_ref(name: &str) -> CaptureRef {
+    match name.parse::<usize>() {
+        Ok(i) => CaptureRef::Index(i),
+        Err(_) => CaptureRef::Name(name.to_string()),
+    }
+}
+
 impl Template {
-    /// Parses a template; `time_format` is used for `{time}` and checked here.
+    /// Parses a UTF-8 template without captures; `time_format` is used for
+    /// `{time}` and checked here.
     pub fn parse(text: &str, time_format: &str) -> Result<Template, TemplateError> {
+        Template::parse_with(text, time_format, Syntax::default())
+    }
+
+    /// Parses a template read with `syntax` (encoding, captures).
+    pub fn parse_with(
+        text: &str,
+        time_format: &str,
+        syntax: Syntax,
+    ) -> Result<Template, TemplateError> {
         check_time_format(time_format)?;
         let mut parts = Vec::new();
-        let mut literal = Vec::new();
+        let mut literal = Literal {
+            encoding: syntax.encoding,
+            bytes: Vec::new(),
+            run: String::new(),
+        };
         let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let next_is = |i: usize, want: char| chars.get(i + 1).map(|p| p.1) == Some(want);
         let mut i = 0;
         while i < chars.len() {
             let (byte_at, c) = chars[i];
             match c {
                 '\\' => {
                     let (byte, used) = escape_at(&text[byte_at..], i)?;
-                    literal.push(byte);
+                    literal.push_byte(byte);
                     i += used;
                 }
-                '{' if chars.get(i + 1).map(|p| p.1) == Some('{') => {
-                    literal.push(b'{');
+                '$' if !syntax.captures => {
+                    if next_is(i, '{') {
+                        return Err(TemplateError::CaptureOutsideRegex { position: i });
+                    }
+                    literal.run.push('$');
+                    i += 1;
+                }
+                '$' if next_is(i, '$') => {
+                    literal.run.push('$');
                     i += 2;
                 }
-                '}' if chars.get(i + 1).map(|p| p.1) == Some('}') => {
-                    literal.push(b'}');
+                '$' if next_is(i, '{') => {
+                    let close = chars[i + 2..]
+                        .iter()
+                        .position(|p| p.1 == '}')
+                        .ok_or(TemplateError::Unclosed { position: i + 1 })?;
+                    let name: String = chars[i + 2..i + 2 + close].iter().map(|p| p.1).collect();
+                    if name.is_empty() || !name.chars().all(is_name_char) {
+                        return Err(TemplateError::UnknownPlaceholder {
+                            name,
+                            position: i + 1,
+                        });
+                    }
+                    literal.end_into(&mut parts);
+                    parts.push(Part::Capture(capture_ref(&name)));
+                    i += close + 3;
+                }
+                '$' => {
+                    let len = chars[i + 1..]
+                        .iter()
+                        .take_while(|p| is_name_char(p.1))
+                        .count();
+                    if len == 0 {
+                        literal.run.push('$');
+                        i += 1;
+                        continue;
+                    }
+                    let name: String = chars[i + 1..i + 1 + len].iter().map(|p| p.1).collect();
+                    literal.end_into(&mut parts);
+                    parts.push(Part::Capture(capture_ref(&name)));
+                    i += len + 1;
+                }
+                '{' if next_is(i, '{') => {
+                    literal.run.push('{');
+                    i += 2;
+                }
+                '}' if next_is(i, '}') => {
+                    literal.run.push('}');
                     i += 2;
                 }
                 '}' => return Err(TemplateError::LoneClose { position: i }),
@@ -148,7 +290,8 @@ impl Template {
                     let name: String = chars[i + 1..i + 1 + close].iter().map(|p| p.1).collect();
                     let part = match placeholder(&name, i)? {
                         Some(Part::Literal(bytes)) => {
-                            literal.extend_from_slice(&bytes);
+                            literal.flush_run();
+                            literal.bytes.extend_from_slice(&bytes);
                             i += close + 2;
                             continue;
                         }
@@ -157,25 +300,21 @@ impl Template {
                             return Err(TemplateError::UnknownPlaceholder { name, position: i })
                         }
                     };
-                    if !literal.is_empty() {
-                        parts.push(Part::Literal(std::mem::take(&mut literal)));
-                    }
+                    literal.end_into(&mut parts);
                     parts.push(part);
                     i += close + 2;
                 }
                 _ => {
-                    let mut utf8 = [0u8; 4];
-                    literal.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                    literal.run.push(c);
                     i += 1;
                 }
             }
         }
-        if !literal.is_empty() {
-            parts.push(Part::Literal(literal));
-        }
+        literal.end_into(&mut parts);
         Ok(Template {
             parts,
             time_format: time_format.to_string(),
+            encoding: syntax.encoding,
         })
     }
 
@@ -184,6 +323,7 @@ impl Template {
         Template {
             parts: vec![Part::Literal(bytes)],
             time_format: CTIME_FORMAT.to_string(),
+            encoding: TextEncoding::default(),
         }
     }
 
@@ -200,31 +340,50 @@ impl Template {
             .any(|p| matches!(p, Part::Rand(_) | Part::Seq(_) | Part::Check(_)))
     }
 
-    /// Appends the rendered template to `out`. `expand` rewrites literal
-    /// parts (used for `$1` regex captures in `--respond` rules).
+    /// The regex captures the template names, to check against the regex.
+    pub fn captures(&self) -> impl Iterator<Item = &CaptureRef> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Capture(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    fn push_text(&self, text: &str, out: &mut Vec<u8>) {
+        if self.encoding.is_utf8() {
+            out.extend_from_slice(text.as_bytes());
+        } else {
+            out.extend_from_slice(&self.encoding.encode(text));
+        }
+    }
+
+    /// Appends the rendered template to `out`. `expand` writes the regex
+    /// captures (`$1`, `${name}`) of a `--respond` rule.
     pub fn render_with(&self, msg: &Message<'_>, out: &mut Vec<u8>, expand: Option<&Expand<'_>>) {
         let start = out.len();
         for part in &self.parts {
             match part {
-                Part::Literal(bytes) => match expand {
-                    Some(expand) => expand(bytes, out),
-                    None => out.extend_from_slice(bytes),
-                },
+                Part::Literal(bytes) => out.extend_from_slice(bytes),
                 Part::Text => out.extend_from_slice(msg.bytes),
+                Part::Line => out.extend_from_slice(trim_line_ending(msg.bytes)),
                 Part::Hex => {
+                    let mut hex = String::with_capacity(msg.bytes.len() * 2);
                     for b in msg.bytes {
-                        let _ = write!(out, "{b:02x}");
+                        let _ = std::fmt::Write::write_fmt(&mut hex, format_args!("{b:02x}"));
                     }
+                    self.push_text(&hex, out);
                 }
-                Part::Len => {
-                    let _ = write!(out, "{}", msg.bytes.len());
-                }
-                Part::Peer => out.extend_from_slice(msg.peer.as_bytes()),
-                Part::Number => {
-                    let _ = write!(out, "{}", msg.number);
-                }
+                Part::Len => self.push_text(&msg.bytes.len().to_string(), out),
+                Part::Peer => self.push_text(msg.peer, out),
+                Part::Number => self.push_text(&msg.number.to_string(), out),
                 Part::Time => {
-                    let _ = write!(out, "{}", chrono::Local::now().format(&self.time_format));
+                    let mut time = Vec::new();
+                    let _ = write!(time, "{}", chrono::Local::now().format(&self.time_format));
+                    self.push_text(&String::from_utf8_lossy(&time), out);
+                }
+                Part::Capture(capture) => {
+                    if let Some(expand) = expand {
+                        expand(capture, out);
+                    }
                 }
                 Part::Rand(n) => {
                     let at = out.len();
@@ -251,8 +410,9 @@ impl fmt::Display for Template {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for part in &self.parts {
             match part {
-                Part::Literal(b) => write!(f, "{}", String::from_utf8_lossy(b))?,
+                Part::Literal(b) => write!(f, "{}", self.encoding.decode_lossy(b))?,
                 Part::Text => f.write_str("{text}")?,
+                Part::Line => f.write_str("{line}")?,
                 Part::Hex => f.write_str("{hex}")?,
                 Part::Len => f.write_str("{len}")?,
                 Part::Peer => f.write_str("{peer}")?,
@@ -261,6 +421,7 @@ impl fmt::Display for Template {
                 Part::Rand(n) => write!(f, "{{rand:{n}}}")?,
                 Part::Seq(s) => write!(f, "{{seq:{}}}", s.name())?,
                 Part::Check(c) => write!(f, "{{{}}}", c.name())?,
+                Part::Capture(c) => write!(f, "{c}")?,
             }
         }
         Ok(())
@@ -273,6 +434,7 @@ fn placeholder(name: &str, position: usize) -> Result<Option<Part>, TemplateErro
     let bad = |problem: String| TemplateError::BadMacro { problem, position };
     Ok(Some(match name {
         "text" => Part::Text,
+        "line" => Part::Line,
         "hex" => Part::Hex,
         "len" => Part::Len,
         "peer" => Part::Peer,
@@ -334,6 +496,55 @@ mod tests {
         );
         assert_eq!(render("{{text}}", b"x"), b"{text}");
         assert_eq!(render("\\x41{text}\\\\", b"x"), b"Ax\\");
+    }
+
+    #[test]
+    fn line_drops_the_line_ending_and_literals_are_encoded() {
+        assert_eq!(render("Loop_msg:{line}!", b"hello\r\n"), b"Loop_msg:hello!");
+        assert_eq!(render("[{line}]", b"raw"), b"[raw]");
+        let gbk = Syntax {
+            encoding: TextEncoding::from_label("gbk").unwrap(),
+            captures: false,
+        };
+        let t = Template::parse_with("收到 {text}\\n", CTIME_FORMAT, gbk).unwrap();
+        let mut out = Vec::new();
+        let msg = Message {
+            bytes: b"\xc4\xe3",
+            peer: "p",
+            number: 1,
+        };
+        t.render(&msg, &mut out);
+        assert_eq!(out, b"\xca\xd5\xb5\xbd \xc4\xe3\n");
+        assert_eq!(t.to_string(), "收到 {text}\n");
+    }
+
+    #[test]
+    fn captures_only_in_regex_replies() {
+        let e = Template::parse("a ${k}", CTIME_FORMAT).unwrap_err();
+        assert_eq!(e, TemplateError::CaptureOutsideRegex { position: 2 });
+        assert_eq!(render("cost $5 {text}", b"x"), b"cost $5 x");
+        let re = Syntax {
+            captures: true,
+            ..Syntax::default()
+        };
+        let t = Template::parse_with("$1-${k}-$name-$$-${text}", CTIME_FORMAT, re).unwrap();
+        let names: Vec<String> = t.captures().map(|c| c.to_string()).collect();
+        assert_eq!(names, ["${1}", "${k}", "${name}", "${text}"]);
+        let mut out = Vec::new();
+        let expand =
+            |c: &CaptureRef, out: &mut Vec<u8>| out.extend_from_slice(c.to_string().as_bytes());
+        t.render_with(
+            &Message {
+                bytes: b"m",
+                peer: "p",
+                number: 1,
+            },
+            &mut out,
+            Some(&expand),
+        );
+        assert_eq!(out, b"${1}-${k}-${name}-$-${text}");
+        assert!(Template::parse_with("${a b}", CTIME_FORMAT, re).is_err());
+        assert!(Template::parse_with("${a", CTIME_FORMAT, re).is_err());
     }
 
     #[test]

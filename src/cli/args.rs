@@ -16,19 +16,19 @@ use crate::view::{ColorChoice, ViewOptions};
 #[derive(Debug, Args, Clone, Default)]
 pub struct CommonArgs {
     /// Close the connection when nothing moves either way for this long (e.g. 30s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub idle_timeout: Option<Duration>,
     /// Disable Nagle's algorithm (TCP_NODELAY) so small writes go out at once.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub nodelay: bool,
     /// Send TCP keepalive probes after this much idle time (default 60s when given without a value).
-    #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, require_equals = true, default_missing_value = "60s", value_parser = parse_duration, help_heading = "Endpoint and socket")]
     pub keepalive: Option<Duration>,
     /// Print no status lines on stderr (data and errors only).
-    #[arg(short, long, conflicts_with = "verbose")]
+    #[arg(short, long, conflicts_with = "verbose", help_heading = "Views")]
     pub quiet: bool,
     /// Print status lines (connected, closed) on stderr where they are off by default.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Views")]
     pub verbose: bool,
     /// TLS (`tls://`, `wss://`).
     #[command(flatten)]
@@ -36,37 +36,149 @@ pub struct CommonArgs {
     /// WebSocket (`ws://`, `wss://`).
     #[command(flatten)]
     pub ws: super::tls_args::WsArgs,
+    /// IP and UDP socket options.
+    #[command(flatten)]
+    pub ip: IpArgs,
+}
+
+/// IP-level and UDP options (connect, listen, relay), applied through socket2.
+#[derive(Debug, Args, Clone, Default)]
+pub struct IpArgs {
+    /// Use IPv4 addresses only.
+    #[arg(
+        short = '4',
+        conflicts_with = "ipv6",
+        help_heading = "Endpoint and socket"
+    )]
+    pub ipv4: bool,
+    /// Use IPv6 addresses only.
+    #[arg(short = '6', help_heading = "Endpoint and socket")]
+    pub ipv6: bool,
+    /// Time to live (hop limit) of outgoing packets; for a multicast group, its multicast TTL.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=255), help_heading = "Endpoint and socket")]
+    pub ttl: Option<u32>,
+    /// IP type of service / IPv6 traffic class byte (e.g. 0x10 or 16; DSCP EF is 0xb8).
+    #[arg(long, value_name = "BYTE", value_parser = parse_byte, help_heading = "Endpoint and socket")]
+    pub tos: Option<u32>,
+    /// Socket receive buffer size (SO_RCVBUF), e.g. 4m.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Endpoint and socket")]
+    pub rcvbuf: Option<usize>,
+    /// Socket send buffer size (SO_SNDBUF), e.g. 4m.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Endpoint and socket")]
+    pub sndbuf: Option<usize>,
+    /// Send and receive only through this interface (SO_BINDTODEVICE; needs root or CAP_NET_RAW).
+    #[arg(long, value_name = "IFACE", help_heading = "Endpoint and socket")]
+    pub bind_device: Option<String>,
+    /// Allow sending to a broadcast address (SO_BROADCAST).
+    #[arg(long, help_heading = "UDP")]
+    pub broadcast: bool,
+    /// The interface for multicast: a name (eth0) or one of its addresses; listen joins the group there, connect sends through it.
+    #[arg(long, value_name = "NAME|ADDR", help_heading = "UDP")]
+    pub iface: Option<String>,
+    /// Whether our own multicast comes back to this host: on or off (kernel default: on).
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off, help_heading = "UDP")]
+    pub multicast_loop: Option<bool>,
+}
+
+impl IpArgs {
+    /// The transport's IP options.
+    pub fn options(&self) -> crate::transport::IpOptions {
+        use crate::transport::Family;
+        crate::transport::IpOptions {
+            family: if self.ipv4 {
+                Some(Family::V4)
+            } else if self.ipv6 {
+                Some(Family::V6)
+            } else {
+                None
+            },
+            broadcast: self.broadcast,
+            iface: self.iface.clone(),
+            ttl: self.ttl,
+            multicast_loop: self.multicast_loop,
+            any_source: false,
+            tos: self.tos,
+            rcvbuf: self.rcvbuf,
+            sndbuf: self.sndbuf,
+            bind_device: self.bind_device.clone(),
+        }
+    }
+}
+
+/// Parses `on`/`off` (also yes/no, true/false, 1/0).
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "on" | "yes" | "true" | "1" => Ok(true),
+        "off" | "no" | "false" | "0" => Ok(false),
+        _ => Err(format!("invalid value \"{text}\" (write on or off)")),
+    }
+}
+
+/// Parses a byte written in decimal or `0x` hex.
+fn parse_byte(text: &str) -> Result<u32, String> {
+    let t = text.trim();
+    let n = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => t.parse::<u32>().ok(),
+    };
+    n.filter(|&n| n <= 255)
+        .ok_or_else(|| format!("invalid byte \"{text}\" (give 0-255 or 0x00-0xff, e.g. 0x10)"))
+}
+
+/// `--proxy` (connect, the target side of relay, send, bench).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProxyArgs {
+    /// Reach a tcp:// target through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h://… (resolved by the proxy), socks4a://[USERID@]HOST:PORT, http://[USER:PASS@]HOST:PORT (HTTP CONNECT).
+    #[arg(long, value_name = "URL", help_heading = "Proxy")]
+    pub proxy: Option<String>,
+}
+
+impl ProxyArgs {
+    /// The parsed proxy, if one was given.
+    pub fn proxy(&self) -> Result<Option<std::sync::Arc<crate::transport::Proxy>>, ConfigError> {
+        self.proxy
+            .as_deref()
+            .map(|url| url.parse().map(std::sync::Arc::new))
+            .transpose()
+            .map_err(ConfigError::new)
+    }
 }
 
 /// How traffic is shown (connect, listen, relay).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ViewArgs {
     /// Decode received bytes with ENC for display, and encode typed and --send text with it: utf-8, gbk, gb18030, big5, shift_jis, euc-kr, latin1, windows-1252, utf-16le, … (any WHATWG label).
-    #[arg(long, value_name = "ENC")]
+    #[arg(long, value_name = "ENC", help_heading = "Views")]
     pub encoding: Option<String>,
     /// Show each message as a hex dump (offset, 16 bytes in hex, ASCII gutter); --hex=line: one line per message, `PEER < 01 03 02 00 19`.
-    #[arg(short = 'x', long, value_enum, value_name = "STYLE", num_args = 0..=1, require_equals = true, default_missing_value = "dump")]
+    #[arg(short = 'x', long, value_enum, value_name = "STYLE", num_args = 0..=1, require_equals = true, default_missing_value = "dump", help_heading = "Views")]
     pub hex: Option<HexStyle>,
     /// With --hex, show the decoded text under each dump too.
-    #[arg(long, requires = "hex")]
+    #[arg(long, requires = "hex", help_heading = "Views")]
     pub text: bool,
     /// Start each message with the local time to the millisecond, the peer and < (received) or > (sent).
-    #[arg(short = 't', long)]
+    #[arg(short = 't', long, help_heading = "Views")]
     pub timestamps: bool,
-    /// Print one JSON object per event on stdout (JSON Lines; schema in the README).
-    #[arg(long, conflicts_with = "hex")]
+    /// Print one JSON object per event on stdout (JSON Lines; schema in docs/json-events.md).
+    #[arg(long, conflicts_with = "hex", help_heading = "Views")]
     pub json: bool,
     /// Also append the annotated transcript (JSON with --json) to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Views")]
     pub log: Option<std::path::PathBuf>,
     /// Print byte and message counters per connection and in total at exit (on stderr).
-    #[arg(long)]
+    #[arg(long, help_heading = "Views")]
     pub stats: bool,
     /// Print live counters (bytes and messages in/out per connection and in total, rates) on stderr every DURATION; SIGUSR1 prints them at any time.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Views")]
     pub stats_interval: Option<Duration>,
     /// Colour the terminal views: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN",
+        help_heading = "Views"
+    )]
     pub color: ColorChoice,
 }
 
@@ -83,28 +195,28 @@ pub enum HexStyle {
 #[derive(Debug, Args, Clone, Default)]
 pub struct SendArgs {
     /// Send TEXT (repeatable, in order with the other --send* flags); escapes \n \r \t \0 \xHH \\; encoded with --encoding.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help_heading = "Sending")]
     pub send: Vec<String>,
     /// Send bytes written in hex: "48 65", 4865, 0x48,0x65 or \x48\x65 (repeatable).
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", help_heading = "Sending")]
     pub send_hex: Vec<String>,
     /// Send the contents of a file (repeatable).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Sending")]
     pub send_file: Vec<std::path::PathBuf>,
     /// Send a template rendered per message (repeatable, in order with the other --send* flags): {n} {time} {peer} {rand:N} {hex:01 02} {seq:u16be} and checksums over what comes before them: {crc16:modbus} {crc16:ccitt} {crc16:xmodem} {crc32} {sum8} {xor8} {lrc}.
     #[arg(long, value_name = "TEMPLATE", help_heading = "Sending")]
     pub send_template: Vec<String>,
     /// Line ending appended to each --send and, in line mode, to each stdin line.
-    #[arg(long, value_enum, value_name = "EOL")]
+    #[arg(long, value_enum, value_name = "EOL", help_heading = "Sending")]
     pub eol: Option<Eol>,
     /// Line mode: each stdin line is one message (encoded with --encoding, ending replaced by --eol). On by default when stdin is a terminal.
-    #[arg(long)]
+    #[arg(long, help_heading = "Sending")]
     pub lines: bool,
     /// Repeat the sends every DURATION (auto-send); with --count N, N rounds (0: until Ctrl-C, the default with --interval).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Sending")]
     pub interval: Option<Duration>,
     /// How many rounds of sends (0: until Ctrl-C).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Sending")]
     pub count: Option<u64>,
     /// The order of the --send* flags on the command line (filled in by `parse`).
     #[arg(skip)]
@@ -217,6 +329,7 @@ impl CommonArgs {
             keepalive: self.keepalive,
             tls: std::sync::Arc::new(self.tls.options()),
             ws: std::sync::Arc::new(self.ws.options()),
+            ip: std::sync::Arc::new(self.ip.options()),
             ..SocketOptions::default()
         }
     }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::parse_duration;
+use super::args::{parse_duration, ProxyArgs};
 use crate::bench::Report;
 use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig};
 use crate::endpoint::Endpoint;
@@ -34,31 +34,49 @@ pub struct BenchArgs {
     #[arg(value_name = "REPORT")]
     pub reports: Vec<std::path::PathBuf>,
     /// echo (request/response), send (one-way bulk) or connect (connections per second).
-    #[arg(short, long, value_name = "MODE", default_value = "echo")]
+    #[arg(
+        short,
+        long,
+        value_name = "MODE",
+        default_value = "echo",
+        help_heading = "Sending"
+    )]
     pub mode: String,
     /// Connections used at once (connect mode: parallel connectors).
-    #[arg(short, long, value_name = "N", default_value_t = 1)]
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        help_heading = "Limits"
+    )]
     pub connections: usize,
     /// Total run time, warmup included; the run never goes beyond it.
-    #[arg(short, long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(short, long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, help_heading = "Limits")]
     pub duration: Duration,
     /// Time at the start that is run but not measured.
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration, help_heading = "Limits")]
     pub warmup: Duration,
     /// Message size in bytes (default 64 for echo, 131072 for send, like iperf3).
-    #[arg(short, long, value_name = "BYTES")]
+    #[arg(short, long, value_name = "BYTES", help_heading = "Sending")]
     pub size: Option<usize>,
     /// Open loop: send this many messages per second in total, on schedule; latency counts from the scheduled time.
-    #[arg(short, long, value_name = "MSGS/S")]
+    #[arg(short, long, value_name = "MSGS/S", help_heading = "Sending")]
     pub rate: Option<f64>,
     /// Closed loop: requests in flight per connection.
-    #[arg(short, long, value_name = "K", default_value_t = 1)]
+    #[arg(
+        short,
+        long,
+        value_name = "K",
+        default_value_t = 1,
+        help_heading = "Sending"
+    )]
     pub pipeline: usize,
     /// Print one JSON object (mergeable with `bench merge`) instead of the table.
-    #[arg(long)]
+    #[arg(long, help_heading = "Views")]
     pub json: bool,
     /// Give up connecting after this long.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Duration,
     /// TLS (`tls://`, `wss://`).
     #[command(flatten)]
@@ -66,6 +84,9 @@ pub struct BenchArgs {
     /// WebSocket (`ws://`, `wss://`).
     #[command(flatten)]
     pub ws: super::tls_args::WsArgs,
+    /// `--proxy`.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
 }
 
 impl TryFrom<BenchArgs> for BenchConfig {
@@ -173,6 +194,7 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 nodelay: true,
                 tls: std::sync::Arc::new(args.tls.options()),
                 ws: std::sync::Arc::new(args.ws.options()),
+                proxy: args.proxy.proxy()?,
                 ..SocketOptions::default()
             },
             json: args.json,

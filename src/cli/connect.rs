@@ -7,8 +7,9 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::LineMode;
-use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use super::args::{parse_duration, CommonArgs, ProxyArgs, SendArgs, ViewArgs};
 use super::end_args::EndArgs;
+use super::explain::{ExplainArgs, Role};
 use super::output;
 use super::stdin::{session_input, stdin_is_terminal};
 use super::stdin_reader::STDIN_CHUNK;
@@ -19,39 +20,49 @@ use crate::service::ExecSpec;
 use crate::session::{SessionConfig, DEFAULT_DATAGRAM_WAIT, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
 use crate::transport::{BindAddr, SocketOptions};
+use crate::ui::CliUi;
 use crate::view::ViewOptions;
 
 /// `sockmate connect`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
 pub struct ConnectArgs {
-    /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract.
+    /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract, serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none.
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// After stdin ends, exit this long after the last byte instead of waiting for the peer to close (datagram default: 1s).
-    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub wait: Option<Duration>,
     /// Give up connecting after this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Option<Duration>,
     /// Source address: an IP (127.0.0.2), IP:PORT, or for unix-dgram a path of our own.
-    #[arg(long, value_name = "SOURCE")]
+    #[arg(long, value_name = "SOURCE", help_heading = "Endpoint and socket")]
     pub bind: Option<String>,
     /// When the peer goes away or refuses, connect again with exponential backoff (auto-send goes on).
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub reconnect: bool,
     /// Longest wait between reconnect attempts.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Endpoint and socket")]
     pub reconnect_max: Duration,
+    /// udp://: take datagrams from any source, not only the peer (an unconnected socket; each datagram shows its sender).
+    #[arg(long, help_heading = "UDP")]
+    pub any_source: bool,
     /// Socket and status options.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--proxy`.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// How traffic is shown.
     #[command(flatten)]
     pub view: ViewArgs,
     /// What to send without stdin.
     #[command(flatten)]
     pub send: SendArgs,
+    /// The browser UI.
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
     /// When the session ends (nc's EOF switches).
     #[command(flatten)]
     pub end: EndArgs,
@@ -75,6 +86,9 @@ pub struct ConnectArgs {
     /// Run the --exec command on a pseudo-terminal in its own session (interactive shells, job control; socat EXEC:…,pty,setsid,ctty).
     #[arg(long, help_heading = "Services")]
     pub pty: bool,
+    /// `--explain`, `--lang`.
+    #[command(flatten)]
+    pub explain: ExplainArgs,
 }
 
 /// A validated `connect`: the engine's config and the terminal's side
@@ -87,8 +101,12 @@ pub struct ConnectRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// Also show the session in the browser (`--ui`).
+    pub ui: bool,
     /// `--recv-only`: stdin is not read.
     pub recv_only: bool,
+    /// `--explain`, `--lang`.
+    pub explain: ExplainArgs,
 }
 
 /// The `--exec`/`--sh-exec` command, if one is given.
@@ -117,6 +135,12 @@ impl TryFrom<ConnectArgs> for ConnectRun {
 
     fn try_from(args: ConnectArgs) -> Result<Self, ConfigError> {
         let endpoint: Endpoint = args.endpoint.parse()?;
+        if args.any_source && endpoint.kind() != Kind::Udp {
+            return Err(ConfigError::new(format!(
+                "--any-source is for udp:// endpoints, not {} (drop it)",
+                endpoint.kind().scheme()
+            )));
+        }
         let view = args.view.options(args.common.verbosity(false))?;
         let bind = args
             .bind
@@ -148,9 +172,14 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             // A person at a terminal has nobody to pipe the rest to; a
             // reconnecting client treats the peer's end as a disconnect.
             end_on_peer_eof: terminal || args.reconnect,
+            // A serial line never ends by itself: like datagrams, a piped
+            // stdin's end waits for the replies, then exits.
             wait: args
                 .wait
-                .or((sends.has_sends() && !terminal).then_some(DEFAULT_DATAGRAM_WAIT)),
+                .or(
+                    ((sends.has_sends() || endpoint.kind() == Kind::Serial) && !terminal)
+                        .then_some(DEFAULT_DATAGRAM_WAIT),
+                ),
             idle_timeout: args.common.idle_timeout,
             ..SessionConfig::default()
         };
@@ -164,6 +193,11 @@ impl TryFrom<ConnectArgs> for ConnectRun {
                 socket: SocketOptions {
                     connect_timeout: args.connect_timeout,
                     bind,
+                    proxy: args.proxy.proxy()?,
+                    ip: std::sync::Arc::new(crate::transport::IpOptions {
+                        any_source: args.any_source,
+                        ..args.common.ip.options()
+                    }),
                     ..args.common.socket_options()
                 },
                 session,
@@ -173,7 +207,9 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             },
             view,
             lines,
+            ui: args.ui.ui,
             recv_only: args.end.recv_only,
+            explain: args.explain,
         })
     }
 }
@@ -194,7 +230,11 @@ fn stdin_chunk(kind: Kind) -> usize {
 pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let single = cfg.engine.reconnect.is_none();
     let engine = Engine::new(shutdown);
-    let sinks = output::start(&cfg.view, single, &engine)?;
+    let narration = cfg.explain.sink(
+        Role::Connect(cfg.engine.endpoint.clone()),
+        &cfg.engine.socket,
+    );
+    let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
     let input = if cfg.recv_only || cfg.engine.exec.is_some() {
         crate::session::Input::Nothing
     } else {
@@ -205,7 +245,14 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
             Some(sinks.slot()),
         )
     };
+    let page = match cfg.ui {
+        true => Some(CliUi::start(&engine, format!("connect {}", cfg.engine.endpoint)).await?),
+        false => None,
+    };
     let started = engine.connect(cfg.engine, input).await;
+    if let (Some(page), Ok(handle)) = (&page, &started) {
+        page.started(handle);
+    }
     output::finish(engine, sinks, started).await
 }
 

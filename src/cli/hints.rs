@@ -72,7 +72,7 @@ pub fn nc_hint(args: &[String]) -> Option<String> {
     }
     if has(&words, "-X") || (has(&words, "-x") && connect && rest.len() > 1) {
         return Some(
-            "nc's -x/-X (proxy) is not spelled that way here: -x is --hex; see docs/from-nc.md for proxies".into(),
+            "nc's -x/-X (proxy) is --proxy here (-X 5 -x P:1080 is --proxy socks5://P:1080; -X 4: socks4a://, -X connect: http://); -x is --hex".into(),
         );
     }
     if connect && rest.len() == 2 {

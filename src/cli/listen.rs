@@ -9,6 +9,7 @@ use clap::Args;
 use super::args::LineMode;
 use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
 use super::end_args::EndArgs;
+use super::explain::{ExplainArgs, Role};
 use super::output;
 use super::serve_args::ServiceArgs;
 use super::stdin::{listen_input, session_input, stdin_is_terminal};
@@ -19,6 +20,7 @@ use crate::error::ConfigError;
 use crate::session::{SessionConfig, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
+use crate::ui::CliUi;
 use crate::view::ViewOptions;
 
 /// `sockmate listen`.
@@ -29,16 +31,16 @@ pub struct ListenArgs {
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// Keep listening after a client leaves and serve many clients at once.
-    #[arg(short = 'k', long)]
+    #[arg(short = 'k', long, help_heading = "Endpoint and socket")]
     pub keep_open: bool,
     /// Set SO_REUSEPORT so several processes can share the port.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub reuseport: bool,
-    /// Length of the kernel's queue of connections waiting to be accepted.
-    #[arg(long, value_name = "N")]
+    /// Length of the kernel's queue of connections waiting to be accepted [default: 1024].
+    #[arg(long, value_name = "N", help_heading = "Endpoint and socket")]
     pub backlog: Option<u32>,
     /// After stdin ends, end the session this long after the last byte instead of waiting for the client to close.
-    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub wait: Option<Duration>,
     /// Socket and status options.
     #[command(flatten)]
@@ -52,12 +54,18 @@ pub struct ListenArgs {
     /// Server behaviours and limits.
     #[command(flatten)]
     pub service: ServiceArgs,
+    /// The browser UI.
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
     /// When the session ends (nc's EOF switches).
     #[command(flatten)]
     pub end: EndArgs,
     /// Saved settings and packets.
     #[command(flatten)]
     pub profile: super::profile::ProfileArgs,
+    /// `--explain`, `--lang`.
+    #[command(flatten)]
+    pub explain: ExplainArgs,
 }
 
 /// A validated `listen`: the engine's config and the terminal's side
@@ -70,8 +78,12 @@ pub struct ListenRun {
     pub view: ViewOptions,
     /// How stdin becomes messages.
     pub lines: LineMode,
+    /// Also show the session in the browser (`--ui`).
+    pub ui: bool,
     /// `--recv-only`: stdin is not read.
     pub recv_only: bool,
+    /// `--explain`, `--lang`.
+    pub explain: ExplainArgs,
 }
 
 impl TryFrom<ListenArgs> for ListenRun {
@@ -80,9 +92,9 @@ impl TryFrom<ListenArgs> for ListenRun {
     fn try_from(args: ListenArgs) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::parse_listen(&args.endpoint)?;
         let view = args.view.options(args.common.verbosity(true))?;
-        let (service, admission) = args
-            .service
-            .into_config(&endpoint, args.common.idle_timeout)?;
+        let (service, admission) =
+            args.service
+                .into_config(&endpoint, args.common.idle_timeout, view.text_encoding())?;
         if args.backlog == Some(0) {
             return Err(ConfigError::new(
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
@@ -122,7 +134,9 @@ impl TryFrom<ListenArgs> for ListenRun {
             },
             view,
             lines,
+            ui: args.ui.ui,
             recv_only: args.end.recv_only,
+            explain: args.explain,
         })
     }
 }
@@ -132,7 +146,14 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let datagram = !cfg.engine.endpoint.kind().is_connection_oriented();
     let single = !cfg.engine.keep_open && !datagram;
     let engine = Engine::new(shutdown);
-    let sinks = output::start(&cfg.view, single, &engine)?;
+    let narration = cfg.explain.sink(
+        Role::Listen {
+            backlog: cfg.engine.socket.backlog,
+            reuseport: cfg.engine.socket.reuseport,
+        },
+        &cfg.engine.socket,
+    );
+    let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
     let input = if cfg.engine.service.is_some() || cfg.recv_only {
         InputFactory::Nothing
     } else if datagram {
@@ -151,9 +172,16 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
             Some(sinks.slot()),
         )
     };
+    let page = match cfg.ui {
+        true => Some(CliUi::start(&engine, format!("listen {}", cfg.engine.endpoint)).await?),
+        false => None,
+    };
     let started = engine.listen(cfg.engine, input).await;
     if let Ok(handle) = &started {
         output::loopback_hint(handle.local_addr());
+        if let Some(page) = &page {
+            page.started(handle);
+        }
     }
     output::finish(engine, sinks, started).await
 }

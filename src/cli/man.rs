@@ -222,6 +222,19 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "ui",
+        &[
+            (
+                "Open the network debugging assistant in the browser:",
+                &["ui", "--open"],
+            ),
+            (
+                "Serve it on a fixed port:",
+                &["ui", "--bind", "127.0.0.1:8080"],
+            ),
+        ],
+    ),
+    (
         "completions",
         &[
             (

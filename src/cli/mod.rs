@@ -9,11 +9,15 @@
 //! that a bad one gets sockmate's own one-line message and exit code 2.
 
 pub mod args;
+pub mod argv;
 pub mod bench;
 pub mod completions;
 pub mod connect;
 pub mod console;
 pub mod end_args;
+pub mod examples;
+pub mod explain;
+pub mod explain_text;
 pub mod hints;
 pub mod listen;
 pub mod live_stats;
@@ -64,26 +68,33 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)] // parsed once; boxing buys nothing
 pub enum Command {
     /// Connect to ENDPOINT: stdin goes to the socket, the socket to stdout.
-    #[command(visible_alias = "c")]
+    #[command(visible_alias = "c", after_help = examples::CONNECT)]
     Connect(ConnectArgs),
     /// Listen on ENDPOINT: serve one client (like nc -l), or many with -k.
-    #[command(visible_alias = "l")]
+    #[command(visible_alias = "l", after_help = examples::LISTEN)]
     Listen(ListenArgs),
     /// Forward every client of LISTEN to a new connection to TARGET (any kinds), optionally dumping the traffic.
-    #[command(visible_alias = "r")]
+    #[command(visible_alias = "r", after_help = examples::RELAY)]
     Relay(RelayArgs),
     /// Load-test ENDPOINT (echo, send, connect); or `bench merge A.json B.json` to merge --json reports.
-    #[command(visible_alias = "b")]
+    #[command(visible_alias = "b", after_help = examples::BENCH)]
     Bench(BenchArgs),
     /// Send files (and with -r directories) to a `sockmate receive`, checked by SHA-256.
+    #[command(after_help = examples::SEND)]
     Send(SendFilesArgs),
     /// Receive files from `sockmate send` into a directory, stored only once their digest checks.
+    #[command(after_help = examples::RECEIVE)]
     Receive(ReceiveArgs),
     /// Probe which TCP (or UDP) ports of a host are open.
+    #[command(after_help = examples::SCAN)]
     Scan(ScanArgs),
+    /// Serve the network debugging assistant in the browser: sessions, a send box (text/hex, encodings, auto-send), a live log and counters.
+    Ui(crate::ui::UiArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    #[command(after_help = examples::COMPLETIONS)]
     Completions(completions::CompletionsArgs),
     /// Write the manual pages (one per command) into DIR, or sockmate(1) to stdout.
+    #[command(after_help = examples::MAN)]
     Man(man::ManArgs),
     /// Print the version, git commit and date, target, compiler and features.
     Version,
@@ -130,7 +141,8 @@ where
             format!("{message}\n"),
         )
     })?;
-    let matches = Cli::command().try_get_matches_from(version::expand_verbose_flag(args))?;
+    let matches =
+        Cli::command().try_get_matches_from(argv::normalize(version::expand_verbose_flag(args)))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand() {
         let send = match &mut cli.command {
@@ -270,6 +282,7 @@ async fn run_command(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
         Command::Send(args) => transfer::run_send(args.try_into()?, shutdown).await,
         Command::Receive(args) => transfer::run_receive(args.try_into()?, shutdown).await,
         Command::Scan(args) => scan::run(args.try_into()?, shutdown).await,
+        Command::Ui(args) => crate::ui::run(args, shutdown).await,
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
         Command::Version => version::run(),

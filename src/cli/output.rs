@@ -59,7 +59,18 @@ pub fn live_sink() -> (Box<dyn Sink>, ClosedTotals) {
 /// raw and decoded views close stdout when the peer ends its writes. A
 /// broken stdout stops the engine.
 pub fn start(opts: &ViewOptions, single_session: bool, engine: &Engine) -> anyhow::Result<Sinks> {
+    start_with(opts, single_session, engine, None)
+}
+
+/// [`start`] plus one more sink (`--explain`'s narration).
+pub fn start_with(
+    opts: &ViewOptions,
+    single_session: bool,
+    engine: &Engine,
+    extra: Option<Box<dyn Sink>>,
+) -> anyhow::Result<Sinks> {
     let mut sinks = build_sinks(opts, single_session)?;
+    sinks.extend(extra);
     let (live, closed) = live_sink();
     sinks.push(live);
     Ok(Sinks::new(engine.attach(sinks)?, closed, opts))

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{parse_duration, CommonArgs, ViewArgs};
+use super::args::{parse_duration, CommonArgs, ProxyArgs, ViewArgs};
+use super::explain::{ExplainArgs, Role};
 use super::output;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
@@ -15,6 +16,7 @@ use crate::relay::pump::PairRules;
 use crate::relay::RelayConfig;
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
+use crate::ui::CliUi;
 use crate::view::dump::{relay_sinks, DumpFormat};
 use crate::view::ViewOptions;
 
@@ -24,45 +26,54 @@ pub struct RelayArgs {
     /// Where clients connect: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path.
     #[arg(value_name = "LISTEN")]
     pub listen: String,
-    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, ….
+    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, serial:///dev/ttyUSB0?baud=9600, ….
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// Show the traffic both ways on stdout: text, hex or json; each message is tagged `#ID CLIENT <` (client to target) or `>` (target to client). Turns off splice.
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", help_heading = "Views")]
     pub dump: Option<String>,
     /// Between a stream and datagrams: how datagram boundaries appear on the stream (raw, line, len16, len32).
-    #[arg(long, value_name = "FRAME")]
+    #[arg(long, value_name = "FRAME", help_heading = "Endpoint and socket")]
     pub frame: Option<String>,
     /// Tear the whole connection down as soon as either side ends (default: carry each half-close across and keep the other way flowing).
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub close_both: bool,
     /// Serve at most N clients (or datagram flows) at once; beyond it new clients are refused.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Limits")]
     pub max_conns: Option<usize>,
     /// Give up connecting to TARGET after this long (that client is closed).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Option<Duration>,
     /// Serve only clients in this network (CIDR like 192.168.1.0/24 or one address; repeatable).
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr, help_heading = "Limits")]
     pub allow: Vec<ipnet::IpNet>,
     /// Refuse clients in this network (repeatable; wins over --allow).
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr, help_heading = "Limits")]
     pub deny: Vec<ipnet::IpNet>,
     /// Always copy through a buffer instead of splice(2) (for measuring).
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub no_splice: bool,
     /// Set SO_REUSEPORT on LISTEN.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub reuseport: bool,
-    /// Length of the kernel's queue of connections waiting to be accepted.
-    #[arg(long, value_name = "N")]
+    /// Length of the kernel's queue of connections waiting to be accepted [default: 1024].
+    #[arg(long, value_name = "N", help_heading = "Endpoint and socket")]
     pub backlog: Option<u32>,
     /// Socket and status options (--idle-timeout also ends datagram flows; default 60s for them).
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `--proxy` for the target side.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// How the dump looks (--hex, --json or -t alone imply --dump hex, json or text).
     #[command(flatten)]
     pub view: ViewArgs,
+    /// `--explain`, `--lang`.
+    #[command(flatten)]
+    pub explain: ExplainArgs,
+    /// The browser UI (connections and counters; the traffic too with --dump).
+    #[command(flatten)]
+    pub ui: crate::ui::UiFlag,
 }
 
 /// A validated `relay`: the engine's config and what the dump looks like.
@@ -74,6 +85,10 @@ pub struct RelayRun {
     pub dump: Option<DumpFormat>,
     /// Status lines and the dump's view options.
     pub view: ViewOptions,
+    /// `--explain`, `--lang`.
+    pub explain: ExplainArgs,
+    /// Also show the relay in the browser (`--ui`).
+    pub ui: bool,
 }
 
 impl TryFrom<RelayArgs> for RelayRun {
@@ -130,6 +145,8 @@ impl TryFrom<RelayArgs> for RelayRun {
             ));
         }
         Ok(RelayRun {
+            explain: args.explain.clone(),
+            ui: args.ui.ui,
             view,
             dump,
             engine: RelayConfig {
@@ -142,6 +159,7 @@ impl TryFrom<RelayArgs> for RelayRun {
                 },
                 target_socket: SocketOptions {
                     connect_timeout: args.connect_timeout,
+                    proxy: args.proxy.proxy()?,
                     ..args.common.socket_options()
                 },
                 frame,
@@ -151,7 +169,8 @@ impl TryFrom<RelayArgs> for RelayRun {
                 },
                 max_conns: args.max_conns,
                 access,
-                dump: dump.is_some(),
+                // --explain counts the relayed reads and writes.
+                dump: dump.is_some() || args.explain.explain,
                 splice: !args.no_splice,
             },
         })
@@ -161,11 +180,29 @@ impl TryFrom<RelayArgs> for RelayRun {
 /// Binds LISTEN, announces it, and relays until stopped.
 pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut sinks = relay_sinks(&cfg.view, cfg.dump)?;
+    sinks.extend(cfg.explain.sink(
+        Role::Relay {
+            target: cfg.engine.target.clone(),
+            backlog: cfg.engine.listen_socket.backlog,
+            reuseport: cfg.engine.listen_socket.reuseport,
+        },
+        &cfg.engine.listen_socket,
+    ));
     let (live, closed) = output::live_sink();
     sinks.push(live);
     let engine = Engine::new(shutdown);
     let sink_thread = output::Sinks::new(engine.attach(sinks)?, closed, &cfg.view);
+    let page = match cfg.ui {
+        true => {
+            let label = format!("relay {} → {}", cfg.engine.listen, cfg.engine.target);
+            Some(CliUi::start(&engine, label).await?)
+        }
+        false => None,
+    };
     let started = engine.relay(cfg.engine).await;
+    if let (Some(page), Ok(handle)) = (&page, &started) {
+        page.started(handle);
+    }
     output::finish(engine, sink_thread, started).await
 }
 

@@ -26,25 +26,25 @@ pub struct ScanArgs {
     #[arg(value_name = "PORTS", allow_hyphen_values = true)]
     pub ports: String,
     /// How long to wait for each probe before calling the port filtered (TCP) or open|filtered (UDP).
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, help_heading = "Limits")]
     pub timeout: Duration,
     /// Probes in flight at once (default: 1000, lowered to fit the open-file limit).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Limits")]
     pub concurrency: Option<usize>,
     /// Show only open ports.
-    #[arg(long)]
+    #[arg(long, help_heading = "Views")]
     pub open: bool,
     /// One JSON object per port on stdout ({"host","port","proto","state"}).
-    #[arg(long)]
+    #[arg(long, help_heading = "Views")]
     pub json: bool,
     /// Probe UDP ports instead of TCP: open on a reply, closed on ICMP port unreachable, else open|filtered.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub udp: bool,
     /// With --udp: the datagram to send (default: an empty datagram).
-    #[arg(long, value_name = "TEXT", requires = "udp")]
+    #[arg(long, value_name = "TEXT", requires = "udp", help_heading = "Sending")]
     pub send: Option<String>,
     /// No summary line on stderr.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Views")]
     pub quiet: bool,
 }
 

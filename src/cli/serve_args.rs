@@ -8,76 +8,111 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::parse_size;
+use crate::encoding::TextEncoding;
 use crate::endpoint::{Endpoint, Kind};
 use crate::error::ConfigError;
-use crate::escape::unescape;
+use crate::escape::unescape_in;
 use crate::frame::{FrameSpec, DEFAULT_MAX_FRAME};
 use crate::limits::{parse_cidr, AccessList};
 use crate::service::exec::DEFAULT_EXEC_MAX_CONNS;
 use crate::service::{respond, ExecSpec, Rules, Serve, ServiceConfig, TIME_REPLY};
 use crate::session::accept::Admission;
-use crate::template::{Template, CTIME_FORMAT};
+use crate::template::{Syntax, Template, CTIME_FORMAT};
 
 /// `sockmate listen` server behaviours and limits (issue 4).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ServiceArgs {
     /// How a stream is cut into messages: raw (what one read returned), line, crlf, len16, len32 (big-endian length header) or delim:HEX.
-    #[arg(long, value_name = "FRAME", default_value = "raw", value_parser = clap::value_parser!(FrameSpec))]
+    #[arg(long, value_name = "FRAME", default_value = "raw", value_parser = clap::value_parser!(FrameSpec), help_heading = "Services")]
     pub frame: FrameSpec,
-    /// Longest message; a client sending a longer one gets an error line and is closed (suffixes k, m: 64k, 1m).
-    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    /// Longest message; a client sending a longer one gets an error line and is closed (suffixes k, m: 64k, 1m) [default: 1m].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, help_heading = "Limits")]
     pub max_frame: Option<usize>,
     /// Sent to each client when it connects (each new peer for UDP), as is (escapes like \n allowed).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help_heading = "Services")]
     pub banner: Option<String>,
     /// Reply to each message: placeholders {text} {hex} {len} {peer} {time}, and "n" in braces for the message number; {{ }} for braces; escapes \n \r \t \0 \xHH \\.
-    #[arg(long, value_name = "TEMPLATE")]
+    #[arg(long, value_name = "TEMPLATE", help_heading = "Services")]
     pub reply: Option<String>,
     /// strftime layout of {time} (default like C's ctime: Sun Nov 22 14:03:07 2026).
-    #[arg(long, value_name = "FORMAT", default_value = CTIME_FORMAT)]
+    #[arg(long, value_name = "FORMAT", default_value = CTIME_FORMAT, help_heading = "Services")]
     pub time_format: String,
     /// A message equal to WORD (line ending trimmed) closes that connection.
-    #[arg(long, value_name = "WORD")]
+    #[arg(long, value_name = "WORD", help_heading = "Services")]
     pub quit_word: Option<String>,
     /// A ready-made service: echo, discard, time, chargen, chat, broker, exec.
-    #[arg(long, value_name = "SERVICE", value_parser = clap::value_parser!(Serve))]
+    #[arg(long, value_name = "SERVICE", value_parser = clap::value_parser!(Serve), help_heading = "Services")]
     pub serve: Option<Serve>,
     /// Answer a message: 'MATCH=>REPLY' where MATCH is text, hex:BYTES or re:REGEX ($1 in REPLY); first match wins (repeatable).
-    #[arg(long, value_name = "RULE")]
+    #[arg(long, value_name = "RULE", help_heading = "Services")]
     pub respond: Vec<String>,
     /// Read --respond rules from FILE, one a line (# comments).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Services")]
     pub respond_file: Option<PathBuf>,
     /// Reply when no --respond rule matches.
-    #[arg(long, value_name = "REPLY")]
+    #[arg(long, value_name = "REPLY", help_heading = "Services")]
     pub respond_default: Option<String>,
     /// Run CMD per connection with the socket as its stdin and stdout (no shell; needs --allow on a non-loopback address).
-    #[arg(long, value_name = "CMD", conflicts_with = "sh_exec")]
+    #[arg(
+        long,
+        value_name = "CMD",
+        conflicts_with = "sh_exec",
+        help_heading = "Services"
+    )]
     pub exec: Option<String>,
     /// Like --exec, through `sh -c CMD`.
-    #[arg(long, value_name = "CMD")]
+    #[arg(long, value_name = "CMD", help_heading = "Services")]
     pub sh_exec: Option<String>,
     /// Send the command's stderr to the client too.
-    #[arg(long)]
+    #[arg(long, help_heading = "Services")]
     pub exec_stderr: bool,
     /// Run the --exec command on a pseudo-terminal in its own session (interactive shells, job control).
     #[arg(long, help_heading = "Services")]
     pub pty: bool,
-    /// Serve at most N clients at once (and N --exec children); more get one refusal line.
-    #[arg(long, value_name = "N")]
+    /// Run the --exec/--sh-exec command once per message (cut by --frame), the message as its stdin; the reply is its stdout and stderr (the tutorials' remote-command server: --exec sh --exec-per-message).
+    #[arg(long, help_heading = "Services")]
+    pub exec_per_message: bool,
+    /// Serve at most N clients at once (and N --exec children); more get one refusal line [default: no limit; 64 with --exec].
+    #[arg(long, value_name = "N", help_heading = "Limits")]
     pub max_conns: Option<usize>,
     /// Accept clients only from this network (CIDR like 192.168.1.0/24 or one address; repeatable).
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr, help_heading = "Limits")]
     pub allow: Vec<ipnet::IpNet>,
     /// Refuse clients from this network (repeatable; wins over --allow).
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr, help_heading = "Limits")]
     pub deny: Vec<ipnet::IpNet>,
+}
+
+/// Checks at start that `--exec PROGRAM` can run (exit 2 before listening,
+/// rather than failing when the first client comes).
+fn check_program(program: &str) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let runnable = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    let found = if program.contains('/') {
+        runnable(std::path::Path::new(program))
+    } else {
+        std::env::var_os("PATH")
+            .map(|paths| std::env::split_paths(&paths).any(|dir| runnable(&dir.join(program))))
+            .unwrap_or(false)
+    };
+    if found {
+        return Ok(());
+    }
+    Err(format!(
+        "cannot run --exec {program}: no such program{} (give a path or a program on PATH, e.g. --exec cat; for shell syntax use --sh-exec 'CMD')",
+        if program.contains('/') { " or not executable" } else { " on PATH" }
+    ))
 }
 
 fn is_loopback(endpoint: &Endpoint) -> bool {
     match endpoint.host_port() {
         Some((crate::endpoint::Host::Ip(ip), _)) => ip.is_loopback(),
         Some((crate::endpoint::Host::Name(name), _)) => name.eq_ignore_ascii_case("localhost"),
+        Some((crate::endpoint::Host::Scoped { ip, .. }, _)) => ip.is_loopback(),
         None => true,
     }
 }
@@ -97,6 +132,7 @@ impl ServiceArgs {
             && self.respond_default.is_none()
             && self.exec.is_none()
             && self.sh_exec.is_none()
+            && !self.exec_per_message
     }
 
     /// Validates the flags into a service configuration (`None` when no
@@ -107,6 +143,7 @@ impl ServiceArgs {
         self,
         endpoint: &Endpoint,
         idle_timeout: Option<Duration>,
+        encoding: TextEncoding,
     ) -> Result<(Option<ServiceConfig>, Admission), ConfigError> {
         if self.max_conns == Some(0) {
             return Err(ConfigError::new(
@@ -126,8 +163,12 @@ impl ServiceArgs {
         }
         let invalid = ConfigError::new;
         let time_format = self.time_format.clone();
+        let syntax = Syntax {
+            encoding,
+            captures: false,
+        };
         let template = |flag: &str, text: &str| {
-            Template::parse(text, &time_format)
+            Template::parse_with(text, &time_format, syntax)
                 .map_err(|e| invalid(format!("invalid {flag} \"{text}\": {e}")))
         };
         let reply = match (&self.reply, self.serve) {
@@ -138,17 +179,21 @@ impl ServiceArgs {
         let banner = self
             .banner
             .as_deref()
-            .map(unescape)
+            .map(|text| unescape_in(text, encoding))
             .transpose()
             .map_err(|e| invalid(format!("invalid --banner: {e}")))?;
-        let mut rules = Rules::default();
+        let mut rules = Rules {
+            encoding,
+            ..Rules::default()
+        };
         for rule in &self.respond {
             rules
                 .rules
-                .push(respond::parse_rule(rule, &time_format).map_err(invalid)?);
+                .push(respond::parse_rule_in(rule, &time_format, encoding).map_err(invalid)?);
         }
         if let Some(text) = &self.respond_default {
-            rules.default = Some(respond::parse_default(text, &time_format).map_err(invalid)?);
+            rules.default =
+                Some(respond::parse_default_in(text, &time_format, encoding).map_err(invalid)?);
         }
         let exec = match (&self.exec, &self.sh_exec) {
             (Some(cmd), _) => Some(ExecSpec::direct(cmd, self.exec_stderr).map_err(invalid)?),
@@ -159,7 +204,15 @@ impl ServiceArgs {
             )),
             (None, None) => None,
         };
+        if let Some(spec) = &exec {
+            check_program(&spec.program).map_err(invalid)?;
+        }
         let exec = exec.map(|e| e.with_pty(self.pty));
+        if self.exec_per_message && exec.is_none() {
+            return Err(invalid(
+                "--exec-per-message needs the command: --exec CMD or --sh-exec CMD (e.g. --exec sh --exec-per-message)".into(),
+            ));
+        }
         let datagram = matches!(endpoint.kind(), Kind::Udp | Kind::UnixDgram);
         match (self.serve, &exec) {
             (Some(Serve::Exec), None) => {
@@ -220,12 +273,14 @@ impl ServiceArgs {
             banner,
             reply,
             rules,
-            quit_word: self.quit_word.map(String::into_bytes),
+            quit_word: self.quit_word.map(|word| encoding.encode(&word)),
             serve: self.serve.or(exec.as_ref().map(|_| Serve::Exec)),
             exec,
+            exec_per_message: self.exec_per_message,
             idle_timeout,
             respond_file: self.respond_file,
             time_format,
+            encoding,
         };
         Ok((Some(service), admission))
     }
@@ -303,6 +358,21 @@ mod tests {
         assert!(config(&["0", "--time-format", "%Q", "--serve", "time"]).is_err());
         assert!(config(&["0", "--allow", "10.0.0.0/33"]).is_err());
         assert!(config(&["0", "--max-conns", "0"]).is_err());
+        let e = config(&["0", "--exec", "/no/such/cmd"]).unwrap_err();
+        assert!(
+            e.contains("cannot run --exec /no/such/cmd: no such program"),
+            "{e}"
+        );
+        assert!(config(&["0", "--exec", "no-such-program-xyz"])
+            .unwrap_err()
+            .contains("on PATH"));
+        assert!(config(&["0", "--exec-per-message"])
+            .unwrap_err()
+            .contains("needs the command"));
+        let gbk = config(&["0", "--encoding", "gbk", "--quit-word", "再见"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(gbk.quit_word.unwrap(), b"\xd4\xd9\xbc\xfb");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::parse_duration;
+use super::args::{parse_duration, ProxyArgs};
 use crate::endpoint::Endpoint;
 use crate::error::ConfigError;
 use std::sync::Arc;
@@ -30,10 +30,10 @@ use crate::view::status::{StatusLines, Verbosity};
 #[derive(Debug, Args, Clone, Default)]
 pub struct TransferOutputArgs {
     /// Print progress and results as JSON lines on stdout (events: start, progress, done, error).
-    #[arg(long)]
+    #[arg(long, help_heading = "Views")]
     pub json: bool,
     /// No status or summary lines on stderr (errors only).
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Views")]
     pub quiet: bool,
 }
 
@@ -47,30 +47,38 @@ pub struct SendFilesArgs {
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<std::path::PathBuf>,
     /// Wait for a receiver to connect (`sockmate receive --connect`) instead of connecting.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub listen: bool,
     /// With --listen: serve every receiver that connects, concurrently, until interrupted.
-    #[arg(short = 'k', long, requires = "listen")]
+    #[arg(
+        short = 'k',
+        long,
+        requires = "listen",
+        help_heading = "Endpoint and socket"
+    )]
     pub keep_open: bool,
     /// Send directories with everything in them.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Sending")]
     pub recursive: bool,
     /// Send bare bytes with no header (one file), like `nc HOST PORT < FILE`.
-    #[arg(long, conflicts_with = "recursive")]
+    #[arg(long, conflicts_with = "recursive", help_heading = "Sending")]
     pub raw: bool,
     /// Give up connecting after this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Option<Duration>,
     /// Drop a peer that has not sent its hello or its next file header
     /// (or answer) after this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s", help_heading = "Limits")]
     pub handshake_timeout: Duration,
     /// Drop a peer that moves no file data for this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s", help_heading = "Limits")]
     pub idle_timeout: Duration,
     /// Progress and summary options.
     #[command(flatten)]
     pub output: TransferOutputArgs,
+    /// `--proxy` (without --listen).
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
 }
 
 /// `sockmate receive`.
@@ -80,35 +88,52 @@ pub struct ReceiveArgs {
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// Directory to store received files in (created if missing).
-    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        help_heading = "Sending"
+    )]
     pub dir: std::path::PathBuf,
     /// With --raw: the file to write the received bytes to.
-    #[arg(short, long, value_name = "FILE", requires = "raw")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        requires = "raw",
+        help_heading = "Sending"
+    )]
     pub output: Option<std::path::PathBuf>,
     /// Connect to a `sockmate send --listen` instead of listening.
-    #[arg(long)]
+    #[arg(long, help_heading = "Endpoint and socket")]
     pub connect: bool,
     /// Keep listening and receive from many senders at once, until interrupted.
-    #[arg(short = 'k', long, conflicts_with = "connect")]
+    #[arg(
+        short = 'k',
+        long,
+        conflicts_with = "connect",
+        help_heading = "Endpoint and socket"
+    )]
     pub keep_open: bool,
     /// Replace files that already exist (otherwise they are skipped).
-    #[arg(long)]
+    #[arg(long, help_heading = "Sending")]
     pub overwrite: bool,
     /// Continue an interrupted transfer from its partial file; the digest still covers the whole file.
-    #[arg(long)]
+    #[arg(long, help_heading = "Sending")]
     pub resume: bool,
     /// Receive bare bytes until the peer closes (needs --output), like `nc -l PORT > FILE`.
-    #[arg(long, conflicts_with_all = ["resume", "keep_open"])]
+    #[arg(long, conflicts_with_all = ["resume", "keep_open"], help_heading = "Sending")]
     pub raw: bool,
     /// Give up connecting after this long (with --connect).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Option<Duration>,
     /// Drop a peer that has not sent its hello or its next file header
     /// (or answer) after this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s", help_heading = "Limits")]
     pub handshake_timeout: Duration,
     /// Drop a peer that moves no file data for this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s", help_heading = "Limits")]
     pub idle_timeout: Duration,
 
     /// Progress and summary options.
@@ -130,6 +155,11 @@ impl TryFrom<SendFilesArgs> for SendFilesConfig {
     type Error = ConfigError;
 
     fn try_from(args: SendFilesArgs) -> Result<Self, ConfigError> {
+        if args.listen && args.proxy.proxy.is_some() {
+            return Err(ConfigError::new(
+                "--proxy is for connecting out; drop it with --listen".into(),
+            ));
+        }
         let endpoint = if args.listen {
             Endpoint::parse_listen(&args.endpoint)?
         } else {
@@ -155,6 +185,7 @@ impl TryFrom<SendFilesArgs> for SendFilesConfig {
             socket: SocketOptions {
                 connect_timeout: args.connect_timeout,
                 nodelay: true,
+                proxy: args.proxy.proxy()?,
                 ..SocketOptions::default()
             },
             timeouts: timeouts(args.handshake_timeout, args.idle_timeout)?,

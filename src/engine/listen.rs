@@ -154,11 +154,7 @@ async fn serve_client(
     input: Input,
     served: Arc<Served>,
 ) -> Result<(), NetError> {
-    let Admitted {
-        stream,
-        peer,
-        slot: _slot,
-    } = admitted;
+    let Admitted { stream, peer, slot } = admitted;
     let conn = ConnInfo::new(served.registry.next_id(), &peer);
     let meter = Arc::new(Meter::new());
     let stop = served.stop.token().child_token();
@@ -183,8 +179,10 @@ async fn serve_client(
     match &served.cfg.service {
         Some(service) => {
             let reason = serve_service(stream, wiring, &mut control, service, &served.rooms).await;
-            // Out of the registry before its close is reported.
-            drop(registration);
+            // Out of the registry, and its --max-conns slot free, before
+            // its close is reported (a client told of the close may connect
+            // at once).
+            drop((registration, slot));
             let _ = events
                 .emit(EventKind::Close {
                     conn: conn.clone(),
@@ -201,7 +199,7 @@ async fn serve_client(
                 // Boxed: the plain session's state is large, and a server
                 // of many idle service clients should not pay for it.
                 Box::pin(session::run_stream(stream, wiring, &mut input, &mut control, session_cfg)).await;
-            drop(registration);
+            drop((registration, slot));
             outcome.report_close(conn.clone(), events).await;
             match outcome.error {
                 Some(error) if !served.cfg.keep_open => {

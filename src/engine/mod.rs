@@ -141,12 +141,14 @@ impl Engine {
             tracing::debug!("cannot raise the open-file limit: {e}");
         }
         let (listener, real) = crate::transport::listen(&cfg.endpoint, &cfg.socket).await?;
-        let note = join_notes(listener.note(), listen::startup_note(&cfg));
         let _ = self
             .events
             .emit(EventKind::Listening {
                 endpoint: real.to_string(),
-                note,
+                note: match (listener.note(), listen::startup_note(&cfg)) {
+                    (Some(joined), Some(note)) => Some(format!("{joined} {note}")),
+                    (joined, note) => joined.or(note),
+                },
             })
             .await;
         let stop = self.shutdown.child();
@@ -209,10 +211,11 @@ pub struct Handle {
 
 /// What a front-end may do with a running handle's connections while
 /// something else waits for it to finish (the console, live counters):
-/// list them, send to one, close one. Cheap to clone.
+/// list them, send to one, close one, stop it. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Remote {
     registry: Registry,
+    stop: Shutdown,
 }
 
 impl Remote {
@@ -230,6 +233,12 @@ impl Remote {
     pub fn close(&self, id: u64) -> Result<(), ControlError> {
         self.registry.close(id)
     }
+
+    /// Stops the listener, connect or relay behind the handle (as
+    /// [`Handle::stop`]).
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
 }
 
 impl Handle {
@@ -237,6 +246,7 @@ impl Handle {
     pub fn remote(&self) -> Remote {
         Remote {
             registry: self.registry.clone(),
+            stop: self.stop.clone(),
         }
     }
 
@@ -289,13 +299,5 @@ pub(super) async fn warn_insecure(
 ) {
     if let Some(message) = crate::transport::tls::insecure_warning(endpoint, &socket.tls) {
         let _ = events.emit(EventKind::Notice { message }).await;
-    }
-}
-
-/// The transport's note and the configuration's, on one startup line.
-fn join_notes(transport: Option<String>, config: Option<String>) -> Option<String> {
-    match (transport, config) {
-        (Some(a), Some(b)) => Some(format!("{a} {b}")),
-        (a, b) => a.or(b),
     }
 }

@@ -8,7 +8,7 @@
 //! feed it instead of growing memory; subscribers get a lossy copy.
 //!
 //! An [`Event`]'s serde form is the JSON Lines schema of `--json` (see the
-//! README): `type`, `time` and the fields of each kind. The JSON view adds
+//! docs/json-events.md): `type`, `time` and the fields of each kind. The JSON view adds
 //! only `text`, which depends on its `--encoding`.
 
 pub mod bus;

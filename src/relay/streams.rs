@@ -97,9 +97,18 @@ async fn relay_client(
     } else {
         cfg.frame
     };
+    let client_half_closes = client.capabilities().half_close;
     let (client_in, client_out) = client.into_split();
     let outcome = match target.connection.into_stream() {
         Ok(to) => {
+            // A target that cannot carry a half-close (a serial line)
+            // never ends by itself: after the client ends its writes, the
+            // replies keep coming until the line is quiet, then both end.
+            let lingers = !to.capabilities().half_close;
+            let rules = PairRules {
+                close_both: cfg.rules.close_both || lingers || !client_half_closes,
+                ..cfg.rules
+            };
             let (to_in, to_out) = to.into_split();
             // A WebSocket side cannot half-close: its close waits for the
             // replies to stop.
@@ -123,7 +132,7 @@ async fn relay_client(
                 cfg.splice,
                 linger,
             );
-            pump::run_pair(up, down, meter, cfg.rules, shutdown).await
+            pump::run_pair(up, down, meter, rules, shutdown).await
         }
         Err(to) => {
             // A datagram target cannot carry a half-close: after the client

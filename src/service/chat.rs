@@ -10,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::fanout::{Fanout, Inbox};
 use super::{frame_too_long_line, Link, ReadOutcome, SERVICE_READ_SIZE};
+use crate::encoding::TextEncoding;
 use crate::event::CloseReason;
 use crate::frame::{trim_line_ending, Decoder, FrameError, FrameSpec};
 
@@ -69,8 +70,8 @@ pub fn check_nick(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn notice(text: &str) -> Bytes {
-    Bytes::from(format!("* {text}\n"))
+fn notice(encoding: TextEncoding, text: &str) -> Bytes {
+    Bytes::from(encoding.encode(&format!("* {text}\n")))
 }
 
 /// Serves one chat client until it leaves; the others hear it join and
@@ -80,14 +81,15 @@ pub async fn run(
     room: &Fanout,
     frame: &FrameSpec,
     max_frame: usize,
+    encoding: TextEncoding,
 ) -> io::Result<CloseReason> {
     let id = link.wiring.conn.id;
     let nick = link.wiring.conn.peer.to_string();
     let mut inbox = room.join(id, nick.clone());
-    room.send_to_others(id, &notice(&format!("{nick} joined")));
-    let result = serve(link, room, &mut inbox, frame, max_frame).await;
+    room.send_to_others(id, &notice(encoding, &format!("{nick} joined")));
+    let result = serve(link, room, &mut inbox, frame, max_frame, encoding).await;
     if let Some(nick) = room.leave(id) {
-        room.send_to_others(id, &notice(&format!("{nick} left")));
+        room.send_to_others(id, &notice(encoding, &format!("{nick} left")));
     }
     result
 }
@@ -98,6 +100,7 @@ async fn serve(
     inbox: &mut Inbox,
     frame: &FrameSpec,
     max_frame: usize,
+    encoding: TextEncoding,
 ) -> io::Result<CloseReason> {
     let id = link.wiring.conn.id;
     let spec = match frame {
@@ -106,13 +109,13 @@ async fn serve(
     };
     let mut decoder = Decoder::new(spec, max_frame);
     let mut buf = BytesMut::new();
-    link.send(
-        format!(
-            "* welcome, you are {}; /nick NAME renames you, /who lists the room\n",
+    link.send(&notice(
+        encoding,
+        &format!(
+            "welcome, you are {}; /nick NAME renames you, /who lists the room",
             link.wiring.conn.peer
-        )
-        .as_bytes(),
-    )
+        ),
+    ))
     .await?;
     loop {
         tokio::select! {
@@ -135,7 +138,7 @@ async fn serve(
                         Err(e) => return Err(io::Error::other(e.to_string())),
                     };
                     link.received(line.clone()).await;
-                    handle_line(link, room, id, trim_line_ending(&line)).await?;
+                    handle_line(link, room, id, trim_line_ending(&line), encoding).await?;
                 }
                 if at_eof {
                     return Ok(CloseReason::PeerClosed);
@@ -147,7 +150,7 @@ async fn serve(
             Some(message) = inbox.rx.recv() => {
                 let skipped = inbox.take_skipped();
                 if skipped > 0 {
-                    link.send(&notice(&format!("you were too slow and missed {skipped} messages"))).await?;
+                    link.send(&notice(encoding, &format!("you were too slow and missed {skipped} messages"))).await?;
                 }
                 link.send_bytes(message).await?;
             }
@@ -155,17 +158,32 @@ async fn serve(
     }
 }
 
-async fn handle_line(link: &Link<'_>, room: &Fanout, id: u64, line: &[u8]) -> io::Result<()> {
+async fn handle_line(
+    link: &Link<'_>,
+    room: &Fanout,
+    id: u64,
+    line: &[u8],
+    encoding: TextEncoding,
+) -> io::Result<()> {
+    let decoded;
+    let line = if encoding.is_utf8() {
+        line
+    } else if line.starts_with(b"/") && !line.starts_with(b"//") {
+        // Commands are read as text: a GBK `/nick 小明` names 小明.
+        decoded = encoding.decode_lossy(line);
+        decoded.as_bytes()
+    } else {
+        line
+    };
+    let notice = |text: &str| notice(encoding, text);
     match parse_line(line) {
         ChatLine::Empty => {}
         ChatLine::Say(text) => {
             let nick = room.name_of(id).unwrap_or_default();
             let mut message = Vec::with_capacity(nick.len() + text.len() + 4);
-            message.push(b'[');
-            message.extend_from_slice(nick.as_bytes());
-            message.extend_from_slice(b"] ");
+            message.extend_from_slice(&encoding.encode(&format!("[{nick}] ")));
             message.extend_from_slice(text);
-            message.push(b'\n');
+            message.extend_from_slice(&encoding.encode("\n"));
             room.send_to_others(id, &Bytes::from(message));
         }
         ChatLine::Nick(name) => match check_nick(name).and_then(|()| room.rename(id, name)) {

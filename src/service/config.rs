@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::{respond, ExecSpec, Rules};
+use crate::encoding::TextEncoding;
 use crate::error::ConfigError;
 use crate::frame::FrameSpec;
 use crate::template::Template;
@@ -96,12 +97,18 @@ pub struct ServiceConfig {
     pub serve: Option<Serve>,
     /// The command for `exec`.
     pub exec: Option<ExecSpec>,
+    /// `--exec-per-message`: the command runs once per message, with the
+    /// message as its stdin and its output as the reply.
+    pub exec_per_message: bool,
     /// Close a connection after this long without traffic.
     pub idle_timeout: Option<Duration>,
     /// `--respond-file`, loaded when the server starts.
     pub respond_file: Option<PathBuf>,
     /// strftime layout for `{time}` in rules loaded from the file.
     pub time_format: String,
+    /// `--encoding`: the text of banners, replies, rules, the quit word and
+    /// chat notices is sent in it, and regexes see messages decoded from it.
+    pub encoding: TextEncoding,
 }
 
 impl ServiceConfig {
@@ -132,7 +139,7 @@ impl ServiceConfig {
         } else {
             &self.time_format
         };
-        let rules = respond::parse_rules_file(&content, time_format)
+        let rules = respond::parse_rules_file_in(&content, time_format, self.encoding)
             .map_err(|e| ConfigError::new(format!("--respond-file {}: {e}", path.display())))?;
         self.rules.rules.extend(rules);
         Ok(())

@@ -22,6 +22,13 @@ pub enum Action {
     Quit,
 }
 
+/// True when `msg` is the `--quit-word` (line ending trimmed).
+fn is_quit(cfg: &ServiceConfig, msg: &Message<'_>) -> bool {
+    cfg.quit_word
+        .as_deref()
+        .is_some_and(|word| trim_line_ending(msg.bytes) == word)
+}
+
 /// Decides the answer to one message, writing any reply into `out`
 /// (cleared first; `scratch` is reused for length-prefixed replies).
 pub fn answer(
@@ -32,10 +39,8 @@ pub fn answer(
     scratch: &mut Vec<u8>,
 ) -> Action {
     out.clear();
-    if let Some(word) = &cfg.quit_word {
-        if trim_line_ending(msg.bytes) == word.as_slice() {
-            return Action::Quit;
-        }
+    if is_quit(cfg, msg) {
+        return Action::Quit;
     }
     let prefixed = matches!(frame, FrameSpec::Len16 | FrameSpec::Len32);
     let target: &mut Vec<u8> = if prefixed {
@@ -173,12 +178,28 @@ pub async fn run(link: &Link<'_>, cfg: &ServiceConfig) -> io::Result<CloseReason
                 link.received(message.clone()).await;
             }
             number += 1;
+            // With line framing a message is the line: `{text}` is what the
+            // client typed, as Python's `readline().rstrip()` gives it.
+            let text = if matches!(frame, FrameSpec::Line | FrameSpec::Crlf) {
+                trim_line_ending(&message)
+            } else {
+                &message
+            };
             let msg = Message {
-                bytes: &message,
+                bytes: text,
                 peer,
                 number,
             };
-            match answer(cfg, &frame, &msg, &mut out, &mut scratch) {
+            let action = match (&cfg.exec, cfg.exec_per_message) {
+                (Some(spec), true) if !is_quit(cfg, &msg) => {
+                    // Boxed: a child process's future would make every
+                    // connection's task larger.
+                    out = Box::pin(super::exec_message::run_once(spec, msg.bytes)).await;
+                    Action::Reply
+                }
+                _ => answer(cfg, &frame, &msg, &mut out, &mut scratch),
+            };
+            match action {
                 Action::Quit => return Ok(CloseReason::Service("quit word".into())),
                 Action::Reply => link.send(&out).await?,
                 Action::Echo if frame.is_raw() => link.send_bytes(message).await?,
@@ -223,6 +244,7 @@ mod tests {
             rules: crate::service::Rules {
                 rules: vec![parse_rule("ping=>pong", CTIME_FORMAT).unwrap()],
                 default: None,
+                encoding: Default::default(),
             },
             serve: Some(Serve::Echo),
             ..ServiceConfig::default()

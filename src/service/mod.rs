@@ -12,6 +12,7 @@
 //! - [`chat`] and [`broker`]: clients talking to each other through a
 //!   bounded [`fanout::Fanout`];
 //! - [`exec`]: a command per connection with the socket as its stdin/stdout;
+//! - [`exec_message`]: a command per message (`--exec-per-message`);
 //! - [`datagram`]: the answer to one datagram.
 
 pub mod broker;
@@ -20,6 +21,7 @@ pub mod chat;
 pub mod config;
 pub mod datagram;
 pub mod exec;
+pub mod exec_message;
 pub mod fanout;
 pub mod message;
 pub mod pty;
@@ -240,7 +242,7 @@ async fn run_service(
     cfg: &ServiceConfig,
     rooms: &Rooms,
 ) -> io::Result<CloseReason> {
-    if let Some(spec) = &cfg.exec {
+    if let Some(spec) = cfg.exec.as_ref().filter(|_| !cfg.exec_per_message) {
         if let Some(banner) = &cfg.banner {
             link.send(banner).await?;
         }
@@ -251,7 +253,14 @@ async fn run_service(
             if let Some(banner) = &cfg.banner {
                 link.send(banner).await?;
             }
-            Box::pin(chat::run(link, &rooms.room, &cfg.frame, cfg.max_frame)).await
+            Box::pin(chat::run(
+                link,
+                &rooms.room,
+                &cfg.frame,
+                cfg.max_frame,
+                cfg.encoding,
+            ))
+            .await
         }
         Some(Serve::Broker) => Box::pin(broker::run(link, &rooms.hub, cfg.banner.as_deref())).await,
         Some(Serve::Chargen) => {

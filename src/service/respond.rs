@@ -5,15 +5,20 @@
 //! regular expression searched in the message; text and hex rules match the
 //! message with or without its line ending. REPLY is a reply template
 //! (placeholders and escapes), `hex:` bytes, and for regex rules may use the
-//! captures as `$1`, `${name}` (`$$` for a dollar). The first rule that
-//! matches answers; `--respond-default` answers when none does.
+//! captures as `$1`, `$name`, `${name}` (`$$` for a dollar). The first rule
+//! that matches answers; `--respond-default` answers when none does.
+//!
+//! With `--encoding ENC`, text rules and replies are encoded in ENC, and a
+//! regex is searched in the message decoded from ENC (its captures are
+//! encoded back); `hex:` rules always match bytes.
 
 use regex::bytes::Regex;
 
-use crate::escape::unescape;
+use crate::encoding::TextEncoding;
+use crate::escape::unescape_in;
 use crate::frame::trim_line_ending;
 use crate::hexinput::parse_hex;
-use crate::template::{Message, Template};
+use crate::template::{CaptureRef, Message, Syntax, Template};
 
 /// What separates MATCH from REPLY in a rule.
 pub const RULE_ARROW: &str = "=>";
@@ -46,19 +51,51 @@ pub struct Rules {
     pub rules: Vec<Rule>,
     /// Used when no rule matches.
     pub default: Option<Template>,
+    /// `--encoding`: regexes search the message decoded from it.
+    pub encoding: TextEncoding,
 }
 
-fn parse_reply(text: &str, time_format: &str) -> Result<Template, String> {
+fn parse_reply(text: &str, time_format: &str, syntax: Syntax) -> Result<Template, String> {
     if let Some(hex) = text.strip_prefix("hex:") {
         return parse_hex(hex)
             .map(Template::literal)
             .map_err(|e| format!("reply {e}"));
     }
-    Template::parse(text, time_format).map_err(|e| format!("reply: {e}"))
+    Template::parse_with(text, time_format, syntax).map_err(|e| format!("reply: {e}"))
 }
 
-/// Parses one rule.
+/// Checks that every capture a reply names exists in the regex.
+fn check_captures(regex: &Regex, reply: &Template) -> Result<(), String> {
+    for capture in reply.captures() {
+        let known = match capture {
+            CaptureRef::Index(i) => *i < regex.captures_len(),
+            CaptureRef::Name(name) => regex.capture_names().flatten().any(|n| n == name),
+        };
+        if !known {
+            let groups = regex.captures_len() - 1;
+            return Err(format!(
+                "reply uses {capture} but the regex has {groups} group(s){} (write (?P<name>…) to name one, $$ for a dollar)",
+                match regex.capture_names().flatten().collect::<Vec<_>>() {
+                    names if names.is_empty() => String::new(),
+                    names => format!(" named {}", names.join(", ")),
+                }
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Parses one rule (UTF-8 text).
 pub fn parse_rule(text: &str, time_format: &str) -> Result<Rule, String> {
+    parse_rule_in(text, time_format, TextEncoding::default())
+}
+
+/// Parses one rule whose text is sent and matched in `encoding`.
+pub fn parse_rule_in(
+    text: &str,
+    time_format: &str,
+    encoding: TextEncoding,
+) -> Result<Rule, String> {
     let Some((pattern, reply)) = text.split_once(RULE_ARROW) else {
         return Err(format!(
             "invalid --respond \"{text}\": no \"{RULE_ARROW}\" (write MATCH=>REPLY, e.g. 'PING=>PONG\\n', 'hex:01 02=>hex:06' or 're:^GET (.*)=>got $1')"
@@ -79,29 +116,62 @@ pub fn parse_rule(text: &str, time_format: &str) -> Result<Rule, String> {
             })?;
         Matcher::Regex(regex)
     } else {
-        Matcher::Exact(unescape(pattern).map_err(|e| bad(format!("match: {e}")))?)
+        Matcher::Exact(unescape_in(pattern, encoding).map_err(|e| bad(format!("match: {e}")))?)
     };
-    let reply = parse_reply(reply, time_format).map_err(bad)?;
+    let syntax = Syntax {
+        encoding,
+        captures: matches!(matcher, Matcher::Regex(_)),
+    };
+    let reply = parse_reply(reply, time_format, syntax).map_err(&bad)?;
+    if let Matcher::Regex(regex) = &matcher {
+        check_captures(regex, &reply).map_err(bad)?;
+    }
     Ok(Rule { matcher, reply })
+}
+
+/// Parses a rules file (UTF-8 rules).
+pub fn parse_rules_file(content: &str, time_format: &str) -> Result<Vec<Rule>, String> {
+    parse_rules_file_in(content, time_format, TextEncoding::default())
 }
 
 /// Parses a rules file: one rule a line; blank lines and lines starting
 /// with `#` are skipped. Errors name the line.
-pub fn parse_rules_file(content: &str, time_format: &str) -> Result<Vec<Rule>, String> {
+pub fn parse_rules_file_in(
+    content: &str,
+    time_format: &str,
+    encoding: TextEncoding,
+) -> Result<Vec<Rule>, String> {
     let mut rules = Vec::new();
     for (i, line) in content.lines().enumerate() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
-        rules.push(parse_rule(line, time_format).map_err(|e| format!("line {}: {e}", i + 1))?);
+        rules.push(
+            parse_rule_in(line, time_format, encoding)
+                .map_err(|e| format!("line {}: {e}", i + 1))?,
+        );
     }
     Ok(rules)
 }
 
-/// Parses `--respond-default`.
+/// Parses `--respond-default` (UTF-8).
 pub fn parse_default(text: &str, time_format: &str) -> Result<Template, String> {
-    parse_reply(text, time_format).map_err(|e| format!("invalid --respond-default \"{text}\": {e}"))
+    parse_default_in(text, time_format, TextEncoding::default())
+}
+
+/// Parses `--respond-default`, sent in `encoding`.
+pub fn parse_default_in(
+    text: &str,
+    time_format: &str,
+    encoding: TextEncoding,
+) -> Result<Template, String> {
+    let syntax = Syntax {
+        encoding,
+        captures: false,
+    };
+    parse_reply(text, time_format, syntax)
+        .map_err(|e| format!("invalid --respond-default \"{text}\": {e}"))
 }
 
 impl Rules {
@@ -122,8 +192,27 @@ impl Rules {
                     }
                 }
                 Matcher::Regex(re) => {
-                    if let Some(caps) = re.captures(trimmed) {
-                        let expand = |literal: &[u8], out: &mut Vec<u8>| caps.expand(literal, out);
+                    let decoded;
+                    let haystack = if self.encoding.is_utf8() {
+                        trimmed
+                    } else {
+                        decoded = self.encoding.decode_lossy(trimmed);
+                        decoded.as_bytes()
+                    };
+                    if let Some(caps) = re.captures(haystack) {
+                        let expand = |capture: &CaptureRef, out: &mut Vec<u8>| {
+                            let group = match capture {
+                                CaptureRef::Index(i) => caps.get(*i),
+                                CaptureRef::Name(name) => caps.name(name),
+                            };
+                            let Some(group) = group else { return };
+                            if self.encoding.is_utf8() {
+                                out.extend_from_slice(group.as_bytes());
+                            } else {
+                                let text = String::from_utf8_lossy(group.as_bytes());
+                                out.extend_from_slice(&self.encoding.encode(&text));
+                            }
+                        };
                         rule.reply.render_with(msg, out, Some(&expand));
                         return true;
                     }
@@ -167,7 +256,37 @@ mod tests {
                 .map(|r| parse_rule(r, CTIME_FORMAT).unwrap())
                 .collect(),
             default: default.map(|d| parse_default(d, CTIME_FORMAT).unwrap()),
+            encoding: TextEncoding::default(),
         }
+    }
+
+    #[test]
+    fn named_captures_and_encodings() {
+        let r = rules(&["re:^set (?P<k>\\w+)=(\\d+)=>${k} is $2, ${1}$$"], None);
+        assert_eq!(answer(&r, b"set temp=21\n").unwrap(), b"temp is 21, temp$");
+        let e = parse_rule("re:^(a)=>$2", CTIME_FORMAT).unwrap_err();
+        assert!(e.contains("uses ${2} but the regex has 1 group"), "{e}");
+        let e = parse_rule("re:^(?P<x>a)=>${k}", CTIME_FORMAT).unwrap_err();
+        assert!(e.contains("named x"), "{e}");
+        let gbk = TextEncoding::from_label("gbk").unwrap();
+        let r = Rules {
+            rules: vec![
+                parse_rule_in("你好=>好的", CTIME_FORMAT, gbk).unwrap(),
+                parse_rule_in("re:^温度(?P<v>.*)=>读数 ${v}", CTIME_FORMAT, gbk).unwrap(),
+                parse_rule_in("hex:c4e3=>hex:01", CTIME_FORMAT, gbk).unwrap(),
+            ],
+            default: None,
+            encoding: gbk,
+        };
+        assert_eq!(
+            answer(&r, &gbk.encode("你好\r\n")).unwrap(),
+            gbk.encode("好的")
+        );
+        assert_eq!(
+            answer(&r, &gbk.encode("温度25℃")).unwrap(),
+            gbk.encode("读数 25℃")
+        );
+        assert_eq!(answer(&r, b"\xc4\xe3").unwrap(), b"\x01");
     }
 
     #[test]
@@ -217,7 +336,7 @@ mod tests {
         #[test]
         fn rule_parser_never_panics(s in "\\PC{0,40}") {
             if let Ok(rule) = parse_rule(&s, CTIME_FORMAT) {
-                let r = Rules { rules: vec![rule], default: None };
+                let r = Rules { rules: vec![rule], default: None, encoding: TextEncoding::default() };
                 let _ = answer(&r, s.as_bytes());
             }
         }

@@ -365,11 +365,17 @@ pub async fn run_datagram_client(
         let mut buf = BytesMut::new();
         loop {
             buf.resize(MAX_DATAGRAM, 0);
-            let n = socket.recv(&mut buf).await?;
+            let (n, from) = socket.recv_tagged(&mut buf).await?;
             buf.truncate(n);
             meter.received(n);
+            // `--any-source`: each datagram shows who sent it.
+            let tagged = from.map(|peer| crate::event::ConnInfo::new(conn.id, peer));
             events
-                .data(conn, Direction::In, buf.split().freeze())
+                .data(
+                    tagged.as_ref().unwrap_or(conn),
+                    Direction::In,
+                    buf.split().freeze(),
+                )
                 .await?;
             if counted_enough(meter, cfg) {
                 return Ok(());

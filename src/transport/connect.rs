@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
 use tokio::net::{TcpSocket, TcpStream, UdpSocket, UnixDatagram, UnixStream};
 
+use super::serial::SerialPort;
 use super::*;
 use crate::endpoint::{Endpoint, Host, Kind, UnixAddr};
 use crate::error::NetError;
@@ -55,6 +56,17 @@ pub struct Connected {
 pub async fn resolve(host: &Host, port: u16) -> Result<Vec<SocketAddr>, NetError> {
     match host {
         Host::Ip(ip) => Ok(vec![SocketAddr::new(*ip, port)]),
+        Host::Scoped { ip, zone } => {
+            let scope = ipopts::interface_index(zone).map_err(|e| {
+                NetError::new(
+                    crate::error::NetErrorKind::Resolve,
+                    format!("cannot use zone \"%{zone}\" of {host}: {e}"),
+                )
+            })?;
+            Ok(vec![SocketAddr::V6(std::net::SocketAddrV6::new(
+                *ip, port, 0, scope,
+            ))])
+        }
         Host::Name(name) => {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), port))
                 .await
@@ -80,6 +92,13 @@ pub async fn connect(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connec
 }
 
 async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connected, NetError> {
+    if opts.proxy.is_some()
+        && !(endpoint.kind().is_connection_oriented() && endpoint.host_port().is_some())
+    {
+        return Err(fail::other(format!(
+            "--proxy reaches tcp:// targets only, not {endpoint} (drop --proxy)"
+        )));
+    }
     match endpoint {
         Endpoint::Tcp { host, port }
         | Endpoint::Tls { host, port }
@@ -90,12 +109,23 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
             Ok(Connected {
                 connection: Connection::Stream(stream),
                 local,
-                peer: PeerAddr::Ip(addr),
+                peer: dialed_peer(host, *port, addr, opts),
             })
         }
         Endpoint::Udp { host, port } => {
-            let addrs = resolve(host, *port).await?;
-            let addr = addrs[0];
+            let mut addr = *opts
+                .ip
+                .pick(resolve(host, *port).await?)
+                .first()
+                .ok_or_else(|| fail::no_family(endpoint, &opts.ip))?;
+            // A link-scoped IPv6 group is reached on the --iface interface.
+            if let (SocketAddr::V6(v6), Some(iface)) = (&mut addr, &opts.ip.iface) {
+                if v6.ip().is_multicast() && v6.scope_id() == 0 {
+                    let index =
+                        ipopts::interface_index(iface).map_err(|e| fail::setup(endpoint, e))?;
+                    v6.set_scope_id(index);
+                }
+            }
             let local = match &opts.bind {
                 Some(BindAddr::Ip(a)) => *a,
                 Some(BindAddr::Unix(_)) => {
@@ -109,16 +139,34 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
             let socket = UdpSocket::bind(local)
                 .await
                 .map_err(|e| fail::binding(&format!("udp://{local}"), e))?;
-            socket
-                .connect(addr)
-                .await
-                .map_err(|e| fail::connecting(endpoint, e))?;
+            opts.ip
+                .apply(SockRef::from(&socket), addr)
+                .and_then(|()| {
+                    if addr.ip().is_multicast() {
+                        opts.ip.multicast_egress(SockRef::from(&socket), addr.ip())
+                    } else {
+                        Ok(())
+                    }
+                })
+                .map_err(|e| fail::setup(endpoint, e))?;
             let local = socket
                 .local_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_default();
+            let socket = if opts.ip.any_source {
+                DatagramSocket::udp_any_source(socket, addr)
+            } else {
+                socket.connect(addr).await.map_err(|e| {
+                    if e.kind() == io::ErrorKind::PermissionDenied && !opts.ip.broadcast {
+                        fail::broadcast(endpoint)
+                    } else {
+                        fail::connecting(endpoint, e)
+                    }
+                })?;
+                DatagramSocket::udp(socket)
+            };
             Ok(Connected {
-                connection: Connection::Datagram(DatagramSocket::udp(socket)),
+                connection: Connection::Datagram(socket),
                 local,
                 peer: PeerAddr::Ip(addr),
             })
@@ -155,6 +203,19 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
                 connection: Connection::Stream(stream),
                 local: "unnamed".into(),
                 peer,
+            })
+        }
+        Endpoint::Serial(spec) => {
+            let port = SerialPort::open(spec).map_err(|e| {
+                NetError::io(
+                    format_args!("cannot open serial port {}", spec.path.display()),
+                    &e,
+                )
+            })?;
+            Ok(Connected {
+                connection: Connection::Stream(Stream::Serial(Box::new(port))),
+                local: format!("{} at {} baud", spec.path.display(), spec.baud),
+                peer: PeerAddr::Device(spec.path.clone()),
             })
         }
         Endpoint::UnixDgram(addr) => {
@@ -195,15 +256,42 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
     }
 }
 
-/// Connects TCP to `host:port`, trying each resolved address in turn.
-async fn dial_tcp(
+/// The peer of a connection [`dial_tcp`] made: the address, or through a
+/// proxy the target as asked for and the proxy's address.
+pub(super) fn dialed_peer(
+    host: &Host,
+    port: u16,
+    addr: SocketAddr,
+    opts: &SocketOptions,
+) -> PeerAddr {
+    match opts.proxy {
+        Some(_) => PeerAddr::Proxied(Box::new(super::peer::Proxied {
+            target: format!("{host}:{port}"),
+            proxy: addr,
+        })),
+        None => PeerAddr::Ip(addr),
+    }
+}
+
+/// Connects TCP to `host:port`, trying each resolved address in turn, or
+/// through `--proxy` when one is set (then the address is the proxy's).
+/// Every TCP-based kind dials through here, so a TLS or WebSocket
+/// handshake runs over the proxy's tunnel unchanged.
+pub(super) async fn dial_tcp(
     endpoint: &Endpoint,
     host: &Host,
     port: u16,
     opts: &SocketOptions,
 ) -> Result<(TcpStream, SocketAddr), NetError> {
+    if let Some(proxy) = &opts.proxy {
+        return proxy::connect_via(proxy, host, port, opts).await;
+    }
+    let addrs = opts.ip.pick(resolve(host, port).await?);
+    if addrs.is_empty() {
+        return Err(fail::no_family(endpoint, &opts.ip));
+    }
     let mut last = None;
-    for addr in resolve(host, port).await? {
+    for addr in addrs {
         match connect_tcp(addr, opts).await {
             Ok(stream) => return Ok((stream, addr)),
             Err(e) => {
@@ -232,12 +320,13 @@ fn temp_socket_path() -> std::path::PathBuf {
     ))
 }
 
-async fn connect_tcp(addr: SocketAddr, opts: &SocketOptions) -> io::Result<TcpStream> {
+pub(super) async fn connect_tcp(addr: SocketAddr, opts: &SocketOptions) -> io::Result<TcpStream> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
+    opts.ip.apply(SockRef::from(&socket), addr)?;
     match &opts.bind {
         Some(BindAddr::Ip(source)) => socket.bind(*source)?,
         Some(BindAddr::Unix(_)) => {

@@ -15,6 +15,10 @@ use crate::endpoint::UnixAddr;
 pub struct DatagramSocket {
     inner: Inner,
     _path_guard: Option<UnixPathGuard>,
+    /// Unconnected (`--any-source`): where [`DatagramSocket::send`] goes.
+    target: Option<Box<PeerAddr>>,
+    /// What was joined, for the startup line.
+    note: Option<Box<str>>,
 }
 
 #[derive(Debug)]
@@ -29,7 +33,31 @@ impl DatagramSocket {
         DatagramSocket {
             inner: Inner::Udp(socket),
             _path_guard: None,
+            target: None,
+            note: None,
         }
+    }
+
+    /// Wraps an unconnected UDP socket whose sends go to `target` and whose
+    /// receives take any source (`--any-source`).
+    pub fn udp_any_source(socket: UdpSocket, target: std::net::SocketAddr) -> Self {
+        DatagramSocket {
+            target: Some(Box::new(PeerAddr::Ip(target))),
+            ..DatagramSocket::udp(socket)
+        }
+    }
+
+    /// Adds the startup note (the multicast group joined).
+    pub fn with_note(self, note: Option<String>) -> Self {
+        DatagramSocket {
+            note: note.map(String::into_boxed_str),
+            ..self
+        }
+    }
+
+    /// The startup note, if any.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
     }
 
     /// Wraps a Unix datagram socket; `guard` removes its bound path on drop.
@@ -37,6 +65,8 @@ impl DatagramSocket {
         DatagramSocket {
             inner: Inner::Unix(socket),
             _path_guard: guard,
+            target: None,
+            note: None,
         }
     }
 
@@ -86,10 +116,29 @@ impl DatagramSocket {
 
     /// Sends one datagram on a connected socket.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(target) = &self.target {
+            return self.send_to(buf, target).await.map_err(|e| {
+                if e.kind() == io::ErrorKind::PermissionDenied {
+                    io::Error::new(e.kind(), "it is a broadcast address (add --broadcast)")
+                } else {
+                    e
+                }
+            });
+        }
         match &self.inner {
             Inner::Udp(s) => s.send(buf).await,
             Inner::Unix(s) => s.send(buf).await,
         }
+    }
+
+    /// Receives one datagram: on an `--any-source` socket with its sender,
+    /// on a connected one without (it can only be the peer).
+    pub async fn recv_tagged(&self, buf: &mut [u8]) -> io::Result<(usize, Option<PeerAddr>)> {
+        if self.target.is_some() {
+            let (n, from) = self.recv_from(buf).await?;
+            return Ok((n, Some(from)));
+        }
+        Ok((self.recv(buf).await?, None))
     }
 
     /// Receives one datagram on a connected socket.

@@ -4,7 +4,7 @@
 use std::io;
 use std::net::SocketAddr;
 
-use socket2::{Domain, SockAddr, Socket, Type};
+use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 use tokio::net::{TcpListener, UdpSocket, UnixDatagram, UnixListener};
 
 use super::connect::unix_sockaddr;
@@ -22,15 +22,6 @@ pub enum Listener {
 }
 
 impl Listener {
-    /// What the `listening on` line should add (a TLS certificate's
-    /// fingerprint), if anything.
-    pub fn note(&self) -> Option<String> {
-        match self {
-            Listener::Stream(listener) => listener.note().map(str::to_string),
-            Listener::Datagram(_) => None,
-        }
-    }
-
     /// The stream listener, or the datagram socket when this listener
     /// receives datagrams, so callers pick a path without matching on the
     /// variants.
@@ -38,6 +29,15 @@ impl Listener {
         match self {
             Listener::Stream(listener) => Ok(listener),
             Listener::Datagram(socket) => Err(socket),
+        }
+    }
+
+    /// What the startup line adds (the multicast group joined, a TLS
+    /// certificate's fingerprint), if anything.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Listener::Stream(listener) => listener.note().map(str::to_string),
+            Listener::Datagram(socket) => socket.note().map(str::to_string),
         }
     }
 }
@@ -102,14 +102,25 @@ pub async fn listen(
 ) -> Result<(Listener, Endpoint), NetError> {
     match endpoint {
         Endpoint::Tcp { host, port } | Endpoint::Udp { host, port } => {
-            let addr = resolve(host, *port).await?[0];
+            let addr = *opts
+                .ip
+                .pick(resolve(host, *port).await?)
+                .first()
+                .ok_or_else(|| fail::no_family(endpoint, &opts.ip))?;
             let kind = endpoint.kind();
             let ty = if kind == Kind::Tcp {
                 Type::STREAM
             } else {
                 Type::DGRAM
             };
-            let socket = ip_socket(addr, ty, opts).map_err(|e| fail::binding(endpoint, e))?;
+            let group = (ty == Type::DGRAM && addr.ip().is_multicast()).then_some(addr.ip());
+            let socket = ip_socket(addr, ty, opts).map_err(|e| fail::binding_at(endpoint, e))?;
+            let note = match group {
+                Some(group) => Some(opts.ip.join(SockRef::from(&socket), group).map_err(|e| {
+                    NetError::io(format_args!("cannot join multicast group {group}"), &e)
+                })?),
+                None => None,
+            };
             let local = socket
                 .local_addr()
                 .ok()
@@ -125,16 +136,21 @@ pub async fn listen(
                     note: None,
                 })
             } else {
-                Listener::Datagram(DatagramSocket::udp(
-                    UdpSocket::from_std(socket.into()).map_err(setup)?,
-                ))
+                Listener::Datagram(
+                    DatagramSocket::udp(UdpSocket::from_std(socket.into()).map_err(setup)?)
+                        .with_note(note),
+                )
             };
             Ok((listener, real))
         }
         Endpoint::Tls { host, port } | Endpoint::Ws { host, port, .. } => {
             let layers = super::secure::Layers::of(endpoint, opts)?
                 .ok_or_else(|| fail::other("no TLS or WebSocket layer to listen with"))?;
-            let addr = resolve(host, *port).await?[0];
+            let addr = *opts
+                .ip
+                .pick(resolve(host, *port).await?)
+                .first()
+                .ok_or_else(|| fail::no_family(endpoint, &opts.ip))?;
             let socket =
                 ip_socket(addr, Type::STREAM, opts).map_err(|e| fail::binding(endpoint, e))?;
             let local = socket
@@ -154,6 +170,13 @@ pub async fn listen(
                 endpoint.with_socket_addr(local),
             ))
         }
+        Endpoint::Serial(spec) => Err(NetError::new(
+            crate::error::NetErrorKind::Other,
+            format!(
+                "a serial port is opened, not listened on: use `connect serial://{0}`, or make it the target of `relay LISTEN serial://{0}`",
+                spec.path.display()
+            ),
+        )),
         Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) | Endpoint::UnixSeqpacket(addr) => {
             let ty = match endpoint.kind() {
                 Kind::Unix => Type::STREAM,
@@ -167,7 +190,7 @@ pub async fn listen(
             let sockaddr = unix_sockaddr(addr, endpoint)?;
             let socket = Socket::new(Domain::UNIX, ty, None)
                 .and_then(|s| s.bind(&sockaddr).map(|()| s))
-                .map_err(|e| fail::binding(endpoint, e))?;
+                .map_err(|e| fail::binding_at(endpoint, e))?;
             let guard = match addr {
                 UnixAddr::Path(path) => Some(UnixPathGuard::new(path)),
                 UnixAddr::Abstract(_) => None,
@@ -175,7 +198,7 @@ pub async fn listen(
             if ty != Type::DGRAM {
                 socket
                     .listen(opts.backlog.unwrap_or(DEFAULT_BACKLOG) as i32)
-                    .map_err(|e| fail::binding(endpoint, e))?;
+                    .map_err(|e| fail::binding_at(endpoint, e))?;
             }
             socket
                 .set_nonblocking(true)
@@ -211,9 +234,19 @@ pub async fn listen(
 /// Creates, configures and binds an IP socket (and, for TCP, listens).
 fn ip_socket(addr: SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<Socket> {
     let socket = Socket::new(Domain::for_address(addr), ty, None)?;
-    if ty == Type::STREAM {
+    let multicast = addr.ip().is_multicast();
+    if ty == Type::STREAM || multicast {
         socket.set_reuse_address(true)?;
     }
+    opts.ip.apply(SockRef::from(&socket), addr)?;
+    // A group is joined on a socket bound to its port; IPv6 binds the
+    // wildcard (a group address needs a scope to bind).
+    let addr = match addr {
+        SocketAddr::V6(v6) if multicast => {
+            SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), v6.port())
+        }
+        other => other,
+    };
     if opts.reuseport {
         socket.set_reuse_port(true)?;
     }

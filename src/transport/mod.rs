@@ -4,10 +4,14 @@
 
 mod connect;
 pub mod datagram;
+pub mod hint;
+pub mod ipopts;
 mod listen;
 pub mod peer;
+pub mod proxy;
 pub mod secure;
 pub mod seqpacket;
+pub mod serial;
 pub mod splice;
 pub mod stream;
 pub mod tls;
@@ -22,15 +26,17 @@ use std::time::Duration;
 
 pub use connect::{apply_stream_options, connect, resolve, Connected, Connection};
 pub use datagram::DatagramSocket;
+pub use ipopts::{Family, IpOptions};
 pub use listen::{listen, Listener, StreamListener};
 pub use peer::PeerAddr;
+pub use proxy::{connect_via, Proxy};
 pub use secure::{client_upgrade, handshake_failure, HandshakeFailed};
 pub use seqpacket::{SeqpacketListener, SeqpacketStream};
 pub use stream::{Capabilities, Stream, StreamReader, StreamWriter};
 pub use tls::TlsInfo;
 pub use unix_path::UnixPathGuard;
 
-use crate::endpoint::UnixAddr;
+use crate::endpoint::{Endpoint, UnixAddr};
 use crate::error::{NetError, NetErrorKind};
 
 /// Default `listen(2)` backlog: large enough that a burst of clients is not
@@ -56,6 +62,10 @@ pub struct SocketOptions {
     pub tls: std::sync::Arc<tls::TlsOptions>,
     /// WebSocket choices, used by `ws://` and `wss://`.
     pub ws: std::sync::Arc<ws::WsOptions>,
+    /// Reach TCP targets through this proxy (`--proxy`).
+    pub proxy: Option<std::sync::Arc<Proxy>>,
+    /// IP, UDP and multicast options.
+    pub ip: std::sync::Arc<IpOptions>,
 }
 
 /// A source address for `--bind`.
@@ -99,10 +109,13 @@ mod fail {
     use super::*;
 
     /// The peer actively refused (nothing listening).
-    pub(super) fn refused(endpoint: &dyn fmt::Display) -> NetError {
+    pub(super) fn refused(endpoint: &Endpoint) -> NetError {
         NetError::new(
             NetErrorKind::Refused,
-            format!("connection refused by {endpoint} (is anything listening there?)"),
+            format!(
+                "connection refused by {endpoint} ({})",
+                super::hint::refused(endpoint)
+            ),
         )
     }
 
@@ -111,7 +124,7 @@ mod fail {
         NetError::new(
             NetErrorKind::TimedOut,
             format!(
-                "timed out connecting to {endpoint} after {}",
+                "timed out connecting to {endpoint} after {} (no answer at all: the host may be down, or a firewall drops the packets)",
                 humantime::format_duration(after)
             ),
         )
@@ -139,9 +152,15 @@ mod fail {
     }
 
     /// A failed connect, named by what went wrong.
-    pub(super) fn connecting(endpoint: &dyn fmt::Display, error: io::Error) -> NetError {
+    pub(super) fn connecting(endpoint: &Endpoint, error: io::Error) -> NetError {
         match error.kind() {
-            io::ErrorKind::ConnectionRefused => refused(endpoint),
+            io::ErrorKind::ConnectionRefused => match super::hint::not_a_socket_path(endpoint) {
+                Some(why) => NetError::new(
+                    NetErrorKind::NotFound,
+                    format!("cannot connect to {endpoint}: {why}"),
+                ),
+                None => refused(endpoint),
+            },
             io::ErrorKind::NotFound => NetError::io(
                 format_args!("cannot connect to {endpoint} (no such socket file)"),
                 &error,
@@ -159,6 +178,49 @@ mod fail {
             ),
             _ => NetError::io(format_args!("cannot listen on {endpoint}"), &error),
         }
+    }
+
+    /// A failed bind or listen on `endpoint`, with the hint that fits.
+    pub(super) fn binding_at(endpoint: &Endpoint, error: io::Error) -> NetError {
+        let port = endpoint.host_port().map(|(_, p)| p).unwrap_or(0);
+        let hint = match error.kind() {
+            io::ErrorKind::AddrInUse if port != 0 => {
+                return addr_in_use(endpoint, &super::hint::port_in_use(endpoint))
+            }
+            io::ErrorKind::PermissionDenied => super::hint::privileged_port(port),
+            io::ErrorKind::AddrNotAvailable => Some(super::hint::not_on_this_machine(endpoint)),
+            _ => None,
+        };
+        match hint {
+            Some(hint) => NetError::new(
+                NetErrorKind::of(&error),
+                format!(
+                    "cannot listen on {endpoint}: {}: {hint}",
+                    crate::error::describe_io(&error)
+                ),
+            ),
+            None => binding(endpoint, error),
+        }
+    }
+
+    /// Sending to a broadcast address without `SO_BROADCAST`.
+    pub(super) fn broadcast(endpoint: &dyn fmt::Display) -> NetError {
+        NetError::new(
+            NetErrorKind::PermissionDenied,
+            format!("cannot send to {endpoint}: it is a broadcast address (add --broadcast)"),
+        )
+    }
+
+    /// No address of the family `-4`/`-6` asked for.
+    pub(super) fn no_family(endpoint: &dyn fmt::Display, ip: &IpOptions) -> NetError {
+        let family = match ip.family {
+            Some(Family::V6) => "IPv6 (-6)",
+            _ => "IPv4 (-4)",
+        };
+        NetError::new(
+            NetErrorKind::Resolve,
+            format!("{endpoint} has no {family} address (drop -4/-6 or give another host)"),
+        )
     }
 
     /// A failure setting up a socket we already have.

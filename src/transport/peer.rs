@@ -21,6 +21,11 @@ pub enum PeerAddr {
         /// The peer's process id, when known.
         pid: Option<i32>,
     },
+    /// A device such as a serial port, by its path.
+    Device(PathBuf),
+    /// A target reached through `--proxy`: the target as asked for, and the
+    /// proxy's address (the socket's real peer).
+    Proxied(Box<Proxied>),
 }
 
 impl PeerAddr {
@@ -47,9 +52,18 @@ impl PeerAddr {
                 addr: Some(UnixAddr::Abstract(name)),
                 ..
             } => SockAddr::unix(abstract_path(name)).ok(),
-            PeerAddr::Unix { addr: None, .. } => None,
+            PeerAddr::Unix { addr: None, .. } | PeerAddr::Device(_) | PeerAddr::Proxied(_) => None,
         }
     }
+}
+
+/// A peer reached through `--proxy`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Proxied {
+    /// `HOST:PORT` as given to the proxy.
+    pub target: String,
+    /// The proxy's address (the socket's real peer).
+    pub proxy: SocketAddr,
 }
 
 /// The `sun_path` spelling of an abstract name: a leading NUL byte.
@@ -84,6 +98,8 @@ impl fmt::Display for PeerAddr {
                 addr: None,
                 pid: None,
             } => f.write_str("unnamed"),
+            PeerAddr::Device(path) => write!(f, "{}", path.display()),
+            PeerAddr::Proxied(p) => write!(f, "{} via {}", p.target, p.proxy),
         }
     }
 }

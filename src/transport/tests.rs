@@ -312,6 +312,9 @@ async fn errors_keep_their_kind_and_wording() {
     assert_eq!(refused.kind, NetErrorKind::Refused);
     assert_eq!(
         refused.message,
-        format!("connection refused by {real} (is anything listening there?)")
+        format!(
+            "connection refused by {real} (is anything listening on port {port}? start one with: sockmate listen {port})",
+            port = real.host_port().map(|(_, p)| p).unwrap_or(0)
+        )
     );
 }

@@ -1,5 +1,5 @@
 //! JSON Lines: one object per event, for scripts (`--json`, and `--log`
-//! with `--json`). The schema is documented in the README; it is the serde
+//! with `--json`). The schema is documented in docs/json-events.md; it is the serde
 //! form of [`Event`] plus `text`, the data decoded with `--encoding`.
 //!
 //! `text` is decoded with one streaming decoder per connection and

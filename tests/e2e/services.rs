@@ -464,7 +464,7 @@ fn graceful_shutdown_delivers_a_reply_in_flight() {
         "--max-frame",
         "16m",
         "--reply",
-        "{text}",
+        "{text}\\n",
     ]);
     cmd.stdin(Stdio::null()).stdout(Stdio::piped());
     let mut server = Proc::spawn_configured(cmd);
@@ -569,13 +569,21 @@ fn broker_chargen_and_udp_echo_with_banner() {
 
 #[test]
 fn line_framing_replies_per_line_and_bad_templates_exit_2() {
-    let (_server, addr) = serve(&["0", "-k", "--frame", "line", "--reply", "{n}:{len}:{text}"]);
+    // With line framing a message is the line without its ending (issue 13).
+    let (_server, addr) = serve(&[
+        "0",
+        "-k",
+        "--frame",
+        "line",
+        "--reply",
+        "{n}:{len}:{text}\\n",
+    ]);
     let mut s = connect(&addr);
     s.write_all(b"ab\ncd\nlast").unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();
     let mut out = String::new();
     BufReader::new(s).read_to_string(&mut out).unwrap();
-    assert_eq!(out, "1:3:ab\n2:3:cd\n3:4:last");
+    assert_eq!(out, "1:2:ab\n2:2:cd\n3:4:last\n");
 
     let (status, _, err) = run_with_input(sockmate(&["listen", "0", "--reply", "Loop_{txt}"]), b"");
     assert_eq!(status.code(), Some(2), "{err}");

@@ -301,3 +301,17 @@ pub fn listening_tls(proc: &mut Proc) -> (String, String) {
         .to_string();
     (endpoint, pin)
 }
+
+/// Reads exactly `len` bytes of the child's stdout, with a deadline.
+pub fn read_stdout(proc: &mut Proc, len: usize) -> Vec<u8> {
+    let mut out = proc.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; len];
+        let got = out.read_exact(&mut buf).map(|()| buf);
+        let _ = tx.send(got);
+    });
+    rx.recv_timeout(DEADLINE)
+        .expect("no echo in time")
+        .expect("stdout ended early")
+}

@@ -24,6 +24,7 @@ mod socket;
 pub(super) use socket::{release_if_new, Io};
 
 use super::seqpacket::SeqpacketStream;
+use super::serial::SerialPort;
 use super::tls::TlsInfo;
 use super::ws::{WsReader, WsStream, WsWriter};
 
@@ -42,6 +43,8 @@ pub enum Stream {
     /// A Unix seqpacket connection: every read returns one message and every
     /// write sends one.
     Seqpacket(SeqpacketStream),
+    /// A serial port (`serial://`): a byte stream without half-close.
+    Serial(Box<SerialPort>),
     /// A TLS connection (`tls://`): half-close is close_notify.
     Tls(Box<TlsIo>),
     /// A WebSocket connection (`ws://`, `wss://`): one message per read
@@ -92,6 +95,7 @@ impl Stream {
             Stream::Tcp(s) => Some(Io::Tcp(s)),
             Stream::Unix(s) => Some(Io::Unix(s)),
             Stream::Seqpacket(s) => Some(Io::Seqpacket(s)),
+            Stream::Serial(s) => Some(Io::Serial(s)),
             Stream::Tls(_) | Stream::Ws(_) => None,
         }
     }
@@ -130,7 +134,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => SockRef::from(s).set_linger(Some(Duration::ZERO)),
             Stream::Tls(s) => SockRef::from(s.get_ref().0).set_linger(Some(Duration::ZERO)),
-            Stream::Unix(_) | Stream::Seqpacket(_) | Stream::Ws(_) => Ok(()),
+            Stream::Unix(_) | Stream::Seqpacket(_) | Stream::Serial(_) | Stream::Ws(_) => Ok(()),
         }
     }
 
@@ -149,6 +153,10 @@ impl Stream {
             Stream::Seqpacket(s) => {
                 let s = Arc::new(s);
                 (ReadHalf::Seqpacket(Arc::clone(&s)), WriteHalf::Seqpacket(s))
+            }
+            Stream::Serial(s) => {
+                let s = Arc::new(*s);
+                (ReadHalf::Serial(Arc::clone(&s)), WriteHalf::Serial(s))
             }
             Stream::Tls(s) => {
                 let (r, w) = tokio::io::split(*s);
@@ -204,6 +212,7 @@ enum ReadHalf {
     Tcp(tcp::OwnedReadHalf),
     Unix(unix::OwnedReadHalf),
     Seqpacket(Arc<SeqpacketStream>),
+    Serial(Arc<SerialPort>),
     Tls(tokio::io::ReadHalf<TlsIo>),
     Ws(Box<WsReader>),
 }
@@ -214,6 +223,7 @@ impl StreamReader {
             ReadHalf::Tcp(h) => Some(Io::Tcp(h.as_ref())),
             ReadHalf::Unix(h) => Some(Io::Unix(h.as_ref())),
             ReadHalf::Seqpacket(s) => Some(Io::Seqpacket(s)),
+            ReadHalf::Serial(s) => Some(Io::Serial(s)),
             ReadHalf::Tls(_) | ReadHalf::Ws(_) => None,
         }
     }
@@ -274,6 +284,7 @@ enum WriteHalf {
     Tcp(tcp::OwnedWriteHalf),
     Unix(unix::OwnedWriteHalf),
     Seqpacket(Arc<SeqpacketStream>),
+    Serial(Arc<SerialPort>),
     Tls(tokio::io::WriteHalf<TlsIo>),
     Ws(Box<WsWriter>),
 }
@@ -284,6 +295,7 @@ impl StreamWriter {
             WriteHalf::Tcp(h) => Some(Io::Tcp(h.as_ref())),
             WriteHalf::Unix(h) => Some(Io::Unix(h.as_ref())),
             WriteHalf::Seqpacket(s) => Some(Io::Seqpacket(s)),
+            WriteHalf::Serial(s) => Some(Io::Serial(s)),
             WriteHalf::Tls(_) | WriteHalf::Ws(_) => None,
         }
     }

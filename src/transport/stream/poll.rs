@@ -19,6 +19,7 @@ impl AsyncRead for StreamReader {
             ReadHalf::Tcp(h) => Pin::new(h).poll_read(cx, buf),
             ReadHalf::Unix(h) => Pin::new(h).poll_read(cx, buf),
             ReadHalf::Seqpacket(s) => s.poll_read_shared(cx, buf),
+            ReadHalf::Serial(s) => s.poll_read_shared(cx, buf),
             ReadHalf::Tls(h) => Pin::new(h).poll_read(cx, buf),
             ReadHalf::Ws(r) => Pin::new(r.as_mut()).poll_read(cx, buf),
         }
@@ -35,6 +36,7 @@ impl AsyncWrite for StreamWriter {
             WriteHalf::Tcp(h) => Pin::new(h).poll_write(cx, buf),
             WriteHalf::Unix(h) => Pin::new(h).poll_write(cx, buf),
             WriteHalf::Seqpacket(s) => s.poll_send_shared(cx, buf),
+            WriteHalf::Serial(s) => s.poll_write_shared(cx, buf),
             WriteHalf::Tls(h) => Pin::new(h).poll_write(cx, buf),
             WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_write(cx, buf),
         }
@@ -44,7 +46,7 @@ impl AsyncWrite for StreamWriter {
         match &mut self.get_mut().inner {
             WriteHalf::Tcp(h) => Pin::new(h).poll_flush(cx),
             WriteHalf::Unix(h) => Pin::new(h).poll_flush(cx),
-            WriteHalf::Seqpacket(_) => Poll::Ready(Ok(())),
+            WriteHalf::Seqpacket(_) | WriteHalf::Serial(_) => Poll::Ready(Ok(())),
             WriteHalf::Tls(h) => Pin::new(h).poll_flush(cx),
             WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_flush(cx),
         }
@@ -55,6 +57,7 @@ impl AsyncWrite for StreamWriter {
             WriteHalf::Tcp(h) => Pin::new(h).poll_shutdown(cx),
             WriteHalf::Unix(h) => Pin::new(h).poll_shutdown(cx),
             WriteHalf::Seqpacket(s) => Poll::Ready(s.shutdown_write()),
+            WriteHalf::Serial(s) => Poll::Ready(s.shutdown_write()),
             WriteHalf::Tls(h) => Pin::new(h).poll_shutdown(cx),
             WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_shutdown(cx),
         }
@@ -73,6 +76,10 @@ macro_rules! delegate {
                 $body
             }
             Stream::Seqpacket($inner) => {
+                let $inner = Pin::new($inner);
+                $body
+            }
+            Stream::Serial($inner) => {
                 let $inner = Pin::new($inner);
                 $body
             }

@@ -12,6 +12,7 @@ use tokio::io::Interest;
 use tokio::net::{TcpStream, UnixStream};
 
 use super::super::seqpacket::SeqpacketStream;
+use super::super::serial::SerialPort;
 use super::Capabilities;
 
 /// A borrowed view of the socket under a stream or half: the one place that
@@ -21,6 +22,7 @@ pub(in crate::transport) enum Io<'a> {
     Tcp(&'a TcpStream),
     Unix(&'a UnixStream),
     Seqpacket(&'a SeqpacketStream),
+    Serial(&'a SerialPort),
 }
 
 /// Waits until readable, reserves, reads; retries a spurious wake-up
@@ -82,6 +84,7 @@ impl<'a> Io<'a> {
                 message_boundaries: true,
                 zero_copy: false,
             },
+            Io::Serial(_) => Capabilities::default(),
         }
     }
 
@@ -90,6 +93,7 @@ impl<'a> Io<'a> {
             Io::Tcp(s) => read_ready!(s, buf, reserve),
             Io::Unix(s) => read_ready!(s, buf, reserve),
             Io::Seqpacket(s) => s.read_message(buf, reserve).await,
+            Io::Serial(s) => s.read_some(buf, reserve).await,
         }
     }
 
@@ -98,6 +102,7 @@ impl<'a> Io<'a> {
             Io::Tcp(s) => write_ready!(s, data),
             Io::Unix(s) => write_ready!(s, data),
             Io::Seqpacket(s) => s.send_message(data).await,
+            Io::Serial(s) => s.write_all(data).await,
         }
     }
 
@@ -106,6 +111,7 @@ impl<'a> Io<'a> {
             Io::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),
             Io::Unix(s) => SockRef::from(s).shutdown(Shutdown::Write),
             Io::Seqpacket(s) => s.shutdown_write(),
+            Io::Serial(s) => s.shutdown_write(),
         };
         match result {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
@@ -118,7 +124,7 @@ impl<'a> Io<'a> {
         match self {
             Io::Tcp(s) => s.ready(interest).await.map(drop),
             Io::Unix(s) => s.ready(interest).await.map(drop),
-            Io::Seqpacket(_) => Err(no_zero_copy()),
+            Io::Seqpacket(_) | Io::Serial(_) => Err(no_zero_copy()),
         }
     }
 
@@ -133,7 +139,7 @@ impl<'a> Io<'a> {
         match self {
             Io::Tcp(s) => s.try_io(interest, f),
             Io::Unix(s) => s.try_io(interest, f),
-            Io::Seqpacket(_) => Err(no_zero_copy()),
+            Io::Seqpacket(_) | Io::Serial(_) => Err(no_zero_copy()),
         }
     }
 
@@ -143,6 +149,7 @@ impl<'a> Io<'a> {
             Io::Tcp(s) => s.as_fd(),
             Io::Unix(s) => s.as_fd(),
             Io::Seqpacket(s) => s.as_fd(),
+            Io::Serial(s) => s.as_fd(),
         }
     }
 }

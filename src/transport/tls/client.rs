@@ -67,6 +67,7 @@ pub fn server_name(host: &Host, opts: &TlsOptions) -> Result<ServerName<'static>
     }
     match host {
         Host::Ip(ip) => Ok(ServerName::IpAddress((*ip).into())),
+        Host::Scoped { ip, .. } => Ok(ServerName::IpAddress(std::net::IpAddr::V6(*ip).into())),
         Host::Name(name) => ServerName::try_from(name.clone())
             .map_err(|_| config_error(format!("\"{name}\" is not a valid TLS server name"))),
     }

@@ -121,6 +121,7 @@ fn self_signed(host: &Host) -> Result<(CertificateDer<'static>, PrivateKeyDer<'s
         Host::Ip(ip) if !ip.is_unspecified() => Some(ip.to_string()),
         Host::Name(name) => Some(name.clone()),
         Host::Ip(_) => None,
+        Host::Scoped { ip, .. } => Some(ip.to_string()),
     };
     if let Some(own) = own.filter(|o| !names.contains(o)) {
         names.push(own);

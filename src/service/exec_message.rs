@@ -1,0 +1,104 @@
+//! `--exec-per-message`: each message (cut by `--frame`) runs the `--exec`
+//! / `--sh-exec` command once with the message as its stdin, and the reply
+//! is what it printed (stdout and stderr, in the order written). The
+//! tutorials' remote-command server is `--exec sh --exec-per-message`: a
+//! client that sends `ls` (with or without a newline) gets the listing back,
+//! and a bad command's error goes to the client, not the server's terminal.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::pipe;
+use tokio::process::Command;
+
+use super::ExecSpec;
+
+/// Longest one run may take before it is killed (and the client told).
+pub const EXEC_MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Most output kept from one run; the rest is dropped with a note.
+pub const EXEC_MESSAGE_MAX_OUTPUT: usize = 1 << 20;
+
+/// Runs `spec` once with `input` as its stdin and returns what it wrote on
+/// stdout and stderr. Failures (cannot start, too slow, output cut) become
+/// a line of the reply, so the client learns what happened.
+pub async fn run_once(spec: &ExecSpec, input: &[u8]) -> Vec<u8> {
+    match tokio::time::timeout(EXEC_MESSAGE_TIMEOUT, run(spec, input)).await {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => format!("sockmate: cannot run `{}`: {e}\n", spec.display).into_bytes(),
+        Err(_) => format!(
+            "sockmate: `{}` took longer than {}s and was stopped\n",
+            spec.display,
+            EXEC_MESSAGE_TIMEOUT.as_secs()
+        )
+        .into_bytes(),
+    }
+}
+
+async fn run(spec: &ExecSpec, input: &[u8]) -> std::io::Result<Vec<u8>> {
+    let (writer, mut output) = pipe::pipe()?;
+    let writer = writer.into_blocking_fd()?;
+    let mut child = {
+        let mut cmd = Command::new(&spec.program);
+        cmd.args(&spec.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::from(writer.try_clone()?))
+            .stderr(Stdio::from(writer))
+            .kill_on_drop(true);
+        cmd.spawn()?
+        // `cmd` drops here with our copies of the write end: the pipe ends
+        // when the child (and anything it started) is done.
+    };
+    let mut stdin = child.stdin.take();
+    let feed = async {
+        if let Some(pipe) = stdin.as_mut() {
+            // A command that does not read its input is not an error.
+            let _ = pipe.write_all(input).await;
+        }
+        drop(stdin.take());
+    };
+    let collect = async {
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            let n = output.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok::<_, std::io::Error>(out);
+            }
+            let room = EXEC_MESSAGE_MAX_OUTPUT.saturating_sub(out.len());
+            out.extend_from_slice(&chunk[..n.min(room)]);
+            if n > room {
+                out.extend_from_slice(
+                    format!("\nsockmate: output cut at {EXEC_MESSAGE_MAX_OUTPUT} bytes\n")
+                        .as_bytes(),
+                );
+                return Ok(out);
+            }
+        }
+    };
+    let ((), out) = tokio::join!(feed, collect);
+    let out = out?;
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_message_is_the_stdin_and_both_outputs_are_the_reply() {
+        let sh = ExecSpec::direct("sh", false).unwrap();
+        let out = run_once(&sh, b"echo out; echo err >&2").await;
+        assert_eq!(out, b"out\nerr\n");
+        let out = run_once(&sh, b"no-such-command-here").await;
+        assert!(String::from_utf8_lossy(&out).contains("not found"));
+        let missing = ExecSpec::direct("/no/such/program", false).unwrap();
+        let out = run_once(&missing, b"x").await;
+        assert!(
+            String::from_utf8_lossy(&out).starts_with("sockmate: cannot run `/no/such/program`")
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! The engine configs of the page's sessions: a client is like
+//! `sockmate connect` at a terminal (it ends when the peer does, unless it
+//! reconnects), a server like `sockmate listen -k` with no service (what
+//! clients send is shown, the page sends).
+
+use std::time::Duration;
+
+use super::protocol::OpenSpec;
+use crate::endpoint::Endpoint;
+use crate::engine::{ConnectConfig, ListenConfig};
+use crate::session::SessionConfig;
+use crate::transport::{BindAddr, SocketOptions};
+
+/// The longest wait a reconnecting client allows between attempts.
+const RECONNECT_MAX: Duration = Duration::from_secs(5);
+
+/// How long a client tries to connect.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn socket_options(spec: &OpenSpec) -> Result<SocketOptions, String> {
+    let bind = match spec
+        .bind
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+    {
+        None => None,
+        Some(b) => Some(
+            b.parse::<BindAddr>()
+                .map_err(|e| format!("bad local address: {e}"))?,
+        ),
+    };
+    Ok(SocketOptions {
+        bind,
+        ip: std::sync::Arc::new(crate::transport::ipopts::IpOptions {
+            broadcast: spec.broadcast,
+            ..Default::default()
+        }),
+        connect_timeout: Some(CONNECT_TIMEOUT),
+        ..SocketOptions::default()
+    })
+}
+
+/// The config of a client session.
+pub fn connect_config(spec: &OpenSpec) -> Result<ConnectConfig, String> {
+    let endpoint: Endpoint = spec.endpoint.trim().parse().map_err(|e| format!("{e}"))?;
+    Ok(ConnectConfig {
+        endpoint,
+        socket: socket_options(spec)?,
+        session: SessionConfig {
+            end_on_peer_eof: true,
+            ..SessionConfig::default()
+        },
+        sends: Default::default(),
+        reconnect: spec.reconnect.then_some(RECONNECT_MAX),
+        exec: None,
+    })
+}
+
+/// The config of a server session.
+pub fn listen_config(spec: &OpenSpec) -> Result<ListenConfig, String> {
+    let endpoint = Endpoint::parse_listen(&spec.endpoint).map_err(|e| format!("{e}"))?;
+    Ok(ListenConfig {
+        endpoint,
+        // A server listens on its endpoint; a local address is for clients.
+        socket: socket_options(&OpenSpec {
+            bind: None,
+            ..spec.clone()
+        })?,
+        session: SessionConfig {
+            end_on_peer_eof: true,
+            ..SessionConfig::default()
+        },
+        keep_open: true,
+        sends: Default::default(),
+        service: None,
+        admission: Default::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::protocol::Role;
+
+    fn spec(role: Role, endpoint: &str, bind: Option<&str>) -> OpenSpec {
+        OpenSpec {
+            role,
+            endpoint: endpoint.into(),
+            bind: bind.map(Into::into),
+            reconnect: true,
+            broadcast: true,
+            encoding: None,
+        }
+    }
+
+    #[test]
+    fn clients_and_servers_get_their_options_and_errors_name_the_bad_part() {
+        let c = connect_config(&spec(
+            Role::Connect,
+            "udp://127.0.0.1:9",
+            Some("0.0.0.0:9001"),
+        ))
+        .unwrap();
+        assert!(c.socket.ip.broadcast && c.reconnect.is_some() && c.session.end_on_peer_eof);
+        assert_eq!(
+            c.socket.bind,
+            Some(BindAddr::Ip("0.0.0.0:9001".parse().unwrap()))
+        );
+        let l = listen_config(&spec(Role::Listen, "9000", Some("ignored"))).unwrap();
+        assert_eq!(l.endpoint.to_string(), "tcp://127.0.0.1:9000");
+        assert!(l.keep_open && l.service.is_none() && l.socket.bind.is_none());
+        let err = connect_config(&spec(Role::Connect, "tcp://h:1", Some("nope"))).unwrap_err();
+        assert!(err.contains("\"nope\""), "{err}");
+        let err = connect_config(&spec(Role::Connect, "bogus://x", None)).unwrap_err();
+        assert!(err.contains("bogus"), "{err}");
+    }
+}

@@ -1,0 +1,151 @@
+//! The browser front-end: `sockmate ui`, the network debugging assistant
+//! (NetAssist, Packet Sender) as a page served by the binary, and `--ui` on
+//! `connect`, `listen` and `relay` to show a command-line session live in
+//! the browser.
+//!
+//! - [`auth`]: the token (constant-time compare) and the `Host`/`Origin`
+//!   checks;
+//! - [`assets`]: the page, compiled into the binary (no CDN);
+//! - [`server`]: the axum routes (page, assets, one WebSocket);
+//! - [`protocol`]: the JSON commands the page sends and what it gets back;
+//! - [`sessions`]: the sessions the page (or the CLI) runs, each on an
+//!   [`Engine`] of its own; [`configs`]: their engine configs;
+//! - [`forward`]: turns one session's lossy event stream into messages for
+//!   the page (decoded text, a display budget that never slows a socket);
+//! - [`socket`]: one browser's WebSocket: commands in, messages out.
+
+pub mod assets;
+pub mod auth;
+pub mod configs;
+pub mod forward;
+pub mod protocol;
+pub mod server;
+pub mod sessions;
+pub mod socket;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use clap::Args;
+
+use crate::engine::{Engine, Handle};
+use crate::error::ConfigError;
+use crate::shutdown::Shutdown;
+
+pub use server::UiServer;
+
+/// `sockmate ui`.
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Address to serve the page on: PORT, IP or IP:PORT (default 127.0.0.1, port 0 = any free port). Anything but loopback lets other hosts reach it (they still need the token).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:0",
+        help_heading = "Endpoint and socket"
+    )]
+    pub bind: String,
+    /// Start the system's browser on the page.
+    #[arg(long, help_heading = "Views")]
+    pub open: bool,
+}
+
+/// `--ui` on connect, listen and relay.
+#[derive(Debug, Clone, Default, Args)]
+pub struct UiFlag {
+    /// Also show this session live in the browser: prints `ui on http://127.0.0.1:PORT/#token=…` on stderr.
+    #[arg(long, help_heading = "Views")]
+    pub ui: bool,
+}
+
+/// Parses `--bind`: `PORT`, `IP` or `IP:PORT`.
+pub fn parse_bind(text: &str) -> Result<SocketAddr, ConfigError> {
+    let t = text.trim();
+    if let Ok(port) = t.parse::<u16>() {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    if let Ok(addr) = t.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Ok(ip) = t
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        return Ok(SocketAddr::new(ip, 0));
+    }
+    Err(ConfigError::new(format!(
+        "invalid --bind \"{text}\" (give PORT, IP or IP:PORT, e.g. --bind 127.0.0.1:8080)"
+    )))
+}
+
+/// Runs `sockmate ui` until interrupted.
+pub async fn run(args: UiArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+    let addr = parse_bind(&args.bind)?;
+    let server = UiServer::start(addr, shutdown.clone()).await?;
+    eprintln!("ui on {}", server.url());
+    if args.open {
+        open_browser(&server.url());
+    }
+    shutdown.cancelled().await;
+    Ok(())
+}
+
+/// The page serving one command-line session (`--ui`).
+pub struct CliUi {
+    server: UiServer,
+    id: u64,
+}
+
+impl CliUi {
+    /// Serves the page for `engine`'s session, shown as `label`, and prints
+    /// the `ui on …` line on stderr. Call before starting the session, so
+    /// the page sees its first events.
+    pub async fn start(engine: &Engine, label: String) -> anyhow::Result<CliUi> {
+        let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+        let server = UiServer::start(addr, engine.shutdown().clone()).await?;
+        let id = server.sessions().adopt(engine, label);
+        eprintln!("ui on {}", server.url());
+        Ok(CliUi { server, id })
+    }
+
+    /// The session has started: the page can list, send to and close its
+    /// connections.
+    pub fn started(&self, handle: &Handle) {
+        self.server
+            .sessions()
+            .adopted(self.id, handle.remote(), handle.local_addr().to_string());
+    }
+}
+
+fn open_browser(url: &str) {
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if let Err(e) = std::process::Command::new(program)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!("sockmate: cannot start a browser with {program} ({e}); open the address above yourself");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_takes_a_port_an_ip_or_both() {
+        assert_eq!(parse_bind("8080").unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(parse_bind("0.0.0.0").unwrap().to_string(), "0.0.0.0:0");
+        assert_eq!(parse_bind("[::1]:9").unwrap().to_string(), "[::1]:9");
+        let err = parse_bind("nope").unwrap_err().to_string();
+        assert!(err.contains("invalid --bind \"nope\""), "{err}");
+    }
+}

@@ -1,0 +1,413 @@
+//! The sessions the page runs: each on an [`Engine`] of its own (so its
+//! events and connection numbers are its own), started from an
+//! [`OpenSpec`], listed for every browser, with live counters pushed twice
+//! a second. A command-line session (`--ui`) is adopted into the same list.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use super::configs::{connect_config, listen_config};
+use super::forward::{self, ViewState};
+use super::protocol::{OpenSpec, Role, SendSpec};
+use crate::engine::{Engine, InputFactory, Remote};
+use crate::event::Counters;
+use crate::session::Input;
+use crate::shutdown::Shutdown;
+
+/// How many messages a browser may fall behind before it skips some.
+pub const HUB_QUEUE: usize = 4096;
+
+/// How often live counters are pushed.
+pub const STATS_EVERY: Duration = Duration::from_millis(500);
+
+/// Messages for every browser, already serialized.
+pub type Hub = broadcast::Sender<Arc<str>>;
+
+struct Session {
+    role: Role,
+    label: String,
+    spec: Option<OpenSpec>,
+    local: String,
+    running: bool,
+    error: Option<String>,
+    controls: Option<Remote>,
+    engine: Option<Engine>,
+    view: Arc<ViewState>,
+    auto: CancellationToken,
+}
+
+impl Session {
+    fn describe(&self, id: u64) -> serde_json::Value {
+        json!({
+            "t": "session",
+            "s": id,
+            "role": self.role,
+            "label": self.label,
+            "local": self.local,
+            "running": self.running,
+            "error": self.error,
+            "encoding": self.view.encoding().name(),
+            "recording": self.view.recording(),
+        })
+    }
+}
+
+/// Every session, shared by the server, the browsers and the CLI.
+#[derive(Clone)]
+pub struct Sessions {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    next: AtomicU64,
+    map: Mutex<BTreeMap<u64, Session>>,
+    hub: Hub,
+    shutdown: Shutdown,
+}
+
+impl Sessions {
+    /// No sessions yet; they stop with `shutdown`. Starts the counters
+    /// ticker.
+    pub fn new(shutdown: Shutdown) -> Sessions {
+        let (hub, _) = broadcast::channel(HUB_QUEUE);
+        let sessions = Sessions {
+            inner: Arc::new(Inner {
+                next: AtomicU64::new(0),
+                map: Mutex::new(BTreeMap::new()),
+                hub,
+                shutdown,
+            }),
+        };
+        let ticker = sessions.clone();
+        tokio::spawn(async move { ticker.tick_stats().await });
+        sessions
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, Session>> {
+        self.inner.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The messages for every browser.
+    pub fn hub(&self) -> &Hub {
+        &self.inner.hub
+    }
+
+    fn publish(&self, message: &serde_json::Value) {
+        let _ = self.inner.hub.send(Arc::from(message.to_string()));
+    }
+
+    /// Every session's description (`session` messages).
+    pub fn describe_all(&self) -> Vec<serde_json::Value> {
+        self.lock().iter().map(|(id, s)| s.describe(*id)).collect()
+    }
+
+    fn announce(&self, id: u64) {
+        let message = self.lock().get(&id).map(|s| s.describe(id));
+        if let Some(m) = message {
+            self.publish(&m);
+        }
+    }
+
+    /// Shows a command-line session (its events from now on, live); its
+    /// connections once [`Sessions::adopted`] hands over its controls.
+    pub fn adopt(&self, engine: &Engine, label: String) -> u64 {
+        let id = self.inner.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let view = Arc::new(ViewState::default());
+        forward::spawn(
+            engine.subscribe(),
+            id,
+            Arc::clone(&view),
+            self.hub().clone(),
+        );
+        self.lock().insert(
+            id,
+            Session {
+                role: Role::Cli,
+                label,
+                spec: None,
+                local: String::new(),
+                running: false,
+                error: None,
+                controls: None,
+                engine: None,
+                view,
+                auto: CancellationToken::new(),
+            },
+        );
+        id
+    }
+
+    /// The command-line session `id` has started: its controls and address.
+    pub fn adopted(&self, id: u64, controls: Remote, local: String) {
+        if let Some(s) = self.lock().get_mut(&id) {
+            s.controls = Some(controls);
+            s.local = local;
+            s.running = true;
+        }
+        self.announce(id);
+    }
+
+    /// Starts a session; its id, or a one-line error naming the bad part.
+    pub async fn open(&self, spec: OpenSpec) -> Result<u64, String> {
+        let id = self.inner.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let view = Arc::new(ViewState::default());
+        if let Some(label) = &spec.encoding {
+            view.set_encoding(label)?;
+        }
+        self.lock().insert(
+            id,
+            Session {
+                role: spec.role,
+                label: spec.endpoint.clone(),
+                spec: Some(spec.clone()),
+                local: String::new(),
+                running: false,
+                error: None,
+                controls: None,
+                engine: None,
+                view,
+                auto: CancellationToken::new(),
+            },
+        );
+        match self.start(id).await {
+            Ok(()) => Ok(id),
+            Err(e) => {
+                self.lock().remove(&id);
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts session `id` (again) from its spec.
+    async fn start(&self, id: u64) -> Result<(), String> {
+        let (spec, view) = {
+            let map = self.lock();
+            let s = map.get(&id).ok_or_else(|| no_session(id))?;
+            let spec = s
+                .spec
+                .clone()
+                .ok_or("a command-line session cannot be restarted here")?;
+            (spec, Arc::clone(&s.view))
+        };
+        let engine = Engine::new(self.inner.shutdown.child());
+        forward::spawn(engine.subscribe(), id, view, self.hub().clone());
+        let started = match spec.role {
+            Role::Connect => {
+                let cfg = connect_config(&spec)?;
+                engine.connect(cfg, Input::Nothing).await
+            }
+            Role::Listen => {
+                let cfg = listen_config(&spec)?;
+                engine.listen(cfg, InputFactory::Nothing).await
+            }
+            Role::Cli => return Err("a command-line session cannot be opened here".into()),
+        };
+        let handle = started.map_err(|e| e.to_string())?;
+        {
+            let mut map = self.lock();
+            let s = map.get_mut(&id).ok_or_else(|| no_session(id))?;
+            s.local = handle.local_addr().to_string();
+            s.running = true;
+            s.error = None;
+            s.controls = Some(handle.remote());
+            s.engine = Some(engine);
+        }
+        self.announce(id);
+        let sessions = self.clone();
+        tokio::spawn(async move {
+            let result = handle.finished().await;
+            if let Some(s) = sessions.lock().get_mut(&id) {
+                s.running = false;
+                s.error = result.err().map(|e| e.to_string());
+            }
+            sessions.announce(id);
+        });
+        Ok(())
+    }
+
+    fn controls(&self, id: u64) -> Result<Remote, String> {
+        self.lock()
+            .get(&id)
+            .ok_or_else(|| no_session(id))?
+            .controls
+            .clone()
+            .ok_or_else(|| format!("session {id} is not running (start it again)"))
+    }
+
+    /// Sends `spec`'s payload once, or as an auto-send in the background.
+    /// Returns how many bytes one send is.
+    pub async fn send(&self, spec: SendSpec) -> Result<usize, String> {
+        let payload = spec.payload().map_err(|e| e.to_string())?;
+        let controls = self.controls(spec.session)?;
+        let targets = move || -> Vec<u64> {
+            match spec.conn {
+                Some(c) => vec![c],
+                None => controls.connections().iter().map(|c| c.id).collect(),
+            }
+        };
+        let len = payload.len();
+        let controls = self.controls(spec.session)?;
+        let Some(every) = spec.every_ms.filter(|ms| *ms > 0) else {
+            let ids = targets();
+            if ids.is_empty() {
+                return Err(
+                    "no live connection on this session (start it, or wait for a client)".into(),
+                );
+            }
+            for conn in ids {
+                controls
+                    .send(conn, payload.clone())
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            return Ok(len);
+        };
+        let times = spec.times.unwrap_or(1).max(1);
+        let stop = {
+            let mut map = self.lock();
+            let s = map
+                .get_mut(&spec.session)
+                .ok_or_else(|| no_session(spec.session))?;
+            s.auto.cancel();
+            s.auto = self.inner.shutdown.token().child_token();
+            s.auto.clone()
+        };
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(every));
+            for _ in 0..times {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = stop.cancelled() => return,
+                }
+                for conn in targets() {
+                    let _ = controls.send(conn, payload.clone()).await;
+                }
+            }
+        });
+        Ok(len)
+    }
+
+    /// Stops session `id`'s auto-send.
+    pub fn stop_auto(&self, id: u64) -> Result<(), String> {
+        self.lock()
+            .get(&id)
+            .ok_or_else(|| no_session(id))?
+            .auto
+            .cancel();
+        Ok(())
+    }
+
+    /// Closes connection `conn` of session `id`.
+    pub fn close(&self, id: u64, conn: u64) -> Result<(), String> {
+        self.controls(id)?.close(conn).map_err(|e| e.to_string())
+    }
+
+    /// Stops session `id` (it stays listed).
+    pub fn stop(&self, id: u64) -> Result<(), String> {
+        let map = self.lock();
+        let s = map.get(&id).ok_or_else(|| no_session(id))?;
+        s.auto.cancel();
+        if let Some(c) = &s.controls {
+            c.stop();
+        }
+        if let Some(engine) = &s.engine {
+            engine.stop();
+        }
+        Ok(())
+    }
+
+    /// Starts stopped session `id` again with the same settings.
+    pub async fn restart(&self, id: u64) -> Result<(), String> {
+        self.stop(id)?;
+        // A fixed port is free again once the old listener has finished.
+        for _ in 0..100 {
+            let running = self.lock().get(&id).is_some_and(|s| s.running);
+            if !running {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.start(id).await
+    }
+
+    /// Stops and forgets session `id`.
+    pub fn remove(&self, id: u64) -> Result<(), String> {
+        self.stop(id)?;
+        self.lock().remove(&id);
+        self.publish(&json!({"t": "session", "s": id, "removed": true}));
+        Ok(())
+    }
+
+    /// Sets how session `id` decodes bytes to text.
+    pub fn set_encoding(&self, id: u64, label: &str) -> Result<(), String> {
+        let view = Arc::clone(&self.lock().get(&id).ok_or_else(|| no_session(id))?.view);
+        view.set_encoding(label)?;
+        self.announce(id);
+        Ok(())
+    }
+
+    /// Appends what session `id` receives to `path` (or stops).
+    pub fn record(&self, id: u64, path: Option<&str>) -> Result<(), String> {
+        let view = Arc::clone(&self.lock().get(&id).ok_or_else(|| no_session(id))?.view);
+        view.record_to(path)?;
+        self.announce(id);
+        Ok(())
+    }
+
+    async fn tick_stats(&self) {
+        let mut tick = tokio::time::interval(STATS_EVERY);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = self.inner.shutdown.cancelled() => return,
+            }
+            if self.inner.hub.receiver_count() == 0 {
+                continue;
+            }
+            for message in self.stats() {
+                self.publish(&message);
+            }
+        }
+    }
+
+    /// One `stats` message per running session.
+    pub fn stats(&self) -> Vec<serde_json::Value> {
+        let live: Vec<(u64, Remote, Counters)> = self
+            .lock()
+            .iter()
+            .filter(|(_, s)| s.running)
+            .filter_map(|(id, s)| Some((*id, s.controls.clone()?, s.view.closed())))
+            .collect();
+        live.into_iter()
+            .map(|(id, controls, closed)| {
+                let conns = controls.connections();
+                let mut total = closed;
+                for c in &conns {
+                    total.add(&c.counters);
+                }
+                let list: Vec<_> = conns
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "conn": c.id,
+                            "peer": c.peer,
+                            "age_ms": u64::try_from(c.age.as_millis()).unwrap_or(u64::MAX),
+                            "counters": c.counters,
+                        })
+                    })
+                    .collect();
+                json!({"t": "stats", "s": id, "conns": list, "total": total})
+            })
+            .collect()
+    }
+}
+
+fn no_session(id: u64) -> String {
+    format!("no session {id} (it was removed)")
+}

@@ -1,0 +1,115 @@
+//! One browser's WebSocket: it first gets every session's description,
+//! then the hub's messages (with a `skipped` notice when it falls behind);
+//! its commands run as tasks of their own, each answered with a `reply`.
+
+use axum::extract::ws::{Message, WebSocket};
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+use super::protocol::{Command, Request};
+use super::sessions::Sessions;
+use crate::hexinput::parse_hex;
+
+/// Replies waiting to be written before the commands' tasks wait.
+const REPLY_QUEUE: usize = 64;
+
+/// Serves one browser until it goes away (or the server stops).
+pub async fn serve(mut socket: WebSocket, sessions: Sessions) {
+    let mut hub = sessions.hub().subscribe();
+    for message in sessions.describe_all() {
+        if socket
+            .send(Message::text(message.to_string()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    let (replies, mut replied) = mpsc::channel::<String>(REPLY_QUEUE);
+    loop {
+        let out: String = tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    let sessions = sessions.clone();
+                    let replies = replies.clone();
+                    let text = text.to_string();
+                    tokio::spawn(async move {
+                        let _ = replies.send(answer(&sessions, &text).await).await;
+                    });
+                    continue;
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => continue,
+            },
+            Some(reply) = replied.recv() => reply,
+            message = hub.recv() => match message {
+                Ok(m) => m.to_string(),
+                Err(RecvError::Lagged(n)) => json!({"t": "skipped", "n": n}).to_string(),
+                Err(RecvError::Closed) => return,
+            },
+        };
+        if socket.send(Message::text(out)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Runs one command and returns its `reply`.
+pub async fn answer(sessions: &Sessions, text: &str) -> String {
+    let request: Request = match serde_json::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            return json!({"t": "reply", "id": 0, "ok": false, "error": format!("bad command: {e}")})
+                .to_string()
+        }
+    };
+    let id = request.id;
+    let result: Result<Value, Value> = match request.command {
+        Command::Open(spec) => sessions
+            .open(spec)
+            .await
+            .map(|s| json!({"session": s}))
+            .map_err(fail),
+        Command::Send(spec) => sessions
+            .send(spec)
+            .await
+            .map(|n| json!({"len": n}))
+            .map_err(fail),
+        Command::StopAuto { session } => done(sessions.stop_auto(session)),
+        Command::Close { session, conn } => done(sessions.close(session, conn)),
+        Command::Stop { session } => done(sessions.stop(session)),
+        Command::Restart { session } => done(sessions.restart(session).await),
+        Command::Remove { session } => done(sessions.remove(session)),
+        Command::SetEncoding { session, encoding } => {
+            done(sessions.set_encoding(session, &encoding))
+        }
+        Command::Record { session, path } => done(sessions.record(session, path.as_deref())),
+        Command::Hex { text } => match parse_hex(&text) {
+            Ok(bytes) => Ok(json!({"len": bytes.len()})),
+            Err(e) => Err(json!({
+                "error": e.to_string(),
+                "hex": {"token": e.token, "position": e.position, "problem": e.problem},
+            })),
+        },
+        Command::List => Ok(json!({"sessions": sessions.describe_all()})),
+    };
+    let (ok, mut reply) = match result {
+        Ok(v) => (true, v),
+        Err(v) => (false, v),
+    };
+    if let Some(m) = reply.as_object_mut() {
+        m.insert("t".into(), "reply".into());
+        m.insert("id".into(), id.into());
+        m.insert("ok".into(), ok.into());
+    }
+    reply.to_string()
+}
+
+fn fail(error: String) -> Value {
+    json!({ "error": error })
+}
+
+fn done(result: Result<(), String>) -> Result<Value, Value> {
+    result.map(|()| json!({})).map_err(fail)
+}

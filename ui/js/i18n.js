@@ -1,0 +1,72 @@
+// 中文 / English: the browser's language by default, a switch in the page.
+
+import { stored } from "./util.js";
+
+const en = {
+  title: "Network debugging assistant",
+  online: "connected", offline: "reconnecting…", connecting: "connecting…",
+  newSession: "New session", type: "Type", address: "Address", localPort: "Local port",
+  broadcast: "Broadcast", reconnect: "Reconnect", open: "Open",
+  tcpClient: "TCP client", tcpServer: "TCP server", udp: "UDP", unixClient: "Unix client",
+  unixServer: "Unix server", anyConnect: "Endpoint (connect)", anyListen: "Endpoint (listen)",
+  sessions: "Sessions", noSessions: "No session yet: open one on the left.",
+  running: "running", stopped: "stopped", stop: "Stop", restart: "Restart", remove: "Remove",
+  clients: "Clients", noClients: "No client connected.", peer: "Peer", age: "Age", traffic: "In / Out",
+  send: "Send", disconnect: "Disconnect", sendAll: "Send to all", to: "To", all: "all",
+  receive: "Receive", view: "View", text: "Text", hex: "Hex", both: "Both", filter: "Connection",
+  pause: "Pause", resume: "Resume", clear: "Clear", autoscroll: "Auto-scroll",
+  scrolledUp: "Scrolled up: new lines below", saveText: "Save .txt", saveJson: "Save .jsonl",
+  encoding: "Encoding", eol: "Line end", none: "none", escapes: "Escapes (\\n \\x01)",
+  sendFile: "Send file…", every: "Every", ms: "ms", times: "times", autoSend: "Auto-send",
+  stopAuto: "Stop auto-send", history: "History", saved: "Saved", saveMsg: "Save as…",
+  msgName: "Name for this message", reset: "Reset", duration: "Duration",
+  bytesIn: "RX", bytesOut: "TX", msgs: "msgs", record: "Record to file", stopRecord: "Stop recording",
+  recordPath: "File path on the sockmate host", recording: "recording to",
+  hexOk: "bytes", paused: "paused", skipped: "events skipped",
+  lang: "中文",
+};
+
+const zh = {
+  title: "网络调试助手",
+  online: "已连接", offline: "正在重连…", connecting: "正在连接…",
+  newSession: "新建会话", type: "类型", address: "地址", localPort: "本地端口",
+  broadcast: "广播", reconnect: "自动重连", open: "打开",
+  tcpClient: "TCP 客户端", tcpServer: "TCP 服务器", udp: "UDP", unixClient: "Unix 客户端",
+  unixServer: "Unix 服务器", anyConnect: "端点（连接）", anyListen: "端点（监听）",
+  sessions: "会话", noSessions: "还没有会话：在左侧打开一个。",
+  running: "运行中", stopped: "已停止", stop: "停止", restart: "重新开始", remove: "删除",
+  clients: "客户端", noClients: "没有客户端连接。", peer: "对端", age: "时长", traffic: "收 / 发",
+  send: "发送", disconnect: "断开", sendAll: "发送给全部", to: "发往", all: "全部",
+  receive: "接收", view: "显示", text: "文本", hex: "十六进制", both: "两者", filter: "连接",
+  pause: "暂停", resume: "继续", clear: "清空", autoscroll: "自动滚动",
+  scrolledUp: "已向上滚动：下方有新数据", saveText: "保存 .txt", saveJson: "保存 .jsonl",
+  encoding: "编码", eol: "行尾", none: "无", escapes: "转义 (\\n \\x01)",
+  sendFile: "发送文件…", every: "每", ms: "毫秒", times: "次", autoSend: "定时发送",
+  stopAuto: "停止定时发送", history: "历史", saved: "已保存", saveMsg: "保存为…",
+  msgName: "这条消息的名字", reset: "清零", duration: "时长",
+  bytesIn: "收", bytesOut: "发", msgs: "条", record: "接收到文件", stopRecord: "停止记录",
+  recordPath: "sockmate 所在机器上的文件路径", recording: "正在记录到",
+  hexOk: "字节", paused: "已暂停", skipped: "条事件被跳过",
+  lang: "English",
+};
+
+const choice = stored("sockmate.lang", null);
+let current = choice.get() || ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en");
+
+/** The text for `key` in the current language. */
+export function t(key) {
+  const table = current === "zh" ? zh : en;
+  return table[key] ?? en[key] ?? key;
+}
+
+/** "zh" or "en". */
+export function lang() { return current; }
+
+/** Switches language (remembered). */
+export function toggle() {
+  current = current === "zh" ? "en" : "zh";
+  choice.set(current);
+  document.documentElement.lang = current === "zh" ? "zh-CN" : "en";
+}
+
+document.documentElement.lang = current === "zh" ? "zh-CN" : "en";

@@ -1,0 +1,121 @@
+// A session's receive pane: every event kept (up to a cap), shown as
+// text, hex or both (switching re-renders past lines too), filtered by
+// connection; pause, clear, auto-scroll that stops when the user scrolls
+// up; saved as text or as JSON Lines (the `--json` schema).
+
+import { h, spacedHex, clock, download } from "./util.js";
+import { t } from "./i18n.js";
+
+/** Most events kept per session; the oldest go first. */
+const KEEP = 20000;
+
+export class Log {
+  constructor() {
+    this.entries = [];
+    this.mode = "text";
+    this.filter = "all";
+    this.paused = false;
+    this.held = 0;
+    this.follow = true;
+    this.conns = new Set();
+    this.pane = h("div", { class: "log", id: "log", role: "log" });
+    this.pane.addEventListener("scroll", () => {
+      const atEnd = this.pane.scrollTop + this.pane.clientHeight >= this.pane.scrollHeight - 24;
+      this.follow = atEnd;
+      this.onfollow?.(atEnd);
+    });
+  }
+
+  /** Adds one event (`e` is a `--json` line; `text` decoded when data). */
+  add(e) {
+    this.entries.push(e);
+    if (e.conn !== undefined) this.conns.add(e.conn);
+    if (this.entries.length > KEEP) {
+      this.entries.splice(0, this.entries.length - KEEP);
+      if (this.pane.firstChild) this.pane.firstChild.remove();
+    }
+    if (this.paused) { this.held++; return; }
+    this.append(e);
+  }
+
+  visible(e) {
+    return this.filter === "all" || e.conn === undefined || String(e.conn) === this.filter;
+  }
+
+  append(e) {
+    if (!this.visible(e)) return;
+    this.pane.append(this.row(e));
+    if (this.follow) this.pane.scrollTop = this.pane.scrollHeight;
+  }
+
+  /** Re-renders every kept event (after a view or filter change). */
+  render() {
+    this.pane.replaceChildren(...this.entries.filter((e) => this.visible(e)).map((e) => this.row(e)));
+    if (this.follow) this.pane.scrollTop = this.pane.scrollHeight;
+  }
+
+  row(e) {
+    const time = h("span", { class: "time" }, clock(e.time));
+    const who = e.conn !== undefined ? h("span", { class: "peer" }, `#${e.conn} ${e.peer ?? ""}`) : null;
+    if (e.type === "data") {
+      const rx = e.dir === "in";
+      const dir = h("span", { class: `dir ${rx ? "rx" : "tx"}` }, rx ? `${t("bytesIn")} ←` : `${t("bytesOut")} →`);
+      const len = h("span", { class: "len" }, `${e.len} B`);
+      const body = h("div", { class: "body" });
+      if (this.mode !== "hex") body.append(h("pre", { class: "text" }, visible(e.text ?? "")));
+      if (this.mode !== "text") body.append(h("pre", { class: "hex" }, spacedHex(e.hex)));
+      return h("div", { class: `row data ${rx ? "in" : "out"}` }, h("div", { class: "meta" }, time, dir, who, len), body);
+    }
+    return h("div", { class: `row event ${e.type}` }, h("div", { class: "meta" }, time, h("span", { class: "kind" }, e.type), who,
+      h("span", { class: "what" }, describe(e))));
+  }
+
+  setMode(m) { this.mode = m; this.render(); }
+  setFilter(f) { this.filter = f; this.render(); }
+  setPaused(p) {
+    this.paused = p;
+    if (!p) { this.held = 0; this.render(); }
+  }
+  clear() { this.entries = []; this.held = 0; this.pane.replaceChildren(); }
+  jump() { this.follow = true; this.pane.scrollTop = this.pane.scrollHeight; }
+
+  /** The log as text, as it is shown (view and filter). */
+  asText() {
+    return this.entries.filter((e) => this.visible(e)).map((e) => {
+      const head = `[${clock(e.time)}] ${e.conn !== undefined ? `#${e.conn} ${e.peer ?? ""} ` : ""}`;
+      if (e.type !== "data") return `${head}${e.type} ${describe(e)}`;
+      const arrow = e.dir === "in" ? "<" : ">";
+      const parts = [];
+      if (this.mode !== "hex") parts.push(e.text ?? "");
+      if (this.mode !== "text") parts.push(spacedHex(e.hex));
+      return `${head}${arrow} ${e.len} B ${parts.join(" | ")}`;
+    }).join("\n") + "\n";
+  }
+
+  /** The log as JSON Lines: one `--json` event per line. */
+  asJsonLines() {
+    return this.entries.filter((e) => this.visible(e)).map((e) => JSON.stringify(e)).join("\n") + "\n";
+  }
+
+  save(kind, name) {
+    if (kind === "json") download(`${name}.jsonl`, this.asJsonLines(), "application/x-ndjson");
+    else download(`${name}.txt`, this.asText(), "text/plain");
+  }
+}
+
+/** Control characters (but tab and line ends) as a dim "·": the hex view has their values. */
+function visible(text) {
+  return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, "·");
+}
+
+function describe(e) {
+  switch (e.type) {
+    case "listening": return `${e.endpoint}${e.note ? " " + e.note : ""}`;
+    case "open": return `local ${e.local}`;
+    case "close": return `${e.reason} (in ${e.bytes_in} B/${e.msgs_in}, out ${e.bytes_out} B/${e.msgs_out})`;
+    case "eof": return e.dir === "in" ? "peer ended its writes" : "we ended our writes";
+    case "error": return e.message;
+    case "notice": return e.message;
+    default: return "";
+  }
+}

@@ -1,0 +1,274 @@
+// The app: one WebSocket, the sessions sockmate runs (each with its own
+// log and counters), the selected session's view (header with live
+// counters, client list, receive pane, send box), the language switch.
+
+import { Conn } from "./conn.js";
+import { Log } from "./log.js";
+import { SendBox, ENCODINGS } from "./send.js";
+import { newSessionForm, sessionList } from "./sessions.js";
+import { h, bytes, duration } from "./util.js";
+import { t, toggle } from "./i18n.js";
+
+const conn = new Conn();
+const sessions = new Map();
+let selected = null;
+let target = "all";
+
+class SessionState {
+  constructor(info) {
+    this.info = info;
+    this.log = new Log();
+    this.stats = null;
+    this.base = { total: zero(), conns: {} };
+    this.since = Date.now();
+  }
+  shownTotal() { return this.stats ? minus(this.stats.total, this.base.total) : null; }
+  shownConn(c) { return minus(c.counters, this.base.conns[c.conn] || zero()); }
+  reset() {
+    if (!this.stats) return;
+    this.base.total = { ...this.stats.total };
+    for (const c of this.stats.conns) this.base.conns[c.conn] = { ...c.counters };
+    this.since = Date.now();
+  }
+}
+
+function zero() { return { bytes_in: 0, bytes_out: 0, msgs_in: 0, msgs_out: 0 }; }
+function minus(a, b) {
+  return { bytes_in: a.bytes_in - b.bytes_in, bytes_out: a.bytes_out - b.bytes_out,
+    msgs_in: a.msgs_in - b.msgs_in, msgs_out: a.msgs_out - b.msgs_out };
+}
+
+const root = document.getElementById("root");
+const toast = h("div", { class: "toast", id: "toast" });
+const sendBox = new SendBox(conn, () => (selected ? { session: selected, conn: target === "all" ? null : Number(target) } : null), notify);
+
+function notify(message, bad) {
+  toast.textContent = message;
+  toast.className = `toast show ${bad ? "bad" : ""}`;
+  clearTimeout(notify.timer);
+  notify.timer = setTimeout(() => { toast.className = "toast"; }, bad ? 6000 : 2500);
+}
+
+conn.onstate = () => renderHeader();
+conn.on((m) => {
+  if (m.t === "session") {
+    if (m.removed) {
+      sessions.delete(m.s);
+      if (selected === m.s) selected = sessions.keys().next().value ?? null;
+      render();
+      return;
+    }
+    const s = sessions.get(m.s);
+    if (s) s.info = m; else sessions.set(m.s, new SessionState(m));
+    if (selected === null) selected = m.s;
+    render();
+  } else if (m.t === "ev") {
+    let s = sessions.get(m.s);
+    if (!s) return;
+    s.log.add(m.e);
+    if (m.s === selected && m.e.conn !== undefined) refreshFilter(s);
+  } else if (m.t === "stats") {
+    const s = sessions.get(m.s);
+    if (!s) return;
+    s.stats = m;
+    if (m.s === selected) renderLive(s);
+    renderList();
+  } else if (m.t === "skipped") {
+    const s = sessions.get(selected);
+    if (s) s.log.add({ type: "notice", time: new Date().toISOString(), message: `${m.n} ${t("skipped")}` });
+  }
+});
+
+const layout = {
+  header: h("header", { class: "top" }),
+  side: h("aside", { class: "side" }),
+  main: h("main", { class: "main" }),
+};
+root.append(layout.header, h("div", { class: "body" }, layout.side, layout.main), toast);
+
+function renderHeader() {
+  layout.header.replaceChildren(
+    h("div", { class: "brand" }, h("span", { class: "logo" }, "◆"), " sockmate ", h("span", { class: "subtitle" }, t("title"))),
+    h("span", { class: "grow" }),
+    h("span", { class: `status ${conn.state}`, id: "ws-status" }, "● ", t(conn.state)),
+    h("button", { class: "ghost", id: "lang-toggle", onclick: () => { toggle(); rebuild(); } }, t("lang")));
+}
+
+let listBox = null;
+function renderList() {
+  const list = sessionList(sessions, selected, (id) => { selected = id; target = "all"; render(); });
+  if (listBox) listBox.replaceWith(list);
+  listBox = list;
+}
+
+async function openSession(cmd) {
+  const r = await conn.request(cmd);
+  if (!r.ok) { notify(r.error, true); return; }
+  selected = r.session;
+  target = "all";
+  render();
+}
+
+function render() {
+  if (!layout.side.firstChild) layout.side.append(newSessionForm(openSession));
+  renderList();
+  if (!listBox.isConnected) layout.side.append(listBox);
+  renderMain();
+}
+
+function rebuild() {
+  layout.side.replaceChildren();
+  listBox = null;
+  sendBox.rebuild();
+  renderHeader();
+  for (const s of sessions.values()) s.log.render();
+  live.key = null;
+  render();
+}
+
+const live = { counters: null, clients: null, filter: null, key: null };
+
+let shown = null;
+
+function renderMain() {
+  const s = sessions.get(selected);
+  if (!s) {
+    layout.main.replaceChildren(h("div", { class: "empty" }, h("p", {}, t("noSessions"))));
+    return;
+  }
+  const i = s.info;
+  if (shown !== i.s) {
+    // A new session: the send box starts with its encoding.
+    shown = i.s;
+    const enc = (i.encoding || "").toLowerCase();
+    if ([...sendBox.encoding.options].some((o) => o.value === enc)) sendBox.encoding.value = enc;
+  }
+  const control = (label, cmd, id) => h("button", { id, onclick: async () => {
+    const r = await conn.request({ cmd, session: i.s });
+    if (!r.ok) notify(r.error, true);
+  } }, label);
+  live.counters = h("div", { class: "counters", id: "counters" });
+  live.clients = h("div", { class: "clients", id: "clients" });
+  live.key = null;
+  live.filter = h("select", { id: "log-filter", onchange: () => s.log.setFilter(live.filter.value) });
+  const view = h("select", { id: "view-mode", onchange: () => s.log.setMode(view.value) },
+    ...[["text", t("text")], ["hex", t("hex")], ["both", t("both")]].map(([v, l]) => h("option", { value: v, selected: s.log.mode === v }, l)));
+  const recvEnc = h("select", { id: "recv-encoding", onchange: async () => {
+    const r = await conn.request({ cmd: "set_encoding", session: i.s, encoding: recvEnc.value });
+    if (!r.ok) notify(r.error, true);
+  } }, ...ENCODINGS.map((e) => h("option", { value: e, selected: e === (i.encoding || "").toLowerCase() }, e)));
+  const pause = h("button", { id: "log-pause", onclick: () => {
+    s.log.setPaused(!s.log.paused);
+    pause.textContent = s.log.paused ? t("resume") : t("pause");
+    pause.classList.toggle("on", s.log.paused);
+  } }, s.log.paused ? t("resume") : t("pause"));
+  const jump = h("button", { class: "jump", id: "log-jump", hidden: s.log.follow, onclick: () => { s.log.jump(); jump.hidden = true; } }, `↓ ${t("scrolledUp")}`);
+  s.log.onfollow = (atEnd) => { jump.hidden = atEnd; };
+  const recPath = h("input", { id: "record-path", placeholder: t("recordPath"), value: i.recording || "", spellcheck: "false" });
+  const recBtn = h("button", { id: "record-btn", onclick: async () => {
+    const path = i.recording ? null : recPath.value;
+    const r = await conn.request({ cmd: "record", session: i.s, path });
+    if (!r.ok) notify(r.error, true);
+  } }, i.recording ? t("stopRecord") : t("record"));
+  const name = `sockmate-${i.s}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  layout.main.replaceChildren(
+    h("section", { class: "panel head" },
+      h("div", { class: "title" },
+        h("span", { class: `dot ${i.running ? "on" : "off"}` }),
+        h("h1", { id: "session-label" }, i.label),
+        h("span", { class: "muted", id: "session-local", "data-local": i.local || "" }, i.local ? `@ ${i.local}` : ""),
+        i.error ? h("span", { class: "error" }, i.error) : null,
+        h("span", { class: "grow" }),
+        i.role !== "cli" ? control(t("restart"), "restart", "session-restart") : null,
+        control(t("stop"), "stop", "session-stop"),
+        i.role !== "cli" ? control(t("remove"), "remove", "session-remove") : null),
+      live.counters),
+    live.clients,
+    h("section", { class: "panel recv" },
+      h("div", { class: "toolbar" },
+        h("strong", {}, t("receive")),
+        h("label", {}, t("view"), " ", view),
+        h("label", {}, t("filter"), " ", live.filter),
+        h("label", {}, t("encoding"), " ", recvEnc),
+        pause,
+        h("button", { id: "log-clear", onclick: () => s.log.clear() }, t("clear")),
+        h("span", { class: "grow" }),
+        h("button", { id: "save-text", onclick: () => s.log.save("text", name) }, t("saveText")),
+        h("button", { id: "save-json", onclick: () => s.log.save("json", name) }, t("saveJson"))),
+      h("div", { class: "logwrap" }, s.log.pane, jump),
+      h("div", { class: "toolbar small" }, recPath, recBtn,
+        i.recording ? h("span", { class: "muted" }, `${t("recording")} ${i.recording}`) : null)),
+    h("section", { class: "panel send" }, sendBox.el));
+  refreshFilter(s);
+  renderLive(s);
+}
+
+function refreshFilter(s) {
+  if (!live.filter) return;
+  const want = ["all", ...[...s.log.conns].sort((a, b) => a - b).map(String)];
+  const have = [...live.filter.options].map((o) => o.value);
+  if (want.join() === have.join()) return;
+  live.filter.replaceChildren(...want.map((v) => h("option", { value: v, selected: v === s.log.filter }, v === "all" ? t("all") : `#${v}`)));
+}
+
+function renderLive(s) {
+  if (!live.counters) return;
+  const tot = s.shownTotal() || zero();
+  const cell = (label, id, b, m) => h("div", { class: `counter ${id}`, id: `count-${id}`, "data-msgs": m, "data-bytes": b },
+    h("span", { class: "clabel" }, label), h("span", { class: "cval" }, bytes(b)), h("span", { class: "cmsgs" }, `${m} ${t("msgs")}`));
+  live.counters.replaceChildren(
+    cell(t("bytesIn"), "rx", tot.bytes_in, tot.msgs_in),
+    cell(t("bytesOut"), "tx", tot.bytes_out, tot.msgs_out),
+    h("div", { class: "counter dur" }, h("span", { class: "clabel" }, t("duration")), h("span", { class: "cval", id: "count-duration" }, s.info.running ? duration(Date.now() - s.since) : "—")),
+    h("button", { id: "count-reset", onclick: () => { s.reset(); renderLive(s); } }, t("reset")));
+  const conns = s.stats ? s.stats.conns : [];
+  const server = s.info.role !== "connect";
+  if (!server) { live.clients.replaceChildren(); live.clients.hidden = true; return; }
+  live.clients.hidden = false;
+  if (target !== "all" && !conns.some((c) => String(c.conn) === target)) target = "all";
+  const key = `${s.info.s}:${conns.map((c) => c.conn).join(",")}`;
+  const traffic = (c) => {
+    const x = s.shownConn(c);
+    return `${bytes(x.bytes_in)} (${x.msgs_in}) / ${bytes(x.bytes_out)} (${x.msgs_out})`;
+  };
+  if (key === live.key) {
+    // Same clients: update the numbers in place (menus and buttons stay).
+    for (const c of conns) {
+      const row = live.clients.querySelector(`tr.client[data-conn="${c.conn}"]`);
+      if (!row) continue;
+      row.querySelector(".age").textContent = duration(c.age_ms);
+      row.querySelector(".traffic").textContent = traffic(c);
+    }
+    return;
+  }
+  live.key = key;
+  const targetSel = h("select", { id: "send-target", onchange: () => { target = targetSel.value; } },
+    h("option", { value: "all", selected: target === "all" }, t("all")),
+    ...conns.map((c) => h("option", { value: String(c.conn), selected: String(c.conn) === target }, `#${c.conn} ${c.peer}`)));
+  const rows = conns.map((c) => h("tr", { class: "client", "data-conn": c.conn },
+    h("td", {}, `#${c.conn}`), h("td", { class: "mono" }, c.peer), h("td", { class: "age" }, duration(c.age_ms)),
+    h("td", { class: "mono traffic" }, traffic(c)),
+    h("td", { class: "actions" },
+      h("button", { class: "client-send", onclick: () => sendTo(s, c.conn) }, t("send")),
+      h("button", { class: "client-close danger", onclick: async () => {
+        const r = await conn.request({ cmd: "close", session: s.info.s, conn: c.conn });
+        if (!r.ok) notify(r.error, true);
+      } }, t("disconnect")))));
+  live.clients.replaceChildren(h("section", { class: "panel" },
+    h("div", { class: "toolbar" }, h("strong", {}, `${t("clients")} (${conns.length})`), h("span", { class: "grow" }),
+      h("label", {}, t("to"), " ", targetSel),
+      h("button", { id: "send-all", onclick: () => sendTo(s, null) }, t("sendAll"))),
+    conns.length ? h("table", { class: "clientlist", id: "client-list" },
+      h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, t("peer")), h("th", {}, t("age")), h("th", {}, t("traffic")), h("th", {}, ""))),
+      h("tbody", {}, ...rows)) : h("p", { class: "muted", id: "client-list" }, t("noClients"))));
+}
+
+async function sendTo(s, c) {
+  const msg = sendBox.current();
+  const r = await conn.request({ cmd: "send", session: s.info.s, conn: c, ...msg });
+  if (!r.ok) notify(r.error, true); else sendBox.remember(msg);
+}
+
+setInterval(() => { const s = sessions.get(selected); if (s) renderLive(s); }, 1000);
+renderHeader();
+render();

@@ -1,0 +1,182 @@
+// The send box: text or hex (hex checked as you type by sockmate's own
+// parser, the bad token marked), encoding, line ending, escapes, send a
+// file, auto-send every N ms × M, history and saved messages
+// (localStorage). The server encodes text, so every encoding works.
+
+import { h, base64, stored } from "./util.js";
+import { t } from "./i18n.js";
+
+export const ENCODINGS = ["utf-8", "gbk", "gb18030", "big5", "shift_jis", "euc-jp", "euc-kr",
+  "latin1", "windows-1252", "utf-16le", "utf-16be"];
+
+const history = stored("sockmate.history", []);
+const saved = stored("sockmate.saved", []);
+
+export class SendBox {
+  /** `target()` gives {session, conn|null}; `notify(msg, bad)` shows a status. */
+  constructor(conn, target, notify) {
+    this.conn = conn;
+    this.target = target;
+    this.notify = notify;
+    this.format = "text";
+    this.valid = true;
+    this.checking = 0;
+    this.el = this.build();
+  }
+
+  build() {
+    const sel = (id, options, value) => h("select", { id },
+      ...options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
+    this.input = h("textarea", { id: "send-input", rows: 3, spellcheck: "false", oninput: () => this.check() });
+    this.mark = h("div", { class: "hexmark", id: "hex-mark" });
+    this.status = h("span", { class: "hexstatus", id: "hex-status" });
+    this.formatSel = sel("send-format", [["text", t("text")], ["hex", t("hex")]], this.format);
+    this.formatSel.onchange = () => { this.format = this.formatSel.value; this.check(); };
+    this.encoding = sel("send-encoding", ENCODINGS.map((e) => [e, e]), "utf-8");
+    this.eol = sel("send-eol", [["none", t("none")], ["lf", "LF \\n"], ["crlf", "CRLF \\r\\n"]], "none");
+    this.escapes = h("input", { type: "checkbox", id: "send-escapes" });
+    this.every = h("input", { type: "number", id: "auto-every", min: 1, value: 1000, class: "num" });
+    this.times = h("input", { type: "number", id: "auto-times", min: 1, value: 10, class: "num" });
+    this.file = h("input", { type: "file", id: "send-file", class: "hidden", onchange: () => this.sendFile() });
+    this.historySel = h("select", { id: "send-history", onchange: () => this.recall(this.historySel) });
+    this.savedSel = h("select", { id: "send-saved", onchange: () => this.recall(this.savedSel) });
+    this.sendBtn = h("button", { class: "primary", id: "send-btn", onclick: () => this.send() }, t("send"));
+    this.input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.send(); }
+    });
+    this.fillLists();
+    return h("div", { class: "sendbox" },
+      h("div", { class: "toolbar" },
+        h("label", {}, t("send"), " ", this.formatSel),
+        h("label", {}, t("encoding"), " ", this.encoding),
+        h("label", {}, t("eol"), " ", this.eol),
+        h("label", { class: "check" }, this.escapes, t("escapes")),
+        h("span", { class: "grow" }),
+        h("label", {}, t("history"), " ", this.historySel),
+        h("label", {}, t("saved"), " ", this.savedSel),
+        h("button", { onclick: () => this.saveMessage() }, t("saveMsg"))),
+      h("div", { class: "inputwrap" }, this.input, this.mark),
+      h("div", { class: "toolbar" },
+        this.status,
+        h("span", { class: "grow" }),
+        h("label", {}, t("every"), " ", this.every, " ", t("ms"), " × ", this.times, " ", t("times")),
+        h("button", { id: "auto-btn", onclick: () => this.send(true) }, t("autoSend")),
+        h("button", { id: "auto-stop", onclick: () => this.stopAuto() }, t("stopAuto")),
+        this.file,
+        h("button", { onclick: () => this.file.click() }, t("sendFile")),
+        this.sendBtn));
+  }
+
+  /** Builds the box again (after a language switch), keeping what was typed. */
+  rebuild() {
+    const keep = this.current();
+    const every = this.every.value;
+    const times = this.times.value;
+    const old = this.el;
+    this.el = this.build();
+    this.input.value = keep.data;
+    this.formatSel.value = keep.format;
+    this.encoding.value = keep.encoding;
+    this.eol.value = keep.eol;
+    this.escapes.checked = keep.escapes;
+    this.every.value = every;
+    this.times.value = times;
+    old.replaceWith(this.el);
+    this.check();
+  }
+
+  fillLists() {
+    this.historySel.replaceChildren(h("option", { value: "" }, `— ${t("history")} —`),
+      ...history.get().map((m, i) => h("option", { value: `h${i}` }, label(m))));
+    this.savedSel.replaceChildren(h("option", { value: "" }, `— ${t("saved")} —`),
+      ...saved.get().map((m, i) => h("option", { value: `s${i}` }, `${m.name}: ${label(m)}`)));
+  }
+
+  recall(select) {
+    const v = select.value;
+    select.value = "";
+    if (!v) return;
+    const list = v[0] === "h" ? history.get() : saved.get();
+    const m = list[Number(v.slice(1))];
+    if (!m) return;
+    this.input.value = m.data;
+    this.format = m.format;
+    this.formatSel.value = m.format;
+    if (m.encoding) this.encoding.value = m.encoding;
+    if (m.eol) this.eol.value = m.eol;
+    this.escapes.checked = !!m.escapes;
+    this.check();
+  }
+
+  current() {
+    return { data: this.input.value, format: this.format, encoding: this.encoding.value,
+      eol: this.eol.value, escapes: this.escapes.checked };
+  }
+
+  saveMessage() {
+    const name = prompt(t("msgName"));
+    if (!name) return;
+    saved.set([...saved.get().filter((m) => m.name !== name), { name, ...this.current() }]);
+    this.fillLists();
+  }
+
+  /** Checks hex with sockmate's parser (the CLI's grammar) and marks the bad token. */
+  async check() {
+    this.mark.replaceChildren();
+    if (this.format !== "hex") { this.valid = true; this.status.textContent = ""; this.sendBtn.disabled = false; return; }
+    const text = this.input.value;
+    const n = ++this.checking;
+    const r = await this.conn.request({ cmd: "hex", text });
+    if (n !== this.checking) return;
+    this.valid = r.ok;
+    this.sendBtn.disabled = !r.ok;
+    this.status.className = r.ok ? "hexstatus ok" : "hexstatus bad";
+    this.status.textContent = r.ok ? `✓ ${r.len} ${t("hexOk")}` : r.error;
+    if (!r.ok && r.hex) {
+      const chars = [...text];
+      const at = r.hex.position;
+      const len = [...r.hex.token].length;
+      this.mark.append(chars.slice(0, at).join(""), h("mark", { id: "hex-bad" }, chars.slice(at, at + len).join("")),
+        chars.slice(at + len).join(""));
+    }
+  }
+
+  async send(auto) {
+    const to = this.target();
+    if (!to) { this.notify(t("noSessions"), true); return; }
+    const msg = this.current();
+    const cmd = { cmd: "send", session: to.session, conn: to.conn, ...msg };
+    if (auto) { cmd.every_ms = Number(this.every.value) || 1000; cmd.times = Number(this.times.value) || 1; }
+    const r = await this.conn.request(cmd);
+    if (!r.ok) { this.notify(r.error, true); return; }
+    this.remember(msg);
+  }
+
+  async stopAuto() {
+    const to = this.target();
+    if (to) await this.conn.request({ cmd: "stop_auto", session: to.session });
+  }
+
+  remember(msg) {
+    if (!msg.data) return;
+    const list = history.get().filter((m) => !(m.data === msg.data && m.format === msg.format));
+    list.unshift(msg);
+    history.set(list.slice(0, 50));
+    this.fillLists();
+  }
+
+  async sendFile() {
+    const f = this.file.files[0];
+    this.file.value = "";
+    const to = this.target();
+    if (!f || !to) return;
+    const data = base64(await f.arrayBuffer());
+    const r = await this.conn.request({ cmd: "send", session: to.session, conn: to.conn, format: "base64", data });
+    this.notify(r.ok ? `${f.name}: ${r.len} B` : r.error, !r.ok);
+  }
+}
+
+function label(m) {
+  const d = m.data.length > 40 ? m.data.slice(0, 40) + "…" : m.data;
+  return `[${m.format}] ${d}`;
+}
