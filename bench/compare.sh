@@ -6,13 +6,14 @@
 #   bash bench/compare.sh                 # everything, ~3 minutes
 #   DUR=2 bash bench/compare.sh relay rr  # some sections, shorter runs
 #
-# Sections: relay bulk rr udp conn gen ui (default: all).
+# Sections: relay bulk rr udp conn gen ui tls ws (default: all).
 # Env: DUR (seconds per timed run, default 4), BULK_MB (default 500),
 #      CONN_KS (connection counts for sockmate, default "1000 10000 19000"),
 #      PEER_CONN_K (for socat/ncat, default 1000), BIN (default
 #      target/release/sockmate; target/profiling/sockmate to profile), HELPERS (the C helpers' sources, default
 #      bench/, where they live), OUT (raw logs, default a fresh temp dir),
-#      RESULTS (default bench/RESULTS.md; "-" to skip writing it).
+#      RESULTS (default bench/RESULTS.md; "-" to skip writing it),
+#      TLS_MB (MB per TLS transfer, default 1000).
 #
 # Every server runs in its own process group (setsid) and is stopped by that
 # group id; every client runs under `timeout`; every load is bounded in count
@@ -30,7 +31,8 @@ HELPERS=${HELPERS:-$ROOT/bench}
 OUT=${OUT:-$(mktemp -d /tmp/sockmate-compare.XXXXXX)}
 RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
 H=127.0.0.1
-SECTIONS=${*:-"relay bulk rr udp conn gen ui"}
+TLS_MB=${TLS_MB:-1000}
+SECTIONS=${*:-"relay bulk rr udp conn gen ui tls ws"}
 mkdir -p "$OUT"
 RAW=$OUT/raw.tsv
 : >"$RAW"
@@ -280,6 +282,88 @@ sec_gen() {
     stop "$SP"
 }
 
+# TLS: the same bulk transfer (TLS_MB MB of zeros, one connection) timed
+# with each tool, all sharing the peers. "connect": the client under test
+# sends into one socat OPENSSL sink. "relay": one socat OPENSSL client sends
+# through the TLS-terminating relay under test to a plain TCP sink.
+timed_mb() {   # timed_mb SECTION SUBJECT cmd... (stdin: the data)
+    local sec=$1 subj=$2; shift 2
+    echo "client: head -c ${TLS_MB}M /dev/zero | $*" >>"$OUT/commands.txt"
+    local t0 t1
+    t0=$(date +%s.%N)
+    if head -c "${TLS_MB}M" /dev/zero | timeout $((DUR * 10 + 60)) "$@" >/dev/null 2>>"$OUT/tls-clients.log"; then
+        t1=$(date +%s.%N)
+        rec "$sec" "$subj" "MB/s" "$(awk -v a="$t0" -v b="$t1" -v m="$TLS_MB" 'BEGIN{printf "%.0f", m/(b-a)}')"
+    else rec "$sec" "$subj" "MB/s" failed; fi
+}
+sec_tls() {
+    say "TLS: $TLS_MB MB through connect tls:// and through a TLS-terminating relay"
+    local crt=$OUT/tls.pem key=$OUT/tls.key
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$key" -out "$crt" -days 2 -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=CA:FALSE" 2>>"$OUT/notes.txt" || return
+    local sink; sink=$(free_port)
+    start tls-sink tcp "$sink" socat -b 131072 -u OPENSSL-LISTEN:$sink,bind=$H,reuseaddr,fork,cert=$crt,key=$key,verify=0 OPEN:/dev/null || return
+    local ssp=$SP
+    timed_mb tls-connect "sockmate connect tls://" "$BIN" connect tls://$H:"$sink" --insecure -q
+    timed_mb tls-connect "socat OPENSSL" socat -b 131072 -u STDIN OPENSSL:$H:"$sink",verify=0
+    timed_mb tls-connect "ncat --ssl" ncat --ssl --send-only $H "$sink"
+    stop "$ssp"
+    local plain; plain=$(free_port)
+    start plain-sink tcp "$plain" socat -b 131072 -u TCP-LISTEN:$plain,bind=$H,reuseaddr,fork OPEN:/dev/null || return
+    local psp=$SP p
+    start_sockmate tls-relay "$BIN" relay tls://$H:0 tcp://$H:"$plain" -q --cert "$crt" --key "$key" && {
+        timed_mb tls-relay "sockmate relay tls:// (termination)" socat -b 131072 -u STDIN OPENSSL:$H:"$SPORT",verify=0; stop "$SP"; }
+    p=$(free_port)
+    start socat-tls-relay tcp "$p" socat -b 131072 OPENSSL-LISTEN:$p,bind=$H,reuseaddr,fork,cert=$crt,key=$key,verify=0 TCP:$H:"$plain" && {
+        timed_mb tls-relay "socat OPENSSL-LISTEN fork" socat -b 131072 -u STDIN OPENSSL:$H:"$p",verify=0; stop "$SP"; }
+    p=$(free_port)
+    start ncat-tls-relay tcp "$p" ncat --ssl --ssl-cert "$crt" --ssl-key "$key" -l -k $H "$p" --sh-exec "ncat $H $plain" && {
+        timed_mb tls-relay "ncat --ssl --sh-exec ncat" socat -b 131072 -u STDIN OPENSSL:$H:"$p",verify=0; stop "$SP"; }
+    stop "$psp"
+    say "TLS: bench over tls:// against sockmate --serve echo"
+    start_sockmate tls-echo "$BIN" listen tls://$H:0 -k -q --serve echo --cert "$crt" --key "$key" && {
+        client "$BIN" bench tls://$H:"$SPORT" --insecure -d "$DUR" --warmup 0.5 --json >"$OUT/tls-bench.json" 2>>"$OUT/notes.txt"
+        rec tls-bench "sockmate bench tls:// -> sockmate echo" "msgs/s" "$(jget "$OUT/tls-bench.json" "round(d['msgs_per_s'])")"
+        rec tls-bench "sockmate bench tls:// -> sockmate echo" "errors" "$(jget "$OUT/tls-bench.json" "d['errors']")"
+        stop "$SP"; }
+}
+
+# WebSocket: correctness against Python's websockets (no websocat here):
+# sockmate bench ws:// against the Python echo server, and a Python client
+# against sockmate listen ws:// --serve echo, every message checked.
+sec_ws() {
+    python3 -c 'import websockets' 2>/dev/null || { say "WARN: python3 websockets missing (pip install websockets)"; rec ws "python websockets" "status" "missing"; return; }
+    say "WebSocket: sockmate against Python websockets, both ways"
+    local p; p=$(free_port)
+    start ws-echo-py tcp "$p" python3 -c "
+import asyncio, websockets
+async def h(ws):
+    async for m in ws: await ws.send(m)
+async def main():
+    async with websockets.serve(h, '$H', $p, max_size=None): await asyncio.Future()
+asyncio.run(main())" || return
+    client "$BIN" bench ws://$H:"$p"/ -d "$DUR" --warmup 0.5 --json >"$OUT/ws-bench.json" 2>>"$OUT/notes.txt"
+    rec ws "sockmate bench ws:// -> python websockets echo" "msgs/s" "$(jget "$OUT/ws-bench.json" "round(d['msgs_per_s'])")"
+    rec ws "sockmate bench ws:// -> python websockets echo" "errors" "$(jget "$OUT/ws-bench.json" "d['errors']")"
+    stop "$SP"
+    start_sockmate ws-echo-sm "$BIN" listen ws://$H:0 -k -q --serve echo && {
+        echo "client: python3 websockets client, 2000 x 1 KiB messages, each checked" >>"$OUT/commands.txt"
+        local line; line=$(timeout $((DUR + 60)) python3 -c "
+import asyncio, os, time, websockets
+async def main():
+    async with websockets.connect('ws://$H:$SPORT/', max_size=None) as ws:
+        t = time.time(); bad = 0
+        for i in range(2000):
+            m = os.urandom(1024)
+            await ws.send(m)
+            if await ws.recv() != m: bad += 1
+        print('msgs_per_s=%d bad=%d' % (2000 / (time.time() - t), bad))
+asyncio.run(main())" 2>&1)
+        stop "$SP"
+        rec ws "python websockets client -> sockmate ws echo" "msgs/s" "$(echo "$line" | kv msgs_per_s)"
+        rec ws "python websockets client -> sockmate ws echo" "verified" "$([ "$(echo "$line" | kv bad)" = 0 ] && echo yes || echo "NO: $line")"; }
+}
+
 # relay --ui: the relay's throughput with a page (a WebSocket subscriber that
 # reads every message) attached, against the same relay without --ui; with
 # splice (the page sees connections and counters) and with --dump hex to
@@ -333,7 +417,7 @@ asyncio.run(main())' "$url" >"$OUT/$1-page.log" 2>&1 &
 
 # ------------------------------------------------------------ run
 for s in $SECTIONS; do
-    case "$s" in relay|bulk|rr|udp|conn|gen|ui) "sec_$s" ;; *) echo "unknown section $s" >&2 ;; esac
+    case "$s" in relay|bulk|rr|udp|conn|gen|ui|tls|ws) "sec_$s" ;; *) echo "unknown section $s" >&2 ;; esac
 done
 
 # ------------------------------------------------------------ report
@@ -383,6 +467,10 @@ kb = num("conn", max(sm_conn)[1], "KB per conn") if sm_conn else None
 goals.append(f"| sockmate KB per connection (at the largest K) | {kb if kb is not None else 'n/a'} | < 8 | {'met' if kb is not None and kb < 8 else ('n/a' if kb is None else 'SHORT')} |")
 ratio("bench ping-pong vs echo_rr (C), same server", num("gen", "sockmate bench -> socat PIPE", "msgs/s"), num("gen", "echo_rr (C) -> socat PIPE", "msgs/s"), ">= 0.9x")
 ratio("bench ping-pong vs sockperf pair (different servers)", num("gen", "sockmate bench -> socat PIPE", "msgs/s"), num("gen", "sockperf server (sockperf client)", "msgs/s"), "(info) >= 0x")
+ratio("connect tls:// vs socat OPENSSL (same sink)", num("tls-connect", "sockmate connect tls://", "MB/s"), num("tls-connect", "socat OPENSSL", "MB/s"), "(info) >= 0x")
+ratio("connect tls:// vs ncat --ssl (same sink)", num("tls-connect", "sockmate connect tls://", "MB/s"), num("tls-connect", "ncat --ssl", "MB/s"), "(info) >= 0x")
+ratio("relay TLS termination vs socat OPENSSL-LISTEN", num("tls-relay", "sockmate relay tls:// (termination)", "MB/s"), num("tls-relay", "socat OPENSSL-LISTEN fork", "MB/s"), "(info) >= 0x")
+ratio("relay TLS termination vs ncat --ssl --sh-exec", num("tls-relay", "sockmate relay tls:// (termination)", "MB/s"), num("tls-relay", "ncat --ssl --sh-exec ncat", "MB/s"), "(info) >= 0x")
 ratio("bench send vs iperf3 (each into a sink)", num("gen", "sockmate bench -m send -> socat -b1M sink", "Gbit/s"), num("gen", "iperf3 -c -> iperf3 -s", "Gbit/s"), ">= 0.9x")
 print("\n".join(out))
 print()

@@ -30,6 +30,12 @@ pub enum Kind {
     UnixDgram,
     /// Unix sequenced-packet socket (`unix-seqpacket://`).
     UnixSeqpacket,
+    /// TLS over TCP (`tls://`).
+    Tls,
+    /// WebSocket over TCP (`ws://`).
+    Ws,
+    /// WebSocket over TLS (`wss://`).
+    Wss,
     /// A serial port (`serial://`).
     Serial,
 }
@@ -41,6 +47,9 @@ const SCHEMES: &[(Kind, &[&str])] = &[
     (Kind::Unix, &["unix", "unix-stream"]),
     (Kind::UnixDgram, &["unix-dgram", "unix-datagram"]),
     (Kind::UnixSeqpacket, &["unix-seqpacket"]),
+    (Kind::Tls, &["tls", "ssl"]),
+    (Kind::Ws, &["ws"]),
+    (Kind::Wss, &["wss"]),
     (Kind::Serial, &["serial", "tty"]),
 ];
 
@@ -59,14 +68,35 @@ impl Kind {
     pub fn is_connection_oriented(self) -> bool {
         matches!(
             self,
-            Kind::Tcp | Kind::Unix | Kind::UnixSeqpacket | Kind::Serial
+            Kind::Tcp
+                | Kind::Unix
+                | Kind::UnixSeqpacket
+                | Kind::Serial
+                | Kind::Tls
+                | Kind::Ws
+                | Kind::Wss
         )
     }
 
     /// True when the kind keeps message boundaries (UDP, Unix datagram and
-    /// seqpacket).
+    /// seqpacket). WebSocket messages have boundaries too, but a relay
+    /// between a byte stream and a WebSocket needs no `--frame`: each read
+    /// becomes one message, so it counts as a stream kind here.
     pub fn keeps_message_boundaries(self) -> bool {
-        !matches!(self, Kind::Tcp | Kind::Unix | Kind::Serial)
+        !matches!(
+            self,
+            Kind::Tcp | Kind::Unix | Kind::Serial | Kind::Tls | Kind::Ws | Kind::Wss
+        )
+    }
+
+    /// The port a URL of this kind means when it names none (`wss://` 443,
+    /// `ws://` 80, `tls://` 443).
+    fn default_port(self) -> Option<u16> {
+        match self {
+            Kind::Tls | Kind::Wss => Some(443),
+            Kind::Ws => Some(80),
+            _ => None,
+        }
     }
 
     fn from_scheme(scheme: &str) -> Option<Kind> {
@@ -147,6 +177,25 @@ pub enum Endpoint {
     UnixDgram(UnixAddr),
     /// `unix-seqpacket:///path` or `unix-seqpacket://@name`
     UnixSeqpacket(UnixAddr),
+    /// `tls://HOST:PORT`: TLS over TCP.
+    Tls {
+        /// Host to connect to (and the default SNI name) or bind.
+        host: Host,
+        /// Port; 0 asks the OS for a free one when listening.
+        port: u16,
+    },
+    /// `ws://HOST:PORT/PATH` or `wss://…` (WebSocket, over TLS when
+    /// `secure`).
+    Ws {
+        /// Host to connect to or bind.
+        host: Host,
+        /// Port; 0 asks the OS for a free one when listening.
+        port: u16,
+        /// The request path with its query, from `/`.
+        path: String,
+        /// `wss://`: TLS under the WebSocket.
+        secure: bool,
+    },
     /// `serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none`
     Serial(SerialSpec),
 }
@@ -174,6 +223,9 @@ impl Endpoint {
             Endpoint::Unix(_) => Kind::Unix,
             Endpoint::UnixDgram(_) => Kind::UnixDgram,
             Endpoint::UnixSeqpacket(_) => Kind::UnixSeqpacket,
+            Endpoint::Tls { .. } => Kind::Tls,
+            Endpoint::Ws { secure: false, .. } => Kind::Ws,
+            Endpoint::Ws { secure: true, .. } => Kind::Wss,
             Endpoint::Serial(_) => Kind::Serial,
         }
     }
@@ -189,8 +241,28 @@ impl Endpoint {
     /// Host and port, for the IP kinds.
     pub fn host_port(&self) -> Option<(&Host, u16)> {
         match self {
-            Endpoint::Tcp { host, port } | Endpoint::Udp { host, port } => Some((host, *port)),
+            Endpoint::Tcp { host, port }
+            | Endpoint::Udp { host, port }
+            | Endpoint::Tls { host, port }
+            | Endpoint::Ws { host, port, .. } => Some((host, *port)),
             _ => None,
+        }
+    }
+
+    /// The same endpoint at another address (a listener's real one, port 0
+    /// resolved); keeps the kind and, for WebSocket, the path.
+    pub fn with_socket_addr(&self, addr: std::net::SocketAddr) -> Endpoint {
+        let host = Host::Ip(addr.ip());
+        let port = addr.port();
+        match self {
+            Endpoint::Tls { .. } => Endpoint::Tls { host, port },
+            Endpoint::Ws { path, secure, .. } => Endpoint::Ws {
+                host,
+                port,
+                path: path.clone(),
+                secure: *secure,
+            },
+            other => Endpoint::from_socket_addr(other.kind(), addr),
         }
     }
 
@@ -207,6 +279,16 @@ impl Endpoint {
             Kind::Udp => Endpoint::Udp {
                 host,
                 port: addr.port(),
+            },
+            Kind::Tls => Endpoint::Tls {
+                host,
+                port: addr.port(),
+            },
+            Kind::Ws | Kind::Wss => Endpoint::Ws {
+                host,
+                port: addr.port(),
+                path: "/".into(),
+                secure: kind == Kind::Wss,
             },
             _ => Endpoint::Tcp {
                 host,
@@ -234,9 +316,14 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = self.kind().scheme();
         match self {
-            Endpoint::Tcp { host, port } | Endpoint::Udp { host, port } => {
+            Endpoint::Tcp { host, port }
+            | Endpoint::Udp { host, port }
+            | Endpoint::Tls { host, port } => {
                 write!(f, "{scheme}://{host}:{port}")
             }
+            Endpoint::Ws {
+                host, port, path, ..
+            } => write!(f, "{scheme}://{host}:{port}{path}"),
             Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) | Endpoint::UnixSeqpacket(addr) => {
                 write!(f, "{scheme}://{addr}")
             }
@@ -261,7 +348,7 @@ impl FromStr for Endpoint {
         };
         let Some(kind) = Kind::from_scheme(scheme) else {
             return Err(EndpointError::new(format!(
-                "unknown scheme \"{scheme}\" in {input} (use tcp://, udp://, unix://, unix-dgram://, unix-seqpacket:// or serial://)"
+                "unknown scheme \"{scheme}\" in {input} (use tcp://, udp://, unix://, unix-dgram://, unix-seqpacket://, serial://, tls://, ws:// or wss://)"
             )));
         };
         match kind {
@@ -275,6 +362,34 @@ impl FromStr for Endpoint {
             Kind::Unix => Ok(Endpoint::Unix(parse_unix(rest, input, kind)?)),
             Kind::UnixDgram => Ok(Endpoint::UnixDgram(parse_unix(rest, input, kind)?)),
             Kind::UnixSeqpacket => Ok(Endpoint::UnixSeqpacket(parse_unix(rest, input, kind)?)),
+            Kind::Tls => {
+                let (host, port) = parse_host_port(&with_default_port(rest, kind), input, kind)?;
+                Ok(Endpoint::Tls { host, port })
+            }
+            Kind::Ws | Kind::Wss => {
+                let (authority, path) = match rest.find(['/', '?']) {
+                    Some(at) => (&rest[..at], &rest[at..]),
+                    None => (rest, "/"),
+                };
+                let path = if path.starts_with('?') {
+                    format!("/{path}")
+                } else {
+                    path.to_string()
+                };
+                if path.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+                    return Err(EndpointError::new(format!(
+                        "invalid path in {input} (no spaces or control characters; percent-encode them, e.g. %20)"
+                    )));
+                }
+                let (host, port) =
+                    parse_host_port(&with_default_port(authority, kind), input, kind)?;
+                Ok(Endpoint::Ws {
+                    host,
+                    port,
+                    path,
+                    secure: kind == Kind::Wss,
+                })
+            }
             Kind::Serial => Ok(Endpoint::Serial(
                 SerialSpec::parse(rest, input).map_err(EndpointError::new)?,
             )),
@@ -316,6 +431,19 @@ fn parse_shorthand(text: &str, input: &str) -> Result<Endpoint, EndpointError> {
     }
     let (host, port) = parse_host_port(text, input, Kind::Tcp)?;
     Ok(Endpoint::Tcp { host, port })
+}
+
+/// `HOST` with the kind's default port appended when it names none
+/// (`example.org` → `example.org:443` for `wss://`).
+fn with_default_port(authority: &str, kind: Kind) -> String {
+    let has_port = match authority.strip_prefix('[') {
+        Some(v6) => v6.contains("]:"),
+        None => authority.contains(':'),
+    };
+    match kind.default_port() {
+        Some(port) if !has_port && !authority.is_empty() => format!("{authority}:{port}"),
+        _ => authority.to_string(),
+    }
 }
 
 fn example(kind: Kind, host: &str, port: &str) -> String {
@@ -549,6 +677,15 @@ mod tests {
         );
         assert_eq!(parse("unix-dgram:///x").kind(), Kind::UnixDgram);
         assert_eq!(parse("unix-seqpacket://@x").kind(), Kind::UnixSeqpacket);
+        assert_eq!(parse("tls://h:443").to_string(), "tls://h:443");
+        assert_eq!(parse("ssl://h").to_string(), "tls://h:443");
+        assert_eq!(parse("ws://h:80").to_string(), "ws://h:80/");
+        assert_eq!(
+            parse("wss://example.org/feed?a=1").to_string(),
+            "wss://example.org:443/feed?a=1"
+        );
+        assert_eq!(parse("ws://[::1]/x").to_string(), "ws://[::1]:80/x");
+        assert_eq!(parse("ws://h:9?q").to_string(), "ws://h:9/?q");
         assert_eq!(
             parse("TCP://Example.COM:1").to_string(),
             "tcp://example.com:1"
@@ -600,6 +737,9 @@ mod tests {
         assert!(err("").contains("empty endpoint"));
         assert!(err(&format!("unix:///{}", "a".repeat(200))).contains("the limit is 107"));
         assert!(err("tcp://h:1/x").contains("unexpected path"));
+        assert!(err("tls://h:1/x").contains("unexpected path"));
+        assert!(err("ws://:1/x").contains("missing host"));
+        assert!(err("ws://h:1/a b").contains("invalid path"));
         assert!(err("udp://[fe80::1%]:1").contains("invalid zone"));
         assert!(
             err("udp://[fe80::1%a/b]:1").contains("unexpected path")
@@ -651,6 +791,19 @@ mod tests {
             arb_unix().prop_map(Endpoint::Unix),
             arb_unix().prop_map(Endpoint::UnixDgram),
             arb_unix().prop_map(Endpoint::UnixSeqpacket),
+            (arb_host(), any::<u16>()).prop_map(|(host, port)| Endpoint::Tls { host, port }),
+            (
+                arb_host(),
+                any::<u16>(),
+                "(/[a-zA-Z0-9._~%-]{0,8}){1,3}(\\?[a-z0-9=&]{0,8})?",
+                any::<bool>()
+            )
+                .prop_map(|(host, port, path, secure)| Endpoint::Ws {
+                    host,
+                    port,
+                    path,
+                    secure
+                }),
             (
                 "(/[a-zA-Z0-9._-]{1,12}){1,3}",
                 1..=serial::MAX_BAUD,

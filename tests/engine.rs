@@ -98,7 +98,10 @@ async fn listen_send_and_close_reach_only_the_named_client() {
     let mut seen = Vec::new();
     while seen.len() < 2 {
         let data = next_event(&mut rx, |k| matches!(k, EventKind::Data { .. })).await;
-        if let EventKind::Data { conn, dir, bytes } = data.kind {
+        if let EventKind::Data {
+            conn, dir, bytes, ..
+        } = data.kind
+        {
             seen.push((conn.id, dir, bytes.to_vec()));
         }
     }

@@ -30,6 +30,12 @@ pub struct CommonArgs {
     /// Print status lines (connected, closed) on stderr where they are off by default.
     #[arg(short, long, help_heading = "Views")]
     pub verbose: bool,
+    /// TLS (`tls://`, `wss://`).
+    #[command(flatten)]
+    pub tls: super::tls_args::TlsArgs,
+    /// WebSocket (`ws://`, `wss://`).
+    #[command(flatten)]
+    pub ws: super::tls_args::WsArgs,
     /// IP and UDP socket options.
     #[command(flatten)]
     pub ip: IpArgs,
@@ -321,6 +327,8 @@ impl CommonArgs {
         SocketOptions {
             nodelay: self.nodelay,
             keepalive: self.keepalive,
+            tls: std::sync::Arc::new(self.tls.options()),
+            ws: std::sync::Arc::new(self.ws.options()),
             ip: std::sync::Arc::new(self.ip.options()),
             ..SocketOptions::default()
         }

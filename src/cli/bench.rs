@@ -78,6 +78,12 @@ pub struct BenchArgs {
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Duration,
+    /// TLS (`tls://`, `wss://`).
+    #[command(flatten)]
+    pub tls: super::tls_args::TlsArgs,
+    /// WebSocket (`ws://`, `wss://`).
+    #[command(flatten)]
+    pub ws: super::tls_args::WsArgs,
     /// `--proxy`.
     #[command(flatten)]
     pub proxy: ProxyArgs,
@@ -186,6 +192,8 @@ impl TryFrom<BenchArgs> for BenchConfig {
             socket: SocketOptions {
                 connect_timeout: Some(args.connect_timeout),
                 nodelay: true,
+                tls: std::sync::Arc::new(args.tls.options()),
+                ws: std::sync::Arc::new(args.ws.options()),
                 proxy: args.proxy.proxy()?,
                 ..SocketOptions::default()
             },

@@ -150,6 +150,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             .map_err(ConfigError::new)?;
         let (sends, mut lines) = args.send.plan(view.text_encoding())?;
         lines.delay = args.end.delay;
+        let lines = args.common.ws.line_mode(lines);
         let exec = exec_spec(&args.exec, &args.sh_exec, args.exec_stderr, args.pty)?;
         if exec.is_some() && !endpoint.kind().is_connection_oriented() {
             return Err(ConfigError::new(format!(

@@ -291,7 +291,9 @@ impl<W: Write + Send> Sink for Explainer<W> {
         match &event.kind {
             EventKind::Listening { endpoint, .. } => self.listening(endpoint),
             EventKind::Open { conn, .. } => self.open(conn.id, &conn.peer),
-            EventKind::Data { conn, dir, bytes } => self.data(conn.id, *dir, bytes.len()),
+            EventKind::Data {
+                conn, dir, bytes, ..
+            } => self.data(conn.id, *dir, bytes.len()),
             EventKind::Eof { conn, dir } if self.told.contains_key(&conn.id) => {
                 self.summary(conn.id, *dir)?;
                 match dir {
@@ -346,6 +348,7 @@ mod tests {
             EventKind::Open {
                 conn: conn.clone(),
                 local: "127.0.0.1:8000".into(),
+                tls: None,
             },
         ];
         for _ in 0..n_data {
@@ -353,6 +356,7 @@ mod tests {
                 conn: conn.clone(),
                 dir: Direction::In,
                 bytes: Bytes::from_static(b"hello"),
+                ws: None,
             });
         }
         kinds.push(EventKind::Eof {
@@ -408,6 +412,7 @@ mod tests {
         sink.handle(&event(EventKind::Open {
             conn: ConnInfo::new(1, "127.0.0.1:8000"),
             local: "127.0.0.1:40000".into(),
+            tls: None,
         }))
         .unwrap();
         let text = String::from_utf8(sink.out).unwrap();
@@ -434,6 +439,7 @@ mod tests {
             vec![EventKind::Open {
                 conn: ConnInfo::new(1, "127.0.0.1:53"),
                 local: "127.0.0.1:40000".into(),
+                tls: None,
             }],
         );
         assert!(text.contains("socket(AF_INET, SOCK_DGRAM)"), "{text}");

@@ -102,6 +102,7 @@ impl TryFrom<ListenArgs> for ListenRun {
         }
         let (sends, mut lines) = args.send.plan(view.text_encoding())?;
         lines.delay = args.end.delay;
+        let lines = args.common.ws.line_mode(lines);
         if args.end.recv_only && sends.has_sends() {
             return Err(ConfigError::new(
                 "--recv-only sends nothing: drop it or the --send* flags".into(),

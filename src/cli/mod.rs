@@ -39,6 +39,7 @@ pub mod scan;
 pub mod serve_args;
 pub mod stdin;
 pub mod stdin_reader;
+pub mod tls_args;
 pub mod transfer;
 pub mod transfer_view;
 pub mod version;

@@ -94,6 +94,7 @@ async fn run_session(
         .emit(EventKind::Open {
             conn: conn.clone(),
             local: connected.local.clone(),
+            tls: connected.connection.tls_info().map(Box::new),
         })
         .await;
     let wiring = Wiring {

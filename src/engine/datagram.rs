@@ -179,6 +179,7 @@ async fn open_peer(addr: &PeerAddr, outbox: &mpsc::Sender<PeerCommand>, served: 
         .emit(EventKind::Open {
             conn: conn.clone(),
             local: served.local.clone(),
+            tls: None,
         })
         .await;
     Peer {

@@ -103,6 +103,7 @@ impl Engine {
     pub async fn connect(&self, cfg: ConnectConfig, input: Input) -> Result<Handle, StartError> {
         let stop = self.shutdown.child();
         let schedule = cfg.sends.schedule()?;
+        warn_insecure(&self.events, &cfg.endpoint, &cfg.socket).await;
         let first = match connect::connect_once(&cfg, stop.token()).await {
             Some(Ok(connected)) => Some(connected),
             Some(Err(e)) if cfg.reconnect.is_none() => return Err(e.into()),
@@ -286,5 +287,17 @@ impl Handle {
                 format!("internal error: {e}"),
             )),
         }
+    }
+}
+
+/// Says on the status stream that `--insecure` turns verification off,
+/// when it does for `endpoint`.
+pub(super) async fn warn_insecure(
+    events: &EventTx,
+    endpoint: &crate::Endpoint,
+    socket: &crate::transport::SocketOptions,
+) {
+    if let Some(message) = crate::transport::tls::insecure_warning(endpoint, &socket.tls) {
+        let _ = events.emit(EventKind::Notice { message }).await;
     }
 }

@@ -15,6 +15,7 @@ pub(super) async fn start(engine: &Engine, cfg: RelayConfig) -> Result<Handle, S
     let _ = crate::limits::raise_nofile_limit();
     let (listener, real) = transport::listen(&cfg.listen, &cfg.listen_socket).await?;
     let events = engine.events().clone();
+    super::warn_insecure(&events, &cfg.target, &cfg.target_socket).await;
     let _ = events
         .emit(EventKind::Listening {
             endpoint: real.to_string(),

@@ -99,6 +99,27 @@ impl Counters {
     }
 }
 
+/// A WebSocket message's frame type (`"ws":"text"|"binary"` in `--json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WsFrame {
+    /// A text frame.
+    Text,
+    /// A binary frame.
+    Binary,
+}
+
+impl WsFrame {
+    /// From the transport's name for it (`"text"`, `"binary"`).
+    pub fn from_name(name: &str) -> Option<WsFrame> {
+        match name {
+            "text" => Some(WsFrame::Text),
+            "binary" => Some(WsFrame::Binary),
+            _ => None,
+        }
+    }
+}
+
 /// Why a connection ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseReason {
@@ -183,6 +204,9 @@ pub enum EventKind {
         conn: ConnInfo,
         /// Our own address on it.
         local: String,
+        /// What the TLS handshake established (`tls://`, `wss://`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tls: Option<Box<crate::transport::TlsInfo>>,
     },
     /// Bytes moved.
     Data {
@@ -195,6 +219,9 @@ pub enum EventKind {
         /// `hex` in JSON.
         #[serde(flatten, with = "wire::len_hex")]
         bytes: Bytes,
+        /// On a WebSocket: the frame type of this message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ws: Option<WsFrame>,
     },
     /// One direction ended (`In`: the peer shut down its writes).
     Eof {
@@ -301,6 +328,17 @@ impl EventTx {
         dir: Direction,
         bytes: Bytes,
     ) -> Result<(), SinkGone> {
+        self.data_frame(conn, dir, bytes, None).await
+    }
+
+    /// Emits data with its WebSocket frame type, when it has one.
+    pub async fn data_frame(
+        &self,
+        conn: &ConnInfo,
+        dir: Direction,
+        bytes: Bytes,
+        ws: Option<WsFrame>,
+    ) -> Result<(), SinkGone> {
         if dir == Direction::Out && !self.wants_sent()
             || dir == Direction::In && !self.wants_received()
         {
@@ -310,6 +348,7 @@ impl EventTx {
             conn: conn.clone(),
             dir,
             bytes,
+            ws,
         })
         .await
     }
@@ -382,6 +421,7 @@ mod tests {
                 EventKind::Open {
                     conn: peer(),
                     local: "127.0.0.1:47032".into(),
+                    tls: None,
                 },
                 r#"{"conn":1,"local":"127.0.0.1:47032","peer":"127.0.0.1:9000","time":"T","type":"open"}"#,
             ),
@@ -390,6 +430,7 @@ mod tests {
                     conn: peer(),
                     dir: Direction::In,
                     bytes: Bytes::from_static(b"\xd6\xd0!\x00\xff"),
+                    ws: None,
                 },
                 r#"{"conn":1,"dir":"in","hex":"d6d02100ff","len":5,"peer":"127.0.0.1:9000","time":"T","type":"data"}"#,
             ),
@@ -466,6 +507,7 @@ mod tests {
                 conn: ConnInfo::new(1, "p"),
                 dir: Direction::In,
                 bytes: Bytes::from_static(b"\xd6\xd0"),
+                ws: None,
             }
         );
         let expected = DateTime::parse_from_rfc3339("2026-11-23T00:21:03.384+08:00").unwrap();
@@ -521,12 +563,17 @@ mod tests {
         prop_oneof![
             (text(), proptest::option::of(text()))
                 .prop_map(|(endpoint, note)| EventKind::Listening { endpoint, note }),
-            (conn(), text()).prop_map(|(conn, local)| EventKind::Open { conn, local }),
+            (conn(), text()).prop_map(|(conn, local)| EventKind::Open {
+                conn,
+                local,
+                tls: None
+            }),
             (conn(), dir(), proptest::collection::vec(any::<u8>(), 0..64)).prop_map(
                 |(conn, dir, bytes)| EventKind::Data {
                     conn,
                     dir,
                     bytes: Bytes::from(bytes),
+                    ws: None,
                 }
             ),
             (conn(), dir()).prop_map(|(conn, dir)| EventKind::Eof { conn, dir }),

@@ -195,6 +195,7 @@ async fn relay_flow(
         events,
         shutdown,
         "dropped that flow",
+        None,
         std::future::pending(),
     )
     .await

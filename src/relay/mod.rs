@@ -32,6 +32,9 @@ pub use config::{RelayConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FLOW_IDLE, DEFAUL
 /// Connects to the relay's target for one client (or datagram flow) and
 /// announces the connection; when the target cannot be reached, reports one
 /// line ending in `gave_up` (what became of the client) and returns `None`.
+// The client's TLS details and its "left" signal are two facts about the
+// one client; a struct for them is a follow-up.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn open_target(
     cfg: &RelayConfig,
     peer: &PeerAddr,
@@ -39,6 +42,7 @@ pub(crate) async fn open_target(
     events: &EventTx,
     shutdown: &CancellationToken,
     gave_up: &str,
+    client_tls: Option<transport::TlsInfo>,
     client_gone: impl std::future::Future<Output = ()>,
 ) -> Option<Connected> {
     let connected = tokio::select! {
@@ -53,6 +57,9 @@ pub(crate) async fn open_target(
                 .emit(EventKind::Open {
                     conn: conn.clone(),
                     local: cfg.listen.to_string(),
+                    tls: client_tls
+                        .or_else(|| target.connection.tls_info())
+                        .map(Box::new),
                 })
                 .await;
             Some(target)

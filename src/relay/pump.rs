@@ -118,11 +118,27 @@ impl Dest<'_> {
 /// close with a reset, so a reset is carried across and a cut stream never
 /// looks complete; an idle direction that is cut just closes.
 pub async fn direction(
+    src: Source<'_>,
+    dst: Dest<'_>,
+    activity: &Side<'_>,
+    dump: Option<DumpTag<'_>>,
+    allow_splice: bool,
+    cut: &CancellationToken,
+) -> Result<(), Stop> {
+    direction_then(src, dst, activity, dump, allow_splice, None, cut).await
+}
+
+/// Like [`direction`]; when `dst` cannot half-close (a WebSocket, whose
+/// close frame ends both ways), its end waits until the pair has been
+/// quiet for `linger` (the replies still coming the other way), or is
+/// ended sooner by the pair.
+pub async fn direction_then(
     mut src: Source<'_>,
     mut dst: Dest<'_>,
     activity: &Side<'_>,
     dump: Option<DumpTag<'_>>,
     allow_splice: bool,
+    linger: Option<(&Meter, Duration)>,
     cut: &CancellationToken,
 ) -> Result<(), Stop> {
     let copied = tokio::select! {
@@ -145,6 +161,11 @@ pub async fn direction(
         }
         dst.abort();
         return Err(e);
+    }
+    if let (Some((meter, quiet)), Dest::Stream(to, _)) = (linger, &dst) {
+        if !to.capabilities().half_close {
+            meter.quiet_for(quiet).await;
+        }
     }
     dst.finish().await?;
     Ok(())

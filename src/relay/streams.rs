@@ -87,8 +87,9 @@ async fn relay_client(
     // A client that ended its side may only have half-closed (it still
     // wants the answer): its connect gets a moment more before it is given
     // up; one that reset or closed while we wait long frees its descriptors.
-    let gone = async {
-        client.peer_gone().await;
+    let ended = client.peer_gone();
+    let gone = async move {
+        ended.await;
         tokio::time::sleep(CLIENT_LEFT_GRACE).await;
     };
     let target = super::open_target(
@@ -98,6 +99,7 @@ async fn relay_client(
         events,
         shutdown,
         "closed that client",
+        client.tls_info(),
         gone,
     )
     .await?;
@@ -122,29 +124,28 @@ async fn relay_client(
                 ..cfg.rules
             };
             let (to_in, to_out) = to.into_split();
-            let up = async {
-                let result = pump::direction(
-                    Source::Stream(client_in, None),
-                    Dest::Stream(to_out, None),
-                    &up_count,
-                    dump(Direction::In),
-                    cfg.splice,
-                    &cut,
-                )
-                .await;
-                if result.is_ok() && lingers && !cfg.rules.close_both {
-                    meter
-                        .quiet_for(cfg.rules.idle_timeout.unwrap_or(DEFAULT_REPLY_LINGER))
-                        .await;
-                }
-                result
-            };
-            let down = pump::direction(
+            // A WebSocket side cannot half-close: its close waits for the
+            // replies to stop.
+            let linger = Some((
+                meter,
+                cfg.rules.idle_timeout.unwrap_or(DEFAULT_REPLY_LINGER),
+            ));
+            let up = pump::direction_then(
+                Source::Stream(client_in, None),
+                Dest::Stream(to_out, None),
+                &up_count,
+                dump(Direction::In),
+                cfg.splice,
+                linger,
+                &cut,
+            );
+            let down = pump::direction_then(
                 Source::Stream(to_in, None),
                 Dest::Stream(client_out, None),
                 &down_count,
                 dump(Direction::Out),
                 cfg.splice,
+                linger,
                 &cut,
             );
             pump::run_pair(up, down, meter, rules, shutdown, &cut).await

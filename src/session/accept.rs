@@ -162,6 +162,17 @@ impl Acceptor {
                     self.backoff = ACCEPT_BACKOFF.0;
                     return Some(pair);
                 }
+                Err(e) if crate::transport::handshake_failure(&e).is_some() => {
+                    // A failed TLS or WebSocket handshake closes only that
+                    // client: one line, no back-off.
+                    let _ = events
+                        .emit(EventKind::Error {
+                            conn: None,
+                            message: e.to_string(),
+                            kind: None,
+                        })
+                        .await;
+                }
                 Err(e) => {
                     let _ = events
                         .emit(EventKind::Error {

@@ -28,13 +28,17 @@ pub use input::{Control, Input};
 pub use meter::Meter;
 
 use crate::error::{NetError, NetErrorKind};
-use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventKind, EventTx};
+use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventKind, EventTx, WsFrame};
 use crate::transport::{DatagramSocket, Stream};
 use input::Next;
 
 /// Bytes reserved for one socket read on a stream: big enough for bulk
 /// transfers, and only allocated once data is ready.
 pub const STREAM_READ_SIZE: usize = 128 * 1024;
+
+/// How long a TLS close_notify or WebSocket close frame may take at the
+/// end of a session.
+const LAYER_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Largest datagram we can receive (UDP's maximum payload).
 pub const MAX_DATAGRAM: usize = 65_536;
@@ -139,6 +143,23 @@ pub async fn run_stream(
     } = wiring;
     input.set_peer(&conn.peer);
     let (mut reader, mut writer) = stream.into_split();
+    let sent_frame = writer.message_kind().and_then(WsFrame::from_name);
+    // A stream that cannot half-close (a WebSocket: a close frame ends
+    // both ways) ends like a datagram session: after the input ends,
+    // replies are awaited until the link is quiet, then it is closed; the
+    // peer's close ends the session.
+    let half_close = writer.capabilities().half_close;
+    let no_half_close;
+    let cfg = if half_close {
+        cfg
+    } else {
+        no_half_close = SessionConfig {
+            wait: Some(cfg.wait.unwrap_or(DEFAULT_DATAGRAM_WAIT)),
+            end_on_peer_eof: true,
+            ..cfg.clone()
+        };
+        &no_half_close
+    };
     let (input_done, mut input_done_rx) = tokio::sync::oneshot::channel::<()>();
     let up = async {
         let mut input_done = Some(input_done);
@@ -147,8 +168,8 @@ pub async fn run_stream(
             let bytes = tokio::select! {
                 next = input.next(), if input_done.is_some() => match next {
                     Next::Data(bytes) => bytes,
-                    Next::End { half_close } => {
-                        if half_close && !cfg.no_shutdown {
+                    Next::End { half_close: end_writes } => {
+                        if end_writes && half_close && !cfg.no_shutdown {
                             writer.shutdown_write().await?;
                             writing = false;
                             events
@@ -172,7 +193,9 @@ pub async fn run_stream(
             }
             writer.write_all(&bytes).await?;
             meter.sent(bytes.len());
-            events.data(conn, Direction::Out, bytes).await?;
+            events
+                .data_frame(conn, Direction::Out, bytes, sent_frame)
+                .await?;
         }
         #[allow(unreachable_code)]
         Ok::<(), Stop>(())
@@ -181,6 +204,7 @@ pub async fn run_stream(
         let mut buf = BytesMut::new();
         loop {
             let n = reader.read_some(&mut buf, STREAM_READ_SIZE).await?;
+            let frame = reader.message_kind().and_then(WsFrame::from_name);
             if n == 0 {
                 events
                     .emit(EventKind::Eof {
@@ -192,7 +216,7 @@ pub async fn run_stream(
             }
             meter.received(n);
             events
-                .data(conn, Direction::In, buf.split().freeze())
+                .data_frame(conn, Direction::In, buf.split().freeze(), frame)
                 .await?;
             if counted_enough(meter, cfg) {
                 return Ok(());
@@ -200,6 +224,14 @@ pub async fn run_stream(
         }
     };
     let result = drive(up, &mut input_done_rx, down, meter, cfg, stop).await;
+    writer.close_layer(LAYER_CLOSE_TIMEOUT).await;
+    // A WebSocket peer's close frame (code and reason) is the reason.
+    let result = match (result, reader.close_note()) {
+        (Ok(CloseReason::Done | CloseReason::PeerClosed), Some(note)) => {
+            Ok(CloseReason::Service(note))
+        }
+        (other, _) => other,
+    };
     finish(meter, result)
 }
 

@@ -23,6 +23,14 @@ pub enum Connection {
 }
 
 impl Connection {
+    /// What the TLS handshake established, for `tls://` and `wss://`.
+    pub fn tls_info(&self) -> Option<super::TlsInfo> {
+        match self {
+            Connection::Stream(stream) => stream.tls_info(),
+            Connection::Datagram(_) => None,
+        }
+    }
+
     /// The stream, or the datagram socket when this connection is one, so
     /// callers pick a path without matching on the variants.
     pub fn into_stream(self) -> Result<Stream, DatagramSocket> {
@@ -92,14 +100,14 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
         )));
     }
     match endpoint {
-        Endpoint::Tcp { host, port } => {
-            let (stream, addr) = dial_tcp(endpoint, host, *port, opts).await?;
-            let local = stream
-                .local_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_default();
+        Endpoint::Tcp { host, port }
+        | Endpoint::Tls { host, port }
+        | Endpoint::Ws { host, port, .. } => {
+            let (tcp, addr) = dial_tcp(endpoint, host, *port, opts).await?;
+            let local = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            let stream = super::secure::client_upgrade(tcp, endpoint, opts).await?;
             Ok(Connected {
-                connection: Connection::Stream(Stream::Tcp(stream)),
+                connection: Connection::Stream(stream),
                 local,
                 peer: dialed_peer(host, *port, addr, opts),
             })

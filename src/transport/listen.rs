@@ -32,10 +32,11 @@ impl Listener {
         }
     }
 
-    /// What the startup line adds (the multicast group joined), if anything.
+    /// What the startup line adds (the multicast group joined, a TLS
+    /// certificate's fingerprint), if anything.
     pub fn note(&self) -> Option<String> {
         match self {
-            Listener::Stream(_) => None,
+            Listener::Stream(listener) => listener.note().map(str::to_string),
             Listener::Datagram(socket) => socket.note().map(str::to_string),
         }
     }
@@ -47,6 +48,7 @@ pub struct StreamListener {
     inner: ListenerInner,
     _path_guard: Option<UnixPathGuard>,
     opts: SocketOptions,
+    note: Option<String>,
 }
 
 #[derive(Debug)]
@@ -54,9 +56,17 @@ enum ListenerInner {
     Tcp(TcpListener),
     Unix(UnixListener),
     Seqpacket(SeqpacketListener),
+    /// TLS or WebSocket: handshakes run in the background.
+    Layered(super::secure::Handshaker),
 }
 
 impl StreamListener {
+    /// What the `listening on` line should add (the TLS certificate's
+    /// fingerprint).
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
     /// Waits for the next client.
     pub async fn accept(&self) -> io::Result<(Stream, PeerAddr)> {
         match &self.inner {
@@ -70,6 +80,7 @@ impl StreamListener {
                 let pid = stream.peer_cred().ok().and_then(|c| c.pid());
                 Ok((Stream::Unix(stream), PeerAddr::Unix { addr: None, pid }))
             }
+            ListenerInner::Layered(h) => h.accept().await,
             ListenerInner::Seqpacket(l) => {
                 let stream = l.accept().await?;
                 Ok((
@@ -122,6 +133,7 @@ pub async fn listen(
                     inner: ListenerInner::Tcp(TcpListener::from_std(socket.into()).map_err(setup)?),
                     _path_guard: None,
                     opts: opts.clone(),
+                    note: None,
                 })
             } else {
                 Listener::Datagram(
@@ -130,6 +142,33 @@ pub async fn listen(
                 )
             };
             Ok((listener, real))
+        }
+        Endpoint::Tls { host, port } | Endpoint::Ws { host, port, .. } => {
+            let layers = super::secure::Layers::of(endpoint, opts)?
+                .ok_or_else(|| fail::other("no TLS or WebSocket layer to listen with"))?;
+            let addr = *opts
+                .ip
+                .pick(resolve(host, *port).await?)
+                .first()
+                .ok_or_else(|| fail::no_family(endpoint, &opts.ip))?;
+            let socket =
+                ip_socket(addr, Type::STREAM, opts).map_err(|e| fail::binding(endpoint, e))?;
+            let local = socket
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_socket())
+                .unwrap_or(addr);
+            let tcp = TcpListener::from_std(socket.into()).map_err(|e| fail::setup(endpoint, e))?;
+            let note = layers.note();
+            Ok((
+                Listener::Stream(StreamListener {
+                    inner: ListenerInner::Layered(super::secure::Handshaker::start(tcp, layers)),
+                    _path_guard: None,
+                    opts: opts.clone(),
+                    note,
+                }),
+                endpoint.with_socket_addr(local),
+            ))
         }
         Endpoint::Serial(spec) => Err(NetError::new(
             crate::error::NetErrorKind::Other,
@@ -172,6 +211,7 @@ pub async fn listen(
                     ),
                     _path_guard: guard,
                     opts: opts.clone(),
+                    note: None,
                 }),
                 Type::SEQPACKET => Listener::Stream(StreamListener {
                     inner: ListenerInner::Seqpacket(
@@ -179,6 +219,7 @@ pub async fn listen(
                     ),
                     _path_guard: guard,
                     opts: opts.clone(),
+                    note: None,
                 }),
                 _ => Listener::Datagram(DatagramSocket::unix(
                     UnixDatagram::from_std(socket.into()).map_err(setup)?,

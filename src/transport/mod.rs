@@ -9,11 +9,14 @@ pub mod ipopts;
 mod listen;
 pub mod peer;
 pub mod proxy;
+pub mod secure;
 pub mod seqpacket;
 pub mod serial;
 pub mod splice;
 pub mod stream;
+pub mod tls;
 pub mod unix_path;
+pub mod ws;
 
 use std::fmt;
 use std::io;
@@ -27,8 +30,10 @@ pub use ipopts::{Family, IpOptions};
 pub use listen::{listen, Listener, StreamListener};
 pub use peer::PeerAddr;
 pub use proxy::{connect_via, Proxy};
+pub use secure::{client_upgrade, handshake_failure, HandshakeFailed};
 pub use seqpacket::{SeqpacketListener, SeqpacketStream};
 pub use stream::{Capabilities, Stream, StreamReader, StreamWriter};
+pub use tls::TlsInfo;
 pub use unix_path::UnixPathGuard;
 
 use crate::endpoint::{Endpoint, UnixAddr};
@@ -53,6 +58,10 @@ pub struct SocketOptions {
     pub reuseport: bool,
     /// `listen(2)` backlog; [`DEFAULT_BACKLOG`] when `None`.
     pub backlog: Option<u32>,
+    /// TLS choices, used by `tls://` and `wss://`.
+    pub tls: std::sync::Arc<tls::TlsOptions>,
+    /// WebSocket choices, used by `ws://` and `wss://`.
+    pub ws: std::sync::Arc<ws::WsOptions>,
     /// Reach TCP targets through this proxy (`--proxy`).
     pub proxy: Option<std::sync::Arc<Proxy>>,
     /// IP, UDP and multicast options.

@@ -100,7 +100,13 @@ pub async fn copy(
             "splice needs two zero-copy streams (TCP or Unix stream)",
         ));
     }
-    copy_io(from.io(), to.io(), on_moved).await
+    match (from.io(), to.io()) {
+        (Some(from), Some(to)) => copy_io(from, to, on_moved).await,
+        _ => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "splice needs two socket streams",
+        )),
+    }
 }
 
 /// Copies what `stream` receives back to it with splice (a zero-copy echo)
@@ -113,7 +119,13 @@ pub async fn echo(stream: &Stream, on_moved: impl Fn(usize)) -> io::Result<u64> 
             "splice needs a zero-copy stream (TCP or Unix stream)",
         ));
     }
-    copy_io(stream.io(), stream.io(), on_moved).await
+    match stream.io() {
+        Some(io) => copy_io(io, io, on_moved).await,
+        None => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "splice needs a socket stream",
+        )),
+    }
 }
 
 async fn copy_io(src: Io<'_>, dst: Io<'_>, on_moved: impl Fn(usize)) -> io::Result<u64> {

@@ -12,8 +12,12 @@ use crate::endpoint::Endpoint;
 /// Listens on `endpoint` (port 0 or a fresh path) and returns both ends of
 /// one connection: (client, server).
 async fn pair(endpoint: &str) -> (Stream, Stream) {
+    pair_with(endpoint, SocketOptions::default()).await
+}
+
+/// [`pair`] with socket options (TLS, WebSocket).
+async fn pair_with(endpoint: &str, opts: SocketOptions) -> (Stream, Stream) {
     let endpoint: Endpoint = endpoint.parse().expect("endpoint");
-    let opts = SocketOptions::default();
     let (listener, real) = listen(&endpoint, &opts).await.expect("listen");
     let Listener::Stream(listener) = listener else {
         panic!("{endpoint} is not a stream endpoint");
@@ -87,6 +91,67 @@ async fn tcp_halves_carry_both_ways_and_half_close() {
     halves_carry_both_ways_and_half_close(client, server).await;
 }
 
+/// Client options that accept the listener's generated certificate.
+fn insecure() -> SocketOptions {
+    SocketOptions {
+        tls: std::sync::Arc::new(tls::TlsOptions {
+            insecure: true,
+            ..Default::default()
+        }),
+        ..SocketOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn tls_halves_carry_both_ways_and_half_close_with_close_notify() {
+    let (client, server) = pair_with("tls://127.0.0.1:0", insecure()).await;
+    let info = client.tls_info().expect("client TLS facts");
+    assert!(info.version.starts_with("TLSv1."), "{info:?}");
+    assert_eq!(
+        info.peer_subject.as_deref(),
+        Some("CN=sockmate self-signed")
+    );
+    assert_eq!(info.peer_sha256.as_ref().map(String::len), Some(95));
+    assert!(server
+        .tls_info()
+        .expect("server TLS facts")
+        .peer_sha256
+        .is_none());
+    let want = Capabilities {
+        half_close: true,
+        message_boundaries: false,
+        zero_copy: false,
+    };
+    assert_eq!((client.capabilities(), server.capabilities()), (want, want));
+    halves_carry_both_ways_and_half_close(client, server).await;
+}
+
+#[tokio::test]
+async fn ws_halves_keep_message_boundaries_and_frame_types() {
+    let (client, server) = pair("ws://127.0.0.1:0/x").await;
+    assert!(client.capabilities().message_boundaries);
+    assert!(!client.capabilities().half_close);
+    let (mut client_in, mut client_out) = client.into_split();
+    let (mut server_in, mut server_out) = server.into_split();
+    client_out.write_all(b"one").await.expect("write");
+    client_out.write_all(b"second").await.expect("write");
+    let mut buf = BytesMut::new();
+    assert_eq!(server_in.read_some(&mut buf, 1024).await.expect("read"), 3);
+    assert_eq!(server_in.message_kind(), Some("binary"));
+    assert_eq!(server_in.read_some(&mut buf, 1024).await.expect("read"), 6);
+    assert_eq!(&buf[..], b"onesecond");
+    server_out.write_all(b"reply").await.expect("reply");
+    let mut buf = BytesMut::new();
+    assert_eq!(client_in.read_some(&mut buf, 1024).await.expect("read"), 5);
+    // A close frame ends the peer's reads and is kept as the reason.
+    client_out.shutdown_write().await.expect("close");
+    assert!(at_eof(&mut server_in).await);
+    assert_eq!(
+        server_in.close_note().as_deref(),
+        Some("websocket close 1000")
+    );
+}
+
 #[tokio::test]
 async fn unix_halves_carry_both_ways_and_half_close() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -120,7 +185,7 @@ async fn seqpacket_halves_keep_message_boundaries_and_half_close() {
 /// Polls one read on a connection nobody writes to: it must wait without
 /// keeping a read buffer.
 async fn idle_read_holds_no_buffer(endpoint: &str) {
-    let (_client, server) = pair(endpoint).await;
+    let (_client, server) = pair_with(endpoint, insecure()).await;
     let (mut reader, _writer) = server.into_split();
     let mut buf = BytesMut::new();
     for _ in 0..3 {
@@ -140,6 +205,7 @@ async fn an_idle_reader_holds_no_buffer() {
     idle_read_holds_no_buffer(&unix_endpoint(&dir, "unix")).await;
     let dir = tempfile::tempdir().expect("tempdir");
     idle_read_holds_no_buffer(&unix_endpoint(&dir, "unix-seqpacket")).await;
+    idle_read_holds_no_buffer("tls://127.0.0.1:0").await;
 }
 
 #[tokio::test]

@@ -133,6 +133,7 @@ pub fn spawn(mut events: Subscriber, id: u64, view: Arc<ViewState>, hub: Hub) {
                     conn,
                     dir,
                     bytes: data,
+                    ..
                 } => {
                     if *dir == Direction::In {
                         view.write_received(data);
@@ -215,6 +216,7 @@ mod tests {
                 conn: crate::event::ConnInfo::new(3, "p"),
                 dir: Direction::In,
                 bytes: bytes::Bytes::from_static(b"\xd6\xd0"),
+                ws: None,
             },
         };
         let m: serde_json::Value =

@@ -44,9 +44,9 @@ impl<W: Write + Send> JsonLines<W> {
     /// `close` only when a partial character was left over.
     fn text(&mut self, kind: &EventKind) -> Option<String> {
         match kind {
-            EventKind::Data { conn, dir, bytes } => {
-                Some(self.decoders.decode(conn.id, *dir, bytes))
-            }
+            EventKind::Data {
+                conn, dir, bytes, ..
+            } => Some(self.decoders.decode(conn.id, *dir, bytes)),
             EventKind::Eof { conn, dir } => {
                 Some(self.decoders.finish(conn.id, *dir)).filter(|tail| !tail.is_empty())
             }
@@ -106,6 +106,7 @@ mod tests {
             conn: conn.clone(),
             dir: Direction::In,
             bytes: Bytes::from_static(bytes),
+            ws: None,
         };
         for kind in [
             data(b"\xd6"),

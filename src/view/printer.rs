@@ -114,7 +114,12 @@ impl<W: Write + Send> Transcript<W> {
         let time: DateTime<Local> = event.time.into();
         let mut s = String::new();
         match &event.kind {
-            EventKind::Data { conn, dir, bytes } => {
+            EventKind::Data {
+                conn,
+                dir,
+                bytes,
+                ws,
+            } => {
                 s = self.prefix(time, conn, dir.arrow(), Some(*dir));
                 let body = match self.style.body {
                     Body::Text if self.style.sent_as_hex && *dir == Direction::Out => Body::HexLine,
@@ -134,7 +139,12 @@ impl<W: Write + Send> Transcript<W> {
                         s.push('\n');
                     }
                     Body::Hex | Body::HexAndText => {
-                        s.push_str(&format!(" {} bytes\n", bytes.len()));
+                        s.push_str(&format!(" {} bytes", bytes.len()));
+                        match ws {
+                            Some(crate::event::WsFrame::Text) => s.push_str(", ws text\n"),
+                            Some(crate::event::WsFrame::Binary) => s.push_str(", ws binary\n"),
+                            None => s.push('\n'),
+                        }
                         hexdump(bytes, &mut s);
                         if self.style.body == Body::HexAndText {
                             let text = self.decoders.decode(conn.id, *dir, bytes);
@@ -282,6 +292,7 @@ impl Sink for DecodedStdout {
                 conn,
                 dir: Direction::In,
                 bytes,
+                ..
             } => {
                 let text = self.decoders.decode(conn.id, Direction::In, bytes);
                 self.write(&text)?;
@@ -339,6 +350,7 @@ mod tests {
                 conn,
                 dir: Direction::In,
                 bytes: bytes::Bytes::from_static(b"hi\r\n"),
+                ws: None,
             }))
             .unwrap();
         let local: DateTime<Local> = (SystemTime::UNIX_EPOCH + Duration::from_millis(1_234)).into();
@@ -357,6 +369,7 @@ mod tests {
                 conn: conn.clone(),
                 dir: Direction::In,
                 bytes: bytes::Bytes::from_static(bytes),
+                ws: None,
             })
         };
         let eof = event(EventKind::Eof {

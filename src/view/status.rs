@@ -43,7 +43,14 @@ pub fn status_line(event: &EventKind, verbosity: Verbosity) -> Option<String> {
             endpoint,
             note: Some(note),
         } => Some(format!("listening on {endpoint} {note}")),
-        EventKind::Open { conn, .. } if normal => Some(format!("connected: {}", conn.peer)),
+        EventKind::Open {
+            conn, tls: None, ..
+        } if normal => Some(format!("connected: {}", conn.peer)),
+        EventKind::Open {
+            conn,
+            tls: Some(tls),
+            ..
+        } if normal => Some(format!("connected: {} ({})", conn.peer, tls.summary())),
         EventKind::Close {
             conn,
             counters,

@@ -164,3 +164,34 @@ fn bench_against_nothing_fails_with_one_line() {
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("connection refused"), "{err}");
 }
+
+/// `bench` over `tls://` (pinned self-signed) and `ws://` against sockmate
+/// echo servers: every echo comes back whole.
+#[test]
+fn echo_over_tls_and_ws() {
+    for (endpoint, tls) in [("tls://127.0.0.1:0", true), ("ws://127.0.0.1:0", false)] {
+        let mut cmd = sockmate(&["listen", endpoint, "-k", "--serve", "echo"]);
+        cmd.stdout(Stdio::null());
+        let mut server = Proc::spawn_configured(cmd);
+        let (real, pin) = if tls {
+            listening_tls(&mut server)
+        } else {
+            (server.listening(), String::new())
+        };
+        let mut args = vec![real.as_str(), "--duration", "500ms", "--connections", "2"];
+        if tls {
+            args.extend(["--pin", pin.as_str()]);
+        }
+        let report = bench_json(&args);
+        assert!(
+            report["messages"].as_u64().unwrap() > 0,
+            "{endpoint}: {report}"
+        );
+        assert_eq!(report["errors"], 0, "{endpoint}: {report}");
+        assert_eq!(
+            report["bytes_received"].as_u64().unwrap(),
+            report["messages"].as_u64().unwrap() * 64,
+            "{endpoint}: {report}"
+        );
+    }
+}

@@ -40,8 +40,49 @@ fn expected() -> Vec<u8> {
     CHUNKS.concat()
 }
 
-/// Starts sockmate in `role` and returns it with the peer's socket.
-fn setup(role: Role) -> (Proc, TcpStream) {
+/// Starts sockmate in `role` and returns it with the peer's socket. With
+/// `tls`, sockmate speaks `tls://` and a sockmate
+/// relay between it and the plain TCP peer turns TLS close_notify into TCP
+/// FIN and back (TLS termination for `connect`, origination for `listen`),
+/// so every half-close crosses a TLS hop. The relay comes back third.
+fn setup_over(role: Role, tls: bool) -> (Proc, TcpStream, Option<Proc>) {
+    if !tls {
+        let (proc, peer) = setup_plain(role);
+        return (proc, peer, None);
+    }
+    match role {
+        Role::Connect => {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap().to_string();
+            let mut relay = Proc::spawn(sockmate(&[
+                "relay",
+                "tls://127.0.0.1:0",
+                &format!("tcp://{addr}"),
+            ]));
+            let (front, pin) = listening_tls(&mut relay);
+            let proc = Proc::spawn(sockmate(&["connect", &front, "--pin", &pin]));
+            let (peer, _) = listener.accept().unwrap();
+            (proc, peer, Some(relay))
+        }
+        Role::Listen => {
+            let mut proc = Proc::spawn(sockmate(&["listen", "tls://127.0.0.1:0"]));
+            let (server, pin) = listening_tls(&mut proc);
+            let mut relay = Proc::spawn(sockmate(&[
+                "relay",
+                "tcp://127.0.0.1:0",
+                &server,
+                "--pin",
+                &pin,
+            ]));
+            let front = relay.listening_addr();
+            let peer = TcpStream::connect(front).unwrap();
+            proc.wait_line("connected:");
+            (proc, peer, Some(relay))
+        }
+    }
+}
+
+fn setup_plain(role: Role) -> (Proc, TcpStream) {
     match role {
         Role::Connect => {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -76,7 +117,11 @@ fn peer_read_to_end(peer: &mut TcpStream) -> Vec<u8> {
 }
 
 fn run_case(role: Role, dir: Dir, other: Other) {
-    let (mut proc, mut peer) = setup(role);
+    run_case_over(role, dir, other, false);
+}
+
+fn run_case_over(role: Role, dir: Dir, other: Other, tls: bool) {
+    let (mut proc, mut peer, _relay) = setup_over(role, tls);
     let mut _stall_thread = None;
     match (dir, other) {
         (Dir::StdinToPeer, Other::Idle) => {}
@@ -155,6 +200,34 @@ macro_rules! matrix {
             }
         )*
     };
+}
+
+macro_rules! tls_matrix {
+    ($($name:ident: $role:ident $dir:ident $other:ident;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                run_case_over(Role::$role, Dir::$dir, Other::$other, true);
+            }
+        )*
+    };
+}
+
+// The same twelve cases with sockmate speaking TLS (half-close is
+// close_notify).
+tls_matrix! {
+    tls_connect_stdin_to_peer_other_idle: Connect StdinToPeer Idle;
+    tls_connect_stdin_to_peer_other_stalled: Connect StdinToPeer Stalled;
+    tls_connect_stdin_to_peer_other_ended: Connect StdinToPeer Ended;
+    tls_connect_peer_to_stdout_other_idle: Connect PeerToStdout Idle;
+    tls_connect_peer_to_stdout_other_stalled: Connect PeerToStdout Stalled;
+    tls_connect_peer_to_stdout_other_ended: Connect PeerToStdout Ended;
+    tls_listen_stdin_to_peer_other_idle: Listen StdinToPeer Idle;
+    tls_listen_stdin_to_peer_other_stalled: Listen StdinToPeer Stalled;
+    tls_listen_stdin_to_peer_other_ended: Listen StdinToPeer Ended;
+    tls_listen_peer_to_stdout_other_idle: Listen PeerToStdout Idle;
+    tls_listen_peer_to_stdout_other_stalled: Listen PeerToStdout Stalled;
+    tls_listen_peer_to_stdout_other_ended: Listen PeerToStdout Ended;
 }
 
 matrix! {

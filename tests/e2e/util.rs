@@ -126,6 +126,12 @@ impl Proc {
             .to_string()
     }
 
+    /// Waits for `listening on tls://ADDR (tls … sha256 FP)` and returns
+    /// the endpoint and the fingerprint.
+    pub fn listening_tls(&mut self) -> (String, String) {
+        listening_tls(self)
+    }
+
     /// Waits for `listening on tcp://ADDR` and returns `ADDR` (host:port).
     pub fn listening_addr(&mut self) -> String {
         let ep = self.listening();
@@ -279,6 +285,25 @@ pub fn tempdir() -> tempfile::TempDir {
 /// Path of a socket file inside `dir`.
 pub fn sock_path(dir: &Path, name: &str) -> String {
     dir.join(name).to_string_lossy().into_owned()
+}
+
+/// Waits for a TLS listener's `listening on` line and returns its endpoint
+/// and the certificate's SHA-256 fingerprint printed on it.
+pub fn listening_tls(proc: &mut Proc) -> (String, String) {
+    let line = proc.wait_line("listening on ");
+    let endpoint = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("endpoint")
+        .to_string();
+    let pin = line
+        .split("sha256 ")
+        .nth(1)
+        .and_then(|rest| rest.split([')', ',', ' ']).next())
+        .unwrap_or_else(|| panic!("no fingerprint on {line:?}"))
+        .to_string();
+    (endpoint, pin)
 }
 
 /// Reads exactly `len` bytes of the child's stdout, with a deadline.

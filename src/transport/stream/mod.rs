@@ -1,0 +1,444 @@
+//! [`Stream`]: one connected byte stream, whatever the socket kind, and its
+//! two halves, [`StreamReader`] and [`StreamWriter`], which is how the rest
+//! of the program moves bytes without knowing the kind.
+//!
+//! What a kind can do is said by [`Capabilities`] (half-close, message
+//! boundaries, zero-copy splice), never by matching on it outside this
+//! module. A new transport is one more variant of the private half enums:
+//! TLS (`tls://`) is split by `tokio::io::split` and says "no zero-copy";
+//! a WebSocket (`ws://`, `wss://`) reads and writes whole messages and
+//! says "no half-close". The socket kinds are in `socket.rs`, the tokio
+//! trait impls in `poll.rs`.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use socket2::SockRef;
+use tokio::net::{tcp, unix, TcpStream, UnixStream};
+
+mod poll;
+mod socket;
+
+pub(super) use socket::{release_if_new, Io};
+
+use super::seqpacket::SeqpacketStream;
+use super::serial::SerialPort;
+use super::tls::TlsInfo;
+use super::ws::{WsReader, WsStream, WsWriter};
+
+/// A TLS connection over TCP, client or server side.
+pub type TlsIo = tokio_rustls::TlsStream<TcpStream>;
+
+/// A connected, connection-oriented stream: TCP, Unix stream, Unix
+/// seqpacket, TLS or WebSocket. Reads and writes go straight to the socket; shutting down
+/// (`AsyncWriteExt::shutdown`) ends our write side only (half-close).
+#[derive(Debug)]
+pub enum Stream {
+    /// A TCP connection.
+    Tcp(TcpStream),
+    /// A Unix stream connection.
+    Unix(UnixStream),
+    /// A Unix seqpacket connection: every read returns one message and every
+    /// write sends one.
+    Seqpacket(SeqpacketStream),
+    /// A serial port (`serial://`): a byte stream without half-close.
+    Serial(Box<SerialPort>),
+    /// A TLS connection (`tls://`): half-close is close_notify.
+    Tls(Box<TlsIo>),
+    /// A WebSocket connection (`ws://`, `wss://`): one message per read
+    /// and per write.
+    Ws(Box<WsStream>),
+}
+
+/// What a stream can do, so callers choose a strategy without knowing its
+/// kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// Our write side can be ended while reads go on (`shutdown(SHUT_WR)`).
+    pub half_close: bool,
+    /// Each read returns one message and each write sends one (seqpacket).
+    pub message_boundaries: bool,
+    /// Bytes can be moved kernel-side with splice(2), never entering user
+    /// space.
+    pub zero_copy: bool,
+}
+
+/// What a TLS stream can do: half-close (close_notify), no splice.
+const TLS_CAPABILITIES: Capabilities = Capabilities {
+    half_close: true,
+    message_boundaries: false,
+    zero_copy: false,
+};
+
+/// What a WebSocket can do: messages, no half-close (a close frame ends
+/// both ways), no splice.
+const WS_CAPABILITIES: Capabilities = Capabilities {
+    half_close: false,
+    message_boundaries: true,
+    zero_copy: false,
+};
+
+fn layered() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "a WebSocket is read and written through its halves (into_split)",
+    )
+}
+
+impl Stream {
+    /// The socket under the stream, for the socket kinds (`None` for TLS
+    /// and WebSocket, which are read through their own layers).
+    pub(super) fn io(&self) -> Option<Io<'_>> {
+        match self {
+            Stream::Tcp(s) => Some(Io::Tcp(s)),
+            Stream::Unix(s) => Some(Io::Unix(s)),
+            Stream::Seqpacket(s) => Some(Io::Seqpacket(s)),
+            Stream::Serial(s) => Some(Io::Serial(s)),
+            Stream::Tls(_) | Stream::Ws(_) => None,
+        }
+    }
+
+    /// What this stream can do.
+    pub fn capabilities(&self) -> Capabilities {
+        match self {
+            Stream::Tls(_) => TLS_CAPABILITIES,
+            Stream::Ws(_) => WS_CAPABILITIES,
+            _ => self.io().map(Io::capabilities).unwrap_or_default(),
+        }
+    }
+
+    /// What the TLS handshake established (protocol, cipher, ALPN, peer
+    /// certificate), for `tls://` and `wss://`.
+    pub fn tls_info(&self) -> Option<TlsInfo> {
+        match self {
+            Stream::Tls(s) => Some(match s.as_ref() {
+                tokio_rustls::TlsStream::Client(c) => TlsInfo::of(c.get_ref().1),
+                tokio_rustls::TlsStream::Server(c) => TlsInfo::of(c.get_ref().1),
+            }),
+            Stream::Ws(ws) => ws.tls.clone(),
+            _ => None,
+        }
+    }
+
+    /// True when reads and writes keep message boundaries (seqpacket).
+    pub fn keeps_message_boundaries(&self) -> bool {
+        self.capabilities().message_boundaries
+    }
+
+    /// Resolves once the peer has closed or reset the connection without
+    /// sending anything first (the bytes are only peeked, never taken).
+    /// Once data waits, or on a kind that cannot be peeked, it never
+    /// resolves: use it to give up work for a client that left (a pending
+    /// connect).
+    pub fn peer_gone(&self) -> impl std::future::Future<Output = ()> + Send + '_ {
+        let io = self.io().filter(|io| io.capabilities().zero_copy);
+        async move {
+            let Some(io) = io else {
+                return std::future::pending().await;
+            };
+            peer_gone_on(io).await
+        }
+    }
+}
+
+/// [`Stream::peer_gone`] on a socket.
+async fn peer_gone_on(io: Io<'_>) {
+    {
+        loop {
+            if io.ready(tokio::io::Interest::READABLE).await.is_err() {
+                return;
+            }
+            let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+            let peeked = io.try_io(tokio::io::Interest::READABLE, || {
+                SockRef::from(&io.fd()).peek(&mut byte)
+            });
+            match peeked {
+                Ok(0) => return,
+                Ok(_) => return std::future::pending().await,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+impl Stream {
+    /// Makes closing this stream reset the connection instead of a graceful
+    /// close (TCP `SO_LINGER` 0: no `TIME_WAIT` left behind); no effect on
+    /// other kinds.
+    pub fn set_linger_zero(&self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => SockRef::from(s).set_linger(Some(Duration::ZERO)),
+            Stream::Tls(s) => SockRef::from(s.get_ref().0).set_linger(Some(Duration::ZERO)),
+            Stream::Unix(_) | Stream::Seqpacket(_) | Stream::Serial(_) | Stream::Ws(_) => Ok(()),
+        }
+    }
+
+    /// Splits the stream into a half that reads and a half that writes,
+    /// each usable from its own task. Dropping the writer ends our writes.
+    pub fn into_split(self) -> (StreamReader, StreamWriter) {
+        let (read, write) = match self {
+            Stream::Tcp(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Tcp(r), WriteHalf::Tcp(w))
+            }
+            Stream::Unix(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Unix(r), WriteHalf::Unix(w))
+            }
+            Stream::Seqpacket(s) => {
+                let s = Arc::new(s);
+                (ReadHalf::Seqpacket(Arc::clone(&s)), WriteHalf::Seqpacket(s))
+            }
+            Stream::Serial(s) => {
+                let s = Arc::new(*s);
+                (ReadHalf::Serial(Arc::clone(&s)), WriteHalf::Serial(s))
+            }
+            Stream::Tls(s) => {
+                let (r, w) = tokio::io::split(*s);
+                (ReadHalf::Tls(r), WriteHalf::Tls(w))
+            }
+            Stream::Ws(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Ws(Box::new(r)), WriteHalf::Ws(Box::new(w)))
+            }
+        };
+        (StreamReader { inner: read }, StreamWriter { inner: write })
+    }
+}
+
+/// Reads what a TLS stream has into `buf`. The wait is on a one-byte
+/// buffer, so an idle TLS connection holds no read buffer either; once a
+/// record is in, the rest of its plaintext is taken without waiting. A
+/// peer that closes without close_notify (many do) ends the stream like a
+/// TCP FIN.
+async fn tls_read_some(
+    h: &mut tokio::io::ReadHalf<TlsIo>,
+    buf: &mut BytesMut,
+    reserve: usize,
+) -> io::Result<usize> {
+    use futures_util::FutureExt;
+    use tokio::io::AsyncReadExt;
+    let mut first = [0u8; 1];
+    match h.read(&mut first).await {
+        Ok(0) => return Ok(0),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+        Err(e) => return Err(e),
+    }
+    buf.reserve(reserve.max(1));
+    buf.extend_from_slice(&first);
+    let more = match h.read_buf(buf).now_or_never() {
+        Some(Ok(n)) => n,
+        // EOF or an error right after data: the next read reports it.
+        Some(Err(_)) | None => 0,
+    };
+    Ok(1 + more)
+}
+
+/// The reading half of a [`Stream`], from [`Stream::into_split`].
+#[derive(Debug)]
+pub struct StreamReader {
+    inner: ReadHalf,
+}
+
+/// One variant per transport; a boxed `AsyncRead` variant fits here too.
+#[derive(Debug)]
+enum ReadHalf {
+    Tcp(tcp::OwnedReadHalf),
+    Unix(unix::OwnedReadHalf),
+    Seqpacket(Arc<SeqpacketStream>),
+    Serial(Arc<SerialPort>),
+    Tls(tokio::io::ReadHalf<TlsIo>),
+    Ws(Box<WsReader>),
+}
+
+impl StreamReader {
+    /// True when bytes have arrived that nobody read yet (looked at
+    /// without taking them or waiting; socket kinds only).
+    pub fn has_unread(&self) -> bool {
+        let Some(io) = self.io().filter(|io| io.capabilities().zero_copy) else {
+            return false;
+        };
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        matches!(SockRef::from(&io.fd()).peek(&mut byte), Ok(n) if n > 0)
+    }
+
+    /// Makes closing this connection send a reset instead of a clean end
+    /// (TCP `SO_LINGER` 0), for a connection cut short: the peer must not
+    /// take a truncated stream for a complete one. No effect on other kinds.
+    pub fn reset_on_close(&self) {
+        if let Some(io) = self.io() {
+            io.reset_on_close();
+        }
+    }
+
+    pub(super) fn io(&self) -> Option<Io<'_>> {
+        match &self.inner {
+            ReadHalf::Tcp(h) => Some(Io::Tcp(h.as_ref())),
+            ReadHalf::Unix(h) => Some(Io::Unix(h.as_ref())),
+            ReadHalf::Seqpacket(s) => Some(Io::Seqpacket(s)),
+            ReadHalf::Serial(s) => Some(Io::Serial(s)),
+            ReadHalf::Tls(_) | ReadHalf::Ws(_) => None,
+        }
+    }
+
+    /// What the stream this half came from can do.
+    pub fn capabilities(&self) -> Capabilities {
+        match &self.inner {
+            ReadHalf::Tls(_) => TLS_CAPABILITIES,
+            ReadHalf::Ws(_) => WS_CAPABILITIES,
+            _ => self.io().map(Io::capabilities).unwrap_or_default(),
+        }
+    }
+
+    /// On a WebSocket: the close frame the peer ended with
+    /// (`websocket close 1000 (bye)`).
+    pub fn close_note(&self) -> Option<String> {
+        match &self.inner {
+            ReadHalf::Ws(r) => r.close_note().map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// On a WebSocket: whether the last message read was `"text"` or
+    /// `"binary"`.
+    pub fn message_kind(&self) -> Option<&'static str> {
+        match &self.inner {
+            ReadHalf::Ws(r) => r.last_kind().map(|k| k.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Waits until data is ready, then reads what is there into `buf`,
+    /// reserving `reserve` bytes only then (an idle connection holds no read
+    /// buffer). On seqpacket, one message of at most `reserve` bytes.
+    /// Returns 0 at end of stream.
+    pub async fn read_some(&mut self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
+        match &mut self.inner {
+            ReadHalf::Tls(h) => tls_read_some(h, buf, reserve).await,
+            ReadHalf::Ws(r) => r.read_some(buf, reserve).await,
+            _ => match self.io() {
+                Some(io) => io.read_some(buf, reserve).await,
+                None => Err(layered()),
+            },
+        }
+    }
+}
+
+/// The writing half of a [`Stream`], from [`Stream::into_split`]. Dropping
+/// it ends our writes on TCP and Unix streams.
+#[derive(Debug)]
+pub struct StreamWriter {
+    inner: WriteHalf,
+}
+
+/// One variant per transport; a boxed `AsyncWrite` variant fits here too.
+#[derive(Debug)]
+enum WriteHalf {
+    Tcp(tcp::OwnedWriteHalf),
+    Unix(unix::OwnedWriteHalf),
+    Seqpacket(Arc<SeqpacketStream>),
+    Serial(Arc<SerialPort>),
+    Tls(tokio::io::WriteHalf<TlsIo>),
+    Ws(Box<WsWriter>),
+}
+
+impl StreamWriter {
+    /// Makes closing this connection send a reset instead of a clean end
+    /// (see [`StreamReader::reset_on_close`]).
+    pub fn reset_on_close(&self) {
+        if let Some(io) = self.io() {
+            io.reset_on_close();
+        }
+    }
+
+    /// Drops this half for a connection cut short: the connection closes
+    /// with a reset once the reading half goes too, and no clean end (FIN)
+    /// is sent first, as dropping a TCP write half would.
+    pub fn abort(self) {
+        self.reset_on_close();
+        match self.inner {
+            WriteHalf::Tcp(h) => h.forget(),
+            other => drop(other),
+        }
+    }
+
+    pub(super) fn io(&self) -> Option<Io<'_>> {
+        match &self.inner {
+            WriteHalf::Tcp(h) => Some(Io::Tcp(h.as_ref())),
+            WriteHalf::Unix(h) => Some(Io::Unix(h.as_ref())),
+            WriteHalf::Seqpacket(s) => Some(Io::Seqpacket(s)),
+            WriteHalf::Serial(s) => Some(Io::Serial(s)),
+            WriteHalf::Tls(_) | WriteHalf::Ws(_) => None,
+        }
+    }
+
+    /// What the stream this half came from can do.
+    pub fn capabilities(&self) -> Capabilities {
+        match &self.inner {
+            WriteHalf::Tls(_) => TLS_CAPABILITIES,
+            WriteHalf::Ws(_) => WS_CAPABILITIES,
+            _ => self.io().map(Io::capabilities).unwrap_or_default(),
+        }
+    }
+
+    /// Ends a TLS or WebSocket connection the way its protocol wants
+    /// (close_notify, a close frame) before the stream is dropped, waiting
+    /// at most `within`; nothing for the socket kinds, whose drop is their
+    /// close.
+    pub async fn close_layer(&mut self, within: Duration) {
+        if matches!(self.inner, WriteHalf::Tls(_) | WriteHalf::Ws(_)) {
+            let _ = tokio::time::timeout(within, self.shutdown_write()).await;
+        }
+    }
+
+    /// On a WebSocket: `"text"` or `"binary"`, the frame type writes go
+    /// out as.
+    pub fn message_kind(&self) -> Option<&'static str> {
+        match &self.inner {
+            WriteHalf::Ws(w) => Some(w.kind().as_str()),
+            _ => None,
+        }
+    }
+
+    /// Writes all of `data`, waiting whenever the socket is full. On
+    /// seqpacket and WebSocket, `data` goes out as one message.
+    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        match &mut self.inner {
+            WriteHalf::Tls(h) => {
+                use tokio::io::AsyncWriteExt;
+                h.write_all(data).await?;
+                h.flush().await
+            }
+            WriteHalf::Ws(w) => w.write_all(data).await,
+            _ => match self.io() {
+                Some(io) => io.write_all(data).await,
+                None => Err(layered()),
+            },
+        }
+    }
+
+    /// Ends our write side (half-close): the peer reads end-of-stream while
+    /// the other direction keeps working (on TLS a close_notify, then the
+    /// TCP half-close; on a WebSocket a close frame). A peer already gone
+    /// is not an error.
+    pub async fn shutdown_write(&mut self) -> io::Result<()> {
+        match &mut self.inner {
+            WriteHalf::Tls(h) => {
+                use tokio::io::AsyncWriteExt;
+                match h.shutdown().await {
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+                    other => other,
+                }
+            }
+            WriteHalf::Ws(w) => w.shutdown_write().await,
+            _ => match self.io() {
+                Some(io) => io.shutdown_write(),
+                None => Err(layered()),
+            },
+        }
+    }
+}
