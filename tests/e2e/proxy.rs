@@ -311,3 +311,48 @@ fn the_peer_is_shown_as_the_target_via_the_proxy() {
         "{line}"
     );
 }
+
+#[test]
+fn tls_and_ws_clients_run_their_handshakes_through_the_proxy() {
+    let Some((_proxy, port)) = microsocks(None) else {
+        return;
+    };
+    let proxy = format!("socks5://127.0.0.1:{port}");
+
+    // tls:// through the proxy, pinned to the certificate the server printed:
+    // the TLS handshake runs end to end over the SOCKS tunnel. microsocks
+    // closes the tunnel at the first half-close, so the echo is awaited
+    // before stdin ends (as in `echo_through`).
+    let mut tls = Proc::spawn(sockmate(&[
+        "listen",
+        "tls://127.0.0.1:0",
+        "-k",
+        "--serve",
+        "echo",
+    ]));
+    let (endpoint, pin) = listening_tls(&mut tls);
+    let mut client = Proc::spawn(sockmate(&[
+        "connect", &endpoint, "--pin", &pin, "--proxy", &proxy, "-v",
+    ]));
+    client.write_stdin(b"over tls\n");
+    assert_eq!(read_stdout(&mut client, 9), b"over tls\n");
+    let connected = client.wait_line("connected: ");
+    assert!(
+        connected.contains(&format!("via 127.0.0.1:{port}")),
+        "{connected}"
+    );
+    assert!(connected.contains("TLSv1."), "{connected}");
+    client.close_stdin();
+    assert!(client.wait().success(), "{:?}", client.drain_stderr());
+
+    // ws:// through the proxy: the WebSocket upgrade over the tunnel.
+    let mut ws = Proc::spawn(sockmate(&[
+        "listen",
+        "ws://127.0.0.1:0",
+        "-k",
+        "--serve",
+        "echo",
+    ]));
+    let endpoint = ws.listening();
+    echo_through(&endpoint, &proxy);
+}
