@@ -131,6 +131,9 @@ impl fmt::Display for Host {
             Host::Ip(IpAddr::V6(v6)) => write!(f, "[{v6}]"),
             Host::Ip(ip) => write!(f, "{ip}"),
             Host::Name(name) => f.write_str(name),
+            // A zone that starts with "25" is written with RFC 6874's `%25`,
+            // or `[fe80::1%250]` would read back as zone "0".
+            Host::Scoped { ip, zone } if zone.starts_with("25") => write!(f, "[{ip}%25{zone}]"),
             Host::Scoped { ip, zone } => write!(f, "[{ip}%{zone}]"),
         }
     }
@@ -745,6 +748,13 @@ mod tests {
             err("udp://[fe80::1%a/b]:1").contains("unexpected path")
                 || err("udp://[fe80::1%a b]:1").contains("invalid zone")
         );
+        // A zone that starts with "25" keeps its digits both ways.
+        for zone in ["250", "25", "2525"] {
+            let text = format!("udp://[fe80::1%25{zone}]:9");
+            let ep = parse(&text);
+            assert_eq!(ep.to_string(), text);
+            assert_eq!(parse(&ep.to_string()), ep);
+        }
         assert_eq!(
             parse("udp://[fe80::1%25eth0]:9").to_string(),
             "udp://[fe80::1%eth0]:9"
