@@ -176,14 +176,34 @@ start_echo() {
 }
 ECHO_SERVERS=("sockmate --serve echo" "socat PIPE" "ncat --exec cat")
 
+# CPU clock ticks (user+system, children included) of every process in group $1.
+group_ticks() {
+    local total=0 f
+    for f in /proc/[0-9]*/stat; do
+        # fields after the ")" of the command name: 3=state 5=pgrp 14..17=utime stime cutime cstime
+        total=$(( total + $(sed 's/.*) //' "$f" 2>/dev/null | awk -v g="$1" '$3 == g { print $12 + $13 + $14 + $15; exit } END { if (NR == 0 || $3 != g) print 0 }') ))
+    done
+    echo "$total"
+}
+
 sec_bulk() {
     say "bulk echo: $BULK_MB MB written and read back, every byte verified"
+    local hz; hz=$(getconf CLK_TCK)
     for s in "${ECHO_SERVERS[@]}"; do
         if [ "$s" = "sockmate --serve echo" ] && [ $HAS_SERVE = 0 ]; then rec bulk "$s" "MB/s" "n/a"; continue; fi
         start_echo "$s" tcp || { rec bulk "$s" "MB/s" failed; continue; }
-        local line; line=$(client "$OUT/echo_bulk" $H "$EPORT" "$BULK_MB" 65536 $((DUR * 5)) 0 2>&1)
+        local before after line
+        before=$(group_ticks "$ESP")
+        line=$(client "$OUT/echo_bulk" $H "$EPORT" "$BULK_MB" 65536 $((DUR * 5)) 0 2>&1)
+        after=$(group_ticks "$ESP")
         stop "$ESP"
-        if echo "$line" | grep -q verify=OK; then rec bulk "$s" "MB/s" "$(echo "$line" | kv MBps)"
+        if echo "$line" | grep -q verify=OK; then
+            rec bulk "$s" "MB/s" "$(echo "$line" | kv MBps)"
+            # Server CPU per GB echoed, and how busy the client was: a client
+            # near 100 % sets the pace, and the server's CPU says how much
+            # room the server had left.
+            rec bulk "$s" "server CPU s/GB" "$(awk -v t=$((after - before)) -v hz="$hz" -v mb="$BULK_MB" 'BEGIN { printf "%.2f", t / hz / (mb / 1000) }')"
+            rec bulk "$s" "client CPU %" "$(echo "$line" | kv client_cpu)"
         else rec bulk "$s" "MB/s" "stalled/failed"; echo "bulk $s: $line" >>"$OUT/notes.txt"; fi
     done
 }
@@ -455,6 +475,7 @@ ratio("relay vs direct iperf3", sm, num("relay", "direct (no relay)", "Gbit/s"),
 ratio("relay --no-splice vs splice", num("relay", "sockmate relay --no-splice", "Gbit/s"), sm, "(info) >= 0x")
 ratio("relay 64 B p50 vs socat relay", num("relay-rr", "sockmate relay", "p50 us"), num("relay-rr", "socat fork", "p50 us"), "(info, lower is better) <= 1x", higher=False)
 ratio("bulk echo vs socat PIPE", num("bulk", "sockmate --serve echo", "MB/s"), num("bulk", "socat PIPE", "MB/s"), ">= 4x")
+ratio("bulk echo server CPU per byte, socat PIPE / sockmate", num("bulk", "socat PIPE", "server CPU s/GB"), num("bulk", "sockmate --serve echo", "server CPU s/GB"), "(info) >= 0x")
 ratio("TCP 64 B p50 vs sockperf server", num("rr", "sockmate --serve echo", "p50 us"), num("rr", "sockperf server (sockperf client)", "p50 us"), "<= 1.1x", higher=False)
 ratio("UDP 64 B p50 vs sockperf server", num("udp", "sockmate --serve echo", "p50 us"), num("udp", "sockperf server (sockperf client)", "p50 us"), "<= 1.1x", higher=False)
 held = [num("conn", s, "held") for (sec, s, m) in val if sec == "conn" and s.startswith("sockmate") and m == "held"]

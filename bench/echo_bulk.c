@@ -7,7 +7,9 @@
  * MBYTES is in millions of bytes. WINDOW > 0 limits the bytes in flight
  * (written but not yet echoed); 0 writes as fast as the socket takes them.
  * Prints one line:
- *   bulk bytes=N secs=S MBps=X Gbps=Y verify=OK|FAIL
+ *   bulk bytes=N secs=S MBps=X Gbps=Y client_cpu=P verify=OK|FAIL
+ * where client_cpu is this client's CPU time over the wall time in percent:
+ * near 100 means the client, not the server, set the pace.
  * and exits 0 only when every byte came back, in order, before the deadline.
  */
 #define _GNU_SOURCE
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -124,7 +127,11 @@ int main(int argc, char **argv) {
     if (!ok) fprintf(stderr, "echo_bulk: %s (sent %llu, verified %llu of %llu)\n", why ? why : "incomplete",
                      (unsigned long long)out_pos, (unsigned long long)in_pos, (unsigned long long)total);
     if (secs <= 0) secs = 1e-9;
-    printf("bulk bytes=%llu secs=%.3f MBps=%.1f Gbps=%.3f verify=%s\n", (unsigned long long)in_pos, secs,
-           (double)in_pos / secs / 1e6, (double)in_pos * 8 / secs / 1e9, ok ? "OK" : "FAIL");
+    struct rusage ru;
+    double cpu = 0;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+    printf("bulk bytes=%llu secs=%.3f MBps=%.1f Gbps=%.3f client_cpu=%.0f verify=%s\n", (unsigned long long)in_pos, secs,
+           (double)in_pos / secs / 1e6, (double)in_pos * 8 / secs / 1e9, cpu / secs * 100, ok ? "OK" : "FAIL");
     return ok ? 0 : 1;
 }
