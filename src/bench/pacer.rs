@@ -119,9 +119,10 @@ impl Pacer {
     /// but an entry the driver discards at its due time.
     ///
     /// The timer is set a little before `due` (by how late its recent wakes
-    /// were, see [`SpinAhead`]), and the last stretch is spent yielding to
-    /// the runtime's other tasks until `due`, so the wake-up cost of an idle
-    /// CPU is paid before the due time instead of after it.
+    /// were, see [`SpinAhead`], and by at most 1/[`SPIN_SHARE`] of the
+    /// wait), and the last stretch is spent yielding to the runtime's other
+    /// tasks until `due`, so the wake-up cost of an idle CPU is paid before
+    /// the due time instead of after it.
     pub async fn until(&self, due: Instant) {
         let now = Instant::now();
         if now >= due {
@@ -131,10 +132,11 @@ impl Pacer {
             tokio::time::sleep_until(due).await;
             return;
         };
-        let wake_at = {
-            let queue = lock(&self.shared.queue);
-            due.checked_sub(queue.ahead.get()).unwrap_or(now)
-        };
+        let spin = lock(&self.shared.queue)
+            .ahead
+            .get()
+            .min((due - now) / SPIN_SHARE);
+        let wake_at = due.checked_sub(spin).unwrap_or(now);
         if wake_at > now {
             if !self.timer_wait(timer, wake_at).await {
                 tokio::time::sleep_until(due).await;
@@ -178,6 +180,11 @@ impl Pacer {
 /// the bound in time, [`SPIN_MAX`]); past it the wait sleeps on tokio's
 /// timer.
 pub const MAX_SPINS: u32 = 1_000_000;
+
+/// At most 1/`SPIN_SHARE` of a wait is spent yielding: at high rates,
+/// where waits are short, the thread still sleeps most of each gap and
+/// leaves the CPU to others (a server on the same machine, above all).
+pub const SPIN_SHARE: u32 = 4;
 
 /// The least the timer is set before a due time.
 pub const SPIN_MIN: Duration = Duration::from_micros(10);
