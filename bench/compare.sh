@@ -6,14 +6,15 @@
 #   bash bench/compare.sh                 # everything, ~3 minutes
 #   DUR=2 bash bench/compare.sh relay rr  # some sections, shorter runs
 #
-# Sections: relay bulk rr udp conn gen ui tls ws (default: all).
+# Sections: relay bulk rr udp conn gen rate ui tls ws (default: all).
 # Env: DUR (seconds per timed run, default 4), BULK_MB (default 500),
 #      CONN_KS (connection counts for sockmate, default "1000 10000 19000"),
 #      PEER_CONN_K (for socat/ncat, default 1000), BIN (default
 #      target/release/sockmate; target/profiling/sockmate to profile), HELPERS (the C helpers' sources, default
 #      bench/, where they live), OUT (raw logs, default a fresh temp dir),
 #      RESULTS (default bench/RESULTS.md; "-" to skip writing it),
-#      TLS_MB (MB per TLS transfer, default 1000).
+#      TLS_MB (MB per TLS transfer, default 1000), RATES (open-loop rates
+#      for the rate section, default "100 1000 10000 20000").
 #
 # Every server runs in its own process group (setsid) and is stopped by that
 # group id; every client runs under `timeout`; every load is bounded in count
@@ -32,7 +33,8 @@ OUT=${OUT:-$(mktemp -d /tmp/sockmate-compare.XXXXXX)}
 RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
 H=127.0.0.1
 TLS_MB=${TLS_MB:-1000}
-SECTIONS=${*:-"relay bulk rr udp conn gen ui tls ws"}
+RATES=${RATES:-"100 1000 10000 20000"}
+SECTIONS=${*:-"relay bulk rr udp conn gen rate ui tls ws"}
 mkdir -p "$OUT"
 RAW=$OUT/raw.tsv
 : >"$RAW"
@@ -302,6 +304,30 @@ sec_gen() {
     stop "$SP"
 }
 
+# Open loop: `bench --rate R` (latency from each message's scheduled time)
+# next to closed-loop ping-pong (`bench`, one in flight), one connection of
+# 64-byte messages, against the same idle sockmate echo server. At rates
+# far below what the server can take, the two p50s should agree.
+sec_rate() {
+    say "bench --rate: open-loop p50 at $RATES msgs/s next to the closed-loop p50"
+    if [ $HAS_SERVE = 0 ]; then rec rate "closed loop" "p50 us" "n/a"; return; fi
+    start_echo "sockmate --serve echo" tcp || { rec rate "closed loop" "p50 us" failed; return; }
+    client "$BIN" bench $H:"$EPORT" -d "$DUR" --warmup 0.5 --json >"$OUT/rate-closed.json" 2>>"$OUT/notes.txt"
+    local closed; closed=$(jget "$OUT/rate-closed.json" "d['latency_us']['p50']")
+    rec rate "closed loop" "p50 us" "${closed:-failed}"
+    rec rate "closed loop" "msgs/s" "$(jget "$OUT/rate-closed.json" "round(d['msgs_per_s'])")"
+    local r p50
+    for r in $RATES; do
+        client "$BIN" bench $H:"$EPORT" -d "$DUR" --warmup 0.5 --rate "$r" --json >"$OUT/rate-$r.json" 2>>"$OUT/notes.txt"
+        p50=$(jget "$OUT/rate-$r.json" "d['latency_us']['p50']")
+        rec rate "open loop --rate $r" "p50 us" "${p50:-failed}"
+        rec rate "open loop --rate $r" "p99 us" "$(jget "$OUT/rate-$r.json" "d['latency_us']['p99']")"
+        rec rate "open loop --rate $r" "msgs/s" "$(jget "$OUT/rate-$r.json" "round(d['msgs_per_s'])")"
+        rec rate "open loop --rate $r" "p50 / closed p50" "$(awk -v a="$p50" -v b="$closed" 'BEGIN{ if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }')"
+    done
+    stop "$ESP"
+}
+
 # TLS: the same bulk transfer (TLS_MB MB of zeros, one connection) timed
 # with each tool, all sharing the peers. "connect": the client under test
 # sends into one socat OPENSSL sink. "relay": one socat OPENSSL client sends
@@ -437,7 +463,7 @@ asyncio.run(main())' "$url" >"$OUT/$1-page.log" 2>&1 &
 
 # ------------------------------------------------------------ run
 for s in $SECTIONS; do
-    case "$s" in relay|bulk|rr|udp|conn|gen|ui|tls|ws) "sec_$s" ;; *) echo "unknown section $s" >&2 ;; esac
+    case "$s" in relay|bulk|rr|udp|conn|gen|rate|ui|tls|ws) "sec_$s" ;; *) echo "unknown section $s" >&2 ;; esac
 done
 
 # ------------------------------------------------------------ report
@@ -492,6 +518,12 @@ ratio("connect tls:// vs socat OPENSSL (same sink)", num("tls-connect", "sockmat
 ratio("connect tls:// vs ncat --ssl (same sink)", num("tls-connect", "sockmate connect tls://", "MB/s"), num("tls-connect", "ncat --ssl", "MB/s"), "(info) >= 0x")
 ratio("relay TLS termination vs socat OPENSSL-LISTEN", num("tls-relay", "sockmate relay tls:// (termination)", "MB/s"), num("tls-relay", "socat OPENSSL-LISTEN fork", "MB/s"), "(info) >= 0x")
 ratio("relay TLS termination vs ncat --ssl --sh-exec", num("tls-relay", "sockmate relay tls:// (termination)", "MB/s"), num("tls-relay", "ncat --ssl --sh-exec ncat", "MB/s"), "(info) >= 0x")
+closed = num("rate", "closed loop", "p50 us")
+open_loop = sorted({s for (sec, s, m) in val if sec == "rate" and s.startswith("open loop --rate ")}, key=lambda s: float(s.split()[-1]))
+for s in open_loop:
+    low = float(s.split()[-1]) <= 1000
+    goal = "(lower is better) <= 1.5x" if low else "(info) >= 0x"
+    ratio(f"bench --rate {s.split()[-1]} p50 vs closed-loop p50", num("rate", s, "p50 us"), closed, goal, higher=not low)
 ratio("bench send vs iperf3 (each into a sink)", num("gen", "sockmate bench -m send -> socat -b1M sink", "Gbit/s"), num("gen", "iperf3 -c -> iperf3 -s", "Gbit/s"), ">= 0.9x")
 print("\n".join(out))
 print()

@@ -4,16 +4,19 @@
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::pacer::Pacer;
 use super::plan::Plan;
 use super::Tally;
 use crate::endpoint::Endpoint;
 use crate::transport::{self, SocketOptions};
 
 /// Opens connections until the plan ends; returns what it measured.
+/// At `--rate`, each connect waits for its due time on `pacer`.
 pub async fn run(
     endpoint: &Endpoint,
     opts: &SocketOptions,
     plan: Plan,
+    pacer: &Pacer,
     shutdown: &CancellationToken,
 ) -> Tally {
     let mut tally = Tally::default();
@@ -27,7 +30,7 @@ pub async fn run(
                         if due >= plan.end {
                             return;
                         }
-                        tokio::time::sleep_until(due).await;
+                        pacer.until(due).await;
                         due
                     }
                     None => Instant::now(),

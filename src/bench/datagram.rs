@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::pacer::Pacer;
 use super::plan::Plan;
 use super::{payload, Job, Mode, Tally};
 use crate::session::MAX_DATAGRAM;
@@ -23,10 +24,12 @@ pub const LOSS_TIMEOUT: Duration = Duration::from_millis(200);
 pub const SEQ_BYTES: usize = 8;
 
 /// Drives one socket until the plan ends; returns what it measured.
+/// Open-loop sends wait for their due times on `pacer`.
 pub async fn run(
     socket: DatagramSocket,
     plan: Plan,
     job: Job,
+    pacer: &Pacer,
     shutdown: &CancellationToken,
 ) -> Tally {
     let echo = job.mode == Mode::Echo;
@@ -45,7 +48,7 @@ pub async fn run(
                         if due >= plan.end {
                             return;
                         }
-                        tokio::time::sleep_until(due).await;
+                        pacer.until(due).await;
                         due
                     }
                     None => {

@@ -1,6 +1,8 @@
 //! The load generator behind `sockmate bench ENDPOINT`.
 //!
 //! - [`plan`]: the time plan (warmup, hard end, open-loop due times).
+//! - [`pacer`]: waits for those due times with sub-millisecond precision
+//!   (one timerfd per worker thread).
 //! - [`stream`], [`datagram`], [`connect`]: one worker per connection for
 //!   each kind of socket and mode.
 //! - [`latency`]: the HDR histogram and its mergeable text form.
@@ -12,6 +14,7 @@
 pub mod connect;
 pub mod datagram;
 pub mod latency;
+pub mod pacer;
 pub mod plan;
 pub mod report;
 pub mod stream;
@@ -26,6 +29,7 @@ use tokio::time::Instant;
 use crate::endpoint::Endpoint;
 use crate::transport::{self, SocketOptions};
 use latency::Latency;
+use pacer::Pacer;
 use plan::Plan;
 pub use report::Report;
 use report::REPORT_TOOL;
@@ -322,24 +326,35 @@ fn worker_thread(
         .unwrap_or_else(Instant::now);
     let n = cfg.connections;
     let tallies = rt.block_on(async {
+        // One precise timer for all of this thread's connections, in open
+        // loop only (closed loop never waits for a due time).
+        let pacer = if cfg.rate.is_some() {
+            Pacer::start()
+        } else {
+            Pacer::coarse()
+        };
         let mut tasks = Vec::new();
         if cfg.mode == Mode::Connect {
             for &index in indices {
                 let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
-                let (endpoint, opts, shutdown) =
-                    (cfg.endpoint.clone(), cfg.socket.clone(), shutdown.clone());
+                let (endpoint, opts, shutdown, pacer) = (
+                    cfg.endpoint.clone(),
+                    cfg.socket.clone(),
+                    shutdown.clone(),
+                    pacer.clone(),
+                );
                 tasks.push(tokio::spawn(async move {
-                    connect::run(&endpoint, &opts, plan, &shutdown).await
+                    connect::run(&endpoint, &opts, plan, &pacer, &shutdown).await
                 }));
             }
         } else {
             for (index, socket) in sockets {
                 let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
-                let shutdown = shutdown.clone();
+                let (shutdown, pacer) = (shutdown.clone(), pacer.clone());
                 tasks.push(tokio::spawn(async move {
                     match socket.into_stream() {
-                        Ok(s) => stream::run(s, plan, job, &shutdown).await,
-                        Err(d) => datagram::run(d, plan, job, &shutdown).await,
+                        Ok(s) => stream::run(s, plan, job, &pacer, &shutdown).await,
+                        Err(d) => datagram::run(d, plan, job, &pacer, &shutdown).await,
                     }
                 }));
             }

@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::pacer::Pacer;
 use super::plan::Plan;
 use super::{payload, Job, Mode, Tally};
 use crate::transport::Stream;
@@ -18,7 +19,14 @@ use crate::transport::Stream;
 const READ_SIZE: usize = 256 * 1024;
 
 /// Drives one connection until the plan ends; returns what it measured.
-pub async fn run(stream: Stream, plan: Plan, job: Job, shutdown: &CancellationToken) -> Tally {
+/// Open-loop sends wait for their due times on `pacer`.
+pub async fn run(
+    stream: Stream,
+    plan: Plan,
+    job: Job,
+    pacer: &Pacer,
+    shutdown: &CancellationToken,
+) -> Tally {
     let echo = job.mode == Mode::Echo;
     let message = payload(job.size, 0);
     let sent_at: Mutex<VecDeque<Instant>> = Mutex::new(VecDeque::new());
@@ -36,7 +44,7 @@ pub async fn run(stream: Stream, plan: Plan, job: Job, shutdown: &CancellationTo
                         if due >= plan.end {
                             return Ok(());
                         }
-                        tokio::time::sleep_until(due).await;
+                        pacer.until(due).await;
                         due
                     }
                     None => {

@@ -1,0 +1,628 @@
+//! Waiting for open-loop due times with sub-millisecond precision.
+//!
+//! `tokio::time::sleep_until` rounds every deadline up to its 1 ms timer
+//! tick (and parks in `epoll_wait` with a timeout in whole milliseconds), so
+//! a message due at `t` went out at up to `t + 1 ms`, and since latency is
+//! measured from the due time, that lateness showed up as a ~1 ms floor in
+//! every open-loop percentile.
+//!
+//! A [`Pacer`] is shared by the connections of one worker thread. It owns
+//! one `timerfd` on `CLOCK_MONOTONIC` (the clock behind [`Instant`] on
+//! Linux), armed with the absolute nanosecond deadline of the earliest
+//! waiter; the runtime's `epoll` sees it fire like any socket, a small
+//! driver task wakes every waiter whose time has come and re-arms the timer
+//! for the next one.
+//!
+//! A wake after a long sleep is late by the time an idle CPU takes to
+//! resume (a few µs on bare metal, 100–300 µs on a VM whose idle vCPUs
+//! halt), so each wait sets the timer that much early ([`SpinAhead`], learnt
+//! from the timer's recent wakes, at most [`SPIN_MAX`] and at most
+//! 1/[`SPIN_SHARE`] of the wait) and spends the last stretch yielding to the
+//! runtime's other tasks (`tokio::task::yield_now`, which also polls the
+//! sockets) until the due time. CPU stays bounded: at 100 msgs/s a few per
+//! cent of a core. A wait never ends before its due time.
+//!
+//! If the timer cannot be created or armed (not Linux, out of file
+//! descriptors), waits fall back to `tokio::time::sleep_until`: correct, but
+//! with the 1 ms granularity again.
+//!
+//! The pacer needs the real clock: under tokio's paused test clock its
+//! deadlines and [`Instant::now`] disagree.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use rustix::time::{
+    ClockId, Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec,
+};
+use tokio::net::unix::pipe;
+use tokio::sync::oneshot;
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+/// Waits until due times for the connections of one runtime (cheap to
+/// clone; clones share the timer).
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    /// The timerfd; `None` when waits use tokio's timer.
+    timer: Option<Arc<Timer>>,
+    /// Maps an [`Instant`] to a `CLOCK_MONOTONIC` time.
+    anchor: Anchor,
+    queue: Mutex<Queue>,
+    /// The driver task, stopped when the last clone is dropped.
+    driver: Mutex<Option<AbortHandle>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Some(driver) = lock(&self.driver).take() {
+            driver.abort();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Pacer {
+    /// A pacer with its own timer and driver task, spawned on the current
+    /// tokio runtime (which must have I/O enabled). Falls back to tokio's
+    /// timer if the timerfd cannot be made.
+    pub fn start() -> Pacer {
+        let timer = rustix::time::timerfd_create(
+            TimerfdClockId::Monotonic,
+            TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
+        )
+        .map_err(io::Error::from)
+        .and_then(pipe::Receiver::from_owned_fd_unchecked);
+        let timer = match timer {
+            Ok(fd) => Arc::new(fd),
+            Err(e) => {
+                tracing::debug!("bench pacer: no timerfd ({e}), using the 1 ms timer");
+                return Pacer::coarse();
+            }
+        };
+        let shared = Arc::new(Shared {
+            timer: Some(Arc::clone(&timer)),
+            anchor: Anchor::now(),
+            queue: Mutex::new(Queue::default()),
+            driver: Mutex::new(None),
+        });
+        let task = tokio::spawn(drive(timer, Arc::downgrade(&shared)));
+        *lock(&shared.driver) = Some(task.abort_handle());
+        Pacer { shared }
+    }
+
+    /// A pacer on tokio's timer alone (1 ms granularity), for closed-loop
+    /// runs that never wait for a due time.
+    pub fn coarse() -> Pacer {
+        Pacer {
+            shared: Arc::new(Shared {
+                timer: None,
+                anchor: Anchor::now(),
+                queue: Mutex::new(Queue::default()),
+                driver: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// True when waits use the timerfd (sub-millisecond), false on the
+    /// 1 ms fallback.
+    pub fn is_precise(&self) -> bool {
+        self.shared.timer.is_some() && !lock(&self.shared.queue).broken
+    }
+
+    /// Waits until `due`; returns at once if it has passed. Never returns
+    /// before `due`. Cancel-safe: dropping the wait leaves nothing behind
+    /// but an entry the driver discards at its due time.
+    ///
+    /// The timer is set a little before `due` (by how late its recent wakes
+    /// were, see [`SpinAhead`], and by at most 1/[`SPIN_SHARE`] of the
+    /// wait), and the last stretch is spent yielding to the runtime's other
+    /// tasks until `due`, so the wake-up cost of an idle CPU is paid before
+    /// the due time instead of after it.
+    pub async fn until(&self, due: Instant) {
+        let now = Instant::now();
+        if now >= due {
+            return;
+        }
+        let Some(timer) = &self.shared.timer else {
+            tokio::time::sleep_until(due).await;
+            return;
+        };
+        let spin = lock(&self.shared.queue)
+            .ahead
+            .get()
+            .min((due - now) / SPIN_SHARE);
+        let wake_at = due.checked_sub(spin).unwrap_or(now);
+        if wake_at > now {
+            if !self.timer_wait(timer, wake_at).await {
+                tokio::time::sleep_until(due).await;
+                return;
+            }
+            let late = Instant::now().saturating_duration_since(wake_at);
+            lock(&self.shared.queue).ahead.observe(late);
+        }
+        // The last stretch: bounded in time by `due` (at most SPIN_MAX
+        // away) and in count, yielding so other connections and the
+        // receivers on this runtime keep running.
+        for _ in 0..MAX_SPINS {
+            if Instant::now() >= due {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep_until(due).await;
+    }
+
+    /// Waits on the timerfd until `at`; false if the timer is broken (the
+    /// caller falls back to tokio's timer).
+    async fn timer_wait(&self, timer: &Timer, at: Instant) -> bool {
+        let woken = {
+            let mut queue = lock(&self.shared.queue);
+            if queue.broken {
+                return false;
+            }
+            let (tx, rx) = oneshot::channel();
+            if queue.push(at, tx) {
+                arm(timer, &self.shared.anchor, &mut queue, at);
+            }
+            rx
+        };
+        // An error means the timer broke and the entry was dropped.
+        woken.await.is_ok()
+    }
+}
+
+/// Most yields in the last stretch of one wait (a bound in count next to
+/// the bound in time, [`SPIN_MAX`]); past it the wait sleeps on tokio's
+/// timer.
+pub const MAX_SPINS: u32 = 1_000_000;
+
+/// At most 1/`SPIN_SHARE` of a wait is spent yielding: at high rates,
+/// where waits are short, the thread still sleeps most of each gap and
+/// leaves the CPU to others (a server on the same machine, above all).
+pub const SPIN_SHARE: u32 = 4;
+
+/// The least the timer is set before a due time.
+pub const SPIN_MIN: Duration = Duration::from_micros(10);
+
+/// The most the timer is set before a due time: at most this much of each
+/// wait is spent yielding instead of sleeping.
+pub const SPIN_MAX: Duration = Duration::from_millis(1);
+
+/// How long before a due time to set the timer: twice the recent average
+/// lateness of the timer's wakes, plus [`SPIN_MIN`], within [`SPIN_MIN`] and
+/// [`SPIN_MAX`]. On a quiet bare-metal machine wakes are a few µs late and
+/// the spin is short; on a VM whose idle vCPUs halt, wakes after a long
+/// sleep are 100–300 µs late and the spin grows to cover them.
+#[derive(Debug, Clone, Copy)]
+pub struct SpinAhead {
+    /// Exponentially weighted average lateness, in nanoseconds.
+    average_ns: u64,
+}
+
+impl Default for SpinAhead {
+    fn default() -> Self {
+        SpinAhead { average_ns: 50_000 }
+    }
+}
+
+impl SpinAhead {
+    /// Counts one wake that came `late` after the time it was set for.
+    pub fn observe(&mut self, late: Duration) {
+        let late = u64::try_from(late.as_nanos()).unwrap_or(u64::MAX);
+        // average += (late - average) / 8, in integers, without overflow.
+        self.average_ns = if late >= self.average_ns {
+            self.average_ns + (late - self.average_ns) / 8
+        } else {
+            self.average_ns - (self.average_ns - late).div_ceil(8)
+        };
+    }
+
+    /// How long before a due time to set the timer now.
+    pub fn get(&self) -> Duration {
+        let ahead = Duration::from_nanos(self.average_ns.saturating_mul(2)) + SPIN_MIN;
+        ahead.clamp(SPIN_MIN, SPIN_MAX)
+    }
+}
+
+/// The timerfd, registered with tokio's reactor through its pipe type:
+/// like a FIFO's reading end, it becomes readable (8 bytes: the expiry
+/// count) when it fires. This keeps the registration free of `unsafe`.
+type Timer = pipe::Receiver;
+
+/// Sets the timer to fire at `at`; on failure the pacer falls back to
+/// tokio's timer for good, and every waiter is released to it.
+fn arm(timer: &Timer, anchor: &Anchor, queue: &mut Queue, at: Instant) {
+    let spec = Itimerspec {
+        it_interval: Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        },
+        it_value: anchor.deadline(at),
+    };
+    match rustix::time::timerfd_settime(timer, TimerfdTimerFlags::ABSTIME, &spec) {
+        Ok(_) => queue.armed = Some(at),
+        Err(e) => {
+            tracing::debug!("bench pacer: cannot arm the timerfd ({e}), using the 1 ms timer");
+            queue.break_down();
+        }
+    }
+}
+
+/// The driver: each time the timer fires, wakes the waiters that are due
+/// and re-arms the timer for the earliest one left.
+async fn drive(timer: Arc<Timer>, shared: Weak<Shared>) {
+    let mut expirations = [0u8; 8];
+    loop {
+        let read = match timer.readable().await {
+            Ok(()) => timer.try_read(&mut expirations),
+            Err(e) => Err(e),
+        };
+        match read {
+            Ok(_) => {}
+            // Not readable after all (already read, or re-armed meanwhile);
+            // try_read cleared the readiness.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                tracing::debug!("bench pacer: timerfd failed ({e}), using the 1 ms timer");
+                if let Some(shared) = shared.upgrade() {
+                    lock(&shared.queue).break_down();
+                }
+                return;
+            }
+        }
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let mut queue = lock(&shared.queue);
+        for waiter in queue.pop_due(Instant::now()) {
+            // The waiter may have been dropped (its run ended): fine.
+            let _ = waiter.send(());
+        }
+        match queue.earliest() {
+            Some(next) => arm(&timer, &shared.anchor, &mut queue, next),
+            None => queue.armed = None,
+        }
+    }
+}
+
+/// A pair of readings of [`Instant`] and `CLOCK_MONOTONIC` taken together,
+/// to turn due times into the timer's absolute deadlines.
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    instant: Instant,
+    monotonic: Timespec,
+}
+
+impl Anchor {
+    /// Reads both clocks, [`Instant`] first: the monotonic reading is then
+    /// a little later than the true one, so deadlines err late, never early.
+    fn now() -> Anchor {
+        let instant = Instant::now();
+        let monotonic = rustix::time::clock_gettime(ClockId::Monotonic);
+        Anchor { instant, monotonic }
+    }
+
+    /// The `CLOCK_MONOTONIC` time of `at`; times before the anchor map to
+    /// the anchor (already past: the timer fires at once); far-future times
+    /// saturate.
+    fn deadline(&self, at: Instant) -> Timespec {
+        let after = at.saturating_duration_since(self.instant);
+        let after = Timespec::try_from(after).unwrap_or(Timespec {
+            tv_sec: i64::MAX / 2,
+            tv_nsec: 0,
+        });
+        self.monotonic.checked_add(after).unwrap_or(Timespec {
+            tv_sec: i64::MAX,
+            tv_nsec: 999_999_999,
+        })
+    }
+}
+
+/// One waiting connection.
+#[derive(Debug)]
+struct Waiter {
+    due: Instant,
+    /// Registration order: waiters due at the same time wake in order.
+    order: u64,
+    wake: oneshot::Sender<()>,
+}
+
+impl PartialEq for Waiter {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Waiter {}
+impl PartialOrd for Waiter {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Waiter {
+    /// Reversed, so the max-heap yields the earliest waiter first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.due, other.order).cmp(&(self.due, self.order))
+    }
+}
+
+/// The waiters, earliest first, and what the timer is armed for.
+#[derive(Debug, Default)]
+struct Queue {
+    waiters: BinaryHeap<Waiter>,
+    next_order: u64,
+    /// The deadline the timer is set to, if any.
+    armed: Option<Instant>,
+    /// The timer failed: every wait uses tokio's timer from now on.
+    broken: bool,
+    /// How early to set the timer, learnt from its wakes.
+    ahead: SpinAhead,
+}
+
+impl Queue {
+    /// Adds a waiter; true if the timer must be re-armed for `due` (no
+    /// deadline set, or a later one).
+    fn push(&mut self, due: Instant, wake: oneshot::Sender<()>) -> bool {
+        let order = self.next_order;
+        self.next_order = self.next_order.wrapping_add(1);
+        self.waiters.push(Waiter { due, order, wake });
+        self.armed.is_none_or(|armed| due < armed)
+    }
+
+    /// Removes and returns the waiters due at or before `now`, earliest
+    /// first.
+    fn pop_due(&mut self, now: Instant) -> Vec<oneshot::Sender<()>> {
+        let mut due = Vec::new();
+        while self.waiters.peek().is_some_and(|w| w.due <= now) {
+            if let Some(w) = self.waiters.pop() {
+                due.push(w.wake);
+            }
+        }
+        due
+    }
+
+    /// The earliest due time still waiting.
+    fn earliest(&self) -> Option<Instant> {
+        self.waiters.peek().map(|w| w.due)
+    }
+
+    /// Gives up on the timer: waiters are released (they see a closed
+    /// channel and sleep on tokio's timer instead).
+    fn break_down(&mut self) {
+        self.broken = true;
+        self.armed = None;
+        self.waiters.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(sec: i64, nsec: i64) -> Timespec {
+        Timespec {
+            tv_sec: sec,
+            tv_nsec: nsec,
+        }
+    }
+
+    #[test]
+    fn deadline_adds_the_offset_from_the_anchor_in_nanoseconds() {
+        let base = Instant::now();
+        let anchor = Anchor {
+            instant: base,
+            monotonic: ts(100, 999_999_000),
+        };
+        assert_eq!(anchor.deadline(base), ts(100, 999_999_000));
+        assert_eq!(
+            anchor.deadline(base + Duration::from_nanos(1_500)),
+            ts(101, 500)
+        );
+        assert_eq!(
+            anchor.deadline(base + Duration::from_micros(2_500_250)),
+            ts(103, 500_249_000)
+        );
+    }
+
+    #[test]
+    fn deadline_before_the_anchor_is_the_anchor_and_far_future_saturates() {
+        let base = Instant::now() + Duration::from_secs(10);
+        let anchor = Anchor {
+            instant: base,
+            monotonic: ts(5, 0),
+        };
+        assert_eq!(anchor.deadline(base - Duration::from_secs(3)), ts(5, 0));
+        let anchor = Anchor {
+            instant: base,
+            monotonic: ts(i64::MAX - 1, 0),
+        };
+        let far = anchor.deadline(base + Duration::from_secs(3600));
+        assert_eq!(far, ts(i64::MAX, 999_999_999));
+    }
+
+    #[test]
+    fn deadlines_keep_the_order_of_due_times() {
+        let base = Instant::now();
+        let anchor = Anchor::now();
+        let mut last = anchor.deadline(base);
+        for us in [1u64, 2, 50, 999, 1000, 1001, 250_000, 3_000_000] {
+            let d = anchor.deadline(base + Duration::from_micros(us));
+            assert!((d.tv_sec, d.tv_nsec) > (last.tv_sec, last.tv_nsec), "{us}");
+            assert!((0..1_000_000_000).contains(&d.tv_nsec));
+            last = d;
+        }
+    }
+
+    #[test]
+    fn anchor_deadlines_are_never_before_the_monotonic_clock() {
+        // Instant is CLOCK_MONOTONIC on Linux, and the anchor errs late:
+        // the deadline for "now" is at or after the monotonic clock read
+        // just before it.
+        let anchor = Anchor::now();
+        for _ in 0..1000 {
+            let before = rustix::time::clock_gettime(ClockId::Monotonic);
+            let d = anchor.deadline(Instant::now());
+            assert!((d.tv_sec, d.tv_nsec) >= (before.tv_sec, before.tv_nsec));
+        }
+    }
+
+    #[test]
+    fn spin_ahead_follows_the_lateness_of_wakes_within_its_bounds() {
+        let mut ahead = SpinAhead::default();
+        assert_eq!(ahead.get(), Duration::from_micros(110));
+        // Wakes 200 µs late: the spin grows towards 2 x 200 + 10 µs.
+        for _ in 0..200 {
+            ahead.observe(Duration::from_micros(200));
+        }
+        let us = ahead.get().as_micros();
+        assert!((400..=410).contains(&us), "{us}");
+        // One stall does not pass the cap, and the spin shrinks back.
+        ahead.observe(Duration::from_secs(5));
+        assert_eq!(ahead.get(), SPIN_MAX);
+        for _ in 0..400 {
+            ahead.observe(Duration::from_micros(2));
+        }
+        let us = ahead.get().as_micros();
+        assert!((14..=16).contains(&us), "{us}");
+        // Punctual wakes: the least spin.
+        for _ in 0..400 {
+            ahead.observe(Duration::ZERO);
+        }
+        assert_eq!(ahead.get(), SPIN_MIN);
+        // Absurd lateness saturates instead of overflowing.
+        ahead.observe(Duration::MAX);
+        assert_eq!(ahead.get(), SPIN_MAX);
+    }
+
+    #[test]
+    fn queue_pops_earliest_first_and_rearms_only_for_earlier_waiters() {
+        let base = Instant::now();
+        let mut q = Queue::default();
+        let mut rearm = Vec::new();
+        for ms in [5u64, 1, 3, 1, 9] {
+            let (tx, _rx) = oneshot::channel::<()>();
+            let due = base + Duration::from_millis(ms);
+            let must_arm = q.push(due, tx);
+            if must_arm {
+                q.armed = Some(due);
+            }
+            rearm.push(must_arm);
+        }
+        assert_eq!(rearm, [true, true, false, false, false]);
+        assert_eq!(q.earliest(), Some(base + Duration::from_millis(1)));
+        // Nothing is due before its time.
+        assert!(q.pop_due(base).is_empty());
+        assert_eq!(q.pop_due(base + Duration::from_millis(1)).len(), 2);
+        assert_eq!(q.earliest(), Some(base + Duration::from_millis(3)));
+        assert_eq!(q.pop_due(base + Duration::from_millis(8)).len(), 2);
+        assert_eq!(q.earliest(), Some(base + Duration::from_millis(9)));
+        assert_eq!(q.pop_due(base + Duration::from_secs(1)).len(), 1);
+        assert_eq!(q.earliest(), None);
+    }
+
+    #[test]
+    fn waiters_due_together_wake_in_registration_order() {
+        let due = Instant::now();
+        let mut q = Queue::default();
+        let mut receivers = Vec::new();
+        for _ in 0..4 {
+            let (tx, rx) = oneshot::channel::<()>();
+            q.push(due, tx);
+            receivers.push(rx);
+        }
+        let woken = q.pop_due(due);
+        assert_eq!(woken.len(), 4);
+        // Wake them in the order returned; the receivers complete in the
+        // order they registered.
+        for (i, tx) in woken.into_iter().enumerate() {
+            tx.send(()).unwrap();
+            for (j, rx) in receivers.iter_mut().enumerate() {
+                let done = rx.try_recv().is_ok();
+                assert_eq!(done, i == j, "woke {j} at step {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn break_down_releases_every_waiter() {
+        let base = Instant::now();
+        let mut q = Queue::default();
+        let (tx, mut rx) = oneshot::channel::<()>();
+        q.push(base + Duration::from_secs(60), tx);
+        q.break_down();
+        assert!(q.broken);
+        assert_eq!(q.earliest(), None);
+        assert!(rx.try_recv().is_err());
+    }
+
+    /// Many connections' waits, registered out of order on one pacer, each
+    /// end no earlier than its due time, in due order.
+    #[tokio::test(flavor = "current_thread")]
+    async fn waits_never_end_early_and_end_in_due_order() {
+        let pacer = Pacer::start();
+        assert!(pacer.is_precise());
+        let base = Instant::now() + Duration::from_millis(5);
+        let finished = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for (i, us) in [700u64, 100, 400, 250, 1_900, 50, 1_200]
+            .into_iter()
+            .enumerate()
+        {
+            let (pacer, finished) = (pacer.clone(), Arc::clone(&finished));
+            let due = base + Duration::from_micros(us);
+            tasks.push(tokio::spawn(async move {
+                pacer.until(due).await;
+                let now = Instant::now();
+                assert!(now >= due, "wait {i} ended early");
+                lock(&finished).push(us);
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = lock(&finished).clone();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(order, sorted);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn past_due_returns_at_once_and_coarse_pacer_still_waits() {
+        let pacer = Pacer::start();
+        let past = Instant::now();
+        pacer.until(past).await;
+        let coarse = Pacer::coarse();
+        assert!(!coarse.is_precise());
+        let due = Instant::now() + Duration::from_micros(300);
+        coarse.until(due).await;
+        assert!(Instant::now() >= due);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_dropped_wait_does_not_block_later_ones() {
+        let pacer = Pacer::start();
+        // Registered (polled once), then abandoned, like a sender stopped
+        // at the end of its run.
+        let far = Instant::now() + Duration::from_secs(60);
+        tokio::select! {
+            biased;
+            () = pacer.until(far) => panic!("a wait 60 s away ended"),
+            () = std::future::ready(()) => {}
+        }
+        let later = Instant::now() + Duration::from_micros(500);
+        pacer.until(later).await;
+        assert!(Instant::now() >= later);
+    }
+}
