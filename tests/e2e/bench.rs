@@ -248,10 +248,10 @@ fn open_loop_sends_what_the_plan_schedules() {
     let sent = report["bytes_sent"].as_u64().unwrap() / 64;
     let messages = report["messages"].as_u64().unwrap();
     assert!(sent <= planned, "sent {sent} > planned {planned}: {report}");
-    // A loose floor: a machine stalled for a tenth of the run at its very
-    // end would miss this many due times.
+    // A loose floor, so a loaded test machine that stalls the run near its
+    // end cannot fail it: a pacer that loses due times loses far more.
     assert!(
-        sent >= planned - planned / 10,
+        sent >= planned / 2,
         "sent {sent} of {planned}: {report}"
     );
     assert!(messages <= sent, "{report}");
