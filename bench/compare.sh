@@ -326,6 +326,17 @@ sec_rate() {
         rec rate "open loop --rate $r" "p50 / closed p50" "$(awk -v a="$p50" -v b="$closed" 'BEGIN{ if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }')"
     done
     stop "$ESP"
+    # The peer: sockperf's own paced client (under-load, every message
+    # answered) against its own server at the same rates. An idle server
+    # answers more slowly than a busy one on this kind of VM, whoever paces.
+    start_echo "sockperf server" tcp || return
+    local sp
+    for r in $RATES; do
+        client sockperf under-load -i $H -p "$EPORT" --tcp -m 64 --mps "$r" -t "$DUR" --full-rtt --reply-every 1 >"$OUT/rate-sockperf-$r.txt" 2>&1
+        sp=$(sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' "$OUT/rate-sockperf-$r.txt")
+        rec rate "sockperf under-load --mps $r (sockperf server)" "p50 us" "${sp:-failed}"
+    done
+    stop "$ESP"
 }
 
 # TLS: the same bulk transfer (TLS_MB MB of zeros, one connection) timed
@@ -524,6 +535,7 @@ for s in open_loop:
     low = float(s.split()[-1]) <= 1000
     goal = "(lower is better) <= 1.5x" if low else "(info) >= 0x"
     ratio(f"bench --rate {s.split()[-1]} p50 vs closed-loop p50", num("rate", s, "p50 us"), closed, goal, higher=not low)
+    ratio(f"bench --rate {s.split()[-1]} p50 vs sockperf under-load at that rate", num("rate", s, "p50 us"), num("rate", f"sockperf under-load --mps {s.split()[-1]} (sockperf server)", "p50 us"), "(lower is better) <= 1.1x" if low else "(info) >= 0x", higher=not low)
 ratio("bench send vs iperf3 (each into a sink)", num("gen", "sockmate bench -m send -> socat -b1M sink", "Gbit/s"), num("gen", "iperf3 -c -> iperf3 -s", "Gbit/s"), ">= 0.9x")
 print("\n".join(out))
 print()
