@@ -54,8 +54,11 @@ for t in iperf3 socat ncat sockperf gcc python3 nc.openbsd; do
 done
 # BIN under target/PROFILE/ is (re)built with that profile when missing or
 # older than the sources: target/profiling/sockmate for perf (debug info).
-if [ ! -x "$BIN" ] || [ -n "$(find "$ROOT/src" -newer "$BIN" -name '*.rs' | head -1)" ]; then
-    if [ "$(dirname "$(dirname "$BIN")")" = "$ROOT/target" ]; then
+# A BIN elsewhere (a copy of an older build, to compare with) is used as is.
+IN_TARGET=0
+[ "$(dirname "$(dirname "$BIN")")" = "$ROOT/target" ] && IN_TARGET=1
+if [ ! -x "$BIN" ] || { [ $IN_TARGET = 1 ] && [ -n "$(find "$ROOT/src" -newer "$BIN" -name '*.rs' | head -1)" ]; }; then
+    if [ $IN_TARGET = 1 ]; then
         profile=$(basename "$(dirname "$BIN")")
         say "building the $profile binary"
         cargo build --profile "$profile" >&2 || exit 2
