@@ -6,7 +6,7 @@
 #   bash bench/compare.sh                 # everything, ~3 minutes
 #   DUR=2 bash bench/compare.sh relay rr  # some sections, shorter runs
 #
-# Sections: relay bulk rr udp conn gen rate ui tls ws (default: all).
+# Sections: relay bulk rr udp conn gen rate ui tls ws transfer (default: all).
 # Env: DUR (seconds per timed run, default 4), BULK_MB (default 500),
 #      CONN_KS (connection counts for sockmate, default "1000 10000 19000"),
 #      PEER_CONN_K (for socat/ncat, default 1000), BIN (default
@@ -14,7 +14,10 @@
 #      bench/, where they live), OUT (raw logs, default a fresh temp dir),
 #      RESULTS (default bench/RESULTS.md; "-" to skip writing it),
 #      TLS_MB (MB per TLS transfer, default 1000), RATES (open-loop rates
-#      for the rate section, default "100 1000 10000 20000").
+#      for the rate section, default "100 1000 10000 20000"), XFER_MB (MiB of the file
+#      sent by each transfer, default 512), XFER_RUNS (rounds, default 3),
+#      XFER_DIR (where the file and the copies go, default /dev/shm, a
+#      tmpfs, so that the disk is not what is measured).
 #
 # Every server runs in its own process group (setsid) and is stopped by that
 # group id; every client runs under `timeout`; every load is bounded in count
@@ -34,7 +37,10 @@ RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
 H=127.0.0.1
 TLS_MB=${TLS_MB:-1000}
 RATES=${RATES:-"100 1000 10000 20000"}
-SECTIONS=${*:-"relay bulk rr udp conn gen rate ui tls ws"}
+XFER_MB=${XFER_MB:-512}
+XFER_RUNS=${XFER_RUNS:-3}
+XFER_DIR=${XFER_DIR:-/dev/shm}
+SECTIONS=${*:-"relay bulk rr udp conn gen rate ui tls ws transfer"}
 mkdir -p "$OUT"
 RAW=$OUT/raw.tsv
 : >"$RAW"
@@ -45,13 +51,16 @@ kv() { sed -n "s/\(^\|.*[[:space:]]\)$1=\([^[:space:]]*\).*/\2/p" | head -1; }
 jget() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)" 2>/dev/null; }
 
 # ------------------------------------------------------------ prerequisites
-for t in iperf3 socat ncat sockperf gcc python3; do
-    command -v "$t" >/dev/null || { echo "missing $t (apt-get install -y iperf3 socat ncat sockperf gcc python3)" >&2; exit 2; }
+for t in iperf3 socat ncat sockperf gcc python3 nc.openbsd; do
+    command -v "$t" >/dev/null || { echo "missing $t (apt-get install -y iperf3 socat ncat sockperf gcc python3 netcat-openbsd)" >&2; exit 2; }
 done
 # BIN under target/PROFILE/ is (re)built with that profile when missing or
 # older than the sources: target/profiling/sockmate for perf (debug info).
-if [ ! -x "$BIN" ] || [ -n "$(find "$ROOT/src" -newer "$BIN" -name '*.rs' | head -1)" ]; then
-    if [ "$(dirname "$(dirname "$BIN")")" = "$ROOT/target" ]; then
+# A BIN elsewhere (a copy of an older build, to compare with) is used as is.
+IN_TARGET=0
+[ "$(dirname "$(dirname "$BIN")")" = "$ROOT/target" ] && IN_TARGET=1
+if [ ! -x "$BIN" ] || { [ $IN_TARGET = 1 ] && [ -n "$(find "$ROOT/src" -newer "$BIN" -name '*.rs' | head -1)" ]; }; then
+    if [ $IN_TARGET = 1 ]; then
         profile=$(basename "$(dirname "$BIN")")
         say "building the $profile binary"
         cargo build --profile "$profile" >&2 || exit 2
@@ -472,9 +481,64 @@ asyncio.run(main())' "$url" >"$OUT/$1-page.log" 2>&1 &
     stop "$isp"
 }
 
+# File transfer: one XFER_MB MiB file of random bytes, XFER_RUNS rounds, each
+# round the three side by side: `sockmate send`/`receive` (SHA-256 checked),
+# the same with --raw, and OpenBSD nc (`nc -l > out`, `nc -N < file`). Timed
+# from the sender's start until the receiver has exited (the file written
+# and, for sockmate, renamed into place); the median of the rounds is kept.
+sec_transfer() {
+    local dir; dir=$(mktemp -d "$XFER_DIR/sockmate-xfer.XXXXXX") || { rec transfer sockmate "MB/s" failed; return; }
+    say "transfer: a $XFER_MB MiB file, $XFER_RUNS rounds of sockmate, sockmate --raw and nc.openbsd (in $dir)"
+    head -c "${XFER_MB}M" /dev/urandom >"$dir/file" || { rm -rf "$dir"; rec transfer sockmate "MB/s" failed; return; }
+    local tmo=$((XFER_MB / 10 + 30)) round subject t0 t1 ok
+    timed_xfer() {   # timed_xfer SUBJECT: one transfer into $dir/out; prints MB/s or failed
+        rm -rf "$dir/out" "$dir/in"
+        case "$1" in
+            sockmate*)
+                local raw=""; [ "$1" = "sockmate --raw" ] && raw="--raw"
+                if [ -n "$raw" ]; then
+                    start_sockmate xfer-recv timeout "$tmo" "$BIN" receive $H:0 --raw -o "$dir/out" || { echo failed; return; }
+                else
+                    mkdir "$dir/in"
+                    start_sockmate xfer-recv timeout "$tmo" "$BIN" receive $H:0 --dir "$dir/in" || { echo failed; return; }
+                fi
+                local rp=$SP
+                echo "client: $BIN send -q $raw $H:$SPORT $dir/file" >>"$OUT/commands.txt"
+                t0=$(date +%s.%N)
+                timeout "$tmo" "$BIN" send -q $raw "$H:$SPORT" "$dir/file" 2>>"$OUT/notes.txt"
+                wait "$rp"; ok=$?; t1=$(date +%s.%N)
+                GROUPS_STARTED=$(echo " $GROUPS_STARTED " | sed "s/ $rp / /")
+                [ -z "$raw" ] && mv "$dir/in/file" "$dir/out" 2>/dev/null ;;
+            nc.openbsd)
+                local p; p=$(free_port)
+                start xfer-nc tcp "$p" sh -c "exec timeout $tmo nc.openbsd -l $H $p >'$dir/out'" || { echo failed; return; }
+                local np=$SP
+                echo "client: nc.openbsd -N $H $p < $dir/file" >>"$OUT/commands.txt"
+                t0=$(date +%s.%N)
+                timeout "$tmo" nc.openbsd -N $H "$p" <"$dir/file"
+                wait "$np"; ok=$?; t1=$(date +%s.%N)
+                GROUPS_STARTED=$(echo " $GROUPS_STARTED " | sed "s/ $np / /") ;;
+        esac
+        if [ "$ok" = 0 ] && cmp -s "$dir/file" "$dir/out"; then
+            awk -v a="$t0" -v b="$t1" -v m="$XFER_MB" 'BEGIN{printf "%.0f\n", m * 1.048576 / (b - a)}'
+        else echo failed; echo "transfer $1: exit $ok or the copy differs" >>"$OUT/notes.txt"; fi
+    }
+    cat "$dir/file" >/dev/null
+    for round in $(seq "$XFER_RUNS"); do
+        for subject in "sockmate" "sockmate --raw" "nc.openbsd"; do
+            echo "$subject $(timed_xfer "$subject")" >>"$OUT/transfer-runs.txt"
+        done
+    done
+    rm -rf "$dir"
+    for subject in "sockmate" "sockmate --raw" "nc.openbsd"; do
+        rec transfer "$subject" "MB/s" "$(grep "^$subject [0-9f]" "$OUT/transfer-runs.txt" | awk '{print $NF}' | grep -v failed | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}')"
+        rec transfer "$subject" "runs" "$(grep "^$subject [0-9f]" "$OUT/transfer-runs.txt" | awk '{print $NF}' | paste -sd' ')"
+    done
+}
+
 # ------------------------------------------------------------ run
 for s in $SECTIONS; do
-    case "$s" in relay|bulk|rr|udp|conn|gen|rate|ui|tls|ws) "sec_$s" ;; *) echo "unknown section $s" >&2 ;; esac
+    case "$s" in relay|bulk|rr|udp|conn|gen|rate|ui|tls|ws|transfer) "sec_$s" ;; *) echo "unknown section $s" >&2 ;; esac
 done
 
 # ------------------------------------------------------------ report
@@ -537,6 +601,8 @@ for s in open_loop:
     ratio(f"bench --rate {s.split()[-1]} p50 vs closed-loop p50", num("rate", s, "p50 us"), closed, goal, higher=not low)
     ratio(f"bench --rate {s.split()[-1]} p50 vs sockperf under-load at that rate", num("rate", s, "p50 us"), num("rate", f"sockperf under-load --mps {s.split()[-1]} (sockperf server)", "p50 us"), "(lower is better) <= 1.1x" if low else "(info) >= 0x", higher=not low)
 ratio("bench send vs iperf3 (each into a sink)", num("gen", "sockmate bench -m send -> socat -b1M sink", "Gbit/s"), num("gen", "iperf3 -c -> iperf3 -s", "Gbit/s"), ">= 0.9x")
+ratio("send/receive (SHA-256 checked) vs nc.openbsd", num("transfer", "sockmate", "MB/s"), num("transfer", "nc.openbsd", "MB/s"), ">= 1x")
+ratio("send/receive --raw vs nc.openbsd", num("transfer", "sockmate --raw", "MB/s"), num("transfer", "nc.openbsd", "MB/s"), ">= 1x")
 print("\n".join(out))
 print()
 print("| ratio | value | goal | |")

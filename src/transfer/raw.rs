@@ -11,6 +11,7 @@ use super::observer::Observer;
 use super::stages::{Pool, ReadStage, WriteStage, CHUNK};
 use super::store::{Dir, Entry, Part};
 use super::wire::WireReader;
+use crate::transport::splice::{can_send_file, send_file};
 use crate::transport::Stream;
 
 /// Sends the whole file, then ends our write side.
@@ -25,7 +26,17 @@ pub async fn send_raw(
     let name = source.display().to_string();
     let mut progress = reporter.start_file("sent", &name, size, 0, peer);
     let (_reader, mut stream) = stream.into_split();
+    // Read and hashed on the reading thread, sent from the page cache
+    // with sendfile on a plain socket (see `sender::send_file`).
+    let direct = match can_send_file(&stream) {
+        true => Some(
+            file.try_clone()
+                .with_context(|| format!("cannot open {name}"))?,
+        ),
+        false => None,
+    };
     let mut chunks = ReadStage::start(file, u64::MAX);
+    let mut position = 0u64;
     while let Some(chunk) = chunks.next().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,
@@ -34,7 +45,13 @@ pub async fn send_raw(
                 bail!("cannot read {name}: {e}");
             }
         };
-        if let Err(e) = stream.write_all(chunk.data()).await {
+        let len = chunk.data().len();
+        let sent = match &direct {
+            Some(file) => send_file(&stream, file, position, len).await,
+            None => stream.write_all(chunk.data()).await,
+        };
+        position += len as u64;
+        if let Err(e) = sent {
             progress.fail();
             bail!(
                 "sending {name} to {peer} failed: {}",

@@ -14,7 +14,8 @@ use super::header::{
 };
 use super::observer::Observer;
 use super::stages::ReadStage;
-use super::wire::{write_within, WireReader};
+use super::wire::{within, write_within, WireReader};
+use crate::transport::splice::{can_send_file, send_file as splice_file};
 use crate::transport::{Stream, StreamWriter};
 
 /// How long to wait for the receiver's reason after a write failed.
@@ -198,6 +199,17 @@ async fn send_file(
         ReceiverFrame::Fail { reason } => bail!("{peer} refused {name}: {reason}"),
         other => bail!("{peer} answered {other:?} to the header of {name} (protocol error)"),
     };
+    // On a plain socket the bytes go from the page cache with sendfile:
+    // the reading thread still reads (and hashes) each chunk, the socket
+    // side sends the same range of the file without copying it again. (If
+    // the file changes meanwhile, the receiver's digest check fails.)
+    let direct = match can_send_file(stream) {
+        true => Some(
+            file.try_clone()
+                .with_context(|| format!("cannot open {}", item.source.display()))?,
+        ),
+        false => None,
+    };
     let mut progress = reporter.start_file("sent", &name, Some(item.size), offset, peer);
     let mut chunks = ReadStage::start(file, item.size);
     let mut position: u64 = 0;
@@ -222,7 +234,15 @@ async fn send_file(
         let len = chunk.data().len() as u64;
         if position + len > offset {
             let from = offset.saturating_sub(position) as usize;
-            if let Err(e) = write_within(stream, &chunk.data()[from..], timeouts.idle).await {
+            let sent = match &direct {
+                Some(file) => {
+                    let at = position + from as u64;
+                    let len = chunk.data().len() - from;
+                    within(timeouts.idle, splice_file(stream, file, at, len)).await
+                }
+                None => write_within(stream, &chunk.data()[from..], timeouts.idle).await,
+            };
+            if let Err(e) = sent {
                 progress.fail();
                 return Err(write_failure(reader, &name, peer, e).await);
             }

@@ -24,13 +24,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::header::DIGEST_LEN;
 
-/// Size of one chunk (1 MiB: large enough that per-chunk costs vanish,
+/// Size of one chunk (512 KiB: large enough that per-chunk costs vanish,
 /// small enough to keep memory low).
-pub const CHUNK: usize = 128 << 10;
+pub const CHUNK: usize = 512 << 10;
 
 /// Buffers a transfer may own at once; bounds its memory to
 /// `POOL_SIZE * CHUNK` and is also how far stages can run ahead.
-pub const POOL_SIZE: usize = 32;
+pub const POOL_SIZE: usize = 16;
 
 /// A buffer of [`CHUNK`] bytes of which the first `len` are data. When
 /// dropped, wherever that happens, its buffer goes back to its [`Pool`].

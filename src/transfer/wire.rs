@@ -49,7 +49,16 @@ pub async fn write_within(
     bytes: &[u8],
     limit: Duration,
 ) -> io::Result<()> {
-    match tokio::time::timeout(limit, stream.write_all(bytes)).await {
+    within(limit, stream.write_all(bytes)).await
+}
+
+/// Runs a write (`write`), failing with `TimedOut` when it is not done
+/// within `limit`.
+pub async fn within(
+    limit: Duration,
+    write: impl std::future::Future<Output = io::Result<()>>,
+) -> io::Result<()> {
+    match tokio::time::timeout(limit, write).await {
         Ok(result) => result,
         Err(_) => Err(io::Error::new(
             io::ErrorKind::TimedOut,

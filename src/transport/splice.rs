@@ -189,6 +189,55 @@ async fn copy_batch(src: Io<'_>, dst: Io<'_>) -> io::Result<usize> {
     Ok(n)
 }
 
+/// True when [`send_file`] can write to `to` (TCP or Unix stream; not
+/// seqpacket, TLS or WebSocket, which must see the bytes).
+pub fn can_send_file(to: &StreamWriter) -> bool {
+    to.capabilities().zero_copy && !to.capabilities().message_boundaries
+}
+
+/// Writes `len` bytes of `file`, from byte `offset`, to `to` with
+/// sendfile(2): the kernel takes them from the page cache, with no copy
+/// through user space. Does not move the file's own position (a reader
+/// of the same file is undisturbed). Fails with `UnexpectedEof` when the
+/// file ends first, `Unsupported` unless [`can_send_file`].
+pub async fn send_file(
+    to: &StreamWriter,
+    file: &std::fs::File,
+    offset: u64,
+    len: usize,
+) -> io::Result<()> {
+    let io = match to.io() {
+        Some(io) if can_send_file(to) => io,
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "sendfile needs a TCP or Unix stream socket",
+            ))
+        }
+    };
+    let mut at = offset;
+    let end = offset.saturating_add(len as u64);
+    while at < end {
+        io.ready(Interest::WRITABLE).await?;
+        let left = (end - at) as usize;
+        match io.try_io(Interest::WRITABLE, || {
+            Ok(rustix::fs::sendfile(io.fd(), file, Some(&mut at), left)?)
+        }) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file ended before the bytes to send",
+                ))
+            }
+            // `at` was advanced by the kernel.
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Moves up to `len` bytes from `from` to `to` (one of them a pipe) inside
 /// the kernel, without blocking.
 fn splice(

@@ -318,3 +318,43 @@ async fn errors_keep_their_kind_and_wording() {
         )
     );
 }
+
+/// sendfile moves exactly the asked range (larger than a socket buffer, so
+/// it has to wait for the reader), leaves the file position alone, fails
+/// cleanly past the end of the file, and is refused on TLS.
+#[tokio::test]
+async fn send_file_moves_the_range_and_leaves_the_position() {
+    use std::io::{Seek, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut file = std::fs::File::create(dir.path().join("f")).expect("create");
+    file.write_all(&data).expect("write");
+    let file = std::fs::File::open(dir.path().join("f")).expect("open");
+    for endpoint in ["tcp://127.0.0.1:0".to_string(), unix_endpoint(&dir, "unix")] {
+        let (client, server) = pair(&endpoint).await;
+        let (_r, writer) = client.into_split();
+        let (mut reader, _w) = server.into_split();
+        assert!(splice::can_send_file(&writer));
+        let want = data.len() - 1001;
+        let (sent, got) = tokio::join!(
+            splice::send_file(&writer, &file, 1001, want),
+            read_exactly(&mut reader, want)
+        );
+        sent.expect("send_file");
+        assert!(got == data[1001..], "{endpoint}: the bytes differ");
+        assert_eq!((&file).stream_position().expect("position"), 0);
+        let past = splice::send_file(&writer, &file, data.len() as u64 - 10, 20).await;
+        assert_eq!(
+            past.expect_err("past the end").kind(),
+            std::io::ErrorKind::UnexpectedEof
+        );
+    }
+    let (client, _server) = pair_with("tls://127.0.0.1:0", insecure()).await;
+    let (_r, writer) = client.into_split();
+    assert!(!splice::can_send_file(&writer));
+    let refused = splice::send_file(&writer, &file, 0, 10).await;
+    assert_eq!(
+        refused.expect_err("TLS").kind(),
+        std::io::ErrorKind::Unsupported
+    );
+}
