@@ -250,10 +250,7 @@ fn open_loop_sends_what_the_plan_schedules() {
     assert!(sent <= planned, "sent {sent} > planned {planned}: {report}");
     // A loose floor, so a loaded test machine that stalls the run near its
     // end cannot fail it: a pacer that loses due times loses far more.
-    assert!(
-        sent >= planned / 2,
-        "sent {sent} of {planned}: {report}"
-    );
+    assert!(sent >= planned / 2, "sent {sent} of {planned}: {report}");
     assert!(messages <= sent, "{report}");
     assert!(messages > 0, "{report}");
     assert_eq!(report["latency_us"]["count"], report["messages"]);
