@@ -18,7 +18,7 @@ use clap::Args;
 use super::explain_text::{words, Call, Lang, SockType};
 use crate::endpoint::{Endpoint, Kind, UnixAddr};
 use crate::event::bus::Sink;
-use crate::event::{Direction, Event, EventKind};
+use crate::event::{CloseReason, Direction, Event, EventKind};
 use crate::transport::{SocketOptions, DEFAULT_BACKLOG};
 
 /// recv/send calls shown one by one per connection and direction.
@@ -94,6 +94,8 @@ pub struct Explainer<W: Write + Send> {
     tcp_listener: bool,
     conns: usize,
     told: HashMap<u64, [Tally; 2]>,
+    /// Connections whose recv() = 0 (the peer's end) was said already.
+    peer_eof_told: HashSet<u64>,
     /// Options set on each TCP connection (`--nodelay`, `--keepalive`).
     stream_options: Vec<Call>,
     /// Calls whose why was said already (each why is said once).
@@ -147,6 +149,7 @@ impl<W: Write + Send> Explainer<W> {
             tcp_listener: false,
             conns: 0,
             told: HashMap::new(),
+            peer_eof_told: HashSet::new(),
             explained: HashSet::new(),
             stream_options: Vec::new(),
         }
@@ -297,7 +300,10 @@ impl<W: Write + Send> Sink for Explainer<W> {
             EventKind::Eof { conn, dir } if self.told.contains_key(&conn.id) => {
                 self.summary(conn.id, *dir)?;
                 match dir {
-                    Direction::In => self.say(&Call::PeerEof),
+                    Direction::In => {
+                        self.peer_eof_told.insert(conn.id);
+                        self.say(&Call::PeerEof)
+                    }
                     Direction::Out => self.say(&Call::ShutdownWrite),
                 }
             }
@@ -305,6 +311,12 @@ impl<W: Write + Send> Sink for Explainer<W> {
                 self.summary(conn.id, Direction::In)?;
                 self.summary(conn.id, Direction::Out)?;
                 self.told.remove(&conn.id);
+                // Services report the peer's end only in the close reason:
+                // the recv() that returned 0 came first, so say it first.
+                let eof_told = self.peer_eof_told.remove(&conn.id);
+                if *reason == CloseReason::PeerClosed && !eof_told && !self.datagram {
+                    self.say(&Call::PeerEof)?;
+                }
                 self.say(&Call::Close(reason.to_string()))
             }
             _ => Ok(()),
@@ -399,6 +411,39 @@ mod tests {
         assert!(text.lines().count() < 40, "bounded: {text}");
         assert!(text.contains("[explain] recv() = 0 bytes"));
         assert!(text.contains("[explain] close()  (peer closed)"));
+    }
+
+    #[test]
+    fn the_peers_end_is_said_once_whether_or_not_an_eof_event_came() {
+        let role = || Role::Listen {
+            backlog: None,
+            reuseport: false,
+        };
+        // A plain session reports the end as an Eof event, then closes.
+        let plain = narrate(role(), Lang::En, session(1));
+        assert_eq!(plain.matches("[explain] recv() = 0 bytes").count(), 1);
+        // A service reports it only as the close reason.
+        let service: Vec<EventKind> = session(1)
+            .into_iter()
+            .filter(|k| !matches!(k, EventKind::Eof { .. }))
+            .collect();
+        let text = narrate(role(), Lang::En, service);
+        assert_eq!(
+            text.matches("[explain] recv() = 0 bytes").count(),
+            1,
+            "{text}"
+        );
+        let eof = text.find("recv() = 0 bytes").unwrap_or(usize::MAX);
+        let close = text.find("[explain] close()").unwrap_or(0);
+        assert!(eof < close, "recv() = 0 comes before close(): {text}");
+        // A close for another reason says no recv() = 0.
+        let mut shutdown = session(1);
+        shutdown.retain(|k| !matches!(k, EventKind::Eof { .. }));
+        if let Some(EventKind::Close { reason, .. }) = shutdown.last_mut() {
+            *reason = CloseReason::Shutdown;
+        }
+        let text = narrate(role(), Lang::En, shutdown);
+        assert!(!text.contains("recv() = 0 bytes"), "{text}");
     }
 
     #[test]
