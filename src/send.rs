@@ -12,7 +12,7 @@ use crate::encoding::TextEncoding;
 use crate::error::ConfigError;
 use crate::escape::{escape_at, EscapeError};
 use crate::hexinput::{parse_hex, HexError};
-use crate::template::{Message, Template, TemplateError, CTIME_FORMAT};
+use crate::template::{Message, Template, TemplateError};
 
 /// The line ending added to each `--send` (and each stdin line in line mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -112,11 +112,13 @@ pub fn encode_text(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, Escape
     Ok(out)
 }
 
-/// Resolves the command line's sends to payloads (no I/O: files stay paths).
+/// Resolves the command line's sends to payloads (no I/O: files stay paths);
+/// `time_format` is the strftime layout of `{time}` in templates.
 pub fn resolve(
     specs: &[SendSpec],
     encoding: TextEncoding,
     eol: Eol,
+    time_format: &str,
 ) -> Result<Vec<Payload>, SendError> {
     specs
         .iter()
@@ -139,7 +141,7 @@ pub fn resolve(
                     })
             }
             SendSpec::File(path) => Ok(Payload::File(path.clone())),
-            SendSpec::Template(text) => Template::parse(text, CTIME_FORMAT)
+            SendSpec::Template(text) => Template::parse(text, time_format)
                 .map(Payload::Template)
                 .map_err(|problem| SendError::Template {
                     text: text.clone(),
@@ -307,6 +309,7 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::CTIME_FORMAT;
 
     #[test]
     fn text_is_encoded_and_escapes_are_bytes() {
@@ -331,7 +334,7 @@ mod tests {
             SendSpec::Text("hi".into()),
             SendSpec::Hex("03".into()),
         ];
-        let got = resolve(&specs, TextEncoding::default(), Eol::Crlf).unwrap();
+        let got = resolve(&specs, TextEncoding::default(), Eol::Crlf, CTIME_FORMAT).unwrap();
         assert_eq!(
             got,
             vec![
@@ -344,6 +347,7 @@ mod tests {
             &[SendSpec::Hex("4g".into())],
             TextEncoding::default(),
             Eol::None,
+            CTIME_FORMAT,
         )
         .unwrap_err();
         assert!(
@@ -358,7 +362,7 @@ mod tests {
             SendSpec::Template("m{n} {seq:u16be}".into()),
             SendSpec::Text("{n}".into()),
         ];
-        let payloads = resolve(&specs, TextEncoding::default(), Eol::None).unwrap();
+        let payloads = resolve(&specs, TextEncoding::default(), Eol::None, CTIME_FORMAT).unwrap();
         let mut s = Schedule::new(load(&payloads).unwrap(), None, Some(2));
         let mut got = Vec::new();
         while let Some(m) = s.next().await {
@@ -378,6 +382,7 @@ mod tests {
             &[SendSpec::Template("{crc16:x}".into())],
             TextEncoding::default(),
             Eol::None,
+            CTIME_FORMAT,
         )
         .unwrap_err()
         .to_string();

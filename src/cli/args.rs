@@ -234,8 +234,13 @@ impl SendArgs {
             })
     }
 
-    /// The auto-send plan and how stdin lines are made, validated.
-    pub fn plan(&self, encoding: TextEncoding) -> Result<(SendPlan, LineMode), ConfigError> {
+    /// The auto-send plan and how stdin lines are made, validated;
+    /// `time_format` is the strftime layout of `{time}` in templates.
+    pub fn plan(
+        &self,
+        encoding: TextEncoding,
+        time_format: &str,
+    ) -> Result<(SendPlan, LineMode), ConfigError> {
         let specs = if self.order.is_empty() {
             let mut specs: Vec<SendSpec> = self.send.iter().cloned().map(SendSpec::Text).collect();
             specs.extend(self.send_hex.iter().cloned().map(SendSpec::Hex));
@@ -245,7 +250,8 @@ impl SendArgs {
         } else {
             self.order.clone()
         };
-        let payloads = crate::send::resolve(&specs, encoding, self.eol.unwrap_or(Eol::None))?;
+        let payloads =
+            crate::send::resolve(&specs, encoding, self.eol.unwrap_or(Eol::None), time_format)?;
         if payloads.is_empty() && (self.interval.is_some() || self.count.is_some()) {
             return Err(ConfigError::new(
                 "--interval and --count repeat sends: give --send TEXT, --send-hex HEX, --send-template TEMPLATE or --send-file PATH too".into(),

@@ -48,6 +48,9 @@ pub struct ConnectArgs {
     /// udp://: take datagrams from any source, not only the peer (an unconnected socket; each datagram shows its sender).
     #[arg(long, help_heading = "UDP")]
     pub any_source: bool,
+    /// strftime layout of {time} in --send-template (default like C's ctime: Sun Nov 22 14:03:07 2026).
+    #[arg(long, value_name = "FORMAT", default_value = crate::template::CTIME_FORMAT, help_heading = "Sending")]
+    pub time_format: String,
     /// Socket and status options.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -148,7 +151,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             .map(str::parse::<BindAddr>)
             .transpose()
             .map_err(ConfigError::new)?;
-        let (sends, mut lines) = args.send.plan(view.text_encoding())?;
+        let (sends, mut lines) = args.send.plan(view.text_encoding(), &args.time_format)?;
         lines.delay = args.end.delay;
         let lines = args.common.ws.line_mode(lines);
         let exec = exec_spec(&args.exec, &args.sh_exec, args.exec_stderr, args.pty)?;

@@ -92,6 +92,7 @@ impl TryFrom<ListenArgs> for ListenRun {
     fn try_from(args: ListenArgs) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::parse_listen(&args.endpoint)?;
         let view = args.view.options(args.common.verbosity(true))?;
+        let time_format = args.service.time_format.clone();
         let (service, admission) =
             args.service
                 .into_config(&endpoint, args.common.idle_timeout, view.text_encoding())?;
@@ -100,7 +101,7 @@ impl TryFrom<ListenArgs> for ListenRun {
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
             ));
         }
-        let (sends, mut lines) = args.send.plan(view.text_encoding())?;
+        let (sends, mut lines) = args.send.plan(view.text_encoding(), &time_format)?;
         lines.delay = args.end.delay;
         let lines = args.common.ws.line_mode(lines);
         if args.end.recv_only && sends.has_sends() {

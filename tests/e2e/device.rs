@@ -55,6 +55,49 @@ fn modbus_template_round_trip_in_hex_lines() {
     );
 }
 
+/// `{time}` in a `--send-template` follows `--time-format` on connect as
+/// it does in listen's `--reply`; a bad layout is refused before connecting.
+#[test]
+fn send_template_time_follows_time_format() {
+    let mut server = Proc::spawn(sockmate(&["listen", "0", "-k", "--serve", "echo", "-q"]));
+    let addr = server.listening_addr();
+    let out = sockmate(&[
+        "connect",
+        &addr,
+        "--send-template",
+        "{time}|{n}\\n",
+        "--time-format",
+        "%Y=%m",
+        "--recv-count",
+        "1",
+    ])
+    .stdin(Stdio::null())
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().next().unwrap_or("");
+    let (time, n) = line.split_once('|').unwrap_or(("", ""));
+    assert_eq!(n, "1", "{text:?}");
+    assert_eq!(time.len(), 7, "{text:?}");
+    assert_eq!(&time[4..5], "=", "{text:?}");
+    assert!(time[..4].chars().all(|c| c.is_ascii_digit()), "{text:?}");
+
+    let (status, _, err) = run_with_input(
+        sockmate(&[
+            "connect",
+            &addr,
+            "--send-template",
+            "{time}",
+            "--time-format",
+            "%Q",
+        ]),
+        b"",
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("--time-format"), "{err}");
+}
+
 /// `--send` stays literal; `--send-hex` bytes show as hex in a text
 /// transcript, never decoded.
 #[test]
