@@ -8,6 +8,7 @@ use clap::Args;
 use crate::encoding::TextEncoding;
 use crate::error::ConfigError;
 use crate::send::{Eol, SendPlan, SendSpec};
+use crate::service::ExecSpec;
 use crate::transport::SocketOptions;
 use crate::view::status::Verbosity;
 use crate::view::{ColorChoice, ViewOptions};
@@ -430,6 +431,28 @@ pub fn parse_reconnect_max(text: &str) -> Result<Duration, String> {
         ));
     }
     Ok(d)
+}
+
+/// The `--exec`/`--sh-exec` command of `connect` or `listen`, if one is
+/// given (`--pty` needs one).
+pub fn exec_spec(
+    exec: &Option<String>,
+    sh_exec: &Option<String>,
+    stderr: bool,
+    pty: bool,
+) -> Result<Option<ExecSpec>, ConfigError> {
+    let spec =
+        match (exec, sh_exec) {
+            (Some(cmd), _) => ExecSpec::direct(cmd, stderr),
+            (None, Some(cmd)) => ExecSpec::shell(cmd, stderr),
+            (None, None) if pty => return Err(ConfigError::new(
+                "--pty runs the --exec command on a terminal: give --exec CMD or --sh-exec CMD too"
+                    .into(),
+            )),
+            (None, None) => return Ok(None),
+        };
+    spec.map(|s| Some(s.with_pty(pty)))
+        .map_err(ConfigError::new)
 }
 
 #[cfg(test)]

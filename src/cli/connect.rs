@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::LineMode;
-use super::args::{parse_duration, CommonArgs, ProxyArgs, SendArgs, ViewArgs};
+use super::args::{exec_spec, parse_duration, CommonArgs, ProxyArgs, SendArgs, ViewArgs};
 use super::end_args::EndArgs;
 use super::explain::{ExplainArgs, Role};
 use super::output;
@@ -16,7 +16,6 @@ use super::stdin_reader::STDIN_CHUNK;
 use crate::endpoint::{Endpoint, Kind};
 use crate::engine::{ConnectConfig, Engine};
 use crate::error::ConfigError;
-use crate::service::ExecSpec;
 use crate::session::{SessionConfig, DEFAULT_DATAGRAM_WAIT, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
 use crate::transport::{BindAddr, SocketOptions};
@@ -110,27 +109,6 @@ pub struct ConnectRun {
     pub recv_only: bool,
     /// `--explain`, `--lang`.
     pub explain: ExplainArgs,
-}
-
-/// The `--exec`/`--sh-exec` command, if one is given.
-pub fn exec_spec(
-    exec: &Option<String>,
-    sh_exec: &Option<String>,
-    stderr: bool,
-    pty: bool,
-) -> Result<Option<ExecSpec>, ConfigError> {
-    let spec =
-        match (exec, sh_exec) {
-            (Some(cmd), _) => ExecSpec::direct(cmd, stderr),
-            (None, Some(cmd)) => ExecSpec::shell(cmd, stderr),
-            (None, None) if pty => return Err(ConfigError::new(
-                "--pty runs the --exec command on a terminal: give --exec CMD or --sh-exec CMD too"
-                    .into(),
-            )),
-            (None, None) => return Ok(None),
-        };
-    spec.map(|s| Some(s.with_pty(pty)))
-        .map_err(ConfigError::new)
 }
 
 impl TryFrom<ConnectArgs> for ConnectRun {

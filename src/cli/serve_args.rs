@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{parse_max_conns, parse_max_frame};
+use super::args::{exec_spec, parse_max_conns, parse_max_frame};
 use crate::encoding::TextEncoding;
 use crate::endpoint::{Endpoint, Kind};
 use crate::error::ConfigError;
@@ -16,7 +16,7 @@ use crate::frame::{FrameSpec, DEFAULT_MAX_FRAME};
 use crate::limits::{parse_cidr, AccessList};
 use crate::service::config::DEFAULT_SERVICE_MAX_CONNS;
 use crate::service::exec::DEFAULT_EXEC_MAX_CONNS;
-use crate::service::{respond, ExecSpec, Rules, Serve, ServiceConfig, TIME_REPLY};
+use crate::service::{respond, Rules, Serve, ServiceConfig, TIME_REPLY};
 use crate::session::accept::Admission;
 use crate::template::{Syntax, Template, CTIME_FORMAT};
 
@@ -199,19 +199,10 @@ impl ServiceArgs {
             rules.default =
                 Some(respond::parse_default_in(text, &time_format, encoding).map_err(invalid)?);
         }
-        let exec = match (&self.exec, &self.sh_exec) {
-            (Some(cmd), _) => Some(ExecSpec::direct(cmd, self.exec_stderr).map_err(invalid)?),
-            (None, Some(cmd)) => Some(ExecSpec::shell(cmd, self.exec_stderr).map_err(invalid)?),
-            (None, None) if self.pty => return Err(invalid(
-                "--pty runs the --exec command on a terminal: give --exec CMD or --sh-exec CMD too"
-                    .into(),
-            )),
-            (None, None) => None,
-        };
+        let exec = exec_spec(&self.exec, &self.sh_exec, self.exec_stderr, self.pty)?;
         if let Some(spec) = &exec {
             check_program(&spec.program).map_err(invalid)?;
         }
-        let exec = exec.map(|e| e.with_pty(self.pty));
         if self.exec_per_message && exec.is_none() {
             return Err(invalid(
                 "--exec-per-message needs the command: --exec CMD or --sh-exec CMD (e.g. --exec sh --exec-per-message)".into(),
