@@ -195,11 +195,7 @@ fn free_port(udp: bool) -> u16 {
             .unwrap()
             .port()
     } else {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
+        crate::util::free_port()
     }
 }
 

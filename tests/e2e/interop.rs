@@ -3,10 +3,8 @@
 //! `sockmate connect`, in both directions, with 1 MiB of binary data.
 
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use crate::util::*;
 
@@ -14,30 +12,6 @@ const PY_CLIENT_SEND: &str = "import socket,sys\ns=socket.create_connection(('12
 const PY_CLIENT_RECV: &str = "import socket,sys\ns=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\nwhile True:\n    b=s.recv(65536)\n    if not b: break\n    sys.stdout.buffer.write(b)\n";
 const PY_SERVER_RECV: &str = "import socket,sys\nl=socket.socket()\nl.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\nl.bind(('127.0.0.1',int(sys.argv[1])))\nl.listen(1)\nc,_=l.accept()\nwhile True:\n    b=c.recv(65536)\n    if not b: break\n    sys.stdout.buffer.write(b)\n";
 const PY_SERVER_SEND: &str = "import socket,sys\nl=socket.socket()\nl.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\nl.bind(('127.0.0.1',int(sys.argv[1])))\nl.listen(1)\nc,_=l.accept()\nc.sendall(sys.stdin.buffer.read())\nc.shutdown(socket.SHUT_WR)\n";
-
-/// A port that was free a moment ago, for tools that cannot report theirs.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits until something listens on 127.0.0.1:`port` (read from
-/// /proc/net/tcp, without connecting to it).
-fn wait_listening(port: u16) {
-    let needle = format!(":{port:04X} 00000000:0000 0A");
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-        if table.contains(&needle) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("nothing listened on port {port}");
-}
 
 fn data_file(dir: &Path) -> (std::path::PathBuf, Vec<u8>) {
     let data = random_bytes(1024 * 1024 + 3, 42);

@@ -3,20 +3,12 @@
 //! loopback port, in front of an echo server.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::relay::tcp_echo_server;
 use crate::util::*;
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 /// Waits until something accepts on `127.0.0.1:port`.
 fn wait_accepting(port: u16, proc: &mut Proc) {

@@ -116,30 +116,6 @@ fn pki() -> Option<Pki> {
     Some(Pki { dir })
 }
 
-/// A port that was free a moment ago, for tools that cannot report theirs.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits until something listens on 127.0.0.1:`port` (from /proc/net/tcp,
-/// without connecting to it).
-fn wait_listening(port: u16) {
-    let needle = format!(":{port:04X} 00000000:0000 0A");
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-        if table.contains(&needle) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("nothing listened on port {port}");
-}
-
 fn port_of(endpoint: &str) -> u16 {
     endpoint.rsplit(':').next().unwrap().parse().unwrap()
 }

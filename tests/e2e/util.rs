@@ -319,3 +319,26 @@ pub fn read_stdout(proc: &mut Proc, len: usize) -> Vec<u8> {
         .expect("no echo in time")
         .expect("stdout ended early")
 }
+
+/// A port that was free a moment ago, for tools that cannot report theirs.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Waits until something listens on 127.0.0.1:`port` (read from
+/// /proc/net/tcp, without connecting to it).
+pub fn wait_listening(port: u16) {
+    let needle = format!(":{port:04X} 00000000:0000 0A");
+    let deadline = Instant::now() + DEADLINE;
+    while Instant::now() < deadline {
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+        if table.contains(&needle) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("nothing listened on port {port}");
+}
