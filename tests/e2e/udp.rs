@@ -86,6 +86,24 @@ fn port_of(listener: &mut Proc) -> String {
     ep.rsplit(':').next().expect("port").to_string()
 }
 
+/// Waits for the listener's `listening on` line, checks that it says which
+/// group was joined where (`joined`: "GROUP on interface IFACE"), and
+/// returns the line and the port that follows `before_port` in it.
+fn joined_port(listener: &mut Proc, before_port: &str, joined: &str) -> (String, String) {
+    let line = listener.wait_line("listening on ");
+    assert!(
+        line.ends_with(&format!("(joined multicast group {joined})")),
+        "{line}"
+    );
+    let port = line
+        .split(before_port)
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("port")
+        .to_string();
+    (line, port)
+}
+
 #[test]
 fn broadcast_needs_the_flag_says_so_and_then_arrives() {
     if !require_tool("ip") {
@@ -140,18 +158,8 @@ fn multicast_v4_listen_joins_and_connect_sends() {
     let Some(ns) = Netns::new() else { return };
     ns.ip(&["route", "add", "224.0.0.0/4", "dev", "lo"]);
     let mut listener = Proc::spawn(ns.sockmate(&["listen", "udp://239.1.2.3:0", "--iface", "lo"]));
-    let line = listener.wait_line("listening on ");
-    assert!(
-        line.contains("listening on udp://239.1.2.3:")
-            && line.ends_with("(joined multicast group 239.1.2.3 on interface lo)"),
-        "{line}"
-    );
-    let port = line
-        .split("239.1.2.3:")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .expect("port")
-        .to_string();
+    let (line, port) = joined_port(&mut listener, "239.1.2.3:", "239.1.2.3 on interface lo");
+    assert!(line.contains("listening on udp://239.1.2.3:"), "{line}");
     let (status, _, stderr) = run_with_input(
         ns.sockmate(&[
             "connect",
@@ -185,17 +193,11 @@ fn multicast_loop_off_keeps_our_own_datagrams_off_this_host() {
     there.ip(&["link", "set", "smb", "up"]);
     let mut listener =
         Proc::spawn(here.sockmate(&["listen", "udp://239.1.2.3:0", "--iface", "10.78.0.1"]));
-    let line = listener.wait_line("listening on ");
-    assert!(
-        line.ends_with("(joined multicast group 239.1.2.3 on interface 10.78.0.1)"),
-        "{line}"
+    let (_, port) = joined_port(
+        &mut listener,
+        "239.1.2.3:",
+        "239.1.2.3 on interface 10.78.0.1",
     );
-    let port = line
-        .split("239.1.2.3:")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .expect("port")
-        .to_string();
     // The first datagram the listener sees must be the one sent with the
     // loop on.
     for (word, lo) in [("off\n", "off"), ("on\n", "on")] {
@@ -297,17 +299,7 @@ fn multicast_v6_over_a_veth_pair() {
     ns.veth_pair();
     let mut listener =
         Proc::spawn(ns.sockmate(&["listen", "udp://[ff02::5:1]:0", "--iface", "smb"]));
-    let line = listener.wait_line("listening on ");
-    assert!(
-        line.ends_with("(joined multicast group ff02::5:1 on interface smb)"),
-        "{line}"
-    );
-    let port = line
-        .split("]:")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .expect("port")
-        .to_string();
+    let (_, port) = joined_port(&mut listener, "]:", "ff02::5:1 on interface smb");
     let (status, _, stderr) = run_with_input(
         ns.sockmate(&[
             "connect",
