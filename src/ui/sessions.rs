@@ -43,6 +43,22 @@ struct Session {
 }
 
 impl Session {
+    /// A session that has not started yet: no address, controls or error.
+    fn new(role: Role, label: String, spec: Option<OpenSpec>, view: Arc<ViewState>) -> Session {
+        Session {
+            role,
+            label,
+            spec,
+            local: String::new(),
+            running: false,
+            error: None,
+            controls: None,
+            engine: None,
+            view,
+            auto: CancellationToken::new(),
+        }
+    }
+
     fn describe(&self, id: u64) -> serde_json::Value {
         json!({
             "t": "session",
@@ -125,21 +141,8 @@ impl Sessions {
             Arc::clone(&view),
             self.hub().clone(),
         );
-        self.lock().insert(
-            id,
-            Session {
-                role: Role::Cli,
-                label,
-                spec: None,
-                local: String::new(),
-                running: false,
-                error: None,
-                controls: None,
-                engine: None,
-                view,
-                auto: CancellationToken::new(),
-            },
-        );
+        self.lock()
+            .insert(id, Session::new(Role::Cli, label, None, view));
         id
     }
 
@@ -160,21 +163,8 @@ impl Sessions {
         if let Some(label) = &spec.encoding {
             view.set_encoding(label)?;
         }
-        self.lock().insert(
-            id,
-            Session {
-                role: spec.role,
-                label: spec.endpoint.clone(),
-                spec: Some(spec.clone()),
-                local: String::new(),
-                running: false,
-                error: None,
-                controls: None,
-                engine: None,
-                view,
-                auto: CancellationToken::new(),
-            },
-        );
+        let session = Session::new(spec.role, spec.endpoint.clone(), Some(spec.clone()), view);
+        self.lock().insert(id, session);
         match self.start(id).await {
             Ok(()) => Ok(id),
             Err(e) => {
