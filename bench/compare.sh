@@ -189,10 +189,10 @@ ECHO_SERVERS=("sockmate --serve echo" "socat PIPE" "ncat --exec cat")
 
 # CPU clock ticks (user+system, children included) of every process in group $1.
 group_ticks() {
-    local total=0 f
-    for f in /proc/[0-9]*/stat; do
-        # fields after the ")" of the command name: 3=state 5=pgrp 14..17=utime stime cutime cstime
-        total=$(( total + $(sed 's/.*) //' "$f" 2>/dev/null | awk -v g="$1" '$3 == g { print $12 + $13 + $14 + $15; exit } END { if (NR == 0 || $3 != g) print 0 }') ))
+    local total=0 pid
+    for pid in $(pgrep -g "$1"); do
+        # fields after the ")" of the command name: 1=state, 12..15=utime stime cutime cstime
+        total=$(( total + $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }') + 0 ))
     done
     echo "$total"
 }
