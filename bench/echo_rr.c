@@ -7,7 +7,16 @@
  * Sends WARMUP unmeasured messages, then up to COUNT measured ones, stopping
  * early after MAX_SECS. Every message starts with its sequence number and
  * each reply must equal the message. A UDP reply that does not come within
- * UDP_TIMEOUT_MS counts as lost. Prints one line:
+ * UDP_TIMEOUT_MS counts as lost.
+ *
+ * The first 14 bytes are also a sockperf message header (64-bit sequence,
+ * 16-bit flags "client, pong requested", 32-bit length, big-endian), so
+ * `sockperf server` answers these messages as it answers its own client:
+ * the same client then measures sockperf's server and any plain echo
+ * server. sockperf's server clears the "client" flag in its answer; that
+ * one bit is the only difference from the message a reply may have.
+ *
+ * Prints one line:
  *   rr proto=P n=N lost=L bad=B p50_us= p90_us= p99_us= p999_us= max_us= mean_us= msgs_per_s=
  * and exits 0 when no reply was wrong (1 otherwise, 2 on a setup error).
  */
@@ -29,6 +38,26 @@ static uint64_t now_ns(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* sockperf's header: flags at bytes 8-9, length at 10-13 (big-endian). */
+#define SOCKPERF_HEADER 14
+#define SOCKPERF_FLAGS_LOW 9
+#define SOCKPERF_CLIENT 0x01
+#define SOCKPERF_PONG_REQUEST 0x02
+
+static void put_be32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
+}
+
+/* A reply equals the message, except that sockperf's server may have
+ * cleared the client flag. */
+static int same_reply(const unsigned char *reply, const unsigned char *msg, size_t size) {
+    if (size < SOCKPERF_HEADER) return memcmp(reply, msg, size) == 0;
+    if (memcmp(reply, msg, SOCKPERF_FLAGS_LOW) != 0) return 0;
+    if ((reply[SOCKPERF_FLAGS_LOW] | SOCKPERF_CLIENT) != msg[SOCKPERF_FLAGS_LOW]) return 0;
+    return memcmp(reply + SOCKPERF_FLAGS_LOW + 1, msg + SOCKPERF_FLAGS_LOW + 1, size - SOCKPERF_FLAGS_LOW - 1) == 0;
 }
 
 static int by_value(const void *a, const void *b) {
@@ -70,7 +99,7 @@ static enum reply udp_reply(int fd, const unsigned char *msg, size_t size, unsig
             memcpy(&got, buf, sizeof got);
             if (got < seq) continue; /* the answer to a message already counted lost */
         }
-        return (size_t)n == size && memcmp(buf, msg, size) == 0 ? REPLY_OK : REPLY_BAD;
+        return (size_t)n == size && same_reply(buf, msg, size) ? REPLY_OK : REPLY_BAD;
     }
 }
 
@@ -105,6 +134,11 @@ int main(int argc, char **argv) {
     uint64_t *samples = malloc(sizeof(uint64_t) * (size_t)count);
     if (!msg || !buf || !samples) { fprintf(stderr, "echo_rr: out of memory\n"); return 2; }
     for (size_t i = 0; i < size; i++) msg[i] = (unsigned char)(0x5a ^ (i * 31));
+    if (size >= SOCKPERF_HEADER) {
+        msg[SOCKPERF_FLAGS_LOW - 1] = 0;
+        msg[SOCKPERF_FLAGS_LOW] = SOCKPERF_CLIENT | SOCKPERF_PONG_REQUEST;
+        put_be32(msg + SOCKPERF_FLAGS_LOW + 1, (uint32_t)size);
+    }
 
     long n = 0, lost = 0, bad = 0;
     uint64_t stop_at = now_ns() + (uint64_t)(max_secs * 1e9), measured_from = now_ns();
@@ -116,7 +150,7 @@ int main(int argc, char **argv) {
         if (send(fd, msg, size, MSG_NOSIGNAL) != (ssize_t)size) { perror("echo_rr: send"); break; }
         enum reply r;
         if (udp) r = udp_reply(fd, msg, size, buf, seq, timeout_ms);
-        else r = read_full(fd, buf, size) ? REPLY_BROKEN : (memcmp(buf, msg, size) ? REPLY_BAD : REPLY_OK);
+        else r = read_full(fd, buf, size) ? REPLY_BROKEN : (same_reply(buf, msg, size) ? REPLY_OK : REPLY_BAD);
         uint64_t t1 = now_ns();
         if (r == REPLY_BROKEN) { fprintf(stderr, "echo_rr: connection failed at message %llu\n", (unsigned long long)seq); break; }
         if (r == REPLY_LOST) lost++;
