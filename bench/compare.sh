@@ -524,16 +524,17 @@ asyncio.run(main())' "$url" >"$OUT/$1-page.log" 2>&1 &
 # and, for sockmate, renamed into place); the median of the rounds is kept.
 sec_transfer() {
     local dir; dir=$(mktemp -d "$XFER_DIR/sockmate-xfer.XXXXXX") || { rec transfer sockmate "MB/s" failed; return; }
-    say "transfer: a $XFER_MB MiB file, $XFER_RUNS rounds of sockmate, sockmate --raw and nc.openbsd (in $dir)"
+    say "transfer: a $XFER_MB MiB file, $XFER_RUNS rounds of sockmate, sockmate --raw (with and without --sha256) and nc.openbsd (in $dir)"
     head -c "${XFER_MB}M" /dev/urandom >"$dir/file" || { rm -rf "$dir"; rec transfer sockmate "MB/s" failed; return; }
     local tmo=$((XFER_MB / 10 + 30)) round subject t0 t1 ok
     timed_xfer() {   # timed_xfer SUBJECT: one transfer into $dir/out; prints MB/s or failed
         rm -rf "$dir/out" "$dir/in"
         case "$1" in
             sockmate*)
-                local raw=""; [ "$1" = "sockmate --raw" ] && raw="--raw"
+                local raw=""
+                case "$1" in "sockmate --raw") raw="--raw" ;; "sockmate --raw --sha256") raw="--raw --sha256" ;; esac
                 if [ -n "$raw" ]; then
-                    start_sockmate xfer-recv timeout "$tmo" "$BIN" receive $H:0 --raw -o "$dir/out" || { echo failed; return; }
+                    start_sockmate xfer-recv timeout "$tmo" "$BIN" receive $H:0 $raw -o "$dir/out" || { echo failed; return; }
                 else
                     mkdir "$dir/in"
                     start_sockmate xfer-recv timeout "$tmo" "$BIN" receive $H:0 --dir "$dir/in" || { echo failed; return; }
@@ -561,12 +562,12 @@ sec_transfer() {
     }
     cat "$dir/file" >/dev/null
     for round in $(seq "$XFER_RUNS"); do
-        for subject in "sockmate" "sockmate --raw" "nc.openbsd"; do
+        for subject in "sockmate" "sockmate --raw" "sockmate --raw --sha256" "nc.openbsd"; do
             echo "$subject $(timed_xfer "$subject")" >>"$OUT/transfer-runs.txt"
         done
     done
     rm -rf "$dir"
-    for subject in "sockmate" "sockmate --raw" "nc.openbsd"; do
+    for subject in "sockmate" "sockmate --raw" "sockmate --raw --sha256" "nc.openbsd"; do
         rec transfer "$subject" "MB/s" "$(grep "^$subject [0-9f]" "$OUT/transfer-runs.txt" | awk '{print $NF}' | grep -v failed | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}')"
         rec transfer "$subject" "runs" "$(grep "^$subject [0-9f]" "$OUT/transfer-runs.txt" | awk '{print $NF}' | paste -sd' ')"
     done
@@ -641,6 +642,7 @@ for s in open_loop:
 ratio("bench send vs iperf3 (each into a sink)", num("gen", "sockmate bench -m send -> socat -b1M sink", "Gbit/s"), num("gen", "iperf3 -c -> iperf3 -s", "Gbit/s"), ">= 0.9x")
 ratio("send/receive (SHA-256 checked) vs nc.openbsd", num("transfer", "sockmate", "MB/s"), num("transfer", "nc.openbsd", "MB/s"), ">= 1x")
 ratio("send/receive --raw vs nc.openbsd", num("transfer", "sockmate --raw", "MB/s"), num("transfer", "nc.openbsd", "MB/s"), ">= 1x")
+ratio("send/receive --raw --sha256 vs nc.openbsd", num("transfer", "sockmate --raw --sha256", "MB/s"), num("transfer", "nc.openbsd", "MB/s"), "(info) >= 0x")
 print("\n".join(out))
 print()
 print("| ratio | value | goal | |")

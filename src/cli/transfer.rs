@@ -63,6 +63,9 @@ pub struct SendFilesArgs {
     /// Send bare bytes with no header (one file), like `nc HOST PORT < FILE`.
     #[arg(long, conflicts_with = "recursive", help_heading = "Sending")]
     pub raw: bool,
+    /// With --raw: also hash what is sent and show its SHA-256 in the summary, to compare with the receiver's (without --raw the digest is always sent and checked).
+    #[arg(long, requires = "raw", help_heading = "Sending")]
+    pub sha256: bool,
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Option<Duration>,
@@ -125,6 +128,9 @@ pub struct ReceiveArgs {
     /// Receive bare bytes until the peer closes (needs --output), like `nc -l PORT > FILE`.
     #[arg(long, conflicts_with_all = ["resume", "keep_open"], help_heading = "Sending")]
     pub raw: bool,
+    /// With --raw: also hash what arrives and show its SHA-256 in the summary, to compare with the sender's (without --raw every file's digest is checked).
+    #[arg(long, requires = "raw", help_heading = "Sending")]
+    pub sha256: bool,
     /// Give up connecting after this long (with --connect).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Option<Duration>,
@@ -178,6 +184,7 @@ impl TryFrom<SendFilesArgs> for SendFilesConfig {
             keep_open: args.keep_open,
             recursive: args.recursive,
             raw: args.raw,
+            raw_sha256: args.sha256,
             display: TransferDisplay {
                 json: args.output.json,
                 quiet: args.output.quiet,
@@ -230,6 +237,7 @@ impl TryFrom<ReceiveArgs> for ReceiveConfig {
             connect: args.connect,
             keep_open: args.keep_open,
             raw: args.raw,
+            raw_sha256: args.sha256,
             display: TransferDisplay {
                 json: args.output_opts.json,
                 quiet: args.output_opts.quiet,
@@ -301,7 +309,14 @@ impl SendJob {
     async fn run(&self, stream: Stream, peer: &PeerAddr) -> anyhow::Result<()> {
         let peer = peer.to_string();
         if self.cfg.raw {
-            return send_raw(stream, &self.cfg.files[0], &self.reporter, &peer).await;
+            return send_raw(
+                stream,
+                &self.cfg.files[0],
+                self.cfg.raw_sha256,
+                &self.reporter,
+                &peer,
+            )
+            .await;
         }
         let outcome = send_session(
             stream,
@@ -373,6 +388,7 @@ impl ReceiveJob {
                 stream,
                 output,
                 self.cfg.store.overwrite,
+                self.cfg.raw_sha256,
                 &self.reporter,
                 &peer,
             )

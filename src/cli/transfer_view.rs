@@ -167,22 +167,26 @@ impl FileObserver for FileProgress<'_> {
     }
 
     /// Prints the summary line and a `done` event.
-    fn finish(self: Box<Self>, digest: &[u8; DIGEST_LEN], checked: bool) {
+    fn finish(self: Box<Self>, digest: Option<&[u8; DIGEST_LEN]>, checked: bool) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
         let elapsed = self.started.elapsed();
         let moved = self.done - self.offset;
         let rate = moved as f64 / elapsed.as_secs_f64().max(1e-9);
-        let digest = hex_digest(digest);
+        let digest = digest.map(hex_digest);
         let resumed = if self.offset > 0 {
             format!(" (resumed at byte {})", self.offset)
         } else {
             String::new()
         };
         let check = if checked { "ok" } else { "(not checked: raw)" };
+        let hashed = match &digest {
+            Some(digest) => format!(", sha256 {digest} {check}"),
+            None => String::new(),
+        };
         self.reporter.status(&format!(
-            "{} {}: {} bytes in {:.2}s ({}/s){resumed}, sha256 {digest} {check}",
+            "{} {}: {} bytes in {:.2}s ({}/s){resumed}{hashed}",
             self.verb,
             self.name,
             self.done,

@@ -22,6 +22,8 @@ pub struct SendFilesConfig {
     pub recursive: bool,
     /// Bare bytes, no header (one file).
     pub raw: bool,
+    /// With `raw`: compute the SHA-256 of what is sent, for the summary.
+    pub raw_sha256: bool,
     /// Display options.
     pub display: TransferDisplay,
     /// Socket options.
@@ -45,6 +47,8 @@ pub struct ReceiveConfig {
     pub keep_open: bool,
     /// Bare bytes, no header.
     pub raw: bool,
+    /// With `raw`: compute the SHA-256 of what arrives, for the summary.
+    pub raw_sha256: bool,
     /// Display options.
     pub display: TransferDisplay,
     /// Socket options.

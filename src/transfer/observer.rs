@@ -35,9 +35,10 @@ pub trait FileObserver: Send {
     /// Bytes so far (including a resumed prefix).
     fn done(&self) -> u64;
 
-    /// Ended with success; `checked` says whether the digest was compared
-    /// with the peer's.
-    fn finish(self: Box<Self>, digest: &[u8; DIGEST_LEN], checked: bool);
+    /// Ended with success. `digest` is the file's SHA-256 (`None` when it
+    /// was not computed: `--raw` without `--sha256`); `checked` says
+    /// whether it was compared with the peer's.
+    fn finish(self: Box<Self>, digest: Option<&[u8; DIGEST_LEN]>, checked: bool);
 
     /// Ended with a failure (the caller reports the error).
     fn fail(self: Box<Self>);

@@ -1,41 +1,67 @@
 //! `--raw`: bare bytes, no header, like `nc host port < file` and
 //! `nc -l port > file`. The end of the stream is the end of the file, so
-//! there is no size or digest check; the summary still shows the SHA-256.
+//! there is no size or digest check. Like nc, nothing is hashed unless
+//! asked (`--sha256`, to compare the two ends' summaries): a plain file
+//! then goes from the page cache to the socket with sendfile, and from the
+//! socket into the file with splice, never through user space.
 
 use std::fs::File;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context as _};
 
+use super::observer::FileObserver;
 use super::observer::Observer;
 use super::stages::{Pool, ReadStage, WriteStage, CHUNK};
 use super::store::{Dir, Entry, Part};
 use super::wire::WireReader;
-use crate::transport::splice::{can_send_file, send_file};
-use crate::transport::Stream;
+use crate::transport::splice::{
+    can_copy_to_file, can_send_file, copy_to_file, send_file, send_file_some,
+};
+use crate::transport::{Stream, StreamWriter};
 
-/// Sends the whole file, then ends our write side.
+/// Bytes per sendfile call when nothing is hashed (no chunk to fill).
+const DIRECT_CHUNK: usize = 4 * CHUNK;
+
+/// Sends the whole file, then ends our write side; with `hash`, the
+/// summary shows the SHA-256 of what was sent.
 pub async fn send_raw(
     stream: Stream,
     source: &Path,
+    hash: bool,
     reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<()> {
     let file = File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
-    let size = file.metadata().ok().map(|m| m.len());
+    let meta = file.metadata().ok();
+    let size = meta.as_ref().map(|m| m.len());
+    let regular = meta.as_ref().is_some_and(|m| m.is_file());
     let name = source.display().to_string();
     let mut progress = reporter.start_file("sent", &name, size, 0, peer);
     let (_reader, mut stream) = stream.into_split();
+    if !hash && regular && can_send_file(&stream) {
+        if let Err(e) = send_whole_file(&stream, &file, progress.as_mut()).await {
+            progress.fail();
+            bail!(
+                "sending {name} to {peer} failed: {}",
+                crate::session::describe_io(&e)
+            );
+        }
+        let _ = stream.shutdown_write().await;
+        progress.finish(None, false);
+        return Ok(());
+    }
     // Read and hashed on the reading thread, sent from the page cache
     // with sendfile on a plain socket (see `sender::send_file`).
-    let direct = match can_send_file(&stream) {
+    // (Only from a regular file: sendfile at an offset cannot read a pipe.)
+    let direct = match regular && can_send_file(&stream) {
         true => Some(
             file.try_clone()
                 .with_context(|| format!("cannot open {name}"))?,
         ),
         false => None,
     };
-    let mut chunks = ReadStage::start(file, u64::MAX);
+    let mut chunks = ReadStage::start(file, u64::MAX, hash);
     let mut position = 0u64;
     while let Some(chunk) = chunks.next().await {
         let chunk = match chunk {
@@ -62,16 +88,35 @@ pub async fn send_raw(
     }
     let _ = stream.shutdown_write().await;
     let digest = chunks.digest().await.context("hashing failed")?;
-    progress.finish(&digest, false);
+    progress.finish(digest.as_ref(), false);
     Ok(())
 }
 
+/// Sends `file` from its start to its end (whatever its size by then)
+/// with sendfile, straight from the page cache.
+async fn send_whole_file(
+    stream: &StreamWriter,
+    file: &File,
+    progress: &mut dyn FileObserver,
+) -> std::io::Result<()> {
+    let mut position = 0u64;
+    loop {
+        let n = send_file_some(stream, file, position, DIRECT_CHUNK).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        position += n as u64;
+        progress.advance(n as u64);
+    }
+}
+
 /// Receives bytes until the peer closes, into a temporary file renamed to
-/// `output` at the end.
+/// `output` at the end; with `hash`, the summary shows their SHA-256.
 pub async fn receive_raw(
     stream: Stream,
     output: &Path,
     overwrite: bool,
+    hash: bool,
     reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<()> {
@@ -99,9 +144,26 @@ pub async fn receive_raw(
         .with_context(|| format!("cannot write the temporary file for {}", output.display()))?;
     let name = output.display().to_string();
     let mut progress = reporter.start_file("received", &name, None, 0, peer);
-    let mut pool = Pool::default();
-    let writer = WriteStage::start(file, None);
     let (reader, _writer) = stream.into_split();
+    if !hash && can_copy_to_file(&reader) {
+        // Nothing to hash: socket → pipe → file inside the kernel.
+        let copied = copy_to_file(&reader, &file, |n| progress.advance(n as u64)).await;
+        drop(file);
+        if let Err(e) = copied {
+            progress.fail();
+            part.discard();
+            bail!(
+                "receiving {name} from {peer} failed: {}; nothing stored",
+                crate::session::describe_io(&e)
+            );
+        }
+        part.store(None)
+            .with_context(|| format!("cannot store {}", output.display()))?;
+        progress.finish(None, false);
+        return Ok(());
+    }
+    let mut pool = Pool::default();
+    let writer = WriteStage::start(file, None, hash);
     let mut reader = WireReader::new(reader);
     let mut failure = None;
     loop {
@@ -139,6 +201,6 @@ pub async fn receive_raw(
     };
     part.store(None)
         .with_context(|| format!("cannot store {}", output.display()))?;
-    progress.finish(&digest, false);
+    progress.finish(digest.as_ref(), false);
     Ok(())
 }

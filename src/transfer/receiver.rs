@@ -13,7 +13,7 @@ use super::header::{
     hex_digest, parse_sender_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
 use super::observer::Observer;
-use super::stages::{Pool, WriteStage, CHUNK};
+use super::stages::{hashed, Pool, WriteStage, CHUNK};
 use super::store::{is_reserved, part_name, Dir, Entry, Part, PART_PREFIX};
 use super::wire::{WireError, WireReader};
 use crate::transport::{Stream, StreamWriter};
@@ -262,7 +262,7 @@ async fn receive_file(
         .with_context(|| format!("cannot answer {peer}"))?;
     let mut progress = reporter.start_file("received", &name, Some(header.size), offset, peer);
     let mut pool = Pool::default();
-    let writer = WriteStage::start(file, (offset > 0).then_some(offset));
+    let writer = WriteStage::start(file, (offset > 0).then_some(offset), true);
     let mut remaining = header.size - offset;
     let mut broken = None;
     while remaining > 0 {
@@ -284,7 +284,7 @@ async fn receive_file(
             break;
         }
     }
-    let written = writer.finish().await;
+    let written = writer.finish().await.and_then(hashed);
     if let Some(e) = broken {
         progress.fail();
         let kept = if header.size - remaining > 0 {
@@ -386,6 +386,6 @@ async fn receive_file(
         .await
         .with_context(|| format!("cannot confirm {name} to {peer}"))?;
     drop(claim);
-    progress.finish(&actual, true);
+    progress.finish(Some(&actual), true);
     Ok(None)
 }

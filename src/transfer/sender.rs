@@ -13,7 +13,7 @@ use super::header::{
     parse_receiver_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
 use super::observer::Observer;
-use super::stages::ReadStage;
+use super::stages::{hashed, ReadStage};
 use super::wire::{within, write_within, WireReader};
 use crate::transport::splice::{can_send_file, send_file as splice_file};
 use crate::transport::{Stream, StreamWriter};
@@ -211,7 +211,7 @@ async fn send_file(
         false => None,
     };
     let mut progress = reporter.start_file("sent", &name, Some(item.size), offset, peer);
-    let mut chunks = ReadStage::start(file, item.size);
+    let mut chunks = ReadStage::start(file, item.size, true);
     let mut position: u64 = 0;
     while position < item.size {
         let mut chunk = match chunks.next().await {
@@ -250,7 +250,11 @@ async fn send_file(
         }
         position += len;
     }
-    let digest = chunks.digest().await.context("hashing failed")?;
+    let digest = chunks
+        .digest()
+        .await
+        .and_then(hashed)
+        .context("hashing failed")?;
     if let Err(e) = stream
         .write_all(&SenderFrame::Digest(digest).encode())
         .await
@@ -260,7 +264,7 @@ async fn send_file(
     }
     match next_answer(reader, timeouts.idle, peer).await {
         Ok(ReceiverFrame::Stored) => {
-            progress.finish(&digest, true);
+            progress.finish(Some(&digest), true);
             Ok(None)
         }
         Ok(ReceiverFrame::Fail { reason }) => {

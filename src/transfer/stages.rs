@@ -126,6 +126,12 @@ impl Pool {
     }
 }
 
+/// The digest of a stage started with hashing on (the file protocol always
+/// hashes; only `--raw` may not).
+pub fn hashed(digest: Option<[u8; DIGEST_LEN]>) -> io::Result<[u8; DIGEST_LEN]> {
+    digest.ok_or_else(|| io::Error::other("the stage was started without hashing"))
+}
+
 /// Hashes the first `len` bytes of `file` (the part a resumed transfer
 /// already holds), reading through the descriptor being written (never
 /// by path, which could meanwhile name another file).
@@ -148,33 +154,37 @@ fn hash_prefix(hasher: &mut Sha256, file: &File, len: u64) -> io::Result<()> {
 }
 
 /// Writes chunks to a file on its own thread and hashes each one right
-/// after writing it, while it is still in the CPU cache.
+/// after writing it, while it is still in the CPU cache (unless told not
+/// to hash, for `--raw`).
 #[derive(Debug)]
 pub struct WriteStage {
     tx: mpsc::Sender<Chunk>,
-    done: oneshot::Receiver<io::Result<[u8; DIGEST_LEN]>>,
+    done: oneshot::Receiver<io::Result<Option<[u8; DIGEST_LEN]>>>,
 }
 
 impl WriteStage {
-    /// Starts writing to `file` (already positioned where data goes). When
-    /// `prefix` is given, the digest also covers the first `prefix` bytes
-    /// of `file` (opened for reading too), hashed before anything fed
-    /// (resuming a partial file).
-    pub fn start(mut file: File, prefix: Option<u64>) -> WriteStage {
+    /// Starts writing to `file` (already positioned where data goes),
+    /// hashing what is written when `hash` is true. When `prefix` is
+    /// given, the digest also covers the first `prefix` bytes of `file`
+    /// (opened for reading too), hashed before anything fed (resuming a
+    /// partial file).
+    pub fn start(mut file: File, prefix: Option<u64>, hash: bool) -> WriteStage {
         let (tx, mut rx) = mpsc::channel::<Chunk>(POOL_SIZE);
         let (done_tx, done) = oneshot::channel();
         thread::spawn(move || {
-            let mut hasher = Sha256::new();
+            let mut hasher = hash.then(Sha256::new);
             let result = (|| {
-                if let Some(len) = prefix {
-                    hash_prefix(&mut hasher, &file, len)?;
+                if let (Some(len), Some(hasher)) = (prefix, hasher.as_mut()) {
+                    hash_prefix(hasher, &file, len)?;
                 }
                 while let Some(chunk) = rx.blocking_recv() {
                     file.write_all(chunk.data())?;
-                    hasher.update(chunk.data());
+                    if let Some(hasher) = hasher.as_mut() {
+                        hasher.update(chunk.data());
+                    }
                 }
                 file.flush()?;
-                Ok(hasher.finalize().into())
+                Ok(hasher.map(|h| h.finalize().into()))
             })();
             let _ = done_tx.send(result);
         });
@@ -188,8 +198,8 @@ impl WriteStage {
     }
 
     /// Ends the input, waits until everything is written, and returns the
-    /// SHA-256 of the whole file.
-    pub async fn finish(self) -> io::Result<[u8; DIGEST_LEN]> {
+    /// SHA-256 of the whole file (`None` when started without hashing).
+    pub async fn finish(self) -> io::Result<Option<[u8; DIGEST_LEN]>> {
         drop(self.tx);
         self.done
             .await
@@ -198,22 +208,23 @@ impl WriteStage {
 }
 
 /// Reads a file in chunks on its own thread, ahead of the socket, hashing
-/// each chunk right after reading it.
+/// each chunk right after reading it (unless told not to hash).
 #[derive(Debug)]
 pub struct ReadStage {
     rx: mpsc::Receiver<io::Result<Chunk>>,
-    digest: oneshot::Receiver<[u8; DIGEST_LEN]>,
+    digest: oneshot::Receiver<Option<[u8; DIGEST_LEN]>>,
 }
 
 impl ReadStage {
-    /// Starts reading `file` from its start, at most `limit` bytes.
-    pub fn start(mut file: File, limit: u64) -> ReadStage {
+    /// Starts reading `file` from its start, at most `limit` bytes, hashing
+    /// what is read when `hash` is true.
+    pub fn start(mut file: File, limit: u64, hash: bool) -> ReadStage {
         let (tx, rx) = mpsc::channel(POOL_SIZE);
         let (digest_tx, digest) = oneshot::channel();
         let mut pool = Pool::default();
         let mut left = limit;
         thread::spawn(move || {
-            let mut hasher = Sha256::new();
+            let mut hasher = hash.then(Sha256::new);
             loop {
                 if left == 0 {
                     break;
@@ -243,7 +254,9 @@ impl ReadStage {
                     Ok(()) if filled == 0 => break,
                     Ok(()) => {
                         chunk.set_len(filled);
-                        hasher.update(chunk.data());
+                        if let Some(hasher) = hasher.as_mut() {
+                            hasher.update(chunk.data());
+                        }
                         left -= filled as u64;
                         let last = filled < want;
                         if tx.blocking_send(Ok(chunk)).is_err() {
@@ -255,7 +268,7 @@ impl ReadStage {
                     }
                 }
             }
-            let _ = digest_tx.send(hasher.finalize().into());
+            let _ = digest_tx.send(hasher.map(|h| h.finalize().into()));
         });
         ReadStage { rx, digest }
     }
@@ -265,8 +278,9 @@ impl ReadStage {
         self.rx.recv().await
     }
 
-    /// The SHA-256 of everything read, once the end was reached.
-    pub async fn digest(self) -> io::Result<[u8; DIGEST_LEN]> {
+    /// The SHA-256 of everything read, once the end was reached (`None`
+    /// when started without hashing).
+    pub async fn digest(self) -> io::Result<Option<[u8; DIGEST_LEN]>> {
         self.digest
             .await
             .map_err(|_| io::Error::other("the file reading thread stopped early"))

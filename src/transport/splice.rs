@@ -189,6 +189,112 @@ async fn copy_batch(src: Io<'_>, dst: Io<'_>) -> io::Result<usize> {
     Ok(n)
 }
 
+/// True when [`copy_to_file`] can read from `from` (TCP or Unix stream).
+pub fn can_copy_to_file(from: &StreamReader) -> bool {
+    from.capabilities().zero_copy && !from.capabilities().message_boundaries
+}
+
+/// Writes everything `from` sends, until it ends, to `file` at the file's
+/// position, socket → pipe → file with splice: one copy in the kernel
+/// (pipe into the page cache) instead of two through user space. Calls
+/// `on_moved` with each batch's size and returns the bytes moved. The
+/// file writes block like `write(2)` does (page cache; disk only under
+/// writeback pressure), as [`send_file`]'s reads do. A file system that
+/// cannot take spliced pages (`EINVAL`) gets the rest through a buffer;
+/// `Unsupported` unless [`can_copy_to_file`].
+pub async fn copy_to_file(
+    from: &StreamReader,
+    file: &std::fs::File,
+    mut on_moved: impl FnMut(usize),
+) -> io::Result<u64> {
+    let src = match from.io() {
+        Some(io) if can_copy_to_file(from) => io,
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "splice into a file needs a TCP or Unix stream socket",
+            ))
+        }
+    };
+    let mut total = 0u64;
+    let mut spliceable = true;
+    loop {
+        src.ready(Interest::READABLE).await?;
+        let pipe = match spliceable.then(take_pipe) {
+            Some(Ok(pipe)) => pipe,
+            // Out of descriptors, or a file that takes no spliced pages.
+            _ => {
+                let n = copy_batch_to_file(src, file).await?;
+                if n == 0 {
+                    return Ok(total);
+                }
+                total += n as u64;
+                on_moved(n);
+                continue;
+            }
+        };
+        let moved = match src.try_io(Interest::READABLE, || {
+            splice(src.fd(), &pipe.write, pipe.capacity)
+        }) {
+            Ok(n) => n,
+            Err(e) => {
+                give_back(pipe);
+                match e.kind() {
+                    io::ErrorKind::WouldBlock => continue,
+                    _ => return Err(e),
+                }
+            }
+        };
+        if moved == 0 {
+            give_back(pipe);
+            return Ok(total);
+        }
+        let mut left = moved;
+        while left > 0 {
+            match rustix::pipe::splice(&pipe.read, None, file, None, left, SpliceFlags::MOVE) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => left -= n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(rustix::io::Errno::INVAL) => {
+                    // Hand the bytes already in the pipe over by hand.
+                    drain_pipe_to_file(&pipe, left, file)?;
+                    spliceable = false;
+                    left = 0;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        give_back(pipe);
+        total += moved as u64;
+        on_moved(moved);
+    }
+}
+
+/// Reads `len` bytes still in `pipe` and writes them to `file`.
+fn drain_pipe_to_file(pipe: &Pipe, mut len: usize, mut file: &std::fs::File) -> io::Result<()> {
+    use std::io::Write;
+    let mut buf = vec![0u8; FALLBACK_CHUNK];
+    while len > 0 {
+        let want = len.min(buf.len());
+        let n = rustix::io::read(&pipe.read, &mut buf[..want])?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        file.write_all(&buf[..n])?;
+        len -= n;
+    }
+    Ok(())
+}
+
+/// [`copy_to_file`]'s buffered batch; 0 means `src` ended.
+async fn copy_batch_to_file(src: Io<'_>, mut file: &std::fs::File) -> io::Result<usize> {
+    use std::io::Write;
+    let mut buf = BytesMut::new();
+    let n = src.read_some(&mut buf, PIPE_CAPACITY).await?;
+    file.write_all(&buf)?;
+    Ok(n)
+}
+
 /// True when [`send_file`] can write to `to` (TCP or Unix stream; not
 /// seqpacket, TLS or WebSocket, which must see the bytes).
 pub fn can_send_file(to: &StreamWriter) -> bool {
@@ -236,6 +342,38 @@ pub async fn send_file(
         }
     }
     Ok(())
+}
+
+/// Writes up to `max` bytes of `file`, from byte `offset`, to `to` with one
+/// successful sendfile(2) (waiting until `to` takes bytes), and returns how
+/// many went: 0 at the end of the file. For sending a file to its end
+/// whatever its size; `Unsupported` unless [`can_send_file`].
+pub async fn send_file_some(
+    to: &StreamWriter,
+    file: &std::fs::File,
+    offset: u64,
+    max: usize,
+) -> io::Result<usize> {
+    let io = match to.io() {
+        Some(io) if can_send_file(to) => io,
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "sendfile needs a TCP or Unix stream socket",
+            ))
+        }
+    };
+    loop {
+        io.ready(Interest::WRITABLE).await?;
+        let mut at = offset;
+        match io.try_io(Interest::WRITABLE, || {
+            Ok(rustix::fs::sendfile(io.fd(), file, Some(&mut at), max)?)
+        }) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Moves up to `len` bytes from `from` to `to` (one of them a pipe) inside

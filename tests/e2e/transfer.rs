@@ -493,6 +493,9 @@ fn raw_mode_interoperates_with_openbsd_nc_both_ways() {
     assert!(status.success(), "{stderr}");
     assert!(nc.wait().success());
     assert_eq!(fs::read(&out1).unwrap(), data);
+    // Like nc, --raw hashes nothing unless asked.
+    assert!(stderr.contains("sent "), "{stderr}");
+    assert!(!stderr.contains("sha256"), "{stderr}");
 
     // sockmate receive --raw   <-   nc -N host port < file
     let out2 = dir.path().join("from-nc.bin");
@@ -517,6 +520,92 @@ fn raw_mode_interoperates_with_openbsd_nc_both_ways() {
     assert!(!dir.path().join(part_name("from-nc.bin")).exists());
 }
 
+/// A raw sender that resets the connection mid-stream: the receiver says
+/// the transfer failed, exits 1 and leaves neither the output nor its
+/// temporary file (the bytes before the reset are not passed off as a
+/// complete file).
+#[test]
+fn raw_receive_cut_by_a_reset_stores_nothing() {
+    let dir = tempdir();
+    let out = dir.path().join("cut.bin");
+    let mut receiver = Proc::spawn(sockmate(&[
+        "receive",
+        "--raw",
+        "127.0.0.1:0",
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    let addr: std::net::SocketAddr = receiver.listening_addr().parse().unwrap();
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.connect(&addr.into()).unwrap();
+    let mut stream: TcpStream = sock.into();
+    stream.write_all(&random_bytes(MIB, 5)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(std::time::Duration::ZERO))
+        .unwrap();
+    drop(stream);
+    assert_eq!(receiver.wait().code(), Some(1));
+    let lines = receiver.drain_stderr().join("\n");
+    assert!(
+        lines.contains("failed") && lines.contains("nothing stored"),
+        "{lines}"
+    );
+    assert!(!out.exists());
+    assert!(!dir.path().join(part_name("cut.bin")).exists());
+}
+
+/// `--raw --sha256` on both ends: each summary shows the SHA-256 of the
+/// bytes it moved, and they agree. The sender's file is a named pipe, so
+/// the copy goes through the reading stage instead of sendfile.
+#[test]
+fn raw_sha256_summaries_agree_from_a_file_and_from_a_pipe() {
+    let dir = tempdir();
+    let source = dir.path().join("raw.bin");
+    let data = random_bytes(2 * MIB + 123, 21);
+    fs::write(&source, &data).unwrap();
+    let digest = hex(&Sha256::digest(&data));
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for (round, from) in [&source, &fifo].into_iter().enumerate() {
+        let out = dir.path().join(format!("out{round}.bin"));
+        let mut receiver = Proc::spawn(sockmate(&[
+            "receive",
+            "--raw",
+            "--sha256",
+            "127.0.0.1:0",
+            "-o",
+            out.to_str().unwrap(),
+        ]));
+        let endpoint = receiver.listening();
+        let feeder = (from == &fifo).then(|| {
+            let (fifo, data) = (fifo.clone(), data.clone());
+            std::thread::spawn(move || fs::write(fifo, data).unwrap())
+        });
+        let (status, _, stderr) =
+            send(&endpoint, &[from.to_str().unwrap()], &["--raw", "--sha256"]);
+        assert!(status.success(), "{stderr}");
+        if let Some(feeder) = feeder {
+            feeder.join().unwrap();
+        }
+        assert!(
+            stderr.contains(&format!("sha256 {digest} (not checked: raw)")),
+            "{stderr}"
+        );
+        assert!(receiver.wait().success());
+        let lines = receiver.drain_stderr().join("\n");
+        assert!(
+            lines.contains(&format!("sha256 {digest} (not checked: raw)")),
+            "{lines}"
+        );
+        assert_eq!(fs::read(&out).unwrap(), data);
+    }
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let (status, _, stderr) = run_with_input(sockmate(&["send", "udp://127.0.0.1:9", "x"]), b"");
@@ -529,6 +618,10 @@ fn usage_errors_exit_2() {
         run_with_input(sockmate(&["send", "127.0.0.1:9", "a", "b", "--raw"]), b"");
     assert_eq!(status.code(), Some(2));
     assert!(stderr.contains("exactly one file"), "{stderr}");
+    let (status, _, stderr) =
+        run_with_input(sockmate(&["send", "127.0.0.1:9", "a", "--sha256"]), b"");
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("--raw"), "{stderr}");
 }
 
 #[test]
@@ -551,6 +644,22 @@ fn files_travel_over_a_unix_socket_too() {
     assert!(status.success(), "{stderr}");
     assert!(receiver.wait().success());
     assert_eq!(fs::read(inbox.join("u.bin")).unwrap(), data);
+
+    // --raw over the same kind of socket: sendfile out, splice in.
+    let out = dir.path().join("raw-out.bin");
+    let endpoint = format!("unix://{}", crate::util::sock_path(dir.path(), "raw.sock"));
+    let mut receiver = Proc::spawn(sockmate(&[
+        "receive",
+        "--raw",
+        &endpoint,
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    receiver.listening();
+    let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &["--raw"]);
+    assert!(status.success(), "{stderr}");
+    assert!(receiver.wait().success());
+    assert_eq!(fs::read(&out).unwrap(), data);
 }
 
 #[test]
