@@ -20,7 +20,10 @@
 //! 1/[`SPIN_SHARE`] of the wait) and spends the last stretch yielding to the
 //! runtime's other tasks (`tokio::task::yield_now`, which also polls the
 //! sockets) until the due time. CPU stays bounded: at 100 msgs/s a few per
-//! cent of a core. A wait never ends before its due time.
+//! cent of a core. Gaps shorter than about twice the wake lateness (high
+//! rates: ~10,000 msgs/s per thread on a VM) are not slept at all but spun,
+//! which takes the thread's core, as a busy-waiting generator does. A wait
+//! never ends before its due time.
 //!
 //! If the timer cannot be created or armed (not Linux, out of file
 //! descriptors), waits fall back to `tokio::time::sleep_until`: correct, but
@@ -129,7 +132,8 @@ impl Pacer {
     /// were, see [`SpinAhead`], and by at most 1/[`SPIN_SHARE`] of the
     /// wait), and the last stretch is spent yielding to the runtime's other
     /// tasks until `due`, so the wake-up cost of an idle CPU is paid before
-    /// the due time instead of after it.
+    /// the due time instead of after it. A wait too short to sleep
+    /// ([`SHORT_WAIT`]) is all spent yielding.
     pub async fn until(&self, due: Instant) {
         let now = Instant::now();
         if now >= due {
@@ -139,10 +143,7 @@ impl Pacer {
             tokio::time::sleep_until(due).await;
             return;
         };
-        let spin = lock(&self.shared.queue)
-            .ahead
-            .get()
-            .min((due - now) / SPIN_SHARE);
+        let spin = spin_for(due - now, lock(&self.shared.queue).ahead.get());
         let wake_at = due.checked_sub(spin).unwrap_or(now);
         if wake_at > now {
             if !self.timer_wait(timer, wake_at).await {
@@ -183,15 +184,43 @@ impl Pacer {
     }
 }
 
+/// How much of a wait of `wait` to spend yielding rather than asleep, when
+/// the timer should be set `ahead` of due times: a wait not much longer
+/// than a wake is late ([`SHORT_WAIT`]) and at most [`SPIN_WHOLE_MAX`] is
+/// spun whole, since a sleep that short would end after the due time;
+/// otherwise `ahead`, but at most 1/[`SPIN_SHARE`] of the wait. (Longer
+/// waits are always slept, so the lateness of wakes keeps being learnt.)
+fn spin_for(wait: Duration, ahead: Duration) -> Duration {
+    if wait <= (ahead * SHORT_WAIT).min(SPIN_WHOLE_MAX) {
+        wait
+    } else {
+        ahead.min(wait / SPIN_SHARE)
+    }
+}
+
 /// Most yields in the last stretch of one wait (a bound in count next to
 /// the bound in time, [`SPIN_MAX`]); past it the wait sleeps on tokio's
 /// timer.
 pub const MAX_SPINS: u32 = 1_000_000;
 
-/// At most 1/`SPIN_SHARE` of a wait is spent yielding: at high rates,
-/// where waits are short, the thread still sleeps most of each gap and
-/// leaves the CPU to others (a server on the same machine, above all).
+/// At most 1/`SPIN_SHARE` of a wait is spent yielding: at moderate rates
+/// the thread still sleeps most of each gap and leaves the CPU to others
+/// (a server on the same machine, above all).
 pub const SPIN_SHARE: u32 = 4;
+
+/// A wait of at most `SHORT_WAIT` times the spin-ahead is not slept at all
+/// but spun (yielding) to its due time: on a VM a timer wake is 100–300 µs
+/// late, so at 10,000 msgs/s per thread (100 µs gaps) every sleep would
+/// send late. This costs the thread a core at such rates, as sockperf's
+/// busy-waiting client spends at every rate.
+pub const SHORT_WAIT: u32 = 2;
+
+/// The longest wait ever spun whole (10,000 msgs/s per thread and above).
+/// Measured on the 2-vCPU VM (`bench/compare.sh rate`): spinning 100 µs
+/// gaps halves p50 at 20,000 msgs/s, while spinning 200 µs gaps (5,000
+/// msgs/s) gains nothing at p50 and lengthens the tail, because the
+/// spinning thread competes with the server for the cores.
+pub const SPIN_WHOLE_MAX: Duration = Duration::from_micros(100);
 
 /// The least the timer is set before a due time.
 pub const SPIN_MIN: Duration = Duration::from_micros(10);
@@ -476,6 +505,28 @@ mod tests {
             let d = anchor.deadline(Instant::now());
             assert!((d.tv_sec, d.tv_nsec) >= (before.tv_sec, before.tv_nsec));
         }
+    }
+
+    #[test]
+    fn short_waits_are_spun_whole_and_long_ones_mostly_slept() {
+        let us = Duration::from_micros;
+        // 10,000 msgs/s on a VM: 100 µs gaps, wakes ~100 µs late.
+        assert_eq!(spin_for(us(100), us(110)), us(100));
+        assert_eq!(spin_for(us(60), us(110)), us(60));
+        // 5,000 msgs/s: slept, with the usual spin-ahead.
+        assert_eq!(spin_for(us(200), us(110)), us(50));
+        // A spin-ahead grown to its 1 ms cap does not make 1,000 msgs/s
+        // spin whole (its waits would never be measured again).
+        assert_eq!(
+            spin_for(us(950), SPIN_MAX),
+            us(237) + Duration::from_nanos(500)
+        );
+        // Past twice the spin-ahead: the spin-ahead, within a quarter.
+        assert_eq!(spin_for(us(1000), us(110)), us(110));
+        assert_eq!(spin_for(us(300), us(110)), us(75));
+        assert_eq!(spin_for(Duration::from_millis(10), us(110)), us(110));
+        // A quiet machine: short spin-ahead, so 100 µs gaps are mostly slept.
+        assert_eq!(spin_for(us(100), us(12)), us(12).min(us(25)));
     }
 
     #[test]
