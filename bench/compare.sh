@@ -19,7 +19,9 @@
 #      XFER_DIR (where the file and the copies go, default /dev/shm, a
 #      tmpfs, so that the disk is not what is measured), RR_ROUNDS (rounds
 #      of the sockperf-server / sockmate round-trip pair, alternated,
-#      default 5; each round is DUR/2 seconds per server).
+#      default 5; each round is DUR/2 seconds per server), BULK_THREADS
+#      (echo_bulk's threads for the bulk figure, 1 or 2, default 2: one
+#      writing, one reading and checking; a 1-thread run is recorded too).
 #
 # Every server runs in its own process group (setsid) and is stopped by that
 # group id; every client runs under `timeout`; every load is bounded in count
@@ -43,6 +45,7 @@ XFER_MB=${XFER_MB:-512}
 XFER_RUNS=${XFER_RUNS:-3}
 XFER_DIR=${XFER_DIR:-/dev/shm}
 RR_ROUNDS=${RR_ROUNDS:-5}
+BULK_THREADS=${BULK_THREADS:-2}
 SECTIONS=${*:-"relay bulk rr udp conn gen rate ui tls ws transfer"}
 mkdir -p "$OUT"
 RAW=$OUT/raw.tsv
@@ -72,7 +75,7 @@ if [ ! -x "$BIN" ] || { [ $IN_TARGET = 1 ] && [ -n "$(find "$ROOT/src" -newer "$
     fi
 fi
 for c in echo_bulk echo_rr conn_hold; do
-    gcc -O2 -Wall -o "$OUT/$c" "$HELPERS/$c.c" || { echo "cannot build $HELPERS/$c.c" >&2; exit 2; }
+    gcc -O2 -Wall -pthread -o "$OUT/$c" "$HELPERS/$c.c" || { echo "cannot build $HELPERS/$c.c" >&2; exit 2; }
 done
 HAS_SERVE=0
 "$BIN" listen --help 2>/dev/null | grep -q -- '--serve' && HAS_SERVE=1
@@ -201,14 +204,20 @@ group_ticks() {
 }
 
 sec_bulk() {
-    say "bulk echo: $BULK_MB MB written and read back, every byte verified"
+    say "bulk echo: $BULK_MB MB written and read back, every byte verified (client: $BULK_THREADS thread(s); also 1)"
     local hz; hz=$(getconf CLK_TCK)
     for s in "${ECHO_SERVERS[@]}"; do
         if [ "$s" = "sockmate --serve echo" ] && [ $HAS_SERVE = 0 ]; then rec bulk "$s" "MB/s" "n/a"; continue; fi
         start_echo "$s" tcp || { rec bulk "$s" "MB/s" failed; continue; }
         local before after line
+        # The single-threaded client first (the reference anchors' way), for
+        # the record; then the figure, with BULK_THREADS.
+        if [ "$BULK_THREADS" != 1 ]; then
+            line=$(client "$OUT/echo_bulk" $H "$EPORT" "$BULK_MB" 65536 $((DUR * 5)) 0 1 2>&1)
+            rec bulk "$s" "MB/s, 1-thread client" "$(echo "$line" | grep verify=OK | kv MBps)"
+        fi
         before=$(group_ticks "$ESP")
-        line=$(client "$OUT/echo_bulk" $H "$EPORT" "$BULK_MB" 65536 $((DUR * 5)) 0 2>&1)
+        line=$(client "$OUT/echo_bulk" $H "$EPORT" "$BULK_MB" 65536 $((DUR * 5)) 0 "$BULK_THREADS" 2>&1)
         after=$(group_ticks "$ESP")
         stop "$ESP"
         if echo "$line" | grep -q verify=OK; then
@@ -613,6 +622,7 @@ ratio("relay vs direct iperf3", sm, num("relay", "direct (no relay)", "Gbit/s"),
 ratio("relay --no-splice vs splice", num("relay", "sockmate relay --no-splice", "Gbit/s"), sm, "(info) >= 0x")
 ratio("relay 64 B p50 vs socat relay", num("relay-rr", "sockmate relay", "p50 us"), num("relay-rr", "socat fork", "p50 us"), "(info, lower is better) <= 1x", higher=False)
 ratio("bulk echo vs socat PIPE", num("bulk", "sockmate --serve echo", "MB/s"), num("bulk", "socat PIPE", "MB/s"), ">= 4x")
+ratio("bulk echo vs socat PIPE, 1-thread client", num("bulk", "sockmate --serve echo", "MB/s, 1-thread client"), num("bulk", "socat PIPE", "MB/s, 1-thread client"), "(info) >= 0x")
 ratio("bulk echo server CPU per byte, socat PIPE / sockmate", num("bulk", "socat PIPE", "server CPU s/GB"), num("bulk", "sockmate --serve echo", "server CPU s/GB"), "(info) >= 0x")
 ratio("TCP 64 B p50 vs sockperf server (same echo_rr client)", num("rr", "sockmate --serve echo", "p50 us"), num("rr", "sockperf server", "p50 us"), "<= 1.1x", higher=False)
 ratio("UDP 64 B p50 vs sockperf server (same echo_rr client)", num("udp", "sockmate --serve echo", "p50 us"), num("udp", "sockperf server", "p50 us"), "<= 1.1x", higher=False)

@@ -2,10 +2,14 @@
  * echo_bulk - push MBYTES through a TCP echo server and check every byte that
  * comes back, writing and reading at the same time (one thread, poll).
  *
- *   echo_bulk HOST PORT MBYTES [CHUNK=65536] [DEADLINE_S=60] [WINDOW=0]
+ *   echo_bulk HOST PORT MBYTES [CHUNK=65536] [DEADLINE_S=60] [WINDOW=0] [THREADS=1]
  *
  * MBYTES is in millions of bytes. WINDOW > 0 limits the bytes in flight
  * (written but not yet echoed); 0 writes as fast as the socket takes them.
+ * THREADS=2 writes on one thread and reads and checks on another, each
+ * blocking on its own direction (no poll; WINDOW must be 0): the client
+ * then needs less of one core per byte and can use both, so a fast server
+ * is held back less by the client.
  * Prints one line:
  *   bulk bytes=N secs=S MBps=X Gbps=Y client_cpu=P verify=OK|FAIL
  * where client_cpu is this client's CPU time over the wall time in percent:
@@ -17,6 +21,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,15 +74,34 @@ static int dial(const char *host, const char *port) {
     return fd;
 }
 
+/* THREADS=2: the writing side. */
+struct writer_job { int fd; const unsigned char *pattern; size_t chunk; uint64_t total; uint64_t sent; int err; };
+
+static void *write_all_of_it(void *arg) {
+    struct writer_job *w = arg;
+    while (w->sent < w->total) {
+        uint64_t want = w->total - w->sent;
+        if (want > w->chunk) want = w->chunk;
+        ssize_t n = send(w->fd, w->pattern + w->sent % PERIOD, (size_t)want, MSG_NOSIGNAL);
+        if (n > 0) w->sent += (uint64_t)n;
+        else if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue; /* EAGAIN: the 1 s SO_SNDTIMEO; the reader keeps the deadline */
+        else { w->err = n < 0 ? errno : EPIPE; break; }
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 4 || argc > 7) {
-        fprintf(stderr, "usage: echo_bulk HOST PORT MBYTES [CHUNK=65536] [DEADLINE_S=60] [WINDOW=0]\n");
+    if (argc < 4 || argc > 8) {
+        fprintf(stderr, "usage: echo_bulk HOST PORT MBYTES [CHUNK=65536] [DEADLINE_S=60] [WINDOW=0] [THREADS=1]\n");
         return 2;
     }
     uint64_t total = strtoull(argv[3], NULL, 10) * 1000000ull;
     size_t chunk = argc > 4 ? strtoul(argv[4], NULL, 10) : 65536;
     double limit = argc > 5 ? strtod(argv[5], NULL) : 60.0;
     uint64_t window = argc > 6 ? strtoull(argv[6], NULL, 10) : 0;
+    int threads = argc > 7 ? atoi(argv[7]) : 1;
+    if (threads != 1 && threads != 2) { fprintf(stderr, "echo_bulk: THREADS must be 1 or 2\n"); return 2; }
+    if (threads == 2 && window) { fprintf(stderr, "echo_bulk: THREADS=2 needs WINDOW=0\n"); return 2; }
     if (chunk == 0 || chunk > PERIOD) { fprintf(stderr, "echo_bulk: CHUNK must be 1..%u\n", PERIOD); return 2; }
 
     unsigned char *pattern = make_pattern(chunk);
@@ -85,12 +109,35 @@ int main(int argc, char **argv) {
     if (!pattern || !in) { fprintf(stderr, "echo_bulk: out of memory\n"); return 2; }
     int fd = dial(argv[1], argv[2]);
     if (fd < 0) return 2;
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-
     uint64_t out_pos = 0, in_pos = 0;
     const char *why = NULL;
     double start = seconds(), deadline = start + limit;
-    while (in_pos < total && !why) {
+    if (threads == 2) {
+        /* The deadline bounds every blocking read: a stalled server ends the run. */
+        struct timeval tv = { .tv_sec = 1, .tv_usec = 0 };
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        struct writer_job w = { .fd = fd, .pattern = pattern, .chunk = chunk, .total = total };
+        pthread_t writer;
+        if (pthread_create(&writer, NULL, write_all_of_it, &w) != 0) { fprintf(stderr, "echo_bulk: cannot start a thread\n"); return 2; }
+        while (in_pos < total && !why) {
+            if (seconds() > deadline) { why = "deadline passed (stalled?)"; break; }
+            ssize_t n = recv(fd, in, chunk, 0);
+            if (n == 0) { why = "server closed the connection early"; break; }
+            if (n < 0) {
+                if (errno != EAGAIN && errno != EINTR) why = strerror(errno);
+                continue;
+            }
+            if (memcmp(in, pattern + in_pos % PERIOD, (size_t)n) != 0) { why = "echoed bytes differ"; break; }
+            in_pos += (uint64_t)n;
+        }
+        if (why) shutdown(fd, SHUT_RDWR); /* unblocks the writer */
+        pthread_join(writer, NULL);
+        out_pos = w.sent;
+        if (!why && w.err) why = strerror(w.err);
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    while (threads == 1 && in_pos < total && !why) {
         uint64_t may_send = total - out_pos;
         if (window) {
             uint64_t room = window > out_pos - in_pos ? window - (out_pos - in_pos) : 0;
