@@ -13,6 +13,7 @@ use sockmate::send::encode_text;
 use sockmate::service::respond::{parse_rule, parse_rules_file, Rules};
 use sockmate::template::{Message, Template, CTIME_FORMAT};
 use sockmate::transfer::header::{parse_receiver_frame, parse_sender_frame};
+use sockmate::transport::proxy::{http, socks, Proxy, Refusal};
 
 /// One target's property over one input.
 pub type Check = fn(&[u8]);
@@ -30,6 +31,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("template", template),
     ("respond_rules", respond_rules),
     ("framing", framing),
+    ("proxy", proxy),
 ];
 
 /// An endpoint that parses prints as text that parses to the same.
@@ -265,4 +267,93 @@ fn decode_all(spec: &FrameSpec, max: usize, chunks: &[&[u8]]) -> (Vec<Vec<u8>>, 
         }
     }
     (messages, String::new())
+}
+
+/// A refusal is said in one line of printable words.
+fn one_line(refusal: &Refusal) {
+    assert!(!refusal.words.is_empty(), "an empty refusal");
+    assert!(
+        !refusal.words.chars().any(char::is_control),
+        "a refusal with control characters: {:?}",
+        refusal.words
+    );
+}
+
+/// Proxy replies and `--proxy` URLs. The first byte picks what the rest
+/// is: an HTTP `CONNECT` response head, a SOCKS5 method, login or reply
+/// head, a SOCKS4 reply, or a `--proxy` URL. No input panics; a refusal is
+/// one printable line; a 2xx HTTP status is accepted; a URL that parses
+/// prints (without its login) as a URL that parses to the same proxy.
+pub fn proxy(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let bytes = |n: usize| -> Vec<u8> {
+        let mut out = rest.iter().copied().take(n).collect::<Vec<u8>>();
+        out.resize(n, 0);
+        out
+    };
+    match selector % 6 {
+        0 => match http::parse_response(rest) {
+            Ok(()) => {
+                let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                let code = line.split(|&b| b == b' ').nth(1).unwrap_or_default();
+                assert!(
+                    line.starts_with(b"HTTP/") && code.len() == 3 && code[0] == b'2',
+                    "accepted a reply that is not a 2xx status"
+                );
+            }
+            Err(refusal) => one_line(&refusal),
+        },
+        1 => {
+            let b = bytes(2);
+            if let Err(refusal) = socks::method_reply([b[0], b[1]]) {
+                one_line(&refusal);
+            }
+        }
+        2 => {
+            let b = bytes(2);
+            if let Err(refusal) = socks::login_reply([b[0], b[1]]) {
+                one_line(&refusal);
+            }
+        }
+        3 => {
+            let b = bytes(4);
+            if let Err(refusal) = socks::reply_head([b[0], b[1], b[2], b[3]]) {
+                one_line(&refusal);
+            }
+        }
+        4 => {
+            let b = bytes(8);
+            if let Err(refusal) =
+                socks::socks4_reply([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+            {
+                one_line(&refusal);
+            }
+        }
+        _ => {
+            let Ok(text) = std::str::from_utf8(rest) else {
+                return;
+            };
+            match text.parse::<Proxy>() {
+                Ok(proxy) => {
+                    let shown = proxy.to_string();
+                    let again: Proxy = shown.parse().unwrap_or_else(|e| {
+                        panic!("{text:?} printed as {shown:?}, which fails: {e}")
+                    });
+                    assert_eq!(
+                        (again.kind, &again.host, again.port),
+                        (proxy.kind, &proxy.host, proxy.port),
+                        "{text:?} printed as {shown:?}"
+                    );
+                }
+                Err(e) => {
+                    if !text.contains(['\n', '\r']) {
+                        assert!(!e.contains('\n'), "a two-line error: {e:?}");
+                    }
+                }
+            }
+        }
+    }
 }
