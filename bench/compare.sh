@@ -679,7 +679,8 @@ if [ "$RESULTS" != "-" ]; then
         echo "$TABLE"
         [ -s "$OUT/notes.txt" ] && { echo; echo "## Notes from the run"; echo; sed 's/^/    /' "$OUT/notes.txt"; }
         # Hand-written analysis (profiles of the gaps) survives a rerun.
-        [ -f "$RESULTS" ] && sed -n '/^<!-- analysis -->$/,$p' "$RESULTS" | { echo; cat; }
+        # (A first run, with no file yet, must still write it.)
+        if [ -f "$RESULTS" ]; then sed -n '/^<!-- analysis -->$/,$p' "$RESULTS" | { echo; cat; }; fi
     } >"$RESULTS.new" && mv "$RESULTS.new" "$RESULTS"
     echo "wrote $RESULTS"
 fi
