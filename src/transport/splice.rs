@@ -312,33 +312,17 @@ pub async fn send_file(
     offset: u64,
     len: usize,
 ) -> io::Result<()> {
-    let io = match to.io() {
-        Some(io) if can_send_file(to) => io,
-        _ => {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "sendfile needs a TCP or Unix stream socket",
-            ))
-        }
-    };
     let mut at = offset;
     let end = offset.saturating_add(len as u64);
     while at < end {
-        io.ready(Interest::WRITABLE).await?;
-        let left = (end - at) as usize;
-        match io.try_io(Interest::WRITABLE, || {
-            Ok(rustix::fs::sendfile(io.fd(), file, Some(&mut at), left)?)
-        }) {
-            Ok(0) => {
+        match send_file_some(to, file, at, (end - at) as usize).await? {
+            0 => {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the file ended before the bytes to send",
                 ))
             }
-            // `at` was advanced by the kernel.
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
+            n => at += n as u64,
         }
     }
     Ok(())

@@ -57,6 +57,13 @@ fn start_receiver(dir: &Path, extra: &[&str]) -> (Proc, String) {
     (proc, endpoint)
 }
 
+/// `sockmate receive --raw ENDPOINT -o OUT EXTRA…`.
+fn raw_receiver(endpoint: &str, out: &Path, extra: &[&str]) -> Proc {
+    let mut args = vec!["receive", "--raw", endpoint, "-o", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    Proc::spawn(sockmate(&args))
+}
+
 fn send(
     endpoint: &str,
     files: &[&str],
@@ -499,13 +506,7 @@ fn raw_mode_interoperates_with_openbsd_nc_both_ways() {
 
     // sockmate receive --raw   <-   nc -N host port < file
     let out2 = dir.path().join("from-nc.bin");
-    let mut receiver = Proc::spawn(sockmate(&[
-        "receive",
-        "--raw",
-        "127.0.0.1:0",
-        "-o",
-        out2.to_str().unwrap(),
-    ]));
+    let mut receiver = raw_receiver("127.0.0.1:0", &out2, &[]);
     let addr = receiver.listening_addr();
     let (host, port) = addr.rsplit_once(':').unwrap();
     let status = Command::new("nc.openbsd")
@@ -528,13 +529,7 @@ fn raw_mode_interoperates_with_openbsd_nc_both_ways() {
 fn raw_receive_cut_by_a_reset_stores_nothing() {
     let dir = tempdir();
     let out = dir.path().join("cut.bin");
-    let mut receiver = Proc::spawn(sockmate(&[
-        "receive",
-        "--raw",
-        "127.0.0.1:0",
-        "-o",
-        out.to_str().unwrap(),
-    ]));
+    let mut receiver = raw_receiver("127.0.0.1:0", &out, &[]);
     let addr: std::net::SocketAddr = receiver.listening_addr().parse().unwrap();
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
     sock.connect(&addr.into()).unwrap();
@@ -573,14 +568,7 @@ fn raw_sha256_summaries_agree_from_a_file_and_from_a_pipe() {
         .success());
     for (round, from) in [&source, &fifo].into_iter().enumerate() {
         let out = dir.path().join(format!("out{round}.bin"));
-        let mut receiver = Proc::spawn(sockmate(&[
-            "receive",
-            "--raw",
-            "--sha256",
-            "127.0.0.1:0",
-            "-o",
-            out.to_str().unwrap(),
-        ]));
+        let mut receiver = raw_receiver("127.0.0.1:0", &out, &["--sha256"]);
         let endpoint = receiver.listening();
         let feeder = (from == &fifo).then(|| {
             let (fifo, data) = (fifo.clone(), data.clone());
@@ -648,13 +636,7 @@ fn files_travel_over_a_unix_socket_too() {
     // --raw over the same kind of socket: sendfile out, splice in.
     let out = dir.path().join("raw-out.bin");
     let endpoint = format!("unix://{}", crate::util::sock_path(dir.path(), "raw.sock"));
-    let mut receiver = Proc::spawn(sockmate(&[
-        "receive",
-        "--raw",
-        &endpoint,
-        "-o",
-        out.to_str().unwrap(),
-    ]));
+    let mut receiver = raw_receiver(&endpoint, &out, &[]);
     receiver.listening();
     let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &["--raw"]);
     assert!(status.success(), "{stderr}");
@@ -748,13 +730,7 @@ fn a_symlink_at_the_temporary_path_is_never_followed() {
     let raw_dir = dir.path().join("raw");
     plant_symlinks(&raw_dir, "out.bin", &victim);
     let out = raw_dir.join("out.bin");
-    let mut receiver = Proc::spawn(sockmate(&[
-        "receive",
-        "--raw",
-        "127.0.0.1:0",
-        "-o",
-        out.to_str().unwrap(),
-    ]));
+    let mut receiver = raw_receiver("127.0.0.1:0", &out, &[]);
     let endpoint = receiver.listening();
     let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &["--raw"]);
     assert!(status.success(), "{stderr}");
