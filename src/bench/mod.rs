@@ -2,7 +2,8 @@
 //!
 //! - [`plan`]: the time plan (warmup, hard end, open-loop due times).
 //! - [`pacer`]: waits for those due times with sub-millisecond precision
-//!   (one timerfd per worker thread).
+//!   (one timerfd per worker thread); [`spin`]: how each wait is split
+//!   between sleeping and yielding.
 //! - [`stream`], [`datagram`], [`connect`]: one worker per connection for
 //!   each kind of socket and mode.
 //! - [`latency`]: the HDR histogram and its mergeable text form.
@@ -17,6 +18,7 @@ pub mod latency;
 pub mod pacer;
 pub mod plan;
 pub mod report;
+pub mod spin;
 pub mod stream;
 
 use std::path::PathBuf;
