@@ -9,13 +9,25 @@ use std::time::{Duration, Instant};
 
 use crate::util::*;
 
+/// `sockmate listen 0 -k --serve echo -q` and its address (the server
+/// lives as long as the returned `Proc`).
+fn echo_server() -> (Proc, String) {
+    let mut server = Proc::spawn(sockmate(&["listen", "0", "-k", "--serve", "echo", "-q"]));
+    let addr = server.listening_addr();
+    (server, addr)
+}
+
+/// Runs sockmate with `args` and no stdin, to its end.
+fn run_without_stdin(args: &[&str]) -> std::process::Output {
+    sockmate(args).stdin(Stdio::null()).output().unwrap()
+}
+
 /// A Modbus echo loop: the template's bytes go out with their CRC, come
 /// back, and both directions show as compact hex lines.
 #[test]
 fn modbus_template_round_trip_in_hex_lines() {
-    let mut server = Proc::spawn(sockmate(&["listen", "0", "-k", "--serve", "echo", "-q"]));
-    let addr = server.listening_addr();
-    let out = sockmate(&[
+    let (_server, addr) = echo_server();
+    let out = run_without_stdin(&[
         "connect",
         &addr,
         "--send-template",
@@ -26,10 +38,7 @@ fn modbus_template_round_trip_in_hex_lines() {
         "-t",
         "--recv-count",
         "2",
-    ])
-    .stdin(Stdio::null())
-    .output()
-    .unwrap();
+    ]);
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -59,9 +68,8 @@ fn modbus_template_round_trip_in_hex_lines() {
 /// it does in listen's `--reply`; a bad layout is refused before connecting.
 #[test]
 fn send_template_time_follows_time_format() {
-    let mut server = Proc::spawn(sockmate(&["listen", "0", "-k", "--serve", "echo", "-q"]));
-    let addr = server.listening_addr();
-    let out = sockmate(&[
+    let (_server, addr) = echo_server();
+    let out = run_without_stdin(&[
         "connect",
         &addr,
         "--send-template",
@@ -70,10 +78,7 @@ fn send_template_time_follows_time_format() {
         "%Y=%m",
         "--recv-count",
         "1",
-    ])
-    .stdin(Stdio::null())
-    .output()
-    .unwrap();
+    ]);
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
     let line = text.lines().next().unwrap_or("");
@@ -110,7 +115,7 @@ fn send_stays_literal_and_send_hex_shows_as_hex() {
         s.read_to_end(&mut got).unwrap();
         got
     });
-    let out = sockmate(&[
+    let out = run_without_stdin(&[
         "connect",
         &addr,
         "--send",
@@ -118,10 +123,7 @@ fn send_stays_literal_and_send_hex_shows_as_hex() {
         "--send-hex",
         "00 41",
         "-t",
-    ])
-    .stdin(Stdio::null())
-    .output()
-    .unwrap();
+    ]);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(t.join().unwrap(), b"{\"n\": {n}}\x00\x41");
     let text = String::from_utf8(out.stdout).unwrap();
@@ -214,8 +216,7 @@ fn sigusr1_prints_counters_and_goes_on() {
 /// unknown key is refused by name.
 #[test]
 fn profile_round_trip_and_unknown_key() {
-    let mut server = Proc::spawn(sockmate(&["listen", "0", "-k", "--serve", "echo", "-q"]));
-    let addr = server.listening_addr();
+    let (_server, addr) = echo_server();
     let dir = tempdir();
     let path = dir.path().join("modbus.toml");
     std::fs::write(
@@ -236,10 +237,7 @@ fn profile_round_trip_and_unknown_key() {
         shown.contains("packet read: '{hex:01 03 00 00 00 01}{crc16:modbus}'"),
         "{shown}"
     );
-    let out = sockmate(&["--profile", p, "--packet", "read", "--recv-count", "1"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = run_without_stdin(&["--profile", p, "--packet", "read", "--recv-count", "1"]);
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
@@ -407,16 +405,13 @@ fn delay_between_lines_keeps_order() {
 fn connect_exec_talks_to_a_real_peer() {
     let mut server = Proc::spawn(sockmate(&["listen", "0", "--send", "ping\\n"]));
     let addr = server.listening_addr();
-    let out = sockmate(&[
+    let out = run_without_stdin(&[
         "connect",
         &addr,
         "--sh-exec",
         "read line; echo \"got $line\"",
         "-v",
-    ])
-    .stdin(Stdio::null())
-    .output()
-    .unwrap();
+    ]);
     assert!(out.status.success(), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("command exited"), "{err}");
@@ -429,16 +424,13 @@ fn connect_exec_talks_to_a_real_peer() {
 fn pty_gives_the_command_a_terminal() {
     let mut server = Proc::spawn(sockmate(&["listen", "0"]));
     let addr = server.listening_addr();
-    let out = sockmate(&[
+    let out = run_without_stdin(&[
         "connect",
         &addr,
         "--pty",
         "--sh-exec",
         "tty; test -t 0 && echo is-a-tty",
-    ])
-    .stdin(Stdio::null())
-    .output()
-    .unwrap();
+    ]);
     assert!(out.status.success(), "{out:?}");
     server.close_stdin();
     let got = String::from_utf8(server.read_stdout_to_end()).unwrap();
