@@ -536,12 +536,12 @@ sec_transfer() {
     say "transfer: a $XFER_MB MiB file, $XFER_RUNS rounds of sockmate, sockmate --raw (with and without --sha256) and nc.openbsd (in $dir)"
     head -c "${XFER_MB}M" /dev/urandom >"$dir/file" || { rm -rf "$dir"; rec transfer sockmate "MB/s" failed; return; }
     local tmo=$((XFER_MB / 10 + 30)) round subject t0 t1 ok
+    local subjects=("sockmate" "sockmate --raw" "sockmate --raw --sha256" "nc.openbsd")
     timed_xfer() {   # timed_xfer SUBJECT: one transfer into $dir/out; prints MB/s or failed
         rm -rf "$dir/out" "$dir/in"
         case "$1" in
             sockmate*)
-                local raw=""
-                case "$1" in "sockmate --raw") raw="--raw" ;; "sockmate --raw --sha256") raw="--raw --sha256" ;; esac
+                local raw=${1#sockmate}   # the subject's flags: "", " --raw", " --raw --sha256"
                 if [ -n "$raw" ]; then
                     start_sockmate xfer-recv timeout "$tmo" "$BIN" receive $H:0 $raw -o "$dir/out" || { echo failed; return; }
                 else
@@ -571,12 +571,12 @@ sec_transfer() {
     }
     cat "$dir/file" >/dev/null
     for round in $(seq "$XFER_RUNS"); do
-        for subject in "sockmate" "sockmate --raw" "sockmate --raw --sha256" "nc.openbsd"; do
+        for subject in "${subjects[@]}"; do
             echo "$subject $(timed_xfer "$subject")" >>"$OUT/transfer-runs.txt"
         done
     done
     rm -rf "$dir"
-    for subject in "sockmate" "sockmate --raw" "sockmate --raw --sha256" "nc.openbsd"; do
+    for subject in "${subjects[@]}"; do
         rec transfer "$subject" "MB/s" "$(grep "^$subject [0-9f]" "$OUT/transfer-runs.txt" | awk '{print $NF}' | grep -v failed | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}')"
         rec transfer "$subject" "runs" "$(grep "^$subject [0-9f]" "$OUT/transfer-runs.txt" | awk '{print $NF}' | paste -sd' ')"
     done
