@@ -12,12 +12,11 @@ use anyhow::{anyhow, bail, Context as _};
 
 use super::observer::FileObserver;
 use super::observer::Observer;
+use super::outgoing::Outgoing;
 use super::stages::{Pool, ReadStage, WriteStage, CHUNK};
 use super::store::{Dir, Entry, Part};
 use super::wire::WireReader;
-use crate::transport::splice::{
-    can_copy_to_file, can_send_file, copy_to_file, send_file, send_file_some,
-};
+use crate::transport::splice::{can_copy_to_file, can_send_file, copy_to_file, send_file_some};
 use crate::transport::{Stream, StreamWriter};
 
 /// Bytes per sendfile call when nothing is hashed (no chunk to fill).
@@ -51,16 +50,9 @@ pub async fn send_raw(
         progress.finish(None, false);
         return Ok(());
     }
-    // Read and hashed on the reading thread, sent from the page cache
-    // with sendfile on a plain socket (see `sender::send_file`).
-    // (Only from a regular file: sendfile at an offset cannot read a pipe.)
-    let direct = match regular && can_send_file(&stream) {
-        true => Some(
-            file.try_clone()
-                .with_context(|| format!("cannot open {name}"))?,
-        ),
-        false => None,
-    };
+    // Read (and hashed) on the reading thread; see `Outgoing`.
+    let outgoing =
+        Outgoing::for_file(&file, &stream).with_context(|| format!("cannot open {name}"))?;
     let mut chunks = ReadStage::start(file, u64::MAX, hash);
     let mut position = 0u64;
     while let Some(chunk) = chunks.next().await {
@@ -72,10 +64,7 @@ pub async fn send_raw(
             }
         };
         let len = chunk.data().len();
-        let sent = match &direct {
-            Some(file) => send_file(&stream, file, position, len).await,
-            None => stream.write_all(chunk.data()).await,
-        };
+        let sent = outgoing.send(&mut stream, position, chunk.data()).await;
         position += len as u64;
         if let Err(e) = sent {
             progress.fail();

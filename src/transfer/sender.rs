@@ -13,9 +13,9 @@ use super::header::{
     parse_receiver_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
 use super::observer::Observer;
+use super::outgoing::Outgoing;
 use super::stages::{hashed, ReadStage};
-use super::wire::{within, write_within, WireReader};
-use crate::transport::splice::{can_send_file, send_file as splice_file};
+use super::wire::{within, WireReader};
 use crate::transport::{Stream, StreamWriter};
 
 /// How long to wait for the receiver's reason after a write failed.
@@ -199,17 +199,10 @@ async fn send_file(
         ReceiverFrame::Fail { reason } => bail!("{peer} refused {name}: {reason}"),
         other => bail!("{peer} answered {other:?} to the header of {name} (protocol error)"),
     };
-    // On a plain socket the bytes go from the page cache with sendfile:
-    // the reading thread still reads (and hashes) each chunk, the socket
-    // side sends the same range of the file without copying it again. (If
-    // the file changes meanwhile, the receiver's digest check fails.)
-    let direct = match can_send_file(stream) {
-        true => Some(
-            file.try_clone()
-                .with_context(|| format!("cannot open {}", item.source.display()))?,
-        ),
-        false => None,
-    };
+    // From the page cache on a plain socket; see `Outgoing`. (If the file
+    // changes meanwhile, the receiver's digest check fails.)
+    let outgoing = Outgoing::for_file(&file, stream)
+        .with_context(|| format!("cannot open {}", item.source.display()))?;
     let mut progress = reporter.start_file("sent", &name, Some(item.size), offset, peer);
     let mut chunks = ReadStage::start(file, item.size, true);
     let mut position: u64 = 0;
@@ -234,14 +227,12 @@ async fn send_file(
         let len = chunk.data().len() as u64;
         if position + len > offset {
             let from = offset.saturating_sub(position) as usize;
-            let sent = match &direct {
-                Some(file) => {
-                    let at = position + from as u64;
-                    let len = chunk.data().len() - from;
-                    within(timeouts.idle, splice_file(stream, file, at, len)).await
-                }
-                None => write_within(stream, &chunk.data()[from..], timeouts.idle).await,
-            };
+            let data = &chunk.data()[from..];
+            let sent = within(
+                timeouts.idle,
+                outgoing.send(stream, position + from as u64, data),
+            )
+            .await;
             if let Err(e) = sent {
                 progress.fail();
                 return Err(write_failure(reader, &name, peer, e).await);

@@ -10,7 +10,7 @@ use super::header::{HeaderError, Parsed};
 use super::stages::{Chunk, CHUNK};
 use tokio::io::AsyncReadExt;
 
-use crate::transport::{StreamReader, StreamWriter};
+use crate::transport::StreamReader;
 
 /// Most bytes buffered while waiting for one frame to complete (frames are
 /// small; a peer sending more without completing one is broken).
@@ -42,18 +42,8 @@ fn shown(d: Duration) -> humantime::FormattedDuration {
     humantime::format_duration(d)
 }
 
-/// Writes all of `bytes`, failing with `TimedOut` when the peer takes
-/// nothing for `limit` (a peer that stops reading cannot hold us).
-pub async fn write_within(
-    stream: &mut StreamWriter,
-    bytes: &[u8],
-    limit: Duration,
-) -> io::Result<()> {
-    within(limit, stream.write_all(bytes)).await
-}
-
 /// Runs a write (`write`), failing with `TimedOut` when it is not done
-/// within `limit`.
+/// within `limit` (a peer that stops reading cannot hold us).
 pub async fn within(
     limit: Duration,
     write: impl std::future::Future<Output = io::Result<()>>,
