@@ -81,18 +81,8 @@ impl NetErrorKind {
             }
             K::OutOfMemory => NetErrorKind::Exhausted,
             K::InvalidData => NetErrorKind::Protocol,
-            _ => match error.raw_os_error() {
-                Some(code) if code == rustix::io::Errno::MFILE.raw_os_error() => {
-                    NetErrorKind::Exhausted
-                }
-                Some(code) if code == rustix::io::Errno::NFILE.raw_os_error() => {
-                    NetErrorKind::Exhausted
-                }
-                Some(code) if code == rustix::io::Errno::NOBUFS.raw_os_error() => {
-                    NetErrorKind::Exhausted
-                }
-                _ => NetErrorKind::Other,
-            },
+            _ if crate::sys::os_error::is_exhausted(error) => NetErrorKind::Exhausted,
+            _ => NetErrorKind::Other,
         }
     }
 

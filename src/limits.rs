@@ -66,22 +66,7 @@ pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
 /// is bounded by the system, not by a default of 1,024. Returns the limit
 /// now in force.
 pub fn raise_nofile_limit() -> std::io::Result<u64> {
-    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
-    let lim = getrlimit(Resource::Nofile);
-    // `None` means unlimited.
-    let soft = lim.current.unwrap_or(u64::MAX);
-    let hard = lim.maximum.unwrap_or(u64::MAX);
-    if soft < hard {
-        setrlimit(
-            Resource::Nofile,
-            Rlimit {
-                current: lim.maximum,
-                maximum: lim.maximum,
-            },
-        )?;
-        return Ok(hard);
-    }
-    Ok(soft)
+    crate::sys::limits::raise_nofile_limit()
 }
 
 #[cfg(test)]

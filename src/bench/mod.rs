@@ -20,6 +20,8 @@ pub mod plan;
 pub mod report;
 pub mod spin;
 pub mod stream;
+#[cfg_attr(not(target_os = "linux"), path = "timer_portable.rs")]
+mod timer;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Barrier, Mutex};

@@ -34,13 +34,8 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use rustix::time::{
-    ClockId, Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec,
-};
-use tokio::net::unix::pipe;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
@@ -48,6 +43,7 @@ use tokio::time::Instant;
 use super::spin::{spin_for, SpinAhead, MAX_SPINS};
 #[cfg(doc)]
 use super::spin::{SHORT_WAIT, SPIN_MAX, SPIN_SHARE};
+use super::timer::{Anchor, Timer};
 
 /// Waits until due times for the connections of one runtime (cheap to
 /// clone; clones share the timer).
@@ -84,16 +80,10 @@ impl Pacer {
     /// tokio runtime (which must have I/O enabled). Falls back to tokio's
     /// timer if the timerfd cannot be made.
     pub fn start() -> Pacer {
-        let timer = rustix::time::timerfd_create(
-            TimerfdClockId::Monotonic,
-            TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
-        )
-        .map_err(io::Error::from)
-        .and_then(pipe::Receiver::from_owned_fd_unchecked);
-        let timer = match timer {
-            Ok(fd) => Arc::new(fd),
+        let timer = match Timer::new() {
+            Ok(timer) => Arc::new(timer),
             Err(e) => {
-                tracing::debug!("bench pacer: no timerfd ({e}), using the 1 ms timer");
+                tracing::debug!("bench pacer: no precise timer ({e}), using the 1 ms timer");
                 return Pacer::coarse();
             }
         };
@@ -186,25 +176,13 @@ impl Pacer {
         woken.await.is_ok()
     }
 }
-/// The timerfd, registered with tokio's reactor through its pipe type:
-/// like a FIFO's reading end, it becomes readable (8 bytes: the expiry
-/// count) when it fires. This keeps the registration free of `unsafe`.
-type Timer = pipe::Receiver;
-
 /// Sets the timer to fire at `at`; on failure the pacer falls back to
 /// tokio's timer for good, and every waiter is released to it.
 fn arm(timer: &Timer, anchor: &Anchor, queue: &mut Queue, at: Instant) {
-    let spec = Itimerspec {
-        it_interval: Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        },
-        it_value: anchor.deadline(at),
-    };
-    match rustix::time::timerfd_settime(timer, TimerfdTimerFlags::ABSTIME, &spec) {
-        Ok(_) => queue.armed = Some(at),
+    match timer.set(anchor, at) {
+        Ok(()) => queue.armed = Some(at),
         Err(e) => {
-            tracing::debug!("bench pacer: cannot arm the timerfd ({e}), using the 1 ms timer");
+            tracing::debug!("bench pacer: cannot arm the timer ({e}), using the 1 ms timer");
             queue.break_down();
         }
     }
@@ -213,20 +191,10 @@ fn arm(timer: &Timer, anchor: &Anchor, queue: &mut Queue, at: Instant) {
 /// The driver: each time the timer fires, wakes the waiters that are due
 /// and re-arms the timer for the earliest one left.
 async fn drive(timer: Arc<Timer>, shared: Weak<Shared>) {
-    let mut expirations = [0u8; 8];
     loop {
-        let read = match timer.readable().await {
-            Ok(()) => timer.try_read(&mut expirations),
-            Err(e) => Err(e),
-        };
-        match read {
-            Ok(_) => {}
-            // Not readable after all (already read, or re-armed meanwhile);
-            // try_read cleared the readiness.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                tracing::debug!("bench pacer: timerfd failed ({e}), using the 1 ms timer");
+        if let Err(e) = timer.fired().await {
+            {
+                tracing::debug!("bench pacer: the timer failed ({e}), using the 1 ms timer");
                 if let Some(shared) = shared.upgrade() {
                     lock(&shared.queue).break_down();
                 }
@@ -245,39 +213,6 @@ async fn drive(timer: Arc<Timer>, shared: Weak<Shared>) {
             Some(next) => arm(&timer, &shared.anchor, &mut queue, next),
             None => queue.armed = None,
         }
-    }
-}
-
-/// A pair of readings of [`Instant`] and `CLOCK_MONOTONIC` taken together,
-/// to turn due times into the timer's absolute deadlines.
-#[derive(Debug, Clone, Copy)]
-struct Anchor {
-    instant: Instant,
-    monotonic: Timespec,
-}
-
-impl Anchor {
-    /// Reads both clocks, [`Instant`] first: the monotonic reading is then
-    /// a little later than the true one, so deadlines err late, never early.
-    fn now() -> Anchor {
-        let instant = Instant::now();
-        let monotonic = rustix::time::clock_gettime(ClockId::Monotonic);
-        Anchor { instant, monotonic }
-    }
-
-    /// The `CLOCK_MONOTONIC` time of `at`; times before the anchor map to
-    /// the anchor (already past: the timer fires at once); far-future times
-    /// saturate.
-    fn deadline(&self, at: Instant) -> Timespec {
-        let after = at.saturating_duration_since(self.instant);
-        let after = Timespec::try_from(after).unwrap_or(Timespec {
-            tv_sec: i64::MAX / 2,
-            tv_nsec: 0,
-        });
-        self.monotonic.checked_add(after).unwrap_or(Timespec {
-            tv_sec: i64::MAX,
-            tv_nsec: 999_999_999,
-        })
     }
 }
 
@@ -362,73 +297,6 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-
-    fn ts(sec: i64, nsec: i64) -> Timespec {
-        Timespec {
-            tv_sec: sec,
-            tv_nsec: nsec,
-        }
-    }
-
-    #[test]
-    fn deadline_adds_the_offset_from_the_anchor_in_nanoseconds() {
-        let base = Instant::now();
-        let anchor = Anchor {
-            instant: base,
-            monotonic: ts(100, 999_999_000),
-        };
-        assert_eq!(anchor.deadline(base), ts(100, 999_999_000));
-        assert_eq!(
-            anchor.deadline(base + Duration::from_nanos(1_500)),
-            ts(101, 500)
-        );
-        assert_eq!(
-            anchor.deadline(base + Duration::from_micros(2_500_250)),
-            ts(103, 500_249_000)
-        );
-    }
-
-    #[test]
-    fn deadline_before_the_anchor_is_the_anchor_and_far_future_saturates() {
-        let base = Instant::now() + Duration::from_secs(10);
-        let anchor = Anchor {
-            instant: base,
-            monotonic: ts(5, 0),
-        };
-        assert_eq!(anchor.deadline(base - Duration::from_secs(3)), ts(5, 0));
-        let anchor = Anchor {
-            instant: base,
-            monotonic: ts(i64::MAX - 1, 0),
-        };
-        let far = anchor.deadline(base + Duration::from_secs(3600));
-        assert_eq!(far, ts(i64::MAX, 999_999_999));
-    }
-
-    #[test]
-    fn deadlines_keep_the_order_of_due_times() {
-        let base = Instant::now();
-        let anchor = Anchor::now();
-        let mut last = anchor.deadline(base);
-        for us in [1u64, 2, 50, 999, 1000, 1001, 250_000, 3_000_000] {
-            let d = anchor.deadline(base + Duration::from_micros(us));
-            assert!((d.tv_sec, d.tv_nsec) > (last.tv_sec, last.tv_nsec), "{us}");
-            assert!((0..1_000_000_000).contains(&d.tv_nsec));
-            last = d;
-        }
-    }
-
-    #[test]
-    fn anchor_deadlines_are_never_before_the_monotonic_clock() {
-        // Instant is CLOCK_MONOTONIC on Linux, and the anchor errs late:
-        // the deadline for "now" is at or after the monotonic clock read
-        // just before it.
-        let anchor = Anchor::now();
-        for _ in 0..1000 {
-            let before = rustix::time::clock_gettime(ClockId::Monotonic);
-            let d = anchor.deadline(Instant::now());
-            assert!((d.tv_sec, d.tv_nsec) >= (before.tv_sec, before.tv_nsec));
-        }
-    }
 
     #[test]
     fn queue_pops_earliest_first_and_rearms_only_for_earlier_waiters() {

@@ -182,10 +182,7 @@ fn run(
                 // The terminal is raw while editing: Ctrl-C arrives as a
                 // key, so pass it on as the SIGINT it means.
                 save_history(&mut editor, history.as_deref());
-                let _ = rustix::process::kill_process(
-                    rustix::process::getpid(),
-                    rustix::process::Signal::INT,
-                );
+                crate::sys::signals::interrupt_self();
                 return;
             }
             Err(ReadlineError::Eof) => break,

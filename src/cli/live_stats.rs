@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::signal::unix::Signal;
+use crate::sys::signals::StatsSignal;
 
 use crate::engine::Remote;
 use crate::event::{Counters, Event, EventKind};
@@ -102,7 +102,7 @@ pub fn spawn(
     remote: Remote,
     closed: ClosedTotals,
     interval: Option<Duration>,
-    mut usr1: Option<Signal>,
+    mut usr1: Option<StatsSignal>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut previous = None;
@@ -123,7 +123,7 @@ pub fn spawn(
             };
             let usr = async {
                 let got = match usr1.as_mut() {
-                    Some(s) => s.recv().await.is_some(),
+                    Some(s) => s.recv().await,
                     None => false,
                 };
                 if !got {

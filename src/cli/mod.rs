@@ -47,7 +47,6 @@ pub mod version;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tokio::signal::unix::{signal, SignalKind};
 
 use crate::error::ConfigError;
 use crate::send::SendSpec;
@@ -252,25 +251,19 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> u8 {
     let shutdown = Shutdown::new();
-    let (mut sigint, mut sigterm) = match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(i), Ok(t)) => (i, t),
-        _ => {
-            errln!("sockmate: cannot install signal handlers");
-            return 1;
-        }
+    let Ok(mut stop_signals) = crate::sys::signals::StopSignals::install() else {
+        errln!("sockmate: cannot install signal handlers");
+        return 1;
     };
-    // From here on SIGUSR1 never kills us: it prints the live counters
-    // (connect, listen, relay) or does nothing.
-    let _usr1 = signal(SignalKind::user_defined1());
+    // From here on the live-counters signal (SIGUSR1, Ctrl-Break on
+    // Windows) never kills us: it prints the counters (connect, listen,
+    // relay) or does nothing.
+    let _stats_signal = crate::sys::signals::StatsSignal::listen();
     let work = run_command(cli, shutdown.clone());
     tokio::pin!(work);
     let signal_code = tokio::select! {
         result = &mut work => return exit_code(result),
-        _ = sigint.recv() => 130,
-        _ = sigterm.recv() => 143,
+        code = stop_signals.recv() => code,
     };
     shutdown.cancel();
     // The command drains its connections within the grace period; give it

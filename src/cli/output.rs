@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::signal::unix::{signal, Signal, SignalKind};
+use crate::sys::signals::StatsSignal;
 
 use super::live_stats::{self, ClosedSink, ClosedTotals};
 use crate::endpoint::{Endpoint, Host};
@@ -27,7 +27,7 @@ pub struct Sinks {
     slot: RemoteSlot,
     /// SIGUSR1, listened for from before the command starts so that no
     /// signal sent after its first status line is missed.
-    usr1: Option<Signal>,
+    usr1: Option<StatsSignal>,
 }
 
 impl Sinks {
@@ -39,7 +39,7 @@ impl Sinks {
             closed,
             stats_interval: opts.stats_interval,
             slot: RemoteSlot::default(),
-            usr1: signal(SignalKind::user_defined1()).ok(),
+            usr1: StatsSignal::listen(),
         }
     }
 

@@ -87,13 +87,15 @@ pub struct ServiceArgs {
 /// Checks at start that `--exec PROGRAM` can run (exit 2 before listening,
 /// rather than failing when the first client comes).
 fn check_program(program: &str) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
+    use crate::sys::fs::{is_executable, program_candidates};
     let runnable = |path: &std::path::Path| {
-        std::fs::metadata(path)
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
+        program_candidates(path).iter().any(|path| {
+            std::fs::metadata(path)
+                .map(|m| is_executable(path, &m))
+                .unwrap_or(false)
+        })
     };
-    let found = if program.contains('/') {
+    let found = if program.contains(std::path::is_separator) {
         runnable(std::path::Path::new(program))
     } else {
         std::env::var_os("PATH")
@@ -105,7 +107,7 @@ fn check_program(program: &str) -> Result<(), String> {
     }
     Err(format!(
         "cannot run --exec {program}: no such program{} (give a path or a program on PATH, e.g. --exec cat; for shell syntax use --sh-exec 'CMD')",
-        if program.contains('/') { " or not executable" } else { " on PATH" }
+        if program.contains(std::path::is_separator) { " or not executable" } else { " on PATH" }
     ))
 }
 

@@ -1,9 +1,7 @@
 //! Standard input as a byte channel, on a thread of its own: read into a
 //! bounded channel, so a session that cannot send stops reading stdin.
 
-use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::AsFd;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
@@ -19,7 +17,7 @@ const STDIN_QUEUE: usize = 4;
 /// (a read error counts as the end, and is logged).
 pub fn spawn_stdin_reader(chunk: usize) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel(STDIN_QUEUE);
-    let file = io::stdin().as_fd().try_clone_to_owned().map(File::from);
+    let file = crate::sys::stdio::stdin_file();
     std::thread::Builder::new()
         .name("stdin".into())
         .spawn(move || {

@@ -51,16 +51,38 @@ pub const DEFAULT_BAUD: u32 = 115_200;
 /// The highest speed accepted (Linux drivers go up to 4 Mbit/s).
 pub const MAX_BAUD: u32 = 4_000_000;
 
-const EXAMPLE: &str = "serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none";
+const EXAMPLE: &str = if cfg!(windows) {
+    "serial://COM3?baud=115200&data=8&parity=none&stop=1&flow=none"
+} else {
+    "serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none"
+};
+
+/// True when `path` names a port on this platform: an absolute device path
+/// on Unix; on Windows a COM port (`COM3`) or a device path (`\\.\COM10`).
+fn is_port_name(path: &str, windows: bool) -> bool {
+    if windows {
+        let com = path.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("com"))
+            && path.len() > 3
+            && path[3..].bytes().all(|b| b.is_ascii_digit());
+        com || (path.starts_with("\\\\.\\") && path.len() > 4)
+    } else {
+        path.starts_with('/') && path.len() >= 2
+    }
+}
 
 impl SerialSpec {
     /// Parses what follows `serial://` (`/dev/ttyUSB0?baud=9600…`); `input`
     /// is the whole endpoint, for messages.
     pub fn parse(rest: &str, input: &str) -> Result<SerialSpec, String> {
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        if !path.starts_with('/') || path.len() < 2 {
+        if !is_port_name(path, cfg!(windows)) {
+            let what = if cfg!(windows) {
+                "must be a COM port"
+            } else {
+                "must be absolute"
+            };
             return Err(format!(
-                "serial port path in {input} must be absolute (write {EXAMPLE})"
+                "serial port path in {input} {what} (write {EXAMPLE})"
             ));
         }
         if path.contains('\0') {

@@ -45,5 +45,5 @@ pub fn default_concurrency() -> usize {
 }
 
 fn open_file_limit() -> Option<u64> {
-    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+    crate::sys::limits::open_file_limit()
 }

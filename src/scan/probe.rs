@@ -5,12 +5,13 @@
 use std::fmt;
 use std::io;
 
-use rustix::io::Errno;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::net::{TcpStream, UdpSocket};
+
+use crate::sys::os_error::{classify, OsErrorClass};
 
 /// How often a probe that failed for a local reason (out of file
 /// descriptors or ephemeral ports) is retried before it is reported.
@@ -59,19 +60,12 @@ impl fmt::Display for PortState {
     }
 }
 
-fn errno(e: &io::Error) -> Option<Errno> {
-    e.raw_os_error().map(Errno::from_raw_os_error)
-}
-
 fn is_local_shortage(e: &io::Error) -> bool {
-    matches!(
-        errno(e),
-        Some(Errno::MFILE | Errno::NFILE | Errno::ADDRNOTAVAIL | Errno::NOBUFS)
-    )
+    classify(e) == OsErrorClass::LocalShortage
 }
 
 fn is_unreachable(e: &io::Error) -> bool {
-    matches!(errno(e), Some(Errno::HOSTUNREACH | Errno::NETUNREACH))
+    classify(e) == OsErrorClass::Unreachable
 }
 
 /// Retries `attempt` while it fails for a local shortage.
@@ -117,7 +111,7 @@ async fn connect_outcome(addr: SocketAddr) -> io::Result<()> {
     socket.set_nonblocking(true)?;
     match socket.connect(&SockAddr::from(addr)) {
         Ok(()) => return Ok(()),
-        Err(e) if errno(&e) == Some(Errno::INPROGRESS) => {}
+        Err(e) if classify(&e) == OsErrorClass::InProgress => {}
         Err(e) => return Err(e),
     }
     if let Some(e) = socket.take_error()? {

@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 
 use super::pty;
 use super::{Link, ReadOutcome};
 use crate::event::CloseReason;
+use crate::sys::process::{describe_status, output_pipe, OutputReader, ProcessTree};
 
 /// How long the command may go on writing after the client ended its
 /// writes, before it is killed.
@@ -48,14 +48,14 @@ pub struct ExecSpec {
 
 /// Where the command's output is read from.
 enum ChildOut {
-    Pipe(pipe::Receiver),
-    Pty(pipe::Receiver),
+    Pipe(OutputReader),
+    Pty(pty::Leader),
 }
 
 /// Where input for the command is written.
 enum ChildIn {
     Pipe(tokio::process::ChildStdin),
-    Pty(pipe::Sender),
+    Pty(pty::LeaderInput),
 }
 
 impl ChildOut {
@@ -107,16 +107,17 @@ impl ExecSpec {
         ExecSpec { pty, ..self }
     }
 
-    /// `--sh-exec CMD`: `sh -c CMD`.
+    /// `--sh-exec CMD`: `sh -c CMD` (on Windows `cmd /C CMD`).
     pub fn shell(cmd: &str, stderr: bool) -> Result<ExecSpec, String> {
         if cmd.trim().is_empty() {
             return Err("--sh-exec needs a command, e.g. --sh-exec 'ls | wc -l'".into());
         }
+        let (program, args) = crate::sys::process::shell(cmd);
         Ok(ExecSpec {
-            program: "sh".into(),
-            args: vec!["-c".into(), cmd.to_string()],
+            display: format!("{program} {} {cmd}", args[0]),
+            program,
+            args,
             stderr,
-            display: format!("sh -c {cmd}"),
             pty: false,
         })
     }
@@ -136,10 +137,9 @@ impl ExecSpec {
             // leader reads end of input once the command's are closed.
             return Ok((child, ChildIn::Pty(to_child), ChildOut::Pty(from_child)));
         }
-        let (writer, output) = pipe::pipe()?;
-        let writer = writer.into_blocking_fd()?;
+        let (output, writer) = output_pipe()?;
         let stderr = if self.stderr {
-            Stdio::from(writer.try_clone()?)
+            writer.stdio_clone()?
         } else {
             Stdio::inherit()
         };
@@ -147,10 +147,10 @@ impl ExecSpec {
             let mut cmd = Command::new(&self.program);
             cmd.args(&self.args)
                 .stdin(Stdio::piped())
-                .stdout(Stdio::from(writer))
+                .stdout(writer.into_stdio())
                 .stderr(stderr)
-                .process_group(0)
                 .kill_on_drop(true);
+            ProcessTree::prepare(&mut cmd);
             cmd.spawn()
             // `cmd` drops here, closing our copies of the pipe's write end,
             // so the reader sees end of stream when the child is done.
@@ -170,7 +170,7 @@ pub async fn run(link: &Link<'_>, spec: &ExecSpec) -> io::Result<CloseReason> {
     let (mut child, stdin, mut output) = spec
         .spawn()
         .map_err(|e| io::Error::new(e.kind(), format!("cannot run `{}`: {e}", spec.display)))?;
-    let mut group = GroupKill(child.id());
+    let mut group = ProcessTree::of(&child);
     let mut stdin = Some(stdin);
     let to_child = async {
         let mut buf = BytesMut::new();
@@ -233,46 +233,16 @@ pub async fn run(link: &Link<'_>, spec: &ExecSpec) -> io::Result<CloseReason> {
     }))
 }
 
-/// Kills a command's process group (SIGKILL) when dropped: the command and
-/// everything it started, whatever way the connection ended.
-/// Used once: after the child is reaped its id may belong to another.
-struct GroupKill(Option<u32>);
-
-impl GroupKill {
-    fn kill(&mut self) {
-        let pid = self.0.take().and_then(|id| i32::try_from(id).ok());
-        if let Some(pid) = pid.and_then(rustix::process::Pid::from_raw) {
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-        }
-    }
-}
-
-impl Drop for GroupKill {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// Kills the child's process group (the child is not reaped yet, so its id
 /// cannot have been reused), then the child if still running, then waits
 /// for it (always, so it never lingers as a zombie).
-async fn reap(child: &mut Child, group: &mut GroupKill) -> io::Result<ExitStatus> {
+async fn reap(child: &mut Child, group: &mut ProcessTree) -> io::Result<ExitStatus> {
     group.kill();
     if let Ok(Some(status)) = child.try_wait() {
         return Ok(status);
     }
     let _ = child.start_kill();
     child.wait().await
-}
-
-fn describe_status(status: ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(0), _) => "exited".into(),
-        (Some(code), _) => format!("exited with status {code}"),
-        (None, Some(sig)) => format!("killed by signal {sig}"),
-        _ => "ended".into(),
-    }
 }
 
 #[cfg(test)]
@@ -289,7 +259,8 @@ mod tests {
         );
         assert!(ExecSpec::direct("  ", false).is_err());
         let s = ExecSpec::shell("ls | wc -l", true).unwrap();
-        assert_eq!(s.args, vec!["-c", "ls | wc -l"]);
+        let flag = if cfg!(windows) { "/C" } else { "-c" };
+        assert_eq!(s.args, vec![flag, "ls | wc -l"]);
         assert!(s.stderr);
     }
 

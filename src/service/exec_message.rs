@@ -9,7 +9,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::unix::pipe;
 use tokio::process::Command;
 
 use super::ExecSpec;
@@ -37,14 +36,13 @@ pub async fn run_once(spec: &ExecSpec, input: &[u8]) -> Vec<u8> {
 }
 
 async fn run(spec: &ExecSpec, input: &[u8]) -> std::io::Result<Vec<u8>> {
-    let (writer, mut output) = pipe::pipe()?;
-    let writer = writer.into_blocking_fd()?;
+    let (mut output, writer) = crate::sys::process::output_pipe()?;
     let mut child = {
         let mut cmd = Command::new(&spec.program);
         cmd.args(&spec.args)
             .stdin(Stdio::piped())
-            .stdout(Stdio::from(writer.try_clone()?))
-            .stderr(Stdio::from(writer))
+            .stdout(writer.stdio_clone()?)
+            .stderr(writer.into_stdio())
             .kill_on_drop(true);
         cmd.spawn()?
         // `cmd` drops here with our copies of the write end: the pipe ends

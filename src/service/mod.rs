@@ -25,6 +25,7 @@ pub mod exec;
 pub mod exec_message;
 pub mod fanout;
 pub mod message;
+#[cfg_attr(windows, path = "pty_windows.rs")]
 pub mod pty;
 pub mod respond;
 

@@ -14,12 +14,18 @@ use std::process::Stdio;
 use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
 use tokio::net::unix::pipe;
 
+/// Our side of the terminal, read for the command's output.
+pub type Leader = pipe::Receiver;
+
+/// Our side of the terminal, written with the command's input.
+pub type LeaderInput = pipe::Sender;
+
 /// The byte a terminal in canonical mode reads as end of input (Ctrl-D).
 pub const EOF_CHAR: u8 = 0x04;
 
 /// A new pseudo-terminal: our leader side (to write to, to read from) and
 /// the follower's three stdio handles for the child.
-pub fn open() -> io::Result<(pipe::Sender, pipe::Receiver, [Stdio; 3])> {
+pub fn open() -> io::Result<(LeaderInput, Leader, [Stdio; 3])> {
     let leader = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
     grantpt(&leader)?;
     unlockpt(&leader)?;

@@ -2,7 +2,6 @@
 //! receiver asks for, and sends the digest computed on a separate thread.
 
 use std::fs::File;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -78,7 +77,7 @@ fn item(source: &Path, parts: Vec<String>, meta: &std::fs::Metadata) -> anyhow::
         source: source.to_path_buf(),
         path: FilePath::new(parts)?,
         size: meta.len(),
-        mode: meta.permissions().mode() & 0o777,
+        mode: crate::sys::fs::mode_bits(meta),
     })
 }
 

@@ -16,7 +16,6 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::FileExt;
 use std::thread;
 
 use sha2::{Digest, Sha256};
@@ -140,7 +139,7 @@ fn hash_prefix(hasher: &mut Sha256, file: &File, len: u64) -> io::Result<()> {
     let mut at = 0u64;
     while at < len {
         let want = (len - at).min(CHUNK as u64) as usize;
-        let n = file.read_at(&mut buf[..want], at)?;
+        let n = crate::sys::fs::read_at(file, &mut buf[..want], at)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,

@@ -6,7 +6,9 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
-use tokio::net::{TcpSocket, TcpStream, UdpSocket, UnixDatagram, UnixStream};
+use tokio::net::{TcpSocket, TcpStream, UdpSocket};
+
+use super::unix_socket::{UnixDatagram, UnixStream};
 
 use super::serial::SerialPort;
 use super::*;

@@ -4,7 +4,9 @@ use std::io;
 
 use socket2::SockRef;
 use tokio::io::Interest;
-use tokio::net::{UdpSocket, UnixDatagram};
+use tokio::net::UdpSocket;
+
+use super::unix_socket::UnixDatagram;
 
 use super::peer::PeerAddr;
 use super::unix_path::UnixPathGuard;

@@ -91,17 +91,12 @@ pub fn refused(endpoint: &Endpoint) -> String {
 
 /// What `path` is when it exists and is not a socket.
 fn not_a_socket(path: &Path) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    let meta = std::fs::metadata(path).ok()?;
-    let ty = meta.file_type();
-    if ty.is_socket() {
-        None
-    } else if ty.is_dir() {
-        Some("a directory")
-    } else if ty.is_fifo() {
-        Some("a named pipe (FIFO)")
-    } else {
-        Some("a regular file")
+    use crate::sys::fs::{file_kind, FileKind};
+    match file_kind(&std::fs::metadata(path).ok()?) {
+        FileKind::Socket => None,
+        FileKind::Dir => Some("a directory"),
+        FileKind::Fifo => Some("a named pipe (FIFO)"),
+        FileKind::File => Some("a regular file"),
     }
 }
 

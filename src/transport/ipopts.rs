@@ -63,7 +63,7 @@ impl IpOptions {
             socket.set_send_buffer_size(size)?;
         }
         if let Some(device) = &self.bind_device {
-            socket.bind_device(Some(device.as_bytes()))?;
+            crate::sys::socket::bind_device(&socket, device)?;
         }
         if self.broadcast {
             socket.set_broadcast(true)?;
@@ -89,7 +89,7 @@ impl IpOptions {
             }
             SocketAddr::V6(_) => {
                 if let Some(tos) = self.tos {
-                    socket.set_tclass_v6(tos)?;
+                    crate::sys::socket::set_tclass_v6(&socket, tos)?;
                 }
                 if let Some(ttl) = self.ttl {
                     if multicast {
@@ -115,7 +115,7 @@ impl IpOptions {
         };
         match (group, iface.parse::<IpAddr>()) {
             (IpAddr::V4(_), Ok(IpAddr::V4(addr))) => socket.set_multicast_if_v4(&addr),
-            (IpAddr::V4(_), _) => socket.bind_device(Some(iface.as_bytes())),
+            (IpAddr::V4(_), _) => crate::sys::socket::bind_device(&socket, iface),
             (IpAddr::V6(_), _) => socket.set_multicast_if_v6(interface_index(iface)?),
         }
     }

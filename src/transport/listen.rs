@@ -5,7 +5,9 @@ use std::io;
 use std::net::SocketAddr;
 
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
-use tokio::net::{TcpListener, UdpSocket, UnixDatagram, UnixListener};
+use tokio::net::{TcpListener, UdpSocket};
+
+use super::unix_socket::{UnixDatagram, UnixListener};
 
 use super::connect::unix_sockaddr;
 use super::*;
@@ -235,8 +237,10 @@ pub async fn listen(
 fn ip_socket(addr: SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<Socket> {
     let socket = Socket::new(Domain::for_address(addr), ty, None)?;
     let multicast = addr.ip().is_multicast();
-    if ty == Type::STREAM || multicast {
+    if multicast {
         socket.set_reuse_address(true)?;
+    } else if ty == Type::STREAM {
+        crate::sys::socket::allow_quick_rebind(&socket)?;
     }
     opts.ip.apply(SockRef::from(&socket), addr)?;
     // A group is joined on a socket bound to its port; IPv6 binds the
@@ -248,7 +252,7 @@ fn ip_socket(addr: SocketAddr, ty: Type, opts: &SocketOptions) -> io::Result<Soc
         other => other,
     };
     if opts.reuseport {
-        socket.set_reuse_port(true)?;
+        crate::sys::socket::set_reuse_port(&socket)?;
     }
     if addr.is_ipv6() && addr.ip().is_unspecified() {
         socket.set_only_v6(false)?;

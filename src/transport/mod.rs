@@ -10,12 +10,17 @@ mod listen;
 pub mod peer;
 pub mod proxy;
 pub mod secure;
+#[cfg_attr(windows, path = "seqpacket_windows.rs")]
 pub mod seqpacket;
+#[cfg_attr(windows, path = "serial_windows.rs")]
 pub mod serial;
+#[cfg_attr(not(target_os = "linux"), path = "splice_portable.rs")]
 pub mod splice;
 pub mod stream;
 pub mod tls;
+#[cfg_attr(windows, path = "unix_path_windows.rs")]
 pub mod unix_path;
+mod unix_socket;
 pub mod ws;
 
 use std::fmt;

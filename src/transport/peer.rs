@@ -70,17 +70,18 @@ pub struct Proxied {
 pub(crate) fn abstract_path(name: &str) -> PathBuf {
     let mut bytes = vec![0u8];
     bytes.extend_from_slice(name.as_bytes());
-    PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes))
+    crate::sys::fs::path_from_bytes(bytes)
 }
 
 /// The named address inside a Unix `SockAddr`, if any.
 pub(crate) fn unix_addr_of(addr: &SockAddr) -> Option<UnixAddr> {
-    if let Some(name) = addr.as_abstract_namespace() {
+    let (name, path) = crate::sys::socket::unix_addr_parts(addr);
+    if let Some(name) = name {
         return Some(UnixAddr::Abstract(
             String::from_utf8_lossy(name).into_owned(),
         ));
     }
-    addr.as_pathname().map(|p| UnixAddr::Path(p.to_path_buf()))
+    path.map(|p| UnixAddr::Path(p.to_path_buf()))
 }
 
 impl fmt::Display for PeerAddr {

@@ -16,6 +16,9 @@ use tokio::io::Interest;
 
 use super::stream::{Io, Stream, StreamReader, StreamWriter};
 
+/// Whether this platform has the zero-copy path.
+pub const AVAILABLE: bool = true;
+
 /// Pipe capacity we ask the kernel for: the most bytes in flight per
 /// direction (if the system limit is lower, the default 64 KiB stays).
 pub const PIPE_CAPACITY: usize = 1024 * 1024;

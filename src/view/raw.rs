@@ -55,13 +55,9 @@ impl Sink for RawStdout {
     }
 }
 
-/// True when `file` is `/dev/null` (writing to it would be wasted work).
+/// True when `file` is the null device (writing to it would be wasted work).
 pub fn is_dev_null(file: &File) -> bool {
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let (Ok(ours), Ok(null)) = (file.metadata(), std::fs::metadata("/dev/null")) else {
-        return false;
-    };
-    ours.file_type().is_char_device() && ours.rdev() == null.rdev()
+    crate::sys::stdio::is_null_device(file)
 }
 
 /// Stdout for annotated views: our own handle, block-buffered (each entry

@@ -16,11 +16,15 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use socket2::SockRef;
-use tokio::net::{tcp, unix, TcpStream, UnixStream};
+use tokio::net::{tcp, TcpStream};
+
+use super::unix_socket::{UnixReadHalf, UnixStream, UnixWriteHalf};
 
 mod poll;
 mod socket;
 
+// Used by the Unix-only kinds (serial through termios, seqpacket).
+#[cfg_attr(windows, allow(unused_imports))]
 pub(super) use socket::{release_if_new, Io};
 
 use super::seqpacket::SeqpacketStream;
@@ -133,7 +137,7 @@ impl Stream {
     /// resolves: use it to give up work for a client that left (a pending
     /// connect).
     pub fn peer_gone(&self) -> impl std::future::Future<Output = ()> + Send + '_ {
-        let io = self.io().filter(|io| io.capabilities().zero_copy);
+        let io = self.io().filter(|io| io.is_stream_socket());
         async move {
             let Some(io) = io else {
                 return std::future::pending().await;
@@ -151,8 +155,9 @@ async fn peer_gone_on(io: Io<'_>) {
                 return;
             }
             let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
-            let peeked = io.try_io(tokio::io::Interest::READABLE, || {
-                SockRef::from(&io.fd()).peek(&mut byte)
+            let peeked = io.try_io(tokio::io::Interest::READABLE, || match io.socket() {
+                Some(socket) => socket.peek(&mut byte),
+                None => Ok(1),
             });
             match peeked {
                 Ok(0) => return,
@@ -178,6 +183,8 @@ impl Stream {
 
     /// Splits the stream into a half that reads and a half that writes,
     /// each usable from its own task. Dropping the writer ends our writes.
+    // On Windows the Unix arm holds an uninhabited stand-in.
+    #[cfg_attr(windows, allow(unreachable_code))]
     pub fn into_split(self) -> (StreamReader, StreamWriter) {
         let (read, write) = match self {
             Stream::Tcp(s) => {
@@ -248,7 +255,7 @@ pub struct StreamReader {
 #[derive(Debug)]
 enum ReadHalf {
     Tcp(tcp::OwnedReadHalf),
-    Unix(unix::OwnedReadHalf),
+    Unix(UnixReadHalf),
     Seqpacket(Arc<SeqpacketStream>),
     Serial(Arc<SerialPort>),
     Tls(tokio::io::ReadHalf<TlsIo>),
@@ -259,11 +266,15 @@ impl StreamReader {
     /// True when bytes have arrived that nobody read yet (looked at
     /// without taking them or waiting; socket kinds only).
     pub fn has_unread(&self) -> bool {
-        let Some(io) = self.io().filter(|io| io.capabilities().zero_copy) else {
+        let Some(socket) = self
+            .io()
+            .filter(|io| io.is_stream_socket())
+            .and_then(|io| io.socket())
+        else {
             return false;
         };
         let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
-        matches!(SockRef::from(&io.fd()).peek(&mut byte), Ok(n) if n > 0)
+        matches!(socket.peek(&mut byte), Ok(n) if n > 0)
     }
 
     /// Makes closing this connection send a reset instead of a clean end
@@ -339,7 +350,7 @@ pub struct StreamWriter {
 #[derive(Debug)]
 enum WriteHalf {
     Tcp(tcp::OwnedWriteHalf),
-    Unix(unix::OwnedWriteHalf),
+    Unix(UnixWriteHalf),
     Seqpacket(Arc<SeqpacketStream>),
     Serial(Arc<SerialPort>),
     Tls(tokio::io::WriteHalf<TlsIo>),

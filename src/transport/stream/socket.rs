@@ -4,12 +4,15 @@
 
 use std::io;
 use std::net::Shutdown;
+#[cfg(unix)]
 use std::os::fd::{AsFd, BorrowedFd};
 
 use bytes::BytesMut;
 use socket2::SockRef;
 use tokio::io::Interest;
-use tokio::net::{TcpStream, UnixStream};
+use tokio::net::TcpStream;
+
+use super::super::unix_socket::UnixStream;
 
 use super::super::seqpacket::SeqpacketStream;
 use super::super::serial::SerialPort;
@@ -77,7 +80,7 @@ impl<'a> Io<'a> {
             Io::Tcp(_) | Io::Unix(_) => Capabilities {
                 half_close: true,
                 message_boundaries: false,
-                zero_copy: true,
+                zero_copy: super::super::splice::AVAILABLE,
             },
             Io::Seqpacket(_) => Capabilities {
                 half_close: true,
@@ -155,7 +158,24 @@ impl<'a> Io<'a> {
         }
     }
 
+    /// True for a byte-stream socket (TCP, Unix stream), whose waiting
+    /// bytes can be peeked at.
+    pub(in crate::transport) fn is_stream_socket(self) -> bool {
+        matches!(self, Io::Tcp(_) | Io::Unix(_))
+    }
+
+    /// The socket, for peeking and options (`None` for a serial port).
+    pub(in crate::transport) fn socket(self) -> Option<SockRef<'a>> {
+        match self {
+            Io::Tcp(s) => Some(SockRef::from(s)),
+            Io::Unix(s) => Some(SockRef::from(s)),
+            Io::Seqpacket(s) => Some(s.socket()),
+            Io::Serial(_) => None,
+        }
+    }
+
     /// The socket's descriptor.
+    #[cfg(unix)]
     pub(in crate::transport) fn fd(self) -> BorrowedFd<'a> {
         match self {
             Io::Tcp(s) => s.as_fd(),

@@ -1,0 +1,131 @@
+//! File metadata and positioned reads the same way on every platform.
+
+use std::fs::{File, Metadata};
+use std::io;
+
+/// The permission bits to send with a file: its mode on POSIX; on Windows,
+/// which has only a read-only flag, `0o444` or `0o644`.
+pub fn mode_bits(meta: &Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o777
+    }
+    #[cfg(windows)]
+    {
+        if meta.permissions().readonly() {
+            0o444
+        } else {
+            0o644
+        }
+    }
+}
+
+/// True when the file at `meta` (named `path`) can be run as a program:
+/// an execute bit on POSIX, an executable extension (`.exe`, `.bat`,
+/// `.cmd`, `.com`) on Windows.
+pub fn is_executable(path: &std::path::Path, meta: &Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = path;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(windows)]
+    {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        meta.is_file() && matches!(ext.as_deref(), Some("exe" | "bat" | "cmd" | "com"))
+    }
+}
+
+/// Reads into `buf` from `offset` of `file` (on Windows this also moves
+/// the file's cursor; callers that read by offset do not use the cursor).
+pub fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+    }
+}
+
+/// A path from the raw bytes of a socket address or name (POSIX paths are
+/// bytes; elsewhere they must be UTF-8, and other bytes are replaced).
+pub fn path_from_bytes(bytes: Vec<u8>) -> std::path::PathBuf {
+    #[cfg(unix)]
+    {
+        std::path::PathBuf::from(
+            <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes),
+        )
+    }
+    #[cfg(windows)]
+    {
+        std::path::PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+/// The bytes of a file name, for hashing (POSIX names are bytes; Windows
+/// names are UTF-16, hashed as their UTF-8, lossy for unpaired surrogates).
+pub fn name_bytes(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        std::borrow::Cow::Borrowed(std::os::unix::ffi::OsStrExt::as_bytes(name))
+    }
+    #[cfg(windows)]
+    {
+        match name.to_string_lossy() {
+            std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
+            std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.into_bytes()),
+        }
+    }
+}
+
+/// What kind of entry a path is, as far as messages need to tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A Unix socket file.
+    Socket,
+    /// A named pipe (FIFO).
+    Fifo,
+    /// A directory.
+    Dir,
+    /// A regular file or anything else.
+    File,
+}
+
+/// The kind of the entry `meta` describes.
+pub fn file_kind(meta: &Metadata) -> FileKind {
+    let ty = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ty.is_socket() {
+            return FileKind::Socket;
+        }
+        if ty.is_fifo() {
+            return FileKind::Fifo;
+        }
+    }
+    if ty.is_dir() {
+        FileKind::Dir
+    } else {
+        FileKind::File
+    }
+}
+
+/// The files a program named `path` may be: the path itself, and on
+/// Windows also with each executable extension (`cmd` is `cmd.exe`).
+pub fn program_candidates(path: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut all = vec![path.to_path_buf()];
+    if cfg!(windows) && path.extension().is_none() {
+        for ext in ["exe", "com", "bat", "cmd"] {
+            all.push(path.with_extension(ext));
+        }
+    }
+    all
+}

@@ -1,0 +1,18 @@
+//! Platform differences, each behind one function or type, so the rest of
+//! the program reads the same on every system: POSIX code is `cfg(unix)`
+//! (Linux, macOS, the BSDs), Linux-only fast paths are
+//! `cfg(target_os = "linux")` (in `transport::splice`), and Windows is
+//! `cfg(windows)`. Nothing outside this module, the transport's platform
+//! files and the parse-time refusals ([`unsupported`]) says `cfg`.
+
+pub mod fs;
+pub mod limits;
+pub mod os_error;
+pub mod process;
+pub mod signals;
+pub mod socket;
+pub mod stdio;
+pub mod unsupported;
+
+#[cfg(windows)]
+pub(crate) mod win;

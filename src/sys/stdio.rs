@@ -1,0 +1,78 @@
+//! Our own handles on standard input and output, and closing stdout early
+//! (so a reader downstream sees end-of-file while the program goes on).
+
+use std::fs::File;
+use std::io;
+
+/// A handle on stdin that reads unbuffered.
+pub fn stdin_file() -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        io::stdin().as_fd().try_clone_to_owned().map(File::from)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsHandle;
+        io::stdin().as_handle().try_clone_to_owned().map(File::from)
+    }
+}
+
+/// A handle on stdout that writes unbuffered.
+pub fn stdout_file() -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        io::stdout().as_fd().try_clone_to_owned().map(File::from)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsHandle;
+        io::stdout()
+            .as_handle()
+            .try_clone_to_owned()
+            .map(File::from)
+    }
+}
+
+/// Makes stdout point at the null device. With our own duplicate dropped
+/// as well, the pipe or file behind stdout is released and its reader sees
+/// EOF, while stdout stays valid (a stray print can never reach a reused
+/// descriptor).
+pub fn release_stdout() -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        let null = File::options().write(true).open("/dev/null")?;
+        rustix::stdio::dup2_stdout(&null)?;
+        Ok(())
+    }
+    #[cfg(windows)]
+    {
+        let null = File::options().write(true).open("NUL")?;
+        super::win::replace_stdout(null)
+    }
+}
+
+/// True when `file` is the null device (writing to it would be wasted
+/// work).
+pub fn is_null_device(file: &File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let (Ok(ours), Ok(null)) = (file.metadata(), std::fs::metadata("/dev/null")) else {
+            return false;
+        };
+        ours.file_type().is_char_device() && ours.rdev() == null.rdev()
+    }
+    #[cfg(windows)]
+    {
+        super::win::is_null_device(file)
+    }
+}
+
+/// True when stdout is a console or terminal (the views then write text
+/// through the console's own text path on Windows; see docs/windows.md).
+pub fn stdout_is_console() -> bool {
+    use std::io::IsTerminal;
+    io::stdout().is_terminal()
+}
