@@ -339,6 +339,41 @@ impl FromStr for Endpoint {
     type Err = EndpointError;
 
     fn from_str(input: &str) -> Result<Endpoint, EndpointError> {
+        let endpoint = parse_endpoint(input)?;
+        match unavailable_here(&endpoint) {
+            Some(refusal) => Err(EndpointError::new(format!("{refusal} ({input})"))),
+            None => Ok(endpoint),
+        }
+    }
+}
+
+/// Why `endpoint` cannot be used on this platform, if it cannot: Unix
+/// sockets on Windows, abstract names off Linux.
+fn unavailable_here(endpoint: &Endpoint) -> Option<String> {
+    use crate::sys::unsupported::{refusal, ABSTRACT_NAMES, UNIX_SOCKETS};
+    let addr = endpoint.unix_addr()?;
+    let scheme = endpoint.kind().scheme();
+    if !UNIX_SOCKETS {
+        let instead = if !endpoint.kind().is_connection_oriented() {
+            "use udp://127.0.0.1:PORT instead"
+        } else {
+            "use tcp://127.0.0.1:PORT instead"
+        };
+        return Some(refusal(&format!("{scheme}://"), instead));
+    }
+    if matches!(addr, UnixAddr::Abstract(_)) && !ABSTRACT_NAMES {
+        return Some(refusal(
+            "an abstract socket name (@name)",
+            &format!("use a path, e.g. {scheme}:///tmp/app.sock"),
+        ));
+    }
+    None
+}
+
+/// Parses an endpoint whatever the platform ([`Endpoint::from_str`] then
+/// refuses what this one lacks).
+fn parse_endpoint(input: &str) -> Result<Endpoint, EndpointError> {
+    {
         let text = input;
         if text.trim().is_empty() {
             return Err(EndpointError::new(

@@ -68,7 +68,7 @@ pub struct IpArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Endpoint and socket")]
     pub sndbuf: Option<usize>,
     /// Send and receive only through this interface (SO_BINDTODEVICE; needs root or CAP_NET_RAW).
-    #[arg(long, value_name = "IFACE", help_heading = "Endpoint and socket")]
+    #[arg(long, value_name = "IFACE", value_parser = parse_bind_device, help_heading = "Endpoint and socket")]
     pub bind_device: Option<String>,
     /// Allow sending to a broadcast address (SO_BROADCAST).
     #[arg(long, help_heading = "UDP")]
@@ -104,6 +104,17 @@ impl IpArgs {
             bind_device: self.bind_device.clone(),
         }
     }
+}
+
+/// `--bind-device IFACE`, where the platform has `SO_BINDTODEVICE`.
+fn parse_bind_device(text: &str) -> Result<String, String> {
+    if !crate::sys::unsupported::BIND_DEVICE {
+        return Err(crate::sys::unsupported::refusal(
+            "--bind-device",
+            "use --bind ADDRESS (or --iface ADDRESS for multicast)",
+        ));
+    }
+    Ok(text.to_string())
 }
 
 /// Parses `on`/`off` (also yes/no, true/false, 1/0).
@@ -169,7 +180,7 @@ pub struct ViewArgs {
     /// Print byte and message counters per connection and in total at exit (on stderr).
     #[arg(long, help_heading = "Views")]
     pub stats: bool,
-    /// Print live counters (bytes and messages in/out per connection and in total, rates) on stderr every DURATION; SIGUSR1 prints them at any time.
+    /// Print live counters (bytes and messages in/out per connection and in total, rates) on stderr every DURATION; SIGUSR1 (Ctrl-Break on Windows) prints them at any time.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Views")]
     pub stats_interval: Option<Duration>,
     /// Colour the terminal views: auto (on a terminal, unless NO_COLOR is set), always, never.
@@ -441,6 +452,12 @@ pub fn exec_spec(
     stderr: bool,
     pty: bool,
 ) -> Result<Option<ExecSpec>, ConfigError> {
+    if pty && !crate::sys::unsupported::PTY {
+        return Err(ConfigError::new(crate::sys::unsupported::refusal(
+            "--pty",
+            "run the command without it (its stdin and stdout are the connection)",
+        )));
+    }
     let spec =
         match (exec, sh_exec) {
             (Some(cmd), _) => ExecSpec::direct(cmd, stderr),

@@ -109,6 +109,12 @@ impl TryFrom<ListenArgs> for ListenRun {
                 "--recv-only sends nothing: drop it or the --send* flags".into(),
             ));
         }
+        if args.reuseport && !crate::sys::unsupported::REUSEPORT {
+            return Err(ConfigError::new(crate::sys::unsupported::refusal(
+                "--reuseport",
+                "run one listener per port",
+            )));
+        }
         let mut session = SessionConfig {
             wait: args.wait,
             idle_timeout: args.common.idle_timeout,

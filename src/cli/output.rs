@@ -28,6 +28,8 @@ pub struct Sinks {
     /// SIGUSR1, listened for from before the command starts so that no
     /// signal sent after its first status line is missed.
     usr1: Option<StatsSignal>,
+    /// A Windows console set to UTF-8 while text views write to it.
+    console: crate::sys::stdio::Utf8Console,
 }
 
 impl Sinks {
@@ -40,6 +42,7 @@ impl Sinks {
             stats_interval: opts.stats_interval,
             slot: RemoteSlot::default(),
             usr1: StatsSignal::listen(),
+            console: crate::sys::stdio::Utf8Console::when(shows_text(opts)),
         }
     }
 
@@ -90,6 +93,7 @@ pub async fn finish(
         stats_interval,
         slot,
         usr1,
+        console,
     } = sinks;
     let result = match started {
         Ok(handle) => {
@@ -104,7 +108,15 @@ pub async fn finish(
     // The sink thread ends once the engine's last event sender is gone.
     drop(engine);
     sinks.join().await;
+    drop(console);
     result
+}
+
+/// True when stdout gets text that sockmate made (decoded, hex, JSON,
+/// timestamps), which a Windows console must read as UTF-8; raw bytes go
+/// out untouched, as nc writes them.
+fn shows_text(opts: &ViewOptions) -> bool {
+    opts.encoding.is_some() || opts.hex || opts.timestamps || opts.json
 }
 
 /// On a terminal, says how to accept other hosts when listening on loopback.

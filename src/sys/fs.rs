@@ -129,3 +129,83 @@ pub fn program_candidates(path: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     all
 }
+
+/// Why a received file name cannot be stored on this platform, beyond the
+/// rules every platform has (no `/`, `..`, NUL): on Windows a `\` or `:`
+/// (a path, a drive, an alternate data stream), the characters Windows
+/// forbids, a device name (`CON`, `NUL`, `COM1`…, with any extension) or a
+/// trailing dot or space (which Windows strips, so two names would be one).
+pub fn platform_name_refusal(name: &str) -> Option<&'static str> {
+    if cfg!(windows) {
+        windows_name_refusal(name)
+    } else {
+        None
+    }
+}
+
+/// The Windows rules of [`platform_name_refusal`], on every platform (for
+/// its tests).
+pub fn windows_name_refusal(name: &str) -> Option<&'static str> {
+    if name.contains('\\') {
+        return Some("it contains '\\' (only plain file names are accepted)");
+    }
+    if name.contains(':') {
+        return Some("it contains ':' (a drive or stream name on Windows)");
+    }
+    if name
+        .chars()
+        .any(|c| matches!(c, '<' | '>' | '"' | '|' | '?' | '*') || u32::from(c) < 0x20)
+    {
+        return Some("it contains a character Windows does not allow in names (<>\"|?* or a control character)");
+    }
+    if name.ends_with('.') || name.ends_with(' ') {
+        return Some("it ends with a dot or a space (Windows would drop them)");
+    }
+    let stem = name.split('.').next().unwrap_or(name).trim_end();
+    let upper = stem.to_ascii_uppercase();
+    let device = matches!(
+        upper.as_str(),
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+    ) || ((upper.starts_with("COM") || upper.starts_with("LPT"))
+        && upper.len() == 4
+        && upper.as_bytes()[3].is_ascii_digit());
+    if device {
+        return Some("it is a Windows device name (CON, NUL, COM1…)");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_names_that_are_paths_streams_or_devices_are_refused() {
+        for bad in [
+            "..\\x",
+            "a\\b",
+            "C:x",
+            "file:stream",
+            "CON",
+            "nul.txt",
+            "com1",
+            "LPT9.log",
+            "a.",
+            "a ",
+            "a?b",
+            "x\u{1}y",
+        ] {
+            assert!(windows_name_refusal(bad).is_some(), "{bad:?}");
+        }
+        for good in [
+            "report.pdf",
+            "console.txt",
+            "com10",
+            "COMMA",
+            ".hidden",
+            "数据.bin",
+        ] {
+            assert_eq!(windows_name_refusal(good), None, "{good:?}");
+        }
+    }
+}

@@ -76,3 +76,40 @@ pub fn stdout_is_console() -> bool {
     use std::io::IsTerminal;
     io::stdout().is_terminal()
 }
+
+/// While alive, a Windows console shows what we write as UTF-8 (code page
+/// 65001); the code page it had comes back when this is dropped. Nothing
+/// on other platforms, or when stdout is not a console.
+#[derive(Debug)]
+pub struct Utf8Console {
+    #[cfg(windows)]
+    previous: Option<u32>,
+}
+
+impl Utf8Console {
+    /// Switches the console to UTF-8 when `text` (our output is UTF-8 text)
+    /// and stdout is a console.
+    pub fn when(text: bool) -> Utf8Console {
+        #[cfg(windows)]
+        {
+            let previous = (text && stdout_is_console())
+                .then(super::win::set_console_utf8)
+                .flatten();
+            Utf8Console { previous }
+        }
+        #[cfg(not(windows))]
+        {
+            let _ = text;
+            Utf8Console {}
+        }
+    }
+}
+
+impl Drop for Utf8Console {
+    fn drop(&mut self) {
+        #[cfg(windows)]
+        if let Some(code_page) = self.previous.take() {
+            super::win::set_console_code_page(code_page);
+        }
+    }
+}

@@ -141,3 +141,24 @@ pub fn file_identity(file: &File) -> io::Result<FileIdentity> {
         links: info.nNumberOfLinks,
     })
 }
+
+/// Sets the console's output code page to UTF-8 and returns the one it
+/// had, when it was another.
+pub fn set_console_utf8() -> Option<u32> {
+    use windows_sys::Win32::System::Console::{GetConsoleOutputCP, SetConsoleOutputCP};
+    const UTF8: u32 = 65001;
+    // SAFETY: no pointers; reads and sets a console property.
+    unsafe {
+        let previous = GetConsoleOutputCP();
+        (previous != 0 && previous != UTF8 && SetConsoleOutputCP(UTF8) != 0).then_some(previous)
+    }
+}
+
+/// Sets the console's output code page back to `code_page`.
+pub fn set_console_code_page(code_page: u32) {
+    use windows_sys::Win32::System::Console::SetConsoleOutputCP;
+    // SAFETY: no pointers; sets a console property.
+    unsafe {
+        SetConsoleOutputCP(code_page);
+    }
+}

@@ -88,6 +88,8 @@ pub fn check_name(name: &str) -> Result<(), HeaderError> {
         "it would leave the target directory"
     } else if name.len() > MAX_NAME_LEN {
         "it is longer than 255 bytes"
+    } else if let Some(reason) = crate::sys::fs::platform_name_refusal(name) {
+        reason
     } else {
         return Ok(());
     };

@@ -18,6 +18,7 @@ mod halfclose;
 mod interop;
 mod learn;
 mod packaging;
+mod platform;
 mod proxy;
 mod regressions;
 mod relay;

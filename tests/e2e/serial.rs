@@ -45,7 +45,7 @@ fn pty_pair() -> Option<PtyPair> {
 }
 
 fn url(path: &Path, query: &str) -> String {
-    format!("serial://{}?{query}", path.display())
+    format!("serial://{}?{query}", serial_port_name(path))
 }
 
 /// Collects a child's stdout on a thread; `wait_for` waits until it holds

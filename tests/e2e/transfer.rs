@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
-use crate::util::{random_bytes, run_with_input, sockmate, tempdir, Proc};
+use crate::util::{random_bytes, run_with_input, sockmate, tempdir, windows_build, Proc};
 
 const MIB: usize = 1 << 20;
 
@@ -335,6 +335,46 @@ fn names_that_escape_the_directory_are_refused() {
         assert_eq!(receiver.wait().code(), Some(1));
         let stderr = receiver.drain_stderr().join("\n");
         assert!(stderr.contains("refused file name"), "{stderr}");
+        assert!(
+            files_under(&inbox).is_empty(),
+            "{name:?} wrote {:?}",
+            files_under(&inbox)
+        );
+        assert!(!dir.path().join("x").exists());
+    }
+}
+
+#[test]
+fn names_windows_cannot_store_are_refused_there_and_accepted_elsewhere() {
+    // A path, a drive, a stream, a device, a name Windows would shorten.
+    for (name, why) in [
+        (&b"..\\x"[..], "contains '\\'"),
+        (b"C:x", "contains ':'"),
+        (b"notes.txt:hidden", "contains ':'"),
+        (b"CON", "device name"),
+        (b"nul.txt", "device name"),
+        (b"a.", "ends with a dot"),
+    ] {
+        let dir = tempdir();
+        let inbox = dir.path().join("in");
+        let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+        let mut stream = connect(&endpoint);
+        hello(&mut stream);
+        stream.write_all(&file_frame(&[name], 3, 0o644)).unwrap();
+        let (tag, reason) = answer(&mut stream);
+        if windows_build() {
+            assert_eq!(tag, b'E', "{name:?}");
+            assert!(
+                reason.contains("refused file name") && reason.contains(why),
+                "{name:?}: {reason}"
+            );
+            assert_eq!(receiver.wait().code(), Some(1));
+        } else {
+            // Plain names on Unix: accepted, to be stored as they are.
+            assert_eq!((tag, reason.as_str()), (b'A', "0"), "{name:?}");
+        }
+        drop(stream);
+        let _ = receiver.wait();
         assert!(
             files_under(&inbox).is_empty(),
             "{name:?} wrote {:?}",

@@ -342,3 +342,39 @@ pub fn wait_listening(port: u16) {
     }
     panic!("nothing listened on port {port}");
 }
+
+/// True when the binary under test is the Windows build, run under Wine
+/// (`SOCKMATE_TEST_WINDOWS=1`, set by `.ci/windows.sh`).
+pub fn windows_build() -> bool {
+    std::env::var("SOCKMATE_TEST_WINDOWS").as_deref() == Ok("1")
+}
+
+/// The name the binary under test opens the serial device `path` by: the
+/// path itself, or for the Windows build a COM port that Wine maps to it
+/// (a `comN` link in the prefix's `dosdevices`, N from 10 up).
+pub fn serial_port_name(path: &Path) -> String {
+    if !windows_build() {
+        return path.display().to_string();
+    }
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(10);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let prefix = std::env::var_os("WINEPREFIX").expect("WINEPREFIX for the Windows build");
+    let link = Path::new(&prefix)
+        .join("dosdevices")
+        .join(format!("com{n}"));
+    let device = std::fs::canonicalize(path).expect("the serial device");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(device, &link).expect("link a COM port to the device");
+    format!("COM{n}")
+}
+
+/// The command that runs `script` through the platform shell of the
+/// binary under test (`--sh-exec` runs `sh -c` on Unix, `cmd /C` on
+/// Windows): `unix` or `windows`, whichever applies.
+pub fn shell_command<'a>(unix: &'a str, windows: &'a str) -> &'a str {
+    if windows_build() {
+        windows
+    } else {
+        unix
+    }
+}
