@@ -205,6 +205,24 @@ mod tests {
     }
 
     #[test]
+    fn port_names_are_paths_on_unix_and_com_ports_on_windows() {
+        for good in ["/dev/ttyUSB0", "/dev/pts/3"] {
+            assert!(is_port_name(good, false), "{good}");
+            assert!(!is_port_name(good, true), "{good}");
+        }
+        for good in ["COM3", "com10", "\\\\.\\COM12"] {
+            assert!(is_port_name(good, true), "{good}");
+            assert!(!is_port_name(good, false), "{good}");
+        }
+        for bad in ["COM", "COMx", "LPT1", "tty", "", "/"] {
+            assert!(
+                !is_port_name(bad, true) && !is_port_name(bad, false),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn errors_name_the_bad_part() {
         let err = |r: &str| SerialSpec::parse(r, "IN").unwrap_err();
         assert!(err("dev/tty").contains("must be absolute"));
