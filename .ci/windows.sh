@@ -45,6 +45,9 @@ finish() {
     echo "== windows: $( ((status == 0)) && echo passed || echo "FAILED (exit $status)")"
 }
 trap finish EXIT
+# Killed (say by CI's timeout): still run finish, so no wineserver is left.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 install_tools() {
     local missing=()
