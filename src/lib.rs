@@ -30,6 +30,8 @@
 //! - [`endpoint`]: a parsed, validated address (`tcp://HOST:PORT`,
 //!   `udp://…`, `unix:///path`, `unix-dgram://…`, `unix-seqpacket://…`,
 //!   `unix://@abstract`). Parsing is pure; errors name the bad part.
+//! - [`sys`]: the platform differences (POSIX, Linux, Windows), each behind
+//!   one function or type, and what a platform lacks, refused when parsed.
 //! - [`error`]: [`error::ConfigError`] (exit 2) and [`error::NetError`],
 //!   which keeps its kind (refused, timed out, reset, in use…).
 //! - [`shutdown`]: one stop signal, task tracker and grace period.
