@@ -3,11 +3,7 @@
 //! every platform.
 
 use std::io;
-use std::pin::Pin;
 use std::process::Stdio;
-use std::task::{Context, Poll};
-
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Our side of a terminal (none on Windows).
 pub enum Leader {}
@@ -36,24 +32,4 @@ pub fn in_new_session(program: &str, args: &[String]) -> (String, Vec<String>) {
     (program.to_string(), args.to_vec())
 }
 
-impl AsyncRead for Leader {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        _: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match *self {}
-    }
-}
-
-impl AsyncWrite for LeaderInput {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, _: &[u8]) -> Poll<io::Result<usize>> {
-        match *self {}
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match *self {}
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match *self {}
-    }
-}
+crate::sys::absent::absent_async_io!(read: Leader; write: LeaderInput);

@@ -5,6 +5,8 @@
 //! `cfg(windows)`. Nothing outside this module, the transport's platform
 //! files and the parse-time refusals ([`unsupported`]) says `cfg`.
 
+#[cfg(windows)]
+pub(crate) mod absent;
 pub mod fs;
 pub mod limits;
 pub mod os_error;

@@ -14,6 +14,7 @@ pub mod secure;
 pub mod seqpacket;
 #[cfg_attr(windows, path = "serial_windows.rs")]
 pub mod serial;
+mod serial_io;
 #[cfg_attr(not(target_os = "linux"), path = "splice_portable.rs")]
 pub mod splice;
 pub mod stream;

@@ -3,12 +3,11 @@
 //! transport's code the same on every platform.
 
 use std::io;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::BytesMut;
 use socket2::{SockRef, Socket};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::ReadBuf;
 
 fn unsupported() -> io::Error {
     io::Error::new(
@@ -64,27 +63,7 @@ impl SeqpacketStream {
     }
 }
 
-impl AsyncRead for SeqpacketStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        _: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match *self {}
-    }
-}
-
-impl AsyncWrite for SeqpacketStream {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, _: &[u8]) -> Poll<io::Result<usize>> {
-        match *self {}
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match *self {}
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match *self {}
-    }
-}
+crate::sys::absent::absent_async_io!(read: SeqpacketStream; write: SeqpacketStream);
 
 /// A listening seqpacket socket (none on Windows).
 #[derive(Debug)]

@@ -19,11 +19,9 @@ pub use absent::{UnixDatagram, UnixListener, UnixReadHalf, UnixStream, UnixWrite
 mod absent {
     use std::io;
     use std::os::windows::io::{AsSocket, BorrowedSocket};
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
 
     use bytes::BytesMut;
-    use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+    use tokio::io::Interest;
 
     /// The error every stand-in constructor returns.
     pub(crate) fn unsupported() -> io::Error {
@@ -106,31 +104,7 @@ mod absent {
         }
     }
 
-    impl AsyncRead for UnixStream {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            _: &mut ReadBuf<'_>,
-        ) -> Poll<io::Result<()>> {
-            match *self {}
-        }
-    }
-
-    impl AsyncWrite for UnixStream {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            _: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            match *self {}
-        }
-        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            match *self {}
-        }
-        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            match *self {}
-        }
-    }
+    crate::sys::absent::absent_async_io!(read: UnixStream, UnixReadHalf; write: UnixStream, UnixWriteHalf);
 
     impl AsRef<UnixStream> for UnixReadHalf {
         fn as_ref(&self) -> &UnixStream {
@@ -140,32 +114,6 @@ mod absent {
 
     impl AsRef<UnixStream> for UnixWriteHalf {
         fn as_ref(&self) -> &UnixStream {
-            match *self {}
-        }
-    }
-
-    impl AsyncRead for UnixReadHalf {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            _: &mut ReadBuf<'_>,
-        ) -> Poll<io::Result<()>> {
-            match *self {}
-        }
-    }
-
-    impl AsyncWrite for UnixWriteHalf {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            _: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            match *self {}
-        }
-        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            match *self {}
-        }
-        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
             match *self {}
         }
     }

@@ -10,13 +10,7 @@ use std::process::Stdio;
 use crate::util::*;
 
 fn serve(args: &[&str]) -> (Proc, String) {
-    let mut argv = vec!["listen"];
-    argv.extend_from_slice(args);
-    let mut cmd = sockmate(&argv);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null());
-    let mut proc = Proc::spawn_configured(cmd);
-    let addr = proc.listening_addr();
-    (proc, addr)
+    serve_quietly(args)
 }
 
 fn connect(addr: &str) -> BufReader<TcpStream> {

@@ -17,16 +17,6 @@ fn tutorial(file: &str) -> std::path::PathBuf {
         .join(file)
 }
 
-fn serve(args: &[&str]) -> (Proc, String) {
-    let mut argv = vec!["listen"];
-    argv.extend_from_slice(args);
-    let mut cmd = sockmate(&argv);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null());
-    let mut proc = Proc::spawn_configured(cmd);
-    let addr = proc.listening_addr();
-    (proc, addr)
-}
-
 #[test]
 fn the_tutorial_client_gets_its_greeting_and_loop_reply() {
     if !require_tool("python3") {
@@ -34,7 +24,7 @@ fn the_tutorial_client_gets_its_greeting_and_loop_reply() {
     }
     // The tutorial's client sends without a newline and reads one recv
     // each time, so each read is a message (no --frame).
-    let (mut server, addr) = serve(&[
+    let (mut server, addr) = serve_quietly(&[
         "127.0.0.1:0",
         "-k",
         "--banner",
@@ -65,7 +55,7 @@ fn sh_exec_per_message_runs_the_platform_shell() {
     // `sh -c` on Unix, `cmd /C` on Windows: the message is the command's
     // stdin, its output the reply.
     let command = shell_command("echo from-the-shell; cat", "echo from-the-shell& more");
-    let (_server, addr) = serve(&[
+    let (_server, addr) = serve_quietly(&[
         "127.0.0.1:0",
         "-k",
         "--sh-exec",
@@ -92,7 +82,7 @@ fn sh_exec_per_message_runs_the_platform_shell() {
 #[test]
 fn ctrl_c_stops_a_server_gracefully_with_130() {
     // Under Wine, SIGINT reaches the program as Windows' CTRL_C_EVENT.
-    let (mut server, addr) = serve(&["127.0.0.1:0", "-k", "--serve", "echo"]);
+    let (mut server, addr) = serve_quietly(&["127.0.0.1:0", "-k", "--serve", "echo"]);
     let mut s = TcpStream::connect(&addr).expect("connect");
     s.set_read_timeout(Some(DEADLINE)).unwrap();
     s.write_all(b"still here").unwrap();

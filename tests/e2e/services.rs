@@ -11,13 +11,7 @@ use crate::util::*;
 
 /// Starts `sockmate listen ARGS…` and returns it with its `host:port`.
 fn serve(args: &[&str]) -> (Proc, String) {
-    let mut argv = vec!["listen"];
-    argv.extend_from_slice(args);
-    let mut cmd = sockmate(&argv);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null());
-    let mut proc = Proc::spawn_configured(cmd);
-    let addr = proc.listening_addr();
-    (proc, addr)
+    serve_quietly(args)
 }
 
 /// Runs a Python client script with the server address as `sys.argv[1]`;

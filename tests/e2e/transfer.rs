@@ -311,6 +311,40 @@ fn a_connection_killed_mid_transfer_leaves_no_final_file_and_resume_completes_it
     assert_eq!(files_under(&inbox), vec!["movie.bin"]);
 }
 
+/// Offers a file named `name` to a fresh receiver and returns the
+/// receiver's answer; `check` runs with the answer, the receiver and its
+/// directory, which must be left empty.
+fn offer_name(name: &[u8], check: impl FnOnce(u8, &str, &mut Proc)) {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let mut stream = connect(&endpoint);
+    hello(&mut stream);
+    stream.write_all(&file_frame(&[name], 3, 0o644)).unwrap();
+    let (tag, reason) = answer(&mut stream);
+    check(tag, &reason, &mut receiver);
+    drop(stream);
+    let _ = receiver.wait();
+    assert!(
+        files_under(&inbox).is_empty(),
+        "{name:?} wrote {:?}",
+        files_under(&inbox)
+    );
+    assert!(!dir.path().join("x").exists());
+}
+
+/// Checks a refusal of `name` for `why`.
+fn assert_refused(name: &[u8], why: &str, tag: u8, reason: &str, receiver: &mut Proc) {
+    assert_eq!(tag, b'E', "{name:?}");
+    assert!(
+        reason.contains("refused file name") && reason.contains(why),
+        "{name:?}: {reason}"
+    );
+    assert_eq!(receiver.wait().code(), Some(1));
+    let stderr = receiver.drain_stderr().join("\n");
+    assert!(stderr.contains("refused file name"), "{stderr}");
+}
+
 #[test]
 fn names_that_escape_the_directory_are_refused() {
     for (name, why) in [
@@ -320,27 +354,9 @@ fn names_that_escape_the_directory_are_refused() {
         (b"a/b", "contains '/'"),
         (b"evil\0name", "NUL"),
     ] {
-        let dir = tempdir();
-        let inbox = dir.path().join("in");
-        let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
-        let mut stream = connect(&endpoint);
-        hello(&mut stream);
-        stream.write_all(&file_frame(&[name], 3, 0o644)).unwrap();
-        let (tag, reason) = answer(&mut stream);
-        assert_eq!(tag, b'E', "{name:?}");
-        assert!(
-            reason.contains("refused file name") && reason.contains(why),
-            "{name:?}: {reason}"
-        );
-        assert_eq!(receiver.wait().code(), Some(1));
-        let stderr = receiver.drain_stderr().join("\n");
-        assert!(stderr.contains("refused file name"), "{stderr}");
-        assert!(
-            files_under(&inbox).is_empty(),
-            "{name:?} wrote {:?}",
-            files_under(&inbox)
-        );
-        assert!(!dir.path().join("x").exists());
+        offer_name(name, |tag, reason, receiver| {
+            assert_refused(name, why, tag, reason, receiver)
+        });
     }
 }
 
@@ -355,32 +371,14 @@ fn names_windows_cannot_store_are_refused_there_and_accepted_elsewhere() {
         (b"nul.txt", "device name"),
         (b"a.", "ends with a dot"),
     ] {
-        let dir = tempdir();
-        let inbox = dir.path().join("in");
-        let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
-        let mut stream = connect(&endpoint);
-        hello(&mut stream);
-        stream.write_all(&file_frame(&[name], 3, 0o644)).unwrap();
-        let (tag, reason) = answer(&mut stream);
-        if windows_build() {
-            assert_eq!(tag, b'E', "{name:?}");
-            assert!(
-                reason.contains("refused file name") && reason.contains(why),
-                "{name:?}: {reason}"
-            );
-            assert_eq!(receiver.wait().code(), Some(1));
-        } else {
-            // Plain names on Unix: accepted, to be stored as they are.
-            assert_eq!((tag, reason.as_str()), (b'A', "0"), "{name:?}");
-        }
-        drop(stream);
-        let _ = receiver.wait();
-        assert!(
-            files_under(&inbox).is_empty(),
-            "{name:?} wrote {:?}",
-            files_under(&inbox)
-        );
-        assert!(!dir.path().join("x").exists());
+        offer_name(name, |tag, reason, receiver| {
+            if windows_build() {
+                assert_refused(name, why, tag, reason, receiver);
+            } else {
+                // Plain names on Unix: accepted, to be stored as they are.
+                assert_eq!((tag, reason), (b'A', "0"), "{name:?}");
+            }
+        });
     }
 }
 

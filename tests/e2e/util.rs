@@ -378,3 +378,15 @@ pub fn shell_command<'a>(unix: &'a str, windows: &'a str) -> &'a str {
         unix
     }
 }
+
+/// `sockmate listen ARGS…` with stdin and stdout on the null device, once
+/// it listens; returns it and its `HOST:PORT`.
+pub fn serve_quietly(args: &[&str]) -> (Proc, String) {
+    let mut argv = vec!["listen"];
+    argv.extend_from_slice(args);
+    let mut cmd = sockmate(&argv);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let mut proc = Proc::spawn_configured(cmd);
+    let addr = proc.listening_addr();
+    (proc, addr)
+}
