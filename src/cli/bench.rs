@@ -223,7 +223,7 @@ fn print(report: &Report, json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         // A reader that went away (`| head`) is not a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) if crate::sys::os_error::is_broken_pipe(&e) => Ok(()),
         other => Ok(other?),
     }
 }

@@ -258,7 +258,7 @@ fn run_sinks(
         }
         for sink in sinks.iter_mut() {
             if let Err(e) = sink.handle(&event) {
-                if e.kind() != io::ErrorKind::BrokenPipe {
+                if !crate::sys::os_error::is_broken_pipe(&e) {
                     tracing::warn!("output failed: {e}");
                 }
                 broken = true;

@@ -71,6 +71,14 @@ fn classify_code(code: i32) -> OsErrorClass {
     }
 }
 
+/// True when `error` says the reader of a pipe has gone: `EPIPE`, or on
+/// Windows also `ERROR_PIPE_NOT_CONNECTED` (233) and `ERROR_NO_DATA`
+/// (232), which std does not all report as a broken pipe.
+pub fn is_broken_pipe(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::BrokenPipe
+        || (cfg!(windows) && matches!(error.raw_os_error(), Some(232 | 233)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
