@@ -101,8 +101,9 @@ impl TryFrom<ListenArgs> for ListenRun {
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
             ));
         }
-        let (sends, mut lines) = args.send.plan(view.text_encoding(), &time_format)?;
+        let (mut sends, mut lines) = args.send.plan(view.text_encoding(), &time_format)?;
         lines.delay = args.end.delay;
+        sends.gap = args.end.delay;
         let lines = args.common.ws.line_mode(lines);
         if args.end.recv_only && sends.has_sends() {
             return Err(ConfigError::new(

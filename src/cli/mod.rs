@@ -43,6 +43,7 @@ pub mod tls_args;
 pub mod transfer;
 pub mod transfer_view;
 pub mod version;
+pub mod wait_note;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,283 @@
+//! Issue 22: the learner's first hour. The tutorials' own Python programs
+//! (run from `../shared/tutorials/`, never copied here) against every line
+//! the README, the guides and `--help` show for them; sends spaced with
+//! `--delay`; `--encoding` on piped stdin; errors that teach.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+
+use crate::docs::with_port;
+use crate::util::*;
+
+/// The tutorials' programs, beside the project.
+fn tutorials() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tutorials")
+}
+
+/// True when python3 and the tutorials are there (under CI a missing one
+/// fails).
+fn have_tutorials() -> bool {
+    if !require_tool("python3") {
+        return false;
+    }
+    let found = tutorials().join("README.md").exists();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the tutorials' programs are missing from {}",
+            tutorials().display()
+        );
+        eprintln!("SKIPPED: no {}", tutorials().display());
+    }
+    found
+}
+
+/// `python3 -u FILE ARGS…`, run from the tutorials' folder.
+fn tutorial(file: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.current_dir(tutorials()).arg("-u").arg(file).args(args);
+    cmd
+}
+
+/// A tutorial server on a free port, its stdout read line by line.
+struct TutorialServer {
+    proc: Proc,
+    port: u16,
+    lines: mpsc::Receiver<String>,
+}
+
+impl TutorialServer {
+    fn start(file: &str) -> TutorialServer {
+        let port = free_port();
+        let mut cmd = tutorial(file, &[&port.to_string()]);
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped());
+        let mut proc = Proc::spawn_configured(cmd);
+        let out = proc.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        wait_listening(port);
+        TutorialServer { proc, port, lines }
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The next line the server prints.
+    fn line(&mut self) -> String {
+        self.lines.recv_timeout(DEADLINE).unwrap_or_else(|_| {
+            panic!(
+                "the tutorial server printed nothing more; stderr: {:?}",
+                self.proc.drain_stderr()
+            )
+        })
+    }
+
+    /// Lines up to and including the first one containing `needle`.
+    fn until(&mut self, needle: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            let line = self.line();
+            let done = line.contains(needle);
+            seen.push(line);
+            if done {
+                return seen;
+            }
+        }
+    }
+}
+
+/// The command lines starting `sockmate WORD` in a text (markdown or help),
+/// with a trailing `# comment` dropped.
+fn lines_of(text: &str, word: &str, containing: &str) -> Vec<String> {
+    let start = format!("sockmate {word} ");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with(&start) && l.contains(containing))
+        .map(|l| match l.find("  #") {
+            Some(at) => l[..at].trim_end().to_string(),
+            None => l.to_string(),
+        })
+        .collect()
+}
+
+/// Every place that shows a `sockmate WORD` line containing `containing`:
+/// the README, the guides and `listen --help`/`connect --help`.
+fn documented(word: &str, containing: &str) -> Vec<(String, String)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for page in [
+        "README.md",
+        "docs/from-python.md",
+        "docs/from-python.zh.md",
+        "docs/servers.md",
+        "docs/connect-listen.md",
+    ] {
+        let text = std::fs::read_to_string(root.join(page)).unwrap();
+        for line in lines_of(&text, word, containing) {
+            out.push((page.to_string(), line));
+        }
+    }
+    let (_, help, _) = run_with_input(sockmate(&[word, "--help"]), b"");
+    for line in lines_of(&String::from_utf8_lossy(&help), word, containing) {
+        out.push((format!("{word} --help"), line));
+    }
+    out
+}
+
+#[test]
+fn every_documented_greeting_server_serves_the_tutorial_client() {
+    if !have_tutorials() {
+        return;
+    }
+    let lines = documented("listen", "Loop_msg");
+    let places: Vec<&str> = lines.iter().map(|(p, _)| p.as_str()).collect();
+    for place in ["README.md", "docs/from-python.md", "listen --help"] {
+        assert!(places.contains(&place), "no greeting server in {place}");
+    }
+    for (place, line) in &lines {
+        let args = with_port(line, 0);
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut cmd = sockmate(&argv);
+        cmd.stdin(Stdio::null()).stdout(Stdio::null());
+        let mut server = Proc::spawn_configured(cmd);
+        let port = server
+            .listening_addr()
+            .rsplit_once(':')
+            .unwrap()
+            .1
+            .to_string();
+        let (status, out, err) = run_with_input(tutorial("seed000_tcp_client.py", &[&port]), b"");
+        let out = String::from_utf8_lossy(&out);
+        assert!(status.success(), "{place}: {line}\n{err}");
+        let printed: Vec<&str> = out.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(printed.len(), 2, "{place}: {line}\n{out}");
+        assert!(
+            printed[0].starts_with("-->> ") && printed[0].len() > 5,
+            "{place}: {line}: the banner\n{out}"
+        );
+        assert_eq!(
+            printed[1], "-->>Loop_msg:Hello,i am a client!",
+            "{place}: {line}\n{out}"
+        );
+        // `exit` closes the tutorial client's connection as a quit word.
+        server.wait_line("quit word");
+    }
+}
+
+#[test]
+fn delay_spaces_the_sends_for_the_tutorial_greeting_server() {
+    if !have_tutorials() {
+        return;
+    }
+    let lines = documented("connect", "Hello,i am a client");
+    assert!(
+        !lines.is_empty(),
+        "docs/from-python.md shows the client line"
+    );
+    for (place, line) in &lines {
+        let mut server = TutorialServer::start("seed000_tcp_greeting_server.py");
+        assert_eq!(server.line(), "wating for conn...");
+        let args = with_port(line, server.port);
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, out, err) = run_with_input(sockmate(&argv), b"");
+        assert!(status.success(), "{place}: {line}\n{err}");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "hello, i am serverLoop_msg:Hello,i am a client!",
+            "{place}: {line}"
+        );
+        let seen = server.until("close.");
+        assert!(
+            seen.iter().any(|l| l == "Hello,i am a client!"),
+            "two messages, not one: {seen:?}"
+        );
+        assert!(!seen.iter().any(|l| l.contains("clientexit")), "{seen:?}");
+    }
+}
+
+#[test]
+fn verbose_says_when_the_wait_after_the_sends_cut_a_reply_short() {
+    if !have_tutorials() {
+        return;
+    }
+    let server = TutorialServer::start("seed000_tcp_greeting_server.py");
+    // The server sleeps a second before answering; a short wait ends first.
+    let (status, out, err) = run_with_input(
+        sockmate(&[
+            "connect",
+            &server.addr(),
+            "-v",
+            "--send",
+            "Hello,i am a client",
+            "--wait",
+            "200ms",
+        ]),
+        b"",
+    );
+    assert!(status.success(), "{err}");
+    assert_eq!(out, b"hello, i am server");
+    assert!(
+        err.contains("no data for 200ms after the sends ended; --wait longer to keep listening"),
+        "{err}"
+    );
+    let (_, help, _) = run_with_input(sockmate(&["connect", "--help"]), b"");
+    let help = String::from_utf8_lossy(&help);
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains("may arrive as one read"), "{help}");
+}
+
+#[test]
+fn encoding_transcodes_piped_stdin_for_the_gbk_server() {
+    if !have_tutorials() {
+        return;
+    }
+    for name in ["gbk", "cp936"] {
+        let mut server = TutorialServer::start("seed002_tcp_recv_loop_server.py");
+        let (status, _, err) = run_with_input(
+            sockmate(&["connect", &server.addr(), "--encoding", name]),
+            "你好，世界\n".as_bytes(),
+        );
+        assert!(status.success(), "{name}: {err}");
+        let seen = server.until("你好");
+        assert_eq!(seen.last().unwrap(), "你好，世界", "{name}: {seen:?}");
+        // The line's own newline, then its end of input: empty lines.
+        assert_eq!(server.line(), "", "{name}");
+        assert_eq!(server.line(), "", "{name}");
+    }
+}
+
+#[test]
+fn raw_stdin_keeps_the_bytes_and_unknown_names_get_the_nearest() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let reader = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        got
+    });
+    let (status, _, err) = run_with_input(
+        sockmate(&["connect", &addr, "--encoding", "gbk", "--raw-stdin"]),
+        "你好".as_bytes(),
+    );
+    assert!(status.success(), "{err}");
+    assert_eq!(reader.join().unwrap(), "你好".as_bytes());
+
+    let (status, _, err) = run_with_input(
+        sockmate(&["connect", "127.0.0.1:9", "--encoding", "gkb"]),
+        b"",
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("did you mean gbk?"), "{err}");
+}
