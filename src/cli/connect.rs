@@ -116,6 +116,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
 
     fn try_from(args: ConnectArgs) -> Result<Self, ConfigError> {
         let endpoint: Endpoint = args.endpoint.parse()?;
+        super::zone::require_zone(&endpoint)?;
         if args.any_source && endpoint.kind() != Kind::Udp {
             return Err(ConfigError::new(format!(
                 "--any-source is for udp:// endpoints, not {} (drop it)",

@@ -91,6 +91,7 @@ impl TryFrom<ListenArgs> for ListenRun {
 
     fn try_from(args: ListenArgs) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::parse_listen(&args.endpoint)?;
+        super::zone::require_zone(&endpoint)?;
         let view = args.view.options(args.common.verbosity(true))?;
         let time_format = args.service.time_format.clone();
         let (service, admission) =

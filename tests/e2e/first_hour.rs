@@ -281,3 +281,91 @@ fn raw_stdin_keeps_the_bytes_and_unknown_names_get_the_nearest() {
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("did you mean gbk?"), "{err}");
 }
+
+/// Runs sockmate with no stdin; its exit code and stderr.
+fn refused(args: &[&str]) -> (i32, String) {
+    let (status, _, err) = run_with_input(sockmate(args), b"");
+    (status.code().unwrap_or(-1), err)
+}
+
+#[test]
+fn an_address_without_a_command_is_taught_the_connect_line() {
+    let (code, err) = refused(&["127.0.0.1", "8000"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.starts_with("sockmate: "), "{err}");
+    assert!(
+        err.contains("write sockmate connect 127.0.0.1:8000"),
+        "{err}"
+    );
+    let (_, err) = refused(&["-l", "8000"]);
+    assert!(err.contains("sockmate listen 8000"), "{err}");
+}
+
+#[test]
+fn a_web_url_is_shown_the_tcp_and_ws_spelling() {
+    let (code, err) = refused(&["connect", "http://127.0.0.1:8000"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("write tcp://127.0.0.1:8000"), "{err}");
+    assert!(err.contains("ws://127.0.0.1:8000/"), "{err}");
+}
+
+#[test]
+fn address_in_use_says_when_reuseport_cannot_help() {
+    // Held by another program (this test): --reuseport would not share it.
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = holder.local_addr().unwrap().to_string();
+    let (code, err) = refused(&["listen", &addr]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--reuseport cannot share it"), "{err}");
+    assert!(err.contains("port 0 picks a free one"), "{err}");
+    // Held by sockmate: both may share it with --reuseport.
+    let mut cmd = sockmate(&["listen", "127.0.0.1:0", "-k"]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let mut first = Proc::spawn_configured(cmd);
+    let addr = first.listening_addr();
+    let (_, err) = refused(&["listen", &addr]);
+    assert!(err.contains("held by sockmate"), "{err}");
+    assert!(err.contains("start both with --reuseport"), "{err}");
+}
+
+#[test]
+fn link_local_without_a_zone_asks_for_the_interface() {
+    let (code, err) = refused(&["connect", "[fe80::1]:8000"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("add the interface as a zone"), "{err}");
+    assert!(err.contains("interfaces here: lo"), "{err}");
+    assert!(!err.contains("os error 22"), "{err}");
+    let (_, err) = refused(&["listen", "[fe80::1]:0"]);
+    assert!(err.contains("[fe80::1%"), "{err}");
+    // A zone that names no interface lists the ones there are.
+    let (_, err) = refused(&["connect", "[fe80::1%nosuchif0]:8000"]);
+    assert!(
+        err.contains("no network interface called \"nosuchif0\""),
+        "{err}"
+    );
+    assert!(err.contains("interfaces here: lo"), "{err}");
+}
+
+#[test]
+fn clap_errors_are_one_line_with_a_hint() {
+    for (args, hint) in [
+        (
+            &["connect", "127.0.0.1:9", "--sned", "x"][..],
+            "did you mean --send?",
+        ),
+        (&["connect"][..], "sockmate connect 127.0.0.1:8000"),
+        (&["listen", "0", "--wait"][..], "sockmate listen --help"),
+        (&["conect", "x:1"][..], "`sockmate connect`"),
+    ] {
+        let (code, err) = refused(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(lines[0].starts_with("sockmate: "), "{err}");
+        assert!(!err.contains("error:") && !err.contains("Usage:"), "{err}");
+        assert!(
+            lines[1].starts_with("  hint: ") && lines[1].contains(hint),
+            "{err}"
+        );
+    }
+}
