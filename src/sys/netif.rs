@@ -114,12 +114,11 @@ mod os {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(any(target_os = "linux", target_os = "android"))]
     fn loopback_is_named_and_indexed_by_the_kernel() {
         assert_eq!(index("lo").unwrap(), 1);
         assert!(index("nosuchif0").is_err());
