@@ -369,3 +369,62 @@ fn clap_errors_are_one_line_with_a_hint() {
         );
     }
 }
+
+#[test]
+fn python_format_in_a_reply_gets_the_placeholder_hint() {
+    let (code, err) = refused(&["listen", "0", "--reply", "Loop_msg:%s!"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("uses Python's %s"), "{err}");
+    assert!(err.contains("--reply 'Loop_msg:{text}!'"), "{err}");
+    assert!(!err.contains("listening on"), "{err}");
+    // Insisting sends it as written.
+    let mut cmd = sockmate(&[
+        "listen",
+        "127.0.0.1:0",
+        "--reply",
+        "Loop_msg:%s!",
+        "--reply-as-written",
+    ]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let mut server = Proc::spawn_configured(cmd);
+    let addr = server.listening_addr();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
+    std::io::Write::write_all(&mut s, b"hi").unwrap();
+    let mut reply = [0u8; 11];
+    s.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"Loop_msg:%s");
+}
+
+#[test]
+fn eol_none_lets_q_end_the_tutorial_chat() {
+    if !have_tutorials() {
+        return;
+    }
+    let guide = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/from-python.md"),
+    )
+    .unwrap();
+    let line = lines_of(&guide, "connect", "--eol none")
+        .into_iter()
+        .next()
+        .expect("the chat lesson shows --eol none");
+    let port = free_port();
+    let mut cmd = tutorial("seed001_chat_server.py", &[&port.to_string()]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut server = Proc::spawn_configured(cmd);
+    server.write_stdin(b"pong\n");
+    wait_listening(port);
+    // Piped stdin: --lines stands for the typing, --delay for its pace.
+    let mut args = with_port(&line, port);
+    args.extend(["--lines", "--delay", "500ms"].map(String::from));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    // sockmate ends only when the server closes: after it has read `q`.
+    let (status, out, err) = run_with_input(sockmate(&argv), b"hello\nq\n");
+    assert!(status.success(), "{err}");
+    assert_eq!(out, b"pong");
+    server.child.kill().unwrap();
+    let printed = String::from_utf8_lossy(&server.read_stdout_to_end()).into_owned();
+    assert!(printed.starts_with("hello\n"), "{printed:?}");
+    assert!(!printed.contains("q\n"), "{printed:?}");
+}
