@@ -70,8 +70,8 @@ pub enum Call {
         /// A datagram socket.
         udp: bool,
     },
-    /// The first datagram from a new peer.
-    FirstDatagram(String),
+    /// The first datagram from a new peer, of this many bytes.
+    FirstDatagram(String, usize),
     /// `recv` returned this many bytes.
     Recv {
         /// Bytes.
@@ -79,12 +79,31 @@ pub enum Call {
         /// One datagram (`recvfrom`).
         udp: bool,
     },
+    /// `recvfrom` on an unconnected datagram socket: the bytes and who
+    /// sent them.
+    RecvFrom {
+        /// Bytes.
+        n: usize,
+        /// The sender.
+        peer: String,
+    },
     /// `send` of this many bytes.
     Send {
         /// Bytes.
         n: usize,
         /// One datagram (`sendto`).
         udp: bool,
+    },
+    /// A datagram on a connected socket: `send`, no address.
+    SendConnected(usize),
+    /// A relay copied this many bytes from one of its sockets to the other.
+    Forward {
+        /// Bytes.
+        n: usize,
+        /// The Python name of the socket read from.
+        from: &'static str,
+        /// The Python name of the socket written to.
+        to: &'static str,
     },
     /// Calls not shown one by one.
     Summary {
@@ -101,6 +120,10 @@ pub enum Call {
     ShutdownWrite,
     /// `close()`.
     Close(String),
+    /// A datagram socket's close (no connection, no TIME_WAIT).
+    CloseDatagram(String),
+    /// A datagram server is done with one peer; its socket stays open.
+    ForgetPeer(String),
     /// No more connections are narrated.
     Enough(usize),
 }
@@ -114,8 +137,15 @@ fn ty_names(ty: SockType) -> (&'static str, &'static str) {
 }
 
 /// The three parts of one narrated call: the call, its Python, and why
-/// (any part may be empty).
+/// (any part may be empty), for a server's accepted socket `conn`.
 pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
+    words_as(call, lang, "conn")
+}
+
+/// [`words`] for the socket Python calls `var`: `s` for a client's socket,
+/// `conn` for a socket `accept()` returned, `upstream` for a relay's
+/// connection to its target. The listening socket is always `s`.
+pub fn words_as(call: &Call, lang: Lang, var: &str) -> (String, String, String) {
     let zh = lang == Lang::Zh;
     let pick = |en: String, cn: String| if zh { cn } else { en };
     match call {
@@ -141,7 +171,7 @@ pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
             };
             (
                 format!("socket({family}, {c_ty})"),
-                format!("s = socket.socket(socket.{family}, {py_ty})"),
+                format!("{var} = socket.socket(socket.{family}, {py_ty})"),
                 why,
             )
         }
@@ -163,7 +193,7 @@ pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
         ),
         Call::NoDelay => (
             "setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)".into(),
-            "conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)".into(),
+            format!("{var}.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)"),
             pick(
                 "turns off Nagle's algorithm: small writes go out at once instead of waiting to be joined with the next ones".into(),
                 "关闭 Nagle 算法：小块数据立刻发出，而不是等着和后面的数据合并".into(),
@@ -171,7 +201,7 @@ pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
         ),
         Call::KeepAlive(secs) => (
             format!("setsockopt(SO_KEEPALIVE, 1); setsockopt(TCP_KEEPIDLE, {secs})"),
-            format!("conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1); conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, {secs})"),
+            format!("{var}.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1); {var}.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, {secs})"),
             pick(
                 format!("after {secs}s of silence the kernel sends probes, so a peer that vanished (cable pulled, host off) is noticed"),
                 format!("静默 {secs} 秒后内核会发送探测包，这样对方突然消失（拔网线、关机）也能被发现"),
@@ -203,7 +233,7 @@ pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
         ),
         Call::Connect { addr, udp: false } => (
             format!("connect({addr})"),
-            format!("s.connect({addr})"),
+            format!("{var}.connect({addr})"),
             pick(
                 "the three-way handshake (SYN, SYN-ACK, ACK); it returns once the server's kernel has accepted us".into(),
                 "三次握手（SYN、SYN-ACK、ACK）；服务器的内核接受后才返回".into(),
@@ -211,14 +241,14 @@ pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
         ),
         Call::Connect { addr, udp: true } => (
             format!("connect({addr})"),
-            format!("s.connect({addr})"),
+            format!("{var}.connect({addr})"),
             pick(
                 "UDP has no connection: this only sets the default destination (and keeps replies from others out); no packet is sent".into(),
                 "UDP 没有连接：这里只是设定默认目的地址（并过滤别人的回包）；不会发出任何包".into(),
             ),
         ),
-        Call::FirstDatagram(peer) => (
-            format!("recvfrom() = first datagram from {peer}"),
+        Call::FirstDatagram(peer, n) => (
+            format!("recvfrom() = {n} bytes, the first datagram from {peer}"),
             "data, addr = s.recvfrom(65535)".into(),
             pick(
                 "no accept() for UDP: a new peer is simply the first datagram that arrives from a new address".into(),
@@ -227,23 +257,31 @@ pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
         ),
         Call::Recv { n, udp: false } => (
             format!("recv() = {n} bytes"),
-            "data = conn.recv(65536)".into(),
+            format!("data = {var}.recv(65536)"),
             pick(
                 "a byte stream: one recv() may hold part of what the peer sent, or several of its sends".into(),
                 "字节流：一次 recv() 可能只是对方发送的一部分，也可能是几次发送合在一起".into(),
             ),
         ),
         Call::Recv { n, udp: true } => (
-            format!("recvfrom() = {n} bytes"),
+            format!("recv() = {n} bytes"),
+            format!("data = {var}.recv(65535)"),
+            pick(
+                "one whole datagram, exactly as the peer sent it (a connected socket only takes datagrams from its peer)".into(),
+                "一个完整的数据报，和对方发送的完全一样（已 connect 的套接字只收它那一端发来的数据报）".into(),
+            ),
+        ),
+        Call::RecvFrom { n, peer } => (
+            format!("recvfrom() = {n} bytes from {peer}"),
             "data, addr = s.recvfrom(65535)".into(),
             pick(
-                "one whole datagram, exactly as the peer sent it".into(),
-                "一个完整的数据报，和对方发送的完全一样".into(),
+                "one whole datagram, exactly as the peer sent it; addr says who sent it".into(),
+                "一个完整的数据报，和对方发送的完全一样；addr 是发送者的地址".into(),
             ),
         ),
         Call::Send { n, udp: false } => (
             format!("send({n} bytes)"),
-            "conn.sendall(data)".into(),
+            format!("{var}.sendall(data)"),
             pick(
                 "handed to the kernel, which sends it when the network allows; sendall() loops until all is taken".into(),
                 "交给内核，由内核在网络允许时发出；sendall() 会循环直到全部交出".into(),
@@ -255,6 +293,22 @@ pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
             pick(
                 "one datagram; it arrives whole or not at all".into(),
                 "一个数据报；要么完整到达，要么丢失".into(),
+            ),
+        ),
+        Call::SendConnected(n) => (
+            format!("send({n} bytes)"),
+            format!("{var}.send(data)"),
+            pick(
+                "one datagram to the address connect() set; it arrives whole or not at all".into(),
+                "一个数据报，发往 connect() 设定的地址；要么完整到达，要么丢失".into(),
+            ),
+        ),
+        Call::Forward { n, from, to } => (
+            format!("{from}.recv() = {n} bytes, then {to}.sendall()"),
+            format!("{to}.sendall({from}.recv(65536))"),
+            pick(
+                "a relay copies each direction on its own: the client's bytes (conn) go to the target (upstream), the target's come back".into(),
+                "转发器分别复制两个方向：客户端（conn）发来的字节送往目标（upstream），目标的回复送回客户端".into(),
             ),
         ),
         Call::Summary { sent, calls, bytes } => {
@@ -278,7 +332,7 @@ pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
         ),
         Call::ShutdownWrite => (
             "shutdown(SHUT_WR)".into(),
-            "conn.shutdown(socket.SHUT_WR)".into(),
+            format!("{var}.shutdown(socket.SHUT_WR)"),
             pick(
                 "half-close: we send no more; the peer's recv() returns b'' and it can still answer".into(),
                 "半关闭：我们不再发送；对方的 recv() 会返回 b''，但它仍然可以回复".into(),
@@ -286,10 +340,29 @@ pub fn words(call: &Call, lang: Lang) -> (String, String, String) {
         ),
         Call::Close(reason) => (
             format!("close()  ({reason})"),
-            "conn.close()".into(),
+            format!("{var}.close()"),
             pick(
                 "releases the socket; the side that closes first keeps the address pair in TIME_WAIT for a while".into(),
                 "释放套接字；先关闭的一方会让这对地址在 TIME_WAIT 状态停留一段时间".into(),
+            ),
+        ),
+        Call::CloseDatagram(reason) => (
+            format!("close()  ({reason})"),
+            format!("{var}.close()"),
+            pick(
+                "releases the socket; UDP had no connection, so nothing is sent and nothing lingers".into(),
+                "释放套接字；UDP 本来就没有连接，所以不发送任何东西，也不会有残留状态".into(),
+            ),
+        ),
+        Call::ForgetPeer(peer) => (
+            pick(
+                format!("(done with {peer}; the socket stays open for the next datagram)"),
+                format!("（{peer} 结束；套接字继续开着，等下一个数据报）"),
+            ),
+            "# nothing to close: one socket s serves every peer".into(),
+            pick(
+                "UDP has no connections: a server just stops expecting a peer; there is nothing to close and nothing lingers".into(),
+                "UDP 没有连接：服务器只是不再等某个对端；没有什么可关闭的，也不会有残留状态".into(),
             ),
         ),
         Call::Enough(n) => (
