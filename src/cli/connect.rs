@@ -258,7 +258,11 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
         true => Some(CliUi::start(&engine, format!("connect {}", cfg.engine.endpoint)).await?),
         false => None,
     };
+    let endpoint = cfg.engine.endpoint.clone();
     let started = engine.connect(cfg.engine, input).await;
+    if let Err(crate::engine::StartError::Net(e)) = &started {
+        cfg.explain.failure(&endpoint, true, e);
+    }
     if let (Some(page), Ok(handle)) = (&page, &started) {
         page.started(handle);
     }

@@ -80,6 +80,37 @@ impl ExplainArgs {
     }
 }
 
+impl ExplainArgs {
+    /// With `--explain`: narrates the call that failed (`connect`, or
+    /// `bind` for a server), with the Python exception it raises and why.
+    /// The error line itself follows, as without `--explain`.
+    pub fn failure(&self, endpoint: &Endpoint, connecting: bool, error: &crate::error::NetError) {
+        if !self.explain {
+            return;
+        }
+        let lang = Lang::pick(self.lang, |name| std::env::var(name).ok());
+        let role = match connecting {
+            true => Role::Connect(endpoint.clone()),
+            false => Role::Listen {
+                backlog: None,
+                reuseport: false,
+            },
+        };
+        let mut sink = Explainer::new(io::stderr(), lang, role);
+        let addr = python_addr(endpoint);
+        let verb = if connecting { "connect" } else { "bind" };
+        let _ = sink.say_as(&socket_call(endpoint), "s");
+        let _ = sink.say_as(
+            &Call::Failed {
+                call: format!("{verb}({addr})"),
+                python: format!("s.{verb}({addr})"),
+                kind: error.kind,
+            },
+            "s",
+        );
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 struct Tally {
     calls: u64,

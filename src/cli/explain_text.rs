@@ -126,6 +126,65 @@ pub enum Call {
     ForgetPeer(String),
     /// No more connections are narrated.
     Enough(usize),
+    /// `connect` or `bind` failed: the C call, the Python line, and the
+    /// failure's kind.
+    Failed {
+        /// The call as C writes it, e.g. `connect(('127.0.0.1', 1))`.
+        call: String,
+        /// The Python line, e.g. `s.connect(('127.0.0.1', 1))`.
+        python: String,
+        /// What went wrong.
+        kind: crate::error::NetErrorKind,
+    },
+}
+
+/// The exception Python raises for a failure (Linux's errno numbers), and
+/// why it happens.
+fn exception(
+    kind: crate::error::NetErrorKind,
+    connecting: bool,
+    zh: bool,
+) -> (&'static str, &'static str) {
+    use crate::error::NetErrorKind as K;
+    let pick = |en, cn| if zh { cn } else { en };
+    match kind {
+        K::Refused => ("ConnectionRefusedError: [Errno 111] Connection refused", pick(
+            "nothing listens on that port (or a firewall rejects it): the other kernel answered the SYN with RST; start the server first, or check the port",
+            "那个端口上没有程序在监听（或被防火墙拒绝）：对方内核用 RST 回应了 SYN；先启动服务器，或检查端口号",
+        )),
+        K::AddrInUse => ("OSError: [Errno 98] Address already in use", pick(
+            "another socket is bound to this address and port; only one may listen there unless all of them set SO_REUSEPORT",
+            "已有别的套接字绑定了这个地址和端口；除非它们都设置了 SO_REUSEPORT，否则只能有一个在那里监听",
+        )),
+        K::PermissionDenied => ("PermissionError: [Errno 13] Permission denied", pick(
+            "ports below 1024 belong to root (or CAP_NET_BIND_SERVICE); a learner's server uses a port like 8000",
+            "1024 以下的端口属于 root（或有 CAP_NET_BIND_SERVICE 能力的程序）；练习用的服务器请用 8000 这样的端口",
+        )),
+        K::AddrNotAvailable => ("OSError: [Errno 99] Cannot assign requested address", pick(
+            "that address is not one of this machine's: bind only to an address an interface has (127.0.0.1, 0.0.0.0 for all)",
+            "这个地址不属于本机：只能绑定本机网卡上的地址（127.0.0.1，或 0.0.0.0 表示全部）",
+        )),
+        K::TimedOut => ("TimeoutError: timed out  (socket.timeout)", if connecting { pick(
+            "no answer to the SYN in time: the host is down, unreachable, or a firewall drops the packets silently",
+            "SYN 在限定时间内没有回应：主机没开、不可达，或者防火墙悄悄丢弃了数据包",
+        ) } else { pick("nothing arrived in time", "在限定时间内什么也没收到") }),
+        K::Unreachable => ("OSError: [Errno 113] No route to host", pick(
+            "the network has no way to that host: check the address and the cable or Wi-Fi",
+            "网络到不了那台主机：检查地址，以及网线或 Wi-Fi",
+        )),
+        K::Resolve => ("socket.gaierror: [Errno -2] Name or service not known", pick(
+            "the host name did not resolve to an address: check its spelling, or use an IP address",
+            "主机名无法解析成地址：检查拼写，或直接用 IP 地址",
+        )),
+        K::NotFound => ("FileNotFoundError: [Errno 2] No such file or directory", pick(
+            "no socket file at that path: the server is not running, or it uses another path",
+            "该路径下没有套接字文件：服务器没运行，或它用的是别的路径",
+        )),
+        _ => ("OSError", pick(
+            "the call failed; the error line below says how",
+            "调用失败；下面的错误信息说明了原因",
+        )),
+    }
 }
 
 fn ty_names(ty: SockType) -> (&'static str, &'static str) {
@@ -365,6 +424,14 @@ pub fn words_as(call: &Call, lang: Lang, var: &str) -> (String, String, String) 
                 "UDP 没有连接：服务器只是不再等某个对端；没有什么可关闭的，也不会有残留状态".into(),
             ),
         ),
+        Call::Failed { call, python, kind } => {
+            let (raised, why) = exception(*kind, call.starts_with("connect"), zh);
+            (
+                pick(format!("{call} failed"), format!("{call} 失败")),
+                format!("{python}  ->  {raised}"),
+                why.to_string(),
+            )
+        }
         Call::Enough(n) => (
             pick(
                 format!("({n} connections explained; later ones are not)"),
@@ -422,6 +489,11 @@ mod tests {
             Call::PeerEof,
             Call::ShutdownWrite,
             Call::Close("peer closed".into()),
+            Call::Failed {
+                call: "connect(('127.0.0.1', 1))".into(),
+                python: "s.connect(('127.0.0.1', 1))".into(),
+                kind: crate::error::NetErrorKind::Refused,
+            },
         ];
         for call in &calls {
             for lang in [Lang::En, Lang::Zh] {

@@ -185,7 +185,11 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
         true => Some(CliUi::start(&engine, format!("listen {}", cfg.engine.endpoint)).await?),
         false => None,
     };
+    let endpoint = cfg.engine.endpoint.clone();
     let started = engine.listen(cfg.engine, input).await;
+    if let Err(crate::engine::StartError::Net(e)) = &started {
+        cfg.explain.failure(&endpoint, false, e);
+    }
     if let Ok(handle) = &started {
         output::loopback_hint(handle.local_addr());
         if let Some(page) = &page {

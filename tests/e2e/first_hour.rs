@@ -428,3 +428,103 @@ fn eol_none_lets_q_end_the_tutorial_chat() {
     assert!(printed.starts_with("hello\n"), "{printed:?}");
     assert!(!printed.contains("q\n"), "{printed:?}");
 }
+
+#[test]
+fn explain_narrates_a_refused_connect_and_a_taken_port_with_pythons_exception() {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let addr = format!("127.0.0.1:{port}");
+    let (code, err) = refused(&["connect", &addr, "--explain", "--lang", "en"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("[explain] connect(('127.0.0.1', {port})) failed")),
+        "{err}"
+    );
+    assert!(
+        err.contains("ConnectionRefusedError: [Errno 111] Connection refused"),
+        "{err}"
+    );
+    let (_, err) = refused(&["connect", &addr, "--explain", "--lang", "zh"]);
+    assert!(err.contains("失败") && err.contains("为什么:"), "{err}");
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = holder.local_addr().unwrap().to_string();
+    let (_, err) = refused(&["listen", &taken, "--explain", "--lang", "en"]);
+    assert!(
+        err.contains("OSError: [Errno 98] Address already in use"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_names_a_tcp_clients_socket_s_against_the_tutorial_server() {
+    if !have_tutorials() {
+        return;
+    }
+    let server = TutorialServer::start("seed000_tcp_greeting_server.py");
+    let (status, _, err) = run_with_input(
+        sockmate(&[
+            "connect",
+            &server.addr(),
+            "--explain",
+            "--lang",
+            "en",
+            "--send",
+            "exit",
+        ]),
+        b"",
+    );
+    assert!(status.success(), "{err}");
+    for want in [
+        "python: s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+        "python: s.connect(('127.0.0.1', ",
+        "python: data = s.recv(65536)",
+        "python: s.sendall(data)",
+        "python: s.close()",
+    ] {
+        assert!(err.contains(want), "{want} in:\n{err}");
+    }
+    assert!(!err.contains("conn."), "{err}");
+}
+
+#[test]
+fn explain_narrates_a_udp_server_for_the_tutorial_client() {
+    if !have_tutorials() {
+        return;
+    }
+    let mut cmd = sockmate(&[
+        "listen",
+        "udp://127.0.0.1:0",
+        "--reply",
+        "hello,{text}!",
+        "--explain",
+        "--lang",
+        "en",
+        "--idle-timeout",
+        "60s",
+    ]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let mut server = Proc::spawn_configured(cmd);
+    let port = server
+        .listening_addr()
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .to_string();
+    let (status, out, err) = run_with_input(tutorial("seed000_udp_client.py", &[&port]), b"");
+    assert!(status.success(), "{err}");
+    assert!(String::from_utf8_lossy(&out).contains("hello,java!"));
+    server.wait_line("sendto(13 bytes)");
+    server.child.kill().unwrap();
+    let text = server.drain_stderr().join("\n");
+    assert_eq!(text.matches("the first datagram from").count(), 1, "{text}");
+    assert!(
+        text.contains("python: data, addr = s.recvfrom(65535)"),
+        "{text}"
+    );
+    assert!(text.contains("python: s.sendto(data, addr)"), "{text}");
+    assert!(
+        !text.contains("TIME_WAIT") && !text.contains("conn."),
+        "{text}"
+    );
+}
