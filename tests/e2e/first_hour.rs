@@ -528,3 +528,22 @@ fn explain_narrates_a_udp_server_for_the_tutorial_client() {
         "{text}"
     );
 }
+
+#[test]
+fn the_package_ships_the_guides_and_a_summary_under_80_characters() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let summary = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("description = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("a description");
+    assert!(summary.chars().count() < 80, "{summary}");
+    assert!(
+        manifest.contains(r#"["docs/*.md", "usr/share/doc/sockmate/docs/", "644"]"#),
+        "the .deb ships docs/ (the Chinese guide too)"
+    );
+    assert!(root.join("docs/from-python.zh.md").exists());
+    let check = std::fs::read_to_string(root.join(".ci/package-check.sh")).unwrap();
+    assert!(check.contains("usr/share/doc/sockmate/docs/from-python.zh.md"));
+}
