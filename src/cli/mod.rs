@@ -37,6 +37,7 @@ pub mod profile;
 pub mod relay;
 pub mod scan;
 pub mod serve_args;
+pub mod short_help;
 pub mod stdin;
 pub mod stdin_reader;
 pub mod tls_args;
@@ -152,8 +153,8 @@ where
             format!("{message}\n"),
         )
     })?;
-    let matches =
-        Cli::command().try_get_matches_from(argv::normalize(version::expand_verbose_flag(args)))?;
+    let matches = short_help::shape(Cli::command())
+        .try_get_matches_from(argv::normalize(version::expand_verbose_flag(args)))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand() {
         let send = match &mut cli.command {
