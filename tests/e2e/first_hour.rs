@@ -547,3 +547,21 @@ fn the_package_ships_the_guides_and_a_summary_under_80_characters() {
     let check = std::fs::read_to_string(root.join(".ci/package-check.sh")).unwrap();
     assert!(check.contains("usr/share/doc/sockmate/docs/from-python.zh.md"));
 }
+
+#[test]
+fn receive_groups_its_flags_under_receiving_and_scan_reads_as_a_sentence() {
+    let (_, out, _) = run_with_input(sockmate(&["receive", "--help"]), b"");
+    let out = String::from_utf8_lossy(&out);
+    let section = out.split("Receiving:").nth(1).expect("a Receiving heading");
+    let section = section.split("\n\n").next().unwrap();
+    for flag in ["--dir", "--overwrite", "--resume"] {
+        assert!(section.contains(flag), "{flag} under Receiving:\n{out}");
+    }
+    assert!(!out.contains("Sending:"), "{out}");
+    let (_, out, _) = run_with_input(sockmate(&["scan", "--help"]), b"");
+    let out = String::from_utf8_lossy(&out);
+    assert!(
+        out.contains("probe only hosts you are allowed to probe"),
+        "{out}"
+    );
+}
