@@ -42,6 +42,8 @@ root=$(mktemp -d /tmp/sockmate-deb.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 dpkg-deb -x "$deb" "$root"
 dpkg-deb -f "$deb" Package Version Section Depends
+summary=$(dpkg-deb -f "$deb" Description | head -1)
+((${#summary} < 80)) || { echo "package-check: the description's first line is ${#summary} characters (keep it under 80): $summary" >&2; exit 1; }
 want=(
     usr/bin/sockmate
     usr/share/man/man1/sockmate.1
@@ -50,6 +52,8 @@ want=(
     usr/share/zsh/vendor-completions/_sockmate
     usr/share/fish/vendor_completions.d/sockmate.fish
     usr/share/doc/sockmate/copyright
+    usr/share/doc/sockmate/docs/from-python.md
+    usr/share/doc/sockmate/docs/from-python.zh.md
 )
 for f in "${want[@]}"; do
     # cargo-deb may gzip the pages and the changelog.

@@ -10,6 +10,8 @@ use encoding_rs::{CoderResult, Decoder, Encoding, UTF_16BE, UTF_16LE};
 
 use crate::event::Direction;
 
+mod names;
+
 /// A few labels to suggest when one is unknown.
 pub const COMMON_LABELS: &str =
     "utf-8, gbk, gb18030, big5, shift_jis, euc-kr, windows-1252, latin1, utf-16le";
@@ -35,12 +37,25 @@ impl PartialEq for TextEncoding {
 }
 
 /// An encoding label nobody knows.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown encoding \"{label}\" (try {COMMON_LABELS})")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownEncoding {
     /// The label as given.
     pub label: String,
+    /// The known name closest to it, when it looks like a slip.
+    pub nearest: Option<&'static str>,
 }
+
+impl fmt::Display for UnknownEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown encoding \"{}\" (", self.label)?;
+        if let Some(name) = self.nearest {
+            write!(f, "did you mean {name}? ")?;
+        }
+        write!(f, "try {COMMON_LABELS}, or a Python codec name like cp936)")
+    }
+}
+
+impl std::error::Error for UnknownEncoding {}
 
 impl Default for TextEncoding {
     fn default() -> Self {
@@ -52,17 +67,31 @@ impl Default for TextEncoding {
 
 impl TextEncoding {
     /// Looks up an encoding by any of its WHATWG labels (case-insensitive;
-    /// `_` and `-` are interchangeable where the standard label has one).
+    /// `_` and `-` are interchangeable where the standard label has one) or
+    /// by Python's codec name (`cp936`, `latin-1`, `utf8`…).
     pub fn from_label(label: &str) -> Result<Self, UnknownEncoding> {
         let trimmed = label.trim();
         let found = Encoding::for_label(trimmed.as_bytes())
             .or_else(|| Encoding::for_label(trimmed.replace('_', "-").as_bytes()))
-            .or_else(|| Encoding::for_label(trimmed.replace('-', "_").as_bytes()));
+            .or_else(|| Encoding::for_label(trimmed.replace('-', "_").as_bytes()))
+            .or_else(|| {
+                names::python_alias(trimmed).and_then(|l| Encoding::for_label(l.as_bytes()))
+            });
         match found {
             Some(encoding) if encoding != encoding_rs::REPLACEMENT => Ok(TextEncoding { encoding }),
             _ => Err(UnknownEncoding {
                 label: label.to_string(),
+                nearest: names::nearest(trimmed),
             }),
+        }
+    }
+
+    /// Re-encodes UTF-8 text arriving in chunks (stdin) into this
+    /// encoding; a character split across chunks is kept whole.
+    pub fn transcoder(&self) -> Transcoder {
+        Transcoder {
+            utf8: TextEncoding::default().decoder(),
+            to: *self,
         }
     }
 
@@ -142,6 +171,23 @@ impl StreamDecoder {
                 return out;
             }
         }
+    }
+}
+
+/// UTF-8 in, another encoding out, chunk by chunk (see
+/// [`TextEncoding::transcoder`]). Bytes that are not UTF-8 become U+FFFD
+/// and then whatever the target encoding makes of it (`?` when unmappable).
+pub struct Transcoder {
+    utf8: StreamDecoder,
+    to: TextEncoding,
+}
+
+impl Transcoder {
+    /// The bytes of `chunk` in the target encoding; a trailing partial
+    /// character waits for the next chunk (with `last`, it is flushed).
+    pub fn push(&mut self, chunk: &[u8], last: bool) -> Vec<u8> {
+        let text = self.utf8.decode(chunk, last);
+        self.to.encode(&text)
     }
 }
 
@@ -225,6 +271,27 @@ mod tests {
             err.contains("unknown encoding \"klingon\"") && err.contains("gbk"),
             "{err}"
         );
+        for python in ["cp936", "ms936", "gb2312", "utf8", "latin-1", "shift-jis"] {
+            assert!(TextEncoding::from_label(python).is_ok(), "{python}");
+        }
+        assert_eq!(
+            TextEncoding::from_label("cp936").unwrap(),
+            TextEncoding::from_label("gbk").unwrap()
+        );
+        let err = TextEncoding::from_label("gkb").unwrap_err().to_string();
+        assert!(err.contains("did you mean gbk?"), "{err}");
+    }
+
+    #[test]
+    fn transcoder_keeps_a_character_split_across_chunks() {
+        let mut t = TextEncoding::from_label("gbk").unwrap().transcoder();
+        let utf8 = "你好".as_bytes();
+        let mut out = t.push(&utf8[..2], false);
+        assert!(out.is_empty(), "{out:?}");
+        out.extend(t.push(&utf8[2..4], false));
+        out.extend(t.push(&utf8[4..], false));
+        out.extend(t.push(b"", true));
+        assert_eq!(out, [0xc4, 0xe3, 0xba, 0xc3]);
     }
 
     #[test]

@@ -335,6 +335,38 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// The error for an unknown scheme: the fix for this input first (a web
+/// URL becomes `tcp://` or `ws://`), then the schemes there are.
+fn unknown_scheme(scheme: &str, rest: &str, input: &str) -> String {
+    const SCHEMES: &str =
+        "tcp://, udp://, unix://, unix-dgram://, unix-seqpacket://, serial://, tls://, ws:// or wss://";
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let path = &rest[authority.len()..];
+    let path = if path.is_empty() { "/" } else { path };
+    let with_port = |default: u16| match authority.rsplit_once(':') {
+        Some((_, port)) if port.parse::<u16>().is_ok() && !authority.ends_with(']') => {
+            authority.to_string()
+        }
+        _ => format!("{authority}:{default}"),
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "http" if !authority.is_empty() => format!(
+            "unknown scheme \"http\" in {input}: sockmate speaks sockets, not URLs; write tcp://{} for the raw connection (type the HTTP request yourself), or ws://{}{path} for a WebSocket (an HTTP upgrade)",
+            with_port(80),
+            with_port(80)
+        ),
+        "https" if !authority.is_empty() => format!(
+            "unknown scheme \"https\" in {input}: sockmate speaks sockets, not URLs; write tls://{} for the TLS connection, or wss://{}{path} for a WebSocket over TLS",
+            with_port(443),
+            with_port(443)
+        ),
+        _ if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) => format!(
+            "unknown scheme \"{scheme}\" in {input} (for a TCP connection write tcp://{authority}; the schemes are {SCHEMES})"
+        ),
+        _ => format!("unknown scheme \"{scheme}\" in {input} (use {SCHEMES})"),
+    }
+}
+
 impl FromStr for Endpoint {
     type Err = EndpointError;
 
@@ -385,9 +417,7 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, EndpointError> {
             return parse_shorthand(text, input);
         };
         let Some(kind) = Kind::from_scheme(scheme) else {
-            return Err(EndpointError::new(format!(
-                "unknown scheme \"{scheme}\" in {input} (use tcp://, udp://, unix://, unix-dgram://, unix-seqpacket://, serial://, tls://, ws:// or wss://)"
-            )));
+            return Err(EndpointError::new(unknown_scheme(scheme, rest, input)));
         };
         match kind {
             Kind::Tcp | Kind::Udp => {
@@ -752,6 +782,16 @@ mod tests {
             "invalid port \"99999\" in tcp://127.0.0.1:99999 (ports are 0-65535)"
         );
         assert!(err("foo://x:1").contains("unknown scheme \"foo\""));
+        assert!(err("foo://x:1").contains("write tcp://x:1"));
+        let http = err("http://127.0.0.1:8000");
+        assert!(http.contains("write tcp://127.0.0.1:8000"), "{http}");
+        assert!(
+            http.contains("ws://127.0.0.1:8000/ for a WebSocket"),
+            "{http}"
+        );
+        let https = err("https://example.com/chat");
+        assert!(https.contains("tls://example.com:443"), "{https}");
+        assert!(https.contains("wss://example.com:443/chat"), "{https}");
         assert!(err("tcp://:80").contains("missing host"));
         assert!(err("tcp://localhost").contains("missing port"));
         assert_eq!(

@@ -208,6 +208,9 @@ pub struct SendPlan {
     pub interval: Option<Duration>,
     /// Rounds to send (`None`: until stopped).
     pub rounds: Option<u64>,
+    /// `--delay`: the least time between two sends, so a stream peer gets
+    /// them as separate reads (without it they may merge into one).
+    pub gap: Option<Duration>,
 }
 
 impl SendPlan {
@@ -222,7 +225,9 @@ impl SendPlan {
             return Ok(None);
         }
         let messages = load(&self.payloads)?;
-        Ok(Some(Schedule::new(messages, self.interval, self.rounds)))
+        Ok(Some(
+            Schedule::new(messages, self.interval, self.rounds).with_gap(self.gap),
+        ))
     }
 }
 
@@ -244,6 +249,8 @@ pub struct Schedule {
     rounds_done: u64,
     index: usize,
     started: Option<Instant>,
+    gap: Option<Duration>,
+    last_sent: Option<Instant>,
 }
 
 impl Schedule {
@@ -259,7 +266,15 @@ impl Schedule {
             rounds_done: 0,
             index: 0,
             started: None,
+            gap: None,
+            last_sent: None,
         }
+    }
+
+    /// The same schedule with at least `gap` between two messages.
+    pub fn with_gap(mut self, gap: Option<Duration>) -> Self {
+        self.gap = gap.filter(|g| !g.is_zero());
+        self
     }
 
     /// A schedule of fixed messages.
@@ -295,6 +310,10 @@ impl Schedule {
                 tokio::time::sleep_until(due).await;
             }
         }
+        if let (Some(gap), Some(last)) = (self.gap, self.last_sent) {
+            tokio::time::sleep_until(last + gap).await;
+        }
+        self.last_sent = Some(Instant::now());
         self.sent += 1;
         let message = self.messages[self.index].render(self.sent, &self.peer);
         self.index += 1;
@@ -404,6 +423,22 @@ mod tests {
         let times: Vec<u128> = got.iter().map(|(_, t)| *t).collect();
         assert_eq!(times, [0, 0, 50, 50, 100, 100]);
         assert_eq!(got.len(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_gap_spaces_every_send_and_stretches_short_rounds() {
+        let mut s = Schedule::fixed(
+            vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")],
+            Some(Duration::from_millis(50)),
+            Some(2),
+        )
+        .with_gap(Some(Duration::from_millis(30)));
+        let start = Instant::now();
+        let mut times = Vec::new();
+        while s.next().await.is_some() {
+            times.push(start.elapsed().as_millis());
+        }
+        assert_eq!(times, [0, 30, 60, 90]);
     }
 }
 

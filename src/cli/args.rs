@@ -159,7 +159,7 @@ impl ProxyArgs {
 /// How traffic is shown (connect, listen, relay).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ViewArgs {
-    /// Decode received bytes with ENC for display, and encode typed and --send text with it: utf-8, gbk, gb18030, big5, shift_jis, euc-kr, latin1, windows-1252, utf-16le, … (any WHATWG label).
+    /// Decode received bytes with ENC for display, and encode what is sent with it (stdin, piped or typed, and --send text; --raw-stdin keeps stdin's bytes): utf-8, gbk, gb18030, big5, shift_jis, euc-kr, latin1, windows-1252, utf-16le, … (any WHATWG label or Python codec name: cp936, latin-1…).
     #[arg(long, value_name = "ENC", help_heading = "Views")]
     pub encoding: Option<String>,
     /// Show each message as a hex dump (offset, 16 bytes in hex, ASCII gutter); --hex=line: one line per message, `PEER < 01 03 02 00 19`.
@@ -206,7 +206,7 @@ pub enum HexStyle {
 /// What to send without stdin (connect, listen).
 #[derive(Debug, Args, Clone, Default)]
 pub struct SendArgs {
-    /// Send TEXT (repeatable, in order with the other --send* flags); escapes \n \r \t \0 \xHH \\; encoded with --encoding.
+    /// Send TEXT (repeatable, in order with the other --send* flags); escapes \n \r \t \0 \xHH \\; encoded with --encoding. On a stream, sends without --delay between them may arrive as one read.
     #[arg(long, value_name = "TEXT", help_heading = "Sending")]
     pub send: Vec<String>,
     /// Send bytes written in hex: "48 65", 4865, 0x48,0x65 or \x48\x65 (repeatable).
@@ -224,6 +224,9 @@ pub struct SendArgs {
     /// Line mode: each stdin line is one message (encoded with --encoding, ending replaced by --eol). On by default when stdin is a terminal.
     #[arg(long, help_heading = "Sending")]
     pub lines: bool,
+    /// Send stdin's bytes exactly as they come, even with a non-UTF-8 --encoding (which otherwise re-encodes the text read from stdin).
+    #[arg(long, help_heading = "Sending")]
+    pub raw_stdin: bool,
     /// Repeat the sends every DURATION (auto-send); with --count N, N rounds (0: until Ctrl-C, the default with --interval).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Sending")]
     pub interval: Option<Duration>,
@@ -284,12 +287,14 @@ impl SendArgs {
                 payloads,
                 interval: self.interval,
                 rounds,
+                gap: None,
             },
             LineMode {
                 lines: self.lines,
                 eol: self.eol,
                 encoding,
                 delay: None,
+                raw_stdin: self.raw_stdin,
             },
         ))
     }
@@ -307,6 +312,8 @@ pub struct LineMode {
     pub encoding: TextEncoding,
     /// `--delay`: the pause between stdin lines (line mode on).
     pub delay: Option<Duration>,
+    /// `--raw-stdin`: stdin's bytes go out unchanged whatever `--encoding`.
+    pub raw_stdin: bool,
 }
 
 impl ViewArgs {

@@ -24,10 +24,100 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
+/// Values offered for flags that take any text but have usual values
+/// (their parsers accept more, so clap cannot list them itself).
+const SUGGESTED: &[(&str, &[&str])] = &[
+    (
+        "serve",
+        &[
+            "echo", "discard", "time", "chargen", "chat", "broker", "exec",
+        ],
+    ),
+    (
+        "frame",
+        &["raw", "line", "crlf", "len16", "len32", "delim:0d0a"],
+    ),
+    (
+        "encoding",
+        &[
+            "utf-8",
+            "gbk",
+            "gb18030",
+            "big5",
+            "shift_jis",
+            "euc-jp",
+            "euc-kr",
+            "latin1",
+            "windows-1252",
+            "utf-16le",
+            "utf-16be",
+            "cp936",
+        ],
+    ),
+    ("dump", &["text", "hex", "json"]),
+];
+
+/// Schemes offered for an endpoint.
+const SCHEMES: &[&str] = &[
+    "tcp://",
+    "udp://",
+    "unix://",
+    "unix-dgram://",
+    "unix-seqpacket://",
+    "tls://",
+    "ws://",
+    "wss://",
+    "serial://",
+];
+
+/// Positional endpoints, by argument id.
+const ENDPOINT_IDS: &[&str] = &["endpoint", "listen", "target"];
+
+/// `cmd` and its subcommands with the suggested values as possible
+/// values. Only for generating scripts: the real parsers stay as they are.
+fn with_suggestions(mut cmd: clap::Command) -> clap::Command {
+    let ids: Vec<String> = cmd
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .collect();
+    for id in ids {
+        let values: Option<&[&str]> = SUGGESTED
+            .iter()
+            .find(|(name, _)| *name == id)
+            .map(|(_, v)| *v)
+            .or(ENDPOINT_IDS.contains(&id.as_str()).then_some(SCHEMES));
+        if let Some(values) = values {
+            cmd = cmd.mut_arg(id, |a| {
+                a.value_parser(clap::builder::PossibleValuesParser::new(
+                    values.iter().copied(),
+                ))
+            });
+        }
+    }
+    // Only the commands that have such a flag are rebuilt: `bench merge`
+    // does not survive a rebuild of its positionals.
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .filter(|s| s.get_name() != "bench" && s.get_arguments().any(suggested))
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for sub in subs {
+        cmd = cmd.mut_subcommand(sub, with_suggestions);
+    }
+    cmd
+}
+
+/// True for an argument that gets suggested values.
+fn suggested(arg: &clap::Arg) -> bool {
+    let id = arg.get_id().as_str();
+    SUGGESTED.iter().any(|(name, _)| *name == id) || ENDPOINT_IDS.contains(&id)
+}
+
 /// The completion script for `shell`.
 pub fn script(shell: Shell) -> Vec<u8> {
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), BIN_NAME, &mut buf);
+    let mut cmd = with_suggestions(Cli::command());
+    clap_complete::generate(shell, &mut cmd, BIN_NAME, &mut buf);
     buf
 }
 
@@ -52,6 +142,13 @@ mod tests {
             let text = String::from_utf8(script(shell)).expect("utf-8");
             for word in ["connect", "listen", "relay", "completions", "man"] {
                 assert!(text.contains(word), "{shell}: no {word}");
+            }
+            for value in ["broker", "len16", "gb18030", "zh"] {
+                assert!(text.contains(value), "{shell}: no {value}");
+            }
+            if shell == Shell::Bash {
+                assert!(text.contains("unix-seqpacket://"), "endpoint schemes");
+                assert!(!text.contains("--serve)\n                    COMPREPLY=($(compgen -f"));
             }
         }
     }

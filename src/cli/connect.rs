@@ -116,6 +116,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
 
     fn try_from(args: ConnectArgs) -> Result<Self, ConfigError> {
         let endpoint: Endpoint = args.endpoint.parse()?;
+        super::zone::require_zone(&endpoint)?;
         if args.any_source && endpoint.kind() != Kind::Udp {
             return Err(ConfigError::new(format!(
                 "--any-source is for udp:// endpoints, not {} (drop it)",
@@ -129,8 +130,9 @@ impl TryFrom<ConnectArgs> for ConnectRun {
             .map(str::parse::<BindAddr>)
             .transpose()
             .map_err(ConfigError::new)?;
-        let (sends, mut lines) = args.send.plan(view.text_encoding(), &args.time_format)?;
+        let (mut sends, mut lines) = args.send.plan(view.text_encoding(), &args.time_format)?;
         lines.delay = args.end.delay;
+        sends.gap = args.end.delay;
         let lines = args.common.ws.line_mode(lines);
         let exec = exec_spec(&args.exec, &args.sh_exec, args.exec_stderr, args.pty)?;
         if exec.is_some() && !endpoint.kind().is_connection_oriented() {
@@ -207,6 +209,25 @@ fn stdin_chunk(kind: Kind) -> usize {
     }
 }
 
+/// With `-v`, a note when the wait after the input's end closes the
+/// session (it may have cut a slow reply short).
+fn wait_note(cfg: &ConnectRun) -> Option<Box<dyn crate::event::bus::Sink>> {
+    let datagram = !cfg.engine.endpoint.kind().is_connection_oriented();
+    let wait = cfg
+        .engine
+        .session
+        .wait
+        .or(datagram.then_some(DEFAULT_DATAGRAM_WAIT))?;
+    if cfg.view.verbosity != crate::view::status::Verbosity::Normal || wait.is_zero() {
+        return None;
+    }
+    let after = match cfg.engine.sends.has_sends() {
+        true => "the sends ended",
+        false => "stdin ended",
+    };
+    Some(Box::new(super::wait_note::WaitNote::new(wait, after)))
+}
+
 /// Connects and runs the session until both directions have ended (and,
 /// with `--reconnect`, again whenever the peer goes away).
 pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
@@ -216,7 +237,13 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
         Role::Connect(cfg.engine.endpoint.clone()),
         &cfg.engine.socket,
     );
-    let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
+    let note = wait_note(&cfg);
+    let sinks = output::start_with(
+        &cfg.view,
+        single,
+        &engine,
+        narration.into_iter().chain(note),
+    )?;
     let input = if cfg.recv_only || cfg.engine.exec.is_some() {
         crate::session::Input::Nothing
     } else {
@@ -231,7 +258,11 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
         true => Some(CliUi::start(&engine, format!("connect {}", cfg.engine.endpoint)).await?),
         false => None,
     };
+    let endpoint = cfg.engine.endpoint.clone();
     let started = engine.connect(cfg.engine, input).await;
+    if let Err(crate::engine::StartError::Net(e)) = &started {
+        cfg.explain.failure(&endpoint, true, e);
+    }
     if let (Some(page), Ok(handle)) = (&page, &started) {
         page.started(handle);
     }

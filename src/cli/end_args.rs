@@ -28,7 +28,7 @@ pub struct EndArgs {
     /// With --exit-on-peer-eof: keep sending this long after the peer's end, then close (e.g. 500ms).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub exit_on_peer_eof_delay: Option<Duration>,
-    /// Wait DURATION between stdin lines (slow device parsers); turns on line mode.
+    /// Wait DURATION between two sends: the --send* items and stdin lines (without it a stream peer may read them as one message); with stdin and no --send*, turns on line mode.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Sending")]
     pub delay: Option<Duration>,
     /// End after N received messages (reads on a stream, datagrams).

@@ -17,7 +17,7 @@ pub const LISTEN: &str = "\
 Examples:
   sockmate listen 8000                                 # one client, like nc -l 8000
   sockmate listen 8000 -k --serve echo                 # an echo server for many clients
-  sockmate listen 8000 -k --frame line --reply 'Loop_msg:{text}!\\n' --quit-word exit
+  sockmate listen 8000 -k --banner 'hello, i am server' --reply 'Loop_msg:{line}!' --quit-word exit
   sockmate listen udp://127.0.0.1:9999 --reply 'hello,{text}!'
   sockmate listen 8000 -k --serve time                 # the timestamp server
   sockmate listen 8000 -k --serve chat                 # a chat room (/nick NAME, /who)

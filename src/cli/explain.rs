@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use clap::Args;
 
-use super::explain_text::{words, Call, Lang, SockType};
+use super::explain_text::{words_as, Call, Lang, SockType};
 use crate::endpoint::{Endpoint, Kind, UnixAddr};
 use crate::event::bus::Sink;
 use crate::event::{CloseReason, Direction, Event, EventKind};
@@ -68,6 +68,7 @@ impl ExplainArgs {
         self.explain.then(|| {
             let lang = Lang::pick(self.lang, |name| std::env::var(name).ok());
             let mut sink = Explainer::new(io::stderr(), lang, role);
+            sink.udp_connected = !socket.ip.any_source;
             if socket.nodelay {
                 sink.stream_options.push(Call::NoDelay);
             }
@@ -76,6 +77,37 @@ impl ExplainArgs {
             }
             Box::new(sink) as Box<dyn Sink>
         })
+    }
+}
+
+impl ExplainArgs {
+    /// With `--explain`: narrates the call that failed (`connect`, or
+    /// `bind` for a server), with the Python exception it raises and why.
+    /// The error line itself follows, as without `--explain`.
+    pub fn failure(&self, endpoint: &Endpoint, connecting: bool, error: &crate::error::NetError) {
+        if !self.explain {
+            return;
+        }
+        let lang = Lang::pick(self.lang, |name| std::env::var(name).ok());
+        let role = match connecting {
+            true => Role::Connect(endpoint.clone()),
+            false => Role::Listen {
+                backlog: None,
+                reuseport: false,
+            },
+        };
+        let mut sink = Explainer::new(io::stderr(), lang, role);
+        let addr = python_addr(endpoint);
+        let verb = if connecting { "connect" } else { "bind" };
+        let _ = sink.say_as(&socket_call(endpoint), "s");
+        let _ = sink.say_as(
+            &Call::Failed {
+                call: format!("{verb}({addr})"),
+                python: format!("s.{verb}({addr})"),
+                kind: error.kind,
+            },
+            "s",
+        );
     }
 }
 
@@ -100,6 +132,11 @@ pub struct Explainer<W: Write + Send> {
     stream_options: Vec<Call>,
     /// Calls whose why was said already (each why is said once).
     explained: HashSet<std::mem::Discriminant<Call>>,
+    /// A connected datagram client (`send`/`recv`), not `--any-source`
+    /// (`sendto`/`recvfrom`).
+    pub udp_connected: bool,
+    /// Datagram peers whose first datagram is still to be narrated.
+    first_datagram: HashSet<u64>,
 }
 
 /// How Python writes an address: `('127.0.0.1', 8000)` or `'/tmp/x.sock'`.
@@ -152,11 +189,26 @@ impl<W: Write + Send> Explainer<W> {
             peer_eof_told: HashSet::new(),
             explained: HashSet::new(),
             stream_options: Vec::new(),
+            udp_connected: true,
+            first_datagram: HashSet::new(),
+        }
+    }
+
+    /// The Python name of a connection's own socket: `s` for a client,
+    /// `conn` for what `accept()` returned.
+    fn var(&self) -> &'static str {
+        match self.role {
+            Role::Connect(_) => "s",
+            _ => "conn",
         }
     }
 
     fn say(&mut self, call: &Call) -> io::Result<()> {
-        let (c, python, why) = words(call, self.lang);
+        self.say_as(call, self.var())
+    }
+
+    fn say_as(&mut self, call: &Call, var: &str) -> io::Result<()> {
+        let (c, python, why) = words_as(call, self.lang, var);
         let (py_label, why_label) = match self.lang {
             Lang::En => ("python:", "why:   "),
             Lang::Zh => ("Python:", "为什么:"),
@@ -184,7 +236,7 @@ impl<W: Write + Send> Explainer<W> {
             } => (*backlog, *reuseport),
             Role::Connect(_) => return Ok(()),
         };
-        self.say(&socket_call(&endpoint))?;
+        self.say_as(&socket_call(&endpoint), "s")?;
         if endpoint.kind() == Kind::Tcp {
             self.say(&Call::ReuseAddr)?;
         }
@@ -208,7 +260,7 @@ impl<W: Write + Send> Explainer<W> {
         }
         self.conns += 1;
         self.told.insert(conn, [Tally::default(); 2]);
-        self.open_calls(peer)?;
+        self.open_calls(conn, peer)?;
         let tcp = match &self.role {
             Role::Connect(e) => e.kind() == Kind::Tcp,
             _ => !self.datagram && self.tcp_listener,
@@ -221,30 +273,46 @@ impl<W: Write + Send> Explainer<W> {
         Ok(())
     }
 
-    fn open_calls(&mut self, peer: &str) -> io::Result<()> {
+    fn open_calls(&mut self, conn: u64, peer: &str) -> io::Result<()> {
         match self.role.clone() {
             Role::Connect(endpoint) => {
                 self.say(&socket_call(&endpoint))?;
+                if self.datagram && !self.udp_connected {
+                    return Ok(());
+                }
                 self.say(&Call::Connect {
                     addr: python_addr(&endpoint),
                     udp: self.datagram,
                 })
             }
-            Role::Listen { .. } if self.datagram => self.say(&Call::FirstDatagram(peer.into())),
+            // Said with the datagram's size, when its data comes.
+            Role::Listen { .. } if self.datagram => {
+                self.first_datagram.insert(conn);
+                Ok(())
+            }
             Role::Listen { .. } => self.say(&Call::Accept(peer.into())),
             Role::Relay { target, .. } => {
                 self.say(&Call::Accept(peer.into()))?;
-                self.say(&socket_call(&target))?;
-                self.say(&Call::Connect {
-                    addr: python_addr(&target),
-                    udp: !target.kind().is_connection_oriented(),
-                })
+                self.say_as(&socket_call(&target), "upstream")?;
+                self.say_as(
+                    &Call::Connect {
+                        addr: python_addr(&target),
+                        udp: !target.kind().is_connection_oriented(),
+                    },
+                    "upstream",
+                )
             }
         }
     }
 
-    fn data(&mut self, conn: u64, dir: Direction, n: usize) -> io::Result<()> {
+    fn data(&mut self, conn: u64, peer: &str, dir: Direction, n: usize) -> io::Result<()> {
         let udp = self.datagram;
+        if dir == Direction::In && self.first_datagram.remove(&conn) {
+            if let Some(tallies) = self.told.get_mut(&conn) {
+                tallies[Direction::In as usize].calls += 1;
+            }
+            return self.say(&Call::FirstDatagram(peer.into(), n));
+        }
         let Some(tallies) = self.told.get_mut(&conn) else {
             return Ok(());
         };
@@ -254,9 +322,25 @@ impl<W: Write + Send> Explainer<W> {
             tally.bytes += n as u64;
             return Ok(());
         }
-        match dir {
-            Direction::In => self.say(&Call::Recv { n, udp }),
-            Direction::Out => self.say(&Call::Send { n, udp }),
+        let connected_client = matches!(self.role, Role::Connect(_)) && self.udp_connected;
+        match (&self.role, dir) {
+            (Role::Relay { .. }, Direction::In) => self.say(&Call::Forward {
+                n,
+                from: "conn",
+                to: "upstream",
+            }),
+            (Role::Relay { .. }, Direction::Out) => self.say(&Call::Forward {
+                n,
+                from: "upstream",
+                to: "conn",
+            }),
+            (_, Direction::In) if udp && !connected_client => self.say(&Call::RecvFrom {
+                n,
+                peer: peer.into(),
+            }),
+            (_, Direction::In) => self.say(&Call::Recv { n, udp }),
+            (_, Direction::Out) if udp && connected_client => self.say(&Call::SendConnected(n)),
+            (_, Direction::Out) => self.say(&Call::Send { n, udp }),
         }
     }
 
@@ -296,7 +380,7 @@ impl<W: Write + Send> Sink for Explainer<W> {
             EventKind::Open { conn, .. } => self.open(conn.id, &conn.peer),
             EventKind::Data {
                 conn, dir, bytes, ..
-            } => self.data(conn.id, *dir, bytes.len()),
+            } => self.data(conn.id, &conn.peer, *dir, bytes.len()),
             EventKind::Eof { conn, dir } if self.told.contains_key(&conn.id) => {
                 self.summary(conn.id, *dir)?;
                 match dir {
@@ -317,7 +401,16 @@ impl<W: Write + Send> Sink for Explainer<W> {
                 if *reason == CloseReason::PeerClosed && !eof_told && !self.datagram {
                     self.say(&Call::PeerEof)?;
                 }
-                self.say(&Call::Close(reason.to_string()))
+                self.first_datagram.remove(&conn.id);
+                match (&self.role, self.datagram) {
+                    (Role::Connect(_), true) => self.say(&Call::CloseDatagram(reason.to_string())),
+                    (_, true) => self.say(&Call::ForgetPeer(conn.peer.to_string())),
+                    (Role::Relay { .. }, false) => {
+                        self.say(&Call::Close(reason.to_string()))?;
+                        self.say_as(&Call::Close(reason.to_string()), "upstream")
+                    }
+                    _ => self.say(&Call::Close(reason.to_string())),
+                }
             }
             _ => Ok(()),
         }
@@ -444,6 +537,130 @@ mod tests {
         }
         let text = narrate(role(), Lang::En, shutdown);
         assert!(!text.contains("recv() = 0 bytes"), "{text}");
+    }
+
+    /// One session on `endpoint` as `role` sees it: open, a message in
+    /// and out, close.
+    fn one_exchange(role: Role, listen: Option<&str>, peer: &str) -> Vec<EventKind> {
+        let conn = ConnInfo::new(1, peer);
+        let data = |dir| EventKind::Data {
+            conn: conn.clone(),
+            dir,
+            bytes: Bytes::from_static(b"hello"),
+            ws: None,
+        };
+        let mut kinds = Vec::new();
+        if let Some(endpoint) = listen {
+            kinds.push(EventKind::Listening {
+                endpoint: endpoint.into(),
+                note: None,
+            });
+        }
+        let _ = role;
+        kinds.push(EventKind::Open {
+            conn: conn.clone(),
+            local: "127.0.0.1:8000".into(),
+            tls: None,
+        });
+        kinds.extend([data(Direction::Out), data(Direction::In)]);
+        kinds.push(EventKind::Close {
+            conn: conn.clone(),
+            reason: CloseReason::WaitElapsed,
+            counters: Counters::default(),
+        });
+        kinds
+    }
+
+    #[test]
+    fn a_client_narrates_with_its_own_socket_s() {
+        let role = || Role::Connect("tcp://127.0.0.1:8000".parse().unwrap());
+        let text = narrate(
+            role(),
+            Lang::En,
+            one_exchange(role(), None, "127.0.0.1:8000"),
+        );
+        for want in [
+            "python: s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+            "python: s.connect(('127.0.0.1', 8000))",
+            "python: s.sendall(data)",
+            "python: data = s.recv(65536)",
+            "python: s.close()",
+        ] {
+            assert!(text.contains(want), "{want} in:\n{text}");
+        }
+        assert!(!text.contains("conn.") && !text.contains("conn,"), "{text}");
+    }
+
+    #[test]
+    fn udp_names_send_recv_and_sendto_recvfrom_by_socket_kind() {
+        let role = || Role::Connect("udp://127.0.0.1:9999".parse().unwrap());
+        let text = narrate(
+            role(),
+            Lang::En,
+            one_exchange(role(), None, "127.0.0.1:9999"),
+        );
+        assert!(text.contains("python: s.send(data)"), "{text}");
+        assert!(text.contains("python: data = s.recv(65535)"), "{text}");
+        assert!(text.contains("python: s.close()"), "{text}");
+        assert!(
+            !text.contains("TIME_WAIT") && !text.contains("conn."),
+            "{text}"
+        );
+        // --any-source: an unconnected socket.
+        let mut sink = Explainer::new(Vec::new(), Lang::En, role());
+        sink.udp_connected = false;
+        for kind in one_exchange(role(), None, "127.0.0.1:9999") {
+            sink.handle(&event(kind)).unwrap();
+        }
+        let text = String::from_utf8(sink.out).unwrap();
+        assert!(text.contains("python: s.sendto(data, addr)"), "{text}");
+        assert!(
+            text.contains("recvfrom() = 5 bytes from 127.0.0.1:9999"),
+            "{text}"
+        );
+        assert!(!text.contains("s.connect"), "{text}");
+        // A server: the first datagram once, the sender shown, no close.
+        let server = || Role::Listen {
+            backlog: None,
+            reuseport: false,
+        };
+        let mut kinds = one_exchange(server(), Some("udp://127.0.0.1:9999"), "127.0.0.1:5000");
+        kinds.swap(2, 3);
+        let text = narrate(server(), Lang::En, kinds);
+        assert_eq!(text.matches("recvfrom()").count(), 1, "{text}");
+        assert!(
+            text.contains("recvfrom() = 5 bytes, the first datagram from 127.0.0.1:5000"),
+            "{text}"
+        );
+        assert!(text.contains("python: s.sendto(data, addr)"), "{text}");
+        assert!(
+            !text.contains("TIME_WAIT") && !text.contains("conn."),
+            "{text}"
+        );
+        assert!(text.contains("nothing to close"), "{text}");
+    }
+
+    #[test]
+    fn a_relay_names_both_sockets_and_both_directions() {
+        let role = || Role::Relay {
+            target: "tcp://127.0.0.1:9000".parse().unwrap(),
+            backlog: None,
+            reuseport: false,
+        };
+        let kinds = one_exchange(role(), Some("tcp://127.0.0.1:8000"), "127.0.0.1:5000");
+        let text = narrate(role(), Lang::En, kinds);
+        for want in [
+            "python: s = socket.socket(",
+            "python: conn, addr = s.accept()",
+            "python: upstream = socket.socket(",
+            "python: upstream.connect(('127.0.0.1', 9000))",
+            "python: conn.sendall(upstream.recv(65536))",
+            "python: upstream.sendall(conn.recv(65536))",
+            "python: conn.close()",
+            "python: upstream.close()",
+        ] {
+            assert!(text.contains(want), "{want} in:\n{text}");
+        }
     }
 
     #[test]

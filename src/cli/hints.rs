@@ -75,6 +75,11 @@ pub fn nc_hint(args: &[String]) -> Option<String> {
             "nc's -x/-X (proxy) is --proxy here (-X 5 -x P:1080 is --proxy socks5://P:1080; -X 4: socks4a://, -X connect: http://); -x is --hex".into(),
         );
     }
+    if command.is_empty() {
+        if let Some(hint) = no_command(&rest) {
+            return Some(hint);
+        }
+    }
     if connect && rest.len() == 2 {
         if let (Some(h), Some(p)) = (rest.first(), port) {
             if *h != p {
@@ -90,6 +95,39 @@ pub fn nc_hint(args: &[String]) -> Option<String> {
         }
     }
     None
+}
+
+/// nc's habit of starting with the address (`sockmate 127.0.0.1 8000`):
+/// the command it most likely means.
+fn no_command(rest: &[&str]) -> Option<String> {
+    let first = *rest.first()?;
+    let is_port = |w: &str| w.parse::<u16>().is_ok();
+    let looks_like_host = |w: &str| {
+        w == "localhost"
+            || w.parse::<std::net::IpAddr>().is_ok()
+            || (w.contains('.') && !w.contains('/'))
+    };
+    let bracket = |h: &str| match h.contains(':') && !h.starts_with('[') {
+        true => format!("[{h}]"),
+        false => h.to_string(),
+    };
+    match rest {
+        [host, port] if looks_like_host(host) && is_port(port) => Some(format!(
+            "the command comes first and host and port are one endpoint: write sockmate connect {}:{port} (or sockmate listen {port} for a server)",
+            bracket(host)
+        )),
+        [port] if is_port(port) => Some(format!(
+            "the command comes first: sockmate listen {port} for a server, sockmate connect 127.0.0.1:{port} for a client"
+        )),
+        [endpoint] if endpoint.contains("://")
+            || endpoint
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| is_port(p) && (looks_like_host(h) || h.ends_with(']'))) =>
+        {
+            Some(format!("the command comes first: write sockmate connect {first}"))
+        }
+        _ => None,
+    }
 }
 
 fn has(words: &[&str], flag: &str) -> bool {
@@ -148,6 +186,15 @@ mod tests {
             .unwrap()
             .contains("sockmate connect 127.0.0.1:80"));
         assert!(hint("connect ::1 80").unwrap().contains("[::1]:80"));
+        assert!(hint("127.0.0.1 8000")
+            .unwrap()
+            .contains("write sockmate connect 127.0.0.1:8000"));
+        assert!(hint("::1 8000").unwrap().contains("connect [::1]:8000"));
+        assert!(hint("8000").unwrap().contains("sockmate listen 8000"));
+        assert!(hint("tcp://example.com:80")
+            .unwrap()
+            .contains("sockmate connect tcp://example.com:80"));
+        assert_eq!(hint("frobnicate"), None);
         assert_eq!(hint("connect 127.0.0.1:80 --bogus"), None);
         assert_eq!(hint("listen 9999 --nope"), None);
     }

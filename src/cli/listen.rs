@@ -91,6 +91,7 @@ impl TryFrom<ListenArgs> for ListenRun {
 
     fn try_from(args: ListenArgs) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::parse_listen(&args.endpoint)?;
+        super::zone::require_zone(&endpoint)?;
         let view = args.view.options(args.common.verbosity(true))?;
         let time_format = args.service.time_format.clone();
         let (service, admission) =
@@ -101,8 +102,9 @@ impl TryFrom<ListenArgs> for ListenRun {
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
             ));
         }
-        let (sends, mut lines) = args.send.plan(view.text_encoding(), &time_format)?;
+        let (mut sends, mut lines) = args.send.plan(view.text_encoding(), &time_format)?;
         lines.delay = args.end.delay;
+        sends.gap = args.end.delay;
         let lines = args.common.ws.line_mode(lines);
         if args.end.recv_only && sends.has_sends() {
             return Err(ConfigError::new(
@@ -183,7 +185,11 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
         true => Some(CliUi::start(&engine, format!("listen {}", cfg.engine.endpoint)).await?),
         false => None,
     };
+    let endpoint = cfg.engine.endpoint.clone();
     let started = engine.listen(cfg.engine, input).await;
+    if let Err(crate::engine::StartError::Net(e)) = &started {
+        cfg.explain.failure(&endpoint, false, e);
+    }
     if let Ok(handle) = &started {
         output::loopback_hint(handle.local_addr());
         if let Some(page) = &page {

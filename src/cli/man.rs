@@ -108,7 +108,7 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
             ("Serve one client, like nc -l:", &["listen", "9999"]),
             (
                 "An echo server for any number of clients:",
-                &["listen", "7", "-k", "--serve", "echo"],
+                &["listen", "7007", "-k", "--serve", "echo"],
             ),
             (
                 "Reply to each line with a template:",
@@ -340,7 +340,11 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
     let see_also: Vec<String> = subcommands.iter().map(page_name).collect();
     let mut pages = vec![render(&root, "", &see_also)];
     for sub in &subcommands {
-        pages.push(render(sub, sub.get_name(), &["sockmate".to_string()]));
+        let me = page_name(sub);
+        let others: Vec<String> = std::iter::once("sockmate".to_string())
+            .chain(see_also.iter().filter(|p| **p != me).cloned())
+            .collect();
+        pages.push(render(sub, sub.get_name(), &others));
     }
     pages
 }
@@ -376,7 +380,7 @@ fn render_into(
 ) -> std::io::Result<()> {
     man.render_title(out)?;
     man.render_name_section(out)?;
-    man.render_synopsis_section(out)?;
+    synopsis(cmd, name).to_writer(out)?;
     man.render_description_section(out)?;
     if cmd.get_arguments().any(|a| !a.is_hide_set()) {
         man.render_options_section(out)?;
@@ -407,12 +411,17 @@ fn render_into(
         roff.text([roman(*meaning)]);
     }
     roff.control("SH", ["SEE ALSO"]);
-    let refs: Vec<_> = see_also
+    let others: Vec<(&str, &str)> = see_also
+        .iter()
+        .map(|p| (p.as_str(), SECTION))
+        .chain([("nc", "1"), ("socat", "1")])
+        .collect();
+    let refs: Vec<_> = others
         .iter()
         .enumerate()
-        .flat_map(|(i, page)| {
-            let sep = if i + 1 < see_also.len() { ", " } else { "" };
-            [bold(page.as_str()), roman(format!("({SECTION}){sep}"))]
+        .flat_map(|(i, (page, section))| {
+            let sep = if i + 1 < others.len() { ", " } else { "" };
+            [bold(*page), roman(format!("({section}){sep}"))]
         })
         .collect();
     roff.text(refs);
@@ -426,6 +435,62 @@ fn render_into(
 
     man.render_version_section(out)?;
     Ok(())
+}
+
+/// SYNOPSIS with each flag's value name (`[--backlog N]`, `[-4]`), which
+/// clap_mangen leaves out.
+fn synopsis(cmd: &clap::Command, name: &str) -> Roff {
+    let mut roff = Roff::new();
+    roff.control("SH", ["SYNOPSIS"]);
+    let title = match name {
+        "" => "sockmate".to_string(),
+        sub => format!("sockmate {sub}"),
+    };
+    let mut parts = vec![bold(title)];
+    let mut positionals = Vec::new();
+    for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        let value = arg
+            .get_value_names()
+            .and_then(|v| v.first())
+            .map(|v| v.to_string());
+        if arg.is_positional() {
+            let name = value.unwrap_or_else(|| arg.get_id().to_string().to_uppercase());
+            let required = arg.is_required_set();
+            positionals.push(match required {
+                true => italic(name),
+                false => italic(format!("[{name}]")),
+            });
+            continue;
+        }
+        let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values());
+        let names: Vec<String> = arg
+            .get_short()
+            .map(|c| format!("-{c}"))
+            .into_iter()
+            .chain(arg.get_long().map(|l| format!("--{l}")))
+            .collect();
+        parts.push(roman(" ["));
+        parts.push(bold(names.join("|")));
+        if let (true, Some(value)) = (takes_value, value) {
+            let optional = arg.get_num_args().is_some_and(|n| n.min_values() == 0);
+            parts.push(match (optional, arg.is_require_equals_set()) {
+                (true, _) => italic(format!("[={value}]")),
+                (false, true) => italic(format!("={value}")),
+                (false, false) => italic(format!(" {value}")),
+            });
+        }
+        parts.push(roman("]"));
+    }
+    if cmd.has_subcommands() {
+        parts.push(roman(" "));
+        parts.push(italic("COMMAND"));
+    }
+    for p in positionals {
+        parts.push(roman(" "));
+        parts.push(p);
+    }
+    roff.text(parts);
+    roff
 }
 
 /// Writes every page into `dir` and returns their paths.
@@ -481,6 +546,35 @@ mod tests {
     }
 
     #[test]
+    fn servers_in_the_examples_run_as_a_normal_user() {
+        for (name, list) in EXAMPLES {
+            for (_, args) in list.iter() {
+                let Some(at) = args
+                    .iter()
+                    .position(|a| matches!(*a, "listen" | "relay" | "receive"))
+                else {
+                    continue;
+                };
+                let Some(endpoint) = args[at + 1..].iter().find(|a| !a.starts_with('-')) else {
+                    continue;
+                };
+                let port = endpoint
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse::<u32>().ok());
+                if let Some(port) = port {
+                    assert!(port == 0 || port >= 1024, "{name:?}: {}", shell_line(args));
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&pages()[2].1).into_owned();
+        assert!(
+            text.contains("--backlog\\fR\\fI N\\fR") || text.contains("\\fI N\\fR"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn one_page_per_command_with_the_extra_sections() {
         let pages = pages();
         let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
@@ -493,6 +587,16 @@ mod tests {
             for section in [".SH EXAMPLES", ".SH \"EXIT STATUS\"", ".SH SYNOPSIS"] {
                 assert!(text.contains(section), "{name}: no {section}");
             }
+            assert!(text.contains("\\fBnc\\fR(1)"), "{name}: SEE ALSO nc(1)");
+            assert!(
+                text.contains("sockmate\\-listen\\fR(1)") || name == "sockmate-listen.1",
+                "{name}: SEE ALSO the other pages"
+            );
+            assert!(
+                text.contains("\\fBsocat\\fR(1)"),
+                "{name}: SEE ALSO socat(1)"
+            );
+            assert!(!text.contains("4 \\fR]"), "{name}: no [-4  ]");
         }
     }
 

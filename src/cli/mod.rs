@@ -37,12 +37,16 @@ pub mod profile;
 pub mod relay;
 pub mod scan;
 pub mod serve_args;
+pub mod short_help;
 pub mod stdin;
 pub mod stdin_reader;
 pub mod tls_args;
 pub mod transfer;
 pub mod transfer_view;
+pub mod usage_error;
 pub mod version;
+pub mod wait_note;
+pub mod zone;
 
 use std::process::ExitCode;
 
@@ -149,8 +153,8 @@ where
             format!("{message}\n"),
         )
     })?;
-    let matches =
-        Cli::command().try_get_matches_from(argv::normalize(version::expand_verbose_flag(args)))?;
+    let matches = short_help::shape(Cli::command())
+        .try_get_matches_from(argv::normalize(version::expand_verbose_flag(args)))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand() {
         let send = match &mut cli.command {
@@ -212,24 +216,10 @@ pub fn main() -> ExitCode {
     let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
-            if e.use_stderr() {
-                let args: Vec<String> = std::env::args_os()
-                    .map(|a| a.to_string_lossy().into_owned())
-                    .collect();
-                if let Some(hint) = hints::nc_hint(&args) {
-                    let first = e.to_string();
-                    let first = first
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .trim_start_matches("error: ");
-                    eprintln!("sockmate: {first}\n  hint: {hint}");
-                    return ExitCode::from(2);
-                }
-            }
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            let args: Vec<String> = std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            return ExitCode::from(usage_error::report(&e, &args));
         }
     };
     init_tracing();

@@ -65,12 +65,12 @@ pub fn start(opts: &ViewOptions, single_session: bool, engine: &Engine) -> anyho
     start_with(opts, single_session, engine, None)
 }
 
-/// [`start`] plus one more sink (`--explain`'s narration).
+/// [`start`] plus more sinks (`--explain`'s narration, notes).
 pub fn start_with(
     opts: &ViewOptions,
     single_session: bool,
     engine: &Engine,
-    extra: Option<Box<dyn Sink>>,
+    extra: impl IntoIterator<Item = Box<dyn Sink>>,
 ) -> anyhow::Result<Sinks> {
     let mut sinks = build_sinks(opts, single_session)?;
     sinks.extend(extra);

@@ -19,7 +19,7 @@ use crate::error::ConfigError;
 /// `sockmate scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Host to probe (a name or an IP). Probe only hosts you are allowed to.
+    /// The host to probe, a name or an IP (probe only hosts you are allowed to probe).
     #[arg(value_name = "HOST")]
     pub host: String,
     /// Ports: 22,80,8000-8100; 1024- (to 65535); -1024 (from 1); - (all, 1-65535).

@@ -35,6 +35,9 @@ pub struct ServiceArgs {
     /// Reply to each message: placeholders {text} {hex} {len} {peer} {time}, and "n" in braces for the message number; {{ }} for braces; escapes \n \r \t \0 \xHH \\.
     #[arg(long, value_name = "TEMPLATE", help_heading = "Services")]
     pub reply: Option<String>,
+    /// Send a --reply that holds Python's %s/%d as written (otherwise refused with a hint toward {text}).
+    #[arg(long, requires = "reply", help_heading = "Services")]
+    pub reply_as_written: bool,
     /// strftime layout of {time} (default like C's ctime: Sun Nov 22 14:03:07 2026).
     #[arg(long, value_name = "FORMAT", default_value = CTIME_FORMAT, help_heading = "Services")]
     pub time_format: String,
@@ -174,6 +177,12 @@ impl ServiceArgs {
             Template::parse_with(text, &time_format, syntax)
                 .map_err(|e| invalid(format!("invalid {flag} \"{text}\": {e}")))
         };
+        if let Some(hint) = self.reply.as_deref().and_then(python_format) {
+            let as_written = self.reply_as_written && !hint.braces;
+            if !as_written {
+                return Err(invalid(hint.message));
+            }
+        }
         let reply = match (&self.reply, self.serve) {
             (Some(text), _) => Some(template("--reply", text)?),
             (None, Some(Serve::Time)) => Some(template("--serve time", TIME_REPLY)?),
@@ -307,6 +316,52 @@ impl ServiceArgs {
     }
 }
 
+/// A `--reply` written in Python's formatting, and the hint toward
+/// sockmate's placeholders.
+struct PythonFormat {
+    /// `{}`/`{0}` (a template error either way) rather than `%s`.
+    braces: bool,
+    message: String,
+}
+
+/// Finds Python's `%s`/`%d`/`%r` or `{}`/`{0}` in a reply template.
+fn python_format(text: &str) -> Option<PythonFormat> {
+    let fixed = |from: &str| text.replacen(from, "{text}", 1);
+    for brace in ["{}", "{0}"] {
+        if text.contains(brace) && !text.contains(&format!("{{{brace}}}")) {
+            return Some(PythonFormat {
+                braces: true,
+                message: format!(
+                    "--reply \"{text}\" uses Python's {brace}: sockmate names what goes there, {{text}} for the message (--reply '{}'); write {{{{ and }}}} for literal braces",
+                    fixed(brace)
+                ),
+            });
+        }
+    }
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'%' {
+            match bytes[i + 1] {
+                b'%' => i += 1,
+                b's' | b'd' | b'r' | b'i' => {
+                    let python = &text[i..i + 2];
+                    return Some(PythonFormat {
+                        braces: false,
+                        message: format!(
+                            "--reply \"{text}\" uses Python's {python}: sockmate's placeholder for the message is {{text}} (--reply '{}'); to send {python} as written add --reply-as-written",
+                            fixed(python)
+                        ),
+                    });
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,6 +413,13 @@ mod tests {
 
     #[test]
     fn bad_values_are_usage_errors() {
+        let e = config(&["0", "--reply", "Loop_msg:%s!"]).unwrap_err();
+        assert!(e.contains("uses Python's %s"), "{e}");
+        assert!(e.contains("--reply 'Loop_msg:{text}!'"), "{e}");
+        assert!(config(&["0", "--reply", "Loop_msg:%s!", "--reply-as-written"]).is_ok());
+        assert!(config(&["0", "--reply", "100%% sure {text}"]).is_ok());
+        let e = config(&["0", "--reply", "got {}", "--reply-as-written"]).unwrap_err();
+        assert!(e.contains("(--reply 'got {text}')"), "{e}");
         let e = config(&["0", "--reply", "x{txt}"]).unwrap_err();
         assert!(e.contains("unknown placeholder {txt} at position 1"), "{e}");
         let e = config(&["0.0.0.0:0", "--exec", "sh"]).unwrap_err();

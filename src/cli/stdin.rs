@@ -5,11 +5,12 @@
 use std::io::IsTerminal;
 
 use bytes::Bytes;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use super::args::LineMode;
 use super::output::RemoteSlot;
 use super::stdin_reader::{spawn_stdin_reader, STDIN_CHUNK};
+use crate::encoding::TextEncoding;
 use crate::engine::InputFactory;
 use crate::send::{line_message, SendPlan};
 use crate::session::Input;
@@ -69,9 +70,10 @@ fn line_source(mode: LineMode, console: Option<RemoteSlot>) -> tokio::sync::mpsc
     }
 }
 
-/// True when stdin is read line by line.
-fn line_mode(mode: LineMode) -> bool {
-    mode.lines || mode.delay.is_some() || stdin_is_terminal()
+/// True when stdin is read line by line. `--delay` asks for lines only
+/// when stdin is what is sent; with sends it spaces them instead.
+fn line_mode(mode: LineMode, plan: &SendPlan) -> bool {
+    mode.lines || (mode.delay.is_some() && !plan.has_sends()) || stdin_is_terminal()
 }
 
 /// The input of one session: stdin (raw chunks of up to `chunk` bytes, or
@@ -84,14 +86,36 @@ pub fn session_input(
     chunk: usize,
     console: Option<RemoteSlot>,
 ) -> Input {
-    if plan.has_sends() && !line_mode(mode) {
+    if plan.has_sends() && !line_mode(mode, plan) {
         return Input::Nothing;
     }
-    if line_mode(mode) {
+    if line_mode(mode, plan) {
         Input::Channel(line_source(mode, console))
-    } else {
+    } else if mode.encoding.is_utf8() || mode.raw_stdin {
         Input::Channel(spawn_stdin_reader(chunk))
+    } else {
+        Input::Channel(transcoded(spawn_stdin_reader(chunk), mode.encoding))
     }
+}
+
+/// Piped stdin with a non-UTF-8 `--encoding`: its text re-encoded chunk by
+/// chunk, a character split across two reads kept whole.
+fn transcoded(mut raw: mpsc::Receiver<Bytes>, encoding: TextEncoding) -> mpsc::Receiver<Bytes> {
+    let (tx, rx) = mpsc::channel(LINE_QUEUE);
+    tokio::spawn(async move {
+        let mut transcoder = encoding.transcoder();
+        while let Some(chunk) = raw.recv().await {
+            let out = transcoder.push(&chunk, false);
+            if !out.is_empty() && tx.send(out.into()).await.is_err() {
+                return;
+            }
+        }
+        let tail = transcoder.push(b"", true);
+        if !tail.is_empty() {
+            let _ = tx.send(tail.into()).await;
+        }
+    });
+    rx
 }
 
 /// Reads stdin and broadcasts it line by line (a final unterminated piece

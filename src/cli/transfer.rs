@@ -96,7 +96,7 @@ pub struct ReceiveArgs {
         long,
         value_name = "DIR",
         default_value = ".",
-        help_heading = "Sending"
+        help_heading = "Receiving"
     )]
     pub dir: std::path::PathBuf,
     /// With --raw: the file to write the received bytes to.
@@ -105,7 +105,7 @@ pub struct ReceiveArgs {
         long,
         value_name = "FILE",
         requires = "raw",
-        help_heading = "Sending"
+        help_heading = "Receiving"
     )]
     pub output: Option<std::path::PathBuf>,
     /// Connect to a `sockmate send --listen` instead of listening.
@@ -120,16 +120,16 @@ pub struct ReceiveArgs {
     )]
     pub keep_open: bool,
     /// Replace files that already exist (otherwise they are skipped).
-    #[arg(long, help_heading = "Sending")]
+    #[arg(long, help_heading = "Receiving")]
     pub overwrite: bool,
     /// Continue an interrupted transfer from its partial file; the digest still covers the whole file.
-    #[arg(long, help_heading = "Sending")]
+    #[arg(long, help_heading = "Receiving")]
     pub resume: bool,
     /// Receive bare bytes until the peer closes (needs --output), like `nc -l PORT > FILE`.
-    #[arg(long, conflicts_with_all = ["resume", "keep_open"], help_heading = "Sending")]
+    #[arg(long, conflicts_with_all = ["resume", "keep_open"], help_heading = "Receiving")]
     pub raw: bool,
     /// With --raw: also hash what arrives and show its SHA-256 in the summary, to compare with the sender's (without --raw every file's digest is checked).
-    #[arg(long, requires = "raw", help_heading = "Sending")]
+    #[arg(long, requires = "raw", help_heading = "Receiving")]
     pub sha256: bool,
     /// Give up connecting after this long (with --connect).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]

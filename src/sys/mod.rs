@@ -9,6 +9,7 @@
 pub(crate) mod absent;
 pub mod fs;
 pub mod limits;
+pub mod netif;
 pub mod os_error;
 pub mod process;
 pub mod signals;

@@ -45,14 +45,26 @@ pub fn port_in_use(endpoint: &Endpoint) -> String {
         return "another socket is bound there; pick another address or stop it".into();
     };
     let udp = endpoint.kind() == Kind::Udp;
-    let what = match holder(port, udp) {
+    let holder = holder(port, udp);
+    let what = match &holder {
         Some((pid, name)) => format!("held by {name} (pid {pid})"),
         None => format!(
             "another socket is bound there (see who: ss -{}lnp 'sport = :{port}')",
             if udp { "u" } else { "t" }
         ),
     };
-    format!("{what}; stop it, pick another port, or add --reuseport if both should share it")
+    // SO_REUSEPORT shares a port only among sockets that all set it.
+    match holder {
+        Some((_, name)) if name == "sockmate" => format!(
+            "{what}; stop it or pick another port; to share the port on purpose, start both with --reuseport (it works only when every holder set it)"
+        ),
+        Some((_, name)) => format!(
+            "{what}; stop it or pick another port (port 0 picks a free one and the startup line names it); --reuseport cannot share it: that works only when {name} set SO_REUSEPORT too"
+        ),
+        None => format!(
+            "{what}; stop it or pick another port (port 0 picks a free one); --reuseport shares a port only when every holder set it"
+        ),
+    }
 }
 
 /// For a Unix path that exists and is not a socket: what it is instead

@@ -147,8 +147,9 @@ impl IpOptions {
     }
 }
 
-/// The index of the interface called `name` (read from sysfs), or, for an
-/// IPv6 zone written as a number, that number.
+/// The index of the interface called `name` (asked of the OS, see
+/// [`crate::sys::netif`]), or, for an IPv6 zone written as a number, that
+/// number.
 pub fn interface_index(name: &str) -> io::Result<u32> {
     if let Ok(n) = name.parse::<u32>() {
         return Ok(n);
@@ -158,18 +159,17 @@ pub fn interface_index(name: &str) -> io::Result<u32> {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.@:".contains(&b));
-    let text = if valid {
-        std::fs::read_to_string(format!("/sys/class/net/{name}/ifindex")).ok()
-    } else {
-        None
-    };
-    text.and_then(|t| t.trim().parse::<u32>().ok())
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("no network interface called \"{name}\" (see `ip link` for the names)"),
-            )
-        })
+    match valid.then(|| crate::sys::netif::index(name)) {
+        Some(Ok(index)) => Ok(index),
+        Some(Err(e)) if e.kind() == io::ErrorKind::Unsupported => Err(e),
+        _ => Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "no network interface called \"{name}\" ({})",
+                crate::sys::netif::listing()
+            ),
+        )),
+    }
 }
 
 #[cfg(test)]

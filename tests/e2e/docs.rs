@@ -128,7 +128,7 @@ fn shell_words(line: &str) -> Vec<String> {
 }
 
 /// The sockmate arguments with the endpoint's port replaced by `port`.
-fn with_port(line: &str, port: u16) -> Vec<String> {
+pub(crate) fn with_port(line: &str, port: u16) -> Vec<String> {
     let mut words = shell_words(line);
     assert_eq!(
         words.first().map(String::as_str),
