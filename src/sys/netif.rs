@@ -55,45 +55,8 @@ mod os {
 }
 
 #[cfg(windows)]
-#[allow(unsafe_code)]
 mod os {
-    use std::ffi::{CStr, CString};
-    use std::io;
-
-    use windows_sys::Win32::NetworkManagement::IpHelper::{if_indextoname, if_nametoindex};
-
-    /// Interface indexes tried when listing names.
-    const MAX_INDEX: u32 = 256;
-
-    /// `IF_MAX_STRING_SIZE` + 1.
-    const NAME_BUFFER: usize = 257;
-
-    pub fn index(name: &str) -> io::Result<u32> {
-        let text = CString::new(name)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in the name"))?;
-        // SAFETY: `text` is a NUL-terminated string that outlives the call.
-        match unsafe { if_nametoindex(text.as_ptr().cast()) } {
-            0 => Err(io::Error::new(io::ErrorKind::NotFound, "no such interface")),
-            n => Ok(n),
-        }
-    }
-
-    pub fn names() -> Vec<String> {
-        let mut out = Vec::new();
-        for i in 1..=MAX_INDEX {
-            let mut buf = [0u8; NAME_BUFFER];
-            // SAFETY: the buffer holds IF_MAX_STRING_SIZE + 1 bytes, as the
-            // call requires; it writes a NUL-terminated name or returns null.
-            let got = unsafe { if_indextoname(i, buf.as_mut_ptr()) };
-            if got.is_null() {
-                continue;
-            }
-            if let Ok(name) = CStr::from_bytes_until_nul(&buf) {
-                out.push(name.to_string_lossy().into_owned());
-            }
-        }
-        out
-    }
+    pub use crate::sys::win::{interface_index as index, interface_names as names};
 }
 
 /// Elsewhere (macOS, the BSDs) names are not looked up without `unsafe`:

@@ -4,11 +4,13 @@
 
 #![allow(unsafe_code)]
 
+use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, IntoRawHandle, OwnedHandle, RawHandle};
 
 use windows_sys::Win32::Foundation::CloseHandle;
+use windows_sys::Win32::NetworkManagement::IpHelper::{if_indextoname, if_nametoindex};
 use windows_sys::Win32::Storage::FileSystem::{GetFileType, FILE_TYPE_CHAR};
 use windows_sys::Win32::System::Console::{
     GenerateConsoleCtrlEvent, GetConsoleMode, GetStdHandle, SetStdHandle, CTRL_C_EVENT,
@@ -161,4 +163,39 @@ pub fn set_console_code_page(code_page: u32) {
     unsafe {
         SetConsoleOutputCP(code_page);
     }
+}
+
+/// Interface indexes tried when listing names.
+const MAX_INDEX: u32 = 256;
+
+/// `IF_MAX_STRING_SIZE` + 1.
+const NAME_BUFFER: usize = 257;
+
+/// The index of the network interface `name` (`if_nametoindex`).
+pub fn interface_index(name: &str) -> io::Result<u32> {
+    let text = CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in the name"))?;
+    // SAFETY: `text` is a NUL-terminated string that outlives the call.
+    match unsafe { if_nametoindex(text.as_ptr().cast()) } {
+        0 => Err(io::Error::new(io::ErrorKind::NotFound, "no such interface")),
+        n => Ok(n),
+    }
+}
+
+/// The names of the network interfaces, by index (`if_indextoname`).
+pub fn interface_names() -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 1..=MAX_INDEX {
+        let mut buf = [0u8; NAME_BUFFER];
+        // SAFETY: the buffer holds IF_MAX_STRING_SIZE + 1 bytes, as the
+        // call requires; it writes a NUL-terminated name or returns null.
+        let got = unsafe { if_indextoname(i, buf.as_mut_ptr()) };
+        if got.is_null() {
+            continue;
+        }
+        if let Ok(name) = CStr::from_bytes_until_nul(&buf) {
+            out.push(name.to_string_lossy().into_owned());
+        }
+    }
+    out
 }
