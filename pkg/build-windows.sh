@@ -23,7 +23,9 @@ MAX_EXE_BYTES=10000000
 VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 [ -n "$VERSION" ] || { echo "no version in Cargo.toml" >&2; exit 1; }
 NAME=sockmate-$VERSION-x86_64-windows
-EXE=target/$TARGET/release/sockmate.exe
+# CARGO_TARGET_DIR is honoured (.ci/run builds Windows in a directory of
+# its own); the zip goes to target/pkg either way.
+EXE=${CARGO_TARGET_DIR:-target}/$TARGET/release/sockmate.exe
 
 cargo build --release --locked --target "$TARGET"
 size=$(stat -c %s "$EXE")
@@ -36,7 +38,7 @@ fi
 BIN=${SOCKMATE_COMPLETIONS_BIN:-}
 if [ -z "$BIN" ]; then
     cargo build --release --locked
-    BIN=target/release/sockmate
+    BIN=${CARGO_TARGET_DIR:-target}/release/sockmate
 fi
 ASSETS=target/pkg-assets-windows
 bash pkg/stage-assets.sh "$BIN" "$ASSETS" >/dev/null
