@@ -6,41 +6,11 @@
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 
 use crate::docs::with_port;
 use crate::util::*;
-
-/// The tutorials' programs, beside the project.
-fn tutorials() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tutorials")
-}
-
-/// True when python3 and the tutorials are there (under CI a missing one
-/// fails).
-fn have_tutorials() -> bool {
-    if !require_tool("python3") {
-        return false;
-    }
-    let found = tutorials().join("README.md").exists();
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the tutorials' programs are missing from {}",
-            tutorials().display()
-        );
-        eprintln!("SKIPPED: no {}", tutorials().display());
-    }
-    found
-}
-
-/// `python3 -u FILE ARGS…`, run from the tutorials' folder.
-fn tutorial(file: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new("python3");
-    cmd.current_dir(tutorials()).arg("-u").arg(file).args(args);
-    cmd
-}
 
 /// A tutorial server on a free port, its stdout read line by line.
 struct TutorialServer {

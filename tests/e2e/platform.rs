@@ -6,20 +6,13 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::util::*;
 
-/// The tutorials' directory, beside the project (`../shared/tutorials`).
-fn tutorial(file: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/tutorials")
-        .join(file)
-}
-
 #[test]
 fn the_tutorial_client_gets_its_greeting_and_loop_reply() {
-    if !require_tool("python3") {
+    if !have_tutorials() {
         return;
     }
     // The tutorial's client sends without a newline and reads one recv
@@ -35,11 +28,7 @@ fn the_tutorial_client_gets_its_greeting_and_loop_reply() {
         "exit",
     ]);
     let port = addr.rsplit(':').next().expect("port");
-    let mut client = Command::new("python3");
-    client
-        .arg(tutorial("seed000_tcp_client.py"))
-        .arg(port)
-        .env("PYTHONUNBUFFERED", "1");
+    let client = tutorial("seed000_tcp_client.py", &[port]);
     let (status, out, err) = run_with_input(client, b"");
     let out = String::from_utf8_lossy(&out);
     assert!(status.success(), "tutorial client failed: {err}\n{out}");

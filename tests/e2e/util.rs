@@ -390,3 +390,33 @@ pub fn serve_quietly(args: &[&str]) -> (Proc, String) {
     let addr = proc.listening_addr();
     (proc, addr)
 }
+
+/// The tutorials' programs, beside the project.
+pub fn tutorials() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tutorials")
+}
+
+/// True when python3 and the tutorials are there (under CI a missing one
+/// fails).
+pub fn have_tutorials() -> bool {
+    if !require_tool("python3") {
+        return false;
+    }
+    let found = tutorials().join("README.md").exists();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the tutorials' programs are missing from {}",
+            tutorials().display()
+        );
+        eprintln!("SKIPPED: no {}", tutorials().display());
+    }
+    found
+}
+
+/// `python3 -u FILE ARGS…`, run from the tutorials' folder.
+pub fn tutorial(file: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.current_dir(tutorials()).arg("-u").arg(file).args(args);
+    cmd
+}
