@@ -267,7 +267,7 @@ fn refused_connection_exits_1_with_one_line() {
     let (status, _, err) =
         run_with_input(sockmate(&["connect", &format!("127.0.0.1:{port}")]), b"");
     assert_eq!(status.code(), Some(1));
-    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(our_stderr_lines(&err).len(), 1, "{err}");
     assert!(
         err.contains("connection refused by tcp://127.0.0.1:"),
         "{err}"

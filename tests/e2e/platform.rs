@@ -104,13 +104,7 @@ fn what_the_platform_lacks_is_refused_in_one_line() {
             let line = format!("{what} is not available on Windows");
             assert!(stderr.contains(&line), "{args:?}: {stderr}");
             // One line of ours (Wine may add diagnostics of its own).
-            let ours = stderr
-                .lines()
-                .filter(|l| {
-                    !l.starts_with("wine") && !l.contains(":err:") && !l.contains(":fixme:")
-                })
-                .count();
-            assert_eq!(ours, 1, "{args:?}: {stderr}");
+            assert_eq!(our_stderr_lines(&stderr).len(), 1, "{args:?}: {stderr}");
         } else if args[0] == "connect" {
             // Unix has them: the client parses and fails to connect.
             let (status, _, stderr) = run_with_input(sockmate(args), b"");

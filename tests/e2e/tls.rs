@@ -184,7 +184,7 @@ fn connect_verifies_openssl_s_server_by_ca_name_and_refuses_with_the_reason() {
     let (status, _, err) = run_with_input(sockmate(&["connect", &url]), b"x\n");
     assert!(!status.success());
     assert!(err.contains("unknown issuer"), "{err}");
-    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert_eq!(our_stderr_lines(err.trim()).len(), 1, "one line: {err}");
 
     // A name the certificate does not have.
     let (status, _, err) = run_with_input(

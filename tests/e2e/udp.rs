@@ -386,7 +386,7 @@ fn socket_options_apply_and_bad_ones_are_named() {
         b"",
     );
     assert!(!status.success());
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(our_stderr_lines(&stderr).len(), 1, "{stderr}");
     assert!(stderr.contains("No such device"), "{stderr}");
 
     let (status, _, stderr) = run_with_input(sockmate(&["connect", &echo, "--tos", "300"]), b"");

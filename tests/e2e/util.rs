@@ -349,6 +349,21 @@ pub fn windows_build() -> bool {
     std::env::var("SOCKMATE_TEST_WINDOWS").as_deref() == Ok("1")
 }
 
+/// The lines of a run's stderr that sockmate wrote. Under Wine the stream
+/// can also carry Wine's own diagnostics ("wine client error:…",
+/// "0024:err:…", "…:fixme:…"), printed at random by the emulator and not
+/// by the program; the checks that count lines ("one line naming the bad
+/// part") count only ours.
+pub fn our_stderr_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| {
+            !windows_build()
+                || !(l.starts_with("wine") || l.contains(":err:") || l.contains(":fixme:"))
+        })
+        .collect()
+}
+
 /// The name the binary under test opens the serial device `path` by: the
 /// path itself, or for the Windows build a COM port that Wine maps to it
 /// (a `comN` link in the prefix's `dosdevices`, N from 10 up).
