@@ -27,6 +27,7 @@ pub mod end_args;
 pub mod examples;
 pub mod explain;
 pub mod explain_text;
+pub mod help_order;
 pub mod hints;
 pub mod listen;
 pub mod live_stats;

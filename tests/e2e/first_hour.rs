@@ -523,7 +523,13 @@ fn receive_groups_its_flags_under_receiving_and_scan_reads_as_a_sentence() {
     let (_, out, _) = run_with_input(sockmate(&["receive", "--help"]), b"");
     let out = String::from_utf8_lossy(&out);
     let section = out.split("Receiving:").nth(1).expect("a Receiving heading");
-    let section = section.split("\n\n").next().unwrap();
+    // The section runs to the next heading (a line that is not indented).
+    let section: String = section
+        .lines()
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .collect::<Vec<_>>()
+        .join("\n");
     for flag in ["--dir", "--overwrite", "--resume"] {
         assert!(section.contains(flag), "{flag} under Receiving:\n{out}");
     }
@@ -534,4 +540,47 @@ fn receive_groups_its_flags_under_receiving_and_scan_reads_as_a_sentence() {
         out.contains("probe only hosts you are allowed to probe"),
         "{out}"
     );
+}
+
+/// Item 16: one heading order in every command's help, and `-h` a summary
+/// of at most 40 lines.
+#[test]
+fn every_command_has_one_heading_order_and_a_short_dash_h() {
+    const ORDER: &[&str] = &[
+        "Arguments:",
+        "Options:",
+        "Endpoint and socket:",
+        "UDP:",
+        "Sending:",
+        "Receiving:",
+        "Views:",
+        "Services:",
+        "Limits:",
+        "TLS:",
+        "WebSocket:",
+        "Proxy:",
+        "Learning:",
+        "Examples:",
+    ];
+    for command in [
+        "connect", "listen", "relay", "send", "receive", "scan", "bench", "ui",
+    ] {
+        for flag in ["-h", "--help"] {
+            let (status, out, _) = run_with_input(sockmate(&[command, flag]), b"");
+            assert!(status.success());
+            let out = String::from_utf8_lossy(&out);
+            let ranks: Vec<usize> = out
+                .lines()
+                .filter_map(|l| ORDER.iter().position(|h| *h == l))
+                .collect();
+            assert!(ranks.len() >= 2, "{command} {flag}:\n{out}");
+            assert!(
+                ranks.windows(2).all(|w| w[0] < w[1]),
+                "{command} {flag}: headings out of order:\n{out}"
+            );
+            if flag == "-h" {
+                assert!(out.lines().count() <= 40, "{command} -h:\n{out}");
+            }
+        }
+    }
 }
