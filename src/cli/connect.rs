@@ -171,6 +171,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
         let mut view = view;
         view.hide_received = args.end.send_only;
         view.sent_as_hex = args.send.binary_sends();
+        view.end_messages_on_terminal(endpoint.kind());
         Ok(ConnectRun {
             engine: ConnectConfig {
                 endpoint,

@@ -127,6 +127,7 @@ impl TryFrom<ListenArgs> for ListenRun {
         let mut view = view;
         view.hide_received = args.end.send_only;
         view.sent_as_hex = args.send.binary_sends();
+        view.end_messages_on_terminal(endpoint.kind());
         Ok(ListenRun {
             engine: ListenConfig {
                 endpoint,

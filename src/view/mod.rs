@@ -67,9 +67,21 @@ pub struct ViewOptions {
     /// Sent bytes are binary (`--send-hex`, payload macros): show them as
     /// a hex line in text transcripts, never decoded.
     pub sent_as_hex: bool,
+    /// Each received message ends its own line in the plain views: set
+    /// for message-keeping transports (UDP, datagram sockets, WebSocket)
+    /// when stdout is a terminal, so `hello` and `world` do not show as
+    /// `helloworld`; a pipe gets the bytes exactly.
+    pub message_lines: bool,
 }
 
 impl ViewOptions {
+    /// Sets [`ViewOptions::message_lines`] for a session on `kind`: on
+    /// when its messages have boundaries and stdout is a terminal.
+    pub fn end_messages_on_terminal(&mut self, kind: crate::endpoint::Kind) {
+        use crate::endpoint::Kind;
+        let messages = kind.keeps_message_boundaries() || matches!(kind, Kind::Ws | Kind::Wss);
+        self.message_lines = messages && io::stdout().is_terminal();
+    }
     /// The encoding for text (UTF-8 unless chosen).
     pub fn text_encoding(&self) -> encoding::TextEncoding {
         self.encoding.unwrap_or_default()
@@ -171,14 +183,14 @@ pub fn assemble_sinks(
             )));
         }
         StdoutView::Decoded { close_on_peer_eof } => {
-            sinks.push(Box::new(printer::DecodedStdout::new(
-                encoding,
-                close_on_peer_eof,
-            )?));
+            sinks.push(Box::new(
+                printer::DecodedStdout::new(encoding, close_on_peer_eof)?
+                    .message_lines(opts.message_lines),
+            ));
         }
-        StdoutView::Raw { close_on_peer_eof } => {
-            sinks.push(Box::new(raw::RawStdout::new(close_on_peer_eof)?))
-        }
+        StdoutView::Raw { close_on_peer_eof } => sinks.push(Box::new(
+            raw::RawStdout::new(close_on_peer_eof)?.message_lines(opts.message_lines),
+        )),
         StdoutView::Nothing => {}
     }
     if let Some(path) = &opts.log {

@@ -261,6 +261,7 @@ pub struct DecodedStdout {
     out: Option<std::fs::File>,
     decoders: ConnDecoders,
     close_on_peer_eof: bool,
+    message_lines: bool,
 }
 
 impl DecodedStdout {
@@ -270,7 +271,15 @@ impl DecodedStdout {
             out: Some(stdout::stdout_file()?),
             decoders: ConnDecoders::new(encoding),
             close_on_peer_eof,
+            message_lines: false,
         })
+    }
+
+    /// With `on`, each received message ends its own line (a terminal's
+    /// view of datagrams; see [`super::ViewOptions::message_lines`]).
+    pub fn message_lines(mut self, on: bool) -> Self {
+        self.message_lines = on;
+        self
     }
 
     fn write(&mut self, text: &str) -> io::Result<()> {
@@ -296,6 +305,9 @@ impl Sink for DecodedStdout {
             } => {
                 let text = self.decoders.decode(conn.id, Direction::In, bytes);
                 self.write(&text)?;
+                if self.message_lines && super::raw::needs_line_end(bytes) {
+                    self.write("\n")?;
+                }
             }
             EventKind::Eof {
                 conn,

@@ -13,6 +13,7 @@ use crate::event::{Direction, Event, EventKind};
 pub struct RawStdout {
     out: Option<File>,
     close_on_peer_eof: bool,
+    message_lines: bool,
 }
 
 impl RawStdout {
@@ -23,8 +24,22 @@ impl RawStdout {
         Ok(RawStdout {
             out: Some(stdout::stdout_file()?),
             close_on_peer_eof,
+            message_lines: false,
         })
     }
+
+    /// With `on`, a received message that does not end with a newline gets
+    /// one (for a terminal; see [`super::ViewOptions::message_lines`]).
+    pub fn message_lines(mut self, on: bool) -> Self {
+        self.message_lines = on;
+        self
+    }
+}
+
+/// True when `bytes`, shown as one message, needs a newline to end its
+/// line.
+pub fn needs_line_end(bytes: &[u8]) -> bool {
+    bytes.last().is_some_and(|&b| b != b'\n')
 }
 
 impl Sink for RawStdout {
@@ -41,6 +56,9 @@ impl Sink for RawStdout {
             } => {
                 if let Some(out) = self.out.as_mut() {
                     out.write_all(bytes)?;
+                    if self.message_lines && needs_line_end(bytes) {
+                        out.write_all(b"\n")?;
+                    }
                 }
             }
             EventKind::Eof {

@@ -584,3 +584,86 @@ fn every_command_has_one_heading_order_and_a_short_dash_h() {
         }
     }
 }
+
+/// Runs `sockmate listen udp://127.0.0.1:0 EXTRA…` with its stdout and
+/// stderr on a pseudo-terminal (Python's `pty`), sends it the datagrams
+/// `hello`, `world` and `python\n` from a UDP socket, and returns what the
+/// terminal showed after the `listening on` line.
+fn udp_server_on_a_terminal(extra: &[&str]) -> String {
+    const DRIVER: &str = r#"
+import os, pty, re, socket, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+seen = b""
+deadline = time.time() + 20
+def read_some():
+    global seen
+    try:
+        seen += os.read(fd, 4096)
+    except OSError:
+        pass
+while b"listening on" not in seen or not seen.rstrip(b" ").endswith(b"\n"):
+    assert time.time() < deadline, seen
+    read_some()
+port = int(re.search(rb"127\.0\.0\.1:(\d+)", seen).group(1))
+start = len(seen)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for d in (b"hello", b"world", b"python\n"):
+    s.sendto(d, ("127.0.0.1", port))
+    time.sleep(0.05)
+while b"python" not in seen[start:]:
+    assert time.time() < deadline, seen
+    read_some()
+time.sleep(0.2)
+os.kill(pid, 15)
+sys.stdout.write(repr(seen[start:]))
+"#;
+    let mut args = vec![
+        "-c".to_string(),
+        DRIVER.to_string(),
+        bin().display().to_string(),
+        "listen".into(),
+        "udp://127.0.0.1:0".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let out = std::process::Command::new("python3")
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Item 4: on a terminal each datagram ends its own line (the raw and the
+/// decoded view); in a pipe the bytes stay exactly as they came.
+#[test]
+fn datagrams_end_their_own_line_on_a_terminal_and_stay_exact_in_a_pipe() {
+    if !require_tool("python3") {
+        return;
+    }
+    // A pty turns "\n" into "\r\n".
+    let shown = udp_server_on_a_terminal(&[]);
+    assert!(shown.contains(r"hello\r\nworld\r\npython\r\n"), "{shown}");
+    assert!(!shown.contains(r"python\r\n\r\n"), "{shown}");
+    let shown = udp_server_on_a_terminal(&["--encoding", "gbk"]);
+    assert!(shown.contains(r"hello\r\nworld\r\npython\r\n"), "{shown}");
+
+    // A pipe: the bytes as they came.
+    let mut cmd = sockmate(&["listen", "udp://127.0.0.1:0"]);
+    cmd.stdout(Stdio::piped());
+    let mut server = Proc::spawn_configured(cmd);
+    let addr = server.listening_addr();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for d in [&b"hello"[..], b"world"] {
+        socket.send_to(d, &addr).unwrap();
+    }
+    let mut stdout = server.stdout.take().unwrap();
+    let mut got = [0u8; 10];
+    stdout.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"helloworld");
+}
