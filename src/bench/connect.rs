@@ -18,8 +18,9 @@ pub async fn run(
     plan: Plan,
     pacer: &Pacer,
     shutdown: &CancellationToken,
+    tally: Tally,
 ) -> Tally {
-    let mut tally = Tally::default();
+    let mut tally = tally;
     {
         let tally = &mut tally;
         let work = async move {
@@ -49,8 +50,7 @@ pub async fn run(
                             let _ = stream.set_linger_zero();
                         }
                         if plan.measured(at) {
-                            tally.latency.record(done.saturating_duration_since(at));
-                            tally.messages += 1;
+                            tally.measured(done.saturating_duration_since(at), done);
                         }
                     }
                     Err(e) => {

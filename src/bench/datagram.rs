@@ -31,12 +31,13 @@ pub async fn run(
     job: Job,
     pacer: &Pacer,
     shutdown: &CancellationToken,
+    tally: Tally,
 ) -> Tally {
     let echo = job.mode == Mode::Echo;
     let closed_loop = plan.interval.is_none();
     let in_flight: Mutex<HashMap<u64, Instant>> = Mutex::new(HashMap::new());
     let slots = Semaphore::new(job.pipeline.max(1));
-    let mut tally = Tally::default();
+    let mut tally = tally;
     let mut sent = (0u64, 0u64, 0u64); // (bytes, messages, send errors) measured
     {
         let sender = async {
@@ -126,8 +127,7 @@ pub async fn run(
                 };
                 let Some(at) = at else { continue };
                 if plan.measured(at) {
-                    tally.latency.record(now.saturating_duration_since(at));
-                    tally.messages += 1;
+                    tally.measured(now.saturating_duration_since(at), now);
                     tally.bytes_received += n as u64;
                 }
                 if closed_loop {

@@ -15,6 +15,7 @@
 pub mod connect;
 pub mod datagram;
 pub mod latency;
+pub mod live;
 pub mod pacer;
 pub mod plan;
 pub mod report;
@@ -99,6 +100,9 @@ pub struct RunConfig {
     pub socket: SocketOptions,
     /// Print JSON instead of the table.
     pub json: bool,
+    /// Where the workers hand over their counts for a live line (a
+    /// terminal's); none: no live counting.
+    pub live: Option<std::sync::Arc<live::Live>>,
 }
 
 /// `sockmate bench`: a run, or merging saved reports.
@@ -139,9 +143,26 @@ pub struct Tally {
     pub bytes_received: u64,
     /// Failures.
     pub errors: u64,
+    /// The live line's share of these counts.
+    pub live: live::LiveFeed,
 }
 
 impl Tally {
+    /// A tally that also feeds `live` (if any).
+    pub fn new(live: Option<Arc<live::Live>>) -> Self {
+        Tally {
+            live: live::LiveFeed::new(live),
+            ..Tally::default()
+        }
+    }
+
+    /// Counts one measured message that took `latency`, completed at `now`.
+    pub fn measured(&mut self, latency: Duration, now: Instant) {
+        self.latency.record(latency);
+        self.messages += 1;
+        self.live.message(Some(latency), now);
+    }
+
     fn add(&mut self, other: &Tally) {
         self.latency.add(&other.latency);
         self.messages += other.messages;
@@ -317,6 +338,10 @@ fn worker_thread(
         });
     }
     result.connected = sockets.len();
+    if let Some(live) = &cfg.live {
+        live.connected
+            .fetch_add(sockets.len(), std::sync::atomic::Ordering::Relaxed);
+    }
     // Every thread reaches both waits, whatever happened, or the others
     // would wait forever.
     line.connected.wait();
@@ -341,24 +366,27 @@ fn worker_thread(
         if cfg.mode == Mode::Connect {
             for &index in indices {
                 let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
-                let (endpoint, opts, shutdown, pacer) = (
+                let (endpoint, opts, shutdown, pacer, live) = (
                     cfg.endpoint.clone(),
                     cfg.socket.clone(),
                     shutdown.clone(),
                     pacer.clone(),
+                    cfg.live.clone(),
                 );
                 tasks.push(tokio::spawn(async move {
-                    connect::run(&endpoint, &opts, plan, &pacer, &shutdown).await
+                    let tally = Tally::new(live);
+                    connect::run(&endpoint, &opts, plan, &pacer, &shutdown, tally).await
                 }));
             }
         } else {
             for (index, socket) in sockets {
                 let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
                 let (shutdown, pacer) = (shutdown.clone(), pacer.clone());
+                let tally = Tally::new(cfg.live.clone());
                 tasks.push(tokio::spawn(async move {
                     match socket.into_stream() {
-                        Ok(s) => stream::run(s, plan, job, &pacer, &shutdown).await,
-                        Err(d) => datagram::run(d, plan, job, &pacer, &shutdown).await,
+                        Ok(s) => stream::run(s, plan, job, &pacer, &shutdown, tally).await,
+                        Err(d) => datagram::run(d, plan, job, &pacer, &shutdown, tally).await,
                     }
                 }));
             }

@@ -26,12 +26,13 @@ pub async fn run(
     job: Job,
     pacer: &Pacer,
     shutdown: &CancellationToken,
+    tally: Tally,
 ) -> Tally {
     let echo = job.mode == Mode::Echo;
     let message = payload(job.size, 0);
     let sent_at: Mutex<VecDeque<Instant>> = Mutex::new(VecDeque::new());
     let slots = Semaphore::new(job.pipeline.max(1));
-    let mut tally = Tally::default();
+    let mut tally = tally;
     let mut sent = (0u64, 0u64); // (bytes, messages) measured
     let mut failed = false;
     let (mut reader, mut writer) = stream.into_split();
@@ -104,8 +105,7 @@ pub async fn run(
                         ));
                     };
                     if plan.measured(at) {
-                        tally.latency.record(now.saturating_duration_since(at));
-                        tally.messages += 1;
+                        tally.measured(now.saturating_duration_since(at), now);
                         tally.bytes_received += job.size as u64;
                     }
                     if plan.interval.is_none() {

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use clap::Args;
 
 use super::args::{parse_duration, ProxyArgs};
@@ -198,6 +200,9 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 ..SocketOptions::default()
             },
             json: args.json,
+            // The live line: on a terminal, never with --json.
+            live: (!args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .then(Default::default),
         })))
     }
 }
@@ -207,9 +212,40 @@ pub async fn run(cfg: BenchConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     match cfg {
         BenchConfig::Merge { files, json } => print(&crate::bench::merge_files(&files)?, json),
         BenchConfig::Run(cfg) => {
-            let report = Engine::new(shutdown).bench(&cfg).await?;
-            print(&report, cfg.json)
+            let printer = CancellationToken::new();
+            if let Some(live) = cfg.live.clone() {
+                tokio::spawn(print_live(live, printer.clone()));
+            }
+            let report = Engine::new(shutdown).bench(&cfg).await;
+            printer.cancel();
+            print(&report?, cfg.json)
         }
+    }
+}
+
+/// Prints the live line to stderr every second until `done` is cancelled.
+async fn print_live(live: std::sync::Arc<crate::bench::live::Live>, done: CancellationToken) {
+    use crate::bench::live::{line, EVERY};
+    use std::sync::atomic::Ordering;
+    let started = tokio::time::Instant::now();
+    let mut last = 0u64;
+    let mut ticks = tokio::time::interval_at(started + EVERY, EVERY);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = done.cancelled() => return,
+        }
+        let total = live.messages.load(Ordering::Relaxed);
+        let per_second = total.saturating_sub(last) as f64 / EVERY.as_secs_f64();
+        last = total;
+        let connections = live.connected.load(Ordering::Relaxed);
+        let text = line(
+            started.elapsed(),
+            connections,
+            per_second,
+            live.percentiles(),
+        );
+        errln!("{text}");
     }
 }
 

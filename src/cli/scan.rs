@@ -95,7 +95,9 @@ pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut counts = [0usize; 5];
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    let progress = Progress::start(&cfg, ports.len(), proto);
     while let Some((index, state)) = rx.recv().await {
+        progress.probed(ports[index], &state);
         pending[index] = Some(state);
         while let Some(state) = pending.get_mut(printed).and_then(Option::take) {
             let port = ports[printed];
@@ -110,7 +112,14 @@ pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
                 } else {
                     format!("{:<11} {state}", format!("{port}/{proto}"))
                 };
-                if writeln!(out, "{line}").is_err() {
+                let written = progress.suspended(|| {
+                    writeln!(out, "{line}")?;
+                    match progress.shown() {
+                        true => out.flush(),
+                        false => Ok(()),
+                    }
+                });
+                if written.is_err() {
                     shutdown.cancel();
                 }
             }
@@ -122,6 +131,7 @@ pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     }
     let _ = out.flush();
     drop(out);
+    progress.finish();
     if shutdown.is_cancelled() && printed < ports.len() {
         bail!("scan interrupted after {printed} of {} ports", ports.len());
     }
@@ -149,6 +159,73 @@ pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The progress bar on a terminal's stderr (never with `--json` or `-q`,
+/// never in a pipe): ports probed so far and the open ones as they are
+/// found.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    open: std::cell::RefCell<Vec<u16>>,
+}
+
+impl Progress {
+    fn start(cfg: &ScanConfig, total: usize, proto: &str) -> Self {
+        use std::io::IsTerminal;
+        let wanted = !cfg.json && !cfg.quiet && std::io::stderr().is_terminal();
+        let bar = wanted.then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            let template = "{prefix} [{bar:30}] {pos}/{len} ports  {msg}";
+            if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_prefix(format!("scanning {} {proto}", cfg.host_text));
+            bar.set_message("open: none yet");
+            bar
+        });
+        Progress {
+            bar,
+            open: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    fn shown(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// Counts a probed port (in completion order).
+    fn probed(&self, port: u16, state: &PortState) {
+        let Some(bar) = &self.bar else { return };
+        bar.inc(1);
+        if *state == PortState::Open {
+            let mut open = self.open.borrow_mut();
+            open.push(port);
+            open.sort_unstable();
+            const SHOWN: usize = 12;
+            let mut list: Vec<String> = open.iter().take(SHOWN).map(u16::to_string).collect();
+            if open.len() > SHOWN {
+                list.push(format!("… ({} in all)", open.len()));
+            }
+            bar.set_message(format!("open: {}", list.join(", ")));
+        }
+    }
+
+    /// Runs `write` with the bar taken off the screen.
+    fn suspended<T>(&self, write: impl FnOnce() -> T) -> T {
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn state_slot(state: &PortState) -> usize {

@@ -667,3 +667,57 @@ fn datagrams_end_their_own_line_on_a_terminal_and_stay_exact_in_a_pipe() {
     stdout.read_exact(&mut got).unwrap();
     assert_eq!(&got, b"helloworld");
 }
+
+/// Item 21: `scan` shows a progress bar with the open ports found so far,
+/// on a terminal only; its stdout in a pipe is the port lines alone.
+#[test]
+fn scan_shows_progress_with_open_ports_on_a_terminal_only() {
+    if !require_tool("python3") {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (low, high) = match port.checked_add(2000) {
+        Some(high) => (port, high),
+        None => (port - 2000, port),
+    };
+    let range = format!("{low}-{high}");
+    let shown = on_a_terminal(&["scan", "127.0.0.1", &range, "--concurrency", "1"]);
+    assert!(shown.contains("scanning 127.0.0.1 tcp ["), "{shown}");
+    assert!(shown.contains(&format!("open: {port}")), "{shown}");
+    assert!(shown.contains(&format!("{port}/tcp")), "{shown}");
+
+    let (_, out, err) = run_with_input(
+        sockmate(&["scan", "127.0.0.1", &range, "--concurrency", "1"]),
+        b"",
+    );
+    assert!(!err.contains("scanning") && !err.contains('\r'), "{err}");
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.lines().all(|l| l.contains("/tcp")), "{out}");
+}
+
+/// Item 21: `bench` prints a live line a second on a terminal
+/// (connections, msgs/s, p50/p99 so far); nothing extra in a pipe or with
+/// `--json`.
+#[test]
+fn bench_prints_a_live_line_a_second_on_a_terminal_only() {
+    if !require_tool("python3") {
+        return;
+    }
+    let (_server, addr) = serve_quietly(&["0", "-k", "--serve", "echo"]);
+    let shown = on_a_terminal(&["bench", &addr, "-c", "2", "-d", "3s"]);
+    let live: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.contains("2 connections") && l.contains("msgs/s"))
+        .collect();
+    assert!(live.len() >= 2, "{shown}");
+    assert!(live.iter().any(|l| l.contains("p99")), "{shown}");
+
+    let (status, _, err) = run_with_input(sockmate(&["bench", &addr, "-d", "2s"]), b"");
+    assert!(status.success(), "{err}");
+    assert!(!err.contains("msgs/s"), "{err}");
+    let (status, out, err) = run_with_input(sockmate(&["bench", &addr, "-d", "2s", "--json"]), b"");
+    assert!(status.success(), "{err}");
+    assert!(!err.contains("msgs/s"), "{err}");
+    assert!(String::from_utf8_lossy(&out).starts_with('{'));
+}

@@ -435,3 +435,35 @@ pub fn tutorial(file: &str, args: &[&str]) -> Command {
     cmd.current_dir(tutorials()).arg("-u").arg(file).args(args);
     cmd
 }
+
+/// Runs the binary under test with `args`, its stdin, stdout and stderr on
+/// a pseudo-terminal (Python's `pty`), to its end (at most 60 s), and
+/// returns what the terminal showed (`\n` shows as `\r\n` there).
+pub fn on_a_terminal(args: &[&str]) -> String {
+    const DRIVER: &str = r#"
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+seen = b""
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+os.waitpid(pid, 0)
+sys.stdout.buffer.write(seen)
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(bin())
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
