@@ -66,6 +66,7 @@ pub mod event;
 pub mod frame;
 pub mod hexinput;
 pub mod limits;
+pub mod messages;
 pub mod relay;
 pub mod scan;
 pub mod send;

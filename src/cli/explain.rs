@@ -33,7 +33,7 @@ pub struct ExplainArgs {
     /// Narrate each socket call on stderr as it happens (socket, setsockopt, bind, listen, accept, connect, recv/send summarised, shutdown, close) with the Python line that does the same and why.
     #[arg(long, help_heading = "Learning")]
     pub explain: bool,
-    /// Language of --explain: en or zh (default: zh when LC_ALL, LC_MESSAGES or LANG starts with zh, else en).
+    /// Language of --explain and of the status lines, errors and hints: en or zh (default: zh when LC_ALL, LC_MESSAGES or LANG starts with zh, else en; the other commands follow the locale).
     #[arg(long, value_enum, value_name = "LANG", help_heading = "Learning")]
     pub lang: Option<Lang>,
 }

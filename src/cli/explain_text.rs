@@ -1,32 +1,7 @@
 //! The words of `--explain`: for each socket call, the C call, the Python
 //! line that does the same, and one line of why, in English or Chinese.
 
-/// The language of the narration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Lang {
-    /// English.
-    #[default]
-    En,
-    /// 中文 (Simplified Chinese).
-    Zh,
-}
-
-impl Lang {
-    /// `--lang` if given, else Chinese when `LC_ALL`, `LC_MESSAGES` or
-    /// `LANG` (the first one set) starts with `zh`.
-    pub fn pick(flag: Option<Lang>, env: impl Fn(&str) -> Option<String>) -> Lang {
-        if let Some(lang) = flag {
-            return lang;
-        }
-        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .find_map(|name| env(name).filter(|v| !v.is_empty()));
-        match locale {
-            Some(l) if l.to_ascii_lowercase().starts_with("zh") => Lang::Zh,
-            _ => Lang::En,
-        }
-    }
-}
+pub use crate::messages::Lang;
 
 /// The socket type of a call, as C and Python spell it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,10 +10,12 @@
 
 /// Writes one line to stderr and ignores a failure: a closed or full
 /// stderr must never panic (`eprintln!` does, exit 101).
+/// The line is said in the chosen language (`--lang`, the locale).
 macro_rules! errln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let line = format!($($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", $crate::messages::tr(&line));
     }};
 }
 
@@ -214,14 +216,15 @@ fn send_order(matches: &clap::ArgMatches, send: &SendArgs) -> Vec<SendSpec> {
 /// (0 ok, 1 network failure, 2 usage error, 130/143 interrupted by
 /// SIGINT/SIGTERM).
 pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    crate::messages::set_language(crate::messages::Lang::of_command_line(&args, |name| {
+        std::env::var(name).ok()
+    }));
     let cli = match parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let args: Vec<String> = std::env::args_os()
-                .map(|a| a.to_string_lossy().into_owned())
-                .collect();
-            return ExitCode::from(usage_error::report(&e, &args));
-        }
+        Err(e) => return ExitCode::from(usage_error::report(&e, &args)),
     };
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -61,7 +61,7 @@ impl Reporter {
     fn eprint(&self, line: &str) {
         let line = printable(line);
         if self.mode == ProgressMode::Bar {
-            let _ = self.bars.println(line);
+            let _ = self.bars.println(crate::messages::tr(&line));
         } else {
             errln!("{line}");
         }

@@ -18,9 +18,10 @@ pub fn report(e: &clap::Error, args: &[String]) -> u8 {
         return 0;
     }
     let (what, hint) = explain(e, args);
-    let mut text = format!("sockmate: {what}\n");
+    let tr = |line: String| format!("{}\n", crate::messages::tr(&line));
+    let mut text = tr(format!("sockmate: {what}"));
     if let Some(hint) = hint {
-        text.push_str(&format!("  hint: {hint}\n"));
+        text.push_str(&tr(format!("  hint: {hint}")));
     }
     let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
     2

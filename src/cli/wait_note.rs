@@ -51,7 +51,8 @@ impl Sink for WaitNote {
             ..
         } = &event.kind
         {
-            let _ = writeln!(io::stderr().lock(), "{}", self.text());
+            let text = self.text();
+            let _ = writeln!(io::stderr().lock(), "{}", crate::messages::tr(&text));
         }
         Ok(())
     }

@@ -86,6 +86,7 @@ impl Sink for StatusLines {
     fn handle(&mut self, event: &Event) -> io::Result<()> {
         if let Some(line) = status_line(&event.kind, self.verbosity) {
             // stderr failing must not end the data flow.
+            let line = crate::messages::tr(&line);
             let _ = writeln!(io::stderr().lock(), "{line}");
         }
         Ok(())

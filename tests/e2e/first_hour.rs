@@ -591,7 +591,7 @@ fn every_command_has_one_heading_order_and_a_short_dash_h() {
 /// terminal showed after the `listening on` line.
 fn udp_server_on_a_terminal(extra: &[&str]) -> String {
     const DRIVER: &str = r#"
-import os, pty, re, socket, sys, time
+import os, pty, re, select, socket, sys, time
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
@@ -599,12 +599,21 @@ seen = b""
 deadline = time.time() + 20
 def read_some():
     global seen
+    ready, _, _ = select.select([fd], [], [], 0.1)
+    if not ready:
+        return
     try:
         seen += os.read(fd, 4096)
     except OSError:
         pass
-while b"listening on" not in seen or not seen.rstrip(b" ").endswith(b"\n"):
+# The startup lines: listening on, and the loopback note (a terminal's).
+def started():
+    return b"accept other hosts)" in seen and b"listening on" in seen
+while not started():
     assert time.time() < deadline, seen
+    read_some()
+settle = time.time() + 0.3
+while time.time() < settle:
     read_some()
 port = int(re.search(rb"127\.0\.0\.1:(\d+)", seen).group(1))
 start = len(seen)
@@ -720,4 +729,57 @@ fn bench_prints_a_live_line_a_second_on_a_terminal_only() {
     assert!(status.success(), "{err}");
     assert!(!err.contains("msgs/s"), "{err}");
     assert!(String::from_utf8_lossy(&out).starts_with('{'));
+}
+
+/// Item 10: `--lang zh` or a `zh_*` locale says status lines, errors and
+/// hints in Chinese (one catalogue, src/messages); English stays the
+/// default.
+#[test]
+fn status_lines_errors_and_hints_follow_the_language() {
+    let refused = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let target = format!("127.0.0.1:{refused}");
+    // A refused connect, in the locale's language and with --lang.
+    let mut cmd = sockmate(&["connect", &target]);
+    cmd.env("LANG", "zh_CN.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES");
+    let (status, _, err) = run_with_input(cmd, b"");
+    assert_eq!(status.code(), Some(1));
+    assert!(err.contains("拒绝了连接"), "{err}");
+    assert!(err.contains(&format!("sockmate listen {refused}")), "{err}");
+    let (_, _, err) = run_with_input(sockmate(&["connect", &target, "--lang", "zh"]), b"");
+    assert!(err.contains("拒绝了连接"), "{err}");
+    let (_, _, err) = run_with_input(sockmate(&["connect", &target]), b"");
+    assert!(err.contains("connection refused by"), "{err}");
+    // A refused command line: the message and the hint.
+    let mut cmd = sockmate(&["conect", "127.0.0.1:1"]);
+    cmd.env("LANG", "zh_CN.UTF-8");
+    let (status, _, err) = run_with_input(cmd, b"");
+    assert_eq!(status.code(), Some(2));
+    assert!(err.contains("无法识别的子命令 'conect'"), "{err}");
+    assert!(
+        err.contains("  提示：你是想写 `sockmate connect` 吗？"),
+        "{err}"
+    );
+    // A bad value.
+    let (status, _, err) = run_with_input(
+        sockmate(&["connect", "127.0.0.1:1", "--send-hex", "zz", "--lang", "zh"]),
+        b"",
+    );
+    assert_eq!(status.code(), Some(2));
+    assert!(err.contains("不是十六进制数字"), "{err}");
+    // A server's status lines: listening, connected, closed by the quit word.
+    let mut cmd = sockmate(&["listen", "0", "--frame", "line", "--quit-word", "exit"]);
+    cmd.env("LANG", "zh_CN.UTF-8").stdout(Stdio::null());
+    let mut server = Proc::spawn_configured(cmd);
+    let line = server.wait_line("正在监听 tcp://127.0.0.1:");
+    let addr = line.rsplit("tcp://").next().unwrap().trim().to_string();
+    let mut client = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(&mut client, b"exit\n").unwrap();
+    server.wait_line("已连接：127.0.0.1:");
+    let closed = server.wait_line("已关闭：127.0.0.1:");
+    assert!(closed.contains("收到退出词"), "{closed}");
 }

@@ -96,29 +96,36 @@ impl Proc {
 
     /// Waits for a stderr line containing `needle` and returns it.
     pub fn wait_line(&mut self, needle: &str) -> String {
+        self.wait_line_with(&[needle])
+    }
+
+    /// Waits for a stderr line containing one of `needles` and returns it.
+    pub fn wait_line_with(&mut self, needles: &[&str]) -> String {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
                     self.stderr_seen.push(line.clone());
-                    if line.contains(needle) {
+                    if needles.iter().any(|n| line.contains(n)) {
                         return line;
                     }
                 }
                 Err(_) => panic!(
-                    "no stderr line containing {needle:?}; saw {:?}",
+                    "no stderr line containing {needles:?}; saw {:?}",
                     self.stderr_seen
                 ),
             }
         }
     }
 
-    /// Waits for `listening on ENDPOINT` and returns the endpoint.
+    /// Waits for `listening on ENDPOINT` (or its Chinese, under a `zh`
+    /// locale or `--lang zh`) and returns the endpoint.
     pub fn listening(&mut self) -> String {
-        let line = self.wait_line("listening on ");
+        let line = self.wait_line_with(&["listening on ", "正在监听 "]);
         line.split("listening on ")
             .nth(1)
+            .or_else(|| line.split("正在监听 ").nth(1))
             .expect("endpoint")
             .split_whitespace()
             .next()
