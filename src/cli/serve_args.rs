@@ -123,7 +123,32 @@ fn is_loopback(endpoint: &Endpoint) -> bool {
     }
 }
 
+/// The refusal of `--serve SERVICE` with `--reply`/`--respond…`: both
+/// answer every message, so one of them would never run.
+fn service_conflict(service: Serve, flag: &str) -> String {
+    let fix = match service {
+        Serve::Echo => " (to echo what no rule matches, use --respond-default '{text}')",
+        Serve::Time => " (to answer with the time, use --reply '[{time}] {text}' or --respond-default '[{time}] {text}')",
+        _ => "",
+    };
+    format!("--serve {service} and {flag} cannot be combined: each answers the messages itself; drop one{fix}")
+}
+
 impl ServiceArgs {
+    /// The first `--reply`/`--respond…` flag given: the flags that make
+    /// their own answering service.
+    fn answer_flag(&self) -> Option<&'static str> {
+        [
+            ("--reply", self.reply.is_some()),
+            ("--respond", !self.respond.is_empty()),
+            ("--respond-file", self.respond_file.is_some()),
+            ("--respond-default", self.respond_default.is_some()),
+        ]
+        .into_iter()
+        .find(|(_, given)| *given)
+        .map(|(flag, _)| flag)
+    }
+
     /// True when no behaviour flag was given (limits apply to plain
     /// sessions too).
     fn is_plain(&self) -> bool {
@@ -274,15 +299,10 @@ impl ServiceArgs {
                 "refusing --exec on {endpoint}: anyone who can connect could run commands; add --allow CIDR (e.g. --allow 192.168.1.0/24) or listen on loopback (127.0.0.1:PORT)"
             )));
         }
-        if matches!(
-            self.serve,
-            Some(Serve::Chat | Serve::Broker | Serve::Chargen | Serve::Discard)
-        ) && (reply.is_some() || !rules.is_empty())
-        {
-            return Err(invalid(format!(
-                "--reply and --respond do not apply to --serve {}",
-                self.serve.map(|s| s.to_string()).unwrap_or_default()
-            )));
+        if let Some(service) = self.serve.filter(|s| *s != Serve::Exec) {
+            if let Some(flag) = self.answer_flag() {
+                return Err(invalid(service_conflict(service, flag)));
+            }
         }
         let max_conns = match (self.max_conns, &exec) {
             (None, Some(_)) => Some(DEFAULT_EXEC_MAX_CONNS),
@@ -453,6 +473,27 @@ mod tests {
         assert!(config(&["0", "--exec-per-message"])
             .unwrap_err()
             .contains("needs the command"));
+        for service in ["echo", "time", "discard", "chargen", "chat", "broker"] {
+            for extra in [
+                &["--reply", "x"][..],
+                &["--respond", "a=>b"],
+                &["--respond-file", "rules.txt"],
+                &["--respond-default", "?"],
+            ] {
+                let mut args = vec!["0", "--serve", service];
+                args.extend_from_slice(extra);
+                let e = config(&args).unwrap_err();
+                assert!(
+                    e.contains(&format!(
+                        "--serve {service} and {} cannot be combined",
+                        extra[0]
+                    )),
+                    "{e}"
+                );
+            }
+        }
+        let e = config(&["0", "--serve", "echo", "--respond", "a=>b"]).unwrap_err();
+        assert!(e.contains("--respond-default '{text}'"), "{e}");
         let gbk = config(&["0", "--encoding", "gbk", "--quit-word", "再见"])
             .unwrap()
             .unwrap();
