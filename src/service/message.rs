@@ -208,8 +208,15 @@ pub async fn run(
                 (Some(spec), true) if !is_quit(cfg, &msg) => {
                     // Boxed: a child process's future would make every
                     // connection's task larger.
-                    out = Box::pin(super::exec_message::run_once(spec, msg.bytes)).await;
-                    Action::Reply
+                    let run = Box::pin(super::exec_message::run_once(spec, msg.bytes));
+                    tokio::select! {
+                        reply = run => {
+                            out = reply;
+                            Action::Reply
+                        }
+                        // Dropping the run ends its process tree.
+                        () = link.stopped() => return Ok(CloseReason::Shutdown),
+                    }
                 }
                 _ => answer(cfg, &frame, &msg, &mut out, &mut scratch),
             };

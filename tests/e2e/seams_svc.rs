@@ -72,3 +72,105 @@ fn reconnect_max_zero_gets_no_wrong_endpoint_hint() {
         "{stderr}"
     );
 }
+
+/// True while process `pid` exists and is not a zombie.
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/status")) {
+        Ok(status) => !status
+            .lines()
+            .any(|l| l.starts_with("State:") && l.contains('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Polls until none of `pids` is alive, for at most `limit`.
+fn all_gone(pids: &[u32], limit: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if pids.iter().all(|&p| !alive(p)) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+/// Waits for the two PIDs a per-message command writes to `file`.
+fn pids_in(file: &std::path::Path) -> Vec<u32> {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let pids: Vec<u32> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        if pids.len() >= 2 {
+            return pids;
+        }
+        assert!(std::time::Instant::now() < deadline, "no PIDs in {file:?}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A server running, per message, a shell that leaves a child in the
+/// background and waits on another; the shell and the background child
+/// write their PIDs to the returned file.
+fn leaky_exec_server(dir: &std::path::Path) -> (Proc, String, std::path::PathBuf) {
+    let file = dir.join("pids");
+    let script = format!(
+        "sleep 30 & echo $! >> '{f}'; echo $$ >> '{f}'; sleep 30",
+        f = file.display()
+    );
+    let (server, addr) = serve_quietly(&[
+        "127.0.0.1:0",
+        "-k",
+        "--frame",
+        "line",
+        "--sh-exec",
+        &script,
+        "--exec-per-message",
+    ]);
+    (server, addr, file)
+}
+
+/// Ends stray processes a failed run left behind.
+fn reap(pids: &[u32]) {
+    for pid in pids {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// Item 20: a per-message command and what it started in the background
+/// end when the client has left (at the latest at the run's time limit;
+/// the background child used to live on).
+#[test]
+fn exec_per_message_children_end_after_the_client_leaves() {
+    use std::io::Write;
+    let dir = tempdir();
+    let (_server, addr, file) = leaky_exec_server(dir.path());
+    let mut client = std::net::TcpStream::connect(&addr).expect("connect");
+    client.write_all(b"go\n").expect("send");
+    let pids = pids_in(&file);
+    drop(client);
+    let gone = all_gone(&pids, std::time::Duration::from_secs(20));
+    reap(&pids);
+    assert!(gone, "per-message processes {pids:?} outlived the client");
+}
+
+/// Item 20: SIGTERM to the server ends the per-message command's whole
+/// process tree at once.
+#[test]
+fn exec_per_message_children_end_at_shutdown() {
+    use std::io::Write;
+    let dir = tempdir();
+    let (mut server, addr, file) = leaky_exec_server(dir.path());
+    let mut client = std::net::TcpStream::connect(&addr).expect("connect");
+    client.write_all(b"go\n").expect("send");
+    let pids = pids_in(&file);
+    server.signal("TERM");
+    let _ = server.wait();
+    let gone = all_gone(&pids, std::time::Duration::from_secs(5));
+    reap(&pids);
+    drop(client);
+    assert!(gone, "per-message processes {pids:?} outlived the server");
+}
