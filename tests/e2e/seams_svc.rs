@@ -174,3 +174,50 @@ fn exec_per_message_children_end_at_shutdown() {
     drop(client);
     assert!(gone, "per-message processes {pids:?} outlived the server");
 }
+
+/// Item 12: `receive -k` with `idle` silent TCP connections held open
+/// still takes a legitimate `send` (it used to refuse it at once with
+/// "busy: serving 64 transfers already").
+fn receive_with_idle_connections(idle: usize) {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    let file = dir.path().join("hello.txt");
+    std::fs::write(&file, b"through the idle crowd\n").unwrap();
+    let mut cmd = sockmate(&[
+        "receive",
+        "127.0.0.1:0",
+        "-k",
+        "--dir",
+        inbox.to_str().unwrap(),
+    ]);
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null());
+    let mut receiver = Proc::spawn_configured(cmd);
+    let endpoint = receiver.listening();
+    let addr = endpoint.split("://").nth(1).unwrap().to_string();
+    let held: Vec<std::net::TcpStream> = (0..idle)
+        .map(|_| std::net::TcpStream::connect(&addr).expect("idle connection"))
+        .collect();
+    let (status, _, stderr) =
+        run_with_input(sockmate(&["send", &endpoint, file.to_str().unwrap()]), b"");
+    assert!(
+        status.success(),
+        "with {idle} idle connections: {stderr} (receiver: {:?})",
+        receiver.stderr_lines()
+    );
+    assert_eq!(
+        std::fs::read(inbox.join("hello.txt")).unwrap(),
+        b"through the idle crowd\n"
+    );
+    drop(held);
+}
+
+#[test]
+fn receive_keep_open_takes_a_sender_while_64_idle_sockets_are_held() {
+    receive_with_idle_connections(64);
+}
+
+#[test]
+fn receive_keep_open_takes_a_sender_while_1000_idle_sockets_are_held() {
+    receive_with_idle_connections(1000);
+}
