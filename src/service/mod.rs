@@ -28,6 +28,7 @@ pub mod message;
 #[cfg_attr(windows, path = "pty_windows.rs")]
 pub mod pty;
 pub mod respond;
+pub mod rule_regex;
 
 use std::io;
 use std::time::Duration;

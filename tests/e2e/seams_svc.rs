@@ -221,3 +221,65 @@ fn receive_keep_open_takes_a_sender_while_64_idle_sockets_are_held() {
 fn receive_keep_open_takes_a_sender_while_1000_idle_sockets_are_held() {
     receive_with_idle_connections(1000);
 }
+
+/// Item 19: a rule file whose regexes compile to more than their budget
+/// is refused at start with exit 2 and one line naming the rule (256
+/// rules like `re:\w{20}Q1` took 309 MB at start and more after input).
+#[test]
+fn a_rule_file_over_the_regex_budget_is_refused_at_start() {
+    let dir = tempdir();
+    let rules = dir.path().join("rules.txt");
+    let text: String = (0..256)
+        .map(|i| format!("re:\\w{{20}}Q{i}=>r{i}\n"))
+        .collect();
+    std::fs::write(&rules, text).unwrap();
+    let (status, stderr) = refused(&[
+        "listen",
+        "127.0.0.1:0",
+        "-k",
+        "--respond-file",
+        rules.to_str().unwrap(),
+    ]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    let lines = our_stderr_lines(&stderr);
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("re:\\w{20}Q") && lines[0].contains("MiB") && lines[0].contains("line "),
+        "{stderr}"
+    );
+}
+
+/// Item 19: a file of 256 small (ASCII) regexes still loads and answers.
+#[test]
+fn a_rule_file_within_the_regex_budget_answers() {
+    use std::io::{Read, Write};
+    let dir = tempdir();
+    let rules = dir.path().join("rules.txt");
+    let text: String = (0..256)
+        .map(|i| format!("re:(?-u:\\w){{20}}Q{i}$=>r{i}\\n\n"))
+        .collect();
+    std::fs::write(&rules, text).unwrap();
+    let (_server, addr) = serve_quietly(&[
+        "127.0.0.1:0",
+        "-k",
+        "--frame",
+        "line",
+        "--respond-file",
+        rules.to_str().unwrap(),
+    ]);
+    let mut client = std::net::TcpStream::connect(&addr).expect("connect");
+    client
+        .set_read_timeout(Some(DEADLINE))
+        .expect("read timeout");
+    client
+        .write_all(b"abcdefghijklmnopqrstuvwxyzQ200\n")
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    while !got.ends_with(b"\n") {
+        let n = client.read(&mut buf).expect("reply");
+        assert!(n > 0, "closed after {got:?}");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got, b"r200\n");
+}
