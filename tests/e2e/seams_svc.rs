@@ -283,3 +283,49 @@ fn a_rule_file_within_the_regex_budget_answers() {
     }
     assert_eq!(got, b"r200\n");
 }
+
+/// Item 26: a datagram flood beyond the UDP relay's flow limit gives one
+/// "refused" line, then summaries with the count ("… and 1,999 more"),
+/// not one line per datagram.
+#[test]
+fn udp_relay_refusals_are_summed_up_not_printed_per_datagram() {
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = format!("udp://{}", sink.local_addr().unwrap());
+    let mut relay = Proc::spawn(sockmate(&[
+        "relay",
+        "udp://127.0.0.1:0",
+        &target,
+        "--max-conns",
+        "1",
+    ]));
+    let addr = relay.listening_addr();
+    let first = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    first.send_to(b"the one flow", &addr).unwrap();
+    relay.wait_line("connected: ");
+    let flood = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..2_000u32 {
+        let _ = flood.send_to(&i.to_be_bytes(), &addr);
+        if i % 200 == 199 {
+            // Bounded pacing, so that the relay's socket buffer keeps up.
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+    let summary = relay.wait_line("more refused");
+    let count: u64 = summary
+        .split("and ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|n| n.replace(',', ""))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {summary:?}"));
+    assert!((1..2_000).contains(&count), "{summary}");
+    // Then quiet: no line per datagram.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let refused: Vec<String> = relay
+        .stderr_lines()
+        .into_iter()
+        .filter(|l| l.contains("flows already open"))
+        .collect();
+    assert!(refused.len() <= 5, "{} lines: {refused:?}", refused.len());
+    assert!(refused[0].contains("refused 127.0.0.1:"), "{refused:?}");
+}
