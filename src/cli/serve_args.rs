@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{exec_spec, parse_max_conns, parse_max_frame};
+use super::args::{exec_spec, parse_max_conns, parse_max_frame, parse_size};
 use crate::encoding::TextEncoding;
 use crate::endpoint::{Endpoint, Kind};
 use crate::error::ConfigError;
@@ -79,6 +79,9 @@ pub struct ServiceArgs {
     /// Serve at most N clients at once (and N --exec children); more get one refusal line [default: 20000 for a service, 64 with --exec; no limit for a plain listen]. A service also holds at most 128 MiB of unfinished messages over all its clients.
     #[arg(long, value_name = "N", value_parser = parse_max_conns, help_heading = "Limits")]
     pub max_conns: Option<usize>,
+    /// Bytes of unfinished messages and read buffers a service holds over all its clients; the client that would pass it gets one error line and is closed (suffixes k, m, g) [default: 128m].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, help_heading = "Limits")]
+    pub max_buffered: Option<usize>,
     /// Accept clients only from this network (CIDR like 192.168.1.0/24 or one address; repeatable).
     #[arg(long, value_name = "CIDR", value_parser = parse_cidr, help_heading = "Limits")]
     pub allow: Vec<ipnet::IpNet>,
@@ -190,6 +193,11 @@ impl ServiceArgs {
             ..Admission::default()
         };
         if self.is_plain() {
+            if self.max_buffered.is_some() {
+                return Err(ConfigError::new(
+                    "--max-buffered bounds a service's buffers: add one (e.g. --serve echo --frame line), or drop it".into(),
+                ));
+            }
             return Ok((None, plain_admission));
         }
         let invalid = ConfigError::new;
@@ -328,6 +336,7 @@ impl ServiceArgs {
             exec,
             exec_per_message: self.exec_per_message,
             idle_timeout,
+            max_buffered: self.max_buffered,
             respond_file: self.respond_file,
             time_format,
             encoding,

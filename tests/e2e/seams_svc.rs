@@ -329,3 +329,56 @@ fn udp_relay_refusals_are_summed_up_not_printed_per_datagram() {
     assert!(refused.len() <= 5, "{} lines: {refused:?}", refused.len());
     assert!(refused[0].contains("refused 127.0.0.1:"), "{refused:?}");
 }
+
+/// Item 26: a line service's buffer budget counts what each connection
+/// keeps at its capacity (the read buffer, the buffer its next read grows
+/// to, the copies made for the views), not just the unread bytes. With a
+/// 64 KiB budget, clients each holding 7,000 bytes of an unfinished line
+/// are refused beyond 3 (counting the read buffer alone let 5 in, the
+/// bytes alone 9).
+#[test]
+fn the_buffer_budget_counts_buffer_capacity() {
+    use std::io::{Read, Write};
+    let (mut server, addr) = serve_quietly(&[
+        "127.0.0.1:0",
+        "-k",
+        "--frame",
+        "line",
+        "--serve",
+        "echo",
+        "--max-buffered",
+        "64k",
+    ]);
+    let partial = vec![b'z'; 7000];
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        let mut client = std::net::TcpStream::connect(&addr).expect("connect");
+        client.write_all(&partial).expect("send");
+        clients.push(client);
+    }
+    // Each refused client gets one error line and is closed.
+    let mut refused = 0;
+    for client in &mut clients {
+        client
+            .set_read_timeout(Some(std::time::Duration::from_millis(300)))
+            .unwrap();
+        let mut buf = [0u8; 512];
+        if let Ok(n) = client.read(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]);
+            if text.contains("server busy") {
+                assert!(text.contains("64 KiB for unfinished messages"), "{text}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused >= 17, "only {refused} of 20 refused");
+    assert!(server.wait_line("closed:").contains("64 KiB"));
+}
+
+/// `--max-buffered` bounds a service; without one it is refused.
+#[test]
+fn max_buffered_needs_a_service() {
+    let (status, stderr) = refused(&["listen", "127.0.0.1:0", "--max-buffered", "1m"]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--max-buffered"), "{stderr}");
+}
