@@ -126,7 +126,7 @@ impl ReadSize {
 fn over_budget_line(limit: usize) -> String {
     format!(
         "error: server busy: its {} for unfinished messages is spent; finish your message sooner or try later\n",
-        mib(limit)
+        size_text(limit)
     )
 }
 
@@ -151,12 +151,12 @@ async fn over_budget(
         .await?;
     Ok(CloseReason::Service(format!(
         "the server's {} for unfinished messages is spent",
-        mib(buffers.limit())
+        size_text(buffers.limit())
     )))
 }
 
 /// `134217728` as `128 MiB`, `65536` as `64 KiB`.
-fn mib(bytes: usize) -> String {
+fn size_text(bytes: usize) -> String {
     if bytes >= 1 << 20 {
         format!("{} MiB", bytes >> 20)
     } else {
