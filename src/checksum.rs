@@ -9,11 +9,11 @@
 
 use crc::{Crc, CRC_16_IBM_3740, CRC_16_KERMIT, CRC_16_MODBUS, CRC_16_XMODEM, CRC_32_ISO_HDLC};
 
-const MODBUS: Crc<u16> = Crc::<u16>::new(&CRC_16_MODBUS);
-const CCITT_FALSE: Crc<u16> = Crc::<u16>::new(&CRC_16_IBM_3740);
-const KERMIT: Crc<u16> = Crc::<u16>::new(&CRC_16_KERMIT);
-const XMODEM: Crc<u16> = Crc::<u16>::new(&CRC_16_XMODEM);
-const CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
+static MODBUS: Crc<u16> = Crc::<u16>::new(&CRC_16_MODBUS);
+static CCITT_FALSE: Crc<u16> = Crc::<u16>::new(&CRC_16_IBM_3740);
+static KERMIT: Crc<u16> = Crc::<u16>::new(&CRC_16_KERMIT);
+static XMODEM: Crc<u16> = Crc::<u16>::new(&CRC_16_XMODEM);
+static CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
 
 /// The checksums a template can append, for error messages.
 pub const CHECKSUMS_HELP: &str =
@@ -100,17 +100,14 @@ impl Checksum {
 
     /// Appends the checksum of `data` to `out`.
     pub fn append(&self, data: &[u8], out: &mut Vec<u8>) {
-        let wide: (u32, usize) = match self.algorithm {
-            Algorithm::Crc16Modbus => (MODBUS.checksum(data).into(), 2),
-            Algorithm::Crc16Ccitt => (CCITT_FALSE.checksum(data).into(), 2),
-            Algorithm::Crc16Kermit => (KERMIT.checksum(data).into(), 2),
-            Algorithm::Crc16Xmodem => (XMODEM.checksum(data).into(), 2),
-            Algorithm::Crc32 => (CRC32.checksum(data), 4),
-            Algorithm::Sum8 => (sum8(data).into(), 1),
-            Algorithm::Xor8 => (data.iter().fold(0u8, |a, b| a ^ b).into(), 1),
-            Algorithm::Lrc => (sum8(data).wrapping_neg().into(), 1),
-        };
-        let (value, width) = wide;
+        let mut state = State::new(self.algorithm);
+        state.update(data);
+        self.write(state.value(), out);
+    }
+
+    /// Appends `value` (this checksum's result) in its width and order.
+    fn write(&self, value: u32, out: &mut Vec<u8>) {
+        let width = self.algorithm.width();
         let be = value.to_be_bytes();
         let bytes = &be[4 - width..];
         if self.little_endian {
@@ -142,6 +139,96 @@ impl Checksum {
 
 fn sum8(data: &[u8]) -> u8 {
     data.iter().fold(0u8, |a, b| a.wrapping_add(*b))
+}
+
+impl Algorithm {
+    /// Bytes the checksum is written in.
+    fn width(self) -> usize {
+        match self {
+            Algorithm::Crc32 => 4,
+            Algorithm::Crc16Modbus
+            | Algorithm::Crc16Ccitt
+            | Algorithm::Crc16Kermit
+            | Algorithm::Crc16Xmodem => 2,
+            Algorithm::Sum8 | Algorithm::Xor8 | Algorithm::Lrc => 1,
+        }
+    }
+}
+
+/// A checksum part-way through its bytes.
+#[derive(Clone)]
+enum State {
+    Crc16(crc::Digest<'static, u16>),
+    Crc32(crc::Digest<'static, u32>),
+    /// The 8-bit sum, for `sum8` and `lrc` (`lrc` negates it).
+    Sum(u8, bool),
+    Xor(u8),
+}
+
+impl State {
+    fn new(algorithm: Algorithm) -> State {
+        match algorithm {
+            Algorithm::Crc16Modbus => State::Crc16(MODBUS.digest()),
+            Algorithm::Crc16Ccitt => State::Crc16(CCITT_FALSE.digest()),
+            Algorithm::Crc16Kermit => State::Crc16(KERMIT.digest()),
+            Algorithm::Crc16Xmodem => State::Crc16(XMODEM.digest()),
+            Algorithm::Crc32 => State::Crc32(CRC32.digest()),
+            Algorithm::Sum8 => State::Sum(0, false),
+            Algorithm::Lrc => State::Sum(0, true),
+            Algorithm::Xor8 => State::Xor(0),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            State::Crc16(digest) => digest.update(data),
+            State::Crc32(digest) => digest.update(data),
+            State::Sum(sum, _) => *sum = sum.wrapping_add(sum8(data)),
+            State::Xor(x) => *x = data.iter().fold(*x, |a, b| a ^ b),
+        }
+    }
+
+    /// The checksum of the bytes so far (the state goes on).
+    fn value(&self) -> u32 {
+        match self {
+            State::Crc16(digest) => digest.clone().finalize().into(),
+            State::Crc32(digest) => digest.clone().finalize(),
+            State::Sum(sum, false) => (*sum).into(),
+            State::Sum(sum, true) => sum.wrapping_neg().into(),
+            State::Xor(x) => (*x).into(),
+        }
+    }
+}
+
+/// The checksums of one growing buffer: each placeholder's checksum covers
+/// every byte before it, and each algorithm reads each byte once, however
+/// many placeholders there are (rendering stays linear in the output).
+#[derive(Default)]
+pub struct RunningChecksums {
+    /// Per algorithm used so far: its state and how many bytes it has read.
+    states: Vec<(Algorithm, State, usize)>,
+}
+
+impl RunningChecksums {
+    /// Appends `sum`'s checksum of `out[start..]` to `out`. Between calls
+    /// `out` may only grow: the bytes from `start` already read stay as
+    /// they were.
+    pub fn append(&mut self, sum: Checksum, out: &mut Vec<u8>, start: usize) {
+        let index = match self.states.iter().position(|(a, ..)| *a == sum.algorithm) {
+            Some(i) => i,
+            None => {
+                self.states
+                    .push((sum.algorithm, State::new(sum.algorithm), start));
+                self.states.len() - 1
+            }
+        };
+        let (_, state, read) = &mut self.states[index];
+        let from = (*read).max(start).min(out.len());
+        state.update(&out[from..]);
+        *read = out.len();
+        let value = state.value();
+        sum.write(value, out);
+    }
 }
 
 /// `{seq:u16be}`: the message number as a fixed-width binary integer

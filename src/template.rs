@@ -360,6 +360,7 @@ impl Template {
     /// captures (`$1`, `${name}`) of a `--respond` rule.
     pub fn render_with(&self, msg: &Message<'_>, out: &mut Vec<u8>, expand: Option<&Expand<'_>>) {
         let start = out.len();
+        let mut sums = crate::checksum::RunningChecksums::default();
         for part in &self.parts {
             match part {
                 Part::Literal(bytes) => out.extend_from_slice(bytes),
@@ -391,11 +392,7 @@ impl Template {
                     fastrand::fill(&mut out[at..]);
                 }
                 Part::Seq(format) => format.append(msg.number, out),
-                Part::Check(sum) => {
-                    let mut value = Vec::with_capacity(4);
-                    sum.append(&out[start..], &mut value);
-                    out.extend_from_slice(&value);
-                }
+                Part::Check(sum) => sums.append(*sum, out, start),
             }
         }
     }
@@ -621,7 +618,109 @@ mod tests {
         }
     }
 
+    /// What a template's checksums mean, computed the slow way: each one
+    /// over every byte rendered before it (earlier checksums included).
+    fn render_slowly(pieces: &[Result<Vec<u8>, Checksum>], prefix: &[u8]) -> Vec<u8> {
+        let mut out = prefix.to_vec();
+        for piece in pieces {
+            match piece {
+                Ok(bytes) => out.extend_from_slice(bytes),
+                Err(sum) => {
+                    let mut value = Vec::new();
+                    sum.append(&out[prefix.len()..], &mut value);
+                    out.extend_from_slice(&value);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn checksums_cover_everything_before_them() {
+        // Earlier checksums count in later ones, per algorithm and mixed.
+        let t = "ab{crc32}{crc32}c{sum8}{crc16:modbus}{xor8}{lrc}{crc32:le}";
+        let sum = |name: &str| Err(Checksum::parse(name).unwrap().unwrap());
+        let pieces = [
+            Ok(b"ab".to_vec()),
+            sum("crc32"),
+            sum("crc32"),
+            Ok(b"c".to_vec()),
+            sum("sum8"),
+            sum("crc16:modbus"),
+            sum("xor8"),
+            sum("lrc"),
+            sum("crc32:le"),
+        ];
+        // Bytes already in the buffer before the template are not covered.
+        let parsed = Template::parse(t, CTIME_FORMAT).unwrap();
+        let mut out = b"before".to_vec();
+        let msg = Message {
+            bytes: b"",
+            peer: "p",
+            number: 1,
+        };
+        parsed.render(&msg, &mut out);
+        assert_eq!(out, render_slowly(&pieces, b"before"));
+        // Twice in a row into one buffer: each render starts its own sums.
+        parsed.render(&msg, &mut out);
+        let once = render_slowly(&pieces, b"");
+        assert_eq!(&out[out.len() - once.len()..], &once[..]);
+    }
+
+    /// Item 23 of issue 21: 150,000 `{crc32}` took over a minute (each
+    /// one re-read everything before it); one pass takes milliseconds.
+    #[test]
+    fn many_checksums_render_in_one_pass() {
+        let text = "x{crc32}".repeat(150_000);
+        let t = Template::parse(&text, CTIME_FORMAT).unwrap();
+        let started = std::time::Instant::now();
+        let out = render(&text, b"");
+        assert_eq!(out.len(), 150_000 * 5);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        // The last checksum covers everything before it.
+        let mut last = Vec::new();
+        Checksum::parse("crc32")
+            .unwrap()
+            .unwrap()
+            .append(&out[..out.len() - 4], &mut last);
+        assert_eq!(&out[out.len() - 4..], &last[..]);
+        assert!(t.has_macros());
+    }
+
     proptest! {
+        #[test]
+        fn checksums_match_the_slow_rendering(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..8).prop_map(Ok),
+                    proptest::sample::select(vec![
+                        "crc16:modbus", "crc16:ccitt", "crc16:kermit", "crc16:xmodem",
+                        "crc32", "crc32:le", "sum8", "xor8", "lrc",
+                    ])
+                    .prop_map(|name| Err(Checksum::parse(name).unwrap().unwrap())),
+                ],
+                0..24,
+            )
+        ) {
+            let mut text = String::new();
+            for piece in &pieces {
+                match piece {
+                    Ok(bytes) => {
+                        let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                        if !bytes.is_empty() {
+                            text.push_str(&format!("{{hex:{}}}", hex.join(" ")));
+                        }
+                    }
+                    Err(sum) => text.push_str(&format!("{{{}}}", sum.name())),
+                }
+            }
+            prop_assert_eq!(render(&text, b""), render_slowly(&pieces, b""));
+        }
+
         #[test]
         fn a_modbus_frame_checks_to_zero(body in proptest::collection::vec(any::<u8>(), 1..32)) {
             let hex: Vec<String> = body.iter().map(|b| format!("{b:02x}")).collect();

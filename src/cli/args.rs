@@ -17,7 +17,7 @@ use crate::view::{ColorChoice, ViewOptions};
 #[derive(Debug, Args, Clone, Default)]
 pub struct CommonArgs {
     /// Close the connection when nothing moves either way for this long (e.g. 30s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_idle_timeout, help_heading = "Limits")]
     pub idle_timeout: Option<Duration>,
     /// Disable Nagle's algorithm (TCP_NODELAY) so small writes go out at once.
     #[arg(long, help_heading = "Endpoint and socket")]
@@ -440,6 +440,18 @@ pub fn parse_max_frame(text: &str) -> Result<usize, String> {
     Ok(n)
 }
 
+/// Parses `--idle-timeout DURATION`: longer than 0 (a zero timeout
+/// would close every connection the moment it opens).
+pub fn parse_idle_timeout(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        return Err(format!(
+            "{text} would close every connection at once (give a positive duration, e.g. --idle-timeout 30s, or leave the flag out for none)"
+        ));
+    }
+    Ok(d)
+}
+
 /// Parses `--reconnect-max DURATION`: at least [`MIN_RECONNECT_MAX`].
 pub fn parse_reconnect_max(text: &str) -> Result<Duration, String> {
     let d = parse_duration(text)?;
@@ -493,6 +505,9 @@ mod tests {
         assert!(parse_max_frame("18446744073709551615").is_err());
         assert!(parse_max_frame("2g").is_err());
         assert!(parse_reconnect_max("0").is_err());
+        assert!(parse_idle_timeout("0").is_err());
+        assert!(parse_idle_timeout("0ms").is_err());
+        assert_eq!(parse_idle_timeout("1ms"), Ok(Duration::from_millis(1)));
         assert!(parse_reconnect_max("1ns").is_err());
         assert_eq!(parse_reconnect_max("5s"), Ok(Duration::from_secs(5)));
     }

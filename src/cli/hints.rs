@@ -20,12 +20,9 @@ pub fn nc_hint(args: &[String]) -> Option<String> {
         .unwrap_or("");
     let listen = matches!(command, "listen" | "l") || has(&words, "-l");
     let connect = matches!(command, "connect" | "c");
-    // The first word that is neither a flag nor the command: nc's host or port.
-    let rest: Vec<&str> = words
-        .iter()
-        .copied()
-        .filter(|w| !w.starts_with('-') && *w != command)
-        .collect();
+    // The words that are neither a flag, a flag's value nor the command:
+    // nc's host and port.
+    let rest = positionals(&words, command);
     let port = rest
         .iter()
         .rev()
@@ -82,8 +79,10 @@ pub fn nc_hint(args: &[String]) -> Option<String> {
     }
     if connect && rest.len() == 2 {
         if let (Some(h), Some(p)) = (rest.first(), port) {
-            if *h != p {
-                let endpoint = if h.contains(':') && !h.starts_with('[') {
+            // A host that already holds a port is an endpoint, not nc's host.
+            let has_port = h.contains(':') && h.parse::<std::net::Ipv6Addr>().is_err();
+            if *h != p && !has_port {
+                let endpoint = if h.contains(':') {
                     format!("[{h}]:{p}")
                 } else {
                     format!("{h}:{p}")
@@ -128,6 +127,59 @@ fn no_command(rest: &[&str]) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The words that are not flags, not the value of a sockmate flag that
+/// takes one (`--reconnect-max 0`, `--idle-timeout 5`) and not the command.
+fn positionals<'a>(words: &[&'a str], command: &str) -> Vec<&'a str> {
+    let mut rest = Vec::new();
+    let mut skip_value = false;
+    for &word in words {
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        if word.starts_with('-') {
+            skip_value = takes_value(command, word);
+        } else if word != command {
+            rest.push(word);
+        }
+    }
+    rest
+}
+
+/// True when `flag` (`--long` without `=VALUE`, or `-x`) is a flag of
+/// sockmate's `command` that takes a value in the next word.
+fn takes_value(command: &str, flag: &str) -> bool {
+    use clap::CommandFactory;
+    if flag.contains('=') || flag == "-" || flag == "--" {
+        return false;
+    }
+    let cli = super::Cli::command();
+    let Some(sub) = cli
+        .get_subcommands()
+        .find(|c| c.get_name() == command || c.get_all_aliases().any(|a| a == command))
+    else {
+        return false;
+    };
+    let matches = |arg: &clap::Arg| match flag.strip_prefix("--") {
+        Some(long) => arg.get_long() == Some(long),
+        None => {
+            let mut letters = flag.chars().skip(1);
+            match (letters.next(), letters.next()) {
+                (Some(short), None) => arg.get_short() == Some(short),
+                _ => false,
+            }
+        }
+    };
+    let found = sub
+        .get_arguments()
+        .find(|arg| matches(arg))
+        .is_some_and(|arg| {
+            arg.get_action().takes_values()
+                && !arg.is_require_equals_set()
+                && arg.get_num_args().is_none_or(|n| n.min_values() > 0)
+        });
+    found
 }
 
 fn has(words: &[&str], flag: &str) -> bool {
@@ -197,5 +249,14 @@ mod tests {
         assert_eq!(hint("frobnicate"), None);
         assert_eq!(hint("connect 127.0.0.1:80 --bogus"), None);
         assert_eq!(hint("listen 9999 --nope"), None);
+        // A flag's value is not nc's port (it was read as `[127.0.0.1:1]:0`).
+        assert_eq!(
+            hint("connect 127.0.0.1:1 --reconnect --reconnect-max 0"),
+            None
+        );
+        assert_eq!(hint("connect 127.0.0.1:80 --idle-timeout 5"), None);
+        assert!(hint("connect --nodelay 127.0.0.1 80")
+            .unwrap()
+            .contains("sockmate connect 127.0.0.1:80"));
     }
 }

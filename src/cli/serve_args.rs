@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{exec_spec, parse_max_conns, parse_max_frame};
+use super::args::{exec_spec, parse_max_conns, parse_max_frame, parse_size};
 use crate::encoding::TextEncoding;
 use crate::endpoint::{Endpoint, Kind};
 use crate::error::ConfigError;
@@ -79,6 +79,9 @@ pub struct ServiceArgs {
     /// Serve at most N clients at once (and N --exec children); more get one refusal line [default: 20000 for a service, 64 with --exec; no limit for a plain listen]. A service also holds at most 128 MiB of unfinished messages over all its clients.
     #[arg(long, value_name = "N", value_parser = parse_max_conns, help_heading = "Limits")]
     pub max_conns: Option<usize>,
+    /// Bytes of unfinished messages and read buffers a service holds over all its clients; the client that would pass it gets one error line and is closed (suffixes k, m, g) [default: 128m].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, help_heading = "Limits")]
+    pub max_buffered: Option<usize>,
     /// Accept clients only from this network (CIDR like 192.168.1.0/24 or one address; repeatable).
     #[arg(long, value_name = "CIDR", value_parser = parse_cidr, help_heading = "Limits")]
     pub allow: Vec<ipnet::IpNet>,
@@ -123,7 +126,32 @@ fn is_loopback(endpoint: &Endpoint) -> bool {
     }
 }
 
+/// The refusal of `--serve SERVICE` with `--reply`/`--respond…`: both
+/// answer every message, so one of them would never run.
+fn service_conflict(service: Serve, flag: &str) -> String {
+    let fix = match service {
+        Serve::Echo => " (to echo what no rule matches, use --respond-default '{text}')",
+        Serve::Time => " (to answer with the time, use --reply '[{time}] {text}' or --respond-default '[{time}] {text}')",
+        _ => "",
+    };
+    format!("--serve {service} and {flag} cannot be combined: each answers the messages itself; drop one{fix}")
+}
+
 impl ServiceArgs {
+    /// The first `--reply`/`--respond…` flag given: the flags that make
+    /// their own answering service.
+    fn answer_flag(&self) -> Option<&'static str> {
+        [
+            ("--reply", self.reply.is_some()),
+            ("--respond", !self.respond.is_empty()),
+            ("--respond-file", self.respond_file.is_some()),
+            ("--respond-default", self.respond_default.is_some()),
+        ]
+        .into_iter()
+        .find(|(_, given)| *given)
+        .map(|(flag, _)| flag)
+    }
+
     /// True when no behaviour flag was given (limits apply to plain
     /// sessions too).
     fn is_plain(&self) -> bool {
@@ -165,6 +193,11 @@ impl ServiceArgs {
             ..Admission::default()
         };
         if self.is_plain() {
+            if self.max_buffered.is_some() {
+                return Err(ConfigError::new(
+                    "--max-buffered bounds a service's buffers: add one (e.g. --serve echo --frame line), or drop it".into(),
+                ));
+            }
             return Ok((None, plain_admission));
         }
         let invalid = ConfigError::new;
@@ -274,15 +307,10 @@ impl ServiceArgs {
                 "refusing --exec on {endpoint}: anyone who can connect could run commands; add --allow CIDR (e.g. --allow 192.168.1.0/24) or listen on loopback (127.0.0.1:PORT)"
             )));
         }
-        if matches!(
-            self.serve,
-            Some(Serve::Chat | Serve::Broker | Serve::Chargen | Serve::Discard)
-        ) && (reply.is_some() || !rules.is_empty())
-        {
-            return Err(invalid(format!(
-                "--reply and --respond do not apply to --serve {}",
-                self.serve.map(|s| s.to_string()).unwrap_or_default()
-            )));
+        if let Some(service) = self.serve.filter(|s| *s != Serve::Exec) {
+            if let Some(flag) = self.answer_flag() {
+                return Err(invalid(service_conflict(service, flag)));
+            }
         }
         let max_conns = match (self.max_conns, &exec) {
             (None, Some(_)) => Some(DEFAULT_EXEC_MAX_CONNS),
@@ -308,6 +336,7 @@ impl ServiceArgs {
             exec,
             exec_per_message: self.exec_per_message,
             idle_timeout,
+            max_buffered: self.max_buffered,
             respond_file: self.respond_file,
             time_format,
             encoding,
@@ -453,6 +482,27 @@ mod tests {
         assert!(config(&["0", "--exec-per-message"])
             .unwrap_err()
             .contains("needs the command"));
+        for service in ["echo", "time", "discard", "chargen", "chat", "broker"] {
+            for extra in [
+                &["--reply", "x"][..],
+                &["--respond", "a=>b"],
+                &["--respond-file", "rules.txt"],
+                &["--respond-default", "?"],
+            ] {
+                let mut args = vec!["0", "--serve", service];
+                args.extend_from_slice(extra);
+                let e = config(&args).unwrap_err();
+                assert!(
+                    e.contains(&format!(
+                        "--serve {service} and {} cannot be combined",
+                        extra[0]
+                    )),
+                    "{e}"
+                );
+            }
+        }
+        let e = config(&["0", "--serve", "echo", "--respond", "a=>b"]).unwrap_err();
+        assert!(e.contains("--respond-default '{text}'"), "{e}");
         let gbk = config(&["0", "--encoding", "gbk", "--quit-word", "再见"])
             .unwrap()
             .unwrap();

@@ -12,10 +12,11 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context as _};
 
 use super::transfer_view::Reporter;
-use crate::engine::transfer::{Meeting, MAX_CONCURRENT_SESSIONS};
+use crate::engine::transfer::{Meeting, MAX_PENDING_HELLOS};
 use crate::engine::Engine;
 use crate::shutdown::Shutdown;
 use crate::transfer::config::{ReceiveConfig, SendFilesConfig, Timeouts, TransferDisplay};
+use crate::transfer::gate::HelloGate;
 use crate::transfer::header::{ReceiverFrame, SenderFrame};
 use crate::transfer::observer::{printable, Observer};
 use crate::transfer::raw::{receive_raw, send_raw};
@@ -280,17 +281,18 @@ pub async fn run_send(cfg: SendFilesConfig, shutdown: Shutdown) -> anyhow::Resul
     };
     meet(meeting, &job.reporter, shutdown, {
         let job = job.clone();
-        move |stream, peer| {
+        move |stream, peer, gate| {
             let job = job.clone();
-            async move { job.run(stream, &peer).await.map_err(shown) }
+            async move { job.run(stream, &peer, gate).await.map_err(shown) }
         }
     })
     .await
 }
 
-/// Why a peer beyond the session limit is refused.
+/// Why a peer beyond the limit of connections in their hello is refused
+/// (a peer beyond the transfer limit is refused by its gate).
 fn busy_reason() -> String {
-    format!("busy: serving {MAX_CONCURRENT_SESSIONS} transfers already; try again later")
+    format!("busy: {MAX_PENDING_HELLOS} connections are waiting already; try again later")
 }
 
 /// A session's error as one terminal-safe line (its causes included): it
@@ -306,9 +308,17 @@ struct SendJob {
 }
 
 impl SendJob {
-    async fn run(&self, stream: Stream, peer: &PeerAddr) -> anyhow::Result<()> {
+    async fn run(
+        &self,
+        stream: Stream,
+        peer: &PeerAddr,
+        mut gate: HelloGate,
+    ) -> anyhow::Result<()> {
         let peer = peer.to_string();
         if self.cfg.raw {
+            // Bare bytes have no hello: the transfer starts at once.
+            gate.pass()
+                .map_err(|busy| anyhow!("refused {peer}: {busy}"))?;
             return send_raw(
                 stream,
                 &self.cfg.files[0],
@@ -324,6 +334,7 @@ impl SendJob {
             self.cfg.timeouts,
             &self.reporter,
             &peer,
+            &mut gate,
         )
         .await?;
         if !outcome.skipped.is_empty() {
@@ -361,9 +372,9 @@ pub async fn run_receive(cfg: ReceiveConfig, shutdown: Shutdown) -> anyhow::Resu
     };
     meet(meeting, &job.reporter, shutdown, {
         let job = job.clone();
-        move |stream, peer| {
+        move |stream, peer, gate| {
             let job = job.clone();
-            async move { job.run(stream, &peer).await.map_err(shown) }
+            async move { job.run(stream, &peer, gate).await.map_err(shown) }
         }
     })
     .await
@@ -376,7 +387,12 @@ struct ReceiveJob {
 }
 
 impl ReceiveJob {
-    async fn run(&self, stream: Stream, peer: &PeerAddr) -> anyhow::Result<()> {
+    async fn run(
+        &self,
+        stream: Stream,
+        peer: &PeerAddr,
+        mut gate: HelloGate,
+    ) -> anyhow::Result<()> {
         let peer = peer.to_string();
         if self.cfg.raw {
             let output = self
@@ -384,6 +400,8 @@ impl ReceiveJob {
                 .output
                 .as_ref()
                 .ok_or_else(|| anyhow!("--raw needs --output FILE"))?;
+            gate.pass()
+                .map_err(|busy| anyhow!("refused {peer}: {busy}"))?;
             return receive_raw(
                 stream,
                 output,
@@ -400,6 +418,7 @@ impl ReceiveJob {
             &self.in_progress,
             &self.reporter,
             &peer,
+            &mut gate,
         )
         .await?;
         if !outcome.skipped.is_empty() {
@@ -422,7 +441,7 @@ async fn meet<F, Fut>(
     session: F,
 ) -> anyhow::Result<()>
 where
-    F: Fn(Stream, PeerAddr) -> Fut,
+    F: Fn(Stream, PeerAddr, HelloGate) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let engine = Engine::new(shutdown);

@@ -153,11 +153,12 @@ impl Engine {
             .await;
         let stop = self.shutdown.child();
         let registry = Registry::default();
+        let rooms = Rooms::for_service(cfg.service.as_ref());
         let served = Arc::new(listen::Served {
             cfg,
             local: real.to_string(),
             schedule,
-            rooms: Rooms::default(),
+            rooms,
             events: self.events.clone(),
             registry: registry.clone(),
             stop: stop.clone(),

@@ -13,11 +13,17 @@ use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, NetError, NetErrorKind};
 use crate::event::EventKind;
 use crate::session::accept::{close_gracefully, Acceptor, Admission};
+use crate::transfer::gate::HelloGate;
 use crate::transport::{self, PeerAddr, SocketOptions, Stream};
 
 /// Most sessions a `-k` side serves at once; a peer beyond it is refused
-/// with [`Meeting::busy`].
+/// when its hello is done ([`HelloGate::pass`]).
 pub const MAX_CONCURRENT_SESSIONS: usize = 64;
+
+/// Most connections a `-k` side holds that have not finished their hello
+/// (each for at most the hello deadline); a peer beyond it is refused with
+/// [`Meeting::busy`] at once. Idle sockets fill this, not the transfers.
+pub const MAX_PENDING_HELLOS: usize = 4096;
 
 /// Refusals being written at once; beyond it refused peers are just closed.
 const REFUSALS_AT_ONCE: usize = 64;
@@ -37,7 +43,7 @@ pub struct Meeting {
     /// With `listen`: serve every peer that comes, concurrently.
     pub keep_open: bool,
     /// With `keep_open`: the bytes (the protocol's refusal) sent to a peer
-    /// beyond [`MAX_CONCURRENT_SESSIONS`] before it is closed.
+    /// beyond [`MAX_PENDING_HELLOS`] before it is closed.
     pub busy: Vec<u8>,
 }
 
@@ -63,7 +69,8 @@ impl Engine {
     /// accepted (one, or every client with `keep_open`). `on_listening` is
     /// told the bound address. With `keep_open`, a failed session is
     /// reported as an error event and the server goes on; otherwise its
-    /// error is returned.
+    /// error is returned. The session passes its [`HelloGate`] when its
+    /// hello is done (with `keep_open`, that takes a transfer place).
     pub async fn meet<F, Fut, E>(
         &self,
         meeting: &Meeting,
@@ -71,7 +78,7 @@ impl Engine {
         session: F,
     ) -> Result<Result<(), E>, MeetError>
     where
-        F: Fn(Stream, PeerAddr) -> Fut,
+        F: Fn(Stream, PeerAddr, HelloGate) -> Fut,
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: std::fmt::Display + Send + 'static,
     {
@@ -82,7 +89,7 @@ impl Engine {
                 return Err(not_a_stream(&meeting.endpoint).into());
             };
             return Ok(tokio::select! {
-                result = session(stream, connected.peer) => result,
+                result = session(stream, connected.peer, HelloGate::open()) => result,
                 () = stop.cancelled() => Ok(()),
             });
         }
@@ -95,19 +102,22 @@ impl Engine {
         // peer beyond it gets the protocol's refusal instead of waiting
         // silently in the kernel's queue.
         let mut acceptor = Acceptor::new(Admission::default());
+        let pending = Arc::new(Semaphore::new(MAX_PENDING_HELLOS));
         let sessions = Arc::new(Semaphore::new(MAX_CONCURRENT_SESSIONS));
         let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
         let events = self.events().clone();
         let tracker = self.shutdown().child();
         while let Some(admitted) = acceptor.next(&listener, &events, &stop).await {
-            let slot = if meeting.keep_open {
-                match Arc::clone(&sessions).try_acquire_owned() {
-                    Ok(slot) => Some(slot),
+            let gate = if meeting.keep_open {
+                match Arc::clone(&pending).try_acquire_owned() {
+                    Ok(waiting) => {
+                        HelloGate::new(waiting, Arc::clone(&sessions), MAX_CONCURRENT_SESSIONS)
+                    }
                     Err(_) => {
                         let _ = events
                             .emit(EventKind::Notice {
                                 message: format!(
-                                    "refused: {} ({MAX_CONCURRENT_SESSIONS} transfers at once already)",
+                                    "refused: {} ({MAX_PENDING_HELLOS} connections in their hello already)",
                                     admitted.peer
                                 ),
                             })
@@ -120,9 +130,9 @@ impl Engine {
                     }
                 }
             } else {
-                None
+                HelloGate::open()
             };
-            let work = session(admitted.stream, admitted.peer);
+            let work = session(admitted.stream, admitted.peer, gate);
             if !meeting.keep_open {
                 drop(listener);
                 return Ok(tokio::select! {
@@ -141,7 +151,6 @@ impl Engine {
                         })
                         .await;
                 }
-                drop(slot);
             });
         }
         tracker.drain().await;

@@ -12,6 +12,7 @@
 //! only `text`, which depends on its `--encoding`.
 
 pub mod bus;
+pub mod repeats;
 
 use std::fmt;
 use std::sync::Arc;

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
@@ -15,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use super::config::{RelayConfig, DEFAULT_FLOW_IDLE};
 use super::pump::{self, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
+use crate::event::repeats::{thousands, Repeats};
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
 use crate::session::Meter;
 use crate::session::MAX_DATAGRAM;
@@ -100,6 +102,22 @@ impl FlowTx {
     }
 }
 
+/// The summary of `held` refusals not shown one by one.
+fn more_refused(held: u64, max_flows: usize) -> String {
+    format!(
+        "… and {} more refused: {max_flows} flows already open",
+        thousands(held)
+    )
+}
+
+/// Sleeps until `due` (forever when `None`; the caller does not poll it then).
+async fn sleep_until(due: Option<Instant>) {
+    match due {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Receives datagrams until shutdown and relays each client's flow.
 pub async fn serve(
     socket: DatagramSocket,
@@ -114,11 +132,24 @@ pub async fn serve(
     let total = Arc::new(AtomicUsize::new(0));
     let next_id = AtomicU64::new(1);
     let mut buf = BytesMut::new();
+    // A flood beyond the flow limit: one line, then a summary per second.
+    let mut refusals = Repeats::default();
     loop {
         buf.resize(MAX_DATAGRAM, 0);
-        let Some((n, peer)) =
-            crate::session::accept::next_datagram(&socket, &mut buf, events, shutdown).await
-        else {
+        let due = refusals.due();
+        let received = tokio::select! {
+            received = crate::session::accept::next_datagram(&socket, &mut buf, events, shutdown) => received,
+            () = sleep_until(due), if due.is_some() => {
+                let held = refusals.take_held(Instant::now());
+                let _ = events
+                    .emit(EventKind::Notice {
+                        message: more_refused(held, max_flows),
+                    })
+                    .await;
+                continue;
+            }
+        };
+        let Some((n, peer)) = received else {
             break;
         };
         // Copied at its size: a split of the receive buffer would pin all
@@ -144,11 +175,14 @@ pub async fn serve(
         if flows.len() >= max_flows {
             flows.retain(|_, tx| !tx.is_closed());
             if flows.len() >= max_flows {
-                let _ = events
-                    .emit(EventKind::Notice {
-                        message: format!("refused {peer}: {max_flows} flows already open"),
-                    })
-                    .await;
+                let now = Instant::now();
+                if refusals.occur(now) {
+                    let _ = events
+                        .emit(EventKind::Notice {
+                            message: format!("refused {peer}: {max_flows} flows already open"),
+                        })
+                        .await;
+                }
                 continue;
             }
         }
@@ -173,6 +207,14 @@ pub async fn serve(
         tracker.spawn(async move {
             relay_flow(rx, &socket, peer, conn, &cfg, &events, &shutdown).await;
         });
+    }
+    let held = refusals.take_held(Instant::now());
+    if held > 0 {
+        let _ = events
+            .emit(EventKind::Notice {
+                message: more_refused(held, max_flows),
+            })
+            .await;
     }
     drop(flows);
     tracker.close();

@@ -107,6 +107,9 @@ pub struct ServiceConfig {
     pub exec_per_message: bool,
     /// Close a connection after this long without traffic.
     pub idle_timeout: Option<Duration>,
+    /// `--max-buffered`: bytes of unfinished messages and read buffers
+    /// held over all clients (`None`: [`super::budget::DEFAULT_BUFFER_BUDGET`]).
+    pub max_buffered: Option<usize>,
     /// `--respond-file`, loaded when the server starts.
     pub respond_file: Option<PathBuf>,
     /// strftime layout for `{time}` in rules loaded from the file.

@@ -4,6 +4,11 @@
 //! tutorials' remote-command server is `--exec sh --exec-per-message`: a
 //! client that sends `ls` (with or without a newline) gets the listing back,
 //! and a bad command's error goes to the client, not the server's terminal.
+//!
+//! Each run is a process tree of its own (a process group on POSIX, a Job
+//! Object on Windows): what the command started in the background ends
+//! with the run (when its output is done, or at the time limit), and a run
+//! cut short (the server stopping) ends the whole tree at once.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 use super::ExecSpec;
+use crate::sys::process::ProcessTree;
 
 /// Longest one run may take before it is killed (and the client told).
 pub const EXEC_MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,10 +50,15 @@ async fn run(spec: &ExecSpec, input: &[u8]) -> std::io::Result<Vec<u8>> {
             .stdout(writer.stdio_clone()?)
             .stderr(writer.into_stdio())
             .kill_on_drop(true);
+        ProcessTree::prepare(&mut cmd);
         cmd.spawn()?
         // `cmd` drops here with our copies of the write end: the pipe ends
         // when the child (and anything it started) is done.
     };
+    // Declared after `child`, so dropped first (this future cancelled, or
+    // the time limit reached): the tree is ended while its leader is not
+    // yet reaped, and its id cannot name another process.
+    let mut tree = ProcessTree::of(&child);
     let mut stdin = child.stdin.take();
     let feed = async {
         if let Some(pipe) = stdin.as_mut() {
@@ -76,10 +87,11 @@ async fn run(spec: &ExecSpec, input: &[u8]) -> std::io::Result<Vec<u8>> {
         }
     };
     let ((), out) = tokio::join!(feed, collect);
-    let out = out?;
+    // The run is over: what it left in the background ends with it.
+    tree.kill();
     let _ = child.start_kill();
     let _ = child.wait().await;
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub mod message;
 #[cfg_attr(windows, path = "pty_windows.rs")]
 pub mod pty;
 pub mod respond;
+pub mod rule_regex;
 
 use std::io;
 use std::time::Duration;
@@ -45,7 +46,8 @@ use crate::session::accept::close_gracefully;
 use crate::session::{Control, Wiring};
 use crate::transport::{Capabilities, StreamReader, StreamWriter};
 
-/// What clients of one server share: the chat room and the broker hub.
+/// What clients of one server share: the chat room, the broker hub and
+/// the buffer budget.
 #[derive(Debug, Default)]
 pub struct Rooms {
     /// `--serve chat` members.
@@ -54,6 +56,19 @@ pub struct Rooms {
     pub hub: fanout::Fanout,
     /// Bytes of unfinished messages held over all clients.
     pub buffers: budget::BufferBudget,
+}
+
+impl Rooms {
+    /// Rooms for a server of `cfg` (its `--max-buffered`, if given).
+    pub fn for_service(cfg: Option<&ServiceConfig>) -> Rooms {
+        match cfg.and_then(|c| c.max_buffered) {
+            Some(limit) => Rooms {
+                buffers: budget::BufferBudget::new(limit),
+                ..Rooms::default()
+            },
+            None => Rooms::default(),
+        }
+    }
 }
 
 /// How a read ended.

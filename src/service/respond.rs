@@ -12,7 +12,7 @@
 //! regex is searched in the message decoded from ENC (its captures are
 //! encoded back); `hex:` rules always match bytes.
 
-use regex::bytes::Regex;
+use super::rule_regex::{RegexMemory, RuleRegex};
 
 use crate::encoding::TextEncoding;
 use crate::escape::unescape_in;
@@ -23,16 +23,12 @@ use crate::template::{CaptureRef, Message, Syntax, Template};
 /// What separates MATCH from REPLY in a rule.
 pub const RULE_ARROW: &str = "=>";
 
-/// Longest regex program we compile from a rule (bounds memory).
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
-/// The most `re:` rules a server takes. Each compiled regex with its
-/// search caches costs up to a few hundred KB, so this keeps the rules
-/// under ~100 MB; exact and hex rules are cheap and not limited.
+/// The most `re:` rules a server takes (their compiled size is bounded in
+/// total too: [`super::rule_regex::REGEX_PROGRAMS_BUDGET`]); exact and hex
+/// rules are cheap and not limited.
 pub const MAX_REGEX_RULES: usize = 256;
 
-/// The most bytes of regex source over all `re:` rules (the compiled form
-/// is bounded by [`REGEX_SIZE_LIMIT`] each and this in total).
+/// The most bytes of regex source over all `re:` rules.
 pub const MAX_REGEX_SOURCE: usize = 256 * 1024;
 
 /// How a rule recognises a message.
@@ -41,7 +37,7 @@ pub enum Matcher {
     /// Exact bytes (from text or `hex:`), with or without the line ending.
     Exact(Vec<u8>),
     /// A regex searched in the message without its line ending.
-    Regex(Regex),
+    Regex(RuleRegex),
 }
 
 /// One `MATCH=>REPLY` rule.
@@ -74,17 +70,17 @@ fn parse_reply(text: &str, time_format: &str, syntax: Syntax) -> Result<Template
 }
 
 /// Checks that every capture a reply names exists in the regex.
-fn check_captures(regex: &Regex, reply: &Template) -> Result<(), String> {
+fn check_captures(regex: &RuleRegex, reply: &Template) -> Result<(), String> {
     for capture in reply.captures() {
         let known = match capture {
             CaptureRef::Index(i) => *i < regex.captures_len(),
-            CaptureRef::Name(name) => regex.capture_names().flatten().any(|n| n == name),
+            CaptureRef::Name(name) => regex.capture_names().contains(&name.as_str()),
         };
         if !known {
             let groups = regex.captures_len() - 1;
             return Err(format!(
                 "reply uses {capture} but the regex has {groups} group(s){} (write (?P<name>…) to name one, $$ for a dollar)",
-                match regex.capture_names().flatten().collect::<Vec<_>>() {
+                match regex.capture_names() {
                     names if names.is_empty() => String::new(),
                     names => format!(" named {}", names.join(", ")),
                 }
@@ -114,16 +110,7 @@ pub fn parse_rule_in(
     let matcher = if let Some(hex) = pattern.strip_prefix("hex:") {
         Matcher::Exact(parse_hex(hex).map_err(|e| bad(format!("match {e}")))?)
     } else if let Some(re) = pattern.strip_prefix("re:") {
-        let regex = regex::bytes::RegexBuilder::new(re)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()
-            .map_err(|e| {
-                bad(format!(
-                    "bad regex: {}",
-                    e.to_string().lines().last().unwrap_or("")
-                ))
-            })?;
-        Matcher::Regex(regex)
+        Matcher::Regex(RuleRegex::new(re).map_err(|e| bad(format!("bad regex: {e}")))?)
     } else {
         Matcher::Exact(unescape_in(pattern, encoding).map_err(|e| bad(format!("match: {e}")))?)
     };
@@ -168,12 +155,13 @@ pub fn parse_rules_file_in(
     Ok(rules)
 }
 
-/// Counts `re:` rules and their source against [`MAX_REGEX_RULES`] and
-/// [`MAX_REGEX_SOURCE`].
+/// Counts `re:` rules, their source and their compiled size against
+/// [`MAX_REGEX_RULES`], [`MAX_REGEX_SOURCE`] and [`RegexMemory`]'s budget.
 #[derive(Debug, Default)]
 struct RegexBudget {
     count: usize,
     source: usize,
+    memory: RegexMemory,
 }
 
 impl RegexBudget {
@@ -193,7 +181,7 @@ impl RegexBudget {
                 "the re: rules hold more than {MAX_REGEX_SOURCE} bytes of patterns; shorten them or use exact and hex: rules"
             ));
         }
-        Ok(())
+        self.memory.add(re)
     }
 }
 
@@ -250,15 +238,17 @@ impl Rules {
                     };
                     if let Some(caps) = re.captures(haystack) {
                         let expand = |capture: &CaptureRef, out: &mut Vec<u8>| {
-                            let group = match capture {
-                                CaptureRef::Index(i) => caps.get(*i),
-                                CaptureRef::Name(name) => caps.name(name),
+                            let span = match capture {
+                                CaptureRef::Index(i) => caps.get_group(*i),
+                                CaptureRef::Name(name) => caps.get_group_by_name(name),
                             };
-                            let Some(group) = group else { return };
+                            let Some(group) = span.and_then(|s| haystack.get(s.range())) else {
+                                return;
+                            };
                             if self.encoding.is_utf8() {
-                                out.extend_from_slice(group.as_bytes());
+                                out.extend_from_slice(group);
                             } else {
-                                let text = String::from_utf8_lossy(group.as_bytes());
+                                let text = String::from_utf8_lossy(group);
                                 out.extend_from_slice(&self.encoding.encode(&text));
                             }
                         };

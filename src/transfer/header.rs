@@ -322,6 +322,10 @@ pub fn parse_sender_frame(bytes: &[u8], first: bool) -> Parsed<SenderFrame> {
             SenderFrame::Digest(digest)
         }
         b'Z' => SenderFrame::End,
+        // A listening sender's refusal comes after the receiver's hello.
+        b'E' => SenderFrame::Fail {
+            reason: need!(parse_text(&mut c, "reason", MAX_REASON_LEN)?),
+        },
         other => return Err(HeaderError::UnknownFrame(other)),
     };
     Ok(Some((frame, c.at)))

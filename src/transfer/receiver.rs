@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context as _};
 
+use super::gate::HelloGate;
 use super::header::{
     hex_digest, parse_sender_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
@@ -84,13 +85,15 @@ pub struct ReceiveOutcome {
 }
 
 /// Runs a whole receiving session on a connected stream. Any failure is an
-/// error after telling the sender why.
+/// error after telling the sender why. `gate` is passed when the sender's
+/// hello has arrived (a busy receiver refuses it then).
 pub async fn receive_session(
     stream: Stream,
     opts: &ReceiveOptions,
     in_progress: &InProgress,
     reporter: &dyn Observer,
     peer: &str,
+    gate: &mut HelloGate,
 ) -> anyhow::Result<ReceiveOutcome> {
     let (reader, mut writer) = stream.into_split();
     let mut reader = WireReader::new(reader).idle_timeout(opts.timeouts.idle);
@@ -104,6 +107,9 @@ pub async fn receive_session(
         Ok(Some(_)) => {}
         Ok(None) => bail!("{peer} closed the connection without sending anything"),
         Err(e) => return Err(fail(stream, peer, e.to_string()).await),
+    }
+    if let Err(busy) = gate.pass() {
+        return Err(fail(stream, peer, busy.to_string()).await);
     }
     stream
         .write_all(&ReceiverFrame::Hello { version: VERSION }.encode())
@@ -138,6 +144,8 @@ pub async fn receive_session(
                 }
             }
             SenderFrame::End => return Ok(outcome),
+            // A busy listening sender refuses after our hello.
+            SenderFrame::Fail { reason } => bail!("{peer} refused the session: {reason}"),
             other => {
                 return Err(fail(stream, peer, format!("unexpected {other:?} between files")).await)
             }

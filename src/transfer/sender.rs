@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _};
 
 use super::config::Timeouts;
+use super::gate::HelloGate;
 use super::header::{
     parse_receiver_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
 };
@@ -112,13 +113,15 @@ pub struct SendOutcome {
     pub skipped: Vec<String>,
 }
 
-/// Runs a whole sending session on a connected stream.
+/// Runs a whole sending session on a connected stream. `gate` is passed
+/// when the receiver's hello has arrived (a busy sender refuses it then).
 pub async fn send_session(
     stream: Stream,
     items: &[SendItem],
     timeouts: Timeouts,
     reporter: &dyn Observer,
     peer: &str,
+    gate: &mut HelloGate,
 ) -> anyhow::Result<SendOutcome> {
     let (reader, mut writer) = stream.into_split();
     let mut reader = WireReader::new(reader);
@@ -139,6 +142,18 @@ pub async fn send_session(
             bail!("{peer} closed the connection before answering (is it `sockmate receive`?)")
         }
         Err(e) => bail!("{peer} did not answer as a sockmate receiver: {e}"),
+    }
+    if let Err(busy) = gate.pass() {
+        let reason = busy.to_string();
+        let _ = stream
+            .write_all(
+                &SenderFrame::Fail {
+                    reason: reason.clone(),
+                }
+                .encode(),
+            )
+            .await;
+        bail!("refused {peer}: {reason}");
     }
     let mut outcome = SendOutcome::default();
     for item in items {

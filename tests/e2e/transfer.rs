@@ -951,6 +951,28 @@ fn idle_connections(endpoint: &str, n: usize) -> Vec<TcpStream> {
     (0..n).map(|_| connect(endpoint)).collect()
 }
 
+/// Opens `n` connections that finish the hello and then stall: each holds
+/// one of the side's transfer places (a connection still in its hello
+/// holds none). `speaks_first`: we play the sender (hello first); else the
+/// receiver (hello after the sender's).
+fn stalled_sessions(endpoint: &str, n: usize, speaks_first: bool) -> Vec<TcpStream> {
+    (0..n)
+        .map(|_| {
+            let mut stream = connect(endpoint);
+            let mut hello = [0u8; 5];
+            if speaks_first {
+                stream.write_all(b"SMXF\x01").unwrap();
+                stream.read_exact(&mut hello).unwrap();
+            } else {
+                stream.read_exact(&mut hello).unwrap();
+                stream.write_all(b"SMXF\x01").unwrap();
+            }
+            assert_eq!(&hello, b"SMXF\x01");
+            stream
+        })
+        .collect()
+}
+
 #[test]
 fn a_peer_beyond_the_session_limit_gets_a_fail_frame() {
     let dir = tempdir();
@@ -958,10 +980,10 @@ fn a_peer_beyond_the_session_limit_gets_a_fail_frame() {
     fs::write(&source, b"hello\n").unwrap();
     let inbox = dir.path().join("in");
 
-    // receive -k: 64 silent connections hold every session; the next
-    // sender is told so at once instead of waiting silently.
+    // receive -k: 64 sessions past their hello hold every place; the next
+    // sender is told so at its hello instead of waiting silently.
     let (mut receiver, endpoint) = start_receiver(&inbox, &["-k"]);
-    let idle = idle_connections(&endpoint, 64);
+    let idle = stalled_sessions(&endpoint, 64, true);
     let mut late = connect(&endpoint);
     late.write_all(b"SMXF\x01").unwrap();
     let (tag, reason) = answer(&mut late);
@@ -988,8 +1010,8 @@ fn a_peer_beyond_the_session_limit_gets_a_fail_frame() {
     receiver.signal("TERM");
     receiver.wait();
 
-    // send --listen -k: the same, with the sender's Fail frame instead of
-    // its hello.
+    // send --listen -k: the same, with the sender's Fail frame after the
+    // receiver's hello.
     let mut sender = Proc::spawn(sockmate(&[
         "send",
         "--listen",
@@ -998,7 +1020,7 @@ fn a_peer_beyond_the_session_limit_gets_a_fail_frame() {
         source.to_str().unwrap(),
     ]));
     let endpoint = sender.listening();
-    let idle = idle_connections(&endpoint, 64);
+    let idle = stalled_sessions(&endpoint, 64, false);
     let inbox2 = dir.path().join("in2");
     let (status, _, stderr) = run_with_input(
         sockmate(&[
