@@ -145,6 +145,9 @@ pub async fn run(
     }
     let frame = cfg.frame.clone();
     let raw = frame.is_raw() && !link.capabilities().message_boundaries;
+    // On a message transport (WebSocket) without `--frame`, each read is
+    // one whole message, empty or not, never cut at `--max-frame`.
+    let whole = frame.is_raw() && link.capabilities().message_boundaries;
     let mut decoder = Decoder::new(frame.clone(), cfg.max_frame);
     let mut buf = BytesMut::new();
     let (mut out, mut scratch) = (Vec::new(), Vec::new());
@@ -154,20 +157,31 @@ pub async fn run(
     let mut share = buffers.share();
     loop {
         let before = buf.len();
+        let mut unread = false;
         let at_eof = match link.read(&mut buf, reads.reserve).await? {
             ReadOutcome::Data(n) => {
                 reads.update(n);
+                unread = whole;
                 false
             }
             ReadOutcome::Eof => true,
             ReadOutcome::Idle => return Ok(CloseReason::IdleTimeout),
             ReadOutcome::Shutdown => return Ok(CloseReason::Shutdown),
         };
-        if !raw && buf.len() > before {
+        if !raw && (buf.len() > before || unread) {
             link.received(Bytes::copy_from_slice(&buf[before..])).await;
         }
+        let kind = if whole { link.last_kind().await } else { None };
         loop {
-            let next = if at_eof {
+            let next = if whole {
+                match std::mem::take(&mut unread) {
+                    true if buf.len() > cfg.max_frame => {
+                        Err(FrameError::TooLong { max: cfg.max_frame })
+                    }
+                    true => Ok(Some(buf.split().freeze())),
+                    false => Ok(None),
+                }
+            } else if at_eof {
                 decoder.decode_eof(&mut buf)
             } else {
                 decoder.decode(&mut buf)
@@ -216,7 +230,7 @@ pub async fn run(
             match action {
                 Action::Quit => return Ok(CloseReason::Service("quit word".into())),
                 Action::Reply => link.send(&out).await?,
-                Action::Echo if frame.is_raw() => link.send_bytes(message).await?,
+                Action::Echo if frame.is_raw() => link.echo(message, kind).await?,
                 Action::Echo => {
                     out.clear();
                     if frame.encode(&message, &mut out).is_ok() {

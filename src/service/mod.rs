@@ -43,6 +43,7 @@ use crate::error::{describe_io, NetError, NetErrorKind};
 use crate::event::{CloseReason, Direction};
 use crate::session::accept::close_gracefully;
 use crate::session::{Control, Wiring};
+use crate::transport::ws::MessageKind;
 use crate::transport::{Capabilities, StreamReader, StreamWriter};
 
 /// What clients of one server share: the chat room and the broker hub.
@@ -142,17 +143,17 @@ impl<'a> Link<'a> {
 
     /// Reads what the client sent into `buf` (reserving `reserve` bytes
     /// only once data is ready), or reports end, idleness or shutdown.
-    /// Bytes a program asked to send meanwhile (`handle.send`) go out.
+    /// Bytes a program asked to send meanwhile (`handle.send`) go out. On
+    /// a message transport (WebSocket) an empty message is `Data(0)`.
     pub async fn read(&self, buf: &mut BytesMut, reserve: usize) -> io::Result<ReadOutcome> {
         let mut control = self.control.lock().await;
         let mut reader = self.reader.lock().await;
         loop {
             tokio::select! {
-                read = reader.read_some(buf, reserve) => {
-                    let n = read?;
-                    if n == 0 {
+                read = reader.read_message(buf, reserve) => {
+                    let Some(n) = read? else {
                         return Ok(ReadOutcome::Eof);
-                    }
+                    };
                     self.wiring.meter.received_bytes(n);
                     return Ok(ReadOutcome::Data(n));
                 }
@@ -161,6 +162,28 @@ impl<'a> Link<'a> {
                 () = self.stopped() => return Ok(ReadOutcome::Shutdown),
             }
         }
+    }
+
+    /// On a WebSocket: whether the last message read was text or binary.
+    pub async fn last_kind(&self) -> Option<MessageKind> {
+        self.reader.lock().await.last_kind()
+    }
+
+    /// Sends one message back as it came: the same bytes and, on a
+    /// WebSocket, the same frame kind (text stays text); on a message
+    /// transport an empty message is sent too.
+    pub async fn echo(&self, bytes: Bytes, kind: Option<MessageKind>) -> io::Result<()> {
+        if bytes.is_empty() && !self.caps.message_boundaries {
+            return Ok(());
+        }
+        self.write_guarded(&bytes, kind).await?;
+        self.wiring.meter.sent(bytes.len());
+        let _ = self
+            .wiring
+            .events
+            .data(self.wiring.conn, Direction::Out, bytes)
+            .await;
+        Ok(())
     }
 
     /// Reports received bytes (one message) to the views.
@@ -188,7 +211,7 @@ impl<'a> Link<'a> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.write_guarded(bytes).await?;
+        self.write_guarded(bytes, None).await?;
         self.sent(bytes).await;
         Ok(())
     }
@@ -198,7 +221,7 @@ impl<'a> Link<'a> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.write_guarded(&bytes).await?;
+        self.write_guarded(&bytes, None).await?;
         self.wiring.meter.sent(bytes.len());
         let _ = self
             .wiring
@@ -213,11 +236,30 @@ impl<'a> Link<'a> {
     /// past either: after shutdown the write may go on for
     /// [`DRAIN`](crate::shutdown::DRAIN) to deliver what is in flight. Each
     /// chunk that goes out counts as activity. A cut write fails with a
-    /// [`WriteCut`] error carrying the reason.
-    async fn write_guarded(&self, bytes: &[u8]) -> io::Result<()> {
+    /// [`WriteCut`] error carrying the reason. On a message transport the
+    /// bytes go out as one message (of frame kind `kind`, when given),
+    /// never cut into chunks.
+    async fn write_guarded(&self, bytes: &[u8], kind: Option<MessageKind>) -> io::Result<()> {
         let mut writer = self.writer.lock().await;
+        writer.set_next_kind(kind);
+        let result = self.write_chunks(&mut writer, bytes).await;
+        writer.set_next_kind(None);
+        result
+    }
+
+    async fn write_chunks(&self, writer: &mut StreamWriter, bytes: &[u8]) -> io::Result<()> {
         let mut drain_until: Option<tokio::time::Instant> = None;
-        for chunk in bytes.chunks(WRITE_CHUNK) {
+        let chunk_size = if self.caps.message_boundaries {
+            bytes.len().max(1)
+        } else {
+            WRITE_CHUNK
+        };
+        // One pass even for empty bytes (an empty message is sent).
+        let mut start = 0;
+        loop {
+            let end = bytes.len().min(start + chunk_size);
+            let chunk = &bytes[start..end];
+            start = end;
             let write = writer.write_all(chunk);
             tokio::pin!(write);
             loop {
@@ -237,8 +279,10 @@ impl<'a> Link<'a> {
                 }
             }
             self.wiring.meter.touch();
+            if start >= bytes.len() {
+                return Ok(());
+            }
         }
-        Ok(())
     }
 
     /// Counts and reports bytes that were written to the client.

@@ -100,6 +100,7 @@ impl WsStream {
             WsWriter {
                 tx,
                 text: self.text,
+                next_kind: None,
                 closed: false,
             },
         )
@@ -320,19 +321,37 @@ impl WsReader {
         }
     }
 
-    /// Reads the next message into `buf`; 0 at the end.
-    pub async fn read_some(&mut self, buf: &mut BytesMut, _reserve: usize) -> io::Result<usize> {
+    /// Reads the next non-empty message into `buf`; 0 at the end. Empty
+    /// messages are passed over (use [`WsReader::read_message`] to see
+    /// them).
+    pub async fn read_some(&mut self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
+        loop {
+            match self.read_message(buf, reserve).await? {
+                Some(0) => continue,
+                Some(n) => return Ok(n),
+                None => return Ok(0),
+            }
+        }
+    }
+
+    /// Reads the next message into `buf`: its length (0 for an empty
+    /// message, which is a message like any other), `None` at the end.
+    pub async fn read_message(
+        &mut self,
+        buf: &mut BytesMut,
+        _reserve: usize,
+    ) -> io::Result<Option<usize>> {
         if !self.pending.is_empty() {
             let n = self.pending.len();
             buf.extend_from_slice(&std::mem::take(&mut self.pending));
-            return Ok(n);
+            return Ok(Some(n));
         }
         match std::future::poll_fn(|cx| self.poll_message(cx)).await? {
             Some(message) => {
                 buf.extend_from_slice(&message);
-                Ok(message.len())
+                Ok(Some(message.len()))
             }
-            None => Ok(0),
+            None => Ok(None),
         }
     }
 }
@@ -360,6 +379,9 @@ impl AsyncRead for WsReader {
 pub struct WsWriter {
     tx: SplitSink<Ws, Message>,
     text: bool,
+    /// The frame kind of the next writes, when set (an echo answers text
+    /// with text and binary with binary); `--ws-text`'s choice otherwise.
+    next_kind: Option<MessageKind>,
     closed: bool,
 }
 
@@ -381,9 +403,19 @@ impl WsWriter {
         }
     }
 
+    /// Makes the next writes go out as `kind` (text only when the bytes
+    /// are UTF-8), or as `--ws-text` says with `None`.
+    pub fn set_next_kind(&mut self, kind: Option<MessageKind>) {
+        self.next_kind = kind;
+    }
+
     fn message(&self, data: &[u8]) -> Message {
         let bytes = Bytes::copy_from_slice(data);
-        if self.text {
+        let text = match self.next_kind {
+            Some(kind) => kind == MessageKind::Text,
+            None => self.text,
+        };
+        if text {
             if let Ok(text) = Utf8Bytes::try_from(bytes.clone()) {
                 return Message::Text(text);
             }
