@@ -8,7 +8,7 @@
 use std::process::{Command, Stdio};
 
 use crate::util::*;
-use crate::ws::have_websockets;
+use crate::ws::{have_websockets, python_server};
 
 /// A `websockets` client: connects to `argv[1]` (a ws:// URL), sends each
 /// of `argv[2:]` (`t:TEXT` as a text frame, `b:HEX` as a binary one; an
@@ -75,4 +75,49 @@ fn relay_ws_to_ws_keeps_the_frame_kind() {
         &["t:one", "b:02", "t:three"],
     );
     assert_eq!(got, ["text 'one'", "binary b'\\x02'", "text 'three'"]);
+}
+
+#[test]
+fn listen_echoes_an_empty_message_and_keeps_the_session() {
+    if !have_websockets() {
+        return;
+    }
+    let (_server, url) = ws_echo(&[]);
+    let got = kind_client(&url, &["t:a", "t:", "b:", "t:b"]);
+    assert_eq!(
+        got,
+        ["text 'a'", "text ''", "binary b''", "text 'b'"],
+        "an empty message is echoed and the session goes on"
+    );
+}
+
+/// Sends `a`, an empty message and `b` as text, then closes (1000).
+const EMPTY_THEN_MORE_SERVER: &str = r#"
+import asyncio, websockets
+async def handler(ws):
+    for m in ["a", "", "b"]:
+        await ws.send(m)
+    await ws.close(1000, "done")
+async def main():
+    async with websockets.serve(handler, "127.0.0.1", 0) as server:
+        print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.sleep(60)
+asyncio.run(main())
+"#;
+
+#[test]
+fn connect_reads_on_after_an_empty_message() {
+    if !have_websockets() {
+        return;
+    }
+    let (_server, port) = python_server(EMPTY_THEN_MORE_SERVER);
+    let mut client = Proc::spawn(sockmate(&["connect", &format!("ws://127.0.0.1:{port}/")]));
+    let out = client.read_stdout_to_end();
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "ab",
+        "the message after the empty one arrives"
+    );
+    let status = client.wait();
+    assert!(status.success(), "{status:?} {:?}", client.drain_stderr());
 }
