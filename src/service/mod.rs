@@ -130,6 +130,12 @@ impl<'a> Link<'a> {
         close_gracefully(&mut reader, &mut writer).await;
     }
 
+    /// On a WebSocket: sends the close frame that ends the connection (see
+    /// [`StreamWriter::close_ws`]); nothing on other kinds.
+    pub async fn close_ws(&self) {
+        self.writer.lock().await.close_ws(WS_CLOSE_WAIT).await;
+    }
+
     /// Resolves once `--idle-timeout` has passed with no traffic either
     /// way; never without an idle timeout.
     pub async fn idle(&self) {
@@ -241,13 +247,9 @@ impl<'a> Link<'a> {
     /// never cut into chunks.
     async fn write_guarded(&self, bytes: &[u8], kind: Option<MessageKind>) -> io::Result<()> {
         let mut writer = self.writer.lock().await;
+        // Set for this message only: reset below, and an error ends the
+        // connection.
         writer.set_next_kind(kind);
-        let result = self.write_chunks(&mut writer, bytes).await;
-        writer.set_next_kind(None);
-        result
-    }
-
-    async fn write_chunks(&self, writer: &mut StreamWriter, bytes: &[u8]) -> io::Result<()> {
         let mut drain_until: Option<tokio::time::Instant> = None;
         let chunk_size = if self.caps.message_boundaries {
             bytes.len().max(1)
@@ -280,9 +282,11 @@ impl<'a> Link<'a> {
             }
             self.wiring.meter.touch();
             if start >= bytes.len() {
-                return Ok(());
+                break;
             }
         }
+        writer.set_next_kind(None);
+        Ok(())
     }
 
     /// Counts and reports bytes that were written to the client.
@@ -306,6 +310,9 @@ impl<'a> Link<'a> {
 fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(86_400 * 365)
 }
+
+/// How long a WebSocket's closing frame may take to go out.
+const WS_CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Bytes written between two looks at the idle timeout and shutdown.
 const WRITE_CHUNK: usize = 64 * 1024;
@@ -350,6 +357,10 @@ pub async fn serve_connection(link: &Link<'_>, cfg: &ServiceConfig, rooms: &Room
     };
     if !matches!(reason, CloseReason::PeerClosed | CloseReason::Error(_)) {
         link.close_gracefully().await;
+    } else {
+        // A WebSocket answers the peer's close frame with its own, and a
+        // protocol failure with the close code it calls for.
+        link.close_ws().await;
     }
     reason
 }

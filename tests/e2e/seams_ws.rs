@@ -121,3 +121,27 @@ fn connect_reads_on_after_an_empty_message() {
     let status = client.wait();
     assert!(status.success(), "{status:?} {:?}", client.drain_stderr());
 }
+
+/// The RFC 6455 conformance runner (Autobahn's case groups 1–7, 9, 10 and
+/// bad handshakes; tests/e2e/ws_conformance.py, Python's standard library
+/// only) against `listen ws:// --serve echo`: every case passes and ends
+/// with a clean close (a close frame answered, never 1006).
+#[test]
+fn echo_server_passes_the_conformance_cases() {
+    if !require_tool("python3") {
+        return;
+    }
+    let (_server, url) = ws_echo(&[]);
+    let addr = url.trim_start_matches("ws://").trim_end_matches('/');
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/ws_conformance.py");
+    let mut cmd = Command::new("python3");
+    cmd.args([script, addr]);
+    let (status, out, err) = run_with_input(cmd, b"");
+    let out = String::from_utf8_lossy(&out);
+    let summary = out.lines().last().unwrap_or("");
+    assert!(
+        status.success() && summary.ends_with(", 0 failed"),
+        "{out}{err}"
+    );
+    assert!(summary.contains(" passed"), "{summary}");
+}

@@ -431,6 +431,15 @@ impl StreamWriter {
         }
     }
 
+    /// On a WebSocket: sends the close frame that ends it (the answer to
+    /// the peer's close frame, or the code a protocol failure calls for:
+    /// 1002, 1007, 1009), waiting at most `within`; nothing on other kinds.
+    pub async fn close_ws(&mut self, within: Duration) {
+        if matches!(self.inner, WriteHalf::Ws(_)) {
+            let _ = tokio::time::timeout(within, self.shutdown_write()).await;
+        }
+    }
+
     /// On a WebSocket: `"text"` or `"binary"`, the frame type writes go
     /// out as.
     pub fn message_kind(&self) -> Option<&'static str> {
