@@ -126,6 +126,7 @@ impl WsArgs {
             headers: self.header.clone(),
             protocol: self.ws_protocol.clone(),
             max_message: None,
+            budget: None,
         }
     }
 }

@@ -16,7 +16,7 @@
 //! - [`datagram`]: the answer to one datagram.
 
 pub mod broker;
-pub mod budget;
+pub use crate::budget;
 pub mod chargen;
 pub mod chat;
 pub mod config;
@@ -53,8 +53,9 @@ pub struct Rooms {
     pub room: fanout::Fanout,
     /// `--serve broker` members.
     pub hub: fanout::Fanout,
-    /// Bytes of unfinished messages held over all clients.
-    pub buffers: budget::BufferBudget,
+    /// Bytes of unfinished messages held over all clients (shared with
+    /// the WebSocket layer, whose reassembly counts too).
+    pub buffers: std::sync::Arc<budget::BufferBudget>,
 }
 
 /// How a read ended.

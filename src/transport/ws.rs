@@ -8,7 +8,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -26,6 +26,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use super::tls::TlsInfo;
+use super::ws_budget::{self, Budgeted, SharedBudget};
 use super::ws_request::{self, HeadError, Rewind};
 use crate::error::{NetError, NetErrorKind};
 
@@ -74,6 +75,10 @@ pub struct WsOptions {
     /// The largest message accepted (its fragments count together);
     /// [`DEFAULT_MAX_MESSAGE`] when `None`.
     pub max_message: Option<usize>,
+    /// A server's budget for unfinished messages over all its clients
+    /// (shared with its service); what a client's unfinished message
+    /// holds counts against it.
+    pub budget: Option<SharedBudget>,
 }
 
 impl WsOptions {
@@ -105,6 +110,9 @@ impl MessageKind {
 pub struct WsStream {
     ws: Ws,
     text: bool,
+    /// Bytes read since the last complete message, when a budget counts
+    /// them ([`Budgeted`]); reset at each message.
+    since: Option<Arc<AtomicUsize>>,
     /// The TLS under it (`wss://`).
     pub(crate) tls: Option<TlsInfo>,
 }
@@ -130,6 +138,7 @@ impl WsStream {
                 last: None,
                 ended: false,
                 fail: Arc::clone(&fail),
+                since: self.since,
             },
             WsWriter {
                 tx,
@@ -172,6 +181,7 @@ pub async fn client_handshake(
         Ok(Ok((ws, _response))) => Ok(WsStream {
             ws,
             text: opts.text,
+            since: None,
             tls,
         }),
         Ok(Err(e)) => Err(fail(format!(
@@ -234,6 +244,7 @@ pub async fn server_handshake(
         Ok(response)
     };
     let config = config(opts.max_message());
+    let budget = opts.budget.clone();
     let handshake = async move {
         // The head is read and checked here, so that a bad request gets a
         // 400 that says what is wrong (tungstenite would just close).
@@ -253,15 +264,25 @@ pub async fn server_handshake(
             ws_request::bad_request(&mut io, &why).await;
             return Err(format!("bad request: {why} (answered 400)"));
         }
-        let io: BoxedIo = Box::new(Rewind::new(head, io));
+        let io = Rewind::new(head, io);
+        let (io, since): (BoxedIo, _) = match &budget {
+            Some(SharedBudget(budget)) => {
+                let io = Budgeted::new(io, budget);
+                let since = io.counter();
+                (Box::new(io), Some(since))
+            }
+            None => (Box::new(io), None),
+        };
         tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(config))
             .await
+            .map(|ws| (ws, since))
             .map_err(|e| describe(&e))
     };
     match tokio::time::timeout(timeout, handshake).await {
-        Ok(Ok(ws)) => Ok(WsStream {
+        Ok(Ok((ws, since))) => Ok(WsStream {
             ws,
             text: opts.text,
+            since,
             tls,
         }),
         Ok(Err(why)) => Err(format!("WebSocket handshake failed: {why}")),
@@ -322,6 +343,7 @@ fn close_code_for(error: &WsError) -> Option<u16> {
         WsError::Protocol(_) => Some(1002),
         WsError::Utf8(_) => Some(1007),
         WsError::Capacity(_) => Some(1009),
+        WsError::Io(e) if ws_budget::is_over_budget(e) => Some(1009),
         _ => None,
     }
 }
@@ -336,6 +358,8 @@ pub struct WsReader {
     /// The close code a protocol failure calls for (0: none), shared with
     /// the writer, whose close frame carries it.
     fail: Arc<AtomicU16>,
+    /// See [`WsStream`]'s `since`.
+    since: Option<Arc<AtomicUsize>>,
 }
 
 impl std::fmt::Debug for WsReader {
@@ -365,6 +389,13 @@ impl WsReader {
                 return Poll::Ready(Ok(None));
             }
             let next = ready!(Pin::new(&mut self.rx).poll_next(cx));
+            if let (Some(since), Some(Ok(Message::Text(_) | Message::Binary(_)))) =
+                (&self.since, &next)
+            {
+                // The message is out of the layer's buffers: its bytes no
+                // longer count against the server's budget.
+                since.store(0, Ordering::Relaxed);
+            }
             match next {
                 None => {
                     self.ended = true;

@@ -145,3 +145,156 @@ fn echo_server_passes_the_conformance_cases() {
     );
     assert!(summary.contains(" passed"), "{summary}");
 }
+
+/// Raw-socket WebSocket helpers for the clients below that must
+/// misbehave (hold unfinished messages, stay silent): `conn(addr)` does
+/// the handshake; `frame(op, fin, n)` is a header for `n` payload bytes
+/// with a zero mask (so the payload goes as it is); `close_code(s)` reads
+/// frames until a close frame and returns its code (None at EOF).
+const RAW_WS: &str = r#"
+import socket, struct, sys, time
+def conn(addr):
+    host, port = addr.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=20)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    h = b""
+    while b"\r\n\r\n" not in h:
+        c = s.recv(4096)
+        if not c: raise SystemExit("no handshake answer")
+        h += c
+    assert h.startswith(b"HTTP/1.1 101"), h
+    return s, h.split(b"\r\n\r\n", 1)[1]
+def frame(op, fin, n):
+    return struct.pack(">BBQ", (0x80 if fin else 0) | op, 0x80 | 127, n) + b"\0\0\0\0"
+def read_exact(s, buf, n):
+    while len(buf) < n:
+        try:
+            c = s.recv(1 << 20)
+        except ConnectionResetError:
+            c = b""
+        if not c: return None, buf
+        buf += c
+    return buf[:n], buf[n:]
+def next_frame(s, buf):
+    h, buf = read_exact(s, buf, 2)
+    if h is None: return None, None, buf
+    n = h[1] & 0x7f
+    if n == 126:
+        x, buf = read_exact(s, buf, 2); n = struct.unpack(">H", x)[0]
+    elif n == 127:
+        x, buf = read_exact(s, buf, 8); n = struct.unpack(">Q", x)[0]
+    p, buf = read_exact(s, buf, n)
+    return h[0] & 0x0f, p, buf
+def close_code(s, buf=b""):
+    while True:
+        op, p, buf = next_frame(s, buf)
+        if op is None: return None
+        if op == 8: return struct.unpack(">H", p[:2])[0] if len(p) >= 2 else 0
+"#;
+
+/// Runs `RAW_WS` + `body` with `args`; returns its stdout lines.
+fn raw_ws_client(body: &str, args: &[&str]) -> Vec<String> {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", &format!("{RAW_WS}\n{body}")]).args(args);
+    let (status, out, err) = run_with_input(cmd, b"");
+    assert!(status.success(), "python client failed: {err}");
+    String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_fragmented_message_over_max_frame_is_refused_with_1009() {
+    if !require_tool("python3") {
+        return;
+    }
+    let (_server, url) = ws_echo(&["--max-frame", "64k"]);
+    let addr = url.trim_start_matches("ws://").trim_end_matches('/');
+    // Four unfinished 32 KiB fragments: 128 KiB, past --max-frame 64k.
+    let got = raw_ws_client(
+        r#"
+s, buf = conn(sys.argv[1])
+try:
+    for i in range(4):
+        s.sendall(frame(2 if i == 0 else 0, False, 32768) + b"x" * 32768)
+except OSError:
+    pass
+print("close %s" % close_code(s, buf))
+"#,
+        &[addr],
+    );
+    assert_eq!(got, ["close 1009"], "message too big");
+}
+
+#[test]
+fn unfinished_messages_count_against_the_server_budget() {
+    if !require_tool("python3") {
+        return;
+    }
+    // --max-frame lets each message be 100 MiB; the server's 128 MiB
+    // budget for unfinished messages holds two of 48 MiB, not three.
+    let (mut server, url) = ws_echo(&["--max-frame", "100m"]);
+    let addr = url.trim_start_matches("ws://").trim_end_matches('/');
+    let got = raw_ws_client(
+        r#"
+MIB = 1 << 20
+chunk = b"\xab" * MIB
+held = []
+for name in "ABC":
+    s, buf = conn(sys.argv[1])
+    held.append((s, buf))
+    try:
+        s.sendall(frame(2, False, 48 * MIB))
+        for _ in range(48): s.sendall(chunk)
+    except OSError:
+        pass
+s, buf = held[2]
+print("C close %s" % close_code(s, buf))
+s, buf = held[0]
+s.sendall(frame(0, True, 1) + b"!")
+op, p, buf = next_frame(s, buf)
+print("A op %d len %d" % (op, len(p)))
+"#,
+        &[addr],
+    );
+    assert_eq!(
+        got,
+        ["C close 1009", "A op 2 len 50331649"],
+        "the third unfinished message is refused; the first completes"
+    );
+    server.wait_line("unfinished messages is spent");
+}
+
+#[test]
+fn an_idle_websocket_connection_holds_little_memory() {
+    if !require_tool("python3") {
+        return;
+    }
+    const CLIENTS: u64 = 500;
+    let (server, url) = ws_echo(&[]);
+    let addr = url.trim_start_matches("ws://").trim_end_matches('/');
+    let pid = server.child.id().to_string();
+    let got = raw_ws_client(
+        r#"
+def rss(pid):
+    for l in open("/proc/%s/status" % pid):
+        if l.startswith("VmRSS:"): return int(l.split()[1])
+before = rss(sys.argv[2])
+socks = [conn(sys.argv[1]) for _ in range(int(sys.argv[3]))]
+# One round trip on the last: every handshake before it is done.
+s, buf = socks[-1]
+s.sendall(frame(2, True, 2) + b"ok")
+next_frame(s, buf)
+print(before, rss(sys.argv[2]))
+"#,
+        &[addr, &pid, &CLIENTS.to_string()],
+    );
+    let (before, after) = got[0].split_once(' ').expect("two figures");
+    let (before, after): (u64, u64) = (before.parse().unwrap(), after.parse().unwrap());
+    let per_conn = after.saturating_sub(before) / CLIENTS;
+    // 138 KiB each before issue 21 (tungstenite's eager 128 KiB read
+    // buffer); ~11 KiB since. The bound leaves room for allocator noise.
+    assert!(per_conn < 40, "{per_conn} KiB per idle connection");
+}
