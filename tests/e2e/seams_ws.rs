@@ -298,3 +298,108 @@ print(before, rss(sys.argv[2]))
     // buffer); ~11 KiB since. The bound leaves room for allocator noise.
     assert!(per_conn < 40, "{per_conn} KiB per idle connection");
 }
+
+/// Holds `argv[3]` silent TCP connections to `argv[2]`, then times one
+/// honest round trip: `tls` (TLS, any certificate, a line echoed) or `ws`
+/// (a WebSocket message echoed). Prints `ok SECONDS`.
+const HONEST_AFTER_SILENT: &str = r#"
+import resource, socket, ssl, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+mode, addr, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+host, port = addr.rsplit(":", 1)
+silent = [socket.create_connection((host, int(port))) for _ in range(n)]
+start = time.monotonic()
+s = socket.create_connection((host, int(port)), timeout=20)
+if mode == "tls":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(s, server_hostname="localhost")
+    s.sendall(b"honest\n")
+    got = b""
+    while not got.endswith(b"\n"):
+        c = s.recv(100)
+        if not c: break
+        got += c
+    assert got == b"honest\n", got
+else:
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    h = b""
+    while b"\r\n\r\n" not in h:
+        c = s.recv(4096)
+        if not c: raise SystemExit("no handshake answer")
+        h += c
+    assert h.startswith(b"HTTP/1.1 101"), h
+    s.sendall(b"\x82\x86\0\0\0\0honest")
+    got = h.split(b"\r\n\r\n", 1)[1]
+    while len(got) < 8:
+        c = s.recv(100)
+        if not c: break
+        got += c
+    assert got == b"\x82\x06honest", got
+print("ok %.3f" % (time.monotonic() - start), flush=True)
+"#;
+
+/// Silent connections held while an honest client comes (more than the
+/// 256 that used to stall every handshake for the whole deadline).
+const SILENT: usize = 400;
+
+/// The honest client's round trip behind [`SILENT`] silent connections
+/// to `addr`, in seconds.
+fn honest_after_silent(mode: &str, addr: &str) -> f64 {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", HONEST_AFTER_SILENT, mode, addr, &SILENT.to_string()]);
+    let (status, out, err) = run_with_input(cmd, b"");
+    assert!(status.success(), "honest client failed: {err}");
+    let out = String::from_utf8_lossy(&out);
+    out.trim()
+        .strip_prefix("ok ")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no time in {out:?}"))
+}
+
+/// Far below the 10 s handshake deadline silent clients used to hold an
+/// honest one back by, and generous for a loaded debug build.
+const PROMPT: f64 = 2.0;
+
+#[test]
+fn silent_connections_do_not_delay_a_tls_handshake() {
+    if !require_tool("python3") {
+        return;
+    }
+    let (_server, addr) = serve_quietly(&["tls://127.0.0.1:0", "--serve", "echo", "-k"]);
+    let took = honest_after_silent("tls", &addr);
+    assert!(took < PROMPT, "the honest TLS client took {took} s");
+}
+
+#[test]
+fn silent_connections_do_not_delay_a_websocket_handshake() {
+    if !require_tool("python3") {
+        return;
+    }
+    let (_server, url) = ws_echo(&[]);
+    let addr = url.trim_start_matches("ws://").trim_end_matches('/');
+    let took = honest_after_silent("ws", addr);
+    assert!(took < PROMPT, "the honest WebSocket client took {took} s");
+}
+
+#[test]
+fn silent_connections_do_not_delay_a_tls_relay() {
+    if !require_tool("python3") {
+        return;
+    }
+    let (_target, target) = serve_quietly(&["tcp://127.0.0.1:0", "--serve", "echo", "-k"]);
+    let mut relay = Proc::spawn(sockmate(&[
+        "relay",
+        "tls://127.0.0.1:0",
+        &format!("tcp://{target}"),
+    ]));
+    let front = relay.listening_addr();
+    let took = honest_after_silent("tls", &front);
+    assert!(
+        took < PROMPT,
+        "the honest client of the relay took {took} s"
+    );
+}
