@@ -55,6 +55,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod budget;
 pub mod checksum;
 pub mod cli;
 pub mod encoding;

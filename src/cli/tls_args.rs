@@ -125,6 +125,8 @@ impl WsArgs {
             text: self.ws_text,
             headers: self.header.clone(),
             protocol: self.ws_protocol.clone(),
+            max_message: None,
+            budget: None,
         }
     }
 }

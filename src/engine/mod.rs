@@ -36,6 +36,7 @@ use crate::event::{EventKind, EventTx};
 use crate::service::Rooms;
 use crate::session::Input;
 use crate::shutdown::Shutdown;
+use crate::transport::ws_budget::SharedBudget;
 
 /// Why the engine could not start something.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +138,15 @@ impl Engine {
         input: InputFactory,
     ) -> Result<Handle, StartError> {
         let schedule = listen::prepare(&mut cfg)?;
+        let rooms = Rooms::for_service(cfg.service.as_ref());
+        if let Some(service) = &cfg.service {
+            // A WebSocket's unfinished messages are bounded by --max-frame
+            // and count against the server's budget, as a decoder's do.
+            let mut ws = cfg.socket.ws.as_ref().clone();
+            ws.max_message = Some(service.max_frame);
+            ws.budget = Some(SharedBudget(Arc::clone(&rooms.buffers)));
+            cfg.socket.ws = Arc::new(ws);
+        }
         if let Err(e) = crate::limits::raise_nofile_limit() {
             tracing::debug!("cannot raise the open-file limit: {e}");
         }
@@ -153,7 +163,6 @@ impl Engine {
             .await;
         let stop = self.shutdown.child();
         let registry = Registry::default();
-        let rooms = Rooms::for_service(cfg.service.as_ref());
         let served = Arc::new(listen::Served {
             cfg,
             local: real.to_string(),

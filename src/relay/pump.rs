@@ -203,8 +203,14 @@ async fn buffered(
     loop {
         match &mut *src {
             Source::Stream(stream, None) => {
-                if stream.read_some(&mut buf, COPY_CHUNK).await? == 0 {
+                // An empty WebSocket message is relayed too; only the end
+                // of the stream ends the copy.
+                if stream.read_message(&mut buf, COPY_CHUNK).await?.is_none() {
                     return Ok(());
+                }
+                // ws ↔ ws: text stays text, binary stays binary.
+                if let Dest::Stream(to, None) = &mut *dst {
+                    to.set_next_kind(stream.last_kind());
                 }
                 // Once the chunk is written (and dumped) and dropped, the
                 // next read reclaims the same allocation.

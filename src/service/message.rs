@@ -179,6 +179,9 @@ pub async fn run(
     }
     let frame = cfg.frame.clone();
     let raw = frame.is_raw() && !link.capabilities().message_boundaries;
+    // On a message transport (WebSocket) without `--frame`, each read is
+    // one whole message, empty or not, never cut at `--max-frame`.
+    let whole = frame.is_raw() && link.capabilities().message_boundaries;
     let mut decoder = Decoder::new(frame.clone(), cfg.max_frame);
     let mut buf = BytesMut::new();
     let (mut out, mut scratch) = (Vec::new(), Vec::new());
@@ -196,16 +199,18 @@ pub async fn run(
                 return over_budget(link, buffers).await;
             }
         }
+        let mut unread = false;
         let at_eof = match link.read(&mut buf, reads.reserve).await? {
             ReadOutcome::Data(n) => {
                 reads.update(n);
+                unread = whole;
                 false
             }
             ReadOutcome::Eof => true,
             ReadOutcome::Idle => return Ok(CloseReason::IdleTimeout),
             ReadOutcome::Shutdown => return Ok(CloseReason::Shutdown),
         };
-        if !raw && buf.len() > before {
+        if !raw && (buf.len() > before || unread) {
             // The copy for the views is held until the bus takes it (a
             // slow view makes every connection wait with one): count it.
             let copy = buf.len() - before;
@@ -215,8 +220,17 @@ pub async fn run(
             }
             link.received(Bytes::copy_from_slice(&buf[before..])).await;
         }
+        let kind = if whole { link.last_kind().await } else { None };
         loop {
-            let next = if at_eof {
+            let next = if whole {
+                match std::mem::take(&mut unread) {
+                    true if buf.len() > cfg.max_frame => {
+                        Err(FrameError::TooLong { max: cfg.max_frame })
+                    }
+                    true => Ok(Some(buf.split().freeze())),
+                    false => Ok(None),
+                }
+            } else if at_eof {
                 decoder.decode_eof(&mut buf)
             } else {
                 decoder.decode(&mut buf)
@@ -272,7 +286,7 @@ pub async fn run(
             match action {
                 Action::Quit => return Ok(CloseReason::Service("quit word".into())),
                 Action::Reply => link.send(&out).await?,
-                Action::Echo if frame.is_raw() => link.send_bytes(message).await?,
+                Action::Echo if frame.is_raw() => link.echo(message, kind).await?,
                 Action::Echo => {
                     out.clear();
                     if frame.encode(&message, &mut out).is_ok() {

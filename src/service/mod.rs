@@ -16,7 +16,7 @@
 //! - [`datagram`]: the answer to one datagram.
 
 pub mod broker;
-pub mod budget;
+pub use crate::budget;
 pub mod chargen;
 pub mod chat;
 pub mod config;
@@ -44,6 +44,7 @@ use crate::error::{describe_io, NetError, NetErrorKind};
 use crate::event::{CloseReason, Direction};
 use crate::session::accept::close_gracefully;
 use crate::session::{Control, Wiring};
+use crate::transport::ws::MessageKind;
 use crate::transport::{Capabilities, StreamReader, StreamWriter};
 
 /// What clients of one server share: the chat room, the broker hub and
@@ -54,8 +55,9 @@ pub struct Rooms {
     pub room: fanout::Fanout,
     /// `--serve broker` members.
     pub hub: fanout::Fanout,
-    /// Bytes of unfinished messages held over all clients.
-    pub buffers: budget::BufferBudget,
+    /// Bytes of unfinished messages held over all clients (shared with
+    /// the WebSocket layer, whose reassembly counts too).
+    pub buffers: std::sync::Arc<budget::BufferBudget>,
 }
 
 impl Rooms {
@@ -63,7 +65,7 @@ impl Rooms {
     pub fn for_service(cfg: Option<&ServiceConfig>) -> Rooms {
         match cfg.and_then(|c| c.max_buffered) {
             Some(limit) => Rooms {
-                buffers: budget::BufferBudget::new(limit),
+                buffers: std::sync::Arc::new(budget::BufferBudget::new(limit)),
                 ..Rooms::default()
             },
             None => Rooms::default(),
@@ -144,6 +146,12 @@ impl<'a> Link<'a> {
         close_gracefully(&mut reader, &mut writer).await;
     }
 
+    /// On a WebSocket: sends the close frame that ends the connection (see
+    /// [`StreamWriter::close_ws`]); nothing on other kinds.
+    pub async fn close_ws(&self) {
+        self.writer.lock().await.close_ws(WS_CLOSE_WAIT).await;
+    }
+
     /// Resolves once `--idle-timeout` has passed with no traffic either
     /// way; never without an idle timeout.
     pub async fn idle(&self) {
@@ -157,17 +165,17 @@ impl<'a> Link<'a> {
 
     /// Reads what the client sent into `buf` (reserving `reserve` bytes
     /// only once data is ready), or reports end, idleness or shutdown.
-    /// Bytes a program asked to send meanwhile (`handle.send`) go out.
+    /// Bytes a program asked to send meanwhile (`handle.send`) go out. On
+    /// a message transport (WebSocket) an empty message is `Data(0)`.
     pub async fn read(&self, buf: &mut BytesMut, reserve: usize) -> io::Result<ReadOutcome> {
         let mut control = self.control.lock().await;
         let mut reader = self.reader.lock().await;
         loop {
             tokio::select! {
-                read = reader.read_some(buf, reserve) => {
-                    let n = read?;
-                    if n == 0 {
+                read = reader.read_message(buf, reserve) => {
+                    let Some(n) = read? else {
                         return Ok(ReadOutcome::Eof);
-                    }
+                    };
                     self.wiring.meter.received_bytes(n);
                     return Ok(ReadOutcome::Data(n));
                 }
@@ -176,6 +184,28 @@ impl<'a> Link<'a> {
                 () = self.stopped() => return Ok(ReadOutcome::Shutdown),
             }
         }
+    }
+
+    /// On a WebSocket: whether the last message read was text or binary.
+    pub async fn last_kind(&self) -> Option<MessageKind> {
+        self.reader.lock().await.last_kind()
+    }
+
+    /// Sends one message back as it came: the same bytes and, on a
+    /// WebSocket, the same frame kind (text stays text); on a message
+    /// transport an empty message is sent too.
+    pub async fn echo(&self, bytes: Bytes, kind: Option<MessageKind>) -> io::Result<()> {
+        if bytes.is_empty() && !self.caps.message_boundaries {
+            return Ok(());
+        }
+        self.write_guarded(&bytes, kind).await?;
+        self.wiring.meter.sent(bytes.len());
+        let _ = self
+            .wiring
+            .events
+            .data(self.wiring.conn, Direction::Out, bytes)
+            .await;
+        Ok(())
     }
 
     /// Reports received bytes (one message) to the views.
@@ -203,7 +233,7 @@ impl<'a> Link<'a> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.write_guarded(bytes).await?;
+        self.write_guarded(bytes, None).await?;
         self.sent(bytes).await;
         Ok(())
     }
@@ -213,7 +243,7 @@ impl<'a> Link<'a> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.write_guarded(&bytes).await?;
+        self.write_guarded(&bytes, None).await?;
         self.wiring.meter.sent(bytes.len());
         let _ = self
             .wiring
@@ -228,11 +258,26 @@ impl<'a> Link<'a> {
     /// past either: after shutdown the write may go on for
     /// [`DRAIN`](crate::shutdown::DRAIN) to deliver what is in flight. Each
     /// chunk that goes out counts as activity. A cut write fails with a
-    /// [`WriteCut`] error carrying the reason.
-    async fn write_guarded(&self, bytes: &[u8]) -> io::Result<()> {
+    /// [`WriteCut`] error carrying the reason. On a message transport the
+    /// bytes go out as one message (of frame kind `kind`, when given),
+    /// never cut into chunks.
+    async fn write_guarded(&self, bytes: &[u8], kind: Option<MessageKind>) -> io::Result<()> {
         let mut writer = self.writer.lock().await;
+        // Set for this message only: reset below, and an error ends the
+        // connection.
+        writer.set_next_kind(kind);
         let mut drain_until: Option<tokio::time::Instant> = None;
-        for chunk in bytes.chunks(WRITE_CHUNK) {
+        let chunk_size = if self.caps.message_boundaries {
+            bytes.len().max(1)
+        } else {
+            WRITE_CHUNK
+        };
+        // One pass even for empty bytes (an empty message is sent).
+        let mut start = 0;
+        loop {
+            let end = bytes.len().min(start + chunk_size);
+            let chunk = &bytes[start..end];
+            start = end;
             let write = writer.write_all(chunk);
             tokio::pin!(write);
             loop {
@@ -252,7 +297,11 @@ impl<'a> Link<'a> {
                 }
             }
             self.wiring.meter.touch();
+            if start >= bytes.len() {
+                break;
+            }
         }
+        writer.set_next_kind(None);
         Ok(())
     }
 
@@ -277,6 +326,9 @@ impl<'a> Link<'a> {
 fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(86_400 * 365)
 }
+
+/// How long a WebSocket's closing frame may take to go out.
+const WS_CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Bytes written between two looks at the idle timeout and shutdown.
 const WRITE_CHUNK: usize = 64 * 1024;
@@ -321,6 +373,10 @@ pub async fn serve_connection(link: &Link<'_>, cfg: &ServiceConfig, rooms: &Room
     };
     if !matches!(reason, CloseReason::PeerClosed | CloseReason::Error(_)) {
         link.close_gracefully().await;
+    } else {
+        // A WebSocket answers the peer's close frame with its own, and a
+        // protocol failure with the close code it calls for.
+        link.close_ws().await;
     }
     reason
 }

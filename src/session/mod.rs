@@ -203,9 +203,11 @@ pub async fn run_stream(
     let down = async {
         let mut buf = BytesMut::new();
         loop {
-            let n = reader.read_some(&mut buf, STREAM_READ_SIZE).await?;
+            // An empty WebSocket message is a message (`Some(0)`); only
+            // `None` is the end.
+            let read = reader.read_message(&mut buf, STREAM_READ_SIZE).await?;
             let frame = reader.message_kind().and_then(WsFrame::from_name);
-            if n == 0 {
+            let Some(n) = read else {
                 events
                     .emit(EventKind::Eof {
                         conn: conn.clone(),
@@ -213,7 +215,7 @@ pub async fn run_stream(
                     })
                     .await?;
                 return Ok::<(), Stop>(());
-            }
+            };
             meter.received(n);
             events
                 .data_frame(conn, Direction::In, buf.split().freeze(), frame)

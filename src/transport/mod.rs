@@ -23,6 +23,8 @@ pub mod tls;
 pub mod unix_path;
 mod unix_socket;
 pub mod ws;
+pub mod ws_budget;
+pub mod ws_request;
 
 use std::fmt;
 use std::io;

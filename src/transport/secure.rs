@@ -17,9 +17,17 @@ use super::{apply_stream_options, PeerAddr, SocketOptions, Stream};
 use crate::endpoint::Endpoint;
 use crate::error::NetError;
 
-/// Handshakes under way at once on one listener; beyond it, accepted
-/// clients wait (in the kernel queue) for a turn.
-const HANDSHAKES_AT_ONCE: usize = 256;
+/// Handshakes under way at once on one listener (clients accepted whose
+/// first byte or handshake is still awaited); beyond it, accepted clients
+/// wait (in the kernel queue) for a turn. Large, because a silent client
+/// holds its turn only for [`FIRST_BYTE_DEADLINE`]: a thousand silent
+/// connections never delay an honest client's handshake.
+const PENDING_HANDSHAKES: usize = 4096;
+
+/// How long an accepted client may stay silent before its first byte (a
+/// TLS ClientHello, a WebSocket request line): honest clients send at
+/// once; a silent one is dropped so it does not hold a turn.
+const FIRST_BYTE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Runs the client side of `endpoint`'s layers over `tcp`, already
 /// connected to its host and port: the TLS handshake for `tls://` and
@@ -179,7 +187,7 @@ impl Handshaker {
 }
 
 async fn accept_loop(listener: TcpListener, layers: Arc<Layers>, tx: mpsc::Sender<Handshaken>) {
-    let at_once = Arc::new(Semaphore::new(HANDSHAKES_AT_ONCE));
+    let at_once = Arc::new(Semaphore::new(PENDING_HANDSHAKES));
     let tasks = tokio_util::task::TaskTracker::new();
     loop {
         let Ok(turn) = Arc::clone(&at_once).acquire_owned().await else {
@@ -202,7 +210,12 @@ async fn accept_loop(listener: TcpListener, layers: Arc<Layers>, tx: mpsc::Sende
         let layers = Arc::clone(&layers);
         let out = tx.clone();
         tasks.spawn(async move {
-            let result = match layers.handshake(tcp).await {
+            let first = first_byte(&tcp, layers.opts.tls.handshake_timeout()).await;
+            let handshake = match first {
+                Ok(()) => layers.handshake(tcp).await,
+                Err(why) => Err(why),
+            };
+            let result = match handshake {
                 Ok(stream) => Ok((stream, peer)),
                 Err(why) => Err(io::Error::other(HandshakeFailed { peer, why })),
             };
@@ -212,5 +225,21 @@ async fn accept_loop(listener: TcpListener, layers: Arc<Layers>, tx: mpsc::Sende
         if tx.is_closed() {
             return;
         }
+    }
+}
+
+/// Waits for the client's first byte (without taking it) for at most
+/// [`FIRST_BYTE_DEADLINE`] (or `limit`, when shorter). A client that closes
+/// at once goes on to fail its handshake with the usual words.
+async fn first_byte(tcp: &TcpStream, limit: std::time::Duration) -> Result<(), String> {
+    let deadline = FIRST_BYTE_DEADLINE.min(limit);
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(deadline, tcp.peek(&mut byte)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(crate::error::describe_io(&e)),
+        Err(_) => Err(format!(
+            "the client sent nothing within {} (silent clients are dropped)",
+            humantime::format_duration(deadline)
+        )),
     }
 }

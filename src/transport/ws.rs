@@ -8,6 +8,8 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -19,11 +21,13 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use super::tls::TlsInfo;
+use super::ws_budget::{self, Budgeted, SharedBudget};
+use super::ws_request::{self, HeadError, Rewind};
 use crate::error::{NetError, NetErrorKind};
 
 /// Any connected byte stream a WebSocket can run over (TCP, TLS, a proxy
@@ -35,6 +39,26 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Duplex for T {}
 pub type BoxedIo = Box<dyn Duplex>;
 
 type Ws = WebSocketStream<BoxedIo>;
+
+/// Bytes tungstenite reserves for reading at first: a quiet connection
+/// holds little; a larger frame makes it grow to what that frame needs.
+const READ_BUFFER: usize = 4 * 1024;
+
+/// The largest message (and frame) a WebSocket accepts by default: a
+/// larger one is refused with close 1009 (message too big) before it is
+/// buffered whole.
+pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// tungstenite's settings: a small read buffer (grown on demand), writes
+/// that go out at once (we flush each message anyway), and messages of at
+/// most `max_message` bytes.
+fn config(max_message: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message))
+}
 
 /// What the user chose for WebSocket (`--path`, `--ws-text`, `--header`,
 /// `--ws-protocol`). Used only by the WebSocket kinds.
@@ -48,6 +72,19 @@ pub struct WsOptions {
     pub headers: Vec<String>,
     /// The subprotocol to ask for (client) or to accept (server).
     pub protocol: Option<String>,
+    /// The largest message accepted (its fragments count together);
+    /// [`DEFAULT_MAX_MESSAGE`] when `None`.
+    pub max_message: Option<usize>,
+    /// A server's budget for unfinished messages over all its clients
+    /// (shared with its service); what a client's unfinished message
+    /// holds counts against it.
+    pub budget: Option<SharedBudget>,
+}
+
+impl WsOptions {
+    fn max_message(&self) -> usize {
+        self.max_message.unwrap_or(DEFAULT_MAX_MESSAGE)
+    }
 }
 
 /// Whether a message came as a text or a binary frame.
@@ -73,6 +110,9 @@ impl MessageKind {
 pub struct WsStream {
     ws: Ws,
     text: bool,
+    /// Bytes read since the last complete message, when a budget counts
+    /// them ([`Budgeted`]); reset at each message.
+    since: Option<Arc<AtomicUsize>>,
     /// The TLS under it (`wss://`).
     pub(crate) tls: Option<TlsInfo>,
 }
@@ -89,6 +129,7 @@ impl WsStream {
     /// Splits into a reader of messages and a writer of messages.
     pub fn into_split(self) -> (WsReader, WsWriter) {
         let (tx, rx) = self.ws.split();
+        let fail = Arc::new(AtomicU16::new(0));
         (
             WsReader {
                 rx,
@@ -96,11 +137,15 @@ impl WsStream {
                 close: None,
                 last: None,
                 ended: false,
+                fail: Arc::clone(&fail),
+                since: self.since,
             },
             WsWriter {
                 tx,
                 text: self.text,
+                next_kind: None,
                 closed: false,
+                fail,
             },
         )
     }
@@ -130,11 +175,13 @@ pub async fn client_handshake(
             .headers_mut()
             .insert("sec-websocket-protocol", value);
     }
-    let handshake = tokio_tungstenite::client_async(request, io);
+    let handshake =
+        tokio_tungstenite::client_async_with_config(request, io, Some(config(opts.max_message())));
     match tokio::time::timeout(timeout, handshake).await {
         Ok(Ok((ws, _response))) => Ok(WsStream {
             ws,
             text: opts.text,
+            since: None,
             tls,
         }),
         Ok(Err(e)) => Err(fail(format!(
@@ -196,14 +243,49 @@ pub async fn server_handshake(
         }
         Ok(response)
     };
-    let handshake = tokio_tungstenite::accept_hdr_async(io, callback);
+    let config = config(opts.max_message());
+    let budget = opts.budget.clone();
+    let handshake = async move {
+        // The head is read and checked here, so that a bad request gets a
+        // 400 that says what is wrong (tungstenite would just close).
+        let mut io = io;
+        let head = match ws_request::read_head(&mut io).await {
+            Ok(head) => head,
+            Err(HeadError::Closed) => {
+                return Err("the client closed before its request ended".into())
+            }
+            Err(HeadError::Io(e)) => return Err(crate::error::describe_io(&e)),
+            Err(HeadError::Bad(why)) => {
+                ws_request::bad_request(&mut io, &why).await;
+                return Err(format!("bad request: {why} (answered 400)"));
+            }
+        };
+        if let Err(why) = ws_request::check(&head) {
+            ws_request::bad_request(&mut io, &why).await;
+            return Err(format!("bad request: {why} (answered 400)"));
+        }
+        let io = Rewind::new(head, io);
+        let (io, since): (BoxedIo, _) = match &budget {
+            Some(SharedBudget(budget)) => {
+                let io = Budgeted::new(io, budget);
+                let since = io.counter();
+                (Box::new(io), Some(since))
+            }
+            None => (Box::new(io), None),
+        };
+        tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(config))
+            .await
+            .map(|ws| (ws, since))
+            .map_err(|e| describe(&e))
+    };
     match tokio::time::timeout(timeout, handshake).await {
-        Ok(Ok(ws)) => Ok(WsStream {
+        Ok(Ok((ws, since))) => Ok(WsStream {
             ws,
             text: opts.text,
+            since,
             tls,
         }),
-        Ok(Err(e)) => Err(format!("WebSocket handshake failed: {}", describe(&e))),
+        Ok(Err(why)) => Err(format!("WebSocket handshake failed: {why}")),
         Err(_) => Err(format!(
             "WebSocket handshake timed out after {}",
             humantime::format_duration(timeout)
@@ -253,6 +335,19 @@ fn to_io(error: WsError) -> io::Error {
     }
 }
 
+/// The close code (RFC 6455 §7.4.1) that answers a read failure: 1002
+/// for a protocol error, 1007 for text that is not UTF-8, 1009 for a
+/// message over the limit; `None` when the connection itself failed.
+fn close_code_for(error: &WsError) -> Option<u16> {
+    match error {
+        WsError::Protocol(_) => Some(1002),
+        WsError::Utf8(_) => Some(1007),
+        WsError::Capacity(_) => Some(1009),
+        WsError::Io(e) if ws_budget::is_over_budget(e) => Some(1009),
+        _ => None,
+    }
+}
+
 /// The reading half: one message per read.
 pub struct WsReader {
     rx: SplitStream<Ws>,
@@ -260,6 +355,11 @@ pub struct WsReader {
     close: Option<String>,
     last: Option<MessageKind>,
     ended: bool,
+    /// The close code a protocol failure calls for (0: none), shared with
+    /// the writer, whose close frame carries it.
+    fail: Arc<AtomicU16>,
+    /// See [`WsStream`]'s `since`.
+    since: Option<Arc<AtomicUsize>>,
 }
 
 impl std::fmt::Debug for WsReader {
@@ -289,6 +389,13 @@ impl WsReader {
                 return Poll::Ready(Ok(None));
             }
             let next = ready!(Pin::new(&mut self.rx).poll_next(cx));
+            if let (Some(since), Some(Ok(Message::Text(_) | Message::Binary(_)))) =
+                (&self.since, &next)
+            {
+                // The message is out of the layer's buffers: its bytes no
+                // longer count against the server's budget.
+                since.store(0, Ordering::Relaxed);
+            }
             match next {
                 None => {
                     self.ended = true;
@@ -315,24 +422,47 @@ impl WsReader {
                 Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
                     self.ended = true;
                 }
-                Some(Err(e)) => return Poll::Ready(Err(to_io(e))),
+                Some(Err(e)) => {
+                    if let Some(code) = close_code_for(&e) {
+                        self.fail.store(code, Ordering::Relaxed);
+                    }
+                    return Poll::Ready(Err(to_io(e)));
+                }
             }
         }
     }
 
-    /// Reads the next message into `buf`; 0 at the end.
-    pub async fn read_some(&mut self, buf: &mut BytesMut, _reserve: usize) -> io::Result<usize> {
+    /// Reads the next non-empty message into `buf`; 0 at the end. Empty
+    /// messages are passed over (use [`WsReader::read_message`] to see
+    /// them).
+    pub async fn read_some(&mut self, buf: &mut BytesMut, reserve: usize) -> io::Result<usize> {
+        loop {
+            match self.read_message(buf, reserve).await? {
+                Some(0) => continue,
+                Some(n) => return Ok(n),
+                None => return Ok(0),
+            }
+        }
+    }
+
+    /// Reads the next message into `buf`: its length (0 for an empty
+    /// message, which is a message like any other), `None` at the end.
+    pub async fn read_message(
+        &mut self,
+        buf: &mut BytesMut,
+        _reserve: usize,
+    ) -> io::Result<Option<usize>> {
         if !self.pending.is_empty() {
             let n = self.pending.len();
             buf.extend_from_slice(&std::mem::take(&mut self.pending));
-            return Ok(n);
+            return Ok(Some(n));
         }
         match std::future::poll_fn(|cx| self.poll_message(cx)).await? {
             Some(message) => {
                 buf.extend_from_slice(&message);
-                Ok(message.len())
+                Ok(Some(message.len()))
             }
-            None => Ok(0),
+            None => Ok(None),
         }
     }
 }
@@ -360,7 +490,12 @@ impl AsyncRead for WsReader {
 pub struct WsWriter {
     tx: SplitSink<Ws, Message>,
     text: bool,
+    /// The frame kind of the next writes, when set (an echo answers text
+    /// with text and binary with binary); `--ws-text`'s choice otherwise.
+    next_kind: Option<MessageKind>,
     closed: bool,
+    /// See [`WsReader`]'s `fail`.
+    fail: Arc<AtomicU16>,
 }
 
 impl std::fmt::Debug for WsWriter {
@@ -381,9 +516,19 @@ impl WsWriter {
         }
     }
 
+    /// Makes the next writes go out as `kind` (text only when the bytes
+    /// are UTF-8), or as `--ws-text` says with `None`.
+    pub fn set_next_kind(&mut self, kind: Option<MessageKind>) {
+        self.next_kind = kind;
+    }
+
     fn message(&self, data: &[u8]) -> Message {
         let bytes = Bytes::copy_from_slice(data);
-        if self.text {
+        let text = match self.next_kind {
+            Some(kind) => kind == MessageKind::Text,
+            None => self.text,
+        };
+        if text {
             if let Ok(text) = Utf8Bytes::try_from(bytes.clone()) {
                 return Message::Text(text);
             }
@@ -397,20 +542,33 @@ impl WsWriter {
         self.tx.send(message).await.map_err(to_io)
     }
 
-    /// Sends a close frame (1000, normal closure); the peer answers with
-    /// its own and the connection ends. Already closed is not an error.
+    /// Sends a close frame (1000, normal closure, or the code a protocol
+    /// failure of the reader calls for); the peer answers with its own
+    /// and the connection ends. After the peer's close frame, this sends
+    /// the answer to it. Already closed is not an error.
     pub async fn shutdown_write(&mut self) -> io::Result<()> {
         if self.closed {
             return Ok(());
         }
         self.closed = true;
-        let frame = CloseFrame {
-            code: CloseCode::Normal,
-            reason: Utf8Bytes::from_static(""),
+        let frame = match self.fail.load(Ordering::Relaxed) {
+            0 => CloseFrame {
+                code: CloseCode::Normal,
+                reason: Utf8Bytes::from_static(""),
+            },
+            code => CloseFrame {
+                code: CloseCode::from(code),
+                reason: Utf8Bytes::from_static(""),
+            },
         };
         match self.tx.send(Message::Close(Some(frame))).await {
             Ok(()) | Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => Ok(()),
-            Err(WsError::Protocol(_)) => Ok(()),
+            Err(WsError::Protocol(_)) => {
+                // The peer closed first: send the answer tungstenite has
+                // queued (its close frame echoed), which ends the connection.
+                let _ = self.tx.flush().await;
+                Ok(())
+            }
             Err(e) => Err(to_io(e)),
         }
     }

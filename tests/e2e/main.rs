@@ -27,6 +27,7 @@ mod relay_eof;
 mod robust;
 mod scan;
 mod seams_svc;
+mod seams_ws;
 mod serial;
 mod services;
 mod tls;

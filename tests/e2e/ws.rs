@@ -13,7 +13,7 @@ use crate::util::*;
 
 /// True when python3 and its `websockets` package are here (under CI a
 /// missing one fails).
-fn have_websockets() -> bool {
+pub(crate) fn have_websockets() -> bool {
     if !require_tool("python3") {
         return false;
     }
@@ -36,7 +36,7 @@ fn have_websockets() -> bool {
 
 /// Runs a Python script that prints `PORT n` once it listens; returns the
 /// process and the port.
-fn python_server(script: &str) -> (Proc, u16) {
+pub(crate) fn python_server(script: &str) -> (Proc, u16) {
     let mut cmd = Command::new("python3");
     cmd.args(["-c", script]);
     let mut proc = Proc::spawn(cmd);

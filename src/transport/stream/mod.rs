@@ -30,7 +30,7 @@ pub(super) use socket::{release_if_new, Io};
 use super::seqpacket::SeqpacketStream;
 use super::serial::SerialPort;
 use super::tls::TlsInfo;
-use super::ws::{WsReader, WsStream, WsWriter};
+use super::ws::{MessageKind, WsReader, WsStream, WsWriter};
 
 /// A TLS connection over TCP, client or server side.
 pub type TlsIo = tokio_rustls::TlsStream<TcpStream>;
@@ -323,6 +323,31 @@ impl StreamReader {
         }
     }
 
+    /// On a WebSocket: whether the last message read was text or binary.
+    pub fn last_kind(&self) -> Option<MessageKind> {
+        match &self.inner {
+            ReadHalf::Ws(r) => r.last_kind(),
+            _ => None,
+        }
+    }
+
+    /// Like [`StreamReader::read_some`], but `None` at the end of the
+    /// stream, so that an empty WebSocket message (`Some(0)`) is told
+    /// apart from the end; the other kinds never return `Some(0)`.
+    pub async fn read_message(
+        &mut self,
+        buf: &mut BytesMut,
+        reserve: usize,
+    ) -> io::Result<Option<usize>> {
+        match &mut self.inner {
+            ReadHalf::Ws(r) => r.read_message(buf, reserve).await,
+            _ => match self.read_some(buf, reserve).await? {
+                0 => Ok(None),
+                n => Ok(Some(n)),
+            },
+        }
+    }
+
     /// Waits until data is ready, then reads what is there into `buf`,
     /// reserving `reserve` bytes only then (an idle connection holds no read
     /// buffer). On seqpacket, one message of at most `reserve` bytes.
@@ -406,12 +431,30 @@ impl StreamWriter {
         }
     }
 
+    /// On a WebSocket: sends the close frame that ends it (the answer to
+    /// the peer's close frame, or the code a protocol failure calls for:
+    /// 1002, 1007, 1009), waiting at most `within`; nothing on other kinds.
+    pub async fn close_ws(&mut self, within: Duration) {
+        if matches!(self.inner, WriteHalf::Ws(_)) {
+            let _ = tokio::time::timeout(within, self.shutdown_write()).await;
+        }
+    }
+
     /// On a WebSocket: `"text"` or `"binary"`, the frame type writes go
     /// out as.
     pub fn message_kind(&self) -> Option<&'static str> {
         match &self.inner {
             WriteHalf::Ws(w) => Some(w.kind().as_str()),
             _ => None,
+        }
+    }
+
+    /// On a WebSocket: makes the next writes go out as `kind` (an echo
+    /// keeps the frame kind it received), or as `--ws-text` says with
+    /// `None`. No effect on other kinds.
+    pub fn set_next_kind(&mut self, kind: Option<MessageKind>) {
+        if let WriteHalf::Ws(w) = &mut self.inner {
+            w.set_next_kind(kind);
         }
     }
 
