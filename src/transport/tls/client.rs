@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 
+use super::trust::CaOrExact;
 use super::{describe, parse_pin, provider, TlsOptions};
 use crate::endpoint::Host;
 use crate::error::{NetError, NetErrorKind};
@@ -41,8 +42,14 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, NetError> {
                 pin: None,
                 provider,
             }))
+    } else if opts.ca.is_empty() {
+        builder.with_root_certificates(roots(opts)?.0)
     } else {
-        builder.with_root_certificates(roots(opts)?)
+        let (roots, given) = roots(opts)?;
+        let verifier = CaOrExact::new(roots, given, provider).map_err(config_error)?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
     };
     let mut config = match (&opts.cert, &opts.key) {
         (Some(cert), Some(key)) => builder
@@ -108,23 +115,27 @@ fn config_error(message: impl Into<String>) -> NetError {
     NetError::new(NetErrorKind::Other, message)
 }
 
-fn roots(opts: &TlsOptions) -> Result<RootCertStore, NetError> {
+/// The system's roots plus `--ca`'s, and the `--ca` certificates as
+/// given (a server showing one of them exactly is trusted as itself).
+fn roots(opts: &TlsOptions) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), NetError> {
     let mut roots = RootCertStore::empty();
+    let mut given = Vec::new();
     let native = rustls_native_certs::load_native_certs();
     for cert in native.certs {
         let _ = roots.add(cert);
     }
     for file in &opts.ca {
         for cert in load_certs(file)? {
-            roots.add(cert).map_err(|e| {
+            roots.add(cert.clone()).map_err(|e| {
                 config_error(format!(
                     "--ca {}: not a CA certificate: {e}",
                     file.display()
                 ))
             })?;
+            given.push(cert);
         }
     }
-    Ok(roots)
+    Ok((roots, given))
 }
 
 /// Reads every certificate of a PEM file; an empty or unreadable file is
