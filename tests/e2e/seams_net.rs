@@ -180,3 +180,98 @@ fn ca_accepts_a_self_signed_ca_true_certificate_served_by_sockmate() {
     assert!(!status.success());
     assert!(err.contains("CA certificate as its own"), "{err}");
 }
+
+/// A CA and a client certificate it signed with `openssl x509 -req` and no
+/// extensions, which makes an X.509 version 1 certificate (`v1.pem`,
+/// `v1.key`).
+fn version_1_certificate() -> Option<tempfile::TempDir> {
+    let dir = self_signed()?;
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "v1.key",
+            "-out",
+            "v1.csr",
+            "-subj",
+            "/CN=client1",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "v1.csr",
+            "-CA",
+            "self.pem",
+            "-CAkey",
+            "self.key",
+            "-CAcreateserial",
+            "-out",
+            "v1.pem",
+            "-days",
+            "2",
+        ],
+    );
+    let text = Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in", "v1.pem"])
+        .current_dir(d)
+        .output()
+        .expect("openssl x509");
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("Version: 1"),
+        "the test needs a version 1 certificate"
+    );
+    Some(dir)
+}
+
+#[test]
+fn a_version_1_certificate_is_named_as_such_not_as_a_key_mismatch() {
+    let Some(dir) = version_1_certificate() else {
+        return;
+    };
+    let (cert, key) = (path_in(&dir, "v1.pem"), path_in(&dir, "v1.key"));
+
+    // As a client certificate.
+    let (_server, addr) = serve_quietly(&["tls://127.0.0.1:0", "-k"]);
+    let (status, _, err) = run_with_input(
+        sockmate(&[
+            "connect",
+            &format!("tls://{addr}"),
+            "--insecure",
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+        ]),
+        b"x\n",
+    );
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("X.509 version 1"), "{err}");
+    assert!(err.contains("version 3"), "{err}");
+    assert!(!err.contains("do not fit together"), "{err}");
+
+    // As a server certificate: one line, at start.
+    let (status, _, err) = run_with_input(
+        sockmate(&[
+            "listen",
+            "tls://127.0.0.1:0",
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+        ]),
+        b"",
+    );
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("X.509 version 1"), "{err}");
+    assert!(!err.contains("do not fit together"), "{err}");
+    assert_eq!(our_stderr_lines(err.trim()).len(), 1, "one line: {err}");
+}

@@ -53,7 +53,7 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, NetError> {
     };
     let mut config = match (&opts.cert, &opts.key) {
         (Some(cert), Some(key)) => builder
-            .with_client_auth_cert(load_certs(cert)?, load_key(key)?)
+            .with_client_auth_cert(load_own_certs(cert)?, load_key(key)?)
             .map_err(|e| config_error(format!("--cert/--key do not fit together: {e}")))?,
         (None, None) => builder.with_no_client_auth(),
         _ => {
@@ -162,6 +162,36 @@ pub(super) fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Ne
         )));
     }
     Ok(certs)
+}
+
+/// Reads our own certificate chain (`--cert`) and refuses, naming the
+/// reason, a certificate rustls cannot use: X.509 versions 1 and 2 (what
+/// `openssl x509 -req` makes without extensions), where rustls would only
+/// say the certificate and key "do not fit".
+pub(super) fn load_own_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
+    let certs = load_certs(path)?;
+    for (i, cert) in certs.iter().enumerate() {
+        if let Some(version) = old_x509_version(cert) {
+            let which = if i == 0 {
+                String::new()
+            } else {
+                format!(" (chain entry {})", i + 1)
+            };
+            return Err(config_error(format!(
+                "--cert {}{which}: the certificate is X.509 version {version}; rustls needs version 3 (remake it with extensions: openssl x509 -req … -extfile FILE with e.g. basicConstraints=CA:FALSE, or openssl req -x509 … -addext subjectAltName=DNS:NAME)",
+                path.display()
+            )));
+        }
+    }
+    Ok(certs)
+}
+
+/// The X.509 version (1 or 2) of a certificate older than version 3;
+/// `None` for version 3 or what does not parse (rustls names that).
+fn old_x509_version(cert: &CertificateDer<'_>) -> Option<u32> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    let version = parsed.version().0;
+    (version < 2).then_some(version + 1)
 }
 
 /// Reads a private key (PKCS#8, PKCS#1 or SEC1) from a PEM file.
