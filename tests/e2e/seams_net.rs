@@ -275,3 +275,147 @@ fn a_version_1_certificate_is_named_as_such_not_as_a_key_mismatch() {
     assert!(!err.contains("do not fit together"), "{err}");
     assert_eq!(our_stderr_lines(err.trim()).len(), 1, "one line: {err}");
 }
+
+/// A "proxy" that accepts TCP connections and, on each, answers one read
+/// after another with the given replies, then says nothing more (it holds
+/// the connection until the client leaves). Returns its `HOST:PORT`.
+fn silent_proxy(replies: &'static [&'static [u8]]) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(16) {
+            let Ok(mut conn) = conn else { break };
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(DEADLINE));
+                let mut buf = [0u8; 1024];
+                for reply in replies {
+                    if matches!(conn.read(&mut buf), Ok(0) | Err(_)) {
+                        return;
+                    }
+                    if conn.write_all(reply).is_err() {
+                        return;
+                    }
+                }
+                // Silent from here on: read (and drop) until the client leaves.
+                let until = Instant::now() + DEADLINE;
+                while Instant::now() < until {
+                    if matches!(conn.read(&mut buf), Ok(0) | Err(_)) {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// `connect` through a proxy that never finishes its handshake: it fails
+/// in one line naming the proxy and the stage.
+fn stalled_connect(proxy: &str, extra: &[&str]) -> String {
+    let mut argv = vec!["connect", "tcp://127.0.0.1:9", "--proxy", proxy];
+    argv.extend_from_slice(extra);
+    let (status, _, err) = run_with_input(sockmate(&argv), b"never sent\n");
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert_eq!(our_stderr_lines(err.trim()).len(), 1, "one line: {err}");
+    assert!(!err.contains("no answer at all"), "{err}");
+    err
+}
+
+#[test]
+fn a_silent_proxy_is_named_with_the_stage_it_did_not_answer() {
+    const PASSWORD_CHOSEN: &[u8] = &[5, 2];
+    const NO_LOGIN: &[u8] = &[5, 0];
+    let cases: [(&str, &'static [&'static [u8]], &str, &str); 5] = [
+        (
+            "socks5://",
+            &[],
+            "socks5 proxy",
+            "did not answer the greeting",
+        ),
+        (
+            "socks5://u:p@",
+            &[PASSWORD_CHOSEN],
+            "socks5 proxy",
+            "did not answer the login",
+        ),
+        (
+            "socks5h://",
+            &[NO_LOGIN],
+            "socks5h proxy",
+            "did not answer the connect request",
+        ),
+        (
+            "socks4a://",
+            &[],
+            "socks4a proxy",
+            "did not answer the connect request",
+        ),
+        (
+            "http://",
+            &[],
+            "http proxy",
+            "did not answer the CONNECT request",
+        ),
+    ];
+    for (prefix, replies, who, stage) in cases {
+        let addr = silent_proxy(replies);
+        let proxy = format!("{prefix}{addr}");
+        let err = stalled_connect(&proxy, &["--proxy-timeout", "300ms"]);
+        assert!(err.contains(&format!("{who} {addr}")), "{err}");
+        assert!(err.contains("accepted the connection"), "{err}");
+        assert!(err.contains(stage), "{err}");
+        assert!(err.contains("300ms"), "{err}");
+    }
+
+    // --connect-timeout shorter than the proxy's deadline: still the
+    // proxy and its stage, not "the host may be down".
+    let addr = silent_proxy(&[]);
+    let err = stalled_connect(&format!("socks5://{addr}"), &["--connect-timeout", "300ms"]);
+    assert!(err.contains(&format!("socks5 proxy {addr}")), "{err}");
+    assert!(err.contains("did not answer the greeting"), "{err}");
+    assert!(err.contains("--connect-timeout 300ms"), "{err}");
+}
+
+#[test]
+fn send_and_relay_give_up_on_a_silent_proxy() {
+    use std::io::Read;
+    let addr = silent_proxy(&[]);
+    let proxy = format!("http://{addr}");
+    let dir = tempdir();
+    let file = dir.path().join("f.txt");
+    std::fs::write(&file, b"data").expect("write");
+    let (status, _, err) = run_with_input(
+        sockmate(&[
+            "send",
+            "tcp://127.0.0.1:9",
+            &file.to_string_lossy(),
+            "--proxy",
+            &proxy,
+            "--proxy-timeout",
+            "300ms",
+        ]),
+        b"",
+    );
+    assert!(!status.success(), "{err}");
+    assert!(err.contains(&format!("http proxy {addr}")), "{err}");
+    assert!(err.contains("did not answer the CONNECT request"), "{err}");
+
+    let mut relay = Proc::spawn(sockmate(&[
+        "relay",
+        "0",
+        "tcp://127.0.0.1:9",
+        "--proxy",
+        &proxy,
+        "--proxy-timeout",
+        "300ms",
+    ]));
+    let listen = relay.listening_addr();
+    let mut client = std::net::TcpStream::connect(&listen).expect("connect relay");
+    client.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    let mut buf = [0u8; 16];
+    // The relay gives up on the target and closes its client.
+    let _ = client.read(&mut buf);
+    let line = relay.wait_line("did not answer the CONNECT request");
+    assert!(line.contains(&format!("http proxy {addr}")), "{line}");
+}
