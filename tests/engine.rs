@@ -158,6 +158,7 @@ async fn connect_sends_its_input_channel_and_half_closes_at_its_end() {
         session: SessionConfig::default(),
         sends: SendPlan::default(),
         reconnect: None,
+        reconnect_on_close: false,
         exec: None,
     };
     let handle = engine.connect(cfg, Input::Channel(input)).await.unwrap();

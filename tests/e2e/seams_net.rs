@@ -419,3 +419,142 @@ fn send_and_relay_give_up_on_a_silent_proxy() {
     let line = relay.wait_line("did not answer the CONNECT request");
     assert!(line.contains(&format!("http proxy {addr}")), "{line}");
 }
+
+/// A server that, for each of up to `n` clients in turn, reads once,
+/// echoes what it read and closes cleanly. Returns its address and the
+/// listener (to check later that nobody else connected), and a receiver
+/// told of each close.
+fn echo_once_then_close(
+    n: usize,
+) -> (
+    String,
+    std::sync::Arc<std::net::TcpListener>,
+    std::sync::mpsc::Receiver<()>,
+) {
+    use std::io::{Read, Write};
+    let listener = std::sync::Arc::new(std::net::TcpListener::bind("127.0.0.1:0").expect("bind"));
+    let addr = listener.local_addr().expect("addr").to_string();
+    let serving = std::sync::Arc::clone(&listener);
+    let (closed, closes) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..n {
+            let Ok((mut conn, _)) = serving.accept() else {
+                return;
+            };
+            let _ = conn.set_read_timeout(Some(DEADLINE));
+            let mut buf = [0u8; 1024];
+            if let Ok(got) = conn.read(&mut buf) {
+                let _ = conn.write_all(&buf[..got]);
+            }
+            drop(conn);
+            let _ = closed.send(());
+        }
+    });
+    (addr, listener, closes)
+}
+
+/// Reads the child's stdout on a thread; chunks arrive on the receiver,
+/// and the end of stdout as an empty chunk.
+fn stdout_chunks(proc: &mut Proc) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    use std::io::Read;
+    let mut out = proc.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = out.read(&mut buf).unwrap_or(0);
+            if tx.send(buf[..n].to_vec()).is_err() || n == 0 {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits until the bytes read so far end with `want` (or, with an empty
+/// `want`, for stdout's end).
+fn expect_stdout(rx: &std::sync::mpsc::Receiver<Vec<u8>>, want: &[u8]) {
+    let deadline = Instant::now() + DEADLINE;
+    let mut got = Vec::new();
+    loop {
+        let chunk = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("waited for {want:?} on stdout; got {got:?}"));
+        if chunk.is_empty() {
+            assert!(
+                want.is_empty(),
+                "stdout ended; wanted {want:?}, got {got:?}"
+            );
+            return;
+        }
+        got.extend_from_slice(&chunk);
+        if !want.is_empty() && got.ends_with(want) {
+            return;
+        }
+    }
+}
+
+#[test]
+fn reconnect_follows_a_clean_close_and_the_next_line_reaches_the_new_connection() {
+    let (addr, _listener, _closes) = echo_once_then_close(3);
+    let mut client = Proc::spawn(sockmate(&["connect", &addr, "--reconnect", "--json"]));
+    let stdout = client.stdout.take().expect("stdout");
+    let (tx, events) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    client.write_stdin(b"one\n");
+    wait_for_line(&events, r#""dir":"in","hex":"6f6e650a""#);
+    // The server closed cleanly after its echo; once the client has seen
+    // that, the line typed next is refused by the closed connection and
+    // goes out again on the next one, whose echo comes back.
+    wait_for_line(&events, r#""type":"eof""#);
+    client.write_stdin(b"two\n");
+    wait_for_line(&events, r#""type":"open""#);
+    wait_for_line(&events, r#""dir":"in","hex":"74776f0a""#);
+    client.close_stdin();
+    let status = client.wait();
+    assert!(status.success(), "{:?}", client.stderr_lines());
+}
+
+#[test]
+fn reconnect_on_error_does_not_follow_a_clean_close() {
+    let (addr, listener, closes) = echo_once_then_close(1);
+    let mut client = Proc::spawn(sockmate(&["connect", &addr, "--reconnect=on-error"]));
+    let out = stdout_chunks(&mut client);
+    client.write_stdin(b"one\n");
+    expect_stdout(&out, b"one\n");
+    closes.recv_timeout(DEADLINE).expect("the server closed");
+    client.close_stdin();
+    let status = client.wait();
+    assert!(status.success(), "{:?}", client.stderr_lines());
+    listener.set_nonblocking(true).expect("nonblocking");
+    assert!(
+        listener.accept().is_err(),
+        "--reconnect=on-error connected again after a clean close"
+    );
+}
+
+#[test]
+fn a_write_after_the_peer_closed_is_an_error_without_reconnect() {
+    let (addr, _listener, _closes) = echo_once_then_close(1);
+    let mut client = Proc::spawn(sockmate(&["connect", &addr]));
+    let out = stdout_chunks(&mut client);
+    client.write_stdin(b"one\n");
+    expect_stdout(&out, b"one\n");
+    // The peer's end closes our stdout; the peer has closed for good.
+    expect_stdout(&out, b"");
+    client.write_stdin(b"lost\n");
+    client.close_stdin();
+    let status = client.wait();
+    let lines = client.drain_stderr();
+    assert_eq!(status.code(), Some(1), "{lines:?}");
+    assert_eq!(lines.len(), 1, "one line: {lines:?}");
+    assert!(lines[0].contains("closed the connection"), "{lines:?}");
+    assert!(lines[0].contains("5 bytes"), "{lines:?}");
+}
