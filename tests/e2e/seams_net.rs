@@ -558,3 +558,64 @@ fn a_write_after_the_peer_closed_is_an_error_without_reconnect() {
     assert!(lines[0].contains("closed the connection"), "{lines:?}");
     assert!(lines[0].contains("5 bytes"), "{lines:?}");
 }
+
+/// A target that streams 1 KiB every few milliseconds to its first client
+/// (bounded: at most 30 s of it), never finishing within a shutdown's
+/// grace period. Returns its address.
+fn slow_streaming_target() -> String {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        let Ok((mut conn, _)) = listener.accept() else {
+            return;
+        };
+        let chunk = [b'd'; 1024];
+        let until = Instant::now() + std::time::Duration::from_secs(30);
+        for _ in 0..6000 {
+            if Instant::now() > until || conn.write_all(&chunk).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    });
+    addr
+}
+
+/// Reads until the end or an error; true when it ended with a reset.
+fn ends_with_reset(client: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut buf = vec![0u8; 64 * 1024];
+    let deadline = Instant::now() + DEADLINE;
+    while Instant::now() < deadline {
+        match client.read(&mut buf) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    panic!("the download neither ended nor was reset in time");
+}
+
+#[test]
+fn sigterm_on_relay_resets_a_download_its_target_had_not_finished() {
+    use std::io::Read;
+    for extra in [&[][..], &["--no-splice"][..]] {
+        let target = slow_streaming_target();
+        let mut args = vec!["relay", "127.0.0.1:0", &target];
+        args.extend_from_slice(extra);
+        let mut relay = Proc::spawn(sockmate(&args));
+        let addr = relay.listening_addr();
+        let mut client = std::net::TcpStream::connect(&addr).expect("connect");
+        client.set_read_timeout(Some(DEADLINE)).expect("timeout");
+        let mut first = [0u8; 1024];
+        client.read_exact(&mut first).expect("the download started");
+        relay.signal("TERM");
+        assert!(
+            ends_with_reset(&mut client),
+            "{extra:?}: a download cut by SIGTERM ended with a clean FIN"
+        );
+        relay.wait();
+    }
+}
