@@ -619,3 +619,90 @@ fn sigterm_on_relay_resets_a_download_its_target_had_not_finished() {
         relay.wait();
     }
 }
+
+/// A socat pty pair linked as `a` and `b` in a temporary directory; the
+/// socat process is returned so the test can make the device go away.
+fn pty_pair() -> Option<(Proc, tempfile::TempDir)> {
+    if !require_tool("socat") {
+        return None;
+    }
+    let dir = tempdir();
+    let mut cmd = Command::new("socat");
+    cmd.arg("-d")
+        .arg("-d")
+        .arg(format!(
+            "pty,raw,echo=0,link={}",
+            dir.path().join("a").display()
+        ))
+        .arg(format!(
+            "pty,raw,echo=0,link={}",
+            dir.path().join("b").display()
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    let mut socat = Proc::spawn_configured(cmd);
+    socat.wait_line("starting data transfer loop");
+    Some((socat, dir))
+}
+
+fn serial_url(dir: &tempfile::TempDir, end: &str) -> String {
+    format!(
+        "serial://{}?baud=115200",
+        serial_port_name(&dir.path().join(end))
+    )
+}
+
+#[test]
+fn a_serial_device_that_goes_away_ends_connect_with_an_error() {
+    let Some((mut socat, dir)) = pty_pair() else {
+        return;
+    };
+    let mut client = Proc::spawn(sockmate(&["connect", &serial_url(&dir, "a"), "-v"]));
+    client.wait_line("connected: ");
+    let _ = socat.child.kill();
+    let _ = socat.child.wait();
+    let status = client.wait();
+    let lines: Vec<String> = client
+        .drain_stderr()
+        .into_iter()
+        .filter(|l| !l.starts_with("connected: ") && !l.starts_with("closed: "))
+        .collect();
+    assert_eq!(status.code(), Some(1), "{lines:?}");
+    assert_eq!(lines.len(), 1, "one line: {lines:?}");
+    assert!(lines[0].contains("went away"), "{lines:?}");
+}
+
+#[test]
+fn a_serial_device_that_goes_away_resets_the_relay_client() {
+    use std::io::{Read, Write};
+    let Some((mut socat, dir)) = pty_pair() else {
+        return;
+    };
+    let mut device = Proc::spawn(sockmate(&["connect", &serial_url(&dir, "b"), "-v"]));
+    device.wait_line("connected: ");
+    let mut relay = Proc::spawn(sockmate(&["relay", "0", &serial_url(&dir, "a")]));
+    let listen = relay.listening_addr();
+    let mut client = std::net::TcpStream::connect(&listen).expect("connect relay");
+    client.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    // The relay has the port open once the device hears the client.
+    client.write_all(b"ping\n").expect("write");
+    assert_eq!(read_stdout(&mut device, 5), b"ping\n");
+    let _ = socat.child.kill();
+    let _ = socat.child.wait();
+    let mut buf = [0u8; 64];
+    let deadline = Instant::now() + DEADLINE;
+    let reset = loop {
+        assert!(Instant::now() < deadline, "no end in time");
+        match client.read(&mut buf) {
+            Ok(0) => break false,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(e) => panic!("read: {e}"),
+        }
+    };
+    assert!(
+        reset,
+        "the device's disappearance reached the client as a clean end"
+    );
+    relay.wait_line("went away");
+}
