@@ -165,23 +165,17 @@ pub(super) fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Ne
 }
 
 /// Reads our own certificate chain (`--cert`) and refuses, naming the
-/// reason, a certificate rustls cannot use: X.509 versions 1 and 2 (what
-/// `openssl x509 -req` makes without extensions), where rustls would only
-/// say the certificate and key "do not fit".
+/// reason, a leaf certificate rustls cannot use: X.509 versions 1 and 2
+/// (what `openssl x509 -req` makes without extensions), where rustls would
+/// only say the certificate and key "do not fit". (The rest of the chain
+/// is left to the peer: an old root appended to it is never checked.)
 pub(super) fn load_own_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
     let certs = load_certs(path)?;
-    for (i, cert) in certs.iter().enumerate() {
-        if let Some(version) = old_x509_version(cert) {
-            let which = if i == 0 {
-                String::new()
-            } else {
-                format!(" (chain entry {})", i + 1)
-            };
-            return Err(config_error(format!(
-                "--cert {}{which}: the certificate is X.509 version {version}; rustls needs version 3 (remake it with extensions: openssl x509 -req … -extfile FILE with e.g. basicConstraints=CA:FALSE, or openssl req -x509 … -addext subjectAltName=DNS:NAME)",
-                path.display()
-            )));
-        }
+    if let Some(version) = certs.first().and_then(old_x509_version) {
+        return Err(config_error(format!(
+            "--cert {}: the certificate is X.509 version {version}; rustls needs version 3 (remake it with extensions: openssl x509 -req … -extfile FILE with e.g. basicConstraints=CA:FALSE, or openssl req -x509 … -addext subjectAltName=DNS:NAME)",
+            path.display()
+        )));
     }
     Ok(certs)
 }
