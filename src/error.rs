@@ -150,6 +150,8 @@ pub fn describe_io(e: &io::Error) -> String {
             "connection reset by peer (the other side closed abruptly: it crashed or was killed, or closed with data still unread)".into()
         }
         io::ErrorKind::ConnectionRefused => "connection refused (nothing listening)".into(),
+        // A message of our own (how many bytes were lost) says more.
+        io::ErrorKind::BrokenPipe if e.get_ref().is_some() => e.to_string(),
         io::ErrorKind::BrokenPipe => "connection closed by peer while sending".into(),
         io::ErrorKind::TimedOut => "timed out".into(),
         _ => e.to_string(),

@@ -158,6 +158,7 @@ async fn connect_sends_its_input_channel_and_half_closes_at_its_end() {
         session: SessionConfig::default(),
         sends: SendPlan::default(),
         reconnect: None,
+        reconnect_on_close: false,
         exec: None,
     };
     let handle = engine.connect(cfg, Input::Channel(input)).await.unwrap();
@@ -313,7 +314,14 @@ async fn a_relayed_connection_is_listed_and_closed_by_id() {
     assert!(handle.connections().is_empty());
     client.set_read_timeout(Some(DEADLINE)).unwrap();
     let mut rest = Vec::new();
-    client.read_to_end(&mut rest).unwrap();
+    // Closing cuts the pair while neither source has ended: the client
+    // gets a reset, never a clean end that could pass for a finished
+    // stream (issue 21, item 14).
+    let ended = client.read_to_end(&mut rest);
+    assert!(
+        matches!(&ended, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "{ended:?}"
+    );
     handle.stop();
     handle.finished().await.unwrap();
     server.join().unwrap();

@@ -143,16 +143,27 @@ pub struct ProxyArgs {
     /// Reach a tcp:// target through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h://… (resolved by the proxy), socks4a://[USERID@]HOST:PORT, http://[USER:PASS@]HOST:PORT (HTTP CONNECT).
     #[arg(long, value_name = "URL", help_heading = "Proxy")]
     pub proxy: Option<String>,
+    /// Give up when the proxy has not finished its handshake (greeting, login, CONNECT reply) this long after accepting the connection (default 10s).
+    #[arg(long, value_name = "DURATION", requires = "proxy", value_parser = parse_duration, help_heading = "Proxy")]
+    pub proxy_timeout: Option<Duration>,
 }
 
 impl ProxyArgs {
     /// The parsed proxy, if one was given.
     pub fn proxy(&self) -> Result<Option<std::sync::Arc<crate::transport::Proxy>>, ConfigError> {
-        self.proxy
-            .as_deref()
-            .map(|url| url.parse().map(std::sync::Arc::new))
-            .transpose()
-            .map_err(ConfigError::new)
+        let Some(url) = self.proxy.as_deref() else {
+            return Ok(None);
+        };
+        let mut proxy: crate::transport::Proxy = url.parse().map_err(ConfigError::new)?;
+        if let Some(after) = self.proxy_timeout {
+            if after.is_zero() {
+                return Err(ConfigError::new(
+                    "--proxy-timeout 0 would give up at once (give a duration like 10s)".into(),
+                ));
+            }
+            proxy.timeout = after;
+        }
+        Ok(Some(std::sync::Arc::new(proxy)))
     }
 }
 
@@ -494,6 +505,26 @@ pub fn exec_spec(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_timeout_is_kept_and_zero_refused() {
+        let args = |t: Option<Duration>| ProxyArgs {
+            proxy: Some("socks5://127.0.0.1:1080".into()),
+            proxy_timeout: t,
+        };
+        let proxy = args(None).proxy().unwrap().unwrap();
+        assert_eq!(
+            proxy.timeout,
+            crate::transport::proxy::DEFAULT_PROXY_TIMEOUT
+        );
+        let proxy = args(Some(Duration::from_millis(300)))
+            .proxy()
+            .unwrap()
+            .unwrap();
+        assert_eq!(proxy.timeout, Duration::from_millis(300));
+        let err = args(Some(Duration::ZERO)).proxy().unwrap_err();
+        assert!(err.to_string().contains("--proxy-timeout 0"), "{err}");
+    }
 
     #[test]
     fn limits_refuse_nonsense() {

@@ -38,9 +38,9 @@ pub struct ConnectArgs {
     /// Source address: an IP (127.0.0.2), IP:PORT, or for unix-dgram a path of our own.
     #[arg(long, value_name = "SOURCE", help_heading = "Endpoint and socket")]
     pub bind: Option<String>,
-    /// When the peer goes away or refuses, connect again with exponential backoff (auto-send goes on).
-    #[arg(long, help_heading = "Endpoint and socket")]
-    pub reconnect: bool,
+    /// When the peer closes, fails or refuses, connect again with exponential backoff (auto-send goes on); --reconnect=on-error: only after a failure (reset, refused), not after the peer's clean close.
+    #[arg(long, value_enum, value_name = "WHEN", num_args = 0..=1, require_equals = true, default_missing_value = "always", help_heading = "Endpoint and socket")]
+    pub reconnect: Option<ReconnectWhen>,
     /// Longest wait between reconnect attempts.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::cli::args::parse_reconnect_max, help_heading = "Endpoint and socket")]
     pub reconnect_max: Duration,
@@ -91,6 +91,15 @@ pub struct ConnectArgs {
     /// `--explain`, `--lang`.
     #[command(flatten)]
     pub explain: ExplainArgs,
+}
+
+/// When `--reconnect` connects again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReconnectWhen {
+    /// After the peer's clean close and after a failure.
+    Always,
+    /// After a failure only (reset, refused, timed out).
+    OnError,
 }
 
 /// A validated `connect`: the engine's config and the terminal's side
@@ -153,9 +162,13 @@ impl TryFrom<ConnectArgs> for ConnectRun {
         let terminal = stdin_is_terminal() && exec.is_none();
         let mut session = SessionConfig {
             // A person at a terminal has nobody to pipe the rest to. A
-            // reconnecting client does not treat the peer's half-close as a
-            // disconnect: it reconnects only on a failure (reset, refused).
-            end_on_peer_eof: terminal,
+            // piped input goes on after the peer's end (it may be a
+            // half-close); if the peer closed for good, the write after it
+            // is refused, and a reconnecting client sends it again on the
+            // next connection. A client that only receives reconnects at
+            // the peer's end.
+            end_on_peer_eof: terminal
+                || (args.reconnect == Some(ReconnectWhen::Always) && args.end.recv_only),
             // A serial line never ends by itself: like datagrams, a piped
             // stdin's end waits for the replies, then exits.
             wait: args
@@ -187,7 +200,8 @@ impl TryFrom<ConnectArgs> for ConnectRun {
                 },
                 session,
                 sends,
-                reconnect: args.reconnect.then_some(args.reconnect_max),
+                reconnect: args.reconnect.map(|_| args.reconnect_max),
+                reconnect_on_close: args.reconnect == Some(ReconnectWhen::Always),
                 exec,
             },
             view,

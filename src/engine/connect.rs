@@ -33,6 +33,11 @@ pub struct ConnectConfig {
     /// Connect again when the peer goes away, waiting at most this long
     /// between attempts.
     pub reconnect: Option<Duration>,
+    /// With `reconnect`: a clean close by the peer reconnects too
+    /// (`--reconnect`, websocat's autoreconnect), not only a failure
+    /// (`--reconnect=on-error`). Either way, a session whose input has
+    /// ended is not started again.
+    pub reconnect_on_close: bool,
     /// `--exec`: a command that gets the connection as its stdin and
     /// stdout (the input is not read then).
     pub exec: Option<ExecSpec>,
@@ -129,6 +134,7 @@ async fn run_exec(
             counters: wiring.meter.counters(),
             reason: CloseReason::Done,
             error: None,
+            undelivered: Vec::new(),
         };
     };
     let meter = wiring.meter;
@@ -154,6 +160,7 @@ async fn run_exec(
         counters: meter.counters(),
         reason,
         error,
+        undelivered: Vec::new(),
     }
 }
 
@@ -210,9 +217,16 @@ async fn reconnect_loop(
         }
         delay = RECONNECT_FIRST_DELAY;
         attempt = 1;
-        let outcome = run_session(connected, input, cfg, events, registry, stop).await;
+        let mut outcome = run_session(connected, input, cfg, events, registry, stop).await;
+        // What the closed connection refused goes first on the next one.
+        input.replay_first(std::mem::take(&mut outcome.undelivered));
+        let again = match outcome.reason {
+            CloseReason::PeerClosed => cfg.reconnect_on_close && !input.ended(),
+            CloseReason::Error(_) => true,
+            _ => false,
+        };
         match outcome.reason {
-            CloseReason::PeerClosed | CloseReason::Error(_) => {
+            CloseReason::PeerClosed | CloseReason::Error(_) if again => {
                 notice(
                     events,
                     format!("connection to {} ended: {}", cfg.endpoint, outcome.reason),

@@ -114,9 +114,11 @@ impl Dest<'_> {
 /// Takes the splice path when allowed, no dump is asked for and both
 /// sides are zero-copy capable streams without framing. When the copy
 /// fails (a reset, a broken pipe) or is `cut` short (shutdown past its
-/// grace) with bytes still unread on its source, both streams are made to
-/// close with a reset, so a reset is carried across and a cut stream never
-/// looks complete; an idle direction that is cut just closes.
+/// grace) before its source ended, both streams are made to close with a
+/// reset, so a reset is carried across and a cut stream never looks
+/// complete: a source that has sent nothing for a while may still have
+/// more to send (a slow download), so "nothing unread right now" is not
+/// "nothing lost".
 pub async fn direction(
     src: Source<'_>,
     dst: Dest<'_>,
@@ -144,14 +146,11 @@ pub async fn direction_then(
     let copied = tokio::select! {
         copied = copy_all(&mut src, &mut dst, activity, dump, allow_splice) => copied,
         () = cut.cancelled() => {
-            // Cut while idle: nothing is lost, the streams just close.
-            let lost = matches!(&src, Source::Stream(stream, _) if stream.has_unread());
-            if !lost {
-                return Err(Stop::Io(io::Error::new(io::ErrorKind::Interrupted, "closed")));
-            }
+            // Cut before the source ended: whatever it had still to send
+            // never arrives, so the far side must not see a clean end.
             Err(Stop::Io(io::Error::new(
                 io::ErrorKind::Interrupted,
-                "cut short: the shutdown grace period ran out",
+                "cut short: the shutdown grace period ran out before the source ended",
             )))
         }
     };

@@ -19,6 +19,14 @@ pub enum Input {
     Broadcast(broadcast::Receiver<Bytes>),
     /// Nothing to send.
     Nothing,
+    /// Bytes a closed connection did not deliver, sent first on the next
+    /// one, then the input they came from.
+    Replay {
+        /// What to send first, in order.
+        first: std::collections::VecDeque<Bytes>,
+        /// The input after them.
+        then: Box<Input>,
+    },
     /// The auto-send schedule (`--send`, `--interval`, `--count`), with
     /// another input (typed lines, broadcast lines) interleaved. When the
     /// schedule is done the other input goes on; the end of both does not
@@ -66,6 +74,31 @@ impl Input {
         }
     }
 
+    /// True once a channel input has ended and all of it was taken: a
+    /// session started after that has nothing of the user's to send.
+    /// Other inputs (broadcast lines, auto-send, nothing) never end a
+    /// reconnecting client.
+    pub fn ended(&self) -> bool {
+        match self {
+            Input::Channel(rx) => rx.is_closed() && rx.is_empty(),
+            Input::Replay { first, then } => first.is_empty() && then.ended(),
+            Input::Broadcast(_) | Input::Nothing | Input::Scripted { .. } => false,
+        }
+    }
+
+    /// Puts `bytes` (what a closed connection did not deliver) in front of
+    /// what this input gives next.
+    pub fn replay_first(&mut self, bytes: Vec<Bytes>) {
+        if bytes.is_empty() {
+            return;
+        }
+        let then = std::mem::replace(self, Input::Nothing);
+        *self = Input::Replay {
+            first: bytes.into(),
+            then: Box::new(then),
+        };
+    }
+
     pub(crate) async fn next(&mut self) -> Next {
         match self {
             Input::Channel(rx) => match rx.recv().await {
@@ -84,6 +117,10 @@ impl Input {
                 }
             },
             Input::Nothing => Next::End { half_close: false },
+            Input::Replay { first, then } => match first.pop_front() {
+                Some(bytes) => Next::Data(bytes),
+                None => Box::pin(then.next()).await,
+            },
             Input::Scripted { schedule, also } => loop {
                 let Some(other) = also.as_mut() else {
                     return match schedule.next().await {

@@ -19,6 +19,7 @@ pub mod meter;
 pub mod registry;
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -92,7 +93,15 @@ pub struct Outcome {
     pub reason: CloseReason,
     /// The I/O error that ended it, if one did.
     pub error: Option<io::Error>,
+    /// What was written after the peer's end and refused because the peer
+    /// had closed for good (kept up to [`REPLAY_LIMIT`] bytes), to send
+    /// again on a new connection.
+    pub undelivered: Vec<bytes::Bytes>,
 }
+
+/// Most bytes written after the peer's end that a session keeps to send
+/// again on the next connection (`--reconnect`).
+pub const REPLAY_LIMIT: usize = 1024 * 1024;
 
 impl Outcome {
     /// Emits the `Close` event for this outcome on `conn`.
@@ -111,6 +120,9 @@ impl Outcome {
 enum Stop {
     Io(io::Error),
     SinkGone,
+    /// The peer had closed for good; these bytes, written after its end,
+    /// were not delivered.
+    Undelivered(io::Error, Vec<bytes::Bytes>),
 }
 
 impl From<io::Error> for Stop {
@@ -161,9 +173,15 @@ pub async fn run_stream(
         &no_half_close
     };
     let (input_done, mut input_done_rx) = tokio::sync::oneshot::channel::<()>();
+    // Set once the peer has ended its writes: from then on a reset means
+    // it had closed for good, and what we wrote since never arrived.
+    let peer_ended = AtomicBool::new(false);
     let up = async {
         let mut input_done = Some(input_done);
         let mut writing = true;
+        let mut since_peer_end = 0usize;
+        // What was written since the peer's end (up to REPLAY_LIMIT).
+        let mut kept: Vec<bytes::Bytes> = Vec::new();
         loop {
             let bytes = tokio::select! {
                 next = input.next(), if input_done.is_some() => match next {
@@ -171,6 +189,9 @@ pub async fn run_stream(
                     Next::End { half_close: end_writes } => {
                         if end_writes && half_close && !cfg.no_shutdown {
                             writer.shutdown_write().await?;
+                            if since_peer_end > 0 {
+                                check_delivered(&writer, since_peer_end, &mut kept)?;
+                            }
                             writing = false;
                             events
                                 .emit(EventKind::Eof {
@@ -191,7 +212,20 @@ pub async fn run_stream(
             if bytes.is_empty() {
                 continue;
             }
-            writer.write_all(&bytes).await?;
+            if !peer_ended.load(Ordering::Relaxed) {
+                writer.write_all(&bytes).await?;
+            } else {
+                since_peer_end += bytes.len();
+                if since_peer_end <= REPLAY_LIMIT {
+                    kept.push(bytes.clone());
+                } else {
+                    kept.clear();
+                }
+                if let Err(e) = writer.write_all(&bytes).await {
+                    return Err(undelivered(e, since_peer_end, &mut kept));
+                }
+                check_delivered(&writer, since_peer_end, &mut kept)?;
+            }
             meter.sent(bytes.len());
             events
                 .data_frame(conn, Direction::Out, bytes, sent_frame)
@@ -208,6 +242,7 @@ pub async fn run_stream(
             let read = reader.read_message(&mut buf, STREAM_READ_SIZE).await?;
             let frame = reader.message_kind().and_then(WsFrame::from_name);
             let Some(n) = read else {
+                peer_ended.store(true, Ordering::Relaxed);
                 events
                     .emit(EventKind::Eof {
                         conn: conn.clone(),
@@ -237,6 +272,35 @@ pub async fn run_stream(
     finish(meter, result)
 }
 
+/// After the peer's end: a reset already in means the peer had closed
+/// for good, and the `count` bytes written since never arrived.
+fn check_delivered(
+    writer: &crate::transport::StreamWriter,
+    count: usize,
+    kept: &mut Vec<bytes::Bytes>,
+) -> Result<(), Stop> {
+    match writer.take_error() {
+        Some(e) => Err(undelivered(e, count, kept)),
+        None => Ok(()),
+    }
+}
+
+/// A reset or broken pipe after the peer's end, said as what it means: the
+/// peer closed the connection and `count` bytes (those `kept`) were not
+/// delivered.
+fn undelivered(e: io::Error, count: usize, kept: &mut Vec<bytes::Bytes>) -> Stop {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => Stop::Undelivered(
+            io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                format!("the peer had closed the connection; {count} bytes sent after its close were not delivered"),
+            ),
+            std::mem::take(kept),
+        ),
+        _ => Stop::Io(e),
+    }
+}
+
 /// True once `--recv-count` messages have come in: the receiving side
 /// ends as if the peer had closed.
 fn counted_enough(meter: &Meter, cfg: &SessionConfig) -> bool {
@@ -251,16 +315,25 @@ fn finish(meter: &Meter, result: Result<CloseReason, Stop>) -> Outcome {
             counters,
             reason,
             error: None,
+            undelivered: Vec::new(),
         },
         Err(Stop::SinkGone) => Outcome {
             counters,
             reason: CloseReason::Shutdown,
             error: None,
+            undelivered: Vec::new(),
         },
         Err(Stop::Io(e)) => Outcome {
             counters,
             reason: CloseReason::Error(NetError::new(NetErrorKind::of(&e), describe_io(&e))),
             error: Some(e),
+            undelivered: Vec::new(),
+        },
+        Err(Stop::Undelivered(e, undelivered)) => Outcome {
+            counters,
+            reason: CloseReason::Error(NetError::new(NetErrorKind::of(&e), describe_io(&e))),
+            error: Some(e),
+            undelivered,
         },
     }
 }

@@ -84,16 +84,25 @@ pub async fn resolve(host: &Host, port: u16) -> Result<Vec<SocketAddr>, NetError
 
 /// Connects to `endpoint`, trying each resolved address in turn.
 pub async fn connect(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connected, NetError> {
-    let attempt = connect_inner(endpoint, opts);
-    match opts.connect_timeout {
-        Some(after) => tokio::time::timeout(after, attempt)
+    let deadline = opts
+        .connect_timeout
+        .map(|after| (tokio::time::Instant::now() + after, after));
+    let attempt = connect_inner(endpoint, opts, deadline.map(|(at, _)| at));
+    match deadline {
+        // A proxy's own deadline is the same instant, and the attempt is
+        // polled first: its error (naming the proxy) wins over this one.
+        Some((at, after)) => tokio::time::timeout_at(at, attempt)
             .await
             .map_err(|_| fail::timeout(endpoint, after))?,
         None => attempt.await,
     }
 }
 
-async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Connected, NetError> {
+async fn connect_inner(
+    endpoint: &Endpoint,
+    opts: &SocketOptions,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Connected, NetError> {
     if opts.proxy.is_some()
         && !(endpoint.kind().is_connection_oriented() && endpoint.host_port().is_some())
     {
@@ -105,7 +114,7 @@ async fn connect_inner(endpoint: &Endpoint, opts: &SocketOptions) -> Result<Conn
         Endpoint::Tcp { host, port }
         | Endpoint::Tls { host, port }
         | Endpoint::Ws { host, port, .. } => {
-            let (tcp, addr) = dial_tcp(endpoint, host, *port, opts).await?;
+            let (tcp, addr) = dial_tcp(endpoint, host, *port, opts, deadline).await?;
             let local = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
             let stream = super::secure::client_upgrade(tcp, endpoint, opts).await?;
             Ok(Connected {
@@ -276,7 +285,8 @@ pub(super) fn dialed_peer(
 }
 
 /// Connects TCP to `host:port`, trying each resolved address in turn, or
-/// through `--proxy` when one is set (then the address is the proxy's).
+/// through `--proxy` when one is set (then the address is the proxy's,
+/// and the proxy must be done by `deadline`).
 /// Every TCP-based kind dials through here, so a TLS or WebSocket
 /// handshake runs over the proxy's tunnel unchanged.
 pub(super) async fn dial_tcp(
@@ -284,9 +294,10 @@ pub(super) async fn dial_tcp(
     host: &Host,
     port: u16,
     opts: &SocketOptions,
+    deadline: Option<tokio::time::Instant>,
 ) -> Result<(TcpStream, SocketAddr), NetError> {
     if let Some(proxy) = &opts.proxy {
-        return proxy::connect_via(proxy, host, port, opts).await;
+        return proxy::connect_via(proxy, host, port, opts, deadline).await;
     }
     let addrs = opts.ip.pick(resolve(host, port).await?);
     if addrs.is_empty() {

@@ -83,8 +83,9 @@ impl SerialPort {
     }
 
     /// Reads what is waiting into `buf` (at most `max` bytes), growing the
-    /// buffer only once data is there. Returns 0 when the device went away
-    /// (a closed pty or an unplugged adapter reads as `EIO`).
+    /// buffer only once data is there. A device that went away (a closed
+    /// pty or an unplugged adapter reads as `EIO`, or as nothing) is an
+    /// error: a serial line has no end of stream.
     pub async fn read_some(&self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
         loop {
             self.rx.readable().await?;
@@ -97,7 +98,7 @@ impl SerialPort {
                     super::stream::release_if_new(buf, had_memory);
                 }
                 result => {
-                    let n = end_on_eio(result);
+                    let n = gone_on_eio(result, max);
                     buf.truncate(start + *n.as_ref().unwrap_or(&0));
                     return n;
                 }
@@ -136,7 +137,7 @@ impl SerialPort {
             match self.rx.try_read(buf.initialize_unfilled()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 result => {
-                    let n = end_on_eio(result)?;
+                    let n = gone_on_eio(result, buf.remaining())?;
                     buf.advance(n);
                     return Poll::Ready(Ok(()));
                 }
@@ -162,10 +163,29 @@ impl AsFd for SerialPort {
     }
 }
 
-/// `EIO` on a tty means the other side is gone: end of stream.
-fn end_on_eio(result: io::Result<usize>) -> io::Result<usize> {
+/// `EIO` on a tty, or nothing read into room for `max` bytes, means the
+/// device is gone: an error, as a serial line has no end of stream.
+fn gone_on_eio(result: io::Result<usize>, max: usize) -> io::Result<usize> {
     match result {
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::IO.raw_os_error()) => Ok(0),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::IO.raw_os_error()) => {
+            Err(super::serial_io::device_gone())
+        }
+        Ok(0) if max > 0 => Err(super::serial_io::device_gone()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vanished_device_is_an_error_not_an_end() {
+        let eio = io::Error::from_raw_os_error(rustix::io::Errno::IO.raw_os_error());
+        let err = gone_on_eio(Err(eio), 16).unwrap_err();
+        assert!(err.to_string().contains("went away"), "{err}");
+        assert!(gone_on_eio(Ok(0), 16).is_err());
+        assert_eq!(gone_on_eio(Ok(0), 0).unwrap(), 0);
+        assert_eq!(gone_on_eio(Ok(5), 16).unwrap(), 5);
     }
 }

@@ -11,6 +11,16 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::serial::SerialPort;
 
+/// The error a read gets when the serial device is gone (a USB adapter
+/// unplugged, the program on a pty's other end exited): a serial line has
+/// no end of stream, so this is a failure, never a clean end.
+pub(super) fn device_gone() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "the serial device went away (unplugged, or the program on its other end exited)",
+    )
+}
+
 impl AsyncRead for SerialPort {
     fn poll_read(
         self: Pin<&mut Self>,

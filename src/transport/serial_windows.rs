@@ -104,7 +104,8 @@ impl SerialPort {
     }
 
     /// Takes what has arrived into `out` (at most `max` bytes), or says
-    /// it is not there yet; `Ok(0)` at the end (the device went away).
+    /// it is not there yet; an error once the device went away (a serial
+    /// line has no end of stream).
     fn poll_take(
         &self,
         cx: &mut Context<'_>,
@@ -138,7 +139,8 @@ impl SerialPort {
     }
 
     /// Reads what is waiting into `buf` (at most `max` bytes), growing the
-    /// buffer only once data is there. Returns 0 when the device went away.
+    /// buffer only once data is there. A device that went away is an
+    /// error.
     pub async fn read_some(&self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
         std::future::poll_fn(|cx| {
             self.poll_take(cx, max, &mut |bytes| buf.extend_from_slice(bytes))
@@ -199,7 +201,10 @@ fn read_port(mut port: Port, chunks: mpsc::Sender<io::Result<Bytes>>) {
             return;
         }
         match port.read(&mut buf) {
-            Ok(0) => return,
+            Ok(0) => {
+                let _ = chunks.blocking_send(Err(super::serial_io::device_gone()));
+                return;
+            }
             Ok(n) => {
                 if chunks
                     .blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))

@@ -53,6 +53,7 @@ pub fn connect_config(spec: &OpenSpec) -> Result<ConnectConfig, String> {
         },
         sends: Default::default(),
         reconnect: spec.reconnect.then_some(RECONNECT_MAX),
+        reconnect_on_close: true,
         exec: None,
     })
 }

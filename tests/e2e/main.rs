@@ -26,6 +26,7 @@ mod relay;
 mod relay_eof;
 mod robust;
 mod scan;
+mod seams_net;
 mod seams_svc;
 mod seams_ws;
 mod serial;

@@ -13,13 +13,20 @@ pub mod socks;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 use super::{resolve, SocketOptions};
 use crate::endpoint::{Endpoint, Host};
 use crate::error::{NetError, NetErrorKind};
+
+/// How long a proxy may take to answer its handshake (every stage, from
+/// the accepted connection to the tunnel), unless `--proxy-timeout` says
+/// otherwise.
+pub const DEFAULT_PROXY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Which proxy protocol to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +88,9 @@ pub struct Proxy {
     pub port: u16,
     /// `USER:PASS@`, when given.
     pub auth: Option<Credentials>,
+    /// Longest handshake with the proxy ([`DEFAULT_PROXY_TIMEOUT`] unless
+    /// `--proxy-timeout`).
+    pub timeout: Duration,
 }
 
 impl fmt::Display for Proxy {
@@ -132,6 +142,7 @@ impl FromStr for Proxy {
             host: host.clone(),
             port,
             auth,
+            timeout: DEFAULT_PROXY_TIMEOUT,
         })
     }
 }
@@ -174,12 +185,16 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 /// Connects to `proxy` and asks it for a tunnel to `host:port`; returns the
-/// tunnel and the proxy's address.
+/// tunnel and the proxy's address. The handshake must finish within the
+/// proxy's timeout, and everything by `deadline` (the `--connect-timeout`
+/// of the whole connect, when there is one); a late proxy is named with
+/// the stage it did not answer.
 pub async fn connect_via(
     proxy: &Proxy,
     host: &Host,
     port: u16,
     opts: &SocketOptions,
+    deadline: Option<Instant>,
 ) -> Result<(TcpStream, SocketAddr), NetError> {
     // socks5:// resolves names here, before the proxy is dialed.
     let resolved = match (proxy.kind, host) {
@@ -202,17 +217,28 @@ pub async fn connect_via(
         port,
         resolved,
     };
-    let mut last = None;
-    let mut dialed = None;
-    for addr in resolve(&proxy.host, proxy.port).await? {
-        match super::connect::connect_tcp(addr, opts).await {
-            Ok(stream) => {
-                dialed = Some((stream, addr));
-                break;
+    let dial = async {
+        let mut last = None;
+        for addr in resolve(&proxy.host, proxy.port).await? {
+            match super::connect::connect_tcp(addr, opts).await {
+                Ok(stream) => return Ok((Some((stream, addr)), None)),
+                Err(e) => last = Some(e),
             }
-            Err(e) => last = Some(e),
         }
-    }
+        Ok::<_, NetError>((None, last))
+    };
+    let (dialed, last) = match deadline {
+        Some(at) => tokio::time::timeout_at(at, dial).await.map_err(|_| {
+            NetError::new(
+                NetErrorKind::TimedOut,
+                format!(
+                    "timed out connecting to proxy {proxy} after {} (no answer at all: the proxy may be down, or a firewall drops the packets)",
+                    humantime::format_duration(opts.connect_timeout.unwrap_or_default())
+                ),
+            )
+        })??,
+        None => dial.await?,
+    };
     let Some((mut stream, addr)) = dialed else {
         let error = last.unwrap_or_else(|| std::io::Error::other("no address to try"));
         return Err(match error.kind() {
@@ -223,10 +249,44 @@ pub async fn connect_via(
             _ => NetError::io(format_args!("cannot connect to proxy {proxy}"), &error),
         });
     };
-    let result = match proxy.kind {
-        ProxyKind::Socks5 | ProxyKind::Socks5h => socks5(&mut stream, proxy, &target).await,
-        ProxyKind::Socks4a => socks4a(&mut stream, proxy, &target).await,
-        ProxyKind::Http => http_connect(&mut stream, proxy, &target).await,
+    let own = Instant::now() + proxy.timeout;
+    let (at, limit) = match deadline {
+        Some(at) if at < own => (
+            at,
+            format!(
+                "before --connect-timeout {} ran out",
+                humantime::format_duration(opts.connect_timeout.unwrap_or_default())
+            ),
+        ),
+        _ => (
+            own,
+            format!(
+                "within {} (--proxy-timeout)",
+                humantime::format_duration(proxy.timeout)
+            ),
+        ),
+    };
+    let mut stage = "greeting";
+    let handshake = async {
+        match proxy.kind {
+            ProxyKind::Socks5 | ProxyKind::Socks5h => {
+                socks5(&mut stream, proxy, &target, &mut stage).await
+            }
+            ProxyKind::Socks4a => socks4a(&mut stream, proxy, &target, &mut stage).await,
+            ProxyKind::Http => http_connect(&mut stream, proxy, &target, &mut stage).await,
+        }
+    };
+    let result = tokio::time::timeout_at(at, handshake).await;
+    let Ok(result) = result else {
+        return Err(NetError::new(
+            NetErrorKind::TimedOut,
+            format!(
+                "{} proxy {}:{} accepted the connection but did not answer the {stage} {limit}",
+                proxy.kind.scheme(),
+                proxy.host,
+                proxy.port
+            ),
+        ));
     };
     match result {
         Ok(()) => Ok((stream, addr)),
@@ -299,7 +359,14 @@ impl From<Refusal> for Step {
     }
 }
 
-async fn socks5(stream: &mut TcpStream, proxy: &Proxy, target: &Target<'_>) -> Result<(), Step> {
+/// The SOCKS5 handshake; `stage` names the answer being waited for.
+async fn socks5(
+    stream: &mut TcpStream,
+    proxy: &Proxy,
+    target: &Target<'_>,
+    stage: &mut &'static str,
+) -> Result<(), Step> {
+    *stage = "greeting";
     stream
         .write_all(&socks::greeting(proxy.auth.is_some()))
         .await?;
@@ -312,6 +379,7 @@ async fn socks5(stream: &mut TcpStream, proxy: &Proxy, target: &Target<'_>) -> R
             )
             .into());
         };
+        *stage = "login";
         stream.write_all(&socks::login(auth)).await?;
         let mut status = [0u8; 2];
         stream.read_exact(&mut status).await?;
@@ -323,6 +391,7 @@ async fn socks5(stream: &mut TcpStream, proxy: &Proxy, target: &Target<'_>) -> R
         (None, Host::Scoped { ip, .. }) => socks::Address::Ip(IpAddr::V6(*ip)),
         (None, Host::Name(name)) => socks::Address::Name(name.clone()),
     };
+    *stage = "connect request";
     stream
         .write_all(&socks::connect_request(&address, target.port))
         .await?;
@@ -341,7 +410,14 @@ async fn socks5(stream: &mut TcpStream, proxy: &Proxy, target: &Target<'_>) -> R
     Ok(())
 }
 
-async fn socks4a(stream: &mut TcpStream, proxy: &Proxy, target: &Target<'_>) -> Result<(), Step> {
+/// The SOCKS4a request; `stage` names the answer being waited for.
+async fn socks4a(
+    stream: &mut TcpStream,
+    proxy: &Proxy,
+    target: &Target<'_>,
+    stage: &mut &'static str,
+) -> Result<(), Step> {
+    *stage = "connect request";
     let user = proxy.auth.as_ref().map(|a| a.user.as_str()).unwrap_or("");
     let request = match target.host {
         Host::Ip(IpAddr::V4(ip)) => socks::socks4_request(*ip, None, target.port, user),
@@ -366,11 +442,14 @@ async fn socks4a(stream: &mut TcpStream, proxy: &Proxy, target: &Target<'_>) -> 
     Ok(())
 }
 
+/// The HTTP CONNECT request; `stage` names the answer being waited for.
 async fn http_connect(
     stream: &mut TcpStream,
     proxy: &Proxy,
     target: &Target<'_>,
+    stage: &mut &'static str,
 ) -> Result<(), Step> {
+    *stage = "CONNECT request";
     stream
         .write_all(http::connect_request(&target.to_string(), proxy.auth.as_ref()).as_bytes())
         .await?;

@@ -475,6 +475,13 @@ impl StreamWriter {
         }
     }
 
+    /// The error the socket under this half holds (a reset that came in
+    /// since the last write), taken so it is reported once; `None` when
+    /// there is none or the kind cannot tell (TLS, WebSocket, serial).
+    pub fn take_error(&self) -> Option<io::Error> {
+        self.io().and_then(Io::take_error)
+    }
+
     /// Ends our write side (half-close): the peer reads end-of-stream while
     /// the other direction keeps working (on TLS a close_notify, then the
     /// TCP half-close; on a WebSocket a close frame). A peer already gone

@@ -113,6 +113,17 @@ impl<'a> Io<'a> {
         }
     }
 
+    /// The error the socket holds, if any (`SO_ERROR`, taken): a reset
+    /// that came in since the last call. None on the kinds without one.
+    pub(super) fn take_error(self) -> Option<io::Error> {
+        let taken = match self {
+            Io::Tcp(s) => SockRef::from(s).take_error(),
+            Io::Unix(s) => SockRef::from(s).take_error(),
+            Io::Seqpacket(_) | Io::Serial(_) => Ok(None),
+        };
+        taken.unwrap_or_else(Some)
+    }
+
     pub(super) fn shutdown_write(self) -> io::Result<()> {
         let result = match self {
             Io::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 
+use super::trust::CaOrExact;
 use super::{describe, parse_pin, provider, TlsOptions};
 use crate::endpoint::Host;
 use crate::error::{NetError, NetErrorKind};
@@ -41,12 +42,18 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, NetError> {
                 pin: None,
                 provider,
             }))
+    } else if opts.ca.is_empty() {
+        builder.with_root_certificates(roots(opts)?.0)
     } else {
-        builder.with_root_certificates(roots(opts)?)
+        let (roots, given) = roots(opts)?;
+        let verifier = CaOrExact::new(roots, given, provider).map_err(config_error)?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
     };
     let mut config = match (&opts.cert, &opts.key) {
         (Some(cert), Some(key)) => builder
-            .with_client_auth_cert(load_certs(cert)?, load_key(key)?)
+            .with_client_auth_cert(load_own_certs(cert)?, load_key(key)?)
             .map_err(|e| config_error(format!("--cert/--key do not fit together: {e}")))?,
         (None, None) => builder.with_no_client_auth(),
         _ => {
@@ -108,23 +115,27 @@ fn config_error(message: impl Into<String>) -> NetError {
     NetError::new(NetErrorKind::Other, message)
 }
 
-fn roots(opts: &TlsOptions) -> Result<RootCertStore, NetError> {
+/// The system's roots plus `--ca`'s, and the `--ca` certificates as
+/// given (a server showing one of them exactly is trusted as itself).
+fn roots(opts: &TlsOptions) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), NetError> {
     let mut roots = RootCertStore::empty();
+    let mut given = Vec::new();
     let native = rustls_native_certs::load_native_certs();
     for cert in native.certs {
         let _ = roots.add(cert);
     }
     for file in &opts.ca {
         for cert in load_certs(file)? {
-            roots.add(cert).map_err(|e| {
+            roots.add(cert.clone()).map_err(|e| {
                 config_error(format!(
                     "--ca {}: not a CA certificate: {e}",
                     file.display()
                 ))
             })?;
+            given.push(cert);
         }
     }
-    Ok(roots)
+    Ok((roots, given))
 }
 
 /// Reads every certificate of a PEM file; an empty or unreadable file is
@@ -151,6 +162,30 @@ pub(super) fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Ne
         )));
     }
     Ok(certs)
+}
+
+/// Reads our own certificate chain (`--cert`) and refuses, naming the
+/// reason, a leaf certificate rustls cannot use: X.509 versions 1 and 2
+/// (what `openssl x509 -req` makes without extensions), where rustls would
+/// only say the certificate and key "do not fit". (The rest of the chain
+/// is left to the peer: an old root appended to it is never checked.)
+pub(super) fn load_own_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
+    let certs = load_certs(path)?;
+    if let Some(version) = certs.first().and_then(old_x509_version) {
+        return Err(config_error(format!(
+            "--cert {}: the certificate is X.509 version {version}; rustls needs version 3 (remake it with extensions: openssl x509 -req … -extfile FILE with e.g. basicConstraints=CA:FALSE, or openssl req -x509 … -addext subjectAltName=DNS:NAME)",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+/// The X.509 version (1 or 2) of a certificate older than version 3;
+/// `None` for version 3 or what does not parse (rustls names that).
+fn old_x509_version(cert: &CertificateDer<'_>) -> Option<u32> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    let version = parsed.version().0;
+    (version < 2).then_some(version + 1)
 }
 
 /// Reads a private key (PKCS#8, PKCS#1 or SEC1) from a PEM file.

@@ -9,6 +9,7 @@
 
 mod client;
 mod server;
+mod trust;
 
 use std::io;
 use std::path::PathBuf;
@@ -217,7 +218,7 @@ fn describe_tls(error: &rustls::Error) -> String {
             "certificate does not match --pin".into()
         }
         E::InvalidCertificate(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
-            "the peer shows a CA certificate as its own (self-signed with CA:TRUE?): use --pin SHA256, or a certificate signed by the --ca".into()
+            "the peer shows a CA certificate as its own (self-signed with CA:TRUE?): give that certificate itself with --ca, or --pin SHA256".into()
         }
         E::InvalidCertificate(other) => format!("bad certificate: {other:?}"),
         E::NoCertificatesPresented => {

@@ -10,7 +10,7 @@ use rustls::{RootCertStore, ServerConfig};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::server::TlsStream;
 
-use super::client::{load_certs, load_key};
+use super::client::{load_certs, load_key, load_own_certs};
 use super::{describe, fingerprint, provider, TlsOptions};
 use crate::endpoint::Host;
 use crate::error::{NetError, NetErrorKind};
@@ -39,7 +39,7 @@ impl TlsServer {
     pub fn new(opts: &TlsOptions, host: &Host) -> Result<TlsServer, NetError> {
         let fail = |m: String| NetError::new(NetErrorKind::Other, m);
         let (certs, key, generated) = match (&opts.cert, &opts.key) {
-            (Some(cert), Some(key)) => (load_certs(cert)?, load_key(key)?, false),
+            (Some(cert), Some(key)) => (load_own_certs(cert)?, load_key(key)?, false),
             (None, None) => {
                 let (cert, key) = self_signed(host).map_err(fail)?;
                 (vec![cert], key, true)
