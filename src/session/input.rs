@@ -19,6 +19,11 @@ pub enum Input {
     Broadcast(broadcast::Receiver<Bytes>),
     /// Nothing to send.
     Nothing,
+    /// Nothing to send, and an input that never ends: the session lives
+    /// until it is stopped, closed or its peer ends it (a page's session,
+    /// which sends through each connection's control channel). A datagram
+    /// client or a WebSocket never starts its after-input `--wait`.
+    Open,
     /// The auto-send schedule (`--send`, `--interval`, `--count`), with
     /// another input (typed lines, broadcast lines) interleaved. When the
     /// schedule is done the other input goes on; the end of both does not
@@ -84,6 +89,7 @@ impl Input {
                 }
             },
             Input::Nothing => Next::End { half_close: false },
+            Input::Open => std::future::pending().await,
             Input::Scripted { schedule, also } => loop {
                 let Some(other) = also.as_mut() else {
                     return match schedule.next().await {

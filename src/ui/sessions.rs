@@ -190,11 +190,11 @@ impl Sessions {
         let started = match spec.role {
             Role::Connect => {
                 let cfg = connect_config(&spec)?;
-                engine.connect(cfg, Input::Nothing).await
+                engine.connect(cfg, Input::Open).await
             }
             Role::Listen => {
                 let cfg = listen_config(&spec)?;
-                engine.listen(cfg, InputFactory::Nothing).await
+                engine.listen(cfg, InputFactory::Open).await
             }
             Role::Cli => return Err("a command-line session cannot be opened here".into()),
         };

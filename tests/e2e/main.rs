@@ -26,6 +26,7 @@ mod relay;
 mod relay_eof;
 mod robust;
 mod scan;
+mod seams_ui;
 mod serial;
 mod services;
 mod tls;
