@@ -52,21 +52,10 @@ impl ViewState {
         lock(&self.record).as_ref().map(|(p, _)| p.clone())
     }
 
-    /// Appends received data to `path` from now on (`None`: stop).
-    pub fn record_to(&self, path: Option<&str>) -> Result<(), String> {
-        let file = match path.map(str::trim).filter(|p| !p.is_empty()) {
-            None => None,
-            Some(p) => Some((
-                p.to_string(),
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .map_err(|e| format!("cannot open {p} for writing: {e}"))?,
-            )),
-        };
+    /// Appends received data to `file` (shown as its path) from now on
+    /// (`None`: stop). The file comes from [`super::records::RecordDir`].
+    pub fn record_to(&self, file: Option<(String, File)>) {
         *lock(&self.record) = file;
-        Ok(())
     }
 
     /// What the connections that have closed moved.

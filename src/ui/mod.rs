@@ -10,6 +10,7 @@
 //! - [`protocol`]: the JSON commands the page sends and what it gets back;
 //! - [`sessions`]: the sessions the page (or the CLI) runs, each on an
 //!   [`Engine`] of its own; [`configs`]: their engine configs;
+//! - [`records`]: the one directory "Record to file" writes into;
 //! - [`forward`]: turns one session's lossy event stream into messages for
 //!   the page (decoded text, a display budget that never slows a socket);
 //! - [`socket`]: one browser's WebSocket: commands in, messages out.
@@ -19,6 +20,7 @@ pub mod auth;
 pub mod configs;
 pub mod forward;
 pub mod protocol;
+pub mod records;
 pub mod server;
 pub mod sessions;
 pub mod socket;
@@ -31,6 +33,7 @@ use crate::engine::{Engine, Handle};
 use crate::error::ConfigError;
 use crate::shutdown::Shutdown;
 
+pub use records::RecordDir;
 pub use server::UiServer;
 
 /// `sockmate ui`.
@@ -47,6 +50,9 @@ pub struct UiArgs {
     /// Start the system's browser on the page.
     #[arg(long, help_heading = "Views")]
     pub open: bool,
+    /// The one directory "Record to file" writes into (the page names a file in it by name alone). Default: a `sockmate` folder in the user's data directory.
+    #[arg(long, value_name = "DIR", help_heading = "Views")]
+    pub record_dir: Option<std::path::PathBuf>,
 }
 
 /// `--ui` on connect, listen and relay.
@@ -81,8 +87,14 @@ pub fn parse_bind(text: &str) -> Result<SocketAddr, ConfigError> {
 /// Runs `sockmate ui` until interrupted.
 pub async fn run(args: UiArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let addr = parse_bind(&args.bind)?;
-    let server = UiServer::start(addr, shutdown.clone()).await?;
+    let records = RecordDir::new(args.record_dir);
+    let records_line = match records.path() {
+        Some(dir) => format!("records go to {}", dir.display()),
+        None => "records are off: no data directory (give --record-dir DIR)".to_string(),
+    };
+    let server = UiServer::start(addr, shutdown.clone(), records).await?;
     eprintln!("ui on {}", server.url());
+    eprintln!("{records_line}");
     if args.open {
         open_browser(&server.url());
     }
@@ -102,7 +114,7 @@ impl CliUi {
     /// the page sees its first events.
     pub async fn start(engine: &Engine, label: String) -> anyhow::Result<CliUi> {
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
-        let server = UiServer::start(addr, engine.shutdown().clone()).await?;
+        let server = UiServer::start(addr, engine.shutdown().clone(), RecordDir::new(None)).await?;
         let id = server.sessions().adopt(engine, label);
         eprintln!("ui on {}", server.url());
         Ok(CliUi { server, id })

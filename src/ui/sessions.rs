@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::configs::{connect_config, listen_config};
 use super::forward::{self, ViewState};
 use super::protocol::{OpenSpec, Role, SendSpec};
+use super::records::RecordDir;
 use crate::engine::{Engine, InputFactory, Remote};
 use crate::event::Counters;
 use crate::session::Input;
@@ -85,12 +86,13 @@ struct Inner {
     map: Mutex<BTreeMap<u64, Session>>,
     hub: Hub,
     shutdown: Shutdown,
+    records: RecordDir,
 }
 
 impl Sessions {
-    /// No sessions yet; they stop with `shutdown`. Starts the counters
-    /// ticker.
-    pub fn new(shutdown: Shutdown) -> Sessions {
+    /// No sessions yet; they stop with `shutdown`; records go into
+    /// `records`. Starts the counters ticker.
+    pub fn new(shutdown: Shutdown, records: RecordDir) -> Sessions {
         let (hub, _) = broadcast::channel(HUB_QUEUE);
         let sessions = Sessions {
             inner: Arc::new(Inner {
@@ -98,6 +100,7 @@ impl Sessions {
                 map: Mutex::new(BTreeMap::new()),
                 hub,
                 shutdown,
+                records,
             }),
         };
         let ticker = sessions.clone();
@@ -107,6 +110,11 @@ impl Sessions {
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, Session>> {
         self.inner.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where records go.
+    pub fn records(&self) -> &RecordDir {
+        &self.inner.records
     }
 
     /// The messages for every browser.
@@ -342,10 +350,18 @@ impl Sessions {
         Ok(())
     }
 
-    /// Appends what session `id` receives to `path` (or stops).
-    pub fn record(&self, id: u64, path: Option<&str>) -> Result<(), String> {
+    /// Appends what session `id` receives to the file `name` in the record
+    /// directory (or stops, with no name).
+    pub fn record(&self, id: u64, name: Option<&str>) -> Result<(), String> {
         let view = Arc::clone(&self.lock().get(&id).ok_or_else(|| no_session(id))?.view);
-        view.record_to(path)?;
+        let file = match name.map(str::trim).filter(|n| !n.is_empty()) {
+            None => None,
+            Some(n) => {
+                let (path, file) = self.inner.records.open(n)?;
+                Some((path.display().to_string(), file))
+            }
+        };
+        view.record_to(file);
         self.announce(id);
         Ok(())
     }

@@ -7,6 +7,8 @@
 use std::io::Read;
 use std::time::Duration;
 
+use serde_json::json;
+
 use crate::util::{require_tool, wait_timeout};
 
 /// True when Chromium, Python and Playwright are here; SKIPPED (or, under
@@ -84,4 +86,69 @@ fn ui_udp_client_auto_send_of_ten_datagrams_all_arrive() {
     let (_ui, host, token) = crate::ui::start_ui(&["ui"]);
     let out = browser("udp", &format!("http://{host}/#token={token}"), &[]);
     assert!(out.contains("received 10 datagrams"), "{out}");
+}
+
+/// Item 13: "Record to file" writes only into `--record-dir`, by file name
+/// alone, never through a link or into a file sockmate did not create.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ui_record_goes_only_into_the_record_dir_by_name() {
+    let dir = crate::util::tempdir();
+    let records = dir.path().join("records");
+    std::fs::create_dir(&records).unwrap();
+    let outside = dir.path().join("outside");
+    std::os::unix::fs::symlink(&outside, records.join("link")).unwrap();
+    std::fs::write(records.join("theirs.txt"), b"keep").unwrap();
+    let (mut ui, host, token) =
+        crate::ui::start_ui(&["ui", "--record-dir", records.to_str().unwrap()]);
+    let line = ui.wait_line("records go to ");
+    assert!(line.ends_with(records.to_str().unwrap()), "{line}");
+    let mut page = crate::ui::Page::open(&host, &token).await;
+    let r = page
+        .call(json!({"cmd": "open", "role": "listen", "endpoint": "udp://127.0.0.1:0"}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let session = r["session"].clone();
+    let listening = page
+        .until(|m| m["t"] == "ev" && m["e"]["type"] == "listening")
+        .await;
+    let addr = listening["e"]["endpoint"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("udp://")
+        .unwrap()
+        .to_string();
+    for (bad, why) in [
+        ("/etc/x", "folder separator"),
+        ("../x", "folder separator"),
+        ("..", "\"..\""),
+        ("link", "already exists"),
+        ("theirs.txt", "already exists"),
+    ] {
+        let r = page
+            .call(json!({"cmd": "record", "session": session, "path": bad}))
+            .await;
+        assert_eq!(r["ok"], false, "{bad}: {r}");
+        let err = r["error"].as_str().unwrap();
+        assert!(
+            err.contains(&format!("record file \"{bad}\"")) && err.contains(why),
+            "{bad}: {err}"
+        );
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+    assert!(!outside.exists(), "the link was not followed");
+    assert_eq!(std::fs::read(records.join("theirs.txt")).unwrap(), b"keep");
+    let r = page
+        .call(json!({"cmd": "record", "session": session, "path": "capture.bin"}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"recorded", &addr).unwrap();
+    page.until(|m| m["t"] == "ev" && m["e"]["type"] == "data")
+        .await;
+    assert_eq!(
+        std::fs::read(records.join("capture.bin")).unwrap(),
+        b"recorded"
+    );
+    let entries = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(entries, 1, "nothing was written beside the record dir");
 }

@@ -275,7 +275,9 @@ async fn ui_websocket_runs_a_tcp_server_and_sends_to_one_client_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ui_udp_server_with_broadcast_answers_a_datagram_peer_and_restarts() {
-    let (_ui, host, token) = start_ui(&["ui"]);
+    let dir = crate::util::tempdir();
+    let records = dir.path().to_str().unwrap();
+    let (_ui, host, token) = start_ui(&["ui", "--record-dir", records]);
     let mut page = Page::open(&host, &token).await;
     let r = page
         .call(json!({"cmd": "open", "role": "listen", "endpoint": "udp://127.0.0.1:0", "broadcast": true, "encoding": "gbk"}))
@@ -291,10 +293,9 @@ async fn ui_udp_server_with_broadcast_answers_a_datagram_peer_and_restarts() {
         .strip_prefix("udp://")
         .unwrap()
         .to_string();
-    let dir = crate::util::tempdir();
     let file = dir.path().join("received.bin");
     let r = page
-        .call(json!({"cmd": "record", "session": session, "path": file.to_str().unwrap()}))
+        .call(json!({"cmd": "record", "session": session, "path": "received.bin"}))
         .await;
     assert_eq!(r["ok"], true, "{r}");
     let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -313,7 +314,7 @@ async fn ui_udp_server_with_broadcast_answers_a_datagram_peer_and_restarts() {
         r["error"]
             .as_str()
             .unwrap()
-            .contains("cannot open /nonexistent-dir/x"),
+            .contains("record file \"/nonexistent-dir/x\" refused"),
         "{r}"
     );
     let r = page

@@ -21,7 +21,7 @@ const en = {
   stopAuto: "Stop auto-send", history: "History", saved: "Saved", saveMsg: "Save as…",
   msgName: "Name for this message", reset: "Reset", duration: "Duration",
   bytesIn: "RX", bytesOut: "TX", msgs: "msgs", record: "Record to file", stopRecord: "Stop recording",
-  recordPath: "File path on the sockmate host", recording: "recording to",
+  recordPath: "File name (in sockmate's record folder)", recording: "recording to",
   hexOk: "bytes", paused: "paused", skipped: "events skipped",
   lang: "中文",
 };
@@ -45,7 +45,7 @@ const zh = {
   stopAuto: "停止定时发送", history: "历史", saved: "已保存", saveMsg: "保存为…",
   msgName: "这条消息的名字", reset: "清零", duration: "时长",
   bytesIn: "收", bytesOut: "发", msgs: "条", record: "接收到文件", stopRecord: "停止记录",
-  recordPath: "sockmate 所在机器上的文件路径", recording: "正在记录到",
+  recordPath: "文件名（在 sockmate 的记录文件夹中）", recording: "正在记录到",
   hexOk: "字节", paused: "已暂停", skipped: "条事件被跳过",
   lang: "English",
 };
