@@ -7,6 +7,8 @@
 //!   checks;
 //! - [`assets`]: the page, compiled into the binary (no CDN);
 //! - [`server`]: the axum routes (page, assets, one WebSocket);
+//!   [`http`]: the connections they are served on, with header-read and
+//!   idle timeouts;
 //! - [`protocol`]: the JSON commands the page sends and what it gets back;
 //! - [`sessions`]: the sessions the page (or the CLI) runs, each on an
 //!   [`Engine`] of its own; [`configs`]: their engine configs;
@@ -19,6 +21,7 @@ pub mod assets;
 pub mod auth;
 pub mod configs;
 pub mod forward;
+pub mod http;
 pub mod protocol;
 pub mod records;
 pub mod server;

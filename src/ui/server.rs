@@ -58,15 +58,11 @@ impl UiServer {
             .route("/ws", get(websocket))
             .layer(middleware::from_fn_with_state(app.clone(), guard))
             .with_state(app);
-        let stop = shutdown.token().clone();
-        tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                tracing::warn!("ui server stopped: {e}");
-            }
-        });
+        tokio::spawn(super::http::serve(
+            listener,
+            router,
+            shutdown.token().clone(),
+        ));
         Ok(UiServer {
             addr,
             token,

@@ -152,3 +152,45 @@ async fn ui_record_goes_only_into_the_record_dir_by_name() {
     let entries = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(entries, 1, "nothing was written beside the record dir");
 }
+
+/// Item 22: connections that never finish their headers (slowloris) are
+/// closed by the UI server's header-read timeout, and the page is served
+/// while they are held.
+#[test]
+fn ui_server_closes_connections_that_never_end_their_headers() {
+    use std::io::Write;
+    let (_ui, host, _token) = crate::ui::start_ui(&["ui"]);
+    let mut held = Vec::new();
+    for _ in 0..50 {
+        let mut s = std::net::TcpStream::connect(&host).unwrap();
+        s.write_all(format!("GET / HTTP/1.1\r\nHost: {host}\r\nX-Slow: 1\r\n").as_bytes())
+            .unwrap();
+        held.push(s);
+    }
+    // An honest request is answered meanwhile.
+    let mut ok = std::net::TcpStream::connect(&host).unwrap();
+    ok.write_all(format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    ok.set_read_timeout(Some(crate::util::DEADLINE)).unwrap();
+    let mut page = String::new();
+    let _ = ok.read_to_string(&mut page);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    // Each held connection ends (EOF or reset) before the deadline.
+    for (i, s) in held.iter_mut().enumerate() {
+        s.set_read_timeout(Some(crate::util::DEADLINE)).unwrap();
+        let mut buf = [0u8; 512];
+        let ended = loop {
+            match s.read(&mut buf) {
+                Ok(0) => break true,
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+                Err(_) => break false,
+            }
+        };
+        assert!(
+            ended,
+            "connection {i} was still open after {:?}",
+            crate::util::DEADLINE
+        );
+    }
+}
