@@ -29,6 +29,7 @@ pub struct ViewState {
     encoding: Mutex<TextEncoding>,
     record: Mutex<Option<(String, File)>>,
     closed: Mutex<Counters>,
+    local: Mutex<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -39,6 +40,11 @@ impl ViewState {
     /// The text encoding.
     pub fn encoding(&self) -> TextEncoding {
         *lock(&self.encoding)
+    }
+
+    /// Sets the text encoding.
+    pub fn set(&self, encoding: TextEncoding) {
+        *lock(&self.encoding) = encoding;
     }
 
     /// Sets the text encoding from a label.
@@ -56,6 +62,12 @@ impl ViewState {
     /// (`None`: stop). The file comes from [`super::records::RecordDir`].
     pub fn record_to(&self, file: Option<(String, File)>) {
         *lock(&self.record) = file;
+    }
+
+    /// The local address of the last connection opened (a client's own
+    /// address), or empty.
+    pub fn local(&self) -> String {
+        lock(&self.local).clone()
     }
 
     /// What the connections that have closed moved.
@@ -143,6 +155,9 @@ pub fn spawn(mut events: Subscriber, id: u64, view: Arc<ViewState>, hub: Hub) {
                 }
                 EventKind::Eof { conn, dir } => {
                     decoders.finish(conn.id, *dir);
+                }
+                EventKind::Open { local, .. } => {
+                    local.clone_into(&mut lock(&view.local));
                 }
                 EventKind::Close { conn, counters, .. } => {
                     lock(&view.closed).add(counters);

@@ -32,9 +32,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use clap::Args;
 
+use crate::encoding::TextEncoding;
 use crate::engine::{Engine, Handle};
 use crate::error::ConfigError;
 use crate::shutdown::Shutdown;
+pub use protocol::Kind;
 
 pub use records::RecordDir;
 pub use server::UiServer;
@@ -109,26 +111,59 @@ pub async fn run(args: UiArgs, shutdown: Shutdown) -> anyhow::Result<()> {
 pub struct CliUi {
     server: UiServer,
     id: u64,
+    kind: Kind,
+    verb: &'static str,
+    rest: String,
 }
 
 impl CliUi {
-    /// Serves the page for `engine`'s session, shown as `label`, and prints
-    /// the `ui on …` line on stderr. Call before starting the session, so
-    /// the page sees its first events.
-    pub async fn start(engine: &Engine, label: String) -> anyhow::Result<CliUi> {
+    /// Serves the page for `engine`'s session of `kind`, shown as `verb
+    /// endpoint rest` (the endpoint replaced by the real one once it has
+    /// started) and decoded with `encoding`, and prints the `ui on …` line
+    /// on stderr. Call before starting the session, so the page sees its
+    /// first events.
+    pub async fn start(
+        engine: &Engine,
+        kind: Kind,
+        endpoint: &str,
+        rest: &str,
+        encoding: TextEncoding,
+    ) -> anyhow::Result<CliUi> {
+        let verb = match kind {
+            Kind::Client => "connect",
+            Kind::Server => "listen",
+            Kind::Relay => "relay",
+        };
+        let label = format!("{verb} {endpoint}{rest}");
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
         let server = UiServer::start(addr, engine.shutdown().clone(), RecordDir::new(None)).await?;
-        let id = server.sessions().adopt(engine, label);
+        let id = server
+            .sessions()
+            .adopt(engine, label.clone(), kind, encoding);
         eprintln!("ui on {}", server.url());
-        Ok(CliUi { server, id })
+        Ok(CliUi {
+            server,
+            id,
+            kind,
+            verb,
+            rest: rest.to_string(),
+        })
     }
 
-    /// The session has started: the page can list, send to and close its
-    /// connections.
-    pub fn started(&self, handle: &Handle) {
+    /// The session has started: the page can list and close its
+    /// connections (and send to them, but for a relay), and shows its real
+    /// addresses.
+    pub fn started(&self, handle: &Handle, endpoint: &str) {
+        let real = handle.local_addr().to_string();
+        let (local, shown) = match self.kind {
+            // A client's local address is in its `open` event.
+            Kind::Client => (String::new(), endpoint.to_string()),
+            Kind::Server | Kind::Relay => (real.clone(), real),
+        };
+        let label = format!("{} {shown}{}", self.verb, self.rest);
         self.server
             .sessions()
-            .adopted(self.id, handle.remote(), handle.local_addr().to_string());
+            .adopted(self.id, handle.remote(), local, label);
     }
 }
 

@@ -118,6 +118,30 @@ pub enum Role {
     Cli,
 }
 
+/// What a session is, for the page: a client (one connection, no client
+/// list), a server (a client list, send to one or all) or a relay (pairs
+/// listed with their client's address; disconnect a pair, no send box).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// `connect`.
+    Client,
+    /// `listen`.
+    Server,
+    /// `relay`.
+    Relay,
+}
+
+impl Role {
+    /// The kind of a session the page opened with this role.
+    pub fn kind(self) -> Kind {
+        match self {
+            Role::Connect => Kind::Client,
+            Role::Listen | Role::Cli => Kind::Server,
+        }
+    }
+}
+
 /// What to send and where.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SendSpec {

@@ -14,8 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::configs::{connect_config, listen_config};
 use super::forward::{self, ViewState};
-use super::protocol::{OpenSpec, Role, SendSpec};
+use super::protocol::{Kind, OpenSpec, Role, SendSpec};
 use super::records::RecordDir;
+use crate::encoding::TextEncoding;
 use crate::engine::{Engine, InputFactory, Remote};
 use crate::event::Counters;
 use crate::session::Input;
@@ -32,6 +33,7 @@ pub type Hub = broadcast::Sender<Arc<str>>;
 
 struct Session {
     role: Role,
+    kind: Kind,
     label: String,
     spec: Option<OpenSpec>,
     local: String,
@@ -48,6 +50,7 @@ impl Session {
     fn new(role: Role, label: String, spec: Option<OpenSpec>, view: Arc<ViewState>) -> Session {
         Session {
             role,
+            kind: role.kind(),
             label,
             spec,
             local: String::new(),
@@ -65,8 +68,10 @@ impl Session {
             "t": "session",
             "s": id,
             "role": self.role,
+            "kind": self.kind,
             "label": self.label,
-            "local": self.local,
+            // A client's own address is its connection's.
+            "local": if self.kind == Kind::Client { self.view.local() } else { self.local.clone() },
             "running": self.running,
             "error": self.error,
             "encoding": self.view.encoding().name(),
@@ -138,27 +143,33 @@ impl Sessions {
         }
     }
 
-    /// Shows a command-line session (its events from now on, live); its
-    /// connections once [`Sessions::adopted`] hands over its controls.
-    pub fn adopt(&self, engine: &Engine, label: String) -> u64 {
+    /// Shows a command-line session of `kind` (its events from now on,
+    /// live, decoded with the CLI's `encoding`); its connections once
+    /// [`Sessions::adopted`] hands over its controls.
+    pub fn adopt(&self, engine: &Engine, label: String, kind: Kind, encoding: TextEncoding) -> u64 {
         let id = self.inner.next.fetch_add(1, Ordering::Relaxed) + 1;
         let view = Arc::new(ViewState::default());
+        view.set(encoding);
         forward::spawn(
             engine.subscribe(),
             id,
             Arc::clone(&view),
             self.hub().clone(),
         );
-        self.lock()
-            .insert(id, Session::new(Role::Cli, label, None, view));
+        let mut session = Session::new(Role::Cli, label, None, view);
+        session.kind = kind;
+        self.lock().insert(id, session);
         id
     }
 
-    /// The command-line session `id` has started: its controls and address.
-    pub fn adopted(&self, id: u64, controls: Remote, local: String) {
+    /// The command-line session `id` has started: its controls, its local
+    /// address (empty for a client: its `open` event tells) and its label
+    /// with the real addresses.
+    pub fn adopted(&self, id: u64, controls: Remote, local: String, label: String) {
         if let Some(s) = self.lock().get_mut(&id) {
             s.controls = Some(controls);
             s.local = local;
+            s.label = label;
             s.running = true;
         }
         self.announce(id);
@@ -242,6 +253,12 @@ impl Sessions {
     /// Returns how many bytes one send is.
     pub async fn send(&self, spec: SendSpec) -> Result<usize, String> {
         let payload = spec.payload().map_err(|e| e.to_string())?;
+        if self.lock().get(&spec.session).map(|s| s.kind) == Some(Kind::Relay) {
+            return Err(
+                "a relay carries its pairs' bytes: it has no send box (disconnect a pair instead)"
+                    .into(),
+            );
+        }
         let controls = self.controls(spec.session)?;
         let targets = move || -> Vec<u64> {
             match spec.conn {

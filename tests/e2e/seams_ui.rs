@@ -4,12 +4,12 @@
 //! Browser scenarios are in `tests/e2e/seams_ui_browser.py` (Chromium via
 //! Playwright), the rest drives the page's WebSocket protocol directly.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::util::{require_tool, wait_timeout};
+use crate::util::{require_tool, sockmate, wait_timeout, Proc};
 
 /// True when Chromium, Python and Playwright are here; SKIPPED (or, under
 /// `CI=true`, a failure) when not.
@@ -158,7 +158,6 @@ async fn ui_record_goes_only_into_the_record_dir_by_name() {
 /// while they are held.
 #[test]
 fn ui_server_closes_connections_that_never_end_their_headers() {
-    use std::io::Write;
     let (_ui, host, _token) = crate::ui::start_ui(&["ui"]);
     let mut held = Vec::new();
     for _ in 0..50 {
@@ -193,4 +192,74 @@ fn ui_server_closes_connections_that_never_end_their_headers() {
             crate::util::DEADLINE
         );
     }
+}
+
+/// The `http://…/#token=…` a `--ui` CLI session printed.
+fn ui_url(p: &mut Proc) -> String {
+    let line = p.wait_line("ui on ");
+    line.strip_prefix("ui on ")
+        .expect("the ui line")
+        .to_string()
+}
+
+/// Item 2: `connect --ui --encoding gbk` shows the peer's GBK as text, as
+/// a client (no client list), at its own local address.
+#[test]
+fn connect_ui_page_decodes_with_the_cli_encoding_and_shows_a_client() {
+    if !have_browser() {
+        return;
+    }
+    let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = peer.local_addr().unwrap().to_string();
+    let mut p = Proc::spawn(sockmate(&["connect", "--ui", "--encoding", "gbk", &addr]));
+    let url = ui_url(&mut p);
+    let (mut s, local) = peer.accept().unwrap();
+    // 温度 23.5 in GBK, every 100 ms (at most 300 times) until the page
+    // has checked it: it may open after the first lines.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = std::sync::Arc::clone(&done);
+    let sender = std::thread::spawn(move || {
+        for _ in 0..300 {
+            if stop.load(std::sync::atomic::Ordering::Relaxed)
+                || s.write_all(b"\xce\xc2\xb6\xc8 23.5\r\n").is_err()
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let result = std::panic::catch_unwind(|| browser("cli_gbk", &url, &[&local.to_string()]));
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    sender.join().unwrap();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// Item 2: `relay --ui` lists each pair by its client's real address at
+/// the real listen address, shows no send controls, and Disconnect cuts
+/// the pair (both its Python client and its target see the end).
+#[test]
+fn relay_ui_page_shows_real_addresses_and_disconnects_a_pair() {
+    if !have_browser() {
+        return;
+    }
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target_addr = target.local_addr().unwrap().to_string();
+    let mut p = Proc::spawn(sockmate(&["relay", "127.0.0.1:0", &target_addr, "--ui"]));
+    let url = ui_url(&mut p);
+    let listen = p.listening_addr();
+    // The target side: what the relay brings, until the pair is cut.
+    let at_target = std::thread::spawn(move || {
+        let (mut t, _) = target.accept().unwrap();
+        t.set_read_timeout(Some(crate::util::DEADLINE * 3)).unwrap();
+        let mut got = Vec::new();
+        let ended = t.read_to_end(&mut got).is_ok();
+        (got, ended)
+    });
+    // The page's Python client connects once the page is open.
+    browser("relay", &url, &[&format!("tcp://{listen}")]);
+    let (got, ended) = at_target.join().unwrap();
+    assert!(ended, "the target saw the pair end");
+    assert_eq!(got, b"ping", "the client's bytes reached the target");
 }

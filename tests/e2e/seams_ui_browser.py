@@ -8,6 +8,11 @@ and prints "scenario SCENARIO: ok" when every check holds.
 - udp: a UDP client session auto-sends 10 datagrams 1.5 s apart to a
   Python UDP peer; all 10 arrive (the session no longer closes 1 s after a
   send).
+- cli_gbk LOCAL: `connect --ui --encoding gbk`'s page decodes GBK, shows a
+  client (no client list) and `@ LOCAL`, its own address.
+- relay LISTEN: a Python client of `relay --ui`; the page lists the pair
+  by the client's real address, shows `@ LISTEN`, no send controls;
+  Disconnect cuts the pair.
 """
 
 import socket
@@ -64,7 +69,66 @@ def udp(page):
     print("received 10 datagrams")
 
 
-SCENARIOS = {"udp": udp}
+def open_page(page):
+    page.goto(URL)
+    page.wait_for_selector("#ws-status.online")
+    page.wait_for_selector(".session-item .dot.on")
+
+
+def cli_gbk(page):
+    (local,) = ARGS
+    open_page(page)
+    page.wait_for_function("() => [...document.querySelectorAll('.row.data.in pre.text')]"
+                           ".some(e => e.textContent.includes('温度 23.5'))")
+    texts = page.eval_on_selector_all(".row.data.in pre.text", "els => els.map(e => e.textContent)")
+    check("\ufffd" not in "".join(texts), f"decoded as GBK: {texts!r}")
+    check(page.locator("tr.client").count() == 0 and page.is_hidden("#clients"), "a client has no client list")
+    page.wait_for_function(f"() => document.querySelector('#session-local')?.dataset.local === '{local}'")
+    check(page.inner_text("#session-local") == f"@ {local}", page.inner_text("#session-local"))
+    check(page.input_value("#recv-encoding") == "gbk", "the page's encoding is the CLI's")
+    shot(page, "page")
+
+
+def relay(page):
+    (listen,) = ARGS
+    open_page(page)
+    host, port = listen.removeprefix("tcp://").rsplit(":", 1)
+    client = socket.create_connection((host, int(port)), timeout=DEADLINE)
+    me = "%s:%d" % client.getsockname()
+    client.sendall(b"ping")
+    page.wait_for_selector("tr.client")
+    peer = page.inner_text("tr.client td.mono")
+    check(peer == me, f"the pair shows its client's address: {peer!r} != {me!r}")
+    check(page.get_attribute("#session-local", "data-local") == listen,
+          f"the real listen address: {page.get_attribute('#session-local', 'data-local')}")
+    check(port != "0" and page.inner_text("#session-label").startswith(f"relay {listen} → "),
+          page.inner_text("#session-label"))
+    check(page.locator(".client-send").count() == 0 and page.locator("#send-all").count() == 0
+          and page.locator("#send-input").count() == 0, "no send controls on a relay")
+    page.wait_for_selector(".row.event.open")
+    peers = page.eval_on_selector_all(".row .peer", "els => els.map(e => e.textContent)")
+    check(peers and all(p.strip() == f"#1 {me}" for p in peers), f"no '#1 #1': {peers}")
+    check("null" not in page.inner_text(".main"), "no stray 'null' in the page")
+    shot(page, "pair")
+    page.click("tr.client .client-close")
+    check(recv_all(client) == b"", "the client was disconnected")
+    page.wait_for_function("() => document.querySelectorAll('tr.client').length === 0")
+    page.wait_for_selector(".row.event.close")
+    client.close()
+
+
+def recv_all(s):
+    s.settimeout(DEADLINE)
+    out = b""
+    for _ in range(1000):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+SCENARIOS = {"udp": udp, "cli_gbk": cli_gbk, "relay": relay}
 
 
 def main():

@@ -23,6 +23,7 @@ const en = {
   bytesIn: "RX", bytesOut: "TX", msgs: "msgs", record: "Record to file", stopRecord: "Stop recording",
   recordPath: "File name (in sockmate's record folder)", recording: "recording to",
   hexOk: "bytes", paused: "paused", skipped: "events skipped",
+  pairs: "Relayed pairs", client: "Client", localAddr: "local address",
   lang: "中文",
 };
 
@@ -47,6 +48,7 @@ const zh = {
   bytesIn: "收", bytesOut: "发", msgs: "条", record: "接收到文件", stopRecord: "停止记录",
   recordPath: "文件名（在 sockmate 的记录文件夹中）", recording: "正在记录到",
   hexOk: "字节", paused: "已暂停", skipped: "条事件被跳过",
+  pairs: "转发连接", client: "客户端", localAddr: "本地地址",
   lang: "English",
 };
 

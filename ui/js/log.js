@@ -3,7 +3,7 @@
 // connection; pause, clear, auto-scroll that stops when the user scrolls
 // up; saved as text or as JSON Lines (the `--json` schema).
 
-import { h, spacedHex, clock, download } from "./util.js";
+import { h, spacedHex, clock, download, peerName } from "./util.js";
 import { t } from "./i18n.js";
 
 /** Most events kept per session; the oldest go first. */
@@ -56,7 +56,7 @@ export class Log {
 
   row(e) {
     const time = h("span", { class: "time" }, clock(e.time));
-    const who = e.conn !== undefined ? h("span", { class: "peer" }, `#${e.conn} ${e.peer ?? ""}`) : null;
+    const who = e.conn !== undefined ? h("span", { class: "peer" }, `#${e.conn} ${peerName(e.conn, e.peer)}`) : null;
     if (e.type === "data") {
       const rx = e.dir === "in";
       const dir = h("span", { class: `dir ${rx ? "rx" : "tx"}` }, rx ? `${t("bytesIn")} ←` : `${t("bytesOut")} →`);
@@ -82,7 +82,7 @@ export class Log {
   /** The log as text, as it is shown (view and filter). */
   asText() {
     return this.entries.filter((e) => this.visible(e)).map((e) => {
-      const head = `[${clock(e.time)}] ${e.conn !== undefined ? `#${e.conn} ${e.peer ?? ""} ` : ""}`;
+      const head = `[${clock(e.time)}] ${e.conn !== undefined ? `#${e.conn} ${peerName(e.conn, e.peer)} ` : ""}`;
       if (e.type !== "data") return `${head}${e.type} ${describe(e)}`;
       const arrow = e.dir === "in" ? "<" : ">";
       const parts = [];

@@ -6,7 +6,7 @@ import { Conn } from "./conn.js";
 import { Log } from "./log.js";
 import { SendBox, ENCODINGS } from "./send.js";
 import { newSessionForm, sessionList } from "./sessions.js";
-import { h, bytes, duration } from "./util.js";
+import { h, bytes, duration, peerName } from "./util.js";
 import { t, toggle } from "./i18n.js";
 
 const conn = new Conn();
@@ -66,6 +66,12 @@ conn.on((m) => {
     let s = sessions.get(m.s);
     if (!s) return;
     s.log.add(m.e);
+    if (m.e.type === "open" && s.info.kind === "client" && m.e.local) {
+      // A client's own address is known once it has connected.
+      s.local = m.e.local;
+      const el = document.getElementById("session-local");
+      if (m.s === selected && el) { el.textContent = `@ ${s.local}`; el.dataset.local = s.local; }
+    }
     if (m.s === selected && m.e.conn !== undefined) refreshFilter(s);
   } else if (m.t === "stats") {
     const s = sessions.get(m.s);
@@ -171,12 +177,13 @@ function renderMain() {
     if (!r.ok) notify(r.error, true);
   } }, i.recording ? t("stopRecord") : t("record"));
   const name = `sockmate-${i.s}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  const local = i.kind === "client" ? (s.local || i.local || "") : (i.local || "");
   layout.main.replaceChildren(
     h("section", { class: "panel head" },
       h("div", { class: "title" },
         h("span", { class: `dot ${i.running ? "on" : "off"}` }),
         h("h1", { id: "session-label" }, i.label),
-        h("span", { class: "muted", id: "session-local", "data-local": i.local || "" }, i.local ? `@ ${i.local}` : ""),
+        h("span", { class: "muted", id: "session-local", "data-local": local, title: t("localAddr") }, local ? `@ ${local}` : ""),
         i.error ? h("span", { class: "error" }, i.error) : null,
         h("span", { class: "grow" }),
         i.role !== "cli" ? control(t("restart"), "restart", "session-restart") : null,
@@ -198,7 +205,7 @@ function renderMain() {
       h("div", { class: "logwrap" }, s.log.pane, jump),
       h("div", { class: "toolbar small" }, recPath, recBtn,
         i.recording ? h("span", { class: "muted" }, `${t("recording")} ${i.recording}`) : null)),
-    h("section", { class: "panel send" }, sendBox.el));
+    ...(i.kind === "relay" ? [] : [h("section", { class: "panel send" }, sendBox.el)]));
   refreshFilter(s);
   renderLive(s);
 }
@@ -222,8 +229,10 @@ function renderLive(s) {
     h("div", { class: "counter dur" }, h("span", { class: "clabel" }, t("duration")), h("span", { class: "cval", id: "count-duration" }, s.info.running ? duration(Date.now() - s.since) : "—")),
     h("button", { id: "count-reset", onclick: () => { s.reset(); renderLive(s); } }, t("reset")));
   const conns = s.stats ? s.stats.conns : [];
-  const server = s.info.role !== "connect";
-  if (!server) { live.clients.replaceChildren(); live.clients.hidden = true; return; }
+  const kind = s.info.kind;
+  if (kind === "client") { live.clients.replaceChildren(); live.clients.hidden = true; return; }
+  // A relay's pairs carry their client's bytes: disconnect only, no send.
+  const relay = kind === "relay";
   live.clients.hidden = false;
   if (target !== "all" && !conns.some((c) => String(c.conn) === target)) target = "all";
   const key = `${s.info.s}:${conns.map((c) => c.conn).join(",")}`;
@@ -244,22 +253,22 @@ function renderLive(s) {
   live.key = key;
   const targetSel = h("select", { id: "send-target", onchange: () => { target = targetSel.value; } },
     h("option", { value: "all", selected: target === "all" }, t("all")),
-    ...conns.map((c) => h("option", { value: String(c.conn), selected: String(c.conn) === target }, `#${c.conn} ${c.peer}`)));
+    ...conns.map((c) => h("option", { value: String(c.conn), selected: String(c.conn) === target }, `#${c.conn} ${peerName(c.conn, c.peer)}`)));
   const rows = conns.map((c) => h("tr", { class: "client", "data-conn": c.conn },
-    h("td", {}, `#${c.conn}`), h("td", { class: "mono" }, c.peer), h("td", { class: "age" }, duration(c.age_ms)),
+    h("td", {}, `#${c.conn}`), h("td", { class: "mono" }, peerName(c.conn, c.peer)), h("td", { class: "age" }, duration(c.age_ms)),
     h("td", { class: "mono traffic" }, traffic(c)),
     h("td", { class: "actions" },
-      h("button", { class: "client-send", onclick: () => sendTo(s, c.conn) }, t("send")),
+      relay ? null : h("button", { class: "client-send", onclick: () => sendTo(s, c.conn) }, t("send")),
       h("button", { class: "client-close danger", onclick: async () => {
         const r = await conn.request({ cmd: "close", session: s.info.s, conn: c.conn });
         if (!r.ok) notify(r.error, true);
       } }, t("disconnect")))));
   live.clients.replaceChildren(h("section", { class: "panel" },
-    h("div", { class: "toolbar" }, h("strong", {}, `${t("clients")} (${conns.length})`), h("span", { class: "grow" }),
-      h("label", {}, t("to"), " ", targetSel),
-      h("button", { id: "send-all", onclick: () => sendTo(s, null) }, t("sendAll"))),
+    h("div", { class: "toolbar" }, h("strong", {}, `${relay ? t("pairs") : t("clients")} (${conns.length})`), h("span", { class: "grow" }),
+      relay ? h("span", { class: "muted" }, `→ ${s.info.label.split(" → ")[1] || ""}`) : h("label", {}, t("to"), " ", targetSel),
+      relay ? null : h("button", { id: "send-all", onclick: () => sendTo(s, null) }, t("sendAll"))),
     conns.length ? h("table", { class: "clientlist", id: "client-list" },
-      h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, t("peer")), h("th", {}, t("age")), h("th", {}, t("traffic")), h("th", {}, ""))),
+      h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, relay ? t("client") : t("peer")), h("th", {}, t("age")), h("th", {}, t("traffic")), h("th", {}, ""))),
       h("tbody", {}, ...rows)) : h("p", { class: "muted", id: "client-list" }, t("noClients"))));
 }
 

@@ -69,7 +69,7 @@ export function sessionList(sessions, selected, select) {
     return h("li", { class: `session-item ${i.s === selected ? "selected" : ""}`, "data-session": i.s, onclick: () => select(i.s) },
       h("span", { class: `dot ${i.running ? "on" : "off"}`, title: i.running ? t("running") : t("stopped") }),
       h("div", { class: "grow" },
-        h("div", { class: "label" }, `${i.role === "listen" ? "⇄ " : i.role === "cli" ? "⌨ " : "→ "}${i.label}`),
+        h("div", { class: "label" }, `${i.kind === "relay" ? "⇆ " : i.kind === "server" ? "⇄ " : "→ "}${i.role === "cli" ? "⌨ " : ""}${i.label}`),
         h("div", { class: "sub" }, i.local || "", total ? ` · ${t("bytesIn")} ${total.msgs_in} / ${t("bytesOut")} ${total.msgs_out}` : "")));
   });
   return h("section", { class: "panel sessions" }, h("h2", {}, t("sessions")),

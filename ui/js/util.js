@@ -19,6 +19,14 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** A connection's peer as shown beside its "#id": a relay labels its
+ * pairs "#3 127.0.0.1:5000", so the repeated "#3 " is dropped. */
+export function peerName(conn, peer) {
+  const p = peer ?? "";
+  const tag = `#${conn} `;
+  return p.startsWith(tag) ? p.slice(tag.length) : p;
+}
+
 /** "d6d0" -> "D6 D0". */
 export function spacedHex(hex) {
   return (hex || "").toUpperCase().replace(/(..)(?!$)/g, "$1 ");
