@@ -13,6 +13,8 @@
 //! - [`sessions`]: the sessions the page (or the CLI) runs, each on an
 //!   [`Engine`] of its own; [`configs`]: their engine configs;
 //! - [`records`]: the one directory "Record to file" writes into;
+//! - [`history`]: each session's recent messages, replayed to a page
+//!   that connects later;
 //! - [`forward`]: turns one session's lossy event stream into messages for
 //!   the page (decoded text, a display budget that never slows a socket);
 //! - [`socket`]: one browser's WebSocket: commands in, messages out.
@@ -21,6 +23,7 @@ pub mod assets;
 pub mod auth;
 pub mod configs;
 pub mod forward;
+pub mod history;
 pub mod http;
 pub mod protocol;
 pub mod records;

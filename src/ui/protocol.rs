@@ -3,8 +3,11 @@
 //! The page sends [`Request`]s (`{"id":7,"cmd":"open",…}`) and gets one
 //! `{"t":"reply","id":7,"ok":true,…}` or `{"t":"reply","id":7,"ok":false,
 //! "error":"…"}` for each. Unasked, it gets:
-//! - `{"t":"ev","s":SESSION,"e":EVENT}`: an event, EVENT being exactly one
-//!   `--json` line (with `text` decoded per connection and direction);
+//! - `{"t":"ev","s":SESSION,"q":N,"e":EVENT}`: event number N of the
+//!   session, EVENT being exactly one `--json` line (with `text` decoded
+//!   per connection and direction);
+//! - `{"t":"history","s":SESSION,"dropped":N,"kept":M}` on connecting,
+//!   before the M kept `ev`s of each session (N older ones were dropped);
 //! - `{"t":"stats","s":SESSION,"conns":[…],"total":{…}}`: live counters;
 //! - `{"t":"session",…}` when a session starts, stops or is removed;
 //! - `{"t":"skipped","n":N}` when this browser fell N messages behind.

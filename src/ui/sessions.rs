@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 use tokio::sync::broadcast;
@@ -43,6 +43,8 @@ struct Session {
     engine: Option<Engine>,
     view: Arc<ViewState>,
     auto: CancellationToken,
+    /// When it (last) started: the page's duration counts from here.
+    started: SystemTime,
 }
 
 impl Session {
@@ -60,6 +62,7 @@ impl Session {
             engine: None,
             view,
             auto: CancellationToken::new(),
+            started: SystemTime::now(),
         }
     }
 
@@ -76,6 +79,10 @@ impl Session {
             "error": self.error,
             "encoding": self.view.encoding().name(),
             "recording": self.view.recording(),
+            "started_ms": self
+                .started
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         })
     }
 }
@@ -134,6 +141,25 @@ impl Sessions {
     /// Every session's description (`session` messages).
     pub fn describe_all(&self) -> Vec<serde_json::Value> {
         self.lock().iter().map(|(id, s)| s.describe(*id)).collect()
+    }
+
+    /// Each session's kept messages, as a page that connects now is shown
+    /// them: a `history` message (how many older ones were dropped), then
+    /// the `ev` messages, oldest first.
+    pub fn histories(&self) -> Vec<Arc<str>> {
+        let views: Vec<(u64, Arc<ViewState>)> = self
+            .lock()
+            .iter()
+            .map(|(id, s)| (*id, Arc::clone(&s.view)))
+            .collect();
+        let mut out = Vec::new();
+        for (id, view) in views {
+            let (messages, dropped) = view.history();
+            let head = json!({"t": "history", "s": id, "dropped": dropped, "kept": messages.len()});
+            out.push(Arc::from(head.to_string()));
+            out.extend(messages);
+        }
+        out
     }
 
     fn announce(&self, id: u64) {
@@ -223,6 +249,7 @@ impl Sessions {
             let s = map.get_mut(&id).ok_or_else(|| no_session(id))?;
             s.local = handle.local_addr().to_string();
             s.running = true;
+            s.started = SystemTime::now();
             s.error = None;
             s.controls = Some(handle.remote());
             s.engine = Some(engine);

@@ -1,5 +1,6 @@
-//! One browser's WebSocket: it first gets every session's description,
-//! then the hub's messages (with a `skipped` notice when it falls behind);
+//! One browser's WebSocket: it first gets every session's description and
+//! kept history (each `ev` numbered, so one also received live is shown
+//! once), then the hub's messages (with a `skipped` notice when it falls behind);
 //! its commands run as tasks of their own, each answered with a `reply`.
 
 use axum::extract::ws::{Message, WebSocket};
@@ -17,12 +18,10 @@ const REPLY_QUEUE: usize = 64;
 /// Serves one browser until it goes away (or the server stops).
 pub async fn serve(mut socket: WebSocket, sessions: Sessions) {
     let mut hub = sessions.hub().subscribe();
-    for message in sessions.describe_all() {
-        if socket
-            .send(Message::text(message.to_string()))
-            .await
-            .is_err()
-        {
+    let described = sessions.describe_all().into_iter().map(|m| m.to_string());
+    let replayed = sessions.histories().into_iter().map(|m| m.to_string());
+    for message in described.chain(replayed) {
+        if socket.send(Message::text(message)).await.is_err() {
             return;
         }
     }

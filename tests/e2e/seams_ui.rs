@@ -263,3 +263,22 @@ fn relay_ui_page_shows_real_addresses_and_disconnects_a_pair() {
     assert!(ended, "the target saw the pair end");
     assert_eq!(got, b"ping", "the client's bytes reached the target");
 }
+
+/// Item 5: a page that opens late is shown what came before (the kept
+/// history), a reload keeps the log and the start time, and when the
+/// `--ui` process exits the page says "session ended".
+#[test]
+fn ui_reload_keeps_the_log_and_the_page_says_when_the_session_ended() {
+    if !have_browser() {
+        return;
+    }
+    let mut p = Proc::spawn(sockmate(&["listen", "-k", "127.0.0.1:0", "--ui"]));
+    let url = ui_url(&mut p);
+    let listen = p.listening_addr();
+    let pid = p.child.id().to_string();
+    browser("reload", &url, &[&format!("tcp://{listen}"), &pid]);
+    assert!(
+        wait_timeout(&mut p.child, crate::util::DEADLINE).is_some(),
+        "sockmate exited"
+    );
+}

@@ -13,8 +13,14 @@ and prints "scenario SCENARIO: ok" when every check holds.
 - relay LISTEN: a Python client of `relay --ui`; the page lists the pair
   by the client's real address, shows `@ LISTEN`, no send controls;
   Disconnect cuts the pair.
+- reload LISTEN PID: a Python client of `listen --ui` sends a line before
+  the page opens (replayed from the kept history), then another; a reload
+  keeps both and the start time; when sockmate (PID) exits the page says
+  "session ended".
 """
 
+import os
+import signal
 import socket
 import sys
 import time
@@ -128,7 +134,43 @@ def recv_all(s):
     return out
 
 
-SCENARIOS = {"udp": udp, "cli_gbk": cli_gbk, "relay": relay}
+def lines_shown(page):
+    return "".join(page.eval_on_selector_all(".row.data.in pre.text", "els => els.map(e => e.textContent)"))
+
+
+def reload(page):
+    listen, pid = ARGS
+    host, port = listen.removeprefix("tcp://").rsplit(":", 1)
+    client = socket.create_connection((host, int(port)), timeout=DEADLINE)
+    client.sendall(b"before the page\n")
+    open_page(page)
+    page.wait_for_function("() => [...document.querySelectorAll('.row.data.in pre.text')]"
+                           ".some(e => e.textContent.includes('before the page'))")
+    client.sendall(b"while it is open\n")
+    page.wait_for_function("() => [...document.querySelectorAll('.row.data.in pre.text')]"
+                           ".some(e => e.textContent.includes('while it is open'))")
+    since = page.get_attribute("#count-duration", "data-since")
+    rows = page.locator(".row").count()
+    page.reload()
+    open_page(page)
+    page.wait_for_function("() => [...document.querySelectorAll('.row.data.in pre.text')]"
+                           ".some(e => e.textContent.includes('while it is open'))")
+    shown = lines_shown(page)
+    check(shown.count("before the page") == 1 and shown.count("while it is open") == 1,
+          f"the log survives a reload, each line once: {shown!r}")
+    check(page.locator(".row").count() == rows, f"the same rows: {page.locator('.row').count()} != {rows}")
+    check(page.get_attribute("#count-duration", "data-since") == since, "the start time is kept")
+    check(page.locator(".row.event.open").count() == 1, "the open event was kept too")
+    shot(page, "reloaded")
+    os.kill(int(pid), signal.SIGTERM)
+    page.wait_for_selector("#ws-status.ended")
+    check("session ended" in page.inner_text("#ws-status"), page.inner_text("#ws-status"))
+    page.wait_for_selector(".session-item .dot.off")
+    shot(page, "ended")
+    client.close()
+
+
+SCENARIOS = {"udp": udp, "cli_gbk": cli_gbk, "relay": relay, "reload": reload}
 
 
 def main():

@@ -5,6 +5,7 @@ import { stored } from "./util.js";
 const en = {
   title: "Network debugging assistant",
   online: "connected", offline: "reconnecting…", connecting: "connecting…",
+  ended: "session ended (sockmate has exited)", dropped: "earlier events not kept",
   newSession: "New session", type: "Type", address: "Address", localPort: "Local port",
   broadcast: "Broadcast", reconnect: "Reconnect", open: "Open",
   tcpClient: "TCP client", tcpServer: "TCP server", udp: "UDP", unixClient: "Unix client",
@@ -30,6 +31,7 @@ const en = {
 const zh = {
   title: "网络调试助手",
   online: "已连接", offline: "正在重连…", connecting: "正在连接…",
+  ended: "会话已结束（sockmate 已退出）", dropped: "条更早的事件未保留",
   newSession: "新建会话", type: "类型", address: "地址", localPort: "本地端口",
   broadcast: "广播", reconnect: "自动重连", open: "打开",
   tcpClient: "TCP 客户端", tcpServer: "TCP 服务器", udp: "UDP", unixClient: "Unix 客户端",

@@ -20,7 +20,8 @@ class SessionState {
     this.log = new Log();
     this.stats = null;
     this.base = { total: zero(), conns: {} };
-    this.since = Date.now();
+    this.since = info.started_ms || Date.now();
+    this.lastQ = 0;
   }
   shownTotal() { return this.stats ? minus(this.stats.total, this.base.total) : null; }
   shownConn(c) { return minus(c.counters, this.base.conns[c.conn] || zero()); }
@@ -49,7 +50,14 @@ function notify(message, bad) {
   notify.timer = setTimeout(() => { toast.className = "toast"; }, bad ? 6000 : 2500);
 }
 
-conn.onstate = () => renderHeader();
+conn.onstate = (state) => {
+  if (state === "ended") {
+    // sockmate has exited: nothing runs any more.
+    for (const s of sessions.values()) { s.info = { ...s.info, running: false }; s.stats = null; }
+    render();
+  }
+  renderHeader();
+};
 conn.on((m) => {
   if (m.t === "session") {
     if (m.removed) {
@@ -59,12 +67,27 @@ conn.on((m) => {
       return;
     }
     const s = sessions.get(m.s);
-    if (s) s.info = m; else sessions.set(m.s, new SessionState(m));
+    if (s) {
+      // Started again: the duration counts from the new start.
+      if (m.started_ms && m.started_ms !== s.info.started_ms) s.since = m.started_ms;
+      s.info = m;
+    } else sessions.set(m.s, new SessionState(m));
     if (selected === null) selected = m.s;
     render();
+  } else if (m.t === "history") {
+    // The kept events follow; older ones were dropped.
+    const s = sessions.get(m.s);
+    if (s && s.lastQ === 0 && m.dropped > 0) {
+      s.log.add({ type: "notice", time: new Date().toISOString(), message: `${m.dropped} ${t("dropped")}` });
+    }
   } else if (m.t === "ev") {
     let s = sessions.get(m.s);
     if (!s) return;
+    // A replayed event that also came live is shown once.
+    if (m.q !== undefined) {
+      if (m.q <= s.lastQ) return;
+      s.lastQ = m.q;
+    }
     s.log.add(m.e);
     if (m.e.type === "open" && s.info.kind === "client" && m.e.local) {
       // A client's own address is known once it has connected.
@@ -226,7 +249,7 @@ function renderLive(s) {
   live.counters.replaceChildren(
     cell(t("bytesIn"), "rx", tot.bytes_in, tot.msgs_in),
     cell(t("bytesOut"), "tx", tot.bytes_out, tot.msgs_out),
-    h("div", { class: "counter dur" }, h("span", { class: "clabel" }, t("duration")), h("span", { class: "cval", id: "count-duration" }, s.info.running ? duration(Date.now() - s.since) : "—")),
+    h("div", { class: "counter dur" }, h("span", { class: "clabel" }, t("duration")), h("span", { class: "cval", id: "count-duration", "data-since": s.since }, s.info.running ? duration(Date.now() - s.since) : "—")),
     h("button", { id: "count-reset", onclick: () => { s.reset(); renderLive(s); } }, t("reset")));
   const conns = s.stats ? s.stats.conns : [];
   const kind = s.info.kind;
