@@ -282,3 +282,27 @@ fn ui_reload_keeps_the_log_and_the_page_says_when_the_session_ended() {
         "sockmate exited"
     );
 }
+
+/// Item 3: hex sends show as text (or, binary, as hex) in the Text view,
+/// never as dots; long hex is offset + 16-byte rows; `@` is a client's own
+/// address.
+#[test]
+fn ui_text_view_shows_hex_sends_as_text_or_hex_and_long_hex_in_rows() {
+    if !have_browser() {
+        return;
+    }
+    let (_ui, host, token) = crate::ui::start_ui(&["ui"]);
+    browser("hexview", &format!("http://{host}/#token={token}"), &[]);
+}
+
+/// Item 4: the saved `.txt` log is text: one line per entry, NUL, CR/LF
+/// inside a message and other control bytes escaped as the terminal view
+/// does.
+#[test]
+fn ui_saved_text_log_escapes_control_bytes_one_entry_per_line() {
+    if !have_browser() {
+        return;
+    }
+    let (_ui, host, token) = crate::ui::start_ui(&["ui"]);
+    browser("savetxt", &format!("http://{host}/#token={token}"), &[]);
+}

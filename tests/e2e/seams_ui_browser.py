@@ -17,11 +17,20 @@ and prints "scenario SCENARIO: ok" when every check holds.
   the page opens (replayed from the kept history), then another; a reload
   keeps both and the start time; when sockmate (PID) exits the page says
   "session ended".
+- hexview: a TCP client session to a Python peer: hex sends show as text
+  ("Hello") or, when binary, as hex in the Text view (never dots); a
+  40-byte message's hex is offset + 16-byte rows; `@` is the client's own
+  address.
+- savetxt: a Python peer sends NUL, CR/LF inside a message and an escape
+  sequence; the saved .txt is one line per entry with control bytes
+  escaped (`file` calls it text).
 """
 
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -170,7 +179,93 @@ def reload(page):
     client.close()
 
 
-SCENARIOS = {"udp": udp, "cli_gbk": cli_gbk, "relay": relay, "reload": reload}
+def hexview(page):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(DEADLINE)
+    host, port = srv.getsockname()
+    page.goto(URL)
+    page.wait_for_selector("#ws-status.online")
+    page.select_option("#new-type", "tcp-client")
+    page.fill("#new-addr", f"{host}:{port}")
+    page.select_option("#new-encoding", "utf-8")
+    page.click("#new-open")
+    peer, addr = srv.accept()
+    local = "%s:%d" % addr
+    page.wait_for_selector(".session-item .dot.on")
+    page.wait_for_function(f"() => document.querySelector('#session-local')?.dataset.local === '{local}'")
+    check(page.inner_text("#session-local") == f"@ {local}", "@ is the client's own address")
+    page.select_option("#view-mode", "text")
+    page.select_option("#send-format", "hex")
+    page.fill("#send-input", "48 65 6C 6C 6F")
+    page.wait_for_selector("#hex-status.ok")
+    page.click("#send-btn")
+    page.wait_for_selector(".row.data.out")
+    page.fill("#send-input", "01 02 03 04")
+    page.wait_for_selector("#hex-status.ok")
+    page.click("#send-btn")
+    page.wait_for_function("() => document.querySelectorAll('.row.data.out').length === 2")
+    outs = page.eval_on_selector_all(".row.data.out pre", "els => els.map(e => e.textContent)")
+    check(outs == ["Hello", "01 02 03 04"], f"decoded text, or the hex; never dots: {outs!r}")
+    long = b"0123456789abcdefghijklmnopqrstuvwxyz\x01\x02\x03\x04"
+    peer.sendall(long)
+    page.wait_for_selector(".row.data.in")
+    text = page.inner_text(".row.data.in pre.text")
+    check(text == "0123456789abcdefghijklmnopqrstuvwxyz\\x01\\x02\\x03\\x04", f"control bytes escaped: {text!r}")
+    page.select_option("#view-mode", "hex")
+    rows = page.inner_text(".row.data.in pre.hex").split("\n")
+    check(len(rows) == 3 and rows[0].startswith("00000000  30 31") and rows[1].startswith("00000010  ")
+          and rows[2].startswith("00000020  77 78 79 7A 01 02 03 04") and rows[0].endswith("|0123456789abcdef|"),
+          f"offset + 16-byte rows: {rows!r}")
+    check("·" not in page.inner_text("#log"), "no dots")
+    shot(page, "hex")
+    peer.close()
+    srv.close()
+
+
+def savetxt(page):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(DEADLINE)
+    host, port = srv.getsockname()
+    page.goto(URL)
+    page.wait_for_selector("#ws-status.online")
+    page.select_option("#new-type", "tcp-client")
+    page.fill("#new-addr", f"{host}:{port}")
+    page.select_option("#new-encoding", "utf-8")
+    page.click("#new-open")
+    peer, _ = srv.accept()
+    page.wait_for_selector(".session-item .dot.on")
+    messages = [b"a\x00b\r\nc\n", b"\x1b[31mred\x07", b"tab\there"]
+    for i, m in enumerate(messages):
+        peer.sendall(m)
+        page.wait_for_function(f"() => document.querySelectorAll('.row.data.in').length === {i + 1}")
+    page.select_option("#view-mode", "text")
+    with page.expect_download() as dl:
+        page.click("#save-text")
+    path = f"{SHOTS}/{SCENARIO}.txt"
+    dl.value.save_as(path)
+    data = open(path, "rb").read()
+    lines = data.decode("utf-8").split("\n")
+    check(lines[-1] == "", "ends with a newline")
+    body = lines[:-1]
+    bad = [b for b in data if (b < 0x20 and b not in (0x09, 0x0a)) or b == 0x7f]
+    check(not bad, f"no raw control bytes: {bad!r} in {data!r}")
+    ins = [l for l in body if " < " in l]
+    check(len(ins) == 3, f"one line per received message: {body!r}")
+    check(ins[0].endswith("< 7 B a\\x00b\\r\\nc\\n"), ins[0])
+    check(ins[1].endswith("< 9 B \\x1b[31mred\\x07"), ins[1])
+    check(ins[2].endswith("< 8 B tab\there"), ins[2])
+    if shutil.which("file"):
+        kind = subprocess.run(["file", "-b", path], capture_output=True, text=True, timeout=DEADLINE).stdout
+        check("text" in kind, f"file calls it text: {kind!r}")
+    peer.close()
+    srv.close()
+
+
+SCENARIOS = {"savetxt": savetxt, "udp": udp, "cli_gbk": cli_gbk, "relay": relay, "reload": reload, "hexview": hexview}
 
 
 def main():

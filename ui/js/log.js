@@ -3,7 +3,7 @@
 // connection; pause, clear, auto-scroll that stops when the user scrolls
 // up; saved as text or as JSON Lines (the `--json` schema).
 
-import { h, spacedHex, clock, download, peerName } from "./util.js";
+import { h, hexRows, spacedHex, clock, download, peerName, escapeControls, mostlyBinary } from "./util.js";
 import { t } from "./i18n.js";
 
 /** Most events kept per session; the oldest go first. */
@@ -62,8 +62,11 @@ export class Log {
       const dir = h("span", { class: `dir ${rx ? "rx" : "tx"}` }, rx ? `${t("bytesIn")} ←` : `${t("bytesOut")} →`);
       const len = h("span", { class: "len" }, `${e.len} B`);
       const body = h("div", { class: "body" });
-      if (this.mode !== "hex") body.append(h("pre", { class: "text" }, visible(e.text ?? "")));
-      if (this.mode !== "text") body.append(h("pre", { class: "hex" }, spacedHex(e.hex)));
+      // Binary shows as its hex in the Text view, never as dots.
+      const binary = mostlyBinary(e.text);
+      if (this.mode === "text" && binary) body.append(h("pre", { class: "text binary" }, hexRows(e.hex)));
+      else if (this.mode !== "hex") body.append(h("pre", { class: "text" }, escapeControls(e.text ?? "", true)));
+      if (this.mode !== "text") body.append(h("pre", { class: "hex" }, hexRows(e.hex)));
       return h("div", { class: `row data ${rx ? "in" : "out"}` }, h("div", { class: "meta" }, time, dir, who, len), body);
     }
     return h("div", { class: `row event ${e.type}` }, h("div", { class: "meta" }, time, h("span", { class: "kind" }, e.type), who,
@@ -79,14 +82,16 @@ export class Log {
   clear() { this.entries = []; this.held = 0; this.pane.replaceChildren(); }
   jump() { this.follow = true; this.pane.scrollTop = this.pane.scrollHeight; }
 
-  /** The log as text, as it is shown (view and filter). */
+  /** The log as text, as it is shown (view and filter): one line per
+   * entry, control bytes escaped as the terminal view does (`\x00`, `\r`,
+   * `\n`), so it is plain text. */
   asText() {
     return this.entries.filter((e) => this.visible(e)).map((e) => {
-      const head = `[${clock(e.time)}] ${e.conn !== undefined ? `#${e.conn} ${peerName(e.conn, e.peer)} ` : ""}`;
-      if (e.type !== "data") return `${head}${e.type} ${describe(e)}`;
+      const head = `[${clock(e.time)}] ${e.conn !== undefined ? `#${e.conn} ${escapeControls(peerName(e.conn, e.peer), false)} ` : ""}`;
+      if (e.type !== "data") return `${head}${e.type} ${escapeControls(describe(e), false)}`;
       const arrow = e.dir === "in" ? "<" : ">";
       const parts = [];
-      if (this.mode !== "hex") parts.push(e.text ?? "");
+      if (this.mode !== "hex") parts.push(escapeControls(e.text ?? "", false));
       if (this.mode !== "text") parts.push(spacedHex(e.hex));
       return `${head}${arrow} ${e.len} B ${parts.join(" | ")}`;
     }).join("\n") + "\n";
@@ -101,11 +106,6 @@ export class Log {
     if (kind === "json") download(`${name}.jsonl`, this.asJsonLines(), "application/x-ndjson");
     else download(`${name}.txt`, this.asText(), "text/plain");
   }
-}
-
-/** Control characters (but tab and line ends) as a dim "·": the hex view has their values. */
-function visible(text) {
-  return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, "·");
 }
 
 function describe(e) {
