@@ -306,3 +306,17 @@ fn ui_saved_text_log_escapes_control_bytes_one_entry_per_line() {
     let (_ui, host, token) = crate::ui::start_ui(&["ui"]);
     browser("savetxt", &format!("http://{host}/#token={token}"), &[]);
 }
+
+/// Item 7: the log is at its end after switching sessions, "Save as…"
+/// stays on its row at 1400 px, and the engine's errors are Chinese under
+/// 中文.
+#[test]
+fn ui_switching_sessions_layout_and_chinese_errors() {
+    if !have_browser() {
+        return;
+    }
+    let dir = crate::util::tempdir();
+    let (_ui, host, token) =
+        crate::ui::start_ui(&["ui", "--record-dir", dir.path().to_str().unwrap()]);
+    browser("polish", &format!("http://{host}/#token={token}"), &[]);
+}

@@ -24,6 +24,10 @@ and prints "scenario SCENARIO: ok" when every check holds.
 - savetxt: a Python peer sends NUL, CR/LF inside a message and an escape
   sequence; the saved .txt is one line per entry with control bytes
   escaped (`file` calls it text).
+- polish: after switching sessions the log is at its end (no "scrolled
+  up" marker); "Save as…" stays on the send toolbar's row at 1400 px with
+  a long message remembered; under 中文 the engine's errors are Chinese
+  (with a "错误：" fallback).
 """
 
 import os
@@ -265,7 +269,77 @@ def savetxt(page):
     srv.close()
 
 
-SCENARIOS = {"savetxt": savetxt, "udp": udp, "cli_gbk": cli_gbk, "relay": relay, "reload": reload, "hexview": hexview}
+def at_end(page):
+    return page.evaluate("() => { const p = document.querySelector('#log');"
+                         " return p.scrollTop + p.clientHeight >= p.scrollHeight - 24; }")
+
+
+def toast(page, needle):
+    page.wait_for_function("(n) => document.querySelector('#toast.show')?.textContent.includes(n)", arg=needle)
+    return page.inner_text("#toast")
+
+
+def polish(page):
+    page.goto(URL)
+    page.wait_for_selector("#ws-status.online")
+    page.select_option("#new-type", "tcp-server")
+    page.fill("#new-addr", "127.0.0.1:0")
+    page.click("#new-open")
+    page.wait_for_function("() => !(document.querySelector('#session-local')?.dataset.local || ':0').endsWith(':0')")
+    local = page.get_attribute("#session-local", "data-local")
+    host, port = local.removeprefix("tcp://").rsplit(":", 1)
+    client = socket.create_connection((host, int(port)), timeout=DEADLINE)
+    page.wait_for_selector("tr.client")
+    for i in range(120):
+        client.sendall(f"line {i}\n".encode())
+        page.wait_for_function(f"() => document.querySelectorAll('.row.data.in').length === {i + 1}")
+    check(at_end(page), "following the log")
+    # A long message in the history must not push "Save as…" to a row of its own.
+    page.select_option("#send-format", "text")
+    page.fill("#send-input", "a long message that fills the history menu with its many words " * 2)
+    page.click("#send-all")
+    check(recv_exact(client, 1) != b"", "the client got it")
+    page.wait_for_function("() => document.querySelectorAll('#send-history option').length === 2")
+    top = lambda sel: page.eval_on_selector(sel, "e => Math.round(e.getBoundingClientRect().top)")
+    check(abs(top("#save-msg") - top("#send-format")) <= 4,
+          f"Save as… on the toolbar's row: {top('#save-msg')} vs {top('#send-format')}")
+    # Another session, then back: the log is at its end, no marker.
+    page.select_option("#new-type", "tcp-server")
+    page.fill("#new-addr", "127.0.0.1:0")
+    page.click("#new-open")
+    page.wait_for_function("() => document.querySelectorAll('.session-item').length === 2"
+                           " && document.querySelector('.session-item:nth-child(2)').classList.contains('selected')")
+    page.click(".session-item:nth-child(1)")
+    page.wait_for_function("() => document.querySelectorAll('.row.data.in').length === 120")
+    page.wait_for_timeout(300)
+    check(at_end(page), "the log is shown at its end after switching back")
+    check(page.is_hidden("#log-jump"), "no 'scrolled up' marker")
+    shot(page, "switched")
+    # 中文: the engine's errors too.
+    page.click("#lang-toggle")
+    page.wait_for_selector("text=网络调试助手")
+    page.click(".session-item:nth-child(2)")
+    page.fill("#send-input", "x")
+    page.click("#send-btn")
+    check("没有活动连接" in toast(page, "没有活动连接"), "no live connection, in Chinese")
+    page.fill("#record-path", "../x")
+    page.click("#record-btn")
+    check("记录文件" in toast(page, "记录文件"), "the record refusal, in Chinese")
+    page.select_option("#new-type", "tcp-client")
+    page.fill("#new-addr", "127.0.0.1:99999")
+    page.click("#new-open")
+    msg = toast(page, "错误：")
+    check(msg.startswith("错误："), f"fallback: {msg!r}")
+    shot(page, "zh-error")
+    client.close()
+
+
+def recv_exact(s, n):
+    s.settimeout(DEADLINE)
+    return s.recv(n)
+
+
+SCENARIOS = {"polish": polish, "savetxt": savetxt, "udp": udp, "cli_gbk": cli_gbk, "relay": relay, "reload": reload, "hexview": hexview}
 
 
 def main():

@@ -63,6 +63,38 @@ export function t(key) {
   return table[key] ?? en[key] ?? key;
 }
 
+// The engine's common errors in Chinese: [pattern, template with $1…].
+// Anything else keeps its English detail behind a Chinese "错误：".
+const zhErrors = [
+  [/^no live connection on this session/, "此会话没有活动连接（先启动它，或等待客户端连接）"],
+  [/^no session (\d+)/, "没有会话 $1（已被删除）"],
+  [/^session (\d+) is not running/, "会话 $1 未运行（请重新开始）"],
+  [/^no connection #(\d+)/, "没有连接 #$1（已关闭或不存在）"],
+  [/^connection #(\d+) is closing/, "连接 #$1 正在关闭，不再发送数据"],
+  [/^record file "(.*)" refused: .*/, "记录文件“$1”被拒绝：只能填写文件名（不含文件夹或 ..），文件建在 sockmate 的记录文件夹中"],
+  [/^record file "(.*)" already exists in (.*) and sockmate did not create it.*/, "记录文件“$1”已在 $2 中存在且不是 sockmate 创建的（不会追加到其他文件或跟随链接）：请换一个名字"],
+  [/^a relay carries .*/, "转发会话没有发送框（可以断开某个连接）"],
+  [/^bad base64: (.*)/, "base64 格式错误：$1"],
+  [/^bad hex (.*)/, "十六进制格式错误 $1"],
+  [/^connection to sockmate lost/, "与 sockmate 的连接已断开"],
+  [/^not connected to sockmate/, "未连接到 sockmate"],
+  [/connection refused/i, "连接被拒绝（对方没有在该端口监听）：$&"],
+  [/timed out/i, "超时：$&"],
+  [/address (already )?in use/i, "地址已被占用：$&"],
+  [/permission denied/i, "权限不足：$&"],
+];
+
+/** An error from sockmate in the current language. */
+export function tr(message) {
+  const m = String(message ?? "");
+  if (current !== "zh") return m;
+  for (const [re, zh] of zhErrors) {
+    const hit = m.match(re);
+    if (hit) return zh.replace(/\$(\d|&)/g, (_, n) => (n === "&" ? m : hit[Number(n)] ?? ""));
+  }
+  return `错误：${m}`;
+}
+
 /** "zh" or "en". */
 export function lang() { return current; }
 

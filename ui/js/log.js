@@ -19,11 +19,30 @@ export class Log {
     this.follow = true;
     this.conns = new Set();
     this.pane = h("div", { class: "log", id: "log", role: "log" });
+    this.top = 0;
+    this.pinned = 0;
     this.pane.addEventListener("scroll", () => {
+      // A pane taken out of the page (another session shown) keeps its place.
+      if (!this.pane.isConnected) return;
       const atEnd = this.pane.scrollTop + this.pane.clientHeight >= this.pane.scrollHeight - 24;
-      this.follow = atEnd;
-      this.onfollow?.(atEnd);
+      // Only the user scrolling up stops following: a scroll event that
+      // arrives after more lines came in is not that.
+      if (atEnd) this.follow = true;
+      else if (this.pane.scrollTop < this.pinned - 4) this.follow = false;
+      this.top = this.pane.scrollTop;
+      this.onfollow?.(this.follow);
     });
+    // The pane shrinks when panels above it fill in (a client list): a
+    // following log stays at its end.
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(() => { if (this.follow && this.pane.isConnected) this.toEnd(); }).observe(this.pane);
+    }
+  }
+
+  /** Scrolls to the last line (and remembers where that was). */
+  toEnd() {
+    this.pane.scrollTop = this.pane.scrollHeight;
+    this.pinned = this.pane.scrollTop;
   }
 
   /** Adds one event (`e` is a `--json` line; `text` decoded when data). */
@@ -45,13 +64,13 @@ export class Log {
   append(e) {
     if (!this.visible(e)) return;
     this.pane.append(this.row(e));
-    if (this.follow) this.pane.scrollTop = this.pane.scrollHeight;
+    if (this.follow) this.toEnd();
   }
 
   /** Re-renders every kept event (after a view or filter change). */
   render() {
     this.pane.replaceChildren(...this.entries.filter((e) => this.visible(e)).map((e) => this.row(e)));
-    if (this.follow) this.pane.scrollTop = this.pane.scrollHeight;
+    if (this.follow) this.toEnd();
   }
 
   row(e) {
@@ -73,6 +92,13 @@ export class Log {
       h("span", { class: "what" }, describe(e))));
   }
 
+  /** The pane is in the page again: scrolled to the end when following,
+   * else back where the user left it. */
+  attached() {
+    if (this.follow) this.toEnd();
+    else this.pane.scrollTop = this.top;
+  }
+
   setMode(m) { this.mode = m; this.render(); }
   setFilter(f) { this.filter = f; this.render(); }
   setPaused(p) {
@@ -80,7 +106,7 @@ export class Log {
     if (!p) { this.held = 0; this.render(); }
   }
   clear() { this.entries = []; this.held = 0; this.pane.replaceChildren(); }
-  jump() { this.follow = true; this.pane.scrollTop = this.pane.scrollHeight; }
+  jump() { this.follow = true; this.toEnd(); }
 
   /** The log as text, as it is shown (view and filter): one line per
    * entry, control bytes escaped as the terminal view does (`\x00`, `\r`,

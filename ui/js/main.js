@@ -7,7 +7,7 @@ import { Log } from "./log.js";
 import { SendBox, ENCODINGS } from "./send.js";
 import { newSessionForm, sessionList } from "./sessions.js";
 import { h, bytes, duration, peerName } from "./util.js";
-import { t, toggle } from "./i18n.js";
+import { t, toggle, tr } from "./i18n.js";
 
 const conn = new Conn();
 const sessions = new Map();
@@ -44,7 +44,7 @@ const toast = h("div", { class: "toast", id: "toast" });
 const sendBox = new SendBox(conn, () => (selected ? { session: selected, conn: target === "all" ? null : Number(target) } : null), notify);
 
 function notify(message, bad) {
-  toast.textContent = message;
+  toast.textContent = bad ? tr(message) : message;
   toast.className = `toast show ${bad ? "bad" : ""}`;
   clearTimeout(notify.timer);
   notify.timer = setTimeout(() => { toast.className = "toast"; }, bad ? 6000 : 2500);
@@ -207,7 +207,7 @@ function renderMain() {
         h("span", { class: `dot ${i.running ? "on" : "off"}` }),
         h("h1", { id: "session-label" }, i.label),
         h("span", { class: "muted", id: "session-local", "data-local": local, title: t("localAddr") }, local ? `@ ${local}` : ""),
-        i.error ? h("span", { class: "error" }, i.error) : null,
+        i.error ? h("span", { class: "error" }, tr(i.error)) : null,
         h("span", { class: "grow" }),
         i.role !== "cli" ? control(t("restart"), "restart", "session-restart") : null,
         control(t("stop"), "stop", "session-stop"),
@@ -231,6 +231,8 @@ function renderMain() {
     ...(i.kind === "relay" ? [] : [h("section", { class: "panel send" }, sendBox.el)]));
   refreshFilter(s);
   renderLive(s);
+  // Back where it was: at the end when following, else where the user left it.
+  s.log.attached();
 }
 
 function refreshFilter(s) {

@@ -54,7 +54,7 @@ export class SendBox {
         h("span", { class: "grow" }),
         h("label", {}, t("history"), " ", this.historySel),
         h("label", {}, t("saved"), " ", this.savedSel),
-        h("button", { onclick: () => this.saveMessage() }, t("saveMsg"))),
+        h("button", { id: "save-msg", onclick: () => this.saveMessage() }, t("saveMsg"))),
       h("div", { class: "inputwrap" }, this.input, this.mark),
       h("div", { class: "toolbar" },
         this.status,
