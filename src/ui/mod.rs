@@ -10,6 +10,7 @@
 //!   [`http`]: the connections they are served on, with header-read and
 //!   idle timeouts;
 //! - [`protocol`]: the JSON commands the page sends and what it gets back;
+//!   [`packets`]: saved messages as a `--profile` TOML, both ways;
 //! - [`sessions`]: the sessions the page (or the CLI) runs, each on an
 //!   [`Engine`] of its own; [`configs`]: their engine configs;
 //! - [`records`]: the one directory "Record to file" writes into;
@@ -25,6 +26,7 @@ pub mod configs;
 pub mod forward;
 pub mod history;
 pub mod http;
+pub mod packets;
 pub mod protocol;
 pub mod records;
 pub mod server;

@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use serde_json::json;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::configs::{connect_config, listen_config};
 use super::forward::{self, ViewState};
-use super::protocol::{Kind, OpenSpec, Role, SendSpec};
+use super::protocol::{Format, Kind, OpenSpec, Role, SendSpec};
 use super::records::RecordDir;
 use crate::encoding::TextEncoding;
 use crate::engine::{Engine, InputFactory, Remote};
@@ -45,6 +46,8 @@ struct Session {
     auto: CancellationToken,
     /// When it (last) started: the page's duration counts from here.
     started: SystemTime,
+    /// Sends so far: a template's `{seq}` and `{n}` (from 1).
+    sends: Arc<AtomicU64>,
 }
 
 impl Session {
@@ -63,6 +66,7 @@ impl Session {
             view,
             auto: CancellationToken::new(),
             started: SystemTime::now(),
+            sends: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -279,13 +283,31 @@ impl Sessions {
     /// Sends `spec`'s payload once, or as an auto-send in the background.
     /// Returns how many bytes one send is.
     pub async fn send(&self, spec: SendSpec) -> Result<usize, String> {
+        // Checked before anything is sent.
         let payload = spec.payload().map_err(|e| e.to_string())?;
-        if self.lock().get(&spec.session).map(|s| s.kind) == Some(Kind::Relay) {
+        let len = payload.len();
+        let (kind, sends) = {
+            let map = self.lock();
+            let s = map
+                .get(&spec.session)
+                .ok_or_else(|| no_session(spec.session))?;
+            (s.kind, Arc::clone(&s.sends))
+        };
+        if kind == Kind::Relay {
             return Err(
                 "a relay carries its pairs' bytes: it has no send box (disconnect a pair instead)"
                     .into(),
             );
         }
+        // A template is rendered for each send ({seq}, {time}, random bytes).
+        let templated = (spec.format == Format::Template).then(|| spec.clone());
+        let render = move || -> Bytes {
+            let n = sends.fetch_add(1, Ordering::Relaxed) + 1;
+            match &templated {
+                Some(t) => t.payload_at(n).unwrap_or_default(),
+                None => payload.clone(),
+            }
+        };
         let controls = self.controls(spec.session)?;
         let targets = move || -> Vec<u64> {
             match spec.conn {
@@ -293,7 +315,6 @@ impl Sessions {
                 None => controls.connections().iter().map(|c| c.id).collect(),
             }
         };
-        let len = payload.len();
         let controls = self.controls(spec.session)?;
         let Some(every) = spec.every_ms.filter(|ms| *ms > 0) else {
             let ids = targets();
@@ -302,13 +323,14 @@ impl Sessions {
                     "no live connection on this session (start it, or wait for a client)".into(),
                 );
             }
+            let bytes = render();
             for conn in ids {
                 controls
-                    .send(conn, payload.clone())
+                    .send(conn, bytes.clone())
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            return Ok(len);
+            return Ok(bytes.len());
         };
         let times = spec.times.unwrap_or(1).max(1);
         let stop = {
@@ -327,8 +349,9 @@ impl Sessions {
                     _ = tick.tick() => {}
                     () = stop.cancelled() => return,
                 }
+                let bytes = render();
                 for conn in targets() {
-                    let _ = controls.send(conn, payload.clone()).await;
+                    let _ = controls.send(conn, bytes.clone()).await;
                 }
             }
         });

@@ -8,12 +8,17 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
+use super::packets;
 use super::protocol::{Command, Request};
 use super::sessions::Sessions;
 use crate::hexinput::parse_hex;
+use crate::view::hexdump::to_hex;
 
 /// Replies waiting to be written before the commands' tasks wait.
 const REPLY_QUEUE: usize = 64;
+
+/// Most bytes of a preview shown as hex.
+const PREVIEW_BYTES: usize = 4096;
 
 /// Serves one browser until it goes away (or the server stops).
 pub async fn serve(mut socket: WebSocket, sessions: Sessions) {
@@ -92,6 +97,21 @@ pub async fn answer(sessions: &Sessions, text: &str) -> String {
             })),
         },
         Command::List => Ok(json!({"sessions": sessions.describe_all()})),
+        Command::Preview(draft) => match draft.on(0).payload() {
+            Ok(bytes) => {
+                let shown = &bytes[..bytes.len().min(PREVIEW_BYTES)];
+                Ok(
+                    json!({"len": bytes.len(), "hex": to_hex(shown), "cut": shown.len() < bytes.len()}),
+                )
+            }
+            Err(e) => Err(fail(e.to_string())),
+        },
+        Command::ProfileImport { toml } => packets::import(&toml)
+            .map(|p| json!({"packets": p.packets, "respond": p.respond}))
+            .map_err(fail),
+        Command::ProfileExport { packets, respond } => packets::export(&packets, &respond)
+            .map(|toml| json!({"toml": toml}))
+            .map_err(fail),
     };
     let (ok, mut reply) = match result {
         Ok(v) => (true, v),

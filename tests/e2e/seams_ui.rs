@@ -320,3 +320,54 @@ fn ui_switching_sessions_layout_and_chinese_errors() {
         crate::ui::start_ui(&["ui", "--record-dir", dir.path().to_str().unwrap()]);
     browser("polish", &format!("http://{host}/#token={token}"), &[]);
 }
+
+/// Item 6: templates with checksums (previewed), respond rules on a
+/// server, the quick-send panel, and profiles both ways: what the page
+/// exports, `connect --profile F --packet NAME` sends byte for byte.
+#[test]
+fn ui_send_templates_respond_rules_and_quick_send_profiles() {
+    if !have_browser() {
+        return;
+    }
+    let (_ui, host, token) = crate::ui::start_ui(&["ui"]);
+    browser("sendbox", &format!("http://{host}/#token={token}"), &[]);
+    let profile = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("seams-ui-shots")
+        .join("sendbox-profile.toml");
+    let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = peer.local_addr().unwrap().to_string();
+    let got = std::thread::spawn(move || {
+        let (mut s, _) = peer.accept().unwrap();
+        s.set_read_timeout(Some(crate::util::DEADLINE)).unwrap();
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        got
+    });
+    let (status, _, stderr) = crate::util::run_with_input(
+        sockmate(&[
+            "connect",
+            &addr,
+            "--profile",
+            profile.to_str().unwrap(),
+            "--packet",
+            "poll",
+        ]),
+        b"",
+    );
+    assert!(status.success(), "{stderr}");
+    // AB, {seq:u8} = 1, CRC-16/MODBUS of the three, low byte first.
+    let mut crc: u16 = 0xffff;
+    for b in b"AB\x01" {
+        crc ^= u16::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xa001
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    let mut want = b"AB\x01".to_vec();
+    want.extend_from_slice(&crc.to_le_bytes());
+    assert_eq!(got.join().unwrap(), want, "{stderr}");
+}

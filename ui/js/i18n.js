@@ -25,6 +25,8 @@ const en = {
   recordPath: "File name (in sockmate's record folder)", recording: "recording to",
   hexOk: "bytes", paused: "paused", skipped: "events skipped",
   pairs: "Relayed pairs", client: "Client", localAddr: "local address",
+  template: "Template", quick: "Quick send", importProfile: "Import profile…", exportProfile: "Export profile",
+  imported: "saved messages imported", respondRules: "Respond rules (MATCH=>REPLY, one per line)",
   lang: "中文",
 };
 
@@ -51,6 +53,8 @@ const zh = {
   recordPath: "文件名（在 sockmate 的记录文件夹中）", recording: "正在记录到",
   hexOk: "字节", paused: "已暂停", skipped: "条事件被跳过",
   pairs: "转发连接", client: "客户端", localAddr: "本地地址",
+  template: "模板", quick: "快捷发送", importProfile: "导入配置…", exportProfile: "导出配置",
+  imported: "条消息已导入", respondRules: "应答规则（匹配=>回复，每行一条）",
   lang: "English",
 };
 
@@ -75,6 +79,7 @@ const zhErrors = [
   [/^record file "(.*)" already exists in (.*) and sockmate did not create it.*/, "记录文件“$1”已在 $2 中存在且不是 sockmate 创建的（不会追加到其他文件或跟随链接）：请换一个名字"],
   [/^a relay carries .*/, "转发会话没有发送框（可以断开某个连接）"],
   [/^bad base64: (.*)/, "base64 格式错误：$1"],
+  [/^invalid template "(.*)": (.*)/, "模板“$1”无效：$2"],
   [/^bad hex (.*)/, "十六进制格式错误 $1"],
   [/^connection to sockmate lost/, "与 sockmate 的连接已断开"],
   [/^not connected to sockmate/, "未连接到 sockmate"],
