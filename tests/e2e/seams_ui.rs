@@ -166,6 +166,10 @@ fn ui_server_closes_connections_that_never_end_their_headers() {
             .unwrap();
         held.push(s);
     }
+    // A keep-alive connection that goes quiet after its request.
+    let mut idle = std::net::TcpStream::connect(&host).unwrap();
+    idle.write_all(format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
+        .unwrap();
     // An honest request is answered meanwhile.
     let mut ok = std::net::TcpStream::connect(&host).unwrap();
     ok.write_all(format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
@@ -192,6 +196,12 @@ fn ui_server_closes_connections_that_never_end_their_headers() {
             crate::util::DEADLINE
         );
     }
+    // The idle keep-alive connection got its page, then was closed.
+    idle.set_read_timeout(Some(crate::util::DEADLINE)).unwrap();
+    let mut answer = Vec::new();
+    let closed = idle.read_to_end(&mut answer).is_ok();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+    assert!(closed, "an idle keep-alive connection is closed");
 }
 
 /// The `http://…/#token=…` a `--ui` CLI session printed.
