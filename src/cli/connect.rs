@@ -269,17 +269,26 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
             Some(sinks.slot()),
         )
     };
+    let endpoint = cfg.engine.endpoint.clone();
     let page = match cfg.ui {
-        true => Some(CliUi::start(&engine, format!("connect {}", cfg.engine.endpoint)).await?),
+        true => Some(
+            CliUi::start(
+                &engine,
+                crate::ui::Kind::Client,
+                &endpoint.to_string(),
+                "",
+                cfg.view.text_encoding(),
+            )
+            .await?,
+        ),
         false => None,
     };
-    let endpoint = cfg.engine.endpoint.clone();
     let started = engine.connect(cfg.engine, input).await;
     if let Err(crate::engine::StartError::Net(e)) = &started {
         cfg.explain.failure(&endpoint, true, e);
     }
     if let (Some(page), Ok(handle)) = (&page, &started) {
-        page.started(handle);
+        page.started(handle, &endpoint.to_string());
     }
     output::finish(engine, sinks, started).await
 }

@@ -182,11 +182,20 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
             Some(sinks.slot()),
         )
     };
+    let endpoint = cfg.engine.endpoint.clone();
     let page = match cfg.ui {
-        true => Some(CliUi::start(&engine, format!("listen {}", cfg.engine.endpoint)).await?),
+        true => Some(
+            CliUi::start(
+                &engine,
+                crate::ui::Kind::Server,
+                &endpoint.to_string(),
+                "",
+                cfg.view.text_encoding(),
+            )
+            .await?,
+        ),
         false => None,
     };
-    let endpoint = cfg.engine.endpoint.clone();
     let started = engine.listen(cfg.engine, input).await;
     if let Err(crate::engine::StartError::Net(e)) = &started {
         cfg.explain.failure(&endpoint, false, e);
@@ -194,7 +203,7 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
     if let Ok(handle) = &started {
         output::loopback_hint(handle.local_addr());
         if let Some(page) = &page {
-            page.started(handle);
+            page.started(handle, &endpoint.to_string());
         }
     }
     output::finish(engine, sinks, started).await

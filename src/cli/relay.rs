@@ -197,14 +197,16 @@ pub async fn run(cfg: RelayRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let sink_thread = output::Sinks::new(engine.attach(sinks)?, closed, &cfg.view);
     let page = match cfg.ui {
         true => {
-            let label = format!("relay {} → {}", cfg.engine.listen, cfg.engine.target);
-            Some(CliUi::start(&engine, label).await?)
+            let rest = format!(" → {}", cfg.engine.target);
+            let listen = cfg.engine.listen.to_string();
+            let encoding = cfg.view.text_encoding();
+            Some(CliUi::start(&engine, crate::ui::Kind::Relay, &listen, &rest, encoding).await?)
         }
         false => None,
     };
     let started = engine.relay(cfg.engine).await;
     if let (Some(page), Ok(handle)) = (&page, &started) {
-        page.started(handle);
+        page.started(handle, "");
     }
     output::finish(engine, sink_thread, started).await
 }

@@ -54,6 +54,9 @@ pub enum InputFactory {
     Broadcast(broadcast::Sender<Bytes>),
     /// No input: clients get only the auto-send plan and `handle.send`.
     Nothing,
+    /// No input that ever ends ([`Input::Open`]): clients get `handle.send`
+    /// and stay until they, the user or an idle timeout end them.
+    Open,
 }
 
 impl InputFactory {
@@ -68,6 +71,7 @@ impl InputFactory {
             InputFactory::First(input) => input.take().unwrap_or(Input::Nothing),
             InputFactory::Broadcast(tx) => Input::Broadcast(tx.subscribe()),
             InputFactory::Nothing => Input::Nothing,
+            InputFactory::Open => Input::Open,
         }
     }
 }

@@ -24,6 +24,9 @@ pub(super) async fn start(engine: &Engine, cfg: RelayConfig) -> Result<Handle, S
         .await;
     let stop = engine.shutdown().child();
     let token = stop.token().clone();
+    // Each pair's `open` shows the real local address (port 0 resolved).
+    let mut cfg = cfg;
+    cfg.listen = real.clone();
     let cfg = Arc::new(cfg);
     let registry = Registry::default();
     let relayed = registry.clone();

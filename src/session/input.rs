@@ -27,6 +27,11 @@ pub enum Input {
         /// The input after them.
         then: Box<Input>,
     },
+    /// Nothing to send, and an input that never ends: the session lives
+    /// until it is stopped, closed or its peer ends it (a page's session,
+    /// which sends through each connection's control channel). A datagram
+    /// client or a WebSocket never starts its after-input `--wait`.
+    Open,
     /// The auto-send schedule (`--send`, `--interval`, `--count`), with
     /// another input (typed lines, broadcast lines) interleaved. When the
     /// schedule is done the other input goes on; the end of both does not
@@ -82,7 +87,7 @@ impl Input {
         match self {
             Input::Channel(rx) => rx.is_closed() && rx.is_empty(),
             Input::Replay { first, then } => first.is_empty() && then.ended(),
-            Input::Broadcast(_) | Input::Nothing | Input::Scripted { .. } => false,
+            Input::Broadcast(_) | Input::Nothing | Input::Open | Input::Scripted { .. } => false,
         }
     }
 
@@ -121,6 +126,7 @@ impl Input {
                 Some(bytes) => Next::Data(bytes),
                 None => Box::pin(then.next()).await,
             },
+            Input::Open => std::future::pending().await,
             Input::Scripted { schedule, also } => loop {
                 let Some(other) = also.as_mut() else {
                     return match schedule.next().await {

@@ -85,6 +85,51 @@ pub fn name_bytes(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, [u8]> {
     }
 }
 
+/// Opens the existing file `path` to append, refusing a symbolic link
+/// there: `O_NOFOLLOW` on POSIX; on Windows the link itself is opened
+/// (`FILE_FLAG_OPEN_REPARSE_POINT`) and refused.
+pub fn open_append_no_follow(path: &std::path::Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC;
+        options.custom_flags(flags.bits() as i32);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        options.custom_flags(windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.file_type().is_symlink() {
+        return Err(io::Error::other("it is not a regular file"));
+    }
+    Ok(file)
+}
+
+/// The user's data directory: `$XDG_DATA_HOME` or `~/.local/share` on
+/// POSIX (`~/Library/Application Support` on macOS), `%APPDATA%` on
+/// Windows; `None` when the environment names none.
+pub fn user_data_dir() -> Option<std::path::PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    if cfg!(windows) {
+        return var("APPDATA").or_else(|| var("LOCALAPPDATA"));
+    }
+    if cfg!(target_os = "macos") {
+        return var("HOME").map(|h| h.join("Library").join("Application Support"));
+    }
+    var("XDG_DATA_HOME")
+        .filter(|p| p.is_absolute())
+        .or_else(|| var("HOME").map(|h| h.join(".local").join("share")))
+}
+
 /// What kind of entry a path is, as far as messages need to tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {

@@ -6,9 +6,13 @@
 use std::time::Duration;
 
 use super::protocol::OpenSpec;
+use crate::encoding::TextEncoding;
 use crate::endpoint::Endpoint;
 use crate::engine::{ConnectConfig, ListenConfig};
+use crate::frame::DEFAULT_MAX_FRAME;
+use crate::service::{respond, Rules, ServiceConfig};
 use crate::session::SessionConfig;
+use crate::template::CTIME_FORMAT;
 use crate::transport::{BindAddr, SocketOptions};
 
 /// The longest wait a reconnecting client allows between attempts.
@@ -74,9 +78,45 @@ pub fn listen_config(spec: &OpenSpec) -> Result<ListenConfig, String> {
         },
         keep_open: true,
         sends: Default::default(),
-        service: None,
+        service: respond_service(spec)?,
         admission: Default::default(),
     })
+}
+
+/// A server's `--respond` rules as its service (none without rules).
+fn respond_service(spec: &OpenSpec) -> Result<Option<ServiceConfig>, String> {
+    let rules: Vec<&str> = spec
+        .respond
+        .iter()
+        .map(|r| r.trim_end_matches(['\r', '\n']))
+        .filter(|r| !r.trim().is_empty())
+        .collect();
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    let encoding = match &spec.encoding {
+        Some(label) => TextEncoding::from_label(label).map_err(|e| e.to_string())?,
+        None => TextEncoding::default(),
+    };
+    let mut parsed = Rules {
+        encoding,
+        ..Rules::default()
+    };
+    for rule in rules {
+        parsed
+            .rules
+            .push(respond::parse_rule_in(rule, CTIME_FORMAT, encoding)?);
+    }
+    parsed
+        .check_budget()
+        .map_err(|e| format!("respond rules: {e}"))?;
+    Ok(Some(ServiceConfig {
+        rules: parsed,
+        max_frame: DEFAULT_MAX_FRAME,
+        time_format: CTIME_FORMAT.to_string(),
+        encoding,
+        ..ServiceConfig::default()
+    }))
 }
 
 #[cfg(test)]
@@ -92,6 +132,7 @@ mod tests {
             reconnect: true,
             broadcast: true,
             encoding: None,
+            respond: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
+use super::history::History;
 use super::sessions::Hub;
 use crate::encoding::{ConnDecoders, TextEncoding};
 use crate::event::bus::Subscriber;
@@ -29,6 +30,8 @@ pub struct ViewState {
     encoding: Mutex<TextEncoding>,
     record: Mutex<Option<(String, File)>>,
     closed: Mutex<Counters>,
+    local: Mutex<String>,
+    history: Mutex<History>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -39,6 +42,11 @@ impl ViewState {
     /// The text encoding.
     pub fn encoding(&self) -> TextEncoding {
         *lock(&self.encoding)
+    }
+
+    /// Sets the text encoding.
+    pub fn set(&self, encoding: TextEncoding) {
+        *lock(&self.encoding) = encoding;
     }
 
     /// Sets the text encoding from a label.
@@ -52,21 +60,35 @@ impl ViewState {
         lock(&self.record).as_ref().map(|(p, _)| p.clone())
     }
 
-    /// Appends received data to `path` from now on (`None`: stop).
-    pub fn record_to(&self, path: Option<&str>) -> Result<(), String> {
-        let file = match path.map(str::trim).filter(|p| !p.is_empty()) {
-            None => None,
-            Some(p) => Some((
-                p.to_string(),
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .map_err(|e| format!("cannot open {p} for writing: {e}"))?,
-            )),
-        };
+    /// Appends received data to `file` (shown as its path) from now on
+    /// (`None`: stop). The file comes from [`super::records::RecordDir`].
+    pub fn record_to(&self, file: Option<(String, File)>) {
         *lock(&self.record) = file;
-        Ok(())
+    }
+
+    /// The local address of the last connection opened (a client's own
+    /// address), or empty.
+    pub fn local(&self) -> String {
+        lock(&self.local).clone()
+    }
+
+    /// The kept messages (oldest first) and how many older ones were
+    /// dropped: what a page that connects now is shown first.
+    pub fn history(&self) -> (Vec<Arc<str>>, u64) {
+        let h = lock(&self.history);
+        (h.messages(), h.dropped())
+    }
+
+    /// Numbers, keeps and publishes one message of session `id`.
+    fn publish(&self, hub: &Hub, id: u64, event: &Event, text: Option<String>) {
+        // Numbered and kept under one lock, so a page sees each once: a
+        // replayed message's number tells it apart from the live one.
+        let mut history = lock(&self.history);
+        let seq = history.next_seq();
+        let m = message(id, seq, event, text);
+        history.keep(seq, Arc::clone(&m));
+        drop(history);
+        let _ = hub.send(m);
     }
 
     /// What the connections that have closed moved.
@@ -138,11 +160,6 @@ pub fn spawn(mut events: Subscriber, id: u64, view: Arc<ViewState>, hub: Hub) {
                     if *dir == Direction::In {
                         view.write_received(data);
                     }
-                    if hub.receiver_count() == 0 {
-                        // No page open: nobody to show it to.
-                        decoders.finish(conn.id, *dir);
-                        continue;
-                    }
                     let now = Instant::now();
                     if !count.take(1.0, now) || !bytes.take(data.len() as f64, now) {
                         skipped += 1;
@@ -154,6 +171,9 @@ pub fn spawn(mut events: Subscriber, id: u64, view: Arc<ViewState>, hub: Hub) {
                 }
                 EventKind::Eof { conn, dir } => {
                     decoders.finish(conn.id, *dir);
+                }
+                EventKind::Open { local, .. } => {
+                    local.clone_into(&mut lock(&view.local));
                 }
                 EventKind::Close { conn, counters, .. } => {
                     lock(&view.closed).add(counters);
@@ -169,17 +189,17 @@ pub fn spawn(mut events: Subscriber, id: u64, view: Arc<ViewState>, hub: Hub) {
                     },
                 };
                 skipped = 0;
-                let _ = hub.send(message(id, &notice, None));
+                view.publish(&hub, id, &notice, None);
             }
-            let _ = hub.send(message(id, &event, text));
+            view.publish(&hub, id, &event, text);
         }
     });
 }
 
-/// The `ev` message of `event`: the event as one `--json` line, plus the
-/// decoded `text` of data. Written straight into one string (no
-/// intermediate JSON tree: this runs for every shown message).
-pub fn message(session: u64, event: &Event, text: Option<String>) -> Arc<str> {
+/// The `ev` message number `seq` of `event`: the event as one `--json`
+/// line, plus the decoded `text` of data. Written straight into one string
+/// (no intermediate JSON tree: this runs for every shown message).
+pub fn message(session: u64, seq: u64, event: &Event, text: Option<String>) -> Arc<str> {
     let mut line = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
     if let Some(text) = text {
         if line.ends_with('}') && line.len() > 2 {
@@ -189,7 +209,9 @@ pub fn message(session: u64, event: &Event, text: Option<String>) -> Arc<str> {
             line.push('}');
         }
     }
-    Arc::from(format!("{{\"t\":\"ev\",\"s\":{session},\"e\":{line}}}"))
+    Arc::from(format!(
+        "{{\"t\":\"ev\",\"s\":{session},\"q\":{seq},\"e\":{line}}}"
+    ))
 }
 
 #[cfg(test)]
@@ -220,9 +242,10 @@ mod tests {
             },
         };
         let m: serde_json::Value =
-            serde_json::from_str(&message(9, &event, Some("中".into()))).unwrap();
+            serde_json::from_str(&message(9, 4, &event, Some("中".into()))).unwrap();
         assert_eq!(m["t"], "ev");
         assert_eq!(m["s"], 9);
+        assert_eq!(m["q"], 4);
         assert_eq!(m["e"]["hex"], "d6d0");
         assert_eq!(m["e"]["text"], "中");
         assert_eq!(m["e"]["conn"], 3);

@@ -7,9 +7,15 @@
 //!   checks;
 //! - [`assets`]: the page, compiled into the binary (no CDN);
 //! - [`server`]: the axum routes (page, assets, one WebSocket);
+//!   [`http`]: the connections they are served on, with header-read and
+//!   idle timeouts;
 //! - [`protocol`]: the JSON commands the page sends and what it gets back;
+//!   [`packets`]: saved messages as a `--profile` TOML, both ways;
 //! - [`sessions`]: the sessions the page (or the CLI) runs, each on an
 //!   [`Engine`] of its own; [`configs`]: their engine configs;
+//! - [`records`]: the one directory "Record to file" writes into;
+//! - [`history`]: each session's recent messages, replayed to a page
+//!   that connects later;
 //! - [`forward`]: turns one session's lossy event stream into messages for
 //!   the page (decoded text, a display budget that never slows a socket);
 //! - [`socket`]: one browser's WebSocket: commands in, messages out.
@@ -18,7 +24,11 @@ pub mod assets;
 pub mod auth;
 pub mod configs;
 pub mod forward;
+pub mod history;
+pub mod http;
+pub mod packets;
 pub mod protocol;
+pub mod records;
 pub mod server;
 pub mod sessions;
 pub mod socket;
@@ -27,10 +37,13 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use clap::Args;
 
+use crate::encoding::TextEncoding;
 use crate::engine::{Engine, Handle};
 use crate::error::ConfigError;
 use crate::shutdown::Shutdown;
+pub use protocol::Kind;
 
+pub use records::RecordDir;
 pub use server::UiServer;
 
 /// `sockmate ui`.
@@ -47,6 +60,9 @@ pub struct UiArgs {
     /// Start the system's browser on the page.
     #[arg(long, help_heading = "Views")]
     pub open: bool,
+    /// The one directory "Record to file" writes into (the page names a file in it by name alone). Default: a `sockmate` folder in the user's data directory.
+    #[arg(long, value_name = "DIR", help_heading = "Views")]
+    pub record_dir: Option<std::path::PathBuf>,
 }
 
 /// `--ui` on connect, listen and relay.
@@ -81,8 +97,14 @@ pub fn parse_bind(text: &str) -> Result<SocketAddr, ConfigError> {
 /// Runs `sockmate ui` until interrupted.
 pub async fn run(args: UiArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let addr = parse_bind(&args.bind)?;
-    let server = UiServer::start(addr, shutdown.clone()).await?;
+    let records = RecordDir::new(args.record_dir);
+    let records_line = match records.path() {
+        Some(dir) => format!("records go to {}", dir.display()),
+        None => "records are off: no data directory (give --record-dir DIR)".to_string(),
+    };
+    let server = UiServer::start(addr, shutdown.clone(), records).await?;
     eprintln!("ui on {}", server.url());
+    eprintln!("{records_line}");
     if args.open {
         open_browser(&server.url());
     }
@@ -94,26 +116,59 @@ pub async fn run(args: UiArgs, shutdown: Shutdown) -> anyhow::Result<()> {
 pub struct CliUi {
     server: UiServer,
     id: u64,
+    kind: Kind,
+    verb: &'static str,
+    rest: String,
 }
 
 impl CliUi {
-    /// Serves the page for `engine`'s session, shown as `label`, and prints
-    /// the `ui on …` line on stderr. Call before starting the session, so
-    /// the page sees its first events.
-    pub async fn start(engine: &Engine, label: String) -> anyhow::Result<CliUi> {
+    /// Serves the page for `engine`'s session of `kind`, shown as `verb
+    /// endpoint rest` (the endpoint replaced by the real one once it has
+    /// started) and decoded with `encoding`, and prints the `ui on …` line
+    /// on stderr. Call before starting the session, so the page sees its
+    /// first events.
+    pub async fn start(
+        engine: &Engine,
+        kind: Kind,
+        endpoint: &str,
+        rest: &str,
+        encoding: TextEncoding,
+    ) -> anyhow::Result<CliUi> {
+        let verb = match kind {
+            Kind::Client => "connect",
+            Kind::Server => "listen",
+            Kind::Relay => "relay",
+        };
+        let label = format!("{verb} {endpoint}{rest}");
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
-        let server = UiServer::start(addr, engine.shutdown().clone()).await?;
-        let id = server.sessions().adopt(engine, label);
+        let server = UiServer::start(addr, engine.shutdown().clone(), RecordDir::new(None)).await?;
+        let id = server
+            .sessions()
+            .adopt(engine, label.clone(), kind, encoding);
         eprintln!("ui on {}", server.url());
-        Ok(CliUi { server, id })
+        Ok(CliUi {
+            server,
+            id,
+            kind,
+            verb,
+            rest: rest.to_string(),
+        })
     }
 
-    /// The session has started: the page can list, send to and close its
-    /// connections.
-    pub fn started(&self, handle: &Handle) {
+    /// The session has started: the page can list and close its
+    /// connections (and send to them, but for a relay), and shows its real
+    /// addresses.
+    pub fn started(&self, handle: &Handle, endpoint: &str) {
+        let real = handle.local_addr().to_string();
+        let (local, shown) = match self.kind {
+            // A client's local address is in its `open` event.
+            Kind::Client => (String::new(), endpoint.to_string()),
+            Kind::Server | Kind::Relay => (real.clone(), real),
+        };
+        let label = format!("{} {shown}{}", self.verb, self.rest);
         self.server
             .sessions()
-            .adopted(self.id, handle.remote(), handle.local_addr().to_string());
+            .adopted(self.id, handle.remote(), local, label);
     }
 }
 

@@ -3,8 +3,11 @@
 //! The page sends [`Request`]s (`{"id":7,"cmd":"open",…}`) and gets one
 //! `{"t":"reply","id":7,"ok":true,…}` or `{"t":"reply","id":7,"ok":false,
 //! "error":"…"}` for each. Unasked, it gets:
-//! - `{"t":"ev","s":SESSION,"e":EVENT}`: an event, EVENT being exactly one
-//!   `--json` line (with `text` decoded per connection and direction);
+//! - `{"t":"ev","s":SESSION,"q":N,"e":EVENT}`: event number N of the
+//!   session, EVENT being exactly one `--json` line (with `text` decoded
+//!   per connection and direction);
+//! - `{"t":"history","s":SESSION,"dropped":N,"kept":M}` on connecting,
+//!   before the M kept `ev`s of each session (N older ones were dropped);
 //! - `{"t":"stats","s":SESSION,"conns":[…],"total":{…}}`: live counters;
 //! - `{"t":"session",…}` when a session starts, stops or is removed;
 //! - `{"t":"skipped","n":N}` when this browser fell N messages behind.
@@ -15,6 +18,7 @@ use serde::Deserialize;
 use crate::encoding::TextEncoding;
 use crate::hexinput::{parse_hex, HexError};
 use crate::send::encode_text;
+use crate::template::{Message, Syntax, Template, TemplateError, CTIME_FORMAT};
 
 /// One command from the page, with the id its reply carries.
 #[derive(Debug, Deserialize)]
@@ -83,6 +87,68 @@ pub enum Command {
     },
     /// Every session, as `session` messages.
     List,
+    /// The bytes a send box's content stands for (a template rendered as
+    /// message 1), without sending.
+    Preview(Draft),
+    /// The saved messages (and respond rules) of a `--profile` TOML.
+    ProfileImport {
+        /// The profile's text.
+        toml: String,
+    },
+    /// A `--profile` TOML holding these saved messages and rules.
+    ProfileExport {
+        /// Named templates (`[packets]`).
+        #[serde(default)]
+        packets: Vec<Packet>,
+        /// `--respond` rules (`[service] respond`).
+        #[serde(default)]
+        respond: Vec<String>,
+    },
+}
+
+/// A named message, as a `--send-template` template (a profile's packet).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct Packet {
+    /// Its name (`--packet NAME`).
+    pub name: String,
+    /// Its template.
+    pub template: String,
+}
+
+/// A send box's content, to preview.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Draft {
+    /// The payload as typed.
+    pub data: String,
+    /// How `data` is written.
+    #[serde(default)]
+    pub format: Format,
+    /// Text encoding (default utf-8).
+    #[serde(default)]
+    pub encoding: Option<String>,
+    /// Line ending appended.
+    #[serde(default)]
+    pub eol: Eol,
+    /// Read escapes in text.
+    #[serde(default)]
+    pub escapes: bool,
+}
+
+impl Draft {
+    /// The send of this draft on `session` (for building its bytes).
+    pub fn on(self, session: u64) -> SendSpec {
+        SendSpec {
+            session,
+            conn: None,
+            data: self.data,
+            format: self.format,
+            encoding: self.encoding,
+            eol: self.eol,
+            escapes: self.escapes,
+            every_ms: None,
+            times: None,
+        }
+    }
 }
 
 /// A session to start.
@@ -104,6 +170,10 @@ pub struct OpenSpec {
     /// How bytes are decoded to text (default utf-8).
     #[serde(default)]
     pub encoding: Option<String>,
+    /// A server's `--respond` rules (`MATCH=>REPLY`), answered in its
+    /// encoding.
+    #[serde(default)]
+    pub respond: Vec<String>,
 }
 
 /// Client or server.
@@ -116,6 +186,30 @@ pub enum Role {
     Listen,
     /// A session the command line started (`--ui`).
     Cli,
+}
+
+/// What a session is, for the page: a client (one connection, no client
+/// list), a server (a client list, send to one or all) or a relay (pairs
+/// listed with their client's address; disconnect a pair, no send box).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// `connect`.
+    Client,
+    /// `listen`.
+    Server,
+    /// `relay`.
+    Relay,
+}
+
+impl Role {
+    /// The kind of a session the page opened with this role.
+    pub fn kind(self) -> Kind {
+        match self {
+            Role::Connect => Kind::Client,
+            Role::Listen | Role::Cli => Kind::Server,
+        }
+    }
 }
 
 /// What to send and where.
@@ -159,6 +253,9 @@ pub enum Format {
     Hex,
     /// Base64 (a file the page read).
     Base64,
+    /// A `--send-template` template (`{seq:u8}`, `{crc16:modbus}`,
+    /// `{time}`…), rendered for each send.
+    Template,
 }
 
 /// The line ending appended to text.
@@ -180,15 +277,52 @@ pub enum PayloadError {
     /// Bad hex (its token and position are in the error).
     #[error("{0}")]
     Hex(HexError),
+    /// A template that does not parse (the error names the bad part).
+    #[error("invalid template \"{text}\": {problem}")]
+    Template {
+        /// The template as typed.
+        text: String,
+        /// What is wrong.
+        problem: TemplateError,
+    },
     /// Anything else.
     #[error("{0}")]
     Other(String),
 }
 
 impl SendSpec {
-    /// The bytes to send.
+    /// The bytes to send (a template rendered as message 1).
     pub fn payload(&self) -> Result<Bytes, PayloadError> {
+        self.payload_at(1)
+    }
+
+    /// The bytes of send number `number` (from 1): a template's `{seq}`,
+    /// `{n}`, random bytes and time are rendered for it.
+    pub fn payload_at(&self, number: u64) -> Result<Bytes, PayloadError> {
         match self.format {
+            Format::Template => {
+                let encoding = self.encoding()?;
+                let syntax = Syntax {
+                    encoding,
+                    captures: false,
+                };
+                let template =
+                    Template::parse_with(&self.data, CTIME_FORMAT, syntax).map_err(|problem| {
+                        PayloadError::Template {
+                            text: self.data.clone(),
+                            problem,
+                        }
+                    })?;
+                let mut out = Vec::new();
+                let msg = Message {
+                    bytes: b"",
+                    peer: "",
+                    number,
+                };
+                template.render(&msg, &mut out);
+                out.extend_from_slice(self.eol.bytes());
+                Ok(Bytes::from(out))
+            }
             Format::Hex => parse_hex(&self.data)
                 .map(Bytes::from)
                 .map_err(PayloadError::Hex),
@@ -200,24 +334,36 @@ impl SendSpec {
                     .map_err(|e| PayloadError::Other(format!("bad base64: {e}")))
             }
             Format::Text => {
-                let encoding = match &self.encoding {
-                    Some(label) => TextEncoding::from_label(label)
-                        .map_err(|e| PayloadError::Other(e.to_string()))?,
-                    None => TextEncoding::default(),
-                };
+                let encoding = self.encoding()?;
                 let mut bytes = if self.escapes {
                     encode_text(&self.data, encoding)
                         .map_err(|e| PayloadError::Other(e.to_string()))?
                 } else {
                     encoding.encode(&self.data)
                 };
-                bytes.extend_from_slice(match self.eol {
-                    Eol::None => b"",
-                    Eol::Lf => b"\n",
-                    Eol::Crlf => b"\r\n",
-                });
+                bytes.extend_from_slice(self.eol.bytes());
                 Ok(Bytes::from(bytes))
             }
+        }
+    }
+
+    fn encoding(&self) -> Result<TextEncoding, PayloadError> {
+        match &self.encoding {
+            Some(label) => {
+                TextEncoding::from_label(label).map_err(|e| PayloadError::Other(e.to_string()))
+            }
+            None => Ok(TextEncoding::default()),
+        }
+    }
+}
+
+impl Eol {
+    /// The bytes of this line ending.
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            Eol::None => b"",
+            Eol::Lf => b"\n",
+            Eol::Crlf => b"\r\n",
         }
     }
 }
@@ -273,6 +419,26 @@ mod tests {
                 proptest::prop_assert!(!e.to_string().is_empty());
             }
         }
+    }
+
+    #[test]
+    fn templates_render_seq_and_checksums_per_send_and_name_their_errors() {
+        let s = spec(
+            r#"{"cmd":"send","session":1,"data":"AB{seq:u8}{crc16:modbus}","format":"template"}"#,
+        );
+        let one = s.payload_at(1).unwrap();
+        let two = s.payload_at(2).unwrap();
+        assert_eq!(&one[..3], b"AB\x01");
+        assert_eq!(&two[..3], b"AB\x02");
+        let crc = crate::checksum::Checksum::parse("crc16:modbus")
+            .unwrap()
+            .unwrap();
+        let mut want = Vec::new();
+        crc.append(b"AB\x01", &mut want);
+        assert_eq!(&one[3..], &want[..]);
+        let s = spec(r#"{"cmd":"send","session":1,"data":"{crc99}","format":"template"}"#);
+        let err = s.payload().unwrap_err().to_string();
+        assert!(err.starts_with("invalid template \"{crc99}\""), "{err}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::auth::{host_ok, origin_ok, token_from, Token};
+use super::records::RecordDir;
 use super::sessions::Sessions;
 use crate::shutdown::Shutdown;
 
@@ -33,14 +34,19 @@ pub struct UiServer {
 }
 
 impl UiServer {
-    /// Binds `addr` and serves the page until `shutdown`.
-    pub async fn start(addr: SocketAddr, shutdown: Shutdown) -> anyhow::Result<UiServer> {
+    /// Binds `addr` and serves the page until `shutdown`; records go into
+    /// `records`.
+    pub async fn start(
+        addr: SocketAddr,
+        shutdown: Shutdown,
+        records: RecordDir,
+    ) -> anyhow::Result<UiServer> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot serve the ui on {addr}: {e}"))?;
         let addr = listener.local_addr()?;
         let token = Arc::new(Token::random()?);
-        let sessions = Sessions::new(shutdown.clone());
+        let sessions = Sessions::new(shutdown.clone(), records);
         let app = App {
             token: Arc::clone(&token),
             port: addr.port(),
@@ -52,15 +58,11 @@ impl UiServer {
             .route("/ws", get(websocket))
             .layer(middleware::from_fn_with_state(app.clone(), guard))
             .with_state(app);
-        let stop = shutdown.token().clone();
-        tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                tracing::warn!("ui server stopped: {e}");
-            }
-        });
+        tokio::spawn(super::http::serve(
+            listener,
+            router,
+            shutdown.token().clone(),
+        ));
         Ok(UiServer {
             addr,
             token,

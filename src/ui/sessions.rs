@@ -6,15 +6,18 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use serde_json::json;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::configs::{connect_config, listen_config};
 use super::forward::{self, ViewState};
-use super::protocol::{OpenSpec, Role, SendSpec};
+use super::protocol::{Format, Kind, OpenSpec, Role, SendSpec};
+use super::records::RecordDir;
+use crate::encoding::TextEncoding;
 use crate::engine::{Engine, InputFactory, Remote};
 use crate::event::Counters;
 use crate::session::Input;
@@ -31,6 +34,7 @@ pub type Hub = broadcast::Sender<Arc<str>>;
 
 struct Session {
     role: Role,
+    kind: Kind,
     label: String,
     spec: Option<OpenSpec>,
     local: String,
@@ -40,6 +44,10 @@ struct Session {
     engine: Option<Engine>,
     view: Arc<ViewState>,
     auto: CancellationToken,
+    /// When it (last) started: the page's duration counts from here.
+    started: SystemTime,
+    /// Sends so far: a template's `{seq}` and `{n}` (from 1).
+    sends: Arc<AtomicU64>,
 }
 
 impl Session {
@@ -47,6 +55,7 @@ impl Session {
     fn new(role: Role, label: String, spec: Option<OpenSpec>, view: Arc<ViewState>) -> Session {
         Session {
             role,
+            kind: role.kind(),
             label,
             spec,
             local: String::new(),
@@ -56,6 +65,8 @@ impl Session {
             engine: None,
             view,
             auto: CancellationToken::new(),
+            started: SystemTime::now(),
+            sends: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -64,12 +75,18 @@ impl Session {
             "t": "session",
             "s": id,
             "role": self.role,
+            "kind": self.kind,
             "label": self.label,
-            "local": self.local,
+            // A client's own address is its connection's.
+            "local": if self.kind == Kind::Client { self.view.local() } else { self.local.clone() },
             "running": self.running,
             "error": self.error,
             "encoding": self.view.encoding().name(),
             "recording": self.view.recording(),
+            "started_ms": self
+                .started
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         })
     }
 }
@@ -85,12 +102,13 @@ struct Inner {
     map: Mutex<BTreeMap<u64, Session>>,
     hub: Hub,
     shutdown: Shutdown,
+    records: RecordDir,
 }
 
 impl Sessions {
-    /// No sessions yet; they stop with `shutdown`. Starts the counters
-    /// ticker.
-    pub fn new(shutdown: Shutdown) -> Sessions {
+    /// No sessions yet; they stop with `shutdown`; records go into
+    /// `records`. Starts the counters ticker.
+    pub fn new(shutdown: Shutdown, records: RecordDir) -> Sessions {
         let (hub, _) = broadcast::channel(HUB_QUEUE);
         let sessions = Sessions {
             inner: Arc::new(Inner {
@@ -98,6 +116,7 @@ impl Sessions {
                 map: Mutex::new(BTreeMap::new()),
                 hub,
                 shutdown,
+                records,
             }),
         };
         let ticker = sessions.clone();
@@ -107,6 +126,11 @@ impl Sessions {
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, Session>> {
         self.inner.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where records go.
+    pub fn records(&self) -> &RecordDir {
+        &self.inner.records
     }
 
     /// The messages for every browser.
@@ -123,6 +147,25 @@ impl Sessions {
         self.lock().iter().map(|(id, s)| s.describe(*id)).collect()
     }
 
+    /// Each session's kept messages, as a page that connects now is shown
+    /// them: a `history` message (how many older ones were dropped), then
+    /// the `ev` messages, oldest first.
+    pub fn histories(&self) -> Vec<Arc<str>> {
+        let views: Vec<(u64, Arc<ViewState>)> = self
+            .lock()
+            .iter()
+            .map(|(id, s)| (*id, Arc::clone(&s.view)))
+            .collect();
+        let mut out = Vec::new();
+        for (id, view) in views {
+            let (messages, dropped) = view.history();
+            let head = json!({"t": "history", "s": id, "dropped": dropped, "kept": messages.len()});
+            out.push(Arc::from(head.to_string()));
+            out.extend(messages);
+        }
+        out
+    }
+
     fn announce(&self, id: u64) {
         let message = self.lock().get(&id).map(|s| s.describe(id));
         if let Some(m) = message {
@@ -130,27 +173,33 @@ impl Sessions {
         }
     }
 
-    /// Shows a command-line session (its events from now on, live); its
-    /// connections once [`Sessions::adopted`] hands over its controls.
-    pub fn adopt(&self, engine: &Engine, label: String) -> u64 {
+    /// Shows a command-line session of `kind` (its events from now on,
+    /// live, decoded with the CLI's `encoding`); its connections once
+    /// [`Sessions::adopted`] hands over its controls.
+    pub fn adopt(&self, engine: &Engine, label: String, kind: Kind, encoding: TextEncoding) -> u64 {
         let id = self.inner.next.fetch_add(1, Ordering::Relaxed) + 1;
         let view = Arc::new(ViewState::default());
+        view.set(encoding);
         forward::spawn(
             engine.subscribe(),
             id,
             Arc::clone(&view),
             self.hub().clone(),
         );
-        self.lock()
-            .insert(id, Session::new(Role::Cli, label, None, view));
+        let mut session = Session::new(Role::Cli, label, None, view);
+        session.kind = kind;
+        self.lock().insert(id, session);
         id
     }
 
-    /// The command-line session `id` has started: its controls and address.
-    pub fn adopted(&self, id: u64, controls: Remote, local: String) {
+    /// The command-line session `id` has started: its controls, its local
+    /// address (empty for a client: its `open` event tells) and its label
+    /// with the real addresses.
+    pub fn adopted(&self, id: u64, controls: Remote, local: String, label: String) {
         if let Some(s) = self.lock().get_mut(&id) {
             s.controls = Some(controls);
             s.local = local;
+            s.label = label;
             s.running = true;
         }
         self.announce(id);
@@ -190,11 +239,11 @@ impl Sessions {
         let started = match spec.role {
             Role::Connect => {
                 let cfg = connect_config(&spec)?;
-                engine.connect(cfg, Input::Nothing).await
+                engine.connect(cfg, Input::Open).await
             }
             Role::Listen => {
                 let cfg = listen_config(&spec)?;
-                engine.listen(cfg, InputFactory::Nothing).await
+                engine.listen(cfg, InputFactory::Open).await
             }
             Role::Cli => return Err("a command-line session cannot be opened here".into()),
         };
@@ -204,6 +253,7 @@ impl Sessions {
             let s = map.get_mut(&id).ok_or_else(|| no_session(id))?;
             s.local = handle.local_addr().to_string();
             s.running = true;
+            s.started = SystemTime::now();
             s.error = None;
             s.controls = Some(handle.remote());
             s.engine = Some(engine);
@@ -233,7 +283,31 @@ impl Sessions {
     /// Sends `spec`'s payload once, or as an auto-send in the background.
     /// Returns how many bytes one send is.
     pub async fn send(&self, spec: SendSpec) -> Result<usize, String> {
+        // Checked before anything is sent.
         let payload = spec.payload().map_err(|e| e.to_string())?;
+        let len = payload.len();
+        let (kind, sends) = {
+            let map = self.lock();
+            let s = map
+                .get(&spec.session)
+                .ok_or_else(|| no_session(spec.session))?;
+            (s.kind, Arc::clone(&s.sends))
+        };
+        if kind == Kind::Relay {
+            return Err(
+                "a relay carries its pairs' bytes: it has no send box (disconnect a pair instead)"
+                    .into(),
+            );
+        }
+        // A template is rendered for each send ({seq}, {time}, random bytes).
+        let templated = (spec.format == Format::Template).then(|| spec.clone());
+        let render = move || -> Bytes {
+            let n = sends.fetch_add(1, Ordering::Relaxed) + 1;
+            match &templated {
+                Some(t) => t.payload_at(n).unwrap_or_default(),
+                None => payload.clone(),
+            }
+        };
         let controls = self.controls(spec.session)?;
         let targets = move || -> Vec<u64> {
             match spec.conn {
@@ -241,7 +315,6 @@ impl Sessions {
                 None => controls.connections().iter().map(|c| c.id).collect(),
             }
         };
-        let len = payload.len();
         let controls = self.controls(spec.session)?;
         let Some(every) = spec.every_ms.filter(|ms| *ms > 0) else {
             let ids = targets();
@@ -250,13 +323,14 @@ impl Sessions {
                     "no live connection on this session (start it, or wait for a client)".into(),
                 );
             }
+            let bytes = render();
             for conn in ids {
                 controls
-                    .send(conn, payload.clone())
+                    .send(conn, bytes.clone())
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            return Ok(len);
+            return Ok(bytes.len());
         };
         let times = spec.times.unwrap_or(1).max(1);
         let stop = {
@@ -275,8 +349,9 @@ impl Sessions {
                     _ = tick.tick() => {}
                     () = stop.cancelled() => return,
                 }
+                let bytes = render();
                 for conn in targets() {
-                    let _ = controls.send(conn, payload.clone()).await;
+                    let _ = controls.send(conn, bytes.clone()).await;
                 }
             }
         });
@@ -342,10 +417,18 @@ impl Sessions {
         Ok(())
     }
 
-    /// Appends what session `id` receives to `path` (or stops).
-    pub fn record(&self, id: u64, path: Option<&str>) -> Result<(), String> {
+    /// Appends what session `id` receives to the file `name` in the record
+    /// directory (or stops, with no name).
+    pub fn record(&self, id: u64, name: Option<&str>) -> Result<(), String> {
         let view = Arc::clone(&self.lock().get(&id).ok_or_else(|| no_session(id))?.view);
-        view.record_to(path)?;
+        let file = match name.map(str::trim).filter(|n| !n.is_empty()) {
+            None => None,
+            Some(n) => {
+                let (path, file) = self.inner.records.open(n)?;
+                Some((path.display().to_string(), file))
+            }
+        };
+        view.record_to(file);
         self.announce(id);
         Ok(())
     }

@@ -1,5 +1,6 @@
-//! One browser's WebSocket: it first gets every session's description,
-//! then the hub's messages (with a `skipped` notice when it falls behind);
+//! One browser's WebSocket: it first gets every session's description and
+//! kept history (each `ev` numbered, so one also received live is shown
+//! once), then the hub's messages (with a `skipped` notice when it falls behind);
 //! its commands run as tasks of their own, each answered with a `reply`.
 
 use axum::extract::ws::{Message, WebSocket};
@@ -7,22 +8,25 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
+use super::packets;
 use super::protocol::{Command, Request};
 use super::sessions::Sessions;
 use crate::hexinput::parse_hex;
+use crate::view::hexdump::to_hex;
 
 /// Replies waiting to be written before the commands' tasks wait.
 const REPLY_QUEUE: usize = 64;
 
+/// Most bytes of a preview shown as hex.
+const PREVIEW_BYTES: usize = 4096;
+
 /// Serves one browser until it goes away (or the server stops).
 pub async fn serve(mut socket: WebSocket, sessions: Sessions) {
     let mut hub = sessions.hub().subscribe();
-    for message in sessions.describe_all() {
-        if socket
-            .send(Message::text(message.to_string()))
-            .await
-            .is_err()
-        {
+    let described = sessions.describe_all().into_iter().map(|m| m.to_string());
+    let replayed = sessions.histories().into_iter().map(|m| m.to_string());
+    for message in described.chain(replayed) {
+        if socket.send(Message::text(message)).await.is_err() {
             return;
         }
     }
@@ -93,6 +97,21 @@ pub async fn answer(sessions: &Sessions, text: &str) -> String {
             })),
         },
         Command::List => Ok(json!({"sessions": sessions.describe_all()})),
+        Command::Preview(draft) => match draft.on(0).payload() {
+            Ok(bytes) => {
+                let shown = &bytes[..bytes.len().min(PREVIEW_BYTES)];
+                Ok(
+                    json!({"len": bytes.len(), "hex": to_hex(shown), "cut": shown.len() < bytes.len()}),
+                )
+            }
+            Err(e) => Err(fail(e.to_string())),
+        },
+        Command::ProfileImport { toml } => packets::import(&toml)
+            .map(|p| json!({"packets": p.packets, "respond": p.respond}))
+            .map_err(fail),
+        Command::ProfileExport { packets, respond } => packets::export(&packets, &respond)
+            .map(|toml| json!({"toml": toml}))
+            .map_err(fail),
     };
     let (ok, mut reply) = match result {
         Ok(v) => (true, v),

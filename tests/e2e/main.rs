@@ -28,6 +28,7 @@ mod robust;
 mod scan;
 mod seams_net;
 mod seams_svc;
+mod seams_ui;
 mod seams_ws;
 mod serial;
 mod services;

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::util::{require_tool, sockmate, Proc, DEADLINE};
 
 /// Starts `sockmate ui` and returns it with its `host:port` and token.
-fn start_ui(args: &[&str]) -> (Proc, String, String) {
+pub(crate) fn start_ui(args: &[&str]) -> (Proc, String, String) {
     let mut p = Proc::spawn(sockmate(args));
     let line = p.wait_line("ui on ");
     let url = line
@@ -77,19 +77,19 @@ fn ui_refuses_requests_without_the_token_or_from_another_origin() {
     );
 }
 
-struct Page {
+pub(crate) struct Page {
     ws: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
     next: u64,
     /// Messages not taken yet.
-    seen: Vec<Value>,
+    pub(crate) seen: Vec<Value>,
     /// Every message, in order.
-    all: Vec<Value>,
+    pub(crate) all: Vec<Value>,
 }
 
 impl Page {
-    async fn open(host: &str, token: &str) -> Page {
+    pub(crate) async fn open(host: &str, token: &str) -> Page {
         let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{host}/ws?token={token}"))
             .await
             .expect("the WebSocket opens with the token");
@@ -101,7 +101,7 @@ impl Page {
         }
     }
 
-    async fn recv(&mut self) -> Value {
+    pub(crate) async fn recv(&mut self) -> Value {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -119,7 +119,7 @@ impl Page {
     }
 
     /// Sends a command and returns its reply (keeping other messages).
-    async fn call(&mut self, mut cmd: Value) -> Value {
+    pub(crate) async fn call(&mut self, mut cmd: Value) -> Value {
         let id = self.next;
         self.next += 1;
         cmd["id"] = json!(id);
@@ -134,7 +134,7 @@ impl Page {
     }
 
     /// Waits for a message `pred` accepts (looking at kept ones first).
-    async fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         if let Some(i) = self.seen.iter().position(&pred) {
             return self.seen.remove(i);
         }
@@ -148,7 +148,7 @@ impl Page {
     }
 }
 
-fn read_exact(s: &mut TcpStream, n: usize) -> Vec<u8> {
+pub(crate) fn read_exact(s: &mut TcpStream, n: usize) -> Vec<u8> {
     s.set_read_timeout(Some(DEADLINE)).unwrap();
     let mut buf = vec![0; n];
     s.read_exact(&mut buf).unwrap();
@@ -275,7 +275,9 @@ async fn ui_websocket_runs_a_tcp_server_and_sends_to_one_client_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ui_udp_server_with_broadcast_answers_a_datagram_peer_and_restarts() {
-    let (_ui, host, token) = start_ui(&["ui"]);
+    let dir = crate::util::tempdir();
+    let records = dir.path().to_str().unwrap();
+    let (_ui, host, token) = start_ui(&["ui", "--record-dir", records]);
     let mut page = Page::open(&host, &token).await;
     let r = page
         .call(json!({"cmd": "open", "role": "listen", "endpoint": "udp://127.0.0.1:0", "broadcast": true, "encoding": "gbk"}))
@@ -291,10 +293,9 @@ async fn ui_udp_server_with_broadcast_answers_a_datagram_peer_and_restarts() {
         .strip_prefix("udp://")
         .unwrap()
         .to_string();
-    let dir = crate::util::tempdir();
     let file = dir.path().join("received.bin");
     let r = page
-        .call(json!({"cmd": "record", "session": session, "path": file.to_str().unwrap()}))
+        .call(json!({"cmd": "record", "session": session, "path": "received.bin"}))
         .await;
     assert_eq!(r["ok"], true, "{r}");
     let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -313,7 +314,7 @@ async fn ui_udp_server_with_broadcast_answers_a_datagram_peer_and_restarts() {
         r["error"]
             .as_str()
             .unwrap()
-            .contains("cannot open /nonexistent-dir/x"),
+            .contains("record file \"/nonexistent-dir/x\" refused"),
         "{r}"
     );
     let r = page

@@ -76,6 +76,18 @@ def recv_exact(s, n):
     return out
 
 
+def hex_rows(data):
+    """The page's hex of a message over 16 bytes: `--hex`'s rows."""
+    rows = []
+    for at in range(0, len(data), 16):
+        part = data[at:at + 16]
+        cells = "".join(f"{b:02X}" + ("  " if i == 7 else " ") for i, b in enumerate(part))
+        cells += "".join("  " + ("  " if i == 7 else " ") for i in range(len(part), 16))
+        gutter = "".join(chr(b) if 0x20 <= b < 0x7f else "." for b in part)
+        rows.append(f"{at:08x}  {cells} |{gutter}|")
+    return "\n".join(rows)
+
+
 def shot(page, name):
     page.screenshot(path=f"{SHOTS}/{name}.png")
 
@@ -140,8 +152,8 @@ def scenario(page, errors, dev_host, dev_port):
         shot(page, "netassist-text")
         page.select_option("#view-mode", "hex")
         hexes = page.eval_on_selector_all(".row.data.in pre.hex", "els => els.map(e => e.textContent)")
-        want = " ".join(f"{b:02X}" for b in REPLY)
-        check(hexes == [want] * 3, f"hex view of past replies: {hexes!r}")
+        want = hex_rows(REPLY)
+        check(hexes == [want] * 3, f"hex view of past replies (offset + 16-byte rows): {hexes!r}")
         check(page.locator(".row.data pre.text").count() == 0, "hex view hides text")
         sent = page.eval_on_selector_all(".row.data.out pre.hex", "els => els.map(e => e.textContent)")
         check(sent == ["01 03 00 00 00 01"] * 3, f"sent frames: {sent!r}")

@@ -1,5 +1,7 @@
 // The one WebSocket to sockmate: commands with replies (promises), and
-// every other message to the listeners. It reconnects by itself.
+// every other message to the listeners. It reconnects by itself; when
+// sockmate is gone (its port refuses a few times in a row after it was
+// reached) the state is "ended" and it stops trying.
 
 const token = sessionStorage.getItem("sockmate.token") || "";
 
@@ -11,6 +13,8 @@ export class Conn {
     this.state = "connecting";
     this.onstate = () => {};
     this.delay = 250;
+    this.failures = 0;
+    this.reached = false;
     this.open();
   }
 
@@ -18,7 +22,7 @@ export class Conn {
     const url = `ws://${location.host}/ws?token=${encodeURIComponent(token)}`;
     const ws = new WebSocket(url);
     this.ws = ws;
-    ws.onopen = () => { this.delay = 250; this.setState("online"); };
+    ws.onopen = () => { this.delay = 250; this.failures = 0; this.reached = true; this.setState("online"); };
     ws.onmessage = (m) => {
       let msg;
       try { msg = JSON.parse(m.data); } catch (_) { return; }
@@ -29,14 +33,20 @@ export class Conn {
       }
       for (const f of this.listeners) f(msg);
     };
-    ws.onclose = () => {
-      this.setState("offline");
+    ws.onclose = (ev) => {
+      const opened = ws === this.ws && this.state === "online";
+      if (!opened) this.failures++;
       for (const p of this.pending.values()) p({ ok: false, error: "connection to sockmate lost" });
       this.pending.clear();
+      if (this.reached && this.failures >= Conn.GONE_AFTER) { this.setState("ended"); return; }
+      this.setState("offline");
       setTimeout(() => this.open(), this.delay);
       this.delay = Math.min(this.delay * 2, 5000);
     };
   }
+
+  /** Failed reconnects in a row after which sockmate counts as gone. */
+  static get GONE_AFTER() { return 3; }
 
   setState(s) { this.state = s; this.onstate(s); }
 

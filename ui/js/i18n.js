@@ -5,6 +5,7 @@ import { stored } from "./util.js";
 const en = {
   title: "Network debugging assistant",
   online: "connected", offline: "reconnecting…", connecting: "connecting…",
+  ended: "session ended (sockmate has exited)", dropped: "earlier events not kept",
   newSession: "New session", type: "Type", address: "Address", localPort: "Local port",
   broadcast: "Broadcast", reconnect: "Reconnect", open: "Open",
   tcpClient: "TCP client", tcpServer: "TCP server", udp: "UDP", unixClient: "Unix client",
@@ -21,14 +22,18 @@ const en = {
   stopAuto: "Stop auto-send", history: "History", saved: "Saved", saveMsg: "Save as…",
   msgName: "Name for this message", reset: "Reset", duration: "Duration",
   bytesIn: "RX", bytesOut: "TX", msgs: "msgs", record: "Record to file", stopRecord: "Stop recording",
-  recordPath: "File path on the sockmate host", recording: "recording to",
+  recordPath: "File name (in sockmate's record folder)", recording: "recording to",
   hexOk: "bytes", paused: "paused", skipped: "events skipped",
+  pairs: "Relayed pairs", client: "Client", localAddr: "local address",
+  template: "Template", quick: "Quick send", importProfile: "Import profile…", exportProfile: "Export profile",
+  imported: "saved messages imported", respondRules: "Respond rules (MATCH=>REPLY, one per line)",
   lang: "中文",
 };
 
 const zh = {
   title: "网络调试助手",
   online: "已连接", offline: "正在重连…", connecting: "正在连接…",
+  ended: "会话已结束（sockmate 已退出）", dropped: "条更早的事件未保留",
   newSession: "新建会话", type: "类型", address: "地址", localPort: "本地端口",
   broadcast: "广播", reconnect: "自动重连", open: "打开",
   tcpClient: "TCP 客户端", tcpServer: "TCP 服务器", udp: "UDP", unixClient: "Unix 客户端",
@@ -45,8 +50,11 @@ const zh = {
   stopAuto: "停止定时发送", history: "历史", saved: "已保存", saveMsg: "保存为…",
   msgName: "这条消息的名字", reset: "清零", duration: "时长",
   bytesIn: "收", bytesOut: "发", msgs: "条", record: "接收到文件", stopRecord: "停止记录",
-  recordPath: "sockmate 所在机器上的文件路径", recording: "正在记录到",
+  recordPath: "文件名（在 sockmate 的记录文件夹中）", recording: "正在记录到",
   hexOk: "字节", paused: "已暂停", skipped: "条事件被跳过",
+  pairs: "转发连接", client: "客户端", localAddr: "本地地址",
+  template: "模板", quick: "快捷发送", importProfile: "导入配置…", exportProfile: "导出配置",
+  imported: "条消息已导入", respondRules: "应答规则（匹配=>回复，每行一条）",
   lang: "English",
 };
 
@@ -57,6 +65,39 @@ let current = choice.get() || ((navigator.language || "en").toLowerCase().starts
 export function t(key) {
   const table = current === "zh" ? zh : en;
   return table[key] ?? en[key] ?? key;
+}
+
+// The engine's common errors in Chinese: [pattern, template with $1…].
+// Anything else keeps its English detail behind a Chinese "错误：".
+const zhErrors = [
+  [/^no live connection on this session/, "此会话没有活动连接（先启动它，或等待客户端连接）"],
+  [/^no session (\d+)/, "没有会话 $1（已被删除）"],
+  [/^session (\d+) is not running/, "会话 $1 未运行（请重新开始）"],
+  [/^no connection #(\d+)/, "没有连接 #$1（已关闭或不存在）"],
+  [/^connection #(\d+) is closing/, "连接 #$1 正在关闭，不再发送数据"],
+  [/^record file "(.*)" refused: .*/, "记录文件“$1”被拒绝：只能填写文件名（不含文件夹或 ..），文件建在 sockmate 的记录文件夹中"],
+  [/^record file "(.*)" already exists in (.*) and sockmate did not create it.*/, "记录文件“$1”已在 $2 中存在且不是 sockmate 创建的（不会追加到其他文件或跟随链接）：请换一个名字"],
+  [/^a relay carries .*/, "转发会话没有发送框（可以断开某个连接）"],
+  [/^bad base64: (.*)/, "base64 格式错误：$1"],
+  [/^invalid template "(.*)": (.*)/, "模板“$1”无效：$2"],
+  [/^bad hex (.*)/, "十六进制格式错误 $1"],
+  [/^connection to sockmate lost/, "与 sockmate 的连接已断开"],
+  [/^not connected to sockmate/, "未连接到 sockmate"],
+  [/connection refused/i, "连接被拒绝（对方没有在该端口监听）：$&"],
+  [/timed out/i, "超时：$&"],
+  [/address (already )?in use/i, "地址已被占用：$&"],
+  [/permission denied/i, "权限不足：$&"],
+];
+
+/** An error from sockmate in the current language. */
+export function tr(message) {
+  const m = String(message ?? "");
+  if (current !== "zh") return m;
+  for (const [re, zh] of zhErrors) {
+    const hit = m.match(re);
+    if (hit) return zh.replace(/\$(\d|&)/g, (_, n) => (n === "&" ? m : hit[Number(n)] ?? ""));
+  }
+  return `错误：${m}`;
 }
 
 /** "zh" or "en". */

@@ -3,7 +3,7 @@
 // connection; pause, clear, auto-scroll that stops when the user scrolls
 // up; saved as text or as JSON Lines (the `--json` schema).
 
-import { h, spacedHex, clock, download } from "./util.js";
+import { h, hexRows, spacedHex, clock, download, peerName, escapeControls, mostlyBinary } from "./util.js";
 import { t } from "./i18n.js";
 
 /** Most events kept per session; the oldest go first. */
@@ -19,11 +19,30 @@ export class Log {
     this.follow = true;
     this.conns = new Set();
     this.pane = h("div", { class: "log", id: "log", role: "log" });
+    this.top = 0;
+    this.pinned = 0;
     this.pane.addEventListener("scroll", () => {
+      // A pane taken out of the page (another session shown) keeps its place.
+      if (!this.pane.isConnected) return;
       const atEnd = this.pane.scrollTop + this.pane.clientHeight >= this.pane.scrollHeight - 24;
-      this.follow = atEnd;
-      this.onfollow?.(atEnd);
+      // Only the user scrolling up stops following: a scroll event that
+      // arrives after more lines came in is not that.
+      if (atEnd) this.follow = true;
+      else if (this.pane.scrollTop < this.pinned - 4) this.follow = false;
+      this.top = this.pane.scrollTop;
+      this.onfollow?.(this.follow);
     });
+    // The pane shrinks when panels above it fill in (a client list): a
+    // following log stays at its end.
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(() => { if (this.follow && this.pane.isConnected) this.toEnd(); }).observe(this.pane);
+    }
+  }
+
+  /** Scrolls to the last line (and remembers where that was). */
+  toEnd() {
+    this.pane.scrollTop = this.pane.scrollHeight;
+    this.pinned = this.pane.scrollTop;
   }
 
   /** Adds one event (`e` is a `--json` line; `text` decoded when data). */
@@ -45,29 +64,39 @@ export class Log {
   append(e) {
     if (!this.visible(e)) return;
     this.pane.append(this.row(e));
-    if (this.follow) this.pane.scrollTop = this.pane.scrollHeight;
+    if (this.follow) this.toEnd();
   }
 
   /** Re-renders every kept event (after a view or filter change). */
   render() {
     this.pane.replaceChildren(...this.entries.filter((e) => this.visible(e)).map((e) => this.row(e)));
-    if (this.follow) this.pane.scrollTop = this.pane.scrollHeight;
+    if (this.follow) this.toEnd();
   }
 
   row(e) {
     const time = h("span", { class: "time" }, clock(e.time));
-    const who = e.conn !== undefined ? h("span", { class: "peer" }, `#${e.conn} ${e.peer ?? ""}`) : null;
+    const who = e.conn !== undefined ? h("span", { class: "peer" }, `#${e.conn} ${peerName(e.conn, e.peer)}`) : null;
     if (e.type === "data") {
       const rx = e.dir === "in";
       const dir = h("span", { class: `dir ${rx ? "rx" : "tx"}` }, rx ? `${t("bytesIn")} ←` : `${t("bytesOut")} →`);
       const len = h("span", { class: "len" }, `${e.len} B`);
       const body = h("div", { class: "body" });
-      if (this.mode !== "hex") body.append(h("pre", { class: "text" }, visible(e.text ?? "")));
-      if (this.mode !== "text") body.append(h("pre", { class: "hex" }, spacedHex(e.hex)));
+      // Binary shows as its hex in the Text view, never as dots.
+      const binary = mostlyBinary(e.text);
+      if (this.mode === "text" && binary) body.append(h("pre", { class: "text binary" }, hexRows(e.hex)));
+      else if (this.mode !== "hex") body.append(h("pre", { class: "text" }, escapeControls(e.text ?? "", true)));
+      if (this.mode !== "text") body.append(h("pre", { class: "hex" }, hexRows(e.hex)));
       return h("div", { class: `row data ${rx ? "in" : "out"}` }, h("div", { class: "meta" }, time, dir, who, len), body);
     }
     return h("div", { class: `row event ${e.type}` }, h("div", { class: "meta" }, time, h("span", { class: "kind" }, e.type), who,
       h("span", { class: "what" }, describe(e))));
+  }
+
+  /** The pane is in the page again: scrolled to the end when following,
+   * else back where the user left it. */
+  attached() {
+    if (this.follow) this.toEnd();
+    else this.pane.scrollTop = this.top;
   }
 
   setMode(m) { this.mode = m; this.render(); }
@@ -77,16 +106,18 @@ export class Log {
     if (!p) { this.held = 0; this.render(); }
   }
   clear() { this.entries = []; this.held = 0; this.pane.replaceChildren(); }
-  jump() { this.follow = true; this.pane.scrollTop = this.pane.scrollHeight; }
+  jump() { this.follow = true; this.toEnd(); }
 
-  /** The log as text, as it is shown (view and filter). */
+  /** The log as text, as it is shown (view and filter): one line per
+   * entry, control bytes escaped as the terminal view does (`\x00`, `\r`,
+   * `\n`), so it is plain text. */
   asText() {
     return this.entries.filter((e) => this.visible(e)).map((e) => {
-      const head = `[${clock(e.time)}] ${e.conn !== undefined ? `#${e.conn} ${e.peer ?? ""} ` : ""}`;
-      if (e.type !== "data") return `${head}${e.type} ${describe(e)}`;
+      const head = `[${clock(e.time)}] ${e.conn !== undefined ? `#${e.conn} ${escapeControls(peerName(e.conn, e.peer), false)} ` : ""}`;
+      if (e.type !== "data") return `${head}${e.type} ${escapeControls(describe(e), false)}`;
       const arrow = e.dir === "in" ? "<" : ">";
       const parts = [];
-      if (this.mode !== "hex") parts.push(e.text ?? "");
+      if (this.mode !== "hex") parts.push(escapeControls(e.text ?? "", false));
       if (this.mode !== "text") parts.push(spacedHex(e.hex));
       return `${head}${arrow} ${e.len} B ${parts.join(" | ")}`;
     }).join("\n") + "\n";
@@ -101,11 +132,6 @@ export class Log {
     if (kind === "json") download(`${name}.jsonl`, this.asJsonLines(), "application/x-ndjson");
     else download(`${name}.txt`, this.asText(), "text/plain");
   }
-}
-
-/** Control characters (but tab and line ends) as a dim "·": the hex view has their values. */
-function visible(text) {
-  return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, "·");
 }
 
 function describe(e) {

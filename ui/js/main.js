@@ -6,8 +6,8 @@ import { Conn } from "./conn.js";
 import { Log } from "./log.js";
 import { SendBox, ENCODINGS } from "./send.js";
 import { newSessionForm, sessionList } from "./sessions.js";
-import { h, bytes, duration } from "./util.js";
-import { t, toggle } from "./i18n.js";
+import { h, bytes, duration, peerName } from "./util.js";
+import { t, toggle, tr } from "./i18n.js";
 
 const conn = new Conn();
 const sessions = new Map();
@@ -20,7 +20,8 @@ class SessionState {
     this.log = new Log();
     this.stats = null;
     this.base = { total: zero(), conns: {} };
-    this.since = Date.now();
+    this.since = info.started_ms || Date.now();
+    this.lastQ = 0;
   }
   shownTotal() { return this.stats ? minus(this.stats.total, this.base.total) : null; }
   shownConn(c) { return minus(c.counters, this.base.conns[c.conn] || zero()); }
@@ -43,13 +44,20 @@ const toast = h("div", { class: "toast", id: "toast" });
 const sendBox = new SendBox(conn, () => (selected ? { session: selected, conn: target === "all" ? null : Number(target) } : null), notify);
 
 function notify(message, bad) {
-  toast.textContent = message;
+  toast.textContent = bad ? tr(message) : message;
   toast.className = `toast show ${bad ? "bad" : ""}`;
   clearTimeout(notify.timer);
   notify.timer = setTimeout(() => { toast.className = "toast"; }, bad ? 6000 : 2500);
 }
 
-conn.onstate = () => renderHeader();
+conn.onstate = (state) => {
+  if (state === "ended") {
+    // sockmate has exited: nothing runs any more.
+    for (const s of sessions.values()) { s.info = { ...s.info, running: false }; s.stats = null; }
+    render();
+  }
+  renderHeader();
+};
 conn.on((m) => {
   if (m.t === "session") {
     if (m.removed) {
@@ -59,13 +67,34 @@ conn.on((m) => {
       return;
     }
     const s = sessions.get(m.s);
-    if (s) s.info = m; else sessions.set(m.s, new SessionState(m));
+    if (s) {
+      // Started again: the duration counts from the new start.
+      if (m.started_ms && m.started_ms !== s.info.started_ms) s.since = m.started_ms;
+      s.info = m;
+    } else sessions.set(m.s, new SessionState(m));
     if (selected === null) selected = m.s;
     render();
+  } else if (m.t === "history") {
+    // The kept events follow; older ones were dropped.
+    const s = sessions.get(m.s);
+    if (s && s.lastQ === 0 && m.dropped > 0) {
+      s.log.add({ type: "notice", time: new Date().toISOString(), message: `${m.dropped} ${t("dropped")}` });
+    }
   } else if (m.t === "ev") {
     let s = sessions.get(m.s);
     if (!s) return;
+    // A replayed event that also came live is shown once.
+    if (m.q !== undefined) {
+      if (m.q <= s.lastQ) return;
+      s.lastQ = m.q;
+    }
     s.log.add(m.e);
+    if (m.e.type === "open" && s.info.kind === "client" && m.e.local) {
+      // A client's own address is known once it has connected.
+      s.local = m.e.local;
+      const el = document.getElementById("session-local");
+      if (m.s === selected && el) { el.textContent = `@ ${s.local}`; el.dataset.local = s.local; }
+    }
     if (m.s === selected && m.e.conn !== undefined) refreshFilter(s);
   } else if (m.t === "stats") {
     const s = sessions.get(m.s);
@@ -171,13 +200,14 @@ function renderMain() {
     if (!r.ok) notify(r.error, true);
   } }, i.recording ? t("stopRecord") : t("record"));
   const name = `sockmate-${i.s}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  const local = i.kind === "client" ? (s.local || i.local || "") : (i.local || "");
   layout.main.replaceChildren(
     h("section", { class: "panel head" },
       h("div", { class: "title" },
         h("span", { class: `dot ${i.running ? "on" : "off"}` }),
         h("h1", { id: "session-label" }, i.label),
-        h("span", { class: "muted", id: "session-local", "data-local": i.local || "" }, i.local ? `@ ${i.local}` : ""),
-        i.error ? h("span", { class: "error" }, i.error) : null,
+        h("span", { class: "muted", id: "session-local", "data-local": local, title: t("localAddr") }, local ? `@ ${local}` : ""),
+        i.error ? h("span", { class: "error" }, tr(i.error)) : null,
         h("span", { class: "grow" }),
         i.role !== "cli" ? control(t("restart"), "restart", "session-restart") : null,
         control(t("stop"), "stop", "session-stop"),
@@ -198,9 +228,11 @@ function renderMain() {
       h("div", { class: "logwrap" }, s.log.pane, jump),
       h("div", { class: "toolbar small" }, recPath, recBtn,
         i.recording ? h("span", { class: "muted" }, `${t("recording")} ${i.recording}`) : null)),
-    h("section", { class: "panel send" }, sendBox.el));
+    ...(i.kind === "relay" ? [] : [h("section", { class: "panel send" }, sendBox.el)]));
   refreshFilter(s);
   renderLive(s);
+  // Back where it was: at the end when following, else where the user left it.
+  s.log.attached();
 }
 
 function refreshFilter(s) {
@@ -219,11 +251,13 @@ function renderLive(s) {
   live.counters.replaceChildren(
     cell(t("bytesIn"), "rx", tot.bytes_in, tot.msgs_in),
     cell(t("bytesOut"), "tx", tot.bytes_out, tot.msgs_out),
-    h("div", { class: "counter dur" }, h("span", { class: "clabel" }, t("duration")), h("span", { class: "cval", id: "count-duration" }, s.info.running ? duration(Date.now() - s.since) : "—")),
+    h("div", { class: "counter dur" }, h("span", { class: "clabel" }, t("duration")), h("span", { class: "cval", id: "count-duration", "data-since": s.since }, s.info.running ? duration(Date.now() - s.since) : "—")),
     h("button", { id: "count-reset", onclick: () => { s.reset(); renderLive(s); } }, t("reset")));
   const conns = s.stats ? s.stats.conns : [];
-  const server = s.info.role !== "connect";
-  if (!server) { live.clients.replaceChildren(); live.clients.hidden = true; return; }
+  const kind = s.info.kind;
+  if (kind === "client") { live.clients.replaceChildren(); live.clients.hidden = true; return; }
+  // A relay's pairs carry their client's bytes: disconnect only, no send.
+  const relay = kind === "relay";
   live.clients.hidden = false;
   if (target !== "all" && !conns.some((c) => String(c.conn) === target)) target = "all";
   const key = `${s.info.s}:${conns.map((c) => c.conn).join(",")}`;
@@ -244,22 +278,22 @@ function renderLive(s) {
   live.key = key;
   const targetSel = h("select", { id: "send-target", onchange: () => { target = targetSel.value; } },
     h("option", { value: "all", selected: target === "all" }, t("all")),
-    ...conns.map((c) => h("option", { value: String(c.conn), selected: String(c.conn) === target }, `#${c.conn} ${c.peer}`)));
+    ...conns.map((c) => h("option", { value: String(c.conn), selected: String(c.conn) === target }, `#${c.conn} ${peerName(c.conn, c.peer)}`)));
   const rows = conns.map((c) => h("tr", { class: "client", "data-conn": c.conn },
-    h("td", {}, `#${c.conn}`), h("td", { class: "mono" }, c.peer), h("td", { class: "age" }, duration(c.age_ms)),
+    h("td", {}, `#${c.conn}`), h("td", { class: "mono" }, peerName(c.conn, c.peer)), h("td", { class: "age" }, duration(c.age_ms)),
     h("td", { class: "mono traffic" }, traffic(c)),
     h("td", { class: "actions" },
-      h("button", { class: "client-send", onclick: () => sendTo(s, c.conn) }, t("send")),
+      relay ? null : h("button", { class: "client-send", onclick: () => sendTo(s, c.conn) }, t("send")),
       h("button", { class: "client-close danger", onclick: async () => {
         const r = await conn.request({ cmd: "close", session: s.info.s, conn: c.conn });
         if (!r.ok) notify(r.error, true);
       } }, t("disconnect")))));
   live.clients.replaceChildren(h("section", { class: "panel" },
-    h("div", { class: "toolbar" }, h("strong", {}, `${t("clients")} (${conns.length})`), h("span", { class: "grow" }),
-      h("label", {}, t("to"), " ", targetSel),
-      h("button", { id: "send-all", onclick: () => sendTo(s, null) }, t("sendAll"))),
+    h("div", { class: "toolbar" }, h("strong", {}, `${relay ? t("pairs") : t("clients")} (${conns.length})`), h("span", { class: "grow" }),
+      relay ? h("span", { class: "muted" }, `→ ${s.info.label.split(" → ")[1] || ""}`) : h("label", {}, t("to"), " ", targetSel),
+      relay ? null : h("button", { id: "send-all", onclick: () => sendTo(s, null) }, t("sendAll"))),
     conns.length ? h("table", { class: "clientlist", id: "client-list" },
-      h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, t("peer")), h("th", {}, t("age")), h("th", {}, t("traffic")), h("th", {}, ""))),
+      h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, relay ? t("client") : t("peer")), h("th", {}, t("age")), h("th", {}, t("traffic")), h("th", {}, ""))),
       h("tbody", {}, ...rows)) : h("p", { class: "muted", id: "client-list" }, t("noClients"))));
 }
 

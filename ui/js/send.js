@@ -1,9 +1,12 @@
-// The send box: text or hex (hex checked as you type by sockmate's own
-// parser, the bad token marked), encoding, line ending, escapes, send a
-// file, auto-send every N ms × M, history and saved messages
-// (localStorage). The server encodes text, so every encoding works.
+// The send box: text, hex (checked as you type by sockmate's own parser,
+// the bad token marked) or a `--send-template` template (macros and
+// checksums, its bytes previewed as you type), encoding, line ending,
+// escapes, send a file, auto-send every N ms × M, history and saved
+// messages (localStorage) with a quick-send panel (one click each),
+// imported from and exported to the CLI's `--profile` TOML. The server
+// encodes text and renders templates, so every encoding works.
 
-import { h, base64, stored } from "./util.js";
+import { h, base64, stored, spacedHex, download } from "./util.js";
 import { t } from "./i18n.js";
 
 export const ENCODINGS = ["utf-8", "gbk", "gb18030", "big5", "shift_jis", "euc-jp", "euc-kr",
@@ -30,7 +33,10 @@ export class SendBox {
     this.input = h("textarea", { id: "send-input", rows: 3, spellcheck: "false", oninput: () => this.check() });
     this.mark = h("div", { class: "hexmark", id: "hex-mark" });
     this.status = h("span", { class: "hexstatus", id: "hex-status" });
-    this.formatSel = sel("send-format", [["text", t("text")], ["hex", t("hex")]], this.format);
+    this.formatSel = sel("send-format", [["text", t("text")], ["hex", t("hex")], ["template", t("template")]], this.format);
+    this.preview = h("span", { class: "preview mono", id: "send-preview" });
+    this.quick = h("div", { class: "quick", id: "quick-send" });
+    this.importer = h("input", { type: "file", id: "profile-import", class: "hidden", accept: ".toml,text/plain", onchange: () => this.importProfile() });
     this.formatSel.onchange = () => { this.format = this.formatSel.value; this.check(); };
     this.encoding = sel("send-encoding", ENCODINGS.map((e) => [e, e]), "utf-8");
     this.eol = sel("send-eol", [["none", t("none")], ["lf", "LF \\n"], ["crlf", "CRLF \\r\\n"]], "none");
@@ -54,17 +60,23 @@ export class SendBox {
         h("span", { class: "grow" }),
         h("label", {}, t("history"), " ", this.historySel),
         h("label", {}, t("saved"), " ", this.savedSel),
-        h("button", { onclick: () => this.saveMessage() }, t("saveMsg"))),
+        h("button", { id: "save-msg", onclick: () => this.saveMessage() }, t("saveMsg"))),
       h("div", { class: "inputwrap" }, this.input, this.mark),
       h("div", { class: "toolbar" },
         this.status,
+        this.preview,
         h("span", { class: "grow" }),
         h("label", {}, t("every"), " ", this.every, " ", t("ms"), " × ", this.times, " ", t("times")),
         h("button", { id: "auto-btn", onclick: () => this.send(true) }, t("autoSend")),
         h("button", { id: "auto-stop", onclick: () => this.stopAuto() }, t("stopAuto")),
         this.file,
         h("button", { onclick: () => this.file.click() }, t("sendFile")),
-        this.sendBtn));
+        this.sendBtn),
+      h("div", { class: "toolbar quickbar" },
+        h("strong", {}, t("quick")), this.quick, h("span", { class: "grow" }),
+        this.importer,
+        h("button", { id: "profile-import-btn", onclick: () => this.importer.click() }, t("importProfile")),
+        h("button", { id: "profile-export", onclick: () => this.exportProfile() }, t("exportProfile"))));
   }
 
   /** Builds the box again (after a language switch), keeping what was typed. */
@@ -90,6 +102,48 @@ export class SendBox {
       ...history.get().map((m, i) => h("option", { value: `h${i}` }, label(m))));
     this.savedSel.replaceChildren(h("option", { value: "" }, `— ${t("saved")} —`),
       ...saved.get().map((m, i) => h("option", { value: `s${i}` }, `${m.name}: ${label(m)}`)));
+    this.quick.replaceChildren(...saved.get().map((m) => h("button", {
+      class: "quick-btn", "data-name": m.name, title: label(m), onclick: () => this.sendSaved(m),
+    }, m.name)));
+  }
+
+  /** Sends saved message `m` to the current target, as it was saved. */
+  async sendSaved(m) {
+    const to = this.target();
+    if (!to) { this.notify(t("noSessions"), true); return; }
+    const { name: _, ...msg } = m;
+    const r = await this.conn.request({ cmd: "send", session: to.session, conn: to.conn, ...msg });
+    if (!r.ok) this.notify(r.error, true);
+  }
+
+  /** Reads a `--profile` TOML: its packets become saved messages
+   * (templates), its respond rules go to the new-session form. */
+  async importProfile() {
+    const f = this.importer.files[0];
+    this.importer.value = "";
+    if (!f) return;
+    const r = await this.conn.request({ cmd: "profile_import", toml: await f.text() });
+    if (!r.ok) { this.notify(r.error, true); return; }
+    const names = new Set(r.packets.map((p) => p.name));
+    const added = r.packets.map((p) => ({ name: p.name, data: p.template, format: "template",
+      encoding: this.encoding.value, eol: "none", escapes: false }));
+    saved.set([...saved.get().filter((m) => !names.has(m.name)), ...added]);
+    if (r.respond.length) {
+      respondRules.set(r.respond);
+      const box = document.getElementById("new-respond");
+      if (box) box.value = r.respond.join("\n");
+    }
+    this.fillLists();
+    this.notify(`${f.name}: ${added.length} ${t("imported")}`);
+  }
+
+  /** Offers the saved messages as a `--profile` TOML: `sockmate connect
+   * … --profile F --packet NAME` sends one. (Respond rules are a server's:
+   * a client's profile cannot hold them, so they are not exported.) */
+  async exportProfile() {
+    const r = await this.conn.request({ cmd: "profile_export", packets: saved.get().map(asPacket), respond: [] });
+    if (!r.ok) { this.notify(r.error, true); return; }
+    download("sockmate-profile.toml", r.toml, "application/toml");
   }
 
   recall(select) {
@@ -120,9 +174,24 @@ export class SendBox {
     this.fillLists();
   }
 
+  /** Shows the bytes a template (or text) stands for, rendered by sockmate
+   * as send number 1 (checksums included); a bad template names its error. */
+  async showPreview() {
+    const n = ++this.checking;
+    const r = await this.conn.request({ cmd: "preview", ...this.current() });
+    if (n !== this.checking) return;
+    this.valid = r.ok;
+    this.sendBtn.disabled = !r.ok;
+    this.preview.className = r.ok ? "preview mono ok" : "preview mono bad";
+    this.preview.textContent = r.ok ? `→ ${r.len} B: ${spacedHex(r.hex)}${r.cut ? " …" : ""}` : r.error;
+    this.preview.title = this.preview.textContent;
+  }
+
   /** Checks hex with sockmate's parser (the CLI's grammar) and marks the bad token. */
   async check() {
     this.mark.replaceChildren();
+    this.preview.textContent = "";
+    if (this.format === "template") { this.status.textContent = ""; await this.showPreview(); return; }
     if (this.format !== "hex") { this.valid = true; this.status.textContent = ""; this.sendBtn.disabled = false; return; }
     const text = this.input.value;
     const n = ++this.checking;
@@ -174,6 +243,26 @@ export class SendBox {
     const r = await this.conn.request({ cmd: "send", session: to.session, conn: to.conn, format: "base64", data });
     this.notify(r.ok ? `${f.name}: ${r.len} B` : r.error, !r.ok);
   }
+}
+
+const respondRules = stored("sockmate.respond", []);
+
+/** The form's remembered respond rules. */
+export function savedRespond() { return respondRules.get(); }
+
+/** A saved message as a profile packet: its `--send-template` template
+ * (text with its braces doubled, hex as {hex:…}, the line ending as an
+ * escape). */
+export function asPacket(m) {
+  const eol = m.eol === "lf" ? "\\n" : m.eol === "crlf" ? "\\r\\n" : "";
+  let template;
+  if (m.format === "template") template = m.data;
+  else if (m.format === "hex") template = `{hex:${m.data.trim()}}`;
+  else {
+    const text = m.escapes ? m.data : m.data.replace(/\\/g, "\\\\");
+    template = text.replace(/\{/g, "{{").replace(/\}/g, "}}");
+  }
+  return { name: m.name, template: template + (m.format === "hex" ? "" : eol) };
 }
 
 function label(m) {

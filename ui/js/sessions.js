@@ -4,16 +4,16 @@
 
 import { h, stored } from "./util.js";
 import { t } from "./i18n.js";
-import { ENCODINGS } from "./send.js";
+import { ENCODINGS, savedRespond } from "./send.js";
 
 const last = stored("sockmate.lastOpen", { type: "tcp-client", addr: "127.0.0.1:9000", local: "" });
 
 /** The command that opens a session of `type` at `addr`. */
-export function openCommand(type, addr, local, broadcast, reconnect, encoding) {
+export function openCommand(type, addr, local, broadcast, reconnect, encoding, respond) {
   const a = addr.trim();
   const scheme = (s) => (a.includes("://") ? a : `${s}://${a}`);
   const unix = a.startsWith("unix") ? a : `unix://${a.startsWith("/") || a.startsWith("@") ? "" : "/"}${a}`;
-  const cmd = { cmd: "open", encoding };
+  const cmd = { cmd: "open", encoding, respond: respond || [] };
   switch (type) {
     case "tcp-client": return { ...cmd, role: "connect", endpoint: scheme("tcp"), reconnect };
     case "tcp-server": return { ...cmd, role: "listen", endpoint: a.includes("://") || /^\d+$/.test(a) ? a : `tcp://${a}` };
@@ -41,7 +41,12 @@ export function newSessionForm(onopen) {
   const encoding = h("select", { id: "new-encoding" }, ...ENCODINGS.map((e) => h("option", { value: e }, e)));
   const udpRow = h("div", { class: "field udp-only" }, h("label", {}, t("localPort")), local, h("label", { class: "check" }, broadcast, t("broadcast")));
   const clientRow = h("label", { class: "check client-only" }, reconnect, t("reconnect"));
+  // A server's --respond rules, one MATCH=>REPLY per line.
+  const respond = h("textarea", { id: "new-respond", rows: 2, spellcheck: "false", placeholder: "PING=>PONG\\n" });
+  respond.value = savedRespond().join("\n");
+  const respondRow = h("div", { class: "field server-only" }, h("label", {}, t("respondRules")), respond);
   const sync = () => {
+    respondRow.hidden = !["tcp-server", "unix-server", "any-listen", "udp"].includes(type.value);
     udpRow.hidden = type.value !== "udp";
     clientRow.hidden = !type.value.includes("client") && type.value !== "any-connect";
   };
@@ -49,7 +54,8 @@ export function newSessionForm(onopen) {
   sync();
   const button = h("button", { class: "primary", id: "new-open", onclick: () => {
     last.set({ type: type.value, addr: addr.value, local: local.value });
-    onopen(openCommand(type.value, addr.value, local.value, broadcast.checked, reconnect.checked, encoding.value));
+    const rules = respond.value.split("\n").filter((l) => l.trim());
+    onopen(openCommand(type.value, addr.value, local.value, broadcast.checked, reconnect.checked, encoding.value, rules));
   } }, t("open"));
   addr.addEventListener("keydown", (e) => { if (e.key === "Enter") button.click(); });
   return h("section", { class: "panel newsession" },
@@ -58,6 +64,7 @@ export function newSessionForm(onopen) {
     h("div", { class: "field" }, h("label", {}, t("address")), addr),
     udpRow,
     h("div", { class: "field" }, h("label", {}, t("encoding")), encoding),
+    respondRow,
     h("div", { class: "field row" }, clientRow, h("span", { class: "grow" }), button));
 }
 
@@ -69,7 +76,7 @@ export function sessionList(sessions, selected, select) {
     return h("li", { class: `session-item ${i.s === selected ? "selected" : ""}`, "data-session": i.s, onclick: () => select(i.s) },
       h("span", { class: `dot ${i.running ? "on" : "off"}`, title: i.running ? t("running") : t("stopped") }),
       h("div", { class: "grow" },
-        h("div", { class: "label" }, `${i.role === "listen" ? "⇄ " : i.role === "cli" ? "⌨ " : "→ "}${i.label}`),
+        h("div", { class: "label" }, `${i.kind === "relay" ? "⇆ " : i.kind === "server" ? "⇄ " : "→ "}${i.role === "cli" ? "⌨ " : ""}${i.label}`),
         h("div", { class: "sub" }, i.local || "", total ? ` · ${t("bytesIn")} ${total.msgs_in} / ${t("bytesOut")} ${total.msgs_out}` : "")));
   });
   return h("section", { class: "panel sessions" }, h("h2", {}, t("sessions")),

@@ -19,9 +19,59 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** A connection's peer as shown beside its "#id": a relay labels its
+ * pairs "#3 127.0.0.1:5000", so the repeated "#3 " is dropped. */
+export function peerName(conn, peer) {
+  const p = peer ?? "";
+  const tag = `#${conn} `;
+  return p.startsWith(tag) ? p.slice(tag.length) : p;
+}
+
 /** "d6d0" -> "D6 D0". */
 export function spacedHex(hex) {
   return (hex || "").toUpperCase().replace(/(..)(?!$)/g, "$1 ");
+}
+
+/** Bytes per row of a long message's hex, as `--hex` shows it. */
+export const HEX_ROW = 16;
+
+/** A message's hex for the page: up to 16 bytes on one line ("01 03 00");
+ * longer, as `--hex` does: an offset and 16 bytes per row (two groups of
+ * 8) and the printable ASCII beside them. */
+export function hexRows(hex) {
+  const h = (hex || "").toUpperCase();
+  if (h.length <= HEX_ROW * 2) return spacedHex(h);
+  const rows = [];
+  for (let at = 0; at < h.length; at += HEX_ROW * 2) {
+    const part = h.slice(at, at + HEX_ROW * 2);
+    const pairs = part.match(/../g) || [];
+    const cells = [];
+    for (let i = 0; i < HEX_ROW; i++) cells.push((pairs[i] || "  ") + (i === 7 ? "  " : " "));
+    const gutter = pairs.map((p) => { const b = parseInt(p, 16); return b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : "."; }).join("");
+    rows.push(`${(at / 2).toString(16).padStart(8, "0")}  ${cells.join("")} |${gutter}|`);
+  }
+  return rows.join("\n");
+}
+
+/** Text with control characters escaped as the terminal view does
+ * (`\x01`, and `\r` `\n` too when `lines` is false), so a saved log entry
+ * is one line of text. Tab stays. */
+export function escapeControls(text, lines) {
+  return (text || "").replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => {
+    if (lines && (c === "\n" || c === "\r")) return c;
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
+/** True when a decoded message is mostly not text (control characters or
+ * bytes the encoding could not decode): the Text view shows its hex. */
+export function mostlyBinary(text) {
+  const t = text || "";
+  if (!t.length) return false;
+  const odd = (t.match(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]/g) || []).length;
+  return odd * 2 > [...t].length;
 }
 
 /** 1536 -> "1.5 KiB". */
