@@ -210,9 +210,21 @@ pub async fn run(
             ReadOutcome::Idle => return Ok(CloseReason::IdleTimeout),
             ReadOutcome::Shutdown => return Ok(CloseReason::Shutdown),
         };
-        if !raw && (buf.len() > before || unread) {
+        // A message the transport delivered whole goes to the views and to
+        // the service as one shared buffer, no copy.
+        let mut whole_message = None;
+        if unread {
+            let message = buf.split().freeze();
+            if !share.hold(message.len() + out.capacity() + scratch.capacity()) {
+                return over_budget(link, buffers).await;
+            }
+            link.received(message.clone()).await;
+            whole_message = Some(message);
+        } else if !raw && buf.len() > before {
             // The copy for the views is held until the bus takes it (a
-            // slow view makes every connection wait with one): count it.
+            // slow view makes every connection wait with one): count it,
+            // and the bytes once more: read through small buffers, they
+            // leave memory the allocator keeps.
             let copy = buf.len() - before;
             if !share.hold(buf.capacity() + buf.len() + out.capacity() + scratch.capacity() + copy)
             {
@@ -223,12 +235,12 @@ pub async fn run(
         let kind = if whole { link.last_kind().await } else { None };
         loop {
             let next = if whole {
-                match std::mem::take(&mut unread) {
-                    true if buf.len() > cfg.max_frame => {
+                match whole_message.take() {
+                    Some(message) if message.len() > cfg.max_frame => {
                         Err(FrameError::TooLong { max: cfg.max_frame })
                     }
-                    true => Ok(Some(buf.split().freeze())),
-                    false => Ok(None),
+                    Some(message) => Ok(Some(message)),
+                    None => Ok(None),
                 }
             } else if at_eof {
                 decoder.decode_eof(&mut buf)
