@@ -247,9 +247,9 @@ mod tests {
     /// halves joined the stream kinds; and since issue 15 its writes under
     /// the idle/shutdown select and its share of the buffer budget, with
     /// 19,000 idle echo connections at 5.2 KB each; since issue 21 the
-    /// message loop's whole-message state for WebSocket frame kinds and
+    /// message loop's whole WebSocket message (kind and shared buffer) and
     /// its budget for a buffer's growth).
-    const MAX_CONNECTION_FUTURE: usize = 2944;
+    const MAX_CONNECTION_FUTURE: usize = 2960;
 
     #[tokio::test]
     async fn a_connection_task_stays_small() {
