@@ -78,10 +78,23 @@ run_tests() {
     # shellcheck disable=SC2086
     SOCKMATE_TEST_BIN="$PWD/$WINE_OUT/sockmate-wine" SOCKMATE_TEST_WINDOWS=1 \
         cargo test --locked --test e2e -- --exact $names 2>&1 | tee "$log" || status=$?
-    local ran
+    local ran failed
     ran=$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' "$log" |
         awk '{n += $4 + $6} END {print n+0}')
+    failed=$(sed -nE 's/^test ([A-Za-z0-9_:]+) \.\.\. FAILED$/\1/p' "$log" | sort -u)
     rm -f "$log"
+    # Wine, not Windows, now and then loses a process's exit code or adds
+    # a diagnostic of its own under the load of 100 tests in parallel: a
+    # test that failed runs once more, alone; failing again fails the leg.
+    # Each retry is named here, so a test that only passes alone is seen.
+    if ((status != 0)) && [ -n "$failed" ] && (($(wc -l <<<"$failed") <= 3)); then
+        echo "== retrying alone under Wine: $(tr '\n' ' ' <<<"$failed")"
+        status=0
+        # shellcheck disable=SC2086
+        SOCKMATE_TEST_BIN="$PWD/$WINE_OUT/sockmate-wine" SOCKMATE_TEST_WINDOWS=1 \
+            cargo test --locked --test e2e -- --exact --test-threads=1 $failed || status=$?
+        ((status == 0)) && echo "== passed when run alone (Wine flake): $(tr '\n' ' ' <<<"$failed")"
+    fi
     ((status == 0)) || return "$status"
     if ((ran != $(wc -l <<<"$names"))); then
         echo "$LIST names $(wc -l <<<"$names") tests but $ran ran: a name is wrong or gone" >&2
