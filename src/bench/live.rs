@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::latency::Latency;
+use crate::event::repeats::thousands;
 
 /// How often the line is printed.
 pub const EVERY: Duration = Duration::from_secs(1);
@@ -115,19 +116,6 @@ pub fn line(
         line.push_str(&format!("  p50 {p50:.1} µs  p99 {p99:.1} µs"));
     }
     line
-}
-
-/// 41203 → `41,203`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
