@@ -28,6 +28,9 @@
 # and time. Servers bind 127.0.0.1 only; conn_hold also uses 127.0.0.10-49 as
 # source addresses.
 set -u
+# sockmate's status lines ("listening on …") are read here: keep them
+# English whatever the locale (a zh_* locale says them in Chinese).
+export LC_ALL=C.UTF-8
 cd "$(dirname "$(readlink -f "$0")")/.."
 ROOT=$PWD
 DUR=${DUR:-4}

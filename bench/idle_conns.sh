@@ -11,6 +11,9 @@
 # while they are held; the difference divided by the connections held is the
 # cost of one idle connection. Bounded: ramp deadline, hold time, guards.
 set -euo pipefail
+# sockmate's status lines ("listening on …") are read here: keep them
+# English whatever the locale (a zh_* locale says them in Chinese).
+export LC_ALL=C.UTF-8
 K=${K:-10000}
 WINDOW=${WINDOW:-256}
 RAMP_S=${RAMP_S:-120}

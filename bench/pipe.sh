@@ -6,6 +6,9 @@
 #   bash bench/pipe.sh            # 1 GiB, 3 runs
 #   SIZE=256M RUNS=5 bash bench/pipe.sh
 set -euo pipefail
+# sockmate's status lines ("listening on …") are read here: keep them
+# English whatever the locale (a zh_* locale says them in Chinese).
+export LC_ALL=C.UTF-8
 cd "$(dirname "$0")/.."
 SIZE=${SIZE:-1G}
 RUNS=${RUNS:-3}

@@ -16,6 +16,9 @@
 # Every server runs in its own process group (setsid) and is stopped by
 # that group id; every client runs under `timeout`; every loop is bounded.
 set -u
+# sockmate's status lines ("listening on …") are read here: keep them
+# English whatever the locale (a zh_* locale says them in Chinese).
+export LC_ALL=C.UTF-8
 cd "$(dirname "$(readlink -f "$0")")/.."
 ROOT=$PWD
 BIN=${BIN:-$ROOT/target/release/sockmate}
