@@ -27,8 +27,13 @@ pub fn bin() -> PathBuf {
 /// A `sockmate` command with a scrubbed environment.
 pub fn sockmate(args: &[&str]) -> Command {
     let mut cmd = Command::new(bin());
+    // English status lines whatever the machine's locale (a zh_* locale
+    // says them in Chinese); a test that wants Chinese sets LANG.
     cmd.args(args)
         .env_remove("SOCKMATE_LOG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8")
         .env("NO_COLOR", "1");
     cmd
 }
