@@ -103,8 +103,8 @@ pub async fn run(args: UiArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         None => "records are off: no data directory (give --record-dir DIR)".to_string(),
     };
     let server = UiServer::start(addr, shutdown.clone(), records).await?;
-    eprintln!("ui on {}", server.url());
-    eprintln!("{records_line}");
+    say(&format!("ui on {}", server.url()));
+    say(&records_line);
     if args.open {
         open_browser(&server.url());
     }
@@ -145,7 +145,7 @@ impl CliUi {
         let id = server
             .sessions()
             .adopt(engine, label.clone(), kind, encoding);
-        eprintln!("ui on {}", server.url());
+        say(&format!("ui on {}", server.url()));
         Ok(CliUi {
             server,
             id,
@@ -187,8 +187,17 @@ fn open_browser(url: &str) {
         .stderr(std::process::Stdio::null())
         .spawn()
     {
-        eprintln!("sockmate: cannot start a browser with {program} ({e}); open the address above yourself");
+        say(&format!(
+            "sockmate: cannot start a browser with {program} ({e}); open the address above yourself"
+        ));
     }
+}
+
+/// One line on stderr; a closed or full stderr is
+/// ignored (`eprintln!` would panic).
+fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 #[cfg(test)]
