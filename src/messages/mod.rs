@@ -100,11 +100,6 @@ pub fn translate(line: &str, lang: Lang) -> Cow<'_, str> {
     }
 }
 
-/// True when the catalogue has a Chinese line for `line`.
-pub fn is_known(line: &str) -> bool {
-    compiled().translate(line, 0).is_some()
-}
-
 fn compiled() -> &'static pattern::Compiled {
     static COMPILED: OnceLock<pattern::Compiled> = OnceLock::new();
     COMPILED.get_or_init(|| pattern::Compiled::new(catalogue::CATALOGUE))

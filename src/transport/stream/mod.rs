@@ -263,20 +263,6 @@ enum ReadHalf {
 }
 
 impl StreamReader {
-    /// True when bytes have arrived that nobody read yet (looked at
-    /// without taking them or waiting; socket kinds only).
-    pub fn has_unread(&self) -> bool {
-        let Some(socket) = self
-            .io()
-            .filter(|io| io.is_stream_socket())
-            .and_then(|io| io.socket())
-        else {
-            return false;
-        };
-        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
-        matches!(socket.peek(&mut byte), Ok(n) if n > 0)
-    }
-
     /// Makes closing this connection send a reset instead of a clean end
     /// (TCP `SO_LINGER` 0), for a connection cut short: the peer must not
     /// take a truncated stream for a complete one. No effect on other kinds.
