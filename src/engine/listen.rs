@@ -232,7 +232,11 @@ async fn serve_service(
         control,
         service.idle_timeout,
     );
-    crate::service::serve_connection(&link, service, rooms).await
+    let reason = crate::service::serve_connection(&link, service, rooms).await;
+    drop(link);
+    // Boxed: it is rare, and the connection's future stays small.
+    Box::pin(crate::transport::stream::close_lingering(reader, writer)).await;
+    reason
 }
 
 #[cfg(test)]

@@ -269,6 +269,8 @@ pub async fn run_stream(
         }
         (other, _) => other,
     };
+    // Boxed: it is rare, and the session's future stays small.
+    Box::pin(crate::transport::stream::close_lingering(reader, writer)).await;
     finish(meter, result)
 }
 

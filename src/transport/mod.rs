@@ -6,6 +6,7 @@ mod connect;
 pub mod datagram;
 pub mod hint;
 pub mod ipopts;
+mod linger;
 mod listen;
 pub mod peer;
 pub mod proxy;

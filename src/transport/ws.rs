@@ -486,6 +486,21 @@ impl AsyncRead for WsReader {
     }
 }
 
+/// After this server failed the connection (a close frame with 1002, 1007
+/// or 1009 sent for what the peer sent), reads and drops what the peer
+/// still sends, its answering close frame included, for a moment before
+/// the socket closes, so that the close frame is not reset away (see
+/// `linger`). Nothing after a clean end. Returns the bytes dropped.
+pub async fn linger_after_failure(reader: WsReader, writer: WsWriter) -> usize {
+    if reader.fail.load(Ordering::Relaxed) == 0 || !writer.closed {
+        return 0;
+    }
+    match reader.rx.reunite(writer.tx) {
+        Ok(mut ws) => super::linger::drain_until_quiet(ws.get_mut()).await,
+        Err(_) => 0,
+    }
+}
+
 /// The writing half: one message per write.
 pub struct WsWriter {
     tx: SplitSink<Ws, Message>,

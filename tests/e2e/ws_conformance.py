@@ -283,6 +283,11 @@ fail_case("5.16", "text start, text start again", [(1, b"a", False, 0), (1, b"b"
 fail_case("5.18", "text start, binary start", [(1, b"a", False, 0), (2, b"b", True, 0)])
 echo_case("5.19", "5 fragments, 2 pings between", [(1, b"f1", False), (0, b"f2", False), (9, b"p1", True), (0, b"f3", False), (0, b"f4", False), (9, b"p2", True), (0, b"f5", True)], [("pong", b"p1"), ("pong", b"p2"), ("text", b"f1f2f3f4f5")])
 echo_case("5.21", "binary in 3 fragments", [(2, b"\x00", False), (0, b"\x01", False), (0, b"\x02", True)], [("binary", b"\x00\x01\x02")])
+# Not an Autobahn case: the client is still sending when the server fails
+# the connection. The server must read on until our close frame, or its
+# close resets the connection and the close frame never arrives.
+fail_case("5.90", "continuation without a start, then 256 KiB more frames", [(0, b"fragment", True, 0)] + [(2, b"\xfe" * 65536, True, 0)] * 4)
+fail_case("5.91", "as 5.90 in 1-byte chops, short", [(0, b"fragment", True, 0)] + [(1, b"ok", True, 0)] * 8, chop=1)
 
 
 # 5.20: the same with pauses between the frames

@@ -350,6 +350,17 @@ impl StreamReader {
     }
 }
 
+/// Closes a connection this server failed: on a WebSocket whose close
+/// frame answered a protocol failure, reads and drops what the peer still
+/// sends for a moment first (a lingering close), so that closing does not
+/// reset the connection before the peer reads our close frame. Other
+/// kinds just close.
+pub async fn close_lingering(reader: StreamReader, writer: StreamWriter) {
+    if let (ReadHalf::Ws(reader), WriteHalf::Ws(writer)) = (reader.inner, writer.inner) {
+        super::ws::linger_after_failure(*reader, *writer).await;
+    }
+}
+
 /// The writing half of a [`Stream`], from [`Stream::into_split`]. Dropping
 /// it ends our writes on TCP and Unix streams.
 #[derive(Debug)]
