@@ -233,9 +233,10 @@ async fn serve_service(
         service.idle_timeout,
     );
     let reason = crate::service::serve_connection(&link, service, rooms).await;
-    drop(link);
-    // Boxed: it is rare, and the connection's future stays small.
-    Box::pin(crate::transport::stream::close_lingering(reader, writer)).await;
+    // Rare, and bounded: off the connection's task, whose future stays small.
+    if let Some(linger) = crate::transport::stream::close_lingering(reader, writer) {
+        tokio::spawn(linger);
+    }
     reason
 }
 

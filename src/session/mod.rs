@@ -269,8 +269,9 @@ pub async fn run_stream(
         }
         (other, _) => other,
     };
-    // Boxed: it is rare, and the session's future stays small.
-    Box::pin(crate::transport::stream::close_lingering(reader, writer)).await;
+    if let Some(linger) = crate::transport::stream::close_lingering(reader, writer) {
+        tokio::spawn(linger);
+    }
     finish(meter, result)
 }
 

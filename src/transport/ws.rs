@@ -487,18 +487,19 @@ impl AsyncRead for WsReader {
 }
 
 /// After this server failed the connection (a close frame with 1002, 1007
-/// or 1009 sent for what the peer sent), reads and drops what the peer
-/// still sends, its answering close frame included, for a moment before
-/// the socket closes, so that the close frame is not reset away (see
-/// `linger`). Nothing after a clean end. Returns the bytes dropped.
-pub async fn linger_after_failure(reader: WsReader, writer: WsWriter) -> usize {
+/// or 1009 sent for what the peer sent): a task that reads and drops what
+/// the peer still sends, its answering close frame included, for a moment
+/// before the socket closes, so that the close frame is not reset away
+/// (see `linger`). `None` after a clean end: dropping the halves closes.
+pub fn linger_after_failure(
+    reader: WsReader,
+    writer: WsWriter,
+) -> Option<impl std::future::Future<Output = usize> + Send + 'static> {
     if reader.fail.load(Ordering::Relaxed) == 0 || !writer.closed {
-        return 0;
+        return None;
     }
-    match reader.rx.reunite(writer.tx) {
-        Ok(mut ws) => super::linger::drain_until_quiet(ws.get_mut()).await,
-        Err(_) => 0,
-    }
+    let mut ws = reader.rx.reunite(writer.tx).ok()?;
+    Some(async move { super::linger::drain_until_quiet(ws.get_mut()).await })
 }
 
 /// The writing half: one message per write.

@@ -146,6 +146,33 @@ fn echo_server_passes_the_conformance_cases() {
     assert!(summary.contains(" passed"), "{summary}");
 }
 
+/// A plain `listen ws://` (no service) fails a client that sends a
+/// continuation without a start with close 1002, and reads on until the
+/// client's answering close frame: the client, still sending when the
+/// failure comes, reads the close frame and a clean end, never a reset
+/// (cases 5.9, 5.90 and 5.91 of the conformance runner).
+#[test]
+fn a_failed_connection_ends_with_a_close_frame_not_a_reset() {
+    if !require_tool("python3") {
+        return;
+    }
+    let (_server, addr) = serve_quietly(&["ws://127.0.0.1:0", "-k"]);
+    let addr = addr
+        .trim_start_matches("ws://")
+        .trim_end_matches('/')
+        .to_string();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/ws_conformance.py");
+    let mut cmd = Command::new("python3");
+    cmd.args([script, &addr, "5.9"]);
+    let (status, out, err) = run_with_input(cmd, b"");
+    let out = String::from_utf8_lossy(&out);
+    let summary = out.lines().last().unwrap_or("");
+    assert!(
+        status.success() && summary == "3 cases, 3 passed, 0 failed",
+        "{out}{err}"
+    );
+}
+
 /// Raw-socket WebSocket helpers for the clients below that must
 /// misbehave (hold unfinished messages, stay silent): `conn(addr)` does
 /// the handshake; `frame(op, fin, n)` is a header for `n` payload bytes

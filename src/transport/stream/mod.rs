@@ -350,14 +350,24 @@ impl StreamReader {
     }
 }
 
-/// Closes a connection this server failed: on a WebSocket whose close
-/// frame answered a protocol failure, reads and drops what the peer still
-/// sends for a moment first (a lingering close), so that closing does not
-/// reset the connection before the peer reads our close frame. Other
-/// kinds just close.
-pub async fn close_lingering(reader: StreamReader, writer: StreamWriter) {
-    if let (ReadHalf::Ws(reader), WriteHalf::Ws(writer)) = (reader.inner, writer.inner) {
-        super::ws::linger_after_failure(*reader, *writer).await;
+/// Closes a connection this server failed. On a WebSocket whose close
+/// frame answered a protocol failure, the close lingers: the task returned
+/// reads and drops what the peer still sends for at most half a second
+/// before the socket closes, so that closing does not reset the
+/// connection before the peer reads our close frame (spawn it; it ends by
+/// itself). Other kinds close here, as the halves drop.
+pub fn close_lingering(
+    reader: StreamReader,
+    writer: StreamWriter,
+) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+    match (reader.inner, writer.inner) {
+        (ReadHalf::Ws(reader), WriteHalf::Ws(writer)) => {
+            let linger = super::ws::linger_after_failure(*reader, *writer)?;
+            Some(async move {
+                linger.await;
+            })
+        }
+        _ => None,
     }
 }
 
