@@ -16,6 +16,7 @@ use crate::engine::transfer::{Meeting, MAX_PENDING_HELLOS};
 use crate::engine::Engine;
 use crate::shutdown::Shutdown;
 use crate::transfer::config::{ReceiveConfig, SendFilesConfig, Timeouts, TransferDisplay};
+use crate::transfer::digest::{DigestKind, UnknownDigest};
 use crate::transfer::gate::HelloGate;
 use crate::transfer::header::{ReceiverFrame, SenderFrame};
 use crate::transfer::observer::{printable, Observer};
@@ -65,8 +66,16 @@ pub struct SendFilesArgs {
     #[arg(long, conflicts_with = "recursive", help_heading = "Sending")]
     pub raw: bool,
     /// With --raw: also hash what is sent and show its SHA-256 in the summary, to compare with the receiver's (without --raw the digest is always sent and checked).
-    #[arg(long, requires = "raw", help_heading = "Sending")]
+    #[arg(
+        long,
+        requires = "raw",
+        conflicts_with = "digest",
+        help_heading = "Sending"
+    )]
     pub sha256: bool,
+    /// The digest that checks each file: blake3 (the default, fastest) or sha256 (to compare with sha256sum); the receiver's --digest wins when both name one. With --raw: hash what is sent with it and show it in the summary.
+    #[arg(long, value_name = "ALG", value_parser = parse_digest, help_heading = "Sending")]
+    pub digest: Option<DigestKind>,
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Option<Duration>,
@@ -130,8 +139,16 @@ pub struct ReceiveArgs {
     #[arg(long, conflicts_with_all = ["resume", "keep_open"], help_heading = "Receiving")]
     pub raw: bool,
     /// With --raw: also hash what arrives and show its SHA-256 in the summary, to compare with the sender's (without --raw every file's digest is checked).
-    #[arg(long, requires = "raw", help_heading = "Receiving")]
+    #[arg(
+        long,
+        requires = "raw",
+        conflicts_with = "digest",
+        help_heading = "Receiving"
+    )]
     pub sha256: bool,
+    /// The digest that checks each file: blake3 or sha256 (to compare with sha256sum); without it, the one the sender offers (blake3 unless it says --digest). With --raw: hash what arrives with it and show it in the summary.
+    #[arg(long, value_name = "ALG", value_parser = parse_digest, help_heading = "Receiving")]
+    pub digest: Option<DigestKind>,
     /// Give up connecting after this long (with --connect).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Option<Duration>,
@@ -146,6 +163,11 @@ pub struct ReceiveArgs {
     /// Progress and summary options.
     #[command(flatten)]
     pub output_opts: TransferOutputArgs,
+}
+
+/// `--digest`'s value parser: the error names both choices.
+fn parse_digest(name: &str) -> Result<DigestKind, String> {
+    name.parse().map_err(|e: UnknownDigest| e.to_string())
 }
 
 fn stream_endpoint(endpoint: Endpoint) -> Result<Endpoint, ConfigError> {
@@ -185,7 +207,9 @@ impl TryFrom<SendFilesArgs> for SendFilesConfig {
             keep_open: args.keep_open,
             recursive: args.recursive,
             raw: args.raw,
-            raw_sha256: args.sha256,
+            digest: args
+                .digest
+                .or((args.raw && args.sha256).then_some(DigestKind::Sha256)),
             display: TransferDisplay {
                 json: args.output.json,
                 quiet: args.output.quiet,
@@ -232,13 +256,17 @@ impl TryFrom<ReceiveArgs> for ReceiveConfig {
                 dir: args.dir,
                 overwrite: args.overwrite,
                 resume: args.resume,
+                digest: args.digest.filter(|_| !args.raw),
                 timeouts: timeouts(args.handshake_timeout, args.idle_timeout)?,
             },
             output: args.output,
             connect: args.connect,
             keep_open: args.keep_open,
             raw: args.raw,
-            raw_sha256: args.sha256,
+            raw_digest: args
+                .digest
+                .or(args.sha256.then_some(DigestKind::Sha256))
+                .filter(|_| args.raw),
             display: TransferDisplay {
                 json: args.output_opts.json,
                 quiet: args.output_opts.quiet,
@@ -322,7 +350,7 @@ impl SendJob {
             return send_raw(
                 stream,
                 &self.cfg.files[0],
-                self.cfg.raw_sha256,
+                self.cfg.digest,
                 &self.reporter,
                 &peer,
             )
@@ -331,6 +359,7 @@ impl SendJob {
         let outcome = send_session(
             stream,
             &self.items,
+            self.cfg.digest,
             self.cfg.timeouts,
             &self.reporter,
             &peer,
@@ -406,7 +435,7 @@ impl ReceiveJob {
                 stream,
                 output,
                 self.cfg.store.overwrite,
-                self.cfg.raw_sha256,
+                self.cfg.raw_digest,
                 &self.reporter,
                 &peer,
             )

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::transfer::header::{hex_digest, DIGEST_LEN};
+use crate::transfer::digest::Digest;
 use crate::transfer::observer::{printable, FileObserver, Observer};
 
 /// Least time between two `--json` progress events for one file.
@@ -167,23 +167,24 @@ impl FileObserver for FileProgress<'_> {
     }
 
     /// Prints the summary line and a `done` event.
-    fn finish(self: Box<Self>, digest: Option<&[u8; DIGEST_LEN]>, checked: bool) {
+    fn finish(self: Box<Self>, digest: Option<&Digest>, checked: bool) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
         let elapsed = self.started.elapsed();
         let moved = self.done - self.offset;
         let rate = moved as f64 / elapsed.as_secs_f64().max(1e-9);
-        let digest = digest.map(hex_digest);
+        let hex = digest.map(Digest::hex);
+        let alg = digest.map(|d| d.kind.name());
         let resumed = if self.offset > 0 {
             format!(" (resumed at byte {})", self.offset)
         } else {
             String::new()
         };
         let check = if checked { "ok" } else { "(not checked: raw)" };
-        let hashed = match &digest {
-            Some(digest) => format!(", sha256 {digest} {check}"),
-            None => String::new(),
+        let hashed = match (alg, &hex) {
+            (Some(alg), Some(hex)) => format!(", {alg} {hex} {check}"),
+            _ => String::new(),
         };
         self.reporter.status(&format!(
             "{} {}: {} bytes in {:.2}s ({}/s){resumed}{hashed}",
@@ -196,7 +197,9 @@ impl FileObserver for FileProgress<'_> {
         self.reporter.json(json!({
             "event": "done", "file": self.name, "bytes": self.done, "resumed_at": self.offset,
             "seconds": elapsed.as_secs_f64(), "bytes_per_sec": rate.round(),
-            "sha256": digest, "digest_ok": checked,
+            "digest": hex, "digest_alg": alg, "digest_ok": checked,
+            // Kept for scripts written before BLAKE3 became the default.
+            "sha256": hex.as_ref().filter(|_| alg == Some("sha256")),
         }));
     }
 

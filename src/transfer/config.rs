@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::digest::DigestKind;
 use super::receiver::ReceiveOptions;
 use crate::endpoint::Endpoint;
 use crate::transport::SocketOptions;
@@ -22,8 +23,10 @@ pub struct SendFilesConfig {
     pub recursive: bool,
     /// Bare bytes, no header (one file).
     pub raw: bool,
-    /// With `raw`: compute the SHA-256 of what is sent, for the summary.
-    pub raw_sha256: bool,
+    /// The digest to offer the receiver (BLAKE3 when `None`); with `raw`,
+    /// the digest of what is sent to show in the summary (nothing hashed
+    /// when `None`).
+    pub digest: Option<DigestKind>,
     /// Display options.
     pub display: TransferDisplay,
     /// Socket options.
@@ -47,8 +50,10 @@ pub struct ReceiveConfig {
     pub keep_open: bool,
     /// Bare bytes, no header.
     pub raw: bool,
-    /// With `raw`: compute the SHA-256 of what arrives, for the summary.
-    pub raw_sha256: bool,
+    /// With `raw`: the digest of what arrives to show in the summary
+    /// (nothing hashed when `None`). Without `raw` the choice is in
+    /// `store.digest`.
+    pub raw_digest: Option<DigestKind>,
     /// Display options.
     pub display: TransferDisplay,
     /// Socket options.

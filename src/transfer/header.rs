@@ -1,19 +1,24 @@
-//! The transfer wire format (version 1): small binary frames, parsed by a
+//! The transfer wire format (version 2): small binary frames, parsed by a
 //! pure function that never panics and never trusts a length it has not
 //! checked.
 //!
 //! ```text
-//! sender   -> receiver  Hello    "SMXF" VERSION(u8)    (or Fail, see below)
-//! receiver -> sender    Hello    "SMXF" VERSION(u8)    (or Fail, see below)
+//! sender   -> receiver  Hello    "SMXF" VERSION(u8) DIGEST(u8)   (or Fail, see below)
+//! receiver -> sender    Hello    "SMXF" VERSION(u8) DIGEST(u8)   (or Fail, see below)
 //! sender   -> receiver  File     'F' PARTS(u8) { LEN(u16) NAME } SIZE(u64) MODE(u32)
 //! receiver -> sender    Accept   'A' OFFSET(u64)        send bytes OFFSET..SIZE
 //!                       Skip     'S' LEN(u16) REASON    (e.g. exists), go on
 //!                       Fail     'E' LEN(u16) REASON    fatal, connection ends
 //! sender   -> receiver  (SIZE - OFFSET raw bytes)
-//! sender   -> receiver  Digest   'H' SHA256(32 bytes of the whole file)
+//! sender   -> receiver  Digest   'H' DIGEST(32 bytes of the whole file)
 //! receiver -> sender    Stored   'K'                    or Fail
 //! sender   -> receiver  End      'Z'                    no more files
 //! ```
+//! DIGEST in a hello is 1 for BLAKE3, 2 for SHA-256: the sender offers
+//! its choice, the receiver answers with the one both use (its own
+//! `--digest` when given, else the sender's). Version 1 (SHA-256 only,
+//! no DIGEST byte) is refused with a line that says to use the same
+//! sockmate version on both sides.
 //! A side that refuses the session (e.g. it serves its limit of sessions
 //! already) sends Fail in place of its hello, whichever side it is.
 //! Integers are big-endian. A file's path is a list of parts (one for a
@@ -26,15 +31,15 @@ use std::fmt;
 /// The four bytes that open every transfer session.
 pub const MAGIC: &[u8; 4] = b"SMXF";
 /// The wire format version this build speaks.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Longest path part, in bytes (the usual file-system limit).
 pub const MAX_NAME_LEN: usize = 255;
 /// Deepest directory nesting accepted.
 pub const MAX_PARTS: usize = 64;
 /// Longest reason text in a Skip or Fail frame.
 pub const MAX_REASON_LEN: usize = 4096;
-/// Length of a SHA-256 digest.
-pub const DIGEST_LEN: usize = 32;
+use super::digest::DigestKind;
+pub use super::digest::{hex_digest, DIGEST_LEN};
 
 /// A file's relative path: a non-empty list of checked plain names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -106,10 +111,13 @@ pub enum SenderFrame {
     Hello {
         /// The sender's wire version.
         version: u8,
+        /// The digest the sender offers.
+        digest: DigestKind,
     },
     /// A file follows (once accepted).
     File(FileHeader),
-    /// The SHA-256 of the whole file, after its bytes.
+    /// The digest of the whole file (of the session's kind), after its
+    /// bytes.
     Digest([u8; DIGEST_LEN]),
     /// No more files.
     End,
@@ -128,6 +136,8 @@ pub enum ReceiverFrame {
     Hello {
         /// The receiver's wire version.
         version: u8,
+        /// The digest both ends use.
+        digest: DigestKind,
     },
     /// Send the file from this offset (non-zero when resuming).
     Accept {
@@ -171,6 +181,9 @@ pub enum HeaderError {
     /// A version this build does not speak.
     #[error("the peer speaks transfer protocol version {0}, this sockmate speaks version {VERSION}; use the same sockmate version on both sides")]
     Version(u8),
+    /// A digest number a hello names that this build does not know.
+    #[error("the peer asked for digest number {0}, which this sockmate does not know; use the same sockmate version on both sides")]
+    UnknownDigest(u8),
     /// A frame tag that is not defined here.
     #[error("unknown frame type 0x{0:02x} (corrupted stream or another protocol)")]
     UnknownFrame(u8),
@@ -245,7 +258,7 @@ macro_rules! need {
     };
 }
 
-fn parse_hello(c: &mut Cursor<'_>) -> Result<Option<u8>, HeaderError> {
+fn parse_hello(c: &mut Cursor<'_>) -> Result<Option<(u8, DigestKind)>, HeaderError> {
     let available = &c.bytes[c.at.min(c.bytes.len())..];
     let known = available.len().min(MAGIC.len());
     if available[..known] != MAGIC[..known] {
@@ -263,7 +276,9 @@ fn parse_hello(c: &mut Cursor<'_>) -> Result<Option<u8>, HeaderError> {
     if version != VERSION {
         return Err(HeaderError::Version(version));
     }
-    Ok(Some(version))
+    let id = need!(c.u8());
+    let digest = DigestKind::from_wire_id(id).ok_or(HeaderError::UnknownDigest(id))?;
+    Ok(Some((version, digest)))
 }
 
 fn parse_text(
@@ -290,8 +305,8 @@ pub fn parse_sender_frame(bytes: &[u8], first: bool) -> Parsed<SenderFrame> {
         return Ok(Some((SenderFrame::Fail { reason }, c.at)));
     }
     if first {
-        let version = need!(parse_hello(&mut c)?);
-        return Ok(Some((SenderFrame::Hello { version }, c.at)));
+        let (version, digest) = need!(parse_hello(&mut c)?);
+        return Ok(Some((SenderFrame::Hello { version, digest }, c.at)));
     }
     let frame = match need!(c.u8()) {
         b'F' => {
@@ -337,8 +352,8 @@ pub fn parse_receiver_frame(bytes: &[u8], first: bool) -> Parsed<ReceiverFrame> 
     let mut c = Cursor { bytes, at: 0 };
     // A receiver may refuse with a reason instead of its hello.
     if first && bytes.first() != Some(&b'E') {
-        let version = need!(parse_hello(&mut c)?);
-        return Ok(Some((ReceiverFrame::Hello { version }, c.at)));
+        let (version, digest) = need!(parse_hello(&mut c)?);
+        return Ok(Some((ReceiverFrame::Hello { version, digest }, c.at)));
     }
     let frame = match need!(c.u8()) {
         b'A' => ReceiverFrame::Accept {
@@ -371,9 +386,10 @@ impl SenderFrame {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
-            SenderFrame::Hello { version } => {
+            SenderFrame::Hello { version, digest } => {
                 out.extend_from_slice(MAGIC);
                 out.push(*version);
+                out.push(digest.wire_id());
             }
             SenderFrame::File(h) => {
                 out.push(b'F');
@@ -403,9 +419,10 @@ impl ReceiverFrame {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
-            ReceiverFrame::Hello { version } => {
+            ReceiverFrame::Hello { version, digest } => {
                 out.extend_from_slice(MAGIC);
                 out.push(*version);
+                out.push(digest.wire_id());
             }
             ReceiverFrame::Accept { offset } => {
                 out.push(b'A');
@@ -423,11 +440,6 @@ impl ReceiverFrame {
         }
         out
     }
-}
-
-/// Formats a digest as lowercase hex.
-pub fn hex_digest(digest: &[u8; DIGEST_LEN]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -490,6 +502,33 @@ mod tests {
             parse_sender_frame(b"SMXF\x09", true),
             Err(HeaderError::Version(9))
         );
+        // A version 1 peer (SHA-256 only) is refused with the version.
+        assert_eq!(
+            parse_sender_frame(b"SMXF\x01", true),
+            Err(HeaderError::Version(1))
+        );
+        assert_eq!(
+            parse_receiver_frame(b"SMXF\x02\x07", true),
+            Err(HeaderError::UnknownDigest(7))
+        );
+        for digest in [DigestKind::Blake3, DigestKind::Sha256] {
+            let hello = SenderFrame::Hello {
+                version: VERSION,
+                digest,
+            };
+            let bytes = hello.encode();
+            assert_eq!(bytes.len(), 6);
+            assert_eq!(parse_sender_frame(&bytes, true), Ok(Some((hello, 6))));
+            assert_eq!(parse_sender_frame(&bytes[..5], true), Ok(None));
+            let answer = ReceiverFrame::Hello {
+                version: VERSION,
+                digest,
+            };
+            assert_eq!(
+                parse_receiver_frame(&answer.encode(), true),
+                Ok(Some((answer, 6)))
+            );
+        }
         // A receiver may refuse with a reason instead of its hello.
         let fail = ReceiverFrame::Fail {
             reason: "version 9?".into(),

@@ -5,6 +5,7 @@
 //! see progress (the transfer never prints).
 
 pub mod config;
+pub mod digest;
 pub mod gate;
 pub mod header;
 pub mod observer;

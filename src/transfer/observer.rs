@@ -3,7 +3,7 @@
 //! shows a bar or JSON events (`cli::transfer_view`), a UI could show its
 //! own.
 
-use super::header::DIGEST_LEN;
+use super::digest::Digest;
 
 /// Receives what a transfer does; shared by every file of a command and
 /// safe to use from many tasks.
@@ -35,10 +35,10 @@ pub trait FileObserver: Send {
     /// Bytes so far (including a resumed prefix).
     fn done(&self) -> u64;
 
-    /// Ended with success. `digest` is the file's SHA-256 (`None` when it
-    /// was not computed: `--raw` without `--sha256`); `checked` says
-    /// whether it was compared with the peer's.
-    fn finish(self: Box<Self>, digest: Option<&[u8; DIGEST_LEN]>, checked: bool);
+    /// Ended with success. `digest` is the file's digest (`None` when it
+    /// was not computed: `--raw` without `--sha256` or `--digest`);
+    /// `checked` says whether it was compared with the peer's.
+    fn finish(self: Box<Self>, digest: Option<&Digest>, checked: bool);
 
     /// Ended with a failure (the caller reports the error).
     fn fail(self: Box<Self>);

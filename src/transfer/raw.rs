@@ -10,6 +10,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context as _};
 
+use super::digest::DigestKind;
 use super::observer::FileObserver;
 use super::observer::Observer;
 use super::outgoing::Outgoing;
@@ -23,11 +24,11 @@ use crate::transport::{Stream, StreamWriter};
 const DIRECT_CHUNK: usize = 4 * CHUNK;
 
 /// Sends the whole file, then ends our write side; with `hash`, the
-/// summary shows the SHA-256 of what was sent.
+/// summary shows the digest of what was sent.
 pub async fn send_raw(
     stream: Stream,
     source: &Path,
-    hash: bool,
+    hash: Option<DigestKind>,
     reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<()> {
@@ -38,7 +39,7 @@ pub async fn send_raw(
     let name = source.display().to_string();
     let mut progress = reporter.start_file("sent", &name, size, 0, peer);
     let (_reader, mut stream) = stream.into_split();
-    if !hash && regular && can_send_file(&stream) {
+    if hash.is_none() && regular && can_send_file(&stream) {
         if let Err(e) = send_whole_file(&stream, &file, progress.as_mut()).await {
             progress.fail();
             bail!(
@@ -100,12 +101,12 @@ async fn send_whole_file(
 }
 
 /// Receives bytes until the peer closes, into a temporary file renamed to
-/// `output` at the end; with `hash`, the summary shows their SHA-256.
+/// `output` at the end; with `hash`, the summary shows their digest.
 pub async fn receive_raw(
     stream: Stream,
     output: &Path,
     overwrite: bool,
-    hash: bool,
+    hash: Option<DigestKind>,
     reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<()> {
@@ -134,7 +135,7 @@ pub async fn receive_raw(
     let name = output.display().to_string();
     let mut progress = reporter.start_file("received", &name, None, 0, peer);
     let (reader, _writer) = stream.into_split();
-    if !hash && can_copy_to_file(&reader) {
+    if hash.is_none() && can_copy_to_file(&reader) {
         // Nothing to hash: socket → pipe → file inside the kernel.
         let copied = copy_to_file(&reader, &file, |n| progress.advance(n as u64)).await;
         drop(file);

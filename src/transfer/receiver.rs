@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context as _};
 
+use super::digest::DigestKind;
 use super::gate::HelloGate;
 use super::header::{
     hex_digest, parse_sender_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
@@ -28,6 +29,9 @@ pub struct ReceiveOptions {
     pub overwrite: bool,
     /// Continue from a partial file left by an interrupted transfer.
     pub resume: bool,
+    /// The digest to use whatever the sender offers (`--digest`); the
+    /// sender's choice when `None`.
+    pub digest: Option<DigestKind>,
     /// Deadlines for a silent sender.
     pub timeouts: super::config::Timeouts,
 }
@@ -99,20 +103,31 @@ pub async fn receive_session(
     let mut reader = WireReader::new(reader).idle_timeout(opts.timeouts.idle);
     let stream = &mut writer;
     let handshake = opts.timeouts.handshake;
-    match reader
+    let offered = match reader
         .frame_within("hello", handshake, |b| parse_sender_frame(b, true))
         .await
     {
         Ok(Some(SenderFrame::Fail { reason })) => bail!("{peer} refused the session: {reason}"),
-        Ok(Some(_)) => {}
+        Ok(Some(SenderFrame::Hello { digest, .. })) => digest,
+        Ok(Some(other)) => {
+            let reason = format!("expected a hello, got {other:?} (protocol error)");
+            return Err(fail(stream, peer, reason).await);
+        }
         Ok(None) => bail!("{peer} closed the connection without sending anything"),
         Err(e) => return Err(fail(stream, peer, e.to_string()).await),
-    }
+    };
+    let digest = opts.digest.unwrap_or(offered);
     if let Err(busy) = gate.pass() {
         return Err(fail(stream, peer, busy.to_string()).await);
     }
     stream
-        .write_all(&ReceiverFrame::Hello { version: VERSION }.encode())
+        .write_all(
+            &ReceiverFrame::Hello {
+                version: VERSION,
+                digest,
+            }
+            .encode(),
+        )
         .await
         .with_context(|| format!("cannot answer {peer}"))?;
     let mut outcome = ReceiveOutcome::default();
@@ -130,7 +145,7 @@ pub async fn receive_session(
                 if let Some(reason) = receive_file(
                     stream,
                     &mut reader,
-                    header,
+                    Incoming { header, digest },
                     opts,
                     in_progress,
                     reporter,
@@ -166,16 +181,23 @@ async fn fail(stream: &mut StreamWriter, peer: &str, reason: String) -> anyhow::
     anyhow!("from {peer}: {reason}")
 }
 
+/// A file the sender announced, and the digest the session agreed on.
+struct Incoming {
+    header: FileHeader,
+    digest: DigestKind,
+}
+
 /// Receives one file; `Ok(Some(reason))` when it was skipped.
 async fn receive_file(
     stream: &mut StreamWriter,
     reader: &mut WireReader,
-    header: FileHeader,
+    incoming: Incoming,
     opts: &ReceiveOptions,
     in_progress: &InProgress,
     reporter: &dyn Observer,
     peer: &str,
 ) -> anyhow::Result<Option<String>> {
+    let Incoming { header, digest } = incoming;
     let name = header.path.to_string();
     let parts = header.path.parts();
     let file_name = OsStr::new(&parts[parts.len() - 1]);
@@ -270,7 +292,7 @@ async fn receive_file(
         .with_context(|| format!("cannot answer {peer}"))?;
     let mut progress = reporter.start_file("received", &name, Some(header.size), offset, peer);
     let mut pool = Pool::default();
-    let writer = WriteStage::start(file, (offset > 0).then_some(offset), true);
+    let writer = WriteStage::start(file, (offset > 0).then_some(offset), Some(digest));
     let mut remaining = header.size - offset;
     let mut broken = None;
     while remaining > 0 {
@@ -365,16 +387,16 @@ async fn receive_file(
             return Err(fail(stream, peer, format!("{name}: {e}")).await);
         }
     };
-    if actual != expected {
+    if actual.bytes != expected {
         progress.fail();
         part.discard();
         return Err(fail(
             stream,
             peer,
             format!(
-                "digest mismatch for {name}: the sender's sha256 is {}, the received bytes hash to {}; nothing stored",
+                "digest mismatch for {name}: the sender's {digest} is {}, the received bytes hash to {}; nothing stored",
                 hex_digest(&expected),
-                hex_digest(&actual)
+                actual.hex()
             ),
         )
         .await);

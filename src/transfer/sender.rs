@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _};
 
 use super::config::Timeouts;
+use super::digest::DigestKind;
 use super::gate::HelloGate;
 use super::header::{
     parse_receiver_frame, FileHeader, FilePath, ReceiverFrame, SenderFrame, VERSION,
@@ -118,6 +119,7 @@ pub struct SendOutcome {
 pub async fn send_session(
     stream: Stream,
     items: &[SendItem],
+    digest: Option<DigestKind>,
     timeouts: Timeouts,
     reporter: &dyn Observer,
     peer: &str,
@@ -127,22 +129,30 @@ pub async fn send_session(
     let mut reader = WireReader::new(reader);
     let stream = &mut writer;
     stream
-        .write_all(&SenderFrame::Hello { version: VERSION }.encode())
+        .write_all(
+            &SenderFrame::Hello {
+                version: VERSION,
+                digest: digest.unwrap_or_default(),
+            }
+            .encode(),
+        )
         .await
         .with_context(|| format!("cannot start the transfer with {peer}"))?;
-    match reader
+    // The receiver's answer names the digest both ends use.
+    let digest = match reader
         .frame_within("hello", timeouts.handshake, |b| {
             parse_receiver_frame(b, true)
         })
         .await
     {
         Ok(Some(ReceiverFrame::Fail { reason })) => bail!("{peer} refused the session: {reason}"),
-        Ok(Some(_)) => {}
+        Ok(Some(ReceiverFrame::Hello { digest, .. })) => digest,
+        Ok(Some(other)) => bail!("{peer} answered {other:?} to the hello (protocol error)"),
         Ok(None) => {
             bail!("{peer} closed the connection before answering (is it `sockmate receive`?)")
         }
         Err(e) => bail!("{peer} did not answer as a sockmate receiver: {e}"),
-    }
+    };
     if let Err(busy) = gate.pass() {
         let reason = busy.to_string();
         let _ = stream
@@ -157,7 +167,7 @@ pub async fn send_session(
     }
     let mut outcome = SendOutcome::default();
     for item in items {
-        match send_file(stream, &mut reader, item, timeouts, reporter, peer).await? {
+        match send_file(stream, &mut reader, item, digest, timeouts, reporter, peer).await? {
             None => outcome.stored += 1,
             Some(reason) => {
                 reporter.error(
@@ -187,6 +197,7 @@ async fn send_file(
     stream: &mut StreamWriter,
     reader: &mut WireReader,
     item: &SendItem,
+    digest: DigestKind,
     timeouts: Timeouts,
     reporter: &dyn Observer,
     peer: &str,
@@ -218,7 +229,7 @@ async fn send_file(
     let outgoing = Outgoing::for_file(&file, stream)
         .with_context(|| format!("cannot open {}", item.source.display()))?;
     let mut progress = reporter.start_file("sent", &name, Some(item.size), offset, peer);
-    let mut chunks = ReadStage::start(file, item.size, true);
+    let mut chunks = ReadStage::start(file, item.size, Some(digest));
     let mut position: u64 = 0;
     while position < item.size {
         let mut chunk = match chunks.next().await {
@@ -261,7 +272,7 @@ async fn send_file(
         .and_then(hashed)
         .context("hashing failed")?;
     if let Err(e) = stream
-        .write_all(&SenderFrame::Digest(digest).encode())
+        .write_all(&SenderFrame::Digest(digest.bytes).encode())
         .await
     {
         progress.fail();

@@ -18,10 +18,9 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::thread;
 
-use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
-use super::header::DIGEST_LEN;
+use super::digest::{Digest, DigestKind, Hasher};
 
 /// Size of one chunk (512 KiB: large enough that per-chunk costs vanish,
 /// small enough to keep memory low).
@@ -127,14 +126,14 @@ impl Pool {
 
 /// The digest of a stage started with hashing on (the file protocol always
 /// hashes; only `--raw` may not).
-pub fn hashed(digest: Option<[u8; DIGEST_LEN]>) -> io::Result<[u8; DIGEST_LEN]> {
+pub fn hashed(digest: Option<Digest>) -> io::Result<Digest> {
     digest.ok_or_else(|| io::Error::other("the stage was started without hashing"))
 }
 
 /// Hashes the first `len` bytes of `file` (the part a resumed transfer
 /// already holds), reading through the descriptor being written (never
 /// by path, which could meanwhile name another file).
-fn hash_prefix(hasher: &mut Sha256, file: &File, len: u64) -> io::Result<()> {
+fn hash_prefix(hasher: &mut Hasher, file: &File, len: u64) -> io::Result<()> {
     let mut buf = vec![0u8; CHUNK];
     let mut at = 0u64;
     while at < len {
@@ -158,20 +157,20 @@ fn hash_prefix(hasher: &mut Sha256, file: &File, len: u64) -> io::Result<()> {
 #[derive(Debug)]
 pub struct WriteStage {
     tx: mpsc::Sender<Chunk>,
-    done: oneshot::Receiver<io::Result<Option<[u8; DIGEST_LEN]>>>,
+    done: oneshot::Receiver<io::Result<Option<Digest>>>,
 }
 
 impl WriteStage {
     /// Starts writing to `file` (already positioned where data goes),
-    /// hashing what is written when `hash` is true. When `prefix` is
+    /// hashing what is written with `hash` when given. When `prefix` is
     /// given, the digest also covers the first `prefix` bytes of `file`
     /// (opened for reading too), hashed before anything fed (resuming a
     /// partial file).
-    pub fn start(mut file: File, prefix: Option<u64>, hash: bool) -> WriteStage {
+    pub fn start(mut file: File, prefix: Option<u64>, hash: Option<DigestKind>) -> WriteStage {
         let (tx, mut rx) = mpsc::channel::<Chunk>(POOL_SIZE);
         let (done_tx, done) = oneshot::channel();
         thread::spawn(move || {
-            let mut hasher = hash.then(Sha256::new);
+            let mut hasher = hash.map(DigestKind::hasher);
             let result = (|| {
                 if let (Some(len), Some(hasher)) = (prefix, hasher.as_mut()) {
                     hash_prefix(hasher, &file, len)?;
@@ -183,7 +182,7 @@ impl WriteStage {
                     }
                 }
                 file.flush()?;
-                Ok(hasher.map(|h| h.finalize().into()))
+                Ok(hasher.map(Hasher::finalize))
             })();
             let _ = done_tx.send(result);
         });
@@ -197,8 +196,8 @@ impl WriteStage {
     }
 
     /// Ends the input, waits until everything is written, and returns the
-    /// SHA-256 of the whole file (`None` when started without hashing).
-    pub async fn finish(self) -> io::Result<Option<[u8; DIGEST_LEN]>> {
+    /// digest of the whole file (`None` when started without hashing).
+    pub async fn finish(self) -> io::Result<Option<Digest>> {
         drop(self.tx);
         self.done
             .await
@@ -211,19 +210,19 @@ impl WriteStage {
 #[derive(Debug)]
 pub struct ReadStage {
     rx: mpsc::Receiver<io::Result<Chunk>>,
-    digest: oneshot::Receiver<Option<[u8; DIGEST_LEN]>>,
+    digest: oneshot::Receiver<Option<Digest>>,
 }
 
 impl ReadStage {
     /// Starts reading `file` from its start, at most `limit` bytes, hashing
-    /// what is read when `hash` is true.
-    pub fn start(mut file: File, limit: u64, hash: bool) -> ReadStage {
+    /// what is read with `hash` when given.
+    pub fn start(mut file: File, limit: u64, hash: Option<DigestKind>) -> ReadStage {
         let (tx, rx) = mpsc::channel(POOL_SIZE);
         let (digest_tx, digest) = oneshot::channel();
         let mut pool = Pool::default();
         let mut left = limit;
         thread::spawn(move || {
-            let mut hasher = hash.then(Sha256::new);
+            let mut hasher = hash.map(DigestKind::hasher);
             loop {
                 if left == 0 {
                     break;
@@ -267,7 +266,7 @@ impl ReadStage {
                     }
                 }
             }
-            let _ = digest_tx.send(hasher.map(|h| h.finalize().into()));
+            let _ = digest_tx.send(hasher.map(Hasher::finalize));
         });
         ReadStage { rx, digest }
     }
@@ -277,9 +276,9 @@ impl ReadStage {
         self.rx.recv().await
     }
 
-    /// The SHA-256 of everything read, once the end was reached (`None`
+    /// The digest of everything read, once the end was reached (`None`
     /// when started without hashing).
-    pub async fn digest(self) -> io::Result<Option<[u8; DIGEST_LEN]>> {
+    pub async fn digest(self) -> io::Result<Option<Digest>> {
         self.digest
             .await
             .map_err(|_| io::Error::other("the file reading thread stopped early"))

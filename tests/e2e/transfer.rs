@@ -49,6 +49,21 @@ fn sha256_file(path: &Path) -> String {
     hex(&hasher.finalize())
 }
 
+/// The BLAKE3 digest `b3sum` (the reference implementation's tool)
+/// prints for `path`; `None` when b3sum is missing outside CI.
+fn b3sum_file(path: &Path) -> Option<String> {
+    if !crate::util::require_tool("b3sum") {
+        return None;
+    }
+    let out = Command::new("b3sum")
+        .arg("--no-names")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "b3sum failed");
+    Some(String::from_utf8(out.stdout).unwrap().trim().to_string())
+}
+
 fn start_receiver(dir: &Path, extra: &[&str]) -> (Proc, String) {
     let mut args = vec!["receive", "127.0.0.1:0", "--dir", dir.to_str().unwrap()];
     args.extend_from_slice(extra);
@@ -123,12 +138,19 @@ fn connect(endpoint: &str) -> TcpStream {
     stream
 }
 
-/// Sends the hello and checks the receiver's.
+/// The hello of wire version 2 offering SHA-256 (digest 2), which the
+/// test-side peers compute with `sha2`.
+const HELLO_SHA256: &[u8; 6] = b"SMXF\x02\x02";
+/// The hello offering BLAKE3 (digest 1), what `send` offers by default.
+const HELLO_BLAKE3: &[u8; 6] = b"SMXF\x02\x01";
+
+/// Sends the hello (offering SHA-256) and checks the receiver's, which
+/// takes the sender's offer.
 fn hello(stream: &mut TcpStream) {
-    stream.write_all(b"SMXF\x01").unwrap();
-    let mut answer = [0u8; 5];
+    stream.write_all(HELLO_SHA256).unwrap();
+    let mut answer = [0u8; 6];
     stream.read_exact(&mut answer).unwrap();
-    assert_eq!(&answer, b"SMXF\x01");
+    assert_eq!(&answer, HELLO_SHA256);
 }
 
 /// Reads one receiver frame: (tag, offset or reason text).
@@ -161,11 +183,17 @@ fn a_200_mb_file_arrives_byte_exact_with_its_digest_checked() {
     let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
     let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &[]);
     assert!(status.success(), "{stderr}");
-    assert!(stderr.contains(&format!("sha256 {digest} ok")), "{stderr}");
+    // BLAKE3 by default, the digest b3sum prints, on both ends.
+    let b3 = b3sum_file(&source);
+    if let Some(b3) = &b3 {
+        assert!(stderr.contains(&format!("blake3 {b3} ok")), "{stderr}");
+    }
     assert!(receiver.wait().success());
     let line = receiver.wait_line("received big.bin");
     assert!(line.contains("209715200 bytes"), "{line}");
-    assert!(line.contains(&format!("sha256 {digest} ok")), "{line}");
+    if let Some(b3) = &b3 {
+        assert!(line.contains(&format!("blake3 {b3} ok")), "{line}");
+    }
     let stored = inbox.join("big.bin");
     assert_eq!(fs::metadata(&stored).unwrap().len(), 200 * MIB as u64);
     assert_eq!(sha256_file(&stored), digest);
@@ -422,9 +450,9 @@ fn the_sender_exits_non_zero_when_the_receiver_reports_a_mismatch() {
         stream
             .set_read_timeout(Some(crate::util::DEADLINE))
             .unwrap();
-        let mut hello = [0u8; 5];
+        let mut hello = [0u8; 6];
         stream.read_exact(&mut hello).unwrap();
-        stream.write_all(b"SMXF\x01").unwrap();
+        stream.write_all(HELLO_SHA256).unwrap();
         // 'F', 1 part, len 5 "a.txt", size 8, mode 4.
         let mut header = [0u8; 1 + 1 + 2 + 5 + 8 + 4];
         stream.read_exact(&mut header).unwrap();
@@ -508,7 +536,92 @@ fn send_listen_serves_a_receiver_that_connects_and_json_reports_events() {
     assert_eq!(done["event"], "done");
     assert_eq!(done["bytes"], 2 * MIB as u64);
     assert_eq!(done["digest_ok"], true);
-    assert_eq!(done["sha256"], hex(&Sha256::digest(&data)));
+    assert_eq!(done["digest_alg"], "blake3");
+    assert!(done["sha256"].is_null(), "{done}");
+    if let Some(b3) = b3sum_file(&inbox.join("data.bin")) {
+        assert_eq!(done["digest"], b3);
+    }
+}
+
+/// `--digest sha256` on either end makes both use SHA-256 (the receiver's
+/// choice wins over the sender's offer), and the summaries show what
+/// sha256sum prints; JSON names the digest and keeps `sha256`.
+#[test]
+fn digest_sha256_on_either_side_is_what_both_ends_use() {
+    let dir = tempdir();
+    let source = dir.path().join("s.bin");
+    let data = random_bytes(3 * MIB + 17, 21);
+    fs::write(&source, &data).unwrap();
+    let want = hex(&Sha256::digest(&data));
+    for (round, (sender_extra, receiver_extra)) in [
+        (vec!["--digest", "sha256"], vec![]),
+        (vec![], vec!["--digest", "sha256"]),
+        (vec!["--digest", "blake3"], vec!["--digest", "SHA-256"]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let inbox = dir.path().join(format!("in{round}"));
+        let mut extra = receiver_extra.clone();
+        extra.push("--json");
+        let (mut receiver, endpoint) = start_receiver(&inbox, &extra);
+        let (status, _, stderr) = send(&endpoint, &[source.to_str().unwrap()], &sender_extra);
+        assert!(status.success(), "{stderr}");
+        assert!(stderr.contains(&format!("sha256 {want} ok")), "{stderr}");
+        let out = String::from_utf8(receiver.read_stdout_to_end()).unwrap();
+        assert!(receiver.wait().success());
+        let done: serde_json::Value = out
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .find(|e: &serde_json::Value| e["event"] == "done")
+            .unwrap_or_else(|| panic!("no done event in {out}"));
+        assert_eq!(done["digest_alg"], "sha256", "{done}");
+        assert_eq!(done["digest"], want.as_str());
+        assert_eq!(done["sha256"], want.as_str());
+        assert_eq!(fs::read(inbox.join("s.bin")).unwrap(), data);
+    }
+}
+
+/// A peer of wire version 1 (sockmate before BLAKE3: SHA-256 only, no
+/// digest byte in the hello) is refused with a line that says why, both
+/// ways, and nothing is stored.
+#[test]
+fn an_old_peer_gets_a_clear_refusal() {
+    let dir = tempdir();
+    let inbox = dir.path().join("in");
+    let (mut receiver, endpoint) = start_receiver(&inbox, &[]);
+    let mut old = connect(&endpoint);
+    old.write_all(b"SMXF\x01").unwrap();
+    let (tag, reason) = answer(&mut old);
+    assert_eq!(tag, b'E');
+    assert!(
+        reason.contains("version 1") && reason.contains("same sockmate version"),
+        "{reason}"
+    );
+    receiver.wait_line("version 1");
+    receiver.signal("TERM");
+    receiver.wait();
+    assert!(files_under(&inbox).is_empty());
+
+    // An old receiver answers our hello with its own version 1 hello.
+    let source = dir.path().join("a.txt");
+    fs::write(&source, b"hello\n").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let fake = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut hello = [0u8; 6];
+        stream.read_exact(&mut hello).unwrap();
+        stream.write_all(b"SMXF\x01").unwrap();
+        hello
+    });
+    let (status, _, stderr) = send(&addr, &[source.to_str().unwrap()], &[]);
+    assert_eq!(&fake.join().unwrap(), HELLO_BLAKE3);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("version 1") && stderr.contains("same sockmate version"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -959,15 +1072,16 @@ fn stalled_sessions(endpoint: &str, n: usize, speaks_first: bool) -> Vec<TcpStre
     (0..n)
         .map(|_| {
             let mut stream = connect(endpoint);
-            let mut hello = [0u8; 5];
+            let mut hello = [0u8; 6];
             if speaks_first {
-                stream.write_all(b"SMXF\x01").unwrap();
+                stream.write_all(HELLO_SHA256).unwrap();
                 stream.read_exact(&mut hello).unwrap();
+                assert_eq!(&hello, HELLO_SHA256);
             } else {
                 stream.read_exact(&mut hello).unwrap();
-                stream.write_all(b"SMXF\x01").unwrap();
+                assert_eq!(&hello, HELLO_BLAKE3);
+                stream.write_all(HELLO_BLAKE3).unwrap();
             }
-            assert_eq!(&hello, b"SMXF\x01");
             stream
         })
         .collect()
@@ -985,7 +1099,7 @@ fn a_peer_beyond_the_session_limit_gets_a_fail_frame() {
     let (mut receiver, endpoint) = start_receiver(&inbox, &["-k"]);
     let idle = stalled_sessions(&endpoint, 64, true);
     let mut late = connect(&endpoint);
-    late.write_all(b"SMXF\x01").unwrap();
+    late.write_all(HELLO_SHA256).unwrap();
     let (tag, reason) = answer(&mut late);
     assert_eq!(tag, b'E');
     assert!(reason.contains("busy"), "{reason}");
@@ -1097,7 +1211,7 @@ fn silent_and_stalled_peers_are_dropped_after_their_deadlines() {
     let mut buf = Vec::new();
     // Its hello, then the end of the connection.
     silent.read_to_end(&mut buf).unwrap();
-    assert!(buf.starts_with(b"SMXF\x01"), "{buf:?}");
+    assert!(buf.starts_with(HELLO_BLAKE3), "{buf:?}");
     sender.wait_line("no hello");
     sender.signal("TERM");
     sender.wait();
