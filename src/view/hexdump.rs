@@ -1,30 +1,46 @@
 //! Hex dumps in the familiar `hexdump -C` layout: offset, 16 bytes in hex
 //! (two groups of 8), and a printable-ASCII gutter.
 
-use std::fmt::Write;
-
 /// Bytes per dump line.
 pub const BYTES_PER_LINE: usize = 16;
 
+/// Lower-case hex digits.
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Length of one full dump line: offset (8), two spaces, 16 × "xx ", the
+/// extra space between the groups, " |", 16 gutter bytes, "|\n".
+const LINE_LEN: usize = 8 + 2 + BYTES_PER_LINE * 3 + 1 + 2 + BYTES_PER_LINE + 2;
+
 /// Appends the dump of `bytes` to `out`, one line per 16 bytes, each ending
-/// in `\n`. Offsets count from 0 within the message.
+/// in `\n`. Offsets count from 0 within the message. One pass with a
+/// digit table into a stack line, no formatting machinery per byte (this
+/// is `relay --dump hex`'s inner loop).
 pub fn hexdump(bytes: &[u8], out: &mut String) {
-    for (line_no, line) in bytes.chunks(BYTES_PER_LINE).enumerate() {
-        let _ = write!(out, "{:08x}  ", line_no * BYTES_PER_LINE);
-        for i in 0..BYTES_PER_LINE {
-            match line.get(i) {
-                Some(b) => {
-                    let _ = write!(out, "{b:02x} ");
-                }
-                None => out.push_str("   "),
-            }
-            if i == 7 {
-                out.push(' ');
-            }
+    out.reserve(bytes.len().div_ceil(BYTES_PER_LINE) * LINE_LEN);
+    let mut line = [b' '; LINE_LEN];
+    for (line_no, chunk) in bytes.chunks(BYTES_PER_LINE).enumerate() {
+        line.fill(b' ');
+        let offset = line_no * BYTES_PER_LINE;
+        for (k, slot) in line[..8].iter_mut().enumerate() {
+            *slot = DIGITS[(offset >> (28 - 4 * k)) & 0xf];
         }
-        out.push_str(" |");
-        out.extend(line.iter().map(|&b| printable(b)));
-        out.push_str("|\n");
+        for (i, &b) in chunk.iter().enumerate() {
+            let at = 10 + i * 3 + usize::from(i >= 8);
+            line[at] = DIGITS[usize::from(b >> 4)];
+            line[at + 1] = DIGITS[usize::from(b & 0xf)];
+        }
+        let gutter = 10 + BYTES_PER_LINE * 3 + 1 + 1;
+        line[gutter] = b'|';
+        for (i, &b) in chunk.iter().enumerate() {
+            line[gutter + 1 + i] = printable(b) as u8;
+        }
+        let end = gutter + 1 + chunk.len();
+        line[end] = b'|';
+        line[end + 1] = b'\n';
+        // Only ASCII was written, so this never fails.
+        if let Ok(text) = std::str::from_utf8(&line[..end + 2]) {
+            out.push_str(text);
+        }
     }
 }
 
@@ -37,11 +53,23 @@ pub fn printable(b: u8) -> char {
     }
 }
 
+/// Appends each byte as a space and two hex digits (` 48 65 6c`), the
+/// one-line form of a sent hex message.
+pub fn push_hex_spaced(bytes: &[u8], out: &mut String) {
+    out.reserve(bytes.len() * 3);
+    for &b in bytes {
+        out.push(' ');
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+}
+
 /// Lower-case hex without separators (`48656c6c6f`), for JSON.
 pub fn to_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     s
 }
@@ -65,6 +93,55 @@ mod tests {
             "00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|\n\
              00000010  10 11                                             |..|\n"
         );
+    }
+
+    /// The layout spelled out with `format!`, as the dump was written
+    /// before it became table-driven.
+    fn reference(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        for (line_no, line) in bytes.chunks(BYTES_PER_LINE).enumerate() {
+            out += &format!("{:08x}  ", line_no * BYTES_PER_LINE);
+            for i in 0..BYTES_PER_LINE {
+                match line.get(i) {
+                    Some(b) => out += &format!("{b:02x} "),
+                    None => out += "   ",
+                }
+                if i == 7 {
+                    out.push(' ');
+                }
+            }
+            out += " |";
+            out.extend(line.iter().map(|&b| printable(b)));
+            out += "|\n";
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn same_as_the_spelled_out_layout(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let mut out = String::new();
+            hexdump(&bytes, &mut out);
+            proptest::prop_assert_eq!(out, reference(&bytes));
+            let spelled: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            proptest::prop_assert_eq!(to_hex(&bytes), spelled);
+            let mut spaced = String::new();
+            push_hex_spaced(&bytes, &mut spaced);
+            let spelled: String = bytes.iter().map(|b| format!(" {b:02x}")).collect();
+            proptest::prop_assert_eq!(spaced, spelled);
+        }
+    }
+
+    #[test]
+    fn offsets_past_64_kib_keep_eight_digits() {
+        let bytes = vec![0x41u8; 0x10_0010];
+        let mut out = String::new();
+        hexdump(&bytes, &mut out);
+        assert!(out.ends_with(
+            "000ffff0  41 41 41 41 41 41 41 41  41 41 41 41 41 41 41 41  |AAAAAAAAAAAAAAAA|\n\
+             00100000  41 41 41 41 41 41 41 41  41 41 41 41 41 41 41 41  |AAAAAAAAAAAAAAAA|\n"
+        ));
+        assert_eq!(out, reference(&bytes));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Local};
 
-use super::hexdump::hexdump;
+use super::hexdump::{hexdump, push_hex_spaced};
 use super::status::{status_line, Verbosity};
 use super::stdout;
 use super::Sink;
@@ -127,9 +127,7 @@ impl<W: Write + Send> Transcript<W> {
                 };
                 match body {
                     Body::HexLine => {
-                        for b in bytes.iter() {
-                            s.push_str(&format!(" {b:02x}"));
-                        }
+                        push_hex_spaced(bytes, &mut s);
                         s.push('\n');
                     }
                     Body::Text => {
