@@ -77,7 +77,7 @@ if [ ! -x "$BIN" ] || { [ $IN_TARGET = 1 ] && [ -n "$(find "$ROOT/src" -newer "$
         echo "missing or stale $BIN" >&2; exit 2
     fi
 fi
-for c in echo_bulk echo_rr conn_hold; do
+for c in echo_bulk echo_rr conn_hold echo_ref; do
     gcc -O2 -Wall -pthread -o "$OUT/$c" "$HELPERS/$c.c" || { echo "cannot build $HELPERS/$c.c" >&2; exit 2; }
 done
 HAS_SERVE=0
@@ -188,13 +188,16 @@ start_echo() {
         "ncat --exec cat")
             if [ "$proto" = udp ]; then start echo-ncat udp "$p" ncat -u -l -k $H "$p" --exec /bin/cat || return 1
             else start echo-ncat tcp "$p" ncat -l -k -m 25000 $H "$p" --exec /bin/cat || return 1; fi ;;
+        "C echo (splice)"|"C echo (read/write)")
+            local mode=splice; [ "$subject" = "C echo (read/write)" ] && mode=rw
+            start echo-ref tcp "$p" "$OUT/echo_ref" "$mode" $H "$p" $((DUR * 60 + 600)) || return 1 ;;
         "sockperf server")
             if [ "$proto" = udp ]; then start echo-sockperf udp "$p" sockperf server -i $H -p "$p" || return 1
             else start echo-sockperf tcp "$p" sockperf server -i $H -p "$p" --tcp || return 1; fi ;;
     esac
     ESP=$SP
 }
-ECHO_SERVERS=("sockmate --serve echo" "socat PIPE" "ncat --exec cat")
+ECHO_SERVERS=("sockmate --serve echo" "C echo (splice)" "C echo (read/write)" "socat PIPE" "ncat --exec cat")
 
 # CPU clock ticks (user+system, children included) of every process in group $1.
 group_ticks() {
@@ -330,6 +333,10 @@ sec_conn() {
         [ -n "$ok" ] && [ "$ok" -gt 0 ] && rec conn "$1 K=$2" "KB per conn" "$(awk -v m="$pss" -v k="$ok" 'BEGIN{printf "%.1f", m*1024/k}')"
     }
     for K in $CONN_KS; do conn_case "sockmate --serve echo" "$K"; done
+    # The C reference at the largest count: memory per idle connection
+    # against "as little as this kernel allows".
+    local kmax; kmax=$(echo $CONN_KS | tr ' ' '\n' | sort -n | tail -1)
+    conn_case "C echo (splice)" "$kmax"
     conn_case "socat PIPE" "$PEER_CONN_K"
     conn_case "ncat --exec cat" "$PEER_CONN_K"
 }
@@ -628,6 +635,9 @@ ratio("relay 64 B p50 vs socat relay", num("relay-rr", "sockmate relay", "p50 us
 ratio("bulk echo vs socat PIPE", num("bulk", "sockmate --serve echo", "MB/s"), num("bulk", "socat PIPE", "MB/s"), ">= 4x")
 ratio("bulk echo vs socat PIPE, 1-thread client", num("bulk", "sockmate --serve echo", "MB/s, 1-thread client"), num("bulk", "socat PIPE", "MB/s, 1-thread client"), "(info) >= 0x")
 ratio("bulk echo server CPU per byte, socat PIPE / sockmate", num("bulk", "socat PIPE", "server CPU s/GB"), num("bulk", "sockmate --serve echo", "server CPU s/GB"), "(info) >= 0x")
+ratio("echo server CPU per GB vs the C splice reference", num("bulk", "sockmate --serve echo", "server CPU s/GB"), num("bulk", "C echo (splice)", "server CPU s/GB"), "<= 1.25x", higher=False)
+ratio("echo throughput vs the C splice reference (same client)", num("bulk", "sockmate --serve echo", "MB/s"), num("bulk", "C echo (splice)", "MB/s"), ">= 0.95x")
+ratio("echo throughput vs the C read/write reference (info)", num("bulk", "sockmate --serve echo", "MB/s"), num("bulk", "C echo (read/write)", "MB/s"), "(info) >= 0x")
 ratio("TCP 64 B p50 vs sockperf server (same echo_rr client)", num("rr", "sockmate --serve echo", "p50 us"), num("rr", "sockperf server", "p50 us"), "<= 1.1x", higher=False)
 ratio("UDP 64 B p50 vs sockperf server (same echo_rr client)", num("udp", "sockmate --serve echo", "p50 us"), num("udp", "sockperf server", "p50 us"), "<= 1.1x", higher=False)
 ratio("TCP 64 B p50 vs the sockperf pair (echo_rr vs sockperf's own client)", num("rr", "sockmate --serve echo", "p50 us"), num("rr", "sockperf server (sockperf client)", "p50 us"), "(info, lower is better) <= 1x", higher=False)
@@ -640,6 +650,8 @@ import re as _re
 sm_conn = [(int(_re.search(r"K=(\d+)", s).group(1)), s) for (sec, s, m) in val if sec == "conn" and s.startswith("sockmate") and m == "KB per conn"]
 kb = num("conn", max(sm_conn)[1], "KB per conn") if sm_conn else None
 goals.append(f"| sockmate KB per connection (at the largest K) | {kb if kb is not None else 'n/a'} | < 8 | {'met' if kb is not None and kb < 8 else ('n/a' if kb is None else 'SHORT')} |")
+kref = [(int(_re.search(r"K=(\d+)", s).group(1)), s) for (sec, s, m) in val if sec == "conn" and s.startswith("C echo (splice)") and m == "KB per conn"]
+ratio("KB per idle connection vs the C splice reference (largest K)", kb, num("conn", max(kref)[1], "KB per conn") if kref else None, "<= 1.5x", higher=False)
 ratio("bench ping-pong vs echo_rr (C), same server", num("gen", "sockmate bench -> socat PIPE", "msgs/s"), num("gen", "echo_rr (C) -> socat PIPE", "msgs/s"), ">= 0.9x")
 ratio("bench ping-pong vs sockperf pair (different servers)", num("gen", "sockmate bench -> socat PIPE", "msgs/s"), num("gen", "sockperf server (sockperf client)", "msgs/s"), "(info) >= 0x")
 ratio("connect tls:// vs socat OPENSSL (same sink)", num("tls-connect", "sockmate connect tls://", "MB/s"), num("tls-connect", "socat OPENSSL", "MB/s"), "(info) >= 0x")
