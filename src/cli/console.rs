@@ -166,7 +166,7 @@ fn run(
     let mut editor = match editor {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("sockmate: no console ({e}); typed lines are sent as they are");
+            errln!("sockmate: no console ({e}); typed lines are sent as they are");
             return;
         }
     };
@@ -187,7 +187,7 @@ fn run(
             }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                eprintln!("console: {e}");
+                errln!("console: {e}");
                 break;
             }
         };
@@ -197,7 +197,7 @@ fn run(
         let command = match parse_line(&line, &mode, templates) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("console: {e}");
+                errln!("console: {e}");
                 continue;
             }
         };
@@ -211,25 +211,25 @@ fn run(
             Command::To(id, bytes) => match remote {
                 Some((r, _)) => {
                     if let Err(e) = runtime.block_on(r.send(id, bytes.into())) {
-                        eprintln!("console: {e}");
+                        errln!("console: {e}");
                     }
                 }
-                None => eprintln!("console: not connected yet"),
+                None => errln!("console: not connected yet"),
             },
             Command::Close(id) => match remote {
                 Some((r, _)) => match r.close(id) {
-                    Ok(()) => eprintln!("console: closing #{id}"),
-                    Err(e) => eprintln!("console: {e}"),
+                    Ok(()) => errln!("console: closing #{id}"),
+                    Err(e) => errln!("console: {e}"),
                 },
-                None => eprintln!("console: not connected yet"),
+                None => errln!("console: not connected yet"),
             },
             Command::List => match remote {
                 Some((r, _)) => {
                     let all = r.connections();
-                    eprintln!("{} connection(s)", all.len());
+                    errln!("{} connection(s)", all.len());
                     for c in all {
                         let k = c.counters;
-                        eprintln!(
+                        errln!(
                             "  #{} {}  in {} B / {} msgs, out {} B / {} msgs, open {}s",
                             c.id,
                             c.peer,
@@ -241,20 +241,20 @@ fn run(
                         );
                     }
                 }
-                None => eprintln!("0 connection(s)"),
+                None => errln!("0 connection(s)"),
             },
             Command::Stats => match remote {
                 Some((r, closed)) => {
                     let block = live_stats::render(r, closed, &mut None, None);
-                    eprint!("{block}");
+                    let _ = std::io::Write::write_all(&mut std::io::stderr(), block.as_bytes());
                 }
-                None => eprintln!("console: not connected yet"),
+                None => errln!("console: not connected yet"),
             },
             Command::Encoding(enc) => {
                 mode.encoding = enc;
-                eprintln!("console: typed text is now encoded as {}", enc.name());
+                errln!("console: typed text is now encoded as {}", enc.name());
             }
-            Command::Help => eprintln!("{HELP}"),
+            Command::Help => errln!("{HELP}"),
             Command::Quit => break,
             Command::Nothing => {}
         }
@@ -268,7 +268,7 @@ fn save_history(editor: &mut DefaultEditor, path: Option<&std::path::Path>) {
         let _ = std::fs::create_dir_all(dir);
     }
     if let Err(e) = editor.save_history(path) {
-        eprintln!("console: cannot save history to {}: {e}", path.display());
+        errln!("console: cannot save history to {}: {e}", path.display());
     }
 }
 

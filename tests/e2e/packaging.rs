@@ -145,3 +145,32 @@ fn version_is_one_line_and_verbose_has_the_build_facts() {
     let target = long.lines().find(|l| l.starts_with("target:")).unwrap();
     assert!(target.contains(std::env::consts::ARCH), "{target}");
 }
+
+/// Nothing in the sources writes to stderr with `eprintln!`/`eprint!`,
+/// which panic (exit 101) when stderr is closed; the crate's writers
+/// (`errln!`, the status sink, `say`) ignore a closed stderr.
+#[test]
+fn no_source_file_prints_with_eprintln() {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("read src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read");
+                for (n, line) in text.lines().enumerate() {
+                    let code = line.split("//").next().unwrap_or("");
+                    if code.contains("eprintln!(") || code.contains("eprint!(") {
+                        found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
