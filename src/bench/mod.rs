@@ -7,7 +7,9 @@
 //! - [`stream`], [`datagram`], [`connect`]: one worker per connection for
 //!   each kind of socket and mode.
 //! - [`latency`]: the HDR histogram and its mergeable text form.
-//! - [`report`]: the human table, `--json`, and `merge`.
+//! - [`timeline`]: the counts of each second of the run.
+//! - [`report`]: the human table, `--json`, and `merge`; [`html`] and
+//!   [`chart`]: the `--report` page.
 //!
 //! Every worker owns its counters and histogram; they are added up once at
 //! the end, so measuring never contends on shared state.
@@ -21,6 +23,7 @@ pub mod plan;
 pub mod report;
 pub mod spin;
 pub mod stream;
+pub mod timeline;
 #[cfg_attr(not(target_os = "linux"), path = "timer_portable.rs")]
 mod timer;
 
@@ -145,13 +148,17 @@ pub struct Tally {
     pub errors: u64,
     /// The live line's share of these counts.
     pub live: live::LiveFeed,
+    /// The counts per interval of the run.
+    pub timeline: timeline::Recorder,
 }
 
 impl Tally {
-    /// A tally that also feeds `live` (if any).
-    pub fn new(live: Option<Arc<live::Live>>) -> Self {
+    /// A tally that also feeds `live` (if any) and records its timeline
+    /// into `timeline`.
+    pub fn new(live: Option<Arc<live::Live>>, timeline: timeline::Recorder) -> Self {
         Tally {
             live: live::LiveFeed::new(live),
+            timeline,
             ..Tally::default()
         }
     }
@@ -160,7 +167,14 @@ impl Tally {
     pub fn measured(&mut self, latency: Duration, now: Instant) {
         self.latency.record(latency);
         self.messages += 1;
+        self.timeline.at(now).messages += 1;
         self.live.message(Some(latency), now);
+    }
+
+    /// Counts `n` failures at `at`.
+    pub fn failed(&mut self, n: u64, at: Instant) {
+        self.errors += n;
+        self.timeline.at(at).errors += n;
     }
 
     fn add(&mut self, other: &Tally) {
@@ -169,6 +183,7 @@ impl Tally {
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
         self.errors += other.errors;
+        self.timeline.add(&other.timeline);
     }
 }
 
@@ -254,7 +269,7 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
     })
     .await
     .context("bench threads failed")?;
-    let mut total = Tally::default();
+    let mut total = Tally::new(None, recorder_for(cfg, start));
     let mut connected = 0;
     let mut first_error = None;
     for r in results {
@@ -271,7 +286,12 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         );
     }
     let plan = Plan::new(start, cfg.warmup, cfg.duration, None, 1, 0);
-    let window = plan.window(Instant::now()).as_secs_f64().max(1e-9);
+    let measured = plan.window(Instant::now());
+    let window = measured.as_secs_f64().max(1e-9);
+    let mut timeline = total
+        .timeline
+        .finish(timeline::intervals_in(measured, interval_of(cfg)));
+    timeline.reconcile_errors(total.errors);
     let bytes = if cfg.mode == Mode::Send {
         total.bytes_sent
     } else {
@@ -299,7 +319,24 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         latency_us: total.latency.percentiles(),
         histogram: total.latency.encode(),
         sources: 1,
+        timeline,
     })
+}
+
+/// The timeline's interval for this run.
+fn interval_of(cfg: &RunConfig) -> Duration {
+    timeline::interval_for(cfg.duration.saturating_sub(cfg.warmup), cfg.connections)
+}
+
+/// An empty timeline of this run, started at `start`.
+fn recorder_for(cfg: &RunConfig, start: Instant) -> timeline::Recorder {
+    let interval = interval_of(cfg);
+    let window = cfg.duration.saturating_sub(cfg.warmup);
+    timeline::Recorder::new(
+        start + cfg.warmup,
+        interval,
+        timeline::intervals_in(window, interval),
+    )
 }
 
 /// One worker thread: connects its share of connections, waits at the start
@@ -346,13 +383,18 @@ fn worker_thread(
     // would wait forever.
     line.connected.wait();
     line.go.wait();
-    let Some(rt) = runtime else { return result };
     let start = line
         .start
         .lock()
         .ok()
         .and_then(|s| *s)
         .unwrap_or_else(Instant::now);
+    let recorder = recorder_for(cfg, start);
+    // Connections that failed before the start count in the first second.
+    let early = result.tally.errors;
+    result.tally.timeline = recorder.clone();
+    result.tally.timeline.nth(0).errors += early;
+    let Some(rt) = runtime else { return result };
     let n = cfg.connections;
     let tallies = rt.block_on(async {
         // One precise timer for all of this thread's connections, in open
@@ -366,15 +408,16 @@ fn worker_thread(
         if cfg.mode == Mode::Connect {
             for &index in indices {
                 let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
-                let (endpoint, opts, shutdown, pacer, live) = (
+                let (endpoint, opts, shutdown, pacer, live, recorder) = (
                     cfg.endpoint.clone(),
                     cfg.socket.clone(),
                     shutdown.clone(),
                     pacer.clone(),
                     cfg.live.clone(),
+                    recorder.clone(),
                 );
                 tasks.push(tokio::spawn(async move {
-                    let tally = Tally::new(live);
+                    let tally = Tally::new(live, recorder);
                     connect::run(&endpoint, &opts, plan, &pacer, &shutdown, tally).await
                 }));
             }
@@ -382,7 +425,7 @@ fn worker_thread(
             for (index, socket) in sockets {
                 let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
                 let (shutdown, pacer) = (shutdown.clone(), pacer.clone());
-                let tally = Tally::new(cfg.live.clone());
+                let tally = Tally::new(cfg.live.clone(), recorder.clone());
                 tasks.push(tokio::spawn(async move {
                     match socket.into_stream() {
                         Ok(s) => stream::run(s, plan, job, &pacer, &shutdown, tally).await,
@@ -393,9 +436,10 @@ fn worker_thread(
         }
         let mut tallies = Vec::with_capacity(tasks.len());
         for task in tasks {
-            tallies.push(task.await.unwrap_or_else(|_| Tally {
-                errors: 1,
-                ..Tally::default()
+            tallies.push(task.await.unwrap_or_else(|_| {
+                let mut failed = Tally::new(None, recorder.clone());
+                failed.failed(1, Instant::now());
+                failed
             }));
         }
         tallies
