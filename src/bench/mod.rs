@@ -14,8 +14,10 @@
 //! Every worker owns its counters and histogram; they are added up once at
 //! the end, so measuring never contends on shared state.
 
+pub mod chart;
 pub mod connect;
 pub mod datagram;
+pub mod html;
 pub mod latency;
 pub mod live;
 pub mod pacer;
@@ -103,6 +105,8 @@ pub struct RunConfig {
     pub socket: SocketOptions,
     /// Print JSON instead of the table.
     pub json: bool,
+    /// Also write the HTML report (`--report FILE.html`) here.
+    pub report: Option<PathBuf>,
     /// Where the workers hand over their counts for a live line (a
     /// terminal's); none: no live counting.
     pub live: Option<std::sync::Arc<live::Live>>,
@@ -119,6 +123,10 @@ pub enum BenchConfig {
         files: Vec<PathBuf>,
         /// Print JSON instead of the table.
         json: bool,
+        /// Also write the HTML report here.
+        report: Option<PathBuf>,
+        /// Draw the runs side by side (`--compare`) instead of adding them.
+        compare: bool,
     },
 }
 
@@ -196,13 +204,18 @@ pub fn payload(size: usize, seed: u8) -> Vec<u8> {
 
 /// Reads `--json` reports from files and adds them up.
 pub fn merge_files(files: &[PathBuf]) -> anyhow::Result<Report> {
+    Ok(Report::merge(&read_reports(files)?)?)
+}
+
+/// Reads `--json` reports from files, each checked.
+pub fn read_reports(files: &[PathBuf]) -> anyhow::Result<Vec<Report>> {
     let mut reports = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         reports.push(Report::parse(&file.display().to_string(), &text)?);
     }
-    Ok(Report::merge(&reports)?)
+    Ok(reports)
 }
 
 /// What one worker thread brings back.
