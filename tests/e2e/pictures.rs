@@ -203,3 +203,38 @@ fn ui_rate_chart_and_client_sparkline_follow_the_traffic_in_chromium() {
     let (_ui, host, token) = start_ui(&["ui"]);
     browser_checks("ui", &format!("http://{host}/#token={token}"), &shots_dir());
 }
+
+#[test]
+fn the_timeline_adds_up_to_the_totals_in_every_mode() {
+    let (_tcp, tcp) = serve_quietly(&["127.0.0.1:0", "-k", "--serve", "echo"]);
+    let (_udp, udp) = serve_quietly(&["udp://127.0.0.1:0", "-k", "--serve", "echo"]);
+    let udp = format!("udp://{}", udp.trim_start_matches("udp://"));
+    // A port nobody listens on: every connect fails (an error each).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    for args in [
+        vec![tcp.as_str(), "-m", "send", "-d", "1500ms"],
+        vec![udp.as_str(), "-d", "1500ms", "--rate", "500"],
+        vec![udp.as_str(), "-d", "1500ms", "-c", "2"],
+        vec![refused.as_str(), "-m", "connect", "-d", "1500ms"],
+    ] {
+        let mut all = vec!["bench"];
+        all.extend_from_slice(&args);
+        all.push("--json");
+        let (report, _) = run_json(&all, &json);
+        assert_eq!(
+            report["timeline"]["samples"].as_array().unwrap().len(),
+            2,
+            "{args:?}: {report}"
+        );
+        timeline_adds_up(&report);
+        if args[0] == refused {
+            assert!(report["errors"].as_u64().unwrap() > 0, "{report}");
+        } else {
+            assert!(report["messages"].as_u64().unwrap() > 0, "{report}");
+        }
+    }
+}
