@@ -468,7 +468,10 @@ mod tests {
         };
         let svg = chart.svg();
         assert!(svg.contains(r#"data-points="0.5,3;1.5,7""#), "{svg}");
-        assert!(svg.contains("t&lt;1&gt;") && svg.contains("a&amp;b"), "{svg}");
+        assert!(
+            svg.contains("t&lt;1&gt;") && svg.contains("a&amp;b"),
+            "{svg}"
+        );
         assert!(!svg.contains("NaN"), "{svg}");
     }
 }

@@ -39,8 +39,8 @@ pub async fn run(
     let slots = Semaphore::new(job.pipeline.max(1));
     let mut tally = tally;
     let mut sent = (0u64, 0u64, 0u64); // (bytes, messages, send errors) measured
-    // What was sent, and (open loop) what was answered, by the interval
-    // each message was due in.
+                                       // What was sent, and (open loop) what was answered, by the interval
+                                       // each message was due in.
     let mut sent_line = tally.timeline.clone();
     let mut answered_line = tally.timeline.clone();
     {

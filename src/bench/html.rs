@@ -46,11 +46,7 @@ pub fn page(runs: &[Run<'_>]) -> String {
         escape(&title),
         escape(&title)
     );
-    let _ = writeln!(
-        out,
-        "<p class=\"sub\">{}</p>",
-        escape(&subtitle(runs))
-    );
+    let _ = writeln!(out, "<p class=\"sub\">{}</p>", escape(&subtitle(runs)));
     summary(&mut out, runs);
     parameters(&mut out, runs);
     let latencies: Vec<Latency> = runs
@@ -161,7 +157,9 @@ const FIGURES: &[Figure] = &[
     ("bytes_per_s", "bandwidth", |r| {
         (r.bytes_per_s, human_rate(r.bytes_per_s))
     }),
-    ("errors", "errors", |r| (r.errors as f64, r.errors.to_string())),
+    ("errors", "errors", |r| {
+        (r.errors as f64, r.errors.to_string())
+    }),
     ("p50", "latency p50", |r| us(r.latency_us.p50)),
     ("p90", "latency p90", |r| us(r.latency_us.p90)),
     ("p99", "latency p99", |r| us(r.latency_us.p99)),
@@ -355,10 +353,8 @@ fn percentile_chart(runs: &[Run<'_>], latencies: &[Latency]) -> String {
 fn histogram_chart(runs: &[Run<'_>], latencies: &[Latency]) -> String {
     let recorded: Vec<Vec<(f64, u64)>> = latencies.iter().map(Latency::recorded).collect();
     let all = || recorded.iter().flatten().map(|(us, _)| *us);
-    let (Some(low), Some(high)) = (
-        all().min_by(f64::total_cmp),
-        all().max_by(f64::total_cmp),
-    ) else {
+    let (Some(low), Some(high)) = (all().min_by(f64::total_cmp), all().max_by(f64::total_cmp))
+    else {
         return empty("histogram", "No latency was measured.");
     };
     let bucket = |us: f64| (us.max(1e-3).log10() * BUCKETS_PER_DECADE).floor() as i64;
@@ -537,7 +533,9 @@ mod tests {
     fn report(endpoint: &str) -> Report {
         let mut l = Latency::new();
         for i in 0..1000u64 {
-            l.record(Duration::from_micros(20 + i % 50 + if i % 100 == 0 { 900 } else { 0 }));
+            l.record(Duration::from_micros(
+                20 + i % 50 + if i % 100 == 0 { 900 } else { 0 },
+            ));
         }
         let sample = |m| Sample {
             messages: m,
@@ -592,10 +590,16 @@ mod tests {
         assert!(!html.contains("<b>"));
         assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"));
         assert!(!html.contains("NaN") && !html.contains("inf"));
-        let p50 = format!("data-metric=\"p50\" data-run=\"0\" data-value=\"{}\"", r.latency_us.p50);
+        let p50 = format!(
+            "data-metric=\"p50\" data-run=\"0\" data-value=\"{}\"",
+            r.latency_us.p50
+        );
         assert!(html.contains(&p50), "{p50}");
         // Two full seconds at 400/s, then 200 in the last half second.
-        assert!(html.contains("data-points=\"0.5,400;1.5,400;2.25,400\""), "rates");
+        assert!(
+            html.contains("data-points=\"0.5,400;1.5,400;2.25,400\""),
+            "rates"
+        );
     }
 
     #[test]
@@ -616,7 +620,8 @@ mod tests {
         // without points for the report that has no samples.
         assert_eq!(html.matches("data-series=\"b.json\"").count(), 5);
         assert_eq!(
-            html.matches("data-series=\"b.json\" data-points=\"\"").count(),
+            html.matches("data-series=\"b.json\" data-points=\"\"")
+                .count(),
             3
         );
         assert!(html.contains("data-metric=\"p99\" data-run=\"1\""));

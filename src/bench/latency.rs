@@ -98,7 +98,12 @@ impl Latency {
         }
         self.hist
             .iter_quantiles(5)
-            .map(|v| (v.quantile_iterated_to(), v.value_iterated_to() as f64 / 1000.0))
+            .map(|v| {
+                (
+                    v.quantile_iterated_to(),
+                    v.value_iterated_to() as f64 / 1000.0,
+                )
+            })
             .collect()
     }
 

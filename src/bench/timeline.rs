@@ -171,9 +171,7 @@ impl Recorder {
         } else {
             let since = at.saturating_duration_since(self.from).as_nanos();
             let i = since / self.interval.as_nanos().max(1);
-            let i = usize::try_from(i)
-                .unwrap_or(usize::MAX)
-                .min(self.limit - 1);
+            let i = usize::try_from(i).unwrap_or(usize::MAX).min(self.limit - 1);
             let end = self.from + self.interval * u32::try_from(i + 1).unwrap_or(u32::MAX);
             self.cursor = (i, end);
             i

@@ -313,11 +313,7 @@ fn labels(files: &[PathBuf]) -> Vec<String> {
                 .map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into())
         })
         .collect();
-    let unique = names
-        .iter()
-        .collect::<std::collections::HashSet<_>>()
-        .len()
-        == names.len();
+    let unique = names.iter().collect::<std::collections::HashSet<_>>().len() == names.len();
     if unique {
         names
     } else {

@@ -104,7 +104,15 @@ fn bench_report_merge_and_compare_render_in_chromium_with_the_json_figures() {
     let at = |name: &str| dir.path().join(name).display().to_string();
     let (a, err) = run_json(
         &[
-            "bench", &addr, "-d", "2s", "-c", "2", "--json", "--report", &at("a.html"),
+            "bench",
+            &addr,
+            "-d",
+            "2s",
+            "-c",
+            "2",
+            "--json",
+            "--report",
+            &at("a.html"),
         ],
         &dir.path().join("a.json"),
     );
@@ -190,9 +198,13 @@ fn bench_report_refuses_a_path_it_cannot_write_before_running() {
         err.contains("cannot write --report /nonexistent-dir/r.html"),
         "{err}"
     );
-    let (status, _, err) = run_with_input(sockmate(&["bench", "merge", "--compare", "a.json"]), b"");
+    let (status, _, err) =
+        run_with_input(sockmate(&["bench", "merge", "--compare", "a.json"]), b"");
     assert_eq!(status.code(), Some(2), "{err}");
-    assert!(err.contains("--compare draws the runs in a page: add --report FILE.html"), "{err}");
+    assert!(
+        err.contains("--compare draws the runs in a page: add --report FILE.html"),
+        "{err}"
+    );
 }
 
 #[test]
