@@ -81,7 +81,7 @@ pub struct BenchArgs {
     /// Print one JSON object (mergeable with `bench merge`) instead of the table.
     #[arg(long, help_heading = "Views")]
     pub json: bool,
-    /// Also write a self-contained HTML page with the figures and charts (percentile curve, histogram, throughput and errors per second); with `merge`, of the merged runs.
+    /// Also write an HTML page with charts; one self-contained file (nothing loaded from the network) with the figures, the parameters, the latency percentile curve and histogram, and throughput and errors per second. With `merge`, of the merged runs (or of each run, with --compare).
     #[arg(long, value_name = "FILE.html", help_heading = "Views")]
     pub report: Option<std::path::PathBuf>,
     /// With `merge --report`: draw the runs side by side in the page (one colour each, up to 6) instead of adding them up.
