@@ -56,7 +56,7 @@ pub async fn run(
                     Err(e) => {
                         tracing::debug!("bench connect failed: {e}");
                         if plan.measured(at) {
-                            tally.errors += 1;
+                            tally.failed(1, at);
                         }
                         // A refusal can come back without ever waiting:
                         // let the deadline and the signal handler run.

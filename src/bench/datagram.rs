@@ -39,6 +39,10 @@ pub async fn run(
     let slots = Semaphore::new(job.pipeline.max(1));
     let mut tally = tally;
     let mut sent = (0u64, 0u64, 0u64); // (bytes, messages, send errors) measured
+                                       // What was sent, and (open loop) what was answered, by the interval
+                                       // each message was due in.
+    let mut sent_line = tally.timeline.clone();
+    let mut answered_line = tally.timeline.clone();
     {
         let sender = async {
             let mut message = payload(job.size, 0);
@@ -75,17 +79,22 @@ pub async fn run(
                 }
                 let ok = socket.send(&message).await.is_ok();
                 if plan.measured(at) {
+                    let sample = sent_line.at(at);
                     if ok {
                         sent.0 += message.len() as u64;
                         sent.1 += 1;
+                        sample.bytes_sent += message.len() as u64;
+                        sample.messages += 1;
                     } else {
                         sent.2 += 1;
+                        sample.errors += 1;
                     }
                 }
                 seq += 1;
             }
         };
         let tally = &mut tally;
+        let answered_line = &mut answered_line;
         let (socket, in_flight, slots) = (&socket, &in_flight, &slots);
         let receiver = async move {
             let mut buf = vec![0u8; MAX_DATAGRAM];
@@ -95,7 +104,7 @@ pub async fn run(
                     Err(_) => {
                         if echo && closed_loop {
                             let lost = in_flight.lock().map(|mut m| m.drain().count()).unwrap_or(0);
-                            tally.errors += lost as u64;
+                            tally.failed(lost as u64, Instant::now());
                             slots.add_permits(lost);
                         }
                         continue;
@@ -111,6 +120,7 @@ pub async fn run(
                 if !echo {
                     if plan.measured(now) {
                         tally.bytes_received += n as u64;
+                        tally.timeline.at(now).bytes_received += n as u64;
                     }
                     continue;
                 }
@@ -129,6 +139,8 @@ pub async fn run(
                 if plan.measured(at) {
                     tally.measured(now.saturating_duration_since(at), now);
                     tally.bytes_received += n as u64;
+                    tally.timeline.at(now).bytes_received += n as u64;
+                    answered_line.at(at).messages += 1;
                 }
                 if closed_loop {
                     slots.add_permits(1);
@@ -143,10 +155,20 @@ pub async fn run(
     }
     tally.bytes_sent = sent.0;
     tally.errors += sent.2;
+    // Send errors count where they happened; sends are the messages of
+    // `--mode send` only.
+    tally.timeline.add_sent(&sent_line, !echo);
     if echo {
         if !closed_loop {
-            // Open loop: whatever was sent in the window and not answered.
-            tally.errors += sent.1.saturating_sub(tally.messages);
+            // Open loop: whatever was sent in the window and not answered,
+            // in the interval it was due in.
+            let (sent, answered) = (sent_line.samples(), answered_line.samples());
+            for (i, s) in sent.iter().enumerate() {
+                let answered = answered.get(i).map_or(0, |a| a.messages);
+                let lost = s.messages.saturating_sub(answered);
+                tally.errors += lost;
+                tally.timeline.nth(i).errors += lost;
+            }
         }
     } else {
         tally.messages = sent.1;

@@ -89,6 +89,33 @@ impl Latency {
         }
     }
 
+    /// The percentile curve, as HdrHistogram plots it: (quantile, latency
+    /// in microseconds) points, denser towards the tail (the last one is
+    /// the maximum, at quantile 1).
+    pub fn curve(&self) -> Vec<(f64, f64)> {
+        if self.hist.is_empty() {
+            return Vec::new();
+        }
+        self.hist
+            .iter_quantiles(5)
+            .map(|v| {
+                (
+                    v.quantile_iterated_to(),
+                    v.value_iterated_to() as f64 / 1000.0,
+                )
+            })
+            .collect()
+    }
+
+    /// The recorded latencies: (latency in microseconds, how many), in
+    /// increasing order.
+    pub fn recorded(&self) -> Vec<(f64, u64)> {
+        self.hist
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to() as f64 / 1000.0, v.count_at_value()))
+            .collect()
+    }
+
     /// The histogram as base64 of its V2 serialization.
     pub fn encode(&self) -> String {
         let mut raw = Vec::new();

@@ -7,13 +7,17 @@
 //! - [`stream`], [`datagram`], [`connect`]: one worker per connection for
 //!   each kind of socket and mode.
 //! - [`latency`]: the HDR histogram and its mergeable text form.
-//! - [`report`]: the human table, `--json`, and `merge`.
+//! - [`timeline`]: the counts of each second of the run.
+//! - [`report`]: the human table, `--json`, and `merge`; [`html`] and
+//!   [`chart`]: the `--report` page.
 //!
 //! Every worker owns its counters and histogram; they are added up once at
 //! the end, so measuring never contends on shared state.
 
+pub mod chart;
 pub mod connect;
 pub mod datagram;
+pub mod html;
 pub mod latency;
 pub mod live;
 pub mod pacer;
@@ -21,6 +25,7 @@ pub mod plan;
 pub mod report;
 pub mod spin;
 pub mod stream;
+pub mod timeline;
 #[cfg_attr(not(target_os = "linux"), path = "timer_portable.rs")]
 mod timer;
 
@@ -100,6 +105,8 @@ pub struct RunConfig {
     pub socket: SocketOptions,
     /// Print JSON instead of the table.
     pub json: bool,
+    /// Also write the HTML report (`--report FILE.html`) here.
+    pub report: Option<PathBuf>,
     /// Where the workers hand over their counts for a live line (a
     /// terminal's); none: no live counting.
     pub live: Option<std::sync::Arc<live::Live>>,
@@ -116,6 +123,10 @@ pub enum BenchConfig {
         files: Vec<PathBuf>,
         /// Print JSON instead of the table.
         json: bool,
+        /// Also write the HTML report here.
+        report: Option<PathBuf>,
+        /// Draw the runs side by side (`--compare`) instead of adding them.
+        compare: bool,
     },
 }
 
@@ -145,13 +156,17 @@ pub struct Tally {
     pub errors: u64,
     /// The live line's share of these counts.
     pub live: live::LiveFeed,
+    /// The counts per interval of the run.
+    pub timeline: timeline::Recorder,
 }
 
 impl Tally {
-    /// A tally that also feeds `live` (if any).
-    pub fn new(live: Option<Arc<live::Live>>) -> Self {
+    /// A tally that also feeds `live` (if any) and records its timeline
+    /// into `timeline`.
+    pub fn new(live: Option<Arc<live::Live>>, timeline: timeline::Recorder) -> Self {
         Tally {
             live: live::LiveFeed::new(live),
+            timeline,
             ..Tally::default()
         }
     }
@@ -160,7 +175,14 @@ impl Tally {
     pub fn measured(&mut self, latency: Duration, now: Instant) {
         self.latency.record(latency);
         self.messages += 1;
+        self.timeline.at(now).messages += 1;
         self.live.message(Some(latency), now);
+    }
+
+    /// Counts `n` failures at `at`.
+    pub fn failed(&mut self, n: u64, at: Instant) {
+        self.errors += n;
+        self.timeline.at(at).errors += n;
     }
 
     fn add(&mut self, other: &Tally) {
@@ -169,6 +191,7 @@ impl Tally {
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
         self.errors += other.errors;
+        self.timeline.add(&other.timeline);
     }
 }
 
@@ -181,13 +204,18 @@ pub fn payload(size: usize, seed: u8) -> Vec<u8> {
 
 /// Reads `--json` reports from files and adds them up.
 pub fn merge_files(files: &[PathBuf]) -> anyhow::Result<Report> {
+    Ok(Report::merge(&read_reports(files)?)?)
+}
+
+/// Reads `--json` reports from files, each checked.
+pub fn read_reports(files: &[PathBuf]) -> anyhow::Result<Vec<Report>> {
     let mut reports = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         reports.push(Report::parse(&file.display().to_string(), &text)?);
     }
-    Ok(Report::merge(&reports)?)
+    Ok(reports)
 }
 
 /// What one worker thread brings back.
@@ -254,7 +282,7 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
     })
     .await
     .context("bench threads failed")?;
-    let mut total = Tally::default();
+    let mut total = Tally::new(None, recorder_for(cfg, start));
     let mut connected = 0;
     let mut first_error = None;
     for r in results {
@@ -271,7 +299,12 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         );
     }
     let plan = Plan::new(start, cfg.warmup, cfg.duration, None, 1, 0);
-    let window = plan.window(Instant::now()).as_secs_f64().max(1e-9);
+    let measured = plan.window(Instant::now());
+    let window = measured.as_secs_f64().max(1e-9);
+    let mut timeline = total
+        .timeline
+        .finish(timeline::intervals_in(measured, interval_of(cfg)));
+    timeline.reconcile_errors(total.errors);
     let bytes = if cfg.mode == Mode::Send {
         total.bytes_sent
     } else {
@@ -299,7 +332,24 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         latency_us: total.latency.percentiles(),
         histogram: total.latency.encode(),
         sources: 1,
+        timeline,
     })
+}
+
+/// The timeline's interval for this run.
+fn interval_of(cfg: &RunConfig) -> Duration {
+    timeline::interval_for(cfg.duration.saturating_sub(cfg.warmup), cfg.connections)
+}
+
+/// An empty timeline of this run, started at `start`.
+fn recorder_for(cfg: &RunConfig, start: Instant) -> timeline::Recorder {
+    let interval = interval_of(cfg);
+    let window = cfg.duration.saturating_sub(cfg.warmup);
+    timeline::Recorder::new(
+        start + cfg.warmup,
+        interval,
+        timeline::intervals_in(window, interval),
+    )
 }
 
 /// One worker thread: connects its share of connections, waits at the start
@@ -346,13 +396,18 @@ fn worker_thread(
     // would wait forever.
     line.connected.wait();
     line.go.wait();
-    let Some(rt) = runtime else { return result };
     let start = line
         .start
         .lock()
         .ok()
         .and_then(|s| *s)
         .unwrap_or_else(Instant::now);
+    let recorder = recorder_for(cfg, start);
+    // Connections that failed before the start count in the first second.
+    let early = result.tally.errors;
+    result.tally.timeline = recorder.clone();
+    result.tally.timeline.nth(0).errors += early;
+    let Some(rt) = runtime else { return result };
     let n = cfg.connections;
     let tallies = rt.block_on(async {
         // One precise timer for all of this thread's connections, in open
@@ -366,15 +421,16 @@ fn worker_thread(
         if cfg.mode == Mode::Connect {
             for &index in indices {
                 let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
-                let (endpoint, opts, shutdown, pacer, live) = (
+                let (endpoint, opts, shutdown, pacer, live, recorder) = (
                     cfg.endpoint.clone(),
                     cfg.socket.clone(),
                     shutdown.clone(),
                     pacer.clone(),
                     cfg.live.clone(),
+                    recorder.clone(),
                 );
                 tasks.push(tokio::spawn(async move {
-                    let tally = Tally::new(live);
+                    let tally = Tally::new(live, recorder);
                     connect::run(&endpoint, &opts, plan, &pacer, &shutdown, tally).await
                 }));
             }
@@ -382,7 +438,7 @@ fn worker_thread(
             for (index, socket) in sockets {
                 let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
                 let (shutdown, pacer) = (shutdown.clone(), pacer.clone());
-                let tally = Tally::new(cfg.live.clone());
+                let tally = Tally::new(cfg.live.clone(), recorder.clone());
                 tasks.push(tokio::spawn(async move {
                     match socket.into_stream() {
                         Ok(s) => stream::run(s, plan, job, &pacer, &shutdown, tally).await,
@@ -393,9 +449,10 @@ fn worker_thread(
         }
         let mut tallies = Vec::with_capacity(tasks.len());
         for task in tasks {
-            tallies.push(task.await.unwrap_or_else(|_| Tally {
-                errors: 1,
-                ..Tally::default()
+            tallies.push(task.await.unwrap_or_else(|_| {
+                let mut failed = Tally::new(None, recorder.clone());
+                failed.failed(1, Instant::now());
+                failed
             }));
         }
         tallies

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::latency::{Latency, Percentiles};
+use super::timeline::Timeline;
 
 /// What a report's `tool` field says, so merge can refuse other files.
 pub const REPORT_TOOL: &str = "sockmate bench";
@@ -47,6 +48,10 @@ pub struct Report {
     pub histogram: String,
     /// How many runs this report combines.
     pub sources: u64,
+    /// Messages, bytes and errors per interval (normally one second) of
+    /// the measured window; empty in reports of older versions.
+    #[serde(default)]
+    pub timeline: Timeline,
 }
 
 /// A report file that cannot be merged.
@@ -119,6 +124,7 @@ impl Report {
             merged.bytes_per_s += r.bytes_per_s;
             merged.errors += r.errors;
             merged.sources += r.sources;
+            merged.timeline.add(&r.timeline);
             latency.add(&Latency::decode(&r.histogram).unwrap_or_default());
         }
         merged.latency_us = latency.percentiles();
@@ -236,6 +242,7 @@ mod tests {
             latency_us: l.percentiles(),
             histogram: l.encode(),
             sources: 1,
+            timeline: Timeline::default(),
         }
     }
 

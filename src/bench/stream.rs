@@ -34,7 +34,8 @@ pub async fn run(
     let slots = Semaphore::new(job.pipeline.max(1));
     let mut tally = tally;
     let mut sent = (0u64, 0u64); // (bytes, messages) measured
-    let mut failed = false;
+    let mut sent_line = tally.timeline.clone();
+    let mut failed = None;
     let (mut reader, mut writer) = stream.into_split();
     {
         let sender = async {
@@ -70,6 +71,9 @@ pub async fn run(
                 if plan.measured(at) {
                     sent.0 += message.len() as u64;
                     sent.1 += 1;
+                    let sample = sent_line.at(at);
+                    sample.bytes_sent += message.len() as u64;
+                    sample.messages += 1;
                 }
                 seq += 1;
             }
@@ -92,6 +96,7 @@ pub async fn run(
                 if !echo {
                     if plan.measured(now) {
                         tally.bytes_received += n as u64;
+                        tally.timeline.at(now).bytes_received += n as u64;
                     }
                     continue;
                 }
@@ -107,6 +112,7 @@ pub async fn run(
                     if plan.measured(at) {
                         tally.measured(now.saturating_duration_since(at), now);
                         tally.bytes_received += job.size as u64;
+                        tally.timeline.at(now).bytes_received += job.size as u64;
                     }
                     if plan.interval.is_none() {
                         slots.add_permits(1);
@@ -119,7 +125,7 @@ pub async fn run(
             result = work => {
                 if let Err(e) = result {
                     tracing::debug!("bench connection failed: {e}");
-                    failed = true;
+                    failed = Some(Instant::now());
                 }
             }
             () = tokio::time::sleep_until(plan.end) => {}
@@ -127,11 +133,12 @@ pub async fn run(
         }
     }
     tally.bytes_sent = sent.0;
+    tally.timeline.add_sent(&sent_line, !echo);
     if !echo {
         tally.messages = sent.1;
     }
-    if failed {
-        tally.errors += 1;
+    if let Some(at) = failed {
+        tally.failed(1, at);
     }
     tally
 }

@@ -1,5 +1,6 @@
 //! `sockmate bench ENDPOINT` and `sockmate bench merge A.json B.json…`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -7,6 +8,9 @@ use tokio_util::sync::CancellationToken;
 use clap::Args;
 
 use super::args::{parse_duration, ProxyArgs};
+use anyhow::Context as _;
+
+use crate::bench::html::Run;
 use crate::bench::Report;
 use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig};
 use crate::endpoint::Endpoint;
@@ -77,6 +81,12 @@ pub struct BenchArgs {
     /// Print one JSON object (mergeable with `bench merge`) instead of the table.
     #[arg(long, help_heading = "Views")]
     pub json: bool,
+    /// Also write an HTML page with charts; one self-contained file (nothing loaded from the network) with the figures, the parameters, the latency percentile curve and histogram, and throughput and errors per second. With `merge`, of the merged runs (or of each run, with --compare).
+    #[arg(long, value_name = "FILE.html", help_heading = "Views")]
+    pub report: Option<std::path::PathBuf>,
+    /// With `merge --report`: draw the runs side by side in the page (one colour each, up to 6) instead of adding them up.
+    #[arg(long, visible_alias = "overlay", help_heading = "Views")]
+    pub compare: bool,
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Limits")]
     pub connect_timeout: Duration,
@@ -103,10 +113,33 @@ impl TryFrom<BenchArgs> for BenchConfig {
                         .into(),
                 );
             }
+            if args.compare {
+                if args.report.is_none() {
+                    return invalid(
+                        "--compare draws the runs in a page: add --report FILE.html, e.g. sockmate bench merge --compare a.json b.json --report cmp.html"
+                            .into(),
+                    );
+                }
+                if !(2..=crate::bench::html::MAX_RUNS).contains(&args.reports.len()) {
+                    return invalid(format!(
+                        "--compare takes 2 to {} reports, not {}",
+                        crate::bench::html::MAX_RUNS,
+                        args.reports.len()
+                    ));
+                }
+            }
             return Ok(BenchConfig::Merge {
                 files: args.reports,
                 json: args.json,
+                report: args.report,
+                compare: args.compare,
             });
+        }
+        if args.compare {
+            return invalid(
+                "--compare is for saved reports: sockmate bench merge --compare a.json b.json --report cmp.html"
+                    .into(),
+            );
         }
         if let Some(extra) = args.reports.first() {
             return invalid(format!(
@@ -200,6 +233,7 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 ..SocketOptions::default()
             },
             json: args.json,
+            report: args.report,
             // The live line: on a terminal, never with --json.
             live: (!args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .then(Default::default),
@@ -210,17 +244,107 @@ impl TryFrom<BenchArgs> for BenchConfig {
 /// Runs the bench (or the merge) and prints the report.
 pub async fn run(cfg: BenchConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     match cfg {
-        BenchConfig::Merge { files, json } => print(&crate::bench::merge_files(&files)?, json),
+        BenchConfig::Merge {
+            files,
+            json,
+            report,
+            compare,
+        } => {
+            let reports = crate::bench::read_reports(&files)?;
+            let page = open_report(report)?;
+            if compare {
+                for (file, r) in files.iter().zip(&reports) {
+                    if !json {
+                        print_text(&format!("{}:\n", file.display()))?;
+                    }
+                    print(r, json)?;
+                }
+                let runs: Vec<Run<'_>> = labels(&files)
+                    .into_iter()
+                    .zip(&reports)
+                    .map(|(label, report)| Run { label, report })
+                    .collect();
+                return write_page(page, &runs);
+            }
+            let merged = Report::merge(&reports)?;
+            print(&merged, json)?;
+            let label = if merged.sources > 1 {
+                format!("merged ({} runs)", merged.sources)
+            } else {
+                "run".into()
+            };
+            write_page(
+                page,
+                &[Run {
+                    label,
+                    report: &merged,
+                }],
+            )
+        }
         BenchConfig::Run(cfg) => {
+            // A path that cannot be written is refused before the run.
+            let page = open_report(cfg.report.clone())?;
             let printer = CancellationToken::new();
             if let Some(live) = cfg.live.clone() {
                 tokio::spawn(print_live(live, printer.clone()));
             }
             let report = Engine::new(shutdown).bench(&cfg).await;
             printer.cancel();
-            print(&report?, cfg.json)
+            let report = report?;
+            print(&report, cfg.json)?;
+            write_page(
+                page,
+                &[Run {
+                    label: "run".into(),
+                    report: &report,
+                }],
+            )
         }
     }
+}
+
+/// The names of compared runs: their file names, or the paths as given
+/// when two share a file name.
+fn labels(files: &[PathBuf]) -> Vec<String> {
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.file_name()
+                .map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into())
+        })
+        .collect();
+    let unique = names.iter().collect::<std::collections::HashSet<_>>().len() == names.len();
+    if unique {
+        names
+    } else {
+        files.iter().map(|f| f.display().to_string()).collect()
+    }
+}
+
+/// The `--report` file, created (empty) now so that a bad path fails
+/// before anything runs.
+fn open_report(path: Option<PathBuf>) -> anyhow::Result<Option<(std::fs::File, PathBuf)>> {
+    let Some(path) = path else { return Ok(None) };
+    match std::fs::File::create(&path) {
+        Ok(file) => Ok(Some((file, path))),
+        Err(e) => anyhow::bail!(
+            "cannot write --report {}: {e} (give a file in a folder that exists and you may write to)",
+            path.display()
+        ),
+    }
+}
+
+/// Writes the page of `runs` into the `--report` file, if any.
+fn write_page(page: Option<(std::fs::File, PathBuf)>, runs: &[Run<'_>]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let Some((mut file, path)) = page else {
+        return Ok(());
+    };
+    file.write_all(crate::bench::html::page(runs).as_bytes())
+        .and_then(|()| file.flush())
+        .with_context(|| format!("cannot write --report {}", path.display()))?;
+    errln!("report written to {}", path.display());
+    Ok(())
 }
 
 /// Prints the live line to stderr every second until `done` is cancelled.
@@ -250,12 +374,16 @@ async fn print_live(live: std::sync::Arc<crate::bench::live::Live>, done: Cancel
 }
 
 fn print(report: &Report, json: bool) -> anyhow::Result<()> {
-    use std::io::Write as _;
     let text = if json {
         format!("{}\n", serde_json::to_string(report)?)
     } else {
         report.table()
     };
+    print_text(&text)
+}
+
+fn print_text(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         // A reader that went away (`| head`) is not a failure.

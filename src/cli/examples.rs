@@ -42,7 +42,9 @@ Examples:
   sockmate bench 127.0.0.1:8000 -c 8 -d 5s             # 8 connections echoing for 5 s
   sockmate bench 127.0.0.1:8000 --mode send -s 65536    # one-way throughput
   sockmate bench 127.0.0.1:8000 --json > a.json        # a report to merge later
-  sockmate bench merge a.json b.json                   # add up reports from several machines";
+  sockmate bench merge a.json b.json                   # add up reports from several machines
+  sockmate bench 127.0.0.1:8000 --report run.html      # a page with the latency curve and charts
+  sockmate bench merge --compare a.json b.json --report cmp.html   # two runs on the same charts";
 
 /// `sockmate send --help`.
 pub const SEND: &str = "\

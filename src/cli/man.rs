@@ -168,6 +168,22 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "Merge reports taken on two machines at the same time:",
                 &["bench", "merge", "a.json", "b.json"],
             ),
+            (
+                "A self-contained HTML page with the latency curve, histogram and throughput:",
+                &["bench", "127.0.0.1:7000", "-d", "10s", "--report", "run.html"],
+            ),
+            (
+                "Two saved runs on the same charts:",
+                &[
+                    "bench",
+                    "merge",
+                    "--compare",
+                    "a.json",
+                    "b.json",
+                    "--report",
+                    "cmp.html",
+                ],
+            ),
         ],
     ),
     (

@@ -76,6 +76,7 @@ const SUMMARY: &[(&str, &[&str])] = &[
             "connections",
             "duration",
             "json",
+            "report",
         ],
     ),
 ];

@@ -31,6 +31,11 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("../../ui/js/main.js"),
     },
     Asset {
+        name: "charts.js",
+        mime: JS,
+        body: include_str!("../../ui/js/charts.js"),
+    },
+    Asset {
         name: "conn.js",
         mime: JS,
         body: include_str!("../../ui/js/conn.js"),

@@ -27,6 +27,7 @@ const en = {
   pairs: "Relayed pairs", client: "Client", localAddr: "local address",
   template: "Template", quick: "Quick send", importProfile: "Import profile…", exportProfile: "Export profile",
   imported: "saved messages imported", respondRules: "Respond rules (MATCH=>REPLY, one per line)",
+  bytesPerS: "Bytes", msgsPerS: "Messages", now: "now", lastMinute: "Last minute (B/s)",
   lang: "中文",
 };
 
@@ -55,6 +56,7 @@ const zh = {
   pairs: "转发连接", client: "客户端", localAddr: "本地地址",
   template: "模板", quick: "快捷发送", importProfile: "导入配置…", exportProfile: "导出配置",
   imported: "条消息已导入", respondRules: "应答规则（匹配=>回复，每行一条）",
+  bytesPerS: "字节", msgsPerS: "消息", now: "现在", lastMinute: "最近一分钟（B/s）",
   lang: "English",
 };
 

@@ -8,6 +8,7 @@ import { SendBox, ENCODINGS } from "./send.js";
 import { newSessionForm, sessionList } from "./sessions.js";
 import { h, bytes, duration, peerName } from "./util.js";
 import { t, toggle, tr } from "./i18n.js";
+import { RateHistory, drawRates, sparkline } from "./charts.js";
 
 const conn = new Conn();
 const sessions = new Map();
@@ -22,6 +23,7 @@ class SessionState {
     this.base = { total: zero(), conns: {} };
     this.since = info.started_ms || Date.now();
     this.lastQ = 0;
+    this.rates = new RateHistory();
   }
   shownTotal() { return this.stats ? minus(this.stats.total, this.base.total) : null; }
   shownConn(c) { return minus(c.counters, this.base.conns[c.conn] || zero()); }
@@ -100,6 +102,7 @@ conn.on((m) => {
     const s = sessions.get(m.s);
     if (!s) return;
     s.stats = m;
+    s.rates.push(m);
     if (m.s === selected) renderLive(s);
     renderList();
   } else if (m.t === "skipped") {
@@ -155,7 +158,7 @@ function rebuild() {
   render();
 }
 
-const live = { counters: null, clients: null, filter: null, key: null };
+const live = { counters: null, rates: null, clients: null, filter: null, key: null };
 
 let shown = null;
 
@@ -177,6 +180,7 @@ function renderMain() {
     if (!r.ok) notify(r.error, true);
   } }, label);
   live.counters = h("div", { class: "counters", id: "counters" });
+  live.rates = h("div", { class: "rates", id: "rate-chart" });
   live.clients = h("div", { class: "clients", id: "clients" });
   live.key = null;
   live.filter = h("select", { id: "log-filter", onchange: () => s.log.setFilter(live.filter.value) });
@@ -212,7 +216,7 @@ function renderMain() {
         i.role !== "cli" ? control(t("restart"), "restart", "session-restart") : null,
         control(t("stop"), "stop", "session-stop"),
         i.role !== "cli" ? control(t("remove"), "remove", "session-remove") : null),
-      live.counters),
+      h("div", { class: "livebar" }, live.counters, live.rates)),
     live.clients,
     h("section", { class: "panel recv" },
       h("div", { class: "toolbar" },
@@ -253,6 +257,7 @@ function renderLive(s) {
     cell(t("bytesOut"), "tx", tot.bytes_out, tot.msgs_out),
     h("div", { class: "counter dur" }, h("span", { class: "clabel" }, t("duration")), h("span", { class: "cval", id: "count-duration", "data-since": s.since }, s.info.running ? duration(Date.now() - s.since) : "—")),
     h("button", { id: "count-reset", onclick: () => { s.reset(); renderLive(s); } }, t("reset")));
+  drawRates(live.rates, s.rates);
   const conns = s.stats ? s.stats.conns : [];
   const kind = s.info.kind;
   if (kind === "client") { live.clients.replaceChildren(); live.clients.hidden = true; return; }
@@ -272,6 +277,7 @@ function renderLive(s) {
       if (!row) continue;
       row.querySelector(".age").textContent = duration(c.age_ms);
       row.querySelector(".traffic").textContent = traffic(c);
+      row.querySelector(".activity").replaceChildren(sparkline(s.rates, c.conn));
     }
     return;
   }
@@ -282,6 +288,7 @@ function renderLive(s) {
   const rows = conns.map((c) => h("tr", { class: "client", "data-conn": c.conn },
     h("td", {}, `#${c.conn}`), h("td", { class: "mono" }, peerName(c.conn, c.peer)), h("td", { class: "age" }, duration(c.age_ms)),
     h("td", { class: "mono traffic" }, traffic(c)),
+    h("td", { class: "activity" }, sparkline(s.rates, c.conn)),
     h("td", { class: "actions" },
       relay ? null : h("button", { class: "client-send", onclick: () => sendTo(s, c.conn) }, t("send")),
       h("button", { class: "client-close danger", onclick: async () => {
@@ -293,7 +300,7 @@ function renderLive(s) {
       relay ? h("span", { class: "muted" }, `→ ${s.info.label.split(" → ")[1] || ""}`) : h("label", {}, t("to"), " ", targetSel),
       relay ? null : h("button", { id: "send-all", onclick: () => sendTo(s, null) }, t("sendAll"))),
     conns.length ? h("table", { class: "clientlist", id: "client-list" },
-      h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, relay ? t("client") : t("peer")), h("th", {}, t("age")), h("th", {}, t("traffic")), h("th", {}, ""))),
+      h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, relay ? t("client") : t("peer")), h("th", {}, t("age")), h("th", {}, t("traffic")), h("th", {}, t("lastMinute")), h("th", {}, ""))),
       h("tbody", {}, ...rows)) : h("p", { class: "muted", id: "client-list" }, t("noClients"))));
 }
 
