@@ -20,7 +20,7 @@ pub fn is_icmp(input: &str) -> bool {
 /// The line other commands give for `icmp://`.
 pub fn refusal(input: &str) -> String {
     format!(
-        "{input}: icmp:// works only with sockmate ping HOST and sockmate bench icmp://HOST (ICMP has no ports or connections; here write tcp://HOST:PORT or udp://HOST:PORT)"
+        "cannot use {input} here: icmp:// works only with sockmate ping HOST and sockmate bench icmp://HOST (ICMP has no ports or connections; write tcp://HOST:PORT or udp://HOST:PORT)"
     )
 }
 
