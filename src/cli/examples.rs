@@ -70,11 +70,11 @@ Examples:
 /// `sockmate ping --help`.
 pub const PING: &str = "\
 Examples:
-  sockmate ping 127.0.0.1 --count 3                  # three echo requests, then ping(8)'s summary
-  sockmate ping ::1 -c 5 -i 200ms --size 1000         # IPv6, faster, bigger
-  sockmate ping localhost -c 2 --explain              # the socket() call and the Python lines
-  sockmate ping 127.0.0.1 -c 3 --json                 # one JSON event per reply, then a summary
-  sockmate bench icmp://127.0.0.1 -d 5s               # latency percentiles over ICMP";
+  sockmate ping 127.0.0.1 --count 3                 # three echo requests, then ping(8)'s summary
+  sockmate ping ::1 -c 5 -i 200ms --size 1000       # IPv6, faster, bigger
+  sockmate ping localhost -c 2 --explain            # the socket() call and the Python lines
+  sockmate ping 127.0.0.1 -c 3 --json               # one JSON event per reply, then a summary
+  sockmate bench icmp://127.0.0.1 -d 5s             # latency percentiles over ICMP";
 
 /// `sockmate completions --help`.
 pub const COMPLETIONS: &str = "\
