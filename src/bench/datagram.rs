@@ -30,8 +30,10 @@ pub trait Datagrams {
     /// Sends one message.
     fn send(&self, buf: &[u8]) -> impl std::future::Future<Output = std::io::Result<usize>> + Send;
     /// Receives one message into `buf`, returning its length.
-    fn recv(&self, buf: &mut [u8])
-        -> impl std::future::Future<Output = std::io::Result<usize>> + Send;
+    fn recv(
+        &self,
+        buf: &mut [u8],
+    ) -> impl std::future::Future<Output = std::io::Result<usize>> + Send;
 }
 
 impl Datagrams for DatagramSocket {

@@ -359,12 +359,10 @@ fn worker_thread(
                     (Target::Icmp(_), Some(to)) => icmp::IcmpEcho::open(to, index)
                         .map(|echo| echoers.push((index, echo)))
                         .map_err(|e| e.to_string()),
-                    (Target::Endpoint(endpoint), _) => {
-                        transport::connect(endpoint, &cfg.socket)
-                            .await
-                            .map(|connected| sockets.push((index, connected.connection)))
-                            .map_err(|e| e.to_string())
-                    }
+                    (Target::Endpoint(endpoint), _) => transport::connect(endpoint, &cfg.socket)
+                        .await
+                        .map(|connected| sockets.push((index, connected.connection)))
+                        .map_err(|e| e.to_string()),
                     (Target::Icmp(host), None) => Err(format!("icmp://{host} was not resolved")),
                 };
                 if let Err(e) = opened {

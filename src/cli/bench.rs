@@ -131,7 +131,9 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 ));
             }
             if args.proxy.proxy()?.is_some() {
-                return invalid("--proxy does not apply to icmp:// (a proxy relays TCP, not ICMP)".into());
+                return invalid(
+                    "--proxy does not apply to icmp:// (a proxy relays TCP, not ICMP)".into(),
+                );
             }
             let host = crate::endpoint::icmp::parse_icmp_host(&args.endpoint)
                 .map_err(|e| ConfigError::new(e.to_string()))?;
@@ -346,13 +348,18 @@ mod tests {
         let BenchConfig::Run(cfg) = bench(&["icmp://127.0.0.1"]).unwrap() else {
             panic!()
         };
-        assert_eq!((cfg.target.to_string(), cfg.size), ("icmp://127.0.0.1".into(), 64));
+        assert_eq!(
+            (cfg.target.to_string(), cfg.size),
+            ("icmp://127.0.0.1".into(), 64)
+        );
         assert!(bench(&["icmp://127.0.0.1", "-m", "send"])
             .unwrap_err()
             .contains("ICMP only echoes"));
         assert!(bench(&["icmp://127.0.0.1", "-s", "4"])
             .unwrap_err()
             .contains("sequence number"));
-        assert!(bench(&["icmp://127.0.0.1:7"]).unwrap_err().contains("no ports"));
+        assert!(bench(&["icmp://127.0.0.1:7"])
+            .unwrap_err()
+            .contains("no ports"));
     }
 }

@@ -41,7 +41,11 @@ pub struct PingArgs {
     #[arg(short = 'W', long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, help_heading = "Limits")]
     pub timeout: Duration,
     /// Use IPv4 only (for a name).
-    #[arg(short = '4', conflicts_with = "ipv6", help_heading = "Endpoint and socket")]
+    #[arg(
+        short = '4',
+        conflicts_with = "ipv6",
+        help_heading = "Endpoint and socket"
+    )]
     pub ipv4: bool,
     /// Use IPv6 only (for a name).
     #[arg(short = '6', help_heading = "Endpoint and socket")]
@@ -259,8 +263,8 @@ impl Output {
 
     fn json_line(&mut self, kind: &str, mut value: Value) {
         value["type"] = json!(kind);
-        value["time"] = json!(chrono::Local::now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false));
+        value["time"] =
+            json!(chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false));
         self.line(&value.to_string());
     }
 
@@ -399,13 +403,36 @@ mod tests {
         assert_eq!(run.ping.host_text, "::1");
         assert_eq!((run.ping.count, run.ping.size), (0, 56));
         assert_eq!(run.ping.interval, Duration::from_secs(1));
-        let run = ping(&["127.0.0.1", "-c", "3", "-i", "200ms", "-s", "0", "--socket-type", "raw", "-4"]).unwrap();
+        let run = ping(&[
+            "127.0.0.1",
+            "-c",
+            "3",
+            "-i",
+            "200ms",
+            "-s",
+            "0",
+            "--socket-type",
+            "raw",
+            "-4",
+        ])
+        .unwrap();
         assert_eq!((run.ping.count, run.ping.size), (3, 0));
-        assert_eq!((run.ping.socket_type, run.ping.ipv6), (Some(IcmpKind::Raw), Some(false)));
-        assert!(ping(&["127.0.0.1", "-c", "0"]).unwrap_err().contains("--count 0"));
-        assert!(ping(&["127.0.0.1", "-i", "1ms"]).unwrap_err().contains("at least 2ms"));
-        assert!(ping(&["127.0.0.1", "-s", "70000"]).unwrap_err().contains("--size 70000"));
+        assert_eq!(
+            (run.ping.socket_type, run.ping.ipv6),
+            (Some(IcmpKind::Raw), Some(false))
+        );
+        assert!(ping(&["127.0.0.1", "-c", "0"])
+            .unwrap_err()
+            .contains("--count 0"));
+        assert!(ping(&["127.0.0.1", "-i", "1ms"])
+            .unwrap_err()
+            .contains("at least 2ms"));
+        assert!(ping(&["127.0.0.1", "-s", "70000"])
+            .unwrap_err()
+            .contains("--size 70000"));
         assert!(ping(&["127.0.0.1:80"]).unwrap_err().contains("no ports"));
-        assert!(ping(&["x", "--socket-type", "stream"]).unwrap_err().contains("dgram or raw"));
+        assert!(ping(&["x", "--socket-type", "stream"])
+            .unwrap_err()
+            .contains("dgram or raw"));
     }
 }

@@ -147,7 +147,11 @@ impl<W: Write> PingExplainer<W> {
             self.say("ttl", c, python, &why);
         }
         if kind == IcmpKind::Datagram {
-            let any = if self.v6 { "('::', 0)" } else { "('0.0.0.0', 0)" };
+            let any = if self.v6 {
+                "('::', 0)"
+            } else {
+                "('0.0.0.0', 0)"
+            };
             let why = self.pick(
                 "port 0: the kernel picks the socket's \"port\", which is the echo identifier of its requests",
                 "端口 0：由内核为套接字挑一个“端口”，它就是请求里的回显标识符",

@@ -54,10 +54,15 @@ pub fn parse_icmp_host(input: &str) -> Result<Host, EndpointError> {
         return Ok(Host::Ip(ip));
     }
     if let Some((addr, zone)) = unbracketed.split_once('%') {
-        let zone = zone.strip_prefix("25").filter(|z| !z.is_empty()).unwrap_or(zone);
+        let zone = zone
+            .strip_prefix("25")
+            .filter(|z| !z.is_empty())
+            .unwrap_or(zone);
         let valid_zone = !zone.is_empty()
             && zone.len() < 16
-            && zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            && zone
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         return match addr.parse::<std::net::Ipv6Addr>() {
             Ok(ip) if valid_zone => Ok(Host::Scoped {
                 ip,

@@ -133,9 +133,17 @@ mod tests {
     #[test]
     fn a_request_checks_and_reads_back_as_a_reply_once_its_type_is_flipped() {
         let mut packet = echo_request(false, 0x1234, 7, b"hello");
-        assert_eq!(checksum(&packet), 0, "a packet with its checksum sums to zero");
+        assert_eq!(
+            checksum(&packet),
+            0,
+            "a packet with its checksum sums to zero"
+        );
         assert_eq!(packet[0], ECHO_REQUEST_V4);
-        assert_eq!(parse_reply(false, false, &packet), None, "a request is no reply");
+        assert_eq!(
+            parse_reply(false, false, &packet),
+            None,
+            "a request is no reply"
+        );
         packet[0] = ECHO_REPLY_V4;
         packet[2..4].copy_from_slice(&[0, 0]);
         let sum = checksum(&packet);

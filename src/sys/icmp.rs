@@ -130,9 +130,11 @@ impl IcmpSocket {
     pub async fn send_to(&self, packet: &[u8], to: SocketAddr) -> io::Result<()> {
         let addr = SockAddr::from(to);
         let fd = &self.fd;
-        fd.async_io(Interest::WRITABLE, || SockRef::from(fd).send_to(packet, &addr))
-            .await
-            .map(drop)
+        fd.async_io(Interest::WRITABLE, || {
+            SockRef::from(fd).send_to(packet, &addr)
+        })
+        .await
+        .map(drop)
     }
 
     /// Receives one ICMP packet into `buf`.

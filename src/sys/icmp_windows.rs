@@ -58,12 +58,18 @@ impl IcmpSocket {
     /// Fails: no ICMP on this platform.
     pub async fn send_to(&self, packet: &[u8], to: SocketAddr) -> io::Result<()> {
         let _ = (packet, to);
-        Err(io::Error::new(io::ErrorKind::Unsupported, unsupported_line()))
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            unsupported_line(),
+        ))
     }
 
     /// Fails: no ICMP on this platform.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
         let _ = buf;
-        Err(io::Error::new(io::ErrorKind::Unsupported, unsupported_line()))
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            unsupported_line(),
+        ))
     }
 }

@@ -102,7 +102,11 @@ fn check_transcript(out: &str, ip: &str, count: u64, bytes: usize) {
     let header = if ip.contains(':') {
         format!("PING {ip} ({ip}) {} data bytes", bytes - 8)
     } else {
-        format!("PING {ip} ({ip}) {}({}) bytes of data.", bytes - 8, bytes + 20)
+        format!(
+            "PING {ip} ({ip}) {}({}) bytes of data.",
+            bytes - 8,
+            bytes + 20
+        )
     };
     assert_eq!(lines.first().copied(), Some(header.as_str()), "{out}");
     for seq in 1..=count {
@@ -139,7 +143,10 @@ fn json_lines(out: &str) -> Vec<Value> {
 fn socket_kind(setup: &Setup, ip: &str) -> String {
     let (code, out, err) = in_namespace(setup, &["ping", ip, "-c", "1", "--json"]);
     assert_eq!(code, 0, "{err}");
-    json_lines(&out)[0]["socket"].as_str().unwrap_or("").to_string()
+    json_lines(&out)[0]["socket"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 #[test]
@@ -214,14 +221,22 @@ fn json_events_and_size_carry_every_reply_and_the_summary() {
     }
     for setup in [ROOT, NOBODY_ALLOWED] {
         for ip in ["127.0.0.1", "::1"] {
-            let args = ["ping", ip, "-c", "3", "-i", "20ms", "--size", "1000", "--json"];
+            let args = [
+                "ping", ip, "-c", "3", "-i", "20ms", "--size", "1000", "--json",
+            ];
             let (code, out, err) = in_namespace(&setup, &args);
             assert_eq!(code, 0, "{err}");
             let events = json_lines(&out);
             let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
             assert_eq!(
                 types,
-                ["ping_start", "ping_reply", "ping_reply", "ping_reply", "ping_summary"],
+                [
+                    "ping_start",
+                    "ping_reply",
+                    "ping_reply",
+                    "ping_reply",
+                    "ping_summary"
+                ],
                 "{out}"
             );
             assert_eq!(events[0]["ip"], ip);
@@ -232,7 +247,10 @@ fn json_events_and_size_carry_every_reply_and_the_summary() {
                 assert_eq!(reply["from"], ip, "{reply}");
                 assert_eq!(reply["ttl"], 64, "{reply}");
                 assert_eq!(reply["dup"], false, "{reply}");
-                assert!(reply["rtt_ms"].as_f64().is_some_and(|t| t >= 0.0), "{reply}");
+                assert!(
+                    reply["rtt_ms"].as_f64().is_some_and(|t| t >= 0.0),
+                    "{reply}"
+                );
                 assert!(reply["time"].is_string(), "{reply}");
             }
             let summary = &events[4];
@@ -258,7 +276,16 @@ fn unanswered_requests_time_out_and_count_as_loss() {
         ignore_echo: true,
         ..ROOT
     };
-    let args = ["ping", "127.0.0.1", "-c", "2", "-i", "50ms", "--timeout", "200ms"];
+    let args = [
+        "ping",
+        "127.0.0.1",
+        "-c",
+        "2",
+        "-i",
+        "50ms",
+        "--timeout",
+        "200ms",
+    ];
     let (code, out, err) = in_namespace(&silent, &args);
     assert_eq!(code, 1, "{err}");
     assert!(out.contains("no answer yet for icmp_seq=1\n"), "{out}");
@@ -309,7 +336,10 @@ fn explain_narrates_the_socket_call_chosen_with_its_python_line() {
         err.contains("[explain] socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)"),
         "{err}"
     );
-    assert!(err.contains("为什么:") && err.contains("非特权 ICMP 套接字"), "{err}");
+    assert!(
+        err.contains("为什么:") && err.contains("非特权 ICMP 套接字"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -329,11 +359,17 @@ fn bench_icmp_reports_latency_percentiles() {
         let latency = &report["latency_us"];
         assert_eq!(latency["count"].as_u64(), Some(messages), "{report}");
         let p = |k: &str| latency[k].as_f64().unwrap_or(-1.0);
-        assert!(0.0 < p("p50") && p("p50") <= p("p99") && p("p99") <= p("max"), "{report}");
+        assert!(
+            0.0 < p("p50") && p("p50") <= p("p99") && p("p99") <= p("max"),
+            "{report}"
+        );
     }
     let (code, out, err) = in_namespace(&ROOT, &["bench", "icmp://[::1]", "-d", "1s"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("sockmate bench icmp://[::1]: echo") && out.contains("p99"), "{out}");
+    assert!(
+        out.contains("sockmate bench icmp://[::1]: echo") && out.contains("p99"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -348,7 +384,9 @@ fn icmp_is_refused_by_the_other_commands_and_ping_flags_are_checked() {
         let ours: Vec<&str> = err.lines().collect();
         assert_eq!(ours.len(), 1, "{err}");
         assert!(
-            ours[0].contains("icmp:// works only with sockmate ping HOST and sockmate bench icmp://HOST"),
+            ours[0].contains(
+                "icmp:// works only with sockmate ping HOST and sockmate bench icmp://HOST"
+            ),
             "{err}"
         );
     }
@@ -356,7 +394,10 @@ fn icmp_is_refused_by_the_other_commands_and_ping_flags_are_checked() {
         (&["ping", "127.0.0.1:80"][..], "ICMP has no ports"),
         (&["ping", "127.0.0.1", "--count", "0"], "--count 0"),
         (&["ping", "127.0.0.1", "--size", "70000"], "--size 70000"),
-        (&["bench", "icmp://127.0.0.1", "-m", "send"], "ICMP only echoes"),
+        (
+            &["bench", "icmp://127.0.0.1", "-m", "send"],
+            "ICMP only echoes",
+        ),
     ] {
         let (status, _, err) = run_with_input(sockmate(args), b"");
         assert_eq!(status.code(), Some(2), "{args:?}");
@@ -366,7 +407,14 @@ fn icmp_is_refused_by_the_other_commands_and_ping_flags_are_checked() {
     assert!(status.success());
     let out = String::from_utf8_lossy(&out);
     assert!(out.lines().count() <= 40, "{out}");
-    for flag in ["--count", "--interval", "--size", "--timeout", "--json", "--explain"] {
+    for flag in [
+        "--count",
+        "--interval",
+        "--size",
+        "--timeout",
+        "--json",
+        "--explain",
+    ] {
         assert!(out.contains(flag), "{flag}: {out}");
     }
 }
