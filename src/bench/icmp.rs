@@ -66,9 +66,8 @@ impl Datagrams for IcmpEcho {
                 continue;
             }
             // The payload runs to the packet's end: move it to the front.
-            let len = reply.payload.len();
-            let at = received.len - len;
-            buf.copy_within(at..received.len, 0);
+            let (len, total) = (reply.payload.len(), packet.len());
+            buf.copy_within(total - len..total, 0);
             return Ok(len);
         }
     }

@@ -194,17 +194,19 @@ pub async fn run(cfg: PingRun, shutdown: Shutdown) -> anyhow::Result<()> {
     out.start();
     let started = tokio::time::Instant::now();
     let stop = shutdown.token().clone();
-    let stats = crate::ping::run::run(&cfg.ping, &socket, to, &stop, |event| {
-        if let Some(x) = explainer.as_mut() {
-            match event {
-                PingEvent::Sent { seq, bytes } => x.sent(*seq, *bytes),
-                PingEvent::Reply { seq, bytes, .. } => x.reply(*seq, *bytes),
-                _ => {}
+    let engine = crate::engine::Engine::new(shutdown);
+    let stats = engine
+        .ping(&cfg.ping, &socket, to, |event| {
+            if let Some(x) = explainer.as_mut() {
+                match event {
+                    PingEvent::Sent { seq, bytes } => x.sent(*seq, *bytes),
+                    PingEvent::Reply { seq, bytes, .. } => x.reply(*seq, *bytes),
+                    _ => {}
+                }
             }
-        }
-        out.event(event);
-    })
-    .await;
+            out.event(event);
+        })
+        .await;
     if let Some(x) = explainer.as_mut() {
         x.close();
     }

@@ -60,25 +60,36 @@ const NOBODY_ALLOWED: Setup = Setup {
     ignore_echo: false,
 };
 
-/// Runs `sockmate ARGS` in a new network namespace set up as `setup` says;
-/// returns (exit code, stdout, stderr).
-fn in_namespace(setup: &Setup, args: &[&str]) -> (i32, String, String) {
-    const SCRIPT: &str = r#"ip link set lo up &&
+/// The shell script that sets up the namespace (`$1`: ping_group_range,
+/// `$2`: icmp_echo_ignore_all) and runs the rest of its arguments.
+const NAMESPACE_SCRIPT: &str = r#"ip link set lo up &&
 echo "$1" > /proc/sys/net/ipv4/ping_group_range &&
 echo "$2" > /proc/sys/net/ipv4/icmp_echo_ignore_all &&
 shift 2 && exec "$@""#;
-    let mut cmd = Command::new("unshare");
-    cmd.args(["-n", "sh", "-c", SCRIPT, "sh", setup.range])
-        .arg(if setup.ignore_echo { "1" } else { "0" });
+
+/// `sockmate ARGS` as `setup` runs it: behind `setpriv` when unprivileged.
+fn sockmate_argv(setup: &Setup, args: &[&str]) -> Vec<String> {
+    let mut argv = Vec::new();
     if setup.unprivileged {
-        cmd.args([
-            "setpriv",
-            &format!("--reuid={NOBODY}"),
-            &format!("--regid={NOBODY}"),
-            "--clear-groups",
+        argv.extend([
+            "setpriv".to_string(),
+            format!("--reuid={NOBODY}"),
+            format!("--regid={NOBODY}"),
+            "--clear-groups".to_string(),
         ]);
     }
-    cmd.arg(bin()).args(args);
+    argv.push(bin().display().to_string());
+    argv.extend(args.iter().map(|a| a.to_string()));
+    argv
+}
+
+/// Runs `argv` in a new network namespace set up as `setup` says;
+/// returns (exit code, stdout, stderr).
+fn run_in_namespace(setup: &Setup, argv: &[String]) -> (i32, String, String) {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-n", "sh", "-c", NAMESPACE_SCRIPT, "sh", setup.range])
+        .arg(if setup.ignore_echo { "1" } else { "0" })
+        .args(argv);
     // As `sockmate()` does: English lines whatever the locale.
     let plain = sockmate(&[]);
     for (key, value) in plain.get_envs() {
@@ -93,6 +104,11 @@ shift 2 && exec "$@""#;
         String::from_utf8_lossy(&out).into_owned(),
         err,
     )
+}
+
+/// Runs `sockmate ARGS` in a new network namespace set up as `setup` says.
+fn in_namespace(setup: &Setup, args: &[&str]) -> (i32, String, String) {
+    run_in_namespace(setup, &sockmate_argv(setup, args))
 }
 
 /// Checks ping(8)'s transcript of `count` answered requests to `ip` with
@@ -296,6 +312,80 @@ fn unanswered_requests_time_out_and_count_as_loss() {
     );
     assert!(!out.contains("rtt min"), "{out}");
     assert!(err.contains("sockmate: no reply from 127.0.0.1"), "{err}");
+}
+
+/// Runs the ping command given as arguments, waits for the reply to
+/// icmp_seq=1, sends one more echo reply for it from a raw socket (the
+/// duplicate), waits for the line that shows it, then stops the ping with
+/// SIGINT and prints everything it wrote. The echo identifier comes from
+/// the JSON `ping_start`, or is the child's pid (a raw socket's, as root).
+const DUPLICATE_DRIVER: &str = r#"
+import json, signal, socket, struct, subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, text=True)
+seen = []
+def line():
+    text = p.stdout.readline()
+    if not text:
+        sys.exit("ping ended early: " + "".join(seen))
+    seen.append(text)
+    return text
+first = line()
+ident = json.loads(first)["ident"] if first.startswith("{") else p.pid & 0xffff
+while "icmp_seq=1 " not in line() and '"seq":1,' not in seen[-1]:
+    pass
+def checksum(b):
+    total = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return ~total & 0xffff
+payload = bytes(i % 256 for i in range(56))
+header = struct.pack("!BBHHH", 0, 0, 0, ident, 1)
+reply = struct.pack("!BBHHH", 0, 0, checksum(header + payload), ident, 1) + payload
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+raw.sendto(reply, ("127.0.0.1", 0))
+while "DUP!" not in line() and '"dup":true' not in seen[-1]:
+    pass
+p.send_signal(signal.SIGINT)
+rest = p.stdout.read()
+p.wait()
+sys.stdout.write("".join(seen) + rest)
+"#;
+
+#[test]
+fn a_second_reply_to_one_request_is_a_duplicate() {
+    if !can_make_namespaces() || !require_tool("python3") {
+        return;
+    }
+    // Unprivileged (datagram socket, the kernel routes the reply by its
+    // identifier), JSON.
+    let mut argv = vec!["python3".to_string(), "-c".into(), DUPLICATE_DRIVER.into()];
+    let ping = ["ping", "127.0.0.1", "-i", "200ms", "--json"];
+    argv.extend(sockmate_argv(&NOBODY_ALLOWED, &ping));
+    let driver_as_root = Setup {
+        unprivileged: false,
+        ..NOBODY_ALLOWED
+    };
+    let (code, out, err) = run_in_namespace(&driver_as_root, &argv);
+    assert_eq!(code, 0, "{err}");
+    let events = json_lines(&out);
+    let dups: Vec<&Value> = events.iter().filter(|e| e["dup"] == true).collect();
+    assert_eq!(dups.len(), 1, "{out}");
+    assert_eq!(dups[0]["seq"], 1, "{out}");
+    let summary = events.last().expect(&out);
+    assert_eq!(summary["type"], "ping_summary", "{out}");
+    assert_eq!(summary["duplicates"], 1, "{out}");
+    assert_eq!(summary["received"], summary["transmitted"], "{out}");
+    // As root (raw socket), ping(8)'s text.
+    let mut argv = vec!["python3".to_string(), "-c".into(), DUPLICATE_DRIVER.into()];
+    argv.extend(sockmate_argv(&ROOT, &["ping", "127.0.0.1", "-i", "200ms"]));
+    let (code, out, err) = run_in_namespace(&ROOT, &argv);
+    assert_eq!(code, 0, "{err}");
+    let dup = out.lines().find(|l| l.ends_with(" ms (DUP!)")).expect(&out);
+    assert!(
+        dup.starts_with("64 bytes from 127.0.0.1: icmp_seq=1 "),
+        "{out}"
+    );
+    assert!(out.contains(" received, +1 duplicates, "), "{out}");
 }
 
 #[test]
