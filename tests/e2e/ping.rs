@@ -277,6 +277,14 @@ fn json_events_and_size_carry_every_reply_and_the_summary() {
             assert!(min.as_f64() <= max.as_f64(), "{summary}");
         }
     }
+    // -q: the start line and the summary only.
+    let (code, out, _) = in_namespace(&ROOT, &["ping", "127.0.0.1", "-c", "2", "-i", "20ms", "-q"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("bytes from"), "{out}");
+    assert!(
+        out.contains("2 packets transmitted, 2 received, 0% packet loss"),
+        "{out}"
+    );
     // The text view counts the same bytes.
     let (code, out, _) = in_namespace(&ROOT, &["ping", "127.0.0.1", "-c", "1", "-s", "1000"]);
     assert_eq!(code, 0);
@@ -493,18 +501,42 @@ fn icmp_is_refused_by_the_other_commands_and_ping_flags_are_checked() {
         assert_eq!(status.code(), Some(2), "{args:?}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
-    let (status, out, _) = run_with_input(sockmate(&["ping", "-h"]), b"");
-    assert!(status.success());
-    let out = String::from_utf8_lossy(&out);
-    assert!(out.lines().count() <= 40, "{out}");
-    for flag in [
-        "--count",
-        "--interval",
-        "--size",
-        "--timeout",
-        "--json",
-        "--explain",
-    ] {
-        assert!(out.contains(flag), "{flag}: {out}");
+    // -h is a summary of the flags the issue names; both helps keep the
+    // one order of headings.
+    const ORDER: &[&str] = &[
+        "Arguments:",
+        "Options:",
+        "Endpoint and socket:",
+        "Sending:",
+        "Views:",
+        "Limits:",
+        "Learning:",
+        "Examples:",
+    ];
+    for flag in ["-h", "--help"] {
+        let (status, out, _) = run_with_input(sockmate(&["ping", flag]), b"");
+        assert!(status.success());
+        let out = String::from_utf8_lossy(&out);
+        let ranks: Vec<usize> = out
+            .lines()
+            .filter_map(|l| ORDER.iter().position(|h| *h == l))
+            .collect();
+        assert!(ranks.len() >= 5, "{flag}:\n{out}");
+        assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{flag}:\n{out}");
+        for name in [
+            "--count",
+            "--interval",
+            "--size",
+            "--timeout",
+            "--json",
+            "--explain",
+        ] {
+            assert!(out.contains(name), "{name}: {out}");
+        }
+        if flag == "-h" {
+            assert!(out.lines().count() <= 40, "{out}");
+        } else {
+            assert!(out.contains("--socket-type"), "{out}");
+        }
     }
 }
