@@ -337,6 +337,14 @@ impl Output {
                     self.line(&format!("no answer yet for icmp_seq={seq}"));
                 }
             }
+            PingEvent::ReceiveFailed { error } => {
+                if self.json {
+                    let value = json!({ "message": format!("recvmsg: {error}") });
+                    self.json_line("error", value);
+                } else {
+                    errln!("receiving failed, stopping: {error}");
+                }
+            }
             PingEvent::SendFailed { seq, error } => {
                 if self.json {
                     let value = json!({ "seq": seq, "message": format!("sendto: {error}") });

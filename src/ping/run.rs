@@ -17,6 +17,11 @@ use crate::sys::icmp::IcmpSocket;
 /// The receive buffer: the largest IP packet.
 pub const RECV_BUFFER: usize = 65_536;
 
+/// Receive errors in a row after which the socket counts as broken and the
+/// run ends (one error, e.g. an ICMP error queued on the socket, is
+/// skipped).
+pub const MAX_RECV_ERRORS: u32 = 64;
+
 /// What happened during a run, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PingEvent {
@@ -46,6 +51,11 @@ pub enum PingEvent {
     Timeout {
         /// Its sequence number.
         seq: u16,
+    },
+    /// Receiving kept failing; the run ends.
+    ReceiveFailed {
+        /// The last error.
+        error: String,
     },
     /// The kernel refused to send a request.
     SendFailed {
@@ -84,6 +94,7 @@ pub async fn run(
     let mut waiting: VecDeque<(u16, Instant)> = VecDeque::new();
     let mut next_send = Instant::now();
     let mut sent: u64 = 0;
+    let mut recv_errors: u32 = 0;
     loop {
         let more = cfg.count == 0 || sent < cfg.count;
         if !more && waiting.is_empty() {
@@ -106,7 +117,20 @@ pub async fn run(
                 }
             }
             received = socket.recv(&mut buf) => {
-                let Ok(received) = received else { continue };
+                let received = match received {
+                    Ok(received) => {
+                        recv_errors = 0;
+                        received
+                    }
+                    Err(e) => {
+                        recv_errors += 1;
+                        if recv_errors >= MAX_RECV_ERRORS {
+                            on_event(&PingEvent::ReceiveFailed { error: e.to_string() });
+                            break;
+                        }
+                        continue;
+                    }
+                };
                 let now = Instant::now();
                 let packet = buf.get(..received.len).unwrap_or_default();
                 let Some(reply) = parse_reply(socket.is_v6(), socket.header_included(), packet) else {
