@@ -10,6 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+pub mod icmp;
 pub mod serial;
 pub use serial::SerialSpec;
 
@@ -416,6 +417,9 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, EndpointError> {
         let Some((scheme, rest)) = text.split_once("://") else {
             return parse_shorthand(text, input);
         };
+        if icmp::is_icmp(text) {
+            return Err(EndpointError::new(icmp::refusal(input)));
+        }
         let Some(kind) = Kind::from_scheme(scheme) else {
             return Err(EndpointError::new(unknown_scheme(scheme, rest, input)));
         };

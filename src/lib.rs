@@ -12,7 +12,7 @@
 //!       │
 //!  engine         engine/ — Engine::connect / listen / relay → Handle
 //!       │           (send(id, bytes), close(id), connections(), stop())
-//!  servers        service/  relay/  transfer/  scan/  bench/
+//!  servers        service/  relay/  transfer/  scan/  bench/  ping/
 //!       │
 //!  session        session/ (input, meter, the one accept path)
 //!       │
@@ -41,8 +41,8 @@
 //!   `Error`…); sessions never print.
 //! - [`session`]: moves bytes between an input and one connection, both
 //!   directions independently, with exact half-close.
-//! - [`service`], [`relay`], [`transfer`], [`scan`], [`bench`]: what
-//!   servers and tools do.
+//! - [`service`], [`relay`], [`transfer`], [`scan`], [`bench`], [`ping`]:
+//!   what servers and tools do.
 //! - [`engine`]: the front door that starts all of it.
 //! - [`view`]: sinks that render events (raw, text, hex, JSON, log, stats).
 //! - [`cli`]: the command-line front-end.
@@ -68,6 +68,7 @@ pub mod frame;
 pub mod hexinput;
 pub mod limits;
 pub mod messages;
+pub mod ping;
 pub mod relay;
 pub mod scan;
 pub mod send;

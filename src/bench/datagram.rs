@@ -1,6 +1,8 @@
 //! Bench workers on one connected datagram socket (UDP, Unix datagram).
 //! Each message carries its sequence number in its first 8 bytes, so
-//! replies are matched even when some are lost or reordered.
+//! replies are matched even when some are lost or reordered. Anything
+//! that sends and receives whole messages ([`Datagrams`]) can be driven:
+//! UDP and Unix datagram sockets, and ICMP echo ([`super::icmp`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,10 +25,34 @@ pub const LOSS_TIMEOUT: Duration = Duration::from_millis(200);
 /// Bytes at the start of each message holding its sequence number.
 pub const SEQ_BYTES: usize = 8;
 
+/// A socket that sends and receives whole messages.
+pub trait Datagrams {
+    /// Sends one message.
+    fn send(&self, buf: &[u8]) -> impl std::future::Future<Output = std::io::Result<usize>> + Send;
+    /// Receives one message into `buf`, returning its length.
+    fn recv(
+        &self,
+        buf: &mut [u8],
+    ) -> impl std::future::Future<Output = std::io::Result<usize>> + Send;
+}
+
+impl Datagrams for DatagramSocket {
+    fn send(&self, buf: &[u8]) -> impl std::future::Future<Output = std::io::Result<usize>> + Send {
+        DatagramSocket::send(self, buf)
+    }
+
+    fn recv(
+        &self,
+        buf: &mut [u8],
+    ) -> impl std::future::Future<Output = std::io::Result<usize>> + Send {
+        DatagramSocket::recv(self, buf)
+    }
+}
+
 /// Drives one socket until the plan ends; returns what it measured.
 /// Open-loop sends wait for their due times on `pacer`.
 pub async fn run(
-    socket: DatagramSocket,
+    socket: impl Datagrams,
     plan: Plan,
     job: Job,
     pacer: &Pacer,

@@ -5,7 +5,8 @@
 //!   (one timerfd per worker thread); [`spin`]: how each wait is split
 //!   between sleeping and yielding.
 //! - [`stream`], [`datagram`], [`connect`]: one worker per connection for
-//!   each kind of socket and mode.
+//!   each kind of socket and mode; [`icmp`]: an ICMP echo socket seen as a
+//!   datagram socket (`bench icmp://HOST`).
 //! - [`latency`]: the HDR histogram and its mergeable text form.
 //! - [`timeline`]: the counts of each second of the run.
 //! - [`report`]: the human table, `--json`, and `merge`; [`html`] and
@@ -18,6 +19,7 @@ pub mod chart;
 pub mod connect;
 pub mod datagram;
 pub mod html;
+pub mod icmp;
 pub mod latency;
 pub mod live;
 pub mod pacer;
@@ -36,7 +38,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::time::Instant;
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, Host};
 use crate::transport::{self, SocketOptions};
 use latency::Latency;
 use pacer::Pacer;
@@ -82,11 +84,29 @@ impl std::str::FromStr for Mode {
     }
 }
 
+/// What a bench drives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A socket endpoint (`tcp://`, `udp://`, `unix://`, …).
+    Endpoint(Endpoint),
+    /// `icmp://HOST`: echo requests, one ICMP socket per connection.
+    Icmp(Host),
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Endpoint(endpoint) => endpoint.fmt(f),
+            Target::Icmp(host) => write!(f, "icmp://{host}"),
+        }
+    }
+}
+
 /// A validated bench run.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     /// What to drive.
-    pub endpoint: Endpoint,
+    pub target: Target,
     /// What to do.
     pub mode: Mode,
     /// Connections (or connect workers).
@@ -245,6 +265,12 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         size: cfg.size,
         pipeline: cfg.pipeline,
     };
+    // An ICMP target is resolved once, before the workers open their
+    // sockets.
+    let icmp_to = match &cfg.target {
+        Target::Icmp(host) => Some(icmp::resolve(host).await?),
+        Target::Endpoint(_) => None,
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cfg.connections.min(cores).max(1);
     let line = Arc::new(StartLine {
@@ -258,7 +284,7 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         let (cfg, line, shutdown) = (cfg.clone(), Arc::clone(&line), shutdown.clone());
         let handle = std::thread::Builder::new()
             .name(format!("bench-{t}"))
-            .spawn(move || worker_thread(&cfg, job, &indices, &line, &shutdown))
+            .spawn(move || worker_thread(&cfg, icmp_to, job, &indices, &line, &shutdown))
             .context("cannot start a bench thread")?;
         handles.push(handle);
     }
@@ -295,7 +321,7 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
     if connected == 0 && cfg.mode != Mode::Connect {
         anyhow::bail!(
             "{}",
-            first_error.unwrap_or_else(|| format!("could not connect to {}", cfg.endpoint))
+            first_error.unwrap_or_else(|| format!("could not connect to {}", cfg.target))
         );
     }
     let plan = Plan::new(start, cfg.warmup, cfg.duration, None, 1, 0);
@@ -312,7 +338,7 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
     };
     Ok(Report {
         tool: REPORT_TOOL.into(),
-        endpoint: cfg.endpoint.to_string(),
+        endpoint: cfg.target.to_string(),
         mode: cfg.mode.as_str().into(),
         connections: cfg.connections as u64,
         size: if cfg.mode == Mode::Connect {
@@ -356,6 +382,7 @@ fn recorder_for(cfg: &RunConfig, start: Instant) -> timeline::Recorder {
 /// line, then drives them until the plan ends.
 fn worker_thread(
     cfg: &RunConfig,
+    icmp_to: Option<std::net::SocketAddr>,
     job: Job,
     indices: &[usize],
     line: &StartLine,
@@ -374,23 +401,31 @@ fn worker_thread(
         }
     };
     let mut sockets = Vec::new();
+    let mut echoers = Vec::new();
     if let (Some(rt), true) = (&runtime, cfg.mode != Mode::Connect) {
         rt.block_on(async {
             for &index in indices {
-                match transport::connect(&cfg.endpoint, &cfg.socket).await {
-                    Ok(connected) => sockets.push((index, connected.connection)),
-                    Err(e) => {
-                        result.tally.errors += 1;
-                        result.first_error.get_or_insert(e.to_string());
-                    }
+                let opened = match (&cfg.target, icmp_to) {
+                    (Target::Icmp(_), Some(to)) => icmp::IcmpEcho::open(to, index)
+                        .map(|echo| echoers.push((index, echo)))
+                        .map_err(|e| e.to_string()),
+                    (Target::Endpoint(endpoint), _) => transport::connect(endpoint, &cfg.socket)
+                        .await
+                        .map(|connected| sockets.push((index, connected.connection)))
+                        .map_err(|e| e.to_string()),
+                    (Target::Icmp(host), None) => Err(format!("icmp://{host} was not resolved")),
+                };
+                if let Err(e) = opened {
+                    result.tally.errors += 1;
+                    result.first_error.get_or_insert(e);
                 }
             }
         });
     }
-    result.connected = sockets.len();
+    result.connected = sockets.len() + echoers.len();
     if let Some(live) = &cfg.live {
         live.connected
-            .fetch_add(sockets.len(), std::sync::atomic::Ordering::Relaxed);
+            .fetch_add(result.connected, std::sync::atomic::Ordering::Relaxed);
     }
     // Every thread reaches both waits, whatever happened, or the others
     // would wait forever.
@@ -418,33 +453,44 @@ fn worker_thread(
             Pacer::coarse()
         };
         let mut tasks = Vec::new();
-        if cfg.mode == Mode::Connect {
-            for &index in indices {
-                let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
-                let (endpoint, opts, shutdown, pacer, live, recorder) = (
-                    cfg.endpoint.clone(),
-                    cfg.socket.clone(),
-                    shutdown.clone(),
-                    pacer.clone(),
-                    cfg.live.clone(),
-                    recorder.clone(),
-                );
-                tasks.push(tokio::spawn(async move {
-                    let tally = Tally::new(live, recorder);
-                    connect::run(&endpoint, &opts, plan, &pacer, &shutdown, tally).await
-                }));
+        match &cfg.target {
+            Target::Endpoint(endpoint) if cfg.mode == Mode::Connect => {
+                for &index in indices {
+                    let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
+                    let (endpoint, opts, shutdown, pacer, live, recorder) = (
+                        endpoint.clone(),
+                        cfg.socket.clone(),
+                        shutdown.clone(),
+                        pacer.clone(),
+                        cfg.live.clone(),
+                        recorder.clone(),
+                    );
+                    tasks.push(tokio::spawn(async move {
+                        let tally = Tally::new(live, recorder);
+                        connect::run(&endpoint, &opts, plan, &pacer, &shutdown, tally).await
+                    }));
+                }
             }
-        } else {
-            for (index, socket) in sockets {
-                let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
-                let (shutdown, pacer) = (shutdown.clone(), pacer.clone());
-                let tally = Tally::new(cfg.live.clone(), recorder.clone());
-                tasks.push(tokio::spawn(async move {
-                    match socket.into_stream() {
-                        Ok(s) => stream::run(s, plan, job, &pacer, &shutdown, tally).await,
-                        Err(d) => datagram::run(d, plan, job, &pacer, &shutdown, tally).await,
-                    }
-                }));
+            _ => {
+                for (index, socket) in sockets {
+                    let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
+                    let (shutdown, pacer) = (shutdown.clone(), pacer.clone());
+                    let tally = Tally::new(cfg.live.clone(), recorder.clone());
+                    tasks.push(tokio::spawn(async move {
+                        match socket.into_stream() {
+                            Ok(s) => stream::run(s, plan, job, &pacer, &shutdown, tally).await,
+                            Err(d) => datagram::run(d, plan, job, &pacer, &shutdown, tally).await,
+                        }
+                    }));
+                }
+                for (index, echo) in echoers {
+                    let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
+                    let (shutdown, pacer) = (shutdown.clone(), pacer.clone());
+                    let tally = Tally::new(cfg.live.clone(), recorder.clone());
+                    tasks.push(tokio::spawn(async move {
+                        datagram::run(echo, plan, job, &pacer, &shutdown, tally).await
+                    }));
+                }
             }
         }
         let mut tallies = Vec::with_capacity(tasks.len());

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 
 use crate::bench::html::Run;
 use crate::bench::Report;
-use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig};
+use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig, Target};
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::error::ConfigError;
@@ -147,8 +147,41 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 extra.display()
             ));
         }
-        let endpoint: Endpoint = args.endpoint.parse()?;
+        let icmp = crate::endpoint::icmp::is_icmp(&args.endpoint);
         let mode: BenchMode = args.mode.parse().map_err(ConfigError::new)?;
+        let target = if icmp {
+            if !crate::sys::unsupported::ICMP_SOCKETS {
+                return invalid(crate::sys::unsupported::refusal(
+                    "bench icmp://",
+                    "Windows has no unprivileged ICMP sockets and sockmate does not use its IcmpSendEcho2 API yet",
+                ));
+            }
+            if mode != BenchMode::Echo {
+                return invalid(format!(
+                    "--mode {} does not apply to icmp:// (ICMP only echoes: leave --mode out, or use udp:// or tcp:// for {})",
+                    mode.as_str(),
+                    mode.as_str()
+                ));
+            }
+            if args.proxy.proxy()?.is_some() {
+                return invalid(
+                    "--proxy does not apply to icmp:// (a proxy relays TCP, not ICMP)".into(),
+                );
+            }
+            let host = crate::endpoint::icmp::parse_icmp_host(&args.endpoint)
+                .map_err(|e| ConfigError::new(e.to_string()))?;
+            Target::Icmp(host)
+        } else {
+            Target::Endpoint(args.endpoint.parse::<Endpoint>()?)
+        };
+        let (scheme, datagram, connection_oriented) = match &target {
+            Target::Endpoint(endpoint) => (
+                endpoint.kind().scheme(),
+                !endpoint.kind().is_connection_oriented(),
+                endpoint.kind().is_connection_oriented(),
+            ),
+            Target::Icmp(_) => (crate::endpoint::icmp::SCHEME, true, false),
+        };
         if args.connections == 0 || args.connections > MAX_BENCH_CONNECTIONS {
             return invalid(format!(
                 "invalid --connections {} (give 1 to {MAX_BENCH_CONNECTIONS}, e.g. --connections 4)",
@@ -180,7 +213,6 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 ));
             }
         }
-        let datagram = !endpoint.kind().is_connection_oriented();
         let size = args
             .size
             .unwrap_or(if mode == BenchMode::Send && !datagram {
@@ -188,7 +220,9 @@ impl TryFrom<BenchArgs> for BenchConfig {
             } else {
                 64
             });
-        let max = if datagram {
+        let max = if icmp {
+            crate::ping::config::MAX_SIZE
+        } else if datagram {
             MAX_RELAY_FRAME
         } else {
             MAX_BENCH_SIZE
@@ -201,7 +235,7 @@ impl TryFrom<BenchArgs> for BenchConfig {
         if mode != BenchMode::Connect && !(min..=max).contains(&size) {
             return invalid(format!(
                 "invalid --size {size} (give {min} to {max} bytes for {}{})",
-                endpoint.kind().scheme(),
+                scheme,
                 if min > 1 {
                     ": each datagram carries an 8-byte sequence number"
                 } else {
@@ -209,14 +243,13 @@ impl TryFrom<BenchArgs> for BenchConfig {
                 }
             ));
         }
-        if mode == BenchMode::Connect && !endpoint.kind().is_connection_oriented() {
+        if mode == BenchMode::Connect && !connection_oriented {
             return invalid(format!(
-                "--mode connect needs a connection-oriented endpoint (tcp://, unix://), not {}",
-                endpoint.kind().scheme()
+                "--mode connect needs a connection-oriented endpoint (tcp://, unix://), not {scheme}",
             ));
         }
         Ok(BenchConfig::Run(Box::new(BenchRunConfig {
-            endpoint,
+            target,
             mode,
             connections: args.connections,
             duration: args.duration,
@@ -440,5 +473,21 @@ mod tests {
             matches!(bench(&["merge", "a.json", "b.json"]).unwrap(), BenchConfig::Merge { ref files, .. } if files.len() == 2)
         );
         assert!(bench(&["merge"]).unwrap_err().contains("report files"));
+        let BenchConfig::Run(cfg) = bench(&["icmp://127.0.0.1"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (cfg.target.to_string(), cfg.size),
+            ("icmp://127.0.0.1".into(), 64)
+        );
+        assert!(bench(&["icmp://127.0.0.1", "-m", "send"])
+            .unwrap_err()
+            .contains("ICMP only echoes"));
+        assert!(bench(&["icmp://127.0.0.1", "-s", "4"])
+            .unwrap_err()
+            .contains("sequence number"));
+        assert!(bench(&["icmp://127.0.0.1:7"])
+            .unwrap_err()
+            .contains("no ports"));
     }
 }

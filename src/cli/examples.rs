@@ -50,7 +50,7 @@ Examples:
 pub const SEND: &str = "\
 Examples:
   sockmate receive 9000 -d downloads &                 # a receiver
-  sockmate send 127.0.0.1:9000 photo.jpg notes.txt     # send files, checked by SHA-256
+  sockmate send 127.0.0.1:9000 photo.jpg notes.txt     # send files, checked by BLAKE3
   sockmate send 127.0.0.1:9000 -r project/             # a directory
   sockmate send --listen 9000 -k report.pdf            # serve a file to whoever connects (the download server)";
 
@@ -68,6 +68,15 @@ Examples:
   sockmate scan 127.0.0.1 1-1024                       # which TCP ports are open
   sockmate scan 127.0.0.1 8000,8080,9000-9100 --open   # only the open ones
   sockmate scan 127.0.0.1 53 --udp --send hi           # UDP: needs a payload the service answers";
+
+/// `sockmate ping --help`.
+pub const PING: &str = "\
+Examples:
+  sockmate ping 127.0.0.1 --count 3                 # three echo requests, then ping(8)'s summary
+  sockmate ping ::1 -c 5 -i 200ms --size 1000       # IPv6, faster, bigger
+  sockmate ping localhost -c 2 --explain            # the socket() call and the Python lines
+  sockmate ping 127.0.0.1 -c 3 --json               # one JSON event per reply, then a summary
+  sockmate bench icmp://127.0.0.1 -d 5s             # latency percentiles over ICMP";
 
 /// `sockmate completions --help`.
 pub const COMPLETIONS: &str = "\
@@ -128,6 +137,7 @@ mod tests {
             SEND,
             RECEIVE,
             SCAN,
+            PING,
             COMPLETIONS,
             MAN,
         ] {

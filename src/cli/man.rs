@@ -238,6 +238,27 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "ping",
+        &[
+            (
+                "Three echo requests, then ping(8)'s statistics:",
+                &["ping", "127.0.0.1", "--count", "3"],
+            ),
+            (
+                "IPv6 loopback, five requests 200 ms apart, 1000-byte payloads:",
+                &["ping", "::1", "-c", "5", "-i", "200ms", "--size", "1000"],
+            ),
+            (
+                "Narrate the socket() call (SOCK_DGRAM or SOCK_RAW) with its Python line:",
+                &["ping", "127.0.0.1", "-c", "2", "--explain"],
+            ),
+            (
+                "ICMP round-trip percentiles:",
+                &["bench", "icmp://127.0.0.1", "-d", "5s"],
+            ),
+        ],
+    ),
+    (
         "ui",
         &[
             (

@@ -35,6 +35,8 @@ pub mod listen;
 pub mod live_stats;
 pub mod man;
 pub mod output;
+pub mod ping;
+pub mod ping_explain;
 pub mod print;
 pub mod profile;
 pub mod relay;
@@ -94,7 +96,7 @@ pub enum Command {
     /// Load-test ENDPOINT (echo, send, connect); or `bench merge A.json B.json` to merge --json reports.
     #[command(visible_alias = "b", after_help = examples::BENCH)]
     Bench(BenchArgs),
-    /// Send files (and with -r directories) to a `sockmate receive`, checked by SHA-256.
+    /// Send files (and with -r directories) to a `sockmate receive`, checked by BLAKE3 (or SHA-256 with --digest sha256).
     #[command(after_help = examples::SEND)]
     Send(SendFilesArgs),
     /// Receive files from `sockmate send` into a directory, stored only once their digest checks.
@@ -103,6 +105,9 @@ pub enum Command {
     /// Probe which TCP (or UDP) ports of a host are open.
     #[command(after_help = examples::SCAN)]
     Scan(ScanArgs),
+    /// Send ICMP echo requests to HOST (SOCK_DGRAM unprivileged, or SOCK_RAW as root) and print each reply's round trip, like ping(8).
+    #[command(after_help = examples::PING)]
+    Ping(ping::PingArgs),
     /// Serve the network debugging assistant in the browser: sessions, a send box (text/hex, encodings, auto-send), a live log and counters.
     Ui(crate::ui::UiArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
@@ -278,6 +283,7 @@ async fn run_command(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
         Command::Send(args) => transfer::run_send(args.try_into()?, shutdown).await,
         Command::Receive(args) => transfer::run_receive(args.try_into()?, shutdown).await,
         Command::Scan(args) => scan::run(args.try_into()?, shutdown).await,
+        Command::Ping(args) => ping::run(args.try_into()?, shutdown).await,
         Command::Ui(args) => crate::ui::run(args, shutdown).await,
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),

@@ -67,6 +67,10 @@ const SUMMARY: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "ping",
+        &["count", "interval", "size", "timeout", "json", "explain"],
+    ),
+    (
         "bench",
         &[
             "mode",
@@ -219,7 +223,9 @@ mod tests {
 
     #[test]
     fn dash_h_is_a_summary_and_dash_dash_help_everything() {
-        for name in ["connect", "listen", "relay", "send", "receive", "bench"] {
+        for name in [
+            "connect", "listen", "relay", "send", "receive", "bench", "ping",
+        ] {
             let short = help(&[name, "-h"]);
             let long = help(&[name, "--help"]);
             assert!(short.lines().count() <= 40, "{name} -h:\n{short}");

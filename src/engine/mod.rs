@@ -198,6 +198,19 @@ impl Engine {
         crate::bench::drive(cfg, self.shutdown.token()).await
     }
 
+    /// Pings `to` on `socket` as `cfg` says (stopping with the engine),
+    /// reporting each request, reply and timeout to `on_event`; returns the
+    /// statistics.
+    pub async fn ping(
+        &self,
+        cfg: &crate::ping::PingConfig,
+        socket: &crate::ping::IcmpSocket,
+        to: std::net::SocketAddr,
+        on_event: impl FnMut(&crate::ping::run::PingEvent),
+    ) -> crate::ping::stats::Stats {
+        crate::ping::run::run(cfg, socket, to, self.shutdown.token(), on_event).await
+    }
+
     /// Probes every port of `cfg` on `ip` (stopping with the engine);
     /// results arrive as `(index into cfg.ports, state)` as probes finish.
     pub fn scan(

@@ -141,6 +141,12 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "ports below 1024 need root or CAP_NET_BIND_SERVICE (use a port like {port}, or allow it: {cmd})",
         "1024 以下的端口需要 root 或 CAP_NET_BIND_SERVICE 权限（改用 {port} 这样的端口，或这样授权：{cmd}）",
     ),
+    // ---- ping ----
+    (
+        "cannot open an ICMP socket: unprivileged ICMP datagram sockets (socket({family}, SOCK_DGRAM, {proto})) are off (net.ipv4.ping_group_range is \"{range}\", which leaves out your group {group}), and raw ICMP sockets (SOCK_RAW) need root or CAP_NET_RAW; allow one: sudo sysctl -w net.ipv4.ping_group_range=\"0 2147483647\", or sudo setcap cap_net_raw+ep \"$(command -v sockmate)\", or run as root",
+        "无法打开 ICMP 套接字：非特权 ICMP 数据报套接字（socket({family}, SOCK_DGRAM, {proto})）没有开放（net.ipv4.ping_group_range 是 \"{range}\"，不包括你的组 {group}），而原始 ICMP 套接字（SOCK_RAW）需要 root 或 CAP_NET_RAW；任选一种放开：sudo sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"，或 sudo setcap cap_net_raw+ep \"$(command -v sockmate)\"，或以 root 身份运行",
+    ),
+    ("no reply from {host}", "{host} 没有回复"),
     ("held by {name} (pid {pid})", "被 {name}（pid {pid}）占用"),
     ("permission denied", "权限不够"),
     ("address in use", "地址已被占用"),

@@ -70,6 +70,11 @@ fn status_lines_errors_and_hints_read_in_chinese() {
             "sockmate: --reply \"x{txt}\" 无效：位置 1 的占位符 {txt} 不认识（可用 {text} {line}；要写花括号本身请用 {{ 和 }}）",
         ),
         ("  hint: did you mean --hex? (sockmate connect --help lists every flag)", "  提示：你是想写 --hex 吗？（sockmate connect --help 列出所有选项）"),
+        ("sockmate: no reply from ::1", "sockmate: ::1 没有回复"),
+        (
+            "sockmate: cannot open an ICMP socket: unprivileged ICMP datagram sockets (socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)) are off (net.ipv4.ping_group_range is \"1 0\", which leaves out your group 65534), and raw ICMP sockets (SOCK_RAW) need root or CAP_NET_RAW; allow one: sudo sysctl -w net.ipv4.ping_group_range=\"0 2147483647\", or sudo setcap cap_net_raw+ep \"$(command -v sockmate)\", or run as root",
+            "sockmate: 无法打开 ICMP 套接字：非特权 ICMP 数据报套接字（socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)）没有开放（net.ipv4.ping_group_range 是 \"1 0\"，不包括你的组 65534），而原始 ICMP 套接字（SOCK_RAW）需要 root 或 CAP_NET_RAW；任选一种放开：sudo sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"，或 sudo setcap cap_net_raw+ep \"$(command -v sockmate)\"，或以 root 身份运行",
+        ),
     ];
     for (en, zh) in cases {
         assert_eq!(translate(en, Lang::Zh), zh);

@@ -8,6 +8,9 @@
 #[cfg(windows)]
 pub(crate) mod absent;
 pub mod fs;
+#[cfg_attr(windows, path = "icmp_windows.rs")]
+pub mod icmp;
+pub mod icmp_kind;
 pub mod limits;
 pub mod netif;
 pub mod os_error;

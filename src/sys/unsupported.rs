@@ -27,6 +27,9 @@ pub const BIND_DEVICE: bool = cfg!(any(target_os = "linux", target_os = "android
 /// `SO_REUSEPORT` exists here.
 pub const REUSEPORT: bool = cfg!(unix);
 
+/// ICMP echo sockets exist here (`sockmate ping`, `bench icmp://`).
+pub const ICMP_SOCKETS: bool = cfg!(unix);
+
 /// The one-line refusal of `what` on this platform, with `instead`.
 pub fn refusal(what: &str, instead: &str) -> String {
     format!("{what} is not available on {PLATFORM}; {instead}")

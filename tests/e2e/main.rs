@@ -20,6 +20,7 @@ mod interop;
 mod learn;
 mod packaging;
 mod pictures;
+mod ping;
 mod platform;
 mod proxy;
 mod regressions;
