@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 use super::datagram::serve_datagrams;
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, NetError};
+use crate::event::leg::{Leg, Wire};
 use crate::event::{ConnInfo, EventKind, EventTx};
 use crate::send::{Schedule, SendPlan};
 use crate::service::{Link, Rooms, ServiceConfig};
@@ -172,6 +173,10 @@ async fn serve_client(
             conn: conn.clone(),
             local: served.local.clone(),
             tls: stream.tls_info().map(Box::new),
+            wire: Some(Box::new(Wire {
+                near: Leg::new(served.cfg.endpoint.kind(), &served.local, &peer, false),
+                far: None,
+            })),
         })
         .await;
     let wiring = Wiring {

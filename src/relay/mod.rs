@@ -25,6 +25,7 @@ pub mod streams;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::event::leg::{Leg, Wire};
 use crate::event::{ConnInfo, EventKind, EventTx};
 use crate::transport::{self, Connected, PeerAddr};
 pub use config::{RelayConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FLOW_IDLE, DEFAULT_REPLY_LINGER};
@@ -60,6 +61,10 @@ pub(crate) async fn open_target(
                     tls: client_tls
                         .or_else(|| target.connection.tls_info())
                         .map(Box::new),
+                    wire: Some(Box::new(Wire {
+                        near: Leg::new(cfg.listen.kind(), &cfg.listen.to_string(), peer, false),
+                        far: Some(Leg::new(cfg.target.kind(), &target.local, &target.peer, true)),
+                    })),
                 })
                 .await;
             Some(target)
