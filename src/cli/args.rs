@@ -192,7 +192,7 @@ pub struct ViewArgs {
     #[arg(long, value_name = "FILE", help_heading = "Views")]
     pub pcap: Option<std::path::PathBuf>,
     /// With --pcap: start FILE.1, FILE.2… instead of letting a file grow past SIZE (e.g. 10m; at least 4k).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "pcap", help_heading = "Views")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Views")]
     pub pcap_max: Option<usize>,
     /// Print byte and message counters per connection and in total at exit (on stderr).
     #[arg(long, help_heading = "Views")]
@@ -346,6 +346,11 @@ impl ViewArgs {
             .as_deref()
             .map(TextEncoding::from_label)
             .transpose()?;
+        if self.pcap_max.is_some() && self.pcap.is_none() {
+            return Err(ConfigError::new(
+                "--pcap-max bounds a capture file: add --pcap FILE (e.g. --pcap capture.pcapng --pcap-max 10m)".into(),
+            ));
+        }
         let min = crate::pcap::file::MIN_MAX_SIZE;
         if let Some(max) = self.pcap_max.filter(|&m| (m as u64) < min) {
             return Err(ConfigError::new(format!(

@@ -43,7 +43,7 @@ const OUTBOUND: u32 = 0b10;
 #[derive(Debug, thiserror::Error)]
 pub enum PcapFileError {
     /// The file cannot be created.
-    #[error("cannot create pcap file {}: {source} (give a path in a folder that exists and that you may write to)", path.display())]
+    #[error("cannot create pcap file {}: {source} ({})", path.display(), create_hint(source))]
     Create {
         /// The file.
         path: PathBuf,
@@ -58,6 +58,15 @@ pub enum PcapFileError {
         /// Why.
         source: io::Error,
     },
+}
+
+/// What to do when the capture file cannot be created.
+fn create_hint(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::NotFound => "give a path in a folder that exists, e.g. --pcap capture.pcapng",
+        io::ErrorKind::PermissionDenied => "give a path you may write to, e.g. --pcap capture.pcapng",
+        _ => "give the path of a file to write, e.g. --pcap capture.pcapng",
+    }
 }
 
 impl From<PcapFileError> for io::Error {

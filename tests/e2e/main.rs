@@ -19,6 +19,7 @@ mod halfclose;
 mod interop;
 mod learn;
 mod packaging;
+mod pcap;
 mod platform;
 mod proxy;
 mod regressions;
