@@ -63,8 +63,12 @@ pub enum PcapFileError {
 /// What to do when the capture file cannot be created.
 fn create_hint(e: &io::Error) -> &'static str {
     match e.kind() {
-        io::ErrorKind::NotFound => "give a path in a folder that exists, e.g. --pcap capture.pcapng",
-        io::ErrorKind::PermissionDenied => "give a path you may write to, e.g. --pcap capture.pcapng",
+        io::ErrorKind::NotFound => {
+            "give a path in a folder that exists, e.g. --pcap capture.pcapng"
+        }
+        io::ErrorKind::PermissionDenied => {
+            "give a path you may write to, e.g. --pcap capture.pcapng"
+        }
         _ => "give the path of a file to write, e.g. --pcap capture.pcapng",
     }
 }
@@ -221,8 +225,8 @@ fn start(path: &Path) -> Result<(PcapNgWriter<BufWriter<File>>, u64), PcapFileEr
         ..Default::default()
     };
     let mut written = 0;
-    let mut writer = PcapNgWriter::with_section_header(BufWriter::new(file), section.clone())
-        .map_err(failed)?;
+    let mut writer =
+        PcapNgWriter::with_section_header(BufWriter::new(file), section.clone()).map_err(failed)?;
     written += block_size(section.options.iter().map(|o| match o {
         SectionHeaderOption::Comment(c) | SectionHeaderOption::UserApplication(c) => c.len(),
         _ => 0,

@@ -145,7 +145,11 @@ impl TcpFlow {
         };
         let hop = if from_local { hop } else { hop.reversed() };
         let other_next = self.side(!from_local).next;
-        let ack = if bits & flags::ACK != 0 { other_next } else { 0 };
+        let ack = if bits & flags::ACK != 0 {
+            other_next
+        } else {
+            0
+        };
         let me = self.side_mut(from_local);
         let segment = Segment {
             seq: me.next,

@@ -121,7 +121,13 @@ const ETHERTYPE_IPV6: u16 = 0x86dd;
 
 /// Wraps a transport header and payload in IP and Ethernet, filling in the
 /// transport checksum at `checksum_at`.
-fn ip_frame(hop: Hop, proto: u8, mut transport: Vec<u8>, checksum_at: usize, ip_id: u16) -> Vec<u8> {
+fn ip_frame(
+    hop: Hop,
+    proto: u8,
+    mut transport: Vec<u8>,
+    checksum_at: usize,
+    ip_id: u16,
+) -> Vec<u8> {
     let (src, dst) = same_family(hop.src.ip(), hop.dst.ip());
     let (src_mac, dst_mac) = if hop.from_local {
         (LOCAL_MAC, PEER_MAC)
@@ -310,7 +316,10 @@ mod tests {
         let f = udp_frame(hop("127.0.0.1:5000", "[::1]:53"), b"abc", 0);
         assert_eq!(&f[12..14], &[0x86, 0xdd]);
         let ip = &f[14..54];
-        assert_eq!(&ip[8..24], &"::ffff:127.0.0.1".parse::<Ipv6Addr>().unwrap().octets());
+        assert_eq!(
+            &ip[8..24],
+            &"::ffff:127.0.0.1".parse::<Ipv6Addr>().unwrap().octets()
+        );
         let udp = &f[54..];
         assert_eq!(udp.len(), 11);
         assert_eq!(u16::from_be_bytes([udp[4], udp[5]]), 11);

@@ -63,7 +63,12 @@ pub(crate) async fn open_target(
                         .map(Box::new),
                     wire: Some(Box::new(Wire {
                         near: Leg::new(cfg.listen.kind(), &cfg.listen.to_string(), peer, false),
-                        far: Some(Leg::new(cfg.target.kind(), &target.local, &target.peer, true)),
+                        far: Some(Leg::new(
+                            cfg.target.kind(),
+                            &target.local,
+                            &target.peer,
+                            true,
+                        )),
                     })),
                 })
                 .await;

@@ -14,9 +14,9 @@ use std::io::{self, Write};
 use std::time::SystemTime;
 
 use super::Sink;
+use crate::error::NetErrorKind;
 use crate::event::leg::{Leg, Wire};
 use crate::event::{CloseReason, Direction, Event, EventKind};
-use crate::error::NetErrorKind;
 use crate::pcap::file::{PcapFile, BYTES, ETHERNET};
 use crate::pcap::flow::{Frame, TcpFlow, UdpFlow};
 use crate::pcap::PcapOptions;

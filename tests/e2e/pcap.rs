@@ -156,7 +156,11 @@ fn a_tcp_session_follows_back_byte_exact_with_handshake_and_fins() {
 
     let f = follow(&file, "tcp", 0);
     assert_eq!(f.nodes[1], format!("127.0.0.1:{port}"));
-    assert!(f.sent[0] == data, "client bytes differ ({})", f.sent[0].len());
+    assert!(
+        f.sent[0] == data,
+        "client bytes differ ({})",
+        f.sent[0].len()
+    );
     assert!(f.sent[1] == reversed(&data), "server bytes differ");
     let flags = lines(&file, &["-T", "fields", "-e", "tcp.flags.str"]);
     let count = |needle: &str| flags.iter().filter(|l| l.contains(needle)).count();
@@ -242,7 +246,11 @@ fn a_relay_writes_both_legs_as_their_own_streams() {
     assert_eq!(target_leg.nodes[1], format!("127.0.0.1:{port}"));
     for leg in [&client_leg, &target_leg] {
         assert!(leg.sent[0] == data, "{:?}: request differs", leg.nodes);
-        assert!(leg.sent[1] == reversed(&data), "{:?}: reply differs", leg.nodes);
+        assert!(
+            leg.sent[1] == reversed(&data),
+            "{:?}: reply differs",
+            leg.nodes
+        );
     }
 }
 
@@ -273,11 +281,19 @@ fn a_tls_relay_writes_the_decrypted_bytes_and_says_so() {
     for stream in [0, 1] {
         let leg = follow(&file, "tcp", stream);
         assert!(leg.sent[0] == data, "stream {stream}: request differs");
-        assert!(leg.sent[1] == reversed(&data), "stream {stream}: reply differs");
+        assert!(
+            leg.sent[1] == reversed(&data),
+            "stream {stream}: reply differs"
+        );
     }
-    let comments = lines(&file, &["-Y", "frame.comment", "-T", "fields", "-e", "frame.comment"]);
+    let comments = lines(
+        &file,
+        &["-Y", "frame.comment", "-T", "fields", "-e", "frame.comment"],
+    );
     assert!(
-        comments.iter().any(|c| c.contains("TLS") && c.contains("decrypted")),
+        comments
+            .iter()
+            .any(|c| c.contains("TLS") && c.contains("decrypted")),
         "{comments:?}"
     );
 }
@@ -316,7 +332,10 @@ httpd.handle_request()
         .arg(format!("http://{front}/hello.txt"))
         .output()
         .expect("python client");
-    assert_eq!(String::from_utf8_lossy(&client.stdout), "hello from python\n");
+    assert_eq!(
+        String::from_utf8_lossy(&client.stdout),
+        "hello from python\n"
+    );
     stop(relay);
 
     let http = lines(
@@ -479,5 +498,8 @@ fn a_bad_pcap_path_is_one_line_before_anything_connects() {
     }
     let (status, _, err) = run_with_input(sockmate(&["listen", "0", "--pcap-max", "1m"]), b"");
     assert_eq!(status.code(), Some(2));
-    assert!(err.contains("--pcap-max bounds a capture file: add --pcap FILE"), "{err}");
+    assert!(
+        err.contains("--pcap-max bounds a capture file: add --pcap FILE"),
+        "{err}"
+    );
 }
