@@ -182,7 +182,7 @@ fn start(id: u64, leg: &Leg, packets: &mut Vec<(Frame, Option<String>)>) -> Flow
             );
             let comment = match decrypted {
                 Some(layer) => format!(
-                    "sockmate connection {id}: {layer}; the segments carry the decrypted application bytes, not the {layer} bytes on the wire"
+                    "sockmate connection {id}: {layer}; the segments carry the application bytes after {layer} (decrypted, unframed), not the bytes on the wire"
                 ),
                 None => format!("sockmate connection {id}"),
             };
