@@ -268,3 +268,175 @@ impl Sink for PcapSink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{ConnInfo, Counters};
+    use bytes::Bytes;
+    use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
+    use pcap_file::pcapng::PcapNgReader;
+    use std::time::UNIX_EPOCH;
+
+    /// What a written packet says: interface, direction flags, comment,
+    /// and for Ethernet frames the ports and payload (no SYN options).
+    #[derive(Debug, PartialEq)]
+    struct Seen {
+        interface: u32,
+        outbound: bool,
+        comment: Option<String>,
+        ports: Option<(u16, u16)>,
+        payload: Vec<u8>,
+    }
+
+    fn read_back(path: &std::path::Path) -> Vec<Seen> {
+        let mut reader = PcapNgReader::new(std::fs::File::open(path).unwrap()).unwrap();
+        let mut seen = Vec::new();
+        while let Some(block) = reader.next_block() {
+            let Some(epb) = block.unwrap().into_enhanced_packet() else {
+                continue;
+            };
+            let mut outbound = false;
+            let mut comment = None;
+            for option in &epb.options {
+                match option {
+                    EnhancedPacketOption::Flags(f) => outbound = f & 0b11 == 0b10,
+                    EnhancedPacketOption::Comment(c) => comment = Some(c.to_string()),
+                    _ => {}
+                }
+            }
+            let data = epb.data.to_vec();
+            let (ports, payload) = if epb.interface_id == ETHERNET {
+                let tcp = &data[34..];
+                let header = usize::from(tcp[12] >> 4) * 4;
+                (
+                    Some((
+                        u16::from_be_bytes([tcp[0], tcp[1]]),
+                        u16::from_be_bytes([tcp[2], tcp[3]]),
+                    )),
+                    tcp[header..].to_vec(),
+                )
+            } else {
+                (None, data[UPPER_PDU_DATA.len()..].to_vec())
+            };
+            seen.push(Seen {
+                interface: epb.interface_id,
+                outbound,
+                comment,
+                ports,
+                payload,
+            });
+        }
+        seen
+    }
+
+    fn event(kind: EventKind) -> Event {
+        Event {
+            time: UNIX_EPOCH,
+            kind,
+        }
+    }
+
+    fn tcp(local: &str, peer: &str, we_connected: bool) -> Leg {
+        Leg::Tcp {
+            local: local.parse().unwrap(),
+            peer: peer.parse().unwrap(),
+            we_connected,
+            decrypted: None,
+        }
+    }
+
+    fn run(wire: Wire, data: &[(Direction, &'static [u8])]) -> Vec<Seen> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.pcapng");
+        let mut sink = PcapSink::create(&PcapOptions {
+            path: path.clone(),
+            max: None,
+        })
+        .unwrap();
+        let conn = ConnInfo::new(3, "#3 client");
+        let mut events = vec![EventKind::Open {
+            conn: conn.clone(),
+            local: String::new(),
+            tls: None,
+            wire: Some(Box::new(wire)),
+        }];
+        for (dir, bytes) in data {
+            events.push(EventKind::Data {
+                conn: conn.clone(),
+                dir: *dir,
+                bytes: Bytes::from_static(bytes),
+                ws: None,
+            });
+        }
+        events.push(EventKind::Close {
+            conn,
+            reason: CloseReason::Done,
+            counters: Counters::default(),
+        });
+        for kind in events {
+            sink.handle(&event(kind)).unwrap();
+        }
+        sink.finish().unwrap();
+        read_back(&path)
+    }
+
+    #[test]
+    fn a_relays_bytes_cross_the_client_leg_then_the_target_leg() {
+        let wire = Wire {
+            near: tcp("127.0.0.1:8080", "127.0.0.1:5000", false),
+            far: Some(tcp("127.0.0.1:6000", "127.0.0.1:80", true)),
+        };
+        let seen = run(wire, &[(Direction::In, b"req"), (Direction::Out, b"resp")]);
+        // Two handshakes, four data segments, two closes of four packets.
+        assert_eq!(seen.len(), 6 + 4 + 8, "{seen:#?}");
+        assert_eq!(seen[0].ports, Some((5000, 8080)), "the client's SYN");
+        assert!(!seen[0].outbound);
+        assert_eq!(seen[0].comment.as_deref(), Some("sockmate connection 3"));
+        assert_eq!(seen[3].ports, Some((6000, 80)), "our SYN to the target");
+        assert!(seen[3].outbound);
+        let data: Vec<_> = seen[6..10]
+            .iter()
+            .map(|s| (s.ports.unwrap(), s.outbound, s.payload.as_slice()))
+            .collect();
+        assert_eq!(
+            data,
+            [
+                ((5000, 8080), false, &b"req"[..]),
+                ((6000, 80), true, &b"req"[..]),
+                ((80, 6000), false, &b"resp"[..]),
+                ((8080, 5000), true, &b"resp"[..]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_leg_without_addresses_is_raw_bytes_named_once() {
+        let wire = Wire {
+            near: Leg::Bytes {
+                name: "serial /dev/ttyS0".into(),
+            },
+            far: None,
+        };
+        let seen = run(wire, &[(Direction::Out, b"AT\r"), (Direction::In, b"OK\r")]);
+        assert_eq!(
+            seen,
+            [
+                Seen {
+                    interface: BYTES,
+                    outbound: true,
+                    comment: Some("sockmate connection 3: serial /dev/ttyS0".into()),
+                    ports: None,
+                    payload: b"AT\r".to_vec(),
+                },
+                Seen {
+                    interface: BYTES,
+                    outbound: false,
+                    comment: None,
+                    ports: None,
+                    payload: b"OK\r".to_vec(),
+                },
+            ]
+        );
+    }
+}

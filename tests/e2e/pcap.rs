@@ -210,6 +210,9 @@ fn a_udp_exchange_is_one_packet_per_datagram() {
     assert!(status.success(), "{err}");
     assert_eq!(out, b"ONETWOTHREE");
     let f = follow(&file, "udp", 0);
+    // The client's own address, not the 0.0.0.0 it was bound to.
+    assert!(f.nodes[0].starts_with("127.0.0.1:"), "{:?}", f.nodes);
+    assert_eq!(f.nodes[1], format!("127.0.0.1:{port}"));
     assert_eq!(f.sent[0], b"onetwothree");
     assert_eq!(f.sent[1], b"ONETWOTHREE");
     let lens = lines(&file, &["-Y", "udp", "-T", "fields", "-e", "udp.length"]);
