@@ -174,7 +174,15 @@ async fn serve_client(
             local: served.local.clone(),
             tls: stream.tls_info().map(Box::new),
             wire: Some(Box::new(Wire {
-                near: Leg::new(served.cfg.endpoint.kind(), &served.local, &peer, false),
+                near: Leg::new(
+                    served.cfg.endpoint.kind(),
+                    // The address the client reached (on a 0.0.0.0 listener).
+                    &stream
+                        .local_ip_addr()
+                        .map_or_else(|| served.local.clone(), |a| a.to_string()),
+                    &peer,
+                    false,
+                ),
                 far: None,
             })),
         })
