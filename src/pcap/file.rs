@@ -102,7 +102,18 @@ impl PcapFile {
     /// Creates (or truncates) `path` and writes its headers. `max` bounds
     /// each file's size (see [`MIN_MAX_SIZE`]).
     pub fn create(path: &Path, max: Option<u64>) -> Result<PcapFile, PcapFileError> {
-        let (writer, written) = start(path)?;
+        let file = File::create(path).map_err(|source| PcapFileError::Create {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        PcapFile::from_file(file, path, max)
+    }
+
+    /// Writes a capture into `file`, already opened at `path` (the UI's
+    /// record folder opens its files itself). Appended to a file that holds
+    /// a capture already, it is a new section of that capture.
+    pub fn from_file(file: File, path: &Path, max: Option<u64>) -> Result<PcapFile, PcapFileError> {
+        let (writer, written) = start(file, path)?;
         Ok(PcapFile {
             base: path.to_path_buf(),
             max,
@@ -172,7 +183,11 @@ impl PcapFile {
         self.flush()?;
         self.index += 1;
         self.current = self.numbered(self.index);
-        let (writer, written) = start(&self.current)?;
+        let file = File::create(&self.current).map_err(|source| PcapFileError::Create {
+            path: self.current.clone(),
+            source,
+        })?;
+        let (writer, written) = start(file, &self.current)?;
         self.writer = writer;
         self.written = written;
         self.packets = 0;
@@ -200,13 +215,9 @@ impl PcapFile {
     }
 }
 
-/// Creates a file with the section header and both interfaces; returns
-/// the writer and the bytes written.
-fn start(path: &Path) -> Result<(PcapNgWriter<BufWriter<File>>, u64), PcapFileError> {
-    let file = File::create(path).map_err(|source| PcapFileError::Create {
-        path: path.to_path_buf(),
-        source,
-    })?;
+/// Writes the section header and both interfaces into `file` (at `path`);
+/// returns the writer and the bytes written.
+fn start(file: File, path: &Path) -> Result<(PcapNgWriter<BufWriter<File>>, u64), PcapFileError> {
     let failed = |e: PcapError| PcapFileError::Write {
         path: path.to_path_buf(),
         source: match e {

@@ -60,6 +60,15 @@ impl PcapSink {
         })
     }
 
+    /// Writes the capture into `file`, already opened at `path` (no
+    /// rotation): the UI's "Record to file" with a `.pcapng` name.
+    pub fn from_file(file: std::fs::File, path: &std::path::Path) -> io::Result<PcapSink> {
+        Ok(PcapSink {
+            file: Some(PcapFile::from_file(file, path, None)?),
+            conns: HashMap::new(),
+        })
+    }
+
     fn open(&mut self, id: u64, wire: &Wire, time: SystemTime) -> io::Result<()> {
         let mut packets = Vec::new();
         let near = start(id, &wire.near, &mut packets);

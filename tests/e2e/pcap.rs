@@ -506,3 +506,56 @@ fn a_bad_pcap_path_is_one_line_before_anything_connects() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_records_a_pcapng_name_as_a_capture_of_both_ways() {
+    use crate::ui::{start_ui, Page};
+    use serde_json::json;
+    use std::io::{Read, Write};
+
+    if !require_tool("tshark") {
+        return;
+    }
+    let dir = tempdir();
+    let records = dir.path().to_str().unwrap();
+    let (_ui, host, token) = start_ui(&["ui", "--record-dir", records]);
+    let mut page = Page::open(&host, &token).await;
+    let r = page
+        .call(json!({"cmd": "open", "role": "listen", "endpoint": "tcp://127.0.0.1:0"}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let session = r["session"].clone();
+    let listening = page
+        .until(|m| m["t"] == "ev" && m["e"]["type"] == "listening")
+        .await;
+    let addr = listening["e"]["endpoint"].as_str().unwrap()["tcp://".len()..].to_string();
+    let mut client = std::net::TcpStream::connect(&addr).unwrap();
+    client
+        .set_read_timeout(Some(crate::util::DEADLINE))
+        .unwrap();
+    let open = page.until(|m| m["e"]["type"] == "open").await;
+    // Recording starts with the connection already open.
+    let r = page
+        .call(json!({"cmd": "record", "session": session, "path": "cap.pcapng"}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    client.write_all(b"hello").unwrap();
+    page.until(|m| m["e"]["type"] == "data").await;
+    let r = page
+        .call(json!({"cmd": "send", "session": session, "conn": open["e"]["conn"], "data": "ok", "eol": "crlf"}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let mut buf = [0u8; 4];
+    client.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ok\r\n");
+    let r = page
+        .call(json!({"cmd": "record", "session": session, "path": null}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+
+    let f = follow(&dir.path().join("cap.pcapng"), "tcp", 0);
+    assert_eq!(f.nodes[0], client.local_addr().unwrap().to_string());
+    assert_eq!(f.nodes[1], addr);
+    assert_eq!(f.sent[0], b"hello");
+    assert_eq!(f.sent[1], b"ok\r\n");
+}
