@@ -15,6 +15,11 @@ use crate::event::{Event, EventKind};
 use crate::view::pcap::PcapSink;
 use crate::view::Sink;
 
+/// The most open connections remembered for a capture started later (a
+/// close the lossy stream skipped would otherwise keep its entry forever);
+/// beyond it, a capture started later leaves out the connections not remembered.
+pub const MAX_REMEMBERED_OPENS: usize = 10_000;
+
 /// True when a record file name asks for a capture (`*.pcapng`).
 pub fn is_capture_name(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".pcapng")
@@ -42,7 +47,7 @@ impl UiCapture {
     pub fn observe(&self, event: &Event) {
         let mut state = self.lock();
         match &event.kind {
-            EventKind::Open { conn, .. } => {
+            EventKind::Open { conn, .. } if state.opens.len() < MAX_REMEMBERED_OPENS => {
                 state.opens.insert(conn.id, event.clone());
             }
             EventKind::Close { conn, .. } => {
