@@ -17,6 +17,7 @@
 //!  session        session/ (input, meter, the one accept path)
 //!       │
 //!  parts          transport/  event/  frame  send  template  view/ (sinks)
+//!                 pcap/ (packets and files for the --pcap sink)
 //!       │
 //!  bottom         endpoint  error  shutdown
 //! ```
@@ -44,7 +45,9 @@
 //! - [`service`], [`relay`], [`transfer`], [`scan`], [`bench`], [`ping`]:
 //!   what servers and tools do.
 //! - [`engine`]: the front door that starts all of it.
-//! - [`view`]: sinks that render events (raw, text, hex, JSON, log, stats).
+//! - [`view`]: sinks that render events (raw, text, hex, JSON, log, stats,
+//!   the `--pcap` capture).
+//! - [`pcap`]: synthesised packets and the pcapng file behind `--pcap`.
 //! - [`cli`]: the command-line front-end.
 //! - [`ui`]: the browser front-end (`sockmate ui`, `--ui`).
 
@@ -68,6 +71,7 @@ pub mod frame;
 pub mod hexinput;
 pub mod limits;
 pub mod messages;
+pub mod pcap;
 pub mod ping;
 pub mod relay;
 pub mod scan;

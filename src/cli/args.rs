@@ -188,6 +188,12 @@ pub struct ViewArgs {
     /// Also append the annotated transcript (JSON with --json) to FILE.
     #[arg(long, value_name = "FILE", help_heading = "Views")]
     pub log: Option<std::path::PathBuf>,
+    /// Also write the traffic to FILE as a pcapng capture that Wireshark and tshark decode as the real protocol (synthesised TCP/UDP packets with the real addresses; TLS and WebSocket as decrypted bytes). See docs/pcap.md.
+    #[arg(long, value_name = "FILE", help_heading = "Views")]
+    pub pcap: Option<std::path::PathBuf>,
+    /// With --pcap: start FILE.1, FILE.2… instead of letting a file grow past SIZE (e.g. 10m; at least 4k).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Views")]
+    pub pcap_max: Option<usize>,
     /// Print byte and message counters per connection and in total at exit (on stderr).
     #[arg(long, help_heading = "Views")]
     pub stats: bool,
@@ -340,7 +346,24 @@ impl ViewArgs {
             .as_deref()
             .map(TextEncoding::from_label)
             .transpose()?;
+        if self.pcap_max.is_some() && self.pcap.is_none() {
+            return Err(ConfigError::new(
+                "--pcap-max bounds a capture file: add --pcap FILE (e.g. --pcap capture.pcapng --pcap-max 10m)".into(),
+            ));
+        }
+        let min = crate::pcap::file::MIN_MAX_SIZE;
+        if let Some(max) = self.pcap_max.filter(|&m| (m as u64) < min) {
+            return Err(ConfigError::new(format!(
+                "--pcap-max {max} is too small for a capture file (give at least {}k, e.g. --pcap-max 10m)",
+                min / 1024
+            )));
+        }
+        let pcap = self.pcap.clone().map(|path| crate::pcap::PcapOptions {
+            path,
+            max: self.pcap_max.map(|m| m as u64),
+        });
         Ok(ViewOptions {
+            pcap,
             verbosity,
             encoding,
             hex: self.hex.is_some(),

@@ -454,6 +454,7 @@ mod tests {
                 conn: conn.clone(),
                 local: "127.0.0.1:8000".into(),
                 tls: None,
+                wire: None,
             },
         ];
         for _ in 0..n_data {
@@ -561,6 +562,7 @@ mod tests {
             conn: conn.clone(),
             local: "127.0.0.1:8000".into(),
             tls: None,
+            wire: None,
         });
         kinds.extend([data(Direction::Out), data(Direction::In)]);
         kinds.push(EventKind::Close {
@@ -675,6 +677,7 @@ mod tests {
             conn: ConnInfo::new(1, "127.0.0.1:8000"),
             local: "127.0.0.1:40000".into(),
             tls: None,
+            wire: None,
         }))
         .unwrap();
         let text = String::from_utf8(sink.out).unwrap();
@@ -702,6 +705,7 @@ mod tests {
                 conn: ConnInfo::new(1, "127.0.0.1:53"),
                 local: "127.0.0.1:40000".into(),
                 tls: None,
+                wire: None,
             }],
         );
         assert!(text.contains("socket(AF_INET, SOCK_DGRAM)"), "{text}");

@@ -144,6 +144,7 @@ impl TryFrom<RelayArgs> for RelayRun {
                 "--log records relayed traffic: add --dump text, hex or json".into(),
             ));
         }
+        let capture = view.pcap.is_some();
         Ok(RelayRun {
             explain: args.explain.clone(),
             ui: args.ui.ui,
@@ -172,8 +173,9 @@ impl TryFrom<RelayArgs> for RelayRun {
                 },
                 max_conns: args.max_conns,
                 access,
-                // --explain counts the relayed reads and writes.
-                dump: dump.is_some() || args.explain.explain,
+                // --explain counts the relayed reads and writes; --pcap
+                // writes them.
+                dump: dump.is_some() || args.explain.explain || capture,
                 splice: !args.no_splice,
             },
         })

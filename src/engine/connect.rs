@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::endpoint::Endpoint;
 use crate::error::NetError;
+use crate::event::leg::{Leg, Wire};
 use crate::event::{CloseReason, ConnInfo, EventKind, EventTx};
 use crate::send::SendPlan;
 use crate::service::{ExecSpec, Link};
@@ -100,6 +101,10 @@ async fn run_session(
             conn: conn.clone(),
             local: connected.local.clone(),
             tls: connected.connection.tls_info().map(Box::new),
+            wire: Some(Box::new(Wire {
+                near: Leg::new(cfg.endpoint.kind(), &connected.local, &connected.peer, true),
+                far: None,
+            })),
         })
         .await;
     let wiring = Wiring {

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::listen::{InputFactory, Served};
 use crate::error::{describe_io, NetError, NetErrorKind};
+use crate::event::leg::{Leg, Wire};
 use crate::event::{CloseReason, ConnInfo, Direction, EventKind};
 use crate::service::datagram::DatagramService;
 use crate::session::accept::next_datagram;
@@ -180,6 +181,10 @@ async fn open_peer(addr: &PeerAddr, outbox: &mpsc::Sender<PeerCommand>, served: 
             conn: conn.clone(),
             local: served.local.clone(),
             tls: None,
+            wire: Some(Box::new(Wire {
+                near: Leg::new(served.cfg.endpoint.kind(), &served.local, addr, false),
+                far: None,
+            })),
         })
         .await;
     Peer {

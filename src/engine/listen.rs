@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 use super::datagram::serve_datagrams;
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, NetError};
+use crate::event::leg::{Leg, Wire};
 use crate::event::{ConnInfo, EventKind, EventTx};
 use crate::send::{Schedule, SendPlan};
 use crate::service::{Link, Rooms, ServiceConfig};
@@ -172,6 +173,18 @@ async fn serve_client(
             conn: conn.clone(),
             local: served.local.clone(),
             tls: stream.tls_info().map(Box::new),
+            wire: Some(Box::new(Wire {
+                near: Leg::new(
+                    served.cfg.endpoint.kind(),
+                    // The address the client reached (on a 0.0.0.0 listener).
+                    &stream
+                        .local_ip_addr()
+                        .map_or_else(|| served.local.clone(), |a| a.to_string()),
+                    &peer,
+                    false,
+                ),
+                far: None,
+            })),
         })
         .await;
     let wiring = Wiring {
@@ -253,8 +266,9 @@ mod tests {
     /// the idle/shutdown select and its share of the buffer budget, with
     /// 19,000 idle echo connections at 5.2 KB each; since issue 21 the
     /// message loop's whole WebSocket message (kind and shared buffer) and
-    /// its budget for a buffer's growth).
-    const MAX_CONNECTION_FUTURE: usize = 2960;
+    /// its budget for a buffer's growth; since issue 25 the sockets under
+    /// the connection in its `open`, for `--pcap`).
+    const MAX_CONNECTION_FUTURE: usize = 2984;
 
     #[tokio::test]
     async fn a_connection_task_stays_small() {

@@ -12,6 +12,7 @@
 //! only `text`, which depends on its `--encoding`.
 
 pub mod bus;
+pub mod leg;
 pub mod repeats;
 
 use std::fmt;
@@ -208,6 +209,9 @@ pub enum EventKind {
         /// What the TLS handshake established (`tls://`, `wss://`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tls: Option<Box<crate::transport::TlsInfo>>,
+        /// The sockets under it, for captures (`--pcap`); not in JSON.
+        #[serde(skip)]
+        wire: Option<Box<leg::Wire>>,
     },
     /// Bytes moved.
     Data {
@@ -423,6 +427,7 @@ mod tests {
                     conn: peer(),
                     local: "127.0.0.1:47032".into(),
                     tls: None,
+                    wire: None,
                 },
                 r#"{"conn":1,"local":"127.0.0.1:47032","peer":"127.0.0.1:9000","time":"T","type":"open"}"#,
             ),
@@ -567,7 +572,8 @@ mod tests {
             (conn(), text()).prop_map(|(conn, local)| EventKind::Open {
                 conn,
                 local,
-                tls: None
+                tls: None,
+                wire: None
             }),
             (conn(), dir(), proptest::collection::vec(any::<u8>(), 0..64)).prop_map(
                 |(conn, dir, bytes)| EventKind::Data {

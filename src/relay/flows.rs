@@ -237,7 +237,7 @@ async fn relay_flow(
         events,
         shutdown,
         "dropped that flow",
-        None,
+        super::ClientFacts::default(),
         std::future::pending(),
     )
     .await

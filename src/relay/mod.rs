@@ -25,15 +25,26 @@ pub mod streams;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::event::leg::{Leg, Wire};
 use crate::event::{ConnInfo, EventKind, EventTx};
 use crate::transport::{self, Connected, PeerAddr};
 pub use config::{RelayConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FLOW_IDLE, DEFAULT_REPLY_LINGER};
 
+/// What the relay knows of a client's connection, for its `open`.
+#[derive(Debug, Default)]
+pub(crate) struct ClientFacts {
+    /// What its TLS handshake established, when LISTEN is `tls://`.
+    pub tls: Option<transport::TlsInfo>,
+    /// Our own address on it (the one it reached, when LISTEN is
+    /// `0.0.0.0`), when known.
+    pub local: Option<std::net::SocketAddr>,
+}
+
 /// Connects to the relay's target for one client (or datagram flow) and
 /// announces the connection; when the target cannot be reached, reports one
 /// line ending in `gave_up` (what became of the client) and returns `None`.
-// The client's TLS details and its "left" signal are two facts about the
-// one client; a struct for them is a follow-up.
+// What is known of the client and its "left" signal are two facts about
+// the one client; one struct for them is a follow-up.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn open_target(
     cfg: &RelayConfig,
@@ -42,7 +53,7 @@ pub(crate) async fn open_target(
     events: &EventTx,
     shutdown: &CancellationToken,
     gave_up: &str,
-    client_tls: Option<transport::TlsInfo>,
+    client: ClientFacts,
     client_gone: impl std::future::Future<Output = ()>,
 ) -> Option<Connected> {
     let connected = tokio::select! {
@@ -57,9 +68,26 @@ pub(crate) async fn open_target(
                 .emit(EventKind::Open {
                     conn: conn.clone(),
                     local: cfg.listen.to_string(),
-                    tls: client_tls
+                    tls: client
+                        .tls
                         .or_else(|| target.connection.tls_info())
                         .map(Box::new),
+                    wire: Some(Box::new(Wire {
+                        near: Leg::new(
+                            cfg.listen.kind(),
+                            &client
+                                .local
+                                .map_or_else(|| cfg.listen.to_string(), |a| a.to_string()),
+                            peer,
+                            false,
+                        ),
+                        far: Some(Leg::new(
+                            cfg.target.kind(),
+                            &target.local,
+                            &target.peer,
+                            true,
+                        )),
+                    })),
                 })
                 .await;
             Some(target)

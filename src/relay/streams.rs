@@ -99,7 +99,10 @@ async fn relay_client(
         events,
         shutdown,
         "closed that client",
-        client.tls_info(),
+        super::ClientFacts {
+            tls: client.tls_info(),
+            local: client.local_ip_addr(),
+        },
         gone,
     )
     .await?;

@@ -160,7 +160,7 @@ async fn connect_inner(
                     }
                 })
                 .map_err(|e| fail::setup(endpoint, e))?;
-            let local = socket
+            let mut local = socket
                 .local_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_default();
@@ -174,6 +174,11 @@ async fn connect_inner(
                         fail::connecting(endpoint, e)
                     }
                 })?;
+                // Connected, the socket has its source address too (it
+                // was 0.0.0.0 before), as `--pcap` writes it.
+                if let Ok(own) = socket.local_addr() {
+                    local = own.to_string();
+                }
                 DatagramSocket::udp(socket)
             };
             Ok(Connected {

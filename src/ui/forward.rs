@@ -32,6 +32,8 @@ pub struct ViewState {
     closed: Mutex<Counters>,
     local: Mutex<String>,
     history: Mutex<History>,
+    /// A `.pcapng` record file's capture.
+    pub capture: super::capture::UiCapture,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -55,14 +57,19 @@ impl ViewState {
         Ok(())
     }
 
-    /// The file received data goes to, if any.
+    /// The file received data (or the capture) goes to, if any.
     pub fn recording(&self) -> Option<String> {
-        lock(&self.record).as_ref().map(|(p, _)| p.clone())
+        lock(&self.record)
+            .as_ref()
+            .map(|(p, _)| p.clone())
+            .or_else(|| self.capture.path())
     }
 
     /// Appends received data to `file` (shown as its path) from now on
-    /// (`None`: stop). The file comes from [`super::records::RecordDir`].
+    /// (`None`: stop), ending a capture. The file comes from
+    /// [`super::records::RecordDir`].
     pub fn record_to(&self, file: Option<(String, File)>) {
+        self.capture.stop();
         *lock(&self.record) = file;
     }
 
@@ -145,6 +152,7 @@ pub fn spawn(mut events: Subscriber, id: u64, view: Arc<ViewState>, hub: Hub) {
         let mut count = Budget::new(DISPLAY_EVENTS_PER_SEC);
         let mut skipped: u64 = 0;
         while let Some(event) = events.recv().await {
+            view.capture.observe(&event);
             if view.encoding() != encoding {
                 encoding = view.encoding();
                 decoders = ConnDecoders::new(encoding);
@@ -193,6 +201,7 @@ pub fn spawn(mut events: Subscriber, id: u64, view: Arc<ViewState>, hub: Hub) {
             }
             view.publish(&hub, id, &event, text);
         }
+        view.capture.flush();
     });
 }
 

@@ -14,6 +14,7 @@
 //! - [`sessions`]: the sessions the page (or the CLI) runs, each on an
 //!   [`Engine`] of its own; [`configs`]: their engine configs;
 //! - [`records`]: the one directory "Record to file" writes into;
+//!   [`capture`]: a record file named `*.pcapng` gets a capture;
 //! - [`history`]: each session's recent messages, replayed to a page
 //!   that connects later;
 //! - [`forward`]: turns one session's lossy event stream into messages for
@@ -22,6 +23,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod capture;
 pub mod configs;
 pub mod forward;
 pub mod history;

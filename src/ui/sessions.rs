@@ -418,11 +418,19 @@ impl Sessions {
     }
 
     /// Appends what session `id` receives to the file `name` in the record
-    /// directory (or stops, with no name).
+    /// directory (or stops, with no name); a `*.pcapng` name gets a
+    /// capture of the traffic both ways.
     pub fn record(&self, id: u64, name: Option<&str>) -> Result<(), String> {
         let view = Arc::clone(&self.lock().get(&id).ok_or_else(|| no_session(id))?.view);
         let file = match name.map(str::trim).filter(|n| !n.is_empty()) {
             None => None,
+            Some(n) if super::capture::is_capture_name(n) => {
+                let (path, file) = self.inner.records.open(n)?;
+                view.record_to(None);
+                view.capture.start(&path, file)?;
+                self.announce(id);
+                return Ok(());
+            }
             Some(n) => {
                 let (path, file) = self.inner.records.open(n)?;
                 Some((path.display().to_string(), file))

@@ -12,6 +12,7 @@
 pub mod dump;
 pub mod hexdump;
 pub mod json;
+pub mod pcap;
 pub mod printer;
 pub mod raw;
 pub mod stats;
@@ -54,6 +55,8 @@ pub struct ViewOptions {
     pub json: bool,
     /// `--log FILE`: the annotated transcript appended to a file.
     pub log: Option<PathBuf>,
+    /// `--pcap FILE`: the traffic as a pcapng capture.
+    pub pcap: Option<crate::pcap::PcapOptions>,
     /// `--stats`: counters at exit.
     pub stats: bool,
     /// `--color`.
@@ -148,7 +151,8 @@ pub fn build_sinks(opts: &ViewOptions, single_session: bool) -> io::Result<Vec<B
 }
 
 /// The sinks for a chosen stdout view: status lines on stderr, the view,
-/// the `--log` file (JSON when stdout is JSON) and `--stats`. `hex` picks
+/// the `--log` file (JSON when stdout is JSON), the `--pcap` capture and
+/// `--stats`. `hex` picks
 /// hex dumps (with `--text`, plus the text) for transcript bodies.
 pub fn assemble_sinks(
     opts: &ViewOptions,
@@ -218,6 +222,9 @@ pub fn assemble_sinks(
             };
             sinks.push(Box::new(printer::Transcript::new(file, style)));
         }
+    }
+    if let Some(capture) = &opts.pcap {
+        sinks.push(Box::new(pcap::PcapSink::create(capture)?));
     }
     if opts.stats {
         sinks.push(Box::new(stats::Stats::new()));

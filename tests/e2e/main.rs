@@ -20,6 +20,7 @@ mod interop;
 mod learn;
 mod packaging;
 mod pictures;
+mod pcap;
 mod ping;
 mod platform;
 mod proxy;

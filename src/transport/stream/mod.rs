@@ -113,6 +113,16 @@ impl Stream {
         }
     }
 
+    /// Our own address on a TCP or TLS connection (for a listener on
+    /// `0.0.0.0`, the address the client reached); `None` for other kinds.
+    pub fn local_ip_addr(&self) -> Option<std::net::SocketAddr> {
+        match self {
+            Stream::Tcp(s) => s.local_addr().ok(),
+            Stream::Tls(s) => s.get_ref().0.local_addr().ok(),
+            _ => None,
+        }
+    }
+
     /// What the TLS handshake established (protocol, cipher, ALPN, peer
     /// certificate), for `tls://` and `wss://`.
     pub fn tls_info(&self) -> Option<TlsInfo> {
