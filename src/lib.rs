@@ -43,6 +43,8 @@
 //!   directions independently, with exact half-close.
 //! - [`service`], [`relay`], [`transfer`], [`scan`], [`bench`]: what
 //!   servers and tools do.
+//! - [`replay`]: a recorded `--json`/`--log` session read back, for
+//!   `sockmate replay` (served by [`service::replay`]).
 //! - [`engine`]: the front door that starts all of it.
 //! - [`view`]: sinks that render events (raw, text, hex, JSON, log, stats).
 //! - [`cli`]: the command-line front-end.
@@ -69,6 +71,7 @@ pub mod hexinput;
 pub mod limits;
 pub mod messages;
 pub mod relay;
+pub mod replay;
 pub mod scan;
 pub mod send;
 pub mod service;

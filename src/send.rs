@@ -251,6 +251,10 @@ pub struct Schedule {
     started: Option<Instant>,
     gap: Option<Duration>,
     last_sent: Option<Instant>,
+    /// Per message, when it is due after its round started (a replayed
+    /// session's recorded timing); `None`: as soon as possible.
+    offsets: Option<Vec<Duration>>,
+    round_started: Option<Instant>,
 }
 
 impl Schedule {
@@ -268,7 +272,18 @@ impl Schedule {
             started: None,
             gap: None,
             last_sent: None,
+            offsets: None,
+            round_started: None,
         }
+    }
+
+    /// A schedule of fixed `messages`, each due `offsets` (one per message)
+    /// after its round started; a round starts when the one before it has
+    /// sent its last message. `rounds`: `None` = until stopped.
+    pub fn timed(messages: Vec<Bytes>, offsets: Vec<Duration>, rounds: Option<u64>) -> Self {
+        let mut schedule = Schedule::fixed(messages, None, rounds);
+        schedule.offsets = Some(offsets);
+        schedule
     }
 
     /// The same schedule with at least `gap` between two messages.
@@ -313,6 +328,13 @@ impl Schedule {
         if let (Some(gap), Some(last)) = (self.gap, self.last_sent) {
             tokio::time::sleep_until(last + gap).await;
         }
+        if let Some(offsets) = &self.offsets {
+            let round = *self.round_started.get_or_insert_with(Instant::now);
+            let offset = offsets.get(self.index).copied().unwrap_or_default();
+            if let Some(due) = round.checked_add(offset) {
+                tokio::time::sleep_until(due).await;
+            }
+        }
         self.last_sent = Some(Instant::now());
         self.sent += 1;
         let message = self.messages[self.index].render(self.sent, &self.peer);
@@ -320,6 +342,7 @@ impl Schedule {
         if self.index == self.messages.len() {
             self.index = 0;
             self.rounds_done += 1;
+            self.round_started = None;
         }
         Some(message)
     }

@@ -20,6 +20,9 @@ pub enum Action {
     Echo,
     /// Close the connection (the quit word).
     Quit,
+    /// Nothing recorded matches (a replay): say so, then send the bytes
+    /// now in the output buffer (the `--unmatched-reply`, maybe none).
+    Unmatched,
 }
 
 /// True when `msg` is the `--quit-word` (line ending trimmed).
@@ -41,6 +44,12 @@ pub fn answer(
     out.clear();
     if is_quit(cfg, msg) {
         return Action::Quit;
+    }
+    if let Some(table) = &cfg.replay {
+        return match table.answer(msg.bytes, msg.number, out) {
+            super::replay::Lookup::Matched(_) => Action::Reply,
+            super::replay::Lookup::Unmatched => Action::Unmatched,
+        };
     }
     let prefixed = matches!(frame, FrameSpec::Len16 | FrameSpec::Len32);
     let target: &mut Vec<u8> = if prefixed {
@@ -298,6 +307,17 @@ pub async fn run(
             match action {
                 Action::Quit => return Ok(CloseReason::Service("quit word".into())),
                 Action::Reply => link.send(&out).await?,
+                Action::Unmatched => {
+                    if let Some(table) = &cfg.replay {
+                        let line = table.unmatched_line(peer, number, msg.bytes);
+                        let _ = link
+                            .wiring
+                            .events
+                            .emit(crate::event::EventKind::Notice { message: line })
+                            .await;
+                    }
+                    link.send(&out).await?;
+                }
                 Action::Echo if frame.is_raw() => link.echo(message, kind).await?,
                 Action::Echo => {
                     out.clear();
