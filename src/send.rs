@@ -463,6 +463,26 @@ mod tests {
         }
         assert_eq!(times, [0, 30, 60, 90]);
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timed_schedule_keeps_each_offset_and_rounds_follow_each_other() {
+        let mut s = Schedule::timed(
+            vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")],
+            vec![Duration::from_millis(20), Duration::from_millis(120)],
+            Some(2),
+        );
+        let start = Instant::now();
+        let mut times = Vec::new();
+        while let Some(m) = s.next().await {
+            times.push((m, start.elapsed().as_millis()));
+        }
+        let a = Bytes::from_static(b"a");
+        let b = Bytes::from_static(b"b");
+        assert_eq!(
+            times,
+            [(a.clone(), 20), (b.clone(), 120), (a, 140), (b, 240)]
+        );
+    }
 }
 
 /// One stdin line as a message: text re-encoded, ending replaced by `eol`.

@@ -44,7 +44,7 @@ Examples:
   sockmate replay device.log 8000 --as server --match order --unmatched-reply 'hex:ff'
   sockmate replay session.jsonl 127.0.0.1:502 --as client --speed 2   # be the client, twice as fast
   sockmate replay session.jsonl 127.0.0.1:502 --as client --no-timing --loop
-  sockmate replay chat.log 8000 --as server --encoding gbk --eol crlf  # a GBK text log";
+  sockmate replay chat.log 8000 --as server --encoding gbk  # a GBK text protocol (text log)";
 
 /// `sockmate bench --help`.
 pub const BENCH: &str = "\

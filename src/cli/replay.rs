@@ -64,9 +64,9 @@ pub struct ReplayArgs {
     /// Which side wrote the transcript (default: server when it has a `listening` line, i.e. listen or relay; else client, i.e. connect).
     #[arg(long, value_enum, value_name = "SIDE", help_heading = "Sending")]
     pub recorded_at: Option<Side>,
-    /// The line ending put back on the messages of a text --log (which drops them): lf, crlf or none.
-    #[arg(long, value_enum, value_name = "EOL", default_value = "lf", help_heading = "Sending")]
-    pub eol: Eol,
+    /// The line ending put back on the messages of a text --log, which drops them: lf, crlf or none (default: a reply ends like the request it answers; a client sends lf).
+    #[arg(long, value_enum, value_name = "EOL", help_heading = "Sending")]
+    pub eol: Option<Eol>,
     /// --as client: after the last send, exit this long after the last byte received (default 1s).
     #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Limits")]
     pub wait: Option<Duration>,
@@ -299,7 +299,7 @@ fn read_recording(
     path: &std::path::Path,
     encoding: crate::encoding::TextEncoding,
     recorded_at: Option<Side>,
-    eol: Eol,
+    eol: Option<Eol>,
 ) -> Result<Recording, ConfigError> {
     let bytes = std::fs::read(path).map_err(|e| {
         ConfigError::new(format!(

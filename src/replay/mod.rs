@@ -37,8 +37,8 @@ pub struct Message {
     pub at: Duration,
     /// The bytes (a text entry of a `--log` with the chosen line ending).
     pub bytes: Bytes,
-    /// The line ending was not recorded (a text entry of a `--log`): it
-    /// is matched with or without one.
+    /// The line ending was not recorded (a text entry of a `--log`) and
+    /// none was chosen: the player adds one.
     pub eol_lost: bool,
 }
 
@@ -67,8 +67,10 @@ pub struct ReadOptions {
     pub encoding: TextEncoding,
     /// Which side wrote it; `None`: a server when it has a `listening` line.
     pub recorded_at: Option<Side>,
-    /// The line ending given to text entries of a `--log` (which drops it).
-    pub eol: Eol,
+    /// The line ending given to text entries of a `--log` (which drops
+    /// it); `None`: left to the player (a server ends a reply like the
+    /// request it answers, a client sends `\n`).
+    pub eol: Option<Eol>,
 }
 
 impl Recording {
@@ -114,14 +116,14 @@ impl Recording {
                 continue;
             };
             let mut bytes = entry.bytes;
-            if entry.eol_lost {
-                bytes.extend_from_slice(opts.eol.bytes());
+            if let (true, Some(eol)) = (entry.eol_lost, opts.eol) {
+                bytes.extend_from_slice(eol.bytes());
             }
             conversation.messages.push(Message {
                 from,
                 at: Duration::from_millis(entry.at_ms.saturating_sub(*start)),
                 bytes: bytes.into(),
-                eol_lost: entry.eol_lost,
+                eol_lost: entry.eol_lost && opts.eol.is_none(),
             });
         }
         Recording {
@@ -136,8 +138,12 @@ impl Recording {
     pub fn only(mut self, label: &str) -> Option<Recording> {
         let want = label.trim();
         let hash = format!("#{}", want.trim_start_matches('#'));
+        let peer = format!(" {want}");
         self.conversations.retain(|c| {
-            c.label == want || c.label == hash || c.label.starts_with(&format!("{hash} "))
+            c.label == want
+                || c.label == hash
+                || c.label.starts_with(&format!("{hash} "))
+                || c.label.ends_with(&peer)
         });
         (!self.conversations.is_empty()).then_some(self)
     }
@@ -169,7 +175,10 @@ impl Conversation {
         let mut messages = Vec::new();
         let mut offsets = Vec::new();
         for m in self.sent_by(Side::Client) {
-            messages.push(m.bytes.clone());
+            messages.push(match m.eol_lost {
+                true => [&m.bytes[..], Eol::Lf.bytes()].concat().into(),
+                false => m.bytes.clone(),
+            });
             offsets.push(match pace {
                 Pace::NoTiming => Duration::ZERO,
                 Pace::Speed(speed) => {
@@ -189,7 +198,7 @@ mod tests {
         ReadOptions {
             encoding: TextEncoding::default(),
             recorded_at,
-            eol: Eol::Lf,
+            eol: Some(Eol::Lf),
         }
     }
 

@@ -107,6 +107,9 @@ pub struct Exchange {
     pub request: Vec<u8>,
     /// Everything the server sent after it, until the client's next message.
     pub reply: Vec<u8>,
+    /// Where in `reply` a recorded message ended without its line ending
+    /// (a text `--log`): the request's line ending goes there.
+    pub eol_at: Vec<usize>,
 }
 
 /// The recorded exchanges and how to answer from them.
@@ -150,10 +153,21 @@ impl ReplayTable {
                         current = Some(Exchange {
                             request: m.bytes.to_vec(),
                             reply: Vec::new(),
+                            eol_at: Vec::new(),
                         });
                     }
-                    (Side::Server, Some(exchange)) => exchange.reply.extend_from_slice(&m.bytes),
-                    (Side::Server, None) if n == 0 => table.banner.extend_from_slice(&m.bytes),
+                    (Side::Server, Some(exchange)) => {
+                        exchange.reply.extend_from_slice(&m.bytes);
+                        if m.eol_lost {
+                            exchange.eol_at.push(exchange.reply.len());
+                        }
+                    }
+                    (Side::Server, None) if n == 0 => {
+                        table.banner.extend_from_slice(&m.bytes);
+                        if m.eol_lost {
+                            table.banner.push(b'\n');
+                        }
+                    }
                     (Side::Server, None) => {}
                 }
             }
@@ -212,7 +226,22 @@ impl ReplayTable {
         let at = out.len();
         out.extend_from_slice(&exchange.reply);
         if self.mode == MatchMode::Loose {
-            self.carry_ignored(exchange, msg, &mut out[at..]);
+            if let Some(reply) = out.get_mut(at..) {
+                self.carry_ignored(exchange, msg, reply);
+            }
+        }
+        if !exchange.eol_at.is_empty() {
+            let eol = msg.get(trim_line_ending(msg).len()..).unwrap_or_default();
+            let mut with_eols = Vec::with_capacity(exchange.reply.len() + eol.len() * 4);
+            let mut from = 0;
+            for &end in &exchange.eol_at {
+                with_eols.extend_from_slice(out.get(at + from..at + end).unwrap_or_default());
+                with_eols.extend_from_slice(eol);
+                from = end;
+            }
+            with_eols.extend_from_slice(out.get(at + from..).unwrap_or_default());
+            out.truncate(at);
+            out.extend_from_slice(&with_eols);
         }
         Lookup::Matched(index)
     }
@@ -316,6 +345,16 @@ mod tests {
             ..table.clone()
         };
         assert_eq!(ask(&with_reply, b"Z", 1), (Lookup::Unmatched, b"?".to_vec()));
+        let text_log = ReplayTable::from_conversations(&[Conversation {
+            label: "#1".into(),
+            messages: vec![
+                Message { from: C, at: Duration::ZERO, bytes: Bytes::from_static(b"Q"), eol_lost: true },
+                Message { from: S, at: Duration::ZERO, bytes: Bytes::from_static(b"a"), eol_lost: true },
+                Message { from: S, at: Duration::ZERO, bytes: Bytes::from_static(b"b"), eol_lost: true },
+            ],
+        }]);
+        assert_eq!(ask(&text_log, b"Q\r\n", 1).1, b"a\r\nb\r\n", "replies end like the request");
+        assert_eq!(ask(&text_log, b"Q", 1).1, b"ab");
         let line = with_reply.unmatched_line("127.0.0.1:9", 4, b"Z");
         assert!(line.starts_with("unmatched: 127.0.0.1:9 message 4 (1 bytes: 5a)"), "{line}");
     }
