@@ -347,7 +347,7 @@ pub async fn run(cfg: ReplayRun, shutdown: Shutdown) -> anyhow::Result<()> {
             view,
             summary,
         } => {
-            if view.verbosity == crate::view::status::Verbosity::Normal {
+            if view.verbosity != crate::view::status::Verbosity::Quiet {
                 errln!("{summary}");
             }
             let engine = Engine::new(shutdown);

@@ -24,6 +24,7 @@ mod proxy;
 mod regressions;
 mod relay;
 mod relay_eof;
+mod replay;
 mod robust;
 mod scan;
 mod seams_net;
