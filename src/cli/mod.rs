@@ -93,7 +93,7 @@ pub enum Command {
     /// Forward every client of LISTEN to a new connection to TARGET (any kinds), optionally dumping the traffic.
     #[command(visible_alias = "r", after_help = examples::RELAY)]
     Relay(RelayArgs),
-    /// Replay a recorded --json/--log session as its server (answers by content or order) or its client (sends with the recorded timing).
+    /// Replay a recorded --json/--log session as its server (a device simulator) or as its client.
     #[command(after_help = examples::REPLAY)]
     Replay(ReplayArgs),
     /// Load-test ENDPOINT (echo, send, connect); or `bench merge A.json B.json` to merge --json reports.
