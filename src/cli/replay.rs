@@ -41,10 +41,21 @@ pub struct ReplayArgs {
     #[arg(long = "as", value_enum, value_name = "SIDE", required = true)]
     pub role: Side,
     /// How a request finds its reply: exact (its bytes), loose (its bytes outside the --ignore ranges) or order (the Nth request gets the Nth reply).
-    #[arg(long = "match", value_enum, value_name = "HOW", default_value = "exact", help_heading = "Services")]
+    #[arg(
+        long = "match",
+        value_enum,
+        value_name = "HOW",
+        default_value = "exact",
+        help_heading = "Services"
+    )]
     pub match_mode: MatchMode,
     /// Bytes to ignore with --match loose: offsets from 0, end excluded (0..2 for a Modbus TCP transaction id, 7 for one byte, 6.. for the rest); repeatable or comma-separated. A reply that repeated an ignored field repeats the new request's.
-    #[arg(long, value_name = "RANGE", value_delimiter = ',', help_heading = "Services")]
+    #[arg(
+        long,
+        value_name = "RANGE",
+        value_delimiter = ',',
+        help_heading = "Services"
+    )]
     pub ignore: Vec<IgnoreRange>,
     /// The answer to a request that is not in the recording (text with escapes, or hex:01 02); default: no answer. Either way a line says so.
     #[arg(long, value_name = "REPLY", help_heading = "Services")]
@@ -143,7 +154,10 @@ impl TryFrom<ReplayArgs> for ReplayRun {
         };
         if !server {
             let server_only = [
-                ("--match", args.match_mode != MatchMode::Exact || !args.ignore.is_empty()),
+                (
+                    "--match",
+                    args.match_mode != MatchMode::Exact || !args.ignore.is_empty(),
+                ),
                 ("--unmatched-reply", args.unmatched_reply.is_some()),
                 ("--max-conns", args.max_conns.is_some()),
             ];
@@ -398,14 +412,40 @@ mod tests {
             Ok(ReplayRun::Client { .. })
         ));
         for (args, want) in [
-            (&["0", "--as", "server", "--speed", "2"][..], "--speed is for --as client"),
-            (&["x:1", "--as", "client", "--match", "order"], "--match is for --as server"),
-            (&["0", "--as", "server", "--match", "loose"], "needs the fields to ignore"),
-            (&["0", "--as", "server", "--match", "order", "--ignore", "0..2"], "--ignore is for --match loose"),
-            (&["x:1", "--as", "client", "--speed", "0"], "invalid --speed 0"),
-            (&["0", "--as", "server", "--ignore", "4..2"], "invalid --ignore"),
-            (&["0", "--as", "server", "--conn", "7"], "no such connection (it has #1 a:1)"),
-            (&["0", "--as", "server", "--unmatched-reply", "hex:zz"], "invalid --unmatched-reply"),
+            (
+                &["0", "--as", "server", "--speed", "2"][..],
+                "--speed is for --as client",
+            ),
+            (
+                &["x:1", "--as", "client", "--match", "order"],
+                "--match is for --as server",
+            ),
+            (
+                &["0", "--as", "server", "--match", "loose"],
+                "needs the fields to ignore",
+            ),
+            (
+                &[
+                    "0", "--as", "server", "--match", "order", "--ignore", "0..2",
+                ],
+                "--ignore is for --match loose",
+            ),
+            (
+                &["x:1", "--as", "client", "--speed", "0"],
+                "invalid --speed 0",
+            ),
+            (
+                &["0", "--as", "server", "--ignore", "4..2"],
+                "invalid --ignore",
+            ),
+            (
+                &["0", "--as", "server", "--conn", "7"],
+                "no such connection (it has #1 a:1)",
+            ),
+            (
+                &["0", "--as", "server", "--unmatched-reply", "hex:zz"],
+                "invalid --unmatched-reply",
+            ),
         ] {
             let e = replay(args).err().unwrap_or_default();
             assert!(e.contains(want), "{args:?}: {e}");

@@ -233,7 +233,9 @@ mod tests {
 
     #[test]
     fn dash_h_is_a_summary_and_dash_dash_help_everything() {
-        for name in ["connect", "listen", "relay", "replay", "send", "receive", "bench"] {
+        for name in [
+            "connect", "listen", "relay", "replay", "send", "receive", "bench",
+        ] {
             let short = help(&[name, "-h"]);
             let long = help(&[name, "--help"]);
             assert!(short.lines().count() <= 40, "{name} -h:\n{short}");

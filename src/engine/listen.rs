@@ -225,15 +225,17 @@ async fn serve_service(
     rooms: &Rooms,
 ) -> crate::event::CloseReason {
     let (mut reader, mut writer) = stream.into_split();
-    let link = Link::new(
-        &mut reader,
-        &mut writer,
-        wiring,
-        control,
-        service.idle_timeout,
-    );
-    let reason = crate::service::serve_connection(&link, service, rooms).await;
-    drop(link);
+    // The link borrows the halves until the service is done with them.
+    let reason = {
+        let link = Link::new(
+            &mut reader,
+            &mut writer,
+            wiring,
+            control,
+            service.idle_timeout,
+        );
+        crate::service::serve_connection(&link, service, rooms).await
+    };
     // Boxed: it is rare, and the connection's future stays small.
     Box::pin(crate::transport::stream::close_lingering(reader, writer)).await;
     reason

@@ -93,7 +93,10 @@ impl Recording {
                 (Side::Server, Direction::In) | (Side::Client, Direction::Out) => Side::Client,
                 _ => Side::Server,
             };
-            let index = match conversations.iter().position(|(_, c)| c.label == entry.conn) {
+            let index = match conversations
+                .iter()
+                .position(|(_, c)| c.label == entry.conn)
+            {
                 Some(i) => i,
                 None => {
                     let start = t
@@ -150,7 +153,10 @@ impl Recording {
 
     /// The labels of the conversations, for messages.
     pub fn labels(&self) -> Vec<&str> {
-        self.conversations.iter().map(|c| c.label.as_str()).collect()
+        self.conversations
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect()
     }
 }
 

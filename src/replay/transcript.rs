@@ -522,7 +522,10 @@ mod tests {
 
     #[test]
     fn visible_escapes_come_back() {
-        assert_eq!(unescape_visible("a\\r\\nb\\x01\\q\\x4"), "a\r\nb\u{1}\\q\\x4");
+        assert_eq!(
+            unescape_visible("a\\r\\nb\\x01\\q\\x4"),
+            "a\r\nb\u{1}\\q\\x4"
+        );
         assert_eq!(unescape_visible("\\"), "\\");
         assert_eq!(hex_line(" 01 ab"), Some(vec![1, 0xab]));
         assert_eq!(hex_line(" 01 ab "), None);

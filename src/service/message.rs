@@ -173,6 +173,26 @@ fn size_text(bytes: usize) -> String {
     }
 }
 
+/// A replay's request that matched nothing: the `unmatched:` line, then
+/// the `--unmatched-reply` in `out` (maybe none).
+async fn unmatched(
+    link: &Link<'_>,
+    cfg: &ServiceConfig,
+    number: u64,
+    msg: &[u8],
+    out: &[u8],
+) -> io::Result<()> {
+    if let Some(table) = &cfg.replay {
+        let message = table.unmatched_line(&link.wiring.conn.peer, number, msg);
+        let _ = link
+            .wiring
+            .events
+            .emit(crate::event::EventKind::Notice { message })
+            .await;
+    }
+    link.send(out).await
+}
+
 /// Serves one connection with message behaviours until it ends.
 pub async fn run(
     link: &Link<'_>,
@@ -307,16 +327,9 @@ pub async fn run(
             match action {
                 Action::Quit => return Ok(CloseReason::Service("quit word".into())),
                 Action::Reply => link.send(&out).await?,
+                // Boxed: rare, and the connection's future stays small.
                 Action::Unmatched => {
-                    if let Some(table) = &cfg.replay {
-                        let line = table.unmatched_line(peer, number, msg.bytes);
-                        let _ = link
-                            .wiring
-                            .events
-                            .emit(crate::event::EventKind::Notice { message: line })
-                            .await;
-                    }
-                    link.send(&out).await?;
+                    Box::pin(unmatched(link, cfg, number, msg.bytes, &out)).await?
                 }
                 Action::Echo if frame.is_raw() => link.echo(message, kind).await?,
                 Action::Echo => {

@@ -336,7 +336,10 @@ mod tests {
         assert_eq!(table.banner, b"hello\n");
         assert_eq!(table.exchanges.len(), 3);
         assert_eq!(ask(&table, b"A\n", 1), (Lookup::Matched(0), b"12".to_vec()));
-        assert_eq!(ask(&table, b"A\r\n", 3), (Lookup::Matched(2), b"3".to_vec()));
+        assert_eq!(
+            ask(&table, b"A\r\n", 3),
+            (Lookup::Matched(2), b"3".to_vec())
+        );
         assert_eq!(ask(&table, b"A", 9), (Lookup::Matched(0), b"12".to_vec()));
         assert_eq!(ask(&table, b"B", 1), (Lookup::Matched(1), Vec::new()));
         assert_eq!(ask(&table, b"Z", 1), (Lookup::Unmatched, Vec::new()));
@@ -344,19 +347,44 @@ mod tests {
             unmatched_reply: Some(b"?".to_vec()),
             ..table.clone()
         };
-        assert_eq!(ask(&with_reply, b"Z", 1), (Lookup::Unmatched, b"?".to_vec()));
+        assert_eq!(
+            ask(&with_reply, b"Z", 1),
+            (Lookup::Unmatched, b"?".to_vec())
+        );
         let text_log = ReplayTable::from_conversations(&[Conversation {
             label: "#1".into(),
             messages: vec![
-                Message { from: C, at: Duration::ZERO, bytes: Bytes::from_static(b"Q"), eol_lost: true },
-                Message { from: S, at: Duration::ZERO, bytes: Bytes::from_static(b"a"), eol_lost: true },
-                Message { from: S, at: Duration::ZERO, bytes: Bytes::from_static(b"b"), eol_lost: true },
+                Message {
+                    from: C,
+                    at: Duration::ZERO,
+                    bytes: Bytes::from_static(b"Q"),
+                    eol_lost: true,
+                },
+                Message {
+                    from: S,
+                    at: Duration::ZERO,
+                    bytes: Bytes::from_static(b"a"),
+                    eol_lost: true,
+                },
+                Message {
+                    from: S,
+                    at: Duration::ZERO,
+                    bytes: Bytes::from_static(b"b"),
+                    eol_lost: true,
+                },
             ],
         }]);
-        assert_eq!(ask(&text_log, b"Q\r\n", 1).1, b"a\r\nb\r\n", "replies end like the request");
+        assert_eq!(
+            ask(&text_log, b"Q\r\n", 1).1,
+            b"a\r\nb\r\n",
+            "replies end like the request"
+        );
         assert_eq!(ask(&text_log, b"Q", 1).1, b"ab");
         let line = with_reply.unmatched_line("127.0.0.1:9", 4, b"Z");
-        assert!(line.starts_with("unmatched: 127.0.0.1:9 message 4 (1 bytes: 5a)"), "{line}");
+        assert!(
+            line.starts_with("unmatched: 127.0.0.1:9 message 4 (1 bytes: 5a)"),
+            "{line}"
+        );
     }
 
     #[test]
@@ -386,7 +414,11 @@ mod tests {
             (S, b"2"),
         ])]);
         assert_eq!(ask(&table, b"x", 1).1, b"1");
-        assert_eq!(ask(&table, b"x", 2).1, b"2", "a repeated request gets its replies in turn");
+        assert_eq!(
+            ask(&table, b"x", 2).1,
+            b"2",
+            "a repeated request gets its replies in turn"
+        );
         assert_eq!(ask(&table, b"x", 3).1, b"1");
         table.mode = MatchMode::Order;
         assert_eq!(ask(&table, b"anything", 2).1, b"2");

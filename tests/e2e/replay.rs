@@ -216,20 +216,16 @@ fn a_gbk_text_protocol_is_replayed_from_a_text_log() {
         "'收到 查询 温度，温度 25℃\\r\\n'\n'收到 查询 湿度，温度 25℃\\r\\n'\n"
     );
     let log_text = std::fs::read_to_string(&log).unwrap();
-    assert!(log_text.contains("> 收到 查询 温度，温度 25℃\n"), "{log_text}");
+    assert!(
+        log_text.contains("> 收到 查询 温度，温度 25℃\n"),
+        "{log_text}"
+    );
     let log_s = log.to_string_lossy().into_owned();
-    let (_server, port) =
-        replay_server(&[&log_s, "127.0.0.1:0", "--encoding", "gbk"]);
+    let (_server, port) = replay_server(&[&log_s, "127.0.0.1:0", "--encoding", "gbk"]);
     assert_eq!(client(GBK_CLIENT, &[&port]), live);
     // --eol chooses the line ending instead of the request's.
-    let (_server, port) = replay_server(&[
-        &log_s,
-        "127.0.0.1:0",
-        "--encoding",
-        "gbk",
-        "--eol",
-        "lf",
-    ]);
+    let (_server, port) =
+        replay_server(&[&log_s, "127.0.0.1:0", "--encoding", "gbk", "--eol", "lf"]);
     let (status, out, _) = run_with_input(
         python(
             r#"
@@ -265,12 +261,8 @@ fn loose_matching_takes_any_transaction_id_and_unmatched_requests_get_a_line() {
     );
     let log_s = log.to_string_lossy().into_owned();
     // Exact: a new transaction id is not in the recording.
-    let (mut exact, port) = replay_server(&[
-        &log_s,
-        "127.0.0.1:0",
-        "--unmatched-reply",
-        "hex:ee ee",
-    ]);
+    let (mut exact, port) =
+        replay_server(&[&log_s, "127.0.0.1:0", "--unmatched-reply", "hex:ee ee"]);
     assert_eq!(client(HEX_CLIENT, &[&port, "7:2"]), "eeee\n");
     let line = exact.wait_line("unmatched: ");
     assert!(
@@ -302,13 +294,7 @@ fn loose_matching_takes_any_transaction_id_and_unmatched_requests_get_a_line() {
 /// A `--json` transcript recorded by `sockmate relay --json --log`.
 fn record_json(dir: &Path) -> String {
     let log = dir.join("session.jsonl");
-    record(
-        &log,
-        HEX_DEVICE,
-        &["--json"],
-        HEX_CLIENT,
-        &["1:1,1:2,1:3"],
-    );
+    record(&log, HEX_DEVICE, &["--json"], HEX_CLIENT, &["1:1,1:2,1:3"]);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.lines().all(|l| l.starts_with('{')), "{text}");
     log.to_string_lossy().into_owned()
@@ -328,7 +314,10 @@ fn order_matching_answers_the_nth_request_with_the_nth_reply_and_loops() {
         "00010000000701030400fa0011\n00010000000701030400fa0012\n00010000000701030400fa0013\nsent\n"
     );
     let line = server.wait_line("unmatched: ");
-    assert!(line.contains("message 4 ") && line.contains("no reply"), "{line}");
+    assert!(
+        line.contains("message 4 ") && line.contains("no reply"),
+        "{line}"
+    );
     let (_server, port) = replay_server(&[&log, "127.0.0.1:0", "--match", "order", "--loop"]);
     assert_eq!(
         client(HEX_CLIENT, &[&port, "9:9,8:8,7:7,6:6"]),
@@ -374,7 +363,9 @@ fn replay_client(file: &Path, args: &[&str], requests: usize) -> Vec<(u64, Strin
     let (mut dev, port) = device(RECORDING_DEVICE);
     let target = format!("127.0.0.1:{port}");
     let file_s = file.to_string_lossy().into_owned();
-    let mut argv = vec!["replay", &file_s, &target, "--as", "client", "--wait", "200ms"];
+    let mut argv = vec![
+        "replay", &file_s, &target, "--as", "client", "--wait", "200ms",
+    ];
     argv.extend_from_slice(args);
     let mut cmd = sockmate(&argv);
     cmd.stdin(Stdio::null()).stdout(Stdio::piped());
@@ -410,12 +401,19 @@ fn a_client_replays_the_recorded_requests_with_their_timing() {
     // 7200 times faster: the hour is half a second, and never less.
     let got = replay_client(&file, &["--speed", "7200"], 2);
     assert_eq!(got[1].1, "05060708");
-    assert!(got[1].0 >= 400, "the second request came {} ms after the connect", got[1].0);
+    assert!(
+        got[1].0 >= 400,
+        "the second request came {} ms after the connect",
+        got[1].0
+    );
     // Recorded at 100 ms and 400 ms, looped: the requests come round again.
     client_transcript(&file, 300);
     let got = replay_client(&file, &["--loop"], 5);
     let hexes: Vec<&str> = got.iter().map(|(_, h)| h.as_str()).collect();
-    assert_eq!(hexes, ["01020304", "05060708", "01020304", "05060708", "01020304"]);
+    assert_eq!(
+        hexes,
+        ["01020304", "05060708", "01020304", "05060708", "01020304"]
+    );
 }
 
 #[test]
