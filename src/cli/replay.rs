@@ -31,7 +31,7 @@ use crate::view::ViewOptions;
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
 pub struct ReplayArgs {
-    /// The recorded session: a --json transcript or a --log file of connect, listen or relay (--log with --hex keeps every byte; a text log drops line endings, see --eol).
+    /// The recorded session: a --json transcript or a --log file of connect, listen or relay (--log with --hex keeps every byte; a text log drops line endings, see --eol), or a .pcap/.pcapng capture (TCP and UDP payloads).
     #[arg(value_name = "SESSION")]
     pub session: PathBuf,
     /// With --as server where to listen (PORT = tcp://127.0.0.1:PORT, HOST:PORT, udp://…, unix:///path); with --as client where to connect.
@@ -317,15 +317,8 @@ fn read_recording(
 ) -> Result<Recording, ConfigError> {
     let bytes = std::fs::read(path).map_err(|e| {
         ConfigError::new(format!(
-            "cannot read the session {}: {e} (give a file written with --log FILE or --json)",
+            "cannot read the session {}: {e} (give a file written with --log FILE or --json, or a .pcap/.pcapng capture)",
             path.display()
-        ))
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        ConfigError::new(format!(
-            "{}: not a sockmate transcript (byte {} is not UTF-8; --log and --json files are UTF-8 text)",
-            path.display(),
-            e.utf8_error().valid_up_to()
         ))
     })?;
     let opts = ReadOptions {
@@ -333,7 +326,7 @@ fn read_recording(
         recorded_at,
         eol,
     };
-    let recording = Recording::parse(&text, opts)
+    let recording = Recording::read(&bytes, opts)
         .map_err(|e| ConfigError::new(format!("{}: {e}", path.display())))?;
     if recording.conversations.is_empty() {
         return Err(ConfigError::new(format!(

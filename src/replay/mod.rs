@@ -1,5 +1,5 @@
 //! `sockmate replay`: a recorded session ([`transcript`]: `--json` lines or
-//! a `--log`) turned into [`Conversation`]s of client and server messages,
+//! a `--log`; [`pcap`]: a `.pcap`/`.pcapng` capture) turned into [`Conversation`]s of client and server messages,
 //! which the replay service ([`crate::service::replay`]) answers from and
 //! the replaying client sends on a timed schedule ([`Conversation::schedule`]).
 //!
@@ -7,6 +7,7 @@
 //! `relay`: it has a `listening` line) `<`/`in` came from its clients; in
 //! one written by `connect`, `>`/`out` did.
 
+pub mod pcap;
 pub mod transcript;
 
 use std::time::Duration;
@@ -78,6 +79,21 @@ impl Recording {
     pub fn parse(text: &str, opts: ReadOptions) -> Result<Recording, TranscriptError> {
         let transcript = transcript::parse(text, opts.encoding)?;
         Ok(Recording::from_transcript(transcript, opts))
+    }
+
+    /// Reads a file's bytes: a packet capture, or a `--json`/`--log`
+    /// transcript (UTF-8 text).
+    pub fn read(bytes: &[u8], opts: ReadOptions) -> Result<Recording, TranscriptError> {
+        if pcap::is_capture(bytes) {
+            return Ok(Recording::from_transcript(pcap::parse(bytes)?, opts));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            TranscriptError::Capture(format!(
+                "not a sockmate transcript or a packet capture (byte {} is not UTF-8, and --log and --json files are UTF-8 text)",
+                e.valid_up_to()
+            ))
+        })?;
+        Recording::parse(text, opts)
     }
 
     /// Groups a transcript's messages by connection and side.

@@ -62,6 +62,9 @@ pub enum TranscriptError {
         /// What is wrong, and what was expected.
         what: String,
     },
+    /// A packet capture that cannot be read: which packet or block, and why.
+    #[error("{0}")]
+    Capture(String),
     /// The transcript holds more than [`MAX_TRANSCRIPT_BYTES`].
     #[error("more than {MAX_TRANSCRIPT_BYTES} bytes of messages; cut the transcript shorter")]
     TooLarge,

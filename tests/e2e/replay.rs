@@ -451,3 +451,55 @@ fn a_malformed_transcript_is_refused_with_its_line_number() {
         "{err}"
     );
 }
+
+#[test]
+fn a_device_captured_by_dumpcap_is_replayed_from_the_pcapng() {
+    if !require_tool("python3") || !require_tool("dumpcap") {
+        return;
+    }
+    let dir = tempdir();
+    let capture = dir.path().join("device.pcapng");
+    let capture_s = capture.to_string_lossy().into_owned();
+    let (mut dev, dev_port) = device(HEX_DEVICE);
+    let filter = format!("tcp port {dev_port}");
+    let mut cmd = Command::new("dumpcap");
+    cmd.args(["-i", "lo", "-f", &filter, "-w", &capture_s])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    let mut dumpcap = Proc::spawn_configured(cmd);
+    dumpcap.wait_line("File:");
+    let requests = "5:2,6:3";
+    let live = client(HEX_CLIENT, &[&dev_port, requests]);
+    assert_eq!(
+        live,
+        "00050000000701030400fa0012\n00060000000701030400fa0013\n"
+    );
+    // dumpcap writes what it has captured as it goes: once the last reply
+    // is in the file, everything the replay needs is.
+    let last_reply = [0u8, 6, 0, 0, 0, 7, 1, 3, 4, 0, 0xfa, 0, 0x13];
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while !std::fs::read(&capture)
+        .unwrap_or_default()
+        .windows(last_reply.len())
+        .any(|w| w == last_reply)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dumpcap did not write the session: {:?}",
+            dumpcap.stderr_lines()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    dumpcap.signal("INT");
+    dumpcap.wait();
+    let _ = dev.child.kill();
+    dev.wait();
+    let (mut server, port) = replay_server(&[&capture_s, "127.0.0.1:0"]);
+    assert_eq!(client(HEX_CLIENT, &[&port, requests]), live);
+    server.wait_line("closed: ");
+    let seen = server.stderr_lines().join("\n");
+    assert!(
+        seen.contains("2 recorded request(s) from 1 connection(s)"),
+        "{seen}"
+    );
+}
