@@ -49,6 +49,34 @@ pub struct Transcript {
     /// The recorder was a server (a `listening` line or event): `<`/`in`
     /// came from its clients.
     pub recorded_by_server: bool,
+    /// Which run of the recorder the lines belong to: a `--log` is appended
+    /// to, so one file can hold several runs whose connection numbers
+    /// start again; a new `listening`, or an `open` of a connection already
+    /// seen, starts the next run (0 and 1: the first).
+    pub run: u32,
+}
+
+impl Transcript {
+    /// The label of connection `base` in the current run (`#1`, or
+    /// `#1 (run 2)` in the second run of an appended log).
+    fn label(&self, base: &str) -> String {
+        match self.run {
+            0 | 1 => base.to_string(),
+            run => format!("{base} (run {run})"),
+        }
+    }
+
+    /// A new run starts when a listener starts again after messages, or a
+    /// connection of this run opens again.
+    fn next_run_if(&mut self, again: bool) {
+        if again {
+            self.run = self.run.max(1) + 1;
+        }
+    }
+
+    fn has_entries_of(&self, label: &str) -> bool {
+        self.entries.iter().rev().any(|e| e.conn == label)
+    }
 }
 
 /// A transcript that cannot be read.
@@ -153,13 +181,21 @@ fn json_line(line: &str, number: usize, out: &mut Transcript) -> Result<(), Tran
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
     match event.kind {
-        EventKind::Listening { .. } => out.recorded_by_server = true,
-        EventKind::Open { conn, .. } => out.opens.push((format!("#{}", conn.id), at_ms)),
+        EventKind::Listening { .. } => {
+            out.next_run_if(!out.entries.is_empty());
+            out.recorded_by_server = true;
+        }
+        EventKind::Open { conn, .. } => {
+            let again = out.has_entries_of(&out.label(&format!("#{}", conn.id)));
+            out.next_run_if(again);
+            let label = out.label(&format!("#{}", conn.id));
+            out.opens.push((label, at_ms));
+        }
         EventKind::Data {
             conn, dir, bytes, ..
         } => out.entries.push(Entry {
             line: number,
-            conn: format!("#{}", conn.id),
+            conn: out.label(&format!("#{}", conn.id)),
             dir,
             at_ms,
             bytes: bytes.to_vec(),
@@ -235,11 +271,14 @@ fn log_entry<'a>(
     out: &mut Transcript,
 ) -> Option<LogData<'a>> {
     if rest.starts_with("listening on ") {
+        out.next_run_if(!out.entries.is_empty());
         out.recorded_by_server = true;
         return None;
     }
     if let Some(peer) = rest.strip_prefix("connected: ") {
-        out.opens.push((peer.to_string(), at_ms));
+        let again = out.has_entries_of(&out.label(peer));
+        out.next_run_if(again);
+        out.opens.push((out.label(peer), at_ms));
         return None;
     }
     if rest.starts_with("closed: ") || rest.starts_with("error: ") {
@@ -262,7 +301,7 @@ fn log_entry<'a>(
     }
     Some(LogData {
         number,
-        conn: conn.to_string(),
+        conn: out.label(conn),
         dir,
         at_ms,
         body: rest.get(arrow + 2..)?,
@@ -496,6 +535,24 @@ mod tests {
         assert_eq!(e[3].bytes, [1, 2, 0xff]);
         assert_eq!(e[3].conn, "#1 127.0.0.1:40000");
         assert_eq!(t.opens, [("#1 127.0.0.1:40000".to_string(), 86_399_950)]);
+    }
+
+    #[test]
+    fn an_appended_log_keeps_its_runs_apart() {
+        let text = "[10:00:00.000] listening on tcp://127.0.0.1:1\n\
+[10:00:00.100] #1 a:1 < x\n\
+[10:00:01.000] listening on tcp://127.0.0.1:1\n\
+[10:00:01.100] connected: #1 a:1\n\
+[10:00:01.200] #1 a:1 < y\n";
+        let t = parse(text, utf8()).unwrap();
+        let labels: Vec<&str> = t.entries.iter().map(|e| e.conn.as_str()).collect();
+        assert_eq!(labels, ["#1 a:1", "#1 a:1 (run 2)"]);
+        let json = r#"{"conn":1,"dir":"out","hex":"01","len":1,"peer":"p","time":"2026-11-23T00:21:03.384+00:00","type":"data"}
+{"conn":1,"local":"l","peer":"p","time":"2026-11-23T00:22:03.384+00:00","type":"open"}
+{"conn":1,"dir":"out","hex":"02","len":1,"peer":"p","time":"2026-11-23T00:22:03.484+00:00","type":"data"}"#;
+        let t = parse(json, utf8()).unwrap();
+        let labels: Vec<&str> = t.entries.iter().map(|e| e.conn.as_str()).collect();
+        assert_eq!(labels, ["#1", "#1 (run 2)"]);
     }
 
     #[test]
