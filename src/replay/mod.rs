@@ -242,6 +242,25 @@ mod tests {
         assert_eq!(r.conversations[0].messages[0].from, Side::Server);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_client_schedule_follows_speed_and_no_timing() {
+        let r = Recording::parse(CONNECT_LOG, opts(None)).unwrap();
+        let c = &r.conversations[0];
+        for (pace, want) in [
+            (Pace::Speed(1.0), [500, 1500]),
+            (Pace::Speed(2.0), [250, 750]),
+            (Pace::NoTiming, [0, 0]),
+        ] {
+            let mut schedule = c.schedule(pace, false);
+            let start = tokio::time::Instant::now();
+            let mut times = Vec::new();
+            while let Some(m) = schedule.next().await {
+                times.push((m[0], start.elapsed().as_millis()));
+            }
+            assert_eq!(times, [(1, want[0]), (1, want[1])], "{pace:?}");
+        }
+    }
+
     #[test]
     fn only_picks_one_conversation() {
         let log = "[10:00:00.000] #1 a:1 < x\n[10:00:00.000] #2 a:2 < y\n";
