@@ -44,6 +44,8 @@
 //!   directions independently, with exact half-close.
 //! - [`service`], [`relay`], [`transfer`], [`scan`], [`bench`], [`ping`]:
 //!   what servers and tools do.
+//! - [`replay`]: a recorded `--json`/`--log` session read back, for
+//!   `sockmate replay` (served by [`service::replay`]).
 //! - [`engine`]: the front door that starts all of it.
 //! - [`view`]: sinks that render events (raw, text, hex, JSON, log, stats,
 //!   the `--pcap` capture).
@@ -74,6 +76,7 @@ pub mod messages;
 pub mod pcap;
 pub mod ping;
 pub mod relay;
+pub mod replay;
 pub mod scan;
 pub mod send;
 pub mod service;

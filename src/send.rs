@@ -159,13 +159,21 @@ pub enum Outgoing {
     Fixed(Bytes),
     /// Rendered with the message number (and peer, time, random bytes).
     Template(Template),
+    /// The same bytes, due this long after its round started (a replayed
+    /// session's recorded timing; see [`Schedule::timed`]).
+    Timed {
+        /// The bytes.
+        bytes: Bytes,
+        /// When it is due after its round started.
+        at: Duration,
+    },
 }
 
 impl Outgoing {
     /// The bytes of message number `number` (from 1) to `peer`.
     pub fn render(&self, number: u64, peer: &str) -> Bytes {
         match self {
-            Outgoing::Fixed(b) => b.clone(),
+            Outgoing::Fixed(b) | Outgoing::Timed { bytes: b, .. } => b.clone(),
             Outgoing::Template(t) => {
                 let mut out = Vec::new();
                 t.render(
@@ -286,6 +294,18 @@ impl Schedule {
         )
     }
 
+    /// A schedule of fixed `messages`, each due `offsets` (one per message)
+    /// after its round started; a round starts when the one before it has
+    /// sent its last message. `rounds`: `None` = until stopped.
+    pub fn timed(messages: Vec<Bytes>, offsets: Vec<Duration>, rounds: Option<u64>) -> Self {
+        let timed = messages
+            .into_iter()
+            .zip(offsets.into_iter().chain(std::iter::repeat(Duration::ZERO)))
+            .map(|(bytes, at)| Outgoing::Timed { bytes, at })
+            .collect();
+        Schedule::new(timed, None, rounds)
+    }
+
     /// Names the peer that `{peer}` in templates renders as.
     pub fn set_peer(&mut self, peer: &str) {
         self.peer = peer.to_string();
@@ -303,15 +323,26 @@ impl Schedule {
             return None;
         }
         let started = *self.started.get_or_insert_with(Instant::now);
+        // Every wait is until an instant known now, so one sleep until the
+        // latest does them all: the round's interval, the gap after the
+        // last send, and a timed message's time in its round (`started` is
+        // the round's start then: a timed schedule has no interval).
+        let mut due: Option<Instant> = None;
         if self.index == 0 && self.rounds_done > 0 {
             if let Some(interval) = self.interval {
-                let due =
-                    started + interval.saturating_mul(self.rounds_done.min(u32::MAX as u64) as u32);
-                tokio::time::sleep_until(due).await;
+                due = due.max(Some(
+                    started + interval.saturating_mul(self.rounds_done.min(u32::MAX as u64) as u32),
+                ));
             }
         }
         if let (Some(gap), Some(last)) = (self.gap, self.last_sent) {
-            tokio::time::sleep_until(last + gap).await;
+            due = due.max(Some(last + gap));
+        }
+        if let Some(Outgoing::Timed { at, .. }) = self.messages.get(self.index) {
+            due = due.max(started.checked_add(*at));
+        }
+        if let Some(due) = due {
+            tokio::time::sleep_until(due).await;
         }
         self.last_sent = Some(Instant::now());
         self.sent += 1;
@@ -320,6 +351,9 @@ impl Schedule {
         if self.index == self.messages.len() {
             self.index = 0;
             self.rounds_done += 1;
+            if matches!(self.messages.first(), Some(Outgoing::Timed { .. })) {
+                self.started = None;
+            }
         }
         Some(message)
     }
@@ -439,6 +473,26 @@ mod tests {
             times.push(start.elapsed().as_millis());
         }
         assert_eq!(times, [0, 30, 60, 90]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timed_schedule_keeps_each_offset_and_rounds_follow_each_other() {
+        let mut s = Schedule::timed(
+            vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")],
+            vec![Duration::from_millis(20), Duration::from_millis(120)],
+            Some(2),
+        );
+        let start = Instant::now();
+        let mut times = Vec::new();
+        while let Some(m) = s.next().await {
+            times.push((m, start.elapsed().as_millis()));
+        }
+        let a = Bytes::from_static(b"a");
+        let b = Bytes::from_static(b"b");
+        assert_eq!(
+            times,
+            [(a.clone(), 20), (b.clone(), 120), (a, 140), (b, 240)]
+        );
     }
 }
 

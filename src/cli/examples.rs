@@ -35,6 +35,17 @@ Examples:
   sockmate relay 8053 udp://127.0.0.1:53 --frame len16 # TCP clients to a UDP server
   sockmate relay 8080 127.0.0.1:80 --explain";
 
+/// `sockmate replay --help`.
+pub const REPLAY: &str = "\
+Examples:
+  sockmate relay 8000 127.0.0.1:502 --dump hex --log device.log   # record a device through a relay
+  sockmate replay device.log 8000 --as server          # then be the device: recorded replies
+  sockmate replay device.log 8000 --as server --ignore 0..2   # Modbus TCP: any transaction id
+  sockmate replay device.log 8000 --as server --match order --unmatched-reply 'hex:ff'
+  sockmate replay session.jsonl 127.0.0.1:502 --as client --speed 2   # be the client, twice as fast
+  sockmate replay session.jsonl 127.0.0.1:502 --as client --no-timing --loop
+  sockmate replay chat.log 8000 --as server --encoding gbk  # a GBK text protocol (text log)";
+
 /// `sockmate bench --help`.
 pub const BENCH: &str = "\
 Examples:
@@ -133,6 +144,7 @@ mod tests {
             CONNECT,
             LISTEN,
             RELAY,
+            REPLAY,
             BENCH,
             SEND,
             RECEIVE,

@@ -146,6 +146,39 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "replay",
+        &[
+            (
+                "Be the device recorded in a relay's --log, answering by content:",
+                &["replay", "device.log", "8000", "--as", "server"],
+            ),
+            (
+                "The same, any Modbus TCP transaction id (bytes 0..2) accepted and echoed:",
+                &[
+                    "replay",
+                    "device.log",
+                    "8000",
+                    "--as",
+                    "server",
+                    "--ignore",
+                    "0..2",
+                ],
+            ),
+            (
+                "Be the client of a --json transcript, twice as fast:",
+                &[
+                    "replay",
+                    "session.jsonl",
+                    "127.0.0.1:8000",
+                    "--as",
+                    "client",
+                    "--speed",
+                    "2",
+                ],
+            ),
+        ],
+    ),
+    (
         "bench",
         &[
             (

@@ -40,6 +40,7 @@ pub mod ping_explain;
 pub mod print;
 pub mod profile;
 pub mod relay;
+pub mod replay;
 pub mod scan;
 pub mod serve_args;
 pub mod short_help;
@@ -65,6 +66,7 @@ use bench::BenchArgs;
 use connect::ConnectArgs;
 use listen::ListenArgs;
 use relay::RelayArgs;
+use replay::ReplayArgs;
 use scan::ScanArgs;
 use transfer::{ReceiveArgs, SendFilesArgs};
 
@@ -93,6 +95,9 @@ pub enum Command {
     /// Forward every client of LISTEN to a new connection to TARGET (any kinds), optionally dumping the traffic.
     #[command(visible_alias = "r", after_help = examples::RELAY)]
     Relay(RelayArgs),
+    /// Replay a recorded --json/--log session as its server (a device simulator) or as its client.
+    #[command(after_help = examples::REPLAY)]
+    Replay(ReplayArgs),
     /// Load-test ENDPOINT (echo, send, connect); or `bench merge A.json B.json` to merge --json reports.
     #[command(visible_alias = "b", after_help = examples::BENCH)]
     Bench(BenchArgs),
@@ -279,6 +284,7 @@ async fn run_command(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
         Command::Connect(args) => connect::run(args.try_into()?, shutdown).await,
         Command::Listen(args) => listen::run(args.try_into()?, shutdown).await,
         Command::Relay(args) => relay::run(args.try_into()?, shutdown).await,
+        Command::Replay(args) => replay::run(args.try_into()?, shutdown).await,
         Command::Bench(args) => bench::run(args.try_into()?, shutdown).await,
         Command::Send(args) => transfer::run_send(args.try_into()?, shutdown).await,
         Command::Receive(args) => transfer::run_receive(args.try_into()?, shutdown).await,

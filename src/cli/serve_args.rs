@@ -340,6 +340,7 @@ impl ServiceArgs {
             respond_file: self.respond_file,
             time_format,
             encoding,
+            replay: None,
         };
         Ok((Some(service), admission))
     }

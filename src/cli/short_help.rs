@@ -50,6 +50,21 @@ const SUMMARY: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "replay",
+        &[
+            "role",
+            "match_mode",
+            "ignore",
+            "unmatched_reply",
+            "speed",
+            "no_timing",
+            "looped",
+            "encoding",
+            "hex",
+            "json",
+        ],
+    ),
+    (
         "send",
         &["listen", "keep_open", "recursive", "raw", "json", "quiet"],
     ),
@@ -224,7 +239,7 @@ mod tests {
     #[test]
     fn dash_h_is_a_summary_and_dash_dash_help_everything() {
         for name in [
-            "connect", "listen", "relay", "send", "receive", "bench", "ping",
+            "connect", "listen", "relay", "replay", "send", "receive", "bench", "ping",
         ] {
             let short = help(&[name, "-h"]);
             let long = help(&[name, "--help"]);

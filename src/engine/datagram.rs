@@ -102,7 +102,11 @@ pub(super) async fn serve_datagrams(
                     break;
                 }
                 let Some(svc) = cfg.service.as_ref() else { continue };
-                match service.reply(svc, &datagram, &peer.conn.peer, peer.messages) {
+                let reply = service.reply(svc, &datagram, &peer.conn.peer, peer.messages);
+                if let Some(message) = service.take_notice() {
+                    let _ = events.emit(EventKind::Notice { message }).await;
+                }
+                match reply {
                     Some(reply) => (addr, reply),
                     None => continue,
                 }

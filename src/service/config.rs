@@ -117,6 +117,8 @@ pub struct ServiceConfig {
     /// `--encoding`: the text of banners, replies, rules, the quit word and
     /// chat notices is sent in it, and regexes see messages decoded from it.
     pub encoding: TextEncoding,
+    /// `sockmate replay --as server`: answer from a recorded session.
+    pub replay: Option<std::sync::Arc<super::replay::ReplayTable>>,
 }
 
 impl ServiceConfig {

@@ -16,6 +16,7 @@ pub struct DatagramService {
     out: Vec<u8>,
     scratch: Vec<u8>,
     chargen_offset: usize,
+    notice: Option<String>,
 }
 
 impl DatagramService {
@@ -40,15 +41,27 @@ impl DatagramService {
                     peer,
                     number,
                 };
-                match answer(cfg, &FrameSpec::Raw, &msg, &mut self.out, &mut self.scratch) {
+                let action = answer(cfg, &FrameSpec::Raw, &msg, &mut self.out, &mut self.scratch);
+                if let (Action::Unmatched, Some(table)) = (&action, &cfg.replay) {
+                    self.notice = Some(table.unmatched_line(peer, number, datagram));
+                }
+                match action {
                     Action::Echo => Some(datagram.clone()),
-                    Action::Reply if !self.out.is_empty() => {
+                    Action::Reply | Action::Unmatched if !self.out.is_empty() => {
                         Some(Bytes::copy_from_slice(&self.out))
                     }
                     _ => None,
                 }
             }
         }
+    }
+}
+
+impl DatagramService {
+    /// The status line the last datagram called for (a replay's
+    /// unmatched request), once.
+    pub fn take_notice(&mut self) -> Option<String> {
+        self.notice.take()
     }
 }
 

@@ -20,6 +20,9 @@ pub enum Action {
     Echo,
     /// Close the connection (the quit word).
     Quit,
+    /// Nothing recorded matches (a replay): say so, then send the bytes
+    /// now in the output buffer (the `--unmatched-reply`, maybe none).
+    Unmatched,
 }
 
 /// True when `msg` is the `--quit-word` (line ending trimmed).
@@ -41,6 +44,12 @@ pub fn answer(
     out.clear();
     if is_quit(cfg, msg) {
         return Action::Quit;
+    }
+    if let Some(table) = &cfg.replay {
+        return match table.answer(msg.bytes, msg.number, out) {
+            super::replay::Lookup::Matched(_) => Action::Reply,
+            super::replay::Lookup::Unmatched => Action::Unmatched,
+        };
     }
     let prefixed = matches!(frame, FrameSpec::Len16 | FrameSpec::Len32);
     let target: &mut Vec<u8> = if prefixed {
@@ -162,6 +171,26 @@ fn size_text(bytes: usize) -> String {
     } else {
         format!("{} KiB", bytes.div_ceil(1024))
     }
+}
+
+/// A replay's request that matched nothing: the `unmatched:` line, then
+/// the `--unmatched-reply` in `out` (maybe none).
+async fn unmatched(
+    link: &Link<'_>,
+    cfg: &ServiceConfig,
+    number: u64,
+    msg: &[u8],
+    out: &[u8],
+) -> io::Result<()> {
+    if let Some(table) = &cfg.replay {
+        let message = table.unmatched_line(&link.wiring.conn.peer, number, msg);
+        let _ = link
+            .wiring
+            .events
+            .emit(crate::event::EventKind::Notice { message })
+            .await;
+    }
+    link.send(out).await
 }
 
 /// Serves one connection with message behaviours until it ends.
@@ -298,6 +327,10 @@ pub async fn run(
             match action {
                 Action::Quit => return Ok(CloseReason::Service("quit word".into())),
                 Action::Reply => link.send(&out).await?,
+                // Boxed: rare, and the connection's future stays small.
+                Action::Unmatched => {
+                    Box::pin(unmatched(link, cfg, number, msg.bytes, &out)).await?
+                }
                 Action::Echo if frame.is_raw() => link.echo(message, kind).await?,
                 Action::Echo => {
                     out.clear();

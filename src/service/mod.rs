@@ -13,7 +13,8 @@
 //!   bounded [`fanout::Fanout`];
 //! - [`exec`]: a command per connection with the socket as its stdin/stdout;
 //! - [`exec_message`]: a command per message (`--exec-per-message`);
-//! - [`datagram`]: the answer to one datagram.
+//! - [`datagram`]: the answer to one datagram;
+//! - [`replay`]: answers from a recorded session (`sockmate replay`).
 
 pub mod broker;
 pub use crate::budget;
@@ -27,6 +28,7 @@ pub mod fanout;
 pub mod message;
 #[cfg_attr(windows, path = "pty_windows.rs")]
 pub mod pty;
+pub mod replay;
 pub mod respond;
 pub mod rule_regex;
 
