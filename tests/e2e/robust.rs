@@ -574,20 +574,35 @@ fn chat_and_broker_drop_members_that_stop_reading() {
         }
         let mut sender = TcpStream::connect(&addr).expect("connect");
         server.wait_line("connected:");
-        let mut line = vec![b'm'; 8 * 1024 - 1];
-        line.push(b'\n');
+        // The sender goes on until both stalled members are dropped (a
+        // member is dropped after 16 MiB skipped in a row, and the kernel's
+        // growing buffers can let it take a message now and then, which
+        // starts the count again), bounded at 16,000 lines (128 MiB).
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let done = std::sync::Arc::clone(&done);
+            std::thread::spawn(move || {
+                let mut line = vec![b'm'; 8 * 1024 - 1];
+                line.push(b'\n');
+                for _ in 0..16_000 {
+                    if done.load(std::sync::atomic::Ordering::Relaxed)
+                        || sender.write_all(&line).is_err()
+                    {
+                        break;
+                    }
+                }
+                sender
+            })
+        };
         let mut dropped = 0;
-        for _ in 0..4200 {
-            if sender.write_all(&line).is_err() {
-                break;
-            }
-        }
         while dropped < 2 {
             let line = server.wait_line("closed:");
             if line.contains("dropped") {
                 dropped += 1;
             }
         }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(writer.join().expect("writer"));
         drop(stalled);
     }
 }
