@@ -42,7 +42,9 @@ root=$(mktemp -d /tmp/sockmate-deb.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 dpkg-deb -x "$deb" "$root"
 dpkg-deb -f "$deb" Package Version Section Depends
-summary=$(dpkg-deb -f "$deb" Description | head -1)
+# sed reads all of its input: `head -1` could close the pipe early, and the
+# writer's SIGPIPE fails the script under pipefail (exit 141).
+summary=$(dpkg-deb -f "$deb" Description | sed -n 1p)
 ((${#summary} < 80)) || { echo "package-check: the description's first line is ${#summary} characters (keep it under 80): $summary" >&2; exit 1; }
 want=(
     usr/bin/sockmate
@@ -71,7 +73,7 @@ echo "package-check:   usr/bin/sockmate is $size bytes"
 "$bin" version
 page=$(ls "$root"/usr/share/man/man1/sockmate-listen.1*)
 rendered=$(MANWIDTH=80 man -l -P cat "$page" 2>&1)
-echo "$rendered" | head -5
+sed -n 1,5p <<<"$rendered"
 for section in SYNOPSIS OPTIONS EXAMPLES "EXIT STATUS"; do
     grep -q "^$section" <<<"$rendered" || { echo "package-check: man -l $page has no $section" >&2; exit 1; }
 done

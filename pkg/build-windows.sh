@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 TARGET=x86_64-pc-windows-gnu
 MAX_EXE_BYTES=10000000
-VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | sed -n 1p)
 [ -n "$VERSION" ] || { echo "no version in Cargo.toml" >&2; exit 1; }
 NAME=sockmate-$VERSION-x86_64-windows
 # CARGO_TARGET_DIR is honoured (.ci/run builds Windows in a directory of
