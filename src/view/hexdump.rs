@@ -11,46 +11,67 @@ const DIGITS: &[u8; 16] = b"0123456789abcdef";
 /// extra space between the groups, " |", 16 gutter bytes, "|\n".
 const LINE_LEN: usize = 8 + 2 + BYTES_PER_LINE * 3 + 1 + 2 + BYTES_PER_LINE + 2;
 
+/// Each byte's two hex digits.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [DIGITS[b >> 4], DIGITS[b & 0xf]];
+        b += 1;
+    }
+    table
+};
+
+/// Each byte's gutter character: itself when printable ASCII, else `.`.
+const GUTTER: [u8; 256] = {
+    let mut table = [b'.'; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        table[b] = b as u8;
+        b += 1;
+    }
+    table
+};
+
 /// Appends the dump of `bytes` to `out`, one line per 16 bytes, each ending
-/// in `\n`. Offsets count from 0 within the message. One pass with a
-/// digit table into a stack line, no formatting machinery per byte (this
-/// is `relay --dump hex`'s inner loop).
+/// in `\n`. Offsets count from 0 within the message. One pass with lookup
+/// tables into a stack line (no branch per byte, no formatting machinery),
+/// and one UTF-8 check for the whole dump: this is `relay --dump hex`'s
+/// inner loop.
 pub fn hexdump(bytes: &[u8], out: &mut String) {
-    out.reserve(bytes.len().div_ceil(BYTES_PER_LINE) * LINE_LEN);
+    let mut buf = std::mem::take(out).into_bytes();
+    buf.reserve(bytes.len().div_ceil(BYTES_PER_LINE) * LINE_LEN);
+    let gutter = 10 + BYTES_PER_LINE * 3 + 1 + 1;
     let mut line = [b' '; LINE_LEN];
     for (line_no, chunk) in bytes.chunks(BYTES_PER_LINE).enumerate() {
-        line.fill(b' ');
+        if chunk.len() < BYTES_PER_LINE {
+            line.fill(b' ');
+        }
         let offset = line_no * BYTES_PER_LINE;
         for (k, slot) in line[..8].iter_mut().enumerate() {
             *slot = DIGITS[(offset >> (28 - 4 * k)) & 0xf];
         }
         for (i, &b) in chunk.iter().enumerate() {
             let at = 10 + i * 3 + usize::from(i >= 8);
-            line[at] = DIGITS[usize::from(b >> 4)];
-            line[at + 1] = DIGITS[usize::from(b & 0xf)];
+            line[at..at + 2].copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
-        let gutter = 10 + BYTES_PER_LINE * 3 + 1 + 1;
         line[gutter] = b'|';
-        for (i, &b) in chunk.iter().enumerate() {
-            line[gutter + 1 + i] = printable(b) as u8;
+        for (slot, &b) in line[gutter + 1..].iter_mut().zip(chunk) {
+            *slot = GUTTER[usize::from(b)];
         }
         let end = gutter + 1 + chunk.len();
         line[end] = b'|';
         line[end + 1] = b'\n';
-        // Only ASCII was written, so this never fails.
-        if let Ok(text) = std::str::from_utf8(&line[..end + 2]) {
-            out.push_str(text);
-        }
+        buf.extend_from_slice(&line[..end + 2]);
     }
+    // Only ASCII was added to valid UTF-8, so this never fails.
+    *out = String::from_utf8(buf)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
 /// The gutter character for a byte: itself if printable ASCII, else `.`.
 pub fn printable(b: u8) -> char {
-    if b.is_ascii_graphic() || b == b' ' {
-        b as char
-    } else {
-        '.'
-    }
+    char::from(GUTTER[usize::from(b)])
 }
 
 /// Appends each byte as a space and two hex digits (` 48 65 6c`), the
@@ -111,7 +132,13 @@ mod tests {
                 }
             }
             out += " |";
-            out.extend(line.iter().map(|&b| printable(b)));
+            out.extend(line.iter().map(|&b| {
+                if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '.'
+                }
+            }));
             out += "|\n";
         }
         out
