@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::util::{
-    listening_tls, random_bytes, require_tool, run_with_input, sockmate, tempdir, Proc,
+    listening_tls, random_bytes, require_tool, run_with_input, sockmate, spawn_quietly, tempdir,
+    Proc,
 };
 
 /// A Python TCP server on 127.0.0.1: prints its port, accepts one client,
@@ -227,16 +228,13 @@ fn a_relay_writes_both_legs_as_their_own_streams() {
     let dir = tempdir();
     let (file, path) = capture(dir.path());
     let (_server, port) = python_server(REVERSER, &[]);
-    let mut cmd = sockmate(&[
+    let (relay, front) = spawn_quietly(&[
         "relay",
         "127.0.0.1:0",
         &format!("127.0.0.1:{port}"),
         "--pcap",
         &path,
     ]);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null());
-    let mut relay = Proc::spawn_configured(cmd);
-    let front = relay.listening_addr();
     let data = random_bytes(100_000, 7);
     let (status, out, err) = run_with_input(sockmate(&["connect", &front]), &data);
     assert!(status.success(), "{err}");
@@ -319,16 +317,13 @@ print(httpd.server_address[1], flush=True)
 httpd.handle_request()
 "#;
     let (_server, port) = python_server(server_script, &[&www.display().to_string()]);
-    let mut cmd = sockmate(&[
+    let (relay, front) = spawn_quietly(&[
         "relay",
         "127.0.0.1:0",
         &format!("127.0.0.1:{port}"),
         "--pcap",
         &path,
     ]);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null());
-    let mut relay = Proc::spawn_configured(cmd);
-    let front = relay.listening_addr();
     let client = Command::new("python3")
         .arg("-c")
         .arg("import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=30).read().decode())")
@@ -374,7 +369,7 @@ fn pcap_max_rotates_into_numbered_files_that_each_open() {
     }
     let dir = tempdir();
     let (file, path) = capture(dir.path());
-    let mut cmd = sockmate(&[
+    let (server, addr) = spawn_quietly(&[
         "listen",
         "udp://127.0.0.1:0",
         "-k",
@@ -385,9 +380,6 @@ fn pcap_max_rotates_into_numbered_files_that_each_open() {
         "--pcap-max",
         "4k",
     ]);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null());
-    let mut server = Proc::spawn_configured(cmd);
-    let addr = server.listening_addr();
     let port = addr.rsplit(':').next().unwrap().to_string();
     let client = r#"
 import socket, sys

@@ -118,10 +118,7 @@ fn replay_server(args: &[&str]) -> (Proc, String) {
     let mut argv = vec!["replay"];
     argv.extend_from_slice(args);
     argv.extend_from_slice(&["--as", "server"]);
-    let mut cmd = sockmate(&argv);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null());
-    let mut proc = Proc::spawn_configured(cmd);
-    let addr = proc.listening_addr();
+    let (proc, addr) = spawn_quietly(&argv);
     let port = addr.rsplit(':').next().expect("port").to_string();
     (proc, port)
 }
@@ -142,10 +139,7 @@ fn record(
     let target = format!("127.0.0.1:{dev_port}");
     let mut argv = vec!["relay", "127.0.0.1:0", &target, "--log", &log_s];
     argv.extend_from_slice(view);
-    let mut cmd = sockmate(&argv);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null());
-    let mut relay = Proc::spawn_configured(cmd);
-    let relay_addr = relay.listening_addr();
+    let (mut relay, relay_addr) = spawn_quietly(&argv);
     let relay_port = relay_addr.rsplit(':').next().expect("port").to_string();
     let mut args = vec![relay_port.as_str()];
     args.extend_from_slice(client_args);

@@ -411,7 +411,14 @@ pub fn shell_command<'a>(unix: &'a str, windows: &'a str) -> &'a str {
 pub fn serve_quietly(args: &[&str]) -> (Proc, String) {
     let mut argv = vec!["listen"];
     argv.extend_from_slice(args);
-    let mut cmd = sockmate(&argv);
+    spawn_quietly(&argv)
+}
+
+/// Starts `sockmate ARGS…` (any command that listens: listen, relay,
+/// replay) with stdin and stdout closed, and returns it with the address
+/// of its `listening on` line.
+pub fn spawn_quietly(args: &[&str]) -> (Proc, String) {
+    let mut cmd = sockmate(args);
     cmd.stdin(Stdio::null()).stdout(Stdio::null());
     let mut proc = Proc::spawn_configured(cmd);
     let addr = proc.listening_addr();
