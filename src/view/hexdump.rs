@@ -79,9 +79,10 @@ pub fn printable(b: u8) -> char {
 pub fn push_hex_spaced(bytes: &[u8], out: &mut String) {
     out.reserve(bytes.len() * 3);
     for &b in bytes {
+        let [hi, lo] = HEX_PAIRS[usize::from(b)];
         out.push(' ');
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        out.push(char::from(hi));
+        out.push(char::from(lo));
     }
 }
 
@@ -89,8 +90,9 @@ pub fn push_hex_spaced(bytes: &[u8], out: &mut String) {
 pub fn to_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        let [hi, lo] = HEX_PAIRS[usize::from(b)];
+        s.push(char::from(hi));
+        s.push(char::from(lo));
     }
     s
 }
