@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub mod icmp;
+pub mod local;
 pub mod serial;
+pub use local::LocalSpec;
 pub use serial::SerialSpec;
 
 /// Longest Unix socket path the kernel accepts (`sun_path` is 108 bytes with
@@ -39,6 +41,9 @@ pub enum Kind {
     Wss,
     /// A serial port (`serial://`).
     Serial,
+    /// A side that is not a socket: stdio, a command, a file or a
+    /// pseudo-terminal (`-`, `exec:`, `sh:`, `file:`, `pty:`).
+    Local,
 }
 
 /// The one table of URL schemes: canonical name first, then aliases.
@@ -57,6 +62,9 @@ const SCHEMES: &[(Kind, &[&str])] = &[
 impl Kind {
     /// The canonical URL scheme of this kind.
     pub fn scheme(self) -> &'static str {
+        if self == Kind::Local {
+            return "local";
+        }
         SCHEMES
             .iter()
             .find(|(kind, _)| *kind == self)
@@ -73,6 +81,7 @@ impl Kind {
                 | Kind::Unix
                 | Kind::UnixSeqpacket
                 | Kind::Serial
+                | Kind::Local
                 | Kind::Tls
                 | Kind::Ws
                 | Kind::Wss
@@ -86,7 +95,7 @@ impl Kind {
     pub fn keeps_message_boundaries(self) -> bool {
         !matches!(
             self,
-            Kind::Tcp | Kind::Unix | Kind::Serial | Kind::Tls | Kind::Ws | Kind::Wss
+            Kind::Tcp | Kind::Unix | Kind::Serial | Kind::Local | Kind::Tls | Kind::Ws | Kind::Wss
         )
     }
 
@@ -202,6 +211,9 @@ pub enum Endpoint {
     },
     /// `serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none`
     Serial(SerialSpec),
+    /// `-`, `exec:…`, `sh:…`, `file:…` or `pty:…`: a side that is not a
+    /// socket, opened where a socket would be connected.
+    Local(LocalSpec),
 }
 
 /// Why an endpoint string was rejected. The message names the bad part and
@@ -231,6 +243,7 @@ impl Endpoint {
             Endpoint::Ws { secure: false, .. } => Kind::Ws,
             Endpoint::Ws { secure: true, .. } => Kind::Wss,
             Endpoint::Serial(_) => Kind::Serial,
+            Endpoint::Local(_) => Kind::Local,
         }
     }
 
@@ -332,6 +345,7 @@ impl fmt::Display for Endpoint {
                 write!(f, "{scheme}://{addr}")
             }
             Endpoint::Serial(spec) => write!(f, "{scheme}://{spec}"),
+            Endpoint::Local(spec) => write!(f, "{spec}"),
         }
     }
 }
@@ -384,6 +398,9 @@ impl FromStr for Endpoint {
 /// sockets on Windows, abstract names off Linux.
 fn unavailable_here(endpoint: &Endpoint) -> Option<String> {
     use crate::sys::unsupported::{refusal, ABSTRACT_NAMES, UNIX_SOCKETS};
+    if let Endpoint::Local(spec) = endpoint {
+        return spec.unavailable_here();
+    }
     let addr = endpoint.unix_addr()?;
     let scheme = endpoint.kind().scheme();
     if !UNIX_SOCKETS {
@@ -413,6 +430,10 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, EndpointError> {
                 "empty endpoint (write one like tcp://127.0.0.1:9000, udp://[::1]:5353 or unix:///tmp/app.sock)"
                     .into(),
             ));
+        }
+        // Before the schemes: `sh:curl http://x` holds a "://" too.
+        if let Some(local) = LocalSpec::parse(text) {
+            return local.map(Endpoint::Local).map_err(EndpointError::new);
         }
         let Some((scheme, rest)) = text.split_once("://") else {
             return parse_shorthand(text, input);
@@ -465,6 +486,11 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, EndpointError> {
             Kind::Serial => Ok(Endpoint::Serial(
                 SerialSpec::parse(rest, input).map_err(EndpointError::new)?,
             )),
+            // Not in the table of schemes: written without `://`.
+            Kind::Local => Err(EndpointError::new(format!(
+                "unknown scheme \"{scheme}\" in {input} (write a local side as {})",
+                local::FORMS
+            ))),
         }
     }
 }

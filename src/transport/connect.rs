@@ -234,6 +234,14 @@ async fn connect_inner(
                 peer: PeerAddr::Device(spec.path.clone()),
             })
         }
+        Endpoint::Local(spec) => {
+            let opened = super::local::open(spec).await.map_err(fail::local)?;
+            Ok(Connected {
+                connection: Connection::Stream(Stream::Local(Box::new(opened.stream))),
+                local: opened.local,
+                peer: opened.peer,
+            })
+        }
         Endpoint::UnixDgram(addr) => {
             let target = unix_sockaddr(addr, endpoint)?;
             let (own, guard) = match &opts.bind {

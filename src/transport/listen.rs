@@ -60,6 +60,9 @@ enum ListenerInner {
     Seqpacket(SeqpacketListener),
     /// TLS or WebSocket: handshakes run in the background.
     Layered(super::secure::Handshaker),
+    /// One stream already there (a side that is not a socket, or a
+    /// connection dialled for `relay --connect-first`), accepted once.
+    Single(std::sync::Mutex<Option<(Stream, PeerAddr)>>),
 }
 
 impl StreamListener {
@@ -69,9 +72,33 @@ impl StreamListener {
         self.note.as_deref()
     }
 
+    /// A listener whose one client is `stream`, already connected or
+    /// opened: accepted once, then nothing more comes.
+    pub fn single(stream: Stream, peer: PeerAddr, note: Option<String>) -> StreamListener {
+        StreamListener {
+            inner: ListenerInner::Single(std::sync::Mutex::new(Some((stream, peer)))),
+            _path_guard: None,
+            opts: SocketOptions::default(),
+            note,
+        }
+    }
+
+    /// True when this listener has one client only ([`StreamListener::single`]):
+    /// whoever serves it ends when that client's session does.
+    pub fn is_single(&self) -> bool {
+        matches!(self.inner, ListenerInner::Single(_))
+    }
+
     /// Waits for the next client.
     pub async fn accept(&self) -> io::Result<(Stream, PeerAddr)> {
         match &self.inner {
+            ListenerInner::Single(one) => {
+                let taken = one.lock().ok().and_then(|mut one| one.take());
+                match taken {
+                    Some(pair) => Ok(pair),
+                    None => std::future::pending().await,
+                }
+            }
             ListenerInner::Tcp(l) => {
                 let (stream, addr) = l.accept().await?;
                 apply_stream_options(&stream, &self.opts)?;
@@ -170,6 +197,14 @@ pub async fn listen(
                     note,
                 }),
                 endpoint.with_socket_addr(local),
+            ))
+        }
+        Endpoint::Local(spec) => {
+            let opened = super::local::open(spec).await.map_err(fail::local)?;
+            let stream = Stream::Local(Box::new(opened.stream));
+            Ok((
+                Listener::Stream(StreamListener::single(stream, opened.peer, opened.note)),
+                endpoint.clone(),
             ))
         }
         Endpoint::Serial(spec) => Err(NetError::new(

@@ -8,6 +8,7 @@ pub mod hint;
 pub mod ipopts;
 mod linger;
 mod listen;
+pub mod local;
 pub mod peer;
 pub mod proxy;
 pub mod secure;
@@ -230,6 +231,12 @@ mod fail {
             NetErrorKind::Resolve,
             format!("{endpoint} has no {family} address (drop -4/-6 or give another host)"),
         )
+    }
+
+    /// A side that is not a socket could not be opened (its message
+    /// names it: `cannot run `x``, `cannot open file y`).
+    pub(super) fn local(error: io::Error) -> NetError {
+        NetError::new(NetErrorKind::of(&error), error.to_string())
     }
 
     /// A failure setting up a socket we already have.

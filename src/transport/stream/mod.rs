@@ -27,6 +27,7 @@ mod socket;
 #[cfg_attr(windows, allow(unused_imports))]
 pub(super) use socket::{release_if_new, Io};
 
+use super::local::{EndNote, LocalReader, LocalStream, LocalWriter};
 use super::seqpacket::SeqpacketStream;
 use super::serial::SerialPort;
 use super::tls::TlsInfo;
@@ -54,6 +55,9 @@ pub enum Stream {
     /// A WebSocket connection (`ws://`, `wss://`): one message per read
     /// and per write.
     Ws(Box<WsStream>),
+    /// A side that is not a socket (`-`, `exec:`, `sh:`, `file:`, `pty:`):
+    /// a reader and a writer with their own capabilities.
+    Local(Box<LocalStream>),
 }
 
 /// What a stream can do, so callers choose a strategy without knowing its
@@ -87,7 +91,7 @@ const WS_CAPABILITIES: Capabilities = Capabilities {
 fn layered() -> io::Error {
     io::Error::new(
         io::ErrorKind::Unsupported,
-        "a WebSocket is read and written through its halves (into_split)",
+        "a WebSocket or a local side is read and written through its halves (into_split)",
     )
 }
 
@@ -100,7 +104,7 @@ impl Stream {
             Stream::Unix(s) => Some(Io::Unix(s)),
             Stream::Seqpacket(s) => Some(Io::Seqpacket(s)),
             Stream::Serial(s) => Some(Io::Serial(s)),
-            Stream::Tls(_) | Stream::Ws(_) => None,
+            Stream::Tls(_) | Stream::Ws(_) | Stream::Local(_) => None,
         }
     }
 
@@ -109,6 +113,7 @@ impl Stream {
         match self {
             Stream::Tls(_) => TLS_CAPABILITIES,
             Stream::Ws(_) => WS_CAPABILITIES,
+            Stream::Local(s) => s.capabilities(),
             _ => self.io().map(Io::capabilities).unwrap_or_default(),
         }
     }
@@ -132,6 +137,16 @@ impl Stream {
                 tokio_rustls::TlsStream::Server(c) => TlsInfo::of(c.get_ref().1),
             }),
             Stream::Ws(ws) => ws.tls.clone(),
+            _ => None,
+        }
+    }
+
+    /// How the stream ended, readable after its halves are gone: a
+    /// command's exit status for `exec:` and `sh:`; `None` for the kinds
+    /// that have nothing to say.
+    pub fn end_note(&self) -> Option<EndNote> {
+        match self {
+            Stream::Local(s) => Some(s.end_note()),
             _ => None,
         }
     }
@@ -187,7 +202,11 @@ impl Stream {
         match self {
             Stream::Tcp(s) => SockRef::from(s).set_linger(Some(Duration::ZERO)),
             Stream::Tls(s) => SockRef::from(s.get_ref().0).set_linger(Some(Duration::ZERO)),
-            Stream::Unix(_) | Stream::Seqpacket(_) | Stream::Serial(_) | Stream::Ws(_) => Ok(()),
+            Stream::Unix(_)
+            | Stream::Seqpacket(_)
+            | Stream::Serial(_)
+            | Stream::Ws(_)
+            | Stream::Local(_) => Ok(()),
         }
     }
 
@@ -220,6 +239,10 @@ impl Stream {
             Stream::Ws(s) => {
                 let (r, w) = s.into_split();
                 (ReadHalf::Ws(Box::new(r)), WriteHalf::Ws(Box::new(w)))
+            }
+            Stream::Local(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Local(Box::new(r)), WriteHalf::Local(Box::new(w)))
             }
         };
         (StreamReader { inner: read }, StreamWriter { inner: write })
@@ -270,6 +293,7 @@ enum ReadHalf {
     Serial(Arc<SerialPort>),
     Tls(tokio::io::ReadHalf<TlsIo>),
     Ws(Box<WsReader>),
+    Local(Box<LocalReader>),
 }
 
 impl StreamReader {
@@ -288,7 +312,7 @@ impl StreamReader {
             ReadHalf::Unix(h) => Some(Io::Unix(h.as_ref())),
             ReadHalf::Seqpacket(s) => Some(Io::Seqpacket(s)),
             ReadHalf::Serial(s) => Some(Io::Serial(s)),
-            ReadHalf::Tls(_) | ReadHalf::Ws(_) => None,
+            ReadHalf::Tls(_) | ReadHalf::Ws(_) | ReadHalf::Local(_) => None,
         }
     }
 
@@ -297,15 +321,18 @@ impl StreamReader {
         match &self.inner {
             ReadHalf::Tls(_) => TLS_CAPABILITIES,
             ReadHalf::Ws(_) => WS_CAPABILITIES,
+            ReadHalf::Local(r) => r.capabilities(),
             _ => self.io().map(Io::capabilities).unwrap_or_default(),
         }
     }
 
     /// On a WebSocket: the close frame the peer ended with
-    /// (`websocket close 1000 (bye)`).
+    /// (`websocket close 1000 (bye)`); on a command side, how it exited
+    /// (`command exited with status 3`).
     pub fn close_note(&self) -> Option<String> {
         match &self.inner {
             ReadHalf::Ws(r) => r.close_note().map(str::to_string),
+            ReadHalf::Local(r) => r.end_note(),
             _ => None,
         }
     }
@@ -352,6 +379,7 @@ impl StreamReader {
         match &mut self.inner {
             ReadHalf::Tls(h) => tls_read_some(h, buf, reserve).await,
             ReadHalf::Ws(r) => r.read_some(buf, reserve).await,
+            ReadHalf::Local(r) => r.read_some(buf, reserve).await,
             _ => match self.io() {
                 Some(io) => io.read_some(buf, reserve).await,
                 None => Err(layered()),
@@ -397,6 +425,7 @@ enum WriteHalf {
     Serial(Arc<SerialPort>),
     Tls(tokio::io::WriteHalf<TlsIo>),
     Ws(Box<WsWriter>),
+    Local(Box<LocalWriter>),
 }
 
 impl StreamWriter {
@@ -425,7 +454,7 @@ impl StreamWriter {
             WriteHalf::Unix(h) => Some(Io::Unix(h.as_ref())),
             WriteHalf::Seqpacket(s) => Some(Io::Seqpacket(s)),
             WriteHalf::Serial(s) => Some(Io::Serial(s)),
-            WriteHalf::Tls(_) | WriteHalf::Ws(_) => None,
+            WriteHalf::Tls(_) | WriteHalf::Ws(_) | WriteHalf::Local(_) => None,
         }
     }
 
@@ -434,6 +463,7 @@ impl StreamWriter {
         match &self.inner {
             WriteHalf::Tls(_) => TLS_CAPABILITIES,
             WriteHalf::Ws(_) => WS_CAPABILITIES,
+            WriteHalf::Local(w) => w.capabilities(),
             _ => self.io().map(Io::capabilities).unwrap_or_default(),
         }
     }
@@ -485,6 +515,7 @@ impl StreamWriter {
                 h.flush().await
             }
             WriteHalf::Ws(w) => w.write_all(data).await,
+            WriteHalf::Local(w) => w.write_all(data).await,
             _ => match self.io() {
                 Some(io) => io.write_all(data).await,
                 None => Err(layered()),
@@ -513,6 +544,7 @@ impl StreamWriter {
                 }
             }
             WriteHalf::Ws(w) => w.shutdown_write().await,
+            WriteHalf::Local(w) => w.shutdown_write().await,
             _ => match self.io() {
                 Some(io) => io.shutdown_write(),
                 None => Err(layered()),

@@ -22,6 +22,7 @@ impl AsyncRead for StreamReader {
             ReadHalf::Serial(s) => s.poll_read_shared(cx, buf),
             ReadHalf::Tls(h) => Pin::new(h).poll_read(cx, buf),
             ReadHalf::Ws(r) => Pin::new(r.as_mut()).poll_read(cx, buf),
+            ReadHalf::Local(r) => Pin::new(r.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -39,6 +40,7 @@ impl AsyncWrite for StreamWriter {
             WriteHalf::Serial(s) => s.poll_write_shared(cx, buf),
             WriteHalf::Tls(h) => Pin::new(h).poll_write(cx, buf),
             WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_write(cx, buf),
+            WriteHalf::Local(w) => Pin::new(w.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -49,6 +51,7 @@ impl AsyncWrite for StreamWriter {
             WriteHalf::Seqpacket(_) | WriteHalf::Serial(_) => Poll::Ready(Ok(())),
             WriteHalf::Tls(h) => Pin::new(h).poll_flush(cx),
             WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_flush(cx),
+            WriteHalf::Local(w) => Pin::new(w.as_mut()).poll_flush(cx),
         }
     }
 
@@ -60,6 +63,7 @@ impl AsyncWrite for StreamWriter {
             WriteHalf::Serial(s) => Poll::Ready(s.shutdown_write()),
             WriteHalf::Tls(h) => Pin::new(h).poll_shutdown(cx),
             WriteHalf::Ws(w) => Pin::new(w.as_mut()).poll_shutdown(cx),
+            WriteHalf::Local(w) => Pin::new(w.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -87,7 +91,7 @@ macro_rules! delegate {
                 let $inner = Pin::new($inner.as_mut());
                 $body
             }
-            Stream::Ws(_) => Poll::Ready(Err(layered())),
+            Stream::Ws(_) | Stream::Local(_) => Poll::Ready(Err(layered())),
         }
     };
 }
