@@ -97,7 +97,7 @@ impl TryFrom<RelayArgs> for RelayRun {
     fn try_from(args: RelayArgs) -> Result<Self, ConfigError> {
         let listen = Endpoint::parse_listen(&args.listen)?;
         let target: Endpoint = args.target.parse()?;
-        let frame = args
+        let mut frame = args
             .frame
             .as_deref()
             .map(str::parse::<RelayFrame>)
@@ -105,6 +105,21 @@ impl TryFrom<RelayArgs> for RelayRun {
             .map_err(ConfigError::new)?;
         let mixed =
             listen.kind().keeps_message_boundaries() != target.kind().keeps_message_boundaries();
+        // A local side (a file, a command, stdio) takes each datagram's
+        // payload as it is, and each of its reads is one datagram.
+        let local = [&listen, &target].map(|e| e.kind() == crate::endpoint::Kind::Local);
+        if mixed && frame.is_none() && local.contains(&true) {
+            frame = Some(RelayFrame::Raw);
+        }
+        if matches!(listen, Endpoint::Local(crate::endpoint::LocalSpec::Stdio))
+            || matches!(target, Endpoint::Local(crate::endpoint::LocalSpec::Stdio))
+        {
+            if args.dump.is_some() || args.view.json || args.view.hex.is_some() || args.view.timestamps {
+                return Err(ConfigError::new(
+                    "--dump writes to stdout, which the - side uses for its data (drop --dump, --json, --hex or -t here)".into(),
+                ));
+            }
+        }
         if mixed && frame.is_none() {
             return Err(ConfigError::new(format!(
                 "relaying {} to {} needs --frame to mark datagram boundaries on the stream side (raw, line, len16 or len32, e.g. --frame line)",

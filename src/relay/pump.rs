@@ -279,6 +279,21 @@ pub struct PairOutcome {
     pub counters: Counters,
 }
 
+impl PairOutcome {
+    /// The outcome with how its sides ended (a command's exit status) as
+    /// the reason, when the pair ended by itself.
+    pub fn with_notes(self, notes: impl Iterator<Item = String>) -> PairOutcome {
+        let notes: Vec<String> = notes.collect();
+        match self.reason {
+            CloseReason::Done if !notes.is_empty() => PairOutcome {
+                reason: CloseReason::Service(notes.join(", ")),
+                ..self
+            },
+            _ => self,
+        }
+    }
+}
+
 /// Runs both directions until both have ended (or `rules` end the pair
 /// sooner). On shutdown the directions get [`DRAIN_GRACE`] to deliver what
 /// is in flight; then `cut` ends them, and they close with resets.

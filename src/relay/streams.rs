@@ -36,6 +36,10 @@ pub async fn serve(
         access: cfg.access.clone(),
         when_full: WhenFull::Close,
     });
+    // A side that is not a socket (or a dialled first side) is one client:
+    // the relay ends with its session.
+    let single = listener.is_single();
+    let stopped = shutdown.clone();
     while let Some(admitted) = acceptor.next(&listener, events, shutdown).await {
         let Admitted {
             stream,
@@ -66,6 +70,14 @@ pub async fn serve(
                     .await;
             }
         });
+        if single {
+            tracker.close();
+            tokio::select! {
+                () = tracker.wait() => {}
+                () = stopped.cancelled() => {}
+            }
+            break;
+        }
     }
     drop(listener);
     tracker.close();
@@ -114,6 +126,8 @@ async fn relay_client(
         cfg.frame
     };
     let client_half_closes = client.capabilities().half_close;
+    // A command side's exit status goes into the close.
+    let notes = [client.end_note(), target.connection.end_note()];
     let (client_in, client_out) = client.into_split();
     let cut = CancellationToken::new();
     let outcome = match target.connection.into_stream() {
@@ -188,5 +202,5 @@ async fn relay_client(
             pump::run_pair(up, down, meter, rules, shutdown, &cut).await
         }
     };
-    Some(outcome)
+    Some(outcome.with_notes(notes.iter().flatten().filter_map(|n| n.get())))
 }

@@ -33,6 +33,15 @@ impl Connection {
         }
     }
 
+    /// How the connection ended, readable after it is gone: a command's
+    /// exit status for `exec:` and `sh:`.
+    pub fn end_note(&self) -> Option<super::local::EndNote> {
+        match self {
+            Connection::Stream(stream) => stream.end_note(),
+            Connection::Datagram(_) => None,
+        }
+    }
+
     /// The stream, or the datagram socket when this connection is one, so
     /// callers pick a path without matching on the variants.
     pub fn into_stream(self) -> Result<Stream, DatagramSocket> {

@@ -1,7 +1,9 @@
 //! `-` / `stdio:`: our stdin and stdout as a side. Stdin is read on a
 //! thread of its own (a blocking read never holds up the runtime or its
 //! exit); ending our writes closes stdout, so a reader downstream sees
-//! its end. One session per process may use them.
+//! its end. One session per process may use them. Stdin is handed on a
+//! line at a time (binary input without newlines in chunks), so each line
+//! is one WebSocket message or datagram on the other side.
 
 use std::io::{self, Read};
 use std::pin::Pin;
@@ -54,6 +56,10 @@ pub(super) fn open() -> io::Result<Opened> {
 /// sees the end.
 fn release_stdout() {
     let _ = crate::sys::stdio::release_stdout();
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
 }
 
 /// Reads stdin on a thread into a bounded channel that closes at its end.
@@ -109,7 +115,10 @@ impl AsyncRead for ChunkReader {
                 None => return Poll::Ready(Ok(())),
             }
         }
-        let n = this.pending.len().min(buf.remaining());
+        // A line at a time: each line is one message to a WebSocket or
+        // one datagram.
+        let line = memchr_newline(&this.pending).map_or(this.pending.len(), |at| at + 1);
+        let n = line.min(buf.remaining());
         buf.put_slice(&this.pending.split_to(n));
         Poll::Ready(Ok(()))
     }
