@@ -13,7 +13,7 @@ use crate::error::ConfigError;
 use crate::limits::{parse_cidr, AccessList};
 use crate::relay::framing::RelayFrame;
 use crate::relay::pump::PairRules;
-use crate::relay::RelayConfig;
+use crate::relay::{RelayConfig, Sides};
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
 use crate::ui::CliUi;
@@ -50,6 +50,12 @@ pub struct RelayArgs {
     /// Refuse clients in this network (repeatable; wins over --allow).
     #[arg(long, value_name = "CIDR", value_parser = parse_cidr, help_heading = "Limits")]
     pub deny: Vec<ipnet::IpNet>,
+    /// Dial both sides instead of listening on LISTEN: LISTEN first, then TARGET; one session, then exit.
+    #[arg(long, help_heading = "Endpoint and socket", conflicts_with = "listen_both")]
+    pub connect_first: bool,
+    /// Listen on both sides (a rendezvous): accept one client on each, relay them to each other, then exit; later clients are refused.
+    #[arg(long, visible_alias = "rendezvous", help_heading = "Endpoint and socket")]
+    pub listen_both: bool,
     /// Always copy through a buffer instead of splice(2) (for measuring).
     #[arg(long, help_heading = "Endpoint and socket")]
     pub no_splice: bool,
@@ -96,7 +102,15 @@ impl TryFrom<RelayArgs> for RelayRun {
 
     fn try_from(args: RelayArgs) -> Result<Self, ConfigError> {
         let listen = Endpoint::parse_listen(&args.listen)?;
-        let target: Endpoint = args.target.parse()?;
+        let target: Endpoint = match args.listen_both {
+            true => Endpoint::parse_listen(&args.target)?,
+            false => args.target.parse()?,
+        };
+        let sides = match (args.connect_first, args.listen_both) {
+            (true, _) => Sides::ConnectFirst,
+            (_, true) => Sides::ListenBoth,
+            _ => Sides::ListenFirst,
+        };
         let mut frame = args
             .frame
             .as_deref()
@@ -192,6 +206,8 @@ impl TryFrom<RelayArgs> for RelayRun {
                 // writes them.
                 dump: dump.is_some() || args.explain.explain || capture,
                 splice: !args.no_splice,
+                sides,
+                rendezvous: Default::default(),
             },
         })
     }

@@ -1,12 +1,13 @@
 //! What a relay does, validated and buildable without clap.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::framing::RelayFrame;
 use super::pump::PairRules;
 use crate::endpoint::Endpoint;
 use crate::limits::AccessList;
-use crate::transport::SocketOptions;
+use crate::transport::{Connected, SocketOptions};
 
 /// How long a datagram flow lives without traffic when `--idle-timeout` is
 /// not given.
@@ -45,4 +46,40 @@ pub struct RelayConfig {
     pub dump: bool,
     /// Use splice(2) for stream pairs when possible.
     pub splice: bool,
+    /// Which sides are listened on and which dialled.
+    pub sides: Sides,
+    /// For [`Sides::ListenBoth`]: the client accepted on TARGET, taken by
+    /// the one session instead of a connect.
+    pub rendezvous: Rendezvous,
+}
+
+/// Which sides a relay listens on and which it dials.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sides {
+    /// Listen on LISTEN; dial TARGET for each client (the default).
+    #[default]
+    ListenFirst,
+    /// Dial LISTEN, then TARGET: one session (`--connect-first`).
+    ConnectFirst,
+    /// Accept one client on each and relay them to each other: one
+    /// session (`--listen-both`, a rendezvous).
+    ListenBoth,
+}
+
+/// The far side of a rendezvous, accepted before the session starts.
+#[derive(Debug, Clone, Default)]
+pub struct Rendezvous(Arc<Mutex<Option<Connected>>>);
+
+impl Rendezvous {
+    /// Holds `far` for the session to take.
+    pub fn put(&self, far: Connected) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(far);
+        }
+    }
+
+    /// The far side, once (`None` when there is none: dial TARGET).
+    pub fn take(&self) -> Option<Connected> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
 }

@@ -28,7 +28,10 @@ use tokio_util::sync::CancellationToken;
 use crate::event::leg::{Leg, Wire};
 use crate::event::{ConnInfo, EventKind, EventTx};
 use crate::transport::{self, Connected, PeerAddr};
-pub use config::{RelayConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FLOW_IDLE, DEFAULT_REPLY_LINGER};
+pub use config::{
+    RelayConfig, Rendezvous, Sides, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FLOW_IDLE,
+    DEFAULT_REPLY_LINGER,
+};
 
 /// What the relay knows of a client's connection, for its `open`.
 #[derive(Debug, Default)]
@@ -57,7 +60,12 @@ pub(crate) async fn open_target(
     client_gone: impl std::future::Future<Output = ()>,
 ) -> Option<Connected> {
     let connected = tokio::select! {
-        result = transport::connect(&cfg.target, &cfg.target_socket) => result,
+        result = async {
+            match cfg.rendezvous.take() {
+                Some(far) => Ok(far),
+                None => transport::connect(&cfg.target, &cfg.target_socket).await,
+            }
+        } => result,
         () = shutdown.cancelled() => return None,
         // The client left while we were connecting: give the connect up.
         () = client_gone => return None,
