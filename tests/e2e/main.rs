@@ -36,6 +36,7 @@ mod seams_ui;
 mod seams_ws;
 mod serial;
 mod services;
+mod sides;
 mod tls;
 mod transfer;
 mod udp;

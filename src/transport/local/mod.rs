@@ -37,6 +37,7 @@ const HALF_CLOSE: Capabilities = Capabilities {
 
 /// What a pseudo-terminal can do: no half-close (a terminal has no end of
 /// input that does not also end a program's session on it).
+#[cfg_attr(windows, allow(dead_code))]
 const NO_HALF_CLOSE: Capabilities = Capabilities {
     half_close: false,
     message_boundaries: false,
