@@ -98,3 +98,88 @@ fn relay_half_close_matrix() {
         }
     }
 }
+
+/// A command that echoes what it reads; at the end of its input it says
+/// how many bytes it read and exits with status 3.
+const COUNTING_ECHO: &str = "import sys\nn = 0\nwhile True:\n    d = sys.stdin.buffer.read1(4096)\n    if not d: break\n    n += len(d)\n    sys.stdout.buffer.write(d); sys.stdout.flush()\nsys.stdout.write('%d bytes\\n' % n)\nsys.exit(3)\n";
+
+/// A command that sends a greeting and closes its stdout first, then
+/// reads its input to the end; exits 0 if all of it came, 1 if not.
+const EARLY_CLOSER: &str = "import os, sys\nos.write(1, b'early\\n'); os.close(1)\nn = 0\nwhile True:\n    d = sys.stdin.buffer.read1(4096)\n    if not d: break\n    n += len(d)\nsys.exit(0 if n == int(sys.argv[1]) else 1)\n";
+
+/// The exec rows of the matrix: the client's FIN closes the command's
+/// stdin (its answer still comes back, then its end); the command's
+/// stdout closing is an EOF toward the client while the client's data
+/// still reaches the command. The exit status is in the close line.
+#[test]
+fn relay_exec_side_half_close() {
+    if !require_tool("python3") {
+        return;
+    }
+    let dir = tempdir();
+    let echo = dir.path().join("echo.py");
+    let early = dir.path().join("early.py");
+    std::fs::write(&echo, COUNTING_ECHO).unwrap();
+    std::fs::write(&early, EARLY_CLOSER).unwrap();
+
+    // Client → command, then the client's end.
+    let target = format!("exec:python3 {}", echo.display());
+    let mut relay = Proc::spawn(sockmate(&["relay", "127.0.0.1:0", &target]));
+    let mut client = TcpStream::connect(relay.listening_addr()).unwrap();
+    for chunk in CHUNKS {
+        client.write_all(chunk).unwrap();
+    }
+    client.shutdown(Shutdown::Write).unwrap();
+    let sent = CHUNKS.concat();
+    let mut expected = sent.clone();
+    expected.extend_from_slice(format!("{} bytes\n", sent.len()).as_bytes());
+    assert_eq!(read_all(&mut client), expected);
+    let closed = relay.wait_line("closed:");
+    assert!(closed.contains("command exited with status 3"), "{closed}");
+
+    // Command → client ends first; the client's data still goes in.
+    let target = format!("exec:python3 {} {}", early.display(), sent.len());
+    let mut relay = Proc::spawn(sockmate(&["relay", "127.0.0.1:0", &target]));
+    let mut client = TcpStream::connect(relay.listening_addr()).unwrap();
+    assert_eq!(read_all(&mut client), b"early\n", "EOF after the greeting");
+    for chunk in CHUNKS {
+        client.write_all(chunk).unwrap();
+    }
+    client.shutdown(Shutdown::Write).unwrap();
+    let closed = relay.wait_line("closed:");
+    assert!(closed.contains("command exited)"), "all data reached it: {closed}");
+}
+
+/// The pty row: a terminal has no half-close, so the device's end (its
+/// FIN) ends the session once its last bytes reached the program, and
+/// the relay with it (the link goes too).
+#[test]
+fn relay_pty_side_ends_with_the_device() {
+    if !require_tool("python3") {
+        return;
+    }
+    let device = "import socket\ns = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\nprint(s.getsockname()[1], flush=True)\nc, _ = s.accept()\nwhile b'\\n' not in c.recv(100): pass\nc.sendall(b'bye\\n'); c.close()\n";
+    let (_device, port) = crate::sides::python_server(device);
+    let dir = tempdir();
+    let link = dir.path().join("ttyV1");
+    let side = format!("pty:?link={}&raw", link.display());
+    let mut relay = Proc::spawn(sockmate(&[
+        "relay",
+        &side,
+        &format!("tcp://127.0.0.1:{port}"),
+    ]));
+    relay.wait_line("listening on");
+    let program = "import os, sys, select\nfd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)\nos.write(fd, b'hi\\n')\ngot = b''\nwhile b'\\n' not in got:\n    r, _, _ = select.select([fd], [], [], 30)\n    if not r: break\n    got += os.read(fd, 100)\nprint(got.decode().strip())\n";
+    let (status, out, err) = run_with_input(
+        {
+            let mut cmd = std::process::Command::new("python3");
+            cmd.args(["-c", program, link.to_str().unwrap()]);
+            cmd
+        },
+        b"",
+    );
+    assert!(status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out).trim(), "bye");
+    assert!(relay.wait().success());
+    assert!(std::fs::symlink_metadata(&link).is_err(), "link left behind");
+}

@@ -7,6 +7,7 @@
 
 use std::io;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,9 +28,21 @@ pub(super) struct ChildGuard {
     child: tokio::sync::Mutex<Option<Child>>,
     tree: Mutex<ProcessTree>,
     pub(super) note: EndNote,
+    /// Its stdout has ended.
+    ended: AtomicBool,
 }
 
 impl ChildGuard {
+    /// Notes that the command's output has ended.
+    pub(super) fn output_ended(&self) {
+        self.ended.store(true, Ordering::Relaxed);
+    }
+
+    /// True once the command's output has ended.
+    pub(super) fn has_output_ended(&self) -> bool {
+        self.ended.load(Ordering::Relaxed)
+    }
+
     /// Waits at most [`EXIT_AFTER_EOF`] for the command to exit and, when
     /// it has, notes its status and ends what it left in its group.
     pub(super) async fn settle(&self) {
@@ -86,6 +99,7 @@ pub(super) fn open(program: &str, args: &[String], shown: &str) -> io::Result<Op
         tree: Mutex::new(ProcessTree::of(&child)),
         child: tokio::sync::Mutex::new(Some(child)),
         note: EndNote::default(),
+        ended: AtomicBool::new(false),
     });
     let mut parts = Parts::new(Box::pin(output), Box::pin(stdin));
     parts.child = Some(Arc::clone(&guard));

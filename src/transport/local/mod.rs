@@ -102,6 +102,9 @@ pub struct LocalWriter {
     ended: Option<oneshot::Sender<()>>,
     /// Run once our writes have ended (stdout: release it).
     after_end: Option<fn()>,
+    /// A command whose stdin this is: once its output has ended too, its
+    /// exit is waited for here.
+    child: Option<Arc<exec::ChildGuard>>,
     _keep: Option<Keep>,
 }
 
@@ -180,7 +183,7 @@ impl Parts {
                 inner: self.reader,
                 caps: self.caps,
                 note,
-                child: self.child,
+                child: self.child.clone(),
                 _keep: self.keep.clone(),
             },
             writer: LocalWriter {
@@ -188,6 +191,7 @@ impl Parts {
                 caps: self.caps,
                 ended: self.ended,
                 after_end: self.after_end,
+                child: self.child,
                 _keep: self.keep,
             },
         }
@@ -230,6 +234,7 @@ impl LocalReader {
         let n = self.inner.read_buf(buf).await?;
         if n == 0 {
             if let Some(child) = &self.child {
+                child.output_ended();
                 child.settle().await;
             }
         }
@@ -266,6 +271,11 @@ impl LocalWriter {
             self.ended.take();
             if let Some(after) = self.after_end.take() {
                 after();
+            }
+            // A command that closed its stdout before its input ended
+            // exits now: its status is for the close.
+            if let Some(child) = self.child.as_ref().filter(|c| c.has_output_ended()) {
+                child.settle().await;
             }
             return match result {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
