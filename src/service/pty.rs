@@ -8,10 +8,8 @@
 
 use std::io;
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
 use std::process::Stdio;
 
-use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
 use tokio::net::unix::pipe;
 
 /// Our side of the terminal, read for the command's output.
@@ -26,23 +24,13 @@ pub const EOF_CHAR: u8 = 0x04;
 /// A new pseudo-terminal: our leader side (to write to, to read from) and
 /// the follower's three stdio handles for the child.
 pub fn open() -> io::Result<(LeaderInput, Leader, [Stdio; 3])> {
-    let leader = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
-    grantpt(&leader)?;
-    unlockpt(&leader)?;
-    let name = ptsname(&leader, Vec::new())?;
-    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(name.as_bytes()));
-    let follower = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)?;
+    let (leader, follower, _) = crate::transport::local::pty::open_pair()?;
     let follower: OwnedFd = follower.into();
     let stdio = [
         Stdio::from(follower.try_clone()?),
         Stdio::from(follower.try_clone()?),
         Stdio::from(follower),
     ];
-    // The reactor needs it non-blocking; a terminal polls like a pipe.
-    rustix::io::ioctl_fionbio(&leader, true)?;
     let writer = pipe::Sender::from_owned_fd_unchecked(leader.try_clone()?)?;
     let reader = pipe::Receiver::from_owned_fd_unchecked(leader)?;
     Ok((writer, reader, stdio))

@@ -10,7 +10,7 @@
 mod exec;
 mod file;
 #[cfg_attr(windows, path = "pty_windows.rs")]
-mod pty;
+pub(crate) mod pty;
 mod stdio;
 
 use std::fmt;

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
@@ -22,7 +23,9 @@ use super::{Opened, Parts, NO_HALF_CLOSE};
 use crate::transport::PeerAddr;
 
 /// A new pseudo-terminal: the leader (non-blocking, not yet registered),
-/// the follower opened by us, and the follower's path.
+/// the follower opened by us (never as our controlling terminal), and the
+/// follower's path. `--pty` gives the follower to a command; `pty:` keeps
+/// it.
 pub(crate) fn open_pair() -> io::Result<(OwnedFd, File, PathBuf)> {
     let leader = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
     grantpt(&leader)?;
@@ -32,23 +35,11 @@ pub(crate) fn open_pair() -> io::Result<(OwnedFd, File, PathBuf)> {
     let follower = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .custom_flags_noctty()
+        .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32)
         .open(&path)?;
     // The reactor needs it non-blocking; a terminal polls like a pipe.
     rustix::io::ioctl_fionbio(&leader, true)?;
     Ok((leader, follower, path))
-}
-
-/// `O_NOCTTY` on an open, so the terminal never becomes ours.
-trait NoCtty {
-    fn custom_flags_noctty(&mut self) -> &mut Self;
-}
-
-impl NoCtty for std::fs::OpenOptions {
-    fn custom_flags_noctty(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32)
-    }
 }
 
 /// A symlink to the terminal, removed when dropped.
