@@ -867,6 +867,30 @@ mod tests {
     }
 
     #[test]
+    fn local_sides_parse_before_the_schemes() {
+        assert_eq!(parse("-"), Endpoint::Local(LocalSpec::Stdio));
+        assert_eq!(parse("-").kind(), Kind::Local);
+        assert!(parse("-").kind().is_connection_oriented());
+        assert_eq!(
+            parse("sh:curl -s http://127.0.0.1:8000/").to_string(),
+            "sh:curl -s http://127.0.0.1:8000/"
+        );
+        assert_eq!(parse("file:capture.bin").to_string(), "file:capture.bin");
+        assert!(err("exec:").starts_with("missing program in exec:"));
+        assert!(err("file:").starts_with("missing path in file:"));
+        assert!(err("pty:?link=").starts_with("missing path after link="));
+        assert_eq!(
+            "pty:".parse::<Endpoint>().is_err(),
+            cfg!(windows),
+            "pty: is refused on Windows only"
+        );
+        assert_eq!(
+            Endpoint::parse_listen("exec:cat").unwrap().to_string(),
+            "exec:cat"
+        );
+    }
+
+    #[test]
     fn errors_are_one_line() {
         for bad in ["tcp://x:y", "zz://", "unix://a", "tcp://[::1", "udp://"] {
             assert!(!err(bad).contains('\n'), "{bad}");

@@ -51,10 +51,18 @@ pub struct RelayArgs {
     #[arg(long, value_name = "CIDR", value_parser = parse_cidr, help_heading = "Limits")]
     pub deny: Vec<ipnet::IpNet>,
     /// Dial both sides instead of listening on LISTEN: LISTEN first, then TARGET; one session, then exit.
-    #[arg(long, help_heading = "Endpoint and socket", conflicts_with = "listen_both")]
+    #[arg(
+        long,
+        help_heading = "Endpoint and socket",
+        conflicts_with = "listen_both"
+    )]
     pub connect_first: bool,
     /// Listen on both sides (a rendezvous): accept one client on each, relay them to each other, then exit; later clients are refused.
-    #[arg(long, visible_alias = "rendezvous", help_heading = "Endpoint and socket")]
+    #[arg(
+        long,
+        visible_alias = "rendezvous",
+        help_heading = "Endpoint and socket"
+    )]
     pub listen_both: bool,
     /// Always copy through a buffer instead of splice(2) (for measuring).
     #[arg(long, help_heading = "Endpoint and socket")]
@@ -128,7 +136,11 @@ impl TryFrom<RelayArgs> for RelayRun {
         if matches!(listen, Endpoint::Local(crate::endpoint::LocalSpec::Stdio))
             || matches!(target, Endpoint::Local(crate::endpoint::LocalSpec::Stdio))
         {
-            if args.dump.is_some() || args.view.json || args.view.hex.is_some() || args.view.timestamps {
+            if args.dump.is_some()
+                || args.view.json
+                || args.view.hex.is_some()
+                || args.view.timestamps
+            {
                 return Err(ConfigError::new(
                     "--dump writes to stdout, which the - side uses for its data (drop --dump, --json, --hex or -t here)".into(),
                 ));
@@ -270,6 +282,23 @@ mod tests {
             .unwrap_err()
             .contains("only for"));
         assert!(relay(&["udp://127.0.0.1:0", "udp://127.0.0.1:9"]).is_ok());
+    }
+
+    #[test]
+    fn local_sides_relay_datagrams_raw_and_keep_stdout_for_data() {
+        let cfg = relay(&["udp://127.0.0.1:0", "file:capture.bin"]).unwrap();
+        assert_eq!(cfg.engine.frame, Some(RelayFrame::Raw));
+        let cfg = relay(&["udp://127.0.0.1:0", "exec:cat", "--frame", "line"]).unwrap();
+        assert_eq!(cfg.engine.frame, Some(RelayFrame::Line));
+        assert!(relay(&["-", "ws://127.0.0.1:1/", "--dump", "text"])
+            .unwrap_err()
+            .contains("the - side uses for its data"));
+        assert!(relay(&["0", "-", "--json"]).is_err());
+        let cfg = relay(&["--connect-first", "tcp://127.0.0.1:1", "tcp://127.0.0.1:2"]).unwrap();
+        assert_eq!(cfg.engine.sides, Sides::ConnectFirst);
+        let cfg = relay(&["--rendezvous", "0", "0"]).unwrap();
+        assert_eq!(cfg.engine.sides, Sides::ListenBoth);
+        assert!(relay(&["--connect-first", "--listen-both", "0", "0"]).is_err());
     }
 
     #[test]

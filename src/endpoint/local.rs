@@ -107,9 +107,8 @@ impl LocalSpec {
 }
 
 fn parse_exec(rest: &str, text: &str) -> Result<LocalSpec, String> {
-    let words = split_words(rest).map_err(|why| {
-        format!("{why} in {text} (close it, e.g. exec:'python3 \"my sim.py\"')")
-    })?;
+    let words = split_words(rest)
+        .map_err(|why| format!("{why} in {text} (close it, e.g. exec:'python3 \"my sim.py\"')"))?;
     if words.is_empty() {
         return Err(format!(
             "missing program in {text} (write exec:PROGRAM ARGS, e.g. exec:'tr a-z A-Z')"
@@ -140,7 +139,9 @@ fn parse_file(rest: &str, text: &str) -> Result<LocalSpec, String> {
         ));
     }
     if path.contains('\0') {
-        return Err(format!("file path in {text} contains a NUL byte (remove it)"));
+        return Err(format!(
+            "file path in {text} contains a NUL byte (remove it)"
+        ));
     }
     Ok(LocalSpec::File {
         path: path.into(),
@@ -287,7 +288,10 @@ mod tests {
             panic!("not exec");
         };
         assert_eq!(words, ["python3", "my sim.py", "-v", "a b"]);
-        assert_eq!(parse("sh:ls | wc -l"), LocalSpec::Shell("ls | wc -l".into()));
+        assert_eq!(
+            parse("sh:ls | wc -l"),
+            LocalSpec::Shell("ls | wc -l".into())
+        );
         assert_eq!(
             parse("file:capture.bin"),
             LocalSpec::File {

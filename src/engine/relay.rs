@@ -5,14 +5,12 @@
 use std::sync::Arc;
 
 use super::{Engine, Handle, Registry, StartError};
-use crate::event::EventKind;
-use crate::relay::{flows, streams, RelayConfig};
 use crate::endpoint::Endpoint;
 use crate::error::{NetError, NetErrorKind};
+use crate::event::EventKind;
 use crate::relay::Sides;
-use crate::transport::{
-    self, Connected, Connection, Listener, SocketOptions, StreamListener,
-};
+use crate::relay::{flows, streams, RelayConfig};
+use crate::transport::{self, Connected, Connection, Listener, SocketOptions, StreamListener};
 
 /// Binds, announces and relays until the handle or the engine is stopped.
 pub(super) async fn start(engine: &Engine, cfg: RelayConfig) -> Result<Handle, StartError> {
@@ -73,7 +71,10 @@ async fn dial_first(cfg: &RelayConfig) -> Result<(Listener, Endpoint), StartErro
         ..cfg.target_socket.clone()
     };
     let first = transport::connect(&cfg.listen, &opts).await?;
-    let stream = first.connection.into_stream().map_err(|_| not_a_stream(&cfg.listen))?;
+    let stream = first
+        .connection
+        .into_stream()
+        .map_err(|_| not_a_stream(&cfg.listen))?;
     let listener = StreamListener::single(stream, first.peer, None);
     Ok((Listener::Stream(listener), cfg.listen.clone()))
 }

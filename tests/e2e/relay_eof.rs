@@ -147,7 +147,10 @@ fn relay_exec_side_half_close() {
     }
     client.shutdown(Shutdown::Write).unwrap();
     let closed = relay.wait_line("closed:");
-    assert!(closed.contains("command exited)"), "all data reached it: {closed}");
+    assert!(
+        closed.contains("command exited)"),
+        "all data reached it: {closed}"
+    );
 }
 
 /// The pty row: a terminal has no half-close, so the device's end (its
@@ -181,5 +184,8 @@ fn relay_pty_side_ends_with_the_device() {
     assert!(status.success(), "{err}");
     assert_eq!(String::from_utf8_lossy(&out).trim(), "bye");
     assert!(relay.wait().success());
-    assert!(std::fs::symlink_metadata(&link).is_err(), "link left behind");
+    assert!(
+        std::fs::symlink_metadata(&link).is_err(),
+        "link left behind"
+    );
 }

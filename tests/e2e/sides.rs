@@ -67,7 +67,11 @@ fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
 fn wait_file_len(path: &Path, len: u64) {
     let deadline = Instant::now() + DEADLINE;
     while std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) < len {
-        assert!(Instant::now() < deadline, "{} never got {len} bytes", path.display());
+        assert!(
+            Instant::now() < deadline,
+            "{} never got {len} bytes",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -106,7 +110,10 @@ fn pty_is_a_virtual_serial_port_bridged_to_a_tcp_device() {
     ]));
     let start = relay.wait_line("listening on");
     assert!(start.contains("(pty /dev/"), "{start}");
-    assert!(start.contains(&format!("link {}", link.display())), "{start}");
+    assert!(
+        start.contains(&format!("link {}", link.display())),
+        "{start}"
+    );
     let said = python(PORT_USER, &[link.to_str().unwrap()]);
     assert_eq!(said, "round 0 ok\nround 1 ok\n");
     relay.signal("TERM");

@@ -345,9 +345,7 @@ impl AsyncRead for EndsWithWrites {
         _buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         // Only a dropped sender ever resolves it: that is the end.
-        Pin::new(&mut self.get_mut().0)
-            .poll(cx)
-            .map(|_| Ok(()))
+        Pin::new(&mut self.get_mut().0).poll(cx).map(|_| Ok(()))
     }
 }
 

@@ -63,7 +63,10 @@ impl Link {
             Err(_) => {}
         }
         std::os::unix::fs::symlink(target, link).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot make link {}: {e}", link.display()))
+            io::Error::new(
+                e.kind(),
+                format!("cannot make link {}: {e}", link.display()),
+            )
         })?;
         Ok(Link(link.to_path_buf()))
     }
@@ -83,7 +86,8 @@ struct Held {
 
 /// Opens a new terminal for a program to use.
 pub(super) fn open(link: Option<&Path>, raw: bool) -> io::Result<Opened> {
-    let fail = |e: io::Error| io::Error::new(e.kind(), format!("cannot open a pseudo-terminal: {e}"));
+    let fail =
+        |e: io::Error| io::Error::new(e.kind(), format!("cannot open a pseudo-terminal: {e}"));
     let (leader, follower, path) = open_pair().map_err(fail)?;
     if raw {
         let mut termios = tcgetattr(&follower).map_err(|e| fail(e.into()))?;
