@@ -45,6 +45,8 @@ fn relay_to(target: std::net::SocketAddr) -> sockmate::relay::RelayConfig {
         access: Default::default(),
         dump: false,
         splice: true,
+        sides: Default::default(),
+        rendezvous: Default::default(),
     }
 }
 

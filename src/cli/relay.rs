@@ -133,18 +133,17 @@ impl TryFrom<RelayArgs> for RelayRun {
         if mixed && frame.is_none() && local.contains(&true) {
             frame = Some(RelayFrame::Raw);
         }
-        if matches!(listen, Endpoint::Local(crate::endpoint::LocalSpec::Stdio))
-            || matches!(target, Endpoint::Local(crate::endpoint::LocalSpec::Stdio))
-        {
-            if args.dump.is_some()
-                || args.view.json
-                || args.view.hex.is_some()
-                || args.view.timestamps
-            {
-                return Err(ConfigError::new(
-                    "--dump writes to stdout, which the - side uses for its data (drop --dump, --json, --hex or -t here)".into(),
-                ));
-            }
+        let stdio = [&listen, &target]
+            .iter()
+            .any(|e| matches!(e, Endpoint::Local(crate::endpoint::LocalSpec::Stdio)));
+        let dumps = args.dump.is_some()
+            || args.view.json
+            || args.view.hex.is_some()
+            || args.view.timestamps;
+        if stdio && dumps {
+            return Err(ConfigError::new(
+                "--dump writes to stdout, which the - side uses for its data (drop --dump, --json, --hex or -t here)".into(),
+            ));
         }
         if mixed && frame.is_none() {
             return Err(ConfigError::new(format!(
