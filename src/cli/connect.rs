@@ -26,7 +26,7 @@ use crate::view::ViewOptions;
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
 pub struct ConnectArgs {
-    /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract, serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none.
+    /// Where to connect: tcp://HOST:PORT (or HOST:PORT), udp://HOST:PORT, unix:///path, unix-dgram:///path, unix-seqpacket:///path, unix://@abstract, serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none; or a side that is not a socket: exec:'PROGRAM ARGS', sh:'COMMAND', file:PATH[?append|?read], pty:[?link=PATH][&raw].
     #[arg(value_name = "ENDPOINT")]
     pub endpoint: String,
     /// After stdin ends, exit this long after the last byte instead of waiting for the peer to close (datagram default: 1s).

@@ -23,10 +23,10 @@ use crate::view::ViewOptions;
 /// `sockmate relay`.
 #[derive(Debug, Args)]
 pub struct RelayArgs {
-    /// Where clients connect: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path.
+    /// Where clients connect: PORT (= tcp://127.0.0.1:PORT), HOST:PORT, tcp://…, udp://…, unix:///path, unix-dgram:///path, unix-seqpacket:///path; or one local side that is the only client: - (stdio), exec:…, sh:…, file:…, pty:[?link=PATH].
     #[arg(value_name = "LISTEN")]
     pub listen: String,
-    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, serial:///dev/ttyUSB0?baud=9600, ….
+    /// Where each client is forwarded: tcp://HOST:PORT (or HOST:PORT), udp://…, unix:///path, serial:///dev/ttyUSB0?baud=9600, …; or a local side opened per client: - (stdio), exec:'PROGRAM ARGS', sh:'COMMAND', file:PATH[?append|?read], pty:[?link=PATH][&raw].
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// Show the traffic both ways on stdout: text, hex or json; each message is tagged `#ID CLIENT <` (client to target) or `>` (target to client). Turns off splice.
