@@ -14,6 +14,7 @@ pub(crate) mod pty;
 mod stdio;
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
@@ -348,8 +349,6 @@ impl AsyncRead for EndsWithWrites {
         Pin::new(&mut self.get_mut().0).poll(cx).map(|_| Ok(()))
     }
 }
-
-use std::future::Future;
 
 /// A writer that refuses every byte with `why` (a file being read).
 struct Refuses(String);

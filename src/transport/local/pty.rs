@@ -42,8 +42,9 @@ pub(crate) fn open_pair() -> io::Result<(OwnedFd, File, PathBuf)> {
     Ok((leader, follower, path))
 }
 
-/// A symlink to the terminal, removed when dropped.
-struct Link(PathBuf);
+/// A symlink to the terminal, removed when dropped (unless it was
+/// replaced meanwhile: another terminal's link is left alone).
+struct Link(PathBuf, PathBuf);
 
 impl Link {
     /// Makes `link` point at `target`, replacing an old symlink but never
@@ -68,13 +69,15 @@ impl Link {
                 format!("cannot make link {}: {e}", link.display()),
             )
         })?;
-        Ok(Link(link.to_path_buf()))
+        Ok(Link(link.to_path_buf(), target.to_path_buf()))
     }
 }
 
 impl Drop for Link {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if std::fs::read_link(&self.0).is_ok_and(|to| to == self.1) {
+            let _ = std::fs::remove_file(&self.0);
+        }
     }
 }
 
@@ -96,7 +99,7 @@ pub(super) fn open(link: Option<&Path>, raw: bool) -> io::Result<Opened> {
     }
     let link = link.map(|l| Link::make(l, &path)).transpose()?;
     let shown = match &link {
-        Some(Link(l)) => format!("{} (link {})", path.display(), l.display()),
+        Some(Link(l, _)) => format!("{}, link {}", path.display(), l.display()),
         None => path.display().to_string(),
     };
     let writer = pipe::Sender::from_owned_fd_unchecked(leader.try_clone().map_err(fail)?)?;
