@@ -364,3 +364,26 @@ fn stdio_serves_one_client_only() {
     assert!(refused.contains("(-)"), "{refused}");
     assert!(read_to_end(&mut second).is_empty());
 }
+
+#[test]
+fn exec_first_side_is_the_one_client() {
+    if !require_tool("python3") {
+        return;
+    }
+    let (_device, port) = python_server(UPPER_DEVICE);
+    // The command ends before the device's answer comes: the answer is
+    // dropped (as --exec does), the end is clean.
+    let (status, _, err) = run_with_input(
+        sockmate(&[
+            "relay",
+            "exec:echo hello",
+            &format!("tcp://127.0.0.1:{port}"),
+        ]),
+        b"",
+    );
+    assert!(status.success(), "{err}");
+    assert!(
+        err.contains("(6 bytes in, 6 bytes out, command exited)"),
+        "{err}"
+    );
+}

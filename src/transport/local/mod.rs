@@ -253,11 +253,25 @@ impl LocalWriter {
         self.caps
     }
 
-    /// Writes all of `data` and flushes it.
+    /// Writes all of `data` and flushes it. What comes for a command
+    /// that stopped reading (its stdin closed) is dropped, as `--exec`
+    /// does: its output may still be on its way.
     pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        if self.inner.is_none() && self.child.is_some() {
+            return Ok(());
+        }
         let inner = self.inner.as_mut().ok_or_else(ended)?;
-        inner.write_all(data).await?;
-        inner.flush().await
+        let written = match inner.write_all(data).await {
+            Ok(()) => inner.flush().await,
+            Err(e) => Err(e),
+        };
+        match written {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe && self.child.is_some() => {
+                self.inner = None;
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// Ends our writes: closes the command's stdin, our stdout or the
