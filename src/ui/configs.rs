@@ -45,9 +45,22 @@ fn socket_options(spec: &OpenSpec) -> Result<SocketOptions, String> {
     })
 }
 
+/// Refuses a side that is not a socket: the page must not run commands
+/// or touch files (`exec:`, `file:`, …) on this machine.
+fn sockets_only(endpoint: &Endpoint) -> Result<(), String> {
+    match endpoint {
+        Endpoint::Local(spec) => Err(format!(
+            "{} sides are for the command line, not the browser (use a socket endpoint, e.g. tcp://127.0.0.1:9000)",
+            spec.name()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The config of a client session.
 pub fn connect_config(spec: &OpenSpec) -> Result<ConnectConfig, String> {
     let endpoint: Endpoint = spec.endpoint.trim().parse().map_err(|e| format!("{e}"))?;
+    sockets_only(&endpoint)?;
     Ok(ConnectConfig {
         endpoint,
         socket: socket_options(spec)?,
@@ -65,6 +78,7 @@ pub fn connect_config(spec: &OpenSpec) -> Result<ConnectConfig, String> {
 /// The config of a server session.
 pub fn listen_config(spec: &OpenSpec) -> Result<ListenConfig, String> {
     let endpoint = Endpoint::parse_listen(&spec.endpoint).map_err(|e| format!("{e}"))?;
+    sockets_only(&endpoint)?;
     Ok(ListenConfig {
         endpoint,
         // A server listens on its endpoint; a local address is for clients.
@@ -156,5 +170,15 @@ mod tests {
         assert!(err.contains("\"nope\""), "{err}");
         let err = connect_config(&spec(Role::Connect, "bogus://x", None)).unwrap_err();
         assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn the_page_cannot_run_commands_or_touch_files() {
+        for side in ["exec:sh", "sh:rm -rf x", "file:/etc/passwd?read", "-"] {
+            let err = connect_config(&spec(Role::Connect, side, None)).unwrap_err();
+            assert!(err.contains("not the browser"), "{side}: {err}");
+            let err = listen_config(&spec(Role::Listen, side, None)).unwrap_err();
+            assert!(err.contains("not the browser"), "{side}: {err}");
+        }
     }
 }
