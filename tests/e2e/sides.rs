@@ -387,3 +387,12 @@ fn exec_first_side_is_the_one_client() {
         "{err}"
     );
 }
+
+#[test]
+fn connect_exec_prints_what_the_command_says() {
+    let command = format!("exec:{}", shell_command("echo hello", "cmd /C echo hello"));
+    let (status, out, err) = run_with_input(sockmate(&["connect", "-v", &command]), b"");
+    assert!(status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out).trim_end(), "hello");
+    assert!(err.contains("command exited)"), "{err}");
+}
