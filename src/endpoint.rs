@@ -253,6 +253,15 @@ impl Endpoint {
         }
     }
 
+    /// The socket address, for an IP kind whose host is an address (a
+    /// listener's real address: `handle.local_addr().socket_addr()`).
+    pub fn socket_addr(&self) -> Option<std::net::SocketAddr> {
+        match self.host_port()? {
+            (Host::Ip(ip), port) => Some(std::net::SocketAddr::new(*ip, port)),
+            _ => None,
+        }
+    }
+
     /// The same endpoint at another address (a listener's real one, port 0
     /// resolved); keeps the kind and, for WebSocket, the path.
     pub fn with_socket_addr(&self, addr: std::net::SocketAddr) -> Endpoint {

@@ -64,7 +64,7 @@ pub struct ConnectArgs {
     pub send: SendArgs,
     /// The browser UI.
     #[command(flatten)]
-    pub ui: crate::ui::UiFlag,
+    pub ui: crate::cli::ui_cmd::UiFlag,
     /// When the session ends (nc's EOF switches).
     #[command(flatten)]
     pub end: EndArgs,

@@ -73,7 +73,7 @@ pub struct RelayArgs {
     pub explain: ExplainArgs,
     /// The browser UI (connections and counters; the traffic too with --dump).
     #[command(flatten)]
-    pub ui: crate::ui::UiFlag,
+    pub ui: crate::cli::ui_cmd::UiFlag,
 }
 
 /// A validated `relay`: the engine's config and what the dump looks like.

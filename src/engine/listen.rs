@@ -23,8 +23,19 @@ use crate::session::{self, Input, Meter, SessionConfig, Wiring};
 use crate::shutdown::Shutdown;
 use crate::transport::{Listener, SocketOptions, Stream, StreamListener};
 
-/// Everything `listen` needs, validated; buildable without clap.
+/// Everything `listen` needs, validated; buildable without clap: start from
+/// [`ListenConfig::new`] and change what differs.
+///
+/// ```
+/// use sockmate::{ListenConfig, Endpoint};
+/// use sockmate::service::{Serve, ServiceConfig};
+/// let cfg = ListenConfig::new(Endpoint::parse_listen("127.0.0.1:0").unwrap())
+///     .keep_open(true)
+///     .service(ServiceConfig::serving(Serve::Echo));
+/// assert!(cfg.keep_open);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ListenConfig {
     /// Where to listen.
     pub endpoint: Endpoint,
@@ -42,6 +53,42 @@ pub struct ListenConfig {
     pub service: Option<ServiceConfig>,
     /// Who is served and how many at once (`--max-conns`, `--allow`, `--deny`).
     pub admission: Admission,
+}
+
+impl ListenConfig {
+    /// Listens on `endpoint` with the defaults of `sockmate listen`: one
+    /// client, a plain session, default socket options, nothing sent
+    /// but the input, everyone admitted.
+    pub fn new(endpoint: Endpoint) -> Self {
+        ListenConfig {
+            endpoint,
+            socket: SocketOptions::default(),
+            session: SessionConfig::default(),
+            keep_open: false,
+            sends: SendPlan::default(),
+            service: None,
+            admission: Admission::default(),
+        }
+    }
+
+    /// Serves many clients at once and keeps running (`-k`).
+    pub fn keep_open(mut self, keep_open: bool) -> Self {
+        self.keep_open = keep_open;
+        self
+    }
+
+    /// Answers clients with a service (`--serve`, `--reply`, …) instead of
+    /// a plain session.
+    pub fn service(mut self, service: ServiceConfig) -> Self {
+        self.service = Some(service);
+        self
+    }
+
+    /// Admits clients by these rules (`--max-conns`, `--allow`, `--deny`).
+    pub fn admission(mut self, admission: Admission) -> Self {
+        self.admission = admission;
+        self
+    }
 }
 
 /// Where each client's input comes from.

@@ -83,8 +83,11 @@ impl fmt::Display for Serve {
     }
 }
 
-/// Everything a serving listener does, validated.
+/// Everything a serving listener does, validated: start from
+/// [`ServiceConfig::serving`] (or `default()` for rules and replies alone)
+/// and change what differs.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ServiceConfig {
     /// How streams are cut into messages.
     pub frame: FrameSpec,
@@ -122,6 +125,24 @@ pub struct ServiceConfig {
 }
 
 impl ServiceConfig {
+    /// A ready-made service (`--serve NAME`) with the defaults of
+    /// `sockmate listen --serve NAME`.
+    pub fn serving(serve: Serve) -> Self {
+        let time_format = crate::template::CTIME_FORMAT;
+        // The fixed layout always parses; `time` without it would only echo.
+        let reply = match serve {
+            Serve::Time => crate::template::Template::parse(TIME_REPLY, time_format).ok(),
+            _ => None,
+        };
+        ServiceConfig {
+            serve: Some(serve),
+            reply,
+            max_frame: crate::frame::DEFAULT_MAX_FRAME,
+            time_format: time_format.to_string(),
+            ..ServiceConfig::default()
+        }
+    }
+
     /// True for `--serve echo` with nothing else answering (raw frames, no
     /// reply template, no respond rules, no quit word).
     pub fn is_pure_echo(&self) -> bool {
