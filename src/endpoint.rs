@@ -55,6 +55,17 @@ const SCHEMES: &[(Kind, &[&str])] = &[
 ];
 
 impl Kind {
+    /// `addr` (an address as printed: `127.0.0.1:9000`, `/run/app.sock`,
+    /// `@name`) as an endpoint URL of this kind: `tcp://127.0.0.1:9000`,
+    /// `unix:///run/app.sock`. Text that already is a URL is kept.
+    pub fn url_of(self, addr: &str) -> String {
+        if addr.contains("://") {
+            addr.to_string()
+        } else {
+            format!("{}://{addr}", self.scheme())
+        }
+    }
+
     /// The canonical URL scheme of this kind.
     pub fn scheme(self) -> &'static str {
         SCHEMES

@@ -286,6 +286,18 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let started = engine.connect(cfg.engine, input).await;
     if let Err(crate::engine::StartError::Net(e)) = &started {
         cfg.explain.failure(&endpoint, true, e);
+        // Scripts reading --json see the failure as an event too (the
+        // status line is on stderr as always).
+        if cfg.view.json {
+            let _ = engine
+                .events()
+                .emit(crate::event::EventKind::Failed {
+                    peer: endpoint.to_string(),
+                    message: format!("{e}"),
+                    kind: e.kind,
+                })
+                .await;
+        }
     }
     if let (Some(page), Ok(handle)) = (&page, &started) {
         page.started(handle, &endpoint.to_string());

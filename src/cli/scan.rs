@@ -93,6 +93,7 @@ pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut pending: Vec<Option<PortState>> = vec![None; ports.len()];
     let mut printed = 0;
     let mut counts = [0usize; 5];
+    let envelope = crate::view::json::Envelope::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let progress = Progress::start(&cfg, ports.len(), proto);
@@ -104,11 +105,11 @@ pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
             counts[state_slot(&state)] += 1;
             if !cfg.only_open || state == PortState::Open {
                 let line = if cfg.json {
-                    let mut value = json!({"host": cfg.host_text, "ip": ip.to_string(), "port": port, "proto": proto, "state": state.as_str()});
+                    let mut value = json!({"host": cfg.host_text, "ip": ip.to_string(), "port": port, "proto": proto, "state": state.as_str(), "peer": format!("{proto}://{}", std::net::SocketAddr::new(ip, port))});
                     if let PortState::Error(message) = &state {
                         value["error"] = json!(message);
                     }
-                    value.to_string()
+                    envelope.line("scan_port", value).to_string()
                 } else {
                     format!("{:<11} {state}", format!("{port}/{proto}"))
                 };
@@ -136,6 +137,16 @@ pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
         bail!("scan interrupted after {printed} of {} ports", ports.len());
     }
     let [open, closed, filtered, open_filtered, errors] = counts;
+    if cfg.json {
+        let value = envelope.line(
+            "scan_done",
+            json!({"host": cfg.host_text, "ip": ip.to_string(), "proto": proto, "ports": ports.len(),
+                "open": open, "closed": closed, "filtered": filtered, "open_filtered": open_filtered,
+                "errors": errors, "duration_s": started.elapsed().as_secs_f64()}),
+        );
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{value}").and_then(|()| out.flush());
+    }
     if !cfg.quiet {
         let mut summary = format!(
             "scanned {} {proto} ports on {} in {:.2}s: {open} open, {closed} closed, {filtered} filtered",

@@ -118,7 +118,8 @@ async fn run_session(
     registry: &Registry,
     stop: &CancellationToken,
 ) -> Outcome {
-    let conn = ConnInfo::new(registry.next_id(), &connected.peer);
+    let conn = ConnInfo::new(registry.next_id(), &connected.peer)
+        .with_url(connected.peer.url(cfg.endpoint.kind()));
     let meter = Arc::new(Meter::new());
     let conn_stop = stop.child_token();
     let (mut control, registration) =
@@ -126,7 +127,7 @@ async fn run_session(
     let _ = events
         .emit(EventKind::Open {
             conn: conn.clone(),
-            local: connected.local.clone(),
+            local: cfg.endpoint.kind().url_of(&connected.local),
             tls: connected.connection.tls_info().map(Box::new),
             wire: Some(Box::new(Wire {
                 near: Leg::new(cfg.endpoint.kind(), &connected.local, &connected.peer, true),

@@ -207,7 +207,8 @@ async fn serve_client(
     served: Arc<Served>,
 ) -> Result<(), NetError> {
     let Admitted { stream, peer, slot } = admitted;
-    let conn = ConnInfo::new(served.registry.next_id(), &peer);
+    let conn = ConnInfo::new(served.registry.next_id(), &peer)
+        .with_url(peer.url(served.cfg.endpoint.kind()));
     let meter = Arc::new(Meter::new());
     let stop = served.stop.token().child_token();
     let (mut control, registration) =
@@ -218,7 +219,7 @@ async fn serve_client(
     let _ = events
         .emit(EventKind::Open {
             conn: conn.clone(),
-            local: served.local.clone(),
+            local: served.cfg.endpoint.kind().url_of(&served.local),
             tls: stream.tls_info().map(Box::new),
             wire: Some(Box::new(Wire {
                 near: Leg::new(

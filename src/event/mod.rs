@@ -56,24 +56,58 @@ impl Direction {
     }
 }
 
-/// A connection's identity in events: a number unique in this run and the
-/// peer's printable address. Cheap to clone.
+/// A connection's identity in events: a number unique in this run, the
+/// peer's printable address and its endpoint URL. Cheap to clone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ConnInfoWire")]
 pub struct ConnInfo {
     /// Connection number, from 1.
     #[serde(rename = "conn")]
     pub id: u64,
-    /// The peer, as printed.
-    #[serde(with = "wire::shared_str")]
+    /// The peer as an endpoint URL (`tcp://127.0.0.1:9000`), without the
+    /// connection number: the `peer` of `--json`.
+    #[serde(rename = "peer", with = "wire::shared_str")]
+    pub url: Arc<str>,
+    /// The peer as the text views print it (`127.0.0.1:9000`; `#3
+    /// 127.0.0.1:9000` in a relay). Read back from JSON, it is the URL.
+    #[serde(skip)]
     pub peer: Arc<str>,
 }
 
 impl ConnInfo {
-    /// Builds connection info from an id and anything printable.
+    /// Builds connection info from an id and anything printable, which is
+    /// both its printed form and its URL (see [`ConnInfo::with_url`]).
     pub fn new(id: u64, peer: impl fmt::Display) -> Self {
+        let peer: Arc<str> = Arc::from(peer.to_string());
         ConnInfo {
             id,
-            peer: Arc::from(peer.to_string()),
+            url: Arc::clone(&peer),
+            peer,
+        }
+    }
+
+    /// The same connection with `url` as its endpoint URL.
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = Arc::from(url.into());
+        self
+    }
+}
+
+/// A [`ConnInfo`] as `--json` has it: read back, its printed form is the URL.
+#[derive(Deserialize)]
+struct ConnInfoWire {
+    #[serde(rename = "conn")]
+    id: u64,
+    #[serde(rename = "peer", with = "wire::shared_str")]
+    url: Arc<str>,
+}
+
+impl From<ConnInfoWire> for ConnInfo {
+    fn from(wire: ConnInfoWire) -> Self {
+        ConnInfo {
+            id: wire.id,
+            peer: Arc::clone(&wire.url),
+            url: wire.url,
         }
     }
 }
@@ -258,6 +292,19 @@ pub enum EventKind {
         /// The kind of network failure, when it is one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         kind: Option<NetErrorKind>,
+    },
+    /// The command itself failed before any connection (a refused
+    /// `connect`): an `error` line for `--json`, which the text views leave
+    /// to the front-end's own status line.
+    // Read back, an `error` line is an `Error` (whose `conn` is then none).
+    #[serde(rename(serialize = "error", deserialize = "failed"))]
+    Failed {
+        /// What could not be reached, as an endpoint URL.
+        peer: String,
+        /// One line saying what.
+        message: String,
+        /// The kind of network failure.
+        kind: NetErrorKind,
     },
     /// A status line (reconnect attempts, warnings).
     Notice {

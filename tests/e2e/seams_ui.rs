@@ -238,7 +238,8 @@ fn connect_ui_page_decodes_with_the_cli_encoding_and_shows_a_client() {
             std::thread::sleep(Duration::from_millis(100));
         }
     });
-    let result = std::panic::catch_unwind(|| browser("cli_gbk", &url, &[&local.to_string()]));
+    let result =
+        std::panic::catch_unwind(|| browser("cli_gbk", &url, &[&format!("tcp://{local}")]));
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     sender.join().unwrap();
     if let Err(e) = result {

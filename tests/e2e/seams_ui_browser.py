@@ -206,7 +206,7 @@ def hexview(page):
     page.select_option("#new-encoding", "utf-8")
     page.click("#new-open")
     peer, addr = srv.accept()
-    local = "%s:%d" % addr
+    local = "tcp://%s:%d" % addr
     page.wait_for_selector(".session-item .dot.on")
     page.wait_for_function(f"() => document.querySelector('#session-local')?.dataset.local === '{local}'")
     check(page.inner_text("#session-local") == f"@ {local}", "@ is the client's own address")

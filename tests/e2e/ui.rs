@@ -173,13 +173,13 @@ async fn ui_websocket_runs_a_tcp_server_and_sends_to_one_client_only() {
     let mut a = TcpStream::connect(&addr).unwrap();
     let a_peer = a.local_addr().unwrap().to_string();
     let open_a = page
-        .until(|m| m["e"]["type"] == "open" && m["e"]["peer"] == json!(a_peer))
+        .until(|m| m["e"]["type"] == "open" && m["e"]["peer"] == json!(format!("tcp://{a_peer}")))
         .await;
     let conn_a = open_a["e"]["conn"].clone();
     let mut b = TcpStream::connect(&addr).unwrap();
     let b_peer = b.local_addr().unwrap().to_string();
     let open_b = page
-        .until(|m| m["e"]["type"] == "open" && m["e"]["peer"] == json!(b_peer))
+        .until(|m| m["e"]["type"] == "open" && m["e"]["peer"] == json!(format!("tcp://{b_peer}")))
         .await;
     let conn_b = open_b["e"]["conn"].clone();
     assert_ne!(conn_a, conn_b);
