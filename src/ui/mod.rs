@@ -28,6 +28,7 @@ pub mod configs;
 pub mod forward;
 pub mod history;
 pub mod http;
+pub mod outgoing;
 pub mod packets;
 pub mod protocol;
 pub mod records;

@@ -159,6 +159,15 @@ pub(crate) fn read_exact(s: &mut TcpStream, n: usize) -> Vec<u8> {
 async fn ui_websocket_runs_a_tcp_server_and_sends_to_one_client_only() {
     let (_ui, host, token) = start_ui(&["ui"]);
     let mut page = Page::open(&host, &token).await;
+    // The first message says what the server offers: the page keeps no
+    // list of encodings of its own.
+    let hello = page.recv().await;
+    assert_eq!(hello["t"], "hello", "{hello}");
+    let offered = hello["encodings"].as_array().unwrap();
+    assert!(
+        offered.contains(&json!("gbk")) && offered.contains(&json!("utf-8")),
+        "{hello}"
+    );
     let r = page
         .call(json!({"cmd": "open", "role": "listen", "endpoint": "tcp://127.0.0.1:0"}))
         .await;

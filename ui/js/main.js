@@ -4,7 +4,7 @@
 
 import { Conn } from "./conn.js";
 import { Log } from "./log.js";
-import { SendBox, ENCODINGS } from "./send.js";
+import { SendBox, ENCODINGS, offerEncodings } from "./send.js";
 import { newSessionForm, sessionList } from "./sessions.js";
 import { h, bytes, duration, peerName } from "./util.js";
 import { t, toggle, tr } from "./i18n.js";
@@ -61,7 +61,14 @@ conn.onstate = (state) => {
   renderHeader();
 };
 conn.on((m) => {
-  if (m.t === "session") {
+  if (m.t === "hello") {
+    // The server's encodings, before any session is described.
+    ENCODINGS.splice(0, ENCODINGS.length, ...m.encodings);
+    offerEncodings(sendBox.encoding);
+    const fresh = document.getElementById("new-encoding");
+    if (fresh) offerEncodings(fresh);
+    render();
+  } else if (m.t === "session") {
     if (m.removed) {
       sessions.delete(m.s);
       if (selected === m.s) selected = sessions.keys().next().value ?? null;
