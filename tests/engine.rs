@@ -297,3 +297,42 @@ async fn a_relayed_connection_is_listed_and_closed_by_id() {
     handle.finished().await.unwrap();
     server.join().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_reports_each_port_in_order_then_the_totals() {
+    let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let open_port = open.local_addr().unwrap().port();
+    let closed_port = {
+        let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        gone.local_addr().unwrap().port()
+    };
+    let mut ports = vec![open_port, closed_port];
+    ports.sort_unstable();
+    let host = sockmate::endpoint::Host::Ip([127, 0, 0, 1].into());
+    let cfg = sockmate::scan::config::ScanConfig::new(host, "127.0.0.1", ports.clone())
+        .timeout(Duration::from_secs(2));
+    let engine = Engine::new(Shutdown::new());
+    let mut rx = engine.subscribe();
+    let handle = engine.scan(cfg).await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let event = next_event(&mut rx, |k| matches!(k, EventKind::ScanPort(_))).await;
+        let EventKind::ScanPort(result) = event.kind else {
+            unreachable!()
+        };
+        seen.push((result.port, result.state.clone(), result.peer.clone()));
+    }
+    assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), ports);
+    for (port, state, peer) in &seen {
+        let want = if *port == open_port { "open" } else { "closed" };
+        assert_eq!(state, want);
+        assert_eq!(peer, &format!("tcp://127.0.0.1:{port}"));
+    }
+    let done = next_event(&mut rx, |k| matches!(k, EventKind::ScanDone(_))).await;
+    let EventKind::ScanDone(totals) = done.kind else {
+        unreachable!()
+    };
+    assert_eq!((totals.open, totals.closed, totals.ports), (1, 1, 2));
+    handle.finished().await.unwrap();
+    drop(open);
+}

@@ -306,12 +306,63 @@ pub enum EventKind {
         /// The kind of network failure.
         kind: NetErrorKind,
     },
+    /// `scan`: one port's result, in port order.
+    ScanPort(Box<ScanPort>),
+    /// `scan`: every port has been probed.
+    ScanDone(Box<ScanTotals>),
     /// A status line (reconnect attempts, warnings).
     Notice {
         /// One line.
         message: String,
     },
 }
+
+/// One probed port (`scan_port` in `--json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanPort {
+    /// The host as given.
+    pub host: String,
+    /// The address probed.
+    pub ip: String,
+    /// The port.
+    pub port: u16,
+    /// `tcp` or `udp`.
+    pub proto: String,
+    /// `open`, `closed`, `filtered`, `open|filtered` or `error`.
+    pub state: String,
+    /// The port as an endpoint URL (`tcp://127.0.0.1:22`).
+    pub peer: String,
+    /// Why the probe could not be made, for `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A finished scan (`scan_done` in `--json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanTotals {
+    /// The host as given.
+    pub host: String,
+    /// The address probed.
+    pub ip: String,
+    /// `tcp` or `udp`.
+    pub proto: String,
+    /// Ports probed.
+    pub ports: usize,
+    /// Ports found open.
+    pub open: usize,
+    /// Ports that refused.
+    pub closed: usize,
+    /// Ports that did not answer (TCP).
+    pub filtered: usize,
+    /// Ports that did not answer (UDP).
+    pub open_filtered: usize,
+    /// Probes that could not be made.
+    pub errors: usize,
+    /// How long the scan took.
+    pub duration_s: f64,
+}
+
+impl Eq for ScanTotals {}
 
 /// An event and when it happened. Its serde form is one `--json` line
 /// without `text`; `time` keeps milliseconds.

@@ -93,6 +93,7 @@ impl CliUi {
             Kind::Client => "connect",
             Kind::Server => "listen",
             Kind::Relay => "relay",
+            Kind::Scan => "scan",
         };
         let label = format!("{verb} {endpoint}{rest}");
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
@@ -117,7 +118,7 @@ impl CliUi {
         let real = handle.local_addr().to_string();
         let (local, shown) = match self.kind {
             // A client's local address is in its `open` event.
-            Kind::Client => (String::new(), endpoint.to_string()),
+            Kind::Client | Kind::Scan => (String::new(), endpoint.to_string()),
             Kind::Server | Kind::Relay => (real.clone(), real),
         };
         let label = format!("{} {shown}{}", self.verb, self.rest);

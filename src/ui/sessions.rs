@@ -219,7 +219,11 @@ impl Sessions {
         if let Some(label) = &spec.encoding {
             view.set_encoding(label)?;
         }
-        let session = Session::new(spec.role, spec.endpoint.clone(), Some(spec.clone()), view);
+        let label = match (spec.role, &spec.ports) {
+            (Role::Scan, Some(ports)) => format!("scan {} {ports}", spec.endpoint),
+            _ => spec.endpoint.clone(),
+        };
+        let session = Session::new(spec.role, label, Some(spec.clone()), view);
         self.lock().insert(id, session);
         match self.start(id).await {
             Ok(()) => Ok(id),
@@ -252,13 +256,21 @@ impl Sessions {
                 let cfg = listen_config(&spec)?;
                 engine.listen(cfg, InputFactory::Open).await
             }
+            Role::Scan => {
+                let cfg = super::configs::scan_config(&spec)?;
+                engine.scan(cfg).await
+            }
             Role::Cli => return Err("a command-line session cannot be opened here".into()),
         };
         let handle = started.map_err(|e| e.to_string())?;
         {
             let mut map = self.lock();
             let s = map.get_mut(&id).ok_or_else(|| no_session(id))?;
-            s.local = handle.local_addr().to_string();
+            // A scan has no address of its own (its label names the host).
+            s.local = match s.kind {
+                Kind::Scan => String::new(),
+                _ => handle.local_addr().to_string(),
+            };
             s.running = true;
             s.started = SystemTime::now();
             s.error = None;
