@@ -185,6 +185,7 @@ async fn open_peer(addr: &PeerAddr, outbox: &mpsc::Sender<PeerCommand>, served: 
             conn: conn.clone(),
             local: served.local.clone(),
             tls: None,
+            proxy: None,
             wire: Some(Box::new(Wire {
                 near: Leg::new(served.cfg.endpoint.kind(), &served.local, addr, false),
                 far: None,

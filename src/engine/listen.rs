@@ -16,6 +16,7 @@ use crate::error::{ConfigError, NetError};
 use crate::event::leg::{Leg, Wire};
 use crate::event::{ConnInfo, EventKind, EventTx};
 use crate::send::{Schedule, SendPlan};
+use crate::service::proxy::ProxyServer;
 use crate::service::{Link, Rooms, ServiceConfig};
 use crate::session::accept::{Acceptor, Admission, Admitted};
 use crate::session::registry::Registry;
@@ -159,6 +160,12 @@ async fn serve_client(
     input: Input,
     served: Arc<Served>,
 ) -> Result<(), NetError> {
+    if let Some(proxy) = served.cfg.service.as_ref().and_then(|s| s.proxy.clone()) {
+        // Boxed: a proxied client's task is its own size, not every
+        // client's.
+        Box::pin(serve_proxied(admitted, &proxy, &served)).await;
+        return Ok(());
+    }
     let Admitted { stream, peer, slot } = admitted;
     let conn = ConnInfo::new(served.registry.next_id(), &peer);
     let meter = Arc::new(Meter::new());
@@ -173,6 +180,7 @@ async fn serve_client(
             conn: conn.clone(),
             local: served.local.clone(),
             tls: stream.tls_info().map(Box::new),
+            proxy: None,
             wire: Some(Box::new(Wire {
                 near: Leg::new(
                     served.cfg.endpoint.kind(),
@@ -225,6 +233,42 @@ async fn serve_client(
                 _ => Ok(()),
             }
         }
+    }
+}
+
+/// Runs one client of a proxy server (`--serve socks5|http-proxy`):
+/// labelled `#ID CLIENT` like a relayed connection, reported open once its
+/// target is reached and closed with the tunnel's counters.
+async fn serve_proxied(admitted: Admitted, proxy: &ProxyServer, served: &Served) {
+    let Admitted { stream, peer, slot } = admitted;
+    let conn = crate::relay::relay_conn(served.registry.next_id(), &peer);
+    let meter = Arc::new(Meter::new());
+    let stop = served.stop.token().child_token();
+    // Bytes cannot be injected into a tunnel: the control channel is
+    // dropped (send says the connection takes none).
+    let (_, registration) = served
+        .registry
+        .register(&conn, Arc::clone(&meter), stop.clone());
+    let client = crate::service::proxy::Client {
+        conn: &conn,
+        events: &served.events,
+        meter: &meter,
+        stop: &stop,
+        local: &served.local,
+        kind: served.cfg.endpoint.kind(),
+        idle_timeout: served.cfg.service.as_ref().and_then(|s| s.idle_timeout),
+    };
+    let outcome = crate::service::proxy::serve(stream, &peer, proxy, client).await;
+    drop((registration, slot));
+    if let Some(outcome) = outcome {
+        let _ = served
+            .events
+            .emit(EventKind::Close {
+                conn,
+                reason: outcome.reason,
+                counters: outcome.counters,
+            })
+            .await;
     }
 }
 
