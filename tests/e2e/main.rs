@@ -24,6 +24,7 @@ mod pictures;
 mod ping;
 mod platform;
 mod proxy;
+mod proxy_server;
 mod regressions;
 mod relay;
 mod relay_eof;

@@ -135,7 +135,9 @@ pub async fn serve(
     let (mut reader, mut writer) = stream.into_split();
     let mut buf = BytesMut::new();
     let opened = tokio::select! {
-        opened = handshake(&mut reader, &mut writer, &mut buf, cfg, client.idle_timeout) => opened,
+        opened = handshake(&mut reader, &mut writer, &mut buf, cfg, client.idle_timeout) => {
+            opened.map_err(|failure| failure.named(cfg.protocol.name()))
+        }
         () = client.stop.cancelled() => return None,
     };
     let tunnel = match opened {

@@ -50,8 +50,8 @@ fn not_socks5(buf: &[u8]) -> String {
         .collect();
     match buf[0] {
         4 => "a SOCKS4 request: only SOCKS5 is served here (use socks5:// or curl --socks5-hostname)".into(),
-        b'A'..=b'Z' => format!(
-            "not a SOCKS5 greeting: it starts with \"{head}\", like HTTP (this port serves SOCKS5; for HTTP use --serve http-proxy)"
+        b'A'..=b'Z' | b'a'..=b'z' => format!(
+            "not a SOCKS5 greeting: it starts with text, \"{head}\" (this port serves SOCKS5; an HTTP proxy is --serve http-proxy)"
         ),
         other => format!("not a SOCKS5 greeting (first byte {other:#04x}; SOCKS5 starts with 0x05)"),
     }
@@ -308,7 +308,7 @@ mod tests {
         assert!(parse_greeting(b"GET / HTTP/1.1")
             .unwrap_err()
             .words
-            .contains("like HTTP"));
+            .contains("starts with text, \"GET./.HT\""));
         assert!(parse_greeting(&[4, 1])
             .unwrap_err()
             .words

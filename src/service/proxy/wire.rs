@@ -77,6 +77,14 @@ impl Failure {
             reply: None,
         }
     }
+
+    /// The failure with its line starting `protocol: ` (once).
+    pub fn named(mut self, protocol: &str) -> Self {
+        if !self.words.starts_with(protocol) {
+            self.words = format!("{protocol}: {}", self.words);
+        }
+        self
+    }
 }
 
 /// Reads from `reader` into `buf` until `parse` is satisfied, and takes
