@@ -126,7 +126,16 @@ async fn serve_streams(
 ) -> Result<(), NetError> {
     let mut acceptor = Acceptor::new(served.cfg.admission.clone());
     let stop = served.stop.token().clone();
+    // A proxy server serves client after client, as with `keep_open`.
+    let proxy = served.cfg.service.as_ref().and_then(|s| s.proxy.clone());
     while let Some(admitted) = acceptor.next(&listener, &served.events, &stop).await {
+        if let Some(proxy) = &proxy {
+            let (proxy, client_served) = (Arc::clone(proxy), Arc::clone(&served));
+            served.stop.spawn(async move {
+                serve_proxied(admitted, &proxy, &client_served).await;
+            });
+            continue;
+        }
         let client_input = input.for_client();
         if !served.cfg.keep_open {
             drop(listener);
@@ -160,12 +169,6 @@ async fn serve_client(
     input: Input,
     served: Arc<Served>,
 ) -> Result<(), NetError> {
-    if let Some(proxy) = served.cfg.service.as_ref().and_then(|s| s.proxy.clone()) {
-        // Boxed: a proxied client's task is its own size, not every
-        // client's.
-        Box::pin(serve_proxied(admitted, &proxy, &served)).await;
-        return Ok(());
-    }
     let Admitted { stream, peer, slot } = admitted;
     let conn = ConnInfo::new(served.registry.next_id(), &peer);
     let meter = Arc::new(Meter::new());
