@@ -414,3 +414,47 @@ fn proxy_flags_out_of_place_are_usage_errors() {
         assert!(stderr.contains(words), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn idle_timeout_ends_quiet_tunnels_and_slow_handshakes() {
+    let echo = tcp_echo_server();
+    let (mut server, addr) = proxy(&["--serve", "socks5", "--idle-timeout", "300ms"]);
+    // A client that never names its target.
+    let mut silent = TcpStream::connect(&addr).expect("connect");
+    silent.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    let line = server.wait_line("did not finish its handshake");
+    assert!(line.starts_with("error: #1 127.0.0.1:"), "{line}");
+    let mut rest = Vec::new();
+    let _ = silent.read_to_end(&mut rest);
+    // A tunnel that goes quiet.
+    let (_, port) = echo.rsplit_once(':').expect("echo addr");
+    let mut request = vec![5, 1, 0, 1, 127, 0, 0, 1];
+    request.extend_from_slice(&port.parse::<u16>().expect("port").to_be_bytes());
+    let mut quiet = TcpStream::connect(&addr).expect("connect");
+    quiet.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    quiet.write_all(&[5, 1, 0]).expect("greeting");
+    quiet.write_all(&request).expect("request");
+    let mut replies = [0u8; 12];
+    quiet.read_exact(&mut replies).expect("replies");
+    assert_eq!(&replies[..4], [5, 0, 5, 0], "{replies:?}");
+    let closed = server.wait_line("closed: #2");
+    assert!(closed.contains("idle timeout"), "{closed}");
+}
+
+#[test]
+fn ipv6_targets_through_socks5() {
+    let (_echo, echo) = serve_quietly(&["[::1]:0", "-k", "--serve", "echo"]);
+    let (mut server, addr) = proxy(&["--serve", "socks5"]);
+    let client = sockmate(&[
+        "connect",
+        &format!("tcp://{echo}"),
+        "--proxy",
+        &format!("socks5://{addr}"),
+    ]);
+    echoes(client, b"over ipv6\n");
+    let line = server.wait_line("connected: #1");
+    assert!(
+        line.contains(&format!("socks5 CONNECT {echo} ({echo})")),
+        "{line}"
+    );
+}
