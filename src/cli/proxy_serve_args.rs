@@ -113,14 +113,13 @@ impl ProxyServeArgs {
                 "--connect-timeout 0 would give up at once (give a duration like 5s)".into(),
             ));
         }
+        let defaults = ProxyServer::new(protocol);
         service.proxy = Some(Arc::new(ProxyServer {
-            protocol,
             auth,
             targets: TargetPolicy::new(self.target_allow),
-            connect_timeout: self
-                .connect_timeout
-                .unwrap_or(crate::relay::DEFAULT_CONNECT_TIMEOUT),
+            connect_timeout: self.connect_timeout.unwrap_or(defaults.connect_timeout),
             dump: dump.is_some() || capture,
+            ..defaults
         }));
         Ok(())
     }

@@ -95,6 +95,13 @@ pub(super) struct Served {
 pub(super) fn prepare(cfg: &mut ListenConfig) -> Result<Option<Schedule>, ConfigError> {
     if let Some(service) = cfg.service.as_mut() {
         service.load_rules_file()?;
+        // `--serve socks5|http-proxy` without settings: the defaults.
+        if let (Some(protocol), None) = (
+            service.serve.and_then(|s| s.proxy_protocol()),
+            &service.proxy,
+        ) {
+            service.proxy = Some(Arc::new(crate::service::proxy::ProxyServer::new(protocol)));
+        }
     }
     // A `-k` client's end ends its session (others may still be talking).
     cfg.session.end_on_peer_eof |= cfg.keep_open;

@@ -34,25 +34,54 @@ print(server.server_address[1], flush=True)
 server.serve_forever()
 "#;
 
-/// The Python origin on `host`, and its port.
-fn origin(host: &str) -> Option<(Proc, u16)> {
+/// A loopback listener whose accept queue is full and never drained: a
+/// further connect gets no answer (the kernel drops its SYN), so only a
+/// connect timeout ends it.
+const NEVER_ACCEPTS: &str = r#"
+import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+port = s.getsockname()[1]
+held = []
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    held.append(c)
+print(port, flush=True)
+time.sleep(120)
+"#;
+
+/// A Python program that prints its port first, and that port.
+fn python_server(script: &str, args: &[&str]) -> Option<(Proc, u16)> {
     if !require_tool("python3") {
         return None;
     }
     let mut cmd = Command::new("python3");
-    cmd.args(["-c", ORIGIN, host])
+    cmd.arg("-c")
+        .arg(script)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
     let mut proc = Proc::spawn_configured(cmd);
     let mut line = String::new();
     BufReader::new(proc.stdout.take().expect("stdout"))
         .read_line(&mut line)
-        .expect("origin port");
+        .expect("server port");
     let port = line
         .trim()
         .parse()
-        .unwrap_or_else(|_| panic!("origin did not start: {line:?} {:?}", proc.drain_stderr()));
+        .unwrap_or_else(|_| panic!("server did not start: {line:?} {:?}", proc.drain_stderr()));
     Some((proc, port))
+}
+
+/// The Python origin on `host`, and its port.
+fn origin(host: &str) -> Option<(Proc, u16)> {
+    python_server(ORIGIN, &[host])
 }
 
 /// `curl -sS --max-time 20 ARGS…`: success, stdout, stderr.
@@ -457,4 +486,32 @@ fn ipv6_targets_through_socks5() {
         line.contains(&format!("socks5 CONNECT {echo} ({echo})")),
         "{line}"
     );
+}
+
+#[test]
+fn a_target_that_never_answers_is_504_or_reply_4_after_connect_timeout() {
+    let Some((_full, port)) = python_server(NEVER_ACCEPTS, &[]) else {
+        return;
+    };
+    if !require_tool("curl") {
+        return;
+    }
+    let (mut http, http_addr) = proxy(&["--serve", "http-proxy", "--connect-timeout", "300ms"]);
+    let url = format!("http://127.0.0.1:{port}/");
+    assert_eq!(
+        curl_status(&["-x", &format!("http://{http_addr}"), &url]),
+        "504"
+    );
+    let line = http.wait_line("--connect-timeout");
+    assert!(
+        line.contains("did not answer within 300ms") && line.contains("(HTTP 504)"),
+        "{line}"
+    );
+    let (mut socks, socks_addr) = proxy(&["--serve", "socks5", "--connect-timeout", "300ms"]);
+    let mut request = vec![5, 1, 0, 1, 127, 0, 0, 1];
+    request.extend_from_slice(&port.to_be_bytes());
+    assert_eq!(&socks5_by_hand(&socks_addr, &request)[..2], [5, 4]);
+    assert!(socks
+        .wait_line("--connect-timeout")
+        .contains("(SOCKS5 reply 4)"));
 }

@@ -374,6 +374,9 @@ mod tests {
         };
         assert!(!authorized(&h, &wrong));
         assert!(error_reply(407, "login").contains("Proxy-Authenticate: Basic"));
+        assert_eq!(failure_status(DialFailure::TimedOut), 504);
+        assert_eq!(failure_status(DialFailure::NotAllowed), 403);
+        assert_eq!(failure_status(DialFailure::Refused), 502);
     }
 
     proptest! {

@@ -78,6 +78,18 @@ pub struct ProxyServer {
 }
 
 impl ProxyServer {
+    /// A server of `protocol` with the defaults: no login, loopback
+    /// targets only, the relay's connect timeout, no dump.
+    pub fn new(protocol: ProxyProtocol) -> Self {
+        ProxyServer {
+            protocol,
+            auth: None,
+            targets: TargetPolicy::default(),
+            connect_timeout: crate::relay::DEFAULT_CONNECT_TIMEOUT,
+            dump: false,
+        }
+    }
+
     /// The startup note: what is served and where clients may go.
     pub fn startup_note(&self) -> String {
         let login = if self.auth.is_some() {
