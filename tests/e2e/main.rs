@@ -25,6 +25,7 @@ mod ping;
 mod platform;
 mod proxy;
 mod proxy_server;
+mod proxy_server_limits;
 mod regressions;
 mod relay;
 mod relay_eof;
