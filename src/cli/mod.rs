@@ -39,6 +39,7 @@ pub mod ping;
 pub mod ping_explain;
 pub mod print;
 pub mod profile;
+pub mod proxy_serve_args;
 pub mod relay;
 pub mod replay;
 pub mod scan;

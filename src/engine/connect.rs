@@ -129,6 +129,7 @@ async fn run_session(
             conn: conn.clone(),
             local: cfg.endpoint.kind().url_of(&connected.local),
             tls: connected.connection.tls_info().map(Box::new),
+            proxy: None,
             wire: Some(Box::new(Wire {
                 near: Leg::new(cfg.endpoint.kind(), &connected.local, &connected.peer, true),
                 far: None,

@@ -186,6 +186,7 @@ async fn open_peer(addr: &PeerAddr, outbox: &mpsc::Sender<PeerCommand>, served: 
             conn: conn.clone(),
             local: served.cfg.endpoint.kind().url_of(&served.local),
             tls: None,
+            proxy: None,
             wire: Some(Box::new(Wire {
                 near: Leg::new(served.cfg.endpoint.kind(), &served.local, addr, false),
                 far: None,

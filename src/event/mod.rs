@@ -13,6 +13,7 @@
 
 pub mod bus;
 pub mod leg;
+pub mod proxied;
 pub mod repeats;
 
 use std::fmt;
@@ -246,6 +247,9 @@ pub enum EventKind {
         /// The sockets under it, for captures (`--pcap`); not in JSON.
         #[serde(skip)]
         wire: Option<Box<leg::Wire>>,
+        /// For a client of the proxy server: what it asked for.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proxy: Option<Box<proxied::Proxied>>,
     },
     /// Bytes moved.
     Data {
@@ -525,6 +529,7 @@ mod tests {
                     conn: peer(),
                     local: "127.0.0.1:47032".into(),
                     tls: None,
+                    proxy: None,
                     wire: None,
                 },
                 r#"{"conn":1,"local":"127.0.0.1:47032","peer":"127.0.0.1:9000","time":"T","type":"open"}"#,
@@ -671,6 +676,7 @@ mod tests {
                 conn,
                 local,
                 tls: None,
+                proxy: None,
                 wire: None
             }),
             (conn(), dir(), proptest::collection::vec(any::<u8>(), 0..64)).prop_map(

@@ -72,6 +72,7 @@ pub(crate) async fn open_target(
                         .tls
                         .or_else(|| target.connection.tls_info())
                         .map(Box::new),
+                    proxy: None,
                     wire: Some(Box::new(Wire {
                         near: Leg::new(
                             cfg.listen.kind(),

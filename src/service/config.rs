@@ -46,6 +46,21 @@ pub enum Serve {
     Broker,
     /// Run `--exec`/`--sh-exec` per connection.
     Exec,
+    /// A SOCKS5 proxy server.
+    Socks5,
+    /// An HTTP proxy server (CONNECT and absolute-URI requests).
+    HttpProxy,
+}
+
+impl Serve {
+    /// The proxy protocol, for `socks5` and `http-proxy`.
+    pub fn proxy_protocol(self) -> Option<super::proxy::ProxyProtocol> {
+        match self {
+            Serve::Socks5 => Some(super::proxy::ProxyProtocol::Socks5),
+            Serve::HttpProxy => Some(super::proxy::ProxyProtocol::Http),
+            _ => None,
+        }
+    }
 }
 
 impl FromStr for Serve {
@@ -60,9 +75,11 @@ impl FromStr for Serve {
             "chat" => Serve::Chat,
             "broker" => Serve::Broker,
             "exec" => Serve::Exec,
+            "socks5" => Serve::Socks5,
+            "http-proxy" => Serve::HttpProxy,
             _ => {
                 return Err(format!(
-                "invalid --serve \"{s}\" (use echo, discard, time, chargen, chat, broker or exec)"
+                "invalid --serve \"{s}\" (use echo, discard, time, chargen, chat, broker, exec, socks5 or http-proxy)"
             ))
             }
         })
@@ -79,6 +96,8 @@ impl fmt::Display for Serve {
             Serve::Chat => "chat",
             Serve::Broker => "broker",
             Serve::Exec => "exec",
+            Serve::Socks5 => "socks5",
+            Serve::HttpProxy => "http-proxy",
         })
     }
 }
@@ -122,6 +141,8 @@ pub struct ServiceConfig {
     pub encoding: TextEncoding,
     /// `sockmate replay --as server`: answer from a recorded session.
     pub replay: Option<std::sync::Arc<super::replay::ReplayTable>>,
+    /// `--serve socks5|http-proxy`: the proxy server's settings.
+    pub proxy: Option<std::sync::Arc<super::proxy::ProxyServer>>,
 }
 
 impl ServiceConfig {
@@ -180,6 +201,9 @@ impl ServiceConfig {
 
     /// Words for the startup line, e.g. a warning that exec is on.
     pub fn startup_note(&self) -> Option<String> {
+        if let Some(proxy) = &self.proxy {
+            return Some(proxy.startup_note());
+        }
         self.exec.as_ref().map(|exec| {
             format!(
                 "(warning: --exec is on: every client runs `{}`)",
@@ -197,7 +221,15 @@ mod tests {
     #[test]
     fn serve_names_round_trip() {
         for name in [
-            "echo", "discard", "time", "chargen", "chat", "broker", "exec",
+            "echo",
+            "discard",
+            "time",
+            "chargen",
+            "chat",
+            "broker",
+            "exec",
+            "socks5",
+            "http-proxy",
         ] {
             assert_eq!(name.parse::<Serve>().unwrap().to_string(), name);
         }

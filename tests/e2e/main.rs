@@ -25,6 +25,8 @@ mod pictures;
 mod ping;
 mod platform;
 mod proxy;
+mod proxy_server;
+mod proxy_server_limits;
 mod regressions;
 mod relay;
 mod relay_eof;
