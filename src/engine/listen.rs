@@ -299,7 +299,8 @@ async fn serve_client(
 /// target is reached and closed with the tunnel's counters.
 async fn serve_proxied(admitted: Admitted, proxy: &ProxyServer, served: &Served) {
     let Admitted { stream, peer, slot } = admitted;
-    let conn = crate::relay::relay_conn(served.registry.next_id(), &peer);
+    let conn =
+        crate::relay::relay_conn(served.registry.next_id(), &peer, served.cfg.endpoint.kind());
     let meter = Arc::new(Meter::new());
     let stop = served.stop.token().child_token();
     // Bytes cannot be injected into a tunnel: the control channel is
