@@ -454,6 +454,7 @@ mod tests {
                 conn: conn.clone(),
                 local: "127.0.0.1:8000".into(),
                 tls: None,
+                proxy: None,
                 wire: None,
             },
         ];
@@ -562,6 +563,7 @@ mod tests {
             conn: conn.clone(),
             local: "127.0.0.1:8000".into(),
             tls: None,
+            proxy: None,
             wire: None,
         });
         kinds.extend([data(Direction::Out), data(Direction::In)]);
@@ -677,6 +679,7 @@ mod tests {
             conn: ConnInfo::new(1, "127.0.0.1:8000"),
             local: "127.0.0.1:40000".into(),
             tls: None,
+            proxy: None,
             wire: None,
         }))
         .unwrap();
@@ -705,6 +708,7 @@ mod tests {
                 conn: ConnInfo::new(1, "127.0.0.1:53"),
                 local: "127.0.0.1:40000".into(),
                 tls: None,
+                proxy: None,
                 wire: None,
             }],
         );
