@@ -462,7 +462,7 @@ mod tests {
                 conn: conn.clone(),
                 dir: Direction::In,
                 bytes: Bytes::from_static(b"hello"),
-                ws: None,
+                kind: None,
             });
         }
         kinds.push(EventKind::Eof {
@@ -548,7 +548,7 @@ mod tests {
             conn: conn.clone(),
             dir,
             bytes: Bytes::from_static(b"hello"),
-            ws: None,
+            kind: None,
         };
         let mut kinds = Vec::new();
         if let Some(endpoint) = listen {

@@ -29,7 +29,7 @@ pub use input::{Control, Input};
 pub use meter::Meter;
 
 use crate::error::{NetError, NetErrorKind};
-use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventKind, EventTx, WsFrame};
+use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventKind, EventTx};
 use crate::transport::{DatagramSocket, Stream};
 use input::Next;
 
@@ -155,7 +155,9 @@ pub async fn run_stream(
     } = wiring;
     input.set_peer(&conn.peer);
     let (mut reader, mut writer) = stream.into_split();
-    let sent_frame = writer.message_kind().and_then(WsFrame::from_name);
+    // What we send goes out as the stream's default kind (binary on a
+    // WebSocket, text with `--ws-text`).
+    let sent_kind = writer.default_kind();
     // A stream that cannot half-close (a WebSocket: a close frame ends
     // both ways) ends like a datagram session: after the input ends,
     // replies are awaited until the link is quiet, then it is closed; the
@@ -228,7 +230,7 @@ pub async fn run_stream(
             }
             meter.sent(bytes.len());
             events
-                .data_frame(conn, Direction::Out, bytes, sent_frame)
+                .data_kind(conn, Direction::Out, bytes, sent_kind)
                 .await?;
         }
         #[allow(unreachable_code)]
@@ -240,8 +242,7 @@ pub async fn run_stream(
             // An empty WebSocket message is a message (`Some(0)`); only
             // `None` is the end.
             let read = reader.read_message(&mut buf, STREAM_READ_SIZE).await?;
-            let frame = reader.message_kind().and_then(WsFrame::from_name);
-            let Some(n) = read else {
+            let Some(crate::transport::Received { len: n, kind }) = read else {
                 peer_ended.store(true, Ordering::Relaxed);
                 events
                     .emit(EventKind::Eof {
@@ -253,7 +254,7 @@ pub async fn run_stream(
             };
             meter.received(n);
             events
-                .data_frame(conn, Direction::In, buf.split().freeze(), frame)
+                .data_kind(conn, Direction::In, buf.split().freeze(), kind)
                 .await?;
             if counted_enough(meter, cfg) {
                 return Ok(());

@@ -30,7 +30,8 @@ pub(super) use socket::{release_if_new, Io};
 use super::seqpacket::SeqpacketStream;
 use super::serial::SerialPort;
 use super::tls::TlsInfo;
-use super::ws::{MessageKind, WsReader, WsStream, WsWriter};
+use super::ws::{WsReader, WsStream, WsWriter};
+use super::{MessageKind, Received};
 
 /// A TLS connection over TCP, client or server side.
 pub type TlsIo = tokio_rustls::TlsStream<TcpStream>;
@@ -310,36 +311,24 @@ impl StreamReader {
         }
     }
 
-    /// On a WebSocket: whether the last message read was `"text"` or
-    /// `"binary"`.
-    pub fn message_kind(&self) -> Option<&'static str> {
-        match &self.inner {
-            ReadHalf::Ws(r) => r.last_kind().map(|k| k.as_str()),
-            _ => None,
-        }
-    }
-
-    /// On a WebSocket: whether the last message read was text or binary.
-    pub fn last_kind(&self) -> Option<MessageKind> {
-        match &self.inner {
-            ReadHalf::Ws(r) => r.last_kind(),
-            _ => None,
-        }
-    }
-
-    /// Like [`StreamReader::read_some`], but `None` at the end of the
-    /// stream, so that an empty WebSocket message (`Some(0)`) is told
-    /// apart from the end; the other kinds never return `Some(0)`.
+    /// Reads the next message into `buf`, with its kind on a stream that
+    /// keeps kinds (text or binary on a WebSocket); `None` at the end of
+    /// the stream, so that an empty message (`len` 0, on a WebSocket) is
+    /// told apart from the end. On a byte stream a "message" is one read,
+    /// never empty.
     pub async fn read_message(
         &mut self,
         buf: &mut BytesMut,
         reserve: usize,
-    ) -> io::Result<Option<usize>> {
+    ) -> io::Result<Option<Received>> {
         match &mut self.inner {
-            ReadHalf::Ws(r) => r.read_message(buf, reserve).await,
+            ReadHalf::Ws(r) => Ok(r.read_message(buf, reserve).await?.map(|len| Received {
+                len,
+                kind: r.last_kind(),
+            })),
             _ => match self.read_some(buf, reserve).await? {
                 0 => Ok(None),
-                n => Ok(Some(n)),
+                len => Ok(Some(Received { len, kind: None })),
             },
         }
     }
@@ -457,21 +446,28 @@ impl StreamWriter {
         }
     }
 
-    /// On a WebSocket: `"text"` or `"binary"`, the frame type writes go
-    /// out as.
-    pub fn message_kind(&self) -> Option<&'static str> {
+    /// On a stream that keeps message kinds: the kind writes go out as
+    /// when none is given (binary on a WebSocket, text with `--ws-text`).
+    pub fn default_kind(&self) -> Option<MessageKind> {
         match &self.inner {
-            WriteHalf::Ws(w) => Some(w.kind().as_str()),
+            WriteHalf::Ws(w) => Some(w.kind()),
             _ => None,
         }
     }
 
-    /// On a WebSocket: makes the next writes go out as `kind` (an echo
-    /// keeps the frame kind it received), or as `--ws-text` says with
-    /// `None`. No effect on other kinds.
-    pub fn set_next_kind(&mut self, kind: Option<MessageKind>) {
-        if let WriteHalf::Ws(w) = &mut self.inner {
-            w.set_next_kind(kind);
+    /// Writes `data` as one message of `kind` on a stream that keeps
+    /// kinds (text falls back to binary when the bytes are not UTF-8;
+    /// `None` is [`StreamWriter::default_kind`]) and returns the kind it
+    /// went out as; like [`StreamWriter::write_all`] on the others, which
+    /// keep no kinds (`None`).
+    pub async fn write_message(
+        &mut self,
+        data: &[u8],
+        kind: Option<MessageKind>,
+    ) -> io::Result<Option<MessageKind>> {
+        match &mut self.inner {
+            WriteHalf::Ws(w) => w.write_message(data, kind).await.map(Some),
+            _ => self.write_all(data).await.map(|()| None),
         }
     }
 
@@ -484,7 +480,7 @@ impl StreamWriter {
                 h.write_all(data).await?;
                 h.flush().await
             }
-            WriteHalf::Ws(w) => w.write_all(data).await,
+            WriteHalf::Ws(w) => w.write_message(data, None).await.map(drop),
             _ => match self.io() {
                 Some(io) => io.write_all(data).await,
                 None => Err(layered()),
