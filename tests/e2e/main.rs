@@ -42,3 +42,4 @@ mod udp;
 mod ui;
 mod views;
 mod ws;
+mod ws_kinds;
