@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub mod icmp;
+pub mod layered;
 pub mod serial;
+pub use layered::OverUnix;
 pub use serial::SerialSpec;
 
 /// Longest Unix socket path the kernel accepts (`sun_path` is 108 bytes with
@@ -39,6 +41,12 @@ pub enum Kind {
     Wss,
     /// A serial port (`serial://`).
     Serial,
+    /// TLS over a Unix stream socket (`tls+unix://`).
+    TlsUnix,
+    /// WebSocket over a Unix stream socket (`ws+unix://`).
+    WsUnix,
+    /// WebSocket over TLS over a Unix stream socket (`wss+unix://`).
+    WssUnix,
 }
 
 /// The one table of URL schemes: canonical name first, then aliases.
@@ -52,6 +60,9 @@ const SCHEMES: &[(Kind, &[&str])] = &[
     (Kind::Ws, &["ws"]),
     (Kind::Wss, &["wss"]),
     (Kind::Serial, &["serial", "tty"]),
+    (Kind::TlsUnix, &["tls+unix"]),
+    (Kind::WsUnix, &["ws+unix"]),
+    (Kind::WssUnix, &["wss+unix"]),
 ];
 
 impl Kind {
@@ -76,7 +87,22 @@ impl Kind {
                 | Kind::Tls
                 | Kind::Ws
                 | Kind::Wss
+                | Kind::TlsUnix
+                | Kind::WsUnix
+                | Kind::WssUnix
         )
+    }
+
+    /// True when TLS is one of the layers (`tls://`, `wss://`,
+    /// `tls+unix://`, `wss+unix://`).
+    pub fn has_tls(self) -> bool {
+        matches!(self, Kind::Tls | Kind::Wss | Kind::TlsUnix | Kind::WssUnix)
+    }
+
+    /// True when a WebSocket is the top layer (`ws://`, `wss://`,
+    /// `ws+unix://`, `wss+unix://`): messages with a kind, no half-close.
+    pub fn is_websocket(self) -> bool {
+        matches!(self, Kind::Ws | Kind::Wss | Kind::WsUnix | Kind::WssUnix)
     }
 
     /// True when the kind keeps message boundaries (UDP, Unix datagram and
@@ -84,10 +110,9 @@ impl Kind {
     /// between a byte stream and a WebSocket needs no `--frame`: each read
     /// becomes one message, so it counts as a stream kind here.
     pub fn keeps_message_boundaries(self) -> bool {
-        !matches!(
-            self,
-            Kind::Tcp | Kind::Unix | Kind::Serial | Kind::Tls | Kind::Ws | Kind::Wss
-        )
+        !(matches!(self, Kind::Tcp | Kind::Unix | Kind::Serial)
+            || self.has_tls()
+            || self.is_websocket())
     }
 
     /// The port a URL of this kind means when it names none (`wss://` 443,
@@ -202,6 +227,9 @@ pub enum Endpoint {
     },
     /// `serial:///dev/ttyUSB0?baud=115200&data=8&parity=none&stop=1&flow=none`
     Serial(SerialSpec),
+    /// `tls+unix:///path`, `ws+unix:///path:/req`, `wss+unix://…`: TLS
+    /// and/or WebSocket over a Unix stream socket.
+    OverUnix(OverUnix),
 }
 
 /// Why an endpoint string was rejected. The message names the bad part and
@@ -231,6 +259,7 @@ impl Endpoint {
             Endpoint::Ws { secure: false, .. } => Kind::Ws,
             Endpoint::Ws { secure: true, .. } => Kind::Wss,
             Endpoint::Serial(_) => Kind::Serial,
+            Endpoint::OverUnix(layers) => layers.kind(),
         }
     }
 
@@ -238,6 +267,7 @@ impl Endpoint {
     pub fn unix_addr(&self) -> Option<&UnixAddr> {
         match self {
             Endpoint::Unix(a) | Endpoint::UnixDgram(a) | Endpoint::UnixSeqpacket(a) => Some(a),
+            Endpoint::OverUnix(layers) => Some(&layers.addr),
             _ => None,
         }
     }
@@ -332,6 +362,7 @@ impl fmt::Display for Endpoint {
                 write!(f, "{scheme}://{addr}")
             }
             Endpoint::Serial(spec) => write!(f, "{scheme}://{spec}"),
+            Endpoint::OverUnix(layers) => layers.fmt(f),
         }
     }
 }
@@ -421,6 +452,9 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, EndpointError> {
             return Err(EndpointError::new(icmp::refusal(input)));
         }
         let Some(kind) = Kind::from_scheme(scheme) else {
+            if let Some(refusal) = layered::refusal(scheme, input) {
+                return Err(EndpointError::new(refusal));
+            }
             return Err(EndpointError::new(unknown_scheme(scheme, rest, input)));
         };
         match kind {
@@ -465,6 +499,9 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, EndpointError> {
             Kind::Serial => Ok(Endpoint::Serial(
                 SerialSpec::parse(rest, input).map_err(EndpointError::new)?,
             )),
+            Kind::TlsUnix | Kind::WsUnix | Kind::WssUnix => {
+                Ok(Endpoint::OverUnix(layered::parse(kind, rest, input)?))
+            }
         }
     }
 }

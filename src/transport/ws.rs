@@ -33,8 +33,8 @@ use crate::error::{NetError, NetErrorKind};
 
 /// Any connected byte stream a WebSocket can run over (TCP, TLS, a proxy
 /// tunnel).
-pub trait Duplex: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Duplex for T {}
+pub trait Duplex: AsyncRead + AsyncWrite + Send + Sync + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Sync + Unpin> Duplex for T {}
 
 /// A boxed [`Duplex`].
 pub type BoxedIo = Box<dyn Duplex>;

@@ -4,11 +4,12 @@
 //!
 //! What a kind can do is said by [`Capabilities`] (half-close, message
 //! boundaries, zero-copy splice), never by matching on it outside this
-//! module. A new transport is one more variant of the private half enums:
-//! TLS (`tls://`) is split by `tokio::io::split` and says "no zero-copy";
-//! a WebSocket (`ws://`, `wss://`) reads and writes whole messages and
-//! says "no half-close". The socket kinds are in `socket.rs`, the tokio
-//! trait impls in `poll.rs`.
+//! module. A stream is a base (TCP, Unix, serial…) with layers on it: the
+//! TLS layer (`tls.rs`) wraps any byte-stream [`Stream`] (`tls://`,
+//! `tls+unix://`), is split by `tokio::io::split` and says "no
+//! zero-copy"; a WebSocket (`ws://`, `ws+unix://`, `wss://`…) reads and
+//! writes whole messages and says "no half-close". The socket kinds are
+//! in `socket.rs`, the tokio trait impls in `poll.rs`.
 
 use std::io;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use super::unix_socket::{UnixReadHalf, UnixStream, UnixWriteHalf};
 
 mod poll;
 mod socket;
+mod tls;
 
 // Used by the Unix-only kinds (serial through termios, seqpacket).
 #[cfg_attr(windows, allow(unused_imports))]
@@ -33,8 +35,8 @@ use super::tls::TlsInfo;
 use super::ws::{WsReader, WsStream, WsWriter};
 use super::{MessageKind, Received};
 
-/// A TLS connection over TCP, client or server side.
-pub type TlsIo = tokio_rustls::TlsStream<TcpStream>;
+pub use tls::TlsIo;
+use tls::{tls_read_some, TLS_CAPABILITIES};
 
 /// A connected, connection-oriented stream: TCP, Unix stream, Unix
 /// seqpacket, TLS or WebSocket. Reads and writes go straight to the socket; shutting down
@@ -69,13 +71,6 @@ pub struct Capabilities {
     /// space.
     pub zero_copy: bool,
 }
-
-/// What a TLS stream can do: half-close (close_notify), no splice.
-const TLS_CAPABILITIES: Capabilities = Capabilities {
-    half_close: true,
-    message_boundaries: false,
-    zero_copy: false,
-};
 
 /// What a WebSocket can do: messages, no half-close (a close frame ends
 /// both ways), no splice.
@@ -114,24 +109,23 @@ impl Stream {
         }
     }
 
-    /// Our own address on a TCP or TLS connection (for a listener on
-    /// `0.0.0.0`, the address the client reached); `None` for other kinds.
+    /// Our own address on a TCP connection, or TLS over one (for a
+    /// listener on `0.0.0.0`, the address the client reached); `None` for
+    /// other kinds.
     pub fn local_ip_addr(&self) -> Option<std::net::SocketAddr> {
         match self {
             Stream::Tcp(s) => s.local_addr().ok(),
-            Stream::Tls(s) => s.get_ref().0.local_addr().ok(),
+            Stream::Tls(s) => s.get_ref().0.local_ip_addr(),
             _ => None,
         }
     }
 
     /// What the TLS handshake established (protocol, cipher, ALPN, peer
-    /// certificate), for `tls://` and `wss://`.
+    /// certificate), for the kinds with TLS (`tls://`, `wss://`,
+    /// `tls+unix://`…).
     pub fn tls_info(&self) -> Option<TlsInfo> {
         match self {
-            Stream::Tls(s) => Some(match s.as_ref() {
-                tokio_rustls::TlsStream::Client(c) => TlsInfo::of(c.get_ref().1),
-                tokio_rustls::TlsStream::Server(c) => TlsInfo::of(c.get_ref().1),
-            }),
+            Stream::Tls(s) => Some(tls::info(s)),
             Stream::Ws(ws) => ws.tls.clone(),
             _ => None,
         }
@@ -154,6 +148,30 @@ impl Stream {
                 return std::future::pending().await;
             };
             peer_gone_on(io).await
+        }
+    }
+}
+
+impl Stream {
+    /// Resolves once a first byte (or the end) waits to be read, without
+    /// taking it; at once on a kind that cannot be peeked. A listener's
+    /// layers wait for it before their handshake.
+    pub(in crate::transport) async fn first_byte(&self) -> io::Result<()> {
+        let Some(io) = self.io().filter(|io| io.is_stream_socket()) else {
+            return Ok(());
+        };
+        loop {
+            io.ready(tokio::io::Interest::READABLE).await?;
+            let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+            let peeked = io.try_io(tokio::io::Interest::READABLE, || match io.socket() {
+                Some(socket) => socket.peek(&mut byte),
+                None => Ok(1),
+            });
+            match peeked {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+                Ok(_) => return Ok(()),
+            }
         }
     }
 }
@@ -187,7 +205,7 @@ impl Stream {
     pub fn set_linger_zero(&self) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => SockRef::from(s).set_linger(Some(Duration::ZERO)),
-            Stream::Tls(s) => SockRef::from(s.get_ref().0).set_linger(Some(Duration::ZERO)),
+            Stream::Tls(s) => s.get_ref().0.set_linger_zero(),
             Stream::Unix(_) | Stream::Seqpacket(_) | Stream::Serial(_) | Stream::Ws(_) => Ok(()),
         }
     }
@@ -225,35 +243,6 @@ impl Stream {
         };
         (StreamReader { inner: read }, StreamWriter { inner: write })
     }
-}
-
-/// Reads what a TLS stream has into `buf`. The wait is on a one-byte
-/// buffer, so an idle TLS connection holds no read buffer either; once a
-/// record is in, the rest of its plaintext is taken without waiting. A
-/// peer that closes without close_notify (many do) ends the stream like a
-/// TCP FIN.
-async fn tls_read_some(
-    h: &mut tokio::io::ReadHalf<TlsIo>,
-    buf: &mut BytesMut,
-    reserve: usize,
-) -> io::Result<usize> {
-    use futures_util::FutureExt;
-    use tokio::io::AsyncReadExt;
-    let mut first = [0u8; 1];
-    match h.read(&mut first).await {
-        Ok(0) => return Ok(0),
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
-        Err(e) => return Err(e),
-    }
-    buf.reserve(reserve.max(1));
-    buf.extend_from_slice(&first);
-    let more = match h.read_buf(buf).now_or_never() {
-        Some(Ok(n)) => n,
-        // EOF or an error right after data: the next read reports it.
-        Some(Err(_)) | None => 0,
-    };
-    Ok(1 + more)
 }
 
 /// The reading half of a [`Stream`], from [`Stream::into_split`].
