@@ -17,6 +17,7 @@ mod first_hour;
 mod foundation;
 mod halfclose;
 mod interop;
+mod layered_unix;
 mod learn;
 mod packaging;
 mod pcap;

@@ -54,7 +54,7 @@ asyncio.run(main())
 "#;
 
 /// Runs [`KIND_CLIENT`] against `url` with `messages`; returns its lines.
-fn kind_client(url: &str, messages: &[&str]) -> Vec<String> {
+pub(crate) fn kind_client(url: &str, messages: &[&str]) -> Vec<String> {
     let mut cmd = Command::new("python3");
     cmd.args(["-c", KIND_CLIENT, url]).args(messages);
     let (status, out, err) = run_with_input(cmd, b"");
