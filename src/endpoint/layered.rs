@@ -102,7 +102,8 @@ pub(super) fn refusal(scheme: &str, input: &str) -> Option<String> {
             "TLS and WebSocket need a stream, and datagrams are not one".to_string()
         }
         ("tls" | "ssl" | "ws" | "wss", "unix-seqpacket") => {
-            "TLS and WebSocket need a byte stream, and a seqpacket socket keeps messages".to_string()
+            "TLS and WebSocket need a byte stream, and a seqpacket socket keeps messages"
+                .to_string()
         }
         ("tls" | "ssl" | "ws" | "wss", _) => format!("\"{base}\" is no base to stack on"),
         _ => format!("\"{layer}\" is no layer"),

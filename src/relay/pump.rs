@@ -17,9 +17,7 @@ use super::framing::RelayFrame;
 use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventTx, SinkGone};
 use crate::session::meter::{Meter, Side};
 use crate::session::MAX_DATAGRAM;
-use crate::transport::{
-    splice, DatagramSocket, MessageKind, PeerAddr, StreamReader, StreamWriter,
-};
+use crate::transport::{splice, DatagramSocket, MessageKind, PeerAddr, StreamReader, StreamWriter};
 
 /// Bytes reserved for one read on the buffered path.
 pub const COPY_CHUNK: usize = 64 * 1024;
@@ -244,7 +242,15 @@ async fn buffered(
                 buf.resize(MAX_DATAGRAM, 0);
                 let n = socket.recv(&mut buf).await?;
                 buf.truncate(n);
-                forward(buf.split().freeze(), None, dst, activity, dump, &mut scratch).await?;
+                forward(
+                    buf.split().freeze(),
+                    None,
+                    dst,
+                    activity,
+                    dump,
+                    &mut scratch,
+                )
+                .await?;
             }
             Source::Flow(rx) => match rx.recv().await {
                 Some(datagram) => {

@@ -120,13 +120,16 @@ async fn serve(
     };
     let mut decoder = Decoder::new(spec, max_frame);
     let mut buf = BytesMut::new();
-    link.send_as(&notice(
-        encoding,
-        &format!(
-            "welcome, you are {}; /nick NAME renames you, /who lists the room",
-            link.wiring.conn.peer
+    link.send_as(
+        &notice(
+            encoding,
+            &format!(
+                "welcome, you are {}; /nick NAME renames you, /who lists the room",
+                link.wiring.conn.peer
+            ),
         ),
-    ), TEXT)
+        TEXT,
+    )
     .await?;
     loop {
         tokio::select! {
@@ -203,16 +206,23 @@ async fn handle_line(
                 room.send_to_others(id, &note);
                 link.send_as(&note, TEXT).await?;
             }
-            Err(why) => link.send_as(&notice(&format!("cannot rename: {why}")), TEXT).await?,
+            Err(why) => {
+                link.send_as(&notice(&format!("cannot rename: {why}")), TEXT)
+                    .await?
+            }
         },
         ChatLine::Who => {
             let names = room.names().join(", ");
-            link.send_as(&notice(&format!("in the room: {names}")), TEXT).await?;
+            link.send_as(&notice(&format!("in the room: {names}")), TEXT)
+                .await?;
         }
         ChatLine::Unknown(cmd) => {
-            link.send_as(&notice(&format!(
+            link.send_as(
+                &notice(&format!(
                 "unknown command {cmd} (try /nick NAME or /who; start a line with // to say /…)"
-            )), TEXT)
+            )),
+                TEXT,
+            )
             .await?;
         }
     }

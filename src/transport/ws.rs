@@ -26,9 +26,9 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use super::tls::TlsInfo;
-use super::MessageKind;
 use super::ws_budget::{self, Budgeted, SharedBudget};
 use super::ws_request::{self, HeadError, Rewind};
+use super::MessageKind;
 use crate::error::{NetError, NetErrorKind};
 
 /// Any connected byte stream a WebSocket can run over (TCP, TLS, a proxy

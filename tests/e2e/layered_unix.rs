@@ -149,7 +149,12 @@ fn openssl_s_client_reaches_a_tls_unix_listener_through_socat() {
     let _socat = Proc::spawn(socat);
     wait_listening(port);
     let mut cmd = Command::new("openssl");
-    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-quiet"]);
+    cmd.args([
+        "s_client",
+        "-connect",
+        &format!("127.0.0.1:{port}"),
+        "-quiet",
+    ]);
     let mut client = Proc::spawn(cmd);
     client.write_stdin(b"ping from s_client\n");
     let mut out = client.stdout.take().expect("stdout");
@@ -197,7 +202,11 @@ fn ws_unix_connect_talks_to_python_websockets_on_a_unix_socket() {
     let sock = sock_path(dir.path(), "ws.sock");
     let _server = python_unix_server(&sock);
     let (status, out, err) = run_with_input(
-        sockmate(&["connect", &format!("ws+unix://{sock}:/chat?room=1"), "--ws-text"]),
+        sockmate(&[
+            "connect",
+            &format!("ws+unix://{sock}:/chat?room=1"),
+            "--ws-text",
+        ]),
         b"hello\n",
     );
     assert!(status.success(), "{err}");
@@ -221,7 +230,10 @@ fn relay_from_ws_to_ws_unix_keeps_message_kinds() {
     let got = kind_client(&url, &["t:one", "b:02"]);
     assert_eq!(
         got,
-        ["text \"/feed got text 'one'\"", "binary b'/feed got binary \\x02'"]
+        [
+            "text \"/feed got text 'one'\"",
+            "binary b'/feed got binary \\x02'"
+        ]
     );
 }
 
@@ -241,8 +253,7 @@ fn wss_unix_listen_serves_a_ws_relay_and_a_python_client() {
     ]));
     let (_, pin) = listening_tls(&mut server);
     let target = format!("wss+unix://{sock}");
-    let (_relay, front) =
-        spawn_quietly(&["relay", "ws://127.0.0.1:0", &target, "--pin", &pin]);
+    let (_relay, front) = spawn_quietly(&["relay", "ws://127.0.0.1:0", &target, "--pin", &pin]);
     let url = format!("ws://{}/", front.trim_end_matches('/'));
     let got = kind_client(&url, &["t:héllo", "b:00ff"]);
     assert_eq!(got, ["text 'héllo'", "binary b'\\x00\\xff'"]);
