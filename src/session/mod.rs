@@ -155,9 +155,6 @@ pub async fn run_stream(
     } = wiring;
     input.set_peer(&conn.peer);
     let (mut reader, mut writer) = stream.into_split();
-    // What we send goes out as the stream's default kind (binary on a
-    // WebSocket, text with `--ws-text`).
-    let sent_kind = writer.default_kind();
     // A stream that cannot half-close (a WebSocket: a close frame ends
     // both ways) ends like a datagram session: after the input ends,
     // replies are awaited until the link is quiet, then it is closed; the
@@ -214,8 +211,11 @@ pub async fn run_stream(
             if bytes.is_empty() {
                 continue;
             }
-            if !peer_ended.load(Ordering::Relaxed) {
-                writer.write_all(&bytes).await?;
+            // What we send goes out in the stream's default kind (binary
+            // on a WebSocket, text with `--ws-text`; binary for bytes that
+            // are not UTF-8), reported as it went.
+            let sent_kind = if !peer_ended.load(Ordering::Relaxed) {
+                writer.write_message(&bytes, None).await?
             } else {
                 since_peer_end += bytes.len();
                 if since_peer_end <= REPLAY_LIMIT {
@@ -223,11 +223,13 @@ pub async fn run_stream(
                 } else {
                     kept.clear();
                 }
-                if let Err(e) = writer.write_all(&bytes).await {
-                    return Err(undelivered(e, since_peer_end, &mut kept));
-                }
+                let sent = match writer.write_message(&bytes, None).await {
+                    Ok(sent) => sent,
+                    Err(e) => return Err(undelivered(e, since_peer_end, &mut kept)),
+                };
                 check_delivered(&writer, since_peer_end, &mut kept)?;
-            }
+                sent
+            };
             meter.sent(bytes.len());
             events
                 .data_kind(conn, Direction::Out, bytes, sent_kind)

@@ -99,7 +99,7 @@ pub async fn client_upgrade(
     };
     let info = stream.tls_info();
     let timeout = opts.tls.handshake_timeout();
-    let ws = ws::client_handshake(Box::new(stream), url, &opts.ws, info, timeout).await?;
+    let ws = ws::client_handshake(Box::new(stream), url, endpoint, &opts.ws, info, timeout).await?;
     Ok(Stream::Ws(Box::new(ws)))
 }
 

@@ -133,10 +133,12 @@ impl WsStream {
 }
 
 /// Runs the client handshake for `url` (`ws://host:port/path`) over a
-/// connected stream, with `opts`' headers and subprotocol.
+/// connected stream, with `opts`' headers and subprotocol; errors name
+/// `peer` (the endpoint as the user wrote it).
 pub async fn client_handshake(
     io: BoxedIo,
     url: &str,
+    peer: &(dyn std::fmt::Display + Sync),
     opts: &WsOptions,
     tls: Option<TlsInfo>,
     timeout: Duration,
@@ -166,13 +168,13 @@ pub async fn client_handshake(
             tls,
         }),
         Ok(Err(e)) => Err(fail(format!(
-            "WebSocket handshake with {url} failed: {}",
+            "WebSocket handshake with {peer} failed: {}",
             describe(&e)
         ))),
         Err(_) => Err(NetError::new(
             NetErrorKind::TimedOut,
             format!(
-                "WebSocket handshake with {url} timed out after {}",
+                "WebSocket handshake with {peer} timed out after {}",
                 humantime::format_duration(timeout)
             ),
         )),
