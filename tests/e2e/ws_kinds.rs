@@ -3,8 +3,8 @@
 //! `--respond` answer a text frame with a text frame over `ws://` and
 //! `wss://`, a relay keeps the kind end to end between two WebSocket
 //! peers, a byte stream reaches a WebSocket as binary (text with
-//! `--ws-text`), and `--json` writes the kind as `kind` (and `ws`, as
-//! before). The peers are Python's `websockets`, as client and server.
+//! `--ws-text`), chat speaks text and a broker passes each kind on, and
+//! `--json` writes the kind as `kind` (and `ws`, as before). The peers are Python's `websockets`, as client and server.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -176,5 +176,44 @@ fn json_writes_the_kind_as_kind_and_as_ws() {
     for event in data {
         assert_eq!(event["kind"], "text", "{event}");
         assert_eq!(event["ws"], "text", "{event}");
+    }
+}
+
+/// Two `websockets` clients of `argv[1]`: each takes its first message
+/// (a banner or the chat welcome), `a` takes one more where `argv[2]` is
+/// `chat` (the notice that `b` joined: `b` is in the room); then `a` sends
+/// a text and a binary message and `b` prints the kind of each it gets.
+const TWO_CLIENTS: &str = r#"
+import asyncio, sys, websockets
+async def main():
+    async with websockets.connect(sys.argv[1]) as a:
+        await a.recv()
+        async with websockets.connect(sys.argv[1]) as b:
+            await b.recv()
+            if sys.argv[2] == "chat":
+                await a.recv()
+            for m in ["one\n", b"two\n"]:
+                await a.send(m)
+                got = await asyncio.wait_for(b.recv(), 20)
+                print("text" if isinstance(got, str) else "binary", flush=True)
+asyncio.run(main())
+"#;
+
+#[test]
+fn chat_speaks_text_and_the_broker_passes_each_kind_on() {
+    if !have_websockets() {
+        return;
+    }
+    for (serve, want) in [("chat", ["text", "text"]), ("broker", ["text", "binary"])] {
+        let (_server, url) = serve("ws", &["--serve", serve, "--banner", "hi\n", "-k"]);
+        let mut cmd = Command::new("python3");
+        cmd.args(["-c", TWO_CLIENTS, &url, serve]);
+        let (status, out, err) = run_with_input(cmd, b"");
+        assert!(status.success(), "{serve}: {err}");
+        let got: Vec<String> = String::from_utf8_lossy(&out)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(got, want, "{serve}");
     }
 }
