@@ -204,16 +204,16 @@ fn chat_speaks_text_and_the_broker_passes_each_kind_on() {
     if !have_websockets() {
         return;
     }
-    for (serve, want) in [("chat", ["text", "text"]), ("broker", ["text", "binary"])] {
-        let (_server, url) = serve("ws", &["--serve", serve, "--banner", "hi\n", "-k"]);
+    for (service, want) in [("chat", ["text", "text"]), ("broker", ["text", "binary"])] {
+        let (_server, url) = serve("ws", &["--serve", service, "--banner", "hi\n", "-k"]);
         let mut cmd = Command::new("python3");
-        cmd.args(["-c", TWO_CLIENTS, &url, serve]);
+        cmd.args(["-c", TWO_CLIENTS, &url, service]);
         let (status, out, err) = run_with_input(cmd, b"");
-        assert!(status.success(), "{serve}: {err}");
+        assert!(status.success(), "{service}: {err}");
         let got: Vec<String> = String::from_utf8_lossy(&out)
             .lines()
             .map(str::to_string)
             .collect();
-        assert_eq!(got, want, "{serve}");
+        assert_eq!(got, want, "{service}");
     }
 }
