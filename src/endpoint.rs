@@ -418,10 +418,12 @@ fn unavailable_here(endpoint: &Endpoint) -> Option<String> {
     let addr = endpoint.unix_addr()?;
     let scheme = endpoint.kind().scheme();
     if !UNIX_SOCKETS {
-        let instead = if !endpoint.kind().is_connection_oriented() {
-            "use udp://127.0.0.1:PORT instead"
-        } else {
-            "use tcp://127.0.0.1:PORT instead"
+        let instead = match endpoint.kind() {
+            kind if !kind.is_connection_oriented() => "use udp://127.0.0.1:PORT instead",
+            Kind::TlsUnix => "use tls://127.0.0.1:PORT instead",
+            Kind::WsUnix => "use ws://127.0.0.1:PORT instead",
+            Kind::WssUnix => "use wss://127.0.0.1:PORT instead",
+            _ => "use tcp://127.0.0.1:PORT instead",
         };
         return Some(refusal(&format!("{scheme}://"), instead));
     }
