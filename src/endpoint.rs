@@ -66,6 +66,17 @@ const SCHEMES: &[(Kind, &[&str])] = &[
 ];
 
 impl Kind {
+    /// `addr` (an address as printed: `127.0.0.1:9000`, `/run/app.sock`,
+    /// `@name`) as an endpoint URL of this kind: `tcp://127.0.0.1:9000`,
+    /// `unix:///run/app.sock`. Text that already is a URL is kept.
+    pub fn url_of(self, addr: &str) -> String {
+        if addr.contains("://") {
+            addr.to_string()
+        } else {
+            format!("{}://{addr}", self.scheme())
+        }
+    }
+
     /// The canonical URL scheme of this kind.
     pub fn scheme(self) -> &'static str {
         SCHEMES
@@ -279,6 +290,15 @@ impl Endpoint {
             | Endpoint::Udp { host, port }
             | Endpoint::Tls { host, port }
             | Endpoint::Ws { host, port, .. } => Some((host, *port)),
+            _ => None,
+        }
+    }
+
+    /// The socket address, for an IP kind whose host is an address (a
+    /// listener's real address: `handle.local_addr().socket_addr()`).
+    pub fn socket_addr(&self) -> Option<std::net::SocketAddr> {
+        match self.host_port()? {
+            (Host::Ip(ip), port) => Some(std::net::SocketAddr::new(*ip, port)),
             _ => None,
         }
     }

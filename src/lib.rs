@@ -53,6 +53,46 @@
 //! - [`cli`]: the command-line front-end.
 //! - [`ui`]: the browser front-end (`sockmate ui`, `--ui`).
 
+//! ## Using it from a program
+//!
+//! Build a config (each has `new` with the command line's defaults), start
+//! it on an [`Engine`], and read what happens from the engine's events.
+//! Without the front-ends (`default-features = false`) neither clap nor
+//! axum is compiled. An echo server, a relay in front of it, one client,
+//! and the relay's events:
+//!
+//! ```
+//! use sockmate::service::{Serve, ServiceConfig};
+//! use sockmate::{Endpoint, Engine, EventKind, InputFactory, ListenConfig, RelayConfig, Shutdown};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let engine = Engine::new(Shutdown::new());
+//!     let mut events = engine.subscribe();
+//!     let echo = ListenConfig::new(Endpoint::parse_listen("127.0.0.1:0")?)
+//!         .keep_open(true)
+//!         .service(ServiceConfig::serving(Serve::Echo));
+//!     let server = engine.listen(echo, InputFactory::Nothing).await?;
+//!     let front = Endpoint::parse_listen("127.0.0.1:0")?;
+//!     let relay = engine.relay(RelayConfig::new(front, server.local_addr().clone())).await?;
+//!     let to = relay.local_addr().socket_addr().ok_or("not an IP address")?;
+//!     let mut client = tokio::net::TcpStream::connect(to).await?;
+//!     client.write_all(b"hello").await?;
+//!     client.shutdown().await?;
+//!     let mut back = Vec::new();
+//!     client.read_to_end(&mut back).await?;
+//!     assert_eq!(back, b"hello");
+//!     while let Some(event) = events.recv().await {
+//!         println!("{}", serde_json::to_string(&event)?);
+//!         if matches!(event.kind, EventKind::Close { .. }) {
+//!             return Ok(());
+//!         }
+//!     }
+//!     Ok(())
+//! }
+//! ```
+
 // `unsafe` only in `sys/win.rs` (the Windows system calls); none at all
 // elsewhere, and none on Unix.
 #![cfg_attr(not(windows), forbid(unsafe_code))]
@@ -62,6 +102,7 @@
 pub mod bench;
 pub mod budget;
 pub mod checksum;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod encoding;
 pub mod endpoint;
@@ -86,6 +127,7 @@ pub mod sys;
 pub mod template;
 pub mod transfer;
 pub mod transport;
+#[cfg(feature = "ui")]
 pub mod ui;
 pub mod view;
 

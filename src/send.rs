@@ -15,7 +15,8 @@ use crate::hexinput::{parse_hex, HexError};
 use crate::template::{Message, Template, TemplateError};
 
 /// The line ending added to each `--send` (and each stdin line in line mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Eol {
     /// Nothing.
     None,

@@ -11,41 +11,22 @@ use sockmate::endpoint::Endpoint;
 use sockmate::engine::{ConnectConfig, Engine, InputFactory, ListenConfig};
 use sockmate::event::bus::Subscriber;
 use sockmate::event::{Direction, Event, EventKind};
-use sockmate::send::SendPlan;
-use sockmate::session::accept::Admission;
-use sockmate::session::{Input, SessionConfig};
+use sockmate::session::Input;
 use sockmate::shutdown::Shutdown;
-use sockmate::transport::SocketOptions;
 use tokio::sync::mpsc;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
 fn listen_config(endpoint: &str, keep_open: bool) -> ListenConfig {
-    ListenConfig {
-        endpoint: Endpoint::parse_listen(endpoint).unwrap(),
-        socket: SocketOptions::default(),
-        session: SessionConfig::default(),
-        keep_open,
-        sends: SendPlan::default(),
-        service: None,
-        admission: Admission::default(),
-    }
+    ListenConfig::new(Endpoint::parse_listen(endpoint).unwrap()).keep_open(keep_open)
 }
 
 /// A relay from a free loopback port to `target`, splicing, no limits.
 fn relay_to(target: std::net::SocketAddr) -> sockmate::relay::RelayConfig {
-    sockmate::relay::RelayConfig {
-        listen: Endpoint::parse_listen("127.0.0.1:0").unwrap(),
-        target: format!("tcp://{target}").parse().unwrap(),
-        listen_socket: SocketOptions::default(),
-        target_socket: SocketOptions::default(),
-        frame: None,
-        rules: Default::default(),
-        max_conns: None,
-        access: Default::default(),
-        dump: false,
-        splice: true,
-    }
+    sockmate::relay::RelayConfig::new(
+        Endpoint::parse_listen("127.0.0.1:0").unwrap(),
+        format!("tcp://{target}").parse().unwrap(),
+    )
 }
 
 /// Waits for the next event matching `want`, skipping others.
@@ -152,15 +133,7 @@ async fn connect_sends_its_input_channel_and_half_closes_at_its_end() {
     let engine = Engine::new(Shutdown::new());
     let mut rx = engine.subscribe();
     let (tx, input) = mpsc::channel(4);
-    let cfg = ConnectConfig {
-        endpoint: format!("tcp://{addr}").parse().unwrap(),
-        socket: SocketOptions::default(),
-        session: SessionConfig::default(),
-        sends: SendPlan::default(),
-        reconnect: None,
-        reconnect_on_close: false,
-        exec: None,
-    };
+    let cfg = ConnectConfig::new(format!("tcp://{addr}").parse().unwrap());
     let handle = engine.connect(cfg, Input::Channel(input)).await.unwrap();
     tx.send(Bytes::from_static(b"one ")).await.unwrap();
     tx.send(Bytes::from_static(b"two")).await.unwrap();
@@ -213,11 +186,9 @@ async fn a_subscriber_that_never_reads_does_not_slow_the_socket() {
     // never read: 20 MB still echo through, far more than its queue holds.
     let _idle = engine.subscribe();
     let mut cfg = listen_config("127.0.0.1:0", true);
-    cfg.service = Some(sockmate::service::ServiceConfig {
-        serve: Some(sockmate::service::Serve::Echo),
-        max_frame: 1 << 20,
-        ..Default::default()
-    });
+    let mut echo = sockmate::service::ServiceConfig::serving(sockmate::service::Serve::Echo);
+    echo.max_frame = 1 << 20;
+    cfg.service = Some(echo);
     let handle = engine.listen(cfg, InputFactory::Nothing).await.unwrap();
     let addr = handle.local_addr().to_string().replace("tcp://", "");
     const TOTAL: usize = 20 << 20;
@@ -325,4 +296,43 @@ async fn a_relayed_connection_is_listed_and_closed_by_id() {
     handle.stop();
     handle.finished().await.unwrap();
     server.join().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_reports_each_port_in_order_then_the_totals() {
+    let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let open_port = open.local_addr().unwrap().port();
+    let closed_port = {
+        let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        gone.local_addr().unwrap().port()
+    };
+    let mut ports = vec![open_port, closed_port];
+    ports.sort_unstable();
+    let host = sockmate::endpoint::Host::Ip([127, 0, 0, 1].into());
+    let cfg = sockmate::scan::config::ScanConfig::new(host, "127.0.0.1", ports.clone())
+        .timeout(Duration::from_secs(2));
+    let engine = Engine::new(Shutdown::new());
+    let mut rx = engine.subscribe();
+    let handle = engine.scan(cfg).await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let event = next_event(&mut rx, |k| matches!(k, EventKind::ScanPort(_))).await;
+        let EventKind::ScanPort(result) = event.kind else {
+            unreachable!()
+        };
+        seen.push((result.port, result.state.clone(), result.peer.clone()));
+    }
+    assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), ports);
+    for (port, state, peer) in &seen {
+        let want = if *port == open_port { "open" } else { "closed" };
+        assert_eq!(state, want);
+        assert_eq!(peer, &format!("tcp://127.0.0.1:{port}"));
+    }
+    let done = next_event(&mut rx, |k| matches!(k, EventKind::ScanDone(_))).await;
+    let EventKind::ScanDone(totals) = done.kind else {
+        unreachable!()
+    };
+    assert_eq!((totals.open, totals.closed, totals.ports), (1, 1, 2));
+    handle.finished().await.unwrap();
+    drop(open);
 }

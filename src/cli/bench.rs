@@ -408,7 +408,17 @@ async fn print_live(live: std::sync::Arc<crate::bench::live::Live>, done: Cancel
 
 fn print(report: &Report, json: bool) -> anyhow::Result<()> {
     let text = if json {
-        format!("{}\n", serde_json::to_string(report)?)
+        let mut value = serde_json::to_value(report)?;
+        // The names every command's JSON uses for the same counts.
+        if let serde_json::Value::Object(object) = &mut value {
+            for (alias, name) in [("bytes_out", "bytes_sent"), ("bytes_in", "bytes_received")] {
+                if let Some(count) = object.get(name).cloned() {
+                    object.insert(alias.into(), count);
+                }
+            }
+        }
+        let line = crate::view::json::Envelope::new().line("bench_report", value);
+        format!("{line}\n")
     } else {
         report.table()
     };

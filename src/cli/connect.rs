@@ -64,7 +64,7 @@ pub struct ConnectArgs {
     pub send: SendArgs,
     /// The browser UI.
     #[command(flatten)]
-    pub ui: crate::ui::UiFlag,
+    pub ui: crate::cli::ui_cmd::UiFlag,
     /// When the session ends (nc's EOF switches).
     #[command(flatten)]
     pub end: EndArgs,
@@ -286,6 +286,18 @@ pub async fn run(cfg: ConnectRun, shutdown: Shutdown) -> anyhow::Result<()> {
     let started = engine.connect(cfg.engine, input).await;
     if let Err(crate::engine::StartError::Net(e)) = &started {
         cfg.explain.failure(&endpoint, true, e);
+        // Scripts reading --json see the failure as an event too (the
+        // status line is on stderr as always).
+        if cfg.view.json {
+            let _ = engine
+                .events()
+                .emit(crate::event::EventKind::Failed {
+                    peer: endpoint.to_string(),
+                    message: format!("{e}"),
+                    kind: e.kind,
+                })
+                .await;
+        }
     }
     if let (Some(page), Ok(handle)) = (&page, &started) {
         page.started(handle, &endpoint.to_string());

@@ -23,6 +23,8 @@ Examples:
   sockmate listen 8000 -k --serve chat                 # a chat room (/nick NAME, /who)
   sockmate listen 8000 -k --respond 'PING=>PONG\\n' --respond 're:^GET (?P<k>\\w+)=>got ${k}\\n'
   sockmate listen 8000 -k --exec sh --exec-per-message # remote commands, output back
+  sockmate listen 1080 --serve socks5                  # a SOCKS5 proxy (curl --socks5-hostname 127.0.0.1:1080 …)
+  sockmate listen 3128 --serve http-proxy --auth u:p   # an HTTP proxy with a login (curl -x http://u:p@127.0.0.1:3128 …)
   sockmate listen 8000 --encoding gbk --reply '收到 {line}\\n' --frame line
   sockmate listen 8000 --explain --lang zh             # socket calls narrated in Chinese";
 

@@ -448,6 +448,7 @@ mod tests {
                 conn: conn.clone(),
                 local: "127.0.0.1:8000".into(),
                 tls: None,
+                proxy: None,
                 wire: None,
             },
         ];
@@ -556,6 +557,7 @@ mod tests {
             conn: conn.clone(),
             local: "127.0.0.1:8000".into(),
             tls: None,
+            proxy: None,
             wire: None,
         });
         kinds.extend([data(Direction::Out), data(Direction::In)]);
@@ -671,6 +673,7 @@ mod tests {
             conn: ConnInfo::new(1, "127.0.0.1:8000"),
             local: "127.0.0.1:40000".into(),
             tls: None,
+            proxy: None,
             wire: None,
         }))
         .unwrap();
@@ -699,6 +702,7 @@ mod tests {
                 conn: ConnInfo::new(1, "127.0.0.1:53"),
                 local: "127.0.0.1:40000".into(),
                 tls: None,
+                proxy: None,
                 wire: None,
             }],
         );

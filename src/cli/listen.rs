@@ -11,6 +11,7 @@ use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
 use super::end_args::EndArgs;
 use super::explain::{ExplainArgs, Role};
 use super::output;
+use super::proxy_serve_args::ProxyServeArgs;
 use super::serve_args::ServiceArgs;
 use super::stdin::{listen_input, session_input, stdin_is_terminal};
 use super::stdin_reader::STDIN_CHUNK;
@@ -21,6 +22,7 @@ use crate::session::{SessionConfig, MAX_DATAGRAM};
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
 use crate::ui::CliUi;
+use crate::view::dump::DumpFormat;
 use crate::view::ViewOptions;
 
 /// `sockmate listen`.
@@ -54,9 +56,12 @@ pub struct ListenArgs {
     /// Server behaviours and limits.
     #[command(flatten)]
     pub service: ServiceArgs,
+    /// Proxy server settings (`--serve socks5|http-proxy`).
+    #[command(flatten)]
+    pub proxy_serve: ProxyServeArgs,
     /// The browser UI.
     #[command(flatten)]
-    pub ui: crate::ui::UiFlag,
+    pub ui: crate::cli::ui_cmd::UiFlag,
     /// When the session ends (nc's EOF switches).
     #[command(flatten)]
     pub end: EndArgs,
@@ -84,6 +89,9 @@ pub struct ListenRun {
     pub recv_only: bool,
     /// `--explain`, `--lang`.
     pub explain: ExplainArgs,
+    /// For a proxy server (`--serve socks5|http-proxy`): its sinks are a
+    /// relay's, and this is its `--dump` (`Some(None)`: no dump).
+    pub proxy_dump: Option<Option<DumpFormat>>,
 }
 
 impl TryFrom<ListenArgs> for ListenRun {
@@ -94,9 +102,24 @@ impl TryFrom<ListenArgs> for ListenRun {
         super::zone::require_zone(&endpoint)?;
         let view = args.view.options(args.common.verbosity(true))?;
         let time_format = args.service.time_format.clone();
-        let (service, admission) =
+        let dump = DumpFormat::chosen(args.proxy_serve.dump.as_deref(), &view)
+            .map_err(ConfigError::new)?;
+        let service_flags = args.service.clone();
+        let (mut service, admission) =
             args.service
                 .into_config(&endpoint, args.common.idle_timeout, view.text_encoding())?;
+        args.proxy_serve.apply(
+            service.as_mut(),
+            &service_flags,
+            &endpoint,
+            &admission,
+            dump,
+            view.pcap.is_some(),
+        )?;
+        let proxy_dump = service
+            .as_ref()
+            .and_then(|s| s.proxy.as_ref())
+            .map(|_| dump);
         if args.backlog == Some(0) {
             return Err(ConfigError::new(
                 "invalid --backlog 0 (give at least 1, e.g. --backlog 128)".into(),
@@ -137,7 +160,8 @@ impl TryFrom<ListenArgs> for ListenRun {
                     ..args.common.socket_options()
                 },
                 session,
-                keep_open: args.keep_open,
+                // A proxy serves client after client, as with -k.
+                keep_open: args.keep_open || proxy_dump.is_some(),
                 sends,
                 service,
                 admission,
@@ -147,6 +171,7 @@ impl TryFrom<ListenArgs> for ListenRun {
             ui: args.ui.ui,
             recv_only: args.end.recv_only,
             explain: args.explain,
+            proxy_dump,
         })
     }
 }
@@ -163,7 +188,10 @@ pub async fn run(cfg: ListenRun, shutdown: Shutdown) -> anyhow::Result<()> {
         },
         &cfg.engine.socket,
     );
-    let sinks = output::start_with(&cfg.view, single, &engine, narration)?;
+    let sinks = match cfg.proxy_dump {
+        Some(dump) => output::start_dump(&cfg.view, dump, &engine, narration)?,
+        None => output::start_with(&cfg.view, single, &engine, narration)?,
+    };
     let input = if cfg.engine.service.is_some() || cfg.recv_only {
         InputFactory::Nothing
     } else if datagram {

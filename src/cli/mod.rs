@@ -39,6 +39,7 @@ pub mod ping;
 pub mod ping_explain;
 pub mod print;
 pub mod profile;
+pub mod proxy_serve_args;
 pub mod relay;
 pub mod replay;
 pub mod scan;
@@ -49,6 +50,7 @@ pub mod stdin_reader;
 pub mod tls_args;
 pub mod transfer;
 pub mod transfer_view;
+pub mod ui_cmd;
 pub mod usage_error;
 pub mod version;
 pub mod wait_note;
@@ -114,7 +116,7 @@ pub enum Command {
     #[command(after_help = examples::PING)]
     Ping(ping::PingArgs),
     /// Serve the network debugging assistant in the browser: sessions, a send box (text/hex, encodings, auto-send), a live log and counters.
-    Ui(crate::ui::UiArgs),
+    Ui(ui_cmd::UiArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
     #[command(after_help = examples::COMPLETIONS)]
     Completions(completions::CompletionsArgs),
@@ -290,7 +292,7 @@ async fn run_command(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
         Command::Receive(args) => transfer::run_receive(args.try_into()?, shutdown).await,
         Command::Scan(args) => scan::run(args.try_into()?, shutdown).await,
         Command::Ping(args) => ping::run(args.try_into()?, shutdown).await,
-        Command::Ui(args) => crate::ui::run(args, shutdown).await,
+        Command::Ui(args) => ui_cmd::run(args, shutdown).await,
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
         Command::Version => version::run(),

@@ -79,6 +79,21 @@ pub fn start_with(
     Ok(Sinks::new(engine.attach(sinks)?, closed, opts))
 }
 
+/// [`start_with`] for a proxy server: status lines, and the tunnelled
+/// traffic on stdout only with `--dump` (as `relay` shows it).
+pub fn start_dump(
+    opts: &ViewOptions,
+    dump: Option<crate::view::dump::DumpFormat>,
+    engine: &Engine,
+    extra: impl IntoIterator<Item = Box<dyn Sink>>,
+) -> anyhow::Result<Sinks> {
+    let mut sinks = crate::view::dump::relay_sinks(opts, dump)?;
+    sinks.extend(extra);
+    let (live, closed) = live_sink();
+    sinks.push(live);
+    Ok(Sinks::new(engine.attach(sinks)?, closed, opts))
+}
+
 /// Waits for what the engine `started` (a connect, listener or relay) to
 /// finish, then for the sinks to render every event it reported. Meanwhile
 /// the live counters print every `--stats-interval` and on SIGUSR1.

@@ -235,6 +235,7 @@ struct Output {
     kind: IcmpKind,
     ident: u16,
     broken: bool,
+    envelope: crate::view::json::Envelope,
 }
 
 impl Output {
@@ -249,6 +250,7 @@ impl Output {
             kind: socket.kind(),
             ident: socket.ident(),
             broken: false,
+            envelope: crate::view::json::Envelope::new(),
         }
     }
 
@@ -263,10 +265,8 @@ impl Output {
         }
     }
 
-    fn json_line(&mut self, kind: &str, mut value: Value) {
-        value["type"] = json!(kind);
-        value["time"] =
-            json!(chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false));
+    fn json_line(&mut self, kind: &str, value: Value) {
+        let value = self.envelope.line(kind, value);
         self.line(&value.to_string());
     }
 

@@ -73,7 +73,7 @@ pub struct RelayArgs {
     pub explain: ExplainArgs,
     /// The browser UI (connections and counters; the traffic too with --dump).
     #[command(flatten)]
-    pub ui: crate::ui::UiFlag,
+    pub ui: crate::cli::ui_cmd::UiFlag,
 }
 
 /// A validated `relay`: the engine's config and what the dump looks like.
@@ -132,13 +132,7 @@ impl TryFrom<RelayArgs> for RelayRun {
             deny: args.deny,
         };
         let view = args.view.options(args.common.verbosity(true))?;
-        let dump = match args.dump.as_deref() {
-            Some(format) => Some(format.parse::<DumpFormat>().map_err(ConfigError::new)?),
-            None if view.json => Some(DumpFormat::Json),
-            None if view.hex => Some(DumpFormat::Hex),
-            None if view.timestamps => Some(DumpFormat::Text),
-            None => None,
-        };
+        let dump = DumpFormat::chosen(args.dump.as_deref(), &view).map_err(ConfigError::new)?;
         if dump.is_none() && view.log.is_some() {
             return Err(ConfigError::new(
                 "--log records relayed traffic: add --dump text, hex or json".into(),

@@ -249,6 +249,7 @@ impl TryFrom<ReplayArgs> for ReplayRun {
                 ui: false,
                 recv_only: true,
                 explain: Default::default(),
+                proxy_dump: None,
             };
             return Ok(ReplayRun::Server {
                 listen: Box::new(listen),

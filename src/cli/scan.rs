@@ -1,15 +1,18 @@
 //! `sockmate scan HOST PORTS`.
 
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::bail;
-use serde_json::json;
 
+use crate::encoding::TextEncoding;
 use crate::engine::Engine;
+use crate::event::bus::Sink;
+use crate::event::{Event, EventKind, ScanPort, ScanTotals};
 use crate::scan::config::ScanConfig;
-use crate::scan::probe::PortState;
 use crate::shutdown::Shutdown;
+use crate::view::json::JsonLines;
 
 use clap::Args;
 
@@ -80,85 +83,111 @@ impl TryFrom<ScanArgs> for ScanConfig {
     }
 }
 
-/// Runs the scan.
+/// Runs the scan on an engine and shows its events: a line per port (or
+/// JSON lines), then the summary on stderr.
 pub async fn run(cfg: ScanConfig, shutdown: Shutdown) -> anyhow::Result<()> {
-    let ip = crate::transport::resolve(&cfg.host, 0).await?[0].ip();
     let proto = if cfg.udp { "udp" } else { "tcp" };
-    let started = Instant::now();
-    let ports = cfg.ports.clone();
+    let total = cfg.ports.len();
+    let host_text = cfg.host_text.clone();
+    let (quiet, udp) = (cfg.quiet, cfg.udp);
     let engine = Engine::new(shutdown.clone());
-    let mut rx = engine.scan(&cfg, ip);
-
-    // Print in port order: hold results until every lower port is known.
-    let mut pending: Vec<Option<PortState>> = vec![None; ports.len()];
-    let mut printed = 0;
-    let mut counts = [0usize; 5];
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let progress = Progress::start(&cfg, ports.len(), proto);
-    while let Some((index, state)) = rx.recv().await {
-        progress.probed(ports[index], &state);
-        pending[index] = Some(state);
-        while let Some(state) = pending.get_mut(printed).and_then(Option::take) {
-            let port = ports[printed];
-            counts[state_slot(&state)] += 1;
-            if !cfg.only_open || state == PortState::Open {
-                let line = if cfg.json {
-                    let mut value = json!({"host": cfg.host_text, "ip": ip.to_string(), "port": port, "proto": proto, "state": state.as_str()});
-                    if let PortState::Error(message) = &state {
-                        value["error"] = json!(message);
-                    }
-                    value.to_string()
-                } else {
-                    format!("{:<11} {state}", format!("{port}/{proto}"))
-                };
-                let written = progress.suspended(|| {
-                    writeln!(out, "{line}")?;
-                    match progress.shown() {
-                        true => out.flush(),
-                        false => Ok(()),
-                    }
-                });
-                if written.is_err() {
-                    shutdown.cancel();
-                }
-            }
-            printed += 1;
-        }
-        if rx.is_empty() {
-            let _ = out.flush();
-        }
-    }
-    let _ = out.flush();
-    drop(out);
-    progress.finish();
-    if shutdown.is_cancelled() && printed < ports.len() {
-        bail!("scan interrupted after {printed} of {} ports", ports.len());
-    }
-    let [open, closed, filtered, open_filtered, errors] = counts;
-    if !cfg.quiet {
+    let totals = Arc::new(Mutex::new(None));
+    let sink: Box<dyn Sink> = match cfg.json {
+        true => Box::new(JsonLines::new(
+            std::io::BufWriter::new(std::io::stdout()),
+            TextEncoding::default(),
+        )),
+        false => Box::new(ScanLines {
+            out: std::io::BufWriter::new(std::io::stdout()),
+            progress: Progress::start(&cfg, total, proto),
+            ports: cfg.ports.clone(),
+        }),
+    };
+    let keeper: Box<dyn Sink> = Box::new(KeepTotals(Arc::clone(&totals)));
+    let sinks = engine.attach(vec![sink, keeper])?;
+    let started = engine.scan(cfg).await;
+    let result = match started {
+        Ok(handle) => handle.finished().await.map_err(anyhow::Error::new),
+        Err(e) => Err(anyhow::Error::new(e)),
+    };
+    drop(engine);
+    sinks.join().await;
+    result?;
+    let Some(totals) = totals.lock().ok().and_then(|mut t| t.take()) else {
+        bail!("scan interrupted before all {total} ports were probed");
+    };
+    if !quiet {
         let mut summary = format!(
-            "scanned {} {proto} ports on {} in {:.2}s: {open} open, {closed} closed, {filtered} filtered",
-            ports.len(),
-            cfg.host_text,
-            started.elapsed().as_secs_f64()
+            "scanned {total} {proto} ports on {host_text} in {:.2}s: {} open, {} closed, {} filtered",
+            totals.duration_s, totals.open, totals.closed, totals.filtered
         );
-        if cfg.udp {
-            summary.push_str(&format!(", {open_filtered} open|filtered"));
+        if udp {
+            summary.push_str(&format!(", {} open|filtered", totals.open_filtered));
         }
-        if errors > 0 {
-            summary.push_str(&format!(", {errors} errors"));
+        if totals.errors > 0 {
+            summary.push_str(&format!(", {} errors", totals.errors));
         }
         errln!("{summary}");
     }
-    if open == 0 {
-        bail!(
-            "no open {proto} port among the {} scanned on {}",
-            ports.len(),
-            cfg.host_text
-        );
+    if totals.open == 0 {
+        bail!("no open {proto} port among the {total} scanned on {host_text}");
     }
     Ok(())
+}
+
+/// The text view of a scan: `22/tcp      open`, one line per reported
+/// port, with the progress bar on a terminal.
+struct ScanLines<W: Write + Send> {
+    out: W,
+    progress: Progress,
+    ports: Vec<u16>,
+}
+
+impl<W: Write + Send> Sink for ScanLines<W> {
+    fn handle(&mut self, event: &Event) -> std::io::Result<()> {
+        match &event.kind {
+            EventKind::ScanPort(result) => {
+                let done = self.ports.partition_point(|p| *p <= result.port);
+                self.progress.reached(done, result);
+                let line = format!(
+                    "{:<11} {}",
+                    format!("{}/{}", result.port, result.proto),
+                    result.state
+                );
+                let out = &mut self.out;
+                let shown = self.progress.shown();
+                self.progress.suspended(|| {
+                    writeln!(out, "{line}")?;
+                    if shown {
+                        out.flush()?;
+                    }
+                    Ok(())
+                })
+            }
+            EventKind::ScanDone(_) => {
+                self.progress.finish();
+                self.out.flush()
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.progress.finish();
+        self.out.flush()
+    }
+}
+
+/// Keeps the totals of the scan for the summary and the exit status.
+struct KeepTotals(Arc<Mutex<Option<ScanTotals>>>);
+
+impl Sink for KeepTotals {
+    fn handle(&mut self, event: &Event) -> std::io::Result<()> {
+        if let (EventKind::ScanDone(totals), Ok(mut kept)) = (&event.kind, self.0.lock()) {
+            *kept = Some(totals.as_ref().clone());
+        }
+        Ok(())
+    }
 }
 
 /// The progress bar on a terminal's stderr (never with `--json` or `-q`,
@@ -196,14 +225,13 @@ impl Progress {
         self.bar.is_some()
     }
 
-    /// Counts a probed port (in completion order).
-    fn probed(&self, port: u16, state: &PortState) {
+    /// The ports up to `done` (of all) are known; `result` is the last.
+    fn reached(&self, done: usize, result: &ScanPort) {
         let Some(bar) = &self.bar else { return };
-        bar.inc(1);
-        if *state == PortState::Open {
+        bar.set_position(done as u64);
+        if result.state == "open" {
             let mut open = self.open.borrow_mut();
-            open.push(port);
-            open.sort_unstable();
+            open.push(result.port);
             const SHOWN: usize = 12;
             let mut list: Vec<String> = open.iter().take(SHOWN).map(u16::to_string).collect();
             if open.len() > SHOWN {
@@ -225,15 +253,5 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-    }
-}
-
-fn state_slot(state: &PortState) -> usize {
-    match state {
-        PortState::Open => 0,
-        PortState::Closed => 1,
-        PortState::Filtered => 2,
-        PortState::OpenFiltered => 3,
-        PortState::Error(_) => 4,
     }
 }

@@ -44,7 +44,7 @@ pub struct ServiceArgs {
     /// A message equal to WORD (line ending trimmed) closes that connection.
     #[arg(long, value_name = "WORD", help_heading = "Services")]
     pub quit_word: Option<String>,
-    /// A ready-made service: echo, discard, time, chargen, chat, broker, exec.
+    /// A ready-made service: echo, discard, time, chargen, chat, broker, exec, socks5, http-proxy (proxy servers; see --target-allow).
     #[arg(long, value_name = "SERVICE", value_parser = clap::value_parser!(Serve), help_heading = "Services")]
     pub serve: Option<Serve>,
     /// Answer a message: 'MATCH=>REPLY' where MATCH is text, hex:BYTES or re:REGEX ($1 in REPLY); first match wins (repeatable).
@@ -117,7 +117,8 @@ fn check_program(program: &str) -> Result<(), String> {
     ))
 }
 
-fn is_loopback(endpoint: &Endpoint) -> bool {
+/// True when `endpoint` is on loopback (or not an IP address at all).
+pub(super) fn is_loopback(endpoint: &Endpoint) -> bool {
     match endpoint.host_port() {
         Some((crate::endpoint::Host::Ip(ip), _)) => ip.is_loopback(),
         Some((crate::endpoint::Host::Name(name), _)) => name.eq_ignore_ascii_case("localhost"),
@@ -341,6 +342,8 @@ impl ServiceArgs {
             time_format,
             encoding,
             replay: None,
+            // Filled from the proxy flags (`super::proxy_serve_args`).
+            proxy: None,
         };
         Ok((Some(service), admission))
     }

@@ -2,6 +2,7 @@
 //! terminal (none in a pipe), `--json` events on stdout, and a one-line
 //! summary per file — the [`Observer`] of `send` and `receive`.
 
+use crate::view::json::Envelope;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,7 @@ pub struct Reporter {
     mode: ProgressMode,
     quiet: bool,
     bars: MultiProgress,
+    envelope: Envelope,
 }
 
 impl Reporter {
@@ -53,6 +55,7 @@ impl Reporter {
             mode,
             quiet,
             bars: MultiProgress::with_draw_target(target),
+            envelope: Envelope::new(),
         }
     }
 
@@ -67,8 +70,9 @@ impl Reporter {
         }
     }
 
-    fn json(&self, value: serde_json::Value) {
+    fn json(&self, kind: &str, fields: serde_json::Value) {
         if self.mode == ProgressMode::Json {
+            let value = self.envelope.line(kind, fields);
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{value}");
             let _ = out.flush();
@@ -87,7 +91,7 @@ impl Observer for Reporter {
     /// Prints an error line on stderr (always) and a JSON `error` event.
     fn error(&self, file: Option<&str>, message: &str) {
         self.eprint(&format!("sockmate: {message}"));
-        self.json(json!({"event": "error", "file": file, "message": message}));
+        self.json("error", json!({"file": file, "message": message}));
     }
 
     fn start_file(
@@ -99,7 +103,8 @@ impl Observer for Reporter {
         peer: &str,
     ) -> Box<dyn FileObserver + '_> {
         self.json(
-            json!({"event": "start", "file": name, "size": size, "offset": offset, "peer": peer}),
+            "transfer_start",
+            json!({"file": name, "size": size, "offset": offset, "peer": peer_url(peer), "verb": verb}),
         );
         let bar = (self.mode == ProgressMode::Bar).then(|| {
             let bar = match size {
@@ -158,7 +163,10 @@ impl FileObserver for FileProgress<'_> {
             && self.last_json.elapsed() >= JSON_PROGRESS_INTERVAL
         {
             self.last_json = Instant::now();
-            self.reporter.json(json!({"event": "progress", "file": self.name, "bytes": self.done, "size": self.size}));
+            self.reporter.json(
+                "transfer_progress",
+                json!({"file": self.name, "bytes": self.done, "size": self.size}),
+            );
         }
     }
 
@@ -194,13 +202,23 @@ impl FileObserver for FileProgress<'_> {
             elapsed.as_secs_f64(),
             human_bytes(rate),
         ));
-        self.reporter.json(json!({
-            "event": "done", "file": self.name, "bytes": self.done, "resumed_at": self.offset,
-            "seconds": elapsed.as_secs_f64(), "bytes_per_sec": rate.round(),
-            "digest": hex, "digest_alg": alg, "digest_ok": checked,
-            // Kept for scripts written before BLAKE3 became the default.
-            "sha256": hex.as_ref().filter(|_| alg == Some("sha256")),
-        }));
+        // The same names as a connection's `close`: what we received is
+        // `bytes_in`, what we sent `bytes_out`.
+        let (bytes_in, bytes_out) = match self.verb {
+            "received" => (self.done, 0),
+            _ => (0, self.done),
+        };
+        self.reporter.json(
+            "transfer_done",
+            json!({
+                "file": self.name, "bytes": self.done, "bytes_in": bytes_in, "bytes_out": bytes_out,
+                "resumed_at": self.offset, "duration_s": elapsed.as_secs_f64(),
+                "bytes_per_s": rate.round(),
+                "digest": hex, "digest_alg": alg, "digest_ok": checked,
+                // Kept for scripts written before BLAKE3 became the default.
+                "sha256": hex.as_ref().filter(|_| alg == Some("sha256")),
+            }),
+        );
     }
 
     fn fail(self: Box<Self>) {
@@ -208,6 +226,11 @@ impl FileObserver for FileProgress<'_> {
             bar.abandon();
         }
     }
+}
+
+/// A transfer's peer as an endpoint URL (transfers run over TCP).
+fn peer_url(peer: &str) -> String {
+    crate::endpoint::Kind::Tcp.url_of(peer)
 }
 
 /// `1536` → `1.5 KiB`.

@@ -20,8 +20,10 @@ use crate::transport::{self, Connected, SocketOptions};
 /// First wait before reconnecting; it doubles up to the configured maximum.
 const RECONNECT_FIRST_DELAY: Duration = Duration::from_millis(100);
 
-/// Everything `connect` needs, validated; buildable without clap.
+/// Everything `connect` needs, validated; buildable without clap: start from
+/// [`ConnectConfig::new`] and change what differs.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ConnectConfig {
     /// Where to connect.
     pub endpoint: Endpoint,
@@ -42,6 +44,31 @@ pub struct ConnectConfig {
     /// `--exec`: a command that gets the connection as its stdin and
     /// stdout (the input is not read then).
     pub exec: Option<ExecSpec>,
+}
+
+impl ConnectConfig {
+    /// Connects to `endpoint` with the defaults of `sockmate connect`:
+    /// default socket options, the session ends when both sides are done,
+    /// nothing sent but the input, no reconnect.
+    pub fn new(endpoint: Endpoint) -> Self {
+        ConnectConfig {
+            endpoint,
+            socket: SocketOptions::default(),
+            session: SessionConfig::default(),
+            sends: SendPlan::default(),
+            reconnect: None,
+            reconnect_on_close: false,
+            exec: None,
+        }
+    }
+
+    /// Connects again after a failure, waiting at most `max_delay` between
+    /// attempts; `on_close` reconnects after a clean close too.
+    pub fn reconnect(mut self, max_delay: Duration, on_close: bool) -> Self {
+        self.reconnect = Some(max_delay);
+        self.reconnect_on_close = on_close;
+        self
+    }
 }
 
 /// One connection attempt; `None` when the stop came first.
@@ -91,7 +118,8 @@ async fn run_session(
     registry: &Registry,
     stop: &CancellationToken,
 ) -> Outcome {
-    let conn = ConnInfo::new(registry.next_id(), &connected.peer);
+    let conn = ConnInfo::new(registry.next_id(), &connected.peer)
+        .with_url(connected.peer.url(cfg.endpoint.kind()));
     let meter = Arc::new(Meter::new());
     let conn_stop = stop.child_token();
     let (mut control, registration) =
@@ -99,8 +127,9 @@ async fn run_session(
     let _ = events
         .emit(EventKind::Open {
             conn: conn.clone(),
-            local: connected.local.clone(),
+            local: cfg.endpoint.kind().url_of(&connected.local),
             tls: connected.connection.tls_info().map(Box::new),
+            proxy: None,
             wire: Some(Box::new(Wire {
                 near: Leg::new(cfg.endpoint.kind(), &connected.local, &connected.peer, true),
                 far: None,

@@ -173,7 +173,8 @@ async fn next_scheduled(schedule: &mut Option<crate::send::Schedule>) -> Option<
 }
 
 async fn open_peer(addr: &PeerAddr, outbox: &mpsc::Sender<PeerCommand>, served: &Served) -> Peer {
-    let conn = ConnInfo::new(served.registry.next_id(), addr);
+    let conn = ConnInfo::new(served.registry.next_id(), addr)
+        .with_url(addr.url(served.cfg.endpoint.kind()));
     let meter = Arc::new(Meter::new());
     let registration =
         served
@@ -183,8 +184,9 @@ async fn open_peer(addr: &PeerAddr, outbox: &mpsc::Sender<PeerCommand>, served: 
         .events
         .emit(EventKind::Open {
             conn: conn.clone(),
-            local: served.local.clone(),
+            local: served.cfg.endpoint.kind().url_of(&served.local),
             tls: None,
+            proxy: None,
             wire: Some(Box::new(Wire {
                 near: Leg::new(served.cfg.endpoint.kind(), &served.local, addr, false),
                 far: None,

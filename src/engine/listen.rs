@@ -16,6 +16,7 @@ use crate::error::{ConfigError, NetError};
 use crate::event::leg::{Leg, Wire};
 use crate::event::{ConnInfo, EventKind, EventTx};
 use crate::send::{Schedule, SendPlan};
+use crate::service::proxy::ProxyServer;
 use crate::service::{Link, Rooms, ServiceConfig};
 use crate::session::accept::{Acceptor, Admission, Admitted};
 use crate::session::registry::Registry;
@@ -23,8 +24,19 @@ use crate::session::{self, Input, Meter, SessionConfig, Wiring};
 use crate::shutdown::Shutdown;
 use crate::transport::{Listener, SocketOptions, Stream, StreamListener};
 
-/// Everything `listen` needs, validated; buildable without clap.
+/// Everything `listen` needs, validated; buildable without clap: start from
+/// [`ListenConfig::new`] and change what differs.
+///
+/// ```
+/// use sockmate::{ListenConfig, Endpoint};
+/// use sockmate::service::{Serve, ServiceConfig};
+/// let cfg = ListenConfig::new(Endpoint::parse_listen("127.0.0.1:0").unwrap())
+///     .keep_open(true)
+///     .service(ServiceConfig::serving(Serve::Echo));
+/// assert!(cfg.keep_open);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ListenConfig {
     /// Where to listen.
     pub endpoint: Endpoint,
@@ -42,6 +54,42 @@ pub struct ListenConfig {
     pub service: Option<ServiceConfig>,
     /// Who is served and how many at once (`--max-conns`, `--allow`, `--deny`).
     pub admission: Admission,
+}
+
+impl ListenConfig {
+    /// Listens on `endpoint` with the defaults of `sockmate listen`: one
+    /// client, a plain session, default socket options, nothing sent
+    /// but the input, everyone admitted.
+    pub fn new(endpoint: Endpoint) -> Self {
+        ListenConfig {
+            endpoint,
+            socket: SocketOptions::default(),
+            session: SessionConfig::default(),
+            keep_open: false,
+            sends: SendPlan::default(),
+            service: None,
+            admission: Admission::default(),
+        }
+    }
+
+    /// Serves many clients at once and keeps running (`-k`).
+    pub fn keep_open(mut self, keep_open: bool) -> Self {
+        self.keep_open = keep_open;
+        self
+    }
+
+    /// Answers clients with a service (`--serve`, `--reply`, …) instead of
+    /// a plain session.
+    pub fn service(mut self, service: ServiceConfig) -> Self {
+        self.service = Some(service);
+        self
+    }
+
+    /// Admits clients by these rules (`--max-conns`, `--allow`, `--deny`).
+    pub fn admission(mut self, admission: Admission) -> Self {
+        self.admission = admission;
+        self
+    }
 }
 
 /// Where each client's input comes from.
@@ -94,6 +142,13 @@ pub(super) struct Served {
 pub(super) fn prepare(cfg: &mut ListenConfig) -> Result<Option<Schedule>, ConfigError> {
     if let Some(service) = cfg.service.as_mut() {
         service.load_rules_file()?;
+        // `--serve socks5|http-proxy` without settings: the defaults.
+        if let (Some(protocol), None) = (
+            service.serve.and_then(|s| s.proxy_protocol()),
+            &service.proxy,
+        ) {
+            service.proxy = Some(Arc::new(crate::service::proxy::ProxyServer::new(protocol)));
+        }
     }
     // A `-k` client's end ends its session (others may still be talking).
     cfg.session.end_on_peer_eof |= cfg.keep_open;
@@ -125,7 +180,16 @@ async fn serve_streams(
 ) -> Result<(), NetError> {
     let mut acceptor = Acceptor::new(served.cfg.admission.clone());
     let stop = served.stop.token().clone();
+    // A proxy server serves client after client, as with `keep_open`.
+    let proxy = served.cfg.service.as_ref().and_then(|s| s.proxy.clone());
     while let Some(admitted) = acceptor.next(&listener, &served.events, &stop).await {
+        if let Some(proxy) = &proxy {
+            let (proxy, client_served) = (Arc::clone(proxy), Arc::clone(&served));
+            served.stop.spawn(async move {
+                serve_proxied(admitted, &proxy, &client_served).await;
+            });
+            continue;
+        }
         let client_input = input.for_client();
         if !served.cfg.keep_open {
             drop(listener);
@@ -160,7 +224,8 @@ async fn serve_client(
     served: Arc<Served>,
 ) -> Result<(), NetError> {
     let Admitted { stream, peer, slot } = admitted;
-    let conn = ConnInfo::new(served.registry.next_id(), &peer);
+    let conn = ConnInfo::new(served.registry.next_id(), &peer)
+        .with_url(peer.url(served.cfg.endpoint.kind()));
     let meter = Arc::new(Meter::new());
     let stop = served.stop.token().child_token();
     let (mut control, registration) =
@@ -171,8 +236,9 @@ async fn serve_client(
     let _ = events
         .emit(EventKind::Open {
             conn: conn.clone(),
-            local: served.local.clone(),
+            local: served.cfg.endpoint.kind().url_of(&served.local),
             tls: stream.tls_info().map(Box::new),
+            proxy: None,
             wire: Some(Box::new(Wire {
                 near: Leg::new(
                     served.cfg.endpoint.kind(),
@@ -225,6 +291,43 @@ async fn serve_client(
                 _ => Ok(()),
             }
         }
+    }
+}
+
+/// Runs one client of a proxy server (`--serve socks5|http-proxy`):
+/// labelled `#ID CLIENT` like a relayed connection, reported open once its
+/// target is reached and closed with the tunnel's counters.
+async fn serve_proxied(admitted: Admitted, proxy: &ProxyServer, served: &Served) {
+    let Admitted { stream, peer, slot } = admitted;
+    let conn =
+        crate::relay::relay_conn(served.registry.next_id(), &peer, served.cfg.endpoint.kind());
+    let meter = Arc::new(Meter::new());
+    let stop = served.stop.token().child_token();
+    // Bytes cannot be injected into a tunnel: the control channel is
+    // dropped (send says the connection takes none).
+    let (_, registration) = served
+        .registry
+        .register(&conn, Arc::clone(&meter), stop.clone());
+    let client = crate::service::proxy::Client {
+        conn: &conn,
+        events: &served.events,
+        meter: &meter,
+        stop: &stop,
+        local: &served.local,
+        kind: served.cfg.endpoint.kind(),
+        idle_timeout: served.cfg.service.as_ref().and_then(|s| s.idle_timeout),
+    };
+    let outcome = crate::service::proxy::serve(stream, &peer, proxy, client).await;
+    drop((registration, slot));
+    if let Some(outcome) = outcome {
+        let _ = served
+            .events
+            .emit(EventKind::Close {
+                conn,
+                reason: outcome.reason,
+                counters: outcome.counters,
+            })
+            .await;
     }
 }
 

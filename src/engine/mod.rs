@@ -18,6 +18,7 @@ pub mod connect;
 pub mod datagram;
 pub mod listen;
 pub mod relay;
+pub mod scan;
 pub mod transfer;
 
 use std::sync::Arc;
@@ -211,14 +212,25 @@ impl Engine {
         crate::ping::run::run(cfg, socket, to, self.shutdown.token(), on_event).await
     }
 
-    /// Probes every port of `cfg` on `ip` (stopping with the engine);
-    /// results arrive as `(index into cfg.ports, state)` as probes finish.
-    pub fn scan(
-        &self,
-        cfg: &crate::scan::config::ScanConfig,
-        ip: std::net::IpAddr,
-    ) -> tokio::sync::mpsc::Receiver<(usize, crate::scan::probe::PortState)> {
-        crate::scan::run::start(cfg, ip, self.shutdown.token())
+    /// Resolves the host of `cfg` and probes its ports in the background:
+    /// each port is reported in port order as a `scan_port` event, then the
+    /// totals as `scan_done` (not when stopped first). The handle's
+    /// endpoint is the host.
+    pub async fn scan(&self, cfg: crate::scan::config::ScanConfig) -> Result<Handle, StartError> {
+        let ip = scan::resolve(&cfg).await?;
+        let stop = self.shutdown.child();
+        let task = tokio::spawn(scan::run(
+            cfg.clone(),
+            ip,
+            self.events.clone(),
+            stop.token().clone(),
+        ));
+        Ok(Handle {
+            endpoint: scan::endpoint(&cfg, ip),
+            registry: Registry::default(),
+            stop,
+            task,
+        })
     }
 }
 

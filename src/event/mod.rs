@@ -13,6 +13,7 @@
 
 pub mod bus;
 pub mod leg;
+pub mod proxied;
 pub mod repeats;
 
 use std::fmt;
@@ -57,24 +58,58 @@ impl Direction {
     }
 }
 
-/// A connection's identity in events: a number unique in this run and the
-/// peer's printable address. Cheap to clone.
+/// A connection's identity in events: a number unique in this run, the
+/// peer's printable address and its endpoint URL. Cheap to clone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ConnInfoWire")]
 pub struct ConnInfo {
     /// Connection number, from 1.
     #[serde(rename = "conn")]
     pub id: u64,
-    /// The peer, as printed.
-    #[serde(with = "wire::shared_str")]
+    /// The peer as an endpoint URL (`tcp://127.0.0.1:9000`), without the
+    /// connection number: the `peer` of `--json`.
+    #[serde(rename = "peer", with = "wire::shared_str")]
+    pub url: Arc<str>,
+    /// The peer as the text views print it (`127.0.0.1:9000`; `#3
+    /// 127.0.0.1:9000` in a relay). Read back from JSON, it is the URL.
+    #[serde(skip)]
     pub peer: Arc<str>,
 }
 
 impl ConnInfo {
-    /// Builds connection info from an id and anything printable.
+    /// Builds connection info from an id and anything printable, which is
+    /// both its printed form and its URL (see [`ConnInfo::with_url`]).
     pub fn new(id: u64, peer: impl fmt::Display) -> Self {
+        let peer: Arc<str> = Arc::from(peer.to_string());
         ConnInfo {
             id,
-            peer: Arc::from(peer.to_string()),
+            url: Arc::clone(&peer),
+            peer,
+        }
+    }
+
+    /// The same connection with `url` as its endpoint URL.
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = Arc::from(url.into());
+        self
+    }
+}
+
+/// A [`ConnInfo`] as `--json` has it: read back, its printed form is the URL.
+#[derive(Deserialize)]
+struct ConnInfoWire {
+    #[serde(rename = "conn")]
+    id: u64,
+    #[serde(rename = "peer", with = "wire::shared_str")]
+    url: Arc<str>,
+}
+
+impl From<ConnInfoWire> for ConnInfo {
+    fn from(wire: ConnInfoWire) -> Self {
+        ConnInfo {
+            id: wire.id,
+            peer: Arc::clone(&wire.url),
+            url: wire.url,
         }
     }
 }
@@ -192,6 +227,9 @@ pub enum EventKind {
         /// The sockets under it, for captures (`--pcap`); not in JSON.
         #[serde(skip)]
         wire: Option<Box<leg::Wire>>,
+        /// For a client of the proxy server: what it asked for.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proxy: Option<Box<proxied::Proxied>>,
     },
     /// Bytes moved.
     Data {
@@ -240,12 +278,76 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         kind: Option<NetErrorKind>,
     },
+    /// The command itself failed before any connection (a refused
+    /// `connect`): an `error` line for `--json`, which the text views leave
+    /// to the front-end's own status line.
+    // Read back, an `error` line is an `Error` (whose `conn` is then none).
+    #[serde(rename(serialize = "error", deserialize = "failed"))]
+    Failed {
+        /// What could not be reached, as an endpoint URL.
+        peer: String,
+        /// One line saying what.
+        message: String,
+        /// The kind of network failure.
+        kind: NetErrorKind,
+    },
+    /// `scan`: one port's result, in port order.
+    ScanPort(Box<ScanPort>),
+    /// `scan`: every port has been probed.
+    ScanDone(Box<ScanTotals>),
     /// A status line (reconnect attempts, warnings).
     Notice {
         /// One line.
         message: String,
     },
 }
+
+/// One probed port (`scan_port` in `--json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanPort {
+    /// The host as given.
+    pub host: String,
+    /// The address probed.
+    pub ip: String,
+    /// The port.
+    pub port: u16,
+    /// `tcp` or `udp`.
+    pub proto: String,
+    /// `open`, `closed`, `filtered`, `open|filtered` or `error`.
+    pub state: String,
+    /// The port as an endpoint URL (`tcp://127.0.0.1:22`).
+    pub peer: String,
+    /// Why the probe could not be made, for `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A finished scan (`scan_done` in `--json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanTotals {
+    /// The host as given.
+    pub host: String,
+    /// The address probed.
+    pub ip: String,
+    /// `tcp` or `udp`.
+    pub proto: String,
+    /// Ports probed.
+    pub ports: usize,
+    /// Ports found open.
+    pub open: usize,
+    /// Ports that refused.
+    pub closed: usize,
+    /// Ports that did not answer (TCP).
+    pub filtered: usize,
+    /// Ports that did not answer (UDP).
+    pub open_filtered: usize,
+    /// Probes that could not be made.
+    pub errors: usize,
+    /// How long the scan took.
+    pub duration_s: f64,
+}
+
+impl Eq for ScanTotals {}
 
 /// An event and when it happened. Its serde form is one `--json` line
 /// without `text`; `time` keeps milliseconds.
@@ -408,6 +510,7 @@ mod tests {
                     conn: peer(),
                     local: "127.0.0.1:47032".into(),
                     tls: None,
+                    proxy: None,
                     wire: None,
                 },
                 r#"{"conn":1,"local":"127.0.0.1:47032","peer":"127.0.0.1:9000","time":"T","type":"open"}"#,
@@ -554,6 +657,7 @@ mod tests {
                 conn,
                 local,
                 tls: None,
+                proxy: None,
                 wire: None
             }),
             (conn(), dir(), proptest::collection::vec(any::<u8>(), 0..64)).prop_map(

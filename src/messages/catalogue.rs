@@ -16,6 +16,7 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "(loopback only: listen on {any4} or {any6} to accept other hosts)",
         "（只在本机回环地址上：要接受其他主机的连接，请监听 {any4} 或 {any6}）",
     ),
+    ("connected: {peer} -> {target}", "已连接：{peer} -> {target}"),
     ("connected: {peer} ({tls})", "已连接：{peer}（{tls}）"),
     ("connected: {peer}", "已连接：{peer}"),
     (

@@ -98,6 +98,7 @@ fn every_status_line_of_an_event_is_in_the_catalogue() {
             conn: conn.clone(),
             local: "127.0.0.1:9".into(),
             tls: None,
+            proxy: None,
             wire: None,
         },
         EventKind::Error {

@@ -21,8 +21,10 @@ pub const DEFAULT_REPLY_LINGER: Duration = Duration::from_secs(2);
 /// `--connect-timeout` is not given (the kernel alone would wait ~127 s).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Everything `relay` needs, validated.
+/// Everything `relay` needs, validated: start from [`RelayConfig::new`] and
+/// change what differs.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RelayConfig {
     /// Where clients come from.
     pub listen: Endpoint,
@@ -45,4 +47,30 @@ pub struct RelayConfig {
     pub dump: bool,
     /// Use splice(2) for stream pairs when possible.
     pub splice: bool,
+}
+
+impl RelayConfig {
+    /// Relays each client of `listen` to its own connection to `target`,
+    /// with the defaults of `sockmate relay`: splice where both sides allow
+    /// it, half-close passed on, no limits, everyone admitted.
+    pub fn new(listen: Endpoint, target: Endpoint) -> Self {
+        RelayConfig {
+            listen,
+            target,
+            listen_socket: SocketOptions::default(),
+            target_socket: SocketOptions::default(),
+            frame: None,
+            rules: PairRules::default(),
+            max_conns: None,
+            access: AccessList::default(),
+            dump: false,
+            splice: true,
+        }
+    }
+
+    /// Reports every relayed message as a data event (`--dump`; no splice).
+    pub fn dump(mut self, dump: bool) -> Self {
+        self.dump = dump;
+        self
+    }
 }

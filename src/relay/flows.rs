@@ -199,7 +199,11 @@ pub async fn serve(
         };
         let _ = tx.offer(datagram, &total);
         flows.insert(peer.clone(), tx);
-        let conn = relay_conn(next_id.fetch_add(1, Ordering::Relaxed), &peer);
+        let conn = relay_conn(
+            next_id.fetch_add(1, Ordering::Relaxed),
+            &peer,
+            cfg.listen.kind(),
+        );
         let cfg = Arc::clone(&cfg);
         let events = events.clone();
         let shutdown = shutdown.clone();

@@ -72,6 +72,7 @@ pub(crate) async fn open_target(
                         .tls
                         .or_else(|| target.connection.tls_info())
                         .map(Box::new),
+                    proxy: None,
                     wire: Some(Box::new(Wire {
                         near: Leg::new(
                             cfg.listen.kind(),
@@ -107,6 +108,6 @@ pub(crate) async fn open_target(
 
 /// The label of relayed connection `id` from `client` in events, status
 /// lines and dumps: `#3 127.0.0.1:51234`.
-pub fn relay_conn(id: u64, client: &PeerAddr) -> ConnInfo {
-    ConnInfo::new(id, format!("#{id} {client}"))
+pub fn relay_conn(id: u64, client: &PeerAddr, kind: crate::endpoint::Kind) -> ConnInfo {
+    ConnInfo::new(id, format!("#{id} {client}")).with_url(client.url(kind))
 }

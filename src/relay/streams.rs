@@ -42,7 +42,11 @@ pub async fn serve(
             peer,
             slot: permit,
         } = admitted;
-        let conn = relay_conn(next_id.fetch_add(1, Ordering::Relaxed), &peer);
+        let conn = relay_conn(
+            next_id.fetch_add(1, Ordering::Relaxed),
+            &peer,
+            cfg.listen.kind(),
+        );
         let cfg = Arc::clone(&cfg);
         let events = events.clone();
         let registry = registry.clone();

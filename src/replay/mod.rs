@@ -20,7 +20,8 @@ use crate::send::{Eol, Schedule};
 pub use transcript::{Entry, Transcript, TranscriptError};
 
 /// One side of a recorded conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Side {
     /// The side that connected.
     Client,

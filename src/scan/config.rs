@@ -11,8 +11,10 @@ pub const DEFAULT_CONCURRENCY: usize = 1000;
 /// concurrency is fitted under the open-file limit.
 pub const RESERVED_FDS: u64 = 64;
 
-/// Everything `scan` needs, validated.
+/// Everything `scan` needs, validated: start from [`ScanConfig::new`] and
+/// change what differs.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ScanConfig {
     /// The host to probe.
     pub host: Host,
@@ -34,6 +36,39 @@ pub struct ScanConfig {
     pub payload: Vec<u8>,
     /// No summary line.
     pub quiet: bool,
+}
+
+impl ScanConfig {
+    /// Probes `ports` of `host` (written `host_text`) over TCP with the
+    /// defaults of `sockmate scan`: 1 s per probe, the default
+    /// concurrency, every port reported.
+    pub fn new(host: Host, host_text: &str, ports: Vec<u16>) -> Self {
+        ScanConfig {
+            host,
+            host_text: host_text.to_string(),
+            ports,
+            timeout: Duration::from_secs(1),
+            concurrency: None,
+            only_open: false,
+            json: false,
+            udp: false,
+            payload: Vec::new(),
+            quiet: false,
+        }
+    }
+
+    /// Waits this long for each probe.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Probes UDP ports, sending `payload` to each.
+    pub fn udp(mut self, payload: Vec<u8>) -> Self {
+        self.udp = true;
+        self.payload = payload;
+        self
+    }
 }
 
 /// The default concurrency: [`DEFAULT_CONCURRENCY`], lowered so that the

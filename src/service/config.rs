@@ -46,6 +46,21 @@ pub enum Serve {
     Broker,
     /// Run `--exec`/`--sh-exec` per connection.
     Exec,
+    /// A SOCKS5 proxy server.
+    Socks5,
+    /// An HTTP proxy server (CONNECT and absolute-URI requests).
+    HttpProxy,
+}
+
+impl Serve {
+    /// The proxy protocol, for `socks5` and `http-proxy`.
+    pub fn proxy_protocol(self) -> Option<super::proxy::ProxyProtocol> {
+        match self {
+            Serve::Socks5 => Some(super::proxy::ProxyProtocol::Socks5),
+            Serve::HttpProxy => Some(super::proxy::ProxyProtocol::Http),
+            _ => None,
+        }
+    }
 }
 
 impl FromStr for Serve {
@@ -60,9 +75,11 @@ impl FromStr for Serve {
             "chat" => Serve::Chat,
             "broker" => Serve::Broker,
             "exec" => Serve::Exec,
+            "socks5" => Serve::Socks5,
+            "http-proxy" => Serve::HttpProxy,
             _ => {
                 return Err(format!(
-                "invalid --serve \"{s}\" (use echo, discard, time, chargen, chat, broker or exec)"
+                "invalid --serve \"{s}\" (use echo, discard, time, chargen, chat, broker, exec, socks5 or http-proxy)"
             ))
             }
         })
@@ -79,12 +96,17 @@ impl fmt::Display for Serve {
             Serve::Chat => "chat",
             Serve::Broker => "broker",
             Serve::Exec => "exec",
+            Serve::Socks5 => "socks5",
+            Serve::HttpProxy => "http-proxy",
         })
     }
 }
 
-/// Everything a serving listener does, validated.
+/// Everything a serving listener does, validated: start from
+/// [`ServiceConfig::serving`] (or `default()` for rules and replies alone)
+/// and change what differs.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ServiceConfig {
     /// How streams are cut into messages.
     pub frame: FrameSpec,
@@ -119,9 +141,29 @@ pub struct ServiceConfig {
     pub encoding: TextEncoding,
     /// `sockmate replay --as server`: answer from a recorded session.
     pub replay: Option<std::sync::Arc<super::replay::ReplayTable>>,
+    /// `--serve socks5|http-proxy`: the proxy server's settings.
+    pub proxy: Option<std::sync::Arc<super::proxy::ProxyServer>>,
 }
 
 impl ServiceConfig {
+    /// A ready-made service (`--serve NAME`) with the defaults of
+    /// `sockmate listen --serve NAME`.
+    pub fn serving(serve: Serve) -> Self {
+        let time_format = crate::template::CTIME_FORMAT;
+        // The fixed layout always parses; `time` without it would only echo.
+        let reply = match serve {
+            Serve::Time => crate::template::Template::parse(TIME_REPLY, time_format).ok(),
+            _ => None,
+        };
+        ServiceConfig {
+            serve: Some(serve),
+            reply,
+            max_frame: crate::frame::DEFAULT_MAX_FRAME,
+            time_format: time_format.to_string(),
+            ..ServiceConfig::default()
+        }
+    }
+
     /// True for `--serve echo` with nothing else answering (raw frames, no
     /// reply template, no respond rules, no quit word).
     pub fn is_pure_echo(&self) -> bool {
@@ -159,6 +201,9 @@ impl ServiceConfig {
 
     /// Words for the startup line, e.g. a warning that exec is on.
     pub fn startup_note(&self) -> Option<String> {
+        if let Some(proxy) = &self.proxy {
+            return Some(proxy.startup_note());
+        }
         self.exec.as_ref().map(|exec| {
             format!(
                 "(warning: --exec is on: every client runs `{}`)",
@@ -176,7 +221,15 @@ mod tests {
     #[test]
     fn serve_names_round_trip() {
         for name in [
-            "echo", "discard", "time", "chargen", "chat", "broker", "exec",
+            "echo",
+            "discard",
+            "time",
+            "chargen",
+            "chat",
+            "broker",
+            "exec",
+            "socks5",
+            "http-proxy",
         ] {
             assert_eq!(name.parse::<Serve>().unwrap().to_string(), name);
         }

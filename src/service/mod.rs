@@ -14,7 +14,9 @@
 //! - [`exec`]: a command per connection with the socket as its stdin/stdout;
 //! - [`exec_message`]: a command per message (`--exec-per-message`);
 //! - [`datagram`]: the answer to one datagram;
-//! - [`replay`]: answers from a recorded session (`sockmate replay`).
+//! - [`replay`]: answers from a recorded session (`sockmate replay`);
+//! - [`proxy`]: a SOCKS5 or HTTP proxy server (`--serve socks5`,
+//!   `--serve http-proxy`), which relays rather than answers messages.
 
 pub mod broker;
 pub use crate::budget;
@@ -26,6 +28,7 @@ pub mod exec;
 pub mod exec_message;
 pub mod fanout;
 pub mod message;
+pub mod proxy;
 #[cfg_attr(windows, path = "pty_windows.rs")]
 pub mod pty;
 pub mod replay;

@@ -25,7 +25,8 @@ use crate::frame::trim_line_ending;
 use crate::replay::{Conversation, Side};
 
 /// How a request is recognised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum MatchMode {
     /// By its bytes.
     #[default]

@@ -450,7 +450,11 @@ pub async fn run_datagram_client(
             buf.truncate(n);
             meter.received(n);
             // `--any-source`: each datagram shows who sent it.
-            let tagged = from.map(|peer| crate::event::ConnInfo::new(conn.id, peer));
+            let tagged = from.map(|peer| {
+                let scheme = conn.url.split("://").next().unwrap_or("udp");
+                let url = format!("{scheme}://{peer}");
+                crate::event::ConnInfo::new(conn.id, peer).with_url(url)
+            });
             events
                 .data(
                     tagged.as_ref().unwrap_or(conn),

@@ -29,6 +29,16 @@ pub enum PeerAddr {
 }
 
 impl PeerAddr {
+    /// The peer as an endpoint URL of `kind` (`tcp://127.0.0.1:9000`,
+    /// `unix:///run/app.sock`; a proxied peer is the target asked for), the
+    /// `peer` of `--json`.
+    pub fn url(&self, kind: crate::endpoint::Kind) -> String {
+        match self {
+            PeerAddr::Proxied(p) => kind.url_of(&p.target),
+            other => kind.url_of(&other.to_string()),
+        }
+    }
+
     /// Builds a peer address from a raw socket address.
     pub fn from_sockaddr(addr: &SockAddr) -> PeerAddr {
         if let Some(ip) = addr.as_socket() {

@@ -119,6 +119,23 @@ fn respond_service(spec: &OpenSpec) -> Result<Option<ServiceConfig>, String> {
     }))
 }
 
+/// How long a page's scan waits for each port.
+const SCAN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A scan like `sockmate scan HOST PORTS`: the endpoint is the host.
+pub fn scan_config(spec: &OpenSpec) -> Result<crate::scan::config::ScanConfig, String> {
+    let host_text = spec.endpoint.trim();
+    let host = crate::scan::parse_host(host_text)?;
+    let ports = spec
+        .ports
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .ok_or("a scan needs ports, e.g. 22,80,8000-8100")?;
+    let ports = crate::scan::ports::parse_ports(ports).map_err(|e| e.to_string())?;
+    Ok(crate::scan::config::ScanConfig::new(host, host_text, ports).timeout(SCAN_TIMEOUT))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +150,7 @@ mod tests {
             broadcast: true,
             encoding: None,
             respond: Vec::new(),
+            ports: None,
         }
     }
 

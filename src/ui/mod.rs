@@ -28,6 +28,7 @@ pub mod configs;
 pub mod forward;
 pub mod history;
 pub mod http;
+pub mod outgoing;
 pub mod packets;
 pub mod protocol;
 pub mod records;
@@ -37,43 +38,13 @@ pub mod socket;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use clap::Args;
-
 use crate::encoding::TextEncoding;
 use crate::engine::{Engine, Handle};
 use crate::error::ConfigError;
-use crate::shutdown::Shutdown;
 pub use protocol::Kind;
 
 pub use records::RecordDir;
 pub use server::UiServer;
-
-/// `sockmate ui`.
-#[derive(Debug, Args)]
-pub struct UiArgs {
-    /// Address to serve the page on: PORT, IP or IP:PORT (default 127.0.0.1, port 0 = any free port). Anything but loopback lets other hosts reach it (they still need the token).
-    #[arg(
-        long,
-        value_name = "ADDR",
-        default_value = "127.0.0.1:0",
-        help_heading = "Endpoint and socket"
-    )]
-    pub bind: String,
-    /// Start the system's browser on the page.
-    #[arg(long, help_heading = "Views")]
-    pub open: bool,
-    /// The one directory "Record to file" writes into (the page names a file in it by name alone). Default: a `sockmate` folder in the user's data directory.
-    #[arg(long, value_name = "DIR", help_heading = "Views")]
-    pub record_dir: Option<std::path::PathBuf>,
-}
-
-/// `--ui` on connect, listen and relay.
-#[derive(Debug, Clone, Default, Args)]
-pub struct UiFlag {
-    /// Also show this session live in the browser: prints `ui on http://127.0.0.1:PORT/#token=…` on stderr.
-    #[arg(long, help_heading = "Views")]
-    pub ui: bool,
-}
 
 /// Parses `--bind`: `PORT`, `IP` or `IP:PORT`.
 pub fn parse_bind(text: &str) -> Result<SocketAddr, ConfigError> {
@@ -94,24 +65,6 @@ pub fn parse_bind(text: &str) -> Result<SocketAddr, ConfigError> {
     Err(ConfigError::new(format!(
         "invalid --bind \"{text}\" (give PORT, IP or IP:PORT, e.g. --bind 127.0.0.1:8080)"
     )))
-}
-
-/// Runs `sockmate ui` until interrupted.
-pub async fn run(args: UiArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    let addr = parse_bind(&args.bind)?;
-    let records = RecordDir::new(args.record_dir);
-    let records_line = match records.path() {
-        Some(dir) => format!("records go to {}", dir.display()),
-        None => "records are off: no data directory (give --record-dir DIR)".to_string(),
-    };
-    let server = UiServer::start(addr, shutdown.clone(), records).await?;
-    say(&format!("ui on {}", server.url()));
-    say(&records_line);
-    if args.open {
-        open_browser(&server.url());
-    }
-    shutdown.cancelled().await;
-    Ok(())
 }
 
 /// The page serving one command-line session (`--ui`).
@@ -140,6 +93,7 @@ impl CliUi {
             Kind::Client => "connect",
             Kind::Server => "listen",
             Kind::Relay => "relay",
+            Kind::Scan => "scan",
         };
         let label = format!("{verb} {endpoint}{rest}");
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
@@ -164,7 +118,7 @@ impl CliUi {
         let real = handle.local_addr().to_string();
         let (local, shown) = match self.kind {
             // A client's local address is in its `open` event.
-            Kind::Client => (String::new(), endpoint.to_string()),
+            Kind::Client | Kind::Scan => (String::new(), endpoint.to_string()),
             Kind::Server | Kind::Relay => (real.clone(), real),
         };
         let label = format!("{} {shown}{}", self.verb, self.rest);
@@ -174,30 +128,9 @@ impl CliUi {
     }
 }
 
-fn open_browser(url: &str) {
-    let program = if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(windows) {
-        "explorer"
-    } else {
-        "xdg-open"
-    };
-    if let Err(e) = std::process::Command::new(program)
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-    {
-        say(&format!(
-            "sockmate: cannot start a browser with {program} ({e}); open the address above yourself"
-        ));
-    }
-}
-
 /// One line on stderr; a closed or full stderr is
 /// ignored (`eprintln!` would panic).
-fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "{line}");
 }

@@ -174,6 +174,9 @@ pub struct OpenSpec {
     /// encoding.
     #[serde(default)]
     pub respond: Vec<String>,
+    /// A scan's ports, as `sockmate scan` takes them (`22,80,8000-8100`).
+    #[serde(default)]
+    pub ports: Option<String>,
 }
 
 /// Client or server.
@@ -186,6 +189,8 @@ pub enum Role {
     Listen,
     /// A session the command line started (`--ui`).
     Cli,
+    /// `sockmate scan`: the endpoint is the host, `ports` the ports.
+    Scan,
 }
 
 /// What a session is, for the page: a client (one connection, no client
@@ -200,6 +205,8 @@ pub enum Kind {
     Server,
     /// `relay`.
     Relay,
+    /// `scan`: a port per row, no connections.
+    Scan,
 }
 
 impl Role {
@@ -208,6 +215,7 @@ impl Role {
         match self {
             Role::Connect => Kind::Client,
             Role::Listen | Role::Cli => Kind::Server,
+            Role::Scan => Kind::Scan,
         }
     }
 }

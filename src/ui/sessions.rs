@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
+use super::outgoing::{ConnStats, SessionInfo, ToPage};
 use bytes::Bytes;
-use serde_json::json;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -70,24 +70,27 @@ impl Session {
         }
     }
 
-    fn describe(&self, id: u64) -> serde_json::Value {
-        json!({
-            "t": "session",
-            "s": id,
-            "role": self.role,
-            "kind": self.kind,
-            "label": self.label,
+    fn describe(&self, id: u64) -> ToPage {
+        ToPage::Session(Box::new(SessionInfo {
+            s: id,
+            role: self.role,
+            kind: self.kind,
+            label: self.label.clone(),
             // A client's own address is its connection's.
-            "local": if self.kind == Kind::Client { self.view.local() } else { self.local.clone() },
-            "running": self.running,
-            "error": self.error,
-            "encoding": self.view.encoding().name(),
-            "recording": self.view.recording(),
-            "started_ms": self
+            local: if self.kind == Kind::Client {
+                self.view.local()
+            } else {
+                self.local.clone()
+            },
+            running: self.running,
+            error: self.error.clone(),
+            encoding: self.view.encoding().name(),
+            recording: self.view.recording(),
+            started_ms: self
                 .started
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        })
+        }))
     }
 }
 
@@ -138,12 +141,12 @@ impl Sessions {
         &self.inner.hub
     }
 
-    fn publish(&self, message: &serde_json::Value) {
-        let _ = self.inner.hub.send(Arc::from(message.to_string()));
+    fn publish(&self, message: &ToPage) {
+        let _ = self.inner.hub.send(Arc::from(message.to_text()));
     }
 
     /// Every session's description (`session` messages).
-    pub fn describe_all(&self) -> Vec<serde_json::Value> {
+    pub fn describe_all(&self) -> Vec<ToPage> {
         self.lock().iter().map(|(id, s)| s.describe(*id)).collect()
     }
 
@@ -159,8 +162,12 @@ impl Sessions {
         let mut out = Vec::new();
         for (id, view) in views {
             let (messages, dropped) = view.history();
-            let head = json!({"t": "history", "s": id, "dropped": dropped, "kept": messages.len()});
-            out.push(Arc::from(head.to_string()));
+            let head = ToPage::History {
+                s: id,
+                dropped,
+                kept: messages.len(),
+            };
+            out.push(Arc::from(head.to_text()));
             out.extend(messages);
         }
         out
@@ -212,7 +219,11 @@ impl Sessions {
         if let Some(label) = &spec.encoding {
             view.set_encoding(label)?;
         }
-        let session = Session::new(spec.role, spec.endpoint.clone(), Some(spec.clone()), view);
+        let label = match (spec.role, &spec.ports) {
+            (Role::Scan, Some(ports)) => format!("scan {} {ports}", spec.endpoint),
+            _ => spec.endpoint.clone(),
+        };
+        let session = Session::new(spec.role, label, Some(spec.clone()), view);
         self.lock().insert(id, session);
         match self.start(id).await {
             Ok(()) => Ok(id),
@@ -245,13 +256,21 @@ impl Sessions {
                 let cfg = listen_config(&spec)?;
                 engine.listen(cfg, InputFactory::Open).await
             }
+            Role::Scan => {
+                let cfg = super::configs::scan_config(&spec)?;
+                engine.scan(cfg).await
+            }
             Role::Cli => return Err("a command-line session cannot be opened here".into()),
         };
         let handle = started.map_err(|e| e.to_string())?;
         {
             let mut map = self.lock();
             let s = map.get_mut(&id).ok_or_else(|| no_session(id))?;
-            s.local = handle.local_addr().to_string();
+            // A scan has no address of its own (its label names the host).
+            s.local = match s.kind {
+                Kind::Scan => String::new(),
+                _ => handle.local_addr().to_string(),
+            };
             s.running = true;
             s.started = SystemTime::now();
             s.error = None;
@@ -405,7 +424,10 @@ impl Sessions {
     pub fn remove(&self, id: u64) -> Result<(), String> {
         self.stop(id)?;
         self.lock().remove(&id);
-        self.publish(&json!({"t": "session", "s": id, "removed": true}));
+        self.publish(&ToPage::Removed {
+            s: id,
+            removed: true,
+        });
         Ok(())
     }
 
@@ -458,7 +480,7 @@ impl Sessions {
     }
 
     /// One `stats` message per running session.
-    pub fn stats(&self) -> Vec<serde_json::Value> {
+    pub fn stats(&self) -> Vec<ToPage> {
         let live: Vec<(u64, Remote, Counters)> = self
             .lock()
             .iter()
@@ -472,18 +494,20 @@ impl Sessions {
                 for c in &conns {
                     total.add(&c.counters);
                 }
-                let list: Vec<_> = conns
+                let conns = conns
                     .iter()
-                    .map(|c| {
-                        json!({
-                            "conn": c.id,
-                            "peer": c.peer,
-                            "age_ms": u64::try_from(c.age.as_millis()).unwrap_or(u64::MAX),
-                            "counters": c.counters,
-                        })
+                    .map(|c| ConnStats {
+                        conn: c.id,
+                        peer: c.peer.to_string(),
+                        age_ms: u64::try_from(c.age.as_millis()).unwrap_or(u64::MAX),
+                        counters: c.counters,
                     })
                     .collect();
-                json!({"t": "stats", "s": id, "conns": list, "total": total})
+                ToPage::Stats {
+                    s: id,
+                    conns,
+                    total,
+                }
             })
             .collect()
     }

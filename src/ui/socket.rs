@@ -2,12 +2,14 @@
 //! kept history (each `ev` numbered, so one also received live is shown
 //! once), then the hub's messages (with a `skipped` notice when it falls behind);
 //! its commands run as tasks of their own, each answered with a `reply`.
+//! A connection starts with `hello` (the encodings to offer). Every
+//! message is a [`ToPage`].
 
 use axum::extract::ws::{Message, WebSocket};
-use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
+use super::outgoing::{HexProblem, ReplyBody, ToPage};
 use super::packets;
 use super::protocol::{Command, Request};
 use super::sessions::Sessions;
@@ -23,9 +25,10 @@ const PREVIEW_BYTES: usize = 4096;
 /// Serves one browser until it goes away (or the server stops).
 pub async fn serve(mut socket: WebSocket, sessions: Sessions) {
     let mut hub = sessions.hub().subscribe();
-    let described = sessions.describe_all().into_iter().map(|m| m.to_string());
+    let hello = std::iter::once(ToPage::hello().to_text());
+    let described = sessions.describe_all().into_iter().map(|m| m.to_text());
     let replayed = sessions.histories().into_iter().map(|m| m.to_string());
-    for message in described.chain(replayed) {
+    for message in hello.chain(described).chain(replayed) {
         if socket.send(Message::text(message)).await.is_err() {
             return;
         }
@@ -49,7 +52,7 @@ pub async fn serve(mut socket: WebSocket, sessions: Sessions) {
             Some(reply) = replied.recv() => reply,
             message = hub.recv() => match message {
                 Ok(m) => m.to_string(),
-                Err(RecvError::Lagged(n)) => json!({"t": "skipped", "n": n}).to_string(),
+                Err(RecvError::Lagged(n)) => ToPage::Skipped { n }.to_text(),
                 Err(RecvError::Closed) => return,
             },
         };
@@ -64,21 +67,20 @@ pub async fn answer(sessions: &Sessions, text: &str) -> String {
     let request: Request = match serde_json::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            return json!({"t": "reply", "id": 0, "ok": false, "error": format!("bad command: {e}")})
-                .to_string()
+            return reply(0, Err(format!("bad command: {e}")).map_err(fail)).to_text();
         }
     };
     let id = request.id;
-    let result: Result<Value, Value> = match request.command {
+    let result: Result<ReplyBody, ReplyBody> = match request.command {
         Command::Open(spec) => sessions
             .open(spec)
             .await
-            .map(|s| json!({"session": s}))
+            .map(|session| ReplyBody::Opened { session })
             .map_err(fail),
         Command::Send(spec) => sessions
             .send(spec)
             .await
-            .map(|n| json!({"len": n}))
+            .map(|len| ReplyBody::Length { len })
             .map_err(fail),
         Command::StopAuto { session } => done(sessions.stop_auto(session)),
         Command::Close { session, conn } => done(sessions.close(session, conn)),
@@ -90,45 +92,55 @@ pub async fn answer(sessions: &Sessions, text: &str) -> String {
         }
         Command::Record { session, path } => done(sessions.record(session, path.as_deref())),
         Command::Hex { text } => match parse_hex(&text) {
-            Ok(bytes) => Ok(json!({"len": bytes.len()})),
-            Err(e) => Err(json!({
-                "error": e.to_string(),
-                "hex": {"token": e.token, "position": e.position, "problem": e.problem},
-            })),
+            Ok(bytes) => Ok(ReplyBody::Length { len: bytes.len() }),
+            Err(e) => Err(ReplyBody::BadHex {
+                error: e.to_string(),
+                hex: HexProblem {
+                    token: e.token,
+                    position: e.position,
+                    problem: e.problem,
+                },
+            }),
         },
-        Command::List => Ok(json!({"sessions": sessions.describe_all()})),
+        Command::List => Ok(ReplyBody::Sessions {
+            sessions: sessions.describe_all(),
+        }),
         Command::Preview(draft) => match draft.on(0).payload() {
             Ok(bytes) => {
                 let shown = &bytes[..bytes.len().min(PREVIEW_BYTES)];
-                Ok(
-                    json!({"len": bytes.len(), "hex": to_hex(shown), "cut": shown.len() < bytes.len()}),
-                )
+                Ok(ReplyBody::Preview {
+                    len: bytes.len(),
+                    hex: to_hex(shown),
+                    cut: shown.len() < bytes.len(),
+                })
             }
             Err(e) => Err(fail(e.to_string())),
         },
         Command::ProfileImport { toml } => packets::import(&toml)
-            .map(|p| json!({"packets": p.packets, "respond": p.respond}))
+            .map(|p| ReplyBody::Imported {
+                packets: p.packets,
+                respond: p.respond,
+            })
             .map_err(fail),
         Command::ProfileExport { packets, respond } => packets::export(&packets, &respond)
-            .map(|toml| json!({"toml": toml}))
+            .map(|toml| ReplyBody::Exported { toml })
             .map_err(fail),
     };
-    let (ok, mut reply) = match result {
-        Ok(v) => (true, v),
-        Err(v) => (false, v),
+    reply(id, result).to_text()
+}
+
+fn reply(id: u64, result: Result<ReplyBody, ReplyBody>) -> ToPage {
+    let (ok, body) = match result {
+        Ok(body) => (true, body),
+        Err(body) => (false, body),
     };
-    if let Some(m) = reply.as_object_mut() {
-        m.insert("t".into(), "reply".into());
-        m.insert("id".into(), id.into());
-        m.insert("ok".into(), ok.into());
-    }
-    reply.to_string()
+    ToPage::Reply { id, ok, body }
 }
 
-fn fail(error: String) -> Value {
-    json!({ "error": error })
+fn fail(error: String) -> ReplyBody {
+    ReplyBody::Failed { error }
 }
 
-fn done(result: Result<(), String>) -> Result<Value, Value> {
-    result.map(|()| json!({})).map_err(fail)
+fn done(result: Result<(), String>) -> Result<ReplyBody, ReplyBody> {
+    result.map(|()| ReplyBody::Done {}).map_err(fail)
 }

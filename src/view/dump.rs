@@ -38,6 +38,20 @@ impl std::str::FromStr for DumpFormat {
     }
 }
 
+impl DumpFormat {
+    /// The dump asked for: `--dump FORMAT`, else what `--json`, `--hex`
+    /// or `-t` alone imply (json, hex, text), else none.
+    pub fn chosen(flag: Option<&str>, view: &ViewOptions) -> Result<Option<DumpFormat>, String> {
+        Ok(match flag {
+            Some(format) => Some(format.parse::<DumpFormat>()?),
+            None if view.json => Some(DumpFormat::Json),
+            None if view.hex => Some(DumpFormat::Hex),
+            None if view.timestamps => Some(DumpFormat::Text),
+            None => None,
+        })
+    }
+}
+
 /// The sinks for a relay: status lines, the dump if asked, the log file and
 /// the counters.
 pub fn relay_sinks(view: &ViewOptions, dump: Option<DumpFormat>) -> io::Result<Vec<Box<dyn Sink>>> {

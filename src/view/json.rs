@@ -15,10 +15,55 @@ use super::Sink;
 use crate::encoding::{ConnDecoders, TextEncoding};
 use crate::event::{Event, EventKind};
 
+/// The version of the `--json` schema, in the first line of every
+/// command's output (`"schema":1`). It changes when a field is renamed or
+/// removed, not when one is added.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// What every `--json` line of every command shares: `type`, `time` (RFC
+/// 3339, local, milliseconds) and, on the first line, `schema`.
+#[derive(Debug, Default)]
+pub struct Envelope {
+    started: std::sync::atomic::AtomicBool,
+}
+
+impl Envelope {
+    /// An envelope whose next line is the first.
+    pub fn new() -> Self {
+        Envelope::default()
+    }
+
+    /// `fields` as a line of type `kind`, stamped now.
+    pub fn line(&self, kind: &str, mut fields: Value) -> Value {
+        if let Value::Object(object) = &mut fields {
+            object.insert("type".into(), Value::String(kind.into()));
+            object.insert("time".into(), Value::String(now()));
+        }
+        self.stamp(&mut fields);
+        fields
+    }
+
+    /// Adds `schema` to `value` when it is the first line.
+    pub fn stamp(&self, value: &mut Value) {
+        let first = !self
+            .started
+            .swap(true, std::sync::atomic::Ordering::Relaxed);
+        if let (true, Value::Object(object)) = (first, value) {
+            object.insert("schema".into(), Value::from(SCHEMA_VERSION));
+        }
+    }
+}
+
+/// The time of a line made now, as events carry it.
+fn now() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+}
+
 /// Writes each event as one JSON object per line.
 pub struct JsonLines<W: Write + Send> {
     out: W,
     decoders: ConnDecoders,
+    envelope: Envelope,
 }
 
 impl<W: Write + Send> JsonLines<W> {
@@ -27,6 +72,7 @@ impl<W: Write + Send> JsonLines<W> {
         JsonLines {
             out,
             decoders: ConnDecoders::new(encoding),
+            envelope: Envelope::new(),
         }
     }
 
@@ -37,6 +83,7 @@ impl<W: Write + Send> JsonLines<W> {
         if let (Some(text), Value::Object(object)) = (self.text(&event.kind), &mut value) {
             object.insert("text".into(), Value::String(text));
         }
+        self.envelope.stamp(&mut value);
         Ok(value)
     }
 
@@ -126,7 +173,7 @@ mod tests {
         let time: DateTime<Local> = (SystemTime::UNIX_EPOCH + Duration::from_millis(1_234)).into();
         let t = time.to_rfc3339_opts(SecondsFormat::Millis, false);
         let expected = [
-            r#"{"conn":1,"dir":"in","hex":"d6","len":1,"peer":"127.0.0.1:9000","text":"","time":"T","type":"data"}"#,
+            r#"{"conn":1,"dir":"in","hex":"d6","len":1,"peer":"127.0.0.1:9000","schema":1,"text":"","time":"T","type":"data"}"#,
             r#"{"conn":1,"dir":"in","hex":"d021d6","len":3,"peer":"127.0.0.1:9000","text":"中!","time":"T","type":"data"}"#,
             r#"{"conn":1,"dir":"in","peer":"127.0.0.1:9000","text":"�","time":"T","type":"eof"}"#,
             r#"{"bytes_in":0,"bytes_out":0,"conn":1,"msgs_in":0,"msgs_out":0,"peer":"127.0.0.1:9000","reason":"done","time":"T","type":"close"}"#,

@@ -27,7 +27,8 @@ use std::path::PathBuf;
 pub use crate::event::bus::{Sink, SinkThread};
 
 /// When to colour the terminal views.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ColorChoice {
     /// Colour when stdout is a terminal and `NO_COLOR` is not set.
     #[default]

@@ -368,6 +368,7 @@ mod tests {
             conn: conn.clone(),
             local: String::new(),
             tls: None,
+            proxy: None,
             wire: Some(Box::new(wire)),
         }];
         for (dir, bytes) in data {

@@ -44,6 +44,11 @@ pub fn status_line(event: &EventKind, verbosity: Verbosity) -> Option<String> {
             note: Some(note),
         } => Some(format!("listening on {endpoint} {note}")),
         EventKind::Open {
+            conn,
+            proxy: Some(proxied),
+            ..
+        } if normal => Some(format!("connected: {} -> {proxied}", conn.peer)),
+        EventKind::Open {
             conn, tls: None, ..
         } if normal => Some(format!("connected: {}", conn.peer)),
         EventKind::Open {

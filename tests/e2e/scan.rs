@@ -19,12 +19,26 @@ fn scan_json(args: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
     let mut all = vec!["scan", "--json"];
     all.extend_from_slice(args);
     let (status, stdout, stderr) = run_with_input(sockmate(&all), b"");
-    let lines = String::from_utf8(stdout)
+    let lines: Vec<serde_json::Value> = String::from_utf8(stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
         .collect();
-    (status.code(), lines, stderr)
+    // One scan_port line per port, then the scan_done summary; the first
+    // line carries the schema version.
+    if let Some(first) = lines.first() {
+        assert_eq!(first["schema"], 1, "{first}");
+    }
+    let (done, ports): (Vec<_>, Vec<_>) = lines.into_iter().partition(|l| l["type"] == "scan_done");
+    assert!(done.len() <= 1, "{done:?}");
+    if let Some(done) = done.first() {
+        assert!(done["duration_s"].is_f64(), "{done}");
+        assert_eq!(done["ports"], ports.len(), "{done}");
+    }
+    assert!(ports
+        .iter()
+        .all(|p| p["type"] == "scan_port" && p["time"].is_string()));
+    (status.code(), ports, stderr)
 }
 
 #[test]

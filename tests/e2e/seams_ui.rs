@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::util::{require_tool, sockmate, wait_timeout, Proc};
+use crate::util::{free_port, require_tool, sockmate, wait_timeout, Proc};
 
 /// True when Chromium, Python and Playwright are here; SKIPPED (or, under
 /// `CI=true`, a failure) when not.
@@ -238,7 +238,8 @@ fn connect_ui_page_decodes_with_the_cli_encoding_and_shows_a_client() {
             std::thread::sleep(Duration::from_millis(100));
         }
     });
-    let result = std::panic::catch_unwind(|| browser("cli_gbk", &url, &[&local.to_string()]));
+    let result =
+        std::panic::catch_unwind(|| browser("cli_gbk", &url, &[&format!("tcp://{local}")]));
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     sender.join().unwrap();
     if let Err(e) = result {
@@ -308,6 +309,25 @@ fn ui_text_view_shows_hex_sends_as_text_or_hex_and_long_hex_in_rows() {
     }
     let (_ui, host, token) = crate::ui::start_ui(&["ui"]);
     browser("hexview", &format!("http://{host}/#token={token}"), &[]);
+}
+
+/// A port scan started from the page runs on the engine like the command
+/// line's (#19: scan as an engine start) and shows a row per port.
+#[test]
+fn ui_runs_a_port_scan_from_the_page() {
+    if !have_browser() {
+        return;
+    }
+    let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let open_port = open.local_addr().unwrap().port().to_string();
+    let closed_port = free_port().to_string();
+    let (_ui, host, token) = crate::ui::start_ui(&["ui"]);
+    browser(
+        "scan",
+        &format!("http://{host}/#token={token}"),
+        &[&open_port, &closed_port],
+    );
+    drop(open);
 }
 
 /// Item 4: the saved `.txt` log is text: one line per entry, NUL, CR/LF

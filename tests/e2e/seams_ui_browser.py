@@ -206,7 +206,7 @@ def hexview(page):
     page.select_option("#new-encoding", "utf-8")
     page.click("#new-open")
     peer, addr = srv.accept()
-    local = "%s:%d" % addr
+    local = "tcp://%s:%d" % addr
     page.wait_for_selector(".session-item .dot.on")
     page.wait_for_function(f"() => document.querySelector('#session-local')?.dataset.local === '{local}'")
     check(page.inner_text("#session-local") == f"@ {local}", "@ is the client's own address")
@@ -422,7 +422,28 @@ def recv_n(s, n):
     return out
 
 
-SCENARIOS = {"sendbox": sendbox, "polish": polish, "savetxt": savetxt, "udp": udp, "cli_gbk": cli_gbk, "relay": relay, "reload": reload, "hexview": hexview}
+def scan(page):
+    """A port scan started from the page: its rows, in port order, and the
+    totals."""
+    (open_port, closed_port) = ARGS
+    page.goto(URL)
+    page.wait_for_selector("#ws-status.online")
+    page.select_option("#new-type", "scan")
+    page.fill("#new-addr", f"127.0.0.1 {open_port},{closed_port}")
+    page.click("#new-open")
+    page.wait_for_function("() => document.querySelectorAll('.row.event.scan_done').length === 1")
+    rows = page.eval_on_selector_all(".row.event.scan_port .what", "els => els.map(e => e.textContent)")
+    want = sorted([(int(open_port), "open"), (int(closed_port), "closed")])
+    check(rows == [f"{port}/tcp {state}" for port, state in want], f"one row per port, in order: {rows}")
+    done = page.inner_text(".row.event.scan_done .what")
+    check("1 open, 1 closed" in done, f"the totals: {done!r}")
+    check(page.is_hidden("#clients") and page.locator("#send-btn").count() == 0, "a scan has no clients and no send box")
+    label = page.inner_text(".session-item .label")
+    check("scan 127.0.0.1" in label, f"the session's label: {label!r}")
+    shot(page, "scan")
+
+
+SCENARIOS = {"scan": scan, "sendbox": sendbox, "polish": polish, "savetxt": savetxt, "udp": udp, "cli_gbk": cli_gbk, "relay": relay, "reload": reload, "hexview": hexview}
 
 
 def main():

@@ -531,13 +531,22 @@ fn send_listen_serves_a_receiver_that_connects_and_json_reports_events() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();
-    assert_eq!(events.first().unwrap()["event"], "start");
+    assert_eq!(events.first().unwrap()["type"], "transfer_start");
     let done = events.last().unwrap();
-    assert_eq!(done["event"], "done");
+    assert_eq!(done["type"], "transfer_done");
     assert_eq!(done["bytes"], 2 * MIB as u64);
     assert_eq!(done["digest_ok"], true);
     assert_eq!(done["digest_alg"], "blake3");
     assert!(done["sha256"].is_null(), "{done}");
+    // The envelope every command's --json shares.
+    assert_eq!(events[0]["schema"], 1, "{}", events[0]);
+    assert!(events.iter().all(|e| e["time"].is_string()));
+    assert_eq!(done["bytes_in"], 2 * MIB as u64);
+    assert!(done["duration_s"].is_f64(), "{done}");
+    assert!(events[0]["peer"]
+        .as_str()
+        .unwrap()
+        .starts_with("tcp://127.0.0.1:"));
     if let Some(b3) = b3sum_file(&inbox.join("data.bin")) {
         assert_eq!(done["digest"], b3);
     }
@@ -573,7 +582,7 @@ fn digest_sha256_on_either_side_is_what_both_ends_use() {
         let done: serde_json::Value = out
             .lines()
             .map(|l| serde_json::from_str(l).expect("JSON line"))
-            .find(|e: &serde_json::Value| e["event"] == "done")
+            .find(|e: &serde_json::Value| e["type"] == "transfer_done")
             .unwrap_or_else(|| panic!("no done event in {out}"));
         assert_eq!(done["digest_alg"], "sha256", "{done}");
         assert_eq!(done["digest"], want.as_str());
@@ -1055,7 +1064,7 @@ fn control_characters_in_names_are_escaped_on_the_terminal_but_exact_in_json() {
     assert!(
         events
             .iter()
-            .any(|e| e["event"] == "done" && e["file"] == name),
+            .any(|e| e["type"] == "transfer_done" && e["file"] == name),
         "{events:?}"
     );
 }

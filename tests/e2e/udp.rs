@@ -354,7 +354,7 @@ fn any_source_shows_replies_from_another_port_tagged_with_their_sender() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find(|v| v["dir"] == "in")
         .unwrap_or_else(|| panic!("no received datagram in {text}"));
-    assert_eq!(reply["peer"], other.as_str(), "{reply}");
+    assert_eq!(reply["peer"], format!("udp://{other}"), "{reply}");
 
     let (status, _, stderr) = run_with_input(
         sockmate(&["connect", "tcp://127.0.0.1:9", "--any-source"]),

@@ -159,6 +159,15 @@ pub(crate) fn read_exact(s: &mut TcpStream, n: usize) -> Vec<u8> {
 async fn ui_websocket_runs_a_tcp_server_and_sends_to_one_client_only() {
     let (_ui, host, token) = start_ui(&["ui"]);
     let mut page = Page::open(&host, &token).await;
+    // The first message says what the server offers: the page keeps no
+    // list of encodings of its own.
+    let hello = page.recv().await;
+    assert_eq!(hello["t"], "hello", "{hello}");
+    let offered = hello["encodings"].as_array().unwrap();
+    assert!(
+        offered.contains(&json!("gbk")) && offered.contains(&json!("utf-8")),
+        "{hello}"
+    );
     let r = page
         .call(json!({"cmd": "open", "role": "listen", "endpoint": "tcp://127.0.0.1:0"}))
         .await;
@@ -173,13 +182,13 @@ async fn ui_websocket_runs_a_tcp_server_and_sends_to_one_client_only() {
     let mut a = TcpStream::connect(&addr).unwrap();
     let a_peer = a.local_addr().unwrap().to_string();
     let open_a = page
-        .until(|m| m["e"]["type"] == "open" && m["e"]["peer"] == json!(a_peer))
+        .until(|m| m["e"]["type"] == "open" && m["e"]["peer"] == json!(format!("tcp://{a_peer}")))
         .await;
     let conn_a = open_a["e"]["conn"].clone();
     let mut b = TcpStream::connect(&addr).unwrap();
     let b_peer = b.local_addr().unwrap().to_string();
     let open_b = page
-        .until(|m| m["e"]["type"] == "open" && m["e"]["peer"] == json!(b_peer))
+        .until(|m| m["e"]["type"] == "open" && m["e"]["peer"] == json!(format!("tcp://{b_peer}")))
         .await;
     let conn_b = open_b["e"]["conn"].clone();
     assert_ne!(conn_a, conn_b);

@@ -175,7 +175,7 @@ def scenario(page, errors, dev_host, dev_port):
             check(e["hex"] == REPLY.hex() and e["len"] == len(REPLY), f"in event: {e}")
             check(e["text"] == "温度 23.5°C 正常\r\n", f"text: {e}")
             check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", e["time"]), e["time"])
-            check(e["conn"] == lines[0]["conn"] and e["peer"] == f"{dev_host}:{dev_port}", f"conn: {e}")
+            check(e["conn"] == lines[0]["conn"] and e["peer"] == f"tcp://{dev_host}:{dev_port}", f"conn: {e}")
         check(all(e["hex"] == REQUEST.hex() for e in outs), f"out events: {outs}")
 
         # 2. A TCP server with three clients.

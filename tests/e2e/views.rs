@@ -300,7 +300,10 @@ fn json_lines_carry_the_schema_and_byte_counts() {
     assert_eq!(data_in["text"], "ping!");
     assert_eq!(data_in["hex"], "70696e6721");
     assert_eq!(data_in["conn"], 1);
-    assert!(data_in["peer"].as_str().unwrap().starts_with("127.0.0.1:"));
+    assert!(data_in["peer"]
+        .as_str()
+        .unwrap()
+        .starts_with("tcp://127.0.0.1:"));
     let data_out = events
         .iter()
         .find(|e| e["type"] == "data" && e["dir"] == "out")

@@ -142,6 +142,9 @@ function describe(e) {
     case "eof": return e.dir === "in" ? "peer ended its writes" : "we ended our writes";
     case "error": return e.message;
     case "notice": return e.message;
+    case "scan_port": return `${e.port}/${e.proto} ${e.state}${e.error ? ` (${e.error})` : ""}`;
+    case "scan_done": return `${e.ports} ${e.proto} ports of ${e.host}: ${e.open} open, ${e.closed} closed, ${e.filtered} filtered`
+      + `${e.open_filtered ? `, ${e.open_filtered} open|filtered` : ""} in ${Number(e.duration_s).toFixed(2)}s`;
     default: return "";
   }
 }

@@ -4,7 +4,7 @@
 
 import { Conn } from "./conn.js";
 import { Log } from "./log.js";
-import { SendBox, ENCODINGS } from "./send.js";
+import { SendBox, ENCODINGS, offerEncodings } from "./send.js";
 import { newSessionForm, sessionList } from "./sessions.js";
 import { h, bytes, duration, peerName } from "./util.js";
 import { t, toggle, tr } from "./i18n.js";
@@ -61,7 +61,14 @@ conn.onstate = (state) => {
   renderHeader();
 };
 conn.on((m) => {
-  if (m.t === "session") {
+  if (m.t === "hello") {
+    // The server's encodings, before any session is described.
+    ENCODINGS.splice(0, ENCODINGS.length, ...m.encodings);
+    offerEncodings(sendBox.encoding);
+    const fresh = document.getElementById("new-encoding");
+    if (fresh) offerEncodings(fresh);
+    render();
+  } else if (m.t === "session") {
     if (m.removed) {
       sessions.delete(m.s);
       if (selected === m.s) selected = sessions.keys().next().value ?? null;
@@ -232,7 +239,7 @@ function renderMain() {
       h("div", { class: "logwrap" }, s.log.pane, jump),
       h("div", { class: "toolbar small" }, recPath, recBtn,
         i.recording ? h("span", { class: "muted" }, `${t("recording")} ${i.recording}`) : null)),
-    ...(i.kind === "relay" ? [] : [h("section", { class: "panel send" }, sendBox.el)]));
+    ...(i.kind === "relay" || i.kind === "scan" ? [] : [h("section", { class: "panel send" }, sendBox.el)]));
   refreshFilter(s);
   renderLive(s);
   // Back where it was: at the end when following, else where the user left it.
@@ -260,7 +267,7 @@ function renderLive(s) {
   drawRates(live.rates, s.rates);
   const conns = s.stats ? s.stats.conns : [];
   const kind = s.info.kind;
-  if (kind === "client") { live.clients.replaceChildren(); live.clients.hidden = true; return; }
+  if (kind === "client" || kind === "scan") { live.clients.replaceChildren(); live.clients.hidden = true; return; }
   // A relay's pairs carry their client's bytes: disconnect only, no send.
   const relay = kind === "relay";
   live.clients.hidden = false;

@@ -9,8 +9,15 @@
 import { h, base64, stored, spacedHex, download } from "./util.js";
 import { t } from "./i18n.js";
 
-export const ENCODINGS = ["utf-8", "gbk", "gb18030", "big5", "shift_jis", "euc-jp", "euc-kr",
-  "latin1", "windows-1252", "utf-16le", "utf-16be"];
+/** The encodings to offer: the server's list, from its `hello` (the page
+ * keeps no copy of its own). */
+export const ENCODINGS = [];
+
+/** Fills a <select> with ENCODINGS, keeping its choice (or `fallback`). */
+export function offerEncodings(select, fallback = "utf-8") {
+  const keep = select.value || fallback;
+  select.replaceChildren(...ENCODINGS.map((e) => h("option", { value: e, selected: e === keep }, e)));
+}
 
 const history = stored("sockmate.history", []);
 const saved = stored("sockmate.saved", []);

@@ -24,6 +24,11 @@ export function openCommand(type, addr, local, broadcast, reconnect, encoding, r
     case "unix-client": return { ...cmd, role: "connect", endpoint: unix, reconnect };
     case "unix-server": return { ...cmd, role: "listen", endpoint: unix };
     case "any-listen": return { ...cmd, role: "listen", endpoint: a };
+    case "scan": {
+      // "HOST PORTS", as sockmate scan takes them.
+      const [host, ...ports] = a.split(/\s+/);
+      return { ...cmd, role: "scan", endpoint: host, ports: ports.join(",") };
+    }
     default: return { ...cmd, role: "connect", endpoint: a, reconnect };
   }
 }
@@ -32,7 +37,7 @@ export function newSessionForm(onopen) {
   const saved = last.get();
   const types = [["tcp-client", t("tcpClient")], ["tcp-server", t("tcpServer")], ["udp", t("udp")],
     ["unix-client", t("unixClient")], ["unix-server", t("unixServer")], ["any-connect", t("anyConnect")],
-    ["any-listen", t("anyListen")]];
+    ["any-listen", t("anyListen")], ["scan", t("portScan")]];
   const type = h("select", { id: "new-type" }, ...types.map(([v, l]) => h("option", { value: v, selected: v === saved.type }, l)));
   const addr = h("input", { id: "new-addr", value: saved.addr, placeholder: "127.0.0.1:9000 · tls://… · ws://… · serial://…", spellcheck: "false" });
   const local = h("input", { id: "new-local", value: saved.local, placeholder: "9001", class: "num" });
@@ -76,7 +81,7 @@ export function sessionList(sessions, selected, select) {
     return h("li", { class: `session-item ${i.s === selected ? "selected" : ""}`, "data-session": i.s, onclick: () => select(i.s) },
       h("span", { class: `dot ${i.running ? "on" : "off"}`, title: i.running ? t("running") : t("stopped") }),
       h("div", { class: "grow" },
-        h("div", { class: "label" }, `${i.kind === "relay" ? "⇆ " : i.kind === "server" ? "⇄ " : "→ "}${i.role === "cli" ? "⌨ " : ""}${i.label}`),
+        h("div", { class: "label" }, `${i.kind === "relay" ? "⇆ " : i.kind === "server" ? "⇄ " : i.kind === "scan" ? "⌕ " : "→ "}${i.role === "cli" ? "⌨ " : ""}${i.label}`),
         h("div", { class: "sub" }, i.local || "", total ? ` · ${t("bytesIn")} ${total.msgs_in} / ${t("bytesOut")} ${total.msgs_out}` : "")));
   });
   return h("section", { class: "panel sessions" }, h("h2", {}, t("sessions")),

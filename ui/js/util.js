@@ -19,10 +19,12 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
-/** A connection's peer as shown beside its "#id": a relay labels its
- * pairs "#3 127.0.0.1:5000", so the repeated "#3 " is dropped. */
+/** A connection's peer as shown beside its "#id": events name it by
+ * endpoint URL ("tcp://127.0.0.1:5000"), whose scheme the session already
+ * says, and a relay's list labels its pairs "#3 127.0.0.1:5000", so the
+ * repeated "#3 " is dropped too. */
 export function peerName(conn, peer) {
-  const p = peer ?? "";
+  const p = (peer ?? "").replace(/^[a-z][a-z0-9+-]*:\/\//, "");
   const tag = `#${conn} `;
   return p.startsWith(tag) ? p.slice(tag.length) : p;
 }

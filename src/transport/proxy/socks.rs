@@ -7,10 +7,44 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::{Credentials, Refusal};
 use crate::error::NetErrorKind;
 
-const VERSION5: u8 = 5;
-const NO_AUTH: u8 = 0x00;
-const PASSWORD: u8 = 0x02;
-const NO_ACCEPTABLE: u8 = 0xFF;
+/// The SOCKS5 version byte, first in every SOCKS5 message.
+pub const VERSION5: u8 = 5;
+/// Login method: none.
+pub const NO_AUTH: u8 = 0x00;
+/// Login method: user name and password (RFC 1929).
+pub const PASSWORD: u8 = 0x02;
+/// The method reply meaning "none of the offered methods is acceptable".
+pub const NO_ACCEPTABLE: u8 = 0xFF;
+/// The version byte of an RFC 1929 login request and its reply.
+pub const LOGIN_VERSION: u8 = 1;
+/// The CONNECT command.
+pub const CMD_CONNECT: u8 = 1;
+/// Address type: IPv4 (4 bytes).
+pub const ATYP_V4: u8 = 1;
+/// Address type: a name (a length byte and that many bytes).
+pub const ATYP_NAME: u8 = 3;
+/// Address type: IPv6 (16 bytes).
+pub const ATYP_V6: u8 = 4;
+
+/// SOCKS5 reply codes (RFC 1928 §6), said in words by [`socks5_refusal`].
+pub mod reply {
+    /// The request succeeded.
+    pub const SUCCEEDED: u8 = 0;
+    /// General server failure.
+    pub const GENERAL_FAILURE: u8 = 1;
+    /// Not allowed by the server's rules.
+    pub const NOT_ALLOWED: u8 = 2;
+    /// Network unreachable.
+    pub const NETWORK_UNREACHABLE: u8 = 3;
+    /// Host unreachable.
+    pub const HOST_UNREACHABLE: u8 = 4;
+    /// Connection refused by the target.
+    pub const REFUSED: u8 = 5;
+    /// Command not supported.
+    pub const COMMAND_NOT_SUPPORTED: u8 = 7;
+    /// Address type not supported.
+    pub const ADDRESS_NOT_SUPPORTED: u8 = 8;
+}
 
 /// The login method the proxy chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +91,7 @@ pub fn login(auth: &Credentials) -> Vec<u8> {
     let user = &auth.user.as_bytes()[..auth.user.len().min(255)];
     let pass = &auth.pass.as_bytes()[..auth.pass.len().min(255)];
     let mut out = Vec::with_capacity(3 + user.len() + pass.len());
-    out.push(1);
+    out.push(LOGIN_VERSION);
     out.push(user.len() as u8);
     out.extend_from_slice(user);
     out.push(pass.len() as u8);
@@ -91,19 +125,19 @@ pub enum Address {
 /// The CONNECT request for `address:port`. A name longer than 255 bytes is
 /// cut (a valid DNS name is at most 253).
 pub fn connect_request(address: &Address, port: u16) -> Vec<u8> {
-    let mut out = vec![VERSION5, 1, 0];
+    let mut out = vec![VERSION5, CMD_CONNECT, 0];
     match address {
         Address::Ip(IpAddr::V4(ip)) => {
-            out.push(1);
+            out.push(ATYP_V4);
             out.extend_from_slice(&ip.octets());
         }
         Address::Ip(IpAddr::V6(ip)) => {
-            out.push(4);
+            out.push(ATYP_V6);
             out.extend_from_slice(&ip.octets());
         }
         Address::Name(name) => {
             let name = &name.as_bytes()[..name.len().min(255)];
-            out.push(3);
+            out.push(ATYP_NAME);
             out.push(name.len() as u8);
             out.extend_from_slice(name);
         }
@@ -152,9 +186,9 @@ pub fn reply_head(head: [u8; 4]) -> Result<Rest, Refusal> {
         return Err(socks5_refusal(code));
     }
     match atyp {
-        1 => Ok(Rest::V4),
-        4 => Ok(Rest::V6),
-        3 => Ok(Rest::Name),
+        ATYP_V4 => Ok(Rest::V4),
+        ATYP_V6 => Ok(Rest::V6),
+        ATYP_NAME => Ok(Rest::Name),
         other => Err(Refusal::protocol(format!(
             "the proxy's reply has an unknown address type {other}"
         ))),
