@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub mod icmp;
+pub mod layered;
 pub mod local;
 pub mod serial;
+pub use layered::OverUnix;
 pub use local::LocalSpec;
 pub use serial::SerialSpec;
 
@@ -44,6 +46,12 @@ pub enum Kind {
     /// A side that is not a socket: stdio, a command, a file or a
     /// pseudo-terminal (`-`, `exec:`, `sh:`, `file:`, `pty:`).
     Local,
+    /// TLS over a Unix stream socket (`tls+unix://`).
+    TlsUnix,
+    /// WebSocket over a Unix stream socket (`ws+unix://`).
+    WsUnix,
+    /// WebSocket over TLS over a Unix stream socket (`wss+unix://`).
+    WssUnix,
 }
 
 /// The one table of URL schemes: canonical name first, then aliases.
@@ -57,6 +65,9 @@ const SCHEMES: &[(Kind, &[&str])] = &[
     (Kind::Ws, &["ws"]),
     (Kind::Wss, &["wss"]),
     (Kind::Serial, &["serial", "tty"]),
+    (Kind::TlsUnix, &["tls+unix"]),
+    (Kind::WsUnix, &["ws+unix"]),
+    (Kind::WssUnix, &["wss+unix"]),
 ];
 
 impl Kind {
@@ -96,7 +107,22 @@ impl Kind {
                 | Kind::Tls
                 | Kind::Ws
                 | Kind::Wss
+                | Kind::TlsUnix
+                | Kind::WsUnix
+                | Kind::WssUnix
         )
+    }
+
+    /// True when TLS is one of the layers (`tls://`, `wss://`,
+    /// `tls+unix://`, `wss+unix://`).
+    pub fn has_tls(self) -> bool {
+        matches!(self, Kind::Tls | Kind::Wss | Kind::TlsUnix | Kind::WssUnix)
+    }
+
+    /// True when a WebSocket is the top layer (`ws://`, `wss://`,
+    /// `ws+unix://`, `wss+unix://`): messages with a kind, no half-close.
+    pub fn is_websocket(self) -> bool {
+        matches!(self, Kind::Ws | Kind::Wss | Kind::WsUnix | Kind::WssUnix)
     }
 
     /// True when the kind keeps message boundaries (UDP, Unix datagram and
@@ -104,10 +130,9 @@ impl Kind {
     /// between a byte stream and a WebSocket needs no `--frame`: each read
     /// becomes one message, so it counts as a stream kind here.
     pub fn keeps_message_boundaries(self) -> bool {
-        !matches!(
-            self,
-            Kind::Tcp | Kind::Unix | Kind::Serial | Kind::Local | Kind::Tls | Kind::Ws | Kind::Wss
-        )
+        !(matches!(self, Kind::Tcp | Kind::Unix | Kind::Serial | Kind::Local)
+            || self.has_tls()
+            || self.is_websocket())
     }
 
     /// The port a URL of this kind means when it names none (`wss://` 443,
@@ -225,6 +250,9 @@ pub enum Endpoint {
     /// `-`, `exec:…`, `sh:…`, `file:…` or `pty:…`: a side that is not a
     /// socket, opened where a socket would be connected.
     Local(LocalSpec),
+    /// `tls+unix:///path`, `ws+unix:///path:/req`, `wss+unix://…`: TLS
+    /// and/or WebSocket over a Unix stream socket.
+    OverUnix(OverUnix),
 }
 
 /// Why an endpoint string was rejected. The message names the bad part and
@@ -255,6 +283,7 @@ impl Endpoint {
             Endpoint::Ws { secure: true, .. } => Kind::Wss,
             Endpoint::Serial(_) => Kind::Serial,
             Endpoint::Local(_) => Kind::Local,
+            Endpoint::OverUnix(layers) => layers.kind(),
         }
     }
 
@@ -262,6 +291,7 @@ impl Endpoint {
     pub fn unix_addr(&self) -> Option<&UnixAddr> {
         match self {
             Endpoint::Unix(a) | Endpoint::UnixDgram(a) | Endpoint::UnixSeqpacket(a) => Some(a),
+            Endpoint::OverUnix(layers) => Some(&layers.addr),
             _ => None,
         }
     }
@@ -366,6 +396,7 @@ impl fmt::Display for Endpoint {
             }
             Endpoint::Serial(spec) => write!(f, "{scheme}://{spec}"),
             Endpoint::Local(spec) => write!(f, "{spec}"),
+            Endpoint::OverUnix(layers) => layers.fmt(f),
         }
     }
 }
@@ -424,10 +455,12 @@ fn unavailable_here(endpoint: &Endpoint) -> Option<String> {
     let addr = endpoint.unix_addr()?;
     let scheme = endpoint.kind().scheme();
     if !UNIX_SOCKETS {
-        let instead = if !endpoint.kind().is_connection_oriented() {
-            "use udp://127.0.0.1:PORT instead"
-        } else {
-            "use tcp://127.0.0.1:PORT instead"
+        let instead = match endpoint.kind() {
+            kind if !kind.is_connection_oriented() => "use udp://127.0.0.1:PORT instead",
+            Kind::TlsUnix => "use tls://127.0.0.1:PORT instead",
+            Kind::WsUnix => "use ws://127.0.0.1:PORT instead",
+            Kind::WssUnix => "use wss://127.0.0.1:PORT instead",
+            _ => "use tcp://127.0.0.1:PORT instead",
         };
         return Some(refusal(&format!("{scheme}://"), instead));
     }
@@ -462,6 +495,9 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, EndpointError> {
             return Err(EndpointError::new(icmp::refusal(input)));
         }
         let Some(kind) = Kind::from_scheme(scheme) else {
+            if let Some(refusal) = layered::refusal(scheme, input) {
+                return Err(EndpointError::new(refusal));
+            }
             return Err(EndpointError::new(unknown_scheme(scheme, rest, input)));
         };
         match kind {
@@ -511,6 +547,9 @@ fn parse_endpoint(input: &str) -> Result<Endpoint, EndpointError> {
                 "unknown scheme \"{scheme}\" in {input} (write a local side as {})",
                 local::FORMS
             ))),
+            Kind::TlsUnix | Kind::WsUnix | Kind::WssUnix => {
+                Ok(Endpoint::OverUnix(layered::parse(kind, rest, input)?))
+            }
         }
     }
 }

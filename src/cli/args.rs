@@ -31,10 +31,10 @@ pub struct CommonArgs {
     /// Print status lines (connected, closed) on stderr where they are off by default.
     #[arg(short, long, help_heading = "Views")]
     pub verbose: bool,
-    /// TLS (`tls://`, `wss://`).
+    /// TLS (`tls://`, `wss://`, `tls+unix://`, `wss+unix://`).
     #[command(flatten)]
     pub tls: super::tls_args::TlsArgs,
-    /// WebSocket (`ws://`, `wss://`).
+    /// WebSocket (`ws://`, `wss://`, `ws+unix://`, `wss+unix://`).
     #[command(flatten)]
     pub ws: super::tls_args::WsArgs,
     /// IP and UDP socket options.

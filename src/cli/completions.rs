@@ -68,6 +68,9 @@ const SCHEMES: &[&str] = &[
     "ws://",
     "wss://",
     "serial://",
+    "tls+unix://",
+    "ws+unix://",
+    "wss+unix://",
 ];
 
 /// Positional endpoints, by argument id.

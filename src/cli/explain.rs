@@ -141,17 +141,11 @@ pub struct Explainer<W: Write + Send> {
 
 /// How Python writes an address: `('127.0.0.1', 8000)` or `'/tmp/x.sock'`.
 pub fn python_addr(endpoint: &Endpoint) -> String {
-    match endpoint {
-        Endpoint::Unix(UnixAddr::Path(p))
-        | Endpoint::UnixDgram(UnixAddr::Path(p))
-        | Endpoint::UnixSeqpacket(UnixAddr::Path(p)) => format!("'{}'", p.display()),
-        Endpoint::Unix(UnixAddr::Abstract(n))
-        | Endpoint::UnixDgram(UnixAddr::Abstract(n))
-        | Endpoint::UnixSeqpacket(UnixAddr::Abstract(n)) => format!("'\\0{n}'"),
-        _ => match endpoint.host_port() {
-            Some((host, port)) => format!("('{host}', {port})"),
-            None => endpoint.to_string(),
-        },
+    match (endpoint.unix_addr(), endpoint.host_port()) {
+        (Some(UnixAddr::Path(p)), _) => format!("'{}'", p.display()),
+        (Some(UnixAddr::Abstract(n)), _) => format!("'\\0{n}'"),
+        (None, Some((host, port))) => format!("('{host}', {port})"),
+        (None, None) => endpoint.to_string(),
     }
 }
 
@@ -463,7 +457,7 @@ mod tests {
                 conn: conn.clone(),
                 dir: Direction::In,
                 bytes: Bytes::from_static(b"hello"),
-                ws: None,
+                kind: None,
             });
         }
         kinds.push(EventKind::Eof {
@@ -549,7 +543,7 @@ mod tests {
             conn: conn.clone(),
             dir,
             bytes: Bytes::from_static(b"hello"),
-            ws: None,
+            kind: None,
         };
         let mut kinds = Vec::new();
         if let Some(endpoint) = listen {

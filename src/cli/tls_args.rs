@@ -11,7 +11,8 @@ use crate::send::Eol;
 use crate::transport::tls::{parse_pin, TlsOptions};
 use crate::transport::ws::{parse_header, WsOptions};
 
-/// TLS options (used by `tls://` and `wss://` endpoints).
+/// TLS options (used by `tls://`, `wss://`, `tls+unix://` and `wss+unix://`
+/// endpoints).
 #[derive(Debug, Args, Clone, Default)]
 pub struct TlsArgs {
     /// Trust the CA certificates in this PEM file too, besides the system's (repeatable).
@@ -23,7 +24,7 @@ pub struct TlsArgs {
     /// Do not verify the server's certificate (says so on stderr). Prefer --pin.
     #[arg(long, help_heading = "TLS", conflicts_with = "pin")]
     pub insecure: bool,
-    /// Server name to send (SNI) and to verify, instead of the endpoint's host.
+    /// Server name to send (SNI) and to verify, instead of the endpoint's host (localhost over a Unix socket: tls+unix://).
     #[arg(long, value_name = "NAME", help_heading = "TLS")]
     pub sni: Option<String>,
     /// ALPN protocols to offer or accept, comma-separated, in order (e.g. h2,http/1.1).
@@ -43,7 +44,8 @@ pub struct TlsArgs {
     pub handshake_timeout: Option<Duration>,
 }
 
-/// WebSocket options (used by `ws://` and `wss://` endpoints).
+/// WebSocket options (used by `ws://`, `wss://`, `ws+unix://` and
+/// `wss+unix://` endpoints).
 #[derive(Debug, Args, Clone, Default)]
 pub struct WsArgs {
     /// Server: accept WebSocket requests for this path only (any path by default).

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::error::{NetError, NetErrorKind};
+pub use crate::transport::MessageKind;
 
 /// How many events may wait for a sink thread before senders wait too.
 pub const EVENT_QUEUE: usize = 64;
@@ -136,27 +137,6 @@ impl Counters {
     }
 }
 
-/// A WebSocket message's frame type (`"ws":"text"|"binary"` in `--json`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WsFrame {
-    /// A text frame.
-    Text,
-    /// A binary frame.
-    Binary,
-}
-
-impl WsFrame {
-    /// From the transport's name for it (`"text"`, `"binary"`).
-    pub fn from_name(name: &str) -> Option<WsFrame> {
-        match name {
-            "text" => Some(WsFrame::Text),
-            "binary" => Some(WsFrame::Binary),
-            _ => None,
-        }
-    }
-}
-
 /// Why a connection ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseReason {
@@ -262,9 +242,10 @@ pub enum EventKind {
         /// `hex` in JSON.
         #[serde(flatten, with = "wire::len_hex")]
         bytes: Bytes,
-        /// On a WebSocket: the frame type of this message.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        ws: Option<WsFrame>,
+        /// Text or binary, on a transport that keeps message kinds (a
+        /// WebSocket): `"kind"` in JSON, and `"ws"` as before.
+        #[serde(flatten, with = "wire::message_kind")]
+        kind: Option<MessageKind>,
     },
     /// One direction ended (`In`: the peer shut down its writes).
     Eof {
@@ -435,16 +416,16 @@ impl EventTx {
         dir: Direction,
         bytes: Bytes,
     ) -> Result<(), SinkGone> {
-        self.data_frame(conn, dir, bytes, None).await
+        self.data_kind(conn, dir, bytes, None).await
     }
 
-    /// Emits data with its WebSocket frame type, when it has one.
-    pub async fn data_frame(
+    /// Emits data with its message kind, when the transport keeps one.
+    pub async fn data_kind(
         &self,
         conn: &ConnInfo,
         dir: Direction,
         bytes: Bytes,
-        ws: Option<WsFrame>,
+        kind: Option<MessageKind>,
     ) -> Result<(), SinkGone> {
         if dir == Direction::Out && !self.wants_sent()
             || dir == Direction::In && !self.wants_received()
@@ -455,7 +436,7 @@ impl EventTx {
             conn: conn.clone(),
             dir,
             bytes,
-            ws,
+            kind,
         })
         .await
     }
@@ -539,7 +520,7 @@ mod tests {
                     conn: peer(),
                     dir: Direction::In,
                     bytes: Bytes::from_static(b"\xd6\xd0!\x00\xff"),
-                    ws: None,
+                    kind: None,
                 },
                 r#"{"conn":1,"dir":"in","hex":"d6d02100ff","len":5,"peer":"127.0.0.1:9000","time":"T","type":"data"}"#,
             ),
@@ -616,7 +597,7 @@ mod tests {
                 conn: ConnInfo::new(1, "p"),
                 dir: Direction::In,
                 bytes: Bytes::from_static(b"\xd6\xd0"),
-                ws: None,
+                kind: None,
             }
         );
         let expected = DateTime::parse_from_rfc3339("2026-11-23T00:21:03.384+08:00").unwrap();
@@ -684,7 +665,7 @@ mod tests {
                     conn,
                     dir,
                     bytes: Bytes::from(bytes),
-                    ws: None,
+                    kind: None,
                 }
             ),
             (conn(), dir()).prop_map(|(conn, dir)| EventKind::Eof { conn, dir }),

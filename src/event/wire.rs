@@ -39,6 +39,36 @@ pub mod local_time_ms {
     }
 }
 
+/// A message's kind as `"kind":"text"` and, as before it was
+/// transport-neutral, `"ws":"text"` (both written, either read); nothing
+/// when the transport keeps no kinds.
+pub mod message_kind {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::transport::MessageKind;
+
+    #[derive(Serialize, Deserialize)]
+    struct KindFields {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<MessageKind>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ws: Option<MessageKind>,
+    }
+
+    pub fn serialize<S: Serializer>(kind: &Option<MessageKind>, s: S) -> Result<S::Ok, S::Error> {
+        KindFields {
+            kind: *kind,
+            ws: *kind,
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MessageKind>, D::Error> {
+        let KindFields { kind, ws } = KindFields::deserialize(d)?;
+        Ok(kind.or(ws))
+    }
+}
+
 /// Bytes as `len` and `hex` (lower-case, no spaces).
 pub mod len_hex {
     use bytes::Bytes;

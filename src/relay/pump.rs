@@ -17,7 +17,7 @@ use super::framing::RelayFrame;
 use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventTx, SinkGone};
 use crate::session::meter::{Meter, Side};
 use crate::session::MAX_DATAGRAM;
-use crate::transport::{splice, DatagramSocket, PeerAddr, StreamReader, StreamWriter};
+use crate::transport::{splice, DatagramSocket, MessageKind, PeerAddr, StreamReader, StreamWriter};
 
 /// Bytes reserved for one read on the buffered path.
 pub const COPY_CHUNK: usize = 64 * 1024;
@@ -78,9 +78,17 @@ impl From<SinkGone> for Stop {
 }
 
 impl Dest<'_> {
-    async fn send(&mut self, payload: &[u8], scratch: &mut BytesMut) -> io::Result<()> {
+    /// Writes one payload; a stream that keeps message kinds gets it as
+    /// `kind` (text stays text from one WebSocket to another; from a byte
+    /// stream, `None`: binary, or text with `--ws-text`).
+    async fn send(
+        &mut self,
+        payload: &[u8],
+        kind: Option<MessageKind>,
+        scratch: &mut BytesMut,
+    ) -> io::Result<()> {
         match self {
-            Dest::Stream(stream, None) => stream.write_all(payload).await,
+            Dest::Stream(stream, None) => stream.write_message(payload, kind).await.map(drop),
             Dest::Stream(stream, Some(frame)) => {
                 scratch.clear();
                 frame
@@ -204,16 +212,14 @@ async fn buffered(
             Source::Stream(stream, None) => {
                 // An empty WebSocket message is relayed too; only the end
                 // of the stream ends the copy.
-                if stream.read_message(&mut buf, COPY_CHUNK).await?.is_none() {
+                let Some(read) = stream.read_message(&mut buf, COPY_CHUNK).await? else {
                     return Ok(());
-                }
-                // ws ↔ ws: text stays text, binary stays binary.
-                if let Dest::Stream(to, None) = &mut *dst {
-                    to.set_next_kind(stream.last_kind());
-                }
+                };
                 // Once the chunk is written (and dumped) and dropped, the
-                // next read reclaims the same allocation.
-                forward(buf.split().freeze(), dst, activity, dump, &mut scratch).await?;
+                // next read reclaims the same allocation; its kind (text,
+                // binary) goes along.
+                let chunk = buf.split().freeze();
+                forward(chunk, read.kind, dst, activity, dump, &mut scratch).await?;
             }
             Source::Stream(stream, Some(frame)) => {
                 let n = stream.read_some(&mut buf, COPY_CHUNK).await?;
@@ -223,11 +229,11 @@ async fn buffered(
                         .decode(&mut buf)
                         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
                     let Some(payload) = next else { break };
-                    forward(payload, dst, activity, dump, &mut scratch).await?;
+                    forward(payload, None, dst, activity, dump, &mut scratch).await?;
                 }
                 if n == 0 {
                     if let Some(last) = frame.decode_eof(&mut buf) {
-                        forward(last, dst, activity, dump, &mut scratch).await?;
+                        forward(last, None, dst, activity, dump, &mut scratch).await?;
                     }
                     return Ok(());
                 }
@@ -236,10 +242,20 @@ async fn buffered(
                 buf.resize(MAX_DATAGRAM, 0);
                 let n = socket.recv(&mut buf).await?;
                 buf.truncate(n);
-                forward(buf.split().freeze(), dst, activity, dump, &mut scratch).await?;
+                forward(
+                    buf.split().freeze(),
+                    None,
+                    dst,
+                    activity,
+                    dump,
+                    &mut scratch,
+                )
+                .await?;
             }
             Source::Flow(rx) => match rx.recv().await {
-                Some(datagram) => forward(datagram, dst, activity, dump, &mut scratch).await?,
+                Some(datagram) => {
+                    forward(datagram, None, dst, activity, dump, &mut scratch).await?
+                }
                 None => return Ok(()),
             },
         }
@@ -248,15 +264,18 @@ async fn buffered(
 
 async fn forward(
     payload: Bytes,
+    kind: Option<MessageKind>,
     dst: &mut Dest<'_>,
     activity: &Side<'_>,
     dump: Option<DumpTag<'_>>,
     scratch: &mut BytesMut,
 ) -> Result<(), Stop> {
-    dst.send(&payload, scratch).await?;
+    dst.send(&payload, kind, scratch).await?;
     activity.moved(payload.len());
     if let Some(tag) = dump {
-        tag.events.data(tag.conn, tag.dir, payload).await?;
+        tag.events
+            .data_kind(tag.conn, tag.dir, payload, kind)
+            .await?;
     }
     Ok(())
 }

@@ -344,11 +344,12 @@ impl LogData<'_> {
     }
 }
 
-/// ` N bytes` (optionally `, ws text`/`, ws binary`) → N.
+/// ` N bytes` (optionally `, text`/`, binary`, or as older versions
+/// wrote them `, ws text`/`, ws binary`) → N.
 fn dump_header(body: &str) -> Option<usize> {
-    let body = body
-        .strip_suffix(", ws text")
-        .or_else(|| body.strip_suffix(", ws binary"))
+    let body = [", ws text", ", ws binary", ", text", ", binary"]
+        .iter()
+        .find_map(|tail| body.strip_suffix(tail))
         .unwrap_or(body);
     let n = body.strip_prefix(' ')?.strip_suffix(" bytes")?;
     if n.is_empty() || !n.bytes().all(|c| c.is_ascii_digit()) {
@@ -591,6 +592,7 @@ mod tests {
         assert_eq!(hex_line(" 01 ab "), None);
         assert_eq!(hex_line(" ok"), None);
         assert_eq!(dump_header(" 12 bytes, ws text"), Some(12));
+        assert_eq!(dump_header(" 12 bytes, binary"), Some(12));
         assert_eq!(dump_header(" 1x bytes"), None);
     }
 

@@ -40,13 +40,15 @@ async fn pump(
     loop {
         tokio::select! {
             read = link.read(&mut buf, reads.reserve) => match read? {
-                ReadOutcome::Data(n) => {
+                ReadOutcome::Data(n, kind) => {
                     reads.update(n);
                     let chunk = buf.split().freeze();
                     // The members get a copy at its size: a split of the read
-                    // buffer would pin all of it while queued.
-                    hub.send_to_others(link.wiring.conn.id, &bytes::Bytes::copy_from_slice(&chunk));
-                    link.received(chunk).await;
+                    // buffer would pin all of it while queued; its kind
+                    // (text, binary) goes along.
+                    let copy = bytes::Bytes::copy_from_slice(&chunk);
+                    hub.send_kind_to_others(link.wiring.conn.id, &copy, kind);
+                    link.received_as(chunk, kind).await;
                     if reads.drained {
                         buf = BytesMut::new();
                     }
@@ -55,14 +57,14 @@ async fn pump(
                 ReadOutcome::Idle => return Ok(CloseReason::IdleTimeout),
                 ReadOutcome::Shutdown => return Ok(CloseReason::Shutdown),
             },
-            Some(data) = inbox.recv() => {
+            Some((data, kind)) = inbox.recv_kind() => {
                 let skipped = inbox.take_skipped();
                 if skipped > 0 {
                     let _ = link.wiring.events.emit(EventKind::Notice {
                         message: format!("{}: too slow, skipped {skipped} broker messages", link.wiring.conn.peer),
                     }).await;
                 }
-                link.send_bytes(data).await?;
+                link.send_bytes_as(data, kind).await?;
             }
         }
     }

@@ -50,7 +50,7 @@ pub async fn run(link: &Link<'_>) -> io::Result<CloseReason> {
         let mut buf = BytesMut::new();
         loop {
             match link.read(&mut buf, 4096).await? {
-                ReadOutcome::Data(_) => buf.clear(),
+                ReadOutcome::Data(..) => buf.clear(),
                 ReadOutcome::Eof => return Ok::<_, io::Error>(CloseReason::PeerClosed),
                 ReadOutcome::Idle => return Ok(CloseReason::IdleTimeout),
                 ReadOutcome::Shutdown => return Ok(CloseReason::Shutdown),

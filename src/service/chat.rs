@@ -13,6 +13,11 @@ use super::{frame_too_long_line, Link, ReadOutcome, SERVICE_READ_SIZE};
 use crate::encoding::TextEncoding;
 use crate::event::CloseReason;
 use crate::frame::{trim_line_ending, Decoder, FrameError, FrameSpec};
+use crate::transport::MessageKind;
+
+/// Chat is text: where the transport keeps message kinds (a WebSocket),
+/// every line goes out as text (bytes that are not UTF-8 go out binary).
+const TEXT: Option<MessageKind> = Some(MessageKind::Text);
 
 /// Why a member that stopped reading was closed.
 pub const DROPPED: &str = "dropped: it stopped reading and its queue stayed full";
@@ -115,19 +120,22 @@ async fn serve(
     };
     let mut decoder = Decoder::new(spec, max_frame);
     let mut buf = BytesMut::new();
-    link.send(&notice(
-        encoding,
-        &format!(
-            "welcome, you are {}; /nick NAME renames you, /who lists the room",
-            link.wiring.conn.peer
+    link.send_as(
+        &notice(
+            encoding,
+            &format!(
+                "welcome, you are {}; /nick NAME renames you, /who lists the room",
+                link.wiring.conn.peer
+            ),
         ),
-    ))
+        TEXT,
+    )
     .await?;
     loop {
         tokio::select! {
             read = link.read(&mut buf, SERVICE_READ_SIZE.min(max_frame.saturating_add(1))) => {
                 let at_eof = match read? {
-                    ReadOutcome::Data(_) => false,
+                    ReadOutcome::Data(..) => false,
                     ReadOutcome::Eof => true,
                     ReadOutcome::Idle => return Ok(CloseReason::IdleTimeout),
                     ReadOutcome::Shutdown => return Ok(CloseReason::Shutdown),
@@ -138,7 +146,7 @@ async fn serve(
                         Ok(Some(line)) => line,
                         Ok(None) => break,
                         Err(FrameError::TooLong { max }) => {
-                            link.send(frame_too_long_line(max).as_bytes()).await?;
+                            link.send_as(frame_too_long_line(max).as_bytes(), TEXT).await?;
                             return Ok(CloseReason::Service(format!("line over --max-frame {max} bytes")));
                         }
                         Err(e) => return Err(io::Error::other(e.to_string())),
@@ -156,9 +164,9 @@ async fn serve(
             Some(message) = inbox.recv() => {
                 let skipped = inbox.take_skipped();
                 if skipped > 0 {
-                    link.send(&notice(encoding, &format!("you were too slow and missed {skipped} messages"))).await?;
+                    link.send_as(&notice(encoding, &format!("you were too slow and missed {skipped} messages")), TEXT).await?;
                 }
-                link.send_bytes(message).await?;
+                link.send_bytes_as(message, TEXT).await?;
             }
         }
     }
@@ -196,18 +204,25 @@ async fn handle_line(
             Ok(old) => {
                 let note = notice(&format!("{old} is now {name}"));
                 room.send_to_others(id, &note);
-                link.send(&note).await?;
+                link.send_as(&note, TEXT).await?;
             }
-            Err(why) => link.send(&notice(&format!("cannot rename: {why}"))).await?,
+            Err(why) => {
+                link.send_as(&notice(&format!("cannot rename: {why}")), TEXT)
+                    .await?
+            }
         },
         ChatLine::Who => {
             let names = room.names().join(", ");
-            link.send(&notice(&format!("in the room: {names}"))).await?;
+            link.send_as(&notice(&format!("in the room: {names}")), TEXT)
+                .await?;
         }
         ChatLine::Unknown(cmd) => {
-            link.send(&notice(&format!(
+            link.send_as(
+                &notice(&format!(
                 "unknown command {cmd} (try /nick NAME or /who; start a line with // to say /…)"
-            )))
+            )),
+                TEXT,
+            )
             .await?;
         }
     }

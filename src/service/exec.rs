@@ -176,7 +176,7 @@ pub async fn run(link: &Link<'_>, spec: &ExecSpec) -> io::Result<CloseReason> {
         let mut buf = BytesMut::new();
         loop {
             match link.read(&mut buf, EXEC_READ_SIZE).await? {
-                ReadOutcome::Data(_) => {
+                ReadOutcome::Data(..) => {
                     let chunk = buf.split().freeze();
                     if let Some(input) = stdin.as_mut() {
                         if input.write_all(&chunk).await.is_err() {

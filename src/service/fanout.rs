@@ -13,6 +13,12 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::transport::MessageKind;
+
+/// A queued message and its kind (text or binary) where the sender's
+/// transport keeps kinds.
+type Queued = (Bytes, Option<MessageKind>);
+
 /// Messages queued for one member before it starts skipping.
 pub const MEMBER_QUEUE: usize = 256;
 
@@ -30,7 +36,7 @@ pub const DROP_AFTER_SKIPPED_BYTES: u64 = 16 * 1024 * 1024;
 /// One member's receiving end.
 #[derive(Debug)]
 pub struct Inbox {
-    rx: mpsc::Receiver<Bytes>,
+    rx: mpsc::Receiver<Queued>,
     queued: Arc<AtomicUsize>,
     skipped: Arc<AtomicU64>,
     streak: Arc<AtomicU64>,
@@ -41,11 +47,17 @@ pub struct Inbox {
 impl Inbox {
     /// The next message for this member.
     pub async fn recv(&mut self) -> Option<Bytes> {
-        let message = self.rx.recv().await?;
+        self.recv_kind().await.map(|(message, _)| message)
+    }
+
+    /// The next message for this member, with its kind where the sender's
+    /// transport keeps kinds.
+    pub async fn recv_kind(&mut self) -> Option<(Bytes, Option<MessageKind>)> {
+        let (message, kind) = self.rx.recv().await?;
         self.queued.fetch_sub(message.len(), Ordering::Relaxed);
         self.streak.store(0, Ordering::Relaxed);
         self.streak_bytes.store(0, Ordering::Relaxed);
-        Some(message)
+        Some((message, kind))
     }
 
     /// True once the member was dropped for not keeping up.
@@ -62,7 +74,7 @@ impl Inbox {
 #[derive(Debug)]
 struct Member {
     name: String,
-    tx: mpsc::Sender<Bytes>,
+    tx: mpsc::Sender<Queued>,
     queued: Arc<AtomicUsize>,
     skipped: Arc<AtomicU64>,
     streak: Arc<AtomicU64>,
@@ -74,10 +86,10 @@ struct Member {
 impl Member {
     /// Queues `message` within the member's budgets; false when skipped.
     /// A member that skipped [`DROP_AFTER_SKIPPED`] in a row is stopped.
-    fn offer(&self, message: &Bytes) -> bool {
+    fn offer(&self, message: &Bytes, kind: Option<MessageKind>) -> bool {
         let queued = self.queued.load(Ordering::Relaxed);
         let fits = queued == 0 || queued + message.len() <= MEMBER_QUEUE_BYTES;
-        if fits && self.tx.try_send(message.clone()).is_ok() {
+        if fits && self.tx.try_send((message.clone(), kind)).is_ok() {
             self.queued.fetch_add(message.len(), Ordering::Relaxed);
             return true;
         }
@@ -141,13 +153,24 @@ impl Fanout {
 
     /// Sends to every member except `from`; returns how many skipped it.
     pub fn send_to_others(&self, from: u64, message: &Bytes) -> usize {
+        self.send_kind_to_others(from, message, None)
+    }
+
+    /// [`Fanout::send_to_others`] with the message's kind (a broker keeps
+    /// text text from one WebSocket client to the others).
+    pub fn send_kind_to_others(
+        &self,
+        from: u64,
+        message: &Bytes,
+        kind: Option<MessageKind>,
+    ) -> usize {
         let members = self.lock();
         let mut skipped = 0;
         for (id, member) in members.iter() {
             if *id == from {
                 continue;
             }
-            if !member.tx.is_closed() && !member.offer(message) {
+            if !member.tx.is_closed() && !member.offer(message, kind) {
                 skipped += 1;
             }
         }
@@ -157,7 +180,7 @@ impl Fanout {
     /// Sends to one member.
     pub fn send_to(&self, id: u64, message: Bytes) {
         if let Some(member) = self.lock().get(&id) {
-            member.offer(&message);
+            member.offer(&message, None);
         }
     }
 

@@ -181,6 +181,7 @@ async fn unmatched(
     number: u64,
     msg: &[u8],
     out: &[u8],
+    kind: Option<crate::transport::MessageKind>,
 ) -> io::Result<()> {
     if let Some(table) = &cfg.replay {
         let message = table.unmatched_line(&link.wiring.conn.peer, number, msg);
@@ -190,7 +191,7 @@ async fn unmatched(
             .emit(crate::event::EventKind::Notice { message })
             .await;
     }
-    link.send(out).await
+    link.send_as(out, kind).await
 }
 
 /// Serves one connection with message behaviours until it ends.
@@ -229,10 +230,14 @@ pub async fn run(
             }
         }
         let mut unread = false;
+        // Text or binary, where the transport keeps kinds: an echo and a
+        // reply go out in the kind of the message they answer.
+        let mut kind = None;
         let at_eof = match link.read(&mut buf, reads.reserve).await? {
-            ReadOutcome::Data(n) => {
+            ReadOutcome::Data(n, read_kind) => {
                 reads.update(n);
                 unread = whole;
+                kind = read_kind;
                 false
             }
             ReadOutcome::Eof => true,
@@ -247,7 +252,7 @@ pub async fn run(
             if !share.hold(message.len() + out.capacity() + scratch.capacity()) {
                 return over_budget(link, buffers).await;
             }
-            link.received(message.clone()).await;
+            link.received_as(message.clone(), kind).await;
             whole_message = Some(message);
         } else if !raw && buf.len() > before {
             // The copy for the views is held until the bus takes it (a
@@ -261,7 +266,6 @@ pub async fn run(
             }
             link.received(Bytes::copy_from_slice(&buf[before..])).await;
         }
-        let kind = if whole { link.last_kind().await } else { None };
         loop {
             let next = if whole {
                 match whole_message.take() {
@@ -326,16 +330,16 @@ pub async fn run(
             };
             match action {
                 Action::Quit => return Ok(CloseReason::Service("quit word".into())),
-                Action::Reply => link.send(&out).await?,
+                Action::Reply => link.send_as(&out, kind).await?,
                 // Boxed: rare, and the connection's future stays small.
                 Action::Unmatched => {
-                    Box::pin(unmatched(link, cfg, number, msg.bytes, &out)).await?
+                    Box::pin(unmatched(link, cfg, number, msg.bytes, &out, kind)).await?
                 }
                 Action::Echo if frame.is_raw() => link.echo(message, kind).await?,
                 Action::Echo => {
                     out.clear();
                     if frame.encode(&message, &mut out).is_ok() {
-                        link.send(&out).await?;
+                        link.send_as(&out, kind).await?;
                     }
                 }
             }

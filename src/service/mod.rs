@@ -49,7 +49,7 @@ use crate::error::{describe_io, NetError, NetErrorKind};
 use crate::event::{CloseReason, Direction};
 use crate::session::accept::close_gracefully;
 use crate::session::{Control, Wiring};
-use crate::transport::ws::MessageKind;
+use crate::transport::MessageKind;
 use crate::transport::{Capabilities, StreamReader, StreamWriter};
 
 /// What clients of one server share: the chat room, the broker hub and
@@ -81,8 +81,10 @@ impl Rooms {
 /// How a read ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ReadOutcome {
-    /// This many bytes arrived.
-    Data(usize),
+    /// This many bytes arrived (one message on a message transport), of
+    /// this kind where the transport keeps kinds (text or binary on a
+    /// WebSocket).
+    Data(usize, Option<MessageKind>),
     /// The client ended its writes.
     Eof,
     /// `--idle-timeout` passed.
@@ -178,11 +180,11 @@ impl<'a> Link<'a> {
         loop {
             tokio::select! {
                 read = reader.read_message(buf, reserve) => {
-                    let Some(n) = read? else {
+                    let Some(read) = read? else {
                         return Ok(ReadOutcome::Eof);
                     };
-                    self.wiring.meter.received_bytes(n);
-                    return Ok(ReadOutcome::Data(n));
+                    self.wiring.meter.received_bytes(read.len);
+                    return Ok(ReadOutcome::Data(read.len, read.kind));
                 }
                 bytes = control.next() => self.send_bytes(bytes).await?,
                 () = self.idle() => return Ok(ReadOutcome::Idle),
@@ -191,35 +193,36 @@ impl<'a> Link<'a> {
         }
     }
 
-    /// On a WebSocket: whether the last message read was text or binary.
-    pub async fn last_kind(&self) -> Option<MessageKind> {
-        self.reader.lock().await.last_kind()
-    }
-
-    /// Sends one message back as it came: the same bytes and, on a
-    /// WebSocket, the same frame kind (text stays text); on a message
-    /// transport an empty message is sent too.
+    /// Sends one message back as it came: the same bytes and, where the
+    /// transport keeps kinds, the same kind (text stays text); on a
+    /// message transport an empty message is sent too.
     pub async fn echo(&self, bytes: Bytes, kind: Option<MessageKind>) -> io::Result<()> {
         if bytes.is_empty() && !self.caps.message_boundaries {
             return Ok(());
         }
-        self.write_guarded(&bytes, kind).await?;
+        let sent = self.write_guarded(&bytes, kind).await?;
         self.wiring.meter.sent(bytes.len());
         let _ = self
             .wiring
             .events
-            .data(self.wiring.conn, Direction::Out, bytes)
+            .data_kind(self.wiring.conn, Direction::Out, bytes, sent)
             .await;
         Ok(())
     }
 
     /// Reports received bytes (one message) to the views.
     pub async fn received(&self, bytes: Bytes) {
+        self.received_as(bytes, None).await
+    }
+
+    /// Reports one received message with its kind (text or binary, where
+    /// the transport keeps kinds) to the views.
+    pub async fn received_as(&self, bytes: Bytes, kind: Option<MessageKind>) {
         self.wiring.meter.received_msgs(1);
         let _ = self
             .wiring
             .events
-            .data(self.wiring.conn, Direction::In, bytes)
+            .data_kind(self.wiring.conn, Direction::In, bytes, kind)
             .await;
     }
 
@@ -235,25 +238,38 @@ impl<'a> Link<'a> {
 
     /// Sends bytes to the client and reports them.
     pub async fn send(&self, bytes: &[u8]) -> io::Result<()> {
+        self.send_as(bytes, None).await
+    }
+
+    /// Sends bytes to the client as one message of `kind` where the
+    /// transport keeps kinds (a reply in the kind of the question), and
+    /// reports them; `None` is the transport's default.
+    pub async fn send_as(&self, bytes: &[u8], kind: Option<MessageKind>) -> io::Result<()> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.write_guarded(bytes, None).await?;
-        self.sent(bytes).await;
+        let sent = self.write_guarded(bytes, kind).await?;
+        self.sent_as(bytes, sent).await;
         Ok(())
     }
 
     /// Sends shared bytes to the client and reports them without copying.
     pub async fn send_bytes(&self, bytes: Bytes) -> io::Result<()> {
+        self.send_bytes_as(bytes, None).await
+    }
+
+    /// [`Link::send_bytes`] as one message of `kind` (see
+    /// [`Link::send_as`]).
+    pub async fn send_bytes_as(&self, bytes: Bytes, kind: Option<MessageKind>) -> io::Result<()> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.write_guarded(&bytes, None).await?;
+        let sent = self.write_guarded(&bytes, kind).await?;
         self.wiring.meter.sent(bytes.len());
         let _ = self
             .wiring
             .events
-            .data(self.wiring.conn, Direction::Out, bytes)
+            .data_kind(self.wiring.conn, Direction::Out, bytes, sent)
             .await;
         Ok(())
     }
@@ -264,13 +280,15 @@ impl<'a> Link<'a> {
     /// [`DRAIN`](crate::shutdown::DRAIN) to deliver what is in flight. Each
     /// chunk that goes out counts as activity. A cut write fails with a
     /// [`WriteCut`] error carrying the reason. On a message transport the
-    /// bytes go out as one message (of frame kind `kind`, when given),
-    /// never cut into chunks.
-    async fn write_guarded(&self, bytes: &[u8], kind: Option<MessageKind>) -> io::Result<()> {
+    /// bytes go out as one message (of `kind`, when given), never cut
+    /// into chunks; returns the kind it went out as, where the transport
+    /// keeps kinds.
+    async fn write_guarded(
+        &self,
+        bytes: &[u8],
+        kind: Option<MessageKind>,
+    ) -> io::Result<Option<MessageKind>> {
         let mut writer = self.writer.lock().await;
-        // Set for this message only: reset below, and an error ends the
-        // connection.
-        writer.set_next_kind(kind);
         let mut drain_until: Option<tokio::time::Instant> = None;
         let chunk_size = if self.caps.message_boundaries {
             bytes.len().max(1)
@@ -279,17 +297,18 @@ impl<'a> Link<'a> {
         };
         // One pass even for empty bytes (an empty message is sent).
         let mut start = 0;
+        let mut sent;
         loop {
             let end = bytes.len().min(start + chunk_size);
             let chunk = &bytes[start..end];
             start = end;
-            let write = writer.write_all(chunk);
+            let write = writer.write_message(chunk, kind);
             tokio::pin!(write);
             loop {
                 let cut_at = drain_until.unwrap_or_else(far_future);
                 tokio::select! {
                     written = &mut write => {
-                        written?;
+                        sent = written?;
                         break;
                     }
                     () = self.idle() => return Err(WriteCut::error(CloseReason::IdleTimeout)),
@@ -306,21 +325,26 @@ impl<'a> Link<'a> {
                 break;
             }
         }
-        writer.set_next_kind(None);
-        Ok(())
+        Ok(sent)
     }
 
     /// Counts and reports bytes that were written to the client.
     pub async fn sent(&self, bytes: &[u8]) {
+        self.sent_as(bytes, None).await
+    }
+
+    /// [`Link::sent`] with the kind the bytes went out as.
+    async fn sent_as(&self, bytes: &[u8], kind: Option<MessageKind>) {
         self.wiring.meter.sent(bytes.len());
         if self.wiring.events.wants_sent() {
             let _ = self
                 .wiring
                 .events
-                .data(
+                .data_kind(
                     self.wiring.conn,
                     Direction::Out,
                     Bytes::copy_from_slice(bytes),
+                    kind,
                 )
                 .await;
         }

@@ -29,7 +29,7 @@ pub use input::{Control, Input};
 pub use meter::Meter;
 
 use crate::error::{NetError, NetErrorKind};
-use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventKind, EventTx, WsFrame};
+use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventKind, EventTx};
 use crate::transport::{DatagramSocket, Stream};
 use input::Next;
 
@@ -155,7 +155,6 @@ pub async fn run_stream(
     } = wiring;
     input.set_peer(&conn.peer);
     let (mut reader, mut writer) = stream.into_split();
-    let sent_frame = writer.message_kind().and_then(WsFrame::from_name);
     // A stream that cannot half-close (a WebSocket: a close frame ends
     // both ways) ends like a datagram session: after the input ends,
     // replies are awaited until the link is quiet, then it is closed; the
@@ -212,8 +211,11 @@ pub async fn run_stream(
             if bytes.is_empty() {
                 continue;
             }
-            if !peer_ended.load(Ordering::Relaxed) {
-                writer.write_all(&bytes).await?;
+            // What we send goes out in the stream's default kind (binary
+            // on a WebSocket, text with `--ws-text`; binary for bytes that
+            // are not UTF-8), reported as it went.
+            let sent_kind = if !peer_ended.load(Ordering::Relaxed) {
+                writer.write_message(&bytes, None).await?
             } else {
                 since_peer_end += bytes.len();
                 if since_peer_end <= REPLAY_LIMIT {
@@ -221,14 +223,16 @@ pub async fn run_stream(
                 } else {
                     kept.clear();
                 }
-                if let Err(e) = writer.write_all(&bytes).await {
-                    return Err(undelivered(e, since_peer_end, &mut kept));
-                }
+                let sent = match writer.write_message(&bytes, None).await {
+                    Ok(sent) => sent,
+                    Err(e) => return Err(undelivered(e, since_peer_end, &mut kept)),
+                };
                 check_delivered(&writer, since_peer_end, &mut kept)?;
-            }
+                sent
+            };
             meter.sent(bytes.len());
             events
-                .data_frame(conn, Direction::Out, bytes, sent_frame)
+                .data_kind(conn, Direction::Out, bytes, sent_kind)
                 .await?;
         }
         #[allow(unreachable_code)]
@@ -240,8 +244,7 @@ pub async fn run_stream(
             // An empty WebSocket message is a message (`Some(0)`); only
             // `None` is the end.
             let read = reader.read_message(&mut buf, STREAM_READ_SIZE).await?;
-            let frame = reader.message_kind().and_then(WsFrame::from_name);
-            let Some(n) = read else {
+            let Some(crate::transport::Received { len: n, kind }) = read else {
                 peer_ended.store(true, Ordering::Relaxed);
                 events
                     .emit(EventKind::Eof {
@@ -253,7 +256,7 @@ pub async fn run_stream(
             };
             meter.received(n);
             events
-                .data_frame(conn, Direction::In, buf.split().freeze(), frame)
+                .data_kind(conn, Direction::In, buf.split().freeze(), kind)
                 .await?;
             if counted_enough(meter, cfg) {
                 return Ok(());

@@ -125,7 +125,7 @@ async fn connect_inner(
         | Endpoint::Ws { host, port, .. } => {
             let (tcp, addr) = dial_tcp(endpoint, host, *port, opts, deadline).await?;
             let local = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
-            let stream = super::secure::client_upgrade(tcp, endpoint, opts).await?;
+            let stream = super::secure::client_upgrade(Stream::Tcp(tcp), endpoint, opts).await?;
             Ok(Connected {
                 connection: Connection::Stream(stream),
                 local,
@@ -196,21 +196,29 @@ async fn connect_inner(
                 peer: PeerAddr::Ip(addr),
             })
         }
+        Endpoint::OverUnix(over) => {
+            let socket = connect_unix(&over.addr, Type::STREAM, endpoint).await?;
+            let unix = socket
+                .set_nonblocking(true)
+                .and_then(|()| UnixStream::from_std(socket.into()))
+                .map_err(|e| fail::setup(endpoint, e))?;
+            let stream = super::secure::client_upgrade(Stream::Unix(unix), endpoint, opts).await?;
+            Ok(Connected {
+                connection: Connection::Stream(stream),
+                local: "unnamed".into(),
+                peer: PeerAddr::Unix {
+                    addr: Some(over.addr.clone()),
+                    pid: None,
+                },
+            })
+        }
         Endpoint::Unix(addr) | Endpoint::UnixSeqpacket(addr) => {
             let ty = if endpoint.kind() == Kind::Unix {
                 Type::STREAM
             } else {
                 Type::SEQPACKET
             };
-            let target = unix_sockaddr(addr, endpoint)?;
-            let socket = tokio::task::spawn_blocking(move || -> io::Result<Socket> {
-                let socket = Socket::new(Domain::UNIX, ty, None)?;
-                socket.connect(&target)?;
-                Ok(socket)
-            })
-            .await
-            .map_err(|e| fail::other(format!("connect task failed: {e}")))?
-            .map_err(|e| fail::connecting(endpoint, e))?;
+            let socket = connect_unix(addr, ty, endpoint).await?;
             let peer = PeerAddr::Unix {
                 addr: Some(addr.clone()),
                 pid: None,
@@ -287,6 +295,20 @@ async fn connect_inner(
             })
         }
     }
+}
+
+/// Connects a Unix socket of type `ty` to `addr` (off the runtime: a
+/// connect to a full backlog blocks).
+async fn connect_unix(addr: &UnixAddr, ty: Type, endpoint: &Endpoint) -> Result<Socket, NetError> {
+    let target = unix_sockaddr(addr, endpoint)?;
+    tokio::task::spawn_blocking(move || -> io::Result<Socket> {
+        let socket = Socket::new(Domain::UNIX, ty, None)?;
+        socket.connect(&target)?;
+        Ok(socket)
+    })
+    .await
+    .map_err(|e| fail::other(format!("connect task failed: {e}")))?
+    .map_err(|e| fail::connecting(endpoint, e))
 }
 
 /// The peer of a connection [`dial_tcp`] made: the address, or through a

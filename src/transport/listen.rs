@@ -58,7 +58,8 @@ enum ListenerInner {
     Tcp(TcpListener),
     Unix(UnixListener),
     Seqpacket(SeqpacketListener),
-    /// TLS or WebSocket: handshakes run in the background.
+    /// TLS or WebSocket over TCP or a Unix stream socket: handshakes run
+    /// in the background.
     Layered(super::secure::Handshaker),
     /// One stream already there (a side that is not a socket, or a
     /// connection dialled for `relay --connect-first`), accepted once.
@@ -189,9 +190,10 @@ pub async fn listen(
                 .unwrap_or(addr);
             let tcp = TcpListener::from_std(socket.into()).map_err(|e| fail::setup(endpoint, e))?;
             let note = layers.note();
+            let base = super::secure::BaseListener::Tcp(tcp);
             Ok((
                 Listener::Stream(StreamListener {
-                    inner: ListenerInner::Layered(super::secure::Handshaker::start(tcp, layers)),
+                    inner: ListenerInner::Layered(super::secure::Handshaker::start(base, layers)),
                     _path_guard: None,
                     opts: opts.clone(),
                     note,
@@ -214,32 +216,30 @@ pub async fn listen(
                 spec.path.display()
             ),
         )),
+        Endpoint::OverUnix(over) => {
+            let layers = super::secure::Layers::of(endpoint, opts)?
+                .ok_or_else(|| fail::other("no TLS or WebSocket layer to listen with"))?;
+            let (socket, guard) = bind_unix(&over.addr, Type::STREAM, endpoint, opts)?;
+            let unix = UnixListener::from_std(socket.into()).map_err(|e| fail::setup(endpoint, e))?;
+            let note = layers.note();
+            let base = super::secure::BaseListener::Unix(unix);
+            Ok((
+                Listener::Stream(StreamListener {
+                    inner: ListenerInner::Layered(super::secure::Handshaker::start(base, layers)),
+                    _path_guard: guard,
+                    opts: opts.clone(),
+                    note,
+                }),
+                endpoint.clone(),
+            ))
+        }
         Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) | Endpoint::UnixSeqpacket(addr) => {
             let ty = match endpoint.kind() {
                 Kind::Unix => Type::STREAM,
                 Kind::UnixSeqpacket => Type::SEQPACKET,
                 _ => Type::DGRAM,
             };
-            let shown = endpoint.to_string();
-            if let UnixAddr::Path(path) = addr {
-                unix_path::clear_stale(path, ty, &shown)?;
-            }
-            let sockaddr = unix_sockaddr(addr, endpoint)?;
-            let socket = Socket::new(Domain::UNIX, ty, None)
-                .and_then(|s| s.bind(&sockaddr).map(|()| s))
-                .map_err(|e| fail::binding_at(endpoint, e))?;
-            let guard = match addr {
-                UnixAddr::Path(path) => Some(UnixPathGuard::new(path)),
-                UnixAddr::Abstract(_) => None,
-            };
-            if ty != Type::DGRAM {
-                socket
-                    .listen(opts.backlog.unwrap_or(DEFAULT_BACKLOG) as i32)
-                    .map_err(|e| fail::binding_at(endpoint, e))?;
-            }
-            socket
-                .set_nonblocking(true)
-                .map_err(|e| fail::setup(endpoint, e))?;
+            let (socket, guard) = bind_unix(addr, ty, endpoint, opts)?;
             let setup = |e| fail::setup(endpoint, e);
             let listener = match ty {
                 Type::STREAM => Listener::Stream(StreamListener {
@@ -266,6 +266,41 @@ pub async fn listen(
             Ok((listener, endpoint.clone()))
         }
     }
+}
+
+/// Binds a Unix socket of type `ty` at `addr` (a stale socket file there
+/// cleared first) and, unless it is a datagram socket, listens; returns
+/// it non-blocking with the guard that removes its file.
+// On Windows (no Unix sockets: parsing refuses them) the guard is never
+// made.
+#[cfg_attr(windows, allow(unreachable_code))]
+fn bind_unix(
+    addr: &UnixAddr,
+    ty: Type,
+    endpoint: &Endpoint,
+    opts: &SocketOptions,
+) -> Result<(Socket, Option<UnixPathGuard>), NetError> {
+    let shown = endpoint.to_string();
+    if let UnixAddr::Path(path) = addr {
+        unix_path::clear_stale(path, ty, &shown)?;
+    }
+    let sockaddr = unix_sockaddr(addr, endpoint)?;
+    let socket = Socket::new(Domain::UNIX, ty, None)
+        .and_then(|s| s.bind(&sockaddr).map(|()| s))
+        .map_err(|e| fail::binding_at(endpoint, e))?;
+    let guard = match addr {
+        UnixAddr::Path(path) => Some(UnixPathGuard::new(path)),
+        UnixAddr::Abstract(_) => None,
+    };
+    if ty != Type::DGRAM {
+        socket
+            .listen(opts.backlog.unwrap_or(DEFAULT_BACKLOG) as i32)
+            .map_err(|e| fail::binding_at(endpoint, e))?;
+    }
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| fail::setup(endpoint, e))?;
+    Ok((socket, guard))
 }
 
 /// Creates, configures and binds an IP socket (and, for TCP, listens).

@@ -9,6 +9,7 @@ pub mod ipopts;
 mod linger;
 mod listen;
 pub mod local;
+mod message_kind;
 pub mod peer;
 pub mod proxy;
 pub mod secure;
@@ -38,6 +39,7 @@ pub use connect::{apply_stream_options, connect, resolve, Connected, Connection}
 pub use datagram::DatagramSocket;
 pub use ipopts::{Family, IpOptions};
 pub use listen::{listen, Listener, StreamListener};
+pub use message_kind::{MessageKind, Received};
 pub use peer::PeerAddr;
 pub use proxy::{connect_via, Proxy};
 pub use secure::{client_upgrade, handshake_failure, HandshakeFailed};

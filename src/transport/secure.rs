@@ -1,20 +1,23 @@
-//! The layers over TCP: TLS (`tls://`), WebSocket (`ws://`) and both
-//! (`wss://`). [`client_upgrade`] runs the client handshakes over a TCP
-//! stream that is already connected (directly, or through a proxy);
-//! `Handshaker` runs the server handshakes of a listener, each in its
-//! own task so a slow client never delays the next accept.
+//! The layers over a base stream: TLS (`tls://`, `tls+unix://`),
+//! WebSocket (`ws://`, `ws+unix://`) and both (`wss://`, `wss+unix://`),
+//! over TCP or a Unix stream socket. [`client_upgrade`] runs the client
+//! handshakes over a base that is already connected (directly, or
+//! through a proxy); `Handshaker` runs the server handshakes of a
+//! listener, each in its own task so a slow client never delays the next
+//! accept.
 
 use std::io;
 use std::sync::Arc;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Mutex, Semaphore};
 use tokio_util::task::AbortOnDropHandle;
 
-use super::tls::{self, TlsInfo, TlsServer};
-use super::ws::{self, BoxedIo};
+use super::tls::{self, TlsServer};
+use super::unix_socket::UnixListener;
+use super::ws;
 use super::{apply_stream_options, PeerAddr, SocketOptions, Stream};
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, Host};
 use crate::error::NetError;
 
 /// Handshakes under way at once on one listener (clients accepted whose
@@ -29,38 +32,75 @@ const PENDING_HANDSHAKES: usize = 4096;
 /// once; a silent one is dropped so it does not hold a turn.
 const FIRST_BYTE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Runs the client side of `endpoint`'s layers over `tcp`, already
-/// connected to its host and port: the TLS handshake for `tls://` and
-/// `wss://`, then the WebSocket handshake for `ws://` and `wss://`. A plain
-/// `tcp://` endpoint gets the stream back as it is.
+/// The layers an endpoint stacks on its base, and what they need: the
+/// TLS server name (the host; `localhost` over a Unix socket, unless
+/// `--sni` says otherwise) and the WebSocket URL and request path.
+struct Stack {
+    tls: Option<Host>,
+    ws: Option<(String, String)>,
+}
+
+impl Stack {
+    /// The layers of `endpoint`; `None` for a plain base (`tcp://`,
+    /// `unix://`…).
+    fn of(endpoint: &Endpoint) -> Option<Stack> {
+        let localhost = || Host::Name("localhost".into());
+        match endpoint {
+            Endpoint::Tls { host, .. } => Some(Stack {
+                tls: Some(host.clone()),
+                ws: None,
+            }),
+            Endpoint::Ws {
+                host,
+                port,
+                path,
+                secure,
+            } => Some(Stack {
+                tls: secure.then(|| host.clone()),
+                ws: Some((
+                    format!("{}://{host}:{port}{path}", endpoint.kind().scheme()),
+                    path.clone(),
+                )),
+            }),
+            Endpoint::OverUnix(layers) => Some(Stack {
+                tls: layers.tls.then(localhost),
+                ws: layers.ws_path.as_ref().map(|path| {
+                    let scheme = if layers.tls { "wss" } else { "ws" };
+                    (format!("{scheme}://localhost{path}"), path.clone())
+                }),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the client side of `endpoint`'s layers over `base`, the stream
+/// already connected to it (TCP, directly or through a proxy, or a Unix
+/// stream socket): the TLS handshake for `tls://`, `wss://`,
+/// `tls+unix://` and `wss+unix://`, then the WebSocket handshake for the
+/// WebSocket kinds. A plain endpoint gets `base` back as it is.
 pub async fn client_upgrade(
-    tcp: TcpStream,
+    base: Stream,
     endpoint: &Endpoint,
     opts: &SocketOptions,
 ) -> Result<Stream, NetError> {
-    match endpoint {
-        Endpoint::Tls { host, .. } => {
-            let tls = tls::client_handshake(tcp, host, &opts.tls).await?;
-            Ok(Stream::Tls(Box::new(tls.into())))
+    let Some(stack) = Stack::of(endpoint) else {
+        return Ok(base);
+    };
+    let stream = match &stack.tls {
+        Some(name) => {
+            let tls = tls::client_handshake(base, name, endpoint, &opts.tls).await?;
+            Stream::Tls(Box::new(tls.into()))
         }
-        Endpoint::Ws {
-            host, port, path, ..
-        } => {
-            let timeout = opts.tls.handshake_timeout();
-            let scheme = endpoint.kind().scheme();
-            let url = format!("{scheme}://{host}:{port}{path}");
-            let (io, info): (BoxedIo, Option<TlsInfo>) = if endpoint.kind().scheme() == "wss" {
-                let tls = tls::client_handshake(tcp, host, &opts.tls).await?;
-                let info = TlsInfo::of(tls.get_ref().1);
-                (Box::new(tls), Some(info))
-            } else {
-                (Box::new(tcp), None)
-            };
-            let ws = ws::client_handshake(io, &url, &opts.ws, info, timeout).await?;
-            Ok(Stream::Ws(Box::new(ws)))
-        }
-        _ => Ok(Stream::Tcp(tcp)),
-    }
+        None => base,
+    };
+    let Some((url, _)) = &stack.ws else {
+        return Ok(stream);
+    };
+    let info = stream.tls_info();
+    let timeout = opts.tls.handshake_timeout();
+    let ws = ws::client_handshake(Box::new(stream), url, endpoint, &opts.ws, info, timeout).await?;
+    Ok(Stream::Ws(Box::new(ws)))
 }
 
 /// A handshake that failed on a listener: who, and why in words.
@@ -97,31 +137,27 @@ pub(super) struct Layers {
 }
 
 impl Layers {
-    /// The layers of `endpoint`, or `None` for plain TCP.
+    /// The layers of `endpoint`, or `None` for a plain base.
     pub(super) fn of(
         endpoint: &Endpoint,
         opts: &SocketOptions,
     ) -> Result<Option<Layers>, NetError> {
-        let (tls, ws) = match endpoint {
-            Endpoint::Tls { host, .. } => (Some(TlsServer::new(&opts.tls, host)?), None),
-            Endpoint::Ws {
-                host, secure, path, ..
-            } => {
-                let tls = if *secure {
-                    Some(TlsServer::new(&opts.tls, host)?)
-                } else {
-                    None
-                };
-                let mut ws = opts.ws.as_ref().clone();
-                // `listen ws://0.0.0.0:8080/feed` serves /feed only, like
-                // `--path /feed`; a bare `/` serves any path.
-                if ws.path.is_none() && path != "/" {
-                    ws.path = Some(path.split('?').next().unwrap_or(path).to_string());
-                }
-                (tls, Some(ws))
-            }
-            _ => return Ok(None),
+        let Some(stack) = Stack::of(endpoint) else {
+            return Ok(None);
         };
+        let tls = match &stack.tls {
+            Some(host) => Some(TlsServer::new(&opts.tls, host)?),
+            None => None,
+        };
+        let ws = stack.ws.map(|(_, path)| {
+            let mut ws = opts.ws.as_ref().clone();
+            // `listen ws://0.0.0.0:8080/feed` serves /feed only, like
+            // `--path /feed`; a bare `/` serves any path.
+            if ws.path.is_none() && path != "/" {
+                ws.path = Some(path.split('?').next().unwrap_or(&path).to_string());
+            }
+            ws
+        });
         Ok(Some(Layers {
             tls,
             ws,
@@ -134,31 +170,61 @@ impl Layers {
         self.tls.as_ref().map(|t| t.note.clone())
     }
 
-    async fn handshake(&self, tcp: TcpStream) -> Result<Stream, String> {
-        let timeout = self.opts.tls.handshake_timeout();
-        let (io, info): (BoxedIo, Option<TlsInfo>) = match &self.tls {
+    async fn handshake(&self, base: Stream) -> Result<Stream, String> {
+        let stream = match &self.tls {
             Some(server) => {
                 let tls = server
-                    .accept(tcp)
+                    .accept(base)
                     .await
                     .map_err(|why| format!("TLS: {why}"))?;
-                if self.ws.is_none() {
-                    return Ok(Stream::Tls(Box::new(tls.into())));
-                }
-                let info = TlsInfo::of(tls.get_ref().1);
-                (Box::new(tls), Some(info))
+                Stream::Tls(Box::new(tls.into()))
             }
-            None => (Box::new(tcp), None),
+            None => base,
         };
-        let opts = self.ws.clone().unwrap_or_default();
-        let ws = ws::server_handshake(io, &opts, info, timeout).await?;
+        let Some(opts) = &self.ws else {
+            return Ok(stream);
+        };
+        let info = stream.tls_info();
+        let timeout = self.opts.tls.handshake_timeout();
+        let ws = ws::server_handshake(Box::new(stream), opts, info, timeout).await?;
         Ok(Stream::Ws(Box::new(ws)))
+    }
+}
+
+/// The listening socket under a layered listener: TCP (`tls://`,
+/// `ws://`, `wss://`) or a Unix stream socket (`tls+unix://`,
+/// `ws+unix://`, `wss+unix://`).
+#[derive(Debug)]
+pub(super) enum BaseListener {
+    /// TCP.
+    Tcp(TcpListener),
+    /// A Unix stream socket.
+    Unix(UnixListener),
+}
+
+impl BaseListener {
+    /// The next client, as a plain stream with its address.
+    async fn accept(&self, opts: &SocketOptions) -> io::Result<(Stream, PeerAddr)> {
+        match self {
+            BaseListener::Tcp(listener) => {
+                let (tcp, addr) = listener.accept().await?;
+                if let Err(e) = apply_stream_options(&tcp, opts) {
+                    tracing::debug!(%addr, error = %e, "socket options");
+                }
+                Ok((Stream::Tcp(tcp), PeerAddr::Ip(addr)))
+            }
+            BaseListener::Unix(listener) => {
+                let (unix, _) = listener.accept().await?;
+                let pid = unix.peer_cred().ok().and_then(|c| c.pid());
+                Ok((Stream::Unix(unix), PeerAddr::Unix { addr: None, pid }))
+            }
+        }
     }
 }
 
 type Handshaken = io::Result<(Stream, PeerAddr)>;
 
-/// Accepts TCP clients in the background and hands out those whose
+/// Accepts clients in the background and hands out those whose
 /// handshakes succeeded; failures come out as [`HandshakeFailed`] errors.
 /// Dropping it stops accepting.
 #[derive(Debug)]
@@ -168,7 +234,7 @@ pub(super) struct Handshaker {
 }
 
 impl Handshaker {
-    pub(super) fn start(listener: TcpListener, layers: Layers) -> Handshaker {
+    pub(super) fn start(listener: BaseListener, layers: Layers) -> Handshaker {
         let (tx, rx) = mpsc::channel(16);
         let task = tokio::spawn(accept_loop(listener, Arc::new(layers), tx));
         Handshaker {
@@ -186,14 +252,14 @@ impl Handshaker {
     }
 }
 
-async fn accept_loop(listener: TcpListener, layers: Arc<Layers>, tx: mpsc::Sender<Handshaken>) {
+async fn accept_loop(listener: BaseListener, layers: Arc<Layers>, tx: mpsc::Sender<Handshaken>) {
     let at_once = Arc::new(Semaphore::new(PENDING_HANDSHAKES));
     let tasks = tokio_util::task::TaskTracker::new();
     loop {
         let Ok(turn) = Arc::clone(&at_once).acquire_owned().await else {
             return;
         };
-        let (tcp, addr) = match listener.accept().await {
+        let (base, peer) = match listener.accept(&layers.opts).await {
             Ok(pair) => pair,
             Err(e) => {
                 if tx.send(Err(e)).await.is_err() {
@@ -203,16 +269,12 @@ async fn accept_loop(listener: TcpListener, layers: Arc<Layers>, tx: mpsc::Sende
                 continue;
             }
         };
-        let peer = PeerAddr::Ip(addr);
-        if let Err(e) = apply_stream_options(&tcp, &layers.opts) {
-            tracing::debug!(%addr, error = %e, "socket options");
-        }
         let layers = Arc::clone(&layers);
         let out = tx.clone();
         tasks.spawn(async move {
-            let first = first_byte(&tcp, layers.opts.tls.handshake_timeout()).await;
+            let first = first_byte(&base, layers.opts.tls.handshake_timeout()).await;
             let handshake = match first {
-                Ok(()) => layers.handshake(tcp).await,
+                Ok(()) => layers.handshake(base).await,
                 Err(why) => Err(why),
             };
             let result = match handshake {
@@ -231,11 +293,10 @@ async fn accept_loop(listener: TcpListener, layers: Arc<Layers>, tx: mpsc::Sende
 /// Waits for the client's first byte (without taking it) for at most
 /// [`FIRST_BYTE_DEADLINE`] (or `limit`, when shorter). A client that closes
 /// at once goes on to fail its handshake with the usual words.
-async fn first_byte(tcp: &TcpStream, limit: std::time::Duration) -> Result<(), String> {
+async fn first_byte(base: &Stream, limit: std::time::Duration) -> Result<(), String> {
     let deadline = FIRST_BYTE_DEADLINE.min(limit);
-    let mut byte = [0u8; 1];
-    match tokio::time::timeout(deadline, tcp.peek(&mut byte)).await {
-        Ok(Ok(_)) => Ok(()),
+    match tokio::time::timeout(deadline, base.first_byte()).await {
+        Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(crate::error::describe_io(&e)),
         Err(_) => Err(format!(
             "the client sent nothing within {} (silent clients are dropped)",

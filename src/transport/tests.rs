@@ -134,11 +134,27 @@ async fn ws_halves_keep_message_boundaries_and_frame_types() {
     let (mut client_in, mut client_out) = client.into_split();
     let (mut server_in, mut server_out) = server.into_split();
     client_out.write_all(b"one").await.expect("write");
-    client_out.write_all(b"second").await.expect("write");
+    client_out
+        .write_message(b"second", Some(MessageKind::Text))
+        .await
+        .expect("write");
     let mut buf = BytesMut::new();
-    assert_eq!(server_in.read_some(&mut buf, 1024).await.expect("read"), 3);
-    assert_eq!(server_in.message_kind(), Some("binary"));
-    assert_eq!(server_in.read_some(&mut buf, 1024).await.expect("read"), 6);
+    let first = server_in.read_message(&mut buf, 1024).await.expect("read");
+    assert_eq!(
+        first,
+        Some(Received {
+            len: 3,
+            kind: Some(MessageKind::Binary)
+        })
+    );
+    let second = server_in.read_message(&mut buf, 1024).await.expect("read");
+    assert_eq!(
+        second,
+        Some(Received {
+            len: 6,
+            kind: Some(MessageKind::Text)
+        })
+    );
     assert_eq!(&buf[..], b"onesecond");
     server_out.write_all(b"reply").await.expect("reply");
     let mut buf = BytesMut::new();

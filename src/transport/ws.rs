@@ -28,12 +28,13 @@ use tokio_tungstenite::WebSocketStream;
 use super::tls::TlsInfo;
 use super::ws_budget::{self, Budgeted, SharedBudget};
 use super::ws_request::{self, HeadError, Rewind};
+use super::MessageKind;
 use crate::error::{NetError, NetErrorKind};
 
 /// Any connected byte stream a WebSocket can run over (TCP, TLS, a proxy
 /// tunnel).
-pub trait Duplex: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Duplex for T {}
+pub trait Duplex: AsyncRead + AsyncWrite + Send + Sync + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Sync + Unpin> Duplex for T {}
 
 /// A boxed [`Duplex`].
 pub type BoxedIo = Box<dyn Duplex>;
@@ -87,25 +88,6 @@ impl WsOptions {
     }
 }
 
-/// Whether a message came as a text or a binary frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageKind {
-    /// A text frame (UTF-8).
-    Text,
-    /// A binary frame.
-    Binary,
-}
-
-impl MessageKind {
-    /// `"text"` or `"binary"`, as `--json` writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessageKind::Text => "text",
-            MessageKind::Binary => "binary",
-        }
-    }
-}
-
 /// An open WebSocket connection.
 pub struct WsStream {
     ws: Ws,
@@ -143,7 +125,6 @@ impl WsStream {
             WsWriter {
                 tx,
                 text: self.text,
-                next_kind: None,
                 closed: false,
                 fail,
             },
@@ -152,10 +133,12 @@ impl WsStream {
 }
 
 /// Runs the client handshake for `url` (`ws://host:port/path`) over a
-/// connected stream, with `opts`' headers and subprotocol.
+/// connected stream, with `opts`' headers and subprotocol; errors name
+/// `peer` (the endpoint as the user wrote it).
 pub async fn client_handshake(
     io: BoxedIo,
     url: &str,
+    peer: &(dyn std::fmt::Display + Sync),
     opts: &WsOptions,
     tls: Option<TlsInfo>,
     timeout: Duration,
@@ -185,13 +168,13 @@ pub async fn client_handshake(
             tls,
         }),
         Ok(Err(e)) => Err(fail(format!(
-            "WebSocket handshake with {url} failed: {}",
+            "WebSocket handshake with {peer} failed: {}",
             describe(&e)
         ))),
         Err(_) => Err(NetError::new(
             NetErrorKind::TimedOut,
             format!(
-                "WebSocket handshake with {url} timed out after {}",
+                "WebSocket handshake with {peer} timed out after {}",
                 humantime::format_duration(timeout)
             ),
         )),
@@ -506,9 +489,6 @@ pub fn linger_after_failure(
 pub struct WsWriter {
     tx: SplitSink<Ws, Message>,
     text: bool,
-    /// The frame kind of the next writes, when set (an echo answers text
-    /// with text and binary with binary); `--ws-text`'s choice otherwise.
-    next_kind: Option<MessageKind>,
     closed: bool,
     /// See [`WsReader`]'s `fail`.
     fail: Arc<AtomicU16>,
@@ -532,19 +512,11 @@ impl WsWriter {
         }
     }
 
-    /// Makes the next writes go out as `kind` (text only when the bytes
-    /// are UTF-8), or as `--ws-text` says with `None`.
-    pub fn set_next_kind(&mut self, kind: Option<MessageKind>) {
-        self.next_kind = kind;
-    }
-
-    fn message(&self, data: &[u8]) -> Message {
+    /// The message for `data`: of `kind` (text only when the bytes are
+    /// UTF-8), or as `--ws-text` says with `None`.
+    fn message(&self, data: &[u8], kind: Option<MessageKind>) -> Message {
         let bytes = Bytes::copy_from_slice(data);
-        let text = match self.next_kind {
-            Some(kind) => kind == MessageKind::Text,
-            None => self.text,
-        };
-        if text {
+        if kind.unwrap_or(self.kind()) == MessageKind::Text {
             if let Ok(text) = Utf8Bytes::try_from(bytes.clone()) {
                 return Message::Text(text);
             }
@@ -552,10 +524,21 @@ impl WsWriter {
         Message::Binary(bytes)
     }
 
-    /// Sends `data` as one message.
-    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        let message = self.message(data);
-        self.tx.send(message).await.map_err(to_io)
+    /// Sends `data` as one message of `kind` (an echo answers text with
+    /// text), or of the kind `--ws-text` says with `None`; returns the
+    /// kind it went out as (text that is not UTF-8 goes out binary).
+    pub async fn write_message(
+        &mut self,
+        data: &[u8],
+        kind: Option<MessageKind>,
+    ) -> io::Result<MessageKind> {
+        let message = self.message(data, kind);
+        let sent = match message {
+            Message::Text(_) => MessageKind::Text,
+            _ => MessageKind::Binary,
+        };
+        self.tx.send(message).await.map_err(to_io)?;
+        Ok(sent)
     }
 
     /// Sends a close frame (1000, normal closure, or the code a protocol
@@ -598,7 +581,7 @@ impl AsyncWrite for WsWriter {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         ready!(Pin::new(&mut this.tx).poll_ready(cx)).map_err(to_io)?;
-        let message = this.message(buf);
+        let message = this.message(buf, None);
         Pin::new(&mut this.tx).start_send(message).map_err(to_io)?;
         Poll::Ready(Ok(buf.len()))
     }

@@ -247,7 +247,7 @@ mod tests {
                 conn: crate::event::ConnInfo::new(3, "p"),
                 dir: Direction::In,
                 bytes: bytes::Bytes::from_static(b"\xd6\xd0"),
-                ws: None,
+                kind: None,
             },
         };
         let m: serde_json::Value =

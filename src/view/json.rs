@@ -153,7 +153,7 @@ mod tests {
             conn: conn.clone(),
             dir: Direction::In,
             bytes: Bytes::from_static(bytes),
-            ws: None,
+            kind: None,
         };
         for kind in [
             data(b"\xd6"),

@@ -82,8 +82,7 @@ impl ViewOptions {
     /// Sets [`ViewOptions::message_lines`] for a session on `kind`: on
     /// when its messages have boundaries and stdout is a terminal.
     pub fn end_messages_on_terminal(&mut self, kind: crate::endpoint::Kind) {
-        use crate::endpoint::Kind;
-        let messages = kind.keeps_message_boundaries() || matches!(kind, Kind::Ws | Kind::Wss);
+        let messages = kind.keeps_message_boundaries() || kind.is_websocket();
         self.message_lines = messages && io::stdout().is_terminal();
     }
     /// The encoding for text (UTF-8 unless chosen).

@@ -376,7 +376,7 @@ mod tests {
                 conn: conn.clone(),
                 dir: *dir,
                 bytes: Bytes::from_static(bytes),
-                ws: None,
+                kind: None,
             });
         }
         events.push(EventKind::Close {

@@ -118,7 +118,7 @@ impl<W: Write + Send> Transcript<W> {
                 conn,
                 dir,
                 bytes,
-                ws,
+                kind,
             } => {
                 s = self.prefix(time, conn, dir.arrow(), Some(*dir));
                 let body = match self.style.body {
@@ -138,11 +138,11 @@ impl<W: Write + Send> Transcript<W> {
                     }
                     Body::Hex | Body::HexAndText => {
                         s.push_str(&format!(" {} bytes", bytes.len()));
-                        match ws {
-                            Some(crate::event::WsFrame::Text) => s.push_str(", ws text\n"),
-                            Some(crate::event::WsFrame::Binary) => s.push_str(", ws binary\n"),
-                            None => s.push('\n'),
+                        if let Some(kind) = kind {
+                            s.push_str(", ");
+                            s.push_str(kind.as_str());
                         }
+                        s.push('\n');
                         hexdump(bytes, &mut s);
                         if self.style.body == Body::HexAndText {
                             let text = self.decoders.decode(conn.id, *dir, bytes);
@@ -360,7 +360,7 @@ mod tests {
                 conn,
                 dir: Direction::In,
                 bytes: bytes::Bytes::from_static(b"hi\r\n"),
-                ws: None,
+                kind: None,
             }))
             .unwrap();
         let local: DateTime<Local> = (SystemTime::UNIX_EPOCH + Duration::from_millis(1_234)).into();
@@ -379,7 +379,7 @@ mod tests {
                 conn: conn.clone(),
                 dir: Direction::In,
                 bytes: bytes::Bytes::from_static(bytes),
-                ws: None,
+                kind: None,
             })
         };
         let eof = event(EventKind::Eof {

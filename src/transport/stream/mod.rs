@@ -4,11 +4,12 @@
 //!
 //! What a kind can do is said by [`Capabilities`] (half-close, message
 //! boundaries, zero-copy splice), never by matching on it outside this
-//! module. A new transport is one more variant of the private half enums:
-//! TLS (`tls://`) is split by `tokio::io::split` and says "no zero-copy";
-//! a WebSocket (`ws://`, `wss://`) reads and writes whole messages and
-//! says "no half-close". The socket kinds are in `socket.rs`, the tokio
-//! trait impls in `poll.rs`.
+//! module. A stream is a base (TCP, Unix, serial…) with layers on it: the
+//! TLS layer (`tls.rs`) wraps any byte-stream [`Stream`] (`tls://`,
+//! `tls+unix://`), is split by `tokio::io::split` and says "no
+//! zero-copy"; a WebSocket (`ws://`, `ws+unix://`, `wss://`…) reads and
+//! writes whole messages and says "no half-close". The socket kinds are
+//! in `socket.rs`, the tokio trait impls in `poll.rs`.
 
 use std::io;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use super::unix_socket::{UnixReadHalf, UnixStream, UnixWriteHalf};
 
 mod poll;
 mod socket;
+mod tls;
 
 // Used by the Unix-only kinds (serial through termios, seqpacket).
 #[cfg_attr(windows, allow(unused_imports))]
@@ -31,10 +33,11 @@ use super::local::{EndNote, LocalReader, LocalStream, LocalWriter};
 use super::seqpacket::SeqpacketStream;
 use super::serial::SerialPort;
 use super::tls::TlsInfo;
-use super::ws::{MessageKind, WsReader, WsStream, WsWriter};
+use super::ws::{WsReader, WsStream, WsWriter};
+use super::{MessageKind, Received};
 
-/// A TLS connection over TCP, client or server side.
-pub type TlsIo = tokio_rustls::TlsStream<TcpStream>;
+pub use tls::TlsIo;
+use tls::{tls_read_some, TLS_CAPABILITIES};
 
 /// A connected, connection-oriented stream: TCP, Unix stream, Unix
 /// seqpacket, TLS or WebSocket. Reads and writes go straight to the socket; shutting down
@@ -72,13 +75,6 @@ pub struct Capabilities {
     /// space.
     pub zero_copy: bool,
 }
-
-/// What a TLS stream can do: half-close (close_notify), no splice.
-const TLS_CAPABILITIES: Capabilities = Capabilities {
-    half_close: true,
-    message_boundaries: false,
-    zero_copy: false,
-};
 
 /// What a WebSocket can do: messages, no half-close (a close frame ends
 /// both ways), no splice.
@@ -118,24 +114,23 @@ impl Stream {
         }
     }
 
-    /// Our own address on a TCP or TLS connection (for a listener on
-    /// `0.0.0.0`, the address the client reached); `None` for other kinds.
+    /// Our own address on a TCP connection, or TLS over one (for a
+    /// listener on `0.0.0.0`, the address the client reached); `None` for
+    /// other kinds.
     pub fn local_ip_addr(&self) -> Option<std::net::SocketAddr> {
         match self {
             Stream::Tcp(s) => s.local_addr().ok(),
-            Stream::Tls(s) => s.get_ref().0.local_addr().ok(),
+            Stream::Tls(s) => s.get_ref().0.local_ip_addr(),
             _ => None,
         }
     }
 
     /// What the TLS handshake established (protocol, cipher, ALPN, peer
-    /// certificate), for `tls://` and `wss://`.
+    /// certificate), for the kinds with TLS (`tls://`, `wss://`,
+    /// `tls+unix://`…).
     pub fn tls_info(&self) -> Option<TlsInfo> {
         match self {
-            Stream::Tls(s) => Some(match s.as_ref() {
-                tokio_rustls::TlsStream::Client(c) => TlsInfo::of(c.get_ref().1),
-                tokio_rustls::TlsStream::Server(c) => TlsInfo::of(c.get_ref().1),
-            }),
+            Stream::Tls(s) => Some(tls::info(s)),
             Stream::Ws(ws) => ws.tls.clone(),
             _ => None,
         }
@@ -172,6 +167,30 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// Resolves once a first byte (or the end) waits to be read, without
+    /// taking it; at once on a kind that cannot be peeked. A listener's
+    /// layers wait for it before their handshake.
+    pub(in crate::transport) async fn first_byte(&self) -> io::Result<()> {
+        let Some(io) = self.io().filter(|io| io.is_stream_socket()) else {
+            return Ok(());
+        };
+        loop {
+            io.ready(tokio::io::Interest::READABLE).await?;
+            let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+            let peeked = io.try_io(tokio::io::Interest::READABLE, || match io.socket() {
+                Some(socket) => socket.peek(&mut byte),
+                None => Ok(1),
+            });
+            match peeked {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+                Ok(_) => return Ok(()),
+            }
+        }
+    }
+}
+
 /// [`Stream::peer_gone`] on a socket.
 async fn peer_gone_on(io: Io<'_>) {
     {
@@ -201,7 +220,7 @@ impl Stream {
     pub fn set_linger_zero(&self) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => SockRef::from(s).set_linger(Some(Duration::ZERO)),
-            Stream::Tls(s) => SockRef::from(s.get_ref().0).set_linger(Some(Duration::ZERO)),
+            Stream::Tls(s) => s.get_ref().0.set_linger_zero(),
             Stream::Unix(_)
             | Stream::Seqpacket(_)
             | Stream::Serial(_)
@@ -247,35 +266,6 @@ impl Stream {
         };
         (StreamReader { inner: read }, StreamWriter { inner: write })
     }
-}
-
-/// Reads what a TLS stream has into `buf`. The wait is on a one-byte
-/// buffer, so an idle TLS connection holds no read buffer either; once a
-/// record is in, the rest of its plaintext is taken without waiting. A
-/// peer that closes without close_notify (many do) ends the stream like a
-/// TCP FIN.
-async fn tls_read_some(
-    h: &mut tokio::io::ReadHalf<TlsIo>,
-    buf: &mut BytesMut,
-    reserve: usize,
-) -> io::Result<usize> {
-    use futures_util::FutureExt;
-    use tokio::io::AsyncReadExt;
-    let mut first = [0u8; 1];
-    match h.read(&mut first).await {
-        Ok(0) => return Ok(0),
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
-        Err(e) => return Err(e),
-    }
-    buf.reserve(reserve.max(1));
-    buf.extend_from_slice(&first);
-    let more = match h.read_buf(buf).now_or_never() {
-        Some(Ok(n)) => n,
-        // EOF or an error right after data: the next read reports it.
-        Some(Err(_)) | None => 0,
-    };
-    Ok(1 + more)
 }
 
 /// The reading half of a [`Stream`], from [`Stream::into_split`].
@@ -337,36 +327,24 @@ impl StreamReader {
         }
     }
 
-    /// On a WebSocket: whether the last message read was `"text"` or
-    /// `"binary"`.
-    pub fn message_kind(&self) -> Option<&'static str> {
-        match &self.inner {
-            ReadHalf::Ws(r) => r.last_kind().map(|k| k.as_str()),
-            _ => None,
-        }
-    }
-
-    /// On a WebSocket: whether the last message read was text or binary.
-    pub fn last_kind(&self) -> Option<MessageKind> {
-        match &self.inner {
-            ReadHalf::Ws(r) => r.last_kind(),
-            _ => None,
-        }
-    }
-
-    /// Like [`StreamReader::read_some`], but `None` at the end of the
-    /// stream, so that an empty WebSocket message (`Some(0)`) is told
-    /// apart from the end; the other kinds never return `Some(0)`.
+    /// Reads the next message into `buf`, with its kind on a stream that
+    /// keeps kinds (text or binary on a WebSocket); `None` at the end of
+    /// the stream, so that an empty message (`len` 0, on a WebSocket) is
+    /// told apart from the end. On a byte stream a "message" is one read,
+    /// never empty.
     pub async fn read_message(
         &mut self,
         buf: &mut BytesMut,
         reserve: usize,
-    ) -> io::Result<Option<usize>> {
+    ) -> io::Result<Option<Received>> {
         match &mut self.inner {
-            ReadHalf::Ws(r) => r.read_message(buf, reserve).await,
+            ReadHalf::Ws(r) => Ok(r.read_message(buf, reserve).await?.map(|len| Received {
+                len,
+                kind: r.last_kind(),
+            })),
             _ => match self.read_some(buf, reserve).await? {
                 0 => Ok(None),
-                n => Ok(Some(n)),
+                len => Ok(Some(Received { len, kind: None })),
             },
         }
     }
@@ -487,21 +465,28 @@ impl StreamWriter {
         }
     }
 
-    /// On a WebSocket: `"text"` or `"binary"`, the frame type writes go
-    /// out as.
-    pub fn message_kind(&self) -> Option<&'static str> {
+    /// On a stream that keeps message kinds: the kind writes go out as
+    /// when none is given (binary on a WebSocket, text with `--ws-text`).
+    pub fn default_kind(&self) -> Option<MessageKind> {
         match &self.inner {
-            WriteHalf::Ws(w) => Some(w.kind().as_str()),
+            WriteHalf::Ws(w) => Some(w.kind()),
             _ => None,
         }
     }
 
-    /// On a WebSocket: makes the next writes go out as `kind` (an echo
-    /// keeps the frame kind it received), or as `--ws-text` says with
-    /// `None`. No effect on other kinds.
-    pub fn set_next_kind(&mut self, kind: Option<MessageKind>) {
-        if let WriteHalf::Ws(w) = &mut self.inner {
-            w.set_next_kind(kind);
+    /// Writes `data` as one message of `kind` on a stream that keeps
+    /// kinds (text falls back to binary when the bytes are not UTF-8;
+    /// `None` is [`StreamWriter::default_kind`]) and returns the kind it
+    /// went out as; like [`StreamWriter::write_all`] on the others, which
+    /// keep no kinds (`None`).
+    pub async fn write_message(
+        &mut self,
+        data: &[u8],
+        kind: Option<MessageKind>,
+    ) -> io::Result<Option<MessageKind>> {
+        match &mut self.inner {
+            WriteHalf::Ws(w) => w.write_message(data, kind).await.map(Some),
+            _ => self.write_all(data).await.map(|()| None),
         }
     }
 
@@ -514,7 +499,7 @@ impl StreamWriter {
                 h.write_all(data).await?;
                 h.flush().await
             }
-            WriteHalf::Ws(w) => w.write_all(data).await,
+            WriteHalf::Ws(w) => w.write_message(data, None).await.map(drop),
             WriteHalf::Local(w) => w.write_all(data).await,
             _ => match self.io() {
                 Some(io) => io.write_all(data).await,

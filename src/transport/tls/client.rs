@@ -81,11 +81,13 @@ pub fn server_name(host: &Host, opts: &TlsOptions) -> Result<ServerName<'static>
 }
 
 /// Runs the client handshake over `stream` (already connected: TCP, a
-/// proxy tunnel…), within `opts`' handshake timeout. The error names why
-/// it failed.
+/// proxy tunnel, a Unix socket…) for the server name `host` (or
+/// `--sni`), within `opts`' handshake timeout. The error names why it
+/// failed and the `peer` it failed with.
 pub async fn client_handshake<S>(
     stream: S,
     host: &Host,
+    peer: &(dyn std::fmt::Display + Sync),
     opts: &TlsOptions,
 ) -> Result<TlsStream<S>, NetError>
 where
@@ -99,12 +101,12 @@ where
         Ok(Ok(tls)) => Ok(tls),
         Ok(Err(e)) => Err(NetError::new(
             NetErrorKind::Other,
-            format!("TLS handshake with {host} failed: {}", describe(&e)),
+            format!("TLS handshake with {peer} failed: {}", describe(&e)),
         )),
         Err(_) => Err(NetError::new(
             NetErrorKind::TimedOut,
             format!(
-                "TLS handshake with {host} timed out after {}",
+                "TLS handshake with {peer} timed out after {}",
                 humantime::format_duration(after)
             ),
         )),

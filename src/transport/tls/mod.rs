@@ -124,10 +124,9 @@ impl TlsInfo {
 }
 
 /// The warning `--insecure` gets on stderr when it applies to a client of
-/// `endpoint` (`tls://`, `wss://`).
+/// `endpoint` (`tls://`, `wss://`, `tls+unix://`, `wss+unix://`).
 pub fn insecure_warning(endpoint: &crate::Endpoint, opts: &TlsOptions) -> Option<String> {
-    use crate::endpoint::Kind;
-    let verifies = matches!(endpoint.kind(), Kind::Tls | Kind::Wss);
+    let verifies = endpoint.kind().has_tls();
     (opts.insecure && opts.pin.is_none() && verifies).then(|| {
         format!(
             "warning: --insecure: the TLS certificate of {endpoint} is NOT verified (anyone on the path can read and change this connection; prefer --pin SHA256)"
