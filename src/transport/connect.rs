@@ -252,7 +252,10 @@ async fn connect_inner(
             })
         }
         Endpoint::Local(spec) => {
-            let opened = super::local::open(spec).await.map_err(fail::local)?;
+            // Boxed: every connect's future would otherwise carry its size.
+            let opened = Box::pin(super::local::open(spec))
+                .await
+                .map_err(fail::local)?;
             Ok(Connected {
                 connection: Connection::Stream(Stream::Local(Box::new(opened.stream))),
                 local: opened.local,

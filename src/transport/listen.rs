@@ -202,7 +202,10 @@ pub async fn listen(
             ))
         }
         Endpoint::Local(spec) => {
-            let opened = super::local::open(spec).await.map_err(fail::local)?;
+            // Boxed: every connect's future would otherwise carry its size.
+            let opened = Box::pin(super::local::open(spec))
+                .await
+                .map_err(fail::local)?;
             let stream = Stream::Local(Box::new(opened.stream));
             Ok((
                 Listener::Stream(StreamListener::single(stream, opened.peer, opened.note)),
