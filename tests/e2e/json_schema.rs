@@ -70,7 +70,7 @@ fn golden_path(command: &str) -> PathBuf {
 
 /// Compares (or, with `SOCKMATE_UPDATE_GOLDEN=1`, writes) the shapes of a
 /// command's lines, and checks them against the docs.
-fn golden(command: &str, lines: &[Value]) {
+pub(crate) fn golden(command: &str, lines: &[Value]) {
     check_envelope(command, lines);
     let got: Vec<String> = shapes(lines).into_iter().collect();
     let path = golden_path(command);

@@ -257,6 +257,8 @@ fn json_events_and_size_carry_every_reply_and_the_summary() {
             );
             assert_eq!(events[0]["ip"], ip);
             assert_eq!(events[0]["size"], 1000);
+            // The envelope and shapes every command's --json shares.
+            crate::json_schema::golden("ping", &events);
             for (n, reply) in events[1..4].iter().enumerate() {
                 assert_eq!(reply["seq"], n as u64 + 1, "{reply}");
                 assert_eq!(reply["bytes"], 1008, "{reply}");
