@@ -1,8 +1,17 @@
 //! The command-line front-end: clap definitions (each field's doc comment is
 //! its help), their conversion into validated engine configs (`TryFrom`,
 //! no I/O), terminal policy (stdin, `isatty`, what stdout shows), and the
-//! exit codes. One file per command holds its flags, its conversion, its
-//! `run` and the tests of its flags.
+//! exit codes. Grouped by job:
+//!
+//! - [`commands`]: one file per command with its flags, its conversion,
+//!   its `run` and the tests of its flags;
+//! - [`flags`]: the flag groups several commands share and how argv
+//!   becomes them (endpoints, durations, TLS, services, proxies, profiles,
+//!   usage errors);
+//! - [`terminal`]: stdin, what stdout and stderr show, the console, live
+//!   counters, progress;
+//! - [`learn`]: the learner aids (examples, `--explain`, hints, the short
+//!   help).
 //!
 //! Conventions: long flags are `--kebab-case`; durations accept `500ms`,
 //! `2s`, `1m` or a bare number of seconds; endpoints are parsed after clap so
@@ -19,42 +28,22 @@ macro_rules! errln {
     }};
 }
 
-pub mod args;
-pub mod argv;
-pub mod bench;
-pub mod completions;
-pub mod connect;
-pub mod console;
-pub mod end_args;
-pub mod examples;
-pub mod explain;
-pub mod explain_text;
-pub mod help_order;
-pub mod hints;
-pub mod listen;
-pub mod live_stats;
-pub mod man;
-pub mod output;
-pub mod ping;
-pub mod ping_explain;
-pub mod print;
-pub mod profile;
-pub mod proxy_serve_args;
-pub mod relay;
-pub mod replay;
-pub mod scan;
-pub mod serve_args;
-pub mod short_help;
-pub mod stdin;
-pub mod stdin_reader;
-pub mod tls_args;
-pub mod transfer;
-pub mod transfer_view;
-pub mod ui_cmd;
-pub mod usage_error;
-pub mod version;
-pub mod wait_note;
-pub mod zone;
+pub mod commands;
+pub mod flags;
+pub mod learn;
+pub mod terminal;
+
+// Each file is also reachable at its short path (`crate::cli::connect`).
+pub use commands::{
+    bench, completions, connect, listen, man, ping, relay, replay, scan, transfer, ui_cmd, version,
+};
+pub use flags::{
+    args, argv, end_args, profile, proxy_serve_args, serve_args, tls_args, usage_error, zone,
+};
+pub use learn::{examples, explain, explain_text, help_order, hints, ping_explain, short_help};
+pub use terminal::{
+    console, live_stats, output, print, stdin, stdin_reader, transfer_view, wait_note,
+};
 
 use std::process::ExitCode;
 

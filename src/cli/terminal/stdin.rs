@@ -7,9 +7,9 @@ use std::io::IsTerminal;
 use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc};
 
-use super::args::LineMode;
-use super::output::RemoteSlot;
-use super::stdin_reader::{spawn_stdin_reader, STDIN_CHUNK};
+use crate::cli::args::LineMode;
+use crate::cli::output::RemoteSlot;
+use crate::cli::stdin_reader::{spawn_stdin_reader, STDIN_CHUNK};
 use crate::encoding::TextEncoding;
 use crate::engine::InputFactory;
 use crate::send::{line_message, SendPlan};
@@ -65,7 +65,7 @@ pub fn spawn_line_input(mode: LineMode) -> tokio::sync::mpsc::Receiver<Bytes> {
 /// its handle), else stdin read line by line.
 fn line_source(mode: LineMode, console: Option<RemoteSlot>) -> tokio::sync::mpsc::Receiver<Bytes> {
     match console {
-        Some(slot) if stdin_is_terminal() => super::console::spawn(mode, slot),
+        Some(slot) if stdin_is_terminal() => crate::cli::console::spawn(mode, slot),
         _ => spawn_line_input(mode),
     }
 }

@@ -4,7 +4,7 @@
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
-use super::Cli;
+use crate::cli::Cli;
 
 /// The name the scripts complete (the installed binary's name).
 pub const BIN_NAME: &str = "sockmate";
@@ -126,7 +126,7 @@ pub fn script(shell: Shell) -> Vec<u8> {
 
 /// Writes the script to stdout.
 pub fn run(args: CompletionsArgs) -> anyhow::Result<()> {
-    super::print::stdout_all(&script(args.shell))
+    crate::cli::print::stdout_all(&script(args.shell))
 }
 
 #[cfg(test)]

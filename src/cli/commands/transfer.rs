@@ -4,14 +4,14 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{parse_duration, ProxyArgs};
+use crate::cli::args::{parse_duration, ProxyArgs};
 use crate::endpoint::Endpoint;
 use crate::error::ConfigError;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context as _};
 
-use super::transfer_view::Reporter;
+use crate::cli::transfer_view::Reporter;
 use crate::engine::transfer::{Meeting, MAX_PENDING_HELLOS};
 use crate::engine::Engine;
 use crate::shutdown::Shutdown;

@@ -33,10 +33,10 @@ pub struct CommonArgs {
     pub verbose: bool,
     /// TLS (`tls://`, `wss://`, `tls+unix://`, `wss+unix://`).
     #[command(flatten)]
-    pub tls: super::tls_args::TlsArgs,
+    pub tls: crate::cli::tls_args::TlsArgs,
     /// WebSocket (`ws://`, `wss://`, `ws+unix://`, `wss+unix://`).
     #[command(flatten)]
-    pub ws: super::tls_args::WsArgs,
+    pub ws: crate::cli::tls_args::WsArgs,
     /// IP and UDP socket options.
     #[command(flatten)]
     pub ip: IpArgs,

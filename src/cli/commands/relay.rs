@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{parse_duration, CommonArgs, ProxyArgs, ViewArgs};
-use super::explain::{ExplainArgs, Role};
-use super::output;
+use crate::cli::args::{parse_duration, CommonArgs, ProxyArgs, ViewArgs};
+use crate::cli::explain::{ExplainArgs, Role};
+use crate::cli::output;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::error::ConfigError;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::sys::signals::StatsSignal;
 
-use super::live_stats::{self, ClosedSink, ClosedTotals};
+use crate::cli::live_stats::{self, ClosedSink, ClosedTotals};
 use crate::endpoint::{Endpoint, Host};
 use crate::engine::{Engine, Handle, Remote, StartError};
 use crate::view::{build_sinks, Sink, SinkThread, ViewOptions};

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{parse_duration, parse_max_conns, CommonArgs, LineMode, ViewArgs};
-use super::listen::ListenRun;
-use super::output;
+use crate::cli::args::{parse_duration, parse_max_conns, CommonArgs, LineMode, ViewArgs};
+use crate::cli::listen::ListenRun;
+use crate::cli::output;
 use crate::endpoint::Endpoint;
 use crate::engine::{ConnectConfig, Engine, ListenConfig};
 use crate::error::ConfigError;
@@ -202,7 +202,7 @@ impl TryFrom<ReplayArgs> for ReplayRun {
         let file = args.session.display();
         if server {
             let endpoint = Endpoint::parse_listen(&args.endpoint)?;
-            super::zone::require_zone(&endpoint)?;
+            crate::cli::zone::require_zone(&endpoint)?;
             let table = ReplayTable {
                 mode,
                 ignore: args.ignore,
@@ -257,7 +257,7 @@ impl TryFrom<ReplayArgs> for ReplayRun {
             });
         }
         let endpoint: Endpoint = args.endpoint.parse()?;
-        super::zone::require_zone(&endpoint)?;
+        crate::cli::zone::require_zone(&endpoint)?;
         let count = recording.conversations.len();
         let Some(conversation) = recording.conversations.into_iter().next() else {
             return Err(ConfigError::new(format!(
@@ -345,7 +345,7 @@ pub async fn run(cfg: ReplayRun, shutdown: Shutdown) -> anyhow::Result<()> {
             if listen.view.verbosity != crate::view::status::Verbosity::Quiet {
                 errln!("{summary}");
             }
-            super::listen::run(*listen, shutdown).await
+            crate::cli::listen::run(*listen, shutdown).await
         }
         ReplayRun::Client {
             engine: cfg,

@@ -13,8 +13,8 @@ use clap::{Args, CommandFactory};
 use clap_mangen::Man;
 use roff::{bold, italic, roman, Roff};
 
-use super::version::BUILD;
-use super::Cli;
+use crate::cli::version::BUILD;
+use crate::cli::Cli;
 
 /// The manual section the pages belong to (user commands).
 pub const SECTION: &str = "1";
@@ -585,7 +585,7 @@ pub fn run(args: ManArgs) -> anyhow::Result<()> {
         }
         None => {
             let (_, text) = pages().swap_remove(0);
-            super::print::stdout_all(&text)?;
+            crate::cli::print::stdout_all(&text)?;
         }
     }
     Ok(())
@@ -605,7 +605,7 @@ mod tests {
             assert!(!list.is_empty(), "{name:?}");
             for (_, args) in list {
                 let argv = std::iter::once("sockmate").chain(args.iter().copied());
-                if let Err(e) = super::super::parse_from(argv) {
+                if let Err(e) = crate::cli::parse_from(argv) {
                     // -V --verbose becomes `version` before clap sees it.
                     if *args != ["-V", "--verbose"] {
                         panic!("example `{}` does not parse: {e}", shell_line(args));

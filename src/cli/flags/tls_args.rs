@@ -1,12 +1,12 @@
 //! The TLS and WebSocket flag groups (`tls://`, `ws://`, `wss://`), shared
-//! by connect, listen, relay and bench through [`super::args::CommonArgs`].
+//! by connect, listen, relay and bench through [`crate::cli::args::CommonArgs`].
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{parse_duration, LineMode};
+use crate::cli::args::{parse_duration, LineMode};
 use crate::send::Eol;
 use crate::transport::tls::{parse_pin, TlsOptions};
 use crate::transport::ws::{parse_header, WsOptions};
@@ -138,7 +138,7 @@ mod tests {
     use crate::cli::{Cli, Command};
     use clap::Parser;
 
-    fn connect(args: &[&str]) -> Result<super::super::connect::ConnectArgs, String> {
+    fn connect(args: &[&str]) -> Result<crate::cli::connect::ConnectArgs, String> {
         let mut all = vec!["sockmate", "connect", "tls://h:1"];
         all.extend_from_slice(args);
         match Cli::try_parse_from(all) {

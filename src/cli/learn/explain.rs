@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use clap::Args;
 
-use super::explain_text::{words_as, Call, Lang, SockType};
+use crate::cli::explain_text::{words_as, Call, Lang, SockType};
 use crate::endpoint::{Endpoint, Kind, UnixAddr};
 use crate::event::bus::Sink;
 use crate::event::{CloseReason, Direction, Event, EventKind};

@@ -1,20 +1,20 @@
 //! `sockmate listen ENDPOINT`: a server. One client like `nc -l` by default;
 //! with `-k`, many at once, stdin lines broadcast to all of them; services
-//! and limits from the flags in [`super::serve_args`].
+//! and limits from the flags in [`crate::cli::serve_args`].
 
 use std::time::Duration;
 
 use clap::Args;
 
-use super::args::LineMode;
-use super::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
-use super::end_args::EndArgs;
-use super::explain::{ExplainArgs, Role};
-use super::output;
-use super::proxy_serve_args::ProxyServeArgs;
-use super::serve_args::ServiceArgs;
-use super::stdin::{listen_input, session_input, stdin_is_terminal};
-use super::stdin_reader::STDIN_CHUNK;
+use crate::cli::args::LineMode;
+use crate::cli::args::{parse_duration, CommonArgs, SendArgs, ViewArgs};
+use crate::cli::end_args::EndArgs;
+use crate::cli::explain::{ExplainArgs, Role};
+use crate::cli::output;
+use crate::cli::proxy_serve_args::ProxyServeArgs;
+use crate::cli::serve_args::ServiceArgs;
+use crate::cli::stdin::{listen_input, session_input, stdin_is_terminal};
+use crate::cli::stdin_reader::STDIN_CHUNK;
 use crate::endpoint::Endpoint;
 use crate::engine::{Engine, InputFactory, ListenConfig};
 use crate::error::ConfigError;
@@ -67,7 +67,7 @@ pub struct ListenArgs {
     pub end: EndArgs,
     /// Saved settings and packets.
     #[command(flatten)]
-    pub profile: super::profile::ProfileArgs,
+    pub profile: crate::cli::profile::ProfileArgs,
     /// `--explain`, `--lang`.
     #[command(flatten)]
     pub explain: ExplainArgs,
@@ -99,7 +99,7 @@ impl TryFrom<ListenArgs> for ListenRun {
 
     fn try_from(args: ListenArgs) -> Result<Self, ConfigError> {
         let endpoint = Endpoint::parse_listen(&args.endpoint)?;
-        super::zone::require_zone(&endpoint)?;
+        crate::cli::zone::require_zone(&endpoint)?;
         let view = args.view.options(args.common.verbosity(true))?;
         let time_format = args.service.time_format.clone();
         let dump = DumpFormat::chosen(args.proxy_serve.dump.as_deref(), &view)

@@ -10,7 +10,7 @@
 
 use std::ffi::OsString;
 
-use super::args::parse_duration;
+use crate::cli::args::parse_duration;
 
 /// A flag with an optional value and the test its value must pass.
 struct OptionalValue {

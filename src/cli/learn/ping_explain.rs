@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
-use super::explain_text::Lang;
+use crate::cli::explain_text::Lang;
 use crate::ping::{IcmpKind, IcmpOpenError};
 
 /// Requests and replies narrated one by one; the rest are summed up.

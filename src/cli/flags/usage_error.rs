@@ -4,7 +4,7 @@
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-use super::hints;
+use crate::cli::hints;
 
 /// Prints a refused command line (`args`: the whole command line, program
 /// first) and returns the exit code: 2, or 0 for `--help`/`--version`.
@@ -37,7 +37,7 @@ fn print_help(e: &clap::Error) {
         true => rendered.ansi().to_string(),
         false => rendered.to_string(),
     };
-    let text = super::help_order::reorder(&text);
+    let text = crate::cli::help_order::reorder(&text);
     let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
 }
 
@@ -122,7 +122,7 @@ fn flag_name(arg: &ContextValue) -> String {
 fn command_of(args: &[String]) -> Option<&str> {
     use clap::CommandFactory;
     let word = args.iter().skip(1).find(|w| !w.starts_with('-'))?;
-    let cli = super::Cli::command();
+    let cli = crate::cli::Cli::command();
     let known = cli
         .get_subcommands()
         .any(|c| c.get_name() == word || c.get_all_aliases().any(|a| a == word));
@@ -138,7 +138,7 @@ mod tests {
             .chain(line.split_whitespace())
             .map(String::from)
             .collect();
-        let e = super::super::parse_from(args.clone())
+        let e = crate::cli::parse_from(args.clone())
             .map(|_| ())
             .expect_err(line);
         let (what, hint) = explain(&e, &args);

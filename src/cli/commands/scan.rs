@@ -16,7 +16,7 @@ use crate::view::json::JsonLines;
 
 use clap::Args;
 
-use super::args::parse_duration;
+use crate::cli::args::parse_duration;
 use crate::error::ConfigError;
 
 /// `sockmate scan`.

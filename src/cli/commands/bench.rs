@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use clap::Args;
 
-use super::args::{parse_duration, ProxyArgs};
+use crate::cli::args::{parse_duration, ProxyArgs};
 use anyhow::Context as _;
 
 use crate::bench::html::Run;
@@ -92,10 +92,10 @@ pub struct BenchArgs {
     pub connect_timeout: Duration,
     /// TLS (`tls://`, `wss://`).
     #[command(flatten)]
-    pub tls: super::tls_args::TlsArgs,
+    pub tls: crate::cli::tls_args::TlsArgs,
     /// WebSocket (`ws://`, `wss://`).
     #[command(flatten)]
-    pub ws: super::tls_args::WsArgs,
+    pub ws: crate::cli::tls_args::WsArgs,
     /// `--proxy`.
     #[command(flatten)]
     pub proxy: ProxyArgs,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::parse_duration;
+use crate::cli::args::parse_duration;
 use crate::error::ConfigError;
 use crate::session::SessionConfig;
 

@@ -78,7 +78,7 @@ pub fn expand_verbose_flag(args: Vec<OsString>) -> Vec<OsString> {
 
 /// Prints the long form on stdout.
 pub fn run() -> anyhow::Result<()> {
-    super::print::stdout_all(BUILD.long().as_bytes())
+    crate::cli::print::stdout_all(BUILD.long().as_bytes())
 }
 
 #[cfg(test)]

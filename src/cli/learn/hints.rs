@@ -154,7 +154,7 @@ fn takes_value(command: &str, flag: &str) -> bool {
     if flag.contains('=') || flag == "-" || flag == "--" {
         return false;
     }
-    let cli = super::Cli::command();
+    let cli = crate::cli::Cli::command();
     let Some(sub) = cli
         .get_subcommands()
         .find(|c| c.get_name() == command || c.get_all_aliases().any(|a| a == command))

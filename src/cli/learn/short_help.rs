@@ -215,7 +215,7 @@ mod tests {
     fn help(args: &[&str]) -> String {
         let mut argv = vec!["sockmate"];
         argv.extend_from_slice(args);
-        let e = shape(super::super::Cli::command())
+        let e = shape(crate::cli::Cli::command())
             .try_get_matches_from(argv)
             .unwrap_err();
         e.render().to_string()

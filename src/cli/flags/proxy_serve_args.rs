@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::parse_duration;
-use super::serve_args::ServiceArgs;
+use crate::cli::args::parse_duration;
+use crate::cli::serve_args::ServiceArgs;
 use crate::endpoint::Endpoint;
 use crate::error::ConfigError;
 use crate::frame::FrameSpec;
@@ -102,7 +102,7 @@ impl ProxyServeArgs {
             .map_err(invalid)?;
         if admission.access.allow.is_empty()
             && auth.is_none()
-            && !super::serve_args::is_loopback(endpoint)
+            && !crate::cli::serve_args::is_loopback(endpoint)
         {
             return Err(invalid(format!(
                 "refusing --serve {serve} on {endpoint}: anyone who can connect could reach this machine's loopback services through it; add --allow CIDR (e.g. --allow 192.168.1.0/24) or --auth USER:PASS, or listen on loopback (127.0.0.1:PORT)"

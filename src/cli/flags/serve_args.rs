@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{exec_spec, parse_max_conns, parse_max_frame, parse_size};
+use crate::cli::args::{exec_spec, parse_max_conns, parse_max_frame, parse_size};
 use crate::encoding::TextEncoding;
 use crate::endpoint::{Endpoint, Kind};
 use crate::error::ConfigError;
@@ -342,7 +342,7 @@ impl ServiceArgs {
             time_format,
             encoding,
             replay: None,
-            // Filled from the proxy flags (`super::proxy_serve_args`).
+            // Filled from the proxy flags (`crate::cli::proxy_serve_args`).
             proxy: None,
         };
         Ok((Some(service), admission))

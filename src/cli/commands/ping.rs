@@ -10,9 +10,9 @@ use anyhow::{bail, Context as _};
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::args::parse_duration;
-use super::explain::ExplainArgs;
-use super::ping_explain;
+use crate::cli::args::parse_duration;
+use crate::cli::explain::ExplainArgs;
+use crate::cli::ping_explain;
 use crate::endpoint::icmp::parse_icmp_host;
 use crate::error::ConfigError;
 use crate::ping::config::{MAX_SIZE, MIN_INTERVAL};

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::LineMode;
-use super::args::{exec_spec, parse_duration, CommonArgs, ProxyArgs, SendArgs, ViewArgs};
-use super::end_args::EndArgs;
-use super::explain::{ExplainArgs, Role};
-use super::output;
-use super::stdin::{session_input, stdin_is_terminal};
-use super::stdin_reader::STDIN_CHUNK;
+use crate::cli::args::LineMode;
+use crate::cli::args::{exec_spec, parse_duration, CommonArgs, ProxyArgs, SendArgs, ViewArgs};
+use crate::cli::end_args::EndArgs;
+use crate::cli::explain::{ExplainArgs, Role};
+use crate::cli::output;
+use crate::cli::stdin::{session_input, stdin_is_terminal};
+use crate::cli::stdin_reader::STDIN_CHUNK;
 use crate::endpoint::{Endpoint, Kind};
 use crate::engine::{ConnectConfig, Engine};
 use crate::error::ConfigError;
@@ -70,7 +70,7 @@ pub struct ConnectArgs {
     pub end: EndArgs,
     /// Saved settings and packets.
     #[command(flatten)]
-    pub profile: super::profile::ProfileArgs,
+    pub profile: crate::cli::profile::ProfileArgs,
     /// Run CMD with the connection as its stdin and stdout (no shell; like ncat -e or socat EXEC:).
     #[arg(
         long,
@@ -125,7 +125,7 @@ impl TryFrom<ConnectArgs> for ConnectRun {
 
     fn try_from(args: ConnectArgs) -> Result<Self, ConfigError> {
         let endpoint: Endpoint = args.endpoint.parse()?;
-        super::zone::require_zone(&endpoint)?;
+        crate::cli::zone::require_zone(&endpoint)?;
         if args.any_source && endpoint.kind() != Kind::Udp {
             return Err(ConfigError::new(format!(
                 "--any-source is for udp:// endpoints, not {} (drop it)",
@@ -240,7 +240,7 @@ fn wait_note(cfg: &ConnectRun) -> Option<Box<dyn crate::event::bus::Sink>> {
         true => "the sends ended",
         false => "stdin ended",
     };
-    Some(Box::new(super::wait_note::WaitNote::new(wait, after)))
+    Some(Box::new(crate::cli::wait_note::WaitNote::new(wait, after)))
 }
 
 /// Connects and runs the session until both directions have ended (and,

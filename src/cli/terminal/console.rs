@@ -16,9 +16,9 @@ use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 use tokio::sync::mpsc;
 
-use super::args::LineMode;
-use super::live_stats;
-use super::output::RemoteSlot;
+use crate::cli::args::LineMode;
+use crate::cli::live_stats;
+use crate::cli::output::RemoteSlot;
 use crate::encoding::TextEncoding;
 use crate::hexinput::parse_hex;
 use crate::send::line_message;
