@@ -18,6 +18,7 @@
 pub mod chart;
 pub mod connect;
 pub mod datagram;
+pub mod error;
 pub mod html;
 pub mod icmp;
 pub mod latency;
@@ -35,7 +36,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use tokio::time::Instant;
 
 use crate::endpoint::{Endpoint, Host};
@@ -43,6 +43,7 @@ use crate::transport::{self, SocketOptions};
 use latency::Latency;
 use pacer::Pacer;
 use plan::Plan;
+pub use error::BenchError;
 pub use report::Report;
 use report::REPORT_TOOL;
 use tokio_util::sync::CancellationToken;
@@ -223,16 +224,18 @@ pub fn payload(size: usize, seed: u8) -> Vec<u8> {
 }
 
 /// Reads `--json` reports from files and adds them up.
-pub fn merge_files(files: &[PathBuf]) -> anyhow::Result<Report> {
+pub fn merge_files(files: &[PathBuf]) -> Result<Report, BenchError> {
     Ok(Report::merge(&read_reports(files)?)?)
 }
 
 /// Reads `--json` reports from files, each checked.
-pub fn read_reports(files: &[PathBuf]) -> anyhow::Result<Vec<Report>> {
+pub fn read_reports(files: &[PathBuf]) -> Result<Vec<Report>, BenchError> {
     let mut reports = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
+        let text = std::fs::read_to_string(file).map_err(|cause| BenchError::Read {
+            file: file.display().to_string(),
+            cause,
+        })?;
         reports.push(Report::parse(&file.display().to_string(), &text)?);
     }
     Ok(reports)
@@ -259,7 +262,7 @@ struct StartLine {
 /// runtime (as many threads as cores, connections spread over them): a
 /// reply wakes its connection on the thread that polled the socket, with no
 /// hop between threads, which keeps the generator's own latency low.
-pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Result<Report> {
+pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> Result<Report, BenchError> {
     let job = Job {
         mode: cfg.mode,
         size: cfg.size,
@@ -285,7 +288,7 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         let handle = std::thread::Builder::new()
             .name(format!("bench-{t}"))
             .spawn(move || worker_thread(&cfg, icmp_to, job, &indices, &line, &shutdown))
-            .context("cannot start a bench thread")?;
+            .map_err(|e| BenchError::threads("cannot start a bench thread", e))?;
         handles.push(handle);
     }
     let coordinator = Arc::clone(&line);
@@ -299,7 +302,7 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         start
     })
     .await
-    .context("bench coordinator failed")?;
+    .map_err(|e| BenchError::threads("bench coordinator failed", e))?;
     let results = tokio::task::spawn_blocking(move || {
         handles
             .into_iter()
@@ -307,7 +310,7 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
             .collect::<Vec<ThreadResult>>()
     })
     .await
-    .context("bench threads failed")?;
+    .map_err(|e| BenchError::threads("bench threads failed", e))?;
     let mut total = Tally::new(None, recorder_for(cfg, start));
     let mut connected = 0;
     let mut first_error = None;
@@ -319,10 +322,9 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         }
     }
     if connected == 0 && cfg.mode != Mode::Connect {
-        anyhow::bail!(
-            "{}",
-            first_error.unwrap_or_else(|| format!("could not connect to {}", cfg.target))
-        );
+        return Err(BenchError::NoConnection(
+            first_error.unwrap_or_else(|| format!("could not connect to {}", cfg.target)),
+        ));
     }
     let plan = Plan::new(start, cfg.warmup, cfg.duration, None, 1, 0);
     let measured = plan.window(Instant::now());

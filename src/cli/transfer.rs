@@ -354,7 +354,8 @@ impl SendJob {
                 &self.reporter,
                 &peer,
             )
-            .await;
+            .await
+            .map_err(anyhow::Error::from);
         }
         let outcome = send_session(
             stream,
@@ -439,7 +440,8 @@ impl ReceiveJob {
                 &self.reporter,
                 &peer,
             )
-            .await;
+            .await
+            .map_err(anyhow::Error::from);
         }
         let outcome = receive_session(
             stream,

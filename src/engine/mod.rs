@@ -195,7 +195,7 @@ impl Engine {
     pub async fn bench(
         &self,
         cfg: &crate::bench::RunConfig,
-    ) -> anyhow::Result<crate::bench::Report> {
+    ) -> Result<crate::bench::Report, crate::bench::BenchError> {
         crate::bench::drive(cfg, self.shutdown.token()).await
     }
 

@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context as _};
+use super::error::{give_up, Context as _, TransferError};
 
 use super::digest::DigestKind;
 use super::observer::FileObserver;
@@ -31,7 +31,7 @@ pub async fn send_raw(
     hash: Option<DigestKind>,
     reporter: &dyn Observer,
     peer: &str,
-) -> anyhow::Result<()> {
+) -> Result<(), TransferError> {
     let file = File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
     let meta = file.metadata().ok();
     let size = meta.as_ref().map(|m| m.len());
@@ -42,7 +42,7 @@ pub async fn send_raw(
     if hash.is_none() && regular && can_send_file(&stream) {
         if let Err(e) = send_whole_file(&stream, &file, progress.as_mut()).await {
             progress.fail();
-            bail!(
+            give_up!(
                 "sending {name} to {peer} failed: {}",
                 crate::session::describe_io(&e)
             );
@@ -61,7 +61,7 @@ pub async fn send_raw(
             Ok(chunk) => chunk,
             Err(e) => {
                 progress.fail();
-                bail!("cannot read {name}: {e}");
+                give_up!("cannot read {name}: {e}");
             }
         };
         let len = chunk.data().len();
@@ -69,7 +69,7 @@ pub async fn send_raw(
         position += len as u64;
         if let Err(e) = sent {
             progress.fail();
-            bail!(
+            give_up!(
                 "sending {name} to {peer} failed: {}",
                 crate::session::describe_io(&e)
             );
@@ -109,10 +109,10 @@ pub async fn receive_raw(
     hash: Option<DigestKind>,
     reporter: &dyn Observer,
     peer: &str,
-) -> anyhow::Result<()> {
+) -> Result<(), TransferError> {
     let file_name = output
         .file_name()
-        .ok_or_else(|| anyhow!("{} has no file name to store into", output.display()))?;
+        .ok_or_else(|| TransferError::failed(format!("{} has no file name to store into", output.display())))?;
     let parent = match output.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -122,8 +122,8 @@ pub async fn receive_raw(
         .entry(file_name)
         .with_context(|| format!("cannot look at {}", output.display()))?
     {
-        Some(Entry::Dir) => bail!("{} is a directory", output.display()),
-        Some(_) if !overwrite => bail!(
+        Some(Entry::Dir) => give_up!("{} is a directory", output.display()),
+        Some(_) if !overwrite => give_up!(
             "{} already exists (use --overwrite to replace it)",
             output.display()
         ),
@@ -142,7 +142,7 @@ pub async fn receive_raw(
         if let Err(e) = copied {
             progress.fail();
             part.discard();
-            bail!(
+            give_up!(
                 "receiving {name} from {peer} failed: {}; nothing stored",
                 crate::session::describe_io(&e)
             );
@@ -178,7 +178,7 @@ pub async fn receive_raw(
     if let Some(e) = failure {
         progress.fail();
         part.discard();
-        bail!("receiving {name} from {peer} failed: {e}; nothing stored");
+        give_up!("receiving {name} from {peer} failed: {e}; nothing stored");
     }
     let digest = match written {
         Ok(digest) => digest,
@@ -186,7 +186,7 @@ pub async fn receive_raw(
             progress.fail();
             let shown = part.path();
             part.discard();
-            bail!("cannot write {}: {e}", shown.display());
+            give_up!("cannot write {}: {e}", shown.display());
         }
     };
     part.store(None)
