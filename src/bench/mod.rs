@@ -40,10 +40,10 @@ use tokio::time::Instant;
 
 use crate::endpoint::{Endpoint, Host};
 use crate::transport::{self, SocketOptions};
+pub use error::BenchError;
 use latency::Latency;
 use pacer::Pacer;
 use plan::Plan;
-pub use error::BenchError;
 pub use report::Report;
 use report::REPORT_TOOL;
 use tokio_util::sync::CancellationToken;

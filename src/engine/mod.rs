@@ -9,13 +9,14 @@
 //!   plain/service), stream half;
 //! - [`datagram`]: its datagram half;
 //! - [`relay`] and [`transfer`]: the relay and file-transfer servers on the
-//!   same accept path.
+//!   same accept path; [`files`]: `send`/`receive` on it; [`scan`].
 //!
 //! The engine never reads stdin, writes stdout or asks whether a terminal
 //! is attached: inputs arrive as channels, output leaves as events.
 
 pub mod connect;
 pub mod datagram;
+pub mod files;
 pub mod listen;
 pub mod relay;
 pub mod scan;
@@ -48,6 +49,10 @@ pub enum StartError {
     /// The network said no (bind, connect).
     #[error(transparent)]
     Net(#[from] NetError),
+    /// A transfer cannot start (a file to send cannot be read, the
+    /// receiving directory cannot be made).
+    #[error(transparent)]
+    Transfer(#[from] crate::transfer::error::TransferError),
 }
 
 /// The engine: an event bus and a stop signal shared by everything it

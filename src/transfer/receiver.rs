@@ -74,7 +74,9 @@ fn target_dir(dir: &Path, path: &FilePath) -> Result<Dir, TransferError> {
     let mut at = Dir::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
     let parts = path.parts();
     for part in &parts[..parts.len() - 1] {
-        at = at.child(part).map_err(|e| TransferError::failed(format!("refused {path}: {e}")))?;
+        at = at
+            .child(part)
+            .map_err(|e| TransferError::failed(format!("refused {path}: {e}")))?;
     }
     Ok(at)
 }
@@ -95,7 +97,7 @@ pub async fn receive_session(
     stream: Stream,
     opts: &ReceiveOptions,
     in_progress: &InProgress,
-    reporter: &dyn Observer,
+    reporter: &Observer,
     peer: &str,
     gate: &mut HelloGate,
 ) -> Result<ReceiveOutcome, TransferError> {
@@ -194,7 +196,7 @@ async fn receive_file(
     incoming: Incoming,
     opts: &ReceiveOptions,
     in_progress: &InProgress,
-    reporter: &dyn Observer,
+    reporter: &Observer,
     peer: &str,
 ) -> Result<Option<String>, TransferError> {
     let Incoming { header, digest } = incoming;
@@ -254,10 +256,12 @@ async fn receive_file(
     };
     let (Some(dir), None) = (found, &skip) else {
         let reason = skip.unwrap_or_default();
-        reporter.error(
-            Some(&name),
-            &format!("skipped {name} from {peer}: {reason}"),
-        );
+        reporter
+            .error(
+                Some(&name),
+                &format!("skipped {name} from {peer}: {reason}"),
+            )
+            .await;
         stream
             .write_all(
                 &ReceiverFrame::Skip {
@@ -290,7 +294,9 @@ async fn receive_file(
         .write_all(&ReceiverFrame::Accept { offset }.encode())
         .await
         .with_context(|| format!("cannot answer {peer}"))?;
-    let mut progress = reporter.start_file("received", &name, Some(header.size), offset, peer);
+    let mut progress = reporter
+        .start_file("received", &name, Some(header.size), offset, peer)
+        .await;
     let mut pool = Pool::default();
     let writer = WriteStage::start(file, (offset > 0).then_some(offset), Some(digest));
     let mut remaining = header.size - offset;
@@ -416,6 +422,6 @@ async fn receive_file(
         .await
         .with_context(|| format!("cannot confirm {name} to {peer}"))?;
     drop(claim);
-    progress.finish(Some(&actual), true);
+    progress.finish(Some(&actual), true).await;
     Ok(None)
 }

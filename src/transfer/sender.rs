@@ -68,13 +68,25 @@ fn display_name(path: &Path) -> Result<String, TransferError> {
             .canonicalize()
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_os_string()))
-            .ok_or_else(|| TransferError::failed(format!("{} has no file name to send it under", path.display())))?,
+            .ok_or_else(|| {
+                TransferError::failed(format!(
+                    "{} has no file name to send it under",
+                    path.display()
+                ))
+            })?,
     };
-    name.into_string()
-        .map_err(|n| TransferError::failed(format!("file name {n:?} is not UTF-8; rename it to send it")))
+    name.into_string().map_err(|n| {
+        TransferError::failed(format!(
+            "file name {n:?} is not UTF-8; rename it to send it"
+        ))
+    })
 }
 
-fn item(source: &Path, parts: Vec<String>, meta: &std::fs::Metadata) -> Result<SendItem, TransferError> {
+fn item(
+    source: &Path,
+    parts: Vec<String>,
+    meta: &std::fs::Metadata,
+) -> Result<SendItem, TransferError> {
     Ok(SendItem {
         source: source.to_path_buf(),
         path: FilePath::new(parts)?,
@@ -83,7 +95,11 @@ fn item(source: &Path, parts: Vec<String>, meta: &std::fs::Metadata) -> Result<S
     })
 }
 
-fn walk(dir: &Path, parts: &mut Vec<String>, items: &mut Vec<SendItem>) -> Result<(), TransferError> {
+fn walk(
+    dir: &Path,
+    parts: &mut Vec<String>,
+    items: &mut Vec<SendItem>,
+) -> Result<(), TransferError> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list {}", dir.display()))?
         .collect::<Result<_, _>>()
@@ -121,7 +137,7 @@ pub async fn send_session(
     items: &[SendItem],
     digest: Option<DigestKind>,
     timeouts: Timeouts,
-    reporter: &dyn Observer,
+    reporter: &Observer,
     peer: &str,
     gate: &mut HelloGate,
 ) -> Result<SendOutcome, TransferError> {
@@ -145,7 +161,9 @@ pub async fn send_session(
         })
         .await
     {
-        Ok(Some(ReceiverFrame::Fail { reason })) => give_up!("{peer} refused the session: {reason}"),
+        Ok(Some(ReceiverFrame::Fail { reason })) => {
+            give_up!("{peer} refused the session: {reason}")
+        }
         Ok(Some(ReceiverFrame::Hello { digest, .. })) => digest,
         Ok(Some(other)) => give_up!("{peer} answered {other:?} to the hello (protocol error)"),
         Ok(None) => {
@@ -170,10 +188,12 @@ pub async fn send_session(
         match send_file(stream, &mut reader, item, digest, timeouts, reporter, peer).await? {
             None => outcome.stored += 1,
             Some(reason) => {
-                reporter.error(
-                    Some(&item.path.to_string()),
-                    &format!("{} was skipped by the receiver: {reason}", item.path),
-                );
+                reporter
+                    .error(
+                        Some(&item.path.to_string()),
+                        &format!("{} was skipped by the receiver: {reason}", item.path),
+                    )
+                    .await;
                 outcome.skipped.push(reason);
             }
         }
@@ -199,7 +219,7 @@ async fn send_file(
     item: &SendItem,
     digest: DigestKind,
     timeouts: Timeouts,
-    reporter: &dyn Observer,
+    reporter: &Observer,
     peer: &str,
 ) -> Result<Option<String>, TransferError> {
     let name = item.path.to_string();
@@ -228,7 +248,9 @@ async fn send_file(
     // changes meanwhile, the receiver's digest check fails.)
     let outgoing = Outgoing::for_file(&file, stream)
         .with_context(|| format!("cannot open {}", item.source.display()))?;
-    let mut progress = reporter.start_file("sent", &name, Some(item.size), offset, peer);
+    let mut progress = reporter
+        .start_file("sent", &name, Some(item.size), offset, peer)
+        .await;
     let mut chunks = ReadStage::start(file, item.size, Some(digest));
     let mut position: u64 = 0;
     while position < item.size {
@@ -280,7 +302,7 @@ async fn send_file(
     }
     match next_answer(reader, timeouts.idle, peer).await {
         Ok(ReceiverFrame::Stored) => {
-            progress.finish(Some(&digest), true);
+            progress.finish(Some(&digest), true).await;
             Ok(None)
         }
         Ok(ReceiverFrame::Fail { reason }) => {
