@@ -392,3 +392,42 @@ async fn a_send_start_delivers_a_file_to_a_receive_start_with_events() {
         .unwrap();
     assert_eq!(std::fs::read(to.path().join("report.bin")).unwrap(), body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bench_start_reports_a_sample_per_second_then_the_report() {
+    use sockmate::bench::{RunConfig, Target};
+    let engine = Engine::new(Shutdown::new());
+    let mut cfg = listen_config("127.0.0.1:0", true);
+    cfg.service = Some(sockmate::service::ServiceConfig::serving(
+        sockmate::service::Serve::Echo,
+    ));
+    let echo = engine.listen(cfg, InputFactory::Nothing).await.unwrap();
+    let mut rx = engine.subscribe();
+    let run = RunConfig::new(Target::Endpoint(echo.local_addr().clone()))
+        .duration(Duration::from_secs(3), Duration::ZERO)
+        .size(32);
+    let bench = engine.bench(run).await.unwrap();
+    let first = next_event(&mut rx, |k| {
+        matches!(k, EventKind::BenchSample(_) | EventKind::BenchReport(_))
+    })
+    .await;
+    let EventKind::BenchSample(sample) = first.kind else {
+        panic!("a sample before the report: {first:?}")
+    };
+    assert_eq!((sample.second, sample.connections), (1, 1));
+    assert_eq!(sample.bytes, sample.messages * 32);
+    let done = next_event(&mut rx, |k| matches!(k, EventKind::BenchReport(_))).await;
+    let EventKind::BenchReport(done) = done.kind else {
+        unreachable!()
+    };
+    assert!(done.report.messages > 0 && done.report.messages >= sample.messages);
+    assert_eq!(done.bytes_in, done.report.bytes_received);
+    assert_eq!(done.report.mode, "echo");
+    let line = serde_json::to_value(&done).unwrap();
+    assert!(line.get("bytes_out").is_some() && line.get("latency_us").is_some());
+    tokio::time::timeout(DEADLINE, bench.finished())
+        .await
+        .unwrap()
+        .unwrap();
+    echo.stop();
+}

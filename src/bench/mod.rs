@@ -103,8 +103,9 @@ impl std::fmt::Display for Target {
     }
 }
 
-/// A validated bench run.
+/// A validated bench run. Built with [`RunConfig::new`] and its setters.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RunConfig {
     /// What to drive.
     pub target: Target,
@@ -131,6 +132,52 @@ pub struct RunConfig {
     /// Where the workers hand over their counts for a live line (a
     /// terminal's); none: no live counting.
     pub live: Option<std::sync::Arc<live::Live>>,
+}
+
+impl RunConfig {
+    /// Echoes 64-byte messages on one connection for 10 s to `target`,
+    /// as `sockmate bench` does by default.
+    pub fn new(target: Target) -> Self {
+        RunConfig {
+            target,
+            mode: Mode::Echo,
+            connections: 1,
+            duration: Duration::from_secs(10),
+            warmup: Duration::ZERO,
+            size: 64,
+            rate: None,
+            pipeline: 1,
+            socket: SocketOptions::default(),
+            json: false,
+            report: None,
+            live: None,
+        }
+    }
+
+    /// What to do on each connection.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// How many connections (at least one).
+    pub fn connections(mut self, connections: usize) -> Self {
+        self.connections = connections.max(1);
+        self
+    }
+
+    /// The whole run time and, within it, the unmeasured start.
+    pub fn duration(mut self, duration: Duration, warmup: Duration) -> Self {
+        self.duration = duration;
+        self.warmup = warmup.min(duration);
+        self
+    }
+
+    /// The message size in bytes.
+    pub fn size(mut self, size: usize) -> Self {
+        self.size = size;
+        self
+    }
 }
 
 /// `sockmate bench`: a run, or merging saved reports.
@@ -204,6 +251,7 @@ impl Tally {
     pub fn failed(&mut self, n: u64, at: Instant) {
         self.errors += n;
         self.timeline.at(at).errors += n;
+        self.live.failed(n, at);
     }
 
     fn add(&mut self, other: &Tally) {
@@ -292,9 +340,13 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> Result<Repo
         handles.push(handle);
     }
     let coordinator = Arc::clone(&line);
+    let (live, warmup) = (cfg.live.clone(), cfg.warmup);
     let start = tokio::task::spawn_blocking(move || {
         coordinator.connected.wait();
         let start = Instant::now();
+        if let Some(live) = live {
+            let _ = live.measuring_from.set(start + warmup);
+        }
         if let Ok(mut slot) = coordinator.start.lock() {
             *slot = Some(start);
         }

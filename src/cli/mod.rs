@@ -22,6 +22,7 @@ macro_rules! errln {
 pub mod args;
 pub mod argv;
 pub mod bench;
+pub mod bench_view;
 pub mod completions;
 pub mod connect;
 pub mod console;

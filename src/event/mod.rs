@@ -11,6 +11,7 @@
 //! docs/json-events.md): `type`, `time` and the fields of each kind. The JSON view adds
 //! only `text`, which depends on its `--encoding`.
 
+pub mod bench;
 pub mod bus;
 pub mod leg;
 pub mod proxied;
@@ -315,6 +316,10 @@ pub enum EventKind {
     ScanPort(Box<ScanPort>),
     /// `scan`: every port has been probed.
     ScanDone(Box<ScanTotals>),
+    /// `bench`: one second of the measured window.
+    BenchSample(Box<bench::BenchSample>),
+    /// `bench`: the run's report.
+    BenchReport(Box<bench::BenchDone>),
     /// `send`/`receive`: a file starts.
     TransferStart(Box<transfer::TransferStart>),
     /// `send`/`receive`: how far a file is (lossy: a sink that is behind
