@@ -58,3 +58,58 @@ pub struct TransferDone {
 }
 
 impl Eq for TransferDone {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, EventKind};
+    use std::time::SystemTime;
+
+    fn keys(kind: EventKind) -> String {
+        let value = serde_json::to_value(Event {
+            time: SystemTime::UNIX_EPOCH,
+            kind,
+        })
+        .unwrap();
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        format!("{} {}", value["type"].as_str().unwrap(), keys.join(","))
+    }
+
+    #[test]
+    fn transfer_events_have_the_json_lines_of_send_and_receive() {
+        let done = TransferDone {
+            file: "a.bin".into(),
+            bytes: 5,
+            bytes_in: 5,
+            bytes_out: 0,
+            resumed_at: 0,
+            duration_s: 0.5,
+            bytes_per_s: 10.0,
+            digest: None,
+            digest_alg: None,
+            digest_ok: false,
+            sha256: None,
+        };
+        assert_eq!(
+            keys(EventKind::TransferDone(Box::new(done))),
+            "transfer_done bytes,bytes_in,bytes_out,bytes_per_s,digest,digest_alg,digest_ok,duration_s,file,resumed_at,sha256,time,type"
+        );
+        let start = TransferStart {
+            file: "a.bin".into(),
+            size: None,
+            offset: 0,
+            peer: "tcp://127.0.0.1:9".into(),
+            verb: "sent".into(),
+        };
+        assert_eq!(
+            keys(EventKind::TransferStart(Box::new(start))),
+            "transfer_start file,offset,peer,size,time,type,verb"
+        );
+        let failed = EventKind::TransferFailed {
+            file: None,
+            message: "skipped".into(),
+        };
+        assert_eq!(keys(failed), "error file,message,time,type");
+    }
+}
