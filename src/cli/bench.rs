@@ -324,7 +324,7 @@ pub async fn run(cfg: BenchConfig, shutdown: Shutdown) -> anyhow::Result<()> {
                 sinks.push(Box::new(LiveLine));
             }
             if json {
-                sinks.push(Box::new(ReportJson::new()));
+                sinks.push(Box::new(ReportJson::default()));
             }
             let engine = Engine::new(shutdown);
             let sink_thread = engine.attach(sinks)?;

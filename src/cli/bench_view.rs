@@ -36,9 +36,9 @@ impl Sink for LiveLine {
 /// printed, so a saved file stays one report for `bench merge`).
 pub struct ReportJson(JsonLines<std::io::Stdout>);
 
-impl ReportJson {
+impl Default for ReportJson {
     /// Lines on stdout.
-    pub fn new() -> ReportJson {
+    fn default() -> ReportJson {
         ReportJson(JsonLines::new(std::io::stdout(), Default::default()))
     }
 }

@@ -289,7 +289,7 @@ fn sinks(display: TransferDisplay, verb: &'static str) -> Vec<Box<dyn Sink>> {
         Box::new(TransferLines::new(display.json, display.quiet, verb)),
     ];
     if display.json {
-        sinks.push(Box::new(TransferJson::new()));
+        sinks.push(Box::new(TransferJson::default()));
     }
     sinks
 }

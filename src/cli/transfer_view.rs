@@ -156,9 +156,9 @@ impl Sink for TransferLines {
 /// stdout (the first with `schema`).
 pub struct TransferJson(JsonLines<std::io::Stdout>);
 
-impl TransferJson {
+impl Default for TransferJson {
     /// Lines on stdout.
-    pub fn new() -> TransferJson {
+    fn default() -> TransferJson {
         TransferJson(JsonLines::new(std::io::stdout(), Default::default()))
     }
 }
