@@ -336,3 +336,98 @@ async fn a_scan_reports_each_port_in_order_then_the_totals() {
     handle.finished().await.unwrap();
     drop(open);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_start_delivers_a_file_to_a_receive_start_with_events() {
+    use sockmate::transfer::config::{ReceiveConfig, SendFilesConfig};
+    let from = tempfile::tempdir().unwrap();
+    let to = tempfile::tempdir().unwrap();
+    let source = from.path().join("report.bin");
+    let body: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&source, &body).unwrap();
+    let engine = Engine::new(Shutdown::new());
+    let mut rx = engine.subscribe();
+    let receive = ReceiveConfig::new(
+        Endpoint::parse_listen("127.0.0.1:0").unwrap(),
+        to.path().to_path_buf(),
+    );
+    let receiver = engine.receive(receive).await.unwrap();
+    let at = receiver.local_addr().clone();
+    let sender = engine
+        .send(SendFilesConfig::new(at, vec![source]))
+        .await
+        .unwrap();
+    let start = next_event(&mut rx, |k| matches!(k, EventKind::TransferStart(_))).await;
+    let EventKind::TransferStart(start) = start.kind else {
+        unreachable!()
+    };
+    assert_eq!(
+        (start.file.as_str(), start.size),
+        ("report.bin", Some(300_000))
+    );
+    // One done event per side: the receiver's (stored), the sender's
+    // (confirmed), with the same digest.
+    let mut done = Vec::new();
+    for _ in 0..2 {
+        let event = next_event(&mut rx, |k| matches!(k, EventKind::TransferDone(_))).await;
+        let EventKind::TransferDone(d) = event.kind else {
+            unreachable!()
+        };
+        done.push(d);
+    }
+    let received = done
+        .iter()
+        .find(|d| d.bytes_in == 300_000)
+        .expect("received");
+    let sent = done.iter().find(|d| d.bytes_out == 300_000).expect("sent");
+    assert_eq!(received.digest, sent.digest);
+    assert!(received.digest_ok && received.digest_alg.as_deref() == Some("blake3"));
+    tokio::time::timeout(DEADLINE, sender.finished())
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::timeout(DEADLINE, receiver.finished())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(std::fs::read(to.path().join("report.bin")).unwrap(), body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bench_start_reports_a_sample_per_second_then_the_report() {
+    use sockmate::bench::{RunConfig, Target};
+    let engine = Engine::new(Shutdown::new());
+    let mut cfg = listen_config("127.0.0.1:0", true);
+    cfg.service = Some(sockmate::service::ServiceConfig::serving(
+        sockmate::service::Serve::Echo,
+    ));
+    let echo = engine.listen(cfg, InputFactory::Nothing).await.unwrap();
+    let mut rx = engine.subscribe();
+    let run = RunConfig::new(Target::Endpoint(echo.local_addr().clone()))
+        .duration(Duration::from_secs(3), Duration::ZERO)
+        .size(32);
+    let bench = engine.bench(run).await.unwrap();
+    let first = next_event(&mut rx, |k| {
+        matches!(k, EventKind::BenchSample(_) | EventKind::BenchReport(_))
+    })
+    .await;
+    let EventKind::BenchSample(sample) = first.kind else {
+        panic!("a sample before the report: {first:?}")
+    };
+    assert_eq!((sample.second, sample.connections), (1, 1));
+    assert_eq!(sample.bytes, sample.messages * 32);
+    let done = next_event(&mut rx, |k| matches!(k, EventKind::BenchReport(_))).await;
+    let EventKind::BenchReport(done) = done.kind else {
+        unreachable!()
+    };
+    assert!(done.report.messages > 0 && done.report.messages >= sample.messages);
+    assert_eq!(done.bytes_in, done.report.bytes_received);
+    assert_eq!(done.report.mode, "echo");
+    let line = serde_json::to_value(&done).unwrap();
+    assert!(line.get("bytes_out").is_some() && line.get("latency_us").is_some());
+    tokio::time::timeout(DEADLINE, bench.finished())
+        .await
+        .unwrap()
+        .unwrap();
+    echo.stop();
+}

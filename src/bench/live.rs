@@ -1,15 +1,15 @@
-//! The live line of a bench run on a terminal: every second, the
-//! connections, the messages per second of the last second and the
-//! latency percentiles so far. The workers keep their own counts and hand
-//! them over at most once a second, so the hot path gains one comparison.
+//! A bench run's counts while it runs: the workers keep their own counts
+//! and hand them over every [`HAND_OVER_EVERY`], so the hot path gains one
+//! comparison. The engine turns them into a `bench_sample` event per
+//! second; the terminal's live line shows those.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::latency::Latency;
+use super::latency::{Latency, Percentiles};
 use crate::event::repeats::thousands;
 
 /// How often the line is printed.
@@ -26,11 +26,23 @@ pub struct Live {
     pub connected: AtomicUsize,
     /// Messages completed (echoed, sent or connected) in the measured window.
     pub messages: AtomicU64,
+    /// Failures handed over so far.
+    pub errors: AtomicU64,
     /// Latencies handed over so far.
     latency: Mutex<Option<Latency>>,
+    /// Latencies handed over since the last [`Live::take_window`].
+    window: Mutex<Option<Latency>>,
+    /// When the measured window starts (set once the workers are ready).
+    pub measuring_from: OnceLock<Instant>,
 }
 
 impl Live {
+    /// The percentiles of the latencies handed over since the last call.
+    pub fn take_window(&self) -> Percentiles {
+        let taken = self.window.lock().ok().and_then(|mut w| w.take());
+        taken.map(|l| l.percentiles()).unwrap_or_default()
+    }
+
     /// The (p50, p99) so far in microseconds, if any latency came in.
     pub fn percentiles(&self) -> Option<(f64, f64)> {
         let guard = self.latency.lock().ok()?;
@@ -45,6 +57,7 @@ impl Live {
 pub struct LiveFeed {
     live: Option<Arc<Live>>,
     messages: u64,
+    errors: u64,
     recent: Option<Latency>,
     next: Option<Instant>,
 }
@@ -55,6 +68,7 @@ impl LiveFeed {
         LiveFeed {
             live,
             messages: 0,
+            errors: 0,
             recent: None,
             next: None,
         }
@@ -69,6 +83,20 @@ impl LiveFeed {
         if let Some(latency) = latency {
             self.recent.get_or_insert_with(Latency::new).record(latency);
         }
+        self.tick(now);
+    }
+
+    /// Counts `n` failures at `now`.
+    pub fn failed(&mut self, n: u64, now: Instant) {
+        if self.live.is_none() {
+            return;
+        }
+        self.errors += n;
+        self.tick(now);
+    }
+
+    /// Hands the counts over when it is time.
+    fn tick(&mut self, now: Instant) {
         match self.next {
             Some(next) if now < next => {}
             Some(_) => {
@@ -84,7 +112,12 @@ impl LiveFeed {
         let Some(live) = &self.live else { return };
         live.messages
             .fetch_add(std::mem::take(&mut self.messages), Ordering::Relaxed);
+        live.errors
+            .fetch_add(std::mem::take(&mut self.errors), Ordering::Relaxed);
         if let Some(recent) = self.recent.take() {
+            if let Ok(mut window) = live.window.lock() {
+                window.get_or_insert_with(Latency::new).add(&recent);
+            }
             if let Ok(mut all) = live.latency.lock() {
                 all.get_or_insert_with(Latency::new).add(&recent);
             }

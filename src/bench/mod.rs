@@ -1,5 +1,6 @@
 //! The load generator behind `sockmate bench ENDPOINT`.
 //!
+//! - [`config`]: what a run does ([`RunConfig`]) or a merge.
 //! - [`plan`]: the time plan (warmup, hard end, open-loop due times).
 //! - [`pacer`]: waits for those due times with sub-millisecond precision
 //!   (one timerfd per worker thread); [`spin`]: how each wait is split
@@ -16,8 +17,10 @@
 //! the end, so measuring never contends on shared state.
 
 pub mod chart;
+pub mod config;
 pub mod connect;
 pub mod datagram;
+pub mod error;
 pub mod html;
 pub mod icmp;
 pub mod latency;
@@ -35,120 +38,17 @@ use std::path::PathBuf;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use tokio::time::Instant;
 
-use crate::endpoint::{Endpoint, Host};
-use crate::transport::{self, SocketOptions};
+use crate::transport;
+pub use config::{BenchConfig, Mode, RunConfig, Target};
+pub use error::BenchError;
 use latency::Latency;
 use pacer::Pacer;
 use plan::Plan;
 pub use report::Report;
 use report::REPORT_TOOL;
 use tokio_util::sync::CancellationToken;
-
-/// What the generator does on each connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Request/response: send a message, wait for it to come back.
-    Echo,
-    /// One-way bulk: write as fast as allowed.
-    Send,
-    /// Open and close connections.
-    Connect,
-}
-
-impl Mode {
-    /// The mode's name, as on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Echo => "echo",
-            Mode::Send => "send",
-            Mode::Connect => "connect",
-        }
-    }
-}
-
-impl std::str::FromStr for Mode {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "echo" => Ok(Mode::Echo),
-            "send" => Ok(Mode::Send),
-            "connect" => Ok(Mode::Connect),
-            _ => Err(format!(
-                "invalid --mode \"{s}\" (give echo, send or connect, e.g. --mode echo)"
-            )),
-        }
-    }
-}
-
-/// What a bench drives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// A socket endpoint (`tcp://`, `udp://`, `unix://`, …).
-    Endpoint(Endpoint),
-    /// `icmp://HOST`: echo requests, one ICMP socket per connection.
-    Icmp(Host),
-}
-
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Target::Endpoint(endpoint) => endpoint.fmt(f),
-            Target::Icmp(host) => write!(f, "icmp://{host}"),
-        }
-    }
-}
-
-/// A validated bench run.
-#[derive(Debug, Clone)]
-pub struct RunConfig {
-    /// What to drive.
-    pub target: Target,
-    /// What to do.
-    pub mode: Mode,
-    /// Connections (or connect workers).
-    pub connections: usize,
-    /// Total run time, warmup included: a hard bound.
-    pub duration: Duration,
-    /// Time at the start that is not measured.
-    pub warmup: Duration,
-    /// Message size in bytes.
-    pub size: usize,
-    /// Open loop: total messages per second over all connections.
-    pub rate: Option<f64>,
-    /// Closed loop: requests in flight per connection.
-    pub pipeline: usize,
-    /// Socket options (connect timeout).
-    pub socket: SocketOptions,
-    /// Print JSON instead of the table.
-    pub json: bool,
-    /// Also write the HTML report (`--report FILE.html`) here.
-    pub report: Option<PathBuf>,
-    /// Where the workers hand over their counts for a live line (a
-    /// terminal's); none: no live counting.
-    pub live: Option<std::sync::Arc<live::Live>>,
-}
-
-/// `sockmate bench`: a run, or merging saved reports.
-#[derive(Debug, Clone)]
-pub enum BenchConfig {
-    /// Drive an endpoint.
-    Run(Box<RunConfig>),
-    /// Merge `--json` reports.
-    Merge {
-        /// The report files.
-        files: Vec<PathBuf>,
-        /// Print JSON instead of the table.
-        json: bool,
-        /// Also write the HTML report here.
-        report: Option<PathBuf>,
-        /// Draw the runs side by side (`--compare`) instead of adding them.
-        compare: bool,
-    },
-}
 
 /// Per-connection settings the workers need.
 #[derive(Debug, Clone, Copy)]
@@ -203,6 +103,7 @@ impl Tally {
     pub fn failed(&mut self, n: u64, at: Instant) {
         self.errors += n;
         self.timeline.at(at).errors += n;
+        self.live.failed(n, at);
     }
 
     fn add(&mut self, other: &Tally) {
@@ -223,16 +124,18 @@ pub fn payload(size: usize, seed: u8) -> Vec<u8> {
 }
 
 /// Reads `--json` reports from files and adds them up.
-pub fn merge_files(files: &[PathBuf]) -> anyhow::Result<Report> {
+pub fn merge_files(files: &[PathBuf]) -> Result<Report, BenchError> {
     Ok(Report::merge(&read_reports(files)?)?)
 }
 
 /// Reads `--json` reports from files, each checked.
-pub fn read_reports(files: &[PathBuf]) -> anyhow::Result<Vec<Report>> {
+pub fn read_reports(files: &[PathBuf]) -> Result<Vec<Report>, BenchError> {
     let mut reports = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
+        let text = std::fs::read_to_string(file).map_err(|cause| BenchError::Read {
+            file: file.display().to_string(),
+            cause,
+        })?;
         reports.push(Report::parse(&file.display().to_string(), &text)?);
     }
     Ok(reports)
@@ -259,7 +162,7 @@ struct StartLine {
 /// runtime (as many threads as cores, connections spread over them): a
 /// reply wakes its connection on the thread that polled the socket, with no
 /// hop between threads, which keeps the generator's own latency low.
-pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Result<Report> {
+pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> Result<Report, BenchError> {
     let job = Job {
         mode: cfg.mode,
         size: cfg.size,
@@ -285,13 +188,17 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         let handle = std::thread::Builder::new()
             .name(format!("bench-{t}"))
             .spawn(move || worker_thread(&cfg, icmp_to, job, &indices, &line, &shutdown))
-            .context("cannot start a bench thread")?;
+            .map_err(|e| BenchError::threads("cannot start a bench thread", e))?;
         handles.push(handle);
     }
     let coordinator = Arc::clone(&line);
+    let (live, warmup) = (cfg.live.clone(), cfg.warmup);
     let start = tokio::task::spawn_blocking(move || {
         coordinator.connected.wait();
         let start = Instant::now();
+        if let Some(live) = live {
+            let _ = live.measuring_from.set(start + warmup);
+        }
         if let Ok(mut slot) = coordinator.start.lock() {
             *slot = Some(start);
         }
@@ -299,7 +206,7 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         start
     })
     .await
-    .context("bench coordinator failed")?;
+    .map_err(|e| BenchError::threads("bench coordinator failed", e))?;
     let results = tokio::task::spawn_blocking(move || {
         handles
             .into_iter()
@@ -307,7 +214,7 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
             .collect::<Vec<ThreadResult>>()
     })
     .await
-    .context("bench threads failed")?;
+    .map_err(|e| BenchError::threads("bench threads failed", e))?;
     let mut total = Tally::new(None, recorder_for(cfg, start));
     let mut connected = 0;
     let mut first_error = None;
@@ -319,10 +226,9 @@ pub async fn drive(cfg: &RunConfig, shutdown: &CancellationToken) -> anyhow::Res
         }
     }
     if connected == 0 && cfg.mode != Mode::Connect {
-        anyhow::bail!(
-            "{}",
-            first_error.unwrap_or_else(|| format!("could not connect to {}", cfg.target))
-        );
+        return Err(BenchError::NoConnection(
+            first_error.unwrap_or_else(|| format!("could not connect to {}", cfg.target)),
+        ));
     }
     let plan = Plan::new(start, cfg.warmup, cfg.duration, None, 1, 0);
     let measured = plan.window(Instant::now());

@@ -12,7 +12,7 @@ use super::timeline::Timeline;
 pub const REPORT_TOOL: &str = "sockmate bench";
 
 /// One run's (or several merged runs') results.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// Always [`REPORT_TOOL`].
     pub tool: String,

@@ -42,7 +42,7 @@ pub use flags::{
 };
 pub use learn::{examples, explain, explain_text, help_order, hints, ping_explain, short_help};
 pub use terminal::{
-    console, live_stats, output, print, stdin, stdin_reader, transfer_view, wait_note,
+    bench_view, console, live_stats, output, print, stdin, stdin_reader, transfer_view, wait_note,
 };
 
 use std::process::ExitCode;

@@ -9,13 +9,15 @@
 //!   plain/service), stream half;
 //! - [`datagram`]: its datagram half;
 //! - [`relay`] and [`transfer`]: the relay and file-transfer servers on the
-//!   same accept path.
+//!   same accept path; [`files`]: `send`/`receive` on it; [`scan`].
 //!
 //! The engine never reads stdin, writes stdout or asks whether a terminal
 //! is attached: inputs arrive as channels, output leaves as events.
 
+pub mod bench;
 pub mod connect;
 pub mod datagram;
+pub mod files;
 pub mod listen;
 pub mod relay;
 pub mod scan;
@@ -48,6 +50,10 @@ pub enum StartError {
     /// The network said no (bind, connect).
     #[error(transparent)]
     Net(#[from] NetError),
+    /// A transfer cannot start (a file to send cannot be read, the
+    /// receiving directory cannot be made).
+    #[error(transparent)]
+    Transfer(#[from] crate::transfer::error::TransferError),
 }
 
 /// The engine: an event bus and a stop signal shared by everything it
@@ -190,13 +196,33 @@ impl Engine {
 }
 
 impl Engine {
-    /// Runs the load generator of `cfg` (stopping with the engine) and
-    /// returns its report.
-    pub async fn bench(
-        &self,
-        cfg: &crate::bench::RunConfig,
-    ) -> anyhow::Result<crate::bench::Report> {
-        crate::bench::drive(cfg, self.shutdown.token()).await
+    /// Runs the load generator of `cfg` in the background (stopping with
+    /// the handle or the engine): a `bench_sample` event for every second
+    /// of the measured window, then the report as `bench_report`. A run
+    /// that cannot connect at all ends the handle with its error. The
+    /// handle's endpoint is the target (`icmp://HOST` as `udp://HOST:0`).
+    pub async fn bench(&self, mut cfg: crate::bench::RunConfig) -> Result<Handle, StartError> {
+        let live = Arc::clone(cfg.live.get_or_insert_with(Default::default));
+        let endpoint = match &cfg.target {
+            crate::bench::Target::Endpoint(endpoint) => endpoint.clone(),
+            crate::bench::Target::Icmp(host) => Endpoint::Udp {
+                host: host.clone(),
+                port: 0,
+            },
+        };
+        let stop = self.shutdown.child();
+        let task = tokio::spawn(bench::run(
+            cfg,
+            live,
+            self.events.clone(),
+            stop.token().clone(),
+        ));
+        Ok(Handle {
+            endpoint,
+            registry: Registry::default(),
+            stop,
+            task,
+        })
     }
 
     /// Pings `to` on `socket` as `cfg` says (stopping with the engine),

@@ -1,6 +1,7 @@
 //! The connection side of file transfer: either dial the peer, or listen
 //! and run a transfer session for one client (or, with `keep_open`, for
 //! every client, a bounded number at once) through the shared accept path.
+//! [`super::files`] starts `send` and `receive` on it.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,13 +9,14 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::Engine;
+use super::StartError;
 use crate::endpoint::Endpoint;
-use crate::error::{ConfigError, NetError, NetErrorKind};
-use crate::event::EventKind;
+use crate::error::{ConfigError, NetErrorKind};
+use crate::event::{EventKind, EventTx};
 use crate::session::accept::{close_gracefully, Acceptor, Admission};
+use crate::shutdown::Shutdown;
 use crate::transfer::gate::HelloGate;
-use crate::transport::{self, PeerAddr, SocketOptions, Stream};
+use crate::transport::{self, PeerAddr, SocketOptions, Stream, StreamListener};
 
 /// Most sessions a `-k` side serves at once; a peer beyond it is refused
 /// when its hello is done ([`HelloGate::pass`]).
@@ -47,115 +49,125 @@ pub struct Meeting {
     pub busy: Vec<u8>,
 }
 
-/// Why a transfer side could not meet its peer.
-#[derive(Debug, thiserror::Error)]
-pub enum MeetError {
-    /// Not a stream endpoint.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// Bind or connect failed.
-    #[error(transparent)]
-    Net(#[from] NetError),
-}
-
 fn not_a_stream(endpoint: &Endpoint) -> ConfigError {
     ConfigError::new(format!(
         "{endpoint} is not a stream endpoint (use tcp:// or unix://)"
     ))
 }
 
-impl Engine {
-    /// Runs `session` on the transfer's connection(s): dialled, or
-    /// accepted (one, or every client with `keep_open`). `on_listening` is
-    /// told the bound address. With `keep_open`, a failed session is
-    /// reported as an error event and the server goes on; otherwise its
-    /// error is returned. The session passes its [`HelloGate`] when its
-    /// hello is done (with `keep_open`, that takes a transfer place).
-    pub async fn meet<F, Fut, E>(
-        &self,
-        meeting: &Meeting,
-        on_listening: impl FnOnce(&Endpoint),
-        session: F,
-    ) -> Result<Result<(), E>, MeetError>
-    where
-        F: Fn(Stream, PeerAddr, HelloGate) -> Fut,
-        Fut: Future<Output = Result<(), E>> + Send + 'static,
-        E: std::fmt::Display + Send + 'static,
-    {
-        let stop = self.shutdown().token().clone();
-        if !meeting.listen {
-            let connected = transport::connect(&meeting.endpoint, &meeting.socket).await?;
+/// A transfer side that has met the network: connected to its peer, or
+/// bound and waiting for peers.
+#[derive(Debug)]
+pub enum Met {
+    /// Connected (the peer's address).
+    Dialled(Stream, PeerAddr),
+    /// Bound.
+    Listening(Box<StreamListener>),
+}
+
+impl Meeting {
+    /// Connects or binds: the side and the real address (the bound one,
+    /// port 0 resolved, or the endpoint dialled).
+    pub async fn open(&self) -> Result<(Met, Endpoint), StartError> {
+        if !self.listen {
+            let connected = transport::connect(&self.endpoint, &self.socket).await?;
             let Ok(stream) = connected.connection.into_stream() else {
-                return Err(not_a_stream(&meeting.endpoint).into());
+                return Err(not_a_stream(&self.endpoint).into());
             };
-            return Ok(tokio::select! {
-                result = session(stream, connected.peer, HelloGate::open()) => result,
-                () = stop.cancelled() => Ok(()),
-            });
+            return Ok((Met::Dialled(stream, connected.peer), self.endpoint.clone()));
         }
-        let (listener, real) = transport::listen(&meeting.endpoint, &meeting.socket).await?;
+        let (listener, real) = transport::listen(&self.endpoint, &self.socket).await?;
         let Ok(listener) = listener.into_stream() else {
-            return Err(not_a_stream(&meeting.endpoint).into());
+            return Err(not_a_stream(&self.endpoint).into());
         };
-        on_listening(&real);
-        // The limit is applied here rather than by the acceptor, so that a
-        // peer beyond it gets the protocol's refusal instead of waiting
-        // silently in the kernel's queue.
-        let mut acceptor = Acceptor::new(Admission::default());
-        let pending = Arc::new(Semaphore::new(MAX_PENDING_HELLOS));
-        let sessions = Arc::new(Semaphore::new(MAX_CONCURRENT_SESSIONS));
-        let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
-        let events = self.events().clone();
-        let tracker = self.shutdown().child();
-        while let Some(admitted) = acceptor.next(&listener, &events, &stop).await {
-            let gate = if meeting.keep_open {
-                match Arc::clone(&pending).try_acquire_owned() {
-                    Ok(waiting) => {
-                        HelloGate::new(waiting, Arc::clone(&sessions), MAX_CONCURRENT_SESSIONS)
-                    }
-                    Err(_) => {
-                        let _ = events
-                            .emit(EventKind::Notice {
-                                message: format!(
-                                    "refused: {} ({MAX_PENDING_HELLOS} connections in their hello already)",
-                                    admitted.peer
-                                ),
-                            })
-                            .await;
-                        if let Ok(refusing) = Arc::clone(&refusals).try_acquire_owned() {
-                            let busy = meeting.busy.clone();
-                            tracker.spawn(refuse(admitted.stream, busy, refusing));
-                        }
-                        continue;
-                    }
-                }
-            } else {
-                HelloGate::open()
+        Ok((Met::Listening(Box::new(listener)), real))
+    }
+}
+
+/// Runs `session` on the side `met`: the dialled connection, or accepted
+/// ones (one, or every client with `keep_open`) until `stop`. With
+/// `keep_open`, a failed session is reported as an error event and the
+/// server goes on; otherwise its error is returned. The session passes
+/// its [`HelloGate`] when its hello is done (with `keep_open`, that takes
+/// a transfer place).
+pub async fn serve<F, Fut, E>(
+    met: Met,
+    meeting: &Meeting,
+    events: &EventTx,
+    stop: &Shutdown,
+    session: F,
+) -> Result<(), E>
+where
+    F: Fn(Stream, PeerAddr, HelloGate) -> Fut,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let token = stop.token().clone();
+    let listener = match met {
+        Met::Dialled(stream, peer) => {
+            return tokio::select! {
+                result = session(stream, peer, HelloGate::open()) => result,
+                () = token.cancelled() => Ok(()),
             };
-            let work = session(admitted.stream, admitted.peer, gate);
-            if !meeting.keep_open {
-                drop(listener);
-                return Ok(tokio::select! {
-                    result = work => result,
-                    () = stop.cancelled() => Ok(()),
-                });
-            }
-            let events = events.clone();
-            tracker.spawn(async move {
-                if let Err(e) = work.await {
+        }
+        Met::Listening(listener) => *listener,
+    };
+    // The limit is applied here rather than by the acceptor, so that a
+    // peer beyond it gets the protocol's refusal instead of waiting
+    // silently in the kernel's queue.
+    let mut acceptor = Acceptor::new(Admission::default());
+    let pending = Arc::new(Semaphore::new(MAX_PENDING_HELLOS));
+    let sessions = Arc::new(Semaphore::new(MAX_CONCURRENT_SESSIONS));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
+    let tracker = stop.child();
+    while let Some(admitted) = acceptor.next(&listener, events, &token).await {
+        let gate = if meeting.keep_open {
+            match Arc::clone(&pending).try_acquire_owned() {
+                Ok(waiting) => {
+                    HelloGate::new(waiting, Arc::clone(&sessions), MAX_CONCURRENT_SESSIONS)
+                }
+                Err(_) => {
                     let _ = events
-                        .emit(EventKind::Error {
-                            conn: None,
-                            message: e.to_string(),
-                            kind: Some(NetErrorKind::Other),
+                        .emit(EventKind::Notice {
+                            message: format!(
+                                "refused: {} ({MAX_PENDING_HELLOS} connections in their hello already)",
+                                admitted.peer
+                            ),
                         })
                         .await;
+                    if let Ok(refusing) = Arc::clone(&refusals).try_acquire_owned() {
+                        let busy = meeting.busy.clone();
+                        tracker.spawn(refuse(admitted.stream, busy, refusing));
+                    }
+                    continue;
                 }
-            });
+            }
+        } else {
+            HelloGate::open()
+        };
+        let work = session(admitted.stream, admitted.peer, gate);
+        if !meeting.keep_open {
+            drop(listener);
+            return tokio::select! {
+                result = work => result,
+                () = token.cancelled() => Ok(()),
+            };
         }
-        tracker.drain().await;
-        Ok(Ok(()))
+        let events = events.clone();
+        tracker.spawn(async move {
+            if let Err(e) = work.await {
+                let _ = events
+                    .emit(EventKind::Error {
+                        conn: None,
+                        message: e.to_string(),
+                        kind: Some(NetErrorKind::Other),
+                    })
+                    .await;
+            }
+        });
     }
+    tracker.drain().await;
+    Ok(())
 }
 
 /// Sends `busy` to a refused peer and closes, within [`REFUSAL_TIMEOUT`].

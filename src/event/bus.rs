@@ -72,6 +72,21 @@ impl Shared {
         self.sinks_want_received.store(wants, Ordering::Relaxed);
     }
 
+    /// Hands `event` to the subscribers and to every sink channel that
+    /// has room, never waiting.
+    pub(super) fn try_publish(&self, event: Event) {
+        if self.subscribers.load(Ordering::Relaxed) > 0 {
+            let _ = self.broadcast.send(event.clone());
+        }
+        let sinks = {
+            let guard = self.sinks.read().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(&guard)
+        };
+        for tx in sinks.iter() {
+            let _ = tx.try_send(event.clone());
+        }
+    }
+
     /// Hands `event` to the subscribers (never waiting) and to every sink
     /// channel (waiting while it is full).
     pub(super) async fn publish(&self, event: Event) -> Result<(), SinkGone> {

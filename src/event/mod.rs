@@ -11,10 +11,12 @@
 //! docs/json-events.md): `type`, `time` and the fields of each kind. The JSON view adds
 //! only `text`, which depends on its `--encoding`.
 
+pub mod bench;
 pub mod bus;
 pub mod leg;
 pub mod proxied;
 pub mod repeats;
+pub mod transfer;
 
 use std::fmt;
 use std::sync::Arc;
@@ -295,6 +297,27 @@ pub enum EventKind {
     ScanPort(Box<ScanPort>),
     /// `scan`: every port has been probed.
     ScanDone(Box<ScanTotals>),
+    /// `bench`: one second of the measured window.
+    BenchSample(Box<bench::BenchSample>),
+    /// `bench`: the run's report.
+    BenchReport(Box<bench::BenchDone>),
+    /// `send`/`receive`: a file starts.
+    TransferStart(Box<transfer::TransferStart>),
+    /// `send`/`receive`: how far a file is (lossy: a sink that is behind
+    /// misses some).
+    TransferProgress(Box<transfer::TransferProgress>),
+    /// `send`/`receive`: a file was stored (or confirmed stored).
+    TransferDone(Box<transfer::TransferDone>),
+    /// `send`/`receive`: a file was skipped or refused: an `error` line for
+    /// `--json` with `file` (null when it is not about one file).
+    // Read back, an `error` line is an `Error`.
+    #[serde(rename(serialize = "error", deserialize = "transfer_error"))]
+    TransferFailed {
+        /// The file it is about.
+        file: Option<String>,
+        /// One line saying what.
+        message: String,
+    },
     /// A status line (reconnect attempts, warnings).
     Notice {
         /// One line.
@@ -407,6 +430,16 @@ impl EventTx {
                 kind,
             })
             .await
+    }
+
+    /// Emits an event unless a sink is behind (then that sink misses it;
+    /// subscribers get it anyway): for progress, which must never slow a
+    /// transfer.
+    pub fn try_emit(&self, kind: EventKind) {
+        self.shared.try_publish(Event {
+            time: SystemTime::now(),
+            kind,
+        });
     }
 
     /// Emits received or sent data. Data is skipped when nobody wants it.

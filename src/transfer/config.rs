@@ -8,8 +8,10 @@ use super::receiver::ReceiveOptions;
 use crate::endpoint::Endpoint;
 use crate::transport::SocketOptions;
 
-/// Everything `send` needs, validated.
+/// Everything `send` needs, validated. Built with
+/// [`SendFilesConfig::new`] and its setters.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SendFilesConfig {
     /// Where to connect (or listen, with `listen`).
     pub endpoint: Endpoint,
@@ -35,8 +37,10 @@ pub struct SendFilesConfig {
     pub timeouts: Timeouts,
 }
 
-/// Everything `receive` needs, validated.
+/// Everything `receive` needs, validated. Built with
+/// [`ReceiveConfig::new`] and its setters.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ReceiveConfig {
     /// Where to listen (or connect, with `connect`).
     pub endpoint: Endpoint,
@@ -58,6 +62,99 @@ pub struct ReceiveConfig {
     pub display: TransferDisplay,
     /// Socket options.
     pub socket: SocketOptions,
+}
+
+impl SendFilesConfig {
+    /// Sends `files` (regular files) to the receiver at `endpoint`, with
+    /// the default digest (BLAKE3) and deadlines.
+    pub fn new(endpoint: Endpoint, files: Vec<PathBuf>) -> Self {
+        SendFilesConfig {
+            endpoint,
+            files,
+            listen: false,
+            keep_open: false,
+            recursive: false,
+            raw: false,
+            digest: None,
+            display: TransferDisplay::default(),
+            socket: SocketOptions::default(),
+            timeouts: Timeouts::default(),
+        }
+    }
+
+    /// Waits for receivers at the endpoint instead of connecting; with
+    /// `keep_open`, serves every one that comes.
+    pub fn listen(mut self, keep_open: bool) -> Self {
+        self.listen = true;
+        self.keep_open = keep_open;
+        self
+    }
+
+    /// Sends directories with everything in them.
+    pub fn recursive(mut self) -> Self {
+        self.recursive = true;
+        self
+    }
+
+    /// The digest to offer (`--digest`).
+    pub fn digest(mut self, digest: DigestKind) -> Self {
+        self.digest = Some(digest);
+        self
+    }
+
+    /// Deadlines for a silent receiver.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+}
+
+impl ReceiveConfig {
+    /// Waits for senders at `endpoint` (one session) and stores what they
+    /// send inside `dir`, keeping files that exist.
+    pub fn new(endpoint: Endpoint, dir: PathBuf) -> Self {
+        ReceiveConfig {
+            endpoint,
+            store: ReceiveOptions {
+                dir,
+                overwrite: false,
+                resume: false,
+                digest: None,
+                timeouts: Timeouts::default(),
+            },
+            output: None,
+            connect: false,
+            keep_open: false,
+            raw: false,
+            raw_digest: None,
+            display: TransferDisplay::default(),
+            socket: SocketOptions::default(),
+        }
+    }
+
+    /// Serves every sender that comes, many at once, until stopped.
+    pub fn keep_open(mut self) -> Self {
+        self.keep_open = true;
+        self
+    }
+
+    /// Connects to a `send --listen` instead of listening.
+    pub fn connect(mut self) -> Self {
+        self.connect = true;
+        self
+    }
+
+    /// Replaces files that exist.
+    pub fn overwrite(mut self) -> Self {
+        self.store.overwrite = true;
+        self
+    }
+
+    /// Deadlines for a silent sender.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.store.timeouts = timeouts;
+        self
+    }
 }
 
 /// How a transfer command shows progress.

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod digest;
+pub mod error;
 pub mod gate;
 pub mod header;
 pub mod observer;

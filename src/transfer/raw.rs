@@ -8,10 +8,10 @@
 use std::fs::File;
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context as _};
+use super::error::{give_up, Context as _, TransferError};
 
 use super::digest::DigestKind;
-use super::observer::FileObserver;
+use super::observer::FileProgress;
 use super::observer::Observer;
 use super::outgoing::Outgoing;
 use super::stages::{Pool, ReadStage, WriteStage, CHUNK};
@@ -29,26 +29,26 @@ pub async fn send_raw(
     stream: Stream,
     source: &Path,
     hash: Option<DigestKind>,
-    reporter: &dyn Observer,
+    reporter: &Observer,
     peer: &str,
-) -> anyhow::Result<()> {
+) -> Result<(), TransferError> {
     let file = File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
     let meta = file.metadata().ok();
     let size = meta.as_ref().map(|m| m.len());
     let regular = meta.as_ref().is_some_and(|m| m.is_file());
     let name = source.display().to_string();
-    let mut progress = reporter.start_file("sent", &name, size, 0, peer);
+    let mut progress = reporter.start_file("sent", &name, size, 0, peer).await;
     let (_reader, mut stream) = stream.into_split();
     if hash.is_none() && regular && can_send_file(&stream) {
-        if let Err(e) = send_whole_file(&stream, &file, progress.as_mut()).await {
+        if let Err(e) = send_whole_file(&stream, &file, &mut progress).await {
             progress.fail();
-            bail!(
+            give_up!(
                 "sending {name} to {peer} failed: {}",
                 crate::session::describe_io(&e)
             );
         }
         let _ = stream.shutdown_write().await;
-        progress.finish(None, false);
+        progress.finish(None, false).await;
         return Ok(());
     }
     // Read (and hashed) on the reading thread; see `Outgoing`.
@@ -61,7 +61,7 @@ pub async fn send_raw(
             Ok(chunk) => chunk,
             Err(e) => {
                 progress.fail();
-                bail!("cannot read {name}: {e}");
+                give_up!("cannot read {name}: {e}");
             }
         };
         let len = chunk.data().len();
@@ -69,7 +69,7 @@ pub async fn send_raw(
         position += len as u64;
         if let Err(e) = sent {
             progress.fail();
-            bail!(
+            give_up!(
                 "sending {name} to {peer} failed: {}",
                 crate::session::describe_io(&e)
             );
@@ -78,7 +78,7 @@ pub async fn send_raw(
     }
     let _ = stream.shutdown_write().await;
     let digest = chunks.digest().await.context("hashing failed")?;
-    progress.finish(digest.as_ref(), false);
+    progress.finish(digest.as_ref(), false).await;
     Ok(())
 }
 
@@ -87,7 +87,7 @@ pub async fn send_raw(
 async fn send_whole_file(
     stream: &StreamWriter,
     file: &File,
-    progress: &mut dyn FileObserver,
+    progress: &mut FileProgress,
 ) -> std::io::Result<()> {
     let mut position = 0u64;
     loop {
@@ -107,12 +107,15 @@ pub async fn receive_raw(
     output: &Path,
     overwrite: bool,
     hash: Option<DigestKind>,
-    reporter: &dyn Observer,
+    reporter: &Observer,
     peer: &str,
-) -> anyhow::Result<()> {
-    let file_name = output
-        .file_name()
-        .ok_or_else(|| anyhow!("{} has no file name to store into", output.display()))?;
+) -> Result<(), TransferError> {
+    let file_name = output.file_name().ok_or_else(|| {
+        TransferError::failed(format!(
+            "{} has no file name to store into",
+            output.display()
+        ))
+    })?;
     let parent = match output.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -122,8 +125,8 @@ pub async fn receive_raw(
         .entry(file_name)
         .with_context(|| format!("cannot look at {}", output.display()))?
     {
-        Some(Entry::Dir) => bail!("{} is a directory", output.display()),
-        Some(_) if !overwrite => bail!(
+        Some(Entry::Dir) => give_up!("{} is a directory", output.display()),
+        Some(_) if !overwrite => give_up!(
             "{} already exists (use --overwrite to replace it)",
             output.display()
         ),
@@ -133,7 +136,7 @@ pub async fn receive_raw(
     let (part, file) = Part::create(dir, file_name, 0o666)
         .with_context(|| format!("cannot write the temporary file for {}", output.display()))?;
     let name = output.display().to_string();
-    let mut progress = reporter.start_file("received", &name, None, 0, peer);
+    let mut progress = reporter.start_file("received", &name, None, 0, peer).await;
     let (reader, _writer) = stream.into_split();
     if hash.is_none() && can_copy_to_file(&reader) {
         // Nothing to hash: socket → pipe → file inside the kernel.
@@ -142,14 +145,14 @@ pub async fn receive_raw(
         if let Err(e) = copied {
             progress.fail();
             part.discard();
-            bail!(
+            give_up!(
                 "receiving {name} from {peer} failed: {}; nothing stored",
                 crate::session::describe_io(&e)
             );
         }
         part.store(None)
             .with_context(|| format!("cannot store {}", output.display()))?;
-        progress.finish(None, false);
+        progress.finish(None, false).await;
         return Ok(());
     }
     let mut pool = Pool::default();
@@ -178,7 +181,7 @@ pub async fn receive_raw(
     if let Some(e) = failure {
         progress.fail();
         part.discard();
-        bail!("receiving {name} from {peer} failed: {e}; nothing stored");
+        give_up!("receiving {name} from {peer} failed: {e}; nothing stored");
     }
     let digest = match written {
         Ok(digest) => digest,
@@ -186,11 +189,11 @@ pub async fn receive_raw(
             progress.fail();
             let shown = part.path();
             part.discard();
-            bail!("cannot write {}: {e}", shown.display());
+            give_up!("cannot write {}: {e}", shown.display());
         }
     };
     part.store(None)
         .with_context(|| format!("cannot store {}", output.display()))?;
-    progress.finish(digest.as_ref(), false);
+    progress.finish(digest.as_ref(), false).await;
     Ok(())
 }

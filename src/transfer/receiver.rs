@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{anyhow, bail, Context as _};
+use super::error::{give_up, Context as _, TransferError};
 
 use super::digest::DigestKind;
 use super::gate::HelloGate;
@@ -70,11 +70,13 @@ impl Drop for Claim<'_> {
 /// Opens the directory a checked path goes in, inside `dir`, creating the
 /// missing ones; never passes through a symbolic link (it could point
 /// outside `dir`).
-fn target_dir(dir: &Path, path: &FilePath) -> anyhow::Result<Dir> {
+fn target_dir(dir: &Path, path: &FilePath) -> Result<Dir, TransferError> {
     let mut at = Dir::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
     let parts = path.parts();
     for part in &parts[..parts.len() - 1] {
-        at = at.child(part).map_err(|e| anyhow!("refused {path}: {e}"))?;
+        at = at
+            .child(part)
+            .map_err(|e| TransferError::failed(format!("refused {path}: {e}")))?;
     }
     Ok(at)
 }
@@ -95,10 +97,10 @@ pub async fn receive_session(
     stream: Stream,
     opts: &ReceiveOptions,
     in_progress: &InProgress,
-    reporter: &dyn Observer,
+    reporter: &Observer,
     peer: &str,
     gate: &mut HelloGate,
-) -> anyhow::Result<ReceiveOutcome> {
+) -> Result<ReceiveOutcome, TransferError> {
     let (reader, mut writer) = stream.into_split();
     let mut reader = WireReader::new(reader).idle_timeout(opts.timeouts.idle);
     let stream = &mut writer;
@@ -107,13 +109,13 @@ pub async fn receive_session(
         .frame_within("hello", handshake, |b| parse_sender_frame(b, true))
         .await
     {
-        Ok(Some(SenderFrame::Fail { reason })) => bail!("{peer} refused the session: {reason}"),
+        Ok(Some(SenderFrame::Fail { reason })) => give_up!("{peer} refused the session: {reason}"),
         Ok(Some(SenderFrame::Hello { digest, .. })) => digest,
         Ok(Some(other)) => {
             let reason = format!("expected a hello, got {other:?} (protocol error)");
             return Err(fail(stream, peer, reason).await);
         }
-        Ok(None) => bail!("{peer} closed the connection without sending anything"),
+        Ok(None) => give_up!("{peer} closed the connection without sending anything"),
         Err(e) => return Err(fail(stream, peer, e.to_string()).await),
     };
     let digest = opts.digest.unwrap_or(offered);
@@ -137,7 +139,7 @@ pub async fn receive_session(
             .await
         {
             Ok(Some(frame)) => frame,
-            Ok(None) => bail!("{peer} closed the connection without ending the session"),
+            Ok(None) => give_up!("{peer} closed the connection without ending the session"),
             Err(e) => return Err(fail(stream, peer, e.to_string()).await),
         };
         match frame {
@@ -160,7 +162,7 @@ pub async fn receive_session(
             }
             SenderFrame::End => return Ok(outcome),
             // A busy listening sender refuses after our hello.
-            SenderFrame::Fail { reason } => bail!("{peer} refused the session: {reason}"),
+            SenderFrame::Fail { reason } => give_up!("{peer} refused the session: {reason}"),
             other => {
                 return Err(fail(stream, peer, format!("unexpected {other:?} between files")).await)
             }
@@ -169,7 +171,7 @@ pub async fn receive_session(
 }
 
 /// Tells the sender why the session ends and returns the error.
-async fn fail(stream: &mut StreamWriter, peer: &str, reason: String) -> anyhow::Error {
+async fn fail(stream: &mut StreamWriter, peer: &str, reason: String) -> TransferError {
     let _ = stream
         .write_all(
             &ReceiverFrame::Fail {
@@ -178,7 +180,7 @@ async fn fail(stream: &mut StreamWriter, peer: &str, reason: String) -> anyhow::
             .encode(),
         )
         .await;
-    anyhow!("from {peer}: {reason}")
+    TransferError::failed(format!("from {peer}: {reason}"))
 }
 
 /// A file the sender announced, and the digest the session agreed on.
@@ -194,9 +196,9 @@ async fn receive_file(
     incoming: Incoming,
     opts: &ReceiveOptions,
     in_progress: &InProgress,
-    reporter: &dyn Observer,
+    reporter: &Observer,
     peer: &str,
-) -> anyhow::Result<Option<String>> {
+) -> Result<Option<String>, TransferError> {
     let Incoming { header, digest } = incoming;
     let name = header.path.to_string();
     let parts = header.path.parts();
@@ -210,7 +212,7 @@ async fn receive_file(
     if skip.is_none() {
         let dir = match target_dir(&opts.dir, &header.path) {
             Ok(dir) => dir,
-            Err(e) => return Err(fail(stream, peer, format!("{e:#}")).await),
+            Err(e) => return Err(fail(stream, peer, e.to_string()).await),
         };
         let target = dir.path().join(file_name);
         match dir.entry(file_name) {
@@ -254,10 +256,12 @@ async fn receive_file(
     };
     let (Some(dir), None) = (found, &skip) else {
         let reason = skip.unwrap_or_default();
-        reporter.error(
-            Some(&name),
-            &format!("skipped {name} from {peer}: {reason}"),
-        );
+        reporter
+            .error(
+                Some(&name),
+                &format!("skipped {name} from {peer}: {reason}"),
+            )
+            .await;
         stream
             .write_all(
                 &ReceiverFrame::Skip {
@@ -290,7 +294,9 @@ async fn receive_file(
         .write_all(&ReceiverFrame::Accept { offset }.encode())
         .await
         .with_context(|| format!("cannot answer {peer}"))?;
-    let mut progress = reporter.start_file("received", &name, Some(header.size), offset, peer);
+    let mut progress = reporter
+        .start_file("received", &name, Some(header.size), offset, peer)
+        .await;
     let mut pool = Pool::default();
     let writer = WriteStage::start(file, (offset > 0).then_some(offset), Some(digest));
     let mut remaining = header.size - offset;
@@ -340,7 +346,7 @@ async fn receive_file(
                 .encode(),
             )
             .await;
-        bail!(reason);
+        give_up!("{reason}");
     }
     let actual = match written {
         Ok(digest) => digest,
@@ -375,7 +381,7 @@ async fn receive_file(
         }
         Ok(None) => {
             progress.fail();
-            bail!(
+            give_up!(
                 "{name} from {peer}: {}; the partial file {} is kept for --resume",
                 WireError::Closed("before the digest"),
                 part.path().display()
@@ -416,6 +422,6 @@ async fn receive_file(
         .await
         .with_context(|| format!("cannot confirm {name} to {peer}"))?;
     drop(claim);
-    progress.finish(Some(&actual), true);
+    progress.finish(Some(&actual), true).await;
     Ok(None)
 }

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _};
+use super::error::{give_up, Context as _, TransferError};
 
 use super::config::Timeouts;
 use super::digest::DigestKind;
@@ -38,7 +38,7 @@ pub struct SendItem {
 /// Lists what to send: plain files as themselves, directories (with
 /// `recursive`) as every regular file below them, in name order. Symbolic
 /// links inside directories are skipped (no loops, nothing outside).
-pub fn collect(paths: &[PathBuf], recursive: bool) -> anyhow::Result<Vec<SendItem>> {
+pub fn collect(paths: &[PathBuf], recursive: bool) -> Result<Vec<SendItem>, TransferError> {
     let mut items = Vec::new();
     for path in paths {
         let meta =
@@ -46,7 +46,7 @@ pub fn collect(paths: &[PathBuf], recursive: bool) -> anyhow::Result<Vec<SendIte
         let name = display_name(path)?;
         if meta.is_dir() {
             if !recursive {
-                bail!(
+                give_up!(
                     "{} is a directory (use -r to send it with everything in it)",
                     path.display()
                 );
@@ -55,26 +55,38 @@ pub fn collect(paths: &[PathBuf], recursive: bool) -> anyhow::Result<Vec<SendIte
         } else if meta.is_file() {
             items.push(item(path, vec![name], &meta)?);
         } else {
-            bail!("{} is not a regular file or directory", path.display());
+            give_up!("{} is not a regular file or directory", path.display());
         }
     }
     Ok(items)
 }
 
-fn display_name(path: &Path) -> anyhow::Result<String> {
+fn display_name(path: &Path) -> Result<String, TransferError> {
     let name = match path.file_name() {
         Some(name) => name.to_os_string(),
         None => path
             .canonicalize()
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_os_string()))
-            .ok_or_else(|| anyhow!("{} has no file name to send it under", path.display()))?,
+            .ok_or_else(|| {
+                TransferError::failed(format!(
+                    "{} has no file name to send it under",
+                    path.display()
+                ))
+            })?,
     };
-    name.into_string()
-        .map_err(|n| anyhow!("file name {n:?} is not UTF-8; rename it to send it"))
+    name.into_string().map_err(|n| {
+        TransferError::failed(format!(
+            "file name {n:?} is not UTF-8; rename it to send it"
+        ))
+    })
 }
 
-fn item(source: &Path, parts: Vec<String>, meta: &std::fs::Metadata) -> anyhow::Result<SendItem> {
+fn item(
+    source: &Path,
+    parts: Vec<String>,
+    meta: &std::fs::Metadata,
+) -> Result<SendItem, TransferError> {
     Ok(SendItem {
         source: source.to_path_buf(),
         path: FilePath::new(parts)?,
@@ -83,7 +95,11 @@ fn item(source: &Path, parts: Vec<String>, meta: &std::fs::Metadata) -> anyhow::
     })
 }
 
-fn walk(dir: &Path, parts: &mut Vec<String>, items: &mut Vec<SendItem>) -> anyhow::Result<()> {
+fn walk(
+    dir: &Path,
+    parts: &mut Vec<String>,
+    items: &mut Vec<SendItem>,
+) -> Result<(), TransferError> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list {}", dir.display()))?
         .collect::<Result<_, _>>()
@@ -121,10 +137,10 @@ pub async fn send_session(
     items: &[SendItem],
     digest: Option<DigestKind>,
     timeouts: Timeouts,
-    reporter: &dyn Observer,
+    reporter: &Observer,
     peer: &str,
     gate: &mut HelloGate,
-) -> anyhow::Result<SendOutcome> {
+) -> Result<SendOutcome, TransferError> {
     let (reader, mut writer) = stream.into_split();
     let mut reader = WireReader::new(reader);
     let stream = &mut writer;
@@ -145,13 +161,15 @@ pub async fn send_session(
         })
         .await
     {
-        Ok(Some(ReceiverFrame::Fail { reason })) => bail!("{peer} refused the session: {reason}"),
-        Ok(Some(ReceiverFrame::Hello { digest, .. })) => digest,
-        Ok(Some(other)) => bail!("{peer} answered {other:?} to the hello (protocol error)"),
-        Ok(None) => {
-            bail!("{peer} closed the connection before answering (is it `sockmate receive`?)")
+        Ok(Some(ReceiverFrame::Fail { reason })) => {
+            give_up!("{peer} refused the session: {reason}")
         }
-        Err(e) => bail!("{peer} did not answer as a sockmate receiver: {e}"),
+        Ok(Some(ReceiverFrame::Hello { digest, .. })) => digest,
+        Ok(Some(other)) => give_up!("{peer} answered {other:?} to the hello (protocol error)"),
+        Ok(None) => {
+            give_up!("{peer} closed the connection before answering (is it `sockmate receive`?)")
+        }
+        Err(e) => give_up!("{peer} did not answer as a sockmate receiver: {e}"),
     };
     if let Err(busy) = gate.pass() {
         let reason = busy.to_string();
@@ -163,17 +181,19 @@ pub async fn send_session(
                 .encode(),
             )
             .await;
-        bail!("refused {peer}: {reason}");
+        give_up!("refused {peer}: {reason}");
     }
     let mut outcome = SendOutcome::default();
     for item in items {
         match send_file(stream, &mut reader, item, digest, timeouts, reporter, peer).await? {
             None => outcome.stored += 1,
             Some(reason) => {
-                reporter.error(
-                    Some(&item.path.to_string()),
-                    &format!("{} was skipped by the receiver: {reason}", item.path),
-                );
+                reporter
+                    .error(
+                        Some(&item.path.to_string()),
+                        &format!("{} was skipped by the receiver: {reason}", item.path),
+                    )
+                    .await;
                 outcome.skipped.push(reason);
             }
         }
@@ -199,9 +219,9 @@ async fn send_file(
     item: &SendItem,
     digest: DigestKind,
     timeouts: Timeouts,
-    reporter: &dyn Observer,
+    reporter: &Observer,
     peer: &str,
-) -> anyhow::Result<Option<String>> {
+) -> Result<Option<String>, TransferError> {
     let name = item.path.to_string();
     let file = File::open(&item.source)
         .with_context(|| format!("cannot open {}", item.source.display()))?;
@@ -216,19 +236,21 @@ async fn send_file(
         .with_context(|| format!("cannot send the header of {name} to {peer}"))?;
     let offset = match next_answer(reader, timeouts.handshake, peer).await? {
         ReceiverFrame::Accept { offset } if offset <= item.size => offset,
-        ReceiverFrame::Accept { offset } => bail!(
+        ReceiverFrame::Accept { offset } => give_up!(
             "{peer} asked to resume {name} at byte {offset}, past its end ({} bytes)",
             item.size
         ),
         ReceiverFrame::Skip { reason } => return Ok(Some(reason)),
-        ReceiverFrame::Fail { reason } => bail!("{peer} refused {name}: {reason}"),
-        other => bail!("{peer} answered {other:?} to the header of {name} (protocol error)"),
+        ReceiverFrame::Fail { reason } => give_up!("{peer} refused {name}: {reason}"),
+        other => give_up!("{peer} answered {other:?} to the header of {name} (protocol error)"),
     };
     // From the page cache on a plain socket; see `Outgoing`. (If the file
     // changes meanwhile, the receiver's digest check fails.)
     let outgoing = Outgoing::for_file(&file, stream)
         .with_context(|| format!("cannot open {}", item.source.display()))?;
-    let mut progress = reporter.start_file("sent", &name, Some(item.size), offset, peer);
+    let mut progress = reporter
+        .start_file("sent", &name, Some(item.size), offset, peer)
+        .await;
     let mut chunks = ReadStage::start(file, item.size, Some(digest));
     let mut position: u64 = 0;
     while position < item.size {
@@ -236,11 +258,11 @@ async fn send_file(
             Some(Ok(chunk)) => chunk,
             Some(Err(e)) => {
                 progress.fail();
-                bail!("cannot read {}: {e}", item.source.display());
+                give_up!("cannot read {}: {e}", item.source.display());
             }
             None => {
                 progress.fail();
-                bail!(
+                give_up!(
                     "{} shrank while being sent ({position} of {} bytes)",
                     item.source.display(),
                     item.size
@@ -280,20 +302,22 @@ async fn send_file(
     }
     match next_answer(reader, timeouts.idle, peer).await {
         Ok(ReceiverFrame::Stored) => {
-            progress.finish(Some(&digest), true);
+            progress.finish(Some(&digest), true).await;
             Ok(None)
         }
         Ok(ReceiverFrame::Fail { reason }) => {
             progress.fail();
-            bail!("{peer} did not store {name}: {reason}")
+            give_up!("{peer} did not store {name}: {reason}")
         }
         Ok(other) => {
             progress.fail();
-            bail!("{peer} answered {other:?} after {name} (protocol error)")
+            give_up!("{peer} answered {other:?} after {name} (protocol error)")
         }
         Err(e) => {
             progress.fail();
-            Err(e.context(format!("{name} was sent but not confirmed")))
+            Err(TransferError::failed(format!(
+                "{name} was sent but not confirmed: {e}"
+            )))
         }
     }
 }
@@ -302,14 +326,14 @@ async fn next_answer(
     reader: &mut WireReader,
     limit: Duration,
     peer: &str,
-) -> anyhow::Result<ReceiverFrame> {
+) -> Result<ReceiverFrame, TransferError> {
     match reader
         .frame_within("answer", limit, |b| parse_receiver_frame(b, false))
         .await
     {
         Ok(Some(frame)) => Ok(frame),
-        Ok(None) => bail!("{peer} closed the connection"),
-        Err(e) => Err(anyhow!("{e}").context(format!("reading from {peer}"))),
+        Ok(None) => give_up!("{peer} closed the connection"),
+        Err(e) => Err(TransferError::failed(format!("reading from {peer}: {e}"))),
     }
 }
 
@@ -319,17 +343,19 @@ async fn write_failure(
     name: &str,
     peer: &str,
     e: std::io::Error,
-) -> anyhow::Error {
+) -> TransferError {
     let reason = tokio::time::timeout(
         REASON_GRACE,
         reader.frame(|b| parse_receiver_frame(b, false)),
     )
     .await;
     match reason {
-        Ok(Ok(Some(ReceiverFrame::Fail { reason }))) => anyhow!("{peer} stopped {name}: {reason}"),
-        _ => anyhow!(
+        Ok(Ok(Some(ReceiverFrame::Fail { reason }))) => {
+            TransferError::failed(format!("{peer} stopped {name}: {reason}"))
+        }
+        _ => TransferError::failed(format!(
             "sending {name} to {peer} failed: {}",
             crate::session::describe_io(&e)
-        ),
+        )),
     }
 }

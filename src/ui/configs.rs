@@ -150,6 +150,29 @@ pub fn scan_config(spec: &OpenSpec) -> Result<crate::scan::config::ScanConfig, S
     Ok(crate::scan::config::ScanConfig::new(host, host_text, ports).timeout(SCAN_TIMEOUT))
 }
 
+/// The folder a page's `receive` stores into when it names none.
+const RECEIVE_DIR: &str = "received";
+
+/// A receiver like `sockmate receive -k ENDPOINT --dir DIR`, where DIR is
+/// a folder (a plain name) inside the record directory `records`.
+pub fn receive_config(
+    spec: &OpenSpec,
+    records: &super::records::RecordDir,
+) -> Result<crate::transfer::config::ReceiveConfig, String> {
+    let endpoint = Endpoint::parse_listen(&spec.endpoint).map_err(|e| format!("{e}"))?;
+    let name = spec
+        .dir
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .unwrap_or(RECEIVE_DIR);
+    super::records::check_name(name)?;
+    let root = records
+        .path()
+        .ok_or("no record directory to receive into: start with `sockmate ui --record-dir DIR`")?;
+    Ok(crate::transfer::config::ReceiveConfig::new(endpoint, root.join(name)).keep_open())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +188,7 @@ mod tests {
             encoding: None,
             respond: Vec::new(),
             ports: None,
+            dir: None,
         }
     }
 

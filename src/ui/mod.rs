@@ -94,6 +94,7 @@ impl CliUi {
             Kind::Server => "listen",
             Kind::Relay => "relay",
             Kind::Scan => "scan",
+            Kind::Transfer => "receive",
         };
         let label = format!("{verb} {endpoint}{rest}");
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
@@ -119,7 +120,7 @@ impl CliUi {
         let (local, shown) = match self.kind {
             // A client's local address is in its `open` event.
             Kind::Client | Kind::Scan => (String::new(), endpoint.to_string()),
-            Kind::Server | Kind::Relay => (real.clone(), real),
+            Kind::Server | Kind::Relay | Kind::Transfer => (real.clone(), real),
         };
         let label = format!("{} {shown}{}", self.verb, self.rest);
         self.server

@@ -177,6 +177,10 @@ pub struct OpenSpec {
     /// A scan's ports, as `sockmate scan` takes them (`22,80,8000-8100`).
     #[serde(default)]
     pub ports: Option<String>,
+    /// Where a `receive` session stores files: a folder name inside the
+    /// record directory (`received` when none).
+    #[serde(default)]
+    pub dir: Option<String>,
 }
 
 /// Client or server.
@@ -191,6 +195,8 @@ pub enum Role {
     Cli,
     /// `sockmate scan`: the endpoint is the host, `ports` the ports.
     Scan,
+    /// `sockmate receive -k`: files into `dir` in the record directory.
+    Receive,
 }
 
 /// What a session is, for the page: a client (one connection, no client
@@ -207,6 +213,8 @@ pub enum Kind {
     Relay,
     /// `scan`: a port per row, no connections.
     Scan,
+    /// `receive`: a row per file, no send box.
+    Transfer,
 }
 
 impl Role {
@@ -216,6 +224,7 @@ impl Role {
             Role::Connect => Kind::Client,
             Role::Listen | Role::Cli => Kind::Server,
             Role::Scan => Kind::Scan,
+            Role::Receive => Kind::Transfer,
         }
     }
 }

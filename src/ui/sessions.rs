@@ -260,6 +260,10 @@ impl Sessions {
                 let cfg = super::configs::scan_config(&spec)?;
                 engine.scan(cfg).await
             }
+            Role::Receive => {
+                let cfg = super::configs::receive_config(&spec, &self.inner.records)?;
+                engine.receive(cfg).await
+            }
             Role::Cli => return Err("a command-line session cannot be opened here".into()),
         };
         let handle = started.map_err(|e| e.to_string())?;

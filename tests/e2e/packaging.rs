@@ -174,3 +174,35 @@ fn no_source_file_prints_with_eprintln() {
     );
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// Below the front-ends (`cli/`, `ui/`, `main.rs`) errors are typed: no
+/// file there names `anyhow`, even in a comment.
+#[test]
+fn nothing_below_the_front_ends_uses_anyhow() {
+    fn walk(dir: &std::path::Path, src: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("read src") {
+            let path = entry.expect("entry").path();
+            let relative = path.strip_prefix(src).expect("inside src");
+            let front_end = relative.starts_with("cli")
+                || relative.starts_with("ui")
+                || relative == std::path::Path::new("main.rs");
+            if front_end {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, src, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read");
+                for (n, line) in text.lines().enumerate() {
+                    if line.contains("anyhow") {
+                        found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    walk(&src, &src, &mut found);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

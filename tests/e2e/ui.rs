@@ -475,3 +475,49 @@ async fn relay_ui_lists_the_relayed_client() {
     page.until(|m| m["t"] == "ev" && m["e"]["type"] == "close")
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ui_receives_a_file_sent_by_sockmate_send() {
+    let dir = crate::util::tempdir();
+    let records = dir.path().join("records");
+    let (_ui, host, token) = start_ui(&["ui", "--record-dir", records.to_str().unwrap()]);
+    let mut page = Page::open(&host, &token).await;
+    let r = page
+        .call(json!({"cmd": "open", "role": "receive", "endpoint": "127.0.0.1:0", "dir": "inbox"}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let session = r["session"].clone();
+    let running = page
+        .until(|m| m["t"] == "session" && m["s"] == session && m["running"] == true)
+        .await;
+    assert_eq!(running["kind"], "transfer", "{running}");
+    let addr = running["local"].as_str().unwrap().to_string();
+    let source = dir.path().join("notes.txt");
+    std::fs::write(&source, b"from the command line\n").unwrap();
+    let mut send = sockmate(&["send", &addr, source.to_str().unwrap(), "-q"]);
+    let sent = tokio::time::timeout(
+        DEADLINE,
+        tokio::task::spawn_blocking(move || send.output().unwrap()),
+    )
+    .await
+    .expect("send ends")
+    .unwrap();
+    assert!(sent.status.success(), "{sent:?}");
+    let done = page
+        .until(|m| m["t"] == "ev" && m["e"]["type"] == "transfer_done")
+        .await;
+    assert_eq!(done["e"]["file"], "notes.txt", "{done}");
+    assert_eq!(done["e"]["bytes_in"], 22, "{done}");
+    assert_eq!(done["e"]["digest_ok"], true, "{done}");
+    assert_eq!(
+        std::fs::read(records.join("inbox").join("notes.txt")).unwrap(),
+        b"from the command line\n"
+    );
+    let r = page
+        .call(json!({"cmd": "open", "role": "receive", "endpoint": "127.0.0.1:0", "dir": "../out"}))
+        .await;
+    assert!(
+        r["error"].is_string(),
+        "a folder outside the records is refused: {r}"
+    );
+}

@@ -145,6 +145,11 @@ function describe(e) {
     case "scan_port": return `${e.port}/${e.proto} ${e.state}${e.error ? ` (${e.error})` : ""}`;
     case "scan_done": return `${e.ports} ${e.proto} ports of ${e.host}: ${e.open} open, ${e.closed} closed, ${e.filtered} filtered`
       + `${e.open_filtered ? `, ${e.open_filtered} open|filtered` : ""} in ${Number(e.duration_s).toFixed(2)}s`;
+    case "transfer_start": return `${e.verb === "sent" ? "sending" : "receiving"} ${e.file}${e.size == null ? "" : ` (${e.size} B)`}${e.offset ? ` from byte ${e.offset}` : ""}`;
+    case "transfer_progress": return `${e.file}: ${e.bytes}${e.size == null ? "" : `/${e.size}`} B`;
+    case "transfer_done": return `${e.file}: ${e.bytes} B in ${Number(e.duration_s).toFixed(2)}s`
+      + `${e.digest ? `, ${e.digest_alg} ${e.digest}${e.digest_ok ? " ok" : ""}` : ""}`;
+    case "bench_sample": return `${e.second}s: ${e.messages} msgs, ${e.errors} errors, p50 ${e.latency_us.p50} µs`;
     default: return "";
   }
 }

@@ -239,7 +239,7 @@ function renderMain() {
       h("div", { class: "logwrap" }, s.log.pane, jump),
       h("div", { class: "toolbar small" }, recPath, recBtn,
         i.recording ? h("span", { class: "muted" }, `${t("recording")} ${i.recording}`) : null)),
-    ...(i.kind === "relay" || i.kind === "scan" ? [] : [h("section", { class: "panel send" }, sendBox.el)]));
+    ...(i.kind === "relay" || i.kind === "scan" || i.kind === "transfer" ? [] : [h("section", { class: "panel send" }, sendBox.el)]));
   refreshFilter(s);
   renderLive(s);
   // Back where it was: at the end when following, else where the user left it.
@@ -267,7 +267,7 @@ function renderLive(s) {
   drawRates(live.rates, s.rates);
   const conns = s.stats ? s.stats.conns : [];
   const kind = s.info.kind;
-  if (kind === "client" || kind === "scan") { live.clients.replaceChildren(); live.clients.hidden = true; return; }
+  if (kind === "client" || kind === "scan" || kind === "transfer") { live.clients.replaceChildren(); live.clients.hidden = true; return; }
   // A relay's pairs carry their client's bytes: disconnect only, no send.
   const relay = kind === "relay";
   live.clients.hidden = false;

@@ -29,6 +29,11 @@ export function openCommand(type, addr, local, broadcast, reconnect, encoding, r
       const [host, ...ports] = a.split(/\s+/);
       return { ...cmd, role: "scan", endpoint: host, ports: ports.join(",") };
     }
+    case "receive": {
+      // "ENDPOINT [FOLDER]": files go into FOLDER in the record directory.
+      const [endpoint, dir] = a.split(/\s+/);
+      return { ...cmd, role: "receive", endpoint, dir: dir || null };
+    }
     default: return { ...cmd, role: "connect", endpoint: a, reconnect };
   }
 }
@@ -37,7 +42,7 @@ export function newSessionForm(onopen) {
   const saved = last.get();
   const types = [["tcp-client", t("tcpClient")], ["tcp-server", t("tcpServer")], ["udp", t("udp")],
     ["unix-client", t("unixClient")], ["unix-server", t("unixServer")], ["any-connect", t("anyConnect")],
-    ["any-listen", t("anyListen")], ["scan", t("portScan")]];
+    ["any-listen", t("anyListen")], ["scan", t("portScan")], ["receive", t("receiveFiles")]];
   const type = h("select", { id: "new-type" }, ...types.map(([v, l]) => h("option", { value: v, selected: v === saved.type }, l)));
   const addr = h("input", { id: "new-addr", value: saved.addr, placeholder: "127.0.0.1:9000 · tls://… · ws://… · serial://…", spellcheck: "false" });
   const local = h("input", { id: "new-local", value: saved.local, placeholder: "9001", class: "num" });

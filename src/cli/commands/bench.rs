@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-
 use clap::Args;
 
 use crate::cli::args::{parse_duration, ProxyArgs};
@@ -13,9 +11,11 @@ use anyhow::Context as _;
 use crate::bench::html::Run;
 use crate::bench::Report;
 use crate::bench::{BenchConfig, Mode as BenchMode, RunConfig as BenchRunConfig, Target};
+use crate::cli::bench_view::{KeepReport, LiveLine, ReportJson};
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::error::ConfigError;
+use crate::event::bus::Sink;
 use crate::relay::framing::MAX_RELAY_FRAME;
 use crate::shutdown::Shutdown;
 use crate::transport::SocketOptions;
@@ -317,14 +317,29 @@ pub async fn run(cfg: BenchConfig, shutdown: Shutdown) -> anyhow::Result<()> {
         BenchConfig::Run(cfg) => {
             // A path that cannot be written is refused before the run.
             let page = open_report(cfg.report.clone())?;
-            let printer = CancellationToken::new();
-            if let Some(live) = cfg.live.clone() {
-                tokio::spawn(print_live(live, printer.clone()));
+            let json = cfg.json;
+            let kept = KeepReport::default();
+            let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(kept.clone())];
+            if cfg.live.is_some() {
+                sinks.push(Box::new(LiveLine));
             }
-            let report = Engine::new(shutdown).bench(&cfg).await;
-            printer.cancel();
-            let report = report?;
-            print(&report, cfg.json)?;
+            if json {
+                sinks.push(Box::new(ReportJson::default()));
+            }
+            let engine = Engine::new(shutdown);
+            let sink_thread = engine.attach(sinks)?;
+            let result = match engine.bench(*cfg).await {
+                Ok(handle) => handle.finished().await.map_err(anyhow::Error::from),
+                Err(e) => Err(e.into()),
+            };
+            drop(engine);
+            sink_thread.join().await;
+            result?;
+            let report = kept.0.lock().ok().and_then(|mut r| r.take());
+            let report = report.context("the bench ended without a report")?;
+            if !json {
+                print(&report, false)?;
+            }
             write_page(
                 page,
                 &[Run {
@@ -378,32 +393,6 @@ fn write_page(page: Option<(std::fs::File, PathBuf)>, runs: &[Run<'_>]) -> anyho
         .with_context(|| format!("cannot write --report {}", path.display()))?;
     errln!("report written to {}", path.display());
     Ok(())
-}
-
-/// Prints the live line to stderr every second until `done` is cancelled.
-async fn print_live(live: std::sync::Arc<crate::bench::live::Live>, done: CancellationToken) {
-    use crate::bench::live::{line, EVERY};
-    use std::sync::atomic::Ordering;
-    let started = tokio::time::Instant::now();
-    let mut last = 0u64;
-    let mut ticks = tokio::time::interval_at(started + EVERY, EVERY);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = done.cancelled() => return,
-        }
-        let total = live.messages.load(Ordering::Relaxed);
-        let per_second = total.saturating_sub(last) as f64 / EVERY.as_secs_f64();
-        last = total;
-        let connections = live.connected.load(Ordering::Relaxed);
-        let text = line(
-            started.elapsed(),
-            connections,
-            per_second,
-            live.percentiles(),
-        );
-        errln!("{text}");
-    }
 }
 
 fn print(report: &Report, json: bool) -> anyhow::Result<()> {

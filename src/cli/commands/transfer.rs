@@ -7,23 +7,15 @@ use clap::Args;
 use crate::cli::args::{parse_duration, ProxyArgs};
 use crate::endpoint::Endpoint;
 use crate::error::ConfigError;
-use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context as _};
-
-use crate::cli::transfer_view::Reporter;
-use crate::engine::transfer::{Meeting, MAX_PENDING_HELLOS};
-use crate::engine::Engine;
+use crate::cli::transfer_view::{TransferJson, TransferLines};
+use crate::engine::{Engine, Handle, StartError};
+use crate::event::bus::{Sink, SinkThread};
 use crate::shutdown::Shutdown;
 use crate::transfer::config::{ReceiveConfig, SendFilesConfig, Timeouts, TransferDisplay};
 use crate::transfer::digest::{DigestKind, UnknownDigest};
-use crate::transfer::gate::HelloGate;
-use crate::transfer::header::{ReceiverFrame, SenderFrame};
-use crate::transfer::observer::{printable, Observer};
-use crate::transfer::raw::{receive_raw, send_raw};
-use crate::transfer::receiver::{receive_session, InProgress};
-use crate::transfer::sender::{collect, send_session, SendItem};
-use crate::transport::{PeerAddr, SocketOptions, Stream};
+use crate::transfer::observer::printable;
+use crate::transport::SocketOptions;
 use crate::view::status::{StatusLines, Verbosity};
 
 // ---- send / receive / scan (issue #6) ----
@@ -282,210 +274,57 @@ impl TryFrom<ReceiveArgs> for ReceiveConfig {
 
 /// Runs `sockmate send`.
 pub async fn run_send(cfg: SendFilesConfig, shutdown: Shutdown) -> anyhow::Result<()> {
-    let items = if cfg.raw {
-        Vec::new()
-    } else {
-        let items = collect(&cfg.files, cfg.recursive)?;
-        if items.is_empty() {
-            bail!("nothing to send: the directories given hold no regular files");
-        }
-        items
-    };
-    let reporter = Reporter::new(cfg.display.json, cfg.display.quiet);
-    let job = Arc::new(SendJob {
-        cfg,
-        items,
-        reporter,
-    });
-    let meeting = Meeting {
-        endpoint: job.cfg.endpoint.clone(),
-        socket: job.cfg.socket.clone(),
-        listen: job.cfg.listen,
-        keep_open: job.cfg.keep_open,
-        busy: SenderFrame::Fail {
-            reason: busy_reason(),
-        }
-        .encode(),
-    };
-    meet(meeting, &job.reporter, shutdown, {
-        let job = job.clone();
-        move |stream, peer, gate| {
-            let job = job.clone();
-            async move { job.run(stream, &peer, gate).await.map_err(shown) }
-        }
-    })
-    .await
+    let (display, listening) = (cfg.display, cfg.listen);
+    let engine = Engine::new(shutdown);
+    let sinks = engine.attach(sinks(display, "sent"))?;
+    let started = engine.send(cfg).await;
+    finish(engine, sinks, started, display, listening).await
 }
 
-/// Why a peer beyond the limit of connections in their hello is refused
-/// (a peer beyond the transfer limit is refused by its gate).
-fn busy_reason() -> String {
-    format!("busy: {MAX_PENDING_HELLOS} connections are waiting already; try again later")
-}
-
-/// A session's error as one terminal-safe line (its causes included): it
-/// may quote received file names or the peer's reasons.
-fn shown(e: anyhow::Error) -> anyhow::Error {
-    anyhow!("{}", printable(&format!("{e:#}")))
-}
-
-struct SendJob {
-    cfg: SendFilesConfig,
-    items: Vec<SendItem>,
-    reporter: Reporter,
-}
-
-impl SendJob {
-    async fn run(
-        &self,
-        stream: Stream,
-        peer: &PeerAddr,
-        mut gate: HelloGate,
-    ) -> anyhow::Result<()> {
-        let peer = peer.to_string();
-        if self.cfg.raw {
-            // Bare bytes have no hello: the transfer starts at once.
-            gate.pass()
-                .map_err(|busy| anyhow!("refused {peer}: {busy}"))?;
-            return send_raw(
-                stream,
-                &self.cfg.files[0],
-                self.cfg.digest,
-                &self.reporter,
-                &peer,
-            )
-            .await;
-        }
-        let outcome = send_session(
-            stream,
-            &self.items,
-            self.cfg.digest,
-            self.cfg.timeouts,
-            &self.reporter,
-            &peer,
-            &mut gate,
-        )
-        .await?;
-        if !outcome.skipped.is_empty() {
-            bail!(
-                "not stored by {peer}: {} of {} file(s)",
-                outcome.skipped.len(),
-                self.items.len()
-            );
-        }
-        Ok(())
+/// The sinks of a transfer command: status lines (a `-k` session's
+/// error), the bars and summaries, and `--json`.
+fn sinks(display: TransferDisplay, verb: &'static str) -> Vec<Box<dyn Sink>> {
+    let mut sinks: Vec<Box<dyn Sink>> = vec![
+        Box::new(StatusLines::new(Verbosity::Quiet)),
+        Box::new(TransferLines::new(display.json, display.quiet, verb)),
+    ];
+    if display.json {
+        sinks.push(Box::new(TransferJson::default()));
     }
+    sinks
+}
+
+/// Says where a listening side waits, waits for the transfer to end, and
+/// lets the sinks finish.
+async fn finish(
+    engine: Engine,
+    sinks: SinkThread,
+    started: Result<Handle, StartError>,
+    display: TransferDisplay,
+    listening: bool,
+) -> anyhow::Result<()> {
+    let result = match started {
+        Ok(handle) => {
+            if listening && !display.quiet {
+                errln!(
+                    "{}",
+                    printable(&format!("listening on {}", handle.local_addr()))
+                );
+            }
+            handle.finished().await.map_err(anyhow::Error::from)
+        }
+        Err(e) => Err(e.into()),
+    };
+    drop(engine);
+    sinks.join().await;
+    result
 }
 
 /// Runs `sockmate receive`.
 pub async fn run_receive(cfg: ReceiveConfig, shutdown: Shutdown) -> anyhow::Result<()> {
-    if !cfg.raw {
-        std::fs::create_dir_all(&cfg.store.dir)
-            .with_context(|| format!("cannot create the directory {}", cfg.store.dir.display()))?;
-    }
-    let reporter = Reporter::new(cfg.display.json, cfg.display.quiet);
-    let job = Arc::new(ReceiveJob {
-        cfg,
-        reporter,
-        in_progress: InProgress::default(),
-    });
-    let meeting = Meeting {
-        endpoint: job.cfg.endpoint.clone(),
-        socket: job.cfg.socket.clone(),
-        listen: !job.cfg.connect,
-        keep_open: job.cfg.keep_open,
-        busy: ReceiverFrame::Fail {
-            reason: busy_reason(),
-        }
-        .encode(),
-    };
-    meet(meeting, &job.reporter, shutdown, {
-        let job = job.clone();
-        move |stream, peer, gate| {
-            let job = job.clone();
-            async move { job.run(stream, &peer, gate).await.map_err(shown) }
-        }
-    })
-    .await
-}
-
-struct ReceiveJob {
-    cfg: ReceiveConfig,
-    reporter: Reporter,
-    in_progress: InProgress,
-}
-
-impl ReceiveJob {
-    async fn run(
-        &self,
-        stream: Stream,
-        peer: &PeerAddr,
-        mut gate: HelloGate,
-    ) -> anyhow::Result<()> {
-        let peer = peer.to_string();
-        if self.cfg.raw {
-            let output = self
-                .cfg
-                .output
-                .as_ref()
-                .ok_or_else(|| anyhow!("--raw needs --output FILE"))?;
-            gate.pass()
-                .map_err(|busy| anyhow!("refused {peer}: {busy}"))?;
-            return receive_raw(
-                stream,
-                output,
-                self.cfg.store.overwrite,
-                self.cfg.raw_digest,
-                &self.reporter,
-                &peer,
-            )
-            .await;
-        }
-        let outcome = receive_session(
-            stream,
-            &self.cfg.store,
-            &self.in_progress,
-            &self.reporter,
-            &peer,
-            &mut gate,
-        )
-        .await?;
-        if !outcome.skipped.is_empty() {
-            bail!(
-                "not stored from {peer}: {} of {} file(s)",
-                outcome.skipped.len(),
-                outcome.skipped.len() + outcome.stored
-            );
-        }
-        Ok(())
-    }
-}
-
-/// Meets the peer through the engine and runs `session` on each
-/// connection; errors of `-k` sessions are printed as they happen.
-async fn meet<F, Fut>(
-    meeting: Meeting,
-    reporter: &Reporter,
-    shutdown: Shutdown,
-    session: F,
-) -> anyhow::Result<()>
-where
-    F: Fn(Stream, PeerAddr, HelloGate) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
-{
+    let (display, listening) = (cfg.display, !cfg.connect);
     let engine = Engine::new(shutdown);
-    let sinks = engine.attach(vec![Box::new(StatusLines::new(Verbosity::Quiet))])?;
-    let result = engine
-        .meet(
-            &meeting,
-            |real| reporter.status(&format!("listening on {real}")),
-            session,
-        )
-        .await;
-    drop(engine);
-    sinks.join().await;
-    match result {
-        Ok(session_result) => session_result,
-        Err(e) => Err(anyhow::Error::new(e)),
-    }
+    let sinks = engine.attach(sinks(display, "received"))?;
+    let started = engine.receive(cfg).await;
+    finish(engine, sinks, started, display, listening).await
 }

@@ -1,5 +1,6 @@
 //! The terminal: stdin as a channel, what stdout and stderr show, the console, live counters, progress.
 
+pub mod bench_view;
 pub mod console;
 pub mod live_stats;
 pub mod output;

@@ -1,47 +1,45 @@
-//! How a transfer shows itself on the command line: a progress bar on a
-//! terminal (none in a pipe), `--json` events on stdout, and a one-line
-//! summary per file — the [`Observer`] of `send` and `receive`.
+//! How a transfer shows itself on the command line, as sinks of the
+//! engine's transfer events: a progress bar per file on a terminal (none
+//! in a pipe), a one-line summary per file and an error line per skipped
+//! file on stderr ([`TransferLines`]), and `--json` events on stdout
+//! ([`TransferJson`]).
 
-use crate::view::json::Envelope;
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::io::IsTerminal;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::json;
 
-use crate::transfer::digest::Digest;
-use crate::transfer::observer::{printable, FileObserver, Observer};
-
-/// Least time between two `--json` progress events for one file.
-pub const JSON_PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
+use crate::event::bus::Sink;
+use crate::event::transfer::{TransferDone, TransferStart};
+use crate::event::{Event, EventKind};
+use crate::transfer::observer::printable;
+use crate::view::json::JsonLines;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgressMode {
     /// A live bar on the terminal plus summary lines.
     Bar,
-    /// Summary lines only (stderr is not a terminal).
+    /// Summary lines only (stderr is not a terminal, or `--json`).
     Lines,
-    /// JSON events on stdout, summary lines on stderr.
-    Json,
 }
 
-/// Shared by every file of a command; safe to use from many tasks.
+/// The stderr side of `send`/`receive`: bars, summaries, error lines.
 #[derive(Debug)]
-pub struct Reporter {
+pub struct TransferLines {
     mode: ProgressMode,
     quiet: bool,
+    /// `sent` or `received`, for the summaries.
+    verb: &'static str,
     bars: MultiProgress,
-    envelope: Envelope,
+    shown: HashMap<String, ProgressBar>,
 }
 
-impl Reporter {
-    /// Picks the bar only when stderr is a terminal and neither `--json`
-    /// nor `-q` was given.
-    pub fn new(json: bool, quiet: bool) -> Reporter {
-        let mode = if json {
-            ProgressMode::Json
-        } else if !quiet && std::io::stderr().is_terminal() {
+impl TransferLines {
+    /// Draws bars only when stderr is a terminal and neither `--json` nor
+    /// `-q` was given.
+    pub fn new(json: bool, quiet: bool, verb: &'static str) -> TransferLines {
+        let mode = if !json && !quiet && std::io::stderr().is_terminal() {
             ProgressMode::Bar
         } else {
             ProgressMode::Lines
@@ -51,11 +49,12 @@ impl Reporter {
         } else {
             ProgressDrawTarget::hidden()
         };
-        Reporter {
+        TransferLines {
             mode,
             quiet,
+            verb,
             bars: MultiProgress::with_draw_target(target),
-            envelope: Envelope::new(),
+            shown: HashMap::new(),
         }
     }
 
@@ -70,167 +69,114 @@ impl Reporter {
         }
     }
 
-    fn json(&self, kind: &str, fields: serde_json::Value) {
-        if self.mode == ProgressMode::Json {
-            let value = self.envelope.line(kind, fields);
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{value}");
-            let _ = out.flush();
+    fn start(&mut self, start: &TransferStart) {
+        if self.mode != ProgressMode::Bar {
+            return;
         }
-    }
-}
-
-impl Observer for Reporter {
-    /// Prints a status line on stderr (above any bars) unless `-q`.
-    fn status(&self, line: &str) {
-        if !self.quiet {
-            self.eprint(line);
+        let bar = match start.size {
+            Some(size) => ProgressBar::new(size),
+            None => ProgressBar::new_spinner(),
+        };
+        let template = if start.size.is_some() {
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
+        } else {
+            "{msg} {spinner} {bytes} {bytes_per_sec}"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
         }
+        bar.set_message(printable(&start.file).into_owned());
+        bar.set_position(start.offset);
+        let bar = self.bars.add(bar);
+        self.shown.insert(start.file.clone(), bar);
     }
 
-    /// Prints an error line on stderr (always) and a JSON `error` event.
-    fn error(&self, file: Option<&str>, message: &str) {
-        self.eprint(&format!("sockmate: {message}"));
-        self.json("error", json!({"file": file, "message": message}));
-    }
-
-    fn start_file(
-        &self,
-        verb: &'static str,
-        name: &str,
-        size: Option<u64>,
-        offset: u64,
-        peer: &str,
-    ) -> Box<dyn FileObserver + '_> {
-        self.json(
-            "transfer_start",
-            json!({"file": name, "size": size, "offset": offset, "peer": peer_url(peer), "verb": verb}),
-        );
-        let bar = (self.mode == ProgressMode::Bar).then(|| {
-            let bar = match size {
-                Some(size) => ProgressBar::new(size),
-                None => ProgressBar::new_spinner(),
-            };
-            let template = if size.is_some() {
-                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
-            } else {
-                "{msg} {spinner} {bytes} {bytes_per_sec}"
-            };
-            if let Ok(style) = ProgressStyle::with_template(template) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.set_message(printable(name).into_owned());
-            bar.set_position(offset);
-            self.bars.add(bar)
-        });
-        let now = Instant::now();
-        Box::new(FileProgress {
-            reporter: self,
-            bar,
-            verb,
-            name: name.to_string(),
-            size,
-            offset,
-            done: offset,
-            started: now,
-            last_json: now,
-        })
-    }
-}
-
-/// One file's progress; call [`FileProgress::finish`] or
-/// [`FileProgress::fail`] at the end.
-#[derive(Debug)]
-pub struct FileProgress<'r> {
-    reporter: &'r Reporter,
-    bar: Option<ProgressBar>,
-    verb: &'static str,
-    name: String,
-    size: Option<u64>,
-    offset: u64,
-    done: u64,
-    started: Instant,
-    last_json: Instant,
-}
-
-impl FileObserver for FileProgress<'_> {
-    fn advance(&mut self, n: u64) {
-        self.done += n;
-        if let Some(bar) = &self.bar {
-            bar.set_position(self.done);
-        }
-        if self.reporter.mode == ProgressMode::Json
-            && self.last_json.elapsed() >= JSON_PROGRESS_INTERVAL
-        {
-            self.last_json = Instant::now();
-            self.reporter.json(
-                "transfer_progress",
-                json!({"file": self.name, "bytes": self.done, "size": self.size}),
-            );
-        }
-    }
-
-    fn done(&self) -> u64 {
-        self.done
-    }
-
-    /// Prints the summary line and a `done` event.
-    fn finish(self: Box<Self>, digest: Option<&Digest>, checked: bool) {
-        if let Some(bar) = &self.bar {
+    fn done(&mut self, done: &TransferDone) {
+        if let Some(bar) = self.shown.remove(&done.file) {
             bar.finish_and_clear();
         }
-        let elapsed = self.started.elapsed();
-        let moved = self.done - self.offset;
-        let rate = moved as f64 / elapsed.as_secs_f64().max(1e-9);
-        let hex = digest.map(Digest::hex);
-        let alg = digest.map(|d| d.kind.name());
-        let resumed = if self.offset > 0 {
-            format!(" (resumed at byte {})", self.offset)
+        if self.quiet {
+            return;
+        }
+        let resumed = if done.resumed_at > 0 {
+            format!(" (resumed at byte {})", done.resumed_at)
         } else {
             String::new()
         };
-        let check = if checked { "ok" } else { "(not checked: raw)" };
-        let hashed = match (alg, &hex) {
+        let check = if done.digest_ok {
+            "ok"
+        } else {
+            "(not checked: raw)"
+        };
+        let hashed = match (&done.digest_alg, &done.digest) {
             (Some(alg), Some(hex)) => format!(", {alg} {hex} {check}"),
             _ => String::new(),
         };
-        self.reporter.status(&format!(
+        self.eprint(&format!(
             "{} {}: {} bytes in {:.2}s ({}/s){resumed}{hashed}",
             self.verb,
-            self.name,
-            self.done,
-            elapsed.as_secs_f64(),
-            human_bytes(rate),
+            done.file,
+            done.bytes,
+            done.duration_s,
+            human_bytes(done.bytes_per_s),
         ));
-        // The same names as a connection's `close`: what we received is
-        // `bytes_in`, what we sent `bytes_out`.
-        let (bytes_in, bytes_out) = match self.verb {
-            "received" => (self.done, 0),
-            _ => (0, self.done),
-        };
-        self.reporter.json(
-            "transfer_done",
-            json!({
-                "file": self.name, "bytes": self.done, "bytes_in": bytes_in, "bytes_out": bytes_out,
-                "resumed_at": self.offset, "duration_s": elapsed.as_secs_f64(),
-                "bytes_per_s": rate.round(),
-                "digest": hex, "digest_alg": alg, "digest_ok": checked,
-                // Kept for scripts written before BLAKE3 became the default.
-                "sha256": hex.as_ref().filter(|_| alg == Some("sha256")),
-            }),
-        );
-    }
-
-    fn fail(self: Box<Self>) {
-        if let Some(bar) = &self.bar {
-            bar.abandon();
-        }
     }
 }
 
-/// A transfer's peer as an endpoint URL (transfers run over TCP).
-fn peer_url(peer: &str) -> String {
-    crate::endpoint::Kind::Tcp.url_of(peer)
+impl Sink for TransferLines {
+    fn handle(&mut self, event: &Event) -> std::io::Result<()> {
+        match &event.kind {
+            EventKind::TransferStart(start) => self.start(start),
+            EventKind::TransferProgress(progress) => {
+                if let Some(bar) = self.shown.get(&progress.file) {
+                    bar.set_position(progress.bytes);
+                }
+            }
+            EventKind::TransferDone(done) => self.done(done),
+            EventKind::TransferFailed { file, message } => {
+                if let Some(bar) = file.as_ref().and_then(|f| self.shown.remove(f)) {
+                    bar.abandon();
+                }
+                self.eprint(&format!("sockmate: {message}"));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        for (_, bar) in self.shown.drain() {
+            bar.abandon();
+        }
+        Ok(())
+    }
+}
+
+/// `--json` of `send`/`receive`: the transfer events as JSON lines on
+/// stdout (the first with `schema`).
+pub struct TransferJson(JsonLines<std::io::Stdout>);
+
+impl Default for TransferJson {
+    /// Lines on stdout.
+    fn default() -> TransferJson {
+        TransferJson(JsonLines::new(std::io::stdout(), Default::default()))
+    }
+}
+
+impl Sink for TransferJson {
+    fn handle(&mut self, event: &Event) -> std::io::Result<()> {
+        match event.kind {
+            EventKind::TransferStart(_)
+            | EventKind::TransferProgress(_)
+            | EventKind::TransferDone(_)
+            | EventKind::TransferFailed { .. } => self.0.handle(event),
+            _ => Ok(()),
+        }
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.0.finish()
+    }
 }
 
 /// `1536` → `1.5 KiB`.
