@@ -42,7 +42,7 @@
 //!   `Error`…); sessions never print.
 //! - [`session`]: moves bytes between an input and one connection, both
 //!   directions independently, with exact half-close.
-//! - [`service`], [`relay`], [`transfer`], [`scan`], [`bench`], [`ping`]:
+//! - [`service`], [`relay`], [`transfer`], [`scan`], [`bench`](mod@bench), [`ping`]:
 //!   what servers and tools do.
 //! - [`replay`]: a recorded `--json`/`--log` session read back, for
 //!   `sockmate replay` (served by [`service::replay`]).
@@ -100,29 +100,38 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+#[doc(hidden)]
 pub mod budget;
+#[doc(hidden)]
 pub mod checksum;
 #[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
 pub mod encoding;
 pub mod endpoint;
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
 pub mod escape;
 pub mod event;
 pub mod frame;
+#[doc(hidden)]
 pub mod hexinput;
 pub mod limits;
+#[doc(hidden)]
 pub mod messages;
+#[doc(hidden)]
 pub mod pcap;
 pub mod ping;
 pub mod relay;
+#[doc(hidden)]
 pub mod replay;
 pub mod scan;
 pub mod send;
 pub mod service;
 pub mod session;
 pub mod shutdown;
+#[doc(hidden)]
 pub mod sys;
 pub mod template;
 pub mod transfer;

@@ -1,5 +1,5 @@
 //! A bench run's counts while it runs: the workers keep their own counts
-//! and hand them over every [`HAND_OVER_EVERY`], so the hot path gains one
+//! and hand them over every `HAND_OVER_EVERY`, so the hot path gains one
 //! comparison. The engine turns them into a `bench_sample` event per
 //! second; the terminal's live line shows those.
 

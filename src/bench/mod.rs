@@ -16,20 +16,32 @@
 //! Every worker owns its counters and histogram; they are added up once at
 //! the end, so measuring never contends on shared state.
 
+#[doc(hidden)]
 pub mod chart;
 pub mod config;
+#[doc(hidden)]
 pub mod connect;
+#[doc(hidden)]
 pub mod datagram;
 pub mod error;
+#[doc(hidden)]
 pub mod html;
+#[doc(hidden)]
 pub mod icmp;
+#[doc(hidden)]
 pub mod latency;
+#[doc(hidden)]
 pub mod live;
+#[doc(hidden)]
 pub mod pacer;
+#[doc(hidden)]
 pub mod plan;
 pub mod report;
+#[doc(hidden)]
 pub mod spin;
+#[doc(hidden)]
 pub mod stream;
+#[doc(hidden)]
 pub mod timeline;
 #[cfg_attr(not(target_os = "linux"), path = "timer_portable.rs")]
 mod timer;

@@ -8,7 +8,7 @@
 //! path that itself contains `:/` cannot be written here. Abstract names
 //! work as with `unix://` (`ws+unix://@app:/chat`, Linux only).
 //!
-//! Every other `LAYER+BASE://` combination is refused by [`refusal`] in
+//! Every other `LAYER+BASE://` combination is refused by `refusal` in
 //! one line that names the ones there are.
 
 use std::fmt;

@@ -1,5 +1,5 @@
 //! The one listen path: every combination of one client or many, stream or
-//! datagram, plain session or service goes through [`serve`]. A stream
+//! datagram, plain session or service goes through `serve`. A stream
 //! listener accepts through the shared [`Acceptor`] (admission, back-off);
 //! each client runs a plain session (its input from the [`InputFactory`]
 //! plus the auto-send plan) or the configured service; every connection is

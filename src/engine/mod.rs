@@ -15,12 +15,18 @@
 //! is attached: inputs arrive as channels, output leaves as events.
 
 pub mod bench;
+#[doc(hidden)]
 pub mod connect;
+#[doc(hidden)]
 pub mod datagram;
 pub mod files;
+#[doc(hidden)]
 pub mod listen;
+#[doc(hidden)]
 pub mod relay;
+#[doc(hidden)]
 pub mod scan;
+#[doc(hidden)]
 pub mod transfer;
 
 use std::sync::Arc;

@@ -13,8 +13,10 @@
 
 pub mod bench;
 pub mod bus;
+#[doc(hidden)]
 pub mod leg;
 pub mod proxied;
+#[doc(hidden)]
 pub mod repeats;
 pub mod transfer;
 

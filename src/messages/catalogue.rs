@@ -1,7 +1,7 @@
 //! Every line a learner reads on stderr, in English and Chinese.
 //!
 //! Each entry is `(English pattern, Chinese pattern)` with the same
-//! `{parts}` (see [`super::pattern`]); `{{` and `}}` are literal braces.
+//! `{parts}` (see `super::pattern`); `{{` and `}}` are literal braces.
 //! The first entry that matches a line wins, so specific lines come before
 //! general ones, and the catch-alls (`{where}: {cause}`) come last. The
 //! tests check that every entry parses, has both languages and the same

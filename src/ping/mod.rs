@@ -10,7 +10,9 @@
 //! - The socket itself is platform code: [`crate::sys::icmp`].
 
 pub mod config;
+#[doc(hidden)]
 pub mod packet;
+#[doc(hidden)]
 pub mod run;
 pub mod stats;
 

@@ -18,9 +18,11 @@
 //! [`Direction::Out`]: crate::event::Direction::Out
 
 pub mod config;
+#[doc(hidden)]
 pub mod flows;
 pub mod framing;
 pub mod pump;
+#[doc(hidden)]
 pub mod streams;
 
 use tokio_util::sync::CancellationToken;

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod ports;
 pub mod probe;
+#[doc(hidden)]
 pub mod run;
 
 use std::net::IpAddr;

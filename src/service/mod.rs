@@ -18,21 +18,31 @@
 //! - [`proxy`]: a SOCKS5 or HTTP proxy server (`--serve socks5`,
 //!   `--serve http-proxy`), which relays rather than answers messages.
 
+#[doc(hidden)]
 pub mod broker;
 pub use crate::budget;
+#[doc(hidden)]
 pub mod chargen;
+#[doc(hidden)]
 pub mod chat;
 pub mod config;
+#[doc(hidden)]
 pub mod datagram;
 pub mod exec;
+#[doc(hidden)]
 pub mod exec_message;
+#[doc(hidden)]
 pub mod fanout;
+#[doc(hidden)]
 pub mod message;
 pub mod proxy;
 #[cfg_attr(windows, path = "pty_windows.rs")]
+#[doc(hidden)]
 pub mod pty;
+#[doc(hidden)]
 pub mod replay;
 pub mod respond;
+#[doc(hidden)]
 pub mod rule_regex;
 
 use std::io;

@@ -15,7 +15,9 @@
 
 pub mod accept;
 pub mod input;
+#[doc(hidden)]
 pub mod meter;
+#[doc(hidden)]
 pub mod registry;
 
 use std::io;

@@ -5,15 +5,26 @@
 //! see progress (the transfer never prints).
 
 pub mod config;
+#[doc(hidden)]
 pub mod digest;
 pub mod error;
+#[doc(hidden)]
 pub mod gate;
+#[doc(hidden)]
 pub mod header;
+#[doc(hidden)]
 pub mod observer;
+#[doc(hidden)]
 pub mod outgoing;
+#[doc(hidden)]
 pub mod raw;
+#[doc(hidden)]
 pub mod receiver;
+#[doc(hidden)]
 pub mod sender;
+#[doc(hidden)]
 pub mod stages;
+#[doc(hidden)]
 pub mod store;
+#[doc(hidden)]
 pub mod wire;

@@ -3,30 +3,42 @@
 //! `socket2`. This is the one place that knows about address families.
 
 mod connect;
+#[doc(hidden)]
 pub mod datagram;
+#[doc(hidden)]
 pub mod hint;
 pub mod ipopts;
 mod linger;
 mod listen;
+#[doc(hidden)]
 pub mod local;
 mod message_kind;
+#[doc(hidden)]
 pub mod peer;
 pub mod proxy;
+#[doc(hidden)]
 pub mod secure;
 #[cfg_attr(windows, path = "seqpacket_windows.rs")]
+#[doc(hidden)]
 pub mod seqpacket;
 #[cfg_attr(windows, path = "serial_windows.rs")]
+#[doc(hidden)]
 pub mod serial;
 mod serial_io;
 #[cfg_attr(not(target_os = "linux"), path = "splice_portable.rs")]
+#[doc(hidden)]
 pub mod splice;
+#[doc(hidden)]
 pub mod stream;
 pub mod tls;
 #[cfg_attr(windows, path = "unix_path_windows.rs")]
+#[doc(hidden)]
 pub mod unix_path;
 mod unix_socket;
 pub mod ws;
+#[doc(hidden)]
 pub mod ws_budget;
+#[doc(hidden)]
 pub mod ws_request;
 
 use std::fmt;

@@ -1,7 +1,7 @@
 //! Views: the sinks that render the event stream (stdout data, status lines
 //! on stderr; later text, hex, timestamps, JSON, log files, the UI).
 //!
-//! The sinks run on one thread attached to the event [`Bus`], draining a
+//! The sinks run on one thread attached to the event [`Bus`](crate::event::bus::Bus), draining a
 //! bounded channel, so rendering never blocks the socket code and a stalled
 //! stdout applies backpressure to the sessions that feed it.
 //!

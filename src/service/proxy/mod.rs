@@ -8,7 +8,7 @@
 //! the counters, half-close and `--idle-timeout` work as in `relay`.
 //!
 //! - [`targets`]: where clients may go;
-//! - [`dial`]: resolve, check, connect;
+//! - [`dial`](mod@dial): resolve, check, connect;
 //! - [`socks5`] and [`http`]: each protocol's parsers and answers;
 //! - [`wire`]: what both share while reading a handshake.
 
