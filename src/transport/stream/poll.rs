@@ -115,6 +115,29 @@ impl AsyncWrite for Stream {
         delegate!(self, s => s.poll_write(cx, buf))
     }
 
+    // A layer over this stream (TLS) writes its records in one writev, not
+    // one write per record: without these two, tokio's default sends only
+    // the first buffer per call (`connect tls://` fell from 568 to 380 MB/s
+    // when TLS began to wrap a `Stream` instead of a `TcpStream`).
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        delegate!(self, s => s.poll_write_vectored(cx, bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Stream::Tcp(s) => s.is_write_vectored(),
+            Stream::Unix(s) => s.is_write_vectored(),
+            Stream::Seqpacket(s) => s.is_write_vectored(),
+            Stream::Serial(s) => s.is_write_vectored(),
+            Stream::Tls(s) => s.is_write_vectored(),
+            Stream::Ws(_) | Stream::Local(_) => false,
+        }
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         delegate!(self, s => s.poll_flush(cx))
     }
