@@ -16,6 +16,22 @@ mod names;
 pub const COMMON_LABELS: &str =
     "utf-8, gbk, gb18030, big5, shift_jis, euc-kr, windows-1252, latin1, utf-16le";
 
+/// The encodings offered by name, the common ones first: the page's list
+/// and, with the GBK alias `cp936`, what shell completion suggests.
+pub const OFFERED_LABELS: [&str; 11] = [
+    "utf-8",
+    "gbk",
+    "gb18030",
+    "big5",
+    "shift_jis",
+    "euc-jp",
+    "euc-kr",
+    "latin1",
+    "windows-1252",
+    "utf-16le",
+    "utf-16be",
+];
+
 /// A text encoding chosen with `--encoding`.
 #[derive(Clone, Copy)]
 pub struct TextEncoding {

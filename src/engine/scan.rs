@@ -17,10 +17,12 @@ use crate::scan::probe::PortState;
 /// Resolves the host of `cfg`: the address every probe goes to.
 pub(super) async fn resolve(cfg: &ScanConfig) -> Result<IpAddr, NetError> {
     let addrs = crate::transport::resolve(&cfg.host, 0).await?;
-    // resolve() fails rather than returning no address.
-    Ok(addrs
-        .first()
-        .map_or(IpAddr::from([127, 0, 0, 1]), SocketAddr::ip))
+    addrs.first().map(SocketAddr::ip).ok_or_else(|| {
+        NetError::new(
+            crate::error::NetErrorKind::Resolve,
+            format!("{} has no address to probe", cfg.host_text),
+        )
+    })
 }
 
 /// What a scan handle names: the host, as a TCP or UDP endpoint.

@@ -478,7 +478,7 @@ impl EventTx {
 }
 
 /// Serde helpers for the fields whose JSON form is not their Rust form.
-mod wire;
+pub(crate) mod wire;
 
 #[cfg(test)]
 mod tests {

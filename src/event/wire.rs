@@ -27,8 +27,13 @@ pub mod local_time_ms {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(time: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        let local: DateTime<Local> = (*time).into();
-        s.serialize_str(&local.to_rfc3339_opts(SecondsFormat::Millis, false))
+        s.serialize_str(&text(*time))
+    }
+
+    /// `time` as every `--json` line has it: RFC 3339, local, milliseconds.
+    pub fn text(time: SystemTime) -> String {
+        let local: DateTime<Local> = time.into();
+        local.to_rfc3339_opts(SecondsFormat::Millis, false)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {

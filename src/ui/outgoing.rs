@@ -13,19 +13,7 @@ use crate::event::Counters;
 
 /// The labels the page offers for decoding and sending, in this order: the
 /// server's list, so the page keeps no copy of its own.
-pub const PAGE_ENCODINGS: [&str; 11] = [
-    "utf-8",
-    "gbk",
-    "gb18030",
-    "big5",
-    "shift_jis",
-    "euc-jp",
-    "euc-kr",
-    "latin1",
-    "windows-1252",
-    "utf-16le",
-    "utf-16be",
-];
+pub const PAGE_ENCODINGS: [&str; 11] = crate::encoding::OFFERED_LABELS;
 
 /// One message to a page.
 #[derive(Debug, Serialize)]

@@ -37,7 +37,8 @@ impl Envelope {
     pub fn line(&self, kind: &str, mut fields: Value) -> Value {
         if let Value::Object(object) = &mut fields {
             object.insert("type".into(), Value::String(kind.into()));
-            object.insert("time".into(), Value::String(now()));
+            let now = crate::event::wire::local_time_ms::text(std::time::SystemTime::now());
+            object.insert("time".into(), Value::String(now));
         }
         self.stamp(&mut fields);
         fields
@@ -52,11 +53,6 @@ impl Envelope {
             object.insert("schema".into(), Value::from(SCHEMA_VERSION));
         }
     }
-}
-
-/// The time of a line made now, as events carry it.
-fn now() -> String {
-    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
 /// Writes each event as one JSON object per line.

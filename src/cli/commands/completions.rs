@@ -5,6 +5,7 @@ use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
 use crate::cli::Cli;
+use crate::encoding::OFFERED_LABELS;
 
 /// The name the scripts complete (the installed binary's name).
 pub const BIN_NAME: &str = "sockmate";
@@ -37,25 +38,20 @@ const SUGGESTED: &[(&str, &[&str])] = &[
         "frame",
         &["raw", "line", "crlf", "len16", "len32", "delim:0d0a"],
     ),
-    (
-        "encoding",
-        &[
-            "utf-8",
-            "gbk",
-            "gb18030",
-            "big5",
-            "shift_jis",
-            "euc-jp",
-            "euc-kr",
-            "latin1",
-            "windows-1252",
-            "utf-16le",
-            "utf-16be",
-            "cp936",
-        ],
-    ),
+    ("encoding", &COMPLETED_ENCODINGS),
     ("dump", &["text", "hex", "json"]),
 ];
+
+/// `--encoding`'s suggestions: the offered labels, then GBK's alias.
+const COMPLETED_ENCODINGS: [&str; 12] = {
+    let mut all = ["cp936"; 12];
+    let mut i = 0;
+    while i < OFFERED_LABELS.len() {
+        all[i] = OFFERED_LABELS[i];
+        i += 1;
+    }
+    all
+};
 
 /// Schemes offered for an endpoint.
 const SCHEMES: &[&str] = &[
