@@ -540,6 +540,10 @@ async fn the_ui_records_a_pcapng_name_as_a_capture_of_both_ways() {
     let mut buf = [0u8; 4];
     client.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"ok\r\n");
+    // The capture sees each event before the page does: once the page has
+    // the outgoing data, so has the capture, and stopping cannot cut it off.
+    page.until(|m| m["e"]["type"] == "data" && m["e"]["dir"] == "out")
+        .await;
     let r = page
         .call(json!({"cmd": "record", "session": session, "path": null}))
         .await;
