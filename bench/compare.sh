@@ -13,7 +13,8 @@
 #      target/release/sockmate; target/profiling/sockmate to profile), HELPERS (the C helpers' sources, default
 #      bench/, where they live), OUT (raw logs, default a fresh temp dir),
 #      RESULTS (default bench/RESULTS.md; "-" to skip writing it),
-#      TLS_MB (MB per TLS transfer, default 1000), RATES (open-loop rates
+#      TLS_MB (MB per TLS transfer, default 1000), TLS_RUNS (rounds of
+#      the TLS transfers, median kept, default 3), RATES (open-loop rates
 #      for the rate section, default "100 1000 10000 20000"), XFER_MB (MiB of the file
 #      sent by each transfer, default 512), XFER_RUNS (rounds, default 3),
 #      XFER_DIR (where the file and the copies go, default /dev/shm, a
@@ -43,6 +44,7 @@ OUT=${OUT:-$(mktemp -d /tmp/sockmate-compare.XXXXXX)}
 RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
 H=127.0.0.1
 TLS_MB=${TLS_MB:-1000}
+TLS_RUNS=${TLS_RUNS:-3}
 RATES=${RATES:-"100 1000 10000 20000"}
 XFER_MB=${XFER_MB:-512}
 XFER_RUNS=${XFER_RUNS:-3}
@@ -404,48 +406,91 @@ sec_rate() {
 }
 
 # TLS: the same bulk transfer (TLS_MB MB of zeros, one connection) timed
-# with each tool, all sharing the peers. "connect": the client under test
-# sends into one socat OPENSSL sink. "relay": one socat OPENSSL client sends
-# through the TLS-terminating relay under test to a plain TCP sink.
-timed_mb() {   # timed_mb SECTION SUBJECT cmd... (stdin: the data)
+# with each tool, all sharing the peers, TLS_RUNS rounds with the tools
+# alternating in each round; the median is kept (and every round's
+# figure). "connect": the client under test sends into one socat OPENSSL
+# sink. "relay": one socat OPENSSL client sends through the TLS-terminating
+# relay under test to a plain TCP sink.
+timed_mb() {   # timed_mb SECTION SUBJECT cmd... (stdin: the data); appends a run
+    # Also kept per run: the client's CPU seconds per GB (its rusage, read
+    # by a wrapper that does not count itself), and with RELAY_GROUP set,
+    # the CPU seconds per GB of that process group (the relay under test,
+    # its forked children included).
     local sec=$1 subj=$2; shift 2
     echo "client: head -c ${TLS_MB}M /dev/zero | $*" >>"$OUT/commands.txt"
-    local t0 t1
+    local t0 t1 v=failed ccpu=failed rcpu=- before after hz; hz=$(getconf CLK_TCK)
+    [ -n "${RELAY_GROUP:-}" ] && before=$(group_ticks "$RELAY_GROUP")
     t0=$(date +%s.%N)
-    if head -c "${TLS_MB}M" /dev/zero | timeout $((DUR * 10 + 60)) "$@" >/dev/null 2>>"$OUT/tls-clients.log"; then
+    if head -c "${TLS_MB}M" /dev/zero | timeout $((DUR * 10 + 60)) python3 "$OUT/child_cpu.py" "$OUT/cpu.last" "$@" >/dev/null 2>>"$OUT/tls-clients.log"; then
         t1=$(date +%s.%N)
-        rec "$sec" "$subj" "MB/s" "$(awk -v a="$t0" -v b="$t1" -v m="$TLS_MB" 'BEGIN{printf "%.0f", m/(b-a)}')"
-    else rec "$sec" "$subj" "MB/s" failed; fi
+        v=$(awk -v a="$t0" -v b="$t1" -v m="$TLS_MB" 'BEGIN{printf "%.0f", m/(b-a)}')
+        ccpu=$(awk -v c="$(cat "$OUT/cpu.last")" -v m="$TLS_MB" 'BEGIN{printf "%.2f", c/(m/1000)}')
+        if [ -n "${RELAY_GROUP:-}" ]; then
+            sleep 0.5   # a forked child (socat, ncat) ends and is reaped: its CPU joins its parent's
+            after=$(group_ticks "$RELAY_GROUP")
+            rcpu=$(awk -v t=$((after - before)) -v hz="$hz" -v m="$TLS_MB" 'BEGIN{printf "%.2f", t/hz/(m/1000)}')
+        fi
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\n' "$sec" "$subj" "$v" "$ccpu" "$rcpu" >>"$OUT/tls-runs.txt"
+}
+median_col() {   # median_col SECTION SUBJECT COLUMN: the median of its runs
+    awk -F'\t' -v s="$1" -v j="$2" -v c="$3" '$1 == s && $2 == j {print $c}' "$OUT/tls-runs.txt" \
+        | grep -v 'failed\|-' | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}'
+}
+rec_median_mb() {   # rec_median_mb SECTION SUBJECT: the medians of its runs
+    rec "$1" "$2" "MB/s" "$(median_col "$1" "$2" 3)"
+    rec "$1" "$2" "runs" "$(awk -F'\t' -v s="$1" -v j="$2" '$1 == s && $2 == j {print $3}' "$OUT/tls-runs.txt" | paste -sd' ')"
+    if [ "$1" = tls-connect ]; then rec "$1" "$2" "client CPU s/GB" "$(median_col "$1" "$2" 4)"
+    else rec "$1" "$2" "relay CPU s/GB" "$(median_col "$1" "$2" 5)"; fi
 }
 sec_tls() {
-    say "TLS: $TLS_MB MB through connect tls:// and through a TLS-terminating relay"
+    say "TLS: $TLS_MB MB through connect tls:// and through a TLS-terminating relay, $TLS_RUNS rounds"
     local crt=$OUT/tls.pem key=$OUT/tls.key
     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$key" -out "$crt" -days 2 -subj /CN=localhost \
         -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=CA:FALSE" 2>>"$OUT/notes.txt" || return
-    local sink; sink=$(free_port)
+    local sink round; sink=$(free_port)
+    : >"$OUT/tls-runs.txt"
+    cat >"$OUT/child_cpu.py" <<'PY'
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(f"{r.ru_utime + r.ru_stime:.3f}\n")
+sys.exit(rc)
+PY
     start tls-sink tcp "$sink" socat -b 131072 -u OPENSSL-LISTEN:$sink,bind=$H,reuseaddr,fork,cert=$crt,key=$key,verify=0 OPEN:/dev/null || return
     local ssp=$SP
-    timed_mb tls-connect "sockmate connect tls://" "$BIN" connect tls://$H:"$sink" --insecure -q
-    timed_mb tls-connect "socat OPENSSL" socat -b 131072 -u STDIN OPENSSL:$H:"$sink",verify=0
-    timed_mb tls-connect "ncat --ssl" ncat --ssl --send-only $H "$sink"
+    for round in $(seq "$TLS_RUNS"); do
+        timed_mb tls-connect "sockmate connect tls://" "$BIN" connect tls://$H:"$sink" --insecure -q
+        timed_mb tls-connect "socat OPENSSL" socat -b 131072 -u STDIN OPENSSL:$H:"$sink",verify=0
+        timed_mb tls-connect "ncat --ssl" ncat --ssl --send-only $H "$sink"
+    done
     stop "$ssp"
+    for subject in "sockmate connect tls://" "socat OPENSSL" "ncat --ssl"; do rec_median_mb tls-connect "$subject"; done
     local plain; plain=$(free_port)
     start plain-sink tcp "$plain" socat -b 131072 -u TCP-LISTEN:$plain,bind=$H,reuseaddr,fork OPEN:/dev/null || return
-    local psp=$SP p
-    start_sockmate tls-relay "$BIN" relay tls://$H:0 tcp://$H:"$plain" -q --cert "$crt" --key "$key" && {
-        timed_mb tls-relay "sockmate relay tls:// (termination)" socat -b 131072 -u STDIN OPENSSL:$H:"$SPORT",verify=0; stop "$SP"; }
+    local psp=$SP smp=0 sop=0 ncp=0 smsp= sosp= ncsp=
+    start_sockmate tls-relay "$BIN" relay tls://$H:0 tcp://$H:"$plain" -q --cert "$crt" --key "$key" && { smp=$SPORT; smsp=$SP; }
+    local p; p=$(free_port)
+    start socat-tls-relay tcp "$p" socat -b 131072 OPENSSL-LISTEN:$p,bind=$H,reuseaddr,fork,cert=$crt,key=$key,verify=0 TCP:$H:"$plain" && { sop=$p; sosp=$SP; }
     p=$(free_port)
-    start socat-tls-relay tcp "$p" socat -b 131072 OPENSSL-LISTEN:$p,bind=$H,reuseaddr,fork,cert=$crt,key=$key,verify=0 TCP:$H:"$plain" && {
-        timed_mb tls-relay "socat OPENSSL-LISTEN fork" socat -b 131072 -u STDIN OPENSSL:$H:"$p",verify=0; stop "$SP"; }
-    p=$(free_port)
-    start ncat-tls-relay tcp "$p" ncat --ssl --ssl-cert "$crt" --ssl-key "$key" -l -k $H "$p" --sh-exec "ncat $H $plain" && {
-        timed_mb tls-relay "ncat --ssl --sh-exec ncat" socat -b 131072 -u STDIN OPENSSL:$H:"$p",verify=0; stop "$SP"; }
+    start ncat-tls-relay tcp "$p" ncat --ssl --ssl-cert "$crt" --ssl-key "$key" -l -k $H "$p" --sh-exec "ncat $H $plain" && { ncp=$p; ncsp=$SP; }
+    for round in $(seq "$TLS_RUNS"); do
+        [ "$smp" != 0 ] && RELAY_GROUP=$smsp timed_mb tls-relay "sockmate relay tls:// (termination)" socat -b 131072 -u STDIN OPENSSL:$H:"$smp",verify=0
+        [ "$sop" != 0 ] && RELAY_GROUP=$sosp timed_mb tls-relay "socat OPENSSL-LISTEN fork" socat -b 131072 -u STDIN OPENSSL:$H:"$sop",verify=0
+        [ "$ncp" != 0 ] && RELAY_GROUP=$ncsp timed_mb tls-relay "ncat --ssl --sh-exec ncat" socat -b 131072 -u STDIN OPENSSL:$H:"$ncp",verify=0
+    done
+    for g in $smsp $sosp $ncsp; do stop "$g"; done
     stop "$psp"
-    say "TLS: bench over tls:// against sockmate --serve echo"
+    for subject in "sockmate relay tls:// (termination)" "socat OPENSSL-LISTEN fork" "ncat --ssl --sh-exec ncat"; do rec_median_mb tls-relay "$subject"; done
+    say "TLS: bench over tls:// and over plain tcp:// against sockmate --serve echo (64 B ping-pong)"
     start_sockmate tls-echo "$BIN" listen tls://$H:0 -k -q --serve echo --cert "$crt" --key "$key" && {
         client "$BIN" bench tls://$H:"$SPORT" --insecure -d "$DUR" --warmup 0.5 --json >"$OUT/tls-bench.json" 2>>"$OUT/notes.txt"
         rec tls-bench "sockmate bench tls:// -> sockmate echo" "msgs/s" "$(jget "$OUT/tls-bench.json" "round(d['msgs_per_s'])")"
         rec tls-bench "sockmate bench tls:// -> sockmate echo" "errors" "$(jget "$OUT/tls-bench.json" "d['errors']")"
+        stop "$SP"; }
+    start_sockmate plain-echo "$BIN" listen tcp://$H:0 -k -q --serve echo && {
+        client "$BIN" bench tcp://$H:"$SPORT" -d "$DUR" --warmup 0.5 --json >"$OUT/plain-bench.json" 2>>"$OUT/notes.txt"
+        rec tls-bench "sockmate bench tcp:// -> sockmate echo" "msgs/s" "$(jget "$OUT/plain-bench.json" "round(d['msgs_per_s'])")"
         stop "$SP"; }
 }
 
@@ -654,9 +699,12 @@ kref = [(int(_re.search(r"K=(\d+)", s).group(1)), s) for (sec, s, m) in val if s
 ratio("KB per idle connection vs the C splice reference (largest K)", kb, num("conn", max(kref)[1], "KB per conn") if kref else None, "<= 1.5x", higher=False)
 ratio("bench ping-pong vs echo_rr (C), same server", num("gen", "sockmate bench -> socat PIPE", "msgs/s"), num("gen", "echo_rr (C) -> socat PIPE", "msgs/s"), ">= 0.9x")
 ratio("bench ping-pong vs sockperf pair (different servers)", num("gen", "sockmate bench -> socat PIPE", "msgs/s"), num("gen", "sockperf server (sockperf client)", "msgs/s"), "(info) >= 0x")
-ratio("connect tls:// vs socat OPENSSL (same sink)", num("tls-connect", "sockmate connect tls://", "MB/s"), num("tls-connect", "socat OPENSSL", "MB/s"), "(info) >= 0x")
-ratio("connect tls:// vs ncat --ssl (same sink)", num("tls-connect", "sockmate connect tls://", "MB/s"), num("tls-connect", "ncat --ssl", "MB/s"), "(info) >= 0x")
-ratio("relay TLS termination vs socat OPENSSL-LISTEN", num("tls-relay", "sockmate relay tls:// (termination)", "MB/s"), num("tls-relay", "socat OPENSSL-LISTEN fork", "MB/s"), "(info) >= 0x")
+ratio("connect tls:// vs socat OPENSSL (same sink)", num("tls-connect", "sockmate connect tls://", "MB/s"), num("tls-connect", "socat OPENSSL", "MB/s"), ">= 1.2x")
+ratio("connect tls:// vs ncat --ssl (same sink)", num("tls-connect", "sockmate connect tls://", "MB/s"), num("tls-connect", "ncat --ssl", "MB/s"), ">= 1.5x")
+ratio("relay TLS termination vs socat OPENSSL-LISTEN", num("tls-relay", "sockmate relay tls:// (termination)", "MB/s"), num("tls-relay", "socat OPENSSL-LISTEN fork", "MB/s"), ">= 1.5x")
+ratio("connect tls:// client CPU per GB vs socat OPENSSL", num("tls-connect", "sockmate connect tls://", "client CPU s/GB"), num("tls-connect", "socat OPENSSL", "client CPU s/GB"), "(info, lower is better) <= 1x", higher=False)
+ratio("relay TLS termination CPU per GB vs socat OPENSSL-LISTEN", num("tls-relay", "sockmate relay tls:// (termination)", "relay CPU s/GB"), num("tls-relay", "socat OPENSSL-LISTEN fork", "relay CPU s/GB"), "(info, lower is better) <= 1x", higher=False)
+ratio("bench tls:// vs bench tcp:// msgs/s (64 B, same echo server)", num("tls-bench", "sockmate bench tls:// -> sockmate echo", "msgs/s"), num("tls-bench", "sockmate bench tcp:// -> sockmate echo", "msgs/s"), ">= 0.9x")
 ratio("relay TLS termination vs ncat --ssl --sh-exec", num("tls-relay", "sockmate relay tls:// (termination)", "MB/s"), num("tls-relay", "ncat --ssl --sh-exec ncat", "MB/s"), "(info) >= 0x")
 closed = num("rate", "closed loop", "p50 us")
 open_loop = sorted({s for (sec, s, m) in val if sec == "rate" and s.startswith("open loop --rate ")}, key=lambda s: float(s.split()[-1]))

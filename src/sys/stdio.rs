@@ -18,6 +18,23 @@ pub fn stdin_file() -> io::Result<File> {
     }
 }
 
+/// Widens the pipe behind `file` (stdin, when a program pipes into us) to
+/// `size` bytes, so a bulk producer and our reader wake each other less
+/// often: the default 64 KiB pipe holds half of one 128 KiB read. A file,
+/// a terminal or a socket is left alone, and so is a pipe the system will
+/// not widen.
+pub fn widen_if_pipe(file: &File, size: usize) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file.metadata().is_ok_and(|m| m.file_type().is_fifo()) {
+            let _ = rustix::pipe::fcntl_setpipe_size(file, size);
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = (file, size);
+}
+
 /// A handle on stdout that writes unbuffered.
 pub fn stdout_file() -> io::Result<File> {
     #[cfg(unix)]
