@@ -171,6 +171,9 @@ sec_relay() {
         rec relay "${subjects[$i]}" Gbit/s "$(echo "$runs" | grep -v failed | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}')"
         rec relay "${subjects[$i]}" runs "$(echo "$runs" | paste -sd' ')"
     done
+    # Direct iperf3 on loopback swings between about 14 and 25 Gbit/s with
+    # where the scheduler puts its two ends; "the limit" is its best run.
+    rec relay "direct (no relay)" "best Gbit/s" "$(awk -F'\t' '$1 == "direct (no relay)" && $2 != "failed" {print $2}' "$OUT/relay-runs.txt" | sort -n | tail -1)"
 
     say "relay latency: 64-byte round trips through each relay to socat PIPE"
     local ep; ep=$(free_port)
@@ -465,7 +468,7 @@ sec_tls() {
     say "TLS: $TLS_MB MB through connect tls:// and through a TLS-terminating relay, $TLS_RUNS rounds"
     local crt=$OUT/tls.pem key=$OUT/tls.key
     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$key" -out "$crt" -days 2 -subj /CN=localhost \
-        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=CA:FALSE" 2>>"$OUT/notes.txt" || return
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=CA:FALSE" 2>>"$OUT/openssl.log" || return
     local sink round; sink=$(free_port)
     : >"$OUT/tls-runs.txt"
     cat >"$OUT/child_cpu.py" <<'PY'
@@ -500,16 +503,31 @@ PY
     for g in $smsp $sosp $ncsp; do stop "$g"; done
     stop "$psp"
     for subject in "sockmate relay tls:// (termination)" "socat OPENSSL-LISTEN fork" "ncat --ssl --sh-exec ncat"; do rec_median_mb tls-relay "$subject"; done
-    say "TLS: bench over tls:// and over plain tcp:// against sockmate --serve echo (64 B ping-pong)"
-    start_sockmate tls-echo "$BIN" listen tls://$H:0 -k -q --serve echo --cert "$crt" --key "$key" && {
-        client "$BIN" bench tls://$H:"$SPORT" --insecure -d "$DUR" --warmup 0.5 --json >"$OUT/tls-bench.json" 2>>"$OUT/notes.txt"
-        rec tls-bench "sockmate bench tls:// -> sockmate echo" "msgs/s" "$(jget "$OUT/tls-bench.json" "round(d['msgs_per_s'])")"
-        rec tls-bench "sockmate bench tls:// -> sockmate echo" "errors" "$(jget "$OUT/tls-bench.json" "d['errors']")"
-        stop "$SP"; }
-    start_sockmate plain-echo "$BIN" listen tcp://$H:0 -k -q --serve echo && {
-        client "$BIN" bench tcp://$H:"$SPORT" -d "$DUR" --warmup 0.5 --json >"$OUT/plain-bench.json" 2>>"$OUT/notes.txt"
-        rec tls-bench "sockmate bench tcp:// -> sockmate echo" "msgs/s" "$(jget "$OUT/plain-bench.json" "round(d['msgs_per_s'])")"
-        stop "$SP"; }
+    say "TLS: bench over tls:// and over plain tcp:// against sockmate --serve echo (64 B ping-pong), $TLS_RUNS rounds alternating"
+    local tsp=0 tport psp2=0 pport
+    start_sockmate tls-echo "$BIN" listen tls://$H:0 -k -q --serve echo --cert "$crt" --key "$key" && { tsp=$SP; tport=$SPORT; }
+    start_sockmate plain-echo "$BIN" listen tcp://$H:0 -k -q --serve echo && { psp2=$SP; pport=$SPORT; }
+    : >"$OUT/tls-bench-runs.txt"
+    for round in $(seq "$TLS_RUNS"); do
+        if [ "$tsp" != 0 ]; then
+            client "$BIN" bench tls://$H:"$tport" --insecure -d "$DUR" --warmup 0.5 --json >"$OUT/tls-bench.json" 2>>"$OUT/notes.txt"
+            printf 'tls\t%s\t%s\n' "$(jget "$OUT/tls-bench.json" "round(d['msgs_per_s'])")" "$(jget "$OUT/tls-bench.json" "d['errors']")" >>"$OUT/tls-bench-runs.txt"
+        fi
+        if [ "$psp2" != 0 ]; then
+            client "$BIN" bench tcp://$H:"$pport" -d "$DUR" --warmup 0.5 --json >"$OUT/plain-bench.json" 2>>"$OUT/notes.txt"
+            printf 'tcp\t%s\t%s\n' "$(jget "$OUT/plain-bench.json" "round(d['msgs_per_s'])")" "$(jget "$OUT/plain-bench.json" "d['errors']")" >>"$OUT/tls-bench-runs.txt"
+        fi
+    done
+    [ "$tsp" != 0 ] && stop "$tsp"
+    [ "$psp2" != 0 ] && stop "$psp2"
+    local kind subject
+    for kind in tls tcp; do
+        subject="sockmate bench $kind:// -> sockmate echo"
+        local runs; runs=$(awk -F'\t' -v k=$kind '$1 == k {print $2}' "$OUT/tls-bench-runs.txt")
+        rec tls-bench "$subject" "msgs/s" "$(echo "$runs" | grep -E '^[0-9]+$' | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}')"
+        rec tls-bench "$subject" "runs" "$(echo "$runs" | paste -sd' ')"
+        rec tls-bench "$subject" "errors" "$(awk -F'\t' -v k=$kind '$1 == k {e += $3} END {print e + 0}' "$OUT/tls-bench-runs.txt")"
+    done
 }
 
 # WebSocket: correctness against Python's websockets (no websocat here):
@@ -692,7 +710,8 @@ def ratio(label, a, b, goal, higher=True):
     goals.append(f"| {label} | {r:.2f}x | {goal} | {'met' if ok else 'SHORT'} |")
 sm = num("relay", "sockmate relay (splice)", "Gbit/s")
 ratio("relay vs socat (default)", sm, num("relay", "socat fork", "Gbit/s"), ">= 2x")
-ratio("relay vs direct iperf3", sm, num("relay", "direct (no relay)", "Gbit/s"), ">= 0.7x")
+ratio("relay vs direct iperf3 (its best run)", sm, num("relay", "direct (no relay)", "best Gbit/s"), ">= 0.7x")
+ratio("relay vs direct iperf3 (median of both)", sm, num("relay", "direct (no relay)", "Gbit/s"), "(info) >= 0x")
 ratio("relay splice vs --no-splice", sm, num("relay", "sockmate relay --no-splice", "Gbit/s"), ">= 1.15x")
 ratio("relay vs socat -b131072", sm, num("relay", "socat -b131072 fork", "Gbit/s"), ">= 1.1x")
 ratio("relay 64 B p50 vs socat relay", num("relay-rr", "sockmate relay", "p50 us"), num("relay-rr", "socat fork", "p50 us"), "(info, lower is better) <= 1x", higher=False)
