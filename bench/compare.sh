@@ -23,7 +23,9 @@
 #      of the sockperf-server / sockmate round-trip pair, alternated,
 #      default 5; each round is DUR/2 seconds per server), BULK_THREADS
 #      (echo_bulk's threads for the bulk figure, 1 or 2, default 2: one
-#      writing, one reading and checking; a 1-thread run is recorded too).
+#      writing, one reading and checking; a 1-thread run is recorded too),
+#      BULK_RUNS (rounds of the bulk figure, servers alternating, median
+#      kept, default 3).
 #
 # Every server runs in its own process group (setsid) and is stopped by that
 # group id; every client runs under `timeout`; every load is bounded in count
@@ -53,6 +55,7 @@ XFER_RUNS=${XFER_RUNS:-3}
 XFER_DIR=${XFER_DIR:-/dev/shm}
 RR_ROUNDS=${RR_ROUNDS:-5}
 BULK_THREADS=${BULK_THREADS:-2}
+BULK_RUNS=${BULK_RUNS:-3}
 SECTIONS=${*:-"relay bulk rr udp conn gen rate ui tls ws transfer"}
 mkdir -p "$OUT"
 RAW=$OUT/raw.tsv
@@ -233,15 +236,15 @@ group_ticks() {
 }
 
 sec_bulk() {
-    say "bulk echo: $BULK_MB MB written and read back, every byte verified (client: $BULK_THREADS thread(s); also 1)"
+    say "bulk echo: $BULK_MB MB written and read back, every byte verified (client: $BULK_THREADS thread(s); also 1), $BULK_RUNS rounds with the servers alternating (ncat once: it stalls)"
     local hz; hz=$(getconf CLK_TCK)
-    for s in "${ECHO_SERVERS[@]}"; do
-        if [ "$s" = "sockmate --serve echo" ] && [ $HAS_SERVE = 0 ]; then rec bulk "$s" "MB/s" "n/a"; continue; fi
-        start_echo "$s" tcp || { rec bulk "$s" "MB/s" failed; continue; }
-        local before after line
-        # The single-threaded client first (the reference anchors' way), for
+    : >"$OUT/bulk-runs.txt"
+    bulk_once() {   # bulk_once SUBJECT ROUND: starts the server, runs the client, stops it; appends a run
+        local s=$1 round=$2 before after line mbps=failed cpu=- ccpu=-
+        start_echo "$s" tcp || { printf '%s\tfailed\t-\t-\n' "$s" >>"$OUT/bulk-runs.txt"; return; }
+        # The single-threaded client once (the reference anchors' way), for
         # the record; then the figure, with BULK_THREADS.
-        if [ "$BULK_THREADS" != 1 ]; then
+        if [ "$BULK_THREADS" != 1 ] && [ "$round" = 1 ]; then
             line=$(client "$OUT/echo_bulk" $H "$EPORT" "$BULK_MB" 65536 $((DUR * 5)) 0 1 2>&1)
             rec bulk "$s" "MB/s, 1-thread client" "$(echo "$line" | grep verify=OK | kv MBps)"
         fi
@@ -250,13 +253,32 @@ sec_bulk() {
         after=$(group_ticks "$ESP")
         stop "$ESP"
         if echo "$line" | grep -q verify=OK; then
-            rec bulk "$s" "MB/s" "$(echo "$line" | kv MBps)"
+            mbps=$(echo "$line" | kv MBps)
             # Server CPU per GB echoed, and how busy the client was: a client
             # near 100 % sets the pace, and the server's CPU says how much
             # room the server had left.
-            rec bulk "$s" "server CPU s/GB" "$(awk -v t=$((after - before)) -v hz="$hz" -v mb="$BULK_MB" 'BEGIN { printf "%.2f", t / hz / (mb / 1000) }')"
-            rec bulk "$s" "client CPU %" "$(echo "$line" | kv client_cpu)"
-        else rec bulk "$s" "MB/s" "stalled/failed"; echo "bulk $s: $line" >>"$OUT/notes.txt"; fi
+            cpu=$(awk -v t=$((after - before)) -v hz="$hz" -v mb="$BULK_MB" 'BEGIN { printf "%.2f", t / hz / (mb / 1000) }')
+            ccpu=$(echo "$line" | kv client_cpu)
+        else mbps=stalled/failed; echo "bulk $s: $line" >>"$OUT/notes.txt"; fi
+        printf '%s\t%s\t%s\t%s\n' "$s" "$mbps" "$cpu" "$ccpu" >>"$OUT/bulk-runs.txt"
+    }
+    local round s
+    for round in $(seq "$BULK_RUNS"); do
+        for s in "${ECHO_SERVERS[@]}"; do
+            if [ "$s" = "sockmate --serve echo" ] && [ $HAS_SERVE = 0 ]; then continue; fi
+            if [ "$s" = "ncat --exec cat" ] && [ "$round" != 1 ]; then continue; fi
+            bulk_once "$s" "$round"
+        done
+    done
+    median() { grep -E '^[0-9.]+$' | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}'; }
+    for s in "${ECHO_SERVERS[@]}"; do
+        if [ "$s" = "sockmate --serve echo" ] && [ $HAS_SERVE = 0 ]; then rec bulk "$s" "MB/s" "n/a"; continue; fi
+        col() { awk -F'\t' -v j="$s" -v c="$1" '$1 == j {print $c}' "$OUT/bulk-runs.txt"; }
+        if [ -z "$(col 2 | median | grep -v failed)" ]; then rec bulk "$s" "MB/s" "$(col 2 | tail -1)"; continue; fi
+        rec bulk "$s" "MB/s" "$(col 2 | median)"
+        rec bulk "$s" "runs" "$(col 2 | paste -sd' ')"
+        rec bulk "$s" "server CPU s/GB" "$(col 3 | median)"
+        rec bulk "$s" "client CPU %" "$(col 4 | median)"
     done
 }
 
@@ -687,7 +709,7 @@ machine() {
     echo "- limits: nofile $(ulimit -Sn)/$(ulimit -Hn), pid_max $(cat /proc/sys/kernel/pid_max)"
     echo "- peers: $(iperf3 --version | head -1 | cut -d' ' -f1-2), socat $(socat -V | sed -n 's/^socat version \([^ ]*\).*/\1/p'), $(ncat --version 2>&1 | head -1 | cut -d' ' -f1-3), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -1)"
     echo "- sockmate: $("$BIN" --version) ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)), release build; listen --serve available: $([ $HAS_SERVE = 1 ] && echo yes || echo no)"
-    echo "- one run per figure, DUR=${DUR}s per timed run, BULK_MB=$BULK_MB"
+    echo "- DUR=${DUR}s per timed run, BULK_MB=$BULK_MB; medians of rounds where a \"runs\" row follows (BULK_RUNS=$BULK_RUNS, RELAY_RUNS=$RELAY_RUNS, TLS_RUNS=$TLS_RUNS, XFER_RUNS=$XFER_RUNS, RR_ROUNDS=$RR_ROUNDS), one run elsewhere"
 }
 TABLE=$(python3 - "$RAW" <<'EOF'
 import sys, collections
