@@ -32,11 +32,9 @@ pub(super) fn info(tls: &TlsIo) -> TlsInfo {
 
 /// Reads what a TLS stream has into `buf`. The wait is on a one-byte
 /// buffer, so an idle TLS connection holds no read buffer either; once a
-/// record is in, the rest of its plaintext and of the records already
-/// arrived are taken without waiting, up to `reserve` bytes (one poll
-/// decrypts about one 16 KiB record; taking them all makes one large write
-/// on the other side of a relay instead of one per record). A peer that
-/// closes without close_notify (many do) ends the stream like a TCP FIN.
+/// record is in, the rest of its plaintext is taken without waiting. A
+/// peer that closes without close_notify (many do) ends the stream like a
+/// TCP FIN.
 pub(super) async fn tls_read_some(
     h: &mut tokio::io::ReadHalf<TlsIo>,
     buf: &mut BytesMut,
@@ -51,16 +49,12 @@ pub(super) async fn tls_read_some(
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
         Err(e) => return Err(e),
     }
-    let start = buf.len();
     buf.reserve(reserve.max(1));
     buf.extend_from_slice(&first);
-    while buf.len() - start < reserve {
-        match h.read_buf(buf).now_or_never() {
-            Some(Ok(n)) if n > 0 => {}
-            // Nothing more right now, EOF, or an error right after data:
-            // the next read waits for it or reports it.
-            Some(Ok(_)) | Some(Err(_)) | None => break,
-        }
-    }
-    Ok(buf.len() - start)
+    let more = match h.read_buf(buf).now_or_never() {
+        Some(Ok(n)) => n,
+        // EOF or an error right after data: the next read reports it.
+        Some(Err(_)) | None => 0,
+    };
+    Ok(1 + more)
 }
