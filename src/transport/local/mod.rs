@@ -11,7 +11,7 @@ mod exec;
 mod file;
 #[cfg_attr(windows, path = "pty_windows.rs")]
 pub(crate) mod pty;
-mod stdio;
+pub(crate) mod stdio;
 
 use std::fmt;
 use std::future::Future;

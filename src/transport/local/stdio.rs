@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::mpsc;
 
@@ -36,7 +36,7 @@ pub(super) fn open() -> io::Result<Opened> {
     }
     let stdout = crate::sys::stdio::stdout_file()?;
     let reader = ChunkReader {
-        rx: spawn_stdin_reader(),
+        rx: spawn_stdin_reader(STDIN_CHUNK),
         pending: Bytes::new(),
     };
     let mut parts = Parts::new(
@@ -62,36 +62,62 @@ fn memchr_newline(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'\n')
 }
 
-/// Reads stdin on a thread into a bounded channel that closes at its end.
-fn spawn_stdin_reader() -> mpsc::Receiver<Bytes> {
+/// The size asked of a pipe on stdin: room for several reads, so the
+/// program feeding it keeps writing while we send.
+const STDIN_PIPE: usize = 1024 * 1024;
+
+/// Read buffers the reader takes turns with: the queue's, one being
+/// written, one being read. A buffer comes back for another read once the
+/// chunk cut from it has been sent and dropped, so bulk input reuses warm
+/// memory instead of asking the allocator for fresh pages per read (a
+/// 128 KiB allocation is an mmap: page faults and zeroing on every chunk).
+const READ_BUFFERS: usize = STDIN_QUEUE + 2;
+
+/// Starts a thread that reads stdin in chunks of up to `chunk` bytes and
+/// sends them on the returned channel, so a session that cannot send
+/// stops reading stdin; the channel closes at end of input (a read error
+/// counts as the end, and is logged). The one stdin reader: this side's
+/// and the command line's (`connect`, `listen`).
+pub fn spawn_stdin_reader(chunk: usize) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel(STDIN_QUEUE);
     let file = crate::sys::stdio::stdin_file();
-    let spawned = std::thread::Builder::new()
-        .name("stdin-side".into())
+    std::thread::Builder::new()
+        .name("stdin".into())
         .spawn(move || {
-            let Ok(mut file) = file else {
-                return;
+            let mut file = match file {
+                Ok(file) => file,
+                Err(e) => {
+                    tracing::warn!("cannot read stdin: {e}");
+                    return;
+                }
             };
-            let mut buf = vec![0u8; STDIN_CHUNK];
-            loop {
-                match file.read(&mut buf) {
+            crate::sys::stdio::widen_if_pipe(&file, STDIN_PIPE);
+            let mut buffers: Vec<BytesMut> = (0..READ_BUFFERS).map(|_| BytesMut::new()).collect();
+            for turn in (0..READ_BUFFERS).cycle() {
+                let buf = &mut buffers[turn];
+                if !buf.try_reclaim(chunk) {
+                    // Its last chunk is still queued or being written.
+                    *buf = BytesMut::with_capacity(chunk);
+                }
+                buf.resize(chunk, 0);
+                match file.read(&mut buf[..]) {
                     Ok(0) => return,
                     Ok(n) => {
-                        if tx.blocking_send(Bytes::copy_from_slice(&buf[..n])).is_err() {
+                        buf.truncate(n);
+                        if tx.blocking_send(buf.split().freeze()).is_err() {
                             return;
                         }
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.clear(),
                     Err(e) => {
-                        tracing::warn!("cannot read stdin: {e}");
+                        tracing::warn!("stdin read failed, treating it as end of input: {e}");
                         return;
                     }
                 }
             }
-        });
-    if let Err(e) = spawned {
-        tracing::warn!("cannot start the stdin reader: {e}");
-    }
+        })
+        .map(|_| ())
+        .unwrap_or_else(|e| tracing::warn!("cannot start stdin thread: {e}"));
     rx
 }
 
