@@ -136,6 +136,9 @@ stop() {
     GROUPS_STARTED=$(echo " $GROUPS_STARTED " | sed "s/ $g / /")
 }
 client() { echo "client: $*" >>"$OUT/commands.txt"; timeout $((DUR + 30)) "$@"; }
+# The median of the numbers on stdin, one per line ("failed" and other
+# words are left out); "failed" when there is none.
+median() { grep -E '^[0-9.]+$' | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}'; }
 
 # ------------------------------------------------------------ sections
 sec_relay() {
@@ -171,7 +174,7 @@ sec_relay() {
     stop "$isp"
     for i in "${!subjects[@]}"; do
         local runs; runs=$(awk -F'\t' -v j="${subjects[$i]}" '$1 == j {print $2}' "$OUT/relay-runs.txt")
-        rec relay "${subjects[$i]}" Gbit/s "$(echo "$runs" | grep -v failed | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}')"
+        rec relay "${subjects[$i]}" Gbit/s "$(echo "$runs" | median)"
         rec relay "${subjects[$i]}" runs "$(echo "$runs" | paste -sd' ')"
     done
     # Direct iperf3 on loopback swings between about 14 and 25 Gbit/s with
@@ -270,7 +273,6 @@ sec_bulk() {
             bulk_once "$s" "$round"
         done
     done
-    median() { grep -E '^[0-9.]+$' | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}'; }
     for s in "${ECHO_SERVERS[@]}"; do
         if [ "$s" = "sockmate --serve echo" ] && [ $HAS_SERVE = 0 ]; then rec bulk "$s" "MB/s" "n/a"; continue; fi
         col() { awk -F'\t' -v j="$s" -v c="$1" '$1 == j {print $c}' "$OUT/bulk-runs.txt"; }
@@ -332,7 +334,7 @@ rr_pair() {
     for s in "${!port[@]}"; do
         stop "${group[$s]}"
         local runs; runs=$(sort -n "$OUT/rr-$sec-${group[$s]}.txt")
-        rec "$sec" "$s" "p50 us" "$(echo "$runs" | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}')"
+        rec "$sec" "$s" "p50 us" "$(echo "$runs" | median)"
         rec "$sec" "$s" "p50 us, each round" "$(echo "$runs" | paste -sd' ')"
     done
 }
@@ -477,8 +479,7 @@ timed_mb() {   # timed_mb SECTION SUBJECT cmd... (stdin: the data); appends a ru
     printf '%s\t%s\t%s\t%s\t%s\n' "$sec" "$subj" "$v" "$ccpu" "$rcpu" >>"$OUT/tls-runs.txt"
 }
 median_col() {   # median_col SECTION SUBJECT COLUMN: the median of its runs
-    awk -F'\t' -v s="$1" -v j="$2" -v c="$3" '$1 == s && $2 == j {print $c}' "$OUT/tls-runs.txt" \
-        | grep -v 'failed\|-' | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}'
+    awk -F'\t' -v s="$1" -v j="$2" -v c="$3" '$1 == s && $2 == j {print $c}' "$OUT/tls-runs.txt" | median
 }
 rec_median_mb() {   # rec_median_mb SECTION SUBJECT: the medians of its runs
     rec "$1" "$2" "MB/s" "$(median_col "$1" "$2" 3)"
@@ -546,7 +547,7 @@ PY
     for kind in tls tcp; do
         subject="sockmate bench $kind:// -> sockmate echo"
         local runs; runs=$(awk -F'\t' -v k=$kind '$1 == k {print $2}' "$OUT/tls-bench-runs.txt")
-        rec tls-bench "$subject" "msgs/s" "$(echo "$runs" | grep -E '^[0-9]+$' | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}')"
+        rec tls-bench "$subject" "msgs/s" "$(echo "$runs" | median)"
         rec tls-bench "$subject" "runs" "$(echo "$runs" | paste -sd' ')"
         rec tls-bench "$subject" "errors" "$(awk -F'\t' -v k=$kind '$1 == k {e += $3} END {print e + 0}' "$OUT/tls-bench-runs.txt")"
     done
@@ -691,7 +692,7 @@ sec_transfer() {
     done
     rm -rf "$dir"
     for subject in "${subjects[@]}"; do
-        rec transfer "$subject" "MB/s" "$(grep "^$subject [0-9f]" "$OUT/transfer-runs.txt" | awk '{print $NF}' | grep -v failed | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "failed"}')"
+        rec transfer "$subject" "MB/s" "$(grep "^$subject [0-9f]" "$OUT/transfer-runs.txt" | awk '{print $NF}' | median)"
         rec transfer "$subject" "runs" "$(grep "^$subject [0-9f]" "$OUT/transfer-runs.txt" | awk '{print $NF}' | paste -sd' ')"
     done
 }
