@@ -190,7 +190,13 @@ async fn serve_streams(
             });
             continue;
         }
-        let client_input = input.for_client();
+        // A service does not read the command's input: its task does not
+        // carry one.
+        let client_input = served
+            .cfg
+            .service
+            .is_none()
+            .then(|| Box::new(input.for_client()));
         if !served.cfg.keep_open {
             drop(listener);
             return serve_client(admitted, client_input, Arc::clone(&served)).await;
@@ -216,11 +222,12 @@ async fn serve_streams(
 }
 
 /// Runs one client: registers it, reports it opening, runs its plain
-/// session or its service, reports it closing. A plain single-client
-/// session that fails returns the failure (the command's exit status).
+/// session (with its `input`; None for a service) or its service, reports
+/// it closing. A plain single-client session that fails returns the
+/// failure (the command's exit status).
 async fn serve_client(
     admitted: Admitted,
-    input: Input,
+    input: Option<Box<Input>>,
     served: Arc<Served>,
 ) -> Result<(), NetError> {
     let Admitted { stream, peer, slot } = admitted;
@@ -275,22 +282,49 @@ async fn serve_client(
                 .await;
             Ok(())
         }
+        // Boxed: the plain session's state is large, and a server of many
+        // idle service clients should not pay for it.
         None => {
-            let mut input = Input::scripted(served.schedule.clone(), input);
-            let session_cfg = &served.cfg.session;
-            let outcome =
-                // Boxed: the plain session's state is large, and a server
-                // of many idle service clients should not pay for it.
-                Box::pin(session::run_stream(stream, wiring, &mut input, &mut control, session_cfg)).await;
-            drop((registration, slot));
-            outcome.report_close(conn.clone(), events).await;
-            match outcome.error {
-                Some(error) if !served.cfg.keep_open => {
-                    Err(NetError::io(format_args!("{}", conn.peer), &error))
-                }
-                _ => Ok(()),
-            }
+            Box::pin(serve_session(
+                stream,
+                wiring,
+                input.map_or(Input::Nothing, |input| *input),
+                control,
+                (registration, slot),
+                &served,
+            ))
+            .await
         }
+    }
+}
+
+/// Runs one client's plain session (no service) and reports its close;
+/// `held` (its registration and `--max-conns` slot) is let go first.
+async fn serve_session(
+    stream: Stream,
+    wiring: Wiring<'_>,
+    input: Input,
+    mut control: session::Control,
+    held: impl Sized,
+    served: &Served,
+) -> Result<(), NetError> {
+    let mut input = Input::scripted(served.schedule.clone(), input);
+    let outcome = session::run_stream(
+        stream,
+        wiring,
+        &mut input,
+        &mut control,
+        &served.cfg.session,
+    )
+    .await;
+    drop(held);
+    let conn = wiring.conn;
+    outcome.report_close(conn.clone(), wiring.events).await;
+    match outcome.error {
+        Some(error) if !served.cfg.keep_open => {
+            Err(NetError::io(format_args!("{}", conn.peer), &error))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -406,7 +440,7 @@ mod tests {
             peer,
             slot: None,
         };
-        let task = serve_client(admitted, Input::Nothing, served);
+        let task = serve_client(admitted, None, served);
         let size = std::mem::size_of_val(&task);
         assert!(size <= MAX_CONNECTION_FUTURE, "{size} bytes");
     }

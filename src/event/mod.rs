@@ -424,14 +424,18 @@ impl EventTx {
         self.shared.wants_received()
     }
 
-    /// Emits an event, waiting while the sinks are behind.
-    pub async fn emit(&self, kind: EventKind) -> Result<(), SinkGone> {
-        self.shared
-            .publish(Event {
-                time: SystemTime::now(),
-                kind,
-            })
-            .await
+    /// Emits an event, waiting while the sinks are behind. The event is
+    /// handed over when this is called; the future only waits for room in
+    /// a full sink. It is a few words, not the event: every connection's
+    /// task holds one while it emits.
+    pub fn emit(
+        &self,
+        kind: EventKind,
+    ) -> impl std::future::Future<Output = Result<(), SinkGone>> + Send + 'static {
+        self.shared.publish(Event {
+            time: SystemTime::now(),
+            kind,
+        })
     }
 
     /// Emits an event unless a sink is behind (then that sink misses it;

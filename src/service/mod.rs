@@ -196,7 +196,8 @@ impl<'a> Link<'a> {
                     self.wiring.meter.received_bytes(read.len);
                     return Ok(ReadOutcome::Data(read.len, read.kind));
                 }
-                bytes = control.next() => self.send_bytes(bytes).await?,
+                // Boxed: rare, and every connection waits in this future.
+                bytes = control.next() => Box::pin(self.send_bytes(bytes)).await?,
                 () = self.idle() => return Ok(ReadOutcome::Idle),
                 () = self.stopped() => return Ok(ReadOutcome::Shutdown),
             }
@@ -294,6 +295,17 @@ impl<'a> Link<'a> {
     /// into chunks; returns the kind it went out as, where the transport
     /// keeps kinds.
     async fn write_guarded(
+        &self,
+        bytes: &[u8],
+        kind: Option<MessageKind>,
+    ) -> io::Result<Option<MessageKind>> {
+        // Boxed (one allocation per write, against a system call or more):
+        // the write and its timers would otherwise be part of every
+        // connection's task, idle or not.
+        Box::pin(self.write_guarded_now(bytes, kind)).await
+    }
+
+    async fn write_guarded_now(
         &self,
         bytes: &[u8],
         kind: Option<MessageKind>,

@@ -155,35 +155,3 @@ impl Input {
         }
     }
 }
-
-/// Bytes a program asked to send on one connection (`handle.send`), read by
-/// that connection's task. Never ends the session when it closes.
-#[derive(Debug)]
-pub struct Control {
-    rx: Option<mpsc::Receiver<Bytes>>,
-}
-
-impl Control {
-    /// A control channel reading from `rx`.
-    pub fn new(rx: mpsc::Receiver<Bytes>) -> Self {
-        Control { rx: Some(rx) }
-    }
-
-    /// No control channel.
-    pub fn none() -> Self {
-        Control { rx: None }
-    }
-
-    /// The next bytes to send; pends forever once the channel is closed.
-    pub async fn next(&mut self) -> Bytes {
-        loop {
-            match self.rx.as_mut() {
-                Some(rx) => match rx.recv().await {
-                    Some(bytes) => return bytes,
-                    None => self.rx = None,
-                },
-                None => return std::future::pending().await,
-            }
-        }
-    }
-}

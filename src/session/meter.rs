@@ -109,7 +109,9 @@ impl Meter {
     /// Resolves once nothing has moved for `quiet`; never when `None`.
     pub async fn idle(&self, quiet: Option<Duration>) {
         match quiet {
-            Some(quiet) => self.quiet_for(quiet).await,
+            // Boxed: this future sits in every connection's read and write,
+            // and most connections have no idle timeout to pay for.
+            Some(quiet) => Box::pin(self.quiet_for(quiet)).await,
             None => std::future::pending().await,
         }
     }

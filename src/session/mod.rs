@@ -14,6 +14,7 @@
 //! - [`registry`]: connection id → control channel, meter, stop token.
 
 pub mod accept;
+pub mod control;
 pub mod input;
 #[doc(hidden)]
 pub mod meter;
@@ -27,7 +28,8 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio_util::sync::CancellationToken;
 
-pub use input::{Control, Input};
+pub use control::Control;
+pub use input::Input;
 pub use meter::Meter;
 
 use crate::error::{NetError, NetErrorKind};

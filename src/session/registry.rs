@@ -13,11 +13,11 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::control::ControlSlot;
 use super::{Control, Meter};
 use crate::event::{ConnInfo, Counters};
 
-/// Bytes queued for one connection by `handle.send` before the sender waits.
-pub const CONTROL_QUEUE: usize = 16;
+pub use super::control::CONTROL_QUEUE;
 
 /// Why `send` or `close` could not act on a connection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,8 +46,9 @@ pub struct ConnSummary {
 /// Where bytes for a connection go.
 #[derive(Debug, Clone)]
 enum Outbox {
-    /// The connection's own task reads them (streams, datagram clients).
-    Task(mpsc::Sender<Bytes>),
+    /// The connection's own task reads them (streams, datagram clients),
+    /// from a queue made on the first send.
+    Task(Arc<ControlSlot>),
     /// A datagram server's loop sends them to this peer.
     Datagram(mpsc::Sender<PeerCommand>),
 }
@@ -107,10 +108,10 @@ impl Registry {
         meter: Arc<Meter>,
         stop: CancellationToken,
     ) -> (Control, Registration) {
-        let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
-        self.insert(conn, meter, Outbox::Task(tx), stop);
+        let slot = Arc::new(ControlSlot::default());
+        self.insert(conn, meter, Outbox::Task(Arc::clone(&slot)), stop);
         (
-            Control::new(rx),
+            Control::of(slot),
             Registration {
                 registry: self.clone(),
                 id: conn.id,
@@ -171,7 +172,10 @@ impl Registry {
             .map(|e| e.outbox.clone())
             .ok_or(ControlError::UnknownConnection(id))?;
         let sent = match outbox {
-            Outbox::Task(tx) => tx.send(bytes).await.is_ok(),
+            Outbox::Task(slot) => match slot.sender() {
+                Some(tx) => tx.send(bytes).await.is_ok(),
+                None => false,
+            },
             Outbox::Datagram(tx) => tx.send(PeerCommand::Send(id, bytes)).await.is_ok(),
         };
         sent.then_some(()).ok_or(ControlError::Closing(id))
