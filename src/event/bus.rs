@@ -495,6 +495,43 @@ mod tests {
         thread.join().await;
     }
 
+    /// The message of a `Notice` event, for checking order.
+    fn message_of(event: Option<Event>) -> String {
+        match event.map(|e| e.kind) {
+            Some(EventKind::Notice { message }) => message,
+            other => panic!("expected a notice, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_emit_that_finds_a_sink_full_waits_for_each_and_loses_nothing() {
+        let bus = Bus::new();
+        let mut first = bus.connect_receiver(false, false);
+        let mut second = bus.connect_receiver(false, false);
+        let tx = bus.sender();
+        for n in 0..EVENT_QUEUE {
+            tx.emit(notice(n)).await.unwrap();
+        }
+        let waker = Waker::from(Arc::new(NoWake));
+        let mut cx = Context::from_waker(&waker);
+        // Both queues are full: the next event waits for the first sink,
+        // then for the second.
+        let mut late = pin!(tx.emit(notice(EVENT_QUEUE)));
+        assert!(late.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(message_of(first.recv().await), "0");
+        assert!(
+            late.as_mut().poll(&mut cx).is_pending(),
+            "the second is full"
+        );
+        assert_eq!(message_of(second.recv().await), "0");
+        assert!(matches!(late.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+        for rx in [&mut first, &mut second] {
+            for n in 1..=EVENT_QUEUE {
+                assert_eq!(message_of(rx.recv().await), n.to_string());
+            }
+        }
+    }
+
     #[tokio::test]
     async fn emit_fails_once_a_receiver_is_gone() {
         let (tx, rx) = EventTx::channel(true);
