@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, OwnedSemaphorePermit};
 
 use super::datagram::serve_datagrams;
 use crate::endpoint::Endpoint;
@@ -19,7 +19,7 @@ use crate::send::{Schedule, SendPlan};
 use crate::service::proxy::ProxyServer;
 use crate::service::{Link, Rooms, ServiceConfig};
 use crate::session::accept::{Acceptor, Admission, Admitted};
-use crate::session::registry::Registry;
+use crate::session::registry::{Registration, Registry};
 use crate::session::{self, Input, Meter, SessionConfig, Wiring};
 use crate::shutdown::Shutdown;
 use crate::transport::{Listener, SocketOptions, Stream, StreamListener};
@@ -305,7 +305,7 @@ async fn serve_session(
     wiring: Wiring<'_>,
     input: Input,
     mut control: session::Control,
-    held: impl Sized,
+    held: (Registration, Option<OwnedSemaphorePermit>),
     served: &Served,
 ) -> Result<(), NetError> {
     let mut input = Input::scripted(served.schedule.clone(), input);

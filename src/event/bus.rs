@@ -118,33 +118,38 @@ impl Shared {
             let guard = self.sinks.read().unwrap_or_else(PoisonError::into_inner);
             Arc::clone(&guard)
         };
+        let Some((last, others)) = sinks.split_last() else {
+            return Published::Done(Ok(()));
+        };
+        // As `Unsent::finish` does: a copy for each sink but the last,
+        // which takes the event itself.
         let mut gone = false;
-        let last = sinks.len().saturating_sub(1);
-        let mut event = Some(event);
-        for (index, tx) in sinks.iter().enumerate() {
-            let copy = match event.take() {
-                Some(e) if index < last => {
-                    let copy = e.clone();
-                    event = Some(e);
-                    copy
-                }
-                Some(e) => e,
-                None => break,
-            };
-            match tx.try_send(copy) {
+        for (index, tx) in others.iter().enumerate() {
+            match tx.try_send(event.clone()) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Closed(_)) => gone = true,
-                Err(mpsc::error::TrySendError::Full(copy)) => {
-                    return Published::Waiting(Box::new(Unsent {
-                        event: event.unwrap_or(copy),
-                        sinks,
-                        next: index,
-                        gone,
-                    }));
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    return Unsent::waiting(event, Arc::clone(&sinks), index, gone);
                 }
             }
         }
-        Published::Done(if gone { Err(SinkGone) } else { Ok(()) })
+        match last.try_send(event) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Closed(_)) => gone = true,
+            Err(mpsc::error::TrySendError::Full(event)) => {
+                return Unsent::waiting(event, Arc::clone(&sinks), others.len(), gone);
+            }
+        }
+        Published::Done(delivered(gone))
+    }
+}
+
+/// The outcome of a publish: an error once some sink has gone.
+fn delivered(gone: bool) -> Result<(), SinkGone> {
+    if gone {
+        Err(SinkGone)
+    } else {
+        Ok(())
     }
 }
 
@@ -167,6 +172,21 @@ struct Unsent {
 }
 
 impl Unsent {
+    /// A publish that must wait for sink `next` and those after it.
+    fn waiting(
+        event: Event,
+        sinks: Arc<[mpsc::Sender<Event>]>,
+        next: usize,
+        gone: bool,
+    ) -> Published {
+        Published::Waiting(Box::new(Unsent {
+            event,
+            sinks,
+            next,
+            gone,
+        }))
+    }
+
     /// Sends to the remaining sinks in order, waiting while each is full.
     async fn finish(self: Box<Self>) -> Result<(), SinkGone> {
         let Unsent {
@@ -181,11 +201,7 @@ impl Unsent {
             }
             gone |= last.send(event).await.is_err();
         }
-        if gone {
-            Err(SinkGone)
-        } else {
-            Ok(())
-        }
+        delivered(gone)
     }
 }
 
