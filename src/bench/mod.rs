@@ -6,7 +6,8 @@
 //!   (one timerfd per worker thread); [`spin`]: how each wait is split
 //!   between sleeping and yielding.
 //! - [`stream`], [`datagram`], [`connect`]: one worker per connection for
-//!   each kind of socket and mode; [`icmp`]: an ICMP echo socket seen as a
+//!   each kind of socket and mode; [`pingpong`]: one in flight on a
+//!   connection alone on its thread, in blocking calls; [`icmp`]: an ICMP echo socket seen as a
 //!   datagram socket (`bench icmp://HOST`).
 //! - [`latency`]: the HDR histogram and its mergeable text form.
 //! - [`timeline`]: the counts of each second of the run.
@@ -34,6 +35,8 @@ pub mod latency;
 pub mod live;
 #[doc(hidden)]
 pub mod pacer;
+#[doc(hidden)]
+pub mod pingpong;
 #[doc(hidden)]
 pub mod plan;
 pub mod report;
@@ -362,6 +365,14 @@ fn worker_thread(
     result.tally.timeline.nth(0).errors += early;
     let Some(rt) = runtime else { return result };
     let n = cfg.connections;
+    if let Some((index, io)) = take_blocking(cfg, &rt, &mut sockets, &echoers, &mut result) {
+        let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
+        let tally = Tally::new(cfg.live.clone(), recorder.clone());
+        result
+            .tally
+            .add(&pingpong::run(io, plan, job, shutdown, tally));
+        return result;
+    }
     let tallies = rt.block_on(async {
         // One precise timer for all of this thread's connections, in open
         // loop only (closed loop never waits for a due time).
@@ -425,4 +436,48 @@ fn worker_thread(
         result.tally.add(tally);
     }
     result
+}
+
+/// The connection of a thread that has one, made blocking, when the run
+/// keeps one message in flight without a rate on a stream that has a
+/// blocking form ([`pingpong`]); `None` leaves `sockets` as it was (or
+/// empty, with the failure counted, if the socket could not be taken).
+fn take_blocking(
+    cfg: &RunConfig,
+    rt: &tokio::runtime::Runtime,
+    sockets: &mut Vec<(usize, transport::Connection)>,
+    echoers: &[(usize, icmp::IcmpEcho)],
+    result: &mut ThreadResult,
+) -> Option<(usize, Box<dyn transport::stream::BlockingIo>)> {
+    let alone = sockets.len() == 1 && echoers.is_empty();
+    if !alone
+        || cfg.mode != Mode::Echo
+        || cfg.pipeline != 1
+        || cfg.rate.is_some()
+        || cfg.size > pingpong::MAX_SIZE
+    {
+        return None;
+    }
+    let (index, connection) = sockets.pop()?;
+    let stream = match connection.into_stream() {
+        Ok(stream) => stream,
+        Err(datagram) => {
+            sockets.push((index, transport::Connection::Datagram(datagram)));
+            return None;
+        }
+    };
+    // Taking a socket out of the runtime deregisters it there.
+    let _inside = rt.enter();
+    match stream.into_blocking(pingpong::POLL_EVERY) {
+        Ok(Ok(io)) => Some((index, io)),
+        Ok(Err(e)) => {
+            result.tally.failed(1, Instant::now());
+            result.first_error.get_or_insert(e.to_string());
+            None
+        }
+        Err(stream) => {
+            sockets.push((index, transport::Connection::Stream(stream)));
+            None
+        }
+    }
 }

@@ -257,3 +257,128 @@ fn open_loop_sends_what_the_plan_schedules() {
     assert_eq!(report["errors"], 0, "{report}");
     assert_eq!(report["rate"].as_f64(), Some(rate));
 }
+
+/// One connection on its own worker thread with one message in flight runs
+/// in blocking calls (`bench::pingpong`); a message above its size bound,
+/// or a pipeline, runs on the runtime. Each way, against socat (TCP), a
+/// thread echoing a Unix socket and sockmate over TLS, every echo comes
+/// back whole and is counted once.
+#[test]
+fn one_connection_in_flight_echoes_whole_over_tcp_unix_and_tls() {
+    if !require_tool("socat") {
+        return;
+    }
+    let mut cmd = std::process::Command::new("socat");
+    cmd.args(["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,fork", "PIPE"]);
+    let mut socat = Proc::spawn(cmd);
+    let line = socat.wait_line("listening on");
+    let port = line.rsplit(':').next().unwrap().trim().to_string();
+    let tcp = format!("127.0.0.1:{port}");
+    // 16384 is the blocking path's largest message, 16385 the smallest
+    // that is not; `-p 2` keeps two in flight.
+    for extra in [
+        &["-s", "64"][..],
+        &["-s", "16384"],
+        &["-s", "16385"],
+        &["-p", "2"],
+    ] {
+        let mut args = vec![tcp.as_str(), "-c", "1", "-d", "600ms", "--warmup", "100ms"];
+        args.extend_from_slice(extra);
+        let report = bench_json(&args);
+        let size = report["size"].as_u64().unwrap();
+        assert!(
+            report["messages"].as_u64().unwrap() > 0,
+            "{extra:?}: {report}"
+        );
+        assert_eq!(report["errors"], 0, "{extra:?}: {report}");
+        assert_eq!(
+            report["bytes_received"].as_u64().unwrap(),
+            report["messages"].as_u64().unwrap() * size,
+            "{extra:?}: {report}"
+        );
+        assert_eq!(report["latency_us"]["count"], report["messages"]);
+    }
+    // Unix sockets: not on the Windows build.
+    if !windows_build() {
+        let dir = tempdir();
+        let path = sock_path(dir.path(), "echo.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        std::thread::spawn(move || {
+            for s in listener.incoming() {
+                let Ok(mut s) = s else { break };
+                std::thread::spawn(move || {
+                    let mut r = s.try_clone().unwrap();
+                    let _ = std::io::copy(&mut r, &mut s);
+                });
+            }
+        });
+        let report = bench_json(&[&format!("unix://{path}"), "-c", "1", "-d", "500ms"]);
+        assert!(report["messages"].as_u64().unwrap() > 0, "{report}");
+        assert_eq!(report["errors"], 0, "{report}");
+        assert_eq!(
+            report["bytes_received"].as_u64().unwrap(),
+            report["messages"].as_u64().unwrap() * 64
+        );
+    }
+    let mut cmd = sockmate(&["listen", "tls://127.0.0.1:0", "-k", "--serve", "echo"]);
+    cmd.stdout(Stdio::null());
+    let mut server = Proc::spawn_configured(cmd);
+    let (real, pin) = listening_tls(&mut server);
+    for size in ["64", "16384"] {
+        let report = bench_json(&[&real, "--pin", &pin, "-c", "1", "-s", size, "-d", "500ms"]);
+        let size: u64 = size.parse().unwrap();
+        assert!(report["messages"].as_u64().unwrap() > 0, "{report}");
+        assert_eq!(report["errors"], 0, "{report}");
+        assert_eq!(
+            report["bytes_received"].as_u64().unwrap(),
+            report["messages"].as_u64().unwrap() * size
+        );
+    }
+}
+
+/// A server that answers fifty messages and hangs up: each connection
+/// counts its fifty and one failure, in blocking calls (one connection)
+/// and on the runtime (three), and the run ends there. A server that
+/// never answers: the run still ends at its duration, nothing counted.
+#[test]
+fn a_server_that_hangs_up_or_never_answers_ends_the_run_cleanly() {
+    let hangs_up = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = hangs_up.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for s in hangs_up.incoming() {
+            let Ok(mut s) = s else { break };
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut message = [0u8; 64];
+                for _ in 0..50 {
+                    if s.read_exact(&mut message).is_err() || s.write_all(&message).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    for connections in [1u64, 3] {
+        let c = connections.to_string();
+        let report = bench_json(&[&addr, "-c", &c, "-d", "5s", "--warmup", "0s"]);
+        assert_eq!(
+            report["messages"].as_u64(),
+            Some(50 * connections),
+            "{report}"
+        );
+        assert_eq!(report["errors"].as_u64(), Some(connections), "{report}");
+    }
+
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in silent.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let report = bench_json(&[&addr, "-c", "1", "-d", "400ms", "--warmup", "0s"]);
+    assert_eq!(report["messages"], 0, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+    assert_eq!(report["bytes_sent"], 64, "{report}");
+}

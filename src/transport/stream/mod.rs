@@ -21,6 +21,7 @@ use tokio::net::{tcp, TcpStream};
 
 use super::unix_socket::{UnixReadHalf, UnixStream, UnixWriteHalf};
 
+mod blocking;
 mod poll;
 mod socket;
 mod tls;
@@ -36,6 +37,7 @@ use super::tls::TlsInfo;
 use super::ws::{WsReader, WsStream, WsWriter};
 use super::{MessageKind, Received};
 
+pub use blocking::{timed_out, BlockingIo};
 pub use tls::TlsIo;
 use tls::{tls_read_some, TLS_CAPABILITIES};
 
