@@ -54,6 +54,7 @@ XFER_MB=${XFER_MB:-512}
 XFER_RUNS=${XFER_RUNS:-3}
 XFER_DIR=${XFER_DIR:-/dev/shm}
 RR_ROUNDS=${RR_ROUNDS:-5}
+GEN_RUNS=${GEN_RUNS:-3}
 BULK_THREADS=${BULK_THREADS:-2}
 BULK_RUNS=${BULK_RUNS:-3}
 SECTIONS=${*:-"relay bulk rr udp conn gen rate ui tls ws transfer"}
@@ -396,15 +397,25 @@ sec_conn() {
 
 sec_gen() {
     say "the generator: sockmate bench next to echo_rr (C), sockperf and iperf3"
-    # Ping-pong against the same server (socat PIPE): the C client vs sockmate bench.
+    # Ping-pong against the same server (socat PIPE): the C client vs
+    # sockmate bench, GEN_RUNS rounds alternating, medians kept.
     start_echo "socat PIPE" tcp || return
-    local line; line=$(client "$OUT/echo_rr" tcp $H "$EPORT" 1000000 64 "$DUR" 500 2>&1)
-    rec gen "echo_rr (C) -> socat PIPE" "msgs/s" "$(echo "$line" | kv msgs_per_s)"
-    rec gen "echo_rr (C) -> socat PIPE" "p50 us" "$(echo "$line" | kv p50_us)"
-    client "$BIN" bench $H:"$EPORT" -d "$DUR" --warmup 0.5 --json >"$OUT/gen-pp.json" 2>>"$OUT/notes.txt"
-    rec gen "sockmate bench -> socat PIPE" "msgs/s" "$(jget "$OUT/gen-pp.json" "round(d['msgs_per_s'])")"
-    rec gen "sockmate bench -> socat PIPE" "p50 us" "$(jget "$OUT/gen-pp.json" "d['latency_us']['p50']")"
+    : >"$OUT/gen-pp-runs.txt"
+    local round line
+    for round in $(seq "$GEN_RUNS"); do
+        line=$(client "$OUT/echo_rr" tcp $H "$EPORT" 1000000 64 "$DUR" 500 2>&1)
+        printf 'c\t%s\t%s\n' "$(echo "$line" | kv msgs_per_s)" "$(echo "$line" | kv p50_us)" >>"$OUT/gen-pp-runs.txt"
+        client "$BIN" bench $H:"$EPORT" -d "$DUR" --warmup 0.5 --json >"$OUT/gen-pp.json" 2>>"$OUT/notes.txt"
+        printf 'sm\t%s\t%s\n' "$(jget "$OUT/gen-pp.json" "round(d['msgs_per_s'])")" "$(jget "$OUT/gen-pp.json" "d['latency_us']['p50']")" >>"$OUT/gen-pp-runs.txt"
+    done
     stop "$ESP"
+    local who subject
+    for who in c sm; do
+        if [ $who = c ]; then subject="echo_rr (C) -> socat PIPE"; else subject="sockmate bench -> socat PIPE"; fi
+        rec gen "$subject" "msgs/s" "$(awk -F'\t' -v w=$who '$1 == w {print $2}' "$OUT/gen-pp-runs.txt" | median)"
+        rec gen "$subject" "p50 us" "$(awk -F'\t' -v w=$who '$1 == w {print $3}' "$OUT/gen-pp-runs.txt" | median)"
+        rec gen "$subject" "runs" "$(awk -F'\t' -v w=$who '$1 == w {print $2}' "$OUT/gen-pp-runs.txt" | paste -sd' ')"
+    done
     # sockperf speaks its own protocol, so it drives only its own server.
     sockperf_pp gen tcp
     # Bulk: iperf3 into its own server; sockmate bench --mode send (128 KiB
@@ -716,7 +727,7 @@ machine() {
     echo "- limits: nofile $(ulimit -Sn)/$(ulimit -Hn), pid_max $(cat /proc/sys/kernel/pid_max)"
     echo "- peers: $(iperf3 --version | head -1 | cut -d' ' -f1-2), socat $(socat -V | sed -n 's/^socat version \([^ ]*\).*/\1/p'), $(ncat --version 2>&1 | head -1 | cut -d' ' -f1-3), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -1)"
     echo "- sockmate: $("$BIN" --version) ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)), release build; listen --serve available: $([ $HAS_SERVE = 1 ] && echo yes || echo no)"
-    echo "- DUR=${DUR}s per timed run, BULK_MB=$BULK_MB; medians of rounds where a \"runs\" row follows (BULK_RUNS=$BULK_RUNS, RELAY_RUNS=$RELAY_RUNS, TLS_RUNS=$TLS_RUNS, XFER_RUNS=$XFER_RUNS, RR_ROUNDS=$RR_ROUNDS), one run elsewhere"
+    echo "- DUR=${DUR}s per timed run, BULK_MB=$BULK_MB; medians of rounds where a \"runs\" row follows (BULK_RUNS=$BULK_RUNS, RELAY_RUNS=$RELAY_RUNS, TLS_RUNS=$TLS_RUNS, GEN_RUNS=$GEN_RUNS, XFER_RUNS=$XFER_RUNS, RR_ROUNDS=$RR_ROUNDS), one run elsewhere"
 }
 TABLE=$(python3 - "$RAW" <<'EOF'
 import sys, collections

@@ -94,6 +94,23 @@ async fn splice_echo(link: &Link<'_>) -> io::Result<CloseReason> {
     }
 }
 
+/// Plain echo with no view showing the bytes on a byte stream that cannot
+/// splice (TLS; TCP where the system has no splice): read, write the same
+/// buffer back, nothing framed and nothing reported. Boxed: only these
+/// connections carry its state.
+async fn copy_echo(link: &Link<'_>) -> io::Result<CloseReason> {
+    let meter = link.wiring.meter;
+    let copied = Box::pin(link.copy_echo(MIN_READ_SIZE, |n| {
+        meter.received(n);
+        meter.sent(n);
+    }));
+    tokio::select! {
+        copied = copied => copied.map(|_| CloseReason::PeerClosed),
+        () = link.idle() => Ok(CloseReason::IdleTimeout),
+        () = link.stopped() => Ok(CloseReason::Shutdown),
+    }
+}
+
 /// Smallest read reservation (an interactive client's messages are small).
 pub const MIN_READ_SIZE: usize = 4 * 1024;
 
@@ -204,8 +221,14 @@ pub async fn run(
         link.send(banner).await?;
     }
     let nobody_watches = !link.wiring.events.wants_received() && !link.wiring.events.wants_sent();
-    if cfg.is_pure_echo() && nobody_watches && link.capabilities().zero_copy {
-        return splice_echo(link).await;
+    if cfg.is_pure_echo() && nobody_watches {
+        let caps = link.capabilities();
+        if caps.zero_copy {
+            return splice_echo(link).await;
+        }
+        if !caps.message_boundaries {
+            return copy_echo(link).await;
+        }
     }
     // A function of its own: the message loop's locals do not then pad
     // the splice echo's state (every connection's task is as large as its

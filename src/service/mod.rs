@@ -155,6 +155,33 @@ impl<'a> Link<'a> {
         crate::transport::splice::copy(&reader, &writer, on_moved).await
     }
 
+    /// Copies what the client sends straight back through one buffer (no
+    /// framing, no events), calling `on_moved` per read, until the client
+    /// ends. Reads start at `min_read` bytes and grow while they fill; a
+    /// buffer grown past that is let go once the client pauses, so a
+    /// quiet connection keeps at most a small one.
+    pub async fn copy_echo(&self, min_read: usize, on_moved: impl Fn(usize)) -> io::Result<u64> {
+        let mut reader = self.reader.lock().await;
+        let mut writer = self.writer.lock().await;
+        let mut buf = BytesMut::new();
+        let mut reads = message::ReadSize::default();
+        let mut total = 0u64;
+        loop {
+            let n = reader.read_some(&mut buf, reads.reserve).await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            reads.update(n);
+            writer.write_all(&buf).await?;
+            on_moved(n);
+            total += n as u64;
+            buf.clear();
+            if reads.drained && buf.capacity() > 2 * min_read {
+                buf = BytesMut::new();
+            }
+        }
+    }
+
     /// Ends our writes, then reads and drops what the client still sends
     /// for a moment, so our last bytes are delivered rather than reset away.
     pub async fn close_gracefully(&self) {

@@ -13,6 +13,7 @@ mod util;
 mod bench;
 mod device;
 mod docs;
+mod echo_paths;
 mod first_hour;
 mod foundation;
 mod halfclose;
