@@ -365,7 +365,19 @@ fn worker_thread(
     result.tally.timeline.nth(0).errors += early;
     let Some(rt) = runtime else { return result };
     let n = cfg.connections;
-    if let Some((index, io)) = take_blocking(cfg, &rt, &mut sockets, &echoers, &mut result) {
+    let alone = sockets.len() == 1 && echoers.is_empty();
+    let blocking = if alone {
+        pingpong::take(
+            cfg,
+            &rt,
+            &mut sockets,
+            &mut result.tally,
+            &mut result.first_error,
+        )
+    } else {
+        None
+    };
+    if let Some((index, io)) = blocking {
         let plan = Plan::new(start, cfg.warmup, cfg.duration, cfg.rate, n, index);
         let tally = Tally::new(cfg.live.clone(), recorder.clone());
         result
@@ -436,48 +448,4 @@ fn worker_thread(
         result.tally.add(tally);
     }
     result
-}
-
-/// The connection of a thread that has one, made blocking, when the run
-/// keeps one message in flight without a rate on a stream that has a
-/// blocking form ([`pingpong`]); `None` leaves `sockets` as it was (or
-/// empty, with the failure counted, if the socket could not be taken).
-fn take_blocking(
-    cfg: &RunConfig,
-    rt: &tokio::runtime::Runtime,
-    sockets: &mut Vec<(usize, transport::Connection)>,
-    echoers: &[(usize, icmp::IcmpEcho)],
-    result: &mut ThreadResult,
-) -> Option<(usize, Box<dyn transport::stream::BlockingIo>)> {
-    let alone = sockets.len() == 1 && echoers.is_empty();
-    if !alone
-        || cfg.mode != Mode::Echo
-        || cfg.pipeline != 1
-        || cfg.rate.is_some()
-        || cfg.size > pingpong::MAX_SIZE
-    {
-        return None;
-    }
-    let (index, connection) = sockets.pop()?;
-    let stream = match connection.into_stream() {
-        Ok(stream) => stream,
-        Err(datagram) => {
-            sockets.push((index, transport::Connection::Datagram(datagram)));
-            return None;
-        }
-    };
-    // Taking a socket out of the runtime deregisters it there.
-    let _inside = rt.enter();
-    match stream.into_blocking(pingpong::POLL_EVERY) {
-        Ok(Ok(io)) => Some((index, io)),
-        Ok(Err(e)) => {
-            result.tally.failed(1, Instant::now());
-            result.first_error.get_or_insert(e.to_string());
-            None
-        }
-        Err(stream) => {
-            sockets.push((index, transport::Connection::Stream(stream)));
-            None
-        }
-    }
 }

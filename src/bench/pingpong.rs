@@ -4,10 +4,10 @@
 //! `bench/echo_rr.c`) does. Two system calls per round trip instead of the
 //! runtime's three (write, readiness wait, read), and no task wake-ups.
 //!
-//! Chosen by [`super::worker_thread`] only where it measures the same
+//! Chosen ([`take`]) only where it measures the same
 //! thing as [`super::stream`]: echo mode, one in flight, no `--rate`, a
-//! message small enough that the echo of it cannot fill both directions'
-//! buffers while we are still writing it ([`MAX_SIZE`]).
+//! message small enough that its echo cannot fill our receive buffer
+//! while we are still writing it ([`MAX_SIZE`]).
 
 use std::io::{self, Read, Write};
 use std::time::Duration;
@@ -16,12 +16,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::plan::Plan;
-use super::{payload, Job, Tally};
+use super::{payload, Job, Mode, RunConfig, Tally};
 use crate::transport::stream::{timed_out, BlockingIo};
+use crate::transport::Connection;
 
-/// The largest message sent this way: far below what loopback's socket
-/// buffers hold, so writing it whole before reading cannot deadlock
-/// against an echo server.
+/// The largest message sent this way: its echo fits in our socket's
+/// receive buffer (Linux starts it at 128 KiB, Windows at 64 KiB) even
+/// before we read, so writing the message whole first cannot deadlock
+/// against a server that echoes while it reads.
 pub const MAX_SIZE: usize = 16 * 1024;
 
 /// How long one blocked call waits before the deadline and the cancel are
@@ -132,5 +134,48 @@ fn check(over: &impl Fn() -> bool) -> Result<(), Stop> {
         Err(Stop::Done)
     } else {
         Ok(())
+    }
+}
+
+/// The one connection of a thread, made blocking, when the run keeps one
+/// message in flight without a rate on a stream that has a blocking form;
+/// `None` leaves `sockets` as it was (or empty, with the failure counted
+/// in `tally` and `first_error`, if the socket could not be taken).
+pub fn take(
+    cfg: &RunConfig,
+    rt: &tokio::runtime::Runtime,
+    sockets: &mut Vec<(usize, Connection)>,
+    tally: &mut Tally,
+    first_error: &mut Option<String>,
+) -> Option<(usize, Box<dyn BlockingIo>)> {
+    if sockets.len() != 1
+        || cfg.mode != Mode::Echo
+        || cfg.pipeline != 1
+        || cfg.rate.is_some()
+        || cfg.size > MAX_SIZE
+    {
+        return None;
+    }
+    let (index, connection) = sockets.pop()?;
+    let stream = match connection.into_stream() {
+        Ok(stream) => stream,
+        Err(datagram) => {
+            sockets.push((index, Connection::Datagram(datagram)));
+            return None;
+        }
+    };
+    // Taking a socket out of the runtime deregisters it there.
+    let _inside = rt.enter();
+    match stream.into_blocking(POLL_EVERY) {
+        Ok(Ok(io)) => Some((index, io)),
+        Ok(Err(e)) => {
+            tally.failed(1, Instant::now());
+            first_error.get_or_insert(e.to_string());
+            None
+        }
+        Err(stream) => {
+            sockets.push((index, Connection::Stream(stream)));
+            None
+        }
     }
 }
