@@ -19,6 +19,44 @@ fn bench_json(args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out)))
 }
 
+/// `socat PIPE` as a TCP echo server (a peer we did not write); its
+/// process and address.
+fn socat_pipe_echo() -> (Proc, String) {
+    let mut cmd = std::process::Command::new("socat");
+    cmd.args(["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,fork", "PIPE"]);
+    let mut socat = Proc::spawn(cmd);
+    let line = socat.wait_line("listening on");
+    let port = line.rsplit(':').next().unwrap().trim().to_string();
+    (socat, format!("127.0.0.1:{port}"))
+}
+
+/// A Unix stream echo server at `path`, a thread per client.
+fn unix_echo_server(path: &str) {
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { break };
+            std::thread::spawn(move || {
+                let mut r = s.try_clone().unwrap();
+                let _ = std::io::copy(&mut r, &mut s);
+            });
+        }
+    });
+}
+
+/// Every message of `report` came back whole, `size` bytes each, and was
+/// counted once, with no error.
+fn assert_whole_echoes(report: &Value, size: u64, what: &str) {
+    assert!(report["messages"].as_u64().unwrap() > 0, "{what}: {report}");
+    assert_eq!(report["errors"], 0, "{what}: {report}");
+    assert_eq!(
+        report["bytes_received"].as_u64().unwrap(),
+        report["messages"].as_u64().unwrap() * size,
+        "{what}: {report}"
+    );
+    assert_eq!(report["latency_us"]["count"], report["messages"], "{what}");
+}
+
 #[test]
 fn echo_for_two_seconds_gives_messages_and_ordered_percentiles() {
     let server = tcp_echo_server();
@@ -40,20 +78,9 @@ fn echo_against_socat_with_pipeline_and_human_table() {
     if !require_tool("socat") {
         return;
     }
-    let mut cmd = std::process::Command::new("socat");
-    cmd.args(["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,fork", "PIPE"]);
-    let mut socat = Proc::spawn(cmd);
-    let line = socat.wait_line("listening on");
-    let port = line.rsplit(':').next().unwrap().trim().to_string();
+    let (_socat, tcp) = socat_pipe_echo();
     let (status, out, err) = run_with_input(
-        sockmate(&[
-            "bench",
-            &format!("127.0.0.1:{port}"),
-            "-d",
-            "1s",
-            "--pipeline",
-            "4",
-        ]),
+        sockmate(&["bench", &tcp, "-d", "1s", "--pipeline", "4"]),
         b"",
     );
     assert!(status.success(), "{err}");
@@ -128,16 +155,7 @@ fn udp_and_unix_echo() {
 
     let dir = tempdir();
     let path = sock_path(dir.path(), "echo.sock");
-    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        for s in listener.incoming() {
-            let Ok(mut s) = s else { break };
-            std::thread::spawn(move || {
-                let mut r = s.try_clone().unwrap();
-                let _ = std::io::copy(&mut r, &mut s);
-            });
-        }
-    });
+    unix_echo_server(&path);
     let report = bench_json(&[
         &format!("unix://{path}"),
         "-d",
@@ -268,12 +286,7 @@ fn one_connection_in_flight_echoes_whole_over_tcp_unix_and_tls() {
     if !require_tool("socat") {
         return;
     }
-    let mut cmd = std::process::Command::new("socat");
-    cmd.args(["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,fork", "PIPE"]);
-    let mut socat = Proc::spawn(cmd);
-    let line = socat.wait_line("listening on");
-    let port = line.rsplit(':').next().unwrap().trim().to_string();
-    let tcp = format!("127.0.0.1:{port}");
+    let (_socat, tcp) = socat_pipe_echo();
     // 16384 is the blocking path's largest message, 16385 the smallest
     // that is not; `-p 2` keeps two in flight.
     for extra in [
@@ -286,39 +299,15 @@ fn one_connection_in_flight_echoes_whole_over_tcp_unix_and_tls() {
         args.extend_from_slice(extra);
         let report = bench_json(&args);
         let size = report["size"].as_u64().unwrap();
-        assert!(
-            report["messages"].as_u64().unwrap() > 0,
-            "{extra:?}: {report}"
-        );
-        assert_eq!(report["errors"], 0, "{extra:?}: {report}");
-        assert_eq!(
-            report["bytes_received"].as_u64().unwrap(),
-            report["messages"].as_u64().unwrap() * size,
-            "{extra:?}: {report}"
-        );
-        assert_eq!(report["latency_us"]["count"], report["messages"]);
+        assert_whole_echoes(&report, size, &format!("{extra:?}"));
     }
     // Unix sockets: not on the Windows build.
     if !windows_build() {
         let dir = tempdir();
         let path = sock_path(dir.path(), "echo.sock");
-        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        std::thread::spawn(move || {
-            for s in listener.incoming() {
-                let Ok(mut s) = s else { break };
-                std::thread::spawn(move || {
-                    let mut r = s.try_clone().unwrap();
-                    let _ = std::io::copy(&mut r, &mut s);
-                });
-            }
-        });
+        unix_echo_server(&path);
         let report = bench_json(&[&format!("unix://{path}"), "-c", "1", "-d", "500ms"]);
-        assert!(report["messages"].as_u64().unwrap() > 0, "{report}");
-        assert_eq!(report["errors"], 0, "{report}");
-        assert_eq!(
-            report["bytes_received"].as_u64().unwrap(),
-            report["messages"].as_u64().unwrap() * 64
-        );
+        assert_whole_echoes(&report, 64, "unix");
     }
     let mut cmd = sockmate(&["listen", "tls://127.0.0.1:0", "-k", "--serve", "echo"]);
     cmd.stdout(Stdio::null());
@@ -326,13 +315,7 @@ fn one_connection_in_flight_echoes_whole_over_tcp_unix_and_tls() {
     let (real, pin) = listening_tls(&mut server);
     for size in ["64", "16384"] {
         let report = bench_json(&[&real, "--pin", &pin, "-c", "1", "-s", size, "-d", "500ms"]);
-        let size: u64 = size.parse().unwrap();
-        assert!(report["messages"].as_u64().unwrap() > 0, "{report}");
-        assert_eq!(report["errors"], 0, "{report}");
-        assert_eq!(
-            report["bytes_received"].as_u64().unwrap(),
-            report["messages"].as_u64().unwrap() * size
-        );
+        assert_whole_echoes(&report, size.parse().unwrap(), "tls");
     }
 }
 
