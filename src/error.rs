@@ -122,6 +122,9 @@ pub struct NetError {
     /// The whole line, e.g. `cannot listen on tcp://127.0.0.1:80:
     /// permission denied (os error 13)`.
     pub message: String,
+    /// The user has already been told (by an error event on the status
+    /// stream): a front-end only sets its exit status from it.
+    pub reported: bool,
 }
 
 impl NetError {
@@ -130,16 +133,26 @@ impl NetError {
         NetError {
             kind,
             message: message.into(),
+            reported: false,
+        }
+    }
+
+    /// A failure the events have already described to the user; `message`
+    /// says it again for a caller that shows no events.
+    pub fn reported(kind: NetErrorKind, message: impl Into<String>) -> Self {
+        NetError {
+            reported: true,
+            ..NetError::new(kind, message)
         }
     }
 
     /// An I/O failure while doing `context`: `"{context}: {cause}"`, the
     /// cause said once.
     pub fn io(context: impl fmt::Display, error: &io::Error) -> Self {
-        NetError {
-            kind: NetErrorKind::of(error),
-            message: format!("{context}: {}", describe_io(error)),
-        }
+        NetError::new(
+            NetErrorKind::of(error),
+            format!("{context}: {}", describe_io(error)),
+        )
     }
 }
 

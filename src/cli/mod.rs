@@ -49,7 +49,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, NetError};
 use crate::send::SendSpec;
 use crate::shutdown::{Shutdown, GRACE};
 use args::SendArgs;
@@ -299,7 +299,14 @@ fn exit_code(result: anyhow::Result<()>) -> u8 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            errln!("sockmate: {e:#}");
+            // A failure the status stream has already described sets the
+            // exit status only.
+            let reported = e
+                .chain()
+                .any(|cause| cause.downcast_ref::<NetError>().is_some_and(|n| n.reported));
+            if !reported {
+                errln!("sockmate: {e:#}");
+            }
             let usage = e.chain().any(|cause| {
                 cause.is::<ConfigError>()
                     || matches!(

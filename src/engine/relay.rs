@@ -41,9 +41,11 @@ pub(super) async fn start(engine: &Engine, cfg: RelayConfig) -> Result<Handle, S
     let task = tokio::spawn(async move {
         match listener.into_stream() {
             Ok(listener) => streams::serve(listener, cfg, &events, &relayed, &token).await,
-            Err(socket) => flows::serve(socket, cfg, &events, &token).await,
+            Err(socket) => {
+                flows::serve(socket, cfg, &events, &token).await;
+                Ok(())
+            }
         }
-        Ok(())
     });
     Ok(Handle {
         endpoint: real,

@@ -234,7 +234,7 @@ async fn relay_flow(
     events: &EventTx,
     shutdown: &CancellationToken,
 ) {
-    let Some(target) = super::open_target(
+    let Ok(target) = super::open_target(
         cfg,
         &peer,
         &conn,

@@ -45,9 +45,18 @@ pub(crate) struct ClientFacts {
     pub local: Option<std::net::SocketAddr>,
 }
 
+/// Why [`open_target`] gave a client up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unreached {
+    /// The target could not be reached (already reported as an error).
+    Failed(crate::error::NetErrorKind),
+    /// Shutdown, or the client left while we were connecting.
+    GaveUp,
+}
+
 /// Connects to the relay's target for one client (or datagram flow) and
 /// announces the connection; when the target cannot be reached, reports one
-/// line ending in `gave_up` (what became of the client) and returns `None`.
+/// line ending in `gave_up` (what became of the client) and says so.
 // What is known of the client and its "left" signal are two facts about
 // the one client; one struct for them is a follow-up.
 #[allow(clippy::too_many_arguments)]
@@ -60,7 +69,7 @@ pub(crate) async fn open_target(
     gave_up: &str,
     client: ClientFacts,
     client_gone: impl std::future::Future<Output = ()>,
-) -> Option<Connected> {
+) -> Result<Connected, Unreached> {
     let connected = tokio::select! {
         result = async {
             match cfg.rendezvous.take() {
@@ -68,9 +77,9 @@ pub(crate) async fn open_target(
                 None => transport::connect(&cfg.target, &cfg.target_socket).await,
             }
         } => result,
-        () = shutdown.cancelled() => return None,
+        () = shutdown.cancelled() => return Err(Unreached::GaveUp),
         // The client left while we were connecting: give the connect up.
-        () = client_gone => return None,
+        () = client_gone => return Err(Unreached::GaveUp),
     };
     match connected {
         Ok(target) => {
@@ -101,7 +110,7 @@ pub(crate) async fn open_target(
                     })),
                 })
                 .await;
-            Some(target)
+            Ok(target)
         }
         Err(e) => {
             let _ = events
@@ -111,7 +120,7 @@ pub(crate) async fn open_target(
                     kind: None,
                 })
                 .await;
-            None
+            Err(Unreached::Failed(e.kind))
         }
     }
 }

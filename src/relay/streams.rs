@@ -2,7 +2,7 @@
 //! per client, each with its own connection to the target.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -10,6 +10,7 @@ use tokio_util::task::TaskTracker;
 use super::config::{RelayConfig, DEFAULT_REPLY_LINGER};
 use super::pump::{self, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
+use crate::error::{NetError, NetErrorKind};
 use crate::event::{ConnInfo, Direction, EventKind, EventTx};
 use crate::session::accept::{Acceptor, Admission, Admitted, WhenFull};
 use crate::session::registry::Registry;
@@ -22,13 +23,16 @@ const CLIENT_LEFT_GRACE: std::time::Duration = std::time::Duration::from_secs(1)
 
 /// Accepts clients until shutdown and relays each to the target.
 /// Each relayed client is in `registry` (its counters, `close(id)`).
+/// A relay of one client (a side that is not a socket, `--connect-first`,
+/// `--listen-both`) fails when that client's target could not be reached,
+/// as `socat` and `nc` do; the error line has been reported already.
 pub async fn serve(
     listener: StreamListener,
     cfg: Arc<RelayConfig>,
     events: &EventTx,
     registry: &Registry,
     shutdown: &CancellationToken,
-) {
+) -> Result<(), NetError> {
     let tracker = TaskTracker::new();
     let next_id = AtomicU64::new(1);
     let mut acceptor = Acceptor::new(Admission {
@@ -40,6 +44,8 @@ pub async fn serve(
     // the relay ends with its session.
     let single = listener.is_single();
     let stopped = shutdown.clone();
+    // Why the one client's target could not be reached, if it could not.
+    let unreached_kind: Arc<OnceLock<NetErrorKind>> = Arc::default();
     while let Some(admitted) = acceptor.next(&listener, events, shutdown).await {
         let Admitted {
             stream,
@@ -55,6 +61,7 @@ pub async fn serve(
         let events = events.clone();
         let registry = registry.clone();
         let shutdown = shutdown.child_token();
+        let unreached = Arc::clone(&unreached_kind);
         tracker.spawn(async move {
             let _permit = permit;
             let meter = Arc::new(Meter::new());
@@ -64,7 +71,10 @@ pub async fn serve(
             let outcome = relay_client(stream, peer, &conn, &meter, &cfg, &events, &shutdown).await;
             // Out of the registry before its close is reported.
             drop(registration);
-            if let Some(outcome) = outcome {
+            if let Err(super::Unreached::Failed(kind)) = outcome {
+                let _ = unreached.set(kind);
+            }
+            if let Ok(outcome) = outcome {
                 let _ = events
                     .emit(EventKind::Close {
                         conn,
@@ -86,11 +96,18 @@ pub async fn serve(
     drop(listener);
     tracker.close();
     let _ = tokio::time::timeout(crate::shutdown::GRACE, tracker.wait()).await;
+    match unreached_kind.get() {
+        Some(&kind) if single => Err(NetError::reported(
+            kind,
+            format!("the relay's one client could not reach {}", cfg.target),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Connects to the target for one client and relays until both ends are
-/// done; `None` when the target could not be reached (that closes only
-/// this client, with one error line).
+/// done; `Err` when the target could not be reached (that closes only
+/// this client, with one error line) or the client was given up.
 async fn relay_client(
     client: Stream,
     peer: PeerAddr,
@@ -99,7 +116,7 @@ async fn relay_client(
     cfg: &RelayConfig,
     events: &EventTx,
     shutdown: &CancellationToken,
-) -> Option<pump::PairOutcome> {
+) -> Result<pump::PairOutcome, super::Unreached> {
     // A client that ended its side may only have half-closed (it still
     // wants the answer): its connect gets a moment more before it is given
     // up; one that reset or closed while we wait long frees its descriptors.
@@ -206,5 +223,5 @@ async fn relay_client(
             pump::run_pair(up, down, meter, rules, shutdown, &cut).await
         }
     };
-    Some(outcome.with_notes(notes.iter().flatten().filter_map(|n| n.get())))
+    Ok(outcome.with_notes(notes.iter().flatten().filter_map(|n| n.get())))
 }

@@ -204,6 +204,37 @@ fn dump_json_tags_connection_and_direction() {
         .any(|e| e["type"] == "close" && e["bytes_in"] == 4));
 }
 
+/// A relay whose one client is its stdin (nothing to accept after it)
+/// fails like `socat - TCP:…` when the target refuses: exit status 1, and
+/// the refusal said once, not again as the exit message. Reached, it
+/// exits 0.
+#[test]
+fn a_relay_of_stdin_to_a_refusing_target_exits_1_with_one_line() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (status, _, err) = run_with_input(
+        sockmate(&["relay", "-", &format!("tcp://127.0.0.1:{port}")]),
+        b"hello\n",
+    );
+    assert_eq!(status.code(), Some(1), "{err}");
+    let refusals = our_stderr_lines(&err)
+        .into_iter()
+        .filter(|l| l.contains("connection refused"))
+        .count();
+    assert_eq!(refusals, 1, "{err}");
+
+    let target = tcp_echo_server();
+    let (status, out, err) = run_with_input(
+        sockmate(&["relay", "-", &format!("tcp://{target}")]),
+        b"hello\n",
+    );
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(out, b"hello\n");
+}
+
 #[test]
 fn refused_target_closes_only_that_client() {
     // A port with nothing listening yet.
