@@ -365,8 +365,8 @@ fn worker_thread(
     result.tally.timeline.nth(0).errors += early;
     let Some(rt) = runtime else { return result };
     let n = cfg.connections;
-    let alone = sockets.len() == 1 && echoers.is_empty();
-    let blocking = if alone {
+    // A thread with one connection and no ICMP socket may run it blocking.
+    let blocking = if echoers.is_empty() {
         pingpong::take(
             cfg,
             &rt,

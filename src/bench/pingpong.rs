@@ -47,20 +47,17 @@ pub fn run(
     mut tally: Tally,
 ) -> Tally {
     let message = payload(job.size, 0);
-    let mut reply = vec![0u8; job.size.max(1)];
+    let mut reply = vec![0u8; job.size];
+    let size = job.size as u64;
     let over = || Instant::now() >= plan.end || shutdown.is_cancelled();
-    loop {
+    while !over() {
         let at = Instant::now();
-        if at >= plan.end || shutdown.is_cancelled() {
-            break;
-        }
-        let size = job.size as u64;
         let trip = write_whole(&mut io, &message, &over).and_then(|()| {
             if plan.measured(at) {
                 tally.bytes_sent += size;
                 tally.timeline.at(at).bytes_sent += size;
             }
-            read_whole(&mut io, &mut reply[..job.size], &over)
+            read_whole(&mut io, &mut reply, &over)
         });
         match trip {
             Ok(()) => {

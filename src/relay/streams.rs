@@ -71,17 +71,20 @@ pub async fn serve(
             let outcome = relay_client(stream, peer, &conn, &meter, &cfg, &events, &shutdown).await;
             // Out of the registry before its close is reported.
             drop(registration);
-            if let Err(super::Unreached::Failed(kind)) = outcome {
-                let _ = unreached.set(kind);
-            }
-            if let Ok(outcome) = outcome {
-                let _ = events
-                    .emit(EventKind::Close {
-                        conn,
-                        reason: outcome.reason,
-                        counters: outcome.counters,
-                    })
-                    .await;
+            match outcome {
+                Ok(outcome) => {
+                    let _ = events
+                        .emit(EventKind::Close {
+                            conn,
+                            reason: outcome.reason,
+                            counters: outcome.counters,
+                        })
+                        .await;
+                }
+                Err(super::Unreached::Failed(kind)) => {
+                    let _ = unreached.set(kind);
+                }
+                Err(super::Unreached::GaveUp) => {}
             }
         });
         if single {

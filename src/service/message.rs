@@ -79,31 +79,26 @@ pub fn answer(
     Action::Reply
 }
 
-/// Plain echo with no view showing the bytes: socket → pipe → the same
-/// socket with splice(2), so the data never enters user space (the pipe is
-/// made on the first byte; an idle connection holds none).
-async fn splice_echo(link: &Link<'_>) -> io::Result<CloseReason> {
+/// Plain echo with no view showing the bytes, outside the message loop,
+/// until the client ends, the connection idles out or the server stops:
+/// with splice(2) where the stream can (socket → pipe → the same socket,
+/// the data never in user space; the pipe is made on the first byte, so an
+/// idle connection holds none), otherwise through one buffer (TLS; TCP
+/// where the system has no splice), boxed so that only those connections
+/// carry its state.
+async fn direct_echo(link: &Link<'_>, zero_copy: bool) -> io::Result<CloseReason> {
     let meter = link.wiring.meter;
-    tokio::select! {
-        copied = link.splice_echo(|n| {
-            meter.received(n);
-            meter.sent(n);
-        }) => copied.map(|_| CloseReason::PeerClosed),
-        () = link.idle() => Ok(CloseReason::IdleTimeout),
-        () = link.stopped() => Ok(CloseReason::Shutdown),
-    }
-}
-
-/// Plain echo with no view showing the bytes on a byte stream that cannot
-/// splice (TLS; TCP where the system has no splice): read, write the same
-/// buffer back, nothing framed and nothing reported. Boxed: only these
-/// connections carry its state.
-async fn copy_echo(link: &Link<'_>) -> io::Result<CloseReason> {
-    let meter = link.wiring.meter;
-    let copied = Box::pin(link.copy_echo(MIN_READ_SIZE, |n| {
+    let both_ways = move |n: usize| {
         meter.received(n);
         meter.sent(n);
-    }));
+    };
+    let copied = async {
+        if zero_copy {
+            link.splice_echo(both_ways).await
+        } else {
+            Box::pin(link.copy_echo(MIN_READ_SIZE, both_ways)).await
+        }
+    };
     tokio::select! {
         copied = copied => copied.map(|_| CloseReason::PeerClosed),
         () = link.idle() => Ok(CloseReason::IdleTimeout),
@@ -221,17 +216,12 @@ pub async fn run(
         link.send(banner).await?;
     }
     let nobody_watches = !link.wiring.events.wants_received() && !link.wiring.events.wants_sent();
-    if cfg.is_pure_echo() && nobody_watches {
-        let caps = link.capabilities();
-        if caps.zero_copy {
-            return splice_echo(link).await;
-        }
-        if !caps.message_boundaries {
-            return copy_echo(link).await;
-        }
+    let caps = link.capabilities();
+    if cfg.is_pure_echo() && nobody_watches && (caps.zero_copy || !caps.message_boundaries) {
+        return direct_echo(link, caps.zero_copy).await;
     }
     // A function of its own: the message loop's locals do not then pad
-    // the splice echo's state (every connection's task is as large as its
+    // the direct echo's state (every connection's task is as large as its
     // largest state; measured with -Zprint-type-sizes: this future 1,248
     // -> 1,200 bytes, a connection's task 2,064 -> 2,016).
     serve_messages(link, cfg, buffers).await

@@ -30,11 +30,15 @@ impl Stream {
         timeout: Duration,
     ) -> Result<io::Result<Box<dyn BlockingIo>>, Stream> {
         match self {
-            Stream::Tcp(_) | Stream::Unix(_) => Ok(self.into_blocking_socket(timeout)),
+            Stream::Tcp(_) | Stream::Unix(_) => Ok(self
+                .into_blocking_socket(timeout)
+                .map(|socket| Box::new(socket) as Box<dyn BlockingIo>)),
             Stream::Tls(tls) => match *tls {
                 tokio_rustls::TlsStream::Client(client) if client.get_ref().0.is_plain_socket() => {
                     let (base, session) = client.into_inner();
-                    Ok(base.into_blocking_tls(session, timeout))
+                    Ok(base
+                        .into_blocking_socket(timeout)
+                        .map(|socket| Box::new(BlockingTls::new(session, socket)) as _))
                 }
                 other => Err(Stream::Tls(Box::new(other))),
             },
@@ -47,61 +51,25 @@ impl Stream {
         matches!(self, Stream::Tcp(_) | Stream::Unix(_))
     }
 
-    /// The socket under a TLS client, made blocking, with the session on it.
-    fn into_blocking_tls(
-        self,
-        session: rustls::ClientConnection,
-        timeout: Duration,
-    ) -> io::Result<Box<dyn BlockingIo>> {
-        match self {
-            Stream::Tcp(s) => {
-                let s = blocking_tcp(s, timeout)?;
-                Ok(Box::new(BlockingTls::new(session, s)))
-            }
+    /// The TCP or Unix socket, out of the runtime, blocking with `timeout`
+    /// on each read and write.
+    fn into_blocking_socket(self, timeout: Duration) -> io::Result<socket2::Socket> {
+        let socket: socket2::Socket = match self {
+            Stream::Tcp(s) => s.into_std()?.into(),
             #[cfg(unix)]
-            Stream::Unix(s) => {
-                let s = blocking_unix(s, timeout)?;
-                Ok(Box::new(BlockingTls::new(session, s)))
+            Stream::Unix(s) => s.into_std()?.into(),
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "not a TCP or Unix stream socket",
+                ))
             }
-            _ => Err(not_a_socket()),
-        }
+        };
+        socket.set_nonblocking(false)?;
+        socket.set_read_timeout(Some(timeout))?;
+        socket.set_write_timeout(Some(timeout))?;
+        Ok(socket)
     }
-
-    fn into_blocking_socket(self, timeout: Duration) -> io::Result<Box<dyn BlockingIo>> {
-        match self {
-            Stream::Tcp(s) => Ok(Box::new(blocking_tcp(s, timeout)?)),
-            #[cfg(unix)]
-            Stream::Unix(s) => Ok(Box::new(blocking_unix(s, timeout)?)),
-            _ => Err(not_a_socket()),
-        }
-    }
-}
-
-fn not_a_socket() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        "not a TCP or Unix stream socket",
-    )
-}
-
-fn blocking_tcp(s: tokio::net::TcpStream, timeout: Duration) -> io::Result<std::net::TcpStream> {
-    let s = s.into_std()?;
-    s.set_nonblocking(false)?;
-    s.set_read_timeout(Some(timeout))?;
-    s.set_write_timeout(Some(timeout))?;
-    Ok(s)
-}
-
-#[cfg(unix)]
-fn blocking_unix(
-    s: tokio::net::UnixStream,
-    timeout: Duration,
-) -> io::Result<std::os::unix::net::UnixStream> {
-    let s = s.into_std()?;
-    s.set_nonblocking(false)?;
-    s.set_read_timeout(Some(timeout))?;
-    s.set_write_timeout(Some(timeout))?;
-    Ok(s)
 }
 
 /// Whether an error from a blocking call with a timeout is that timeout
