@@ -85,7 +85,7 @@ if [ ! -x "$BIN" ] || { [ $IN_TARGET = 1 ] && [ -n "$(find "$ROOT/src" -newer "$
         echo "missing or stale $BIN" >&2; exit 2
     fi
 fi
-for c in echo_bulk echo_rr conn_hold echo_ref; do
+for c in echo_bulk echo_rr conn_hold echo_ref copy_distance; do
     gcc -O2 -Wall -pthread -o "$OUT/$c" "$HELPERS/$c.c" || { echo "cannot build $HELPERS/$c.c" >&2; exit 2; }
 done
 HAS_SERVE=0
@@ -725,6 +725,10 @@ machine() {
     echo "- cpu: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p') x $(nproc) vCPU ($(lscpu | sed -n 's/^Hypervisor vendor:[[:space:]]*//p') guest)"
     echo "- kernel: $(uname -r); memory: $(free -m | awk '/Mem:/{print $2" MiB"}'); load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- limits: nofile $(ulimit -Sn)/$(ulimit -Hn), pid_max $(cat /proc/sys/kernel/pid_max)"
+    # Whether this glibc and CPU have the slow `rep movsb` case (glibc bug
+    # 30994) that src/large_blocks.rs keeps sockmate's bulk copies out of.
+    local copy; copy=$("$OUT/copy_distance" 2>/dev/null)
+    echo "- memcpy ($(ldd --version 2>&1 | head -1 | sed 's/.* //')): 16 KiB copied 8 bytes ahead modulo 4 KiB $(echo "$copy" | kv d8_GBps) GB/s, 2 KiB ahead $(echo "$copy" | kv d2048_GBps) GB/s; slow short-distance case: $(echo "$copy" | kv slow_short_distance)"
     echo "- peers: $(iperf3 --version | head -1 | cut -d' ' -f1-2), socat $(socat -V | sed -n 's/^socat version \([^ ]*\).*/\1/p'), $(ncat --version 2>&1 | head -1 | cut -d' ' -f1-3), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -1)"
     echo "- sockmate: $("$BIN" --version) ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)), release build; listen --serve available: $([ $HAS_SERVE = 1 ] && echo yes || echo no)"
     echo "- DUR=${DUR}s per timed run, BULK_MB=$BULK_MB; medians of rounds where a \"runs\" row follows (BULK_RUNS=$BULK_RUNS, RELAY_RUNS=$RELAY_RUNS, TLS_RUNS=$TLS_RUNS, GEN_RUNS=$GEN_RUNS, XFER_RUNS=$XFER_RUNS, RR_ROUNDS=$RR_ROUNDS), one run elsewhere"

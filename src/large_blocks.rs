@@ -3,17 +3,19 @@
 //! (The library forbids `unsafe`; an allocator cannot be written without
 //! it, so it lives here, in the binary, on its own.)
 //!
-//! Why: glibc up to 2.38 (Debian 12 has 2.36) copies 2 KiB and more with
-//! `rep movsb` on a CPU that reports FSRM, and on AMD Zen 3 and later that
-//! instruction is about 25 times slower when the destination lies 1 to 15
-//! bytes past the source, counted modulo 4 KiB (glibc bug 30994; newer
-//! glibc stops using it there). rustls copies each decrypted TLS record
-//! (16 KiB, starting 5 bytes into its read buffer) into a block of its
-//! own, and with malloc's 16-byte alignment that copy kept landing in the
-//! slow case: 19 % of a TLS-terminating relay's CPU. With both blocks on
-//! 64-byte boundaries the distance is 59 modulo 64, never 1 to 15.
-//! Blocks under 4 KiB are left as they are: the many small allocations,
-//! and a connection's task (about 2.2 KB), cost what they did.
+//! Why: glibc before the fix for its bug 30994 (Debian 12 has 2.36) copies
+//! 2 KiB and more with `rep movsb` on a CPU that reports FSRM, and on AMD
+//! Zen 3 and later that instruction is about 25 times slower when the
+//! destination lies 1 to 15 bytes past the source, counted modulo 4 KiB
+//! (`bench/copy_distance.c` measures it: 2.4 against 75 GB/s on the
+//! project's AMD EPYC guest); fixed glibc no longer uses it on AMD.
+//! rustls copies each decrypted TLS record (16 KiB, starting 5 bytes into
+//! its read buffer) into a block of its own, and with malloc's 16-byte
+//! alignment that copy kept landing in the slow case: 12-19 % of a
+//! TLS-terminating relay's CPU, 2-3 % now. With both blocks on 64-byte
+//! boundaries the distance is 59 modulo 64, never 1 to 15. Blocks under
+//! 4 KiB are left as they are: the many small allocations, and a
+//! connection's task (about 2.2 KB), cost what they did.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
