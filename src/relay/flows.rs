@@ -311,11 +311,5 @@ async fn relay_flow(
             pump::run_pair(up, down, &meter, rules, shutdown, &cut).await
         }
     };
-    let _ = events
-        .emit(EventKind::Close {
-            conn,
-            reason: outcome.reason,
-            counters: outcome.counters,
-        })
-        .await;
+    outcome.report_close(conn, events).await;
 }

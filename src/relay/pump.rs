@@ -14,7 +14,7 @@ use bytes::{Bytes, BytesMut};
 use tokio_util::sync::CancellationToken;
 
 use super::framing::RelayFrame;
-use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventTx, SinkGone};
+use crate::event::{CloseReason, ConnInfo, Counters, Direction, EventKind, EventTx, SinkGone};
 use crate::session::meter::{Meter, Side};
 use crate::session::MAX_DATAGRAM;
 use crate::transport::{splice, DatagramSocket, MessageKind, PeerAddr, StreamReader, StreamWriter};
@@ -310,6 +310,17 @@ impl PairOutcome {
             },
             _ => self,
         }
+    }
+
+    /// Reports the close of `conn` with this outcome.
+    pub async fn report_close(self, conn: ConnInfo, events: &EventTx) {
+        let _ = events
+            .emit(EventKind::Close {
+                conn,
+                reason: self.reason,
+                counters: self.counters,
+            })
+            .await;
     }
 }
 

@@ -11,7 +11,7 @@ use super::config::{RelayConfig, DEFAULT_REPLY_LINGER};
 use super::pump::{self, Dest, DumpTag, PairRules, Source};
 use super::relay_conn;
 use crate::error::{NetError, NetErrorKind};
-use crate::event::{ConnInfo, Direction, EventKind, EventTx};
+use crate::event::{ConnInfo, Direction, EventTx};
 use crate::session::accept::{Acceptor, Admission, Admitted, WhenFull};
 use crate::session::registry::Registry;
 use crate::session::Meter;
@@ -72,15 +72,7 @@ pub async fn serve(
             // Out of the registry before its close is reported.
             drop(registration);
             match outcome {
-                Ok(outcome) => {
-                    let _ = events
-                        .emit(EventKind::Close {
-                            conn,
-                            reason: outcome.reason,
-                            counters: outcome.counters,
-                        })
-                        .await;
-                }
+                Ok(outcome) => outcome.report_close(conn, &events).await,
                 Err(super::Unreached::Failed(kind)) => {
                     let _ = unreached.set(kind);
                 }

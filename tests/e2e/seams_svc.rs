@@ -130,7 +130,7 @@ fn leaky_exec_server(dir: &std::path::Path) -> (Proc, String, std::path::PathBuf
     (server, addr, file)
 }
 
-/// Ends stray processes a failed run left behind. Only after a failure:
+/// Ends stray processes a failed run left behind, only those still alive:
 /// once they are gone their numbers may already belong to other processes
 /// (a concurrent test's), which a kill would hit.
 fn reap(pids: &[u32]) {
@@ -155,9 +155,7 @@ fn exec_per_message_children_end_after_the_client_leaves() {
     let pids = pids_in(&file);
     drop(client);
     let gone = all_gone(&pids, std::time::Duration::from_secs(20));
-    if !gone {
-        reap(&pids);
-    }
+    reap(&pids);
     assert!(gone, "per-message processes {pids:?} outlived the client");
 }
 
@@ -174,9 +172,7 @@ fn exec_per_message_children_end_at_shutdown() {
     server.signal("TERM");
     let _ = server.wait();
     let gone = all_gone(&pids, std::time::Duration::from_secs(5));
-    if !gone {
-        reap(&pids);
-    }
+    reap(&pids);
     drop(client);
     assert!(gone, "per-message processes {pids:?} outlived the server");
 }
